@@ -1,0 +1,316 @@
+"""The configuration schema: one pydantic model per TOML section, unknown keys rejected.
+
+Loading, path resolution and error messages live in `processhealth.config`; import from there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError, core_schema
+
+from processhealth.errors import UserError
+
+Category = Literal["customer", "enabling", "process", "unclassified"]
+StatusCategory = Literal["todo", "active", "waiting", "done"]
+SourceName = Literal["github", "jira", "slack"]
+
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+class SecretRef:
+    """A reference to an environment variable holding a secret, written `${NAME}` in config.
+
+    Only the variable's name is kept; the value is read by `resolve()` at the moment of use, so it
+    never sits on the config object, in a repr, a log line or the database.
+    """
+
+    __slots__ = ("var",)
+
+    def __init__(self, var: str) -> None:
+        self.var = var
+
+    def __repr__(self) -> str:
+        return f"SecretRef('${{{self.var}}}')"
+
+    def __str__(self) -> str:
+        return f"${{{self.var}}}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretRef) and other.var == self.var
+
+    def __hash__(self) -> int:
+        return hash(self.var)
+
+    def is_set(self) -> bool:
+        return bool(os.environ.get(self.var))
+
+    def resolve(self, key: str) -> str:
+        """Return the variable's value; UserError naming `key` and the variable if unset."""
+        value = os.environ.get(self.var)
+        if not value:
+            raise UserError(
+                f"Configuration key {key} = \"${{{self.var}}}\" needs the environment variable "
+                f"{self.var}, which is not set (or is empty). Set it in the environment of this "
+                f"command, for example `export {self.var}=...`, or disable that source in config."
+            )
+        return value
+
+    @classmethod
+    def _validate(cls, value: Any) -> SecretRef:
+        if isinstance(value, SecretRef):
+            return value
+        if not isinstance(value, str):
+            raise PydanticCustomError("secret_type", 'expected a string like "${ENV_VAR}"')
+        found = _ENV_REF.match(value.strip())
+        if not found:
+            raise PydanticCustomError("literal_secret", "a literal secret is not accepted")
+        return cls(found.group(1))
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+        )
+
+
+def _check_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"expected a valid regular expression; Python says: {exc}") from None
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageConfig(Section):
+    raw_path: Path = Path(".processhealth/raw.duckdb")
+    analytics_path: Path = Path("processhealth.duckdb")
+
+
+class GitHubConfig(Section):
+    enabled: bool = False
+    base_url: str = "https://api.github.com"
+    token: SecretRef = SecretRef("GITHUB_TOKEN")
+    org: str | None = None
+    repos: list[str] = []
+    jira_key_pattern: Regex = r"\b[A-Z][A-Z0-9]+-\d+\b"
+    per_page: int = Field(100, ge=1, le=100)
+    since: date | None = None
+
+    @model_validator(mode="after")
+    def _needs_org_or_repos(self) -> GitHubConfig:
+        if self.enabled and not self.org and not self.repos:
+            raise ValueError("expected org or repos to be set when enabled = true; found neither")
+        return self
+
+
+DEFAULT_WAITING_PATTERNS = [
+    "blocked", "waiting", "on hold", "pending", "awaiting", "ready for", "in queue", "approval",
+]
+DEFAULT_CUSTOM_FIELDS = {
+    "story_points": "Story Points", "epic_link": "Epic Link", "sprint": "Sprint",
+}
+
+
+class JiraConfig(Section):
+    enabled: bool = False
+    base_url: str | None = None
+    flavour: Literal["cloud", "datacenter", "auto"] = "auto"
+    auth: Literal["basic", "pat"] = "basic"
+    email: SecretRef = SecretRef("JIRA_EMAIL")
+    token: SecretRef = SecretRef("JIRA_TOKEN")
+    projects: list[str] = []
+    # Merged over the defaults: naming one field keeps the others.
+    custom_fields: dict[str, str] = dict(DEFAULT_CUSTOM_FIELDS)
+    status_map: dict[str, StatusCategory] = {}
+    waiting_patterns: list[str] = list(DEFAULT_WAITING_PATTERNS)
+    since: date | None = None
+
+    @field_validator("custom_fields", mode="before")
+    @classmethod
+    def _merge_custom_fields(cls, value: Any) -> Any:
+        return {**DEFAULT_CUSTOM_FIELDS, **value} if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _needs_base_url(self) -> JiraConfig:
+        if self.enabled and not self.base_url:
+            raise ValueError("expected base_url to be set when enabled = true; found none")
+        return self
+
+
+DEFAULT_REMINDER_PATTERNS = [
+    r"please update", r"any update on", r"^reminder:", r"friendly reminder", r"don't forget to",
+]
+DEFAULT_STATUS_REQUEST_PATTERNS = [
+    r"what'?s the status", r"status update", r"where are we (on|with)", r"any news on", r"\beta\?",
+]
+DEFAULT_SHADOW_TOOL_DOMAINS = [
+    "docs.google.com/spreadsheets", "sheets.google.com", "airtable.com", "notion.so",
+    "notion.site", "dropbox.com", "onedrive.live.com", "sharepoint.com", "trello.com", "monday.com",
+]
+DEFAULT_SHADOW_TOOL_EXTENSIONS = [".xlsx", ".xls", ".csv", ".numbers"]
+
+
+class SlackConfig(Section):
+    enabled: bool = False
+    base_url: str = "https://slack.com/api/"
+    token: SecretRef = SecretRef("SLACK_TOKEN")
+    channels: list[str] = ["*"]
+    private_channels: list[str] = []
+    include_dms: bool = False
+    bots: list[str] = []
+    reminder_patterns: list[Regex] = list(DEFAULT_REMINDER_PATTERNS)
+    status_request_patterns: list[Regex] = list(DEFAULT_STATUS_REQUEST_PATTERNS)
+    shadow_tool_domains: list[str] = list(DEFAULT_SHADOW_TOOL_DOMAINS)
+    shadow_tool_extensions: list[str] = list(DEFAULT_SHADOW_TOOL_EXTENSIONS)
+    since: date | None = None
+
+
+class TeamConfig(Section):
+    name: str = Field(min_length=1)
+    members: list[str] = []
+    github_team: str | None = None
+    slack_usergroup: str | None = None
+    jira_projects: list[str] = []
+    repos: list[str] = []
+    channels: list[str] = []
+
+
+class RuleMatch(Section):
+    """Conditions of one classification rule; all given conditions must hold (lists: any of)."""
+
+    source: SourceName | None = None
+    project: list[str] = []
+    issue_type: list[str] = []
+    labels: list[str] = []
+    components: list[str] = []
+    parent: list[str] = []
+    repo: list[str] = []
+    title_regex: Regex | None = None
+    channel: list[str] = []
+
+
+class ClassificationRule(Section):
+    name: str = Field(min_length=1)
+    category: Category
+    match: RuleMatch = RuleMatch()
+
+
+def _rule(name: str, category: str, **match: Any) -> ClassificationRule:
+    return ClassificationRule(name=name, category=category, match=RuleMatch(**match))
+
+
+# Kept identical to [classification] in config.example.toml (a test checks it).
+DEFAULT_RULES = [
+    _rule("process-issue-types", "process", source="jira",
+          issue_type=["Initiative", "Status Report"]),
+    _rule("customer-labels", "customer", labels=["customer", "support", "bug"]),
+    _rule("enabling-labels", "enabling", labels=["tech-debt", "infra", "experiment"]),
+    _rule("customer-issue-types", "customer", source="jira",
+          issue_type=["Story", "Bug", "Customer Request"]),
+    _rule("enabling-issue-types", "enabling", source="jira",
+          issue_type=["Task", "Tech Debt", "Spike", "Experiment"]),
+    _rule("enabling-repos", "enabling", repo=["*-infra", "platform-*"]),
+    _rule("customer-channels", "customer", source="slack", channel=["support-*", "customer-*"]),
+    _rule("process-channels", "process", source="slack",
+          channel=["standup*", "status*", "pmtool*", "process-*"]),
+]
+DEFAULT_REPO_CATEGORIES: dict[str, Category] = {
+    "*-infra": "enabling", "infra-*": "enabling", "platform-*": "enabling", "*-docs": "enabling",
+}
+DEFAULT_CHANNEL_CATEGORIES: dict[str, Category] = {
+    "support-*": "customer", "customer-*": "customer", "standup*": "process",
+    "status*": "process", "pmtool*": "process", "process-*": "process",
+}
+
+
+class ClassificationConfig(Section):
+    rules: list[ClassificationRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
+    repos: dict[str, Category] = dict(DEFAULT_REPO_CATEGORIES)
+    channels: dict[str, Category] = dict(DEFAULT_CHANNEL_CATEGORIES)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_rule_names(cls, rules: list[ClassificationRule]) -> list[ClassificationRule]:
+        _reject_duplicates([r.name for r in rules], "rule name")
+        return rules
+
+
+DEFAULT_CAPS = {
+    "commit": 120, "pr_opened": 60, "pr_review": 60, "pr_comment": 15, "issue_comment": 15,
+    "jira_comment": 15, "issue_opened": 15, "jira_created": 15, "release": 15, "pr_merged": 15,
+    "pr_ready": 5, "slack_message": 5, "slack_reply": 5, "jira_transition": 3,
+    "jira_field_edit": 3, "jira_worklog": 3,
+}
+
+
+class EffortConfig(Section):
+    session_gap_minutes: float = Field(45, gt=0)
+    lead_in_minutes: float = Field(30, ge=0)
+    day_cap_hours: float = Field(10, gt=0, le=24)
+    # Merged over the defaults: naming one kind keeps the others.
+    caps: dict[str, float] = dict(DEFAULT_CAPS)
+    sensitivity_gaps: list[float] = [30, 60, 120]
+
+    @field_validator("caps", mode="before")
+    @classmethod
+    def _merge_caps(cls, value: Any) -> Any:
+        return {**DEFAULT_CAPS, **value} if isinstance(value, dict) else value
+
+
+class PrivacyConfig(Section):
+    store_message_text: bool = False
+    min_group_size: int = Field(5, ge=1)
+    pseudonymize: bool = False
+    pseudonym_salt: SecretRef = SecretRef("PROCESSHEALTH_SALT")
+    show_people: bool = False
+
+
+class PersonMapping(Section):
+    person: str = Field(min_length=1)
+    github: str | None = None
+    jira: str | None = None
+    slack: str | None = None
+    email: str | None = None
+
+
+class PeopleConfig(Section):
+    csv: Path | None = None
+    mappings: list[PersonMapping] = []
+
+
+class ReportConfig(Section):
+    title: str = "Process health"
+    months: int = Field(12, ge=1)
+    out: Path = Path("report.html")
+
+
+class VerdictConfig(Section):
+    overhead_rise_pp: float = 5
+    amplifier_max_rise_pp: float = 2
+    throughput_drop: float = 0.10
+    paperwork_ratio: float = 0.5
+    coupling_low: float = 0.5
+    coupling_high: float = 0.7
+    best_performer_engagement: float = 0.5
+
+
+def _reject_duplicates(names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"expected each {what} once; found {name!r} twice")
+        seen.add(name)

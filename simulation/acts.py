@@ -1,0 +1,481 @@
+"""What a person does next, and the records each act leaves behind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .engine import Day, Engine, TeamState, Ticket, at_time, lognorm
+
+CUSTOMER_TYPES = [("Story", 0.6), ("Bug", 0.4)]
+ENABLING_TYPES = [("Task", 0.4), ("Tech Debt", 0.4), ("Spike", 0.2)]
+TOPICS = ["checkout", "search", "billing", "onboarding", "export", "notifications", "login",
+          "dashboard", "API rate limits", "mobile sync", "invoices", "SSO", "audit log"]
+VERBS = ["Add", "Fix", "Improve", "Refactor", "Speed up", "Support", "Remove", "Migrate"]
+SHEETS = ["https://docs.google.com/spreadsheets/d/1xQ{n}/edit", "https://airtable.com/app{n}",
+          "https://www.notion.so/acme/Tracker-{n}", "tracking-{n}.xlsx"]
+TOOL_FIELDS = ["customfield_10100", "customfield_10101", "customfield_10102"]
+GROOM_FIELDS = ["customfield_10016", "priority", "labels", "customfield_10020"]
+
+
+def _title(e: Engine, category: str) -> str:
+    rng = e.rng
+    t = f"{rng.choice(VERBS)} {rng.choice(TOPICS)}"
+    r = rng.random()
+    if r < 0.02:
+        t += " <script>alert('x')</script>"  # hostile content must stay inert downstream
+    elif r < 0.04:
+        t += " 🚀 ünïcode — تحديث"
+    elif r < 0.05:
+        t += "'; DROP TABLE events; --"
+    return t
+
+
+# --- the day's fixed points ---------------------------------------------------------------------
+
+
+def morning(e: Engine, st: TeamState) -> None:
+    """Things that happen to a team at set times: bot reminders, releases, unblocking."""
+    team, reg, day = st.team, e.reg, e.day
+    if reg.tool_active:
+        stale = [pid for pid in st.engineers if pid in st.doing]
+        if stale:
+            at = at_time(day, 10) + timedelta(seconds=e.rng.randrange(0, 300))
+            mentions = " ".join(f"<@{e.org.person(p).slack_id}>" for p in stale)
+            e.emit.post("pmtool-updates", None, at,
+                        f"Reminder: please update the status of your PMTool items {mentions}",
+                        bot_id="B0REMIND01")
+            for p in stale:
+                st.reminded[p] = at
+        if day.weekday() == 4:
+            at = at_time(day, 15) + timedelta(seconds=e.rng.randrange(0, 60))
+            e.emit.post(f"standup-{team.name}", None, at,
+                        "Reminder: submit your timesheet in PMTool.", slackbot=True)
+            for p in st.engineers:
+                st.reminded.setdefault(p, at)
+    for ticket, until in list(st.blocked):
+        if until <= day:
+            st.blocked.remove((ticket, until))
+            st.backlog.insert(0, ticket)
+
+
+# --- choosing -----------------------------------------------------------------------------------
+
+
+def choose(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    if d.pid == st.pm:
+        return _choose_pm(e, st, d, budget)
+    rng, reg, pid = e.rng, e.reg, d.pid
+    me = e.org.person(pid)
+    adopts = rng.random() < reg.adoption * (0.3 if pid in st.best else 1.0)
+    options: list[tuple[float, object]] = []
+    done = st.done_today.setdefault(pid, set())
+    if "standup" not in done and d.t.hour < 11:
+        options.append((4.0, standup))
+    if pid in st.reminded and reg.tool_active:
+        options.append((6.0 if adopts else 0.0, answer_reminder))
+        if not adopts and rng.random() < 0.5:
+            st.reminded.pop(pid, None)  # ignored
+    if reg.tool_active and adopts and "timesheet" not in done and d.t.hour >= 14:
+        options.append((3.0, timesheet))
+    if any(pid in t.pending_reviewers for t in st.in_review):
+        options.append((reg.review_weight, review))
+    if st.to_merge.get(pid):
+        options.append((6.0, merge))
+    ticket = st.doing.get(pid)
+    if st.rework.get(pid):
+        options.append((8.0, rework))
+    elif ticket is None:
+        options.append((6.0 * me.skill, pick_ticket))
+    elif ticket.sessions_left > 0:
+        options.append((6.0 * me.skill, coding))
+    else:
+        options.append((6.0, open_pr))
+    options.append((0.9, chat))
+    if ticket is not None:
+        options.append((0.15, jira_comment))
+    if st.gh_bugs:
+        options.append((0.25, gh_comment))
+    if reg.tool_active and not adopts and (e.day - st.team.change_on).days > 21:
+        options.append((0.15, share_sheet))
+    if reg.tool_active and adopts and "tool_status" not in done:
+        options.append((7.0, tool_status))
+    if reg.experiments and "experiment" not in done and rng.random() < 0.004:
+        options.append((1.0, propose_experiment))
+    if _release_due(e, st) and "release" not in done:
+        options.append((3.0, release))
+    weights = [w for w, _ in options]
+    fn = rng.choices([f for _, f in options], weights)[0]
+    fn(e, st, d, budget)
+
+
+def _choose_pm(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    reg, rng = e.reg, e.rng
+    options = [(1.5, chat), (0.6, pm_comment), (reg.grooming_weight, groom), (0.3, report_bug)]
+    if len(st.backlog) < 12 + 3 * len(st.engineers):
+        options.append((3.0, create_ticket))
+    if st.awaiting_pm:
+        options.append((2.0, pm_close))
+    if "standup" not in st.done_today.setdefault(d.pid, set()) and d.t.hour < 11:
+        options.append((4.0, standup))
+    if reg.tool_active:
+        options.append((2.0, tend_initiatives))
+    fn = rng.choices([f for _, f in options], [w for w, _ in options])[0]
+    fn(e, st, d, budget)
+
+
+def _release_due(e: Engine, st: TeamState) -> bool:
+    return e.day.weekday() == 4 and e.day.isocalendar()[1] % 2 == 0
+
+
+# --- engineers' acts ----------------------------------------------------------------------------
+
+
+def standup(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    st.done_today[d.pid].add("standup")
+    at = e.act(d, min(budget, e.rng.uniform(3, 6)), "chat", "process")
+    e.emit.post(f"standup-{st.team.name}", d.pid, at, "Yesterday: reviews. Today: coding. No blockers")
+
+
+def pick_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    if not st.backlog:
+        return create_ticket(e, st, d, budget)
+    rng = e.rng
+    t = st.backlog.pop(0 if rng.random() < 0.7 else rng.randrange(len(st.backlog)))
+    t.owner = d.pid
+    lo, hi = e.reg.sessions_per_ticket
+    t.sessions_left = rng.randint(lo, hi)
+    at = e.act(d, min(budget, rng.uniform(1, 3)), "status_update", "process")
+    if t.issue.assignee_pid != d.pid:
+        e.emit.field_edit(t.issue, d.pid, at, "assignee", d.pid)
+    if e.reg.tool_active and rng.random() < e.reg.adoption:
+        for f in TOOL_FIELDS:
+            at = e.act(d, rng.uniform(1.5, 3.5), "status_update", "process")
+            e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["High", "Medium", "Low"]))
+    if rng.random() < 0.07:
+        e.emit.transition(t.issue, d.pid, at, "Blocked")
+        st.blocked.append((t, e.day + timedelta(days=rng.randint(1, 4))))
+        return
+    e.emit.transition(t.issue, d.pid, at, "In Progress")
+    st.doing[d.pid] = t
+
+
+def coding(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    t = st.doing[d.pid]
+    _code(e, t, d, budget)
+    t.sessions_left -= 1
+    if t.needs_ready and t.sessions_left <= 0:  # a draft PR becomes ready for review
+        t.pr.draft, t.pr.ready_at, t.needs_ready = False, d.t, False
+        _request_review(e, st, t, d.pid)
+
+
+def rework(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    t = st.rework[d.pid].pop(0)
+    _code(e, t, d, budget)
+    _request_review(e, st, t, d.pid)
+
+
+def _code(e: Engine, t: Ticket, d: Day, budget: float) -> None:
+    rng = e.rng
+    minutes = min(budget, lognorm(rng, 55, 15, 115))
+    msg_key = f"{t.issue.key}: " if rng.random() < 0.85 else ""
+    if rng.random() < 0.3 and minutes > 40:  # two commits in one stretch
+        first = minutes * rng.uniform(0.3, 0.7)
+        at = e.act(d, first, "coding", t.category)
+        e.emit.commit(t.repo, d.pid, at, f"{msg_key}{t.issue.summary} (wip)", t.pr)
+        minutes -= first
+    at = e.act(d, minutes, "coding", t.category)
+    e.emit.commit(t.repo, d.pid, at, f"{msg_key}{t.issue.summary}", t.pr)
+
+
+def _request_review(e: Engine, st: TeamState, t: Ticket, author: str) -> None:
+    st.doing.pop(author, None) if st.doing.get(author) is t else None
+    if not t.pending_reviewers:
+        t.pending_reviewers = _pick_reviewers(e, st, author)
+    if t not in st.in_review:
+        st.in_review.append(t)
+
+
+def _pick_reviewers(e: Engine, st: TeamState, author: str) -> list[str]:
+    pool = [p for p in st.engineers if p != author and e.org.person(p).active_on(e.day)]
+    return e.rng.sample(pool, min(len(pool), 1 if e.rng.random() < 0.7 else 2))
+
+
+def open_pr(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    t, rng = st.doing[d.pid], e.rng
+    at = e.act(d, min(budget, lognorm(rng, 12, 5, 30)), "coding", t.category)
+    key = t.issue.key
+    title = f"{key} {t.issue.summary}" if rng.random() < 0.95 else t.issue.summary
+    labels = ["customer"] if t.category == "customer" and rng.random() < 0.3 else []
+    draft = rng.random() < 0.15
+    slug = "-".join(t.issue.summary.lower().split()[:3])
+    pr = e.emit.issue(t.repo, d.pid, at, title, f"Implements {key}.", labels, True,
+                      head_ref=f"feature/{key}-{slug}", draft=draft)
+    t.pr = pr
+    # The ticket's earlier commits were pushed to the branch before the PR was opened.
+    for c in e.org.github.commits[-80:]:
+        if c.repo == t.repo and c.author_pid == d.pid and c.pr_number is None:
+            c.pr_number = pr.number
+            pr.commit_shas.append(c.sha)
+    e.emit.issue_comment(pr, "bot-ci", at + timedelta(minutes=4), "CI: all checks passed ✅")
+    if draft:
+        t.needs_ready, t.sessions_left = True, 1
+    else:
+        pr.ready_at = at
+        _request_review(e, st, t, d.pid)
+    at = e.act(d, rng.uniform(1, 2.5), "status_update", "process")
+    if t.issue.status != "In Review":
+        e.emit.transition(t.issue, d.pid, at, "In Review")
+
+
+def review(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    rng = e.rng
+    t = next(t for t in st.in_review if d.pid in t.pending_reviewers)
+    minutes = min(budget, lognorm(rng, 25, 8, 60))
+    n_comments = rng.choices([0, 1, 2, 3], [0.4, 0.3, 0.2, 0.1])[0]
+    for _ in range(n_comments):
+        at = e.act(d, minutes / (n_comments + 1), "reviewing", t.category)
+        e.emit.review_comment(t.pr, d.pid, at, "Could we simplify this?", "src/app.py")
+    at = e.act(d, minutes / (n_comments + 1), "reviewing", t.category)
+    approve = rng.random() < 0.8
+    e.emit.review(t.pr, d.pid, at, "APPROVED" if approve else "CHANGES_REQUESTED",
+                  "LGTM" if approve else "A few changes please")
+    t.pending_reviewers.remove(d.pid)
+    if approve:
+        t.approved_by.add(d.pid)
+    else:
+        t.pending_reviewers = [d.pid]
+        st.in_review.remove(t)
+        st.rework.setdefault(t.owner, []).append(t)
+        return
+    if not t.pending_reviewers:
+        st.in_review.remove(t)
+        st.to_merge.setdefault(t.owner, []).append(t)
+
+
+def merge(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    t = st.to_merge[d.pid].pop(0)
+    rng = e.rng
+    at = e.act(d, min(budget, rng.uniform(2, 5)), "coding", t.category)
+    t.pr.merged_at, t.pr.closed_at, t.pr.merged_by_pid = at, at, d.pid
+    t.pr.updated_at = at
+    at = e.act(d, rng.uniform(1, 2.5), "status_update", "process")
+    if e.reg.tool_active:
+        e.emit.transition(t.issue, d.pid, at, "Awaiting PM Review")
+        st.awaiting_pm.append(t)
+    elif rng.random() < 0.25:
+        e.emit.transition(t.issue, d.pid, at, "Waiting for QA")
+        st.awaiting_pm.append(t)
+    else:
+        e.emit.transition(t.issue, d.pid, at, "Done")
+
+
+def chat(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    rng, team = e.rng, st.team.name
+    if st.incident is not None and st.incident_left > 0 and rng.random() < 0.5:
+        at = e.act(d, min(budget, rng.uniform(2, 5)), "chat", "customer")
+        e.emit.reply(st.incident, d.pid, at, "Looking into the logs now")
+        st.incident_left -= 1
+        return
+    channels = [(f"eng-{team}", "enabling", 0.45), (f"support-{team}", "customer", 0.3),
+                ("random", "unclassified", 0.12), ("general", "unclassified", 0.03),
+                (f"standup-{team}", "process", 0.1)]
+    if d.pid == st.pm:
+        channels[1] = (f"support-{team}", "customer", 0.8)
+    name, category, _ = rng.choices(channels, [c[2] for c in channels])[0]
+    at = e.act(d, min(budget, rng.uniform(2, 5)), "chat", category)
+    recent = st.threads.setdefault(name, [])
+    if recent and rng.random() < 0.3:  # replies gather in threads that already have some
+        threaded = [m for m in recent if m.replies]
+        parent = rng.choice(threaded) if threaded and rng.random() < 0.7 else recent[-1]
+        e.emit.reply(parent, d.pid, at, "Agreed, let's do that 👍")
+        return
+    text = "Customer asks about export limits, see https://support.acme.example/t/42" if \
+        category == "customer" else "Thoughts on the new cache layer? https://github.com/acme/x/pull/1"
+    m = e.emit.post(name, d.pid, at, text)
+    recent.append(m)
+    del recent[:-8]
+    if category == "customer" and st.incident_left <= 0 and rng.random() < 0.01:
+        st.incident, st.incident_left = m, rng.randint(40, 90)  # a long incident thread
+
+
+def jira_comment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    t = st.doing[d.pid]
+    at = e.act(d, min(budget, lognorm(e.rng, 8, 3, 15)), "ticket_work", t.category)
+    e.emit.jira_comment(t.issue, d.pid, at, "Pushed a first version; edge cases next.")
+
+
+def gh_comment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    issue = e.rng.choice(st.gh_bugs)
+    at = e.act(d, min(budget, lognorm(e.rng, 8, 3, 15)), "ticket_work", "customer")
+    e.emit.issue_comment(issue, d.pid, at, "Reproduced; the fix is tracked in Jira.")
+    if e.rng.random() < 0.3:
+        issue.closed_at = at
+        st.gh_bugs.remove(issue)
+
+
+def answer_reminder(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    rng = e.rng
+    st.reminded.pop(d.pid, None)
+    t = st.doing.get(d.pid) or (st.backlog[0] if st.backlog else None)
+    if t is None:
+        return
+    for f in rng.sample(TOOL_FIELDS, 2):
+        at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "reminder_answer", "process")
+        e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["High", "Medium", "Low", "Q3 goal"]))
+    at = e.act(d, rng.uniform(1, 3), "reminder_answer", "process")
+    recent = [m for m in e.emit.channels["pmtool-updates"].messages[-3:] if m.bot_id]
+    if recent:
+        e.emit.reply(recent[-1], d.pid, at, "updated")
+
+
+def timesheet(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    st.done_today[d.pid].add("timesheet")
+    t = st.doing.get(d.pid) or (st.backlog[0] if st.backlog else None)
+    if t is None:
+        return
+    at = e.act(d, min(budget, e.rng.uniform(2, 4)), "timesheet", "process")
+    e.emit.worklog(t.issue, d.pid, at, 6 * 3600)
+
+
+def tool_status(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    """The daily status update the tool asks for: fields on one's items and a post."""
+    rng = e.rng
+    t = st.doing.get(d.pid) or (st.backlog[0] if st.backlog else None)
+    if t is None:
+        return
+    if rng.random() < 0.12:
+        st.done_today[d.pid].add("tool_status")
+    for f in ("customfield_10400", "customfield_10102", "customfield_10101"):
+        at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "status_update", "process")
+        e.emit.field_edit(t.issue, d.pid, at, f, rng.choice([10, 50, 80]) if f.endswith("400")
+                          else rng.choice(["High", "Medium", "Low"]))
+    at = e.act(d, rng.uniform(3, 6), "chat", "process")
+    e.emit.post("pmtool-updates", d.pid, at, f"Status for {t.issue.key}: on track")
+
+
+def share_sheet(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    at = e.act(d, min(budget, e.rng.uniform(2, 4)), "chat", "enabling")
+    link = e.rng.choice(SHEETS).format(n=e.rng.randrange(10_000))
+    e.emit.post(f"eng-{st.team.name}", d.pid, at, f"I'm tracking our real status here: {link}")
+
+
+def propose_experiment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    st.done_today[d.pid].add("experiment")
+    rng = e.rng
+    at = e.act(d, min(budget, lognorm(rng, 10, 5, 15)), "ticket_work", "enabling")
+    issue = e.emit.jira_issue(st.team.jira_project, "Experiment",
+                              f"Experiment: {rng.choice(TOPICS)} latency", d.pid, at, "To Do",
+                              ["experiment"])
+    issue.custom["customfield_10200"] = "If we cache X, p95 latency drops by 20%"
+    issue.custom["customfield_10201"] = "p95 < 300 ms for 2 weeks"
+    st.backlog.insert(0, Ticket(issue, "enabling", st.team.repo, 0))
+
+
+def release(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    st.done_today[d.pid].add("release")
+    for p in st.done_today:
+        st.done_today[p].add("release")
+    st.release_no += 1
+    at = e.act(d, min(budget, e.rng.uniform(8, 15)), "release", "customer")
+    e.emit.release(st.team.repo, d.pid, at, f"v1.{st.release_no}.0")
+
+
+# --- the PM's acts ------------------------------------------------------------------------------
+
+
+def create_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    rng = e.rng
+    category = "customer" if rng.random() < 0.65 else "enabling"
+    types = CUSTOMER_TYPES if category == "customer" else ENABLING_TYPES
+    itype = rng.choices([t for t, _ in types], [w for _, w in types])[0]
+    labels = []
+    if category == "customer" and rng.random() < 0.4:
+        labels.append("customer")
+    if category == "enabling" and rng.random() < 0.5:
+        labels.append(rng.choice(["tech-debt", "infra"]))
+    at = e.act(d, min(budget, lognorm(rng, 10, 4, 15)), "ticket_work", category)
+    parent = rng.choice(st.epics) if category == "customer" and rng.random() < 0.7 else None
+    issue = e.emit.jira_issue(st.team.jira_project, itype, _title(e, category), d.pid, at,
+                              "Backlog", labels, parent)
+    repo = st.team.repo if category == "customer" or rng.random() < 0.5 else "platform-infra"
+    st.backlog.append(Ticket(issue, category, repo, 0))
+    if e.reg.tool_active and d.pid == st.pm:  # the tool's mandatory fields, filled at once
+        for f in TOOL_FIELDS:
+            at = e.act(d, rng.uniform(1.5, 3.5), "grooming", "process")
+            e.emit.field_edit(issue, d.pid, at, f, rng.choice(["High", "Medium", "Low"]))
+        at = e.act(d, rng.uniform(1, 2.5), "grooming", "process")
+        e.emit.transition(issue, d.pid, at, "Needs Business Value")
+
+
+def groom(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    if not st.backlog:
+        return create_ticket(e, st, d, budget)
+    rng = e.rng
+    next_up = rng.random() < e.reg.groom_next_up
+    pool = st.backlog[:4] if next_up else st.backlog
+    t = rng.choice(pool)
+    at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "grooming", "process")
+    f = rng.choice(GROOM_FIELDS)
+    if f == "customfield_10016":
+        e.emit.field_edit(t.issue, d.pid, at, f, rng.choice([1, 2, 3, 5, 8]))
+    elif f == "priority":
+        e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["High", "Medium", "Low"]))
+    elif f == "labels":
+        e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["q3", "frontend", "backend"]))
+    else:
+        e.emit.field_edit(t.issue, d.pid, at, f, f"{st.team.name.title()} Sprint {e.day.isocalendar()[1] // 2}")
+    if rng.random() < 0.03:  # barely used fields
+        e.emit.field_edit(t.issue, d.pid, at, "customfield_10300", "Medium")
+    if t.issue.status in ("Backlog", "Needs Business Value") and rng.random() < 0.3:
+        to = "Ready for Estimation" if e.reg.tool_active and t.issue.status == "Backlog" \
+            else "To Do"
+        e.emit.transition(t.issue, d.pid, at, to)
+
+
+def pm_comment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    pool = list(st.doing.values()) or st.backlog
+    if not pool:
+        return chat(e, st, d, budget)
+    t = e.rng.choice(pool)
+    at = e.act(d, min(budget, lognorm(e.rng, 7, 3, 15)), "ticket_work", t.category)
+    e.emit.jira_comment(t.issue, d.pid, at, "The customer confirmed this is the priority.")
+
+
+def report_bug(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    at = e.act(d, min(budget, lognorm(e.rng, 9, 4, 15)), "ticket_work", "customer")
+    issue = e.emit.issue(st.team.repo, d.pid, at, f"Customer report: {_title(e, 'customer')}",
+                         "Reported by a customer via support.", ["bug", "customer"], False)
+    st.gh_bugs.append(issue)
+
+
+def pm_close(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    t = st.awaiting_pm.pop(0)
+    at = e.act(d, min(budget, e.rng.uniform(1, 3)), "status_update", "process")
+    e.emit.transition(t.issue, d.pid, at, "Done")
+    if e.rng.random() < 0.03:  # reopened: not quite done after all
+        at = e.act(d, e.rng.uniform(1, 3), "status_update", "process")
+        e.emit.transition(t.issue, d.pid, at, "To Do")
+        t.pr, t.pending_reviewers, t.approved_by = None, [], set()
+        st.backlog.insert(0, t)
+
+
+def tend_initiatives(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    """The champion keeps the tool's initiative trackers current, every day."""
+    rng = e.rng
+    if not st.initiatives:
+        for n in range(3):
+            at = e.act(d, min(budget, rng.uniform(5, 10)), "ticket_work", "process")
+            st.initiatives.append(e.emit.jira_issue(
+                st.team.jira_project, "Initiative", f"Initiative {n + 1}: FY goals", d.pid, at,
+                "In Progress", ["pmtool"]))
+        return
+    issue = rng.choice(st.initiatives)
+    at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "grooming", "process")
+    progress = min(100, int(issue.custom.get("customfield_10400", 0) or 0) + 1)
+    e.emit.field_edit(issue, d.pid, at, "customfield_10400", progress)
+    if rng.random() < 0.3:
+        at = e.act(d, rng.uniform(2, 4), "chat", "process")
+        e.emit.post("pmtool-updates", d.pid, at, f"{issue.key} is at {progress}% — please update "
+                    "your items")
+
+

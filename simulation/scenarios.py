@@ -1,0 +1,81 @@
+"""Per-team scenarios: how a team's way of working changes, and when.
+
+`steady` never changes. `tool_nobody_wanted` gets a product-management tool with mandatory fields,
+extra statuses, a reminder bot and a champion who later leaves. `experiments_that_work` starts running
+technical experiments with measurable hypotheses, smaller changes and faster reviews.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from .model import Team
+
+
+@dataclass(frozen=True)
+class Regime:
+    """The knobs of a team's way of working on one day."""
+
+    sessions_per_ticket: tuple[int, int] = (8, 14)  # coding sessions before a PR
+    review_weight: float = 2.0  # how eagerly reviews are picked up
+    grooming_weight: float = 2.0  # PM's appetite for backlog field edits
+    groom_next_up: float = 0.3  # share of grooming on tickets about to be worked (else anywhere)
+    tool_active: bool = False  # the PM tool, its fields, statuses and reminder bot
+    adoption: float = 0.0  # chance an engineer plays along with the tool today (before skill)
+    experiments: bool = False  # experiment tickets with hypotheses
+
+
+STEADY = Regime()
+
+
+def regime(team: Team, day: date) -> Regime:
+    if team.scenario == "steady" or team.change_on is None or day < team.change_on:
+        return STEADY
+    weeks = (day - team.change_on).days / 7
+    if team.scenario == "tool_nobody_wanted":
+        if team.champion_leaves_on and day >= team.champion_leaves_on:
+            return Regime(grooming_weight=1.0, adoption=0.03)
+        return Regime(
+            sessions_per_ticket=(8, 14),
+            grooming_weight=6.0,
+            groom_next_up=0.1,
+            tool_active=True,
+            adoption=max(0.25, 0.95 * math.exp(-weeks / 16)),
+        )
+    if team.scenario == "experiments_that_work":
+        ramp = min(1.0, weeks / 2)
+        return Regime(
+            sessions_per_ticket=(5, 9) if ramp >= 1 else (7, 12),
+            review_weight=2.0 + 6.0 * ramp,
+            grooming_weight=2.0 - 0.8 * ramp,
+            groom_next_up=0.3 + 0.6 * ramp,
+            experiments=True,
+        )
+    raise ValueError(f"unknown scenario {team.scenario!r}")
+
+
+def expected_verdict(team: Team, month_start: date, month_end: date) -> str | None:
+    """The verdict this month must get, or None where the planted story does not fix one.
+
+    Months that straddle a change, and the months after the champion leaves, are left open."""
+    if team.scenario == "steady":
+        return "neutral"
+    if team.change_on is None:
+        return None
+    if month_end < team.change_on:
+        return "neutral"
+    if month_start < team.change_on:
+        return None
+    if team.scenario == "tool_nobody_wanted":
+        leaves = team.champion_leaves_on
+        if leaves is None or month_end < leaves:
+            return "process_is_product"
+        return None
+    if team.scenario == "experiments_that_work":
+        # the first full month after the change still carries the ramp; judge from the next on
+        if (month_start - team.change_on).days >= 28:
+            return "amplifier"
+        return None
+    return None

@@ -1,0 +1,151 @@
+"""What the three loopback emulators share: a threaded server, a request counter, fault injection.
+
+An emulator is a Werkzeug WSGI app built from a routing `Map`; `serve(app)` runs it on 127.0.0.1 on a
+free port in a background thread. Faults are configured on the app's `Faults` and apply to every route.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+
+@dataclass
+class Faults:
+    """Fault injection, shared by the three emulators.
+
+    rate_limit_after: after this many requests, answer with the API's rate-limit response until
+    `rate_limit_reset` seconds have passed. error_burst: the next N requests answer 5xx. delay: seconds
+    added to every response. truncate_next: the next N responses are cut in half (invalid JSON)."""
+
+    rate_limit_after: int | None = None
+    rate_limit_reset: float = 2.0
+    error_burst: int = 0
+    error_status: int = 502
+    delay: float = 0.0
+    truncate_next: int = 0
+    limited_until: float = 0.0
+
+
+@dataclass
+class Stats:
+    total: int = 0
+    by_route: Counter = field(default_factory=Counter)
+    log: list[str] = field(default_factory=list)  # "METHOD path?query", in order
+
+    def reset(self) -> None:
+        self.total = 0
+        self.by_route.clear()
+        self.log.clear()
+
+
+class Emulator:
+    """Base WSGI app: routing, counting, faults. Subclasses set `url_map` and handler methods
+    named `on_<endpoint>(request, **values) -> Response`, and `rate_limited(request) -> Response`."""
+
+    url_map: Map
+
+    def __init__(self) -> None:
+        self.faults = Faults()
+        self.stats = Stats()
+        self.lock = threading.Lock()
+        self.base_url = ""  # set by serve()
+
+    def rate_limited(self, request: Request) -> Response:  # pragma: no cover - per API
+        return Response("rate limited", status=429, headers={"Retry-After": "1"})
+
+    def server_error(self, request: Request, status: int) -> Response:
+        return Response('{"message": "Server Error"}', status=status,
+                        content_type="application/json")
+
+    def check_auth(self, request: Request) -> Response | None:
+        return None
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        with self.lock:
+            self.stats.total += 1
+            n = self.stats.total
+            adapter = self.url_map.bind_to_environ(environ)
+            try:
+                endpoint, values = adapter.match()
+            except HTTPException as exc:
+                endpoint, values = None, {}
+                error = exc
+            self.stats.by_route[endpoint or "unknown"] += 1
+            self.stats.log.append(f"{request.method} {request.full_path.rstrip('?')}")
+            f = self.faults
+            fault = None
+            now = time.monotonic()
+            if f.rate_limit_after is not None and n > f.rate_limit_after and not f.limited_until:
+                f.limited_until = now + f.rate_limit_reset
+            if f.limited_until and now < f.limited_until:
+                fault = "rate"
+            elif f.limited_until and now >= f.limited_until:
+                f.rate_limit_after, f.limited_until = None, 0.0
+            if fault is None and f.error_burst > 0:
+                f.error_burst -= 1
+                fault = "error"
+            truncate = False
+            if fault is None and f.truncate_next > 0:
+                f.truncate_next -= 1
+                truncate = True
+        if f.delay:
+            time.sleep(f.delay)
+        if fault == "rate":
+            return self.rate_limited(request)(environ, start_response)
+        if fault == "error":
+            return self.server_error(request, f.error_status)(environ, start_response)
+        denied = self.check_auth(request)
+        if denied is not None:
+            return denied(environ, start_response)
+        if endpoint is None:
+            return self.not_found(request, error)(environ, start_response)
+        response = getattr(self, f"on_{endpoint}")(request, **values)
+        if truncate:
+            body = response.get_data()
+            response.set_data(body[: len(body) // 2])
+        return response(environ, start_response)
+
+    def not_found(self, request: Request, error: HTTPException) -> Response:
+        return Response('{"message": "Not Found"}', status=404, content_type="application/json")
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:  # the request counter is the log
+        pass
+
+
+class Served:
+    """A running emulator; use as a context manager or call `stop()`."""
+
+    def __init__(self, app: Emulator, host: str = "127.0.0.1", port: int = 0):
+        self.app = app
+        self.server = make_server(host, port, app, threaded=True,
+                                  request_handler=QuietHandler)
+        self.port = self.server.server_port
+        self.url = f"http://{host}:{self.port}"
+        app.base_url = self.url
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def serve(app: Emulator, port: int = 0) -> Served:
+    return Served(app, port=port)

@@ -1,0 +1,84 @@
+"""Numbered SQL migrations, applied in order and recorded in `schema_migrations`.
+
+Files live in `raw/` (the raw store) and `analytics/` (the analytics database) and are named
+`NNN_name.sql`. Analytics numbers are reserved per area: 001-009 core, 010-019 GitHub,
+020-029 Jira, 030-039 Slack, 040-059 analysis. Each file runs in its own transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+KINDS = ("raw", "analytics")
+_NAME = re.compile(r"^(\d+)_([A-Za-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+
+def available(kind: str, folder: Path | None = None) -> list[Migration]:
+    """The migration files of `kind`, sorted by number; duplicates and bad names are errors."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown migration kind {kind!r}; expected one of {KINDS}")
+    found: dict[int, Migration] = {}
+    for path in sorted((folder or HERE / kind).glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise ValueError(f"migration file {path} should be named NNN_name.sql")
+        version = int(match.group(1))
+        if version in found:
+            other = found[version].path.name
+            raise ValueError(f"migrations {other} and {path.name} share number {version}")
+        found[version] = Migration(version, match.group(2), path)
+    return [found[v] for v in sorted(found)]
+
+
+def applied(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """version -> name of the migrations already recorded in this database."""
+    rows = con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    return dict(rows)
+
+
+def apply(con: duckdb.DuckDBPyConnection, kind: str, folder: Path | None = None) -> list[int]:
+    """Apply every pending migration of `kind`; return the versions applied now."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    con.execute(
+        "COMMENT ON TABLE schema_migrations IS "
+        "'Schema migrations applied to this database, one row per numbered SQL file.'"
+    )
+    for column, text in [
+        ("version", "Migration number, the NNN of the file name NNN_name.sql."),
+        ("name", "Migration name, the rest of the file name."),
+        ("applied_at", "When the migration was applied (UTC)."),
+    ]:
+        con.execute(f"COMMENT ON COLUMN schema_migrations.{column} IS '{text}'")
+    done = applied(con)
+    newly: list[int] = []
+    for migration in available(kind, folder):
+        if migration.version in done:
+            continue
+        con.begin()
+        try:
+            con.execute(migration.path.read_text(encoding="utf-8"))
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now())",
+                [migration.version, migration.name],
+            )
+            con.commit()
+        except duckdb.Error as exc:
+            con.rollback()
+            raise RuntimeError(f"{kind} migration {migration.path.name} failed: {exc}") from exc
+        newly.append(migration.version)
+    return newly

@@ -1,0 +1,229 @@
+-- The domain model: the documented contract ops leads query (see ARCHITECTURE.md, METRICS.md).
+-- Accounts are written "<source>:<source_user_id>", e.g. github:583231, jira:5b10ac8d, slack:U024BE7LH.
+
+CREATE TABLE people(
+    person_id VARCHAR PRIMARY KEY,
+    display_name VARCHAR,
+    email VARCHAR,
+    team VARCHAR,
+    is_bot BOOLEAN NOT NULL DEFAULT false
+);
+COMMENT ON TABLE people IS 'One row per human or bot across all tools, after identity resolution.';
+COMMENT ON COLUMN people.person_id IS 'Stable person identifier (a pseudonym when privacy.pseudonymize is on).';
+COMMENT ON COLUMN people.display_name IS 'Name shown in reports (a pseudonym when privacy.pseudonymize is on).';
+COMMENT ON COLUMN people.email IS 'Primary email address, when known.';
+COMMENT ON COLUMN people.team IS 'Current team from config ([[teams]]), NULL if in none.';
+COMMENT ON COLUMN people.is_bot IS 'True for bots and integrations; bots are excluded from effort.';
+
+CREATE TABLE identities(
+    source VARCHAR NOT NULL,
+    source_user_id VARCHAR NOT NULL,
+    login VARCHAR,
+    email VARCHAR,
+    display_name VARCHAR,
+    is_bot BOOLEAN NOT NULL DEFAULT false,
+    person_id VARCHAR,
+    matched_by VARCHAR,
+    PRIMARY KEY (source, source_user_id)
+);
+COMMENT ON TABLE identities IS 'Every tool account and the person it was tied to, with how the match was made.';
+COMMENT ON COLUMN identities.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN identities.source_user_id IS 'The account id within the tool (GitHub user id, Jira accountId or key, Slack user id).';
+COMMENT ON COLUMN identities.login IS 'Login or handle in the tool.';
+COMMENT ON COLUMN identities.email IS 'Email address the tool reports for the account, when visible.';
+COMMENT ON COLUMN identities.display_name IS 'Display name in the tool.';
+COMMENT ON COLUMN identities.is_bot IS 'True when the tool marks the account as a bot or app.';
+COMMENT ON COLUMN identities.person_id IS 'The person (people.person_id) this account belongs to; NULL if unmatched.';
+COMMENT ON COLUMN identities.matched_by IS 'How it was matched: config (explicit mapping), csv, email, login, name, or unmatched.';
+
+CREATE TABLE teams(
+    team VARCHAR PRIMARY KEY,
+    member_count INTEGER,
+    source VARCHAR
+);
+COMMENT ON TABLE teams IS 'Teams, from config [[teams]] and optionally GitHub teams or Slack user groups.';
+COMMENT ON COLUMN teams.team IS 'Team name, unique.';
+COMMENT ON COLUMN teams.member_count IS 'Number of people currently in the team.';
+COMMENT ON COLUMN teams.source IS 'Where membership came from: config, github_team or slack_usergroup.';
+
+CREATE TABLE person_months(
+    person_id VARCHAR NOT NULL,
+    month DATE NOT NULL,
+    team VARCHAR,
+    active BOOLEAN NOT NULL,
+    PRIMARY KEY (person_id, month)
+);
+COMMENT ON TABLE person_months IS 'Which team each person belonged to in each month and whether they were active (the FTE base).';
+COMMENT ON COLUMN person_months.person_id IS 'The person (people.person_id).';
+COMMENT ON COLUMN person_months.month IS 'First day of the month.';
+COMMENT ON COLUMN person_months.team IS 'Team in that month.';
+COMMENT ON COLUMN person_months.active IS 'True when the person had any observed activity that month; each active person-month counts as 1 FTE.';
+
+CREATE TABLE work_items(
+    item_id VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    key VARCHAR,
+    title VARCHAR,
+    url VARCHAR,
+    container VARCHAR,
+    type VARCHAR,
+    labels VARCHAR[],
+    components VARCHAR[],
+    status VARCHAR,
+    status_category VARCHAR,
+    created_at TIMESTAMPTZ,
+    started_at TIMESTAMPTZ,
+    resolved_at TIMESTAMPTZ,
+    merged_at TIMESTAMPTZ,
+    author_account VARCHAR,
+    assignee_account VARCHAR,
+    author_id VARCHAR,
+    assignee_id VARCHAR,
+    parent_key VARCHAR,
+    linked_keys VARCHAR[],
+    fields JSON,
+    category VARCHAR,
+    category_rule VARCHAR
+);
+COMMENT ON TABLE work_items IS 'Jira issues, GitHub issues and pull requests: the units of work events attach to.';
+COMMENT ON COLUMN work_items.item_id IS 'Unique id, "<source>:<kind>:<natural key>", e.g. jira:issue:PAY-12, github:pr:acme/api#7.';
+COMMENT ON COLUMN work_items.source IS 'Tool: github or jira.';
+COMMENT ON COLUMN work_items.kind IS 'issue or pr (GitHub), issue (Jira).';
+COMMENT ON COLUMN work_items.key IS 'Human key: PAY-12 (Jira), acme/api#7 (GitHub).';
+COMMENT ON COLUMN work_items.title IS 'Summary or title.';
+COMMENT ON COLUMN work_items.url IS 'Link to the item in its tool.';
+COMMENT ON COLUMN work_items.container IS 'Jira project key or GitHub owner/repository.';
+COMMENT ON COLUMN work_items.type IS 'Jira issue type (Story, Bug, Task, ...); NULL for GitHub items.';
+COMMENT ON COLUMN work_items.labels IS 'Labels.';
+COMMENT ON COLUMN work_items.components IS 'Jira components.';
+COMMENT ON COLUMN work_items.status IS 'Current status name (Jira status; open, closed or merged on GitHub).';
+COMMENT ON COLUMN work_items.status_category IS 'Current status mapped to todo, active, waiting or done.';
+COMMENT ON COLUMN work_items.created_at IS 'When the item was created.';
+COMMENT ON COLUMN work_items.started_at IS 'First entry into an active status (flow time starts here).';
+COMMENT ON COLUMN work_items.resolved_at IS 'When the item last reached done (resolved, closed or merged); NULL if open.';
+COMMENT ON COLUMN work_items.merged_at IS 'When a pull request was merged; NULL otherwise.';
+COMMENT ON COLUMN work_items.author_account IS 'Creator account, "<source>:<source_user_id>".';
+COMMENT ON COLUMN work_items.assignee_account IS 'Assignee account, "<source>:<source_user_id>".';
+COMMENT ON COLUMN work_items.author_id IS 'Creator person (people.person_id).';
+COMMENT ON COLUMN work_items.assignee_id IS 'Assignee person (people.person_id).';
+COMMENT ON COLUMN work_items.parent_key IS 'Parent or epic key (Jira).';
+COMMENT ON COLUMN work_items.linked_keys IS 'Jira keys referenced by the item: PR title, branch and commit messages, or Jira issue links.';
+COMMENT ON COLUMN work_items.fields IS 'Other fields as JSON (story points, sprint, custom fields by logical name).';
+COMMENT ON COLUMN work_items.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN work_items.category_rule IS 'Which classification rule set the category (explains every figure).';
+
+CREATE TABLE events(
+    event_id VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    occurred_at TIMESTAMPTZ NOT NULL,
+    actor_account VARCHAR,
+    person_id VARCHAR,
+    item_id VARCHAR,
+    channel_id VARCHAR,
+    kind VARCHAR NOT NULL,
+    subkind VARCHAR,
+    category VARCHAR,
+    category_rule VARCHAR,
+    weight DOUBLE DEFAULT 1,
+    detail JSON
+);
+COMMENT ON TABLE events IS 'Every atomic act in every tool: commits, PR reviews, Jira transitions and edits, Slack messages, ...';
+COMMENT ON COLUMN events.event_id IS 'Unique id, "<source>:<kind>:<natural key>".';
+COMMENT ON COLUMN events.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN events.occurred_at IS 'When the act happened.';
+COMMENT ON COLUMN events.actor_account IS 'Acting account, "<source>:<source_user_id>".';
+COMMENT ON COLUMN events.person_id IS 'Acting person (people.person_id); NULL if unmatched.';
+COMMENT ON COLUMN events.item_id IS 'Work item acted on (work_items.item_id), if any.';
+COMMENT ON COLUMN events.channel_id IS 'Slack channel (channels.channel_id), for Slack events.';
+COMMENT ON COLUMN events.kind IS 'commit, pr_opened, pr_review, pr_comment, pr_merged, pr_ready, issue_opened, issue_comment, jira_created, jira_transition, jira_field_edit, jira_comment, jira_worklog, slack_message, slack_reply, release, ...';
+COMMENT ON COLUMN events.subkind IS 'Refinement: status_change, metadata_edit, timesheet, reminder, status_request, shadow_tool, the edited field, ...';
+COMMENT ON COLUMN events.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN events.category_rule IS 'Which rule set the category: an event-level rule or inherited from the item, channel or repository.';
+COMMENT ON COLUMN events.weight IS 'Multiplier for counting the event (1 unless stated otherwise).';
+COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domains, mentions, field name, from/to values); message text only if privacy.store_message_text.';
+
+CREATE TABLE transitions(
+    item_id VARCHAR NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    actor_account VARCHAR,
+    person_id VARCHAR,
+    from_status VARCHAR,
+    to_status VARCHAR,
+    from_status_category VARCHAR,
+    to_status_category VARCHAR
+);
+COMMENT ON TABLE transitions IS 'Status history of work items, each status mapped to todo, active, waiting or done.';
+COMMENT ON COLUMN transitions.item_id IS 'Work item (work_items.item_id).';
+COMMENT ON COLUMN transitions.at IS 'When the status changed.';
+COMMENT ON COLUMN transitions.actor_account IS 'Account that moved it, "<source>:<source_user_id>".';
+COMMENT ON COLUMN transitions.person_id IS 'Person that moved it (people.person_id).';
+COMMENT ON COLUMN transitions.from_status IS 'Status before (NULL for the creation status).';
+COMMENT ON COLUMN transitions.to_status IS 'Status after.';
+COMMENT ON COLUMN transitions.from_status_category IS 'from_status mapped to todo, active, waiting or done.';
+COMMENT ON COLUMN transitions.to_status_category IS 'to_status mapped to todo, active, waiting or done.';
+
+CREATE TABLE channels(
+    channel_id VARCHAR PRIMARY KEY,
+    name VARCHAR,
+    is_private BOOLEAN,
+    purpose VARCHAR,
+    member_count INTEGER,
+    category VARCHAR,
+    category_rule VARCHAR
+);
+COMMENT ON TABLE channels IS 'Slack channels that were read, with their category.';
+COMMENT ON COLUMN channels.channel_id IS 'Slack channel id.';
+COMMENT ON COLUMN channels.name IS 'Channel name without #.';
+COMMENT ON COLUMN channels.is_private IS 'True for private channels (read only when listed in config).';
+COMMENT ON COLUMN channels.purpose IS 'Channel purpose text.';
+COMMENT ON COLUMN channels.member_count IS 'Number of members when collected.';
+COMMENT ON COLUMN channels.category IS 'customer, enabling, process or unclassified; messages inherit it.';
+COMMENT ON COLUMN channels.category_rule IS 'Which classification rule or channel pattern set the category.';
+
+CREATE TABLE effort(
+    person_id VARCHAR NOT NULL,
+    event_id VARCHAR NOT NULL,
+    session_id VARCHAR NOT NULL,
+    minutes DOUBLE NOT NULL
+);
+COMMENT ON TABLE effort IS 'The effort model''s attribution: minutes credited to each human event (METRICS.md section 2).';
+COMMENT ON COLUMN effort.person_id IS 'Person credited (people.person_id).';
+COMMENT ON COLUMN effort.event_id IS 'Event credited (events.event_id).';
+COMMENT ON COLUMN effort.session_id IS 'Work session the event belongs to (a gap over effort.session_gap_minutes starts a new one).';
+COMMENT ON COLUMN effort.minutes IS 'Minutes credited, after per-kind caps and the daily cap.';
+
+CREATE TABLE process_changes(
+    name VARCHAR PRIMARY KEY,
+    tool VARCHAR,
+    team VARCHAR,
+    started_on DATE NOT NULL,
+    scope JSON,
+    created_at TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE process_changes IS 'Process changes under evaluation (copied from the raw store at build; edit with `processhealth experiment`).';
+COMMENT ON COLUMN process_changes.name IS 'Unique name of the process change.';
+COMMENT ON COLUMN process_changes.tool IS 'The tool introduced, if any.';
+COMMENT ON COLUMN process_changes.team IS 'Team the change applies to (NULL = every team).';
+COMMENT ON COLUMN process_changes.started_on IS 'Date the change started; before/after windows are measured from it.';
+COMMENT ON COLUMN process_changes.scope IS 'The change''s footprint as a JSON object: Jira project, fields, statuses, Slack channels, labels.';
+COMMENT ON COLUMN process_changes.created_at IS 'When the change was recorded (UTC).';
+
+CREATE TABLE experiment_criteria(
+    name VARCHAR NOT NULL,
+    idx INTEGER NOT NULL,
+    metric VARCHAR NOT NULL,
+    op VARCHAR NOT NULL,
+    threshold DOUBLE NOT NULL,
+    unit VARCHAR NOT NULL,
+    text VARCHAR NOT NULL,
+    PRIMARY KEY (name, idx)
+);
+COMMENT ON TABLE experiment_criteria IS 'Measurable success criteria of each process change, e.g. overhead_ratio_change <= +3pp.';
+COMMENT ON COLUMN experiment_criteria.name IS 'The process change (process_changes.name).';
+COMMENT ON COLUMN experiment_criteria.idx IS 'Position of the criterion within its process change, from 1.';
+COMMENT ON COLUMN experiment_criteria.metric IS 'Metric the criterion tests.';
+COMMENT ON COLUMN experiment_criteria.op IS 'Comparison: <=, >=, < or >.';
+COMMENT ON COLUMN experiment_criteria.threshold IS 'Threshold, in the unit given.';
+COMMENT ON COLUMN experiment_criteria.unit IS 'pp (percentage points), % (relative change) or empty (the metric''s own unit).';
+COMMENT ON COLUMN experiment_criteria.text IS 'The criterion as the user wrote it.';

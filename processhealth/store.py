@@ -1,0 +1,370 @@
+"""The two DuckDB files: the raw store (collectors write) and the analytics database (build writes).
+
+    with RawStore(cfg.storage.raw_path) as store:
+        n = store.save("github", "pulls", rows, scope="acme/api", cursor="2024-05-01T00:00:00Z")
+
+    build_analytics(cfg, steps)   # temp file, then an atomic swap onto analytics_path
+
+Raw tables have one fixed shape, `raw_<source>_<entity>`, created on demand. Analysis never reads
+them; normalization SQL turns them into the domain tables (processhealth/migrations/analytics).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import json.encoder
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from processhealth import __version__, migrations
+from processhealth.errors import SourceError, UserError
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+# Canonical JSON (sorted keys, compact) so an unchanged payload compares equal to the stored one.
+# The C encoder called directly is ~1.7x faster than JSONEncoder.encode, and encoding is most of
+# the cost of a save; the pure-Python encoder is the fallback where the C one is missing.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str, check_circular=False
+)
+if json.encoder.c_make_encoder is not None:
+    _C_ENCODE = json.encoder.c_make_encoder(
+        None, str, json.encoder.encode_basestring, None, ":", ",", True, False, True
+    )
+
+    def _encode(value: Any) -> str:
+        return "".join(_C_ENCODE(value, 0))
+else:  # pragma: no cover
+    _encode = _ENCODER.encode
+DEFAULT_COLLECTOR_VERSION = f"processhealth/{__version__}"
+
+RAW_COLUMN_COMMENTS = {
+    "natural_key": "The entity's key in its source (issue key, repo#number, channel/ts, ...).",
+    "scope": "Repository, project or channel whose collection wrote the row.",
+    "updated_at": "The source's own last-modified time for the entity, when it has one.",
+    "fetched_at": "When processhealth fetched this version of the row (UTC).",
+    "source_url": "API URL the row came from (provenance).",
+    "collector_version": "Collector that wrote the row, e.g. processhealth/0.1.0.",
+    "payload": "The entity as the API returned it (JSON), minus anything privacy settings drop.",
+}
+
+# Changed rows are replaced, new rows plainly inserted (cheaper than INSERT OR REPLACE for all),
+# unchanged rows are not touched. Both statements run in the caller's transaction.
+_REPLACE_CHANGED = """
+INSERT OR REPLACE INTO {table}
+SELECT b.natural_key, b.scope, b.updated_at::TIMESTAMPTZ, now(), b.source_url,
+       b.collector_version, b.payload::JSON
+FROM _ph_batch AS b JOIN {table} AS t ON t.natural_key = b.natural_key
+WHERE t.payload::VARCHAR IS DISTINCT FROM b.payload
+"""
+_INSERT_NEW = """
+INSERT INTO {table}
+SELECT b.natural_key, b.scope, b.updated_at::TIMESTAMPTZ, now(), b.source_url,
+       b.collector_version, b.payload::JSON
+FROM _ph_batch AS b ANTI JOIN {table} AS t ON t.natural_key = b.natural_key
+"""
+
+
+def open_duckdb(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Connect with UTC as the session time zone; a held lock becomes a clear UserError."""
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise _lock_error(path, exc) from None
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _lock_error(path: Path, exc: Exception) -> UserError:
+    text = str(exc)
+    if "lock" not in text.lower():
+        return UserError(f"Cannot open the database {path}: {text}")
+    pid = re.search(r"PID (\d+)", text)
+    holder = f" (process {pid.group(1)})" if pid else ""
+    return UserError(
+        f"Another processhealth command is using {path}{holder}. DuckDB lets one process write "
+        f"a file at a time; wait for that command to finish, then run this one again."
+    )
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def raw_table_name(source: str, entity: str) -> str:
+    for part, value in (("source", source), ("entity", entity)):
+        if not _IDENT.match(value):
+            raise ValueError(f"raw table {part} {value!r} must match [a-z][a-z0-9_]*")
+    return f"raw_{source}_{entity}"
+
+
+class RawStore:
+    """The raw DuckDB file: raw_* payload tables, sync_state checkpoints, state_* tables."""
+
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise UserError(
+                f"There is no raw store at {self.path} yet. Run `processhealth collect` first."
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = open_duckdb(self.path, read_only=read_only)
+        self._known_tables: set[str] = set()
+        if not read_only:
+            migrations.apply(self.con, "raw")
+
+    def __enter__(self) -> RawStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """BEGIN ... COMMIT, rolled back on any exception."""
+        self.con.begin()
+        try:
+            yield self.con
+        except BaseException:
+            self.con.rollback()
+            raise
+        self.con.commit()
+
+    # --- raw tables ---------------------------------------------------------------------------
+
+    def table_exists(self, name: str) -> bool:
+        found = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+            " AND schema_name = 'main' AND table_name = ?",
+            [name],
+        ).fetchone()
+        return bool(found and found[0])
+
+    def raw_tables(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            " AND table_name LIKE 'raw\\_%' ESCAPE '\\' ORDER BY table_name"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def ensure_raw_table(self, source: str, entity: str) -> str:
+        """Create raw_<source>_<entity> (fixed shape, commented) if missing; return its name."""
+        table = raw_table_name(source, entity)
+        if table in self._known_tables or self.table_exists(table):
+            self._known_tables.add(table)
+            return table
+        self.con.execute(
+            f"CREATE TABLE IF NOT EXISTS {table}("
+            " natural_key VARCHAR PRIMARY KEY, scope VARCHAR, updated_at TIMESTAMPTZ,"
+            " fetched_at TIMESTAMPTZ, source_url VARCHAR, collector_version VARCHAR,"
+            " payload JSON)"
+        )
+        self.con.execute(
+            f"COMMENT ON TABLE {table} IS "
+            f"'Raw {entity} from {source}, one row per entity, upserted by natural key.'"
+        )
+        for column, text in RAW_COLUMN_COMMENTS.items():
+            self.con.execute(f"COMMENT ON COLUMN {table}.{column} IS {_quote(text)}")
+        self._known_tables.add(table)
+        return table
+
+    def save(
+        self,
+        source: str,
+        entity: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        scope: str,
+        cursor: str | None = None,
+        collector_version: str | None = None,
+    ) -> int:
+        """Upsert rows and (optionally) advance the cursor in ONE transaction.
+
+        rows: {natural_key, updated_at (datetime, ISO string or None), source_url, payload (dict)}.
+        Returns how many rows were inserted or had a different payload; unchanged rows are not
+        rewritten, so a re-run that finds nothing new returns 0.
+        """
+        table = self.ensure_raw_table(source, entity)
+        batch = _arrow_batch(rows, scope, collector_version or DEFAULT_COLLECTOR_VERSION)
+        with self.transaction():
+            changed = self._upsert(table, batch) if batch.num_rows else 0
+            if cursor is not None:
+                self._write_cursor(source, entity, scope, cursor)
+        return changed
+
+    def _upsert(self, table: str, batch: pa.Table) -> int:
+        self.con.register("_ph_batch", batch)
+        try:
+            replaced = self.con.execute(_REPLACE_CHANGED.format(table=table)).fetchone()
+            inserted = self.con.execute(_INSERT_NEW.format(table=table)).fetchone()
+        except duckdb.ConversionException as exc:
+            raise SourceError(f"Rows for {table} carry an unreadable updated_at: {exc}") from None
+        finally:
+            self.con.unregister("_ph_batch")
+        return int(replaced[0]) + int(inserted[0])
+
+    def count(self, source: str, entity: str) -> int:
+        table = raw_table_name(source, entity)
+        if not self.table_exists(table):
+            return 0
+        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def get_cursor(self, source: str, entity: str, scope: str) -> str | None:
+        row = self.con.execute(
+            "SELECT cursor FROM sync_state WHERE source = ? AND entity = ? AND scope = ?",
+            [source, entity, scope],
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_cursor(self, source: str, entity: str, scope: str, cursor: str) -> None:
+        self._write_cursor(source, entity, scope, cursor)
+
+    def _write_cursor(self, source: str, entity: str, scope: str, cursor: str) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, now())",
+            [source, entity, scope, str(cursor)],
+        )
+
+    def reset(self, source: str, *, drop_rows: bool = False) -> None:
+        """Forget a source's checkpoints (for `collect --full`); rows stay unless drop_rows."""
+        with self.transaction() as con:
+            con.execute("DELETE FROM sync_state WHERE source = ?", [source])
+            for table in self.raw_tables() if drop_rows else []:
+                if table.startswith(f"raw_{source}_"):
+                    con.execute(f"DROP TABLE {table}")
+                    self._known_tables.discard(table)
+
+
+def _arrow_batch(rows: Iterable[Mapping[str, Any]], scope: str, version: str) -> pa.Table:
+    # One plain pass: this loop and the JSON encoding are the cost of a save.
+    keys: list[Any] = []
+    updated: list[Any] = []
+    urls: list[Any] = []
+    payloads: list[str] = []
+    encode = _encode
+    for row in rows:
+        keys.append(row.get("natural_key"))
+        updated.append(row.get("updated_at"))
+        urls.append(row.get("source_url"))
+        payloads.append(encode(row.get("payload")))
+    if not all(type(k) is str and k for k in keys):
+        keys = [_key(k) for k in keys]
+    if not all(type(u) is str or u is None for u in updated):
+        updated = [_iso(u) for u in updated]
+    if len(set(keys)) != len(keys):  # the last version of a key within one batch wins
+        last = {k: i for i, k in enumerate(keys)}
+        pick = sorted(last.values())
+        keys, updated, urls, payloads = ([col[i] for i in pick]
+                                         for col in (keys, updated, urls, payloads))
+    n = len(keys)
+    return pa.table({
+        "natural_key": pa.array(keys, pa.string()),
+        "scope": pa.array([scope] * n, pa.string()),
+        "updated_at": pa.array(updated, pa.string()),
+        "source_url": pa.array(urls, pa.string()),
+        "collector_version": pa.array([version] * n, pa.string()),
+        "payload": pa.array(payloads, pa.large_string()),
+    })
+
+
+def _key(value: Any) -> str:
+    if value is None or value == "":
+        raise ValueError("every raw row needs a non-empty natural_key; found an empty one")
+    return str(value)
+
+
+def _iso(value: Any) -> str | None:
+    """ISO text for DuckDB to cast; naive values are read as UTC (the session time zone)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise ValueError(f"updated_at must be a datetime, an ISO string or None; got {value!r}")
+
+
+# --- the analytics database ----------------------------------------------------------------
+
+Step = Callable[[duckdb.DuckDBPyConnection, Any], None]
+
+
+def build_analytics(config: Any, steps: Iterable[Step]) -> Path:
+    """Build the analytics DB into a temp file next to the target, then swap it in atomically.
+
+    Each step is `step(con, config)`. Raw tables are readable unqualified (search_path main,raw)
+    or as raw.<table>. On any failure the temp file is removed and the old database stays.
+    """
+    target = Path(config.storage.analytics_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f"{target.name}.building-{os.getpid()}")
+    _remove(temp)
+    RawStore(config.storage.raw_path).close()  # creates or migrates the raw store
+    con = open_duckdb(temp)
+    try:
+        migrations.apply(con, "analytics")
+        _attach_raw(con, Path(config.storage.raw_path))
+        _copy_state(con)
+        for step in steps:
+            _run_step(con, config, step, target)
+        con.execute("DETACH raw")
+        con.execute("CHECKPOINT")
+        con.close()
+        _fsync(temp)
+        _remove(target.with_name(target.name + ".wal"))  # a stale WAL must not replay onto it
+        os.replace(temp, target)
+        _fsync(target.parent)
+    except BaseException:
+        con.close()
+        _remove(temp)
+        raise
+    finally:
+        _remove(temp.with_name(temp.name + ".wal"))
+    return target
+
+
+def _attach_raw(con: duckdb.DuckDBPyConnection, raw_path: Path) -> None:
+    try:
+        con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw_path)])
+    except duckdb.IOException as exc:
+        raise _lock_error(raw_path, exc) from None
+    con.execute("SET search_path = 'main,raw'")
+
+
+def _copy_state(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("INSERT INTO process_changes SELECT * FROM raw.state_process_changes")
+    con.execute("INSERT INTO experiment_criteria SELECT * FROM raw.state_experiment_criteria")
+
+
+def _run_step(con: duckdb.DuckDBPyConnection, config: Any, step: Step, target: Path) -> None:
+    name = getattr(step, "step_name", None) or getattr(step, "__name__", repr(step))
+    try:
+        step(con, config)
+    except duckdb.Error as exc:
+        raise UserError(
+            f"Build step {name} failed: {exc}. {target} was left as it was."
+        ) from exc
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

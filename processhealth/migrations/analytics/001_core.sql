@@ -145,7 +145,7 @@ COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domai
 
 CREATE TABLE transitions(
     item_id VARCHAR NOT NULL,
-    at TIMESTAMPTZ NOT NULL,
+    "at" TIMESTAMPTZ NOT NULL,
     actor_account VARCHAR,
     person_id VARCHAR,
     from_status VARCHAR,
@@ -155,7 +155,7 @@ CREATE TABLE transitions(
 );
 COMMENT ON TABLE transitions IS 'Status history of work items, each status mapped to todo, active, waiting or done.';
 COMMENT ON COLUMN transitions.item_id IS 'Work item (work_items.item_id).';
-COMMENT ON COLUMN transitions.at IS 'When the status changed.';
+COMMENT ON COLUMN transitions."at" IS 'When the status changed. AT is an SQL keyword: write "at" in double quotes.';
 COMMENT ON COLUMN transitions.actor_account IS 'Account that moved it, "<source>:<source_user_id>".';
 COMMENT ON COLUMN transitions.person_id IS 'Person that moved it (people.person_id).';
 COMMENT ON COLUMN transitions.from_status IS 'Status before (NULL for the creation status).';

@@ -1,0 +1,274 @@
+"""The `processhealth` command line. Each command's docstring is its --help.
+
+Domain errors become a one-paragraph message and an exit code here and only here:
+0 ok, 1 user error (config, input), 2 source or API failure.
+
+Other packages add commands without editing this file: a module `collectors/cli.py`,
+`analysis/cli.py`, `reports/cli.py` or `simulation/cli.py` that defines `COMMANDS`, a list of
+click commands, is picked up at start-up. Use `pass_config` to receive the loaded Config.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import importlib
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import duckdb
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from processhealth import __version__, pipeline, state, ui
+from processhealth.config import (
+    CONFIG_ENV_VAR,
+    DEFAULT_CONFIG_NAME,
+    SOURCES,
+    Config,
+    example_config_text,
+    load_config,
+)
+from processhealth.errors import SourceError, UserError
+from processhealth.store import RawStore, open_duckdb
+
+EXTENSION_MODULES = ("collectors.cli", "analysis.cli", "reports.cli", "simulation.cli")
+READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+class _Group(click.Group):
+    """A click group that turns UserError / SourceError into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (UserError, SourceError) as exc:
+            ui.error(str(exc))
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="processhealth")
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+    envvar=CONFIG_ENV_VAR, default=DEFAULT_CONFIG_NAME, show_default=True,
+    help=f"Config file (also ${CONFIG_ENV_VAR}).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path) -> None:
+    """Does your process amplify the product, or has it become the product?
+
+    Collects GitHub, Jira and Slack activity into DuckDB, measures the effort that goes to
+    customer-facing work versus process overhead, and writes HTML reports per team and month.
+    Start with `processhealth init`, then `doctor`, `collect`, `build`.
+    """
+    ctx.obj = {"config_path": config_path}
+
+
+def pass_config(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator: call the command with the loaded Config as its first argument."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return command(current_config(), *args, **kwargs)
+    return wrapper
+
+
+def current_config() -> Config:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if "config" not in root.obj:
+        root.obj["config"] = load_config(root.obj["config_path"])
+    return root.obj["config"]
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.pass_context
+def init(ctx: click.Context, force: bool) -> None:
+    """Write a commented example config (processhealth.toml, or the --config path)."""
+    path: Path = ctx.find_root().obj["config_path"]
+    if path.exists() and not force:
+        raise UserError(f"{path} already exists; use `processhealth init --force` to overwrite it.")
+    path.write_text(example_config_text(), encoding="utf-8")
+    ui.say(f"wrote {path}; edit it, export the tokens it names, then run `processhealth doctor`.")
+
+
+@cli.command()
+@click.option("--source", "sources", multiple=True, type=click.Choice(SOURCES),
+              help="Only this source (repeatable). Default: every enabled source.")
+@click.option("--full", is_flag=True, help="Forget checkpoints and re-read everything.")
+@pass_config
+def collect(config: Config, sources: tuple[str, ...], full: bool) -> None:
+    """Fetch new activity from the enabled sources into the raw store (incremental)."""
+    pipeline.collect(config, sources or None, full=full)
+
+
+@cli.command()
+@pass_config
+def build(config: Config) -> None:
+    """Rebuild the analytics database from the raw store (atomic swap; readers keep working)."""
+    target = pipeline.build(config)
+    ui.say(f"built {target}")
+
+
+@cli.command()
+@click.option("--online", is_flag=True, help="Also call each enabled source's API once.")
+@click.pass_context
+def doctor(ctx: click.Context, online: bool) -> None:
+    """Check config, environment variables and database files; print a short table."""
+    rows = pipeline.doctor_checks(ctx.find_root().obj["config_path"], online=online)
+    table = Table("check", "status", "detail", title="processhealth doctor")
+    styles = {"ok": "green", "off": "dim", "warn": "yellow", "FAIL": "bold red"}
+    for check, status, detail in rows:
+        table.add_row(Text(check), Text(status, style=styles[status]), Text(detail))
+    Console(soft_wrap=True).print(table)
+    if any(status == "FAIL" for _, status, _ in rows):
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@pass_config
+def sql(config: Config, query: str, fmt: str) -> None:
+    """Run one read-only SQL query (SELECT, EXPLAIN) on the analytics database."""
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise UserError(f"The query is not valid SQL: {exc}") from None
+    if len(statements) != 1 or statements[0].type not in READ_ONLY_STATEMENTS:
+        raise UserError(
+            "`processhealth sql` runs exactly one read-only statement (SELECT, WITH ... SELECT, "
+            "DESCRIBE, SHOW, EXPLAIN). To change data, change config and run `processhealth build`."
+        )
+    path = config.storage.analytics_path
+    if not path.exists():
+        raise UserError(f"There is no analytics database at {path} yet; run `processhealth build`.")
+    con = open_duckdb(path, read_only=True)
+    try:
+        result = con.execute(query)
+        columns = [d[0] for d in result.description or []]
+        rows = result.fetchall()
+    except duckdb.Error as exc:
+        raise UserError(f"The query failed: {exc}") from None
+    finally:
+        con.close()
+    _print_rows(columns, rows, fmt)
+
+
+def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        click.echo(json.dumps(records, default=_json_default, ensure_ascii=False, indent=1))
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*(Text("" if v is None else str(v)) for v in row))
+        Console(soft_wrap=True).print(table)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+@cli.group()
+def experiment() -> None:
+    """Process changes under evaluation and their measurable success criteria."""
+
+
+@experiment.command("add")
+@click.argument("name")
+@click.option("--start", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="Date the change started (YYYY-MM-DD).")
+@click.option("--team", help="Team it applies to (default: every team).")
+@click.option("--tool", help="The tool introduced, if any.")
+@click.option("--scope", "scopes", multiple=True, metavar="KEY=VALUE",
+              help="Footprint, e.g. jira_project=PAY, channel=pmtool-*, field=Story Points.")
+@click.option("--criterion", "criteria", multiple=True, metavar='"METRIC OP NUMBER[pp|%]"',
+              help='Success criterion, e.g. "overhead_ratio_change <= +3pp" (repeatable).')
+@pass_config
+def experiment_add(config: Config, name: str, start: datetime, team: str | None,
+                   tool: str | None, scopes: tuple[str, ...], criteria: tuple[str, ...]) -> None:
+    """Record a process change: name, start date, team, scope and success criteria."""
+    known = [t.name for t in config.teams]
+    if team and known and team not in known:
+        raise UserError(f"--team {team!r} is not a team in config; expected one of: "
+                        f"{', '.join(known)}.")
+    parsed = [state.parse_criterion(text) for text in criteria]
+    with RawStore(config.storage.raw_path) as store:
+        state.add_process_change(store, name, started_on=start.date(), team=team, tool=tool,
+                                 scope=_parse_scope(scopes), criteria=parsed)
+    ui.say(f"recorded process change {name!r} with {len(parsed)} criteria")
+
+
+def _parse_scope(pairs: tuple[str, ...]) -> dict[str, list[str]]:
+    scope: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UserError(f"--scope {pair!r} should look like KEY=VALUE, e.g. jira_project=PAY.")
+        scope.setdefault(key.strip(), []).append(value.strip())
+    return scope
+
+
+@experiment.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@pass_config
+def experiment_list(config: Config, fmt: str) -> None:
+    """List recorded process changes and their criteria."""
+    if not config.storage.raw_path.exists():
+        changes: list[dict[str, Any]] = []
+    else:
+        with RawStore(config.storage.raw_path, read_only=True) as store:
+            changes = state.list_process_changes(store)
+    columns = ["name", "started_on", "team", "tool", "scope", "criteria"]
+    rows = [
+        (c["name"], c["started_on"], c["team"], c["tool"], json.dumps(c["scope"]),
+         "; ".join(k.text for k in c["criteria"]))
+        for c in changes
+    ]
+    _print_rows(columns, rows, fmt)
+
+
+@experiment.command("remove")
+@click.argument("name")
+@pass_config
+def experiment_remove(config: Config, name: str) -> None:
+    """Delete a recorded process change and its criteria."""
+    with RawStore(config.storage.raw_path) as store:
+        state.remove_process_change(store, name)
+    ui.say(f"removed process change {name!r}")
+
+
+def _add_extension_commands() -> None:
+    for module_name in EXTENSION_MODULES:
+        try:
+            found = importlib.util.find_spec(module_name)
+        except ModuleNotFoundError:
+            found = None
+        if found is None:
+            continue
+        for command in getattr(importlib.import_module(module_name), "COMMANDS", []):
+            cli.add_command(command)
+
+
+_add_extension_commands()
+
+
+def main() -> None:
+    cli(prog_name="processhealth")

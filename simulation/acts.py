@@ -8,11 +8,28 @@ from .engine import Day, Engine, TeamState, Ticket, at_time, lognorm
 
 CUSTOMER_TYPES = [("Story", 0.6), ("Bug", 0.4)]
 ENABLING_TYPES = [("Task", 0.4), ("Tech Debt", 0.4), ("Spike", 0.2)]
-TOPICS = ["checkout", "search", "billing", "onboarding", "export", "notifications", "login",
-          "dashboard", "API rate limits", "mobile sync", "invoices", "SSO", "audit log"]
+TOPICS = [
+    "checkout",
+    "search",
+    "billing",
+    "onboarding",
+    "export",
+    "notifications",
+    "login",
+    "dashboard",
+    "API rate limits",
+    "mobile sync",
+    "invoices",
+    "SSO",
+    "audit log",
+]
 VERBS = ["Add", "Fix", "Improve", "Refactor", "Speed up", "Support", "Remove", "Migrate"]
-SHEETS = ["https://docs.google.com/spreadsheets/d/1xQ{n}/edit", "https://airtable.com/app{n}",
-          "https://www.notion.so/acme/Tracker-{n}", "tracking-{n}.xlsx"]
+SHEETS = [
+    "https://docs.google.com/spreadsheets/d/1xQ{n}/edit",
+    "https://airtable.com/app{n}",
+    "https://www.notion.so/acme/Tracker-{n}",
+    "tracking-{n}.xlsx",
+]
 TOOL_FIELDS = ["customfield_10100", "customfield_10101", "customfield_10102"]
 GROOM_FIELDS = ["customfield_10016", "priority", "labels", "customfield_10020"]
 
@@ -41,15 +58,24 @@ def morning(e: Engine, st: TeamState) -> None:
         if stale:
             at = at_time(day, 10) + timedelta(seconds=e.rng.randrange(0, 300))
             mentions = " ".join(f"<@{e.org.person(p).slack_id}>" for p in stale)
-            e.emit.post("pmtool-updates", None, at,
-                        f"Reminder: please update the status of your PMTool items {mentions}",
-                        bot_id="B0REMIND01")
+            e.emit.post(
+                "pmtool-updates",
+                None,
+                at,
+                f"Reminder: please update the status of your PMTool items {mentions}",
+                bot_id="B0REMIND01",
+            )
             for p in stale:
                 st.reminded[p] = at
         if day.weekday() == 4:
             at = at_time(day, 15) + timedelta(seconds=e.rng.randrange(0, 60))
-            e.emit.post(f"standup-{team.name}", None, at,
-                        "Reminder: submit your timesheet in PMTool.", slackbot=True)
+            e.emit.post(
+                f"standup-{team.name}",
+                None,
+                at,
+                "Reminder: submit your timesheet in PMTool.",
+                slackbot=True,
+            )
             for p in st.engineers:
                 st.reminded.setdefault(p, at)
     for ticket, until in list(st.blocked):
@@ -133,7 +159,9 @@ def _release_due(e: Engine, st: TeamState) -> bool:
 def standup(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     st.done_today[d.pid].add("standup")
     at = e.act(d, min(budget, e.rng.uniform(3, 6)), "chat", "process")
-    e.emit.post(f"standup-{st.team.name}", d.pid, at, "Yesterday: reviews. Today: coding. No blockers")
+    e.emit.post(
+        f"standup-{st.team.name}", d.pid, at, "Yesterday: reviews. Today: coding. No blockers"
+    )
 
 
 def pick_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
@@ -208,8 +236,17 @@ def open_pr(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     labels = ["customer"] if t.category == "customer" and rng.random() < 0.3 else []
     draft = rng.random() < 0.15
     slug = "-".join(t.issue.summary.lower().split()[:3])
-    pr = e.emit.issue(t.repo, d.pid, at, title, f"Implements {key}.", labels, True,
-                      head_ref=f"feature/{key}-{slug}", draft=draft)
+    pr = e.emit.issue(
+        t.repo,
+        d.pid,
+        at,
+        title,
+        f"Implements {key}.",
+        labels,
+        True,
+        head_ref=f"feature/{key}-{slug}",
+        draft=draft,
+    )
     t.pr = pr
     # The ticket's earlier commits were pushed to the branch before the PR was opened.
     for c in e.org.github.commits[-80:]:
@@ -237,8 +274,13 @@ def review(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         e.emit.review_comment(t.pr, d.pid, at, "Could we simplify this?", "src/app.py")
     at = e.act(d, minutes / (n_comments + 1), "reviewing", t.category)
     approve = rng.random() < 0.8
-    e.emit.review(t.pr, d.pid, at, "APPROVED" if approve else "CHANGES_REQUESTED",
-                  "LGTM" if approve else "A few changes please")
+    e.emit.review(
+        t.pr,
+        d.pid,
+        at,
+        "APPROVED" if approve else "CHANGES_REQUESTED",
+        "LGTM" if approve else "A few changes please",
+    )
     t.pending_reviewers.remove(d.pid)
     if approve:
         t.approved_by.add(d.pid)
@@ -276,9 +318,13 @@ def chat(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         e.emit.reply(st.incident, d.pid, at, "Looking into the logs now")
         st.incident_left -= 1
         return
-    channels = [(f"eng-{team}", "enabling", 0.45), (f"support-{team}", "customer", 0.3),
-                ("random", "unclassified", 0.12), ("general", "unclassified", 0.03),
-                (f"standup-{team}", "process", 0.1)]
+    channels = [
+        (f"eng-{team}", "enabling", 0.45),
+        (f"support-{team}", "customer", 0.3),
+        ("random", "unclassified", 0.12),
+        ("general", "unclassified", 0.03),
+        (f"standup-{team}", "process", 0.1),
+    ]
     if d.pid == st.pm:
         channels[1] = (f"support-{team}", "customer", 0.8)
     name, category, _ = rng.choices(channels, [c[2] for c in channels])[0]
@@ -289,8 +335,11 @@ def chat(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         parent = rng.choice(threaded) if threaded and rng.random() < 0.7 else recent[-1]
         e.emit.reply(parent, d.pid, at, "Agreed, let's do that 👍")
         return
-    text = "Customer asks about export limits, see https://support.acme.example/t/42" if \
-        category == "customer" else "Thoughts on the new cache layer? https://github.com/acme/x/pull/1"
+    text = (
+        "Customer asks about export limits, see https://support.acme.example/t/42"
+        if category == "customer"
+        else "Thoughts on the new cache layer? https://github.com/acme/x/pull/1"
+    )
     m = e.emit.post(name, d.pid, at, text)
     recent.append(m)
     del recent[:-8]
@@ -347,8 +396,15 @@ def tool_status(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         st.done_today[d.pid].add("tool_status")
     for f in ("customfield_10400", "customfield_10102", "customfield_10101"):
         at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "status_update", "process")
-        e.emit.field_edit(t.issue, d.pid, at, f, rng.choice([10, 50, 80]) if f.endswith("400")
-                          else rng.choice(["High", "Medium", "Low"]))
+        e.emit.field_edit(
+            t.issue,
+            d.pid,
+            at,
+            f,
+            rng.choice([10, 50, 80])
+            if f.endswith("400")
+            else rng.choice(["High", "Medium", "Low"]),
+        )
     at = e.act(d, rng.uniform(3, 6), "chat", "process")
     e.emit.post("pmtool-updates", d.pid, at, f"Status for {t.issue.key}: on track")
 
@@ -363,9 +419,15 @@ def propose_experiment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     st.done_today[d.pid].add("experiment")
     rng = e.rng
     at = e.act(d, min(budget, lognorm(rng, 10, 5, 15)), "ticket_work", "enabling")
-    issue = e.emit.jira_issue(st.team.jira_project, "Experiment",
-                              f"Experiment: {rng.choice(TOPICS)} latency", d.pid, at, "To Do",
-                              ["experiment"])
+    issue = e.emit.jira_issue(
+        st.team.jira_project,
+        "Experiment",
+        f"Experiment: {rng.choice(TOPICS)} latency",
+        d.pid,
+        at,
+        "To Do",
+        ["experiment"],
+    )
     issue.custom["customfield_10200"] = "If we cache X, p95 latency drops by 20%"
     issue.custom["customfield_10201"] = "p95 < 300 ms for 2 weeks"
     st.backlog.insert(0, Ticket(issue, "enabling", st.team.repo, 0))
@@ -395,8 +457,9 @@ def create_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         labels.append(rng.choice(["tech-debt", "infra"]))
     at = e.act(d, min(budget, lognorm(rng, 10, 4, 15)), "ticket_work", category)
     parent = rng.choice(st.epics) if category == "customer" and rng.random() < 0.7 else None
-    issue = e.emit.jira_issue(st.team.jira_project, itype, _title(e, category), d.pid, at,
-                              "Backlog", labels, parent)
+    issue = e.emit.jira_issue(
+        st.team.jira_project, itype, _title(e, category), d.pid, at, "Backlog", labels, parent
+    )
     repo = st.team.repo if category == "customer" or rng.random() < 0.5 else "platform-infra"
     st.backlog.append(Ticket(issue, category, repo, 0))
     if e.reg.tool_active and d.pid == st.pm:  # the tool's mandatory fields, filled at once
@@ -423,12 +486,15 @@ def groom(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     elif f == "labels":
         e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["q3", "frontend", "backend"]))
     else:
-        e.emit.field_edit(t.issue, d.pid, at, f, f"{st.team.name.title()} Sprint {e.day.isocalendar()[1] // 2}")
+        e.emit.field_edit(
+            t.issue, d.pid, at, f, f"{st.team.name.title()} Sprint {e.day.isocalendar()[1] // 2}"
+        )
     if rng.random() < 0.03:  # barely used fields
         e.emit.field_edit(t.issue, d.pid, at, "customfield_10300", "Medium")
     if t.issue.status in ("Backlog", "Needs Business Value") and rng.random() < 0.3:
-        to = "Ready for Estimation" if e.reg.tool_active and t.issue.status == "Backlog" \
-            else "To Do"
+        to = (
+            "Ready for Estimation" if e.reg.tool_active and t.issue.status == "Backlog" else "To Do"
+        )
         e.emit.transition(t.issue, d.pid, at, to)
 
 
@@ -443,8 +509,15 @@ def pm_comment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 
 def report_bug(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     at = e.act(d, min(budget, lognorm(e.rng, 9, 4, 15)), "ticket_work", "customer")
-    issue = e.emit.issue(st.team.repo, d.pid, at, f"Customer report: {_title(e, 'customer')}",
-                         "Reported by a customer via support.", ["bug", "customer"], False)
+    issue = e.emit.issue(
+        st.team.repo,
+        d.pid,
+        at,
+        f"Customer report: {_title(e, 'customer')}",
+        "Reported by a customer via support.",
+        ["bug", "customer"],
+        False,
+    )
     st.gh_bugs.append(issue)
 
 
@@ -465,9 +538,17 @@ def tend_initiatives(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     if not st.initiatives:
         for n in range(3):
             at = e.act(d, min(budget, rng.uniform(5, 10)), "ticket_work", "process")
-            st.initiatives.append(e.emit.jira_issue(
-                st.team.jira_project, "Initiative", f"Initiative {n + 1}: FY goals", d.pid, at,
-                "In Progress", ["pmtool"]))
+            st.initiatives.append(
+                e.emit.jira_issue(
+                    st.team.jira_project,
+                    "Initiative",
+                    f"Initiative {n + 1}: FY goals",
+                    d.pid,
+                    at,
+                    "In Progress",
+                    ["pmtool"],
+                )
+            )
         return
     issue = rng.choice(st.initiatives)
     at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "grooming", "process")
@@ -475,7 +556,6 @@ def tend_initiatives(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     e.emit.field_edit(issue, d.pid, at, "customfield_10400", progress)
     if rng.random() < 0.3:
         at = e.act(d, rng.uniform(2, 4), "chat", "process")
-        e.emit.post("pmtool-updates", d.pid, at, f"{issue.key} is at {progress}% — please update "
-                    "your items")
-
-
+        e.emit.post(
+            "pmtool-updates", d.pid, at, f"{issue.key} is at {progress}% — please update your items"
+        )

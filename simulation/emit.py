@@ -35,8 +35,14 @@ CUSTOM_FIELD_NAMES = {
     "customfield_10300": "Customer Impact",
     "customfield_10400": "Progress",
 }
-SYSTEM_FIELD_NAMES = {"priority": "priority", "labels": "labels", "assignee": "assignee",
-                      "components": "Component", "summary": "summary", "description": "description"}
+SYSTEM_FIELD_NAMES = {
+    "priority": "priority",
+    "labels": "labels",
+    "assignee": "assignee",
+    "components": "Component",
+    "summary": "summary",
+    "description": "description",
+}
 
 
 class Emitter:
@@ -59,7 +65,9 @@ class Emitter:
     def gh_number(self, repo: str) -> int:
         return next(self._gh_numbers.setdefault(repo, itertools.count(1)))
 
-    def commit(self, repo: str, pid: str, at: datetime, message: str, pr: GhIssue | None) -> GhCommit:
+    def commit(
+        self, repo: str, pid: str, at: datetime, message: str, pr: GhIssue | None
+    ) -> GhCommit:
         sha = hashlib.sha1(f"{repo}{pid}{at.isoformat()}{self.next_id()}".encode()).hexdigest()
         c = GhCommit(repo, sha, pid, at, message, pr.number if pr else None)
         self.org.github.commits.append(c)
@@ -68,10 +76,32 @@ class Emitter:
             pr.updated_at = max(pr.updated_at, at)
         return c
 
-    def issue(self, repo: str, pid: str, at: datetime, title: str, body: str, labels: list[str],
-              is_pr: bool, head_ref: str | None = None, draft: bool = False) -> GhIssue:
-        i = GhIssue(repo, self.gh_number(repo), 500_000 + self.next_id(), title, body, pid, at, at,
-                    labels, is_pr, head_ref=head_ref, draft=draft)
+    def issue(
+        self,
+        repo: str,
+        pid: str,
+        at: datetime,
+        title: str,
+        body: str,
+        labels: list[str],
+        is_pr: bool,
+        head_ref: str | None = None,
+        draft: bool = False,
+    ) -> GhIssue:
+        i = GhIssue(
+            repo,
+            self.gh_number(repo),
+            500_000 + self.next_id(),
+            title,
+            body,
+            pid,
+            at,
+            at,
+            labels,
+            is_pr,
+            head_ref=head_ref,
+            draft=draft,
+        )
         self.org.github.issues.append(i)
         return i
 
@@ -88,8 +118,9 @@ class Emitter:
         issue.updated_at = max(issue.updated_at, at)
         return c
 
-    def review_comment(self, pr: GhIssue, pid: str, at: datetime, body: str, path: str
-                       ) -> GhComment:
+    def review_comment(
+        self, pr: GhIssue, pid: str, at: datetime, body: str, path: str
+    ) -> GhComment:
         c = GhComment(700_000 + self.next_id(), pr.repo, pr.number, pid, at, body, path=path)
         self.org.github.review_comments.append(c)
         pr.review_comment_count += 1
@@ -103,11 +134,32 @@ class Emitter:
 
     # --- Jira -------------------------------------------------------------------------------
 
-    def jira_issue(self, project: str, issue_type: str, summary: str, pid: str, at: datetime,
-                   status: str, labels: list[str], parent: str | None = None) -> JiraIssue:
+    def jira_issue(
+        self,
+        project: str,
+        issue_type: str,
+        summary: str,
+        pid: str,
+        at: datetime,
+        status: str,
+        labels: list[str],
+        parent: str | None = None,
+    ) -> JiraIssue:
         n = next(self._jira_numbers.setdefault(project, itertools.count(1)))
-        i = JiraIssue(f"{project}-{n}", 10_000 + self.next_id(), project, issue_type, summary,
-                      status, at, at, pid, None, labels=list(labels), parent_key=parent)
+        i = JiraIssue(
+            f"{project}-{n}",
+            10_000 + self.next_id(),
+            project,
+            issue_type,
+            summary,
+            status,
+            at,
+            at,
+            pid,
+            None,
+            labels=list(labels),
+            parent_key=parent,
+        )
         self.org.jira.issues.append(i)
         return i
 
@@ -116,16 +168,27 @@ class Emitter:
         issue.updated = max(issue.updated, at)
 
     def transition(self, issue: JiraIssue, pid: str, at: datetime, to_status: str) -> None:
-        items = [JiraChangeItem("status", "status", "jira", self.status_ids[issue.status],
-                                issue.status, self.status_ids[to_status], to_status)]
+        items = [
+            JiraChangeItem(
+                "status",
+                "status",
+                "jira",
+                self.status_ids[issue.status],
+                issue.status,
+                self.status_ids[to_status],
+                to_status,
+            )
+        ]
         done = {"Done", "Won't Do"}
         if to_status in done and issue.status not in done:
-            items.append(JiraChangeItem("resolution", "resolution", "jira", None, None, "10000",
-                                        "Done"))
+            items.append(
+                JiraChangeItem("resolution", "resolution", "jira", None, None, "10000", "Done")
+            )
             issue.resolution_date = at
         elif issue.status in done and to_status not in done:
-            items.append(JiraChangeItem("resolution", "resolution", "jira", "10000", "Done", None,
-                                        None))
+            items.append(
+                JiraChangeItem("resolution", "resolution", "jira", "10000", "Done", None, None)
+            )
             issue.resolution_date = None
         issue.status = to_status
         self._history(issue, pid, at, items)
@@ -141,17 +204,38 @@ class Emitter:
         elif field_id == "assignee":
             prev = issue.assignee_pid
             issue.assignee_pid = str(value)
-            self._history(issue, pid, at, [JiraChangeItem(
-                "assignee", "assignee", "jira", self._acct(prev), self._name(prev),
-                self._acct(issue.assignee_pid), self._name(issue.assignee_pid))])
+            self._history(
+                issue,
+                pid,
+                at,
+                [
+                    JiraChangeItem(
+                        "assignee",
+                        "assignee",
+                        "jira",
+                        self._acct(prev),
+                        self._name(prev),
+                        self._acct(issue.assignee_pid),
+                        self._name(issue.assignee_pid),
+                    )
+                ],
+            )
             return
         else:
             issue.custom[field_id] = value
             new = str(value)
         name = CUSTOM_FIELD_NAMES.get(field_id) or SYSTEM_FIELD_NAMES[field_id]
         ftype = "custom" if field_id.startswith("customfield_") else "jira"
-        self._history(issue, pid, at, [JiraChangeItem(
-            name, field_id, ftype, None, None if old is None else str(old), None, new)])
+        self._history(
+            issue,
+            pid,
+            at,
+            [
+                JiraChangeItem(
+                    name, field_id, ftype, None, None if old is None else str(old), None, new
+                )
+            ],
+        )
 
     def _acct(self, pid: str | None) -> str | None:
         return self.org.person(pid).jira_account_id if pid else None
@@ -172,12 +256,26 @@ class Emitter:
     def ts(self, at: datetime) -> str:
         return f"{int(at.timestamp())}.{next(self._ts_seq) % 1_000_000:06d}"
 
-    def post(self, channel: str, pid: str | None, at: datetime, text: str, *,
-             bot_id: str | None = None, slackbot: bool = False) -> SlackMessage:
+    def post(
+        self,
+        channel: str,
+        pid: str | None,
+        at: datetime,
+        text: str,
+        *,
+        bot_id: str | None = None,
+        slackbot: bool = False,
+    ) -> SlackMessage:
         ch = self.channels[channel]
-        m = SlackMessage(ch.id, self.ts(at), pid, text,
-                         subtype="bot_message" if bot_id else None, bot_id=bot_id,
-                         slackbot=slackbot)
+        m = SlackMessage(
+            ch.id,
+            self.ts(at),
+            pid,
+            text,
+            subtype="bot_message" if bot_id else None,
+            bot_id=bot_id,
+            slackbot=slackbot,
+        )
         ch.messages.append(m)
         return m
 

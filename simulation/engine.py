@@ -1,9 +1,9 @@
 """The day engine: every person's working day as a sequence of activities with true durations.
 
-Within a team the day runs as a discrete-event simulation: whoever is free earliest picks their next
-activity, so a pull request opened at 14:00 can be reviewed at 14:30 by a teammate. Each activity has a
-duration drawn from a distribution and emits its records at the moments a real tool would record them
-(a commit when the coding stretch ends, a review when the reviewing ends, ...).
+Within a team the day runs as a discrete-event simulation: whoever is free earliest picks their
+next activity, so a pull request opened at 14:00 can be reviewed at 14:30 by a teammate. Each
+activity has a duration drawn from a distribution and emits its records at the moments a real tool
+would record them (a commit when the coding stretch ends, a review when the reviewing ends, ...).
 """
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ class Engine:
 
     # --- bookkeeping --------------------------------------------------------------------------
 
-    def act(self, d: Day, minutes: float, kind: str, category: str, visible: bool = True
-            ) -> datetime:
+    def act(
+        self, d: Day, minutes: float, kind: str, category: str, visible: bool = True
+    ) -> datetime:
         """Spend `minutes` on an activity; returns when it ends (when its record is written)."""
         minutes = max(0.5, minutes)
         self.org.activities.append(Activity(d.pid, d.t, round(minutes, 2), kind, category, visible))
@@ -159,9 +160,10 @@ class Engine:
                 if is_meeting:
                     minutes = (s + dur - d.t).total_seconds() / 60
                     self.org.activities.append(
-                        Activity(d.pid, d.t, round(minutes, 2), "meeting", "meeting", False))
+                        Activity(d.pid, d.t, round(minutes, 2), "meeting", "meeting", False)
+                    )
                 d.t = s + dur
-                d.meetings = d.meetings[i + 1:]
+                d.meetings = d.meetings[i + 1 :]
                 return True
         d.meetings = [m for m in d.meetings if m[0] + m[1] > d.t]
         return False

@@ -1,19 +1,20 @@
 """The simulated organization as plain records.
 
-These records are what the three emulators serve (each turns them into its API's JSON) and what the
-ground truth is computed from. They are tool-shaped on purpose: a record holds what GitHub, Jira or
-Slack would store, at the moment they would store it. Nothing here knows how processhealth analyses it.
+These records are what the three emulators serve (each turns them into its API's JSON) and what
+the ground truth is computed from. They are tool-shaped on purpose: a record holds what GitHub,
+Jira or Slack would store, at the moment they would store it. Nothing here knows how processhealth
+analyses it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 # --- people -------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Person:
     """A human (or bot) who exists in one or more tools. `pid` is the simulation's own id."""
 
@@ -46,7 +47,7 @@ class Person:
         return self.joined_on <= day and (self.left_on is None or day < self.left_on)
 
 
-@dataclass
+@dataclass(slots=True)
 class Team:
     name: str  # e.g. "atlas"
     scenario: str  # steady | tool_nobody_wanted | experiments_that_work
@@ -60,7 +61,7 @@ class Team:
 # --- GitHub -------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Repo:
     name: str
     id: int
@@ -68,7 +69,7 @@ class Repo:
     team: str | None  # None = shared repository
 
 
-@dataclass
+@dataclass(slots=True)
 class GhCommit:
     repo: str
     sha: str
@@ -78,7 +79,7 @@ class GhCommit:
     pr_number: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class GhReview:
     id: int
     repo: str
@@ -89,7 +90,7 @@ class GhReview:
     body: str
 
 
-@dataclass
+@dataclass(slots=True)
 class GhComment:
     """An issue comment (on an issue or a PR conversation) or a review comment (on a PR diff)."""
 
@@ -103,7 +104,7 @@ class GhComment:
     path: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class GhIssue:
     """A GitHub issue or pull request (GitHub numbers them in one sequence per repository)."""
 
@@ -130,7 +131,7 @@ class GhIssue:
     review_comment_count: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class GhRelease:
     id: int
     repo: str
@@ -141,7 +142,7 @@ class GhRelease:
     published_at: datetime
 
 
-@dataclass
+@dataclass(slots=True)
 class GitHubData:
     org: str
     repos: list[Repo] = field(default_factory=list)
@@ -157,7 +158,7 @@ class GitHubData:
 # --- Jira ---------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class JiraField:
     id: str  # "summary" or "customfield_10016"
     name: str
@@ -165,14 +166,14 @@ class JiraField:
     type: str  # string | number | array | option | user | date | any
 
 
-@dataclass
+@dataclass(slots=True)
 class JiraStatus:
     id: str
     name: str
     category: str  # new | indeterminate | done (Jira's status category keys)
 
 
-@dataclass
+@dataclass(slots=True)
 class JiraChangeItem:
     field: str  # display name, as Jira puts it in the changelog ("status", "Story Points")
     field_id: str
@@ -183,7 +184,7 @@ class JiraChangeItem:
     to_string: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class JiraHistory:
     id: int
     author_pid: str
@@ -191,7 +192,7 @@ class JiraHistory:
     items: list[JiraChangeItem]
 
 
-@dataclass
+@dataclass(slots=True)
 class JiraComment:
     id: int
     author_pid: str
@@ -199,7 +200,7 @@ class JiraComment:
     body: str
 
 
-@dataclass
+@dataclass(slots=True)
 class JiraWorklog:
     id: int
     author_pid: str
@@ -208,7 +209,7 @@ class JiraWorklog:
     seconds: int
 
 
-@dataclass
+@dataclass(slots=True)
 class JiraIssue:
     key: str
     id: int
@@ -232,7 +233,7 @@ class JiraIssue:
     sprint_ids: list[int] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class JiraSprint:
     id: int
     board_id: int
@@ -242,14 +243,14 @@ class JiraSprint:
     end: datetime
 
 
-@dataclass
+@dataclass(slots=True)
 class JiraBoard:
     id: int
     name: str
     project: str
 
 
-@dataclass
+@dataclass(slots=True)
 class JiraData:
     projects: dict[str, str] = field(default_factory=dict)  # key -> name
     project_leads: dict[str, str] = field(default_factory=dict)  # key -> pid
@@ -263,7 +264,7 @@ class JiraData:
 # --- Slack --------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class SlackMessage:
     channel_id: str
     ts: str  # "1700000000.000100": seconds.microseconds, unique per channel
@@ -277,12 +278,10 @@ class SlackMessage:
 
     @property
     def at(self) -> datetime:
-        from datetime import UTC
-
         return datetime.fromtimestamp(float(self.ts), UTC)
 
 
-@dataclass
+@dataclass(slots=True)
 class SlackChannel:
     id: str
     name: str
@@ -295,7 +294,7 @@ class SlackChannel:
     messages: list[SlackMessage] = field(default_factory=list)  # top-level, in ts order
 
 
-@dataclass
+@dataclass(slots=True)
 class SlackBot:
     id: str  # "B..."
     name: str
@@ -303,7 +302,7 @@ class SlackBot:
     app_id: str
 
 
-@dataclass
+@dataclass(slots=True)
 class SlackUserGroup:
     id: str
     handle: str
@@ -311,7 +310,7 @@ class SlackUserGroup:
     member_pids: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class SlackData:
     team_id: str
     team_name: str
@@ -324,7 +323,7 @@ class SlackData:
 # --- ground truth -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Activity:
     """One stretch of a person's working day, with its true duration and category.
 
@@ -333,8 +332,9 @@ class Activity:
     pid: str
     start: datetime
     minutes: float
-    kind: str  # coding | reviewing | ticket_work | chat | status_update | grooming | reminder_answer
-    #           | meeting | release | timesheet
+    # coding | reviewing | ticket_work | chat | status_update | grooming | reminder_answer
+    # | meeting | release | timesheet
+    kind: str
     category: str  # customer | enabling | process | unclassified
     visible: bool
 

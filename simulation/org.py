@@ -48,25 +48,42 @@ class OrgSpec:
 
     @classmethod
     def demo(cls) -> OrgSpec:
-        return cls(teams=(
-            TeamSpec("atlas", "steady"), TeamSpec("borealis", "tool_nobody_wanted"),
-            TeamSpec("cobalt", "experiments_that_work"), TeamSpec("delta", "steady", 7)))
+        return cls(
+            teams=(
+                TeamSpec("atlas", "steady"),
+                TeamSpec("borealis", "tool_nobody_wanted"),
+                TeamSpec("cobalt", "experiments_that_work"),
+                TeamSpec("delta", "steady", 7),
+            )
+        )
 
     @classmethod
     def small(cls, months: int = 2) -> OrgSpec:
         """A quick organization for tests: three teams of five, a couple of months."""
-        return cls(teams=(TeamSpec("atlas", "steady", 5), TeamSpec("borealis", "tool_nobody_wanted", 5),
-                          TeamSpec("cobalt", "experiments_that_work", 5)),
-                   start=date(2026, 2, 1), months=months, champion_leaves_on=date(2026, 3, 20))
+        return cls(
+            teams=(
+                TeamSpec("atlas", "steady", 5),
+                TeamSpec("borealis", "tool_nobody_wanted", 5),
+                TeamSpec("cobalt", "experiments_that_work", 5),
+            ),
+            start=date(2026, 2, 1),
+            months=months,
+            champion_leaves_on=date(2026, 3, 20),
+        )
 
     @classmethod
     def sized(cls, people: int) -> OrgSpec:
         """About `people` people in teams of 7, cycling through the scenarios (for scale runs)."""
         kinds = ["steady", "tool_nobody_wanted", "experiments_that_work", "steady"]
         n = max(3, round(people / 7))
-        return cls(teams=tuple(
-            TeamSpec(f"{TEAM_NAMES[i % len(TEAM_NAMES)]}{'' if i < 8 else i // 8}", kinds[i % 4])
-            for i in range(n)))
+        return cls(
+            teams=tuple(
+                TeamSpec(
+                    f"{TEAM_NAMES[i % len(TEAM_NAMES)]}{'' if i < 8 else i // 8}", kinds[i % 4]
+                )
+                for i in range(n)
+            )
+        )
 
     @property
     def end(self) -> date:
@@ -82,8 +99,18 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
     """The organization for `seed`: same seed, same organization, byte for byte."""
     spec = spec or OrgSpec.demo()
     rng = random.Random(seed)
-    org = Org(seed, spec.start, spec.end, [], [], GitHubData(spec.org), JiraData(),
-              SlackData("T0ACME0001", "Acme", spec.org), [], [])
+    org = Org(
+        seed,
+        spec.start,
+        spec.end,
+        [],
+        [],
+        GitHubData(spec.org),
+        JiraData(),
+        SlackData("T0ACME0001", "Acme", spec.org),
+        [],
+        [],
+    )
     used: set[str] = set()
     org.people.extend(make_bots(spec.start))
     states = []
@@ -133,33 +160,48 @@ def _setup_github(org: Org, spec: OrgSpec) -> None:
     created = dt(spec.start - timedelta(days=400))
     for i, team in enumerate(org.teams):
         gh.repos.append(Repo(team.repo, 300_000 + i, created, team.name))
-        gh.teams[team.name] = [p for p in team.members if not org.person(p).role == "pm"]
+        gh.teams[team.name] = [p for p in team.members if org.person(p).role != "pm"]
     gh.repos.append(Repo("platform-infra", 399_999, created, None))
 
 
-STATUSES = [("Backlog", "new"), ("To Do", "new"), ("In Progress", "indeterminate"),
-            ("In Review", "indeterminate"), ("Blocked", "indeterminate"),
-            ("Waiting for QA", "indeterminate"), ("Done", "done"), ("Won't Do", "done"),
-            ("Needs Business Value", "new"), ("Ready for Estimation", "new"),
-            ("Awaiting PM Review", "indeterminate")]
-FIELDS = [("summary", "Summary", False, "string"), ("status", "Status", False, "status"),
-          ("issuetype", "Issue Type", False, "issuetype"), ("labels", "Labels", False, "array"),
-          ("priority", "Priority", False, "priority"), ("assignee", "Assignee", False, "user"),
-          ("reporter", "Reporter", False, "user"), ("components", "Component/s", False, "array"),
-          ("parent", "Parent", False, "issuelink"), ("created", "Created", False, "datetime"),
-          ("updated", "Updated", False, "datetime"),
-          ("resolutiondate", "Resolved", False, "datetime"),
-          ("customfield_10016", "Story Points", True, "number"),
-          ("customfield_10014", "Epic Link", True, "any"),
-          ("customfield_10020", "Sprint", True, "array"),
-          ("customfield_10001", "Team", True, "option"),
-          ("customfield_10100", "Business Value", True, "option"),
-          ("customfield_10101", "Initiative", True, "string"),
-          ("customfield_10102", "Confidence", True, "option"),
-          ("customfield_10200", "Hypothesis", True, "string"),
-          ("customfield_10201", "Success Criteria", True, "string"),
-          ("customfield_10300", "Customer Impact", True, "option"),
-          ("customfield_10400", "Progress", True, "number")]
+STATUSES = [
+    ("Backlog", "new"),
+    ("To Do", "new"),
+    ("In Progress", "indeterminate"),
+    ("In Review", "indeterminate"),
+    ("Blocked", "indeterminate"),
+    ("Waiting for QA", "indeterminate"),
+    ("Done", "done"),
+    ("Won't Do", "done"),
+    ("Needs Business Value", "new"),
+    ("Ready for Estimation", "new"),
+    ("Awaiting PM Review", "indeterminate"),
+]
+FIELDS = [
+    ("summary", "Summary", False, "string"),
+    ("status", "Status", False, "status"),
+    ("issuetype", "Issue Type", False, "issuetype"),
+    ("labels", "Labels", False, "array"),
+    ("priority", "Priority", False, "priority"),
+    ("assignee", "Assignee", False, "user"),
+    ("reporter", "Reporter", False, "user"),
+    ("components", "Component/s", False, "array"),
+    ("parent", "Parent", False, "issuelink"),
+    ("created", "Created", False, "datetime"),
+    ("updated", "Updated", False, "datetime"),
+    ("resolutiondate", "Resolved", False, "datetime"),
+    ("customfield_10016", "Story Points", True, "number"),
+    ("customfield_10014", "Epic Link", True, "any"),
+    ("customfield_10020", "Sprint", True, "array"),
+    ("customfield_10001", "Team", True, "option"),
+    ("customfield_10100", "Business Value", True, "option"),
+    ("customfield_10101", "Initiative", True, "string"),
+    ("customfield_10102", "Confidence", True, "option"),
+    ("customfield_10200", "Hypothesis", True, "string"),
+    ("customfield_10201", "Success Criteria", True, "string"),
+    ("customfield_10300", "Customer Impact", True, "option"),
+    ("customfield_10400", "Progress", True, "number"),
+]
 
 
 def _setup_jira(org: Org, spec: OrgSpec, rng: random.Random) -> None:
@@ -176,8 +218,16 @@ def _setup_jira(org: Org, spec: OrgSpec, rng: random.Random) -> None:
         while start.date() <= spec.end:
             end = start + timedelta(days=14)
             state = "closed" if end.date() <= spec.end else "active"
-            j.sprints.append(JiraSprint(1000 * (i + 1) + n, board.id,
-                                        f"{team.name.title()} Sprint {n}", state, start, end))
+            j.sprints.append(
+                JiraSprint(
+                    1000 * (i + 1) + n,
+                    board.id,
+                    f"{team.name.title()} Sprint {n}",
+                    state,
+                    start,
+                    end,
+                )
+            )
             start, n = end, n + 1
 
 
@@ -191,8 +241,11 @@ def _setup_slack(org: Org, spec: OrgSpec) -> None:
     def channel(name, purpose, members, private=False, when=created, im=False):
         nonlocal n
         n += 1
-        s.channels.append(SlackChannel(f"C{n:04d}ACME", name, private, purpose, when, first,
-                                       list(members), is_im=im))
+        s.channels.append(
+            SlackChannel(
+                f"C{n:04d}ACME", name, private, purpose, when, first, list(members), is_im=im
+            )
+        )
 
     channel("general", "Company-wide announcements", everyone)
     channel("random", "Non-work banter", everyone)
@@ -200,11 +253,21 @@ def _setup_slack(org: Org, spec: OrgSpec) -> None:
         channel(f"eng-{team.name}", f"Engineering chat for {team.name}", team.members)
         channel(f"support-{team.name}", f"Customer escalations for {team.name}", team.members)
         channel(f"standup-{team.name}", "Async standups", team.members)
-        s.usergroups.append(SlackUserGroup(f"S{len(s.usergroups) + 1:04d}GRP", f"{team.name}-team",
-                                           f"{team.name.title()} team", list(team.members)))
+        s.usergroups.append(
+            SlackUserGroup(
+                f"S{len(s.usergroups) + 1:04d}GRP",
+                f"{team.name}-team",
+                f"{team.name.title()} team",
+                list(team.members),
+            )
+        )
     tool_teams = [t for t in org.teams if t.scenario == "tool_nobody_wanted"]
-    channel("pmtool-updates", "Updates from PMTool", [m for t in tool_teams for m in t.members]
-            + ["bot-reminder"], when=dt(spec.change_on))
+    channel(
+        "pmtool-updates",
+        "Updates from PMTool",
+        [m for t in tool_teams for m in t.members] + ["bot-reminder"],
+        when=dt(spec.change_on),
+    )
     channel("leadership", "Private: leads only", [t.members[0] for t in org.teams], private=True)
     channel("", "direct message", everyone[:2], private=True, im=True)
     s.channels[-1].name = f"D{everyone[0]}"
@@ -217,20 +280,34 @@ def _seed_backlog(e: Engine, st: TeamState) -> None:
     start = dt(e.org.start - timedelta(days=30))
     pm = st.pm
     for n in range(3):
-        issue = e.emit.jira_issue(st.team.jira_project, "Epic", f"Epic {n + 1}: {acts.TOPICS[n]}",
-                                  pm, start + timedelta(hours=n), "In Progress", [])
+        issue = e.emit.jira_issue(
+            st.team.jira_project,
+            "Epic",
+            f"Epic {n + 1}: {acts.TOPICS[n]}",
+            pm,
+            start + timedelta(hours=n),
+            "In Progress",
+            [],
+        )
         st.epics.append(issue.key)
     for n in range(10 + 2 * len(st.engineers)):
         category = "customer" if n % 3 else "enabling"
         itype = "Story" if category == "customer" else "Task"
-        issue = e.emit.jira_issue(st.team.jira_project, itype, f"{acts.VERBS[n % 8]} "
-                                  f"{acts.TOPICS[n % 13]}", pm, start + timedelta(hours=4, minutes=n),
-                                  "Backlog", [], st.epics[n % 3] if category == "customer" else None)
+        issue = e.emit.jira_issue(
+            st.team.jira_project,
+            itype,
+            f"{acts.VERBS[n % 8]} {acts.TOPICS[n % 13]}",
+            pm,
+            start + timedelta(hours=4, minutes=n),
+            "Backlog",
+            [],
+            st.epics[n % 3] if category == "customer" else None,
+        )
         st.backlog.append(Ticket(issue, category, st.team.repo, 0))
 
 
 def _private_chatter(org: Org, e: Engine, rng: random.Random) -> None:
-    """Messages in a private channel and a DM: never collected unless listed, so not in the truth."""
+    """Messages in a private channel and a DM: not collected unless listed, so not in the truth."""
     leads = [c for c in org.slack.channels if c.name == "leadership"][0]
     dm = [c for c in org.slack.channels if c.is_im][0]
     day = org.start
@@ -256,6 +333,10 @@ def _finish(org: Org, spec: OrgSpec) -> None:
         while month <= spec.end:
             nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
             org.expected_verdicts.append(
-                (team.name, month.strftime("%Y-%m"),
-                 expected_verdict(team, month, nxt - timedelta(days=1))))
+                (
+                    team.name,
+                    month.strftime("%Y-%m"),
+                    expected_verdict(team, month, nxt - timedelta(days=1)),
+                )
+            )
             month = nxt

@@ -1,8 +1,8 @@
 """People and their accounts in GitHub, Jira and Slack, with the inconsistencies real tools have.
 
-Most accounts carry the person's work email; some GitHub profiles hide it or show a personal one,
-Jira Cloud hides some emails, and a few Slack handles drift from the name. Identity resolution has to
-cope with exactly that, so the truth of who-is-who is kept here in the records themselves.
+Most accounts carry the person's work email; some GitHub profiles hide it or show a personal
+one, Jira Cloud hides some emails, and a few Slack handles drift from the name. Identity
+resolution has to cope with exactly that; the truth of who-is-who is kept in the records.
 """
 
 from __future__ import annotations
@@ -14,16 +14,85 @@ from datetime import date
 from .model import Person
 
 FIRST = [
-    "Alice", "Bruno", "Chen", "Dana", "Emeka", "Fatima", "Gustav", "Hana", "Ivan", "Julia",
-    "Kofi", "Lena", "Mateo", "Nadia", "Oscar", "Priya", "Quentin", "Rosa", "Sven", "Tomoko",
-    "Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zoë", "José", "Åsa", "Łukasz", "Nour",
-    "Anaïs", "Björn", "Céline", "Dmitri", "Eitan", "Farah", "Giulia", "Hiro", "Ines", "Jonas",
+    "Alice",
+    "Bruno",
+    "Chen",
+    "Dana",
+    "Emeka",
+    "Fatima",
+    "Gustav",
+    "Hana",
+    "Ivan",
+    "Julia",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Oscar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tomoko",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoë",
+    "José",
+    "Åsa",
+    "Łukasz",
+    "Nour",
+    "Anaïs",
+    "Björn",
+    "Céline",
+    "Dmitri",
+    "Eitan",
+    "Farah",
+    "Giulia",
+    "Hiro",
+    "Ines",
+    "Jonas",
 ]
 LAST = [
-    "Smith", "Okafor", "Li", "Kowalski", "Müller", "Haddad", "Novak", "Tanaka", "Petrov", "García",
-    "Mensah", "Ångström", "Núñez", "Dubois", "Rossi", "Sato", "Khan", "Silva", "Berg", "Nakamura",
-    "O'Brien", "van Dijk", "Schmidt", "Ivanova", "Costa", "Chaudhry", "Lindqvist", "Moreau",
-    "Fischer", "Yilmaz", "Park", "Andersen", "Ferreira", "Kim", "Hughes", "Romano", "Weber",
+    "Smith",
+    "Okafor",
+    "Li",
+    "Kowalski",
+    "Müller",
+    "Haddad",
+    "Novak",
+    "Tanaka",
+    "Petrov",
+    "García",
+    "Mensah",
+    "Ångström",
+    "Núñez",
+    "Dubois",
+    "Rossi",
+    "Sato",
+    "Khan",
+    "Silva",
+    "Berg",
+    "Nakamura",
+    "O'Brien",
+    "van Dijk",
+    "Schmidt",
+    "Ivanova",
+    "Costa",
+    "Chaudhry",
+    "Lindqvist",
+    "Moreau",
+    "Fischer",
+    "Yilmaz",
+    "Park",
+    "Andersen",
+    "Ferreira",
+    "Kim",
+    "Hughes",
+    "Romano",
+    "Weber",
 ]
 # A few display names in other scripts, as real workspaces have.
 EXOTIC = ["李雷", "نور الهدى", "Σοφία Παππά", "Дарья Волкова", "김민준"]
@@ -112,12 +181,28 @@ def _slack_account(rng: random.Random, p: Person, parts: list[str], num: int) ->
 def make_bots(start: date) -> list[Person]:
     """The CI bot on GitHub and the reminder bot on Slack (Slackbot itself is built in)."""
     ci = Person(
-        pid="bot-ci", name="ci-bot", team=None, role="bot", email="", skill=0, joined_on=start,
-        is_bot=True, github_login="ci-bot[bot]", github_id=41898282,
+        pid="bot-ci",
+        name="ci-bot",
+        team=None,
+        role="bot",
+        email="",
+        skill=0,
+        joined_on=start,
+        is_bot=True,
+        github_login="ci-bot[bot]",
+        github_id=41898282,
     )
     reminder = Person(
-        pid="bot-reminder", name="PMTool Reminders", team=None, role="bot", email="", skill=0,
-        joined_on=start, is_bot=True, slack_id="U0BOTREM01", slack_name="pmtool-reminders",
+        pid="bot-reminder",
+        name="PMTool Reminders",
+        team=None,
+        role="bot",
+        email="",
+        skill=0,
+        joined_on=start,
+        is_bot=True,
+        slack_id="U0BOTREM01",
+        slack_name="pmtool-reminders",
         slack_real_name="PMTool Reminders",
     )
     return [ci, reminder]

@@ -1,8 +1,8 @@
 """Per-team scenarios: how a team's way of working changes, and when.
 
-`steady` never changes. `tool_nobody_wanted` gets a product-management tool with mandatory fields,
-extra statuses, a reminder bot and a champion who later leaves. `experiments_that_work` starts running
-technical experiments with measurable hypotheses, smaller changes and faster reviews.
+`steady` never changes. `tool_nobody_wanted` gets a product-management tool with mandatory
+fields, extra statuses, a reminder bot and a champion who later leaves. `experiments_that_work`
+starts running technical experiments with measurable hypotheses, smaller changes, faster reviews.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What the three loopback emulators share: a threaded server, a request counter, fault injection.
 
-An emulator is a Werkzeug WSGI app built from a routing `Map`; `serve(app)` runs it on 127.0.0.1 on a
-free port in a background thread. Faults are configured on the app's `Faults` and apply to every route.
+An emulator is a Werkzeug WSGI app built from a routing `Map`; `serve(app)` runs it on 127.0.0.1
+on a free port in a background thread. Faults are set on the app's `Faults`, for every route.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ class Faults:
     """Fault injection, shared by the three emulators.
 
     rate_limit_after: after this many requests, answer with the API's rate-limit response until
-    `rate_limit_reset` seconds have passed. error_burst: the next N requests answer 5xx. delay: seconds
-    added to every response. truncate_next: the next N responses are cut in half (invalid JSON)."""
+    `rate_limit_reset` seconds have passed. error_burst: the next N requests answer 5xx.
+    delay: seconds added to every response. truncate_next: the next N responses are cut in half
+    (invalid JSON)."""
 
     rate_limit_after: int | None = None
     rate_limit_reset: float = 2.0
@@ -48,7 +49,7 @@ class Stats:
 
 class Emulator:
     """Base WSGI app: routing, counting, faults. Subclasses set `url_map` and handler methods
-    named `on_<endpoint>(request, **values) -> Response`, and `rate_limited(request) -> Response`."""
+    named `on_<endpoint>(request, **values) -> Response`, and `rate_limited(request)`."""
 
     url_map: Map
 
@@ -62,8 +63,9 @@ class Emulator:
         return Response("rate limited", status=429, headers={"Retry-After": "1"})
 
     def server_error(self, request: Request, status: int) -> Response:
-        return Response('{"message": "Server Error"}', status=status,
-                        content_type="application/json")
+        return Response(
+            '{"message": "Server Error"}', status=status, content_type="application/json"
+        )
 
     def check_auth(self, request: Request) -> Response | None:
         return None
@@ -128,8 +130,7 @@ class Served:
 
     def __init__(self, app: Emulator, host: str = "127.0.0.1", port: int = 0):
         self.app = app
-        self.server = make_server(host, port, app, threaded=True,
-                                  request_handler=QuietHandler)
+        self.server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
         self.port = self.server.server_port
         self.url = f"http://{host}:{self.port}"
         app.base_url = self.url

@@ -1,7 +1,7 @@
 """Ground truth of a simulated organization, as tables.
 
-Truth comes from the simulated durations only; nothing here looks at timestamps of records the way an
-analysis would. `write_truth` stores the tables in a DuckDB file as `truth_*` tables.
+Truth comes from the simulated durations only; nothing here looks at timestamps of records the
+way an analysis would. `write_truth` stores the tables in a DuckDB file as `truth_*` tables.
 """
 
 from __future__ import annotations
@@ -33,9 +33,7 @@ def person_month_minutes(org: Org) -> pd.DataFrame:
     acts = activities_frame(org)
     acts = acts[acts["visible"]]
     team = {p.pid: p.team for p in org.people}
-    acts = acts.assign(
-        month=acts["start"].dt.strftime("%Y-%m"), team=acts["person_id"].map(team)
-    )
+    acts = acts.assign(month=acts["start"].dt.strftime("%Y-%m"), team=acts["person_id"].map(team))
     return (
         acts.groupby(["person_id", "team", "month", "category"], as_index=False)["minutes"]
         .sum()
@@ -80,10 +78,21 @@ def verdicts_frame(org: Org) -> pd.DataFrame:
 
 def people_frame(org: Org) -> pd.DataFrame:
     return pd.DataFrame(
-        [(p.pid, p.name, p.team, p.role, p.email, p.skill, p.is_bot, p.joined_on, p.left_on)
-         for p in org.people],
-        columns=["person_id", "name", "team", "role", "email", "skill", "is_bot", "joined_on",
-                 "left_on"],
+        [
+            (p.pid, p.name, p.team, p.role, p.email, p.skill, p.is_bot, p.joined_on, p.left_on)
+            for p in org.people
+        ],
+        columns=[
+            "person_id",
+            "name",
+            "team",
+            "role",
+            "email",
+            "skill",
+            "is_bot",
+            "joined_on",
+            "left_on",
+        ],
     )
 
 
@@ -106,3 +115,31 @@ def write_truth(org: Org, path: Path | str) -> None:
             con.unregister("frame")
     finally:
         con.close()
+
+
+def fingerprint(org: Org) -> str:
+    """A digest of every record and activity: equal for equal organizations."""
+    import hashlib
+
+    h = hashlib.sha256()
+    parts = [
+        org.people,
+        org.teams,
+        org.github.repos,
+        org.github.issues,
+        org.github.commits,
+        org.github.reviews,
+        org.github.issue_comments,
+        org.github.review_comments,
+        org.github.releases,
+        org.jira.issues,
+        org.jira.sprints,
+        org.slack.channels,
+        org.slack.usergroups,
+        org.activities,
+        org.expected_verdicts,
+    ]
+    for records in parts:
+        for record in records:
+            h.update(repr(record).encode())
+    return h.hexdigest()

@@ -1,0 +1,45 @@
+"""Shared pytest fixtures: a temp project folder with a config file, and a CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from processhealth.cli import cli
+from processhealth.config import Config, load_config
+
+SECRET_VARS = ("GITHUB_TOKEN", "JIRA_EMAIL", "JIRA_TOKEN", "SLACK_TOKEN", "PROCESSHEALTH_SALT")
+
+
+@pytest.fixture
+def no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset every environment variable the default config refers to."""
+    for name in (*SECRET_VARS, "PROCESSHEALTH_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    """write_config(toml_text) -> path of tmp_path/processhealth.toml."""
+    def write(text: str = "") -> Path:
+        path = tmp_path / "processhealth.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+    return write
+
+
+@pytest.fixture
+def config(write_config: Callable[[str], Path]) -> Config:
+    """A loaded default config whose databases live in tmp_path."""
+    return load_config(write_config(""))
+
+
+@pytest.fixture
+def run_cli(no_secrets: None) -> Callable[..., Result]:
+    """run_cli(config_path, *args, env=None) -> click Result (output holds stdout and stderr)."""
+    def run(config_path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+        return CliRunner().invoke(cli, ["--config", str(config_path), *args], env=env)
+    return run

@@ -1,0 +1,210 @@
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, date, datetime
+
+import duckdb
+import pytest
+
+from processhealth import migrations, state
+from processhealth.errors import UserError
+from processhealth.store import RawStore, build_analytics, raw_table_name
+
+
+def rows(n, state_value="open", start=0):
+    return [
+        {"natural_key": f"acme/api#{i}", "updated_at": "2024-05-01T10:00:00Z",
+         "source_url": f"https://api.github.com/repos/acme/api/pulls/{i}",
+         "payload": {"number": i, "state": state_value, "user": {"login": "ana"}}}
+        for i in range(start, start + n)
+    ]
+
+
+@pytest.fixture
+def store(tmp_path):
+    with RawStore(tmp_path / "sub" / "raw.duckdb") as s:
+        yield s
+
+
+def test_upsert_is_idempotent_and_unchanged_rows_write_nothing(store):
+    assert store.save("github", "pulls", rows(50), scope="acme/api") == 50
+    assert store.save("github", "pulls", rows(50), scope="acme/api") == 0
+    assert store.count("github", "pulls") == 50
+
+
+def fetched_at(store):
+    query = "SELECT natural_key, fetched_at FROM raw_github_pulls"
+    return dict(store.con.execute(query).fetchall())
+
+
+def test_only_changed_rows_are_rewritten(store):
+    store.save("github", "pulls", rows(10), scope="acme/api")
+    before = fetched_at(store)
+    changed = rows(10)
+    changed[3]["payload"]["state"] = "closed"
+    assert store.save("github", "pulls", changed + rows(2, start=10), scope="acme/api") == 3
+    after = fetched_at(store)
+    assert after["acme/api#0"] == before["acme/api#0"]
+    assert after["acme/api#3"] > before["acme/api#3"]
+    assert store.count("github", "pulls") == 12
+
+
+def test_same_key_twice_in_a_batch_keeps_the_last(store):
+    batch = rows(1) + rows(1, state_value="closed")
+    assert store.save("github", "pulls", batch, scope="acme/api") == 1
+    payload = store.con.execute("SELECT payload->>'state' FROM raw_github_pulls").fetchone()[0]
+    assert payload == "closed"
+
+
+def test_updated_at_accepts_datetimes_iso_strings_and_none(store):
+    values = [datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2024, 1, 2, 3, 4, 5),
+              "2024-01-02T03:04:05Z", "2024-01-02T03:04:05.000+0000", date(2024, 1, 2), None]
+    batch = [{"natural_key": str(i), "updated_at": v, "payload": {}} for i, v in enumerate(values)]
+    store.save("jira", "issues", batch, scope="PAY")
+    got = dict(store.con.execute(
+        "SELECT natural_key, strftime(updated_at, '%Y-%m-%dT%H:%M:%S') FROM raw_jira_issues"
+    ).fetchall())
+    assert got == {"0": "2024-01-02T03:04:05", "1": "2024-01-02T03:04:05",
+                   "2": "2024-01-02T03:04:05", "3": "2024-01-02T03:04:05",
+                   "4": "2024-01-02T00:00:00", "5": None}
+
+
+def test_cursor_advances_with_the_rows(store):
+    store.save("github", "pulls", rows(5), scope="acme/api", cursor="2024-05-01T10:00:00Z")
+    assert store.get_cursor("github", "pulls", "acme/api") == "2024-05-01T10:00:00Z"
+    assert store.get_cursor("github", "pulls", "other") is None
+
+
+def test_failure_mid_save_keeps_neither_rows_nor_cursor(store, monkeypatch):
+    store.save("github", "pulls", rows(5), scope="acme/api", cursor="c1")
+
+    def fail(*args):
+        raise RuntimeError("killed after the rows were written")
+
+    monkeypatch.setattr(store, "_write_cursor", fail)
+    with pytest.raises(RuntimeError):
+        store.save("github", "pulls", rows(5, start=5), scope="acme/api", cursor="c2")
+    monkeypatch.undo()
+    assert store.count("github", "pulls") == 5
+    assert store.get_cursor("github", "pulls", "acme/api") == "c1"
+
+
+def test_reset_forgets_checkpoints_of_one_source(store):
+    store.save("github", "pulls", rows(2), scope="acme/api", cursor="c1")
+    store.set_cursor("slack", "messages", "C1", "1700000000.0001")
+    store.reset("github")
+    assert store.get_cursor("github", "pulls", "acme/api") is None
+    assert store.get_cursor("slack", "messages", "C1") == "1700000000.0001"
+    assert store.count("github", "pulls") == 2
+    store.reset("github", drop_rows=True)
+    assert store.count("github", "pulls") == 0
+
+
+def test_raw_identifiers_are_validated():
+    assert raw_table_name("slack", "export_messages") == "raw_slack_export_messages"
+    for source, entity in [("GitHub", "pulls"), ("github", "pulls; drop"), ("1x", "a")]:
+        with pytest.raises(ValueError):
+            raw_table_name(source, entity)
+
+
+def test_raw_tables_and_columns_are_commented(store):
+    store.ensure_raw_table("jira", "issues")
+    missing = store.con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal"
+        " AND database_name = current_database() AND coalesce(comment, '') = ''"
+    ).fetchall()
+    assert missing == []
+
+
+def test_store_held_by_another_process_gives_a_clear_error(tmp_path):
+    path = tmp_path / "raw.duckdb"
+    RawStore(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(path)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(UserError, match="Another processhealth command is using"):
+            RawStore(path)
+    finally:
+        holder.communicate("")
+
+
+def test_migrations_are_recorded_and_applied_once(tmp_path):
+    path = tmp_path / "raw.duckdb"
+    RawStore(path).close()
+    RawStore(path).close()
+    con = duckdb.connect(str(path))
+    assert con.execute("SELECT version, name FROM schema_migrations").fetchall() == [(1, "core")]
+
+
+def test_migrations_run_in_numeric_order(tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "010_second.sql").write_text("INSERT INTO log VALUES ('second');")
+    (folder / "002_first.sql").write_text(
+        "CREATE TABLE log(x VARCHAR); INSERT INTO log VALUES ('first');"
+    )
+    con = duckdb.connect()
+    assert migrations.apply(con, "analytics", folder) == [2, 10]
+    assert con.execute("SELECT x FROM log").fetchall() == [("first",), ("second",)]
+    assert migrations.apply(con, "analytics", folder) == []
+
+
+def test_failed_build_leaves_the_old_database(config):
+    build_analytics(config, [])
+    target = config.storage.analytics_path
+    before = target.read_bytes()
+
+    def broken(con, cfg):
+        con.execute("SELECT * FROM no_such_table")
+
+    with pytest.raises(UserError, match="broken failed"):
+        build_analytics(config, [broken])
+    assert target.read_bytes() == before
+    assert [p.name for p in target.parent.iterdir() if "building" in p.name] == []
+
+
+def test_process_changes_round_trip_and_reach_analytics(config):
+    with RawStore(config.storage.raw_path) as store:
+        criteria = [state.parse_criterion("overhead_ratio_change <= +3pp")]
+        state.add_process_change(store, "pm-tool", started_on=date(2024, 3, 1), team="a",
+                                 scope={"jira_project": ["PAY"]}, criteria=criteria)
+        with pytest.raises(UserError, match="already exists"):
+            state.add_process_change(store, "pm-tool", started_on=date(2024, 3, 1))
+        [change] = state.list_process_changes(store)
+        assert change["scope"] == {"jira_project": ["PAY"]} and change["criteria"] == criteria
+    build_analytics(config, [])
+    con = duckdb.connect(str(config.storage.analytics_path), read_only=True)
+    assert con.execute("SELECT metric, op, threshold, unit FROM experiment_criteria").fetchall() \
+        == [("overhead_ratio_change", "<=", 3.0, "pp")]
+    con.close()
+    with RawStore(config.storage.raw_path) as store:
+        state.remove_process_change(store, "pm-tool")
+        assert state.list_process_changes(store) == []
+        with pytest.raises(UserError, match="no process change"):
+            state.remove_process_change(store, "pm-tool")
+
+
+@pytest.mark.parametrize("text, parsed", [
+    ("overhead_ratio_change <= +3pp", ("overhead_ratio_change", "<=", 3.0, "pp")),
+    ("customer_throughput_change>=-10%", ("customer_throughput_change", ">=", -10.0, "%")),
+    ("flow_efficiency > 0.25", ("flow_efficiency", ">", 0.25, "")),
+])
+def test_criterion_grammar(text, parsed):
+    c = state.parse_criterion(text)
+    assert (c.metric, c.op, c.threshold, c.unit) == parsed
+
+
+@pytest.mark.parametrize(
+    "text", ["overhead up", "Overhead <= 3", "x == 3", "x <= 3 points", "x <="]
+)
+def test_criterion_grammar_rejects(text):
+    with pytest.raises(UserError, match="not understood"):
+        state.parse_criterion(text)

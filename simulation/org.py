@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from .engine import Engine, TeamState, Ticket
 from .model import (
+    Activity,
     GitHubData,
     JiraBoard,
     JiraData,
@@ -275,34 +276,30 @@ def _setup_slack(org: Org, spec: OrgSpec) -> None:
 
 
 def _seed_backlog(e: Engine, st: TeamState) -> None:
+    """The backlog a team already has: written by its PM on a day two weeks before the window,
+    ten minutes a ticket (recorded in the truth like any other work)."""
     from . import acts
 
-    start = dt(e.org.start - timedelta(days=30))
-    pm = st.pm
+    day = e.org.start - timedelta(days=14)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    clock = dt(day, 9)
+
+    def write(itype: str, summary: str, status: str, category: str, parent: str | None):
+        nonlocal clock
+        e.org.activities.append(Activity(st.pm, clock, 10.0, "ticket_work", category, True))
+        clock += timedelta(minutes=10)
+        return e.emit.jira_issue(st.team.jira_project, itype, summary, st.pm, clock, status, [],
+                                 parent)
+
     for n in range(3):
-        issue = e.emit.jira_issue(
-            st.team.jira_project,
-            "Epic",
-            f"Epic {n + 1}: {acts.TOPICS[n]}",
-            pm,
-            start + timedelta(hours=n),
-            "In Progress",
-            [],
-        )
+        issue = write("Epic", f"Epic {n + 1}: {acts.TOPICS[n]}", "In Progress", "customer", None)
         st.epics.append(issue.key)
     for n in range(10 + 2 * len(st.engineers)):
         category = "customer" if n % 3 else "enabling"
-        itype = "Story" if category == "customer" else "Task"
-        issue = e.emit.jira_issue(
-            st.team.jira_project,
-            itype,
-            f"{acts.VERBS[n % 8]} {acts.TOPICS[n % 13]}",
-            pm,
-            start + timedelta(hours=4, minutes=n),
-            "Backlog",
-            [],
-            st.epics[n % 3] if category == "customer" else None,
-        )
+        issue = write("Story" if category == "customer" else "Task",
+                      f"{acts.VERBS[n % 8]} {acts.TOPICS[n % 13]}", "Backlog", category,
+                      st.epics[n % 3] if category == "customer" else None)
         st.backlog.append(Ticket(issue, category, st.team.repo, 0))
 
 

@@ -44,7 +44,7 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
         if not getattr(config, name).enabled:
             raise UserError(f"Source {name} is not enabled; set [{name}] enabled = true first.")
     config.validate_secrets(wanted)  # before any network call
-    modules = {name: _optional_module(f"collectors.{name}") for name in wanted}
+    modules = {name: optional_module(f"collectors.{name}") for name in wanted}
     with RawStore(config.storage.raw_path) as store:
         for name, module in modules.items():
             if module is None:
@@ -62,7 +62,7 @@ def build(config: Config) -> Path:
     _ensure_raw_tables(config, [*normalize, *views])
     steps: list[Step] = [config_variable]
     steps += [sql_file_step(path) for path in normalize]
-    analysis = _optional_module("analysis.pipeline")
+    analysis = optional_module("analysis.pipeline")
     if analysis is not None:
         steps += list(analysis.build_steps())
     steps += [sql_file_step(path) for path in views]
@@ -95,7 +95,7 @@ def _source_check(config: Config, name: str, online: bool) -> tuple[str, str, st
                if not ref.is_set()]
     if missing:
         return (name, "FAIL", "; ".join(missing) + " (not set)")
-    module = _optional_module(f"collectors.{name}")
+    module = optional_module(f"collectors.{name}")
     if module is None:
         return (name, "warn", f"enabled, but collectors.{name} is not installed")
     if online and hasattr(module, "check"):
@@ -167,7 +167,7 @@ def _ensure_raw_tables(config: Config, files: list[Path]) -> None:
             store.ensure_raw_table(source, entity)
 
 
-def _optional_module(name: str) -> Any:
+def optional_module(name: str) -> Any:
     """Import a module other engineers may not have written yet; None only if it is absent."""
     try:
         found = importlib.util.find_spec(name)

@@ -57,6 +57,7 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
 
 def build(config: Config) -> Path:
     """Rebuild the analytics database from the raw store; returns its path."""
+    config.validate_secrets(["privacy"])  # the pseudonym salt, when pseudonymize is on
     normalize = sql_files(_package_dir("collectors") / "sql")
     views = sql_files(_package_dir("analysis") / "sql")
     _ensure_raw_tables(config, [*normalize, *views])

@@ -1,0 +1,175 @@
+"""Chart specs (Altair) rendered to inline SVG by vl-convert: no script, no network, no CDN.
+
+Every chart gets a title in words and axis titles with units. Data is aggregated before it gets
+here (a dozen months, a handful of stages), which keeps each SVG a few kilobytes.
+SVG text is escaped by vl-convert; `safe_svg` re-checks the markup before it is marked safe, so
+a title from the data can never become an element or an event handler.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import vl_convert as vlc
+from markupsafe import Markup
+
+CATEGORY_ORDER = ["customer", "enabling", "process", "unclassified"]
+CATEGORY_COLORS = ["#2b6cb0", "#5b9f4a", "#d1495b", "#a0a0a0"]
+FONT = "system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"
+WIDTH = 520
+HEIGHT = 180
+
+_SVG_ELEMENTS = {
+    "svg", "g", "path", "rect", "text", "tspan", "line", "circle", "ellipse", "polyline",
+    "polygon", "defs", "clipPath", "title", "desc", "linearGradient", "radialGradient", "stop",
+}
+_NUMBER = re.compile(r"(\d+\.\d{3})\d+")
+
+
+class UnsafeSvg(ValueError):
+    """The renderer produced SVG with something that could run or fetch: a bug, never data."""
+
+
+def safe_svg(svg: str) -> Markup:
+    """Check that `svg` holds only drawing elements and no event handlers or links, then mark it
+    safe for the template. Raises UnsafeSvg otherwise."""
+    root = ET.fromstring(svg)
+    for element in root.iter():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag not in _SVG_ELEMENTS:
+            raise UnsafeSvg(f"unexpected <{tag}> element in chart SVG")
+        for name, value in element.attrib.items():
+            local = name.rsplit("}", 1)[-1].lower()
+            if local.startswith("on"):
+                raise UnsafeSvg(f"event handler attribute {local} in chart SVG")
+            if local == "href" and not value.startswith("#"):
+                raise UnsafeSvg("external link in chart SVG")
+            if "url(" in value and not re.fullmatch(r"url\(#[\w-]+\)", value.strip()):
+                raise UnsafeSvg("external url() in chart SVG")
+    # Trim coordinates to 3 decimals: a third of the bytes, no visible change.
+    return Markup(_NUMBER.sub(r"\1", svg))
+
+
+def to_svg(chart: alt.TopLevelMixin) -> Markup:
+    return safe_svg(vlc.vegalite_to_svg(chart.to_dict()))
+
+
+def _base(data: Sequence[dict[str, Any]], title: str, subtitle: str | None = None) -> alt.Chart:
+    params: dict[str, Any] = {"text": title, "anchor": "start", "fontSize": 14, "font": FONT}
+    if subtitle:
+        params["subtitle"] = subtitle
+        params["subtitleFont"] = FONT
+    return alt.Chart(alt.Data(values=list(data)), title=alt.TitleParams(**params))
+
+
+def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return (
+        chart.configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=11, titleFontSize=11)
+        .configure_legend(labelFont=FONT, titleFont=FONT, orient="bottom")
+        .configure_view(stroke=None)
+    )
+
+
+def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
+    """Stacked bars: share of credited effort per category, one bar per month.
+
+    rows: {month: 'Mar 2026', order: int, category, share (0..1)}."""
+    chart = _base(rows, title, subtitle).mark_bar().encode(
+        x=alt.X("month:O", title="Month", sort=alt.SortField("order"),
+                axis=alt.Axis(labelAngle=-40)),
+        y=alt.Y("share:Q", title="Share of credited effort", stack="normalize",
+                axis=alt.Axis(format="%")),
+        color=alt.Color("category:N", title="Category",
+                        scale=alt.Scale(domain=CATEGORY_ORDER, range=CATEGORY_COLORS)),
+        order=alt.Order("category_order:Q"),
+    ).properties(width=WIDTH, height=HEIGHT)
+    return to_svg(_configure(chart))
+
+
+def line_chart(
+    rows: Sequence[dict[str, Any]],
+    title: str,
+    subtitle: str,
+    y_title: str,
+    y_format: str = "",
+    series_title: str = "Series",
+    rule: float | None = None,
+    rule_label: str | None = None,
+) -> Markup:
+    """Lines over months. rows: {month: 'Mar 2026', order, series, value}; an optional
+    horizontal rule marks a threshold or reference."""
+    base = _base(rows, title, subtitle)
+    axis = alt.Axis(format=y_format) if y_format else alt.Axis()
+    layers: list[Any] = [
+        base.mark_line(point=True).encode(
+            x=alt.X("month:O", title="Month", sort=alt.SortField("order"),
+                    axis=alt.Axis(labelAngle=-40)),
+            y=alt.Y("value:Q", title=y_title, axis=axis),
+            color=alt.Color("series:N", title=series_title),
+            strokeDash=alt.StrokeDash("series:N", legend=None),
+        )
+    ]
+    if rule is not None:
+        ref = alt.Chart(alt.Data(values=[{"y": rule, "label": rule_label or ""}]))
+        layers.append(ref.mark_rule(color="#666", strokeDash=[2, 2]).encode(y="y:Q"))
+        if rule_label:
+            layers.append(ref.mark_text(align="left", dx=4, dy=-6, color="#444", font=FONT)
+                          .encode(y="y:Q", x=alt.value(0), text="label:N"))
+    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+    return to_svg(_configure(chart))
+
+
+def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
+    """Horizontal bars of median hours per stage, with a tick at the 75th percentile.
+
+    rows: {stage, order, median_hours, p75_hours}."""
+    base = _base(rows, title, subtitle)
+    y = alt.Y("stage:N", title=None, sort=alt.SortField("order"))
+    bars = base.mark_bar(color="#2b6cb0").encode(
+        y=y, x=alt.X("median_hours:Q", title="Hours (bar: median, tick: 75th percentile)"))
+    ticks = base.mark_tick(color="#222", thickness=2, size=18).encode(y=y, x="p75_hours:Q")
+    chart = alt.layer(bars, ticks).properties(width=WIDTH, height=24 * max(len(rows), 1))
+    return to_svg(_configure(chart))
+
+
+def adoption_chart(
+    rows: Sequence[dict[str, Any]], title: str, subtitle: str, half_peak: float | None
+) -> Markup:
+    """Weekly active share of the team in a change's footprint, weeks since it started.
+
+    rows: {week: int, value: 0..1, series}."""
+    base = _base(rows, title, subtitle)
+    layers: list[Any] = [
+        base.mark_line(point=True).encode(
+            x=alt.X("week:Q", title="Weeks since the change started"),
+            y=alt.Y("value:Q", title="Weekly active users / team size",
+                    axis=alt.Axis(format="%")),
+            color=alt.Color("series:N", title=None),
+        )
+    ]
+    if half_peak is not None:
+        ref = alt.Chart(alt.Data(values=[{"y": half_peak, "label": "half of the peak"}]))
+        layers.append(ref.mark_rule(color="#666", strokeDash=[2, 2]).encode(y="y:Q"))
+        layers.append(ref.mark_text(align="left", dx=4, dy=-6, color="#444", font=FONT)
+                      .encode(y="y:Q", x=alt.value(0), text="label:N"))
+    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
+    return to_svg(_configure(chart))
+
+
+def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
+    """Estimates with 95% intervals against their thresholds, one row per criterion.
+
+    rows: {criterion, order, estimate, low, high, threshold} in one common unit."""
+    base = _base(rows, title, subtitle)
+    y = alt.Y("criterion:N", title=None, sort=alt.SortField("order"))
+    whisker = base.mark_rule(color="#333").encode(
+        y=y, x=alt.X("low:Q", title="Change after minus before (95% interval)"), x2="high:Q")
+    point = base.mark_point(filled=True, size=60, color="#2b6cb0").encode(y=y, x="estimate:Q")
+    threshold = base.mark_tick(color="#d1495b", thickness=2, size=20).encode(y=y, x="threshold:Q")
+    chart = alt.layer(whisker, point, threshold).properties(
+        width=WIDTH, height=28 * max(len(rows), 1))
+    return to_svg(_configure(chart))

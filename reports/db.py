@@ -1,0 +1,73 @@
+"""Read-only access to the analytics database for reports: which views exist, and rows as dicts.
+
+Reports read only the analysis views and tables (and a few domain tables for the coverage
+section), never the raw store. A view the database lacks is recorded, so the report can say which
+section is missing and why instead of failing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from processhealth.errors import UserError
+from processhealth.store import open_duckdb
+
+
+class AnalyticsDB:
+    """The analytics database opened read-only. Use as a context manager."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:
+        self.con = con
+        self.path = path
+        self.absent: list[str] = []  # relations a section asked for and did not find
+        rows = con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns()"
+            " WHERE database_name = current_database() AND schema_name = 'main'"
+            " AND NOT internal"
+        ).fetchall()
+        self.columns: dict[str, set[str]] = {}
+        for table, column in rows:
+            self.columns.setdefault(table, set()).add(column)
+
+    @classmethod
+    def open(cls, path: Path) -> AnalyticsDB:
+        path = Path(path)
+        if not path.exists():
+            raise UserError(
+                f"There is no analytics database at {path}. Run `processhealth collect` and "
+                f"`processhealth build` first (or set storage.analytics_path in config)."
+            )
+        return cls(open_duckdb(path, read_only=True), path)
+
+    def __enter__(self) -> AnalyticsDB:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.con.close()
+
+    def has(self, relation: str, *columns: str) -> bool:
+        """True when the relation exists with all the given columns; records it if not."""
+        found = self.columns.get(relation)
+        ok = found is not None and all(c in found for c in columns)
+        if not ok and relation not in self.absent:
+            self.absent.append(relation)
+        return ok
+
+    def has_column(self, relation: str, column: str) -> bool:
+        return column in self.columns.get(relation, set())
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        result = self.con.execute(sql, params or [])
+        names = [d[0] for d in result.description or []]
+        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    def one(self, sql: str, params: list[Any] | None = None) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        row = self.con.execute(sql, params or []).fetchone()
+        return row[0] if row else None

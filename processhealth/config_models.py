@@ -176,6 +176,12 @@ class SlackConfig(Section):
     status_request_patterns: list[Regex] = list(DEFAULT_STATUS_REQUEST_PATTERNS)
     shadow_tool_domains: list[str] = list(DEFAULT_SHADOW_TOOL_DOMAINS)
     shadow_tool_extensions: list[str] = list(DEFAULT_SHADOW_TOOL_EXTENSIONS)
+    jira_key_pattern: Regex = r"\b[A-Z][A-Z0-9]+-\d+\b"
+    # Incremental runs re-read this much history, to notice new replies in recent threads.
+    thread_lookback_days: int = Field(7, ge=0)
+    # A commercially distributed app not approved for the Slack Marketplace gets one
+    # conversations.history / replies request a minute (since 2025); pace instead of hitting 429s.
+    limited_app: bool = False
     since: date | None = None
 
 

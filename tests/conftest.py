@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from processhealth.cli import cli
 from processhealth.config import Config, load_config
 
 SECRET_VARS = ("GITHUB_TOKEN", "JIRA_EMAIL", "JIRA_TOKEN", "SLACK_TOKEN", "PROCESSHEALTH_SALT")
@@ -40,6 +39,8 @@ def config(write_config: Callable[[str], Path]) -> Config:
 @pytest.fixture
 def run_cli(no_secrets: None) -> Callable[..., Result]:
     """run_cli(config_path, *args, env=None) -> click Result (output holds stdout and stderr)."""
+    from processhealth.cli import cli  # imported here so a broken CLI fails only CLI tests
+
     def run(config_path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
         return CliRunner().invoke(cli, ["--config", str(config_path), *args], env=env)
     return run

@@ -1,0 +1,442 @@
+"""A loopback GitHub REST API serving a simulated organization, for the real PyGithub client.
+
+    app = GitHubEmulator(org, token="t0k3n")
+    with serve(app) as served:            # served.url = "http://127.0.0.1:<port>"
+        Github(auth=Auth.Token("t0k3n"), base_url=served.url, per_page=100)...
+
+What it serves: org repositories, members and teams; users; per repository the issues list (PRs
+included, `state`, `sort`, `direction`, `since`), pulls (`state`, `sort`, `direction`), one pull,
+reviews and commits of a pull, repo-wide issue comments and review comments (`since`), issue
+events, commits (`since`, `until`, `sha`), releases; and `rate_limit`. Pagination is GitHub's:
+`per_page` (default 30, at most 100) and `page`, with a `Link` header (first/prev/next/last) whose
+URLs use the `/repositories/{id}/...` form and this server's own host:port, exactly as GitHub
+writes them and PyGithub splits them. Every response carries `x-ratelimit-*` headers.
+
+Errors are GitHub's bodies: 401 Bad credentials, 404 Not Found, 403 primary rate limit
+(`x-ratelimit-remaining: 0` and `x-ratelimit-reset`) or, with `rate_limit_kind = "secondary"`,
+403 secondary rate limit with `Retry-After`. Faults (simulation/server.py) apply to every route.
+Call `reload()` after changing the organization so the indexes see the change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import github_api as api
+from .model import GhIssue, Org, Person, Repo
+from .server import Emulator
+
+RATE_DOCS = ("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+             "#about-secondary-rate-limits")
+
+
+def _repo_rules(path: str, endpoint: str) -> list[Rule]:
+    return [Rule(f"/repos/<owner>/<name>{path}", endpoint=endpoint),
+            Rule(f"/repositories/<int:repo_id>{path}", endpoint=endpoint)]
+
+
+URL_MAP = Map([
+    Rule("/rate_limit", endpoint="rate_limit"),
+    Rule("/orgs/<org>/repos", endpoint="org_repos"),
+    Rule("/organizations/<int:org_id>/repos", endpoint="org_repos"),
+    Rule("/orgs/<org>/members", endpoint="org_members"),
+    Rule("/organizations/<int:org_id>/members", endpoint="org_members"),
+    Rule("/orgs/<org>/teams", endpoint="org_teams"),
+    Rule("/organizations/<int:org_id>/teams", endpoint="org_teams"),
+    Rule("/orgs/<org>/teams/<slug>/members", endpoint="team_members"),
+    Rule("/organizations/<int:org_id>/team/<int:team_id>/members", endpoint="team_members"),
+    Rule("/users/<login>", endpoint="user"),
+    *_repo_rules("", "repo"),
+    *_repo_rules("/issues", "issues"),
+    *_repo_rules("/issues/comments", "issue_comments"),
+    *_repo_rules("/issues/events", "issue_events"),
+    *_repo_rules("/issues/<int:number>", "issue"),
+    *_repo_rules("/pulls", "pulls"),
+    *_repo_rules("/pulls/comments", "review_comments"),
+    *_repo_rules("/pulls/<int:number>", "pull"),
+    *_repo_rules("/pulls/<int:number>/reviews", "reviews"),
+    *_repo_rules("/pulls/<int:number>/commits", "pull_commits"),
+    *_repo_rules("/commits", "commits"),
+    *_repo_rules("/releases", "releases"),
+])
+
+
+class GitHubEmulator(Emulator):
+    """The GitHub REST API over one simulated organization, accepting one token."""
+
+    url_map = URL_MAP
+
+    def __init__(self, org: Org, token: str, rate_limit: int = 15000) -> None:
+        super().__init__()
+        self.org = org
+        self.token = token
+        self.limit = rate_limit
+        self.rate_limit_kind = "primary"  # or "secondary"
+        self.window_start = time.time()
+        self.reload()
+
+    # --- indexes -------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Rebuild the per-repository indexes from the organization."""
+        g = self.org.github
+        self.repos = {r.name: r for r in g.repos}
+        self.repo_ids = {r.id: r for r in g.repos}
+        names = [r.name for r in g.repos]
+        self.issues: dict[str, list[Any]] = {n: [] for n in names}
+        self.comments: dict[str, list[Any]] = {n: [] for n in names}
+        self.rcomments: dict[str, list[Any]] = {n: [] for n in names}
+        self.commits: dict[str, list[Any]] = {n: [] for n in names}
+        self.releases: dict[str, list[Any]] = {n: [] for n in names}
+        self.events: dict[str, list[Any]] = {n: [] for n in names}
+        self.numbers: dict[tuple[str, int], GhIssue] = {}
+        for i in g.issues:
+            self.issues[i.repo].append(i)
+            self.numbers[(i.repo, i.number)] = i
+        for i_list in self.issues.values():
+            i_list.sort(key=lambda i: i.number)
+        for c in g.issue_comments:
+            self.comments[c.repo].append(c)
+        self.reviews: dict[tuple[str, int], list[Any]] = {}
+        for rv in sorted(g.reviews, key=lambda rv: rv.id):
+            self.reviews.setdefault((rv.repo, rv.pr_number), []).append(rv)
+        for c in g.review_comments:
+            self.rcomments[c.repo].append(c)
+        for c in sorted(g.commits, key=lambda c: (c.date, c.sha)):
+            self.commits[c.repo].append(c)
+        self.parents: dict[str, str | None] = {}
+        for c_list in self.commits.values():
+            for before, c in zip([None, *c_list], c_list, strict=False):
+                self.parents[c.sha] = before.sha if before else None
+        for rl in g.releases:
+            self.releases[rl.repo].append(rl)
+        for n, record in enumerate(api.event_records(self.org)):
+            self.events[record[2].repo].append((api.EVENT_ID_BASE + n, record))
+        self.logins: dict[str, Person] = {
+            p.github_login.lower(): p for p in self.org.people
+            if p.github_login and not p.github_deleted}
+        self._lists: dict[tuple, list[Any]] = {}
+
+    def _cached(self, key: tuple, build: Callable[[], list[Any]]) -> list[Any]:
+        found = self._lists.get(key)
+        if found is None:
+            found = self._lists[key] = build()
+        return found
+
+    def _repo(self, owner: str | None = None, name: str | None = None,
+              repo_id: int | None = None) -> Repo:
+        r = self.repo_ids.get(repo_id) if repo_id is not None else (
+            self.repos.get(name or "") if owner == self.org.github.org else None)
+        if r is None:
+            raise NotFound()
+        return r
+
+    def _check_org(self, org: str | None, org_id: int | None) -> None:
+        if org != self.org.github.org and org_id != api.ORG_ID:
+            raise NotFound()
+
+    # --- responses -----------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        used = min(self.stats.total, self.limit)
+        return {"x-ratelimit-limit": str(self.limit),
+                "x-ratelimit-remaining": str(self.limit - used),
+                "x-ratelimit-reset": str(int(self.window_start) + 3600),
+                "x-ratelimit-used": str(used), "x-ratelimit-resource": "core",
+                "x-github-api-version-selected": "2022-11-28",
+                "x-github-media-type": "github.v3; format=json"}
+
+    def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+              ) -> Response:
+        return Response(json.dumps(body), status=status,
+                        headers={**self._headers(), **(headers or {})},
+                        content_type="application/json; charset=utf-8")
+
+    def _page(self, request: Request, path: str, items: Sequence[Any],
+              build: Callable[[Any], dict]) -> Response:
+        """One page of `items` with GitHub's Link header; `path` is the canonical list path."""
+        try:
+            per_page = min(max(int(request.args.get("per_page", 30)), 1), 100)
+            page = max(int(request.args.get("page", 1)), 1)
+        except ValueError:
+            per_page, page = 30, 1
+        last = max(1, math.ceil(len(items) / per_page))
+        body = [build(x) for x in items[(page - 1) * per_page: page * per_page]]
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+
+        def link(n: int, rel: str) -> str:
+            return f'<{self.base_url}{path}?{urlencode([*args, ("page", n)])}>; rel="{rel}"'
+
+        links = []
+        if page > 1:
+            links += [link(page - 1, "prev")]
+        if page < last:
+            links += [link(page + 1, "next"), link(last, "last")]
+        if page > 1:
+            links += [link(1, "first")]
+        return self._json(body, headers={"link": ", ".join(links)} if links else None)
+
+    # --- errors --------------------------------------------------------------------------------
+
+    def check_auth(self, request: Request) -> Response | None:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() in ("token", "bearer") and given == self.token:
+            return None
+        if not scheme:
+            return self._json(api.error("Requires authentication", 401), 401)
+        return self._json(api.error("Bad credentials", 401), 401)
+
+    def not_found(self, request: Request, error: HTTPException) -> Response:
+        return self._json(api.error("Not Found", 404), 404)
+
+    def rate_limited(self, request: Request) -> Response:
+        wait = max(0.0, self.faults.limited_until - time.monotonic())
+        rid = f"0000:{self.stats.total:05d}:0000000:0000000:00000000"
+        if self.rate_limit_kind == "secondary":
+            body = api.error(
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you "
+                "try again. If you reach out to GitHub Support for help, please include the "
+                f"request ID {rid}.", 403, RATE_DOCS)
+            return self._json(body, 403, {"retry-after": str(math.ceil(wait))})
+        body = api.error(
+            "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, "
+            f"please include the request ID {rid} and timestamp {api.iso(datetime.now())}.",
+            403, RATE_DOCS.split("#")[0] + "#about-the-primary-rate-limit")
+        return self._json(body, 403, {
+            "x-ratelimit-remaining": "0", "x-ratelimit-used": str(self.limit),
+            "x-ratelimit-reset": str(math.ceil(time.time() + wait))})
+
+    def __call__(self, environ, start_response):
+        try:
+            return super().__call__(environ, start_response)
+        except NotFound as exc:  # raised by a handler: unknown org, repository, user, number
+            return self.not_found(Request(environ), exc)(environ, start_response)
+
+    # --- org, users ----------------------------------------------------------------------------
+
+    def on_rate_limit(self, request: Request) -> Response:
+        used = min(self.stats.total, self.limit)
+        return self._json(api.rate_limit(self.limit, self.limit - used,
+                                         int(self.window_start) + 3600, used))
+
+    def on_org_repos(self, request: Request, org: str | None = None, org_id: int | None = None
+                     ) -> Response:
+        self._check_org(org, org_id)
+        repos = sorted(self.org.github.repos, key=lambda r: r.id)
+        if request.args.get("sort") == "full_name":
+            repos.sort(key=lambda r: r.name)
+        base = self.base_url
+        return self._page(request, f"/organizations/{api.ORG_ID}/repos", repos,
+                          lambda r: api.repo(self.org, r, base))
+
+    def _members(self) -> list[Person]:
+        return sorted((p for p in self.org.people if p.github_login and not p.is_bot
+                       and not p.github_deleted and p.left_on is None),
+                      key=lambda p: p.github_id or 0)
+
+    def on_org_members(self, request: Request, org: str | None = None,
+                       org_id: int | None = None) -> Response:
+        self._check_org(org, org_id)
+        base = self.base_url
+        return self._page(request, f"/organizations/{api.ORG_ID}/members", self._members(),
+                          lambda p: api.user(p, base))
+
+    def on_org_teams(self, request: Request, org: str | None = None, org_id: int | None = None
+                     ) -> Response:
+        self._check_org(org, org_id)
+        base = self.base_url
+        slugs = list(enumerate(self.org.github.teams))
+        return self._page(request, f"/organizations/{api.ORG_ID}/teams", slugs,
+                          lambda t: api.team(self.org, t[1], t[0], base))
+
+    def on_team_members(self, request: Request, org: str | None = None, slug: str | None = None,
+                        org_id: int | None = None, team_id: int | None = None) -> Response:
+        self._check_org(org, org_id)
+        slugs = list(self.org.github.teams)
+        index = slugs.index(slug) if slug in slugs else (team_id or 0) - 7_000_000
+        if not 0 <= index < len(slugs):
+            raise NotFound()
+        people = [self.org.person(pid) for pid in self.org.github.teams[slugs[index]]]
+        base = self.base_url
+        return self._page(request, f"/organizations/{api.ORG_ID}/team/{7_000_000 + index}/members",
+                          [p for p in people if not p.github_deleted],
+                          lambda p: api.user(p, base))
+
+    def on_user(self, request: Request, login: str) -> Response:
+        if login.lower() == "ghost":
+            return self._json(api.profile(None, self.base_url))
+        person = self.logins.get(login.lower())
+        if person is None:
+            raise NotFound()
+        return self._json(api.profile(person, self.base_url))
+
+    # --- repositories --------------------------------------------------------------------------
+
+    def on_repo(self, request: Request, **where: Any) -> Response:
+        return self._json(api.repo(self.org, self._repo(**where), self.base_url))
+
+    def on_issues(self, request: Request, **where: Any) -> Response:
+        r = self._repo(**where)
+        a = request.args
+        state, since = a.get("state", "open"), _since(a.get("since"))
+        sort, direction = a.get("sort", "created"), a.get("direction", "desc")
+
+        def build() -> list[GhIssue]:
+            found = [i for i in self.issues[r.name] if _state_ok(i, state)
+                     and (since is None or api.iso(api.issue_updated(i)) >= since)]
+            key = {"updated": lambda i: (api.iso(api.issue_updated(i)), i.id),
+                   "comments": lambda i: (i.comment_count, i.id)}.get(
+                       sort, lambda i: (api.iso(i.created_at), i.id))
+            return sorted(found, key=key, reverse=direction == "desc")
+
+        items = self._cached(("issues", r.name, state, since, sort, direction), build)
+        base = self.base_url
+        return self._page(request, f"/repositories/{r.id}/issues", items,
+                          lambda i: api.issue(self.org, i, base))
+
+    def on_issue(self, request: Request, number: int, **where: Any) -> Response:
+        r = self._repo(**where)
+        i = self.numbers.get((r.name, number))
+        if i is None:
+            raise NotFound()
+        return self._json(api.issue(self.org, i, self.base_url))
+
+    def on_pulls(self, request: Request, **where: Any) -> Response:
+        r = self._repo(**where)
+        a = request.args
+        state, sort = a.get("state", "open"), a.get("sort", "created")
+        direction = a.get("direction", "desc" if sort == "created" else "asc")
+
+        def build() -> list[GhIssue]:
+            found = [i for i in self.issues[r.name] if i.is_pr and _state_ok(i, state)]
+            key = ((lambda i: (api.iso(api.issue_updated(i)), i.id)) if sort == "updated"
+                   else (lambda i: (api.iso(i.created_at), i.id)))
+            return sorted(found, key=key, reverse=direction == "desc")
+
+        items = self._cached(("pulls", r.name, state, sort, direction), build)
+        base = self.base_url
+        return self._page(request, f"/repositories/{r.id}/pulls", items,
+                          lambda i: api.pull(self.org, r, i, base))
+
+    def _pr(self, r: Repo, number: int) -> GhIssue:
+        i = self.numbers.get((r.name, number))
+        if i is None or not i.is_pr:
+            raise NotFound()
+        return i
+
+    def on_pull(self, request: Request, number: int, **where: Any) -> Response:
+        r = self._repo(**where)
+        return self._json(api.pull_full(self.org, r, self._pr(r, number), self.base_url))
+
+    def on_reviews(self, request: Request, number: int, **where: Any) -> Response:
+        r = self._repo(**where)
+        self._pr(r, number)
+        base = self.base_url
+        return self._page(request, f"/repositories/{r.id}/pulls/{number}/reviews",
+                          self.reviews.get((r.name, number), []),
+                          lambda rv: api.review(self.org, rv, base))
+
+    def on_pull_commits(self, request: Request, number: int, **where: Any) -> Response:
+        r = self._repo(**where)
+        shas = set(self._pr(r, number).commit_shas)
+        items = [c for c in self.commits[r.name] if c.sha in shas]
+        base = self.base_url
+        return self._page(request, f"/repositories/{r.id}/pulls/{number}/commits", items,
+                          lambda c: api.commit(self.org, c, self.parents[c.sha], base))
+
+    def _comment_list(self, kind: str, r: Repo, request: Request) -> list[Any]:
+        a = request.args
+        since = _since(a.get("since"))
+        sort = a.get("sort", "created")
+        direction = a.get("direction", "asc") if "sort" in a else "asc"
+
+        def build() -> list[Any]:
+            source = self.comments if kind == "issue" else self.rcomments
+            found = [c for c in source[r.name]
+                     if since is None or api.iso(c.created_at) >= since]  # updated == created
+            return sorted(found, key=lambda c: (api.iso(c.created_at), c.id),
+                          reverse=direction == "desc")
+
+        return self._cached((kind, r.name, since, sort, direction), build)
+
+    def on_issue_comments(self, request: Request, **where: Any) -> Response:
+        r = self._repo(**where)
+        base = self.base_url
+        return self._page(request, f"/repositories/{r.id}/issues/comments",
+                          self._comment_list("issue", r, request),
+                          lambda c: api.issue_comment(self.org, c, base))
+
+    def on_review_comments(self, request: Request, **where: Any) -> Response:
+        r = self._repo(**where)
+        reviews = self.reviews
+        base = self.base_url
+
+        def build(c: Any) -> dict:
+            # GitHub files every review comment under a review: the author's next one on the PR.
+            later = [rv.id for rv in reviews.get((c.repo, c.number), [])
+                     if rv.user_pid == c.user_pid and rv.submitted_at >= c.created_at]
+            return api.review_comment(self.org, c, later[0] if later else None, base)
+
+        return self._page(request, f"/repositories/{r.id}/pulls/comments",
+                          self._comment_list("review", r, request), build)
+
+    def on_issue_events(self, request: Request, **where: Any) -> Response:
+        r = self._repo(**where)
+        items = self._cached(("events", r.name), lambda: self.events[r.name][::-1])
+        base = self.base_url
+        return self._page(request, f"/repositories/{r.id}/issues/events", items,
+                          lambda e: api.issue_event(self.org, e[0], e[1], base))
+
+    def on_commits(self, request: Request, **where: Any) -> Response:
+        r = self._repo(**where)
+        a = request.args
+        since, until, sha = _since(a.get("since")), _since(a.get("until")), a.get("sha")
+
+        def build() -> list[Any]:
+            branch = None
+            if sha and sha != "main":
+                prs = [i for i in self.issues[r.name] if i.head_ref == sha]
+                branch = {s for i in prs for s in i.commit_shas}
+            found = [c for c in self.commits[r.name]
+                     if (since is None or api.iso(c.date) >= since)
+                     and (until is None or api.iso(c.date) <= until)
+                     and (branch is None or c.sha in branch)]
+            return found[::-1]  # newest first, as git log
+
+        items = self._cached(("commits", r.name, since, until, sha), build)
+        base = self.base_url
+        return self._page(request, f"/repositories/{r.id}/commits", items,
+                          lambda c: api.commit(self.org, c, self.parents[c.sha], base))
+
+    def on_releases(self, request: Request, **where: Any) -> Response:
+        r = self._repo(**where)
+        items = self._cached(("releases", r.name), lambda: sorted(
+            self.releases[r.name], key=lambda rl: (rl.created_at, rl.id), reverse=True))
+        base = self.base_url
+        return self._page(request, f"/repositories/{r.id}/releases", items,
+                          lambda rl: api.release(self.org, rl, base))
+
+
+def _state_ok(i: GhIssue, state: str) -> bool:
+    return state == "all" or (state == "closed") == (i.closed_at is not None)
+
+
+def _since(value: str | None) -> str | None:
+    """An ISO 8601 parameter in GitHub's own format, so that string comparison orders it."""
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return api.iso(at.replace(tzinfo=at.tzinfo or UTC).astimezone(UTC))

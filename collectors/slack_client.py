@@ -1,0 +1,212 @@
+"""slack-sdk's WebClient, set up once: base URL, token, retries, pacing, errors that say what to do.
+
+Retries live here and only here, as slack-sdk retry handlers: 429 through a subclass of slack-sdk's
+RateLimitErrorRetryHandler that honours Retry-After; 5xx, dropped connections and cut-off bodies
+with a short backoff. Every wait goes through one `Waiter`, which shows it on the progress line and
+sleeps on a `Clock` that tests and benchmarks replace (a scaled clock runs a Slack minute in 60 ms).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.client import RemoteDisconnected
+from typing import Any
+from urllib.error import URLError
+from urllib.parse import urlsplit
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RateLimitErrorRetryHandler, RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+from processhealth import ui
+from processhealth.config_models import SlackConfig
+from processhealth.errors import SourceError
+
+# Slack's 2025 limits for non-Marketplace apps: these methods, one request a minute each.
+LIMITED_METHODS = ("conversations.history", "conversations.replies")
+LIMITED_INTERVAL = 60.0
+AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked",
+               "token_expired", "no_permission", "not_allowed_token_type"}
+
+
+class Clock:
+    """Monotonic seconds and sleeping; the only place the Slack collector waits."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class ScaledClock(Clock):
+    """Slack's seconds run `scale` times real time (0.001: a Slack minute lasts 60 ms)."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def now(self) -> float:
+        return time.monotonic() / self.scale
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds * self.scale)
+
+
+class Waiter:
+    """Sleeps on the clock, says why on the progress line, and counts the waits."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.bar: ui.Step | None = None
+        self.count = 0
+        self.seconds = 0.0
+
+    def wait(self, seconds: float, why: str) -> None:
+        if seconds <= 0:
+            return
+        self.count += 1
+        self.seconds += seconds
+        if self.bar is not None:
+            previous = self.bar.note_text
+            self.bar.note(f"waiting {seconds:.0f}s: {why}")
+        self.clock.sleep(seconds)
+        if self.bar is not None:
+            self.bar.note(previous)
+
+
+def _method(request: HttpRequest) -> str:
+    return urlsplit(request.url).path.rsplit("/", 1)[-1]
+
+
+class RetryAfterHandler(RateLimitErrorRetryHandler):
+    """slack-sdk's 429 handler, waiting exactly Retry-After through the Waiter."""
+
+    def __init__(self, waiter: Waiter, max_retry_count: int = 20) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.waiter = waiter
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None,
+                                 error: Exception | None = None) -> None:
+        if response is None:
+            raise error  # type: ignore[misc]
+        state.next_attempt_requested = True
+        header = next((v for k, v in response.headers.items() if k.lower() == "retry-after"),
+                      None)
+        value = header[0] if isinstance(header, list) else header
+        seconds = int(value) if value and str(value).isdigit() else 1
+        self.waiter.wait(seconds, f"Slack rate limit on {_method(request)} (Retry-After)")
+        state.increment_current_attempt()
+
+
+class TransientErrorHandler(RetryHandler):
+    """5xx answers, dropped connections and cut-off JSON bodies: retry after 1, 2, 4 s."""
+
+    def __init__(self, waiter: Waiter, max_retry_count: int = 4) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.waiter = waiter
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        if response is not None:
+            return response.status_code >= 500
+        return isinstance(error, json.JSONDecodeError | ConnectionError | RemoteDisconnected
+                          | URLError | TimeoutError)
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None,
+                                 error: Exception | None = None) -> None:
+        state.next_attempt_requested = True
+        what = f"HTTP {response.status_code}" if response is not None else type(error).__name__
+        self.waiter.wait(2 ** state.current_attempt, f"{what} from {_method(request)}, retrying")
+        state.increment_current_attempt()
+
+
+class SlackCallError(SourceError):
+    """A Slack method answered ok: false; `code` is Slack's error string."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SlackApi:
+    """The WebClient plus pacing, page counting and error translation."""
+
+    def __init__(self, cfg: SlackConfig, token: str, clock: Clock | None = None) -> None:
+        self.waiter = Waiter(clock or Clock())
+        self.base_url = cfg.base_url.rstrip("/") + "/"
+        self.host = urlsplit(self.base_url).netloc or self.base_url
+        self.token_var = cfg.token.var
+        logger = logging.getLogger("collectors.slack.sdk")
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False  # failures surface as SourceError, retries on the progress line
+        self.client = WebClient(
+            token=token, base_url=self.base_url, timeout=60, logger=logger,
+            retry_handlers=[RetryAfterHandler(self.waiter), TransientErrorHandler(self.waiter)],
+        )
+        self.interval = {m: LIMITED_INTERVAL for m in LIMITED_METHODS} if cfg.limited_app else {}
+        self.last: dict[str, float] = {}
+        self.calls: Counter[str] = Counter()
+
+    def call(self, method: str, **params: Any) -> dict:
+        return next(self.pages(method, **params))
+
+    def pages(self, method: str, **params: Any) -> Iterator[dict]:
+        """Each page of `method`, following next_cursor with slack-sdk's own iteration."""
+        self._pace(method)
+        try:
+            for page in getattr(self.client, method.replace(".", "_"))(**params):
+                self.calls[method] += 1
+                self.last[method] = self.waiter.clock.now()
+                yield page.data
+                if (page.get("response_metadata") or {}).get("next_cursor"):
+                    self._pace(method)
+        except SlackApiError as exc:
+            self.calls[method] += 1
+            raise self._error(method, params, exc) from None
+        except (URLError, OSError, json.JSONDecodeError) as exc:
+            raise SourceError(
+                f"Could not read {method} from Slack at {self.host}: {exc}. Check slack.base_url "
+                f"({self.base_url}) and the network; the next run resumes where this one stopped."
+            ) from None
+
+    def _pace(self, method: str) -> None:
+        interval = self.interval.get(method)
+        last = self.last.get(method)
+        if interval and last is not None:
+            self.waiter.wait(last + interval - self.waiter.clock.now(),
+                             f"{method} allows one request a minute (slack.limited_app)")
+
+    def _error(self, method: str, params: dict, exc: SlackApiError) -> SourceError:
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        code = str(data.get("error") or f"HTTP {exc.response.status_code}")
+        where = f" for channel {params['channel']}" if "channel" in params else ""
+        if code in AUTH_ERRORS:
+            return SlackCallError(
+                f"Slack at {self.host} refused the token in ${self.token_var} ({code}) when "
+                f"calling {method}. Set {self.token_var} to the bot token (xoxb-...) of the app "
+                f"installed in this workspace, or fix slack.token in the config.", code)
+        if code == "missing_scope":
+            needed, provided = data.get("needed", "?"), data.get("provided", "?")
+            return SlackCallError(
+                f"Slack at {self.host} says the token in ${self.token_var} lacks the scope "
+                f"{needed} needed for {method}{where} (it has: {provided}). Add {needed} to the "
+                f"app's Bot Token Scopes, reinstall the app, and run again.", code)
+        if code == "ratelimited":
+            return SlackCallError(
+                f"Slack at {self.host} kept answering {method}{where} with 429 (rate limited) "
+                f"after {self.waiter.count} waits. Run again later: collection resumes where it "
+                f"stopped. If this app is not Marketplace-approved, set slack.limited_app = true "
+                f"or import an export (`processhealth import slack-export`).", code)
+        return SlackCallError(
+            f"Slack at {self.host} answered {method}{where} with error {code!r}. "
+            f"Check slack.base_url ({self.base_url}) and the channel settings in [slack].", code)

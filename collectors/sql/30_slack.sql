@@ -1,0 +1,125 @@
+-- Slack normalization: raw_slack_* (API collection or export import, same rows) -> channels,
+-- identities, group_members and events (slack_message, slack_reply).
+-- Message text is not read here: collectors/slack_rows.py stored derived features at ingest
+-- (payload.features); the text itself is in the payload only with privacy.store_message_text.
+
+INSERT INTO channels(channel_id, name, is_private, purpose, member_count)
+SELECT natural_key,
+       coalesce(payload ->> 'name', natural_key),
+       coalesce((payload ->> 'is_private')::BOOLEAN, false)
+           OR coalesce((payload ->> 'is_im')::BOOLEAN, false)
+           OR coalesce((payload ->> 'is_mpim')::BOOLEAN, false),
+       nullif(payload -> 'purpose' ->> 'value', ''),
+       (payload ->> 'num_members')::INTEGER
+FROM raw_slack_channels;
+
+-- Accounts: users (Slackbot is a bot here, though Slack says is_bot false), then bot ids from
+-- bots.info, then any other author or bot a message names (exports carry no bots list).
+INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
+SELECT 'slack', natural_key, payload ->> 'name',
+       nullif(payload -> 'profile' ->> 'email', ''),
+       coalesce(nullif(payload -> 'profile' ->> 'real_name', ''), nullif(payload ->> 'real_name', ''),
+                nullif(payload -> 'profile' ->> 'display_name', ''), payload ->> 'name'),
+       coalesce((payload ->> 'is_bot')::BOOLEAN, false) OR natural_key = 'USLACKBOT'
+FROM raw_slack_users
+ON CONFLICT DO NOTHING;
+
+INSERT INTO identities(source, source_user_id, login, display_name, is_bot)
+SELECT 'slack', natural_key, payload ->> 'name', payload ->> 'name', true
+FROM raw_slack_bots
+ON CONFLICT DO NOTHING;
+
+INSERT INTO identities(source, source_user_id, login, display_name, is_bot)
+SELECT 'slack', account, any_value(name), any_value(name), bool_or(is_bot)
+FROM (
+    SELECT coalesce(payload ->> 'user', payload ->> 'bot_id') AS account,
+           CASE WHEN payload ->> 'user' IS NULL
+                THEN coalesce(payload ->> 'username', payload -> 'bot_profile' ->> 'name') END AS name,
+           payload ->> 'user' IS NULL OR payload ->> 'user' = 'USLACKBOT' AS is_bot
+    FROM raw_slack_messages
+)
+WHERE account IS NOT NULL
+GROUP BY account
+ON CONFLICT DO NOTHING;
+
+INSERT INTO group_members(source, group_name, source_user_id)
+SELECT DISTINCT 'slack', payload ->> 'handle', unnest(from_json(payload -> 'users', '["VARCHAR"]'))
+FROM raw_slack_usergroups
+WHERE json_type(payload -> 'users') = 'ARRAY'
+ON CONFLICT DO NOTHING;
+
+-- Messages and replies. Join/leave/topic notices and the like are not acts and are left out.
+-- Reminder subkind: a reminder or status-request pattern matched at ingest, any Slackbot
+-- message (Slackbot posts reminders), or a bot named in slack.bots. Shadow-tool links otherwise.
+INSERT INTO events(event_id, source, occurred_at, actor_account, channel_id, kind, subkind, detail)
+WITH msg AS (
+    SELECT m.natural_key,
+           m.payload ->> 'channel' AS channel_id,
+           m.payload ->> 'ts' AS ts,
+           m.payload ->> 'thread_ts' AS thread_ts,
+           m.payload ->> 'user' AS user_id,
+           m.payload ->> 'bot_id' AS bot_id,
+           m.payload ->> 'subtype' AS subtype,
+           coalesce(m.payload ->> 'username', m.payload -> 'bot_profile' ->> 'name',
+                    b.payload ->> 'name') AS bot_name,
+           m.payload -> 'features' AS f,
+           m.payload ->> 'text' AS text,
+           (m.payload ->> 'reply_count')::INTEGER AS reply_count,
+           coalesce(m.payload ->> 'bot_id' IS NOT NULL
+                    OR m.payload ->> 'subtype' = 'bot_message'
+                    OR m.payload ->> 'user' = 'USLACKBOT'
+                    OR (u.payload ->> 'is_bot')::BOOLEAN, false) AS is_bot
+    FROM raw_slack_messages AS m
+    LEFT JOIN raw_slack_users AS u ON u.natural_key = m.payload ->> 'user'
+    LEFT JOIN raw_slack_bots AS b ON b.natural_key = m.payload ->> 'bot_id'
+),
+configured AS (
+    SELECT coalesce(json_extract_string(getvariable('config'), '$.slack.bots[*]'),
+                    []::VARCHAR[]) AS bots
+),
+flagged AS (
+    SELECT msg.*,
+           thread_ts IS NOT NULL AND thread_ts <> ts AS is_reply,
+           coalesce((f ->> 'is_reminder')::BOOLEAN, false)
+               OR user_id = 'USLACKBOT'
+               OR (is_bot AND list_has_any(configured.bots,
+                                           [bot_id, user_id, bot_name]::VARCHAR[]))
+               AS is_reminder,
+           coalesce((f ->> 'is_status_request')::BOOLEAN, false) AS is_status_request
+    FROM msg, configured
+    WHERE coalesce(subtype, '') NOT IN (
+        'channel_join', 'channel_leave', 'channel_topic', 'channel_purpose', 'channel_name',
+        'channel_archive', 'channel_unarchive', 'channel_convert_to_private',
+        'channel_convert_to_public', 'group_join', 'group_leave', 'group_topic',
+        'group_purpose', 'group_name', 'group_archive', 'group_unarchive', 'bot_add',
+        'bot_remove', 'pinned_item', 'unpinned_item', 'tombstone', 'message_deleted',
+        'message_changed', 'joiner_notification_for_inviter', 'joiner_notification')
+)
+SELECT 'slack:' || CASE WHEN is_reply THEN 'reply' ELSE 'message' END || ':' || natural_key,
+       'slack',
+       make_timestamp(split_part(ts, '.', 1)::BIGINT * 1000000
+                      + rpad(split_part(ts, '.', 2), 6, '0')[1:6]::BIGINT)::TIMESTAMPTZ,
+       'slack:' || coalesce(user_id, bot_id),
+       channel_id,
+       CASE WHEN is_reply THEN 'slack_reply' ELSE 'slack_message' END,
+       CASE WHEN is_reminder OR is_status_request THEN 'reminder'
+            WHEN f ->> 'shadow_tool' IS NOT NULL THEN 'shadow_tool' END,
+       json_object(
+           'length', (f ->> 'length')::INTEGER,
+           'link_domains', f -> 'link_domains',
+           'mentions', to_json(list_transform(from_json(f -> 'mentions', '["VARCHAR"]'),
+                                              lambda x: 'slack:' || x)),
+           'group_mentions', f -> 'group_mentions',
+           'broadcast', f -> 'broadcast',
+           'linked_keys', f -> 'linked_keys',
+           'file_types', f -> 'file_types',
+           'is_reminder', is_reminder,
+           'is_status_request', is_status_request,
+           'shadow_tool', f ->> 'shadow_tool',
+           'thread_ts', thread_ts,
+           'reply_count', reply_count,
+           'is_bot', is_bot,
+           'bot_id', bot_id,
+           'subtype', subtype,
+           'text', text)
+FROM flagged;

@@ -26,7 +26,7 @@ SLACKBOT_ID = "USLACKBOT"
 MESSAGE_KEYS = frozenset({
     "type", "subtype", "ts", "user", "bot_id", "app_id", "username", "thread_ts",
     "parent_user_id", "reply_count", "reply_users_count", "latest_reply", "reply_users",
-    "replies", "is_locked", "team", "hidden", "display_as_bot", "inviter", "is_intro",
+    "is_locked", "team", "hidden", "display_as_bot", "inviter", "is_intro",
 })
 FILE_KEYS = ("id", "filetype", "mimetype", "size", "mode", "is_external", "user", "created")
 USER_DROP = re.compile(r"^(image_\d+|image_original|phone|skype|status_.*|fields)$")

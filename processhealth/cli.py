@@ -272,3 +272,8 @@ _add_extension_commands()
 
 def main() -> None:
     cli(prog_name="processhealth")
+
+
+from processhealth.cli_import import import_group  # noqa: E402  (imports pass_config above)
+
+cli.add_command(import_group)

@@ -1,0 +1,35 @@
+"""`processhealth import ...`: load exported data into the raw store, without calling an API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from processhealth import ui
+from processhealth.cli import pass_config
+from processhealth.config import Config
+from processhealth.store import RawStore
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import exported data (a Slack export, a Jira JSON export) into the raw store."""
+
+
+@import_group.command("slack-export")
+@click.argument("path", type=click.Path(path_type=Path))
+@pass_config
+def slack_export(config: Config, path: Path) -> None:
+    """Import a Slack workspace export: the .zip, or the folder it unpacks to.
+
+    The [slack] channel choice and [privacy] apply as for `collect`; every file is checked before
+    anything is written. Run `processhealth build` afterwards.
+    """
+    from collectors.slack_export import read_export, save_export
+
+    export = read_export(path, config.slack)
+    with RawStore(config.storage.raw_path) as store:
+        count = save_export(export, store, config.privacy.store_message_text)
+    ui.say(f"imported {count} Slack messages and replies from {len(export.conversations)} "
+           f"conversations in {path}; run `processhealth build` next.")

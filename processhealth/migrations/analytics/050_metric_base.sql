@@ -1,0 +1,208 @@
+-- Building blocks of the metric views (METRICS.md sections 3-9): which team each person, event and
+-- work item counts toward, who a reminder reached, and per-event facts (credited minutes, paperwork,
+-- coupling to delivery, prompted by a reminder) that the team-month and weekly views add up.
+-- They are views over the domain tables, so they always show the last build. Times are UTC.
+
+CREATE TABLE health_thresholds(
+    name VARCHAR PRIMARY KEY,
+    value DOUBLE NOT NULL,
+    config_key VARCHAR NOT NULL
+);
+COMMENT ON TABLE health_thresholds IS 'The thresholds the metric views and verdicts used, copied from config at build (min_group_size, the [verdict] section).';
+COMMENT ON COLUMN health_thresholds.name IS 'Threshold name, e.g. min_group_size, overhead_rise_pp, coupling_low.';
+COMMENT ON COLUMN health_thresholds.value IS 'Its value at the last build.';
+COMMENT ON COLUMN health_thresholds.config_key IS 'Where it comes from in the config file, e.g. privacy.min_group_size.';
+
+CREATE VIEW metric_team_months AS
+SELECT pm.team, pm.month,
+       count(DISTINCT pm.person_id) FILTER (WHERE pm.active) AS people_count,
+       count(DISTINCT pm.person_id) FILTER (WHERE pm.active) < coalesce(
+           (SELECT max(value) FROM health_thresholds WHERE name = 'min_group_size'), 5
+       ) AS suppressed
+FROM person_months AS pm
+JOIN people AS p USING (person_id)
+WHERE pm.team IS NOT NULL AND NOT p.is_bot
+GROUP BY pm.team, pm.month;
+COMMENT ON VIEW metric_team_months IS 'Team-months and how many people are behind their figures: a figure of a suppressed team-month is shown as "too few people", never as a verdict (METRICS.md section 10).';
+COMMENT ON COLUMN metric_team_months.team IS 'Team.';
+COMMENT ON COLUMN metric_team_months.month IS 'First day of the month.';
+COMMENT ON COLUMN metric_team_months.people_count IS 'Humans of the team active that month (person_months.active).';
+COMMENT ON COLUMN metric_team_months.suppressed IS 'True when people_count is below privacy.min_group_size.';
+
+CREATE VIEW metric_event_team AS
+SELECT e.event_id, e.source, e.kind, e.subkind, e.category, e.item_id, e.channel_id, e.person_id,
+       e.actor_account, e.occurred_at,
+       timezone('UTC', e.occurred_at)::DATE AS day,
+       date_trunc('week', timezone('UTC', e.occurred_at))::DATE AS week,
+       date_trunc('month', timezone('UTC', e.occurred_at))::DATE AS month,
+       coalesce(pm.team, p.team) AS team,
+       coalesce(p.is_bot, i.is_bot, false) AS is_bot
+FROM events AS e
+LEFT JOIN people AS p ON p.person_id = e.person_id
+LEFT JOIN person_months AS pm
+    ON pm.person_id = e.person_id
+    AND pm.month = date_trunc('month', timezone('UTC', e.occurred_at))::DATE
+LEFT JOIN identities AS i ON e.actor_account = i.source || ':' || i.source_user_id;
+COMMENT ON VIEW metric_event_team IS 'Every event with the team its actor belonged to that month (person_months, else people.team) and whether the actor is a bot.';
+COMMENT ON COLUMN metric_event_team.event_id IS 'The event (events.event_id).';
+COMMENT ON COLUMN metric_event_team.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN metric_event_team.kind IS 'Event kind (events.kind).';
+COMMENT ON COLUMN metric_event_team.subkind IS 'Event subkind (events.subkind).';
+COMMENT ON COLUMN metric_event_team.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN metric_event_team.item_id IS 'Work item acted on, if any.';
+COMMENT ON COLUMN metric_event_team.channel_id IS 'Slack channel, for Slack events.';
+COMMENT ON COLUMN metric_event_team.person_id IS 'Acting person; NULL if unmatched.';
+COMMENT ON COLUMN metric_event_team.actor_account IS 'Acting account, "<source>:<source_user_id>".';
+COMMENT ON COLUMN metric_event_team.occurred_at IS 'When it happened.';
+COMMENT ON COLUMN metric_event_team.day IS 'UTC day.';
+COMMENT ON COLUMN metric_event_team.week IS 'Monday of its UTC week.';
+COMMENT ON COLUMN metric_event_team.month IS 'First day of its UTC month.';
+COMMENT ON COLUMN metric_event_team.team IS 'Team of the actor that month; NULL for unmatched accounts and people in no team.';
+COMMENT ON COLUMN metric_event_team.is_bot IS 'True when the actor is a bot (people.is_bot, else identities.is_bot).';
+
+CREATE VIEW metric_item_team AS
+WITH owner AS (
+    SELECT item_id, assignee_id, author_id,
+           date_trunc('month', timezone('UTC', coalesce(resolved_at, merged_at, created_at)))::DATE
+               AS month
+    FROM work_items
+)
+SELECT o.item_id, coalesce(am.team, ap.team, um.team, up.team) AS team
+FROM owner AS o
+LEFT JOIN person_months AS am ON am.person_id = o.assignee_id AND am.month = o.month
+LEFT JOIN people AS ap ON ap.person_id = o.assignee_id AND NOT ap.is_bot
+LEFT JOIN person_months AS um ON um.person_id = o.author_id AND um.month = o.month
+LEFT JOIN people AS up ON up.person_id = o.author_id AND NOT up.is_bot;
+COMMENT ON VIEW metric_item_team IS 'The team a work item counts toward: its assignee''s team in the month it was resolved (else created), else its author''s.';
+COMMENT ON COLUMN metric_item_team.item_id IS 'Work item (work_items.item_id).';
+COMMENT ON COLUMN metric_item_team.team IS 'Team; NULL when neither assignee nor author is in a team.';
+
+CREATE VIEW metric_reminder_reach AS
+WITH reminders AS (
+    SELECT event_id, channel_id, occurred_at, person_id AS sender, detail
+    FROM events
+    WHERE subkind = 'reminder'
+),
+mentioned AS (
+    SELECT m.event_id, i.person_id
+    FROM (
+        SELECT event_id,
+               unnest(from_json(detail -> 'mentions', '["VARCHAR"]')) AS uid
+        FROM reminders
+        WHERE json_type(detail -> 'mentions') = 'ARRAY'
+    ) AS m
+    JOIN identities AS i
+        ON i.source = 'slack' AND i.source_user_id = regexp_replace(m.uid, '^slack:', '')
+),
+listeners AS (  -- people who wrote in the channel in the 30 days before: its live members
+    SELECT r.event_id, e.person_id
+    FROM reminders AS r
+    JOIN events AS e
+        ON e.channel_id = r.channel_id
+        AND e.occurred_at < r.occurred_at
+        AND e.occurred_at >= r.occurred_at - INTERVAL 30 DAY
+    WHERE e.source = 'slack'
+)
+SELECT DISTINCT r.event_id AS reminder_event_id, x.person_id, r.occurred_at AS reminded_at
+FROM (SELECT * FROM mentioned UNION ALL SELECT * FROM listeners) AS x
+JOIN reminders AS r USING (event_id)
+JOIN people AS p ON p.person_id = x.person_id
+WHERE NOT p.is_bot AND x.person_id IS DISTINCT FROM r.sender;
+COMMENT ON VIEW metric_reminder_reach IS 'Who each reminder reached: people it mentions, and people who wrote in its channel in the 30 days before (the channel''s live members). Basis of nag load and prompted activity (METRICS.md section 5).';
+COMMENT ON COLUMN metric_reminder_reach.reminder_event_id IS 'The reminder (events.event_id, subkind reminder).';
+COMMENT ON COLUMN metric_reminder_reach.person_id IS 'A person it reached.';
+COMMENT ON COLUMN metric_reminder_reach.reminded_at IS 'When the reminder was sent.';
+
+CREATE VIEW metric_event_facts AS
+WITH ev AS (
+    SELECT * EXCLUDE (actor_account) FROM metric_event_team WHERE NOT is_bot
+),
+credited AS (
+    SELECT event_id, sum(minutes) AS minutes FROM effort GROUP BY event_id
+),
+jira_keys AS (
+    SELECT item_id, key FROM work_items WHERE source = 'jira' AND key IS NOT NULL
+),
+code_links AS (  -- GitHub item -> the Jira item its title, branch or commits name
+    SELECT DISTINCT c.code_id, j.item_id
+    FROM (
+        SELECT item_id AS code_id, unnest(linked_keys) AS key
+        FROM work_items
+        WHERE source = 'github' AND len(linked_keys) > 0
+    ) AS c
+    JOIN jira_keys AS j USING (key)
+),
+event_links AS (  -- Jira items named by an event itself (a commit message, a Slack message)
+    SELECT k.event_id, k.occurred_at, j.item_id
+    FROM (
+        SELECT event_id, occurred_at,
+               unnest(from_json(detail -> 'linked_keys', '["VARCHAR"]')) AS key
+        FROM events
+        WHERE source IN ('github', 'slack') AND json_type(detail -> 'linked_keys') = 'ARRAY'
+    ) AS k
+    JOIN jira_keys AS j USING (key)
+),
+activity AS (  -- code, comment or Slack activity on a Jira item
+    SELECT item_id, occurred_at AS at FROM events WHERE kind = 'jira_comment'
+    UNION ALL
+    SELECT l.item_id, e.occurred_at
+    FROM events AS e JOIN code_links AS l ON l.code_id = e.item_id
+    WHERE e.source = 'github'
+    UNION ALL
+    SELECT item_id, occurred_at FROM event_links
+),
+delivery AS (  -- moments an item was delivered: linked code merged, or resolved with linked code
+    SELECT l.item_id, w.merged_at AS at
+    FROM code_links AS l JOIN work_items AS w ON w.item_id = l.code_id
+    WHERE w.merged_at IS NOT NULL
+    UNION ALL
+    SELECT item_id, merged_at FROM work_items WHERE merged_at IS NOT NULL
+    UNION ALL
+    SELECT w.item_id, w.resolved_at
+    FROM work_items AS w
+    WHERE w.source = 'jira' AND w.status_category = 'done' AND w.resolved_at IS NOT NULL
+      AND (w.item_id IN (SELECT item_id FROM code_links)
+           OR w.item_id IN (SELECT item_id FROM event_links WHERE event_id LIKE 'github:%'))
+)
+SELECT ev.event_id, ev.source, ev.kind, ev.subkind, ev.category, ev.item_id, ev.channel_id,
+       ev.person_id, ev.team, ev.occurred_at, ev.day, ev.week, ev.month,
+       coalesce(c.minutes, 0) AS minutes,
+       ev.category = 'process' AS is_process,
+       CASE WHEN ev.source = 'jira' AND ev.subkind IN ('status_change', 'metadata_edit')
+            THEN coalesce(epoch(ev.occurred_at) - epoch(ap.at) > 86400, true)
+                 AND coalesce(epoch(an.at) - epoch(ev.occurred_at) > 86400, true)
+       END AS paperwork,
+       CASE WHEN ev.category = 'process' AND ev.item_id IS NOT NULL
+            THEN coalesce(epoch(ev.occurred_at) - epoch(dp.at) <= 30 * 86400, false)
+                 OR coalesce(epoch(dn.at) - epoch(ev.occurred_at) <= 30 * 86400, false)
+       END AS coupled,
+       CASE WHEN ev.category = 'process'
+            THEN coalesce(epoch(ev.occurred_at) - epoch(rr.reminded_at) <= 86400, false)
+       END AS prompted
+FROM ev
+LEFT JOIN credited AS c USING (event_id)
+ASOF LEFT JOIN activity AS ap ON ap.item_id = ev.item_id AND ev.occurred_at >= ap.at
+ASOF LEFT JOIN activity AS an ON an.item_id = ev.item_id AND ev.occurred_at <= an.at
+ASOF LEFT JOIN delivery AS dp ON dp.item_id = ev.item_id AND ev.occurred_at >= dp.at
+ASOF LEFT JOIN delivery AS dn ON dn.item_id = ev.item_id AND ev.occurred_at <= dn.at
+ASOF LEFT JOIN metric_reminder_reach AS rr
+    ON rr.person_id = ev.person_id AND ev.occurred_at > rr.reminded_at;
+COMMENT ON VIEW metric_event_facts IS 'Every human event with its credited minutes and the per-event tests of METRICS.md section 5: paperwork (no code, comment or Slack activity on the item within 24 h), coupled (the item was delivered within 30 days), prompted (a reminder reached the actor in the 24 h before).';
+COMMENT ON COLUMN metric_event_facts.event_id IS 'The event (events.event_id).';
+COMMENT ON COLUMN metric_event_facts.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN metric_event_facts.kind IS 'Event kind.';
+COMMENT ON COLUMN metric_event_facts.subkind IS 'Event subkind.';
+COMMENT ON COLUMN metric_event_facts.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN metric_event_facts.item_id IS 'Work item acted on, if any.';
+COMMENT ON COLUMN metric_event_facts.channel_id IS 'Slack channel, for Slack events.';
+COMMENT ON COLUMN metric_event_facts.person_id IS 'Acting person; NULL if unmatched.';
+COMMENT ON COLUMN metric_event_facts.team IS 'Team of the actor that month.';
+COMMENT ON COLUMN metric_event_facts.occurred_at IS 'When it happened.';
+COMMENT ON COLUMN metric_event_facts.day IS 'UTC day.';
+COMMENT ON COLUMN metric_event_facts.week IS 'Monday of its UTC week.';
+COMMENT ON COLUMN metric_event_facts.month IS 'First day of its UTC month.';
+COMMENT ON COLUMN metric_event_facts.minutes IS 'Minutes the effort model credited to it (0 if none).';
+COMMENT ON COLUMN metric_event_facts.is_process IS 'True for process-category events.';
+COMMENT ON COLUMN metric_event_facts.paperwork IS 'For Jira status changes and metadata edits: true when the item had no code, comment or Slack activity within 24 h either side. NULL for other events.';
+COMMENT ON COLUMN metric_event_facts.coupled IS 'For process events on a work item: true when the item was delivered (linked code merged, or resolved with linked code) within 30 days either side. NULL otherwise.';
+COMMENT ON COLUMN metric_event_facts.prompted IS 'For process events: true when a reminder reached the actor in the 24 h before. NULL otherwise.';

@@ -19,7 +19,11 @@ from markupsafe import Markup
 
 CATEGORY_ORDER = ["customer", "enabling", "process", "unclassified"]
 CATEGORY_COLORS = ["#2b6cb0", "#5b9f4a", "#d1495b", "#a0a0a0"]
+SERIES_COLORS = ["#2b6cb0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860"]
 FONT = "system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"
+# One entry per line: horizontal legends are laid out with vl-convert's font measurements, and
+# a wider browser font would make neighbours overlap.
+VERTICAL_LEGEND = alt.Legend(orient="bottom", direction="vertical", symbolType="stroke")
 WIDTH = 520
 HEIGHT = 180
 
@@ -52,6 +56,13 @@ def safe_svg(svg: str) -> Markup:
                 raise UnsafeSvg("external url() in chart SVG")
     # Trim coordinates to 3 decimals: a third of the bytes, no visible change.
     return Markup(_NUMBER.sub(r"\1", svg))
+
+
+def _label_padding(rows: Sequence[dict[str, Any]], field: str) -> dict[str, int]:
+    """Room on the left for axis labels: vl-convert measures text with its own fonts, and the
+    browser's sans-serif can be wider, which would push long labels past the SVG's edge."""
+    longest = max((len(str(r[field])) for r in rows), default=0)
+    return {"left": 5 + min(longest, 40) * 2, "top": 5, "right": 5, "bottom": 5}
 
 
 def to_svg(chart: alt.TopLevelMixin) -> Markup:
@@ -100,8 +111,10 @@ def line_chart(
     rule: float | None = None,
     rule_label: str | None = None,
 ) -> Markup:
-    """Lines over months. rows: {month: 'Mar 2026', order, series, value}; an optional
-    horizontal rule marks a threshold or reference."""
+    """Lines over months. rows: {month: 'Mar 2026', order, series, value}. The first series
+    (in row order) is drawn solid, the others dashed; an optional horizontal rule marks a
+    threshold or reference."""
+    names = list(dict.fromkeys(r["series"] for r in rows))
     base = _base(rows, title, subtitle)
     axis = alt.Axis(format=y_format) if y_format else alt.Axis()
     layers: list[Any] = [
@@ -109,8 +122,11 @@ def line_chart(
             x=alt.X("month:O", title="Month", sort=alt.SortField("order"),
                     axis=alt.Axis(labelAngle=-40)),
             y=alt.Y("value:Q", title=y_title, axis=axis),
-            color=alt.Color("series:N", title=series_title),
-            strokeDash=alt.StrokeDash("series:N", legend=None),
+            color=alt.Color("series:N", title=series_title, legend=VERTICAL_LEGEND,
+                            scale=alt.Scale(domain=names, range=SERIES_COLORS[:len(names)])),
+            strokeDash=alt.StrokeDash(
+                "series:N", title=series_title, legend=VERTICAL_LEGEND,
+                scale=alt.Scale(domain=names, range=[[1, 0]] + [[5, 3]] * (len(names) - 1))),
         )
     ]
     if rule is not None:
@@ -132,7 +148,8 @@ def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Ma
     bars = base.mark_bar(color="#2b6cb0").encode(
         y=y, x=alt.X("median_hours:Q", title="Hours (bar: median, tick: 75th percentile)"))
     ticks = base.mark_tick(color="#222", thickness=2, size=18).encode(y=y, x="p75_hours:Q")
-    chart = alt.layer(bars, ticks).properties(width=WIDTH, height=24 * max(len(rows), 1))
+    chart = alt.layer(bars, ticks).properties(
+        width=WIDTH, height=24 * max(len(rows), 1), padding=_label_padding(rows, "stage"))
     return to_svg(_configure(chart))
 
 
@@ -148,7 +165,7 @@ def adoption_chart(
             x=alt.X("week:Q", title="Weeks since the change started"),
             y=alt.Y("value:Q", title="Weekly active users / team size",
                     axis=alt.Axis(format="%")),
-            color=alt.Color("series:N", title=None),
+            color=alt.Color("series:N", title=None, legend=None),
         )
     ]
     if half_peak is not None:
@@ -171,5 +188,5 @@ def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) ->
     point = base.mark_point(filled=True, size=60, color="#2b6cb0").encode(y=y, x="estimate:Q")
     threshold = base.mark_tick(color="#d1495b", thickness=2, size=20).encode(y=y, x="threshold:Q")
     chart = alt.layer(whisker, point, threshold).properties(
-        width=WIDTH, height=28 * max(len(rows), 1))
+        width=WIDTH, height=28 * max(len(rows), 1), padding=_label_padding(rows, "criterion"))
     return to_svg(_configure(chart))

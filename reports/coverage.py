@@ -1,0 +1,130 @@
+"""The coverage-and-caveats section: what the figures rest on, and what they leave out."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from reports import format as fmt
+from reports.db import AnalyticsDB
+from reports.metrics import is_suppressed
+
+SOURCE_NAMES = {"github": "GitHub", "jira": "Jira", "slack": "Slack"}
+PARAM_WORDS = {
+    "effort.session_gap_minutes": ("Session gap G", "min"),
+    "effort.lead_in_minutes": ("Lead-in P before a session's first act", "min"),
+    "effort.day_cap_hours": ("Daily cap per person", "h"),
+    "privacy.min_group_size": ("Smallest group shown", "people"),
+}
+
+
+def coverage(db: AnalyticsDB, teams: list[str], months: list[date], min_group: int) -> dict:
+    return {
+        "sources": _sources(db),
+        "unclassified": _unclassified(db, teams, months),
+        "identities": _identities(db),
+        "suppressed": _suppressed(db, teams, months, min_group),
+        "params": _params(db),
+        "sensitivity": _sensitivity(db, teams, months[-1], min_group),
+    }
+
+
+def _sources(db: AnalyticsDB) -> list[dict[str, Any]]:
+    if not db.has("events", "source", "occurred_at"):
+        return []
+    rows = db.rows(
+        "SELECT source, count(*) AS n, min(occurred_at)::DATE AS first,"
+        " max(occurred_at)::DATE AS last FROM events GROUP BY source ORDER BY source")
+    items = {}
+    if db.has("work_items", "source"):
+        items = {r["source"]: r["n"] for r in
+                 db.rows("SELECT source, count(*) AS n FROM work_items GROUP BY source")}
+    return [{"source": SOURCE_NAMES.get(r["source"], r["source"]),
+             "events": fmt.number(r["n"], "events", 0),
+             "items": fmt.number(items.get(r["source"]), "work items", 0)
+             if r["source"] in items else "",
+             "range": f"{fmt.day_label(r['first'])} to {fmt.day_label(r['last'])}"}
+            for r in rows]
+
+
+def _unclassified(db: AnalyticsDB, teams: list[str], months: list[date]) -> dict[str, Any]:
+    if not db.has("metric_effort_allocation", "team", "month", "category", "hours"):
+        return {}
+    row = db.one(
+        "SELECT sum(hours) FILTER (WHERE category = 'unclassified') / nullif(sum(hours), 0)"
+        " AS share, sum(hours) AS hours FROM metric_effort_allocation"
+        " WHERE team IN (SELECT unnest(?)) AND month::DATE BETWEEN ? AND ?",
+        [teams, months[0], months[-1]])
+    month_row = db.one(
+        "SELECT sum(hours) FILTER (WHERE category = 'unclassified') / nullif(sum(hours), 0)"
+        " AS share FROM metric_effort_allocation"
+        " WHERE team IN (SELECT unnest(?)) AND month::DATE = ?", [teams, months[-1]])
+    return {"window": fmt.pct((row or {}).get("share"), 1),
+            "month": fmt.pct((month_row or {}).get("share"), 1)}
+
+
+def _identities(db: AnalyticsDB) -> dict[str, Any]:
+    if not db.has("identities", "source", "matched_by", "is_bot"):
+        return {}
+    rows = db.rows(
+        "SELECT source, count(*) AS accounts,"
+        " count(*) FILTER (WHERE matched_by = 'unmatched' OR person_id IS NULL) AS unmatched"
+        " FROM identities WHERE NOT is_bot GROUP BY source ORDER BY source")
+    total = sum(r["accounts"] for r in rows)
+    unmatched = sum(r["unmatched"] for r in rows)
+    return {
+        "total": fmt.number(total, "accounts", 0),
+        "unmatched": fmt.number(unmatched, "accounts", 0),
+        "by_source": [{"source": SOURCE_NAMES.get(r["source"], r["source"]),
+                       "accounts": r["accounts"], "unmatched": r["unmatched"]} for r in rows],
+    }
+
+
+def _suppressed(db: AnalyticsDB, teams: list[str], months: list[date], min_group: int) -> list:
+    if not db.has("metric_effort_allocation", "team", "month"):
+        return []
+    rows = db.rows(
+        "SELECT DISTINCT team, month::DATE AS month, * EXCLUDE (team, month)"
+        " FROM metric_effort_allocation WHERE team IN (SELECT unnest(?))"
+        " AND month::DATE BETWEEN ? AND ? ORDER BY team, month",
+        [teams, months[0], months[-1]])
+    seen: dict[str, list[str]] = {}
+    for r in rows:
+        if is_suppressed(r, min_group):
+            label = fmt.month_short(r["month"])
+            if label not in seen.setdefault(r["team"], []):
+                seen[r["team"]].append(label)
+    return [{"team": team, "months": ", ".join(ms)} for team, ms in seen.items()]
+
+
+def _params(db: AnalyticsDB) -> list[dict[str, str]]:
+    if not db.has("analysis_params", "name", "value"):
+        return []
+    found = {r["name"]: r["value"] for r in db.rows("SELECT name, value FROM analysis_params")}
+    return [{"label": label, "value": f"{found[key]} {unit}"}
+            for key, (label, unit) in PARAM_WORDS.items() if key in found]
+
+
+def _sensitivity(db: AnalyticsDB, teams: list[str], month: date, min_group: int) -> dict:
+    """Customer and process shares of the month under each session gap, per team."""
+    view = "effort_sensitivity"
+    if not db.has(view, "gap_minutes", "team", "month", "category", "minutes"):
+        return {}
+    rows = db.rows(
+        f"SELECT gap_minutes, team, category, minutes, people_count FROM {view}"
+        " WHERE month::DATE = ? AND team IN (SELECT unnest(?))", [month, teams])
+    gaps = sorted({r["gap_minutes"] for r in rows})
+    table = []
+    for team in teams:
+        cells = []
+        for gap in gaps:
+            mine = [r for r in rows if r["team"] == team and r["gap_minutes"] == gap]
+            total = sum(r["minutes"] for r in mine)
+            if not mine or any(is_suppressed(r, min_group) for r in mine) or not total:
+                cells.append(fmt.TOO_FEW if mine else fmt.NO_DATA)
+                continue
+            share = {r["category"]: r["minutes"] / total for r in mine}
+            cells.append(f"{fmt.pct(share.get('customer', 0))} customer / "
+                         f"{fmt.pct(share.get('process', 0))} process")
+        table.append({"team": team, "cells": cells})
+    return {"gaps": [fmt.number(g, "min", 0) for g in gaps], "rows": table}

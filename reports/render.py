@@ -1,0 +1,165 @@
+"""The monthly report: one self-contained HTML file (inline CSS and SVG; no script, no network).
+
+    render_report(config, Path("report.html"), month="2026-05", team=None)
+
+Reads only the analytics database (opened read-only). Jinja2 autoescapes everything; the only
+markup inserted unescaped is chart SVG that `charts.safe_svg` has checked.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from processhealth.config import Config
+from processhealth.errors import UserError
+from reports import changes, coverage
+from reports import format as fmt
+from reports import team as team_sections
+from reports.db import AnalyticsDB
+
+_ENV: Environment | None = None
+
+
+def environment() -> Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = Environment(
+            loader=PackageLoader("reports", "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True, lstrip_blocks=True,
+        )
+    return _ENV
+
+
+def render_report(
+    config: Config, out_path: Path, month: str | None = None, team: str | None = None
+) -> Path:
+    """Write the monthly report for `month` ('YYYY-MM'; default: the latest complete month in
+    the data) and `team` (default: every team) to out_path; return out_path."""
+    with AnalyticsDB.open(config.storage.analytics_path) as db:
+        context = report_context(db, config, month, team)
+    html = environment().get_template("report.html.j2").render(**context)
+    return write_atomically(Path(out_path), html)
+
+
+def report_context(
+    db: AnalyticsDB, config: Config, month: str | None, team: str | None
+) -> dict[str, Any]:
+    min_group = config.privacy.min_group_size
+    teams = choose_teams(db, team)
+    report_month = choose_month(db, month)
+    months = team_sections.window(report_month, config.report.months)
+    team_reports = []
+    for name in teams:
+        team_reports.append({
+            "name": name,
+            "anchor": "team-" + "".join(c if c.isalnum() else "-" for c in name.lower()),
+            "verdict": team_sections.verdict(db, name, report_month, min_group),
+            "allocation": team_sections.allocation(db, name, months, min_group),
+            "overhead": team_sections.overhead(db, name, months, min_group),
+            "flow": team_sections.flow(db, name, months, min_group),
+            "signals": team_sections.process_signals(db, name, months, min_group),
+            "changes": changes.changes_for_team(db, name, min_group),
+            "people": people_table(db, name, report_month, min_group)
+            if config.privacy.show_people else None,
+        })
+    return {
+        "title": config.report.title,
+        "month": report_month,
+        "month_label": fmt.month_label(report_month),
+        "window_label": f"{fmt.month_label(months[0])} to {fmt.month_label(months[-1])}",
+        "months_count": len(months),
+        "generated_on": fmt.day_label(date.today()),
+        "teams": team_reports,
+        "coverage": coverage.coverage(db, teams, months, min_group),
+        "absent": sorted(set(db.absent)),
+        "min_group": min_group,
+        "show_people": config.privacy.show_people,
+    }
+
+
+def choose_teams(db: AnalyticsDB, team: str | None) -> list[str]:
+    known: list[str] = []
+    if db.has("teams", "team"):
+        known = [r["team"] for r in db.rows("SELECT team FROM teams ORDER BY team")]
+    if not known and db.has("metric_effort_allocation", "team"):
+        known = [r["team"] for r in db.rows(
+            "SELECT DISTINCT team FROM metric_effort_allocation WHERE team IS NOT NULL"
+            " ORDER BY team")]
+    if team is None:
+        if not known:
+            raise UserError(
+                "The analytics database has no teams yet. Add [[teams]] to the config, run "
+                "`processhealth build`, then `processhealth report` again.")
+        return known
+    if team not in known:
+        raise UserError(f"--team {team!r} is not a team in the analytics database; expected one "
+                        f"of: {', '.join(known) or '(none)'}.")
+    return [team]
+
+
+def choose_month(db: AnalyticsDB, month: str | None) -> date:
+    """The month asked for, or the latest month with data that is already over."""
+    if month is not None:
+        try:
+            return datetime.strptime(month, "%Y-%m").date()
+        except ValueError:
+            raise UserError(f"--month {month!r} is not a month; expected YYYY-MM, e.g. 2026-05.") \
+                from None
+    latest = None
+    if db.has("metric_effort_allocation", "month"):
+        latest = db.scalar("SELECT max(month)::DATE FROM metric_effort_allocation")
+    if latest is None:
+        raise UserError("The analytics database has no effort figures yet (metric_effort_"
+                        "allocation is empty or missing). Run `processhealth collect` and "
+                        "`processhealth build` first, or name a month with --month YYYY-MM.")
+    today = date.today()
+    if (latest.year, latest.month) == (today.year, today.month):
+        earlier = db.scalar("SELECT max(month)::DATE FROM metric_effort_allocation"
+                            " WHERE month::DATE < ?", [latest])
+        latest = earlier or latest
+    return latest
+
+
+def people_table(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict | None:
+    """Hours per person and category (only with privacy.show_people = true)."""
+    if not (db.has("effort", "person_id", "event_id", "minutes")
+            and db.has("person_months", "person_id", "month", "team")
+            and db.has("people", "person_id", "display_name")):
+        return None
+    rows = db.rows(
+        """
+        SELECT p.display_name AS name, e.category, sum(f.minutes) / 60 AS hours
+        FROM effort f JOIN events e USING (event_id) JOIN people p USING (person_id)
+        JOIN person_months pm ON pm.person_id = f.person_id
+             AND pm.month = date_trunc('month', e.occurred_at)::DATE
+        WHERE pm.team = ? AND pm.month = ?
+        GROUP BY ALL ORDER BY name
+        """, [team, month])
+    people: dict[str, dict[str, float]] = {}
+    for r in rows:
+        people.setdefault(r["name"], {})[r["category"] or "unclassified"] = r["hours"]
+    return {"categories": team_sections.CATEGORIES,
+            "rows": [{"name": name, "cells": [fmt.hours(cats.get(c, 0))
+                                              for c in team_sections.CATEGORIES]}
+                     for name, cats in people.items()]}
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+

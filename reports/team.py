@@ -1,0 +1,270 @@
+"""One team's part of the monthly report: verdict, allocation, overhead, flow, process signals.
+
+Each function returns a plain dict for the template; a section whose view is missing returns
+{"missing": "<view>"} and the template says so, instead of the report failing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from reports import charts
+from reports import format as fmt
+from reports.db import AnalyticsDB
+from reports.metrics import (
+    FLOW_EFFICIENCY,
+    OVERHEAD,
+    OVERHEAD_BASELINE,
+    OVERHEAD_CHANGE,
+    PROCESS_SIGNALS,
+    is_suppressed,
+    month_series,
+    shown,
+)
+
+CATEGORIES = charts.CATEGORY_ORDER
+VERDICT_WORDS = {
+    "amplifier": ("Amplifier", "The process amplifies the product: overhead stayed flat, "
+                  "process activity tracks shipped work, and customer delivery improved."),
+    "neutral": ("Neutral", "Neither verdict applies: the process is not clearly amplifying "
+                "customer work, nor displacing it."),
+    "process_is_product": ("The process has become the product",
+                           "Process overhead rose above the team's own baseline while customer "
+                           "delivery did not follow: the process is producing work of its own."),
+    "insufficient_data": ("Insufficient data",
+                          "Too few people or too few weeks of activity behind this month to "
+                          "give a verdict."),
+}
+# signal -> (words, unit of value and threshold as health_signals stores them)
+SIGNAL_WORDS = {
+    "overhead_rise_pp": ("Overhead ratio rise over the baseline", "points"),
+    "customer_throughput_change": ("Customer items delivered, change against the baseline", "%"),
+    "customer_lead_time_change": ("Customer lead time, change against the baseline", "%"),
+    "paperwork_ratio": ("Paperwork ratio", "share"),
+    "process_coupling": ("Process coupling", "share"),
+    "best_performer_engagement": ("Best-performer engagement (ratio of adoption rates)", "ratio"),
+}
+RULE_WORDS = {"process_is_product": "Process has become the product", "amplifier": "Amplifier"}
+
+
+def window(month: date, months: int) -> list[date]:
+    """The `months` month starts ending with `month`."""
+    out = []
+    y, m = month.year, month.month
+    for _ in range(months):
+        out.append(date(y, m, 1))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out[::-1]
+
+
+def _chart_rows(series: dict[date, tuple[Any, bool]], name: str, months: list[date]) -> list:
+    return [
+        {"month": fmt.month_short(m), "order": i, "series": name, "value": series[m][0]}
+        for i, m in enumerate(months)
+        if m in series and not series[m][1] and not fmt.missing(series[m][0])
+    ]
+
+
+def verdict(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict[str, Any]:
+    if not db.has("health_verdicts", "team", "month", "verdict"):
+        return {"missing": "health_verdicts"}
+    row = db.one("SELECT * FROM health_verdicts WHERE team = ? AND month::DATE = ?",
+                 [team, month])
+    if row is None:
+        return {"code": "insufficient_data", "label": VERDICT_WORDS["insufficient_data"][0],
+                "sentence": "No verdict was computed for this month.", "signals": []}
+    code, reason = row["verdict"], row.get("reason")
+    if is_suppressed(row, min_group):
+        code, reason = "insufficient_data", f"Fewer than {min_group} people were active."
+    label, sentence = VERDICT_WORDS.get(code, (str(code).replace("_", " "), ""))
+    return {"code": code, "label": label, "sentence": sentence, "reason": reason,
+            "people": row.get("people_count"),
+            "signals": [] if code == "insufficient_data" else
+            verdict_signals(db, "health_signals", "team = ? AND month::DATE = ?", [team, month],
+                            code)}
+
+
+def verdict_signals(db: AnalyticsDB, table: str, where: str, params: list, code: str) -> list:
+    """One row per signal: its value (and interval) beside each rule's threshold.
+
+    For an amplifier or process-is-product verdict only the deciding rule's signals are shown;
+    otherwise the signals of both rules, so a reader sees how far each verdict was."""
+    if not db.has(table, "rule", "signal", "value", "threshold", "direction", "met"):
+        return []
+    rows = db.rows(f"SELECT * FROM {table} WHERE {where}", params)
+    if code in RULE_WORDS:
+        rows = [r for r in rows if r["rule"] == code]
+    order = list(SIGNAL_WORDS)
+    by_signal: dict[str, dict[str, Any]] = {}
+    for r in sorted(rows, key=lambda r: (order.index(r["signal"]) if r["signal"] in order
+                                         else len(order), r["rule"])):
+        label, unit = SIGNAL_WORDS.get(r["signal"], (r["signal"].replace("_", " "), ""))
+        entry = by_signal.setdefault(r["signal"], {
+            "label": label, "value": signal_value(r["value"], unit),
+            "interval": "" if fmt.missing(r.get("low")) or fmt.missing(r.get("high")) else
+            f"{signal_value(r['low'], unit)} to {signal_value(r['high'], unit)}",
+            "rules": []})
+        entry["rules"].append({
+            "rule": RULE_WORDS.get(r["rule"], r["rule"]),
+            "test": f"{r['direction']} {signal_value(r['threshold'], unit)}",
+            "met": r["met"] if not fmt.missing(r["value"]) else None,
+        })
+    return list(by_signal.values())
+
+
+def signal_value(value: Any, unit: str) -> str:
+    if fmt.missing(value):
+        return fmt.NO_DATA
+    if unit == "points":
+        return fmt.signed(value, "pp")
+    if unit == "%":
+        return f"{value * 100:+.0f}%"
+    if unit == "share":
+        return fmt.pct(value)
+    return fmt.number(value, digits=2)
+
+
+def allocation(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
+    view = "metric_effort_allocation"
+    if not db.has(view, "team", "month", "category", "hours", "fte", "share"):
+        return {"missing": view}
+    rows = db.rows(
+        f"SELECT * FROM {view} WHERE team = ? AND month::DATE BETWEEN ? AND ? "
+        "ORDER BY month, category", [team, months[0], months[-1]])
+    by_month: dict[date, list[dict]] = {}
+    for r in rows:
+        by_month.setdefault(_as_date(r["month"]), []).append(r)
+    chart_rows, suppressed_months = [], []
+    for i, m in enumerate(months):
+        found = by_month.get(m, [])
+        if any(is_suppressed(r, min_group) for r in found):
+            suppressed_months.append(fmt.month_short(m))
+            continue
+        chart_rows += [
+            {"month": fmt.month_short(m), "order": i, "category": r["category"],
+             "category_order": CATEGORIES.index(r["category"]) if r["category"] in CATEGORIES
+             else 9, "share": r["share"] or 0}
+            for r in found
+        ]
+    current = by_month.get(months[-1], [])
+    table = [
+        {"category": r["category"],
+         "hours": shown_alloc(fmt.hours, r["hours"], r, min_group),
+         "fte": shown_alloc(fmt.fte, r["fte"], r, min_group),
+         "share": shown_alloc(fmt.pct, r["share"], r, min_group)}
+        for r in sorted(current, key=lambda r: _category_rank(r["category"]))
+    ]
+    people = max((r.get("people_count") or 0 for r in current), default=None)
+    chart = None
+    if chart_rows:
+        chart = charts.allocation_chart(
+            chart_rows, f"Where {team}'s effort went, month by month",
+            f"Share of credited effort per category, {fmt.month_short(months[0])} to "
+            f"{fmt.month_short(months[-1])}")
+    return {"chart": chart, "table": table, "people": people,
+            "suppressed_months": suppressed_months}
+
+
+def shown_alloc(formatter: Any, value: Any, row: dict, min_group: int) -> str:
+    return fmt.TOO_FEW if is_suppressed(row, min_group) else formatter(value)
+
+
+def _category_rank(category: str) -> int:
+    return CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES)
+
+
+def _as_date(value: Any) -> date:
+    return value if type(value) is date else value.date()
+
+
+def overhead(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
+    ratio = month_series(db, OVERHEAD, team, months, min_group)
+    if ratio is None:
+        return {"missing": OVERHEAD.view}
+    baseline = month_series(db, OVERHEAD_BASELINE, team, months, min_group) or {}
+    change = month_series(db, OVERHEAD_CHANGE, team, months, min_group) or {}
+    month = months[-1]
+    rows = _chart_rows(ratio, "overhead ratio", months)
+    rows += _chart_rows(baseline, "baseline (trailing 3 months)", months)
+    chart = None
+    if rows:
+        chart = charts.line_chart(
+            rows, f"{team}: process overhead against its own baseline",
+            "Process effort / (customer + enabling + process effort), per month",
+            "Overhead ratio", y_format="%", series_title="Line")
+    return {
+        "chart": chart,
+        "current": shown(OVERHEAD, *ratio.get(month, (None, False))),
+        "baseline": shown(OVERHEAD_BASELINE, *baseline.get(month, (None, False))),
+        "change": shown(OVERHEAD_CHANGE, *change.get(month, (None, False))),
+    }
+
+
+def flow(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
+    eff = month_series(db, FLOW_EFFICIENCY, team, months, min_group)
+    out: dict[str, Any] = {}
+    if eff is None:
+        out["missing_efficiency"] = FLOW_EFFICIENCY.view
+    else:
+        out["efficiency"] = shown(FLOW_EFFICIENCY, *eff.get(months[-1], (None, False)))
+        rows = _chart_rows(eff, "median flow efficiency", months)
+        if rows:
+            out["efficiency_chart"] = charts.line_chart(
+                rows, f"{team}: flow efficiency of items resolved each month",
+                "Median over items of time in active statuses / flow time",
+                "Flow efficiency", y_format="%", series_title="Line",
+                rule=0.4, rule_label="~40%: typical of mature flow (context, not a target)")
+    out.update(_pr_cycle(db, team, months[-1], min_group))
+    return out
+
+
+PR_STAGES = (("coding", "Coding"), ("pickup", "Pickup"), ("review", "Review"),
+             ("deploy", "Deploy"))
+
+
+def _pr_cycle(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
+    view = "metric_pr_cycle"
+    if not db.has(view, "team", "month", "stage", "median_hours", "p75_hours"):
+        return {"missing_pr_cycle": view}
+    rows = db.rows(f"SELECT * FROM {view} WHERE team = ? AND month::DATE = ?", [team, month])
+    by_stage = {r["stage"]: r for r in rows}
+    if any(is_suppressed(r, min_group) for r in rows):
+        return {"pr_suppressed": True}
+    data = [
+        {"stage": label, "order": i, "median_hours": by_stage[key]["median_hours"],
+         "p75_hours": by_stage[key]["p75_hours"]}
+        for i, (key, label) in enumerate(PR_STAGES)
+        if key in by_stage and not fmt.missing(by_stage[key]["median_hours"])
+    ]
+    table = [{"stage": label, "median": fmt.duration_hours(by_stage[key]["median_hours"]),
+              "p75": fmt.duration_hours(by_stage[key]["p75_hours"]),
+              "prs": fmt.number(by_stage[key].get("prs"), "PRs", 0)}
+             for key, label in PR_STAGES if key in by_stage]
+    chart = None
+    if data:
+        chart = charts.stage_chart(
+            data, f"{team}: where merged pull requests spend their time",
+            f"Pull requests merged in {fmt.month_label(month)}; hours per stage")
+    return {"pr_chart": chart, "pr_table": table}
+
+
+def process_signals(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
+    cards, missing, chart_rows = [], [], []
+    for figure in PROCESS_SIGNALS:
+        series = month_series(db, figure, team, months, min_group)
+        if series is None:
+            missing.append(figure.view)
+            continue
+        cards.append({"label": figure.label, "explain": figure.explain,
+                      "value": shown(figure, *series.get(months[-1], (None, False))),
+                      "better": figure.better})
+        if figure.unit == "share":
+            chart_rows += _chart_rows(series, figure.label, months)
+    chart = None
+    if chart_rows:
+        chart = charts.line_chart(
+            chart_rows, f"{team}: process signals month by month",
+            "Shares of activity; see the definitions beside the chart",
+            "Share", y_format="%", series_title="Signal")
+    return {"cards": cards, "chart": chart, "missing": sorted(set(missing))}

@@ -25,9 +25,11 @@ from collectors.slack_rows import (
     Rules,
     channel_row,
     conversation_types,
+    history_url,
     is_reply,
     message_row,
     plain_row,
+    replies_url,
     select_channels,
     ts_key,
     user_row,
@@ -147,7 +149,7 @@ def collect_channel(api: SlackApi, store: RawStore, ch: dict, cfg: SlackConfig, 
     run = state.get("pass") or {"oldest": _oldest(high, cfg), "latest": None, "top": None}
     params: dict[str, Any] = {"channel": cid, "limit": HISTORY_LIMIT}
     params.update({k: run[k] for k in ("oldest", "latest") if run[k]})
-    url = f"{api.base_url}conversations.history?channel={cid}"
+    url = history_url(api.base_url, cid)
     bots: set[str] = set()
     try:
         for page in api.pages("conversations.history", **params):
@@ -196,7 +198,7 @@ def fetch_replies(api: SlackApi, cid: str, parent: dict, since: str | None, rule
     params: dict[str, Any] = {"channel": cid, "ts": parent["ts"], "limit": REPLIES_LIMIT}
     if since:
         params["oldest"] = since
-    url = f"{api.base_url}conversations.replies?channel={cid}&ts={parent['ts']}"
+    url = replies_url(api.base_url, cid, parent["ts"])
     summary.threads += 1
     rows = []
     for page in api.pages("conversations.replies", **params):

@@ -81,6 +81,13 @@ class Waiter:
             self.bar.note(previous)
 
 
+def api_base(url: str) -> str:
+    """The Web API root with its slash: "https://slack.com/api/"; a bare server URL (an emulator's,
+    a proxy's) gets the /api/ every Slack method lives under."""
+    root = url.rstrip("/")
+    return (root if root.endswith("/api") else root + "/api") + "/"
+
+
 def _method(request: HttpRequest) -> str:
     return urlsplit(request.url).path.rsplit("/", 1)[-1]
 
@@ -143,7 +150,7 @@ class SlackApi:
 
     def __init__(self, cfg: SlackConfig, token: str, clock: Clock | None = None) -> None:
         self.waiter = Waiter(clock or Clock())
-        self.base_url = cfg.base_url.rstrip("/") + "/"
+        self.base_url = api_base(cfg.base_url)
         self.host = urlsplit(self.base_url).netloc or self.base_url
         self.token_var = cfg.token.var
         logger = logging.getLogger("collectors.slack.sdk")

@@ -205,6 +205,15 @@ def ts_iso(ts: Any) -> str | None:
     return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros).isoformat()
 
 
+def history_url(base: str, channel_id: str) -> str:
+    """Provenance of a history row (no token, no cursor: the same for every page)."""
+    return f"{base}conversations.history?channel={channel_id}"
+
+
+def replies_url(base: str, channel_id: str, thread_ts: str) -> str:
+    return f"{base}conversations.replies?channel={channel_id}&ts={thread_ts}"
+
+
 # --- users, channels and the rest -----------------------------------------------------------
 
 

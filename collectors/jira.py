@@ -1,0 +1,269 @@
+"""Jira collector: issues with complete changelogs, comments and worklogs, plus fields, statuses,
+boards and sprints, through the `jira` library (Cloud or Server/Data Center).
+
+Per project, one JQL search `project = KEY AND updated >= "<cursor>" ORDER BY updated ASC, key
+ASC` pages through what changed (Cloud: /search/jql with nextPageToken; Data Center: /search with
+startAt). JQL dates have minute precision in the API user's time zone, so each run overlaps the
+last by up to a minute; the upsert by issue key makes that harmless. A search inlines at most
+100 histories (Cloud) and 20 comments or worklogs; only an issue whose inline `total` exceeds
+what arrived costs extra calls, and not even then if the stored copy has the same `updated`.
+Each page is saved with the project's checkpoint in one transaction.
+
+Raw tables: raw_jira_issues (scope = project), raw_jira_fields, raw_jira_statuses,
+raw_jira_boards and raw_jira_sprints (scope = project).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jira import JIRA
+
+from collectors import jira_rows as rows
+from collectors.jira_client import connect, count_requests, errors, host_of, is_cloud, retry_notes
+from processhealth import ui
+from processhealth.config_models import JiraConfig
+from processhealth.store import RawStore
+
+SOURCE = rows.SOURCE
+SYSTEM_FIELDS = [
+    "summary", "issuetype", "project", "status", "priority", "labels", "components", "reporter",
+    "creator", "assignee", "created", "updated", "resolutiondate", "resolution", "parent",
+    "issuelinks", "fixVersions", "duedate", "comment", "worklog",
+]
+MAX_LISTED_CUSTOM_FIELDS = 300  # beyond this the field list would not fit a URL; ask for *all
+CLOUD_PAGE, DC_PAGE = 100, 1000  # largest pages each flavour serves with fields requested
+CHILD_PAGE = {"histories": 100, "comments": 5000, "worklogs": 5000}
+
+
+@dataclass
+class Run:
+    """One collection: the client and what every project needs."""
+
+    client: JIRA
+    config: JiraConfig
+    store: RawStore
+    cloud: bool
+    full: bool
+    zone: ZoneInfo
+    fields: list[str] = field(default_factory=list)
+    requests: Any = None
+    extra_calls: int = 0
+
+
+def collect(config: JiraConfig, store: RawStore, *, full: bool = False) -> None:
+    """Collect every configured project (all visible ones if none are listed) incrementally."""
+    client = connect(config)
+    with retry_notes(), ui.progress("jira", unit="issues") as bar:
+        run = start(client, config, store, full)
+        for project in projects(run):
+            for saved in collect_project(run, project):
+                bar.advance(saved)
+                bar.note(f"{project}; {run.requests()} requests")
+        collect_sprints(run)
+        bar.note(f"{run.requests()} requests, {run.extra_calls} for truncated changelogs, "
+                 f"comments or worklogs")
+
+
+def check(config: JiraConfig) -> str:
+    """One authenticated call, for `processhealth doctor --online`."""
+    client = connect(config)
+    with errors(config, "the API account (myself)"):
+        me = client.myself()
+    kind = "Cloud" if is_cloud(client, config) else "Data Center"
+    return f"Jira {kind} at {host_of(config)}, authenticated as {me.get('displayName')}"
+
+
+def start(client: JIRA, config: JiraConfig, store: RawStore, full: bool) -> Run:
+    """Fields, statuses and the account's time zone (JQL dates are read in it)."""
+    with errors(config, "the API account (myself)"):
+        me = client.myself()
+    try:
+        zone = ZoneInfo(me.get("timeZone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    run = Run(client, config, store, is_cloud(client, config), full, zone,
+              requests=count_requests(client))
+    with errors(config, "the field list (/field)"):
+        listed = client.fields()
+    # The library would GET /field again to translate field names in searches; give it ours.
+    client._fields_cache_value = {n: f["id"] for f in listed for n in f.get("clauseNames", [])}
+    with errors(config, "the status list (/status)"):
+        statuses = [s.raw for s in client.statuses()]
+    site = config.base_url or ""
+    store.save(SOURCE, "fields", rows.field_rows(listed, f"{site}/rest/api/2/field"), scope="site")
+    store.save(SOURCE, "statuses", rows.status_rows(statuses, f"{site}/rest/api/2/status"),
+               scope="site")
+    run.fields = requested_fields(listed, config)
+    return run
+
+
+def requested_fields(listed: list[dict[str, Any]], config: JiraConfig) -> list[str]:
+    """The system fields analysis reads plus every custom field (field fill rate needs them all).
+    Configured custom fields are resolved by name; a name the site lacks is only a warning."""
+    by_name = {str(f.get("name", "")).casefold(): f["id"] for f in listed}
+    for logical, name in config.custom_fields.items():
+        if name.casefold() not in by_name:
+            ui.warn(f"Jira at {host_of(config)} has no field named {name!r} "
+                    f"(jira.custom_fields.{logical}); it stays empty.")
+    custom = [f["id"] for f in listed if f.get("custom")]
+    if len(custom) > MAX_LISTED_CUSTOM_FIELDS:
+        return ["*all"]
+    return SYSTEM_FIELDS + custom
+
+
+def projects(run: Run) -> list[str]:
+    if run.config.projects:
+        return list(run.config.projects)
+    with errors(run.config, "the project list (/project)"):
+        return [p.raw["key"] for p in run.client.projects()]
+
+
+def jql_for(project: str, since: datetime | date | None, zone: ZoneInfo) -> str:
+    """JQL with the cursor floored to the minute in the account's time zone (JQL's precision)."""
+    jql = f'project = "{project}"'
+    if isinstance(since, datetime):
+        jql += f' AND updated >= "{since.astimezone(zone).strftime("%Y-%m-%d %H:%M")}"'
+    elif isinstance(since, date):
+        jql += f' AND updated >= "{since.isoformat()}"'
+    return jql + " ORDER BY updated ASC, key ASC"
+
+
+def collect_project(run: Run, project: str) -> Iterator[int]:
+    """Save each search page (completed) with the project's cursor; yield rows per page."""
+    cursor = None if run.full else run.store.get_cursor(SOURCE, "issues", project)
+    since: datetime | date | None = rows.parse_time(cursor) if cursor else run.config.since
+    high = cursor
+    for page in search_pages(run, jql_for(project, since, run.zone), project):
+        known = {} if run.full else stored_issues(run.store, [i["key"] for i in page
+                                                              if rows.truncated(i)])
+        complete = [completed(run, issue, known.get(issue["key"])) for issue in page]
+        batch = [rows.issue_row(issue) for issue in complete]
+        for row in batch:
+            if row["updated_at"] and (high is None or rows.parse_time(row["updated_at"])
+                                      > rows.parse_time(high)):
+                high = row["updated_at"]
+        run.store.save(SOURCE, "issues", batch, scope=project, cursor=high)
+        yield len(batch)
+
+
+def search_pages(run: Run, jql: str, project: str) -> Iterator[list[dict[str, Any]]]:
+    """The one pagination loop: Cloud follows nextPageToken, Data Center startAt/total."""
+    token: str | None = None
+    start = 0
+    while True:
+        with errors(run.config, f"the issues of project {project} ({jql})", project):
+            if run.cloud:
+                body = run.client.enhanced_search_issues(
+                    jql, nextPageToken=token, maxResults=CLOUD_PAGE, fields=list(run.fields),
+                    expand="changelog", json_result=True)
+            else:
+                body = run.client.search_issues(
+                    jql, startAt=start, maxResults=DC_PAGE, fields=list(run.fields),
+                    expand="changelog", json_result=True)
+        issues = body.get("issues") or []
+        if issues:
+            yield issues
+        if run.cloud:
+            token = body.get("nextPageToken")
+            if body.get("isLast") or not token:
+                return
+        else:
+            start += len(issues)
+            if not issues or start >= int(body.get("total") or 0):
+                return
+
+
+def stored_issues(store: RawStore, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """Stored (complete) payloads of these issues, to skip re-fetching unchanged children."""
+    if not keys or not store.table_exists("raw_jira_issues"):
+        return {}
+    found = store.con.execute(
+        "SELECT natural_key, payload FROM raw_jira_issues WHERE list_contains(?, natural_key)",
+        [keys]).fetchall()
+    return {key: json.loads(payload) for key, payload in found}
+
+
+def completed(run: Run, issue: dict[str, Any], stored: dict[str, Any] | None
+              ) -> dict[str, Any]:
+    """The issue with every truncated child collection fetched (or reused) and merged in."""
+    for child in rows.truncated(issue):
+        inline = rows.block(issue, child) or {}
+        items = list(inline.get(rows.CHILDREN[child][1]) or [])
+        total = int(inline.get("total") or 0)
+        reused = _reusable(stored, issue, child, total)
+        items += reused if reused is not None else fetch_child(run, issue, child, items, total)
+        issue = rows.merged(issue, child, items)
+    return issue
+
+
+def _reusable(stored: dict[str, Any] | None, issue: dict[str, Any], child: str, total: int
+              ) -> list[dict[str, Any]] | None:
+    if stored is None or stored.get("fields", {}).get("updated") != issue["fields"]["updated"]:
+        return None
+    found = rows.block(stored, child) or {}
+    items = found.get(rows.CHILDREN[child][1]) or []
+    return list(items) if len(items) == total else None
+
+
+def fetch_child(run: Run, issue: dict[str, Any], child: str, have: list[dict[str, Any]],
+                total: int) -> list[dict[str, Any]]:
+    """Page /issue/{key}/<changelog|comment|worklog> until every id of `total` is known.
+
+    Cloud's search inlines the most recent histories, so the missing ones are the oldest: paging
+    from the start finds them first. The library has no changelog or worklog pager; its request
+    layer (`_get_json`: auth, retries, error parsing) is used directly."""
+    _, key_name, endpoint = rows.CHILDREN[child]
+    key = issue["key"]
+    if child == "histories" and not run.cloud:
+        return _dc_changelog(run, key)
+    seen = {str(item.get("id")) for item in have}
+    found: list[dict[str, Any]] = []
+    start = 0
+    while len(seen) < total:
+        with errors(run.config, f"the {child} of {key}"):
+            page = run.client._get_json(f"issue/{key}/{endpoint}", params={
+                "startAt": start, "maxResults": CHILD_PAGE[child]})
+        run.extra_calls += 1
+        values = page.get("values" if child == "histories" else key_name) or []
+        for item in values:
+            if str(item.get("id")) not in seen:
+                seen.add(str(item.get("id")))
+                found.append(item)
+        start += len(values)
+        if not values or page.get("isLast") or start >= int(page.get("total") or 0):
+            break
+    if len(seen) < total:
+        ui.warn(f"Jira issue {key}: {total} {child} announced, {len(seen)} found.")
+    return found
+
+
+def _dc_changelog(run: Run, key: str) -> list[dict[str, Any]]:
+    """Data Center has no changelog pager; the issue endpoint inlines the whole history."""
+    with errors(run.config, f"the changelog of {key}"):
+        doc = run.client._get_json(f"issue/{key}", params={"expand": "changelog",
+                                                           "fields": "updated"})
+    run.extra_calls += 1
+    return list((doc.get("changelog") or {}).get("histories") or [])
+
+
+def collect_sprints(run: Run) -> None:
+    """Boards of the collected projects and their sprints (kanban boards have none)."""
+    wanted = set(run.config.projects)
+    with errors(run.config, "the agile boards (/rest/agile/1.0/board)"):
+        boards = [b.raw for b in run.client.boards(maxResults=False)]
+    for board in boards:
+        project = (board.get("location") or {}).get("projectKey")
+        if not project or (wanted and project not in wanted):
+            continue
+        run.store.save(SOURCE, "boards", rows.board_rows([board]), scope=project)
+        if board.get("type") == "kanban":
+            continue
+        with errors(run.config, f"the sprints of board {board['id']}"):
+            sprints = [s.raw for s in run.client.sprints(board["id"], maxResults=False)]
+        run.store.save(SOURCE, "sprints", rows.sprint_rows(sprints, board["id"]), scope=project)

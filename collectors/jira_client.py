@@ -1,0 +1,132 @@
+"""Connecting the `jira` library (>= 3.10.5) and turning its failures into one-paragraph errors.
+
+The library's ResilientSession is the one retry layer: it honours 429/503 Retry-After itself.
+Its retry warnings are forwarded to the terminal so a rate-limit wait is visible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+from jira import JIRA, JIRAError
+
+from processhealth import ui
+from processhealth.config_models import JiraConfig
+from processhealth.errors import SourceError
+
+TIMEOUT = 60  # seconds per request
+
+
+def host_of(config: JiraConfig) -> str:
+    return urlparse(config.base_url or "").netloc or str(config.base_url)
+
+
+def connect(config: JiraConfig) -> JIRA:
+    """A client for config.base_url; the library asks serverInfo once (version, deployment)."""
+    token = config.token.resolve(key="jira.token")
+    options = {"server": config.base_url, "rest_api_version": "2", "check_update": False}
+    with errors(config, "the server information (serverInfo)"):
+        if config.auth == "pat":
+            return JIRA(options=options, token_auth=token, timeout=TIMEOUT, max_retries=3)
+        email = config.email.resolve(key="jira.email")
+        return JIRA(options=options, basic_auth=(email, token), timeout=TIMEOUT, max_retries=3)
+
+
+def is_cloud(client: JIRA, config: JiraConfig) -> bool:
+    if config.flavour != "auto":
+        return config.flavour == "cloud"
+    return client.deploymentType == "Cloud"
+
+
+def count_requests(client: JIRA) -> Callable[[], int]:
+    """Count the HTTP responses the client receives (for the progress line and benchmarks)."""
+    seen = [0]
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        seen[0] += 1
+
+    client._session.hooks["response"].append(hook)  # the library exposes no public hook
+    return lambda: seen[0]
+
+
+class _RetryNotes(logging.Handler):
+    """Shows the library's "will retry ... in Ns" warnings (rate limits, 503) on the terminal."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if "will retry" in text:
+            ui.warn("Jira: " + text.split(" Err: ")[0].replace("Got recoverable error", "got a "
+                    "retryable answer"))
+
+
+@contextlib.contextmanager
+def retry_notes() -> Iterator[None]:
+    log = logging.getLogger("jira")
+    handler = _RetryNotes(logging.WARNING)
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+
+
+@contextlib.contextmanager
+def errors(config: JiraConfig, what: str, project: str | None = None) -> Iterator[None]:
+    """Turn JIRAError / network failures while fetching `what` into a SourceError."""
+    try:
+        yield
+    except JIRAError as exc:
+        raise SourceError(_describe(config, what, project, exc)) from None
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise SourceError(
+            f"Cannot reach Jira at {config.base_url} while fetching {what}: {_first_line(exc)}. "
+            f"Check jira.base_url in the config and the network; `processhealth collect` resumes "
+            f"where it stopped."
+        ) from None
+    except ValueError as exc:  # the library's JSON decoding of a cut-off or non-JSON body
+        raise SourceError(
+            f"Jira at {host_of(config)} sent an unreadable answer for {what} ({_first_line(exc)}); "
+            f"expected JSON. Run `processhealth collect` again: it resumes from the last page "
+            f"saved."
+        ) from None
+
+
+def _describe(config: JiraConfig, what: str, project: str | None, exc: JIRAError) -> str:
+    host = host_of(config)
+    status = exc.status_code
+    said = _first_line(exc.text) if exc.text and "<html" not in exc.text.lower() else ""
+    detail = f" (Jira said: {said})" if said else ""
+    token, email = f"${config.token.var}", f"${config.email.var}"
+    if status == 401:
+        how = (f"{email} and {token} must hold the account's email and an API token"
+               if config.auth == "basic" else
+               f"{token} must hold a valid personal access token")
+        return (f"Jira at {host} rejected the credentials with HTTP 401 while fetching {what}"
+                f"{detail}. With jira.auth = \"{config.auth}\", {how}; check them, or switch "
+                f"jira.auth (\"basic\" for Cloud, \"pat\" for Data Center).")
+    if status == 400 and project and "does not exist for the field 'project'" in (exc.text or ""):
+        who = email if config.auth == "basic" else token
+        return (f"Jira at {host} has no project {project} that the account in {who} can see"
+                f"{detail}. Check the key in jira.projects (keys are case-sensitive, e.g. PAY) "
+                f"and that the account may browse that project.")
+    if status == 403:
+        return (f"Jira at {host} refused access to {what} with HTTP 403{detail}. The account "
+                f"in {email if config.auth == 'basic' else token} lacks permission for it.")
+    if status == 410:
+        return (f"Jira at {host} answered HTTP 410 Gone for {what}{detail}: it retired that API. "
+                f"Set jira.flavour = \"cloud\" so the /search/jql API is used.")
+    if status == 404:
+        return (f"Jira at {host} answered HTTP 404 for {what}{detail}. Check jira.base_url "
+                f"(the site root, e.g. https://acme.atlassian.net) and jira.flavour.")
+    return (f"Jira at {host} answered HTTP {status} for {what}{detail}. If it is a server-side "
+            f"problem, run `processhealth collect` again later: it resumes where it stopped.")
+
+
+def _first_line(value: Any) -> str:
+    text = str(value).strip().splitlines()[0] if str(value).strip() else ""
+    return text[:300]

@@ -1,0 +1,411 @@
+"""A loopback Jira REST API serving the simulated organization, as Cloud or Data Center.
+
+    emulator = JiraEmulator(org, token="t", flavour="cloud")   # or "datacenter"
+    with serve(emulator) as served:
+        JIRA(served.url, basic_auth=("me@acme.example", "t"))
+
+Both flavours: serverInfo, myself, field, status, project, issue (+ comment, worklog), agile boards
+and sprints, Jira's error bodies, 401, 429 with an integer Retry-After. Cloud searches on
+/rest/api/{2,3}/search/jql (nextPageToken/isLast, no total), answers the retired /search with 410,
+inlines at most `changelog_cap` histories per issue (the most recent) and serves the whole history
+at /issue/{key}/changelog. Data Center searches on /rest/api/2/search (startAt/maxResults/total)
+with the full changelog inline. Both inline at most `child_cap` worklogs; Cloud also caps comments.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import jira_api as japi
+from .model import JiraIssue, Org
+from .server import Emulator
+
+CLOUD_PAGE_CAP = 100  # issues per search page when fields are requested (5000 for id/key only)
+DC_PAGE_CAP = 1000  # jira.search.views.default.max
+CHANGELOG_PAGE_CAP = 100
+AGILE_PAGE_CAP = 50
+CHILD_PAGE_CAP = 5000  # comments and worklogs per page
+GONE = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+        "A full migration guideline is available at "
+        "https://developer.atlassian.com/changelog/#CHANGE-2046")
+CLOUD_BAD_BASIC = ("Basic authentication with passwords is deprecated. For more information, see: "
+                   "https://developer.atlassian.com/cloud/confluence/deprecation-notice-basic-auth/")
+API = "<any('2','3','latest'):api>"
+
+
+class JqlError(ValueError):
+    pass
+
+
+def _rules() -> Map:
+    r = [
+        ("serverInfo", "server_info"), ("myself", "myself"), ("field", "fields"),
+        ("status", "statuses"), ("project", "projects"), ("project/<key>", "project"),
+        ("search", "search"), ("search/jql", "search_jql"), ("issue/<key>", "issue"),
+        ("issue/<key>/changelog", "changelog"), ("issue/<key>/comment", "comments"),
+        ("issue/<key>/worklog", "worklogs"),
+    ]
+    rules = [Rule(f"/rest/api/{API}/{path}", endpoint=name, methods=["GET", "POST"])
+             for path, name in r]
+    rules += [Rule("/rest/agile/1.0/board", endpoint="boards"),
+              Rule("/rest/agile/1.0/board/<int:board_id>/sprint", endpoint="sprints")]
+    return Map(rules)
+
+
+class JiraEmulator(Emulator):
+    url_map = _rules()
+
+    def __init__(self, org: Org, token: str, *, flavour: str = japi.CLOUD,
+                 email: str | None = None, time_zone: str = "UTC",
+                 page_cap: int | None = None, changelog_cap: int = 100, child_cap: int = 20):
+        super().__init__()
+        if flavour not in japi.FLAVOURS:
+            raise ValueError(f"flavour must be one of {japi.FLAVOURS}, not {flavour!r}")
+        self.org, self.token, self.flavour, self.email = org, token, flavour, email
+        self.time_zone = time_zone
+        self.page_cap = page_cap or (CLOUD_PAGE_CAP if flavour == japi.CLOUD else DC_PAGE_CAP)
+        self.changelog_cap, self.child_cap = changelog_cap, child_cap
+        self._sites: dict[str, japi.Site] = {}
+
+    @property
+    def cloud(self) -> bool:
+        return self.flavour == japi.CLOUD
+
+    def site(self, version: str) -> japi.Site:
+        version = "2" if version == "latest" else version
+        if version not in self._sites:
+            self._sites[version] = japi.Site(self.org, self.base_url, self.flavour, version)
+        return self._sites[version]
+
+    # --- errors and auth ---------------------------------------------------------------------
+
+    @staticmethod
+    def error(status: int, *messages: str, headers: dict[str, str] | None = None) -> Response:
+        body = json.dumps({"errorMessages": list(messages), "errors": {}})
+        return Response(body, status=status, content_type="application/json;charset=UTF-8",
+                        headers=headers)
+
+    @staticmethod
+    def ok(payload: Any) -> Response:
+        return Response(json.dumps(payload, ensure_ascii=False), status=200,
+                        content_type="application/json;charset=UTF-8")
+
+    def check_auth(self, request: Request) -> Response | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value == self.token:
+            return None
+        if scheme.lower() == "basic":
+            try:
+                user, _, secret = base64.b64decode(value).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                user, secret = "", ""
+            if secret == self.token and (self.email is None or user == self.email):
+                return None
+        if not header and request.path.endswith("/serverInfo"):
+            return None  # anonymous access, as on real sites
+        headers = {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
+                   "WWW-Authenticate": 'Basic realm="protected-area"'}
+        if self.cloud and scheme.lower() == "basic":
+            return Response(CLOUD_BAD_BASIC, status=401, content_type="text/plain",
+                            headers=headers)
+        body = {"message": "Client must be authenticated to access this resource.",
+                "status-code": 401}
+        return Response(json.dumps(body), status=401, content_type="application/json",
+                        headers=headers)
+
+    def rate_limited(self, request: Request) -> Response:
+        left = max(1, math.ceil(self.faults.limited_until - time.monotonic()))
+        return self.error(429, "Rate limit exceeded.", headers={
+            "Retry-After": str(left), "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0",
+            "X-RateLimit-FillRate": "10", "X-RateLimit-Interval-Seconds": "1",
+            "RateLimit-Reason": "jira-quota-tenant-based"})
+
+    def server_error(self, request: Request, status: int) -> Response:
+        return self.error(status, "Internal server error")
+
+    def not_found(self, request: Request, error: Exception) -> Response:
+        return self.error(404, f"null for uri: {request.url}")
+
+    # --- site-wide ----------------------------------------------------------------------------
+
+    def on_server_info(self, request: Request, api: str) -> Response:
+        return self.ok(japi.server_info(self.site(api)))
+
+    def on_myself(self, request: Request, api: str) -> Response:
+        return self.ok(japi.myself(self.site(api), self.email, self.time_zone))
+
+    def on_fields(self, request: Request, api: str) -> Response:
+        return self.ok(japi.fields(self.site(api)))
+
+    def on_statuses(self, request: Request, api: str) -> Response:
+        return self.ok(japi.statuses(self.site(api)))
+
+    def on_projects(self, request: Request, api: str) -> Response:
+        return self.ok(japi.projects(self.site(api)))
+
+    def on_project(self, request: Request, api: str, key: str) -> Response:
+        if key not in self.org.jira.projects:
+            return self.error(404, f"No project could be found with key '{key}'.")
+        return self.ok(japi.project(self.site(api), key))
+
+    # --- search ---------------------------------------------------------------------------------
+
+    def on_search(self, request: Request, api: str) -> Response:
+        if self.cloud:
+            return self.error(410, GONE)
+        if api == "3":
+            return self.not_found(request, None)
+        params = _params(request)
+        try:
+            found = self.query(params.get("jql", ""))
+        except JqlError as exc:
+            return self.error(400, str(exc))
+        start = int(params.get("startAt") or 0)
+        size = min(int(params.get("maxResults") or 50), self.page_cap)
+        page = found[start:start + size]
+        body = {"expand": "schema,names", "startAt": start, "maxResults": size,
+                "total": len(found), "issues": self.render(api, page, params)}
+        return self.ok(self.with_names(api, body, params))
+
+    def on_search_jql(self, request: Request, api: str) -> Response:
+        if not self.cloud:
+            return self.not_found(request, None)
+        params = _params(request)
+        jql = params.get("jql", "")
+        try:
+            found = self.query(jql, bounded=True)
+        except JqlError as exc:
+            return self.error(400, str(exc))
+        start = 0
+        if params.get("nextPageToken"):
+            start = _read_token(params["nextPageToken"], jql)
+            if start is None:
+                return self.error(400, "The provided next page token is invalid or expired.")
+        wanted = _field_list(params)
+        cap = 5000 if wanted and set(wanted) <= {"id", "key"} else self.page_cap
+        size = min(int(params.get("maxResults") or 50), cap)
+        page = found[start:start + size]
+        body: dict[str, Any] = {"issues": self.render(api, page, params)}
+        if start + size < len(found):
+            body["nextPageToken"] = _make_token(start + size, jql)
+        body["isLast"] = start + size >= len(found)
+        return self.ok(self.with_names(api, body, params))
+
+    def query(self, jql: str, bounded: bool = False) -> list[JiraIssue]:
+        q = parse_jql(jql, ZoneInfo(self.time_zone))
+        if bounded and not q["projects"] and not q["since"]:
+            raise JqlError("Unbounded JQL queries are not allowed here. Please add a search "
+                           "restriction to your query.")
+        unknown = [p for p in q["projects"] if p not in self.org.jira.projects]
+        if unknown:
+            raise JqlError(f"The value '{unknown[0]}' does not exist for the field 'project'.")
+        out = [i for i in self.org.jira.issues
+               if (not q["projects"] or i.project in q["projects"])
+               and all(_compare(getattr(i, f), op, at) for f, op, at in q["since"])]
+        for field, descending in reversed(q["order"]):
+            out.sort(key=_sort_key(field), reverse=descending)
+        return out
+
+    def render(self, version: str, issues: list[JiraIssue], params: dict[str, Any]
+               ) -> list[dict[str, Any]]:
+        site = self.site(version)
+        expand = {e.strip() for e in str(params.get("expand") or "").split(",")}
+        wanted = _field_list(params)
+        out = []
+        for issue in issues:
+            doc = japi.issue_json(
+                site, issue, changelog="changelog" in expand,
+                changelog_cap=self.changelog_cap if self.cloud else None,
+                comment_cap=self.child_cap if self.cloud else None, worklog_cap=self.child_cap)
+            if wanted and not ({"*all", "*navigable"} & set(wanted)):
+                doc["fields"] = {k: v for k, v in doc["fields"].items() if k in wanted}
+            out.append(doc)
+        return out
+
+    def with_names(self, version: str, body: dict[str, Any], params: dict[str, Any]
+                   ) -> dict[str, Any]:
+        if "names" in str(params.get("expand") or ""):
+            body["names"] = {f["id"]: f["name"] for f in japi.fields(self.site(version))}
+        return body
+
+    # --- one issue and its children -------------------------------------------------------------
+
+    def find(self, key: str) -> JiraIssue | None:
+        return next((i for i in self.org.jira.issues if i.key == key or str(i.id) == key), None)
+
+    def missing(self) -> Response:
+        return self.error(404, "Issue does not exist or you do not have permission to see it.")
+
+    def on_issue(self, request: Request, api: str, key: str) -> Response:
+        issue = self.find(key)
+        if issue is None:
+            return self.missing()
+        params = _params(request)
+        return self.ok(self.render(api, [issue], params)[0])
+
+    def on_changelog(self, request: Request, api: str, key: str) -> Response:
+        issue = self.find(key)
+        if not self.cloud:
+            return self.not_found(request, None)
+        if issue is None:
+            return self.missing()
+        site = self.site(api)
+        start, size = _paging(request, CHANGELOG_PAGE_CAP, 100)
+        items = [japi.history(site, h) for h in japi.sorted_histories(issue)]
+        page = japi.child_page(items, start, size, "values", is_last_key=True)
+        path = f"issue/{issue.key}/changelog"
+        out = {"self": site.rest(f"{path}?startAt={start}&maxResults={size}"), **page}
+        if not page["isLast"]:
+            out["nextPage"] = site.rest(f"{path}?startAt={start + size}&maxResults={size}")
+        return self.ok(out)
+
+    def on_comments(self, request: Request, api: str, key: str) -> Response:
+        issue = self.find(key)
+        if issue is None:
+            return self.missing()
+        site = self.site(api)
+        items = [japi.comment(site, issue, c) for c in japi.sorted_comments(issue)]
+        start, size = _paging(request, CHILD_PAGE_CAP, CHILD_PAGE_CAP)
+        return self.ok(japi.child_page(items, start, size, "comments"))
+
+    def on_worklogs(self, request: Request, api: str, key: str) -> Response:
+        issue = self.find(key)
+        if issue is None:
+            return self.missing()
+        site = self.site(api)
+        items = [japi.worklog(site, issue, w) for w in japi.sorted_worklogs(issue)]
+        start, size = _paging(request, CHILD_PAGE_CAP, CHILD_PAGE_CAP)
+        return self.ok(japi.child_page(items, start, size, "worklogs"))
+
+    # --- agile ------------------------------------------------------------------------------------
+
+    def on_boards(self, request: Request) -> Response:
+        site = self.site("2")
+        project = request.args.get("projectKeyOrId")
+        boards = [b for b in self.org.jira.boards
+                  if not project or project in (b.project, site.project_ids[b.project])]
+        start, size = _paging(request, AGILE_PAGE_CAP, AGILE_PAGE_CAP)
+        page = boards[start:start + size]
+        return self.ok({"maxResults": size, "startAt": start, "total": len(boards),
+                        "isLast": start + size >= len(boards),
+                        "values": [japi.board(site, b.id) for b in page]})
+
+    def on_sprints(self, request: Request, board_id: int) -> Response:
+        if not any(b.id == board_id for b in self.org.jira.boards):
+            return self.error(404, "The requested board cannot be viewed because it either does "
+                                   "not exist or you do not have permission to view it.")
+        site = self.site("2")
+        states = set(filter(None, request.args.get("state", "").split(",")))
+        sprints = [s for s in self.org.jira.sprints
+                   if s.board_id == board_id and (not states or s.state in states)]
+        start, size = _paging(request, AGILE_PAGE_CAP, AGILE_PAGE_CAP)
+        page = sprints[start:start + size]
+        return self.ok({"maxResults": size, "startAt": start,
+                        "isLast": start + size >= len(sprints),
+                        "values": [japi.sprint(site, s) for s in page]})
+
+
+# --- request parsing --------------------------------------------------------------------------
+
+
+def _params(request: Request) -> dict[str, Any]:
+    """Query string, or the JSON body of a POST search; repeated `fields` kept as a list."""
+    if request.method == "POST" and request.data:
+        try:
+            body = json.loads(request.data)
+        except ValueError:
+            body = {}
+        return body if isinstance(body, dict) else {}
+    out: dict[str, Any] = dict(request.args.items())
+    if "fields" in request.args:
+        out["fields"] = request.args.getlist("fields")
+    return out
+
+
+def _field_list(params: dict[str, Any]) -> list[str]:
+    raw = params.get("fields") or []
+    items = raw if isinstance(raw, list) else [raw]
+    return [f.strip() for item in items for f in str(item).split(",") if f.strip()]
+
+
+def _paging(request: Request, cap: int, default: int) -> tuple[int, int]:
+    start = int(request.args.get("startAt") or 0)
+    size = min(int(request.args.get("maxResults") or default), cap)
+    return start, max(size, 1)
+
+
+def _make_token(offset: int, jql: str) -> str:
+    digest = hashlib.sha1(jql.encode()).hexdigest()[:12]
+    return base64.urlsafe_b64encode(f"{offset}:{digest}".encode()).decode()
+
+
+def _read_token(token: str, jql: str) -> int | None:
+    try:
+        offset, digest = base64.urlsafe_b64decode(token.encode()).decode().split(":")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    return int(offset) if digest == hashlib.sha1(jql.encode()).hexdigest()[:12] else None
+
+
+# --- a small JQL: what collectors send --------------------------------------------------------
+
+_CLAUSE_PROJECT = re.compile(r"^project\s*(=|in)\s*(.+)$", re.I)
+_CLAUSE_DATE = re.compile(r"^(updated|created)\s*(>=|>|<=|<)\s*(.+)$", re.I)
+_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
+
+
+def parse_jql(jql: str, zone: ZoneInfo) -> dict[str, Any]:
+    """project = / in, updated|created >= <date> joined by AND, ORDER BY; dates in `zone`."""
+    parts = re.split(r"\border\s+by\b", jql, maxsplit=1, flags=re.I)
+    text, order_text = parts[0], (parts[1] if len(parts) > 1 else "")
+    q: dict[str, Any] = {"projects": [], "since": [], "order": []}
+    clauses = re.split(r"\s+and\s+", text.strip(), flags=re.I)
+    for clause in filter(None, (c.strip().strip("() ") for c in clauses)):
+        if m := _CLAUSE_PROJECT.match(clause):
+            values = m.group(2).strip().strip("()")
+            q["projects"] += [v.strip().strip("'\"") for v in values.split(",") if v.strip()]
+        elif m := _CLAUSE_DATE.match(clause):
+            q["since"].append((m.group(1).lower(), m.group(2), _jql_date(m.group(3), zone)))
+        else:
+            raise JqlError(f"Error in the JQL Query: the clause '{clause}' is not supported "
+                           "by this emulator.")
+    for part in filter(None, (p.strip() for p in order_text.split(","))):
+        words = part.split()
+        q["order"].append((words[0].lower(), len(words) > 1 and words[1].lower() == "desc"))
+    return q
+
+
+def _jql_date(text: str, zone: ZoneInfo) -> datetime:
+    value = text.strip().strip("'\"")
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=zone).astimezone(UTC)
+        except ValueError:
+            continue
+    raise JqlError(f"Date value '{value}' for field 'updated' is invalid. Valid formats include: "
+                   "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd'.")
+
+
+def _compare(value: datetime, op: str, at: datetime) -> bool:
+    return {">=": value >= at, ">": value > at, "<=": value <= at, "<": value < at}[op]
+
+
+def _sort_key(field: str):
+    if field in ("key", "issuekey", "id"):
+        return lambda i: (i.project, int(i.key.rsplit("-", 1)[1]))
+    if field in ("updated", "created"):
+        return lambda i: getattr(i, field)
+    raise JqlError(f"Error in the JQL Query: cannot order by '{field}'.")

@@ -374,6 +374,13 @@ def issue_json(site: Site, issue: JiraIssue, *, changelog: bool = True,
     return out
 
 
+def select_fields(doc: dict[str, Any], wanted: list[str]) -> dict[str, Any]:
+    """The issue with only the requested fields, as a search with `fields=...` returns it."""
+    if not wanted or {"*all", "*navigable"} & set(wanted):
+        return doc
+    return {**doc, "fields": {k: v for k, v in doc["fields"].items() if k in wanted}}
+
+
 def _capped(items: list[Any], cap: int | None, key: str, *, oldest: bool) -> dict[str, Any]:
     total = len(items)
     if cap is not None and total > cap:

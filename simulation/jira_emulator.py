@@ -230,9 +230,7 @@ class JiraEmulator(Emulator):
                 site, issue, changelog="changelog" in expand,
                 changelog_cap=self.changelog_cap if self.cloud else None,
                 comment_cap=self.child_cap if self.cloud else None, worklog_cap=self.child_cap)
-            if wanted and not ({"*all", "*navigable"} & set(wanted)):
-                doc["fields"] = {k: v for k, v in doc["fields"].items() if k in wanted}
-            out.append(doc)
+            out.append(japi.select_fields(doc, wanted))
         return out
 
     def with_names(self, version: str, body: dict[str, Any], params: dict[str, Any]

@@ -99,17 +99,18 @@ def message_features(msg: dict, rules: Rules) -> dict:
     """What analysis needs from a message's words, without the words."""
     text = msg.get("text") or ""
     texts = [text]
-    links: list[str] = []
+    links: list[str] = []  # from the words first, then attachments and blocks
+    more_links: list[str] = []
     mentions: list[str] = []
     groups: list[str] = []
     broadcast: list[str] = []
     for att in msg.get("attachments") or []:
         texts += [str(att.get(k) or "") for k in ("pretext", "title", "text", "fallback")]
-        links += [att[k] for k in ("title_link", "from_url", "original_url") if att.get(k)]
+        more_links += [att[k] for k in ("title_link", "from_url", "original_url") if att.get(k)]
     for element in _block_elements(msg.get("blocks") or []):
         kind = element.get("type")
         if kind == "link" and element.get("url"):
-            links.append(element["url"])
+            more_links.append(element["url"])
         elif kind == "user" and element.get("user_id"):
             mentions.append(element["user_id"])
         elif kind == "text" and not text:
@@ -124,7 +125,7 @@ def message_features(msg: dict, rules: Rules) -> dict:
             broadcast.append(token[1:])
         elif _SCHEME.match(token):
             links.append(token)
-    links += _BARE_URL.findall(_TOKEN.sub(" ", joined))
+    links += _BARE_URL.findall(_TOKEN.sub(" ", joined)) + more_links
     names = [str(f.get("name") or f.get("title") or "") for f in _files(msg)]
     plain = _TOKEN.sub(lambda m: m.group(0)[1:-1].split("|")[-1], joined)
     return {

@@ -82,6 +82,7 @@ class SlackEmulator(Emulator):
         self.limited = limited
         self.time_scale = time_scale
         self.last_accepted: dict[str, float] = {}
+        self.fail_after: int | None = None  # every request after this many answers HTTP 500
         self.refresh()
         self.methods: dict[str, tuple[str | None, Callable[[dict], Response]]] = {
             "auth.test": (None, self.auth_test),
@@ -132,6 +133,8 @@ class SlackEmulator(Emulator):
         found = self.methods.get(method)
         if found is None:
             return _error("unknown_method", req_method=method)
+        if self.fail_after is not None and self.stats.total > self.fail_after:
+            return self.server_error(request, 500)
         scope, handler = found
         if scope and scope not in self.scopes:
             return self._missing(scope)

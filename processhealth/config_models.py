@@ -109,6 +109,13 @@ class GitHubConfig(Section):
     jira_key_pattern: Regex = r"\b[A-Z][A-Z0-9]+-\d+\b"
     per_page: int = Field(100, ge=1, le=100)
     since: date | None = None
+    # PyGithub's pause between requests (its default); 0 = none (loopback emulator, tests, demo).
+    seconds_between_requests: float = Field(0.25, ge=0)
+    # Retries of 5xx and rate-limited requests, with exponential backoff from retry_backoff s.
+    retries: int = Field(10, ge=0)
+    retry_backoff: float = Field(1.0, ge=0)
+    # Longest wait for a rate limit to reset before giving up (GitHub resets hourly).
+    max_rate_limit_wait: float = Field(3600, gt=0)
 
     @model_validator(mode="after")
     def _needs_org_or_repos(self) -> GitHubConfig:
@@ -312,6 +319,11 @@ class VerdictConfig(Section):
     coupling_low: float = 0.5
     coupling_high: float = 0.7
     best_performer_engagement: float = 0.5
+    # "improved" for amplifier: customer throughput up, or customer lead time down, by this share
+    improvement: float = Field(0.10, ge=0)
+    # months a team-month is compared with (those before the team's latest recorded change, else
+    # the trailing ones that were not themselves a rise)
+    baseline_months: int = Field(3, ge=1, le=12)
 
 
 def _reject_duplicates(names: list[str], what: str) -> None:

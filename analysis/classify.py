@@ -1,0 +1,239 @@
+"""Classification: every work item, channel and event gets a category and the rule that set it.
+
+Work items, channels and repositories go through the ordered [[classification.rules]] (first
+match wins; every condition given must hold, a list matches when any value does; a condition on
+something the row does not have is false). Then:
+- a GitHub pull request or issue first inherits from the first Jira key it references that is
+  classified, then the rules, then [classification.repos] (repository default);
+- an unclassified Jira item inherits from its classified parent or epic;
+- a channel falls back to [classification.channels].
+Events (METRICS.md section 1): event-level rules win (Jira status transitions, field edits other
+than summary/description, worklogs, and Slack reminders or status requests are `process`); a
+commit inherits from the Jira key its message references; other events inherit from their work
+item, Slack messages from their channel, releases and commits outside any pull request from their
+repository. Anything else is `unclassified`, with category_rule NO_RULE.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from typing import Any
+
+import duckdb
+
+from analysis import insert_rows
+
+NO_RULE = "no matching rule"
+CONTENT_FIELDS = ("summary", "description")
+
+
+def lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _list(values: Iterable[str], fold: str = "lower") -> str:
+    return ", ".join(lit(getattr(str(v), fold)()) for v in values)
+
+
+def _globs(column: str, patterns: Iterable[str]) -> str:
+    """Glob on the full name and on its last path segment (acme/api and api both match api*)."""
+    parts = [f"lower({column}) GLOB {lit(p.lower())} OR "
+             f"lower(regexp_extract({column}, '[^/]*$')) GLOB {lit(p.lower())}" for p in patterns]
+    return "(" + " OR ".join(parts) + ")"
+
+
+def rule_condition(match: Any) -> str:
+    """SQL condition of one rule over columns source, container, type, labels, components,
+    parent_key, title, channel_name (see `_CANDIDATES`)."""
+    parts = []
+    if match.source:
+        parts.append(f"source = {lit(match.source)}")
+    if match.project:
+        parts.append(f"(source = 'jira' AND upper(container) IN ({_list(match.project, 'upper')}))")
+    if match.issue_type:
+        parts.append(f"lower(type) IN ({_list(match.issue_type)})")
+    for column, values in (("labels", match.labels), ("components", match.components)):
+        if values:
+            parts.append(f"list_has_any(list_transform({column}, lambda x: lower(x)), "
+                         f"[{_list(values)}])")
+    if match.parent:
+        parts.append(f"upper(parent_key) IN ({_list(match.parent, 'upper')})")
+    if match.repo:
+        parts.append(f"(source = 'github' AND {_globs('container', match.repo)})")
+    if match.title_regex:
+        parts.append(f"regexp_matches(title, {lit(match.title_regex)})")
+    if match.channel:
+        parts.append(f"(source = 'slack' AND {_globs('channel_name', match.channel)})")
+    return " AND ".join(parts) or "TRUE"
+
+
+def rules_case(rules: list[Any]) -> str:
+    """CASE giving the index (from 1) of the first matching rule, NULL if none."""
+    if not rules:
+        return "NULL::INTEGER"
+    whens = " ".join(f"WHEN {rule_condition(r.match)} THEN {i}" for i, r in enumerate(rules, 1))
+    return f"CASE {whens} END"
+
+
+def first_glob(name: str, mapping: dict[str, str]) -> tuple[str, str] | None:
+    """(category, pattern) of the first glob in `mapping` matching the name or its last segment."""
+    short = name.rsplit("/", 1)[-1].lower()
+    for pattern, category in mapping.items():
+        p = pattern.lower()
+        if fnmatch.fnmatchcase(short, p) or fnmatch.fnmatchcase(name.lower(), p):
+            return category, pattern
+    return None
+
+
+# Rows that rules classify, all with the same columns so one CASE serves them all.
+_CANDIDATES = """
+    SELECT 'item' AS what, item_id AS id, source, container, type, labels, components, parent_key,
+           title, NULL::VARCHAR AS channel_name FROM work_items
+    UNION ALL
+    SELECT 'channel', channel_id, 'slack', NULL, NULL, NULL, NULL, NULL, NULL, name FROM channels
+    UNION ALL
+    SELECT 'repo', repo, 'github', repo, NULL, NULL, NULL, NULL, NULL, NULL FROM _repos
+"""
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+    """Classify work_items, channels, then events (in place)."""
+    cls = config.classification
+    con.execute("CREATE OR REPLACE TEMP TABLE _rules(idx INTEGER, name VARCHAR, category VARCHAR)")
+    insert_rows(con, "_rules", ("idx", "name", "category"),
+                [(i, r.name, r.category) for i, r in enumerate(cls.rules, 1)])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _repos AS
+        SELECT DISTINCT container AS repo FROM work_items
+        WHERE source = 'github' AND container <> ''
+        UNION SELECT DISTINCT detail->>'repo' FROM events
+        WHERE source = 'github' AND item_id IS NULL AND detail->>'repo' IS NOT NULL
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _by_rule AS
+        SELECT c.what, c.id, r.category, r.name AS rule
+        FROM (SELECT what, id, {rules_case(cls.rules)} AS idx FROM ({_CANDIDATES})) c
+        JOIN _rules r USING (idx)
+    """)
+    _defaults(con, "repo", "SELECT repo FROM _repos", cls.repos, "repos")
+    _defaults(con, "channel", "SELECT name, channel_id FROM channels", cls.channels, "channels")
+    _classify_items(con)
+    con.execute(f"""
+        UPDATE channels SET category = coalesce(b.category, d.category, 'unclassified'),
+               category_rule = coalesce(b.rule, d.rule, {lit(NO_RULE)})
+        FROM channels c2 LEFT JOIN _by_rule b ON b.what = 'channel' AND b.id = c2.channel_id
+        LEFT JOIN _default d ON d.what = 'channel' AND d.id = c2.channel_id
+        WHERE channels.channel_id = c2.channel_id
+    """)
+    _classify_events(con, config)
+    for table in ("_rules", "_repos", "_by_rule", "_default", "_links"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _defaults(con: duckdb.DuckDBPyConnection, what: str, query: str, mapping: dict[str, str],
+              section: str) -> None:
+    """Fallback categories from [classification.repos] / [classification.channels] globs."""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS _default(what VARCHAR, id VARCHAR,"
+                " category VARCHAR, rule VARCHAR)")
+    rows = []
+    for name, *ident in con.execute(query).fetchall():
+        found = first_glob(name or "", mapping)
+        if found:
+            rows.append((what, ident[0] if ident else name, found[0], f"{section}:{found[1]}"))
+    insert_rows(con, "_default", ("what", "id", "category", "rule"), rows)
+
+
+def _classify_items(con: duckdb.DuckDBPyConnection) -> None:
+    # Jira items: rules, then their parent's category (one level up is enough for sub-tasks).
+    con.execute(f"""
+        UPDATE work_items SET category = coalesce(b.category, 'unclassified'),
+               category_rule = coalesce(b.rule, {lit(NO_RULE)})
+        FROM work_items w LEFT JOIN _by_rule b ON b.what = 'item' AND b.id = w.item_id
+        WHERE work_items.item_id = w.item_id AND w.source = 'jira'
+    """)
+    con.execute("""
+        UPDATE work_items SET category = p.category,
+               category_rule = p.category_rule || ' via parent ' || p.key
+        FROM work_items p
+        WHERE work_items.source = 'jira' AND work_items.category = 'unclassified'
+          AND p.source = 'jira' AND p.key = work_items.parent_key AND p.category <> 'unclassified'
+    """)
+    # GitHub items: the first classified Jira key they reference, the rules, the repo default.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _links AS
+        SELECT l.item_id, arg_min(j.category, l.pos) AS category,
+               arg_min(j.category_rule || ' via ' || j.key, l.pos) AS rule
+        FROM (SELECT item_id, unnest(linked_keys) AS key,
+                     generate_subscripts(linked_keys, 1) AS pos
+              FROM work_items WHERE source = 'github') l
+        JOIN work_items j ON j.source = 'jira' AND j.key = l.key AND j.category <> 'unclassified'
+        GROUP BY l.item_id
+    """)
+    con.execute(f"""
+        UPDATE work_items SET
+            category = coalesce(l.category, b.category, d.category, 'unclassified'),
+            category_rule = coalesce(l.rule, b.rule, d.rule, {lit(NO_RULE)})
+        FROM work_items w
+        LEFT JOIN _links l ON l.item_id = w.item_id
+        LEFT JOIN _by_rule b ON b.what = 'item' AND b.id = w.item_id
+        LEFT JOIN _default d ON d.what = 'repo' AND d.id = w.container
+        WHERE work_items.item_id = w.item_id AND w.source <> 'jira'
+    """)
+
+
+def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+    bots = [b.lower() for b in config.slack.bots]
+    bot_check = (f"OR lower(i.login) IN ({_list(bots)}) OR lower(i.display_name) IN ({_list(bots)})"
+                 if bots else "")
+    content = _list(CONTENT_FIELDS)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _commit_links AS
+        SELECT l.event_id, arg_min(j.category, l.pos) AS category,
+               arg_min(j.category_rule || ' via ' || j.key, l.pos) AS rule
+        FROM (SELECT event_id, unnest(keys) AS key, generate_subscripts(keys, 1) AS pos
+              FROM (SELECT event_id, CAST(detail->'linked_keys' AS VARCHAR[]) AS keys
+                    FROM events WHERE kind = 'commit'
+                      AND json_type(detail->'linked_keys') = 'ARRAY')) l
+        JOIN work_items j ON j.source = 'jira' AND j.key = l.key AND j.category <> 'unclassified'
+        GROUP BY l.event_id
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _event_class AS
+        SELECT e.event_id, CASE
+            WHEN e.kind = 'jira_transition'
+                THEN {{'c': 'process', 'r': 'event:status_change', 's': 'status_change'}}
+            WHEN e.kind = 'jira_field_edit' AND (e.subkind = 'metadata_edit' OR (e.subkind IS NULL
+                 AND lower(coalesce(e.detail->>'field_id', e.detail->>'field', ''))
+                     NOT IN ({content})
+                 AND lower(coalesce(e.detail->>'field', '')) NOT IN ({content})))
+                THEN {{'c': 'process', 'r': 'event:metadata_edit', 's': 'metadata_edit'}}
+            WHEN e.kind = 'jira_worklog'
+                THEN {{'c': 'process', 'r': 'event:timesheet', 's': 'timesheet'}}
+            WHEN e.source = 'slack' AND (e.subkind IN ('reminder', 'status_request')
+                 OR i.source_user_id = 'USLACKBOT' {bot_check})
+                THEN {{'c': 'process', 'r': 'event:reminder', 's': coalesce(e.subkind, 'reminder')}}
+            WHEN cl.category IS NOT NULL THEN {{'c': cl.category, 'r': cl.rule, 's': NULL}}
+            WHEN w.category IS NOT NULL THEN {{'c': w.category, 'r': w.category_rule, 's': NULL}}
+            WHEN c.category IS NOT NULL THEN {{'c': c.category, 'r': c.category_rule, 's': NULL}}
+            WHEN coalesce(rb.category, rd.category) IS NOT NULL
+                THEN {{'c': coalesce(rb.category, rd.category), 'r': coalesce(rb.rule, rd.rule),
+                       's': NULL}}
+            ELSE {{'c': 'unclassified', 'r': {lit(NO_RULE)}, 's': NULL}} END AS v
+        FROM events e
+        LEFT JOIN identities i ON e.actor_account = i.source || ':' || i.source_user_id
+        LEFT JOIN _commit_links cl ON cl.event_id = e.event_id
+        LEFT JOIN work_items w ON w.item_id = e.item_id
+        LEFT JOIN channels c ON c.channel_id = e.channel_id
+        LEFT JOIN _by_rule rb ON rb.what = 'repo' AND rb.id = e.detail->>'repo'
+             AND e.source = 'github' AND e.item_id IS NULL
+        LEFT JOIN _default rd ON rd.what = 'repo' AND rd.id = e.detail->>'repo'
+             AND e.source = 'github' AND e.item_id IS NULL
+    """)
+    con.execute("""
+        UPDATE events SET category = x.v.c, category_rule = x.v.r,
+               subkind = coalesce(events.subkind, x.v.s)
+        FROM _event_class x WHERE events.event_id = x.event_id
+    """)
+    con.execute("DROP TABLE _event_class")
+    con.execute("DROP TABLE _commit_links")

@@ -1,0 +1,70 @@
+"""Privacy at build time (METRICS.md section 10): optional salted-hash pseudonyms.
+
+With privacy.pseudonymize = true, every person id in the analytics database becomes
+"p-<12 hex>" (HMAC-SHA256 of the person id with the salt from privacy.pseudonym_salt) and the
+display name "Person <6 hex>"; emails, logins and tool display names are dropped from `people`
+and `identities`. The same salt gives the same pseudonyms at every build, so month-on-month
+comparisons still line up; without the salt nobody can recompute them from a name list.
+Small-group suppression lives in the metric views: `people_count` and `suppressed`
+(people_count < privacy.min_group_size).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import duckdb
+
+from analysis import insert_rows
+
+# (table, person column); tables whose key holds the person are rewritten, not updated.
+PERSON_COLUMNS = [
+    ("identities", "person_id"), ("events", "person_id"), ("effort", "person_id"),
+    ("work_items", "author_id"), ("work_items", "assignee_id"), ("transitions", "person_id"),
+]
+
+
+def pseudonym(salt: str, person_id: str) -> str:
+    return "p-" + hmac.new(salt.encode(), person_id.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def pseudonym_name(salt: str, person_id: str) -> str:
+    digest = hmac.new(salt.encode(), b"name:" + person_id.encode(), hashlib.sha256).hexdigest()
+    return f"Person {digest[:6]}"
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+    if not config.privacy.pseudonymize:
+        return
+    salt = config.privacy.pseudonym_salt.resolve(key="privacy.pseudonym_salt")
+    apply_pseudonyms(con, salt)
+
+
+def apply_pseudonyms(con: duckdb.DuckDBPyConnection, salt: str) -> None:
+    people = [r[0] for r in con.execute("SELECT person_id FROM people").fetchall()]
+    con.execute("CREATE OR REPLACE TEMP TABLE _pseudo(person_id VARCHAR PRIMARY KEY,"
+                " pseudo VARCHAR, name VARCHAR)")
+    insert_rows(con, "_pseudo", ("person_id", "pseudo", "name"),
+                [(p, pseudonym(salt, p), pseudonym_name(salt, p)) for p in people])
+    for table, column in PERSON_COLUMNS:
+        con.execute(f"UPDATE {table} SET {column} = m.pseudo FROM _pseudo m "
+                    f"WHERE {table}.{column} = m.person_id")
+    con.execute("UPDATE effort SET session_id = person_id || '@' || split_part(session_id, '@', 2)")
+    con.execute("UPDATE identities SET login = NULL, email = NULL, display_name = NULL")
+    # people and person_months have the person in their primary key: rewrite them.
+    con.execute("CREATE OR REPLACE TEMP TABLE _people AS SELECT * FROM people")
+    con.execute("DELETE FROM people")
+    con.execute("""
+        INSERT INTO people SELECT m.pseudo, m.name, NULL, p.team, p.is_bot
+        FROM _people p JOIN _pseudo m USING (person_id)
+    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE _pm AS SELECT * FROM person_months")
+    con.execute("DELETE FROM person_months")
+    con.execute("""
+        INSERT INTO person_months SELECT m.pseudo, p.month, p.team, p.active
+        FROM _pm p JOIN _pseudo m USING (person_id)
+    """)
+    for table in ("_people", "_pm", "_pseudo"):
+        con.execute(f"DROP TABLE {table}")

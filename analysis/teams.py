@@ -1,0 +1,166 @@
+"""Teams and person-months: which team each person worked in, month by month.
+
+A person's candidate teams, from [[teams]] in config, in this order of trust:
+1. `members` (emails, logins, account ids, person ids or names), `github_team` and `slack_usergroup`
+   (members read from `group_members`, which normalization fills);
+2. otherwise the team whose scope (`jira_projects`, `repos`, `channels`) holds most of the
+   person's events that month.
+With several explicit teams, the month's activity decides between them. A month without activity
+in any scope keeps the nearest month's team; a person with no evidence at all is in UNASSIGNED, so
+every person-month has a team.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from analysis import insert_rows
+from processhealth import ui
+
+UNASSIGNED = "(unassigned)"
+
+
+def scope_teams(scope: str, teams: Iterable[Any]) -> list[str]:
+    """Teams whose configured scope covers `scope` ("jira:PAY", "github:acme/api", "slack:eng")."""
+    source, _, name = scope.partition(":")
+    short = name.rsplit("/", 1)[-1].lower()
+    found = []
+    for team in teams:
+        if source == "jira":
+            patterns = team.jira_projects
+        elif source == "github":
+            patterns = team.repos
+        else:
+            patterns = team.channels
+        if any(fnmatch.fnmatchcase(short, p.lower()) or fnmatch.fnmatchcase(name.lower(), p.lower())
+               for p in patterns):
+            found.append(team.name)
+    return found
+
+
+def explicit_members(con: duckdb.DuckDBPyConnection, teams: list[Any]) -> dict[str, list[str]]:
+    """person_id -> explicit teams in config order; warns about members that match nobody."""
+    lookup: dict[str, set[str]] = defaultdict(set)
+    for row in con.execute("""
+        SELECT i.person_id, i.source, i.source_user_id, i.login, i.email, p.display_name, p.email
+        FROM identities i JOIN people p USING (person_id) WHERE NOT p.is_bot
+    """).fetchall():
+        person = row[0]
+        for value in (person, f"{row[1]}:{row[2]}", row[2], *row[3:]):
+            if value:
+                lookup[str(value).strip().lower()].add(person)
+    groups: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for source, group, person in con.execute("""
+        SELECT g.source, lower(g.group_name), i.person_id FROM group_members g
+        JOIN identities i ON i.source = g.source AND i.source_user_id = g.source_user_id
+    """).fetchall():
+        groups[(source, group)].add(person)
+    result: dict[str, list[str]] = defaultdict(list)
+    for team in teams:
+        members: set[str] = set()
+        for member in team.members:
+            found = lookup.get(member.strip().lower(), set())
+            if len(found) != 1:
+                why = "matches no account" if not found else "matches several people"
+                ui.warn(f"team {team.name}: member {member!r} {why}; it was skipped.")
+            members |= found if len(found) == 1 else set()
+        for source, group in (("github", team.github_team), ("slack", team.slack_usergroup)):
+            if group:
+                found = groups.get((source, group.lower().lstrip("@")), set())
+                if not found:
+                    ui.warn(f"team {team.name}: {source} group {group!r} has no known members.")
+                members |= found
+        for person in sorted(members):
+            result[person].append(team.name)
+    return result
+
+
+def _activity(con: duckdb.DuckDBPyConnection, teams: list[Any]) -> dict[tuple[str, date], Counter]:
+    """(person, month) -> events per team scope; all active months appear (maybe empty)."""
+    rows = con.execute("""
+        SELECT e.person_id,
+               date_trunc('month', e.occurred_at AT TIME ZONE 'UTC')::DATE AS month,
+               CASE WHEN e.source = 'slack' THEN 'slack:' || coalesce(c.name, e.channel_id)
+                    ELSE e.source || ':' || coalesce(w.container, e.detail->>'repo', '') END,
+               count(*)
+        FROM events e
+        JOIN people p ON p.person_id = e.person_id AND NOT p.is_bot
+        LEFT JOIN work_items w ON w.item_id = e.item_id
+        LEFT JOIN channels c ON c.channel_id = e.channel_id
+        GROUP BY ALL
+    """).fetchall()
+    cache: dict[str, list[str]] = {}
+    activity: dict[tuple[str, date], Counter] = defaultdict(Counter)
+    for person, month, scope, n in rows:
+        if scope not in cache:
+            cache[scope] = scope_teams(scope, teams)
+        counter = activity[(person, month)]
+        for team in cache[scope]:
+            counter[team] += n
+    return activity
+
+
+def _months(first: date, last: date) -> list[date]:
+    out, m = [], first
+    while m <= last:
+        out.append(m)
+        m = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+    return out
+
+
+def assign(explicit: dict[str, list[str]], activity: dict[tuple[str, date], Counter],
+           ) -> list[tuple[str, date, str, bool]]:
+    """(person, month, team, active) for every month from a person's first to last activity."""
+    by_person: dict[str, dict[date, Counter]] = defaultdict(dict)
+    for (person, month), counter in activity.items():
+        by_person[person][month] = counter
+    rows = []
+    for person, months in sorted(by_person.items()):
+        allowed = explicit.get(person)
+        span = _months(min(months), max(months))
+        chosen: dict[date, str | None] = {}
+        for month in span:
+            counts = months.get(month, Counter())
+            if allowed:
+                chosen[month] = max(allowed, key=lambda t: (counts[t], -allowed.index(t)))
+            else:
+                best = counts.most_common(1)
+                chosen[month] = best[0][0] if best and best[0][1] > 0 else None
+        known = [m for m in span if chosen[m]]
+        for month in span:
+            team = chosen[month]
+            if team is None and known:  # the nearest month with evidence, earlier on a tie
+                near = min(known, key=lambda m: (abs((m - month).days), m > month))
+                team = chosen[near]
+            rows.append((person, month, team or UNASSIGNED, month in months))
+    return rows
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+    """Fill person_months, people.team and teams."""
+    teams = list(config.teams)
+    explicit = explicit_members(con, teams)
+    rows = assign(explicit, _activity(con, teams))
+    insert_rows(con, "person_months", ("person_id", "month", "team", "active"), rows)
+    con.execute("""
+        UPDATE people SET team = t.team FROM (
+            SELECT person_id, arg_max(team, month) AS team FROM person_months GROUP BY person_id
+        ) t WHERE people.person_id = t.person_id
+    """)
+    for person, names in explicit.items():  # members with no activity yet
+        con.execute("UPDATE people SET team = ? WHERE person_id = ? AND team IS NULL",
+                    [names[0], person])
+    sources = {t.name: ("config" if t.members else "github_team" if t.github_team else
+                        "slack_usergroup" if t.slack_usergroup else "activity") for t in teams}
+    used = {r[2] for r in rows}
+    if UNASSIGNED in used:
+        sources[UNASSIGNED] = "none"
+    for name, source in sources.items():
+        con.execute("INSERT INTO teams SELECT ?, count(*) FILTER (WHERE team = ?), ? FROM people",
+                    [name, name, source])

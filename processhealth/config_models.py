@@ -233,7 +233,7 @@ DEFAULT_RULES = [
     _rule("customer-labels", "customer", labels=["customer", "support", "bug"]),
     _rule("enabling-labels", "enabling", labels=["tech-debt", "infra", "experiment"]),
     _rule("customer-issue-types", "customer", source="jira",
-          issue_type=["Story", "Bug", "Customer Request"]),
+          issue_type=["Story", "Bug", "Epic", "Customer Request"]),
     _rule("enabling-issue-types", "enabling", source="jira",
           issue_type=["Task", "Tech Debt", "Spike", "Experiment"]),
     _rule("enabling-repos", "enabling", repo=["*-infra", "platform-*"]),
@@ -243,9 +243,10 @@ DEFAULT_RULES = [
 ]
 DEFAULT_REPO_CATEGORIES: dict[str, Category] = {
     "*-infra": "enabling", "infra-*": "enabling", "platform-*": "enabling", "*-docs": "enabling",
+    "*-app": "customer",
 }
 DEFAULT_CHANNEL_CATEGORIES: dict[str, Category] = {
-    "support-*": "customer", "customer-*": "customer", "standup*": "process",
+    "support-*": "customer", "customer-*": "customer", "eng-*": "enabling", "standup*": "process",
     "status*": "process", "pmtool*": "process", "process-*": "process",
 }
 

@@ -277,3 +277,8 @@ def main() -> None:
 from processhealth.cli_import import import_group  # noqa: E402  (imports pass_config above)
 
 cli.add_command(import_group)
+
+from processhealth.cli_report import COMMANDS as REPORT_COMMANDS  # noqa: E402
+
+for _command in REPORT_COMMANDS:
+    cli.add_command(_command)

@@ -40,8 +40,8 @@ def _sources(db: AnalyticsDB) -> list[dict[str, Any]]:
         items = {r["source"]: r["n"] for r in
                  db.rows("SELECT source, count(*) AS n FROM work_items GROUP BY source")}
     return [{"source": SOURCE_NAMES.get(r["source"], r["source"]),
-             "events": fmt.number(r["n"], "events", 0),
-             "items": fmt.number(items.get(r["source"]), "work items", 0)
+             "events": fmt.count(r["n"], "event"),
+             "items": fmt.count(items.get(r["source"]), "work item")
              if r["source"] in items else "",
              "range": f"{fmt.day_label(r['first'])} to {fmt.day_label(r['last'])}"}
             for r in rows]
@@ -73,8 +73,8 @@ def _identities(db: AnalyticsDB) -> dict[str, Any]:
     total = sum(r["accounts"] for r in rows)
     unmatched = sum(r["unmatched"] for r in rows)
     return {
-        "total": fmt.number(total, "accounts", 0),
-        "unmatched": fmt.number(unmatched, "accounts", 0),
+        "total": fmt.count(total, "account"),
+        "unmatched": fmt.count(unmatched, "account"),
         "by_source": [{"source": SOURCE_NAMES.get(r["source"], r["source"]),
                        "accounts": r["accounts"], "unmatched": r["unmatched"]} for r in rows],
     }

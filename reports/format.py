@@ -104,3 +104,11 @@ def by_unit(value: float | None, unit: str | None) -> str:
     if unit in ("ratio", ""):
         return number(value, digits=2)
     return number(value, unit, digits=2)
+
+
+def count(value: float | None, singular: str, plural: str | None = None) -> str:
+    """'1 event', '12 events'."""
+    if missing(value):
+        return NO_DATA
+    word = singular if value == 1 else (plural or singular + "s")
+    return f"{value:,.0f} {word}"

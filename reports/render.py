@@ -22,6 +22,7 @@ from reports import changes, coverage
 from reports import format as fmt
 from reports import team as team_sections
 from reports.db import AnalyticsDB
+from reports.metrics import is_suppressed
 
 _ENV: Environment | None = None
 
@@ -65,6 +66,8 @@ def report_context(
             "overhead": team_sections.overhead(db, name, months, min_group),
             "flow": team_sections.flow(db, name, months, min_group),
             "signals": team_sections.process_signals(db, name, months, min_group),
+            "process_items": team_sections.process_items(
+                db, name, report_month, _team_suppressed(db, name, report_month, min_group)),
             "changes": changes.changes_for_team(db, name, min_group),
             "people": people_table(db, name, report_month, min_group)
             if config.privacy.show_people else None,
@@ -82,6 +85,13 @@ def report_context(
         "min_group": min_group,
         "show_people": config.privacy.show_people,
     }
+
+
+def _team_suppressed(db: AnalyticsDB, team: str, month: date, min_group: int) -> bool:
+    if not db.has("metric_team_months", "team", "month", "people_count"):
+        return True  # cannot tell how many people stand behind it: show nothing per item
+    row = db.one("SELECT * FROM metric_team_months WHERE team = ? AND month = ?", [team, month])
+    return row is None or is_suppressed(row, min_group)
 
 
 def choose_teams(db: AnalyticsDB, team: str | None) -> list[str]:
@@ -108,13 +118,21 @@ def choose_month(db: AnalyticsDB, month: str | None) -> date:
     """The month asked for, or the latest month with data that is already over."""
     if month is not None:
         try:
-            return datetime.strptime(month, "%Y-%m").date()
+            wanted = datetime.strptime(month, "%Y-%m").date()
         except ValueError:
             raise UserError(f"--month {month!r} is not a month; expected YYYY-MM, e.g. 2026-05.") \
                 from None
-    latest = None
+    first = latest = None
     if db.has("metric_effort_allocation", "month"):
-        latest = db.scalar("SELECT max(month)::DATE FROM metric_effort_allocation")
+        first, latest = db.con.execute(
+            "SELECT min(month)::DATE, max(month)::DATE FROM metric_effort_allocation").fetchone()
+    if month is not None:
+        if first is not None and not first <= wanted <= latest:
+            raise UserError(
+                f"--month {month}: the analytics database has effort figures from "
+                f"{first:%Y-%m} to {latest:%Y-%m} only. Choose a month in that range, or "
+                f"collect and build first.")
+        return wanted
     if latest is None:
         raise UserError("The analytics database has no effort figures yet (metric_effort_"
                         "allocation is empty or missing). Run `processhealth collect` and "

@@ -239,7 +239,7 @@ def _pr_cycle(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
     ]
     table = [{"stage": label, "median": fmt.duration_hours(by_stage[key]["median_hours"]),
               "p75": fmt.duration_hours(by_stage[key]["p75_hours"]),
-              "prs": fmt.number(by_stage[key].get("prs"), "PRs", 0)}
+              "prs": fmt.count(by_stage[key].get("prs"), "PR")}
              for key, label in PR_STAGES if key in by_stage]
     chart = None
     if data:
@@ -268,3 +268,30 @@ def process_signals(db: AnalyticsDB, team: str, months: list[date], min_group: i
             "Shares of activity; see the definitions beside the chart",
             "Share", y_format="%", series_title="Signal")
     return {"cards": cards, "chart": chart, "missing": sorted(set(missing))}
+
+
+def process_items(db: AnalyticsDB, team: str, month: date, suppressed: bool) -> dict:
+    """The work items that drew the most process effort from the team this month."""
+    view = "metric_event_facts"
+    if not db.has(view, "team", "month", "item_id", "minutes", "is_process"):
+        return {"missing": view}
+    if suppressed:
+        return {"suppressed": True}
+    rows = db.rows(
+        f"""
+        SELECT w.key, w.title, w.url, w.source, count(*) AS events, sum(f.minutes) / 60 AS hours
+        FROM {view} AS f JOIN work_items AS w USING (item_id)
+        WHERE f.team = ? AND f.month = ? AND f.is_process
+        GROUP BY ALL ORDER BY hours DESC, events DESC, w.key LIMIT 5
+        """, [team, month])
+    return {"rows": [
+        {"key": r["key"], "title": r["title"] or "", "url": safe_url(r["url"]),
+         "events": fmt.count(r["events"], "event"), "hours": fmt.hours(r["hours"])}
+        for r in rows]}
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only plain web links become clickable; anything else (javascript:, data:) stays text."""
+    if url and url.lower().startswith(("https://", "http://")):
+        return url
+    return None

@@ -1,0 +1,96 @@
+"""The `report`, `audit` and `export` commands: what leaves the analytics database.
+
+All three open the analytics database read-only, so they can run while `collect` writes the raw
+store or a BI tool has the database open.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from processhealth import ui
+from processhealth.cli import _parse_scope, pass_config
+from processhealth.config import Config
+
+
+@click.command()
+@click.option("--month", metavar="YYYY-MM",
+              help="Month to report on (default: the latest month of data that is over).")
+@click.option("--team", help="Only this team (default: every team).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML file to write (default: [report] out in config, report.html).")
+@pass_config
+def report(config: Config, month: str | None, team: str | None, out: Path | None) -> None:
+    """Write the monthly process-health report: one self-contained HTML file.
+
+    Per team: the verdict and the signals behind it, where effort went over the last
+    [report] months months, overhead against baseline, flow and pull-request cycle,
+    paperwork, coupling, nag load, shadow tools, process experiments and adoption; then
+    coverage and caveats. It opens offline (no script, no network) and can be mailed as is.
+    """
+    from reports.render import render_report
+
+    started = time.perf_counter()
+    path = render_report(config, out or config.report.out, month=month, team=team)
+    size = path.stat().st_size / 1e6
+    ui.say(f"wrote {path} ({size:.1f} MB) in {time.perf_counter() - started:.1f} s")
+
+
+@click.command()
+@click.option("--tool", required=True, help="The tool (or process) about to be introduced.")
+@click.option("--team", "teams", multiple=True, help="Only this team (repeatable; default: all).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("audit.html"),
+              show_default=True, help="HTML file to write.")
+@click.option("--record", is_flag=True,
+              help="Also record the proposed criteria as a process experiment, so monthly "
+                   "reports track them (run `processhealth build` afterwards).")
+@click.option("--name", help="Name of the recorded process change (default: the tool's name).")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]),
+              help="Date the tool starts, for --record (default: today).")
+@click.option("--scope", "scopes", multiple=True, metavar="KEY=VALUE",
+              help="Footprint for --record, e.g. jira_project=PAY, channel=pmtool-*.")
+@pass_config
+def audit(config: Config, tool: str, teams: tuple[str, ...], out: Path, record: bool,
+          name: str | None, start: datetime | None, scopes: tuple[str, ...]) -> None:
+    """Audit before introducing a new tool: one self-contained HTML file.
+
+    Per team: where work happens now (share of effort per source), today's process load,
+    dead-weight Jira fields and Slack channels, shadow tools, and proposed measurable success
+    criteria for the tool. With --record, the criteria are stored as a process experiment.
+    """
+    from reports.audit import render_audit
+
+    path, recorded = render_audit(
+        config, out, tool=tool, teams=list(teams) or None, record=record, name=name,
+        started_on=start.date() if start else date.today(), scope=_parse_scope(scopes))
+    ui.say(f"wrote {path}")
+    for change in recorded:
+        ui.say(f"recorded process change {change!r}; run `processhealth build` so monthly "
+               f"reports track it")
+
+
+@click.command()
+@click.option("--parquet", "parquet_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write (new, empty, or written by an earlier export).")
+@pass_config
+def export(config: Config, parquet_dir: Path) -> None:
+    """Export every table and view as Parquet, Hive-partitioned by month.
+
+    For engines past one machine (Spark SQL, Trino) or plain files: DIR/<table>/month=YYYY-MM-01/
+    for anything with a month (events, work items, effort and metric views), one file otherwise.
+    """
+    from reports.db import AnalyticsDB
+    from reports.export import export_parquet
+
+    with AnalyticsDB.open(config.storage.analytics_path) as db:
+        written = export_parquet(db, parquet_dir)
+    rows = sum(int(w["rows"]) for w in written.values())  # type: ignore[call-overload]
+    ui.say(f"exported {len(written)} tables and views ({rows:,} rows) to {parquet_dir}")
+
+
+COMMANDS = [report, audit, export]

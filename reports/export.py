@@ -1,0 +1,93 @@
+"""`processhealth export --parquet DIR`: every table and view of the analytics database as
+Parquet, Hive-partitioned by month, for Spark SQL, Trino, pandas or any engine past one machine.
+
+    DIR/events/month=2026-03-01/data_0.parquet
+    DIR/metric_effort_allocation/month=2026-03-01/data_0.parquet
+    DIR/people/data.parquet                      (no time column: one file)
+    DIR/_processhealth_export.json               (what was written, for the next export)
+
+A relation with a `month` column is partitioned by it; events, transitions, work_items and
+effort get a `month` column from their own time (first day of the UTC month). Read it back with
+e.g. `read_parquet('DIR/events/*/*.parquet', hive_partitioning = true)`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from processhealth.errors import UserError
+from reports.db import AnalyticsDB
+
+MANIFEST = "_processhealth_export.json"
+# Relations without a month column, and the expression that gives each row its month.
+DERIVED_MONTH = {
+    "events": "SELECT *, date_trunc('month', timezone('UTC', occurred_at))::DATE AS month"
+              " FROM events",
+    "transitions": "SELECT *, date_trunc('month', timezone('UTC', \"at\"))::DATE AS month"
+                   " FROM transitions",
+    "work_items": "SELECT *, date_trunc('month', timezone('UTC', created_at))::DATE AS month"
+                  " FROM work_items",
+    "effort": "SELECT f.*, date_trunc('month', timezone('UTC', e.occurred_at))::DATE AS month"
+              " FROM effort AS f LEFT JOIN events AS e USING (event_id)",
+}
+
+
+def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object]]:
+    """Write every relation of `db` under out_dir; return {relation: {rows, partitioned_by}}."""
+    out_dir = Path(out_dir)
+    previous = _check_target(out_dir)
+    for name in previous:
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, dict[str, object]] = {}
+    for name in sorted(db.columns):
+        query = DERIVED_MONTH.get(name, f'SELECT * FROM "{name}"')
+        partitioned = name in DERIVED_MONTH or "month" in db.columns[name]
+        rows = int(db.scalar(f"SELECT count(*) FROM ({query})"))
+        target = out_dir / name
+        if partitioned and rows:
+            db.con.execute(f"COPY ({query}) TO '{_sql_path(target)}'"
+                           " (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)")
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            db.con.execute(f"COPY ({query}) TO '{_sql_path(target / 'data.parquet')}'"
+                           " (FORMAT parquet)")
+        written[name] = {"rows": rows, "partitioned_by": "month" if partitioned and rows
+                         else None}
+    manifest = {"exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "database": str(db.path) if db.path else None, "relations": written}
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return written
+
+
+def _check_target(out_dir: Path) -> list[str]:
+    """Relations a previous export wrote there (to replace); refuse a folder that holds
+    anything else, so an export never deletes files it did not write."""
+    if not out_dir.exists():
+        return []
+    if not out_dir.is_dir():
+        raise UserError(f"--parquet {out_dir} is a file; expected a folder (new or empty, or "
+                        f"one a previous `processhealth export` wrote).")
+    entries = [p.name for p in out_dir.iterdir()]
+    if not entries:
+        return []
+    manifest = out_dir / MANIFEST
+    if not manifest.exists():
+        raise UserError(
+            f"--parquet {out_dir} is not empty and was not written by `processhealth export` "
+            f"(no {MANIFEST} in it). Choose a new or empty folder; an export replaces only "
+            f"what an earlier export wrote.")
+    previous = list(json.loads(manifest.read_text(encoding="utf-8")).get("relations", {}))
+    foreign = sorted(set(entries) - set(previous) - {MANIFEST})
+    if foreign:
+        raise UserError(
+            f"--parquet {out_dir} holds files an export did not write ({', '.join(foreign[:5])}"
+            f"). Move them, or choose another folder.")
+    return previous
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

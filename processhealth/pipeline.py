@@ -64,9 +64,10 @@ def build(config: Config) -> Path:
     steps: list[Step] = [config_variable]
     steps += [sql_file_step(path) for path in normalize]
     analysis = optional_module("analysis.pipeline")
-    if analysis is not None:
+    if analysis is not None:  # its steps end with analysis/sql views, verdicts and experiments
         steps += list(analysis.build_steps())
-    steps += [sql_file_step(path) for path in views]
+    else:
+        steps += [sql_file_step(path) for path in views]
     with ui.progress("build", unit="steps") as bar:
         target = build_analytics(config, _counted(steps, bar))
     return target

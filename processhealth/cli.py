@@ -282,3 +282,8 @@ from processhealth.cli_report import COMMANDS as REPORT_COMMANDS  # noqa: E402
 
 for _command in REPORT_COMMANDS:
     cli.add_command(_command)
+
+from processhealth.cli_analysis import COMMANDS as ANALYSIS_COMMANDS  # noqa: E402
+
+for _command in ANALYSIS_COMMANDS:
+    cli.add_command(_command)

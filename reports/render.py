@@ -147,17 +147,14 @@ def choose_month(db: AnalyticsDB, month: str | None) -> date:
 
 def people_table(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict | None:
     """Hours per person and category (only with privacy.show_people = true)."""
-    if not (db.has("effort", "person_id", "event_id", "minutes")
-            and db.has("person_months", "person_id", "month", "team")
+    if not (db.has("metric_event_facts", "person_id", "team", "month", "category", "minutes")
             and db.has("people", "person_id", "display_name")):
         return None
     rows = db.rows(
         """
-        SELECT p.display_name AS name, e.category, sum(f.minutes) / 60 AS hours
-        FROM effort f JOIN events e USING (event_id) JOIN people p USING (person_id)
-        JOIN person_months pm ON pm.person_id = f.person_id
-             AND pm.month = date_trunc('month', e.occurred_at)::DATE
-        WHERE pm.team = ? AND pm.month = ?
+        SELECT p.display_name AS name, f.category, sum(f.minutes) / 60 AS hours
+        FROM metric_event_facts AS f JOIN people AS p USING (person_id)
+        WHERE f.team = ? AND f.month = ?
         GROUP BY ALL ORDER BY name
         """, [team, month])
     people: dict[str, dict[str, float]] = {}

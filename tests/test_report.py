@@ -1,0 +1,167 @@
+"""The monthly report on a tiny hand-built analytics database with known figures."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from processhealth.cli import cli
+from processhealth.config import Config, load_config
+from processhealth.errors import UserError
+from reports import charts
+from reports.db import AnalyticsDB
+from reports.render import render_report, report_context
+from reports.sample import HOSTILE_IMG, HOSTILE_TITLE, write_sample
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sample") / "analytics.duckdb"
+    con = duckdb.connect(str(path))
+    write_sample(con)
+    con.close()
+    return path
+
+
+def sample_config(folder: Path, db: Path, extra: str = "") -> Config:
+    config = folder / "processhealth.toml"
+    config.write_text(f'[storage]\nanalytics_path = "{db}"\n{extra}', encoding="utf-8")
+    return load_config(config)
+
+
+@pytest.fixture(scope="module")
+def html(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("report")
+    out = render_report(sample_config(folder, sample_db), folder / "report.html")
+    return out.read_text(encoding="utf-8")
+
+
+def text_of(page: str) -> str:
+    """The visible words: tags and the stylesheet dropped, entities decoded, spaces collapsed."""
+    page = re.sub(r"<style>.*?</style>|<svg.*?</svg>", " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_report_defaults_to_latest_month_and_every_team(html: str) -> None:
+    assert "<h1>Process health: October 2026</h1>" in html
+    assert 'data-team="atlas"' in html and 'data-team="tiny"' in html
+    for section in ("verdict", "allocation", "overhead", "flow", "signals", "experiments",
+                    "coverage", "method"):
+        assert f'data-section="{section}"' in html
+
+
+def test_figures_carry_units_and_periods(html: str) -> None:
+    text = text_of(html)
+    # atlas, October 2026: customer 0.5 - 0.11 = 39% of 600 h
+    assert "customer 234 h 2.3 FTE 39%" in text
+    assert "Overhead ratio in October 2026: 33% of credited effort" in text
+    assert "change: +3.0 pp" in text
+    assert "Paperwork ratio, October 2026 30%" in text
+    assert "Nag load, October 2026 0.50 per item" in text
+    assert "Overhead ratio rise over the baseline +7.0 pp +5.5 pp to +8.5 pp" in text
+    assert "overhead_ratio <= +3pp +6.0 pp +4.0 pp to +8.0 pp" in text
+    assert "best-performer engagement 0.40" in text
+
+
+def test_small_team_shows_too_few_people_and_no_verdict(html: str) -> None:
+    tiny = text_of(html.split('data-team="tiny"')[1].split('id="coverage"')[0])
+    assert "Insufficient data" in tiny
+    assert "Fewer than 5 people were active." in tiny
+    assert "too few people" in tiny
+    assert not re.search(r"\d(%| h\b| FTE| pp| per item)", tiny)
+    assert "Team tiny: Nov 2025" in text_of(html)  # listed under suppressed figures
+
+
+def test_hostile_titles_stay_text(html: str) -> None:
+    assert "<script>" not in html and "<img" not in html
+    assert "onerror=" not in html.replace("onerror=&#34;", "")
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; fix login" in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; export" in html
+    assert HOSTILE_TITLE in text_of(html) and HOSTILE_IMG in text_of(html)
+
+
+def test_report_is_self_contained(html: str) -> None:
+    assert "Content-Security-Policy" in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "<script" not in html.lower()
+    assert len(html.encode()) < 2_000_000
+    assert html.count("<svg") == 7  # allocation, overhead, flow, PR, signals, criteria, adoption
+
+
+def test_people_table_only_with_show_people(sample_db: Path, tmp_path: Path, html: str) -> None:
+    assert 'data-section="people"' not in html and "Person 0" not in html
+    config = sample_config(tmp_path, sample_db, "[privacy]\nshow_people = true\n")
+    out = render_report(config, tmp_path / "people.html", team="atlas")
+    shown = out.read_text(encoding="utf-8")
+    assert 'data-section="people"' in shown and "Person 0" in shown
+
+
+def test_month_and_team_are_checked(sample_db: Path, tmp_path: Path) -> None:
+    config = sample_config(tmp_path, sample_db)
+    with AnalyticsDB.open(sample_db) as db:
+        context = report_context(db, config, "2026-03", "atlas")
+        assert context["month_label"] == "March 2026"
+        assert [t["name"] for t in context["teams"]] == ["atlas"]
+        assert context["window_label"] == "April 2025 to March 2026"
+        for month, team, message in (("2026-3x", None, "not a month"),
+                                     ("2019-01", None, "from 2025-11 to 2026-10"),
+                                     (None, "nobody", "not a team")):
+            with pytest.raises(UserError, match=message):
+                report_context(db, config, month, team)
+
+
+def test_missing_views_are_named_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "partial.duckdb"
+    con = duckdb.connect(str(path))
+    write_sample(con)
+    con.execute("DROP TABLE metric_pr_cycle")
+    con.execute("DROP TABLE metric_overhead_ratio")
+    con.close()
+    out = render_report(sample_config(tmp_path, path), tmp_path / "r.html")
+    text = text_of(out.read_text(encoding="utf-8"))
+    assert "needs the view metric_overhead_ratio" in text
+    assert "This database lacks metric_overhead_ratio, metric_pr_cycle" in text
+
+
+def test_no_database_is_a_user_error(tmp_path: Path) -> None:
+    config = sample_config(tmp_path, tmp_path / "absent.duckdb")
+    with pytest.raises(UserError, match="processhealth build"):
+        render_report(config, tmp_path / "r.html")
+
+
+def test_cli_report_writes_the_file(sample_db: Path, tmp_path: Path) -> None:
+    sample_config(tmp_path, sample_db)
+    out = tmp_path / "out" / "report.html"
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "processhealth.toml"), "report",
+                                      "--month", "2026-05", "--team", "atlas", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "May 2026" in out.read_text(encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["--config", str(tmp_path / "processhealth.toml"), "report",
+                                   "--team", "nobody", "--out", str(out)])
+    assert bad.exit_code == 1 and "not a team" in bad.output
+
+
+@pytest.mark.parametrize("svg", [
+    '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p>x</p></foreignObject></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+    '<a xlink:href="https://evil.example/"><text>x</text></a></svg>',
+    '<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(https://evil.example/x)"/></svg>',
+])
+def test_safe_svg_rejects_anything_that_runs_or_fetches(svg: str) -> None:
+    with pytest.raises(charts.UnsafeSvg):
+        charts.safe_svg(svg)
+
+
+def test_chart_titles_from_data_are_escaped_in_svg() -> None:
+    svg = charts.line_chart(
+        [{"month": "Jan 2026", "order": 0, "series": "<img src=x onerror=alert(1)>", "value": 1}],
+        "<script>alert('x')</script>", "sub", "y")
+    assert "<script>" not in svg and "<img" not in svg
+    assert "&lt;script&gt;" in svg

@@ -133,9 +133,16 @@ SELECT j.item_id, j.key, j.container, j.category, j.team, j.opened_at, j.first_c
        timezone('UTC', j.merged_at)::DATE AS merged_day,
        date_trunc('week', timezone('UTC', j.merged_at))::DATE AS merged_week,
        date_trunc('month', timezone('UTC', j.merged_at))::DATE AS merged_month,
-       greatest(0, epoch(j.opened_at) - epoch(j.first_commit_at)) / 3600.0 AS coding_hours,
-       greatest(0, epoch(j.first_response_at) - epoch(j.ready_at)) / 3600.0 AS pickup_hours,
-       greatest(0, epoch(j.merged_at) - epoch(j.first_review_at)) / 3600.0 AS review_hours,
+       -- greatest() skips NULLs, so each difference is tested for NULL first
+       CASE WHEN j.first_commit_at IS NOT NULL
+            THEN greatest(0, epoch(j.opened_at) - epoch(j.first_commit_at)) / 3600.0
+       END AS coding_hours,
+       CASE WHEN j.first_response_at IS NOT NULL
+            THEN greatest(0, epoch(j.first_response_at) - epoch(j.ready_at)) / 3600.0
+       END AS pickup_hours,
+       CASE WHEN j.first_review_at IS NOT NULL AND j.merged_at IS NOT NULL
+            THEN greatest(0, epoch(j.merged_at) - epoch(j.first_review_at)) / 3600.0
+       END AS review_hours,
        CASE WHEN j.merged_at IS NOT NULL
             THEN (epoch(r.at) - epoch(j.merged_at)) / 3600.0 END AS deploy_hours,
        (epoch(j.merged_at) - epoch(j.opened_at)) / 3600.0 AS cycle_hours,

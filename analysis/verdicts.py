@@ -1,0 +1,302 @@
+"""Verdicts per team-month (METRICS.md section 9): amplifier, neutral, process_is_product or
+insufficient_data, with every signal beside its threshold and direction.
+
+A team-month is compared with baseline months: the `[verdict] baseline_months` months before the
+team's latest recorded process change when one started by then (so a change keeps being judged
+against how the team worked before it), else the trailing months that were not themselves a rise
+(so a lasting rise is not absorbed into its own baseline). Changes get 95% circular block-bootstrap
+intervals over the days of the month and of the baseline.
+
+Rules (thresholds from `[verdict]`):
+- process_is_product: overhead ratio up >= overhead_rise_pp points (interval above 0), and one
+  of: customer throughput down >= throughput_drop (interval below 0), paperwork ratio >=
+  paperwork_ratio, process coupling < coupling_low, best-performer engagement <
+  best_performer_engagement;
+- amplifier: overhead ratio up < amplifier_max_rise_pp points, coupling >= coupling_high, and one
+  of: customer throughput up >= improvement (interval above 0), customer lead time down >=
+  improvement (interval below 0);
+- neutral otherwise; insufficient_data under privacy.min_group_size people or without a baseline.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from analysis.bootstrap import Interval, bootstrap, mean, median_of_pooled, padded, ratio_of_sums
+
+PIP, AMPLIFIER, NEUTRAL, INSUFFICIENT = (
+    "process_is_product", "amplifier", "neutral", "insufficient_data",
+)
+UNASSIGNED = "(unassigned)"  # analysis.teams puts people of no team there; it is not a team
+NO_INTERVAL = Interval(None, None, None)
+
+
+@dataclass(frozen=True)
+class Signal:
+    rule: str
+    name: str
+    value: float | None
+    low: float | None
+    high: float | None
+    threshold: float
+    direction: str  # >=, <=, <, >
+    required: bool
+    met: bool
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a verdict weighs: changes against the baseline (with intervals) and levels."""
+
+    overhead_rise_pp: Interval = NO_INTERVAL
+    throughput_change: Interval = NO_INTERVAL
+    lead_time_change: Interval = NO_INTERVAL
+    paperwork_ratio: float | None = None
+    process_coupling: float | None = None
+    best_performer_engagement: float | None = None
+
+
+def _passes(value: float | None, direction: str, threshold: float) -> bool:
+    if value is None or value != value:  # NaN
+        return False
+    return {">=": value >= threshold, "<=": value <= threshold,
+            ">": value > threshold, "<": value < threshold}[direction]
+
+
+def _level(rule: str, name: str, value: float | None, direction: str, threshold: float,
+           required: bool = False) -> Signal:
+    return Signal(rule, name, value, None, None, threshold, direction, required,
+                  _passes(value, direction, threshold))
+
+
+def _change(rule: str, name: str, interval: Interval, direction: str, threshold: float,
+            required: bool = False, sure: bool = True) -> Signal:
+    """A change signal: its value passes the threshold and (when `sure`) its interval excludes 0
+    on the same side."""
+    met = _passes(interval.estimate, direction, threshold)
+    if sure:
+        away = (interval.low is not None and interval.low > 0) if direction in (">=", ">") else \
+            (interval.high is not None and interval.high < 0)
+        met = met and away
+    return Signal(rule, name, interval.estimate, interval.low, interval.high, threshold,
+                  direction, required, met)
+
+
+def signals(ev: Evidence, cfg: Any) -> list[Signal]:
+    """Every signal of both rules, thresholds from a VerdictConfig."""
+    return [
+        _change(PIP, "overhead_rise_pp", ev.overhead_rise_pp, ">=", cfg.overhead_rise_pp,
+                required=True),
+        _change(PIP, "customer_throughput_change", ev.throughput_change, "<=",
+                -cfg.throughput_drop),
+        _level(PIP, "paperwork_ratio", ev.paperwork_ratio, ">=", cfg.paperwork_ratio),
+        _level(PIP, "process_coupling", ev.process_coupling, "<", cfg.coupling_low),
+        _level(PIP, "best_performer_engagement", ev.best_performer_engagement, "<",
+               cfg.best_performer_engagement),
+        _change(AMPLIFIER, "overhead_rise_pp", ev.overhead_rise_pp, "<",
+                cfg.amplifier_max_rise_pp, required=True, sure=False),
+        _level(AMPLIFIER, "process_coupling", ev.process_coupling, ">=", cfg.coupling_high,
+               required=True),
+        _change(AMPLIFIER, "customer_throughput_change", ev.throughput_change, ">=",
+                cfg.improvement),
+        _change(AMPLIFIER, "customer_lead_time_change", ev.lead_time_change, "<=",
+                -cfg.improvement),
+    ]
+
+
+def judge(sigs: Sequence[Signal]) -> tuple[str, str]:
+    """(verdict, reason): a rule holds when all its required signals and one other are met."""
+    for rule in (PIP, AMPLIFIER):
+        mine = [s for s in sigs if s.rule == rule]
+        required = [s for s in mine if s.required]
+        others = [s for s in mine if not s.required]
+        if all(s.met for s in required) and any(s.met for s in others):
+            met = [s for s in mine if s.met]
+            return rule, "; ".join(_describe(s) for s in met) + "."
+    return NEUTRAL, "neither rule holds: " + "; ".join(
+        _describe(s) for s in sigs if s.required and s.rule == PIP) + "."
+
+
+def _describe(s: Signal) -> str:
+    value = "n/a" if s.value is None else f"{s.value:.3g}"
+    text = f"{s.name} {value} {s.direction} {s.threshold:g}"
+    if s.low is not None and s.high is not None:
+        text += f" (95% interval {s.low:.3g} to {s.high:.3g})"
+    return text
+
+
+# --- thresholds as data -------------------------------------------------------------------------
+
+
+def threshold_rows(config: Any) -> list[tuple[str, float, str]]:
+    rows = [("min_group_size", float(config.privacy.min_group_size), "privacy.min_group_size")]
+    for name, value in config.verdict.model_dump().items():
+        rows.append((name, float(value), f"verdict.{name}"))
+    return rows
+
+
+def write_thresholds(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+    """health_thresholds: what the views and verdicts of this build used."""
+    con.execute("DELETE FROM health_thresholds")
+    con.executemany("INSERT INTO health_thresholds VALUES (?, ?, ?)", threshold_rows(config))
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str],
+           rows: Sequence[Sequence[Any]]) -> None:
+    if not rows:
+        return
+    batch = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+    con.register("_health_rows", batch)
+    try:
+        names = ", ".join(columns)
+        con.execute(f"INSERT INTO {table}({names}) SELECT {names} FROM _health_rows")
+    finally:
+        con.unregister("_health_rows")
+
+
+# --- the team-month verdicts --------------------------------------------------------------------
+
+
+@dataclass
+class TeamDays:
+    """One team's daily series: (process, productive) minutes, customer items, their lead times."""
+
+    minutes: dict[date, tuple[float, float]] = field(default_factory=dict)
+    customer_items: dict[date, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+
+def month_days(month: date, first: date, last: date) -> list[date]:
+    nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    start, end = max(month, first), min(nxt - timedelta(days=1), last)
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def choose_baseline(month: date, earlier: Sequence[date], elevated: set[date],
+                    anchor: date | None, n: int) -> tuple[list[date], bool]:
+    """(months `month` is compared with, whether they are the months before `anchor`, the start
+    of a recorded change); no months when there are none (see the module docstring)."""
+    if anchor is not None:
+        before = [m for m in earlier if m < date(anchor.year, anchor.month, 1)]
+        if before:
+            return list(before[-n:]), True
+    horizon = date(month.year - 1, month.month, 1)
+    calm = [m for m in earlier if horizon <= m < month and m not in elevated]
+    return calm[-n:], False
+
+
+def evidence(days: TeamDays, base: list[list[date]], current: list[date],
+             levels: dict[str, float | None]) -> Evidence:
+    """Changes of `current` days against the pooled baseline days, with bootstrap intervals."""
+    base_days = [d for month in base for d in month]
+    pairs = np.array([days.minutes.get(d, (0.0, 0.0)) for d in base_days]).reshape(-1, 2)
+    now = np.array([days.minutes.get(d, (0.0, 0.0)) for d in current]).reshape(-1, 2)
+    counts_b = np.array([len(days.customer_items.get(d, [])) for d in base_days], dtype=float)
+    counts_n = np.array([len(days.customer_items.get(d, [])) for d in current], dtype=float)
+    leads_b = padded([days.customer_items.get(d, []) for d in base_days])
+    leads_n = padded([days.customer_items.get(d, []) for d in current])
+    return Evidence(
+        overhead_rise_pp=bootstrap(lambda b, a: 100 * (ratio_of_sums(a) - ratio_of_sums(b)),
+                                   pairs, now),
+        throughput_change=bootstrap(lambda b, a: mean(a) / mean(b) - 1, counts_b, counts_n),
+        lead_time_change=bootstrap(
+            lambda b, a: median_of_pooled(a) / median_of_pooled(b) - 1, leads_b, leads_n),
+        **levels,
+    )
+
+
+def _load(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, TeamDays], list[tuple], date, date]:
+    days: dict[str, TeamDays] = defaultdict(TeamDays)
+    for team, day, process, total in con.execute("""
+        SELECT team, day, coalesce(sum(minutes) FILTER (WHERE category = 'process'), 0),
+               coalesce(sum(minutes) FILTER (
+                   WHERE category IN ('customer', 'enabling', 'process')), 0)
+        FROM metric_event_facts WHERE team IS NOT NULL GROUP BY team, day
+    """).fetchall():
+        days[team].minutes[day] = (process, total)
+    for team, day, lead in con.execute("""
+        SELECT team, resolved_day, lead_time_days FROM metric_flow_items
+        WHERE category = 'customer' AND resolved_day IS NOT NULL AND team IS NOT NULL
+    """).fetchall():
+        days[team].customer_items[day].append(lead)
+    months = con.execute("""
+        SELECT tm.team, tm.month, tm.people_count, p.paperwork_ratio, c.process_coupling
+        FROM metric_team_months AS tm
+        LEFT JOIN metric_paperwork AS p USING (team, month)
+        LEFT JOIN metric_coupling AS c USING (team, month)
+        ORDER BY tm.team, tm.month
+    """).fetchall()
+    first, last = con.execute("SELECT min(day), max(day) FROM metric_event_team").fetchone()
+    return days, months, first, last
+
+
+def _changes(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], dict[tuple, float | None]]:
+    changes = con.execute(
+        "SELECT name, team, started_on FROM process_changes ORDER BY started_on, name"
+    ).fetchall()
+    engagement = {
+        (change, team): value for change, team, value in con.execute(
+            "SELECT change, team, best_performer_engagement FROM metric_adoption").fetchall()
+    }
+    return changes, engagement
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+    """Fill health_verdicts and health_signals for every team-month."""
+    write_thresholds(con, config)
+    con.execute("DELETE FROM health_signals")
+    con.execute("DELETE FROM health_verdicts")
+    days, months, first, last = _load(con)
+    if first is None:
+        return
+    changes, engagement = _changes(con)
+    cfg, min_people = config.verdict, config.privacy.min_group_size
+    verdict_rows: list[tuple] = []
+    signal_rows: list[tuple] = []
+    by_team: dict[str, list[tuple]] = defaultdict(list)
+    for row in months:
+        if row[0] != UNASSIGNED:
+            by_team[row[0]].append(row)
+    for team, rows in by_team.items():
+        elevated: set[date] = set()
+        seen: list[date] = []
+        for _, month, people, paperwork, coupling in rows:
+            current = month_days(month, first, last)
+            month_end = current[-1] if current else month
+            change = next((c for c in reversed(changes)
+                           if c[1] in (None, team) and c[2] <= month_end), None)
+            base, is_anchored = choose_baseline(month, seen, elevated,
+                                                change[2] if change else None,
+                                                cfg.baseline_months)
+            seen.append(month)
+            anchored = change[0] if change and is_anchored else None
+            if people < min_people:
+                verdict_rows.append((team, month, INSUFFICIENT,
+                                     f"only {people} people; privacy.min_group_size is "
+                                     f"{min_people}", people, base, anchored))
+                continue
+            ev = evidence(days[team], [month_days(m, first, last) for m in base], current, {
+                "paperwork_ratio": paperwork, "process_coupling": coupling,
+                "best_performer_engagement": engagement.get((change[0], team)) if change else None,
+            })
+            sigs = signals(ev, cfg)
+            if sigs[0].met:
+                elevated.add(month)
+            signal_rows += [(team, month, s.rule, s.name, s.value, s.low, s.high, s.threshold,
+                             s.direction, s.required, s.met) for s in sigs]
+            if not base:
+                verdict, reason = INSUFFICIENT, "no earlier month to compare with"
+            else:
+                verdict, reason = judge(sigs)
+            verdict_rows.append((team, month, verdict, reason, people, base, anchored))
+    insert(con, "health_verdicts", ("team", "month", "verdict", "reason", "people_count",
+                                    "baseline_months", "baseline_change"), verdict_rows)
+    insert(con, "health_signals", ("team", "month", "rule", "signal", "value", "low", "high",
+                                   "threshold", "direction", "required", "met"), signal_rows)

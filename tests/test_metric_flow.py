@@ -1,0 +1,123 @@
+"""Flow views on hand-built data with hand-computed values (METRICS.md section 4)."""
+
+from __future__ import annotations
+
+import pytest
+from test_metric_db import TinyDB, month
+
+JAN = month("2026-01")
+
+
+@pytest.fixture(name="db")
+def tiny_db() -> TinyDB:
+    return TinyDB()
+
+
+def two_items(db: TinyDB) -> None:
+    """T-1: in progress 2 days, blocked 2, in progress 1 -> flow 5 days, 3 active (0.6).
+    T-2: in progress 2 days -> flow 2 days, efficiency 1.0."""
+    db.team("t", 5, ["2026-01"])
+    db.item("jira:T-1", created="2026-01-01", resolved="2026-01-07", assignee="t1")
+    db.move("jira:T-1", "2026-01-02", "To Do", "In Progress")
+    db.move("jira:T-1", "2026-01-04", "In Progress", "Blocked")
+    db.move("jira:T-1", "2026-01-06", "Blocked", "In Progress")
+    db.move("jira:T-1", "2026-01-07", "In Progress", "Done")
+    db.item("jira:T-2", created="2026-01-01", resolved="2026-01-05", assignee="t2")
+    db.move("jira:T-2", "2026-01-03", "To Do", "In Progress")
+    db.move("jira:T-2", "2026-01-05", "In Progress", "Done")
+    db.event("last", "2026-01-31 12:00", "t1", "slack_message", source="slack")
+
+
+def test_flow_efficiency_lead_and_flow_time(db: TinyDB) -> None:
+    two_items(db)
+    db.views()
+    items = dict(db.con.execute(
+        "SELECT item_id, flow_efficiency FROM metric_flow_items").fetchall())
+    assert items == {"jira:T-1": pytest.approx(0.6), "jira:T-2": pytest.approx(1.0)}
+    row = db.one("SELECT items_resolved, median_lead_time_days, median_flow_time_days,"
+                 " median_flow_efficiency, suppressed FROM metric_flow"
+                 " WHERE team = 't' AND month = ?", [JAN])
+    assert row == (2, pytest.approx(5.0), pytest.approx(3.5), pytest.approx(0.8), False)
+
+
+def test_time_in_status(db: TinyDB) -> None:
+    two_items(db)
+    db.views()
+    rows = {r[0]: r[1:] for r in db.con.execute(
+        "SELECT status, stays, median_hours, total_hours FROM metric_time_in_status"
+        " WHERE team = 't' AND month = ?", [JAN]).fetchall()}
+    assert rows["In Progress"] == (3, pytest.approx(48), pytest.approx(120))
+    assert rows["Blocked"] == (1, pytest.approx(48), pytest.approx(48))
+    assert rows["To Do"] == (2, pytest.approx(36), pytest.approx(72))
+
+
+def test_wip_and_littles_law(db: TinyDB) -> None:
+    two_items(db)
+    db.views()
+    wip, per_day, mean_flow, ratio = db.one(
+        "SELECT mean_wip, throughput_per_day, mean_flow_time_days, littles_law_ratio"
+        " FROM metric_wip WHERE team = 't' AND month = ?", [JAN])
+    assert wip == pytest.approx(7 / 31)  # 5 + 2 item-days in active or waiting statuses
+    assert per_day == pytest.approx(2 / 31) and mean_flow == pytest.approx(3.5)
+    assert ratio == pytest.approx(1.0)
+
+
+def test_pr_cycle_pickup_ignores_author_and_bots(db: TinyDB) -> None:
+    db.team("t", 5, ["2026-01"])
+    db.person("ci", None, bot=True)
+    db.item("github:acme/app#1", created="2026-01-10 09:00", merged="2026-01-11 09:00",
+            author="t1")
+    db.event("c1", "2026-01-09 15:00", "t1", "commit", item="github:acme/app#1")
+    db.event("bot", "2026-01-10 09:04", "ci", "pr_comment", item="github:acme/app#1")
+    db.event("own", "2026-01-10 10:00", "t1", "pr_comment", item="github:acme/app#1")
+    db.event("rev", "2026-01-10 13:00", "t2", "pr_review", item="github:acme/app#1")
+    db.item("github:acme/app#2", created="2026-01-10 09:00", merged="2026-01-10 18:00",
+            author="t3")
+    db.event("ready", "2026-01-10 11:00", "t3", "pr_ready", item="github:acme/app#2")
+    db.event("com", "2026-01-10 12:30", "t4", "pr_comment", item="github:acme/app#2")
+    db.event("rel", "2026-01-12 09:00", "t5", "release", detail={"repo": "acme/app"})
+    db.views()
+    first = db.one("SELECT coding_hours, pickup_hours, review_hours, deploy_hours, cycle_hours,"
+                   " self_merged FROM metric_pr_items WHERE item_id = 'github:acme/app#1'")
+    assert first == (pytest.approx(18), pytest.approx(4), pytest.approx(20), pytest.approx(24),
+                     pytest.approx(24), False)
+    draft = db.one("SELECT pickup_hours, review_hours, self_merged FROM metric_pr_items"
+                   " WHERE item_id = 'github:acme/app#2'")
+    assert draft == (pytest.approx(1.5), None, True)
+    team = db.one("SELECT prs_merged, median_pickup_hours, median_deploy_hours,"
+                  " self_merged_share FROM metric_pr_cycle WHERE team = 't' AND month = ?", [JAN])
+    assert team == (2, pytest.approx(2.75), pytest.approx(31.5), pytest.approx(0.5))
+
+
+def test_status_churn_backward_moves_and_reopen_rate(db: TinyDB) -> None:
+    db.team("t", 5, ["2026-01"])
+    db.item("jira:T-3", created="2026-01-01", resolved="2026-01-05", assignee="t1")
+    db.move("jira:T-3", "2026-01-02", "To Do", "In Progress")
+    db.move("jira:T-3", "2026-01-03", "In Progress", "Done")
+    db.move("jira:T-3", "2026-01-04", "Done", "In Progress")
+    db.move("jira:T-3", "2026-01-05", "In Progress", "Done")
+    db.item("jira:T-4", created="2026-01-01", resolved="2026-01-06", assignee="t2")
+    db.move("jira:T-4", "2026-01-02", "To Do", "In Progress")
+    db.move("jira:T-4", "2026-01-06", "In Progress", "Done")
+    db.views()
+    row = db.one("SELECT items_done, transitions_per_done_item, backward_moves, reopens,"
+                 " reopen_rate FROM metric_status_churn WHERE team = 't' AND month = ?", [JAN])
+    assert row == (2, pytest.approx(3.0), 1, 1, pytest.approx(0.5))
+
+
+def test_ping_pong_in_status_and_assignee_within_7_days(db: TinyDB) -> None:
+    db.team("t", 5, ["2026-01"])
+    db.item("jira:T-5", created="2026-01-01", assignee="t1")
+    db.move("jira:T-5", "2026-01-03", "To Do", "In Progress")
+    db.move("jira:T-5", "2026-01-05", "In Progress", "To Do")  # back within 2 days
+    db.move("jira:T-5", "2026-01-20", "To Do", "In Progress")  # 15 days later: not ping-pong
+    for n, (day, frm, to) in enumerate([("10", "t1", "t2"), ("12", "t2", "t1"),
+                                        ("25", "t1", "t3")]):
+        db.event(f"a{n}", f"2026-01-{day} 10:00", "t4", "jira_field_edit", item="jira:T-5",
+                 detail={"field": "assignee", "from": frm, "to": to})
+    db.item("jira:T-6", created="2026-01-01", assignee="t2")
+    db.move("jira:T-6", "2026-01-03", "To Do", "In Progress")
+    db.views()
+    row = db.one("SELECT items_moved, status_ping_pongs, assignee_ping_pongs, items_ping_ponged,"
+                 " ping_pong_share FROM metric_ping_pong WHERE team = 't' AND month = ?", [JAN])
+    assert row == (2, 1, 1, 1, pytest.approx(0.5))

@@ -26,6 +26,7 @@ def coverage(db: AnalyticsDB, teams: list[str], months: list[date], min_group: i
         "suppressed": _suppressed(db, teams, months, min_group),
         "params": _params(db),
         "sensitivity": _sensitivity(db, teams, months[-1], min_group),
+        "unclassified_buckets": unclassified_buckets(db, min_group),
     }
 
 
@@ -107,24 +108,41 @@ def _params(db: AnalyticsDB) -> list[dict[str, str]]:
 
 def _sensitivity(db: AnalyticsDB, teams: list[str], month: date, min_group: int) -> dict:
     """Customer and process shares of the month under each session gap, per team."""
-    view = "effort_sensitivity"
-    if not db.has(view, "gap_minutes", "team", "month", "category", "minutes"):
+    view = "metric_effort_sensitivity"
+    if not db.has(view, "gap_minutes", "team", "month", "category", "share"):
         return {}
     rows = db.rows(
-        f"SELECT gap_minutes, team, category, minutes, people_count FROM {view}"
-        " WHERE month::DATE = ? AND team IN (SELECT unnest(?))", [month, teams])
+        f"SELECT * FROM {view} WHERE month::DATE = ? AND team IN (SELECT unnest(?))",
+        [month, teams])
     gaps = sorted({r["gap_minutes"] for r in rows})
     table = []
     for team in teams:
         cells = []
         for gap in gaps:
-            mine = [r for r in rows if r["team"] == team and r["gap_minutes"] == gap]
-            total = sum(r["minutes"] for r in mine)
-            if not mine or any(is_suppressed(r, min_group) for r in mine) or not total:
-                cells.append(fmt.TOO_FEW if mine else fmt.NO_DATA)
-                continue
-            share = {r["category"]: r["minutes"] / total for r in mine}
-            cells.append(f"{fmt.pct(share.get('customer', 0))} customer / "
-                         f"{fmt.pct(share.get('process', 0))} process")
+            mine = {r["category"]: r for r in rows
+                    if r["team"] == team and r["gap_minutes"] == gap}
+            if not mine:
+                cells.append(fmt.NO_DATA)
+            elif any(is_suppressed(r, min_group) for r in mine.values()):
+                cells.append(fmt.TOO_FEW)
+            else:
+                cells.append(f"{fmt.pct(_share(mine, 'customer'))} customer / "
+                             f"{fmt.pct(_share(mine, 'process'))} process")
         table.append({"team": team, "cells": cells})
     return {"gaps": [fmt.number(g, "min", 0) for g in gaps], "rows": table}
+
+
+def _share(rows: dict[str, dict[str, Any]], category: str) -> float:
+    return rows[category]["share"] if category in rows else 0.0
+
+
+def unclassified_buckets(db: AnalyticsDB, min_group: int, limit: int = 5) -> list[dict]:
+    """The largest buckets of unclassified effort across the organization."""
+    view = "metric_effort_unclassified"
+    if not db.has(view, "bucket_kind", "bucket", "hours"):
+        return []
+    rows = db.rows(f"SELECT * FROM {view} ORDER BY hours DESC, bucket LIMIT ?", [limit * 3])
+    shown = [r for r in rows if not is_suppressed(r, min_group)][:limit]
+    return [{"kind": r["bucket_kind"].replace("_", " "), "bucket": r["bucket"],
+             "hours": fmt.hours(r["hours"]),
+             "share": fmt.pct(r.get("share_of_effort"), 1)} for r in shown]

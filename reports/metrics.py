@@ -20,7 +20,7 @@ class Figure:
     key: str
     view: str
     column: str
-    unit: str  # share | pp | % | hours | days | count | per_item | ratio
+    unit: str  # share | points | hours | days | count | per_item | messages | ratio
     label: str
     explain: str
     better: str = ""  # "higher", "lower" or "" (context only)
@@ -28,6 +28,8 @@ class Figure:
     def text(self, value: float | None) -> str:
         if self.unit == "count":
             return fmt.number(value, digits=0)
+        if self.unit == "points":
+            return fmt.signed(value, "pp")
         if self.unit == "per_item":
             return fmt.number(value, "per item", digits=2)
         if self.unit == "messages":
@@ -36,45 +38,71 @@ class Figure:
 
 
 OVERHEAD = Figure(
-    "overhead_ratio", "metric_overhead_ratio", "overhead_ratio", "share", "Overhead ratio",
+    "overhead_ratio", "metric_overhead", "overhead_ratio", "share", "Overhead ratio",
     "Process effort / (customer + enabling + process effort), per month.", "lower",
 )
 OVERHEAD_BASELINE = Figure(
-    "overhead_baseline", "metric_overhead_ratio", "baseline", "share",
-    "Baseline (trailing 3 months)", "The team's own average of the three months before.",
+    "overhead_baseline", "metric_overhead", "baseline_ratio", "share",
+    "Baseline (trailing 3 months)", "The same ratio over the three months before, pooled.",
 )
 OVERHEAD_CHANGE = Figure(
-    "overhead_change", "metric_overhead_ratio", "change", "pp", "Change against baseline",
+    "overhead_change", "metric_overhead", "change_pp", "points", "Change against baseline",
     "This month's overhead ratio minus the baseline, in percentage points.", "lower",
 )
 FLOW_EFFICIENCY = Figure(
-    "flow_efficiency", "metric_flow_efficiency", "median_flow_efficiency", "share",
+    "flow_efficiency", "metric_flow", "median_flow_efficiency", "share",
     "Flow efficiency (median item)",
     "Time in active statuses / flow time, for items resolved in the month. Around 15% is common "
     "for teams new to flow, around 40% for mature ones; context, not a target.", "higher",
 )
+FLOW_FIGURES = (
+    Figure("items_resolved", "metric_flow", "items_resolved", "count", "Items resolved",
+           "Jira issues and GitHub issues that reached done in the month."),
+    Figure("lead_time", "metric_flow", "median_lead_time_days", "days", "Lead time (median)",
+           "Created to resolved, for items resolved in the month.", "lower"),
+    Figure("flow_time", "metric_flow", "median_flow_time_days", "days", "Flow time (median)",
+           "First active status to resolved.", "lower"),
+)
+DELIVERY = (
+    Figure("customer_items", "metric_customer_delivery", "customer_items_resolved", "count",
+           "Customer items resolved", "Customer-category work items that reached done.",
+           "higher"),
+    Figure("customer_prs", "metric_customer_delivery", "customer_prs_merged", "count",
+           "Customer pull requests merged", "Merged pull requests classified as customer work.",
+           "higher"),
+    Figure("customer_lead_time", "metric_customer_delivery", "median_customer_lead_time_days",
+           "days", "Customer lead time (median)",
+           "Created to resolved, for customer items resolved in the month.", "lower"),
+)
 
 PROCESS_SIGNALS = (
-    Figure("paperwork_ratio", "metric_paperwork_ratio", "paperwork_ratio", "share",
+    Figure("paperwork_ratio", "metric_paperwork", "paperwork_ratio", "share",
            "Paperwork ratio",
            "Share of people's Jira events that are status changes or field edits on items with "
            "no code, comment or chat activity within 24 hours.", "lower"),
-    Figure("process_coupling", "metric_process_coupling", "coupling", "share",
+    Figure("process_coupling", "metric_coupling", "process_coupling", "share",
            "Process coupling",
            "Share of items with process activity that are tied to delivery (linked code merged, "
            "or resolved with linked code, within 30 days). High: the process tracks real work.",
            "higher"),
-    Figure("nag_load", "metric_nag_load", "reminders_per_done_item", "per_item", "Nag load",
-           "Reminders and status requests per item done.", "lower"),
-    Figure("organic_share", "metric_nag_load", "organic_share", "share", "Organic share",
+    Figure("nag_load", "metric_nag_load", "nag_load", "per_item", "Nag load",
+           "Reminders that reached the team per item done.", "lower"),
+    Figure("organic_share", "metric_organic_share", "organic_share", "share", "Organic share",
            "Share of process activity not prompted by a reminder in the 24 hours before.",
            "higher"),
-    Figure("shadow_tools", "metric_shadow_tools", "messages", "messages", "Shadow tools",
+    Figure("shadow_tools", "metric_shadow_tools", "shadow_tool_messages", "messages",
+           "Shadow tools",
            "Chat messages linking spreadsheets or documents outside the system of record.",
            "lower"),
     Figure("touches_per_item", "metric_process_touches", "touches_per_item", "per_item",
            "Process touches per shipped item",
-           "Process events on items resolved in the month / those items.", "lower"),
+           "Process events over the life of the items resolved in the month / those items.",
+           "lower"),
+    Figure("reopen_rate", "metric_status_churn", "reopen_rate", "share", "Reopen rate",
+           "Moves from done back to not done / items done.", "lower"),
+    Figure("ping_pong", "metric_ping_pong", "ping_pong_share", "share", "Ping-pong",
+           "Share of moved items that went A to B and straight back within 7 days (status or "
+           "assignee).", "lower"),
 )
 
 

@@ -69,73 +69,95 @@ def _domain(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("INSERT INTO effort VALUES ('p0', ?, 's1', 30)", [f"{source}:x:{n}"])
 
 
+def _table(con: duckdb.DuckDBPyConnection, name: str, columns: str) -> None:
+    """A plain table standing in for an analysis view (which needs the domain rows behind it)."""
+    con.execute(f"DROP VIEW IF EXISTS {name}")
+    con.execute(f"CREATE TABLE {name}({columns})")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, name: str, **values: object) -> None:
+    names = ", ".join(f'"{k}"' for k in values)
+    marks = ", ".join("?" for _ in values)
+    con.execute(f"INSERT INTO {name} ({names}) VALUES ({marks})", list(values.values()))
+
+
+TEAM_MONTH = "team VARCHAR, month DATE, people_count BIGINT, suppressed BOOLEAN"
+
+
 def _allocation(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("""
-        CREATE TABLE metric_effort_allocation(team VARCHAR, month DATE, category VARCHAR,
-            hours DOUBLE, fte DOUBLE, share DOUBLE, people_count INTEGER, suppressed BOOLEAN)""")
+    _table(con, "metric_effort_allocation", f"{TEAM_MONTH}, category VARCHAR, hours DOUBLE,"
+           " fte DOUBLE, share DOUBLE")
     for team, people in (("atlas", 6), ("tiny", 3)):
         for i, month in enumerate(SAMPLE_MONTHS):
             shift = 0.01 * i if team == "atlas" else 0
             shares = dict(SHARES, customer=SHARES["customer"] - shift,
                           process=SHARES["process"] + shift)
             for category, share in shares.items():
-                total = 100.0 * people
-                con.execute(
-                    "INSERT INTO metric_effort_allocation VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [team, month, category, total * share, people * share, share, people,
-                     people < 5])
-    con.execute("""
-        CREATE TABLE IF NOT EXISTS effort_sensitivity(gap_minutes DOUBLE, team VARCHAR, month DATE,
-            category VARCHAR, minutes DOUBLE, people_count INTEGER)""")
-    for gap in (30, 45, 60, 120):
+                _insert(con, "metric_effort_allocation", team=team, month=month,
+                        category=category, hours=100.0 * people * share, fte=people * share,
+                        share=share, people_count=people, suppressed=people < 5)
+    _table(con, "metric_effort_sensitivity", f"{TEAM_MONTH}, gap_minutes DOUBLE,"
+           " category VARCHAR, hours DOUBLE, share DOUBLE, share_change_pp DOUBLE")
+    for gap, shift in ((30, -0.02), (45, 0.0), (60, 0.01), (120, 0.03)):
         for category, share in SHARES.items():
-            con.execute("INSERT INTO effort_sensitivity (gap_minutes, team, month, category,"
-                        " minutes, people_count) VALUES (?, 'atlas', ?, ?, ?, 6)",
-                        [gap, SAMPLE_MONTHS[-1], category, 60000 * share])
+            share += shift if category == "customer" else -shift if category == "process" else 0
+            _insert(con, "metric_effort_sensitivity", team="atlas", month=SAMPLE_MONTHS[-1],
+                    gap_minutes=gap, category=category, hours=600 * share, share=share,
+                    share_change_pp=100 * shift, people_count=6, suppressed=False)
+    _table(con, "metric_effort_unclassified", "bucket_kind VARCHAR, bucket VARCHAR,"
+           " hours DOUBLE, events BIGINT, share_of_effort DOUBLE, people_count BIGINT,"
+           " suppressed BOOLEAN")
+    _insert(con, "metric_effort_unclassified", bucket_kind="channel", bucket="random",
+            hours=120.0, events=900, share_of_effort=0.04, people_count=9, suppressed=False)
 
 
 def _team_month_views(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("""CREATE TABLE metric_overhead_ratio(team VARCHAR, month DATE,
-        overhead_ratio DOUBLE, baseline DOUBLE, change DOUBLE, people_count INTEGER,
-        suppressed BOOLEAN)""")
-    con.execute("""CREATE TABLE metric_flow_efficiency(team VARCHAR, month DATE,
-        median_flow_efficiency DOUBLE, items INTEGER, people_count INTEGER, suppressed BOOLEAN)""")
-    con.execute("""CREATE TABLE metric_pr_cycle(team VARCHAR, month DATE, stage VARCHAR,
-        median_hours DOUBLE, p75_hours DOUBLE, prs INTEGER, people_count INTEGER,
-        suppressed BOOLEAN)""")
-    con.execute("""CREATE TABLE metric_paperwork_ratio(team VARCHAR, month DATE,
-        paperwork_ratio DOUBLE, people_count INTEGER, suppressed BOOLEAN)""")
-    con.execute("""CREATE TABLE metric_process_coupling(team VARCHAR, month DATE,
-        coupling DOUBLE, people_count INTEGER, suppressed BOOLEAN)""")
-    con.execute("""CREATE TABLE metric_nag_load(team VARCHAR, month DATE,
-        reminders_per_done_item DOUBLE, organic_share DOUBLE, people_count INTEGER,
-        suppressed BOOLEAN)""")
-    con.execute("""CREATE TABLE metric_shadow_tools(team VARCHAR, month DATE, messages INTEGER,
-        people_count INTEGER, suppressed BOOLEAN)""")
-    con.execute("""CREATE TABLE metric_process_touches(team VARCHAR, month DATE,
-        touches_per_item DOUBLE, people_count INTEGER, suppressed BOOLEAN)""")
+    _table(con, "metric_overhead", f"{TEAM_MONTH}, overhead_ratio DOUBLE, baseline_ratio DOUBLE,"
+           " baseline_months BIGINT, change_pp DOUBLE")
+    _table(con, "metric_flow", f"{TEAM_MONTH}, items_resolved BIGINT,"
+           " customer_items_resolved BIGINT, median_lead_time_days DOUBLE,"
+           " median_flow_time_days DOUBLE, p75_flow_time_days DOUBLE,"
+           " median_flow_efficiency DOUBLE")
+    _table(con, "metric_customer_delivery", f"{TEAM_MONTH}, customer_items_resolved BIGINT,"
+           " customer_prs_merged BIGINT, prs_merged BIGINT, releases BIGINT,"
+           " median_customer_lead_time_days DOUBLE, traceable_share DOUBLE")
+    stages = ", ".join(f"{q}_{s}_hours DOUBLE" for s in ("coding", "pickup", "review", "deploy",
+                                                           "cycle") for q in ("median", "p75"))
+    _table(con, "metric_pr_cycle", f"{TEAM_MONTH}, prs_merged BIGINT, {stages},"
+           " self_merged_share DOUBLE")
+    simple = {  # view -> {column: value}
+        "metric_paperwork": {"jira_events": 100, "paperwork_events": 30, "paperwork_ratio": 0.3},
+        "metric_coupling": {"items_touched": 10, "items_coupled": 8, "process_coupling": 0.8},
+        "metric_nag_load": {"reminders": 5, "items_done": 10, "nag_load": 0.5},
+        "metric_organic_share": {"process_events": 50, "organic_share": 0.9},
+        "metric_shadow_tools": {"shadow_tool_messages": 4, "people_sharing": 2},
+        "metric_process_touches": {"items_shipped": 10, "touches_per_item": 2.5},
+        "metric_status_churn": {"items_done": 10, "reopen_rate": 0.1},
+        "metric_ping_pong": {"items_moved": 20, "ping_pong_share": 0.05},
+    }
+    for view, values in simple.items():
+        _table(con, view, TEAM_MONTH + "".join(
+            f", {c} {'BIGINT' if isinstance(v, int) else 'DOUBLE'}" for c, v in values.items()))
     for team, people in (("atlas", 6), ("tiny", 3)):
         small = people < 5
         for i, month in enumerate(SAMPLE_MONTHS):
+            base = {"team": team, "month": month, "people_count": people, "suppressed": small}
             ratio = 0.2 / 0.9 + 0.01 * i
-            con.execute("INSERT INTO metric_overhead_ratio VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [team, month, ratio, ratio - 0.03, 0.03, people, small])
-            con.execute("INSERT INTO metric_flow_efficiency VALUES (?, ?, 0.35, 12, ?, ?)",
-                        [team, month, people, small])
-            for stage, median in (("coding", 6.0), ("pickup", 3.0), ("review", 10.0),
-                                  ("deploy", 30.0)):
-                con.execute("INSERT INTO metric_pr_cycle VALUES (?, ?, ?, ?, ?, 20, ?, ?)",
-                            [team, month, stage, median, median * 2, people, small])
-            con.execute("INSERT INTO metric_paperwork_ratio VALUES (?, ?, 0.3, ?, ?)",
-                        [team, month, people, small])
-            con.execute("INSERT INTO metric_process_coupling VALUES (?, ?, 0.8, ?, ?)",
-                        [team, month, people, small])
-            con.execute("INSERT INTO metric_nag_load VALUES (?, ?, 0.5, 0.9, ?, ?)",
-                        [team, month, people, small])
-            con.execute("INSERT INTO metric_shadow_tools VALUES (?, ?, 4, ?, ?)",
-                        [team, month, people, small])
-            con.execute("INSERT INTO metric_process_touches VALUES (?, ?, 2.5, ?, ?)",
-                        [team, month, people, small])
+            _insert(con, "metric_overhead", **base, overhead_ratio=ratio,
+                    baseline_ratio=ratio - 0.03, baseline_months=3, change_pp=3.0)
+            _insert(con, "metric_flow", **base, items_resolved=12, customer_items_resolved=8,
+                    median_lead_time_days=9.5, median_flow_time_days=4.0,
+                    p75_flow_time_days=7.0, median_flow_efficiency=0.35)
+            _insert(con, "metric_customer_delivery", **base, customer_items_resolved=8,
+                    customer_prs_merged=15, prs_merged=20, releases=2,
+                    median_customer_lead_time_days=8.0, traceable_share=0.75)
+            hours = {"coding": 6.0, "pickup": 3.0, "review": 10.0, "deploy": 30.0,
+                     "cycle": 19.0}
+            _insert(con, "metric_pr_cycle", **base, prs_merged=20, self_merged_share=0.1,
+                    **{f"median_{k}_hours": v for k, v in hours.items()},
+                    **{f"p75_{k}_hours": 2 * v for k, v in hours.items()})
+            for view, values in simple.items():
+                _insert(con, view, **base, **values)
 
 
 def _verdicts(con: duckdb.DuckDBPyConnection) -> None:
@@ -184,16 +206,19 @@ def _changes(con: duckdb.DuckDBPyConnection) -> None:
                 " 'process_is_product', 'overhead_rise_pp', 6.0, 4.0, 8.0, 5.0, '>=', true,"
                 " true), ('pm-tool', 'atlas', 'process_is_product', 'best_performer_engagement',"
                 " 0.4, NULL, NULL, 0.5, '<', false, true)")
-    con.execute("""CREATE TABLE metric_adoption("change" VARCHAR, team VARCHAR, peak_share DOUBLE,
-        half_life_weeks DOUBLE, best_performer_engagement DOUBLE, organic_share DOUBLE,
-        people_count INTEGER, suppressed BOOLEAN)""")
-    con.execute("INSERT INTO metric_adoption VALUES"
-                " ('pm-tool', 'atlas', 0.83, 9, 0.4, 0.35, 6, false)")
-    # The real view needs the domain rows behind it; a table with its columns stands in.
-    con.execute("DROP VIEW IF EXISTS metric_adoption_weekly")
-    con.execute("""CREATE TABLE metric_adoption_weekly("change" VARCHAR, team VARCHAR, week DATE,
-        weeks_since_start INTEGER, active_users INTEGER, headcount INTEGER, active_share DOUBLE,
-        scope_events INTEGER, prompted_events INTEGER, suppressed BOOLEAN)""")
+    _table(con, "metric_adoption", '"change" VARCHAR, team VARCHAR, started_on DATE,'
+           " weeks_observed BIGINT, peak_share DOUBLE, peak_week DATE, half_life_weeks BIGINT,"
+           " latest_share DOUBLE, organic_share DOUBLE, top_quartile_rate DOUBLE,"
+           " rest_rate DOUBLE, best_performer_engagement DOUBLE, top_people BIGINT,"
+           " people_count BIGINT, suppressed BOOLEAN")
+    _insert(con, "metric_adoption", change="pm-tool", team="atlas", started_on=date(2026, 3, 1),
+            weeks_observed=20, peak_share=0.83, peak_week=date(2026, 3, 2), half_life_weeks=9,
+            latest_share=0.17, organic_share=0.35, top_quartile_rate=0.2, rest_rate=0.5,
+            best_performer_engagement=0.4, top_people=2, people_count=6, suppressed=False)
+    _table(con, "metric_adoption_weekly", '"change" VARCHAR, team VARCHAR, week DATE,'
+           " weeks_since_start INTEGER, active_users INTEGER, headcount INTEGER,"
+           " active_share DOUBLE, scope_events INTEGER, prompted_events INTEGER,"
+           " suppressed BOOLEAN")
     for week in range(20):
         active = max(0, 5 - week // 4)
         con.execute("INSERT INTO metric_adoption_weekly VALUES ('pm-tool', 'atlas',"

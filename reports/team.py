@@ -13,7 +13,9 @@ from reports import charts
 from reports import format as fmt
 from reports.db import AnalyticsDB
 from reports.metrics import (
+    DELIVERY,
     FLOW_EFFICIENCY,
+    FLOW_FIGURES,
     OVERHEAD,
     OVERHEAD_BASELINE,
     OVERHEAD_CHANGE,
@@ -203,7 +205,8 @@ def overhead(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> 
 
 def flow(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
     eff = month_series(db, FLOW_EFFICIENCY, team, months, min_group)
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"cards": _cards(db, (*FLOW_FIGURES, *DELIVERY), team, months,
+                                           min_group)}
     if eff is None:
         out["missing_efficiency"] = FLOW_EFFICIENCY.view
     else:
@@ -219,38 +222,55 @@ def flow(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict
     return out
 
 
+def _cards(db: AnalyticsDB, figures: tuple, team: str, months: list[date],
+           min_group: int) -> list[dict[str, Any]]:
+    cards = []
+    for figure in figures:
+        series = month_series(db, figure, team, months, min_group)
+        if series is not None:
+            cards.append({"label": figure.label, "explain": figure.explain,
+                          "value": shown(figure, *series.get(months[-1], (None, False))),
+                          "better": figure.better})
+    return cards
+
+
 PR_STAGES = (("coding", "Coding"), ("pickup", "Pickup"), ("review", "Review"),
              ("deploy", "Deploy"))
 
 
 def _pr_cycle(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
     view = "metric_pr_cycle"
-    if not db.has(view, "team", "month", "stage", "median_hours", "p75_hours"):
+    columns = [f"{q}_{stage}_hours" for stage, _ in PR_STAGES for q in ("median", "p75")]
+    if not db.has(view, "team", "month", "prs_merged", *columns):
         return {"missing_pr_cycle": view}
-    rows = db.rows(f"SELECT * FROM {view} WHERE team = ? AND month::DATE = ?", [team, month])
-    by_stage = {r["stage"]: r for r in rows}
-    if any(is_suppressed(r, min_group) for r in rows):
+    row = db.one(f"SELECT * FROM {view} WHERE team = ? AND month::DATE = ?", [team, month])
+    if row is None or not row["prs_merged"]:
+        return {"pr_none": True}
+    if is_suppressed(row, min_group):
         return {"pr_suppressed": True}
     data = [
-        {"stage": label, "order": i, "median_hours": by_stage[key]["median_hours"],
-         "p75_hours": by_stage[key]["p75_hours"]}
+        {"stage": label, "order": i, "median_hours": row[f"median_{key}_hours"],
+         "p75_hours": row[f"p75_{key}_hours"]}
         for i, (key, label) in enumerate(PR_STAGES)
-        if key in by_stage and not fmt.missing(by_stage[key]["median_hours"])
+        if not fmt.missing(row[f"median_{key}_hours"])
     ]
-    table = [{"stage": label, "median": fmt.duration_hours(by_stage[key]["median_hours"]),
-              "p75": fmt.duration_hours(by_stage[key]["p75_hours"]),
-              "prs": fmt.count(by_stage[key].get("prs"), "PR")}
-             for key, label in PR_STAGES if key in by_stage]
+    table = [{"stage": label, "median": fmt.duration_hours(row[f"median_{key}_hours"]),
+              "p75": fmt.duration_hours(row[f"p75_{key}_hours"])} for key, label in PR_STAGES]
     chart = None
     if data:
         chart = charts.stage_chart(
             data, f"{team}: where merged pull requests spend their time",
-            f"Pull requests merged in {fmt.month_label(month)}; hours per stage")
-    return {"pr_chart": chart, "pr_table": table}
+            f"{fmt.count(row['prs_merged'], 'pull request')} merged in "
+            f"{fmt.month_label(month)}; hours per stage")
+    return {"pr_chart": chart, "pr_table": table,
+            "prs": fmt.count(row["prs_merged"], "pull request"),
+            "self_merged": fmt.pct(row.get("self_merged_share"))}
 
 
 def process_signals(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
-    cards, missing, chart_rows = [], [], []
+    cards: list[dict[str, Any]] = []
+    missing: list[str] = []
+    chart_rows: list[dict[str, Any]] = []
     for figure in PROCESS_SIGNALS:
         series = month_series(db, figure, team, months, min_group)
         if series is None:

@@ -120,12 +120,12 @@ def test_missing_views_are_named_not_fatal(tmp_path: Path) -> None:
     con = duckdb.connect(str(path))
     write_sample(con)
     con.execute("DROP TABLE metric_pr_cycle")
-    con.execute("DROP TABLE metric_overhead_ratio")
+    con.execute("DROP TABLE metric_overhead")
     con.close()
     out = render_report(sample_config(tmp_path, path), tmp_path / "r.html")
     text = text_of(out.read_text(encoding="utf-8"))
-    assert "needs the view metric_overhead_ratio" in text
-    assert "This database lacks metric_overhead_ratio, metric_pr_cycle" in text
+    assert "needs the view metric_overhead" in text
+    assert "This database lacks metric_overhead, metric_pr_cycle" in text
 
 
 def test_no_database_is_a_user_error(tmp_path: Path) -> None:

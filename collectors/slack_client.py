@@ -114,9 +114,9 @@ class RetryAfterHandler(RateLimitErrorRetryHandler):
 
 
 class TransientErrorHandler(RetryHandler):
-    """5xx answers, dropped connections and cut-off JSON bodies: retry after 1, 2, 4 s."""
+    """5xx answers, dropped connections and cut-off JSON bodies: retry after 1, 2, 4, ... 32 s."""
 
-    def __init__(self, waiter: Waiter, max_retry_count: int = 4) -> None:
+    def __init__(self, waiter: Waiter, max_retry_count: int = 6) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.waiter = waiter
 
@@ -154,8 +154,9 @@ class SlackApi:
         self.host = urlsplit(self.base_url).netloc or self.base_url
         self.token_var = cfg.token.var
         logger = logging.getLogger("collectors.slack.sdk")
-        logger.addHandler(logging.NullHandler())
         logger.propagate = False  # failures surface as SourceError, retries on the progress line
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
         self.client = WebClient(
             token=token, base_url=self.base_url, timeout=60, logger=logger,
             retry_handlers=[RetryAfterHandler(self.waiter), TransientErrorHandler(self.waiter)],

@@ -22,6 +22,7 @@ import base64
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from werkzeug.routing import Map, Rule
@@ -317,3 +318,31 @@ def _within(ts: str, oldest: str | None, latest: str | None, inclusive: bool) ->
     if oldest and (key < ts_key(oldest) or (key == ts_key(oldest) and not inclusive)):
         return False
     return not (latest and (key > ts_key(latest) or (key == ts_key(latest) and not inclusive)))
+
+
+def minimum_requests(org: Org, channel_ids: list[str], limited: bool = False) -> Counter:
+    """The fewest requests that read these conversations of `org` completely: team.info, the
+    users.list and conversations.list pages, usergroups.list, each channel's history pages, one
+    conversations.replies per thread with replies (more pages only past the page size), and one
+    bots.info per bot that posted."""
+    def pages(n: int, size: int) -> int:
+        return max(1, -(-n // size))
+
+    history = LIMITED_PAGE if limited else MAX_LIMIT["conversations.history"]
+    replies = LIMITED_PAGE if limited else MAX_LIMIT["conversations.replies"]
+    users = sum(1 for p in org.people if p.slack_id) + 1  # + Slackbot
+    counts = Counter({"team.info": 1, "users.list": pages(users, MAX_LIMIT["users.list"]),
+                      "usergroups.list": 1, "conversations.list": pages(
+                          len(org.slack.channels), MAX_LIMIT["conversations.list"])})
+    bots = set()
+    for ch in org.slack.channels:
+        if ch.id not in channel_ids:
+            continue
+        counts["conversations.history"] += pages(len(ch.messages), history)
+        for m in ch.messages:
+            bots |= {x.bot_id for x in [m, *m.replies] if x.bot_id}
+            if m.replies:
+                counts["conversations.replies"] += pages(len(m.replies) + 1, replies)
+    if bots:
+        counts["bots.info"] = len(bots)
+    return counts

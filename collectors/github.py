@@ -1,0 +1,291 @@
+"""Collect GitHub activity into the raw store through PyGithub, incrementally and resumably.
+
+    collect(config.github, store, full=False)
+
+Per organization: repositories, members, teams and their members. Per repository, one paged list
+per entity (collectors/github_rows.py: issues with PRs, pulls, issue comments, review comments,
+commits, releases, issue events), then the reviews of every pull request touched since the last
+run, then a profile (GET /users/{login}) for each account not seen before.
+
+Requests: one per page of 100 items of each list, one reviews call per touched pull request, one
+call per new account; nothing is completed lazily. Issue events (repo-wide, one list) give
+ready-for-review and merged-by; first-commit times come from the commits list (see
+collectors/sql/10_github.sql), so no per-PR commit calls are made.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from github.GithubException import UnknownObjectException
+from github.Requester import Requester
+
+from collectors import github_client as gc
+from collectors.github_rows import (
+    REPO_ENTITIES,
+    REVIEWS,
+    Entity,
+    advanced,
+    is_older,
+    newest,
+    org_rows,
+    repo_rows,
+    review_cursor,
+    split_review_cursor,
+    user_row,
+)
+from processhealth import ui
+from processhealth.config_models import GitHubConfig
+from processhealth.errors import UserError
+from processhealth.store import RawStore
+
+SOURCE = "github"
+REVIEW_BATCH = 100  # pull requests per saved batch of reviews (and per reviews checkpoint)
+# Pages are saved (with their checkpoint) in transactions of at least this many rows: a save
+# costs about the same for 100 rows as for 1,000, so fewer, larger ones keep collection fast.
+# A run killed in between re-reads at most this many rows.
+SAVE_ROWS = 1000
+# Where accounts appear in raw payloads; each gets one GET /users/{login} the first time.
+LOGIN_PATHS = {
+    "issues": "$.user.login", "pulls": "$.user.login", "issue_comments": "$.user.login",
+    "review_comments": "$.user.login", "reviews": "$.user.login",
+    "commits": "$.author.login", "releases": "$.author.login", "issue_events": "$.actor.login",
+    "members": "$.login", "team_members": "$.login",
+}
+
+
+@dataclass
+class Run:
+    config: GitHubConfig
+    store: RawStore
+    requester: Requester
+    bar: ui.Step
+    full: bool
+    doing: str = "the organization"
+    changed: int = 0
+
+    def save(self, entity: str, rows: list[dict], scope: str, cursor: str | None = None) -> None:
+        self.changed += self.store.save(SOURCE, entity, rows, scope=scope, cursor=cursor)
+        self.bar.advance(len(rows))
+
+
+def collect(config: GitHubConfig, store: RawStore, full: bool = False) -> None:
+    """Fetch new GitHub activity into `store` (everything again when `full`)."""
+    gh = gc.client(config)
+    with ui.progress(f"github {gc.host_of(config)}", unit="items") as bar:
+        run = Run(config, store, gh.requester, bar, full)
+        with gc.source_errors(config, lambda: run.doing):
+            repos = collect_org(run)
+            for repo in repos:
+                for entity in REPO_ENTITIES:
+                    run.doing = f"{repo} {entity.name}"
+                    bar.note(run.doing)
+                    collect_list(run, repo, entity)
+                run.doing = f"{repo} reviews"
+                bar.note(run.doing)
+                collect_reviews(run, repo)
+            run.doing = "user profiles"
+            bar.note(run.doing)
+            collect_users(run)
+        bar.note(f"{len(repos)} repositories, {run.changed} rows new or changed")
+
+
+def check(config: GitHubConfig) -> str:
+    """One request (GET /rate_limit, which costs no quota), for `processhealth doctor --online`."""
+    gh = gc.client(config)
+    with gc.source_errors(config, lambda: "/rate_limit"):
+        core = gc.get(gh.requester, "/rate_limit")["resources"]["core"]
+    return (f"token accepted by {gc.host_of(config)}; "
+            f"{core['remaining']}/{core['limit']} requests left this hour")
+
+
+# --- organization ------------------------------------------------------------------------------
+
+
+def collect_org(run: Run) -> list[str]:
+    """Save the org's repositories, members and teams; return the full names to collect."""
+    org = run.config.org
+    if not org:
+        return _listed_repos(run.config.repos)
+    size = run.config.per_page
+    repos: list[str] = []
+    run.doing = f"the repositories of {org}"
+    url = f"/orgs/{org}/repos"
+    for batch in gc.pages(run.requester, url, {"type": "all", "sort": "full_name"}, size):
+        run.save("repos", org_rows(batch, lambda r: r["full_name"], url), scope=org)
+        repos += [r["full_name"] for r in batch]
+    run.doing = f"the members of {org}"
+    url = f"/orgs/{org}/members"
+    for batch in gc.pages(run.requester, url, {}, size):
+        run.save("members", org_rows(batch, lambda u: u["login"], url), scope=org)
+    run.doing = f"the teams of {org}"
+    teams: list[str] = []
+    url = f"/orgs/{org}/teams"
+    for batch in gc.pages(run.requester, url, {}, size):
+        run.save("teams", org_rows(batch, lambda t: f"{org}/{t['slug']}", url), scope=org)
+        teams += [t["slug"] for t in batch]
+    for slug in teams:
+        run.doing = f"the members of team {org}/{slug}"
+        url = f"/orgs/{org}/teams/{slug}/members"
+        for batch in gc.pages(run.requester, url, {}, size):
+            run.save("team_members", org_rows(batch, lambda u, s=slug: f"{s}:{u['login']}", url),
+                     scope=f"{org}/{slug}")
+    return _select(org, repos, run.config.repos)
+
+
+def _listed_repos(wanted: list[str]) -> list[str]:
+    bad = [w for w in wanted if w.count("/") != 1 or any(c in w for c in "*?[")]
+    if bad or not wanted:
+        raise UserError(
+            f"[github] repos must list repositories as owner/name when [github] org is not set; "
+            f"found {bad or 'an empty list'}. Set org to read every repository of an "
+            f"organization, or name each repository in full."
+        )
+    return list(wanted)
+
+
+def _select(org: str, found: list[str], wanted: list[str]) -> list[str]:
+    if not wanted:
+        return found
+    chosen = [f for f in found if any(
+        fnmatch.fnmatchcase(f, w) or fnmatch.fnmatchcase(f.split("/", 1)[1], w) for w in wanted)]
+    missing = [w for w in wanted if not any(c in w for c in "*?[") and not any(
+        f == w or f.split("/", 1)[1] == w for f in found)]
+    if missing:
+        raise UserError(
+            f"[github] repos lists {', '.join(missing)}, but the organization {org} has no such "
+            f"repository that the token can see. Found: {', '.join(found) or 'none'}."
+        )
+    return chosen
+
+
+# --- repository lists --------------------------------------------------------------------------
+
+
+def _floor(run: Run, entity: str, scope: str) -> str | None:
+    """Where a list resumes: its checkpoint, else [github] since, else the beginning."""
+    cursor = run.store.get_cursor(SOURCE, entity, scope)
+    if cursor is None and run.config.since is not None:
+        return f"{run.config.since.isoformat()}T00:00:00Z"
+    return cursor
+
+
+def collect_list(run: Run, repo: str, entity: Entity) -> None:
+    """One paged list of one repository, checkpointed as described in github_rows."""
+    cursor = run.store.get_cursor(SOURCE, entity.name, repo)
+    floor = _floor(run, entity.name, repo)
+    params = dict(entity.params)
+    if entity.since and floor:
+        params["since"] = floor
+    url = f"/repos/{repo}/{entity.path}"
+    pages = gc.pages(run.requester, url, params, run.config.per_page)
+    if entity.order == "asc":
+        for batch in _chunks(pages):
+            top = newest(entity, batch)
+            run.save(entity.name, repo_rows(entity, repo, batch, url), repo,
+                     advanced(cursor, top))
+            cursor = max(cursor or "", top or "") or None
+        return
+    pending: list[dict] | None = None
+    top: str | None = None
+    for batch in _chunks(_until_older(entity, pages, floor)):
+        top = max(top or "", newest(entity, batch) or "") or None
+        if pending is not None:
+            run.save(entity.name, repo_rows(entity, repo, pending, url), repo)
+        pending = batch
+    if pending is not None:  # the last page carries the checkpoint
+        run.save(entity.name, repo_rows(entity, repo, pending, url), repo, advanced(cursor, top))
+
+
+def _chunks(pages: Iterator[list[dict]]) -> Iterator[list[dict]]:
+    """Consecutive pages joined into chunks of at least SAVE_ROWS rows."""
+    chunk: list[dict] = []
+    for page in pages:
+        chunk += page
+        if len(chunk) >= SAVE_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _until_older(entity: Entity, batches: Iterator[list[dict]], floor: str | None
+                 ) -> Iterator[list[dict]]:
+    """Newest-first pages, cut where items get older than the checkpoint."""
+    for batch in batches:
+        keep = [item for item in batch if not is_older(entity, item, floor)]
+        if keep:
+            yield keep
+        if len(keep) < len(batch):
+            return
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+
+def touched_pulls(store: RawStore, repo: str, after: str, after_key: str) -> list[tuple]:
+    """(natural_key, number, updated_at) of stored pulls updated after the reviews checkpoint."""
+    if not store.table_exists("raw_github_pulls"):
+        return []
+    return store.con.execute(
+        "SELECT natural_key, (payload->>'$.number')::INTEGER, payload->>'$.updated_at' AS u"
+        " FROM raw_github_pulls WHERE scope = ? AND (u > ? OR (u = ? AND natural_key > ?))"
+        " ORDER BY u, natural_key", [repo, after, after, after_key]).fetchall()
+
+
+def collect_reviews(run: Run, repo: str) -> None:
+    """Reviews of each pull request touched since the reviews checkpoint, oldest change first;
+    every REVIEW_BATCH pulls are saved with the checkpoint of the last one."""
+    after, after_key = split_review_cursor(run.store.get_cursor(SOURCE, "reviews", repo))
+    if not after and run.config.since is not None:
+        after = f"{run.config.since.isoformat()}T00:00:00Z"
+    rows: list[dict] = []
+    todo = touched_pulls(run.store, repo, after, after_key)
+    for n, (key, number, updated) in enumerate(todo, 1):
+        url = f"/repos/{repo}/{REVIEWS.path.format(number=number)}"
+        try:
+            for batch in gc.pages(run.requester, url, {}, run.config.per_page):
+                rows += repo_rows(REVIEWS, repo, batch, url)
+        except UnknownObjectException:
+            ui.warn(f"{repo}#{number} is gone from GitHub (404); its reviews are skipped.")
+        if n % REVIEW_BATCH == 0 or n == len(todo):
+            run.save("reviews", rows, repo, review_cursor({"updated_at": updated}, key))
+            rows = []
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+def unknown_logins(store: RawStore, everyone: bool) -> list[str]:
+    """Logins in stored payloads without a stored profile (all of them when `everyone`)."""
+    parts = [f"SELECT payload->>'{path}' AS login FROM raw_github_{entity}"
+             for entity, path in LOGIN_PATHS.items()
+             if store.table_exists(f"raw_github_{entity}")]
+    if not parts:
+        return []
+    known = ("" if everyone or not store.table_exists("raw_github_users")
+             else " AND login NOT IN (SELECT natural_key FROM raw_github_users)")
+    rows = store.con.execute(
+        f"SELECT DISTINCT login FROM ({' UNION ALL '.join(parts)}) WHERE login IS NOT NULL"
+        f"{known} ORDER BY login").fetchall()
+    return [r[0] for r in rows]
+
+
+def collect_users(run: Run) -> None:
+    """One GET /users/{login} per account not seen before; the profile gives name and email."""
+    rows: list[dict] = []
+    scope = run.config.org or "users"
+    for login in unknown_logins(run.store, run.full):
+        url = f"/users/{quote(login, safe='')}"
+        try:
+            rows.append(user_row(login, gc.get(run.requester, url), url))
+        except UnknownObjectException:  # renamed since: keep a marker so it is not asked again
+            rows.append(user_row(login, {"login": login, "message": "Not Found"}, url))
+        if len(rows) >= run.config.per_page:
+            run.save("users", rows, scope)
+            rows = []
+    if rows:
+        run.save("users", rows, scope)

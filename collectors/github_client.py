@@ -1,0 +1,174 @@
+"""PyGithub, set up for bulk reading: raw list pages, retries that say when they wait, clear errors.
+
+PyGithub's model classes complete themselves on attribute access (one GET per object) and
+`raw_data` completes too. List pages are therefore read into `RawItem`, a non-completable
+object that keeps each item's payload exactly as the list returned it; PyGithub still does the
+requests, the authentication, the `Link` pagination and the retries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+from github import Auth, Github, GithubException, GithubRetry
+from github.GithubException import BadCredentialsException, RateLimitExceededException
+from github.GithubObject import NonCompletableGithubObject
+from github.PaginatedList import PaginatedList
+from github.Requester import Requester
+
+from processhealth import __version__, ui
+from processhealth.config_models import GitHubConfig
+from processhealth.errors import SourceError
+
+Json = dict[str, Any]
+TRUNCATED_RETRIES = 3
+
+
+class RawItem(NonCompletableGithubObject):
+    """A list item kept as the API sent it: no parsing, never completed by another GET."""
+
+    def _initAttributes(self) -> None:
+        pass
+
+    def _useAttributes(self, attributes: Any) -> None:
+        pass
+
+
+class WaitingRetry(GithubRetry):
+    """GithubRetry (primary limits wait for x-ratelimit-reset, secondary ones for Retry-After,
+    5xx back off) that reports every wait of a second or more before sleeping."""
+
+    def __init__(self, on_wait: Callable[[float, Any], None] | None = None, **kwargs: Any):
+        self.on_wait = on_wait
+        super().__init__(**kwargs)
+
+    def new(self, **kw: Any) -> WaitingRetry:
+        kw["on_wait"] = self.on_wait
+        return super().new(**kw)  # type: ignore[return-value]
+
+    def sleep(self, response: Any = None) -> None:
+        wait = (self.get_retry_after(response) if response is not None else None)
+        wait = wait or self.get_backoff_time()
+        if wait >= 1 and self.on_wait is not None:
+            self.on_wait(wait, response)
+        super().sleep(response)
+
+
+def host_of(config: GitHubConfig) -> str:
+    return urlparse(config.base_url).netloc or config.base_url
+
+
+def announce_wait(host: str) -> Callable[[float, Any], None]:
+    def say(wait: float, response: Any) -> None:
+        until = (datetime.now(UTC) + timedelta(seconds=wait)).strftime("%H:%M:%S")
+        status = getattr(response, "status", None)
+        why = ("rate limit reached" if status in (403, 429)
+               else f"answered {status}" if status else "did not answer")
+        ui.warn(f"GitHub at {host} {why}; waiting {wait:.0f} s (until {until} UTC), "
+                f"then the collection continues by itself.")
+    return say
+
+
+def client(config: GitHubConfig) -> Github:
+    """A PyGithub client for the configured host: per_page, retries, optional throttle."""
+    token = config.token.resolve(key="github.token")
+    retry = WaitingRetry(
+        on_wait=announce_wait(host_of(config)), total=config.retries,
+        backoff_factor=config.retry_backoff, max_rate_limit_wait=config.max_rate_limit_wait)
+    return Github(
+        auth=Auth.Token(token), base_url=config.base_url.rstrip("/"), per_page=config.per_page,
+        retry=retry, seconds_between_requests=config.seconds_between_requests or None,
+        seconds_between_writes=None, user_agent=f"processhealth/{__version__}")
+
+
+def items(requester: Requester, url: str, params: dict[str, str]) -> Iterator[Json]:
+    """Every item of a paged list, following the server's Link headers.
+
+    A cut-off body (invalid JSON) is asked for again, up to TRUNCATED_RETRIES times; PyGithub's
+    list keeps its place, so nothing already yielded is yielded twice."""
+    plist = PaginatedList(RawItem, requester, url, dict(params))
+    done = failures = 0
+    while True:
+        try:
+            for n, item in enumerate(plist):
+                if n >= done:
+                    done += 1
+                    yield item.raw_data
+            return
+        except ValueError as exc:
+            failures += 1
+            if failures > TRUNCATED_RETRIES:
+                raise SourceError(
+                    f"GitHub returned an unreadable (cut-off) response {failures} times in a row "
+                    f"for {url}: {exc}. Everything before it is saved; run `processhealth "
+                    f"collect` again to resume."
+                ) from None
+            ui.warn(f"GitHub sent a cut-off response for {url}; asking again.")
+
+
+def pages(requester: Requester, url: str, params: dict[str, str], size: int
+          ) -> Iterator[list[Json]]:
+    """`items` in batches of one page (the last may be shorter)."""
+    batch: list[Json] = []
+    for item in items(requester, url, params):
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def get(requester: Requester, url: str) -> Json:
+    _, data = requester.requestJsonAndCheck("GET", url)
+    return data
+
+
+@contextlib.contextmanager
+def source_errors(config: GitHubConfig, doing: Callable[[], str]) -> Iterator[None]:
+    """Turn client failures into one-paragraph SourceErrors naming host, thing and variable."""
+    host, var = host_of(config), config.token.var
+    try:
+        yield
+    except BadCredentialsException:
+        raise SourceError(
+            f"GitHub at {host} refused the token (401 Bad credentials) while reading "
+            f"{doing()}. The token is read from the environment variable {var} ([github] "
+            f"token); set it to a valid token for {host} that can read the organization's "
+            f"repositories, then run `processhealth collect` again. Nothing was saved for the "
+            f"request that failed."
+        ) from None
+    except RateLimitExceededException as exc:
+        raise SourceError(
+            f"GitHub at {host} kept answering with its rate limit while reading {doing()} "
+            f"({_message(exc)}), longer than [github] max_rate_limit_wait = "
+            f"{config.max_rate_limit_wait:g} s allows. Everything read so far is saved; run "
+            f"`processhealth collect` again after the limit resets (token from {var})."
+        ) from None
+    except GithubException as exc:
+        hint = {404: "it does not exist, or the token in {var} cannot see it (private "
+                     "repositories need the repo scope or an app installed on them)",
+                403: "the token in {var} is not allowed to read it"}.get(
+                    exc.status, "see the message")
+        raise SourceError(
+            f"GitHub at {host} answered {exc.status} ({_message(exc)}) while reading "
+            f"{doing()}: {hint.format(var=var)}. Check [github] org and repos in the config. "
+            f"Everything read before it is saved."
+        ) from None
+    except requests.exceptions.RequestException as exc:
+        raise SourceError(
+            f"Could not get an answer from GitHub at {host} while reading {doing()}: {exc}. "
+            f"Check [github] base_url and the network; everything read before it is saved."
+        ) from None
+
+
+def _message(exc: GithubException) -> str:
+    data = exc.data
+    if isinstance(data, dict) and data.get("message"):
+        return str(data["message"])
+    return str(data or exc)

@@ -1,0 +1,91 @@
+"""Adoption of a process change and the weekly series (METRICS.md sections 7 and 8)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from test_metric_db import TinyDB
+
+WEEKS = {  # Monday -> who edited the tool's field that week
+    "2026-01-05": ["t1", "t2", "t3", "t4"],
+    "2026-01-12": ["t1", "t2", "t3", "t4", "t5"],  # the peak: 5/5
+    "2026-01-19": ["t2", "t3", "t4", "t5"],
+    "2026-01-26": ["t3", "t4"],  # 2/5 < half the peak: half-life 2 weeks
+    "2026-02-02": ["t5"],
+}
+BEFORE = {"t1": 600, "t2": 500, "t3": 100, "t4": 50, "t5": 10}  # customer minutes, Q4 2025
+
+
+@pytest.fixture(name="db")
+def adoption_db() -> TinyDB:
+    db = TinyDB()
+    for n in range(1, 6):
+        db.person(f"t{n}", "t", ["2026-01", "2026-02"], slack_id=f"U{n}")
+    db.person("bot", None, bot=True)
+    db.item("jira:T-1", created="2025-12-01", assignee="t1")
+    for person, minutes in BEFORE.items():
+        db.event(f"c-{person}", "2025-11-10 10:00", person, "commit", minutes=minutes)
+    for monday, people in WEEKS.items():
+        for person in people:
+            db.event(f"{monday}-{person}", f"{monday} 10:00", person, "jira_field_edit",
+                     item="jira:T-1", detail={"field": "Business Value"})
+    db.event("other", "2026-01-13 10:00", "t1", "jira_field_edit", item="jira:T-1",
+             detail={"field": "Story Points"})
+    db.event("nag", "2026-01-26 09:00", "bot", "slack_message", subkind="reminder",
+             category="process", detail={"mentions": ["U3"]})
+    db.event("end", "2026-02-28 10:00", "t1", "slack_message", category="enabling")
+    db.change("pm-tool", "2026-01-05", "t", {"field": ["Business Value"]})
+    return db
+
+
+def test_weekly_active_share_from_the_start(db: TinyDB) -> None:
+    db.views()
+    shares = db.con.execute("SELECT week, active_users, active_share FROM metric_adoption_weekly"
+                            " ORDER BY week").fetchall()
+    assert [(w.isoformat(), n) for w, n, _ in shares] == [
+        ("2026-01-05", 4), ("2026-01-12", 5), ("2026-01-19", 4), ("2026-01-26", 2),
+        ("2026-02-02", 1), ("2026-02-09", 0), ("2026-02-16", 0)]  # last complete week
+    assert shares[1][2] == pytest.approx(1.0)
+
+
+def test_adoption_half_life_organic_share_and_best_performer_engagement(db: TinyDB) -> None:
+    db.views()
+    row = db.one("SELECT peak_share, peak_week, half_life_weeks, organic_share,"
+                 " top_quartile_rate, rest_rate, best_performer_engagement, top_people,"
+                 " people_count FROM metric_adoption WHERE change = 'pm-tool' AND team = 't'")
+    peak, peak_week, half_life, organic, top, rest, engagement, top_people, people = row
+    assert (peak, peak_week, half_life) == (pytest.approx(1.0), date(2026, 1, 12), 2)
+    assert organic == pytest.approx(15 / 16)  # t3's edit an hour after the reminder
+    # After window: the 5 complete weeks from 2026-01-19. Top quartile by customer minutes:
+    # t1 (0 weeks) and t2 (1 week) -> 0.1; the rest 2 weeks each -> 0.4.
+    assert (top, rest) == (pytest.approx(0.1), pytest.approx(0.4))
+    assert engagement == pytest.approx(0.25)
+    assert (top_people, people) == (2, 5)
+
+
+def test_scope_matches_only_the_changes_team(db: TinyDB) -> None:
+    db.person("o1", "other", ["2026-01"])
+    db.event("o1-edit", "2026-01-12 11:00", "o1", "jira_field_edit", item="jira:T-1",
+             detail={"field": "Business Value"})
+    db.views()
+    assert db.one("SELECT count(*) FROM metric_scope_events WHERE person_id = 'o1'") == 0
+
+
+def test_weekly_series_fill_counts_and_skip_empty_ratios() -> None:
+    db = TinyDB()
+    db.team("t", 5, ["2026-01"])
+    db.event("a", "2026-01-05 10:00", "t1", "commit", minutes=80)
+    db.event("b", "2026-01-06 10:00", "t2", "jira_field_edit", item="jira:T-1", minutes=20)
+    db.item("jira:T-1", created="2026-01-01", resolved="2026-01-07 12:00", assignee="t1")
+    db.event("end", "2026-01-31 10:00", "t1", "slack_message", category="unclassified")
+    db.views()
+    rows = {(r[0].isoformat(), r[1]): r[2] for r in db.con.execute(
+        "SELECT week, metric, value FROM metric_weekly WHERE team = 't'").fetchall()}
+    weeks = sorted({w for w, _ in rows})
+    assert weeks == ["2026-01-05", "2026-01-12", "2026-01-19"]  # the 26th's week ends in Feb
+    assert rows[("2026-01-05", "overhead_ratio")] == pytest.approx(0.2)
+    assert rows[("2026-01-05", "customer_throughput")] == 1
+    assert rows[("2026-01-12", "customer_throughput")] == 0
+    assert ("2026-01-12", "overhead_ratio") not in rows
+    assert rows[("2026-01-05", "customer_lead_time_days")] == pytest.approx(6.5)

@@ -4,6 +4,7 @@ payloads (../shared/realdata). Also the helpers the other test_slack_* modules s
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -13,7 +14,7 @@ from collectors.slack_rows import Rules, message_features, message_row, select_c
 from processhealth.config import Config
 from processhealth.config_models import SlackConfig, StorageConfig
 from processhealth.pipeline import config_variable, sql_file_step
-from processhealth.store import build_analytics
+from processhealth.store import RawStore, build_analytics
 
 REPO = Path(__file__).resolve().parent.parent
 REALDATA = REPO.parent / "shared" / "realdata"
@@ -25,7 +26,11 @@ RULES = Rules.from_config(SlackConfig())
 
 
 def normalize(raw: Path, out: Path, cfg: SlackConfig | None = None) -> duckdb.DuckDBPyConnection:
-    """Build an analytics database from `raw` with only the Slack normalization; open it."""
+    """Build an analytics database from `raw` with only the Slack normalization; open it.
+    Missing raw tables are created empty first, as `processhealth build` does."""
+    with RawStore(raw) as store:
+        for entity in sorted(set(re.findall(r"\braw_slack_([a-z_]+)", SLACK_SQL.read_text()))):
+            store.ensure_raw_table("slack", entity)
     config = Config(storage=StorageConfig(raw_path=raw, analytics_path=out),
                     slack=cfg or SlackConfig())
     build_analytics(config, [config_variable, sql_file_step(SLACK_SQL)])

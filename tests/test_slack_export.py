@@ -1,0 +1,169 @@
+"""`processhealth import slack-export`: the same result as the API, and bad exports refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from test_slack_rows import HFARAN, TOKEN, normalize
+
+from collectors import slack
+from collectors.slack_client import ScaledClock
+from collectors.slack_export import read_export, save_export
+from processhealth.config_models import SlackConfig
+from processhealth.store import RawStore
+from simulation import OrgSpec, generate_org
+from simulation.server import serve
+from simulation.slack_emulator import SlackEmulator
+from simulation.slack_export import write_export
+
+
+@pytest.fixture(scope="module")
+def org():
+    return generate_org(7, OrgSpec.small())
+
+
+@pytest.fixture(scope="module")
+def both(org, tmp_path_factory):
+    """The same workspace collected through the API and imported from its export."""
+    d = tmp_path_factory.mktemp("slack-both")
+    with pytest.MonkeyPatch.context() as mp, serve(SlackEmulator(org, TOKEN)) as s:
+        mp.setenv("SLACK_TOKEN", TOKEN)
+        with RawStore(d / "api.duckdb") as store:
+            slack.collect(SlackConfig(enabled=True, base_url=s.url), store)
+    export = read_export(write_export(org, d / "export.zip", private=True), SlackConfig())
+    with RawStore(d / "export.duckdb") as store:
+        save_export(export, store)
+    return d
+
+
+def test_api_and_export_give_identical_normalized_events(both):
+    api = normalize(both / "api.duckdb", both / "api-analytics.duckdb")
+    exp = normalize(both / "export.duckdb", both / "export-analytics.duckdb")
+    query = "SELECT * FROM events ORDER BY event_id"
+    events = api.execute(query).fetchall()
+    assert events == exp.execute(query).fetchall()
+    kinds = api.execute("SELECT kind, subkind, count(*) FROM events GROUP BY ALL").fetchall()
+    assert {(k, s) for k, s, _ in kinds} >= {("slack_message", None), ("slack_reply", None),
+                                             ("slack_message", "reminder")}
+    channels = "SELECT * FROM channels ORDER BY channel_id"
+    assert api.execute(channels).fetchall() == exp.execute(channels).fetchall()
+    users = "SELECT * FROM identities WHERE source_user_id LIKE 'U%' ORDER BY source_user_id"
+    assert api.execute(users).fetchall() == exp.execute(users).fetchall()
+
+
+def test_export_rows_are_the_api_rows(both):
+    def payloads(path):
+        with RawStore(path, read_only=True) as store:
+            return store.con.execute("SELECT natural_key, scope, updated_at, payload::VARCHAR "
+                                     "FROM raw_slack_messages ORDER BY 1").fetchall()
+
+    assert payloads(both / "api.duckdb") == payloads(both / "export.duckdb")
+
+
+def test_collect_after_an_import_continues_where_the_export_ends(org, tmp_path, monkeypatch):
+    monkeypatch.setenv("SLACK_TOKEN", TOKEN)
+    export = read_export(write_export(org, tmp_path / "export.zip"), SlackConfig())
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        imported = save_export(export, store)
+        with serve(SlackEmulator(org, TOKEN)) as s:
+            summary = slack.collect(SlackConfig(enabled=True, base_url=s.url), store,
+                                    clock=ScaledClock(0.001))
+        total = store.count("slack", "messages")
+    assert total == imported  # nothing new, nothing twice
+    assert summary.threads == 0  # no thread moved since the export
+    assert summary.requests["conversations.history"] == summary.channels
+    assert summary.messages < imported / 4  # only the last thread_lookback_days were re-read
+
+
+def test_import_command(org, tmp_path, run_cli):
+    archive = write_export(org, tmp_path / "acme export.zip")
+    config = tmp_path / "processhealth.toml"
+    config.write_text('[slack]\nchannels = ["support-*"]\n')
+    result = run_cli(config, "import", "slack-export", str(archive))
+    assert result.exit_code == 0, result.output
+    assert "imported" in result.output and "3 conversations" in result.output
+    with RawStore(tmp_path / ".processhealth" / "raw.duckdb", read_only=True) as store:
+        names = store.con.execute("SELECT payload->>'name' FROM raw_slack_channels").fetchall()
+    assert sorted(n for (n,) in names) == ["support-atlas", "support-borealis", "support-cobalt"]
+
+
+def _rewrite(good: Path, bad: Path, drop: str | None = None,
+             add: tuple[str, bytes] | None = None) -> Path:
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            if item.filename != drop:
+                dst.writestr(item, src.read(item))
+        if add:
+            dst.writestr(*add)
+    return bad
+
+
+@pytest.fixture(scope="module")
+def good_export(org, tmp_path_factory):
+    return write_export(org, tmp_path_factory.mktemp("good") / "export.zip")
+
+
+@pytest.mark.parametrize(("case", "named"), [
+    ("no channels.json", "channels.json"),
+    ("no users.json", "users.json"),
+    ("day file is not JSON", "general/2026-02-03.json"),
+    ("entry escapes the folder", "../../etc/cron.d/evil.json"),
+    ("not a zip", "export.zip"),
+])
+def test_bad_export_names_the_file_exits_1_and_writes_nothing(good_export, tmp_path, run_cli,
+                                                              case, named):
+    bad = tmp_path / "export.zip"
+    if case == "no channels.json":
+        _rewrite(good_export, bad, drop="channels.json")
+    elif case == "no users.json":
+        _rewrite(good_export, bad, drop="users.json")
+    elif case == "day file is not JSON":
+        _rewrite(good_export, bad, drop=named, add=(named, b'[{"ts": "1770112800.000001", '))
+    elif case == "entry escapes the folder":
+        _rewrite(good_export, bad, add=(named, b"[]"))
+    else:
+        bad.write_text("channels.json,users.json\n")
+    config = tmp_path / "processhealth.toml"
+    config.write_text("")
+    result = run_cli(config, "import", "slack-export", str(bad))
+    assert result.exit_code == 1, result.output
+    assert named in result.output and "Traceback" not in result.output
+    assert not (tmp_path / ".processhealth" / "raw.duckdb").exists()
+
+
+def test_private_conversations_of_an_export_only_when_listed(org, tmp_path):
+    archive = write_export(org, tmp_path / "all.zip", private=True)
+    default = read_export(archive, SlackConfig())
+    assert {c.get("name") for c, _ in default.conversations} >= {"general", "pmtool-updates"}
+    assert not any(c.get("is_private") or c.get("is_im") for c, _ in default.conversations)
+    listed = read_export(archive, SlackConfig(channels=[], private_channels=["leadership"],
+                                              include_dms=True))
+    assert sorted(folder for _, folder in listed.conversations) == sorted(
+        [c.id if c.is_im else c.name for c in org.slack.channels if c.is_private])
+
+
+@pytest.mark.parametrize("zipped", [False, True])
+def test_a_real_workspace_export_imports(tmp_path, zipped):
+    source = HFARAN
+    if zipped:  # as downloaded: everything inside one top folder of the zip
+        source = Path(shutil.make_archive(str(tmp_path / "real"), "zip", HFARAN.parent,
+                                          HFARAN.name))
+    export = read_export(source, SlackConfig())
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        saved = save_export(export, store)
+    days = [json.loads(p.read_text()) for p in HFARAN.glob("*/*.json")]
+    assert saved == sum(len(d) for d in days) == 158
+    db = normalize(tmp_path / "raw.duckdb", tmp_path / "analytics.duckdb")
+    notices = sum(m.get("subtype") in ("channel_join", "bot_add") for d in days for m in d)
+    assert db.execute("SELECT count(*) FROM events").fetchone()[0] == saved - notices
+    bots = db.execute("SELECT count(*) FROM events WHERE detail->>'is_bot' = 'true'").fetchone()
+    assert bots[0] == 94
+    names = db.execute("SELECT name FROM channels ORDER BY 1").fetchall()
+    assert names == [("enrique",), ("traveling-sailor",)]
+    accounts = db.execute("SELECT source_user_id, is_bot FROM identities").fetchall()
+    assert sum(not bot for _, bot in accounts) == 4  # users.json
+    assert {a for a, bot in accounts if bot} >= {"B0JL6RASU", "B0JL6UFSL", "B0VJZKVHC"}

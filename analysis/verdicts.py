@@ -64,7 +64,7 @@ class Evidence:
     best_performer_engagement: float | None = None
 
 
-def _passes(value: float | None, direction: str, threshold: float) -> bool:
+def passes(value: float | None, direction: str, threshold: float) -> bool:
     if value is None or value != value:  # NaN
         return False
     return {">=": value >= threshold, "<=": value <= threshold,
@@ -74,14 +74,14 @@ def _passes(value: float | None, direction: str, threshold: float) -> bool:
 def _level(rule: str, name: str, value: float | None, direction: str, threshold: float,
            required: bool = False) -> Signal:
     return Signal(rule, name, value, None, None, threshold, direction, required,
-                  _passes(value, direction, threshold))
+                  passes(value, direction, threshold))
 
 
 def _change(rule: str, name: str, interval: Interval, direction: str, threshold: float,
             required: bool = False, sure: bool = True) -> Signal:
     """A change signal: its value passes the threshold and (when `sure`) its interval excludes 0
     on the same side."""
-    met = _passes(interval.estimate, direction, threshold)
+    met = passes(interval.estimate, direction, threshold)
     if sure:
         away = (interval.low is not None and interval.low > 0) if direction in (">=", ">") else \
             (interval.high is not None and interval.high < 0)

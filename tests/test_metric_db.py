@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from processhealth import migrations
 
@@ -40,6 +41,8 @@ class TinyDB:
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         migrations.apply(self.con, "analytics")
+        self._events: list[tuple] = []
+        self._effort: list[tuple] = []
 
     def team(self, name: str, people: int, months: Iterable[str], active: bool = True
              ) -> list[str]:
@@ -94,15 +97,26 @@ class TinyDB:
         if category is None:
             category = "process" if kind in PROCESS_SUBKIND else "customer"
         subkind = subkind or PROCESS_SUBKIND.get(kind)
-        self.con.execute(
-            "INSERT INTO events(event_id, source, occurred_at, actor_account, person_id, item_id,"
-            " channel_id, kind, subkind, category, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [event_id, source, at, f"jira:{person}" if person else None, person, item, channel,
-             kind, subkind, category, json.dumps(detail or {})])
+        self._events.append(
+            (event_id, source, at, f"jira:{person}" if person else None, person, item, channel,
+             kind, subkind, category, json.dumps(detail or {})))
         if minutes is not None and person is not None:
-            self.con.execute("INSERT INTO effort VALUES (?, ?, 's', ?)",
-                             [person, event_id, minutes])
+            self._effort.append((person, event_id, "s", float(minutes)))
+
+    def flush(self) -> None:
+        """Write the buffered events and effort (one bulk insert each)."""
+        for table, rows, columns in (
+            ("events", self._events, "event_id, source, occurred_at, actor_account, person_id,"
+             " item_id, channel_id, kind, subkind, category, detail"),
+            ("effort", self._effort, "person_id, event_id, session_id, minutes"),
+        ):
+            if rows:
+                names = [c.strip() for c in columns.split(",")]
+                frame = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+                self.con.register("_rows", frame)
+                self.con.execute(f"INSERT INTO {table}({columns}) SELECT {columns} FROM _rows")
+                self.con.unregister("_rows")
+            rows.clear()
 
     def channel(self, channel_id: str, name: str) -> None:
         self.con.execute("INSERT INTO channels(channel_id, name) VALUES (?, ?)", [channel_id, name])
@@ -112,11 +126,13 @@ class TinyDB:
                          [name, team, started_on, json.dumps(scope)])
 
     def views(self) -> duckdb.DuckDBPyConnection:
+        self.flush()
         for path in my_view_files():
             self.con.execute(path.read_text())
         return self.con
 
     def one(self, sql: str, params: list[Any] | None = None) -> Any:
+        self.flush()
         row = self.con.execute(sql, params or []).fetchone()
         return row if row is None or len(row) > 1 else row[0]
 

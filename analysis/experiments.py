@@ -1,0 +1,295 @@
+"""Process experiments (METRICS.md section 8): each recorded process change judged before/after.
+
+Windows, in whole weeks (Monday to Sunday, UTC): up to 12 weeks before the start date, then a
+2-week ramp, then up to 12 weeks. The estimate is a difference of weekly means, as the
+difference-in-differences against teams without a change in those windows where there are any,
+with a 95% circular block-bootstrap interval (analysis.bootstrap). A criterion
+(`processhealth experiment add ... --criterion "overhead_ratio <= +3pp"`) is then
+
+- met: the whole interval is on the right side of the threshold;
+- not_met: the whole interval is on the wrong side;
+- inconclusive: the interval straddles the threshold;
+- insufficient_data: fewer than 6 weekly points on either side, or fewer than
+  privacy.min_group_size people.
+
+Criterion units: `pp` = change of a ratio in percentage points, `%` = relative change in percent,
+none = the after-window level (or, for a metric named `<metric>_change`, the plain change). The
+metric is a `metric_weekly.metric` (a `_change` suffix and a few aliases are accepted).
+The same windows give each change a verdict (health_change_verdicts) by the rules of
+analysis.verdicts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from analysis import verdicts
+from analysis.bootstrap import Interval, bootstrap
+
+BEFORE_WEEKS, RAMP_DAYS, AFTER_WEEKS, MIN_POINTS = 12, 14, 12, 6
+ALIASES = {
+    "coupling": "process_coupling", "throughput": "customer_throughput",
+    "lead_time": "customer_lead_time_days", "customer_lead_time": "customer_lead_time_days",
+    "cycle_time": "pr_cycle_hours", "pr_cycle_time": "pr_cycle_hours",
+    "pickup_time": "pickup_hours", "review_time": "review_hours", "flow_time": "flow_time_days",
+    "paperwork": "paperwork_ratio", "shadow_tools": "shadow_tool_messages",
+    "overhead": "overhead_ratio",
+}
+MEASURES = {"pp": "change_pp", "%": "change_pct"}
+Series = dict[date, float]  # week (Monday) -> value
+
+
+@dataclass(frozen=True)
+class Windows:
+    before: list[date]  # Mondays
+    after: list[date]
+
+    @classmethod
+    def around(cls, start: date) -> Windows:
+        last_before = _monday(start - timedelta(days=7))
+        first_after = _monday(start + timedelta(days=RAMP_DAYS + 6))
+        return cls([last_before - timedelta(weeks=n) for n in reversed(range(BEFORE_WEEKS))],
+                   [first_after + timedelta(weeks=n) for n in range(AFTER_WEEKS)])
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def metric_name(text: str) -> tuple[str, bool]:
+    """(metric_weekly name, whether it was written as <metric>_change)."""
+    change = text.endswith("_change")
+    base = text.removesuffix("_change")
+    return ALIASES.get(base, base), change
+
+
+def measure_of(unit: str, change: bool) -> str:
+    return MEASURES.get(unit) or ("change" if change else "level")
+
+
+# --- estimates ----------------------------------------------------------------------------------
+
+
+def _means(x: np.ndarray) -> np.ndarray:
+    return np.nanmean(x, axis=1)  # (resamples, columns)
+
+
+def _diff(measure: str, b: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Per column: after - before (x 100 for pp), or after / before - 1 (x 100 for pct)."""
+    mb, ma = _means(b), _means(a)
+    if measure == "change_pct":
+        return (ma / mb - 1) * 100
+    return (ma - mb) * (100 if measure == "change_pp" else 1)
+
+
+def estimate(measure: str, before: np.ndarray, after: np.ndarray) -> Interval:
+    """Estimate and interval. Arrays: one row per week, column 0 the team, column 1 (optional)
+    the mean of the control teams, for difference-in-differences."""
+    if measure == "level":
+        return bootstrap(lambda a: _means(a)[:, 0], after)
+
+    def stat(b: np.ndarray, a: np.ndarray) -> np.ndarray:
+        d = _diff(measure, b, a)
+        return d[:, 0] - d[:, 1] if d.shape[1] > 1 else d[:, 0]
+
+    return bootstrap(stat, before, after)
+
+
+def outcome(interval: Interval, op: str, threshold: float) -> str:
+    """met / not_met / inconclusive: where the interval lies against `threshold`."""
+    if interval.low is None or interval.high is None:
+        return "insufficient_data"
+    worst, best = (interval.high, interval.low) if op in ("<=", "<") else \
+        (interval.low, interval.high)
+    if verdicts.passes(worst, op, threshold):
+        return "met"
+    if not verdicts.passes(best, op, threshold):
+        return "not_met"
+    return "inconclusive"
+
+
+def paired(team: Series, controls: list[Series], weeks: list[date]) -> np.ndarray:
+    """Rows for the weeks where the team (and, with controls, their mean) has a value."""
+    rows = []
+    for week in weeks:
+        value = team.get(week)
+        if value is None:
+            continue
+        if controls:
+            others = [c[week] for c in controls if week in c]
+            if not others:
+                continue
+            rows.append((value, float(np.mean(others))))
+        else:
+            rows.append((value,))
+    return np.array(rows, dtype=float).reshape(-1, 2 if controls else 1)
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Data:
+    weekly: dict[tuple[str, str], Series]
+    people: dict[str, dict[date, int]]  # team -> month -> people_count
+    changes: list[tuple[str, str | None, date]]
+    criteria: dict[str, list[tuple]]
+    engagement: dict[tuple[str, str], float | None]
+
+
+def load(con: duckdb.DuckDBPyConnection) -> Data:
+    weekly: dict[tuple[str, str], Series] = defaultdict(dict)
+    for team, week, metric, value in con.execute(
+        "SELECT team, week, metric, value FROM metric_weekly"
+    ).fetchall():
+        weekly[(team, metric)][week] = value
+    people: dict[str, dict[date, int]] = defaultdict(dict)
+    for team, month, count in con.execute(
+        "SELECT team, month, people_count FROM metric_team_months"
+    ).fetchall():
+        people[team][month] = count
+    criteria: dict[str, list[tuple]] = defaultdict(list)
+    for row in con.execute(
+        "SELECT name, idx, metric, op, threshold, unit, text FROM experiment_criteria"
+        " ORDER BY name, idx"
+    ).fetchall():
+        criteria[row[0]].append(row[1:])
+    return Data(
+        weekly, people,
+        con.execute("SELECT name, team, started_on FROM process_changes ORDER BY name").fetchall(),
+        criteria,
+        {(c, t): v for c, t, v in con.execute(
+            "SELECT change, team, best_performer_engagement FROM metric_adoption").fetchall()},
+    )
+
+
+def fewest_people(counts: dict[date, int], windows: Windows) -> int:
+    months = {date(w.year, w.month, 1) for w in windows.before + windows.after}
+    return min((counts.get(m, 0) for m in months), default=0)
+
+
+def control_teams(data: Data, team: str, changed_team: str | None, windows: Windows) -> list[str]:
+    """Teams with no recorded change starting between the first and the last window week."""
+    if changed_team is None:
+        return []  # the change applies to every team
+    lo, hi = windows.before[0], windows.after[-1] + timedelta(days=6)
+    busy = {t for _, t, start in data.changes if lo <= start <= hi}
+    if None in busy:
+        return []
+    return sorted(t for t in data.people if t != team and t not in busy
+                  and t != verdicts.UNASSIGNED)
+
+
+@dataclass(frozen=True)
+class Result:
+    estimate: Interval
+    before_weeks: int
+    after_weeks: int
+    method: str
+
+
+def evaluate(data: Data, team: str, controls: list[str], windows: Windows, metric: str,
+             measure: str) -> Result:
+    mine = data.weekly.get((team, metric), {})
+    others = [data.weekly.get((c, metric), {}) for c in controls] if measure != "level" else []
+    others = [o for o in others if o]
+    before = paired(mine, others, windows.before)
+    after = paired(mine, others, windows.after)
+    method = "level" if measure == "level" else ("did" if others else "before_after")
+    if len(after) < MIN_POINTS or (measure != "level" and len(before) < MIN_POINTS):
+        return Result(Interval(None, None, None), len(before), len(after), method)
+    return Result(estimate(measure, before, after), len(before), len(after), method)
+
+
+def _criterion_rows(data: Data, name: str, team: str, controls: list[str], windows: Windows,
+                    people: int, min_people: int) -> list[tuple]:
+    rows = []
+    known = {metric for _, metric in data.weekly}
+    for idx, text_metric, op, threshold, unit, text in data.criteria.get(name, []):
+        metric, change = metric_name(text_metric)
+        measure = measure_of(unit, change)
+        if metric not in known:
+            rows.append((name, team, idx, text, metric, measure, None, None, None, op, threshold,
+                         unit, "none", 0, 0, people, "insufficient_data",
+                         f"no weekly series named {metric!r}; known: {', '.join(sorted(known))}"))
+            continue
+        r = evaluate(data, team, controls, windows, metric, measure)
+        note = None
+        if people < min_people:
+            result, note = "insufficient_data", f"only {people} people"
+        elif r.estimate.low is None:
+            result = "insufficient_data"
+            note = (f"{r.before_weeks} weeks before and {r.after_weeks} after with values; "
+                    f"{MIN_POINTS} needed on each side")
+        else:
+            result = outcome(r.estimate, op, threshold)
+        rows.append((name, team, idx, text, metric, measure, r.estimate.estimate, r.estimate.low,
+                     r.estimate.high, op, threshold, unit, r.method, r.before_weeks,
+                     r.after_weeks, people, result, note))
+    return rows
+
+
+def change_evidence(data: Data, name: str, team: str, controls: list[str],
+                    windows: Windows) -> verdicts.Evidence:
+    def run(metric: str, measure: str, scale: float = 1.0) -> Interval:
+        got = evaluate(data, team, controls, windows, metric, measure).estimate
+        return Interval(*(None if v is None else v * scale
+                          for v in (got.estimate, got.low, got.high)))
+
+    return verdicts.Evidence(
+        overhead_rise_pp=run("overhead_ratio", "change_pp"),
+        throughput_change=run("customer_throughput", "change_pct", 0.01),
+        lead_time_change=run("customer_lead_time_days", "change_pct", 0.01),
+        paperwork_ratio=run("paperwork_ratio", "level").estimate,
+        process_coupling=run("process_coupling", "level").estimate,
+        best_performer_engagement=data.engagement.get((name, team)),
+    )
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+    """Fill health_experiment_results, health_change_verdicts and health_change_signals."""
+    verdicts.write_thresholds(con, config)
+    for table in ("health_experiment_results", "health_change_signals",
+                  "health_change_verdicts"):
+        con.execute(f"DELETE FROM {table}")
+    data = load(con)
+    min_people = config.privacy.min_group_size
+    results, verdict_rows, signal_rows = [], [], []
+    for name, changed_team, start in data.changes:
+        windows = Windows.around(start)
+        teams = [changed_team] if changed_team else sorted(
+            t for t in data.people if t != verdicts.UNASSIGNED)
+        for team in teams:
+            controls = control_teams(data, team, changed_team, windows)
+            people = fewest_people(data.people.get(team, {}), windows)
+            results += _criterion_rows(data, name, team, controls, windows, people, min_people)
+            ev = change_evidence(data, name, team, controls, windows)
+            sigs = verdicts.signals(ev, config.verdict)
+            if people < min_people:
+                verdict, reason = verdicts.INSUFFICIENT, f"only {people} people"
+            elif ev.overhead_rise_pp.low is None:
+                verdict = verdicts.INSUFFICIENT
+                reason = f"fewer than {MIN_POINTS} weeks of data before or after the change"
+            else:
+                verdict, reason = verdicts.judge(sigs)
+                signal_rows += [(name, team, s.rule, s.name, s.value, s.low, s.high, s.threshold,
+                                 s.direction, s.required, s.met) for s in sigs]
+            verdict_rows.append((name, team, verdict, reason, people, controls,
+                                 windows.before[0], windows.before[-1], windows.after[0],
+                                 windows.after[-1]))
+    verdicts.insert(con, "health_experiment_results", (
+        "change", "team", "idx", "criterion", "metric", "measure", "estimate", "low", "high",
+        "op", "threshold", "unit", "method", "before_weeks", "after_weeks", "people_count",
+        "outcome", "note"), results)
+    verdicts.insert(con, "health_change_verdicts", (
+        "change", "team", "verdict", "reason", "people_count", "control_teams", "before_from",
+        "before_to", "after_from", "after_to"), verdict_rows)
+    verdicts.insert(con, "health_change_signals", (
+        "change", "team", "rule", "signal", "value", "low", "high", "threshold", "direction",
+        "required", "met"), signal_rows)

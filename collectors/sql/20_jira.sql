@@ -1,0 +1,305 @@
+-- Jira normalization: raw_jira_* (API collection or JSON import, same rows) -> jira_statuses,
+-- jira_sprints, identities, work_items, item_fields, transitions and events (jira_created,
+-- jira_transition, jira_field_edit, jira_comment, jira_worklog).
+-- Payloads may come from Cloud (accountId, parent, Sprint objects) or Server/Data Center
+-- (key/name, Epic Link, Greenhopper sprint strings); both are read. Each payload is parsed once
+-- into typed columns: issues carry megabytes of changelog, and re-parsing is the cost here.
+
+-- A user object as Jira embeds it -> "<accountId | key | name>"; NULL for anonymous acts.
+CREATE TEMP MACRO _jira_uid(u) AS coalesce(u.accountId, u."key", u."name");
+CREATE TEMP MACRO _jira_account(u) AS 'jira:' || _jira_uid(u);
+-- A field value in plain form: option/user/object -> its name, lists -> lists of names,
+-- Data Center sprint strings ("...Sprint@1f[id=1,...,name=Sprint 4,...]") -> the sprint name.
+CREATE TEMP MACRO _jira_text(x) AS CASE
+    WHEN json_type(x) = 'OBJECT'
+        THEN coalesce(x ->> 'value', x ->> 'name', x ->> 'key', x ->> 'displayName',
+                      x ->> 'accountId', x ->> 'id')
+    WHEN (x ->> '$') LIKE 'com.atlassian.greenhopper.service.sprint.Sprint@%'
+        THEN regexp_extract(x ->> '$', 'name=([^,\]]*)', 1)
+    ELSE x ->> '$' END;
+CREATE TEMP MACRO _jira_plain(v) AS CASE
+    WHEN v IS NULL OR json_type(v) = 'NULL' THEN NULL
+    WHEN json_type(v) = 'ARRAY'
+        THEN to_json(list_transform(from_json(v, '["JSON"]'), lambda x: _jira_text(x)))
+    WHEN json_type(v) = 'OBJECT' THEN to_json(_jira_text(v))
+    ELSE v END;
+CREATE TEMP MACRO _jira_filled(v) AS
+    v IS NOT NULL AND json_type(v) <> 'NULL'
+    AND NOT (json_type(v) = 'ARRAY' AND json_array_length(v) = 0)
+    AND NOT (json_type(v) = 'VARCHAR' AND trim(v ->> '$') = '');
+
+-- Configuration (getvariable('config')): custom field names, status_map, waiting patterns.
+CREATE TEMP TABLE _jira_logical AS
+SELECT lower(value ->> '$') AS field_name, key AS logical_name
+FROM json_each(coalesce(json_extract(getvariable('config'), '$.jira.custom_fields'), '{}'));
+
+CREATE TEMP TABLE _jira_status_map AS
+SELECT lower(key) AS name, value ->> '$' AS status_category
+FROM json_each(coalesce(json_extract(getvariable('config'), '$.jira.status_map'), '{}'));
+
+CREATE TEMP TABLE _jira_waiting AS
+SELECT lower(value ->> '$') AS pattern
+FROM json_each(coalesce(json_extract(getvariable('config'), '$.jira.waiting_patterns'), '[]'));
+
+-- Fields: the site's field list (or the `names` an imported search response carried).
+CREATE TEMP TABLE _jira_field AS
+SELECT f.natural_key AS field_id, f.payload ->> 'name' AS field_name,
+       coalesce((f.payload ->> 'custom')::BOOLEAN, f.natural_key LIKE 'customfield_%') AS custom,
+       f.payload -> 'schema' ->> 'custom' AS plugin, l.logical_name
+FROM raw_jira_fields AS f
+LEFT JOIN _jira_logical AS l ON l.field_name = lower(f.payload ->> 'name');
+
+-- Changelogs name a field by id ("priority"), by name ("Story Points") or by an old name
+-- ("Component"); Cloud adds the id (fieldId), Data Center does not.
+CREATE TEMP TABLE _jira_field_alias AS
+SELECT alias, min(field_id) AS field_id FROM (
+    SELECT lower(field_name) AS alias, field_id FROM _jira_field
+    UNION ALL SELECT lower(field_id), field_id FROM _jira_field
+    UNION ALL SELECT * FROM (VALUES ('component', 'components'), ('fix version', 'fixVersions'),
+                                    ('link', 'issuelinks'), ('version', 'versions')) AS v(a, f)
+) GROUP BY alias;
+
+-- The fields analysis reads besides the typed ones below: every custom field and a few optional
+-- system fields, extracted by constant paths (one more parse per issue; absent -> NULL).
+SET VARIABLE jira_value_fields = (
+    SELECT coalesce(list(field_id ORDER BY field_id), []::VARCHAR[]) FROM _jira_field
+    WHERE custom OR field_id IN ('assignee', 'priority', 'labels', 'components', 'fixVersions',
+                                 'duedate', 'parent', 'description'));
+SET VARIABLE jira_value_paths = (
+    SELECT coalesce(list('$.fields."' || id || '"' ORDER BY id), []::VARCHAR[])
+    FROM (SELECT unnest(getvariable('jira_value_fields')) AS id));
+-- Users are typed as {accountId, key, name, displayName, emailAddress, accountType}: Cloud
+-- names people by accountId, Server/Data Center by key and name.
+CREATE TEMP TABLE _jira_issue AS
+WITH parsed AS (
+    SELECT natural_key AS key,
+           from_json(payload, '{"id": "VARCHAR", "self": "VARCHAR",
+               "fields": {"summary": "VARCHAR", "issuetype": {"name": "VARCHAR"},
+                   "project": {"key": "VARCHAR"}, "status": {"id": "VARCHAR", "name": "VARCHAR",
+                   "statusCategory": {"key": "VARCHAR"}}, "labels": ["VARCHAR"],
+                   "components": [{"name": "VARCHAR"}], "created": "VARCHAR",
+                   "resolutiondate": "VARCHAR", "creator": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "reporter": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"},
+                   "assignee": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "parent": {"key": "VARCHAR"},
+                   "issuelinks": [{"outwardIssue": {"key": "VARCHAR"},
+                                   "inwardIssue": {"key": "VARCHAR"}}],
+                   "comment": {"comments": [{"id": "VARCHAR", "created": "VARCHAR",
+                                             "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "body": "JSON"}]},
+                   "worklog": {"worklogs": [{"id": "VARCHAR", "created": "VARCHAR",
+                                             "started": "VARCHAR", "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"},
+                                             "timeSpentSeconds": "BIGINT"}]}},
+               "changelog": {"histories": [{"id": "VARCHAR", "created": "VARCHAR", "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"},
+                   "items": [{"field": "VARCHAR", "fieldId": "VARCHAR", "from": "VARCHAR",
+                              "fromString": "VARCHAR", "to": "VARCHAR",
+                              "toString": "VARCHAR"}]}]}}') AS d,
+           json_extract(payload, getvariable('jira_value_paths')) AS field_values
+    FROM raw_jira_issues
+)
+SELECT key, d.id AS issue_id, d.fields AS x, d.changelog.histories AS histories, field_values,
+       regexp_replace(coalesce(d.self, ''), '/rest/api/.*$', '') AS site,
+       coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project
+FROM parsed;
+
+CREATE TEMP TABLE _jira_value AS
+SELECT key, unnest(getvariable('jira_value_fields')) AS field_id, unnest(field_values) AS value
+FROM _jira_issue;
+
+CREATE TEMP TABLE _jira_change AS
+WITH h AS (SELECT key, project, unnest(histories) AS h FROM _jira_issue)
+SELECT key, project, h.id AS history_id, h.created::TIMESTAMPTZ AS changed_at,
+       _jira_account(h.author) AS actor, h.author, unnest(h.items) AS item,
+       generate_subscripts(h.items, 1) AS item_no,
+       list_contains(list_transform(h.items, lambda i: i.field), 'status') AS with_status
+FROM h;
+
+-- Statuses: the status list, then current statuses, then names only a changelog shows; each
+-- name mapped once: status_map, else Jira's category (in progress: waiting if a pattern hits).
+CREATE TEMP TABLE _jira_status_seen AS
+SELECT natural_key AS status_id, payload ->> 'name' AS name,
+       payload -> 'statusCategory' ->> 'key' AS jira_category, 1 AS rank
+FROM raw_jira_statuses
+UNION ALL
+SELECT x.status.id, x.status.name, x.status.statusCategory.key, 2
+FROM _jira_issue WHERE x.status.name IS NOT NULL
+UNION ALL
+SELECT DISTINCT item.to, item.toString, NULL, 3
+FROM _jira_change WHERE item.field = 'status' AND item.toString IS NOT NULL
+UNION ALL
+SELECT DISTINCT item.from, item.fromString, NULL, 3
+FROM _jira_change WHERE item.field = 'status' AND item.fromString IS NOT NULL;
+
+INSERT INTO jira_statuses
+WITH named AS (
+    SELECT lower(name) AS lname, arg_min(name, rank) AS name,
+           arg_min(status_id, rank) FILTER (WHERE status_id IS NOT NULL) AS status_id,
+           arg_min(jira_category, rank) FILTER (WHERE jira_category IS NOT NULL) AS jira_category
+    FROM _jira_status_seen GROUP BY lower(name)
+),
+waiting AS (
+    SELECT n.lname, bool_or(contains(n.lname, w.pattern)) AS is_waiting
+    FROM named AS n, _jira_waiting AS w GROUP BY n.lname
+)
+SELECT n.status_id, n.name, n.jira_category,
+       CASE WHEN m.status_category IS NOT NULL THEN m.status_category
+            WHEN n.jira_category = 'new' THEN 'todo'
+            WHEN n.jira_category = 'done' THEN 'done'
+            WHEN coalesce(w.is_waiting, false) THEN 'waiting'
+            ELSE 'active' END,
+       CASE WHEN m.status_category IS NOT NULL THEN 'status_map'
+            WHEN n.jira_category IN ('new', 'done') THEN 'jira_category'
+            WHEN coalesce(w.is_waiting, false) THEN 'waiting_pattern'
+            ELSE 'jira_category' END
+FROM named AS n
+LEFT JOIN _jira_status_map AS m ON m.name = n.lname
+LEFT JOIN waiting AS w USING (lname);
+
+CREATE TEMP TABLE _jira_category AS
+SELECT lower(name) AS lname, any_value(status_category) AS status_category
+FROM jira_statuses GROUP BY lower(name);
+
+INSERT INTO jira_sprints
+SELECT natural_key, any_value(coalesce(payload ->> 'boardId', payload ->> 'originBoardId')),
+       any_value(scope), any_value(payload ->> 'name'), any_value(payload ->> 'state'),
+       any_value((payload ->> 'startDate')::TIMESTAMPTZ),
+       any_value((payload ->> 'endDate')::TIMESTAMPTZ),
+       any_value((payload ->> 'completeDate')::TIMESTAMPTZ)
+FROM raw_jira_sprints
+GROUP BY natural_key;
+
+-- Accounts: every user object an issue names (reporters, assignees, editors, commenters, ...).
+INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
+WITH users AS (
+    SELECT x.reporter AS u FROM _jira_issue
+    UNION ALL SELECT x.creator FROM _jira_issue
+    UNION ALL SELECT x.assignee FROM _jira_issue
+    UNION ALL SELECT DISTINCT author FROM _jira_change
+    UNION ALL SELECT unnest(list_transform(x.comment.comments, lambda c: c.author))
+              FROM _jira_issue
+    UNION ALL SELECT unnest(list_transform(x.worklog.worklogs, lambda w: w.author))
+              FROM _jira_issue
+)
+SELECT 'jira', _jira_uid(u), any_value(u."name"), any_value(u.emailAddress),
+       any_value(u.displayName), bool_or(coalesce(u.accountType, '') = 'app')
+FROM users WHERE _jira_uid(u) IS NOT NULL
+GROUP BY _jira_uid(u)
+ON CONFLICT DO NOTHING;
+
+CREATE TEMP TABLE _jira_transition AS
+SELECT 'jira:' || c.key AS item_id, c.key, c.project, c.history_id, c.item_no, c.changed_at,
+       c.actor, c.item.fromString AS from_status, c.item.toString AS to_status,
+       c.item.from AS from_id, c.item.to AS to_id,
+       fc.status_category AS from_category, tc.status_category AS to_category
+FROM _jira_change AS c
+LEFT JOIN _jira_category AS fc ON fc.lname = lower(c.item.fromString)
+LEFT JOIN _jira_category AS tc ON tc.lname = lower(c.item.toString)
+WHERE c.item.field = 'status';
+
+INSERT INTO transitions(item_id, "at", actor_account, from_status, to_status,
+                        from_status_category, to_status_category)
+SELECT item_id, changed_at, actor, from_status, to_status, from_category, to_category
+FROM _jira_transition;
+
+-- work_items.fields: custom fields with a value, by logical name (jira.custom_fields) or by
+-- their Jira name, plus priority. parent_key: `parent` (Cloud), else the Epic Link field.
+INSERT INTO work_items(item_id, source, kind, key, title, url, container, type, labels, components,
+                       status, status_category, created_at, started_at, resolved_at,
+                       author_account, assignee_account, parent_key, linked_keys, fields)
+WITH firsts AS (
+    SELECT key, min(changed_at) FILTER (WHERE to_category = 'active') AS started_at,
+           max(changed_at) FILTER (WHERE to_category = 'done') AS done_at
+    FROM _jira_transition GROUP BY key
+),
+custom AS (
+    SELECT v.key,
+           json_group_object(coalesce(fd.logical_name,
+                                      CASE WHEN fd.custom THEN fd.field_name END, v.field_id),
+                             _jira_plain(v.value)) AS fields,
+           any_value(v.value ->> '$') FILTER (WHERE fd.logical_name = 'epic_link'
+                                               OR fd.plugin LIKE '%gh-epic-link') AS epic
+    FROM _jira_value AS v JOIN _jira_field AS fd USING (field_id)
+    WHERE (fd.custom OR v.field_id = 'priority') AND _jira_filled(v.value)
+    GROUP BY v.key
+)
+SELECT 'jira:' || i.key, 'jira', 'jira_issue', i.key, i.x.summary,
+       nullif(i.site, '') || '/browse/' || i.key, i.project, i.x.issuetype.name,
+       coalesce(i.x.labels, []::VARCHAR[]),
+       coalesce(list_transform(i.x.components, lambda c: c.name), []::VARCHAR[]),
+       i.x.status.name, sc.status_category, i.x.created::TIMESTAMPTZ, t.started_at,
+       CASE WHEN sc.status_category = 'done'
+            THEN coalesce(i.x.resolutiondate::TIMESTAMPTZ, t.done_at) END,
+       _jira_account(coalesce(i.x.creator, i.x.reporter)), _jira_account(i.x.assignee),
+       coalesce(i.x.parent.key, c.epic),
+       coalesce(list_distinct(list_filter(list_transform(
+           i.x.issuelinks, lambda l: coalesce(l.outwardIssue.key, l.inwardIssue.key)),
+           lambda k: k IS NOT NULL)), []::VARCHAR[]),
+       coalesce(c.fields, '{}'::JSON)
+FROM _jira_issue AS i
+LEFT JOIN _jira_category AS sc ON sc.lname = lower(i.x.status.name)
+LEFT JOIN firsts AS t USING (key)
+LEFT JOIN custom AS c USING (key);
+
+-- Fill rate base: every issue x every field of interest that the payloads carry (present in at
+-- least one); a field missing from one payload (Cloud omits `parent` when none) is empty.
+INSERT INTO item_fields
+WITH carried AS (
+    SELECT field_id FROM _jira_value GROUP BY field_id HAVING count(value) > 0
+)
+SELECT 'jira:' || i.key, c.field_id, fd.field_name, fd.logical_name, fd.custom,
+       coalesce(_jira_filled(v.value), false)
+FROM _jira_issue AS i
+CROSS JOIN carried AS c
+JOIN _jira_field AS fd USING (field_id)
+LEFT JOIN _jira_value AS v ON v.key = i.key AND v.field_id = c.field_id;
+
+-- Events. Ids: jira:issue:<id>, jira:changelog:<history id>:<item no>, jira:comment:<id>,
+-- jira:worklog:<id> (Jira's ids are stable across runs and unique per site).
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
+SELECT 'jira:issue:' || coalesce(issue_id, key), 'jira', x.created::TIMESTAMPTZ,
+       _jira_account(coalesce(x.creator, x.reporter)), 'jira:' || key, 'jira_created', NULL,
+       json_object('issue_key', key, 'project', project, 'issue_type', x.issuetype.name)
+FROM _jira_issue;
+
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
+SELECT 'jira:changelog:' || history_id || ':' || item_no, 'jira', changed_at, actor, item_id,
+       'jira_transition', 'status_change',
+       json_object('issue_key', key, 'project', project, 'from_status', from_status,
+                   'to_status', to_status, 'from_status_category', from_category,
+                   'to_status_category', to_category, 'from_id', from_id, 'to_id', to_id,
+                   'history_id', history_id)
+FROM _jira_transition;
+
+-- Field edits: not the status (a transition), not what Jira writes by itself alongside another
+-- act (the resolution a transition sets, time tracking a worklog updates). Edits of summary or
+-- description are content, not metadata (METRICS.md section 1).
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
+SELECT 'jira:changelog:' || c.history_id || ':' || c.item_no, 'jira', c.changed_at, c.actor,
+       'jira:' || c.key, 'jira_field_edit',
+       CASE WHEN lower(coalesce(fd.field_id, c.item.field)) IN ('summary', 'description')
+            THEN NULL ELSE 'metadata_edit' END,
+       json_object('issue_key', c.key, 'project', c.project, 'field', c.item.field,
+                   'field_id', coalesce(fd.field_id, c.item.fieldId),
+                   'field_name', coalesce(fd.field_name, c.item.field),
+                   'logical_name', fd.logical_name,
+                   'from', c.item.fromString, 'to', c.item.toString,
+                   'from_id', c.item.from, 'to_id', c.item.to, 'history_id', c.history_id)
+FROM _jira_change AS c
+LEFT JOIN _jira_field_alias AS a ON a.alias = lower(c.item.field)
+LEFT JOIN _jira_field AS fd ON fd.field_id = coalesce(c.item.fieldId, a.field_id)
+WHERE c.item.field <> 'status'
+  AND NOT (c.item.field = 'resolution' AND c.with_status)
+  AND c.item.field NOT IN ('timespent', 'timeestimate', 'timeoriginalestimate', 'WorklogId',
+                           'WorklogTimeSpent');
+
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
+SELECT 'jira:comment:' || c.id, 'jira', c.created::TIMESTAMPTZ, _jira_account(c.author),
+       'jira:' || key, 'jira_comment', NULL,
+       json_object('issue_key', key, 'project', project,
+                   'length', length(CASE WHEN json_type(c.body) = 'VARCHAR' THEN c.body ->> '$'
+                                         ELSE c.body::VARCHAR END))
+FROM (SELECT key, project, unnest(x.comment.comments) AS c FROM _jira_issue);
+
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
+SELECT 'jira:worklog:' || w.id, 'jira', w.created::TIMESTAMPTZ, _jira_account(w.author),
+       'jira:' || key, 'jira_worklog', 'timesheet',
+       json_object('issue_key', key, 'project', project, 'seconds', w.timeSpentSeconds,
+                   'started', w.started)
+FROM (SELECT key, project, unnest(x.worklog.worklogs) AS w FROM _jira_issue);

@@ -33,3 +33,25 @@ def slack_export(config: Config, path: Path) -> None:
         count = save_export(export, store, config.privacy.store_message_text)
     ui.say(f"imported {count} Slack messages and replies from {len(export.conversations)} "
            f"conversations in {path}; run `processhealth build` next.")
+
+
+@import_group.command("jira-json")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@pass_config
+def jira_json(config: Config, paths: tuple[Path, ...]) -> None:
+    """Import saved Jira search responses: one or many JSON files, or folders of them.
+
+    Each file is a response of /rest/api/2/search or /search/jql, best saved with
+    expand=changelog,names so transitions and custom field names come along. Every file is
+    checked before anything is written. Run `processhealth build` afterwards.
+    """
+    from collectors.jira_import import json_files, read_search_file, save_search_files
+
+    files = [read_search_file(path) for path in json_files(list(paths))]
+    with RawStore(config.storage.raw_path) as store:
+        counts = save_search_files(files, store)
+    ui.say(f"imported {counts['issues']} Jira issues ({counts['changed']} new or changed) from "
+           f"{len(files)} files; run `processhealth build` next.")
+    if counts["incomplete"]:
+        ui.warn(f"{counts['incomplete']} issues carry a truncated changelog, comment or worklog "
+                f"list (the saved search inlined only part of it); their history is incomplete.")

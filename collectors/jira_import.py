@@ -1,0 +1,97 @@
+"""`processhealth import jira-json`: saved Jira search responses into the raw store.
+
+A file is what /rest/api/2/search (startAt/total) or /rest/api/3/search/jql (nextPageToken)
+returned, ideally with expand=changelog,names: {"issues": [...], "names": {...}}; a bare list of
+issues is accepted too. Every file is checked before anything is written. Issues go through the
+collector's row code (collectors/jira_rows.py) with the file as provenance; no checkpoint moves,
+so a later `collect` still reads everything it would have.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from collectors import jira_rows as rows
+from processhealth.errors import UserError
+from processhealth.store import RawStore
+
+
+@dataclass
+class SearchFile:
+    path: Path
+    issues: list[dict[str, Any]]
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def json_files(paths: list[Path]) -> list[Path]:
+    """The files named, and the *.json files inside any folder named, in order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.json") if p.is_file())
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UserError(f"{path} does not exist; expected a JSON file saved from a Jira "
+                            f"search, or a folder of them.")
+    if not found:
+        raise UserError(f"No .json files found in {', '.join(map(str, paths))}.")
+    return found
+
+
+def read_search_file(path: Path) -> SearchFile:
+    """Parse and check one file; UserError saying what was expected and what was found."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UserError(f"{path} is not a readable JSON file: {exc}.") from None
+    issues = doc.get("issues") if isinstance(doc, dict) else doc
+    if not isinstance(issues, list):
+        found = f"an object with keys {sorted(doc)[:8]}" if isinstance(doc, dict) else \
+            type(doc).__name__
+        raise UserError(f"{path} is not a Jira search response: expected an object with an "
+                        f"\"issues\" list (or a list of issues); found {found}.")
+    for n, issue in enumerate(issues):
+        if not (isinstance(issue, dict) and isinstance(issue.get("key"), str)
+                and isinstance(issue.get("fields"), dict)):
+            raise UserError(f"{path}: issue #{n + 1} lacks a \"key\" or a \"fields\" object; "
+                            f"save the search with the default fields (or fields=*all).")
+        try:
+            rows.parse_time(issue["fields"].get("updated"))
+        except (TypeError, ValueError):
+            raise UserError(f"{path}: issue {issue['key']} has an unreadable \"updated\" time "
+                            f"{issue['fields'].get('updated')!r}; expected e.g. "
+                            f"2026-02-03T09:15:00.000+0000.") from None
+    names = doc.get("names") if isinstance(doc, dict) else None
+    return SearchFile(path, issues, names if isinstance(names, dict) else {})
+
+
+def save_search_files(files: list[SearchFile], store: RawStore) -> dict[str, int]:
+    """Save issues per project, and field names the store does not know yet. Returns counts:
+    issues, changed, incomplete (issues whose saved changelog or comments were truncated)."""
+    counts = {"issues": 0, "changed": 0, "incomplete": 0}
+    known = _known_fields(store)
+    for f in files:
+        new_names = {k: v for k, v in f.names.items() if k not in known}
+        if new_names:
+            store.save(rows.SOURCE, "fields", rows.field_rows(
+                rows.names_as_fields(new_names), f.path.resolve().as_uri()), scope="site")
+            known |= set(new_names)
+        by_project: dict[str, list[dict[str, Any]]] = {}
+        for issue in f.issues:
+            by_project.setdefault(rows.project_of(issue), []).append(
+                rows.issue_row(issue, source_url=f.path.resolve().as_uri()))
+            counts["incomplete"] += bool(rows.truncated(issue))
+        for project, batch in by_project.items():
+            counts["changed"] += store.save(rows.SOURCE, "issues", batch, scope=project)
+            counts["issues"] += len(batch)
+    return counts
+
+
+def _known_fields(store: RawStore) -> set[str]:
+    if not store.table_exists("raw_jira_fields"):
+        return set()
+    return {r[0] for r in store.con.execute("SELECT natural_key FROM raw_jira_fields").fetchall()}

@@ -129,7 +129,8 @@ def _change_verdict(db: AnalyticsDB, name: str, team: str, min_group: int) -> di
 def _adoption(db: AnalyticsDB, name: str, team: str, min_group: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if db.has(ADOPTION, "change", "team"):
-        row = db.one(f'SELECT * FROM {ADOPTION} WHERE "change" = ? AND team = ?', [name, team])
+        row = next((r for r in db.view_rows(ADOPTION)
+                    if r["change"] == name and r["team"] == team), None)
         if row and is_suppressed(row, min_group):
             out["adoption_suppressed"] = True
         elif row:
@@ -143,9 +144,8 @@ def _adoption(db: AnalyticsDB, name: str, team: str, min_group: int) -> dict[str
                 "organic": fmt.pct(row.get("organic_share")),
             }
     if db.has(ADOPTION_WEEKLY, "change", "team", "weeks_since_start", "active_share"):
-        weeks = db.rows(
-            f'SELECT * FROM {ADOPTION_WEEKLY} WHERE "change" = ? AND team = ? ORDER BY week',
-            [name, team])
+        weeks = sorted((r for r in db.view_rows(ADOPTION_WEEKLY)
+                        if r["change"] == name and r["team"] == team), key=lambda r: r["week"])
         points = [{"week": w["weeks_since_start"], "value": w["active_share"],
                    "series": "weekly active share"}
                   for w in weeks if not is_suppressed(w, min_group)

@@ -7,6 +7,7 @@ section is missing and why instead of failing.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ class AnalyticsDB:
         self.con = con
         self.path = path
         self.absent: list[str] = []  # relations a section asked for and did not find
+        self._cache: dict[tuple[str, Any], list[dict[str, Any]]] = {}
         rows = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns()"
             " WHERE database_name = current_database() AND schema_name = 'main'"
@@ -58,6 +60,16 @@ class AnalyticsDB:
 
     def has_column(self, relation: str, column: str) -> bool:
         return column in self.columns.get(relation, set())
+
+    def view_rows(self, view: str, months: tuple[date, date] | None = None) -> list[dict]:
+        """Every row of a view (for the months given), read once and kept: metric views are
+        recomputed on every read, so one read for all teams beats one per team."""
+        key = (view, months)
+        if key not in self._cache:
+            where = " WHERE month::DATE BETWEEN ? AND ?" if months else ""
+            self._cache[key] = self.rows(f'SELECT * FROM "{view}"{where}',
+                                         list(months) if months else None)
+        return self._cache[key]
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         result = self.con.execute(sql, params or [])

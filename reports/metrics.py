@@ -112,18 +112,14 @@ def month_series(
     """{month: (value, suppressed)} for one team over the window; None if the view is absent."""
     if not db.has(figure.view, "team", "month", figure.column):
         return None
-    extra = []
-    if db.has_column(figure.view, "suppressed"):
-        extra.append("suppressed")
-    if db.has_column(figure.view, "people_count"):
-        extra.append("people_count")
-    cols = ", ".join([f'"{figure.column}" AS value', *extra])
-    rows = db.rows(
-        f'SELECT month::DATE AS month, {cols} FROM "{figure.view}"'
-        " WHERE team = ? AND month::DATE BETWEEN ? AND ? ORDER BY month",
-        [team, months[0], months[-1]],
-    )
-    return {r["month"]: (r["value"], is_suppressed(r, min_group)) for r in rows}
+    return {
+        _as_date(r["month"]): (r[figure.column], is_suppressed(r, min_group))
+        for r in db.view_rows(figure.view, (months[0], months[-1])) if r["team"] == team
+    }
+
+
+def _as_date(value: Any) -> date:
+    return value if type(value) is date else value.date()
 
 
 def is_suppressed(row: dict[str, Any], min_group: int) -> bool:

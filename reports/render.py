@@ -56,6 +56,9 @@ def report_context(
     teams = choose_teams(db, team)
     report_month = choose_month(db, month)
     months = team_sections.window(report_month, config.report.months)
+    first = db.scalar("SELECT min(month)::DATE FROM metric_effort_allocation") \
+        if db.has("metric_effort_allocation", "month") else None
+    months = [m for m in months if first is None or m >= first] or [report_month]
     team_reports = []
     for name in teams:
         team_reports.append({
@@ -78,6 +81,7 @@ def report_context(
         "month_label": fmt.month_label(report_month),
         "window_label": f"{fmt.month_label(months[0])} to {fmt.month_label(months[-1])}",
         "months_count": len(months),
+        "months_word": "month" if len(months) == 1 else f"{len(months)} months",
         "generated_on": fmt.day_label(date.today()),
         "teams": team_reports,
         "coverage": coverage.coverage(db, teams, months, min_group),

@@ -131,9 +131,7 @@ def allocation(db: AnalyticsDB, team: str, months: list[date], min_group: int) -
     view = "metric_effort_allocation"
     if not db.has(view, "team", "month", "category", "hours", "fte", "share"):
         return {"missing": view}
-    rows = db.rows(
-        f"SELECT * FROM {view} WHERE team = ? AND month::DATE BETWEEN ? AND ? "
-        "ORDER BY month, category", [team, months[0], months[-1]])
+    rows = [r for r in db.view_rows(view, (months[0], months[-1])) if r["team"] == team]
     by_month: dict[date, list[dict]] = {}
     for r in rows:
         by_month.setdefault(_as_date(r["month"]), []).append(r)
@@ -243,7 +241,7 @@ def _pr_cycle(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
     columns = [f"{q}_{stage}_hours" for stage, _ in PR_STAGES for q in ("median", "p75")]
     if not db.has(view, "team", "month", "prs_merged", *columns):
         return {"missing_pr_cycle": view}
-    row = db.one(f"SELECT * FROM {view} WHERE team = ? AND month::DATE = ?", [team, month])
+    row = next((r for r in db.view_rows(view, (month, month)) if r["team"] == team), None)
     if row is None or not row["prs_merged"]:
         return {"pr_none": True}
     if is_suppressed(row, min_group):

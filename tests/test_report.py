@@ -107,7 +107,7 @@ def test_month_and_team_are_checked(sample_db: Path, tmp_path: Path) -> None:
         context = report_context(db, config, "2026-03", "atlas")
         assert context["month_label"] == "March 2026"
         assert [t["name"] for t in context["teams"]] == ["atlas"]
-        assert context["window_label"] == "April 2025 to March 2026"
+        assert context["window_label"] == "November 2025 to March 2026"  # from the first data
         for month, team, message in (("2026-3x", None, "not a month"),
                                      ("2019-01", None, "from 2025-11 to 2026-10"),
                                      (None, "nobody", "not a team")):

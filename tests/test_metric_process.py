@@ -155,3 +155,22 @@ def test_suppressed_under_five_people(db: TinyDB) -> None:
     db.event("e", "2026-01-05 10:00", "small1", "commit", minutes=30)
     db.views()
     assert db.one("SELECT people_count, suppressed FROM metric_overhead") == (4, True)
+
+
+def test_field_fill_rate_and_edits(db: TinyDB) -> None:
+    db.team("t", 5, ["2026-01"])
+    for n in (1, 2, 3):
+        db.item(f"jira:T-{n}", created=f"2026-01-0{n}", assignee="t1")
+        db.con.execute("INSERT INTO item_fields VALUES (?, 'customfield_10100', 'Business Value',"
+                       " NULL, true, ?)", [f"jira:T-{n}", n == 1])
+        db.con.execute("INSERT INTO item_fields VALUES (?, 'customfield_10300', 'Customer Impact',"
+                       " NULL, true, false)", [f"jira:T-{n}"])
+    for n in (1, 2):
+        db.event(f"bv{n}", f"2026-01-1{n} 10:00", "t2", "jira_field_edit", item="jira:T-1",
+                 detail={"field": "Business Value", "field_id": "customfield_10100"})
+    db.views()
+    rows = {r[0]: r[1:] for r in db.con.execute(
+        "SELECT field_name, items_created, items_with_value, fill_rate, edits, items_edited,"
+        " dead_weight FROM metric_field_fill WHERE team = 't' AND month = ?", [JAN]).fetchall()}
+    assert rows["Business Value"] == (3, 1, pytest.approx(1 / 3), 2, 1, False)
+    assert rows["Customer Impact"] == (3, 0, 0.0, 0, 0, True)

@@ -33,7 +33,8 @@ matched AS (
     SELECT s.change, s.change_team, ev.event_id
     FROM scope AS s JOIN ev
         ON s.key = 'field' AND ev.kind = 'jira_field_edit'
-        AND lower(s.value) IN (lower(ev.detail ->> 'field'), lower(ev.detail ->> 'field_id'))
+        AND lower(s.value) IN (lower(ev.detail ->> 'field'), lower(ev.detail ->> 'field_name'),
+                               lower(ev.detail ->> 'field_id'))
     UNION ALL
     SELECT s.change, s.change_team, ev.event_id
     FROM scope AS s JOIN ev

@@ -15,7 +15,6 @@ replies and its checkpoint in one transaction, so a cut-off run neither loses no
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -24,11 +23,13 @@ from collectors.slack_client import Clock, SlackApi, SlackCallError
 from collectors.slack_rows import (
     Rules,
     channel_row,
+    checkpoint,
     conversation_types,
     history_url,
     is_reply,
     message_row,
     plain_row,
+    read_checkpoint,
     replies_url,
     select_channels,
     ts_key,
@@ -144,7 +145,7 @@ def collect_channel(api: SlackApi, store: RawStore, ch: dict, cfg: SlackConfig, 
                     full: bool, bar: ui.Step, summary: Summary) -> set[str]:
     """History since the checkpoint and the replies of threads that moved; returns bot ids."""
     cid = ch["id"]
-    state = json.loads(store.get_cursor(SOURCE, "messages", cid) or "{}")
+    state = read_checkpoint(store.get_cursor(SOURCE, "messages", cid))
     high = state.get("high")
     run = state.get("pass") or {"oldest": _oldest(high, cfg), "latest": None, "top": None}
     params: dict[str, Any] = {"channel": cid, "limit": HISTORY_LIMIT}
@@ -163,11 +164,10 @@ def collect_channel(api: SlackApi, store: RawStore, ch: dict, cfg: SlackConfig, 
             bar.note(f"#{ch.get('name') or cid}: {len(moved)} threads")
             bots |= {m["bot_id"] for m in messages if m.get("bot_id")}
             done = not page.get("has_more")
-            cursor = ({"high": _newest(high, run["top"])} if done
-                      else {"high": high, "pass": run})
+            cursor = checkpoint(_newest(high, run["top"])) if done else checkpoint(high, run)
             # Replies and their parents (which carry latest_reply) land in one transaction.
             rows += [message_row(cid, m, rules, url) for m in messages]
-            store.save(SOURCE, "messages", rows, scope=cid, cursor=json.dumps(cursor))
+            store.save(SOURCE, "messages", rows, scope=cid, cursor=cursor)
             summary.messages += sum(not is_reply(m) for m in messages)
             bar.advance(len(messages))
     except SlackCallError as exc:

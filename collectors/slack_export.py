@@ -23,9 +23,11 @@ from pathlib import Path, PurePosixPath
 from collectors.slack_rows import (
     Rules,
     channel_row,
+    checkpoint,
     is_reply,
     message_row,
     plain_row,
+    read_checkpoint,
     select_channels,
     ts_key,
     user_row,
@@ -232,7 +234,7 @@ def _save(store: RawStore, cid: str, rows: list[dict], bar: ui.Step,
 
 def _cursor(store: RawStore, cid: str, top: str | None) -> str | None:
     """Let a later API collection continue after the export instead of re-reading it."""
-    state = json.loads(store.get_cursor(SOURCE, "messages", cid) or "{}")
+    state = read_checkpoint(store.get_cursor(SOURCE, "messages", cid))
     if top is None or state.get("pass") or ts_key(state.get("high")) >= ts_key(top):
         return None
-    return json.dumps({"high": top})
+    return checkpoint(top)

@@ -11,6 +11,7 @@ Text, attachments, blocks, file names and previews never reach the raw store.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -213,6 +214,16 @@ def history_url(base: str, channel_id: str) -> str:
 
 def replies_url(base: str, channel_id: str, thread_ts: str) -> str:
     return f"{base}conversations.replies?channel={channel_id}&ts={thread_ts}"
+
+
+def checkpoint(high: str | None, run: dict | None = None) -> str:
+    """A channel's messages checkpoint (sync_state cursor): the newest ts fully read, and the
+    window of a pass under way (see collectors/slack.py)."""
+    return json.dumps({"high": high} if run is None else {"high": high, "pass": run})
+
+
+def read_checkpoint(cursor: str | None) -> dict:
+    return json.loads(cursor or "{}")
 
 
 # --- users, channels and the rest -----------------------------------------------------------

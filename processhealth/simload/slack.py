@@ -7,12 +7,11 @@ privacy and row code (collectors/slack_rows.py), the same source URLs and checkp
 
 from __future__ import annotations
 
-import json
-
 from collectors.slack_client import api_base
 from collectors.slack_rows import (
     Rules,
     channel_row,
+    checkpoint,
     history_url,
     message_row,
     plain_row,
@@ -55,7 +54,7 @@ def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1",
             bots |= {r["bot_id"] for r in thread[1:] if r.get("bot_id")}
         bots |= {m["bot_id"] for m in idx.messages if m.get("bot_id")}
         top = idx.messages[-1]["ts"] if idx.messages else None
-        store.save(SOURCE, "messages", rows, scope=cid, cursor=json.dumps({"high": top}))
+        store.save(SOURCE, "messages", rows, scope=cid, cursor=checkpoint(top))
         saved += len(rows)
     store.save(SOURCE, "bots", [plain_row(b, ws.bots[b], base + "bots.info",
                                           ws.bots[b].get("updated"))

@@ -67,6 +67,10 @@ class Run:
     doing: str = "the organization"
     changed: int = 0
 
+    def at(self, path: str) -> str:
+        """Absolute API URL of a path (provenance of rows whose payload has no `url`)."""
+        return self.config.base_url.rstrip("/") + path
+
     def save(self, entity: str, rows: list[dict], scope: str, cursor: str | None = None) -> None:
         self.changed += self.store.save(SOURCE, entity, rows, scope=scope, cursor=cursor)
         self.bar.advance(len(rows))
@@ -115,24 +119,25 @@ def collect_org(run: Run) -> list[str]:
     run.doing = f"the repositories of {org}"
     url = f"/orgs/{org}/repos"
     for batch in gc.pages(run.requester, url, {"type": "all", "sort": "full_name"}, size):
-        run.save("repos", org_rows(batch, lambda r: r["full_name"], url), scope=org)
+        run.save("repos", org_rows(batch, lambda r: r["full_name"], run.at(url)), scope=org)
         repos += [r["full_name"] for r in batch]
     run.doing = f"the members of {org}"
     url = f"/orgs/{org}/members"
     for batch in gc.pages(run.requester, url, {}, size):
-        run.save("members", org_rows(batch, lambda u: u["login"], url), scope=org)
+        run.save("members", org_rows(batch, lambda u: u["login"], run.at(url)), scope=org)
     run.doing = f"the teams of {org}"
     teams: list[str] = []
     url = f"/orgs/{org}/teams"
     for batch in gc.pages(run.requester, url, {}, size):
-        run.save("teams", org_rows(batch, lambda t: f"{org}/{t['slug']}", url), scope=org)
+        run.save("teams", org_rows(batch, lambda t: f"{org}/{t['slug']}", run.at(url)),
+                 scope=org)
         teams += [t["slug"] for t in batch]
     for slug in teams:
         run.doing = f"the members of team {org}/{slug}"
         url = f"/orgs/{org}/teams/{slug}/members"
         for batch in gc.pages(run.requester, url, {}, size):
-            run.save("team_members", org_rows(batch, lambda u, s=slug: f"{s}:{u['login']}", url),
-                     scope=f"{org}/{slug}")
+            rows = org_rows(batch, lambda u, s=slug: f"{s}:{u['login']}", run.at(url))
+            run.save("team_members", rows, scope=f"{org}/{slug}")
     return _select(org, repos, run.config.repos)
 
 
@@ -185,7 +190,7 @@ def collect_list(run: Run, repo: str, entity: Entity) -> None:
     if entity.order == "asc":
         for batch in _chunks(pages):
             top = newest(entity, batch)
-            run.save(entity.name, repo_rows(entity, repo, batch, url), repo,
+            run.save(entity.name, repo_rows(entity, repo, batch, run.at(url)), repo,
                      advanced(cursor, top))
             cursor = max(cursor or "", top or "") or None
         return
@@ -194,10 +199,11 @@ def collect_list(run: Run, repo: str, entity: Entity) -> None:
     for batch in _chunks(_until_older(entity, pages, floor)):
         top = max(top or "", newest(entity, batch) or "") or None
         if pending is not None:
-            run.save(entity.name, repo_rows(entity, repo, pending, url), repo)
+            run.save(entity.name, repo_rows(entity, repo, pending, run.at(url)), repo)
         pending = batch
     if pending is not None:  # the last page carries the checkpoint
-        run.save(entity.name, repo_rows(entity, repo, pending, url), repo, advanced(cursor, top))
+        run.save(entity.name, repo_rows(entity, repo, pending, run.at(url)), repo,
+                 advanced(cursor, top))
 
 
 def _chunks(pages: Iterator[list[dict]]) -> Iterator[list[dict]]:
@@ -248,7 +254,7 @@ def collect_reviews(run: Run, repo: str) -> None:
         url = f"/repos/{repo}/{REVIEWS.path.format(number=number)}"
         try:
             for batch in gc.pages(run.requester, url, {}, run.config.per_page):
-                rows += repo_rows(REVIEWS, repo, batch, url)
+                rows += repo_rows(REVIEWS, repo, batch, run.at(url))
         except UnknownObjectException:
             ui.warn(f"{repo}#{number} is gone from GitHub (404); its reviews are skipped.")
         if n % REVIEW_BATCH == 0 or n == len(todo):
@@ -281,9 +287,9 @@ def collect_users(run: Run) -> None:
     for login in unknown_logins(run.store, run.full):
         url = f"/users/{quote(login, safe='')}"
         try:
-            rows.append(user_row(login, gc.get(run.requester, url), url))
+            rows.append(user_row(login, gc.get(run.requester, url), run.at(url)))
         except UnknownObjectException:  # renamed since: keep a marker so it is not asked again
-            rows.append(user_row(login, {"login": login, "message": "Not Found"}, url))
+            rows.append(user_row(login, {"login": login, "message": "Not Found"}, run.at(url)))
         if len(rows) >= run.config.per_page:
             run.save("users", rows, scope)
             rows = []

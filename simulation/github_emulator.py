@@ -116,8 +116,7 @@ class GitHubEmulator(Emulator):
             self.commits[c.repo].append(c)
         self.parents: dict[str, str | None] = {}
         for c_list in self.commits.values():
-            for before, c in zip([None, *c_list], c_list, strict=False):
-                self.parents[c.sha] = before.sha if before else None
+            self.parents.update(api.commit_parents(c_list))
         for rl in g.releases:
             self.releases[rl.repo].append(rl)
         for n, record in enumerate(api.event_records(self.org)):
@@ -239,17 +238,12 @@ class GitHubEmulator(Emulator):
         return self._page(request, f"/organizations/{api.ORG_ID}/repos", repos,
                           lambda r: api.repo(self.org, r, base))
 
-    def _members(self) -> list[Person]:
-        return sorted((p for p in self.org.people if p.github_login and not p.is_bot
-                       and not p.github_deleted and p.left_on is None),
-                      key=lambda p: p.github_id or 0)
-
     def on_org_members(self, request: Request, org: str | None = None,
                        org_id: int | None = None) -> Response:
         self._check_org(org, org_id)
         base = self.base_url
-        return self._page(request, f"/organizations/{api.ORG_ID}/members", self._members(),
-                          lambda p: api.user(p, base))
+        return self._page(request, f"/organizations/{api.ORG_ID}/members",
+                          api.org_members(self.org), lambda p: api.user(p, base))
 
     def on_org_teams(self, request: Request, org: str | None = None, org_id: int | None = None
                      ) -> Response:
@@ -266,11 +260,9 @@ class GitHubEmulator(Emulator):
         index = slugs.index(slug) if slug in slugs else (team_id or 0) - 7_000_000
         if not 0 <= index < len(slugs):
             raise NotFound()
-        people = [self.org.person(pid) for pid in self.org.github.teams[slugs[index]]]
         base = self.base_url
         return self._page(request, f"/organizations/{api.ORG_ID}/team/{7_000_000 + index}/members",
-                          [p for p in people if not p.github_deleted],
-                          lambda p: api.user(p, base))
+                          api.team_members(self.org, slugs[index]), lambda p: api.user(p, base))
 
     def on_user(self, request: Request, login: str) -> Response:
         if login.lower() == "ghost":
@@ -382,10 +374,8 @@ class GitHubEmulator(Emulator):
         base = self.base_url
 
         def build(c: Any) -> dict:
-            # GitHub files every review comment under a review: the author's next one on the PR.
-            later = [rv.id for rv in reviews.get((c.repo, c.number), [])
-                     if rv.user_pid == c.user_pid and rv.submitted_at >= c.created_at]
-            return api.review_comment(self.org, c, later[0] if later else None, base)
+            return api.review_comment(
+                self.org, c, api.review_of(c, reviews.get((c.repo, c.number), [])), base)
 
         return self._page(request, f"/repositories/{r.id}/pulls/comments",
                           self._comment_list("review", r, request), build)

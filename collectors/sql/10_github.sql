@@ -1,0 +1,218 @@
+-- GitHub normalization: raw_github_* (collectors/github.py or the simulated loader, same rows)
+-- -> identities, group_members, work_items (kind 'pr' and 'issue') and events (issue_opened,
+-- issue_comment, pr_opened, pr_ready, pr_review, pr_comment, pr_merged, commit, release).
+--
+-- Ids: item "github:<owner>/<repo>#<number>"; event "github:<entity>:<id>" where entity is the
+-- raw row it comes from (issue, review, issue_comment, review_comment, commit, release,
+-- issue_event) or, for acts implied by an issue or PR, its kind (pr_opened, pr_merged, ...).
+-- Accounts "github:<numeric user id>"; the deleted-user "ghost" keeps its id 10137. A commit
+-- whose email GitHub ties to no account (author null, e.g. a deleted user) is acted by
+-- "github:email:<address>", with the name and address the commit carries.
+--
+-- Jira keys ([github] jira_key_pattern) are read from PR titles and branches and from commit
+-- messages. A commit belongs to the pull request of its repository that names one of its keys
+-- and was the first to close (merge or close) at or after the commit, or is still open; the
+-- commits list does not say which PR a commit came from, and asking each PR for its commits
+-- would cost one more request per PR. Commits naming no key stay attached to no PR.
+
+CREATE OR REPLACE TEMP MACRO _gh_keys(t) AS
+    regexp_extract_all(coalesce(t, ''),
+        coalesce(json_extract_string(getvariable('config'), '$.github.jira_key_pattern'),
+                 '\b[A-Z][A-Z0-9]+-\d+\b'));
+CREATE OR REPLACE TEMP MACRO _gh_ordered_distinct(l) AS list_filter(l, lambda x, i: list_position(l, x) = i);
+CREATE OR REPLACE TEMP MACRO _gh_account(u) AS
+    CASE WHEN u ->> 'id' IS NOT NULL THEN 'github:' || (u ->> 'id') END;
+CREATE OR REPLACE TEMP MACRO _gh_number(url) AS TRY_CAST(regexp_extract(url, '/(\d+)$', 1) AS INTEGER);
+
+-- Accounts: every user object any payload embeds, with the profile fetched once per login.
+CREATE OR REPLACE TEMP TABLE _gh_seen AS
+SELECT payload -> 'user' AS u FROM raw_github_issues
+UNION ALL SELECT payload -> 'user' FROM raw_github_pulls
+UNION ALL SELECT payload -> 'user' FROM raw_github_reviews
+UNION ALL SELECT payload -> 'user' FROM raw_github_issue_comments
+UNION ALL SELECT payload -> 'user' FROM raw_github_review_comments
+UNION ALL SELECT payload -> 'author' FROM raw_github_commits
+UNION ALL SELECT payload -> 'author' FROM raw_github_releases
+UNION ALL SELECT payload -> 'actor' FROM raw_github_issue_events
+UNION ALL SELECT payload FROM raw_github_members
+UNION ALL SELECT payload FROM raw_github_team_members
+UNION ALL SELECT payload FROM raw_github_users;
+
+CREATE OR REPLACE TEMP TABLE _gh_commit_email AS
+SELECT payload -> 'author' ->> 'id' AS id, mode(payload -> 'commit' -> 'author' ->> 'email') AS email
+FROM raw_github_commits WHERE payload -> 'author' ->> 'id' IS NOT NULL GROUP BY 1;
+
+INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
+SELECT 'github', a.id, a.login, coalesce(p.payload ->> 'email', c.email),
+       coalesce(p.payload ->> 'name', a.login), a.is_bot
+FROM (SELECT u ->> 'id' AS id, min(u ->> 'login') AS login,
+             bool_or(u ->> 'type' = 'Bot') AS is_bot
+      FROM _gh_seen WHERE u ->> 'id' IS NOT NULL GROUP BY 1) AS a
+LEFT JOIN raw_github_users AS p ON p.natural_key = a.login
+LEFT JOIN _gh_commit_email AS c ON c.id = a.id
+ON CONFLICT DO NOTHING;
+
+INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
+SELECT 'github', 'email:' || lower(payload -> 'commit' -> 'author' ->> 'email'), NULL,
+       min(payload -> 'commit' -> 'author' ->> 'email'),
+       min(payload -> 'commit' -> 'author' ->> 'name'), false
+FROM raw_github_commits
+WHERE payload -> 'author' ->> 'id' IS NULL AND payload -> 'commit' -> 'author' ->> 'email' <> ''
+GROUP BY 2
+ON CONFLICT DO NOTHING;
+
+INSERT INTO group_members(source, group_name, source_user_id)
+SELECT DISTINCT 'github', split_part(natural_key, ':', 1), payload ->> 'id'
+FROM raw_github_team_members WHERE payload ->> 'id' IS NOT NULL
+ON CONFLICT DO NOTHING;
+
+-- Issues and pull requests: the issues list has both; pulls add the branch names.
+CREATE OR REPLACE TEMP TABLE _gh_items AS
+SELECT i.natural_key AS key, 'github:' || i.natural_key AS item_id, i.scope AS repo,
+       (i.payload ->> 'number')::INTEGER AS number,
+       json_type(i.payload -> 'pull_request') = 'OBJECT' AS is_pr,
+       i.payload ->> 'title' AS title, i.payload ->> 'html_url' AS url,
+       i.payload ->> 'state' AS state,
+       list_transform(from_json(coalesce(i.payload -> 'labels', '[]'), '[{"name":"VARCHAR"}]'),
+                      lambda l: l.name) AS labels,
+       (i.payload ->> 'created_at')::TIMESTAMPTZ AS created_at,
+       (i.payload ->> 'closed_at')::TIMESTAMPTZ AS closed_at,
+       coalesce(p.payload ->> 'merged_at',
+                i.payload -> 'pull_request' ->> 'merged_at')::TIMESTAMPTZ AS merged_at,
+       _gh_account(i.payload -> 'user') AS author,
+       _gh_account(i.payload -> 'assignees' -> 0) AS assignee,
+       p.payload -> 'head' ->> 'ref' AS head_ref, p.payload -> 'base' ->> 'ref' AS base_ref,
+       coalesce((p.payload ->> 'draft')::BOOLEAN, (i.payload ->> 'draft')::BOOLEAN) AS draft,
+       i.payload ->> 'state_reason' AS state_reason
+FROM raw_github_issues AS i
+LEFT JOIN raw_github_pulls AS p ON p.natural_key = i.natural_key;
+
+-- Commits, and the pull request each belongs to (see the header).
+CREATE OR REPLACE TEMP TABLE _gh_commits AS
+SELECT natural_key, scope AS repo, payload ->> 'sha' AS sha,
+       (payload -> 'commit' -> 'author' ->> 'date')::TIMESTAMPTZ AS occurred,
+       coalesce(_gh_account(payload -> 'author'),
+                'github:email:' || lower(payload -> 'commit' -> 'author' ->> 'email')) AS actor,
+       _gh_ordered_distinct(_gh_keys(payload -> 'commit' ->> 'message')) AS keys,
+       json_array_length(payload -> 'parents') AS parents
+FROM raw_github_commits;
+
+CREATE OR REPLACE TEMP TABLE _gh_pr_keys AS
+SELECT item_id, repo, number, coalesce(merged_at, closed_at) AS ended,
+       unnest(_gh_ordered_distinct(_gh_keys(title) || _gh_keys(head_ref))) AS key
+FROM _gh_items WHERE is_pr;
+
+CREATE OR REPLACE TEMP TABLE _gh_commit_pr AS
+SELECT c.natural_key, arg_min(p.item_id, (coalesce(p.ended, 'infinity'::TIMESTAMPTZ), p.number))
+       AS item_id
+FROM (SELECT natural_key, repo, occurred, unnest(keys) AS key FROM _gh_commits) AS c
+JOIN _gh_pr_keys AS p ON p.repo = c.repo AND p.key = c.key
+     AND (p.ended IS NULL OR p.ended >= c.occurred)
+GROUP BY c.natural_key;
+
+CREATE OR REPLACE TEMP TABLE _gh_pr_commits AS
+SELECT l.item_id, min(c.occurred) AS first_commit_at, count(*) AS commits,
+       flatten(list(c.keys ORDER BY c.occurred, c.sha)) AS keys
+FROM _gh_commit_pr AS l JOIN _gh_commits AS c USING (natural_key)
+GROUP BY l.item_id;
+
+CREATE OR REPLACE TEMP TABLE _gh_events AS
+SELECT natural_key, scope AS repo, payload ->> 'event' AS event,
+       (payload ->> 'created_at')::TIMESTAMPTZ AS occurred, _gh_account(payload -> 'actor') AS actor,
+       scope || '#' || (payload -> 'issue' ->> 'number') AS item_key
+FROM raw_github_issue_events;
+
+INSERT INTO work_items(item_id, source, kind, key, title, url, container, type, labels, status,
+                       status_category, created_at, started_at, resolved_at, merged_at,
+                       author_account, assignee_account, linked_keys, fields)
+SELECT i.item_id, 'github', CASE WHEN i.is_pr THEN 'pr' ELSE 'issue' END, i.key, i.title, i.url,
+       i.repo, NULL,
+       i.labels,
+       CASE WHEN i.merged_at IS NOT NULL THEN 'merged' ELSE i.state END,
+       CASE WHEN i.state = 'closed' OR i.merged_at IS NOT NULL THEN 'done'
+            WHEN i.is_pr THEN 'active' ELSE 'todo' END,
+       i.created_at,
+       CASE WHEN i.is_pr THEN least(i.created_at, pc.first_commit_at) END,
+       i.closed_at, i.merged_at, i.author, i.assignee,
+       _gh_ordered_distinct(_gh_keys(i.title) || _gh_keys(i.head_ref) || coalesce(pc.keys, [])),
+       json_object('number', i.number, 'draft', i.draft, 'head_ref', i.head_ref,
+                   'base_ref', i.base_ref, 'state_reason', i.state_reason,
+                   'commits', pc.commits,
+                   'first_commit_at', strftime(pc.first_commit_at, '%Y-%m-%dT%H:%M:%SZ'))
+FROM _gh_items AS i
+LEFT JOIN _gh_pr_commits AS pc USING (item_id);
+
+-- Events.
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+SELECT 'github:' || CASE WHEN is_pr THEN 'pr_opened:' ELSE 'issue_opened:' END || key, 'github',
+       created_at, author, item_id, CASE WHEN is_pr THEN 'pr_opened' ELSE 'issue_opened' END,
+       json_object('repo', repo, 'number', number, 'linked_keys',
+                   _gh_ordered_distinct(_gh_keys(title) || _gh_keys(head_ref)))
+FROM _gh_items;
+
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+SELECT 'github:pr_merged:' || i.key, 'github', i.merged_at,
+       (SELECT arg_max(e.actor, e.occurred) FROM _gh_events AS e
+        WHERE e.item_key = i.key AND e.event = 'merged'),
+       i.item_id, 'pr_merged', json_object('repo', i.repo, 'number', i.number)
+FROM _gh_items AS i WHERE i.is_pr AND i.merged_at IS NOT NULL;
+
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+SELECT 'github:issue_event:' || e.natural_key, 'github', e.occurred, e.actor, i.item_id, 'pr_ready',
+       json_object('repo', e.repo, 'number', i.number)
+FROM _gh_events AS e JOIN _gh_items AS i ON i.key = e.item_key
+WHERE e.event = 'ready_for_review';
+
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+SELECT 'github:review:' || r.natural_key, 'github',
+       (r.payload ->> 'submitted_at')::TIMESTAMPTZ, _gh_account(r.payload -> 'user'),
+       'github:' || r.scope || '#' || _gh_number(r.payload ->> 'pull_request_url'), 'pr_review',
+       json_object('repo', r.scope, 'number', _gh_number(r.payload ->> 'pull_request_url'),
+                   'state', r.payload ->> 'state')
+FROM raw_github_reviews AS r
+WHERE r.payload ->> 'submitted_at' IS NOT NULL;
+
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+SELECT 'github:issue_comment:' || c.natural_key, 'github',
+       (c.payload ->> 'created_at')::TIMESTAMPTZ, _gh_account(c.payload -> 'user'),
+       'github:' || c.scope || '#' || _gh_number(c.payload ->> 'issue_url'),
+       CASE WHEN i.is_pr THEN 'pr_comment' ELSE 'issue_comment' END,
+       json_object('repo', c.scope, 'number', _gh_number(c.payload ->> 'issue_url'),
+                   'length', length(c.payload ->> 'body'))
+FROM raw_github_issue_comments AS c
+LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || _gh_number(c.payload ->> 'issue_url');
+
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+SELECT 'github:review_comment:' || natural_key, 'github',
+       (payload ->> 'created_at')::TIMESTAMPTZ, _gh_account(payload -> 'user'),
+       'github:' || scope || '#' || _gh_number(payload ->> 'pull_request_url'), 'pr_comment',
+       json_object('repo', scope, 'number', _gh_number(payload ->> 'pull_request_url'),
+                   'review_id', payload ->> 'pull_request_review_id', 'path', payload ->> 'path',
+                   'length', length(payload ->> 'body'))
+FROM raw_github_review_comments;
+
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+SELECT 'github:commit:' || c.natural_key, 'github', c.occurred, c.actor, l.item_id, 'commit',
+       json_object('repo', c.repo, 'sha', c.sha, 'linked_keys', c.keys,
+                   'pr_number', TRY_CAST(regexp_extract(l.item_id, '#(\d+)$', 1) AS INTEGER),
+                   'merge', c.parents > 1)
+FROM _gh_commits AS c
+LEFT JOIN _gh_commit_pr AS l USING (natural_key);
+
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+SELECT 'github:release:' || natural_key, 'github',
+       (coalesce(payload ->> 'published_at', payload ->> 'created_at'))::TIMESTAMPTZ,
+       _gh_account(payload -> 'author'), NULL, 'release',
+       json_object('repo', scope, 'tag', payload ->> 'tag_name',
+                   'prerelease', (payload ->> 'prerelease')::BOOLEAN)
+FROM raw_github_releases
+WHERE NOT coalesce((payload ->> 'draft')::BOOLEAN, false);
+
+DROP TABLE _gh_seen;
+DROP TABLE _gh_commit_email;
+DROP TABLE _gh_items;
+DROP TABLE _gh_commits;
+DROP TABLE _gh_pr_keys;
+DROP TABLE _gh_commit_pr;
+DROP TABLE _gh_pr_commits;
+DROP TABLE _gh_events;

@@ -1,0 +1,116 @@
+"""Load the simulated GitHub organization straight into the raw store, without HTTP.
+
+The rows are the ones `collectors.github.collect` writes on a first run against the emulator at
+`base_url` with [github] org set and no repos filter: the same payloads (simulation/github_api.py),
+the same row code (collectors/github_rows.py), the same source URLs and checkpoints, so a later
+real collection continues incrementally from them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from urllib.parse import quote
+
+from collectors.github import SOURCE, unknown_logins
+from collectors.github_rows import (
+    ENTITY,
+    REVIEWS,
+    newest,
+    org_rows,
+    repo_rows,
+    review_cursor,
+    user_row,
+)
+from processhealth.store import RawStore
+from simulation import github_api as api
+from simulation.model import Org
+
+
+def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1") -> int:
+    """Save the organization's GitHub data as a first collection would; returns rows saved."""
+    base = base_url.rstrip("/")
+    g, name = org.github, org.github.org
+    saved = store.save(SOURCE, "repos", org_rows(
+        [api.repo(org, r, base) for r in sorted(g.repos, key=lambda r: r.name)],
+        lambda r: r["full_name"], f"{base}/orgs/{name}/repos"), scope=name)
+    saved += store.save(SOURCE, "members", org_rows(
+        [api.user(p, base) for p in api.org_members(org)], lambda u: u["login"],
+        f"{base}/orgs/{name}/members"), scope=name)
+    saved += store.save(SOURCE, "teams", org_rows(
+        [api.team(org, slug, n, base) for n, slug in enumerate(g.teams)],
+        lambda t: f"{name}/{t['slug']}", f"{base}/orgs/{name}/teams"), scope=name)
+    for slug in g.teams:
+        saved += store.save(SOURCE, "team_members", org_rows(
+            [api.user(p, base) for p in api.team_members(org, slug)],
+            lambda u, s=slug: f"{s}:{u['login']}", f"{base}/orgs/{name}/teams/{slug}/members"),
+            scope=f"{name}/{slug}")
+    for repo, lists in _repo_payloads(org, base).items():
+        full = f"{name}/{repo}"
+        for entity, items in lists.items():
+            if entity == "reviews":
+                continue
+            url = f"{base}/repos/{full}/{ENTITY[entity].path}"
+            saved += store.save(SOURCE, entity, repo_rows(ENTITY[entity], full, items, url),
+                                scope=full, cursor=newest(ENTITY[entity], items))
+        saved += _save_reviews(store, full, lists["pulls"], lists["reviews"], base)
+    return saved + _save_users(org, store, base)
+
+
+def _repo_payloads(org: Org, base: str) -> dict[str, dict[str, list[dict]]]:
+    g = org.github
+    by_repo = {r.name: r for r in g.repos}
+    out: dict[str, dict[str, list[dict]]] = {r.name: defaultdict(list) for r in g.repos}
+    reviews: dict[tuple[str, int], list] = defaultdict(list)
+    for rv in sorted(g.reviews, key=lambda rv: rv.id):
+        reviews[(rv.repo, rv.pr_number)].append(rv)
+    for i in g.issues:
+        out[i.repo]["issues"].append(api.issue(org, i, base))
+        if i.is_pr:
+            out[i.repo]["pulls"].append(api.pull(org, by_repo[i.repo], i, base))
+            out[i.repo]["reviews"].append(
+                [api.review(org, rv, base) for rv in reviews[(i.repo, i.number)]])
+    for c in g.issue_comments:
+        out[c.repo]["issue_comments"].append(api.issue_comment(org, c, base))
+    for c in g.review_comments:
+        review_id = api.review_of(c, reviews[(c.repo, c.number)])
+        out[c.repo]["review_comments"].append(api.review_comment(org, c, review_id, base))
+    commits = defaultdict(list)
+    for c in sorted(g.commits, key=lambda c: (c.date, c.sha)):
+        commits[c.repo].append(c)
+    for repo, c_list in commits.items():
+        parents = api.commit_parents(c_list)
+        out[repo]["commits"] = [api.commit(org, c, parents[c.sha], base) for c in c_list]
+    for rl in g.releases:
+        out[rl.repo]["releases"].append(api.release(org, rl, base))
+    for n, record in enumerate(api.event_records(org)):
+        out[record[2].repo]["issue_events"].append(
+            api.issue_event(org, api.EVENT_ID_BASE + n, record, base))
+    for lists in out.values():
+        for entity in ("issues", "pulls", "issue_comments", "review_comments", "commits",
+                       "releases", "issue_events", "reviews"):
+            lists.setdefault(entity, [])
+    return out
+
+
+def _save_reviews(store: RawStore, full: str, pulls: list[dict], reviews: list[list[dict]],
+                  base: str) -> int:
+    rows = []
+    for pull, found in zip(pulls, reviews, strict=True):
+        url = f"{base}/repos/{full}/{REVIEWS.path.format(number=pull['number'])}"
+        rows += repo_rows(REVIEWS, full, found, url)
+    if not pulls:
+        return 0
+    last = max(pulls, key=lambda p: (p["updated_at"], f"{full}#{p['number']}"))
+    return store.save(SOURCE, "reviews", rows, scope=full,
+                      cursor=review_cursor(last, f"{full}#{last['number']}"))
+
+
+def _save_users(org: Org, store: RawStore, base: str) -> int:
+    by_login = {p.github_login.lower(): p for p in org.people
+                if p.github_login and not p.github_deleted}
+    rows = []
+    for login in unknown_logins(store, everyone=False):
+        person = None if login == "ghost" else by_login.get(login.lower())
+        url = f"{base}/users/{quote(login, safe='')}"
+        rows.append(user_row(login, api.profile(person, base), url))
+    return store.save(SOURCE, "users", rows, scope=org.github.org) if rows else 0

@@ -280,17 +280,9 @@ def worklog(site: Site, issue: JiraIssue, w: JiraWorklog) -> dict[str, Any]:
             "issueId": str(issue.id)}
 
 
-def sorted_histories(issue: JiraIssue) -> list[JiraHistory]:
-    """Oldest first, as Jira pages a changelog."""
-    return sorted(issue.histories, key=lambda h: (h.created, h.id))
-
-
-def sorted_comments(issue: JiraIssue) -> list[JiraComment]:
-    return sorted(issue.comments, key=lambda c: (c.created, c.id))
-
-
-def sorted_worklogs(issue: JiraIssue) -> list[JiraWorklog]:
-    return sorted(issue.worklogs, key=lambda w: (w.created, w.id))
+def oldest_first(records: list[Any]) -> list[Any]:
+    """Histories, comments or worklogs in the order Jira pages them."""
+    return sorted(records, key=lambda r: (r.created, r.id))
 
 
 def custom_value(site: Site, issue: JiraIssue, fid: str) -> Any:
@@ -360,16 +352,16 @@ def issue_json(site: Site, issue: JiraIssue, *, changelog: bool = True,
                                  "fields": {"summary": parent.summary if parent else ""}}
         else:
             fields_["customfield_10014"] = issue.parent_key
-    fields_["comment"] = _capped([comment(site, issue, c) for c in sorted_comments(issue)],
+    fields_["comment"] = _capped([comment(site, issue, c) for c in oldest_first(issue.comments)],
                                  comment_cap, "comments", oldest=True)
-    fields_["worklog"] = _capped([worklog(site, issue, w) for w in sorted_worklogs(issue)],
+    fields_["worklog"] = _capped([worklog(site, issue, w) for w in oldest_first(issue.worklogs)],
                                  worklog_cap, "worklogs", oldest=True)
     out: dict[str, Any] = {"expand": "operations,versionedRepresentations,editmeta,changelog,"
                                      "renderedFields", "id": str(issue.id),
                            "self": site.rest(f"issue/{issue.id}"), "key": issue.key,
                            "fields": fields_}
     if changelog:
-        hist = [history(site, h) for h in sorted_histories(issue)]
+        hist = [history(site, h) for h in oldest_first(issue.histories)]
         out["changelog"] = _capped(hist, changelog_cap, "histories", oldest=False)
     return out
 

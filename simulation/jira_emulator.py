@@ -262,7 +262,7 @@ class JiraEmulator(Emulator):
             return self.missing()
         site = self.site(api)
         start, size = _paging(request, CHANGELOG_PAGE_CAP, 100)
-        items = [japi.history(site, h) for h in japi.sorted_histories(issue)]
+        items = [japi.history(site, h) for h in japi.oldest_first(issue.histories)]
         page = japi.child_page(items, start, size, "values", is_last_key=True)
         path = f"issue/{issue.key}/changelog"
         out = {"self": site.rest(f"{path}?startAt={start}&maxResults={size}"), **page}
@@ -271,22 +271,20 @@ class JiraEmulator(Emulator):
         return self.ok(out)
 
     def on_comments(self, request: Request, api: str, key: str) -> Response:
-        issue = self.find(key)
-        if issue is None:
-            return self.missing()
-        site = self.site(api)
-        items = [japi.comment(site, issue, c) for c in japi.sorted_comments(issue)]
-        start, size = _paging(request, CHILD_PAGE_CAP, CHILD_PAGE_CAP)
-        return self.ok(japi.child_page(items, start, size, "comments"))
+        return self.children(request, api, key, "comments", japi.comment)
 
     def on_worklogs(self, request: Request, api: str, key: str) -> Response:
+        return self.children(request, api, key, "worklogs", japi.worklog)
+
+    def children(self, request: Request, api: str, key: str, kind: str, render) -> Response:
+        """A page of an issue's comments or worklogs (both paged startAt/maxResults/total)."""
         issue = self.find(key)
         if issue is None:
             return self.missing()
         site = self.site(api)
-        items = [japi.worklog(site, issue, w) for w in japi.sorted_worklogs(issue)]
+        items = [render(site, issue, r) for r in japi.oldest_first(getattr(issue, kind))]
         start, size = _paging(request, CHILD_PAGE_CAP, CHILD_PAGE_CAP)
-        return self.ok(japi.child_page(items, start, size, "worklogs"))
+        return self.ok(japi.child_page(items, start, size, kind))
 
     # --- agile ------------------------------------------------------------------------------------
 
@@ -407,3 +405,26 @@ def _sort_key(field: str):
     if field in ("updated", "created"):
         return lambda i: getattr(i, field)
     raise JqlError(f"Error in the JQL Query: cannot order by '{field}'.")
+
+
+def minimum_requests(org: Org, flavour: str, projects: list[str] | None = None,
+                     page_cap: int | None = None, changelog_cap: int = 100,
+                     child_cap: int = 20) -> dict[str, int]:
+    """The fewest requests a complete collection of `projects` needs from this emulator:
+    search pages, changelog/comment/worklog calls that truncation forces, and metadata
+    (serverInfo, myself, field, status, board pages, one sprint page per 50 sprints per board)."""
+    cloud = flavour == japi.CLOUD
+    cap = page_cap or (CLOUD_PAGE_CAP if cloud else DC_PAGE_CAP)
+    keys = projects or list(org.jira.projects)
+    issues = [i for i in org.jira.issues if i.project in keys]
+    out = {"search": sum(max(1, math.ceil(sum(i.project == k for i in issues) / cap))
+                         for k in keys),
+           "changelog": sum(math.ceil((len(i.histories) - changelog_cap) / CHANGELOG_PAGE_CAP)
+                            for i in issues if cloud and len(i.histories) > changelog_cap),
+           "comments": sum(cloud and len(i.comments) > child_cap for i in issues),
+           "worklogs": sum(len(i.worklogs) > child_cap for i in issues)}
+    boards = [b for b in org.jira.boards if b.project in keys]
+    out["metadata"] = 4 + max(1, math.ceil(len(org.jira.boards) / AGILE_PAGE_CAP)) + sum(
+        max(1, math.ceil(sum(s.board_id == b.id for s in org.jira.sprints) / AGILE_PAGE_CAP))
+        for b in boards)
+    return out

@@ -95,9 +95,10 @@ def _method(request: HttpRequest) -> str:
 class RetryAfterHandler(RateLimitErrorRetryHandler):
     """slack-sdk's 429 handler, waiting exactly Retry-After through the Waiter."""
 
-    def __init__(self, waiter: Waiter, max_retry_count: int = 20) -> None:
+    def __init__(self, waiter: Waiter, max_retry_count: int = 20, hint: bool = True) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.waiter = waiter
+        self.hint = hint  # say once when the waits look like the non-Marketplace limits
 
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
                                  response: HttpResponse | None = None,
@@ -109,7 +110,13 @@ class RetryAfterHandler(RateLimitErrorRetryHandler):
                       None)
         value = header[0] if isinstance(header, list) else header
         seconds = int(value) if value and str(value).isdigit() else 1
-        self.waiter.wait(seconds, f"Slack rate limit on {_method(request)} (Retry-After)")
+        method = _method(request)
+        if self.hint and method in LIMITED_METHODS and seconds >= 20:
+            self.hint = False
+            ui.warn(f"slack: {method} is limited to about one request a minute: this looks like "
+                    f"an app without Slack Marketplace approval. Set slack.limited_app = true to "
+                    f"pace requests, or import an export for the history (see README).")
+        self.waiter.wait(seconds, f"Slack rate limit on {method} (Retry-After)")
         state.increment_current_attempt()
 
 
@@ -159,7 +166,8 @@ class SlackApi:
             logger.addHandler(logging.NullHandler())
         self.client = WebClient(
             token=token, base_url=self.base_url, timeout=60, logger=logger,
-            retry_handlers=[RetryAfterHandler(self.waiter), TransientErrorHandler(self.waiter)],
+            retry_handlers=[RetryAfterHandler(self.waiter, hint=not cfg.limited_app),
+                            TransientErrorHandler(self.waiter)],
         )
         self.interval = {m: LIMITED_INTERVAL for m in LIMITED_METHODS} if cfg.limited_app else {}
         self.last: dict[str, float] = {}

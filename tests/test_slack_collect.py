@@ -168,7 +168,7 @@ class Notes(ui.Step):
 
 
 @pytest.mark.parametrize("paced", [False, True])
-def test_limited_mode_completes_and_shows_the_waits(org, tmp_path, monkeypatch, paced):
+def test_limited_mode_completes_and_shows_the_waits(org, tmp_path, monkeypatch, capsys, paced):
     """The 2025 non-Marketplace limits (1 request a minute, 15 messages a page), time-scaled:
     reactive (Retry-After) without limited_app, paced without any refused request with it."""
     notes = Notes()
@@ -191,6 +191,7 @@ def test_limited_mode_completes_and_shows_the_waits(org, tmp_path, monkeypatch, 
     else:
         assert any("Retry-After" in w for w in waits)
         assert app.stats.total > sum(minimum.values())
+        assert capsys.readouterr().err.count("slack.limited_app = true") == 1
 
 
 def test_errors_name_the_host_the_thing_and_the_variable(month, tmp_path, monkeypatch):

@@ -83,11 +83,12 @@ def collect(cfg: SlackConfig, store: RawStore, full: bool = False, *,
         summary.requests = dict(api.calls)
         summary.waits, summary.wait_seconds = api.waiter.count, api.waiter.seconds
         bar.note(f"{len(channels)} channels, {summary.threads} threads, "
-                 f"{sum(api.calls.values())} requests, {api.waiter.count} rate-limit waits "
+                 f"{sum(api.calls.values())} requests, {api.waiter.count} waits "
                  f"({api.waiter.seconds:.0f}s)")
     for name in summary.skipped:
         ui.warn(f"slack: skipped #{name}: the app is not a member. Invite it in Slack with "
-                f"`/invite @<app>` to collect that channel.")
+                f"`/invite @<app>` to collect that channel (an archived channel's history comes "
+                f"only from an export: `processhealth import slack-export`).")
     return summary
 
 
@@ -169,7 +170,7 @@ def collect_channel(api: SlackApi, store: RawStore, ch: dict, cfg: SlackConfig, 
             rows += [message_row(cid, m, rules, url) for m in messages]
             store.save(SOURCE, "messages", rows, scope=cid, cursor=cursor)
             summary.messages += sum(not is_reply(m) for m in messages)
-            bar.advance(len(messages))
+            bar.advance(len(rows))
     except SlackCallError as exc:
         if exc.code not in SKIPPABLE:
             raise

@@ -412,7 +412,8 @@ def minimum_requests(org: Org, flavour: str, projects: list[str] | None = None,
                      child_cap: int = 20) -> dict[str, int]:
     """The fewest requests a complete collection of `projects` needs from this emulator:
     search pages, changelog/comment/worklog calls that truncation forces, and metadata
-    (serverInfo, myself, field, status, board pages, one sprint page per 50 sprints per board)."""
+    (serverInfo, myself, field, status, the project list when no project is named, board pages,
+    one sprint page per 50 sprints per board)."""
     cloud = flavour == japi.CLOUD
     cap = page_cap or (CLOUD_PAGE_CAP if cloud else DC_PAGE_CAP)
     keys = projects or list(org.jira.projects)
@@ -424,7 +425,8 @@ def minimum_requests(org: Org, flavour: str, projects: list[str] | None = None,
            "comments": sum(cloud and len(i.comments) > child_cap for i in issues),
            "worklogs": sum(len(i.worklogs) > child_cap for i in issues)}
     boards = [b for b in org.jira.boards if b.project in keys]
-    out["metadata"] = 4 + max(1, math.ceil(len(org.jira.boards) / AGILE_PAGE_CAP)) + sum(
+    listing = 0 if projects else 1  # GET /project when no project is named
+    out["metadata"] = 4 + listing + max(1, math.ceil(len(org.jira.boards) / AGILE_PAGE_CAP)) + sum(
         max(1, math.ceil(sum(s.board_id == b.id for s in org.jira.sprints) / AGILE_PAGE_CAP))
         for b in boards)
     return out

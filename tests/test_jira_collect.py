@@ -1,0 +1,226 @@
+"""The Jira collector end to end through the `jira` library against the emulator: complete
+changelogs in both flavours, requests against the minimum, incremental re-runs, edits after a
+run, time zones, 429s, errors that say what to do, and SIGKILL-and-resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from test_jira_emulator import EMAIL, LONG_SPEC, TOKEN
+from test_jira_normalize import normalize
+
+from collectors import jira
+from processhealth.config_models import JiraConfig
+from processhealth.simload import jira as simload
+from processhealth.store import RawStore
+from simulation import generate_org
+from simulation.jira_emulator import JiraEmulator, minimum_requests
+from simulation.model import JiraChangeItem, JiraComment, JiraHistory, JiraWorklog
+from simulation.server import serve
+
+FLAVOURS = ["cloud", "datacenter"]
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch):
+    monkeypatch.setenv("JIRA_EMAIL", EMAIL)
+    monkeypatch.setenv("JIRA_TOKEN", TOKEN)
+
+
+@pytest.fixture
+def org():
+    """A fresh copy per test (some tests edit it); generating it takes a fraction of a second."""
+    return generate_org(7, LONG_SPEC)
+
+
+def collect(url: str, raw: Path, **settings) -> None:
+    config = JiraConfig(enabled=True, base_url=url, **settings)
+    with RawStore(raw) as store:
+        jira.collect(config, store)
+
+
+def stored(raw: Path) -> dict[str, dict]:
+    import json
+
+    with RawStore(raw, read_only=True) as store:
+        rows = store.con.execute("SELECT natural_key, payload FROM raw_jira_issues").fetchall()
+    return {key: json.loads(payload) for key, payload in rows}
+
+
+def ids(block: dict, key: str) -> list[str]:
+    return [item["id"] for item in block[key]]
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_every_history_of_every_issue_is_collected(org, tmp_path, flavour):
+    busy = org.jira.issues[5]
+    for n in range(25):  # past the inline cap of 20 comments and worklogs
+        busy.comments.append(JiraComment(9_000_000 + n, busy.reporter_pid, busy.updated, "hi"))
+        busy.worklogs.append(JiraWorklog(9_100_000 + n, busy.reporter_pid, busy.updated,
+                                         busy.updated, 900))
+    emulator = JiraEmulator(org, TOKEN, flavour=flavour)
+    with serve(emulator) as served:
+        collect(served.url, tmp_path / "raw.duckdb")
+    issues = stored(tmp_path / "raw.duckdb")
+    assert sorted(issues) == sorted(i.key for i in org.jira.issues)
+    for issue in org.jira.issues:
+        doc = issues[issue.key]
+        want = sorted(str(h.id) for h in issue.histories)
+        assert sorted(ids(doc["changelog"], "histories")) == want, issue.key
+        assert doc["changelog"]["total"] == len(want)
+        assert sorted(ids(doc["fields"]["comment"], "comments")) == sorted(
+            str(c.id) for c in issue.comments)
+        assert len(doc["fields"]["worklog"]["worklogs"]) == len(issue.worklogs)
+    assert sum(len(i.histories) > 100 for i in org.jira.issues) >= 3
+    minimum = minimum_requests(org, flavour)
+    assert emulator.stats.total == sum(minimum.values())  # not one request more
+    assert emulator.stats.by_route["worklogs"] == 1
+    assert emulator.stats.by_route["comments"] == (flavour == "cloud")
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_rerun_with_nothing_changed_searches_once_per_project(org, tmp_path, flavour):
+    raw = tmp_path / "raw.duckdb"
+    emulator = JiraEmulator(org, TOKEN, flavour=flavour)
+    newest = "SELECT max(fetched_at) FROM raw_jira_issues"
+    with serve(emulator) as served:
+        collect(served.url, raw)
+        before = stored(raw)
+        with RawStore(raw, read_only=True) as store:
+            written = store.con.execute(newest).fetchone()
+        emulator.stats.reset()
+        collect(served.url, raw)
+    search = "search_jql" if flavour == "cloud" else "search"
+    assert emulator.stats.by_route[search] == len(org.jira.projects)
+    assert emulator.stats.by_route["changelog"] == 0  # the overlap reuses stored histories
+    assert stored(raw) == before
+    with RawStore(raw, read_only=True) as store:  # no row rewritten by the second run
+        assert store.con.execute(newest).fetchone() == written
+
+
+def test_issue_edited_after_a_run_is_reread_without_duplicates(org, tmp_path):
+    raw = tmp_path / "raw.duckdb"
+    emulator = JiraEmulator(org, TOKEN, time_zone="Pacific/Honolulu")  # UTC-10: JQL is local
+    longest = max(org.jira.issues, key=lambda i: len(i.histories))
+    with serve(emulator) as served:
+        collect(served.url, raw)
+        first = normalize(raw).execute(
+            "SELECT count(*) FROM transitions WHERE item_id = ?", [f"jira:{longest.key}"]
+        ).fetchone()[0]
+        at = max(i.updated for i in org.jira.issues) + timedelta(minutes=30)
+        longest.histories.append(JiraHistory(99_000_001, longest.reporter_pid, at, [
+            JiraChangeItem("status", "status", "jira", "10002", longest.status, "10004",
+                           "Blocked")]))
+        longest.status, longest.updated = "Blocked", at
+        emulator.stats.reset()
+        collect(served.url, raw)
+    assert emulator.stats.by_route["search_jql"] == len(org.jira.projects)
+    assert emulator.stats.by_route["changelog"] >= 1  # the edited issue's history, re-read
+    con = normalize(raw)
+    moves = con.execute("SELECT to_status, to_status_category FROM transitions "
+                        "WHERE item_id = ? ORDER BY \"at\"", [f"jira:{longest.key}"]).fetchall()
+    assert len(moves) == first + 1 and moves[-1] == ("Blocked", "waiting")
+    assert con.execute("SELECT count(*) FROM events WHERE event_id LIKE 'jira:changelog:"
+                       "99000001:%'").fetchone()[0] == 1
+    assert con.execute("SELECT status FROM work_items WHERE key = ?",
+                       [longest.key]).fetchone()[0] == "Blocked"
+
+
+def test_collected_rows_equal_the_fast_loader(org, tmp_path):
+    with serve(JiraEmulator(org, TOKEN)) as served:
+        collect(served.url, tmp_path / "api.duckdb")
+        with RawStore(tmp_path / "sim.duckdb") as store:
+            simload.load(org, store, served.url)
+    columns = "natural_key, scope, updated_at, source_url, payload::VARCHAR"
+    for table in ("issues", "fields", "statuses", "boards", "sprints"):
+        with RawStore(tmp_path / "api.duckdb", read_only=True) as a, \
+                RawStore(tmp_path / "sim.duckdb", read_only=True) as b:
+            query = f"SELECT {columns} FROM raw_jira_{table} ORDER BY 1"
+            assert a.con.execute(query).fetchall() == b.con.execute(query).fetchall(), table
+            cursors = "SELECT entity, scope, cursor FROM sync_state ORDER BY ALL"
+            assert a.con.execute(cursors).fetchall() == b.con.execute(cursors).fetchall()
+
+
+def test_rate_limits_are_waited_out(org, tmp_path, capsys):
+    emulator = JiraEmulator(org, TOKEN)
+    emulator.faults.rate_limit_after = 6
+    emulator.faults.rate_limit_reset = 1.0
+    with serve(emulator) as served:
+        collect(served.url, tmp_path / "raw.duckdb")
+    assert len(stored(tmp_path / "raw.duckdb")) == len(org.jira.issues)
+    assert emulator.stats.total > sum(minimum_requests(org, "cloud").values())
+    assert "retry" in capsys.readouterr().err
+
+
+def toml(url: str, raw: Path, projects: list[str], auth: str = "basic") -> str:
+    return (f'[storage]\nraw_path = "{raw}"\nanalytics_path = "{raw.parent / "a.duckdb"}"\n'
+            f'[jira]\nenabled = true\nbase_url = "{url}"\nauth = "{auth}"\n'
+            f"projects = {projects!r}\n").replace("'", '"')
+
+
+def test_bad_credentials_give_one_paragraph_and_exit_2(org, tmp_path, write_config, run_cli):
+    with serve(JiraEmulator(org, TOKEN)) as served:
+        path = write_config(toml(served.url, tmp_path / "raw.duckdb", ["ATL"]))
+        result = run_cli(path, "collect", env={"JIRA_EMAIL": EMAIL, "JIRA_TOKEN": "wrong"})
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1  # one paragraph, no traceback
+    message = lines[0]
+    assert message.startswith("error: Jira at 127.0.0.1:")
+    assert "HTTP 401" in message and "$JIRA_TOKEN" in message and "$JIRA_EMAIL" in message
+
+
+def test_unknown_project_gives_one_paragraph_and_exit_2(org, tmp_path, write_config, run_cli):
+    with serve(JiraEmulator(org, TOKEN, flavour="datacenter")) as served:
+        path = write_config(toml(served.url, tmp_path / "raw.duckdb", ["ATL", "NOPE"], "pat"))
+        result = run_cli(path, "collect", env={"JIRA_TOKEN": TOKEN})
+    assert result.exit_code == 2
+    error = result.output[result.output.index("error: "):].strip()
+    assert "\n" not in error and "has no project NOPE" in error and "127.0.0.1:" in error
+    assert "$JIRA_TOKEN" in error and "jira.projects" in error
+    with RawStore(tmp_path / "raw.duckdb", read_only=True) as store:  # ATL was kept
+        assert store.get_cursor("jira", "issues", "ATL") is not None
+
+
+def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(org, tmp_path):
+    raw = tmp_path / "raw.duckdb"
+    config = tmp_path / "processhealth.toml"
+    emulator = JiraEmulator(org, TOKEN, page_cap=10)  # many small pages
+    emulator.faults.delay = 0.03
+    command = [str(Path(sys.executable).parent / "processhealth"), "--config", str(config),
+               "collect"]
+    env = {**os.environ, "JIRA_EMAIL": EMAIL, "JIRA_TOKEN": TOKEN}
+    with serve(emulator) as served:
+        config.write_text(toml(served.url, raw, sorted(org.jira.projects)))
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while emulator.stats.by_route["search_jql"] < 8 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with RawStore(raw, read_only=True) as store:
+            saved = store.count("jira", "issues")
+            cursors = store.con.execute("SELECT count(*) FROM sync_state").fetchone()[0]
+        assert 0 < saved < len(org.jira.issues) and cursors >= 1
+        emulator.faults.delay = 0
+        emulator.stats.reset()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        resumed = [line for line in emulator.stats.log if "/search/jql" in line]
+        with RawStore(tmp_path / "sim.duckdb") as store:
+            simload.load(org, store, served.url)
+    assert "updated" in resumed[0]  # started from the checkpoint, not from scratch
+    pages = minimum_requests(org, "cloud", page_cap=10)["search"]
+    assert len(resumed) < pages
+    query = "SELECT natural_key, payload::VARCHAR FROM raw_jira_issues ORDER BY 1"
+    with RawStore(raw, read_only=True) as a, RawStore(tmp_path / "sim.duckdb",
+                                                       read_only=True) as b:
+        assert a.con.execute(query).fetchall() == b.con.execute(query).fetchall()

@@ -191,3 +191,19 @@ def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) ->
     chart = alt.layer(whisker, point, threshold).properties(
         width=WIDTH, height=28 * max(len(rows), 1), padding=_label_padding(rows, "criterion"))
     return to_svg(_configure(chart))
+
+
+def source_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
+    """One horizontal bar per team split by tool. rows: {team, order, source, source_order,
+    share (0..1)}."""
+    chart = _base(rows, title, subtitle).mark_bar().encode(
+        y=alt.Y("team:N", title=None, sort=alt.SortField("order")),
+        x=alt.X("share:Q", title="Share of credited effort", stack="normalize",
+                axis=alt.Axis(format="%")),
+        color=alt.Color("source:N", title="Tool",
+                        scale=alt.Scale(domain=["GitHub", "Jira", "Slack"],
+                                        range=["#444c56", "#2b6cb0", "#8a5fbf"])),
+        order=alt.Order("source_order:Q"),
+    ).properties(width=WIDTH, height=26 * max(len({r["team"] for r in rows}), 1),
+                 padding=_label_padding(rows, "team"))
+    return to_svg(_configure(chart))

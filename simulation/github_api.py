@@ -121,6 +121,7 @@ def association(p: Person) -> str:
 def repo(org: Org, r: Repo, base: str) -> Json:
     full = f"{org.github.org}/{r.name}"
     u = f"{base}/repos/{full}"
+    host = base.split("://", 1)[-1]
     return {
         "id": r.id, "node_id": node_id("R", r.id), "name": r.name, "full_name": full,
         "private": True, "owner": org_account(org, base), "html_url": f"{base}/{full}",
@@ -128,7 +129,13 @@ def repo(org: Org, r: Repo, base: str) -> Json:
         "issues_url": f"{u}/issues{{/number}}", "pulls_url": f"{u}/pulls{{/number}}",
         "commits_url": f"{u}/commits{{/sha}}", "releases_url": f"{u}/releases{{/id}}",
         "created_at": iso(r.created_at), "updated_at": iso(r.created_at),
-        "pushed_at": iso(r.created_at), "default_branch": "main", "visibility": "private",
+        "pushed_at": iso(r.created_at), "git_url": f"git://{host}/{full}.git",
+        "ssh_url": f"git@{host}:{full}.git", "clone_url": f"{base}/{full}.git", "homepage": None,
+        "size": 0, "stargazers_count": 0, "watchers_count": 0, "language": "Python",
+        "forks_count": 0, "open_issues_count": 0, "license": None, "mirror_url": None,
+        "forks": 0, "open_issues": 0, "watchers": 0, "has_projects": False, "has_wiki": False,
+        "has_pages": False, "has_downloads": True, "default_branch": "main",
+        "visibility": "private",
         "archived": False, "disabled": False, "has_issues": True,
         "permissions": {"admin": False, "maintain": False, "push": True, "triage": True,
                         "pull": True},
@@ -147,6 +154,11 @@ def team(org: Org, slug: str, index: int, base: str) -> Json:
 
 
 # --- issues and pull requests ------------------------------------------------------------------
+
+
+def reactions(url: str) -> Json:
+    return {"url": f"{url}/reactions", "total_count": 0, "+1": 0, "-1": 0, "laugh": 0,
+            "hooray": 0, "confused": 0, "heart": 0, "rocket": 0, "eyes": 0}
 
 
 def issue_updated(i: GhIssue) -> datetime:
@@ -180,7 +192,8 @@ def issue(org: Org, i: GhIssue, base: str) -> Json:
         "assignees": [], "milestone": None, "comments": i.comment_count,
         "created_at": iso(i.created_at), "updated_at": iso(issue_updated(i)),
         "closed_at": iso(i.closed_at), "author_association": association(author),
-        "active_lock_reason": None, "body": i.body, "timeline_url": f"{u}/timeline",
+        "active_lock_reason": None, "body": i.body, "reactions": reactions(u),
+        "timeline_url": f"{u}/timeline",
         "performed_via_github_app": None,
         "state_reason": ("completed" if i.closed_at and not i.is_pr else None),
     }
@@ -247,7 +260,8 @@ def pull_full(org: Org, r: Repo, i: GhIssue, base: str) -> Json:
             "mergeable": None if i.closed_at else True, "mergeable_state": "unknown",
             "merged_by": user(merged_by, base) if merged_by else None,
             "comments": i.comment_count, "review_comments": i.review_comment_count,
-            "commits": len(i.commit_shas), "additions": 0, "deletions": 0, "changed_files": 0}
+            "commits": len(i.commit_shas), "additions": 0, "deletions": 0, "changed_files": 0,
+            "rebaseable": None if i.closed_at else True, "maintainer_can_modify": False}
 
 
 # --- reviews and comments ----------------------------------------------------------------------
@@ -274,6 +288,7 @@ def issue_comment(org: Org, c: GhComment, base: str) -> Json:
             "node_id": node_id("IC", c.id), "user": user(who, base),
             "created_at": iso(c.created_at), "updated_at": iso(c.created_at),
             "author_association": association(who), "body": c.body,
+            "reactions": reactions(f"{base}/repos/{full}/issues/comments/{c.id}"),
             "performed_via_github_app": None}
 
 
@@ -299,7 +314,7 @@ def review_comment(org: Org, c: GhComment, review_id: int | None, base: str) -> 
             "_links": {"self": {"href": u}, "html": {"href": html},
                        "pull_request": {"href": pr_url}},
             "start_line": None, "original_start_line": None, "start_side": None, "line": 1,
-            "original_line": 1, "side": "RIGHT", "subject_type": "line"}
+            "original_line": 1, "side": "RIGHT", "subject_type": "line", "reactions": reactions(u)}
 
 
 # --- commits and releases ----------------------------------------------------------------------

@@ -1,0 +1,207 @@
+"""The GitHub collector against the emulator: requests, incrementality, resumption, failures."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from github import Auth, Github
+from github.GithubException import UnknownObjectException
+from test_github_support import (
+    GHOST_SPEC,
+    TINY_SPEC,
+    TOKEN,
+    TOKEN_VAR,
+    github_config,
+    raw_rows,
+    reset,
+    served,
+    tiny_org,
+)
+
+from collectors import github
+from processhealth.errors import SourceError, UserError
+from processhealth.simload import github as simload
+from processhealth.store import RawStore
+from simulation import generate_org
+from simulation.github_emulator import minimum_requests
+from simulation.model import GhComment, GhReview
+
+REPO_ENTITIES = ("issues", "pulls", "issue_comments", "review_comments", "commits", "releases",
+                 "issue_events")
+
+
+def collect(path: Path, url: str, **overrides) -> None:
+    with RawStore(path) as store:
+        github.collect(github_config(url, **overrides), store)
+
+
+@pytest.fixture(scope="module")
+def gh():
+    """The tiny organization's emulator, shared by this module's tests (same URLs)."""
+    with pytest.MonkeyPatch.context() as mp, served(tiny_org(), mp) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def clean(gh, tmp_path_factory):
+    """One uninterrupted collection: (raw rows, raw path, requests per route)."""
+    path = tmp_path_factory.mktemp("clean") / "raw.duckdb"
+    collect(path, gh.url)
+    return raw_rows(path), path, dict(gh.app.stats.by_route)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_emulator(gh):
+    reset(gh.app)
+
+
+def test_first_run_makes_the_minimum_number_of_requests(clean):
+    made, need = clean[2], minimum_requests(tiny_org())
+    assert sum(made.values()) <= 1.1 * sum(need.values())
+    assert made == need  # nothing completed lazily, no page fetched twice
+
+
+def test_second_run_with_nothing_new_asks_once_per_list_and_writes_nothing(gh, clean, tmp_path):
+    path = tmp_path / "raw.duckdb"
+    shutil.copy(clean[1], path)
+    with RawStore(path) as store:
+        stamps = store.con.execute("SELECT * FROM sync_state ORDER BY ALL").fetchall()
+    collect(path, gh.url)
+    made = Counter(gh.app.stats.by_route)
+    repos = len(tiny_org().github.repos)
+    assert all(made[e] == repos for e in REPO_ENTITIES)
+    assert made["reviews"] == made["user"] == 0
+    assert made["team_members"] == len(tiny_org().github.teams)
+    assert made["org_repos"] == made["org_members"] == made["org_teams"] == 1
+    assert raw_rows(path) == clean[0]
+    with RawStore(path) as store:  # not even a checkpoint was rewritten
+        assert store.con.execute("SELECT * FROM sync_state ORDER BY ALL").fetchall() == stamps
+
+
+def test_new_activity_is_picked_up_and_only_touched_pulls_are_asked_for_reviews(
+        tmp_path, monkeypatch):
+    org = generate_org(5, TINY_SPEC)
+    path = tmp_path / "raw.duckdb"
+    with served(org, monkeypatch) as s:
+        collect(path, s.url)
+        g = org.github
+        pr = next(i for i in g.issues if i.is_pr and i.repo == "atlas-app")
+        later = max(i.updated_at for i in g.issues) + timedelta(hours=1)
+        reviewer = org.teams[0].members[-1]
+        g.reviews.append(GhReview(9_999_001, pr.repo, pr.number, reviewer, "APPROVED", later,
+                                  "late LGTM"))
+        g.issue_comments.append(GhComment(9_999_002, pr.repo, pr.number, reviewer, later,
+                                          "one more thing"))
+        pr.updated_at = later
+        s.app.reload()
+        s.app.stats.reset()
+        collect(path, s.url)
+        made = Counter(s.app.stats.by_route)
+    assert made["reviews"] == 1
+    assert [line for line in s.app.stats.log if "/reviews" in line] == [
+        f"GET /repos/acme/atlas-app/pulls/{pr.number}/reviews?per_page=100"]
+    with RawStore(path) as store:
+        assert store.con.execute(
+            "SELECT count(*) FROM raw_github_reviews WHERE natural_key = '9999001'"
+        ).fetchone() == (1,)
+        assert store.con.execute("SELECT count(*) FROM raw_github_issue_comments"
+                                 " WHERE natural_key = '9999002'").fetchone() == (1,)
+
+
+def test_fast_loader_writes_the_rows_and_checkpoints_a_collection_writes(gh, clean, tmp_path):
+    with RawStore(tmp_path / "loaded.duckdb") as store:
+        simload.load(tiny_org(), store, base_url=gh.url)
+    assert raw_rows(tmp_path / "loaded.duckdb") == clean[0]
+    collect(tmp_path / "loaded.duckdb", gh.url)  # a collection continues from them
+    assert gh.app.stats.by_route["reviews"] == 0
+
+
+def test_primary_rate_limit_mid_run_waits_says_so_and_loses_nothing(gh, clean, tmp_path,
+                                                                    capsys):
+    gh.app.faults.rate_limit_after = 40
+    gh.app.faults.rate_limit_reset = 2.0
+    collect(tmp_path / "limited.duckdb", gh.url)
+    limited = gh.app.stats.total - sum(clean[2].values())
+    assert raw_rows(tmp_path / "limited.duckdb") == clean[0]
+    err = capsys.readouterr().err
+    assert "rate limit reached; waiting" in err and "continues by itself" in err
+    assert limited == 1  # one 403, then PyGithub waited for x-ratelimit-reset
+
+
+def test_secondary_rate_limit_honours_retry_after(gh, clean, tmp_path, capsys):
+    gh.app.rate_limit_kind = "secondary"
+    gh.app.faults.rate_limit_after = 30
+    gh.app.faults.rate_limit_reset = 1.2
+    collect(tmp_path / "raw.duckdb", gh.url)
+    retried = gh.app.stats.total - sum(clean[2].values())
+    assert retried == 1  # one 403 with Retry-After: 2, then the same request again
+    assert "waiting 2 s" in capsys.readouterr().err
+    assert raw_rows(tmp_path / "raw.duckdb") == clean[0]
+
+
+def test_server_errors_and_cut_off_bodies_are_retried(gh, clean, tmp_path):
+    gh.app.faults.error_burst = 3
+    gh.app.faults.truncate_next = 2
+    collect(tmp_path / "faulty.duckdb", gh.url)
+    assert raw_rows(tmp_path / "faulty.duckdb") == clean[0]
+
+
+def test_bad_token_is_one_paragraph_naming_host_and_variable_and_writes_nothing(
+        gh, tmp_path, monkeypatch):
+    path = tmp_path / "raw.duckdb"
+    monkeypatch.setenv(TOKEN_VAR, "wrong")
+    with pytest.raises(SourceError) as caught:
+        collect(path, gh.url)
+    message = str(caught.value)
+    assert "401 Bad credentials" in message and TOKEN_VAR in message
+    assert gh.url.split("//")[1] in message and "\n" not in message
+    assert caught.value.exit_code == 2
+    assert raw_rows(path) == {"sync_state": []}
+
+
+def test_unknown_repository_and_organization_are_named(gh, tmp_path):
+    with pytest.raises(UserError, match="nope-app"):
+        collect(tmp_path / "a.duckdb", gh.url, repos=["atlas-app", "nope-app"])
+    with pytest.raises(SourceError, match="404.*acme/nope"):
+        collect(tmp_path / "b.duckdb", gh.url, org=None, repos=["acme/nope"])
+    with pytest.raises(SourceError, match="404.*nobody"):
+        collect(tmp_path / "c.duckdb", gh.url, org="nobody")
+
+
+def test_repos_filter_and_since(gh, tmp_path):
+    org = tiny_org()
+    collect(tmp_path / "raw.duckdb", gh.url, repos=["atlas*"], since=org.end - timedelta(days=7))
+    rows = raw_rows(tmp_path / "raw.duckdb")
+    assert {r[1] for r in rows["raw_github_issues"]} == {"acme/atlas-app"}
+    week = (org.end - timedelta(days=7)).isoformat()
+    assert all(r[2].date().isoformat() >= week for r in rows["raw_github_commits"])
+    assert 0 < len(rows["raw_github_commits"]) < sum(
+        c.repo == "atlas-app" for c in org.github.commits)
+
+
+def test_deleted_users_show_as_ghost_and_their_commits_keep_the_email(tmp_path, monkeypatch):
+    org = generate_org(3, GHOST_SPEC)
+    leaver = next(p for p in org.people if p.github_deleted)
+    repo = f"{leaver.team}-app"
+    with served(org, monkeypatch) as s:
+        collect(tmp_path / "raw.duckdb", s.url, repos=[repo])
+        gh = Github(auth=Auth.Token(TOKEN), base_url=s.url, seconds_between_requests=None)
+        assert gh.get_user("ghost").name == "Deleted user"
+        with pytest.raises(UnknownObjectException):
+            gh.get_user(leaver.github_login)
+    with RawStore(tmp_path / "raw.duckdb", read_only=True) as store:
+        users = dict(store.con.execute(
+            "SELECT natural_key, payload->>'name' FROM raw_github_users").fetchall())
+        ghosts = store.con.execute(
+            "SELECT count(*) FROM raw_github_issues WHERE payload->'user'->>'login' = 'ghost'"
+        ).fetchone()[0]
+        null_authors = store.con.execute(
+            "SELECT DISTINCT payload->'commit'->'author'->>'email' FROM raw_github_commits"
+            " WHERE json_type(payload->'author') = 'NULL'").fetchall()
+    assert users["ghost"] == "Deleted user" and leaver.github_login not in users
+    assert ghosts == sum(i.user_pid == leaver.pid and i.repo == repo for i in org.github.issues)
+    assert null_authors == [(leaver.commit_email,)]

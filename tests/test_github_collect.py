@@ -11,10 +11,10 @@ import pytest
 from github import Auth, Github
 from github.GithubException import UnknownObjectException
 from test_github_support import (
-    GHOST_SPEC,
     TINY_SPEC,
     TOKEN,
     TOKEN_VAR,
+    ghost_org,
     github_config,
     raw_rows,
     reset,
@@ -184,7 +184,7 @@ def test_repos_filter_and_since(gh, tmp_path):
 
 
 def test_deleted_users_show_as_ghost_and_their_commits_keep_the_email(tmp_path, monkeypatch):
-    org = generate_org(3, GHOST_SPEC)
+    org = ghost_org()
     leaver = next(p for p in org.people if p.github_deleted)
     repo = f"{leaver.team}-app"
     with served(org, monkeypatch) as s:

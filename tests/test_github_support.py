@@ -61,10 +61,12 @@ def raw_rows(path: Path) -> dict[str, list[tuple]]:
     return out
 
 
-def normalize(raw_path: Path, out: Path) -> duckdb.DuckDBPyConnection:
+def normalize(raw_path: Path, out: Path, github: dict | None = None
+              ) -> duckdb.DuckDBPyConnection:
     """Build an analytics database running only the GitHub normalization; open it read-only."""
     config = Config.model_validate(
-        {"storage": {"raw_path": str(raw_path), "analytics_path": str(out)}})
+        {"storage": {"raw_path": str(raw_path), "analytics_path": str(out)},
+         "github": github or {}})
     pipeline._ensure_raw_tables(config, [SQL])
     build_analytics(config, [pipeline.config_variable, pipeline.sql_file_step(SQL)])
     return open_duckdb(out, read_only=True)
@@ -79,6 +81,11 @@ def domain_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
 def tiny_org() -> Any:
     """Shared by the GitHub test modules: tests that change an organization make their own."""
     return generate_org(11, TINY_SPEC)
+
+
+@functools.cache
+def ghost_org() -> Any:
+    return generate_org(3, GHOST_SPEC)
 
 
 def reset(app: GitHubEmulator) -> None:

@@ -1,0 +1,138 @@
+"""collectors/sql/10_github.sql on simulated raw rows: counts, ids, accounts, links to Jira."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from test_github_support import domain_rows, ghost_org, normalize, tiny_org
+
+from processhealth.simload import github as simload
+from processhealth.store import RawStore
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(org, analytics connection) for the tiny organization loaded without HTTP."""
+    folder = tmp_path_factory.mktemp("norm")
+    with RawStore(folder / "raw.duckdb") as store:
+        simload.load(tiny_org(), store)
+    con = normalize(folder / "raw.duckdb", folder / "analytics.duckdb")
+    yield tiny_org(), con, folder / "raw.duckdb"
+    con.close()
+
+
+def per_repo(con, sql: str) -> Counter:
+    return Counter({(repo, kind): n for repo, kind, n in con.execute(sql).fetchall()})
+
+
+def test_counts_equal_the_simulation_per_repository_and_entity(built):
+    org, con, _ = built
+    g = org.github
+    full = {r.name: f"acme/{r.name}" for r in g.repos}
+    is_pr = {(i.repo, i.number): i.is_pr for i in g.issues}
+    want: Counter = Counter()
+    for i in g.issues:
+        want[(full[i.repo], "pr_opened" if i.is_pr else "issue_opened")] += 1
+        if i.merged_at:
+            want[(full[i.repo], "pr_merged")] += 1
+        if i.is_pr and i.ready_at and i.ready_at > i.created_at:
+            want[(full[i.repo], "pr_ready")] += 1
+    for c in g.issue_comments:
+        want[(full[c.repo], "pr_comment" if is_pr[(c.repo, c.number)] else "issue_comment")] += 1
+    for kind, records in (("pr_comment", g.review_comments), ("pr_review", g.reviews),
+                          ("commit", g.commits), ("release", g.releases)):
+        for r in records:
+            want[(full[r.repo], kind)] += 1
+    got = per_repo(con, "SELECT detail->>'repo', kind, count(*) FROM events GROUP BY ALL")
+    assert got == want
+    items = per_repo(con, "SELECT container, kind, count(*) FROM work_items GROUP BY ALL")
+    assert items == Counter((full[i.repo], "pr" if i.is_pr else "issue") for i in g.issues)
+
+
+def test_ids_follow_the_conventions_and_every_event_has_its_item(built):
+    org, con, _ = built
+    assert con.execute("SELECT count(*) FROM events WHERE event_id NOT LIKE 'github:%:%'"
+                       " OR actor_account NOT LIKE 'github:%'").fetchone() == (0,)
+    pr = next(i for i in org.github.issues if i.is_pr and i.merged_at)
+    item = f"github:acme/{pr.repo}#{pr.number}"
+    kinds = dict(con.execute("SELECT kind, count(*) FROM events WHERE item_id = ? GROUP BY 1",
+                             [item]).fetchall())
+    assert kinds["pr_opened"] == kinds["pr_merged"] == 1
+    assert kinds.get("pr_review", 0) == sum(
+        r.repo == pr.repo and r.pr_number == pr.number for r in org.github.reviews)
+    orphans = con.execute(
+        "SELECT count(*) FROM events e WHERE e.item_id IS NOT NULL AND NOT EXISTS"
+        " (SELECT 1 FROM work_items w WHERE w.item_id = e.item_id)").fetchone()
+    assert orphans == (0,)
+    assert con.execute("SELECT count(*) FROM events WHERE person_id IS NOT NULL"
+                       " OR category IS NOT NULL").fetchone() == (0,)
+
+
+def test_pr_facts_for_cycle_time(built):
+    org, con, _ = built
+    merged_by = {f"github:acme/{i.repo}#{i.number}": i.merged_by_pid
+                 for i in org.github.issues if i.merged_at}
+    rows = con.execute("SELECT item_id, actor_account FROM events WHERE kind = 'pr_merged'"
+                       ).fetchall()
+    assert {item: acct for item, acct in rows} == {
+        item: f"github:{org.person(pid).github_id}" for item, pid in merged_by.items()}
+    ready = {f"github:acme/{i.repo}#{i.number}": i.ready_at.replace(microsecond=0)
+             for i in org.github.issues
+             if i.is_pr and i.ready_at and i.ready_at > i.created_at}
+    got = dict(con.execute("SELECT item_id, occurred_at FROM events WHERE kind = 'pr_ready'"
+                           ).fetchall())
+    assert got == ready
+    prs = con.execute("SELECT count(*), count(started_at), count(merged_at) FROM work_items"
+                      " WHERE kind = 'pr'").fetchone()
+    assert prs[0] == prs[1] and prs[2] == len(merged_by)
+
+
+def test_commits_are_tied_to_the_pr_naming_their_jira_key(built):
+    org, con, _ = built
+    inferred = dict(con.execute(
+        "SELECT detail->>'sha', (detail->>'pr_number')::INTEGER FROM events"
+        " WHERE kind = 'commit'").fetchall())
+    keyed = [c for c in org.github.commits if c.pr_number is not None and ":" in c.message]
+    assert keyed and all(inferred[c.sha] == c.pr_number for c in keyed)
+    unkeyed = [c for c in org.github.commits if ":" not in c.message]
+    assert all(inferred[c.sha] is None for c in unkeyed)
+    links = con.execute("SELECT linked_keys FROM work_items WHERE kind = 'pr'").fetchall()
+    assert all(len(keys) >= 1 for (keys,) in links)
+
+
+def test_jira_key_pattern_comes_from_config(tmp_path):
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        simload.load(tiny_org(), store)
+    con = normalize(tmp_path / "raw.duckdb", tmp_path / "a.duckdb",
+                    {"jira_key_pattern": r"\bNOPE-\d+\b"})
+    assert con.execute("SELECT count(*) FROM work_items WHERE len(linked_keys) > 0"
+                       ).fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM events WHERE kind = 'commit'"
+                       " AND detail->>'pr_number' IS NOT NULL").fetchone() == (0,)
+
+
+def test_accounts_ghost_bot_and_commit_emails(tmp_path):
+    org = ghost_org()
+    leaver = next(p for p in org.people if p.github_deleted)
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        simload.load(org, store)
+    con = normalize(tmp_path / "raw.duckdb", tmp_path / "a.duckdb")
+    ids = {r[1]: r for r in con.execute("SELECT * FROM identities").fetchall()}
+    assert ids["10137"][2] == "ghost" and not ids["10137"][5]
+    assert ids["41898282"][2] == "ci-bot[bot]" and ids["41898282"][5]  # is_bot
+    by_email = ids[f"email:{leaver.commit_email.lower()}"]
+    assert by_email[3] == leaver.commit_email and by_email[4] == leaver.name
+    assert con.execute("SELECT count(*) FROM events WHERE kind = 'commit' AND actor_account = ?",
+                       [f"github:email:{leaver.commit_email.lower()}"]).fetchone()[0] == sum(
+        c.author_pid == leaver.pid for c in org.github.commits)
+    humans = [p for p in org.people if p.github_id and not p.is_bot and not p.github_deleted]
+    assert all(str(p.github_id) in ids for p in humans if p.left_on is None)
+    teams = con.execute("SELECT group_name, count(*) FROM group_members GROUP BY 1").fetchall()
+    assert dict(teams) == {t: len([p for p in pids if not org.person(p).github_deleted])
+                           for t, pids in org.github.teams.items()}
+
+
+def test_rebuilding_gives_the_same_rows(built, tmp_path):
+    again = normalize(built[2], tmp_path / "a.duckdb")
+    assert domain_rows(again) == domain_rows(built[1])

@@ -19,7 +19,7 @@ import json
 import shutil
 import tempfile
 import warnings
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -30,6 +30,8 @@ from processhealth.store import RawStore
 
 HOSTILE_TITLE = "<script>alert('x')</script> fix login"
 HOSTILE_IMG = '<img src=x onerror="alert(1)"> export'
+HOSTILE_FIELD = "<svg onload=alert(2)> Business Value"
+WEEK = timedelta(days=7)
 SAMPLE_MONTHS = [date(2025, m, 1) for m in range(11, 13)] + [date(2026, m, 1) for m in range(1, 11)]
 SHARES = {"customer": 0.5, "enabling": 0.2, "process": 0.2, "unclassified": 0.1}
 
@@ -39,6 +41,7 @@ def write_sample(con: duckdb.DuckDBPyConnection) -> None:
     _domain(con)
     _allocation(con)
     _team_month_views(con)
+    _audit_views(con)
     _verdicts(con)
     _changes(con)
 
@@ -63,8 +66,10 @@ def _domain(con: duckdb.DuckDBPyConnection) -> None:
               "'; DROP TABLE events; --")]
     for item_id, source, kind, key, title in items:
         con.execute("INSERT INTO work_items (item_id, source, kind, key, title, category,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, 'customer', '2026-10-02')",
-                    [item_id, source, kind, key, title])
+                    " created_at, author_id, url) VALUES (?, ?, ?, ?, ?, 'customer',"
+                    " '2026-10-02', 'p0', ?)",
+                    [item_id, source, kind, key, title,
+                     "javascript:alert(3)" if key == "ATL-2" else f"https://x.example/{key}"])
     n = 0
     for month in SAMPLE_MONTHS:
         for source, kind, item in (("jira", "jira_transition", "jira:ATL-1"),
@@ -168,6 +173,28 @@ def _team_month_views(con: duckdb.DuckDBPyConnection) -> None:
                     **{f"p75_{k}_hours": 2 * v for k, v in hours.items()})
             for view, values in simple.items():
                 _insert(con, view, **base, **values)
+
+
+def _audit_views(con: duckdb.DuckDBPyConnection) -> None:
+    _table(con, "metric_work_sources", f"{TEAM_MONTH}, source VARCHAR, hours DOUBLE,"
+           " share DOUBLE")
+    _table(con, "metric_weekly", "team VARCHAR, week DATE, people_count BIGINT,"
+           " metric VARCHAR, value DOUBLE")
+    for team, people in (("atlas", 6), ("tiny", 3)):
+        for month in SAMPLE_MONTHS:
+            for source, share in (("github", 0.5), ("jira", 0.3), ("slack", 0.2)):
+                _insert(con, "metric_work_sources", team=team, month=month, source=source,
+                        hours=100.0 * people * share, share=share, people_count=people,
+                        suppressed=people < 5)
+        for week in range(12):
+            _insert(con, "metric_weekly", team=team, week=date(2026, 8, 3) + week * WEEK,
+                    people_count=people, metric="overhead_ratio", value=0.25)
+    # Field fill: ATL-1 has a value in Story Points, neither has one in the hostile field.
+    for item, has_points in (("jira:ATL-1", True), ("jira:ATL-2", False)):
+        for field_id, name, value in (("customfield_10016", "Story Points", has_points),
+                                      ("customfield_666", HOSTILE_FIELD, False)):
+            _insert(con, "item_fields", item_id=item, field_id=field_id, field_name=name,
+                    custom=True, has_value=value)
 
 
 def _verdicts(con: duckdb.DuckDBPyConnection) -> None:

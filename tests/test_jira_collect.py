@@ -65,7 +65,7 @@ def test_every_history_of_every_issue_is_collected(org, tmp_path, flavour):
         busy.comments.append(JiraComment(9_000_000 + n, busy.reporter_pid, busy.updated, "hi"))
         busy.worklogs.append(JiraWorklog(9_100_000 + n, busy.reporter_pid, busy.updated,
                                          busy.updated, 900))
-    emulator = JiraEmulator(org, TOKEN, flavour=flavour)
+    emulator = JiraEmulator(org, TOKEN, flavour=flavour, page_cap=25)  # a few pages each
     with serve(emulator) as served:
         collect(served.url, tmp_path / "raw.duckdb")
     issues = stored(tmp_path / "raw.duckdb")
@@ -79,7 +79,8 @@ def test_every_history_of_every_issue_is_collected(org, tmp_path, flavour):
             str(c.id) for c in issue.comments)
         assert len(doc["fields"]["worklog"]["worklogs"]) == len(issue.worklogs)
     assert sum(len(i.histories) > 100 for i in org.jira.issues) >= 3
-    minimum = minimum_requests(org, flavour)
+    minimum = minimum_requests(org, flavour, page_cap=25)
+    assert minimum["search"] > len(org.jira.projects)
     assert emulator.stats.total == sum(minimum.values())  # not one request more
     assert emulator.stats.by_route["worklogs"] == 1
     assert emulator.stats.by_route["comments"] == (flavour == "cloud")

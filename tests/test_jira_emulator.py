@@ -18,12 +18,12 @@ from simulation.server import serve
 
 TOKEN = "jira-test-token"
 EMAIL = "ops@acme.example"
-# Three months with the tool arriving at once: the champion's Initiative issues get hundreds of
-# histories (past Cloud's inline cap of 100).
+# A month with the tool arriving at once: the Initiative issues everyone updates daily get more
+# than 100 histories (past Cloud's inline cap), yet the org stays small (about 120 issues).
 LONG_SPEC = OrgSpec(teams=(TeamSpec("atlas", "steady", 3),
                            TeamSpec("borealis", "tool_nobody_wanted", 3)),
-                    start=date(2026, 2, 1), months=3, change_on=date(2026, 2, 2),
-                    champion_leaves_on=date(2026, 4, 25))
+                    start=date(2026, 2, 1), months=1, change_on=date(2026, 2, 2),
+                    champion_leaves_on=date(2026, 3, 25))
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_cloud_search_pages_by_token_without_total(cloud, org):
     jql = 'project = "BOR" ORDER BY updated ASC, key ASC'
     seen, token, pages = [], None, 0
     while True:
-        body = client(cloud).enhanced_search_issues(jql, nextPageToken=token, maxResults=100,
+        body = client(cloud).enhanced_search_issues(jql, nextPageToken=token, maxResults=20,
                                                     fields=["updated"], json_result=True)
         assert "total" not in body and "startAt" not in body
         seen += [i["key"] for i in body["issues"]]
@@ -74,7 +74,7 @@ def test_cloud_search_pages_by_token_without_total(cloud, org):
         if body["isLast"]:
             assert token is None
             break
-    assert pages == 2 and sorted(seen) == sorted(i.key for i in org.jira.issues
+    assert pages == 3 and sorted(seen) == sorted(i.key for i in org.jira.issues
                                                  if i.project == "BOR")
     updated = [i.updated for i in org.jira.issues if i.project == "BOR"]
     assert [i.key for i in sorted(org.jira.issues, key=lambda i: i.updated)
@@ -208,4 +208,5 @@ def test_minimum_requests_counts_truncation(org):
     dc = minimum_requests(org, "datacenter")
     over = [i for i in org.jira.issues if len(i.histories) > 100]
     assert cloud["changelog"] >= len(over) and dc["changelog"] == 0
-    assert cloud["search"] == 4 and dc["search"] == 2
+    assert cloud["search"] == dc["search"] == 2
+    assert minimum_requests(org, "cloud", page_cap=20)["search"] == 4 + 3

@@ -32,6 +32,7 @@ def normalize(raw: Path, config: Config | None = None) -> duckdb.DuckDBPyConnect
     con.execute("SET search_path = 'main,raw'")
     pipeline.config_variable(con, config)
     pipeline.sql_file_step(SQL)(con, config)
+    con.execute("DETACH raw")
     return con
 
 
@@ -41,11 +42,16 @@ def org():
 
 
 @pytest.fixture(scope="module")
-def cloud(org, tmp_path_factory):
+def cloud_raw(org, tmp_path_factory):
     raw = tmp_path_factory.mktemp("cloud") / "raw.duckdb"
     with RawStore(raw) as store:
         simload.load(org, store, "https://acme.atlassian.net")
-    return normalize(raw)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def cloud(cloud_raw):
+    return normalize(cloud_raw)
 
 
 @pytest.fixture(scope="module")
@@ -140,14 +146,11 @@ def test_data_center_payloads_normalize_alike(cloud, dc):
     assert one(dc, "SELECT count(*) FROM jira_sprints")[0] > 0
 
 
-def test_status_map_and_waiting_patterns_come_from_config(org, tmp_path):
-    raw = tmp_path / "raw.duckdb"
-    with RawStore(raw) as store:
-        simload.load(org, store)
+def test_status_map_and_waiting_patterns_come_from_config(cloud_raw, tmp_path):
     config = parse_config({"jira": {"status_map": {"in review": "waiting"},
                                     "waiting_patterns": ["qa"]}},
                           origin="test", base_dir=tmp_path)
-    con = normalize(raw, config)
+    con = normalize(cloud_raw, config)
     mapped = dict(con.execute("SELECT name, status_category || ' ' || mapped_by "
                               "FROM jira_statuses").fetchall())
     assert mapped["In Review"] == "waiting status_map"

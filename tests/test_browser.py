@@ -1,0 +1,123 @@
+"""The report in headless Chromium: every section and chart visible, no console error, no network
+request, and hostile titles from the data shown as inert text."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from processhealth.config import load_config
+from reports.render import render_report
+from reports.sample import HOSTILE_IMG, HOSTILE_TITLE, simulated_config, write_sample
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+TEAM_SECTIONS = ("verdict", "allocation", "overhead", "flow", "signals", "experiments")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian's chromium (.ci/run installs it)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("browser-sample")
+    db = folder / "analytics.duckdb"
+    con = duckdb.connect(str(db))
+    write_sample(con)
+    con.close()
+    (folder / "processhealth.toml").write_text(f'[storage]\nanalytics_path = "{db}"\n')
+    return render_report(load_config(folder / "processhealth.toml"), folder / "report.html")
+
+
+@pytest.fixture(scope="module")
+def simulated_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("browser-sim") / "report.html"
+    return render_report(simulated_config(7, "small"), out)
+
+
+def open_report(browser: Any, path: Path, shot: Path) -> dict[str, Any]:
+    """Load the file; return what happened: requests, console errors, dialogs, load time."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    seen: dict[str, Any] = {"requests": [], "errors": [], "dialogs": []}
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+    started = time.perf_counter()
+    page.goto(path.as_uri(), wait_until="load")
+    seen["load_seconds"] = time.perf_counter() - started
+    page.screenshot(path=str(shot), full_page=False)
+    seen["page"] = page
+    return seen
+
+
+def check_page(seen: dict[str, Any], path: Path) -> Any:
+    page = seen["page"]
+    assert seen["requests"] == [path.as_uri()], "the report fetched something"
+    assert seen["errors"] == [] and seen["dialogs"] == []
+    assert seen["load_seconds"] < 5
+    assert page.evaluate("document.querySelectorAll('script, img, iframe, object').length") == 0
+    teams = page.locator("section.team")
+    assert teams.count() >= 2
+    for i in range(teams.count()):
+        team = teams.nth(i)
+        for name in TEAM_SECTIONS:
+            section = team.locator(f'section[data-section="{name}"]')
+            assert section.count() == 1 and section.is_visible(), name
+            assert len(section.inner_text().strip()) > 40, name
+    assert page.locator('section[data-section="coverage"]').is_visible()
+    charts = page.locator("figure.chart svg")
+    assert charts.count() >= 5
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        assert chart.is_visible() and box and box["width"] > 200 and box["height"] > 60
+        assert chart.locator("text").count() > 5  # titled, axes labelled
+    return page
+
+
+def test_sample_report_in_chromium(browser: Any, sample_report: Path, tmp_path: Path) -> None:
+    seen = open_report(browser, sample_report, tmp_path / "sample.png")
+    page = check_page(seen, sample_report)
+    text = page.inner_text("body")
+    assert HOSTILE_TITLE in text and HOSTILE_IMG in text
+    assert page.evaluate("typeof window.alert") == "function"  # nothing replaced or ran
+    assert page.locator('a[href^="javascript:"]').count() == 0
+    assert "too few people" in page.locator('section[data-team="tiny"]').inner_text()
+    page.close()
+
+
+@pytest.mark.slow
+def test_simulated_report_in_chromium(browser: Any, simulated_report: Path,
+                                      tmp_path: Path) -> None:
+    assert simulated_report.stat().st_size < 2_000_000
+    seen = open_report(browser, simulated_report, tmp_path / "simulated.png")
+    page = check_page(seen, simulated_report)
+    verdicts = page.locator(".verdict .label").all_inner_texts()
+    assert len(verdicts) >= 3 and all(v.strip() for v in verdicts)
+    # The simulation puts "<script>alert('x')</script>" into some ticket titles: every one the
+    # report shows must be text on the page, never an element.
+    source = simulated_report.read_text(encoding="utf-8")
+    escaped = source.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;")
+    assert escaped > 0
+    assert page.inner_text("body").count("<script>alert('x')</script>") == escaped
+    page.close()

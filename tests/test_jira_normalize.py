@@ -32,7 +32,8 @@ def normalize(raw: Path, config: Config | None = None) -> duckdb.DuckDBPyConnect
     con.execute("SET search_path = 'main,raw'")
     pipeline.config_variable(con, config)
     pipeline.sql_file_step(SQL)(con, config)
-    con.execute("DETACH raw")
+    con.execute("SET search_path = 'main'")
+    con.execute("DETACH raw")  # as the build does: the raw file stays free for writers
     return con
 
 

@@ -1,0 +1,66 @@
+"""`processhealth import jira-json`: the simulation's saved search responses in, the same work
+items and events out as a collection gives; bad files rejected before anything is written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_jira_normalize import normalize
+
+from processhealth.store import RawStore
+from simulation import OrgSpec, generate_org
+from simulation.jira_api import write_search_json
+
+
+@pytest.fixture(scope="module")
+def org():
+    return generate_org(7, OrgSpec.small(months=1))
+
+
+def toml(raw) -> str:
+    return f'[storage]\nraw_path = "{raw}"\nanalytics_path = "{raw.parent / "a.duckdb"}"\n'
+
+
+def test_import_of_saved_searches_gives_every_issue_and_event(org, tmp_path, write_config,
+                                                              run_cli):
+    files = write_search_json(org, tmp_path / "export", page_size=40)
+    assert len(files) > len(org.jira.projects)  # several pages per project
+    raw = tmp_path / "raw.duckdb"
+    config = write_config(toml(raw))
+    result = run_cli(config, "import", "jira-json", str(tmp_path / "export"))
+    assert result.exit_code == 0, result.output
+    assert f"imported {len(org.jira.issues)} Jira issues ({len(org.jira.issues)} new" \
+        in result.output
+    with RawStore(raw, read_only=True) as store:
+        assert store.count("jira", "issues") == len(org.jira.issues)
+        assert store.count("jira", "fields") > 10  # from expand=names
+        assert store.con.execute("SELECT count(*) FROM sync_state").fetchone()[0] == 0
+        url = store.con.execute("SELECT any_value(source_url) FROM raw_jira_issues").fetchone()
+        assert url[0].startswith("file://")
+    con = normalize(raw)
+    kinds = dict(con.execute("SELECT kind, count(*) FROM events GROUP BY 1").fetchall())
+    assert kinds["jira_created"] == len(org.jira.issues)
+    assert kinds["jira_transition"] == sum(it.field == "status" for i in org.jira.issues
+                                           for h in i.histories for it in h.items)
+    fill = con.execute("SELECT count(*) FROM item_fields WHERE field_name = 'Story Points' "
+                       "AND has_value").fetchone()[0]
+    assert fill == sum("customfield_10016" in i.custom for i in org.jira.issues)
+    again = run_cli(config, "import", "jira-json", *map(str, files[:2]))
+    assert again.exit_code == 0 and "(0 new or changed)" in again.output
+
+
+def test_files_are_checked_before_anything_is_written(org, tmp_path, write_config, run_cli):
+    good = write_search_json(org, tmp_path / "export", page_size=1000)[0]
+    bad = tmp_path / "export" / "zz-broken.json"
+    bad.write_text(json.dumps({"total": 3, "values": []}))
+    raw = tmp_path / "raw.duckdb"
+    result = run_cli(write_config(toml(raw)), "import", "jira-json", str(good), str(bad))
+    assert result.exit_code == 1
+    assert str(bad) in result.output and 'an "issues" list' in result.output
+    assert not raw.exists() or RawStore(raw, read_only=True).count("jira", "issues") == 0
+    bad.write_text("{not json")
+    result = run_cli(write_config(toml(raw)), "import", "jira-json", str(bad))
+    assert result.exit_code == 1 and "not a readable JSON file" in result.output
+    missing = run_cli(write_config(toml(raw)), "import", "jira-json", str(tmp_path / "nope"))
+    assert missing.exit_code == 1 and "does not exist" in missing.output

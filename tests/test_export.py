@@ -1,0 +1,109 @@
+"""`processhealth export --parquet DIR` and the read-only `processhealth sql`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from processhealth.cli import cli
+from processhealth.errors import UserError
+from reports.db import AnalyticsDB
+from reports.export import MANIFEST, export_parquet
+from reports.sample import write_sample
+
+
+@pytest.fixture
+def analytics(tmp_path: Path) -> Path:
+    path = tmp_path / "analytics.duckdb"
+    con = duckdb.connect(str(path))
+    write_sample(con)
+    con.close()
+    (tmp_path / "processhealth.toml").write_text(f'[storage]\nanalytics_path = "{path}"\n')
+    return path
+
+
+def read(folder: Path, relation: str, where: str = "true") -> tuple[int, list[str]]:
+    """(rows, columns) of an exported relation read back with Hive partitioning."""
+    con = duckdb.connect()
+    query = (f"SELECT * FROM read_parquet('{folder / relation}/**/*.parquet',"
+             f" hive_partitioning = true) WHERE {where}")
+    columns = [d[0] for d in con.execute(query).description]
+    return con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0], columns
+
+
+def test_every_relation_exported_and_partitioned_by_month(analytics: Path, tmp_path: Path) -> None:
+    out = tmp_path / "parquet"
+    with AnalyticsDB.open(analytics) as db:
+        written = export_parquet(db, out)
+        expected = {name: db.scalar(f'SELECT count(*) FROM "{name}"') for name in db.columns}
+    assert {name: w["rows"] for name, w in written.items()} == expected
+    assert sorted(p.name for p in (out / "events").iterdir())[0] == "month=2025-11-01"
+    assert written["events"]["partitioned_by"] == "month"
+    assert written["people"]["partitioned_by"] is None
+    assert (out / "people" / "data.parquet").exists()
+    rows, columns = read(out, "events")
+    assert rows == expected["events"] and "month" in columns and "detail" in columns
+    assert read(out, "metric_effort_allocation", "month = DATE '2026-10-01'")[0] == 8
+    assert json.loads((out / MANIFEST).read_text())["relations"]["events"]["rows"] == 36
+
+
+def test_export_replaces_its_own_output_and_refuses_other_folders(
+    analytics: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "parquet"
+    with AnalyticsDB.open(analytics) as db:
+        export_parquet(db, out)
+        export_parquet(db, out)  # again: replaced, not duplicated
+        assert read(out, "events")[0] == 36
+        (out / "notes.txt").write_text("mine")
+        with pytest.raises(UserError, match="notes.txt"):
+            export_parquet(db, out)
+        other = tmp_path / "other"
+        other.mkdir()
+        (other / "a.csv").write_text("x")
+        with pytest.raises(UserError, match="not empty"):
+            export_parquet(db, other)
+    assert (other / "a.csv").exists()
+
+
+def test_cli_export(analytics: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "processhealth.toml"),
+                                      "export", "--parquet", str(tmp_path / "pq")])
+    assert result.exit_code == 0, result.output
+    assert "exported" in result.output and (tmp_path / "pq" / MANIFEST).exists()
+
+
+def run_sql(tmp_path: Path, query: str, *fmt: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "processhealth.toml"), "sql",
+                                      query, *fmt])
+    return result.exit_code, result.output
+
+
+def test_sql_formats(analytics: Path, tmp_path: Path) -> None:
+    code, out = run_sql(tmp_path, "SELECT team, member_count FROM teams ORDER BY team",
+                        "--format", "csv")
+    assert code == 0 and out.splitlines()[:3] == ["team,member_count", "atlas,6", "tiny,3"]
+    code, out = run_sql(tmp_path, "SELECT month, share FROM metric_effort_allocation "
+                        "WHERE team = 'atlas' AND category = 'enabling' ORDER BY month LIMIT 1",
+                        "--format", "json")
+    assert code == 0 and json.loads(out) == [{"month": "2025-11-01", "share": 0.2}]
+    code, out = run_sql(tmp_path, "SELECT count(*) AS n FROM events")
+    assert code == 0 and "36" in out
+
+
+@pytest.mark.parametrize("query", [
+    "DELETE FROM events",
+    "CREATE TABLE x AS SELECT 1",
+    "SELECT 1; DROP TABLE events",
+    "COPY events TO '/tmp/events.csv'",
+    "ATTACH '/tmp/other.duckdb'",
+])
+def test_sql_refuses_anything_but_one_read(analytics: Path, tmp_path: Path, query: str) -> None:
+    code, out = run_sql(tmp_path, query)
+    assert code == 1 and "read-only" in out
+    with AnalyticsDB.open(analytics) as db:
+        assert db.scalar("SELECT count(*) FROM events") == 36

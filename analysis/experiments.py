@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from analysis import verdicts
+from analysis import materialize, verdicts
 from analysis.bootstrap import Interval, bootstrap
 
 BEFORE_WEEKS, RAMP_DAYS, AFTER_WEEKS, MIN_POINTS = 12, 14, 12, 6
@@ -255,6 +255,7 @@ def change_evidence(data: Data, name: str, team: str, controls: list[str],
 def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """Fill health_experiment_results, health_change_verdicts and health_change_signals."""
     verdicts.write_thresholds(con, config)
+    materialize.build(con)
     for table in ("health_experiment_results", "health_change_signals",
                   "health_change_verdicts"):
         con.execute(f"DELETE FROM {table}")

@@ -9,13 +9,14 @@ intervals over the days of the month and of the baseline.
 
 Rules (thresholds from `[verdict]`):
 - process_is_product: overhead ratio up >= overhead_rise_pp points (interval above 0), and one
-  of: customer throughput down >= throughput_drop (interval below 0), paperwork ratio >=
-  paperwork_ratio, process coupling < coupling_low, best-performer engagement <
-  best_performer_engagement;
+  of: customer throughput down >= throughput_drop, paperwork ratio >= paperwork_ratio, process
+  coupling < coupling_low, best-performer engagement < best_performer_engagement;
 - amplifier: overhead ratio up < amplifier_max_rise_pp points, coupling >= coupling_high, and one
   of: customer throughput up >= improvement (interval above 0), customer lead time down >=
-  improvement (interval below 0);
-- neutral otherwise; insufficient_data under privacy.min_group_size people or without a baseline.
+  improvement (interval below 0): an improvement must be sure, or steady teams would be called
+  amplifiers half the time by chance;
+- neutral otherwise; insufficient_data under privacy.min_group_size people or without a baseline
+  (baseline months need privacy.min_group_size people too).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from analysis import materialize
 from analysis.bootstrap import Interval, bootstrap, mean, median_of_pooled, padded, ratio_of_sums
 
 PIP, AMPLIFIER, NEUTRAL, INSUFFICIENT = (
@@ -96,7 +98,7 @@ def signals(ev: Evidence, cfg: Any) -> list[Signal]:
         _change(PIP, "overhead_rise_pp", ev.overhead_rise_pp, ">=", cfg.overhead_rise_pp,
                 required=True),
         _change(PIP, "customer_throughput_change", ev.throughput_change, "<=",
-                -cfg.throughput_drop),
+                -cfg.throughput_drop, sure=False),
         _level(PIP, "paperwork_ratio", ev.paperwork_ratio, ">=", cfg.paperwork_ratio),
         _level(PIP, "process_coupling", ev.process_coupling, "<", cfg.coupling_low),
         _level(PIP, "best_performer_engagement", ev.best_performer_engagement, "<",
@@ -251,6 +253,7 @@ def _changes(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], dict[tuple, f
 def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """Fill health_verdicts and health_signals for every team-month."""
     write_thresholds(con, config)
+    materialize.build(con)
     con.execute("DELETE FROM health_signals")
     con.execute("DELETE FROM health_verdicts")
     days, months, first, last = _load(con)
@@ -275,7 +278,8 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
             base, is_anchored = choose_baseline(month, seen, elevated,
                                                 change[2] if change else None,
                                                 cfg.baseline_months)
-            seen.append(month)
+            if people >= min_people:  # a month with too few people is no baseline
+                seen.append(month)
             anchored = change[0] if change and is_anchored else None
             if people < min_people:
                 verdict_rows.append((team, month, INSUFFICIENT,

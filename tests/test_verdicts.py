@@ -29,6 +29,9 @@ def test_process_is_product_needs_a_sure_rise_and_one_more_signal() -> None:
     verdict, reason = verdicts.judge(sigs(overhead_rise_pp=rise, throughput_change=drop))
     assert verdict == "process_is_product"
     assert "customer_throughput_change -0.2 <= -0.1" in reason
+    unsure_drop = Interval(-0.2, -0.4, 0.1)  # the rise is sure; the spec asks no more of the drop
+    assert verdicts.judge(sigs(overhead_rise_pp=rise, throughput_change=unsure_drop))[0] == \
+        "process_is_product"
 
 
 def test_amplifier_needs_small_rise_high_coupling_and_a_sure_improvement() -> None:
@@ -108,3 +111,16 @@ def test_verdicts_on_a_hand_built_organization() -> None:
     assert coupling == (0.0, 0.5, "<", True)
     assert db.one("SELECT count(*) FROM health_signals WHERE team = 'tiny'") == 0
     assert db.one("SELECT value FROM health_thresholds WHERE name = 'min_group_size'") == 5
+
+
+def test_a_month_with_too_few_people_is_no_baseline() -> None:
+    db = TinyDB()
+    org(db, "new", 5, {"2025-11": 10, "2025-12": 10})
+    db.person("pm", "new", ["2025-10"])  # alone in October, writing the first tickets
+    db.event("pm-oct", "2025-10-20 10:00", "pm", "jira_field_edit", item="jira:NEW-1", minutes=30)
+    con = db.views()
+    verdicts.build(con, Config())
+    got = dict(con.execute("SELECT strftime(month, '%Y-%m'), verdict FROM health_verdicts")
+               .fetchall())
+    assert got == {"2025-10": "insufficient_data", "2025-11": "insufficient_data",
+                   "2025-12": "neutral"}

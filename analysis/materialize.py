@@ -1,0 +1,52 @@
+"""Turn the per-event and per-item metric views into tables once the build has filled them.
+
+Every team-month view adds up the same per-event facts (metric_event_facts: five as-of joins over
+all events); as views they would be recomputed by every query of every view, report and verdict.
+After the build has created all views, these building blocks are stored as tables of the same
+name, with the same comments. The views that read them rebind by name, so nothing else changes;
+the SQL that defines them stays in processhealth/migrations/analytics/05*_metric_*.sql.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+# In dependency order: each is stored after the ones it reads.
+BUILDING_BLOCKS = (
+    "metric_team_months", "metric_event_team", "metric_item_team", "metric_reminder_reach",
+    "metric_event_facts", "metric_status_intervals", "metric_flow_items", "metric_pr_items",
+    "metric_scope_events",
+)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def materialize(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Replace view `name` by a table with its rows and comments (no-op if it is no view)."""
+    found = con.execute(
+        "SELECT comment FROM duckdb_views() WHERE view_name = ? AND NOT internal"
+        " AND database_name = current_database()", [name]
+    ).fetchone()
+    if found is None:
+        return
+    columns = con.execute(
+        "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?"
+        " AND database_name = current_database() ORDER BY column_index", [name]
+    ).fetchall()
+    con.execute(f"CREATE TABLE _materialized AS SELECT * FROM {name}")
+    con.execute(f"DROP VIEW {name}")
+    con.execute(f"ALTER TABLE _materialized RENAME TO {name}")
+    if found[0]:
+        con.execute(f"COMMENT ON TABLE {name} IS {_quote(found[0])}")
+    for column, comment in columns:
+        if comment:
+            con.execute(f'COMMENT ON COLUMN {name}."{column}" IS {_quote(comment)}')
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
+    for name in BUILDING_BLOCKS:
+        materialize(con, name)

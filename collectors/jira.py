@@ -16,7 +16,7 @@ raw_jira_boards and raw_jira_sprints (scope = project).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -59,8 +59,9 @@ class Run:
 def collect(config: JiraConfig, store: RawStore, *, full: bool = False) -> None:
     """Collect every configured project (all visible ones if none are listed) incrementally."""
     client = connect(config)
+    requests = count_requests(client)
     with retry_notes(), ui.progress("jira", unit="issues") as bar:
-        run = start(client, config, store, full)
+        run = start(client, config, store, full, requests)
         for project in projects(run):
             for saved in collect_project(run, project):
                 bar.advance(saved)
@@ -79,7 +80,8 @@ def check(config: JiraConfig) -> str:
     return f"Jira {kind} at {host_of(config)}, authenticated as {me.get('displayName')}"
 
 
-def start(client: JIRA, config: JiraConfig, store: RawStore, full: bool) -> Run:
+def start(client: JIRA, config: JiraConfig, store: RawStore, full: bool,
+          requests: Callable[[], int]) -> Run:
     """Fields, statuses and the account's time zone (JQL dates are read in it)."""
     with errors(config, "the API account (myself)"):
         me = client.myself()
@@ -87,8 +89,7 @@ def start(client: JIRA, config: JiraConfig, store: RawStore, full: bool) -> Run:
         zone = ZoneInfo(me.get("timeZone") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    run = Run(client, config, store, is_cloud(client, config), full, zone,
-              requests=count_requests(client))
+    run = Run(client, config, store, is_cloud(client, config), full, zone, requests=requests)
     with errors(config, "the field list (/field)"):
         listed = client.fields()
     # The library would GET /field again to translate field names in searches; give it ours.

@@ -44,8 +44,9 @@ def is_cloud(client: JIRA, config: JiraConfig) -> bool:
 
 
 def count_requests(client: JIRA) -> Callable[[], int]:
-    """Count the HTTP responses the client receives (for the progress line and benchmarks)."""
-    seen = [0]
+    """Count the HTTP responses the client receives, from the serverInfo call the constructor
+    made (for the progress line)."""
+    seen = [1]
 
     def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         seen[0] += 1

@@ -93,21 +93,29 @@ def ratio_of_sums(pairs: np.ndarray) -> np.ndarray:
     return sums[..., 0] / sums[..., 1]
 
 
-def median_of_pooled(padded: np.ndarray) -> np.ndarray:
-    """Median of all values in the resampled rows of a NaN-padded (rows x values) array."""
-    flat = padded.reshape(padded.shape[0], -1)
-    counts = np.isfinite(flat).sum(axis=1)
-    out = np.full(flat.shape[0], np.nan)
-    filled = counts > 0
-    if filled.any():
-        out[filled] = np.nanmedian(flat[filled], axis=1)
-    return out
+class PooledMedian:
+    """Median of the values attached to the rows drawn (e.g. lead times of the items resolved on
+    each resampled day), as a statistic over resampled row numbers: bootstrap it with the series
+    `np.arange(len(groups))`. Counting how often each row was drawn avoids building the pooled
+    values of every resample."""
 
+    def __init__(self, groups: list[list[float]]) -> None:
+        rows = np.array([r for r, g in enumerate(groups) for _ in g], dtype=int)
+        values = np.array([v for g in groups for v in g], dtype=float)
+        order = np.argsort(values, kind="stable")
+        self.rows, self.values, self.n = rows[order], values[order], len(groups)
 
-def padded(groups: list[list[float]]) -> np.ndarray:
-    """Values grouped by row (e.g. lead times of the items resolved each day), NaN-padded."""
-    width = max((len(g) for g in groups), default=0) or 1
-    out = np.full((len(groups), width), np.nan)
-    for row, values in enumerate(groups):
-        out[row, : len(values)] = values
-    return out
+    def __call__(self, drawn: np.ndarray) -> np.ndarray:
+        drawn = drawn.astype(int).reshape(drawn.shape[0], -1)
+        resamples = drawn.shape[0]
+        if len(self.values) == 0:
+            return np.full(resamples, np.nan)
+        offsets = (np.arange(resamples) * self.n)[:, None]
+        counts = np.bincount((drawn + offsets).ravel(), minlength=resamples * self.n)
+        weights = counts.reshape(resamples, self.n)[:, self.rows]  # per value, sorted
+        cum = np.cumsum(weights, axis=1)
+        total = cum[:, -1]
+        lo = np.argmax(cum >= ((total + 1) // 2)[:, None], axis=1)
+        hi = np.argmax(cum >= (total // 2 + 1)[:, None], axis=1)
+        out = (self.values[lo] + self.values[hi]) / 2
+        return np.where(total > 0, out, np.nan)

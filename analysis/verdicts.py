@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from analysis import materialize
-from analysis.bootstrap import Interval, bootstrap, mean, median_of_pooled, padded, ratio_of_sums
+from analysis.bootstrap import Interval, PooledMedian, bootstrap, mean, ratio_of_sums
 
 PIP, AMPLIFIER, NEUTRAL, INSUFFICIENT = (
     "process_is_product", "amplifier", "neutral", "insufficient_data",
@@ -202,14 +202,14 @@ def evidence(days: TeamDays, base: list[list[date]], current: list[date],
     now = np.array([days.minutes.get(d, (0.0, 0.0)) for d in current]).reshape(-1, 2)
     counts_b = np.array([len(days.customer_items.get(d, [])) for d in base_days], dtype=float)
     counts_n = np.array([len(days.customer_items.get(d, [])) for d in current], dtype=float)
-    leads_b = padded([days.customer_items.get(d, []) for d in base_days])
-    leads_n = padded([days.customer_items.get(d, []) for d in current])
+    leads_b = PooledMedian([days.customer_items.get(d, []) for d in base_days])
+    leads_n = PooledMedian([days.customer_items.get(d, []) for d in current])
     return Evidence(
         overhead_rise_pp=bootstrap(lambda b, a: 100 * (ratio_of_sums(a) - ratio_of_sums(b)),
                                    pairs, now),
         throughput_change=bootstrap(lambda b, a: mean(a) / mean(b) - 1, counts_b, counts_n),
-        lead_time_change=bootstrap(
-            lambda b, a: median_of_pooled(a) / median_of_pooled(b) - 1, leads_b, leads_n),
+        lead_time_change=bootstrap(lambda b, a: leads_n(a) / leads_b(b) - 1,
+                                   np.arange(len(base_days)), np.arange(len(current))),
         **levels,
     )
 

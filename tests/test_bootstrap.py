@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 from analysis.bootstrap import (
+    PooledMedian,
     block_length,
     bootstrap,
     mean,
-    median_of_pooled,
-    padded,
     ratio_of_sums,
     resample_indices,
 )
@@ -67,10 +66,11 @@ def test_coverage_of_a_known_difference_on_autocorrelated_series() -> None:
 def test_statistics() -> None:
     pairs = np.array([[[1, 10], [3, 10]]], dtype=float)  # one resample, two rows
     assert ratio_of_sums(pairs)[0] == pytest.approx(0.2)
-    groups = padded([[1.0, 9.0], [], [4.0]])
-    assert groups.shape == (3, 2)
-    assert median_of_pooled(groups[None, ...])[0] == 4.0
-    assert np.isnan(median_of_pooled(padded([[], []])[None, ...])[0])
+    median = PooledMedian([[1.0, 9.0], [], [4.0, 5.0]])
+    drawn = np.array([[0, 1, 2], [0, 0, 1], [2, 2, 2], [1, 1, 1]])
+    # pooled: 1 4 5 9 -> 4.5; 1 9 1 9 -> 5; 4 5 4 5 4 5 -> 4.5; nothing -> NaN
+    assert median(drawn)[:3].tolist() == [4.5, 5.0, 4.5]
+    assert np.isnan(median(drawn)[3])
 
 
 def test_undefined_statistic_gives_no_interval() -> None:

@@ -22,38 +22,79 @@ from analysis import insert_rows
 UNKNOWN_KIND_CAP = 15.0  # minutes; like a comment, for event kinds [effort.caps] does not name
 
 
-def credits_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
-    """SELECT person_id, event_id, session_id, minutes (after the day cap) for session gap `gap`.
+def _minutes(gap: float, lead_in: float) -> str:
+    return (f"CASE WHEN g IS NULL OR g > {float(gap)} THEN least({float(lead_in)}, cap) "
+            f"ELSE least(g, cap) END")
 
-    Needs the temp table _caps(kind, cap)."""
+
+# One pass of window functions: each human event with its cap and the gap g (minutes) since the
+# same person's previous event. Every gap's credits derive from it without sorting again.
+GAPS_SQL = f"""
+    CREATE OR REPLACE TEMP TABLE _gaps AS
+    SELECT e.person_id, e.event_id, e.occurred_at,
+           (e.occurred_at AT TIME ZONE 'UTC')::DATE AS day,
+           date_trunc('month', e.occurred_at AT TIME ZONE 'UTC')::DATE AS month,
+           coalesce(e.category, 'unclassified') AS category,
+           coalesce(k.cap, {float(UNKNOWN_KIND_CAP)}) AS cap,
+           epoch(e.occurred_at - lag(e.occurred_at) OVER w) / 60.0 AS g,
+           row_number() OVER w AS seq
+    FROM events e
+    JOIN people p ON p.person_id = e.person_id AND NOT p.is_bot
+    LEFT JOIN _caps k ON k.kind = e.kind
+    WINDOW w AS (PARTITION BY e.person_id ORDER BY e.occurred_at, e.event_id)
+"""
+
+
+def effort_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
+    """SELECT person_id, event_id, session_id, minutes (after the day cap), from _gaps.
+
+    A session is named after the person and its first event's time; each event finds the latest
+    session opener at or before it with an ASOF join (cheaper than a second ordered window)."""
+    cap = float(day_cap_minutes)
     return f"""
-    WITH ev AS (
-        SELECT e.person_id, e.event_id, e.occurred_at,
-               coalesce(k.cap, {float(UNKNOWN_KIND_CAP)}) AS cap,
-               epoch(e.occurred_at - lag(e.occurred_at) OVER w) / 60.0 AS g
-        FROM events e
-        JOIN people p ON p.person_id = e.person_id AND NOT p.is_bot
-        LEFT JOIN _caps k ON k.kind = e.kind
-        WINDOW w AS (PARTITION BY e.person_id ORDER BY e.occurred_at, e.event_id)
-    ), credited AS (
-        SELECT person_id, event_id, occurred_at,
-               CASE WHEN g IS NULL OR g > {float(gap)} THEN least({float(lead_in)}, cap)
-                    ELSE least(g, cap) END AS minutes,
-               sum(CASE WHEN g IS NULL OR g > {float(gap)} THEN 1 ELSE 0 END) OVER (
-                   PARTITION BY person_id ORDER BY occurred_at, event_id
-                   ROWS UNBOUNDED PRECEDING) AS session_no
-        FROM ev
-    ), daily AS (
-        SELECT *, sum(minutes) OVER (
-                   PARTITION BY person_id, (occurred_at AT TIME ZONE 'UTC')::DATE) AS day_total,
-               min(occurred_at) OVER (PARTITION BY person_id, session_no) AS session_start
-        FROM credited
+    WITH c AS (
+        SELECT person_id, event_id, seq, day, occurred_at, {_minutes(gap, lead_in)} AS minutes,
+               g IS NULL OR g > {float(gap)} AS opens
+        FROM _gaps
+    ), openers AS (
+        SELECT person_id, seq, occurred_at AS session_start FROM c WHERE opens
+    ), days AS (
+        SELECT person_id, day, sum(minutes) AS day_total FROM c GROUP BY ALL
     )
-    SELECT person_id, event_id,
-           person_id || '@' || strftime(session_start, '%Y-%m-%dT%H:%M:%SZ') AS session_id,
-           CASE WHEN day_total > {float(day_cap_minutes)}
-                THEN minutes * {float(day_cap_minutes)} / day_total ELSE minutes END AS minutes
-    FROM daily
+    SELECT c.person_id, c.event_id,
+           c.person_id || '@' || strftime(o.session_start, '%Y-%m-%dT%H:%M:%SZ') AS session_id,
+           CASE WHEN d.day_total > {cap} THEN c.minutes * {cap} / d.day_total
+                ELSE c.minutes END AS minutes
+    FROM c
+    ASOF JOIN openers o ON o.person_id = c.person_id AND c.seq >= o.seq
+    JOIN days d ON d.person_id = c.person_id AND d.day = c.day
+    """
+
+
+def team_month_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
+    """Credited minutes per (team, month, category) and people per team-month, for one gap;
+    the same credits as effort_sql without session ids (no sort needed)."""
+    cap = float(day_cap_minutes)
+    return f"""
+    WITH m AS (
+        SELECT person_id, day, month, category, {_minutes(gap, lead_in)} AS minutes FROM _gaps
+    ), d AS (
+        SELECT person_id, day, sum(minutes) AS total FROM m GROUP BY ALL
+    ), pmc AS (
+        SELECT m.person_id, m.month, m.category,
+               sum(CASE WHEN d.total > {cap} THEN m.minutes * {cap} / d.total
+                        ELSE m.minutes END) AS minutes
+        FROM m JOIN d USING (person_id, day) GROUP BY ALL
+    ), t AS (
+        SELECT pm.team, x.month, x.category, x.person_id, x.minutes
+        FROM pmc x JOIN person_months pm ON pm.person_id = x.person_id AND pm.month = x.month
+    ), n AS (
+        SELECT team, month, count(DISTINCT person_id) FILTER (WHERE minutes > 0) AS people
+        FROM t GROUP BY ALL
+    )
+    SELECT {float(gap)}, team, month, category, sum(minutes), any_value(people)
+    FROM t JOIN n USING (team, month)
+    GROUP BY ALL
     """
 
 
@@ -62,41 +103,18 @@ def _caps(con: duckdb.DuckDBPyConnection, caps: dict[str, float]) -> None:
     insert_rows(con, "_caps", ("kind", "cap"), sorted(caps.items()))
 
 
-_TEAM_MONTH = """
-    WITH c AS (
-        SELECT c.person_id, c.minutes, pm.team, pm.month,
-               coalesce(e.category, 'unclassified') AS category
-        FROM {table} c
-        JOIN events e USING (event_id)
-        JOIN person_months pm
-          ON pm.person_id = c.person_id
-         AND pm.month = date_trunc('month', e.occurred_at AT TIME ZONE 'UTC')::DATE
-    ), n AS (
-        SELECT team, month, count(DISTINCT person_id) FILTER (WHERE minutes > 0) AS people
-        FROM c GROUP BY ALL
-    )
-    SELECT ?, team, month, category, sum(minutes), any_value(people)
-    FROM c JOIN n USING (team, month)
-    GROUP BY ALL
-"""
-
-
 def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """Fill `effort` with the configured gap and `effort_sensitivity` for every gap."""
     eff = config.effort
     day_cap = eff.day_cap_hours * 60
     _caps(con, eff.caps)
-    con.execute("INSERT INTO effort " + credits_sql(eff.session_gap_minutes, eff.lead_in_minutes,
-                                                    day_cap))
-    gaps = sorted({float(g) for g in eff.sensitivity_gaps} | {float(eff.session_gap_minutes)})
-    for gap in gaps:
-        table = "effort"
-        if gap != eff.session_gap_minutes:
-            table = "_credits"
-            con.execute("CREATE OR REPLACE TEMP TABLE _credits AS "
-                        + credits_sql(gap, eff.lead_in_minutes, day_cap))
-        con.execute("INSERT INTO effort_sensitivity " + _TEAM_MONTH.format(table=table), [gap])
-    con.execute("DROP TABLE IF EXISTS _credits")
+    con.execute(GAPS_SQL)
+    con.execute("INSERT INTO effort " + effort_sql(eff.session_gap_minutes, eff.lead_in_minutes,
+                                                   day_cap))
+    for gap in sorted({float(g) for g in eff.sensitivity_gaps} | {eff.session_gap_minutes}):
+        con.execute("INSERT INTO effort_sensitivity "
+                    + team_month_sql(gap, eff.lead_in_minutes, day_cap))
+    con.execute("DROP TABLE _gaps")
     con.execute("DROP TABLE _caps")
 
 

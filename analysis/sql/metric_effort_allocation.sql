@@ -10,7 +10,7 @@ WITH credited AS (
     FROM effort f
     JOIN events e USING (event_id)
     JOIN person_months pm
-      ON pm.person_id = f.person_id
+      ON pm.person_id = e.person_id
      AND pm.month = date_trunc('month', e.occurred_at AT TIME ZONE 'UTC')::DATE
     GROUP BY ALL
 ), person_total AS (

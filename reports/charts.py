@@ -8,9 +8,11 @@ a title from the data can never become an element or an event handler.
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import altair as alt
@@ -66,8 +68,27 @@ def _label_padding(rows: Sequence[dict[str, Any]], field: str) -> dict[str, int]
     return {"left": 5 + min(longest, 40) * 2, "top": 5, "right": 5, "bottom": 5}
 
 
-def to_svg(chart: alt.TopLevelMixin) -> Markup:
-    return safe_svg(vlc.vegalite_to_svg(chart.to_dict()))
+class PendingSvg:
+    """A chart being rendered on a worker thread; the template waits for it when it prints it
+    (Jinja calls __html__), so a report's charts render in parallel with the rest."""
+
+    def __init__(self, future: Future[Markup]) -> None:
+        self._future = future
+
+    def __html__(self) -> str:
+        return str(self._future.result())
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+
+_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
+                           thread_name_prefix="chart")
+
+
+def to_svg(chart: alt.TopLevelMixin) -> PendingSvg:
+    spec = chart.to_dict()
+    return PendingSvg(_POOL.submit(lambda: safe_svg(vlc.vegalite_to_svg(spec))))
 
 
 def _base(data: Sequence[dict[str, Any]], title: str, subtitle: str | None = None) -> alt.Chart:
@@ -86,7 +107,7 @@ def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
-def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
+def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
     """Stacked bars: share of credited effort per category, one bar per month.
 
     rows: {month: 'Mar 2026', order: int, category, share (0..1)}."""
@@ -111,7 +132,7 @@ def line_chart(
     series_title: str = "Series",
     rule: float | None = None,
     rule_label: str | None = None,
-) -> Markup:
+) -> PendingSvg:
     """Lines over months. rows: {month: 'Mar 2026', order, series, value}. The first series
     (in row order) is drawn solid, the others dashed; an optional horizontal rule marks a
     threshold or reference."""
@@ -140,7 +161,7 @@ def line_chart(
     return to_svg(_configure(chart))
 
 
-def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
+def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
     """Horizontal bars of median hours per stage, with a tick at the 75th percentile.
 
     rows: {stage, order, median_hours, p75_hours}."""
@@ -156,7 +177,7 @@ def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Ma
 
 def adoption_chart(
     rows: Sequence[dict[str, Any]], title: str, subtitle: str, half_peak: float | None
-) -> Markup:
+) -> PendingSvg:
     """Weekly active share of the team in a change's footprint, weeks since it started.
 
     rows: {week: int, value: 0..1, series}."""
@@ -178,7 +199,7 @@ def adoption_chart(
     return to_svg(_configure(chart))
 
 
-def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
+def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
     """Estimates with 95% intervals against their thresholds, one row per criterion.
 
     rows: {criterion, order, estimate, low, high, threshold} in one common unit."""
@@ -193,7 +214,7 @@ def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) ->
     return to_svg(_configure(chart))
 
 
-def source_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
+def source_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
     """One horizontal bar per team split by tool. rows: {team, order, source, source_order,
     share (0..1)}."""
     chart = _base(rows, title, subtitle).mark_bar().encode(

@@ -163,8 +163,8 @@ def test_safe_svg_rejects_anything_that_runs_or_fetches(svg: str) -> None:
 
 
 def test_chart_titles_from_data_are_escaped_in_svg() -> None:
-    svg = charts.line_chart(
+    svg = str(charts.line_chart(
         [{"month": "Jan 2026", "order": 0, "series": "<img src=x onerror=alert(1)>", "value": 1}],
-        "<script>alert('x')</script>", "sub", "y")
+        "<script>alert('x')</script>", "sub", "y"))
     assert "<script>" not in svg and "<img" not in svg
     assert "&lt;script&gt;" in svg

@@ -105,7 +105,7 @@ def _in_unit(value: Any, unit: str) -> str:
     if unit == "pp":
         return fmt.signed(value, "pp")
     if unit == "%":
-        return fmt.signed(value, "%", 0)
+        return f"{value:+.0f}%"
     return fmt.signed(value, "", 2)
 
 
@@ -139,7 +139,7 @@ def _adoption(db: AnalyticsDB, name: str, team: str, min_group: int) -> dict[str
                 "peak": fmt.pct(row.get("peak_share")),
                 "half_life": "not reached" if fmt.missing(row.get("half_life_weeks"))
                 else fmt.number(row.get("half_life_weeks"), "weeks", 0),
-                "engagement": fmt.number(engagement, digits=2),
+                "engagement": fmt.NO_DATA if fmt.missing(engagement) else f"{engagement:.2f}",
                 "engagement_warning": not fmt.missing(engagement) and engagement < 0.5,
                 "organic": fmt.pct(row.get("organic_share")),
             }

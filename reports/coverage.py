@@ -42,7 +42,7 @@ def _sources(db: AnalyticsDB) -> list[dict[str, Any]]:
                  db.rows("SELECT source, count(*) AS n FROM work_items GROUP BY source")}
     return [{"source": SOURCE_NAMES.get(r["source"], r["source"]),
              "events": fmt.count(r["n"], "event"),
-             "items": fmt.count(items.get(r["source"]), "work item")
+             "item_count": fmt.count(items.get(r["source"]), "work item")
              if r["source"] in items else "",
              "range": f"{fmt.day_label(r['first'])} to {fmt.day_label(r['last'])}"}
             for r in rows]
@@ -74,8 +74,8 @@ def _identities(db: AnalyticsDB) -> dict[str, Any]:
     total = sum(r["accounts"] for r in rows)
     unmatched = sum(r["unmatched"] for r in rows)
     return {
-        "total": fmt.count(total, "account"),
-        "unmatched": fmt.count(unmatched, "account"),
+        "sentence": f"{unmatched:,} of {total:,} human tool accounts "
+                    f"{'is' if unmatched == 1 else 'are'} not tied to a person in another tool",
         "by_source": [{"source": SOURCE_NAMES.get(r["source"], r["source"]),
                        "accounts": r["accounts"], "unmatched": r["unmatched"]} for r in rows],
     }

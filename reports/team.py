@@ -124,7 +124,7 @@ def signal_value(value: Any, unit: str) -> str:
         return f"{value * 100:+.0f}%"
     if unit == "share":
         return fmt.pct(value)
-    return fmt.number(value, digits=2)
+    return f"{value:.2f}"
 
 
 def allocation(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:

@@ -51,6 +51,7 @@ def test_audit_sections_and_figures(config: Config, tmp_path: Path) -> None:
     assert f"{HOSTILE_FIELD} (customfield_666) 0% 2 items 0 edits dead weight" in text
     assert "overhead_ratio <= +3pp" in text and "atlas: 25%; tiny: too few people" in text
     assert "<svg onload" not in page and "<script" not in page
+    assert "built-in method" not in page
 
 
 def test_record_stores_the_criteria_as_a_process_change(config: Config, tmp_path: Path) -> None:

@@ -92,6 +92,7 @@ def test_report_is_self_contained(html: str) -> None:
     assert '<a href="https://x.example/ATL-1">ATL-1</a>' in html
     assert "javascript:" not in html
     assert "<script" not in html.lower()
+    assert "built-in method" not in html and "Undefined" not in html  # template slips
     assert len(html.encode()) < 2_000_000
     assert html.count("<svg") == 7  # allocation, overhead, flow, PR, signals, criteria, adoption
 

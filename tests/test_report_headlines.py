@@ -1,0 +1,67 @@
+"""Three headline numbers of the report, recomputed from the documented views of a database
+built from the simulated organization, must match what the report prints."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from processhealth.store import open_duckdb
+from reports.render import render_report
+from reports.sample import simulated_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, str]:
+    config = simulated_config(7, "small")
+    out = render_report(config, tmp_path_factory.mktemp("headlines") / "report.html",
+                        month="2026-03")
+    return config, out.read_text(encoding="utf-8")
+
+
+def team_text(page: str, team: str) -> str:
+    part = page.split(f'data-team="{team}"')[1].split("</section>\n</section>")[0]
+    part = re.sub(r"<svg.*?</svg>", " ", part, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", part)))
+
+
+def query(config: object, sql: str, *params: object) -> list[tuple]:
+    con = open_duckdb(config.storage.analytics_path, read_only=True)  # type: ignore[attr-defined]
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+VERDICT_LABELS = {"amplifier": "Amplifier", "neutral": "Neutral",
+                  "process_is_product": "The process has become the product",
+                  "insufficient_data": "Insufficient data"}
+
+
+def test_headline_numbers_match_the_views(built: tuple[object, str]) -> None:
+    config, page = built
+    rows = query(config, """
+        SELECT o.team, o.overhead_ratio, o.change_pp, a.hours, a.share, v.verdict
+        FROM metric_overhead AS o
+        JOIN metric_effort_allocation AS a ON a.team = o.team AND a.month = o.month
+             AND a.category = 'customer'
+        JOIN health_verdicts AS v ON v.team = o.team AND v.month = o.month
+        WHERE o.month = DATE '2026-03-01' AND NOT o.suppressed ORDER BY o.team""")
+    assert len(rows) == 3
+    for team, ratio, change, hours, share, verdict in rows:
+        text = team_text(page, team)
+        # 1. the overhead ratio and its change against the baseline
+        assert (f"Overhead ratio in March 2026: {100 * ratio:.0f}% of credited effort"
+                in text), team
+        assert f"change: {change:+.1f} pp" in text, team
+        # 2. customer effort in hours and as a share
+        hours_text = f"{hours:,.0f} h" if hours >= 10 else f"{hours:,.1f} h"
+        assert re.search(rf"customer {re.escape(hours_text)} [\d.]+ FTE {100 * share:.0f}%",
+                         text), team
+        # 3. the verdict
+        assert f"Verdict for March 2026 {VERDICT_LABELS[verdict]}" in text, team

@@ -74,6 +74,16 @@ def announce_wait(host: str) -> Callable[[float, Any], None]:
     return say
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def throttle(config: GitHubConfig) -> float | None:
+    """Seconds between requests: as configured, else PyGithub's default, none on loopback."""
+    if config.seconds_between_requests is not None:
+        return config.seconds_between_requests or None
+    return None if urlparse(config.base_url).hostname in LOOPBACK else 0.25
+
+
 def client(config: GitHubConfig) -> Github:
     """A PyGithub client for the configured host: per_page, retries, optional throttle."""
     token = config.token.resolve(key="github.token")
@@ -82,7 +92,7 @@ def client(config: GitHubConfig) -> Github:
         backoff_factor=config.retry_backoff, max_rate_limit_wait=config.max_rate_limit_wait)
     return Github(
         auth=Auth.Token(token), base_url=config.base_url.rstrip("/"), per_page=config.per_page,
-        retry=retry, seconds_between_requests=config.seconds_between_requests or None,
+        retry=retry, seconds_between_requests=throttle(config),
         seconds_between_writes=None, user_agent=f"processhealth/{__version__}")
 
 

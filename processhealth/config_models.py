@@ -109,8 +109,8 @@ class GitHubConfig(Section):
     jira_key_pattern: Regex = r"\b[A-Z][A-Z0-9]+-\d+\b"
     per_page: int = Field(100, ge=1, le=100)
     since: date | None = None
-    # PyGithub's pause between requests (its default); 0 = none (loopback emulator, tests, demo).
-    seconds_between_requests: float = Field(0.25, ge=0)
+    # Pause between requests; None = PyGithub's 0.25 s, except none for a loopback base_url.
+    seconds_between_requests: float | None = Field(None, ge=0)
     # Retries of 5xx and rate-limited requests, with exponential backoff from retry_backoff s.
     retries: int = Field(10, ge=0)
     retry_backoff: float = Field(1.0, ge=0)

@@ -23,6 +23,8 @@ from test_github_support import (
 )
 
 from collectors import github
+from collectors.github_client import throttle
+from processhealth.config_models import GitHubConfig
 from processhealth.errors import SourceError, UserError
 from processhealth.simload import github as simload
 from processhealth.store import RawStore
@@ -205,3 +207,19 @@ def test_deleted_users_show_as_ghost_and_their_commits_keep_the_email(tmp_path, 
     assert users["ghost"] == "Deleted user" and leaver.github_login not in users
     assert ghosts == sum(i.user_pid == leaver.pid and i.repo == repo for i in org.github.issues)
     assert null_authors == [(leaver.commit_email,)]
+
+
+def test_throttle_defaults_to_pygithubs_except_on_loopback():
+    assert throttle(GitHubConfig()) == 0.25
+    assert throttle(GitHubConfig(base_url="https://ghe.example.com/api/v3")) == 0.25
+    assert throttle(GitHubConfig(base_url="http://127.0.0.1:8080")) is None
+    assert throttle(GitHubConfig(base_url="http://localhost:1", seconds_between_requests=1)) == 1
+    assert throttle(GitHubConfig(seconds_between_requests=0)) is None
+
+
+def test_online_check_for_doctor(gh, monkeypatch):
+    assert "token accepted by 127.0.0.1" in github.check(github_config(gh.url))
+    assert gh.app.stats.by_route == {"rate_limit": 1}
+    monkeypatch.setenv(TOKEN_VAR, "wrong")
+    with pytest.raises(SourceError, match="401"):
+        github.check(github_config(gh.url))

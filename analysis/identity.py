@@ -219,7 +219,14 @@ def _by_evidence(cl: _Clusters, groups: Mapping[str, list[Account]], how: str) -
                 cl.join(first.key, other.key, how)
 
 
-def _login_forms(cl: _Clusters, bots: set[str], weak: bool) -> dict[str, set[str]]:
+def _email_names(a: Account, shared: set[str]) -> set[str]:
+    """Login forms of an account's email name, unless the address is shared (a team mailbox)."""
+    email = clean_email(a.email)
+    return login_keys(email.split("@")[0]) if email and email not in shared else set()
+
+
+def _login_forms(cl: _Clusters, bots: set[str], weak: bool, shared: set[str],
+                 ) -> dict[str, set[str]]:
     """form -> clusters whose names (or email names) give that login form."""
     forms: dict[str, set[str]] = defaultdict(set)
     for root, members in cl.members.items():
@@ -227,18 +234,17 @@ def _login_forms(cl: _Clusters, bots: set[str], weak: bool) -> dict[str, set[str
             if m.key in bots:
                 continue
             strong, first_names = name_forms(m.name)
-            email = clean_email(m.email)
-            if email and not weak:
-                strong |= login_keys(email.split("@")[0])
+            if not weak:
+                strong |= _email_names(m, shared)
             for form in first_names if weak else strong:
                 forms[form].add(root)
     return forms
 
 
-def _by_login(cl: _Clusters, bots: set[str], weak: bool) -> bool:
+def _by_login(cl: _Clusters, bots: set[str], weak: bool, shared: set[str]) -> bool:
     """Tie lone accounts whose login names exactly one person who has no account in that tool
     yet. Weak forms (a first name alone) are tried only after every strong form."""
-    forms = _login_forms(cl, bots, weak)
+    forms = _login_forms(cl, bots, weak, shared)
     changed = False
     for root in cl.roots():
         if len(cl.members.get(root, [])) != 1 or root in bots or root in cl.pinned:
@@ -246,7 +252,7 @@ def _by_login(cl: _Clusters, bots: set[str], weak: bool) -> bool:
         a = cl.members[root][0]
         if a.source == "github" and a.login == "ghost":
             continue  # every deleted GitHub user shows up as "ghost"
-        keys = login_keys(a.login) | login_keys(clean_email(a.email))
+        keys = login_keys(a.login) | _email_names(a, shared)
         per_key = [{cl.find(r) for r in forms.get(k, ()) if cl.can_join(r, a.key)} for k in keys]
         hits = set().union(*per_key)
         if len(hits) == 1 and all(len(h) <= 1 for h in per_key):
@@ -273,10 +279,13 @@ def resolve(accounts: list[Account], csv_rows: Sequence[Mapping[str, Any]] = (),
             by_name[name_key(a.name) or ""].append(a)
     _by_evidence(cl, by_email, "email")
     _by_evidence(cl, by_name, "name")
+    shared = {email for email, group in by_email.items()  # on two accounts of one tool
+              if len({a.source for a in group}) < len(group)}
     for weak in (False, True):
-        while _by_login(cl, bots, weak):
+        while _by_login(cl, bots, weak, shared):
             pass
-    names = {str(r.get("person")): str(r.get("display_name") or "") for r in csv_rows}
+    names = {str(r["person"]): str(r["display_name"]) for r in csv_rows
+             if r.get("person") and r.get("display_name")}
     return _people(cl, bots, names) + (unused,)
 
 
@@ -290,12 +299,13 @@ def _people(cl: _Clusters, bots: set[str], csv_names: Mapping[str, str],
                          key=lambda m: (SOURCE_ORDER.index(m.source)
                                         if m.source in SOURCE_ORDER else 9, m.key))
         is_bot = all(m.key in bots for m in members)
-        display = next((m.name for m in members if m.name), None) or \
-            next((m.login for m in members if m.login), None) or members[0].key
+        named = next((m.name for m in members if m.name), None) or \
+            next((m.login for m in members if m.login), None)
+        display = named or members[0].key
         email = next((clean_email(m.email) for m in members if clean_email(m.email)), None)
         person_id = cl.pinned.get(root)
         if person_id is None:
-            base = members[0].key if is_bot else (slug(display) or (email or "").split("@")[0]
+            base = members[0].key if is_bot else (slug(named or "") or (email or "").split("@")[0]
                                                   or members[0].key)
             person_id, n = base, 1
             while person_id in taken:

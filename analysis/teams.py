@@ -86,7 +86,7 @@ def _activity(con: duckdb.DuckDBPyConnection, teams: list[Any]) -> dict[tuple[st
     rows = con.execute("""
         SELECT e.person_id,
                date_trunc('month', e.occurred_at AT TIME ZONE 'UTC')::DATE AS month,
-               CASE WHEN e.source = 'slack' THEN 'slack:' || coalesce(c.name, e.channel_id)
+               CASE WHEN e.source = 'slack' THEN 'slack:' || coalesce(c.name, e.channel_id, '')
                     ELSE e.source || ':' || coalesce(w.container, e.detail->>'repo', '') END,
                count(*)
         FROM events e

@@ -6,9 +6,12 @@ people.csv and take effect at the next `processhealth build`, with no new collec
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import duckdb
@@ -18,7 +21,6 @@ from rich.text import Text
 
 from analysis.identity import write_people_csv
 from processhealth import ui
-from processhealth.cli import pass_config
 from processhealth.config import Config
 from processhealth.errors import UserError
 from processhealth.store import open_duckdb
@@ -33,6 +35,17 @@ HINTS = {
                r"okr|roadmap",
     "social": r"random|general|social|fun|watercooler|lunch|offtopic|off-topic|kudos",
 }
+
+
+def pass_config(command: Callable[..., Any]) -> Callable[..., Any]:
+    """processhealth.cli.pass_config, looked up when the command runs: cli.py imports this
+    module at its end, so importing cli here first would be circular."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from processhealth.cli import current_config
+
+        return command(current_config(), *args, **kwargs)
+    return wrapper
 
 
 def _open(config: Config) -> duckdb.DuckDBPyConnection:

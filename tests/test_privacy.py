@@ -1,0 +1,72 @@
+"""Privacy at build (METRICS.md section 10): salted-hash pseudonyms and small-group flags."""
+
+from __future__ import annotations
+
+import pytest
+from test_effort_fixtures import (
+    at,
+    domain_db,
+    event,
+    identity,
+    item,
+    make_config,
+    rows,
+    run_analysis,
+)
+
+from analysis.privacy import pseudonym
+from processhealth.errors import UserError
+
+TEAM = {"name": "atlas", "jira_projects": ["ATL"]}
+PERSON_TABLES = [("people", "person_id"), ("identities", "person_id"), ("events", "person_id"),
+                 ("effort", "person_id"), ("person_months", "person_id"),
+                 ("work_items", "author_id"), ("transitions", "person_id")]
+
+
+def _org(con):
+    ana = identity(con, "jira", "a1", "ana", "ana@acme.example", "Ana Lima")
+    bo = identity(con, "jira", "b1", "bo", "bo@acme.example", "Bo Berg")
+    item(con, "jira:ATL-1", "jira", "ATL-1", "ATL", type="Story")
+    con.execute("UPDATE work_items SET author_account = ?", [ana])
+    con.execute("INSERT INTO transitions(item_id, \"at\", actor_account, to_status)"
+                " VALUES ('jira:ATL-1', ?, ?, 'Done')", [at(5), bo])
+    event(con, "e1", "jira", at(0), ana, "jira_created", item_id="jira:ATL-1")
+    event(con, "e2", "jira", at(5), bo, "jira_transition", item_id="jira:ATL-1")
+
+
+def test_pseudonyms_replace_every_person_reference(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
+    con = domain_db()
+    _org(con)
+    config = make_config(tmp_path, teams=[TEAM], privacy={"pseudonymize": True})
+    run_analysis(con, config)
+    ids = {pseudonym("pepper", "ana-lima"), pseudonym("pepper", "bo-berg")}
+    for table, column in PERSON_TABLES:
+        found = {r[0] for r in rows(con, f"SELECT {column} FROM {table}")}
+        assert found and found <= ids, table
+    assert rows(con, "SELECT count(*) FROM people WHERE display_name LIKE 'Person %'"
+                     " AND email IS NULL")[0][0] == 2
+    assert rows(con, "SELECT count(*) FROM identities WHERE login IS NOT NULL OR email IS NOT NULL"
+                     " OR display_name IS NOT NULL")[0][0] == 0
+    assert all(s.startswith("p-") for (s,) in rows(con, "SELECT session_id FROM effort"))
+    text = str(rows(con, "SELECT * FROM metric_effort_allocation"))
+    assert "Ana" not in text and "ana-lima" not in text
+
+
+def test_same_salt_same_pseudonyms_and_the_salt_is_required(tmp_path, monkeypatch):
+    assert pseudonym("s", "ana") == pseudonym("s", "ana") != pseudonym("t", "ana")
+    monkeypatch.delenv("PROCESSHEALTH_SALT", raising=False)
+    con = domain_db()
+    _org(con)
+    config = make_config(tmp_path, teams=[TEAM], privacy={"pseudonymize": True})
+    with pytest.raises(UserError, match="PROCESSHEALTH_SALT"):
+        run_analysis(con, config)
+
+
+def test_small_groups_are_flagged(tmp_path):
+    con = domain_db()
+    _org(con)
+    run_analysis(con, make_config(tmp_path, teams=[TEAM]))  # min_group_size 5 by default
+    flags = rows(con, "SELECT DISTINCT people_count, suppressed FROM metric_effort_allocation")
+    assert flags == [(2, True)]
+    assert rows(con, "SELECT bool_and(suppressed) FROM metric_effort_sensitivity")[0][0]

@@ -4,6 +4,9 @@
     with serve(app) as served:            # served.url = "http://127.0.0.1:<port>"
         Github(auth=Auth.Token("t0k3n"), base_url=served.url, per_page=100)...
 
+With `prefix="/api/v3"` the routes and every URL in payloads and Link headers carry that prefix,
+as GitHub Enterprise Server's do (configure PyGithub with base_url = served.url + "/api/v3").
+
 What it serves: org repositories, members and teams; users; per repository the issues list (PRs
 included, `state`, `sort`, `direction`, `since`), pulls (`state`, `sort`, `direction`), one pull,
 reviews and commits of a pull, repo-wide issue comments and review comments (`since`), issue
@@ -76,14 +79,23 @@ class GitHubEmulator(Emulator):
 
     url_map = URL_MAP
 
-    def __init__(self, org: Org, token: str, rate_limit: int = 15000) -> None:
+    def __init__(self, org: Org, token: str, rate_limit: int = 15000, prefix: str = "") -> None:
         super().__init__()
         self.org = org
         self.token = token
+        self.prefix = prefix.rstrip("/")  # "/api/v3" serves like GitHub Enterprise Server
+        if self.prefix:
+            self.url_map = Map([Rule(self.prefix + r.rule, endpoint=r.endpoint)
+                                for r in URL_MAP.iter_rules()])
         self.limit = rate_limit
         self.rate_limit_kind = "primary"  # or "secondary"
         self.window_start = time.time()
         self.reload()
+
+    @property
+    def api(self) -> str:
+        """Where the API lives: this server's scheme://host:port, plus the prefix if any."""
+        return self.base_url + self.prefix
 
     # --- indexes -------------------------------------------------------------------------------
 
@@ -174,7 +186,7 @@ class GitHubEmulator(Emulator):
         args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
 
         def link(n: int, rel: str) -> str:
-            return f'<{self.base_url}{path}?{urlencode([*args, ("page", n)])}>; rel="{rel}"'
+            return f'<{self.api}{path}?{urlencode([*args, ("page", n)])}>; rel="{rel}"'
 
         links = []
         if page > 1:
@@ -234,21 +246,21 @@ class GitHubEmulator(Emulator):
         repos = sorted(self.org.github.repos, key=lambda r: r.id)
         if request.args.get("sort") == "full_name":
             repos.sort(key=lambda r: r.name)
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/organizations/{api.ORG_ID}/repos", repos,
                           lambda r: api.repo(self.org, r, base))
 
     def on_org_members(self, request: Request, org: str | None = None,
                        org_id: int | None = None) -> Response:
         self._check_org(org, org_id)
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/organizations/{api.ORG_ID}/members",
                           api.org_members(self.org), lambda p: api.user(p, base))
 
     def on_org_teams(self, request: Request, org: str | None = None, org_id: int | None = None
                      ) -> Response:
         self._check_org(org, org_id)
-        base = self.base_url
+        base = self.api
         slugs = list(enumerate(self.org.github.teams))
         return self._page(request, f"/organizations/{api.ORG_ID}/teams", slugs,
                           lambda t: api.team(self.org, t[1], t[0], base))
@@ -260,22 +272,22 @@ class GitHubEmulator(Emulator):
         index = slugs.index(slug) if slug in slugs else (team_id or 0) - 7_000_000
         if not 0 <= index < len(slugs):
             raise NotFound()
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/organizations/{api.ORG_ID}/team/{7_000_000 + index}/members",
                           api.team_members(self.org, slugs[index]), lambda p: api.user(p, base))
 
     def on_user(self, request: Request, login: str) -> Response:
         if login.lower() == "ghost":
-            return self._json(api.profile(None, self.base_url))
+            return self._json(api.profile(None, self.api))
         person = self.logins.get(login.lower())
         if person is None:
             raise NotFound()
-        return self._json(api.profile(person, self.base_url))
+        return self._json(api.profile(person, self.api))
 
     # --- repositories --------------------------------------------------------------------------
 
     def on_repo(self, request: Request, **where: Any) -> Response:
-        return self._json(api.repo(self.org, self._repo(**where), self.base_url))
+        return self._json(api.repo(self.org, self._repo(**where), self.api))
 
     def on_issues(self, request: Request, **where: Any) -> Response:
         r = self._repo(**where)
@@ -292,7 +304,7 @@ class GitHubEmulator(Emulator):
             return sorted(found, key=key, reverse=direction == "desc")
 
         items = self._cached(("issues", r.name, state, since, sort, direction), build)
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/repositories/{r.id}/issues", items,
                           lambda i: api.issue(self.org, i, base))
 
@@ -301,7 +313,7 @@ class GitHubEmulator(Emulator):
         i = self.numbers.get((r.name, number))
         if i is None:
             raise NotFound()
-        return self._json(api.issue(self.org, i, self.base_url))
+        return self._json(api.issue(self.org, i, self.api))
 
     def on_pulls(self, request: Request, **where: Any) -> Response:
         r = self._repo(**where)
@@ -316,7 +328,7 @@ class GitHubEmulator(Emulator):
             return sorted(found, key=key, reverse=direction == "desc")
 
         items = self._cached(("pulls", r.name, state, sort, direction), build)
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/repositories/{r.id}/pulls", items,
                           lambda i: api.pull(self.org, r, i, base))
 
@@ -328,12 +340,12 @@ class GitHubEmulator(Emulator):
 
     def on_pull(self, request: Request, number: int, **where: Any) -> Response:
         r = self._repo(**where)
-        return self._json(api.pull_full(self.org, r, self._pr(r, number), self.base_url))
+        return self._json(api.pull_full(self.org, r, self._pr(r, number), self.api))
 
     def on_reviews(self, request: Request, number: int, **where: Any) -> Response:
         r = self._repo(**where)
         self._pr(r, number)
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/repositories/{r.id}/pulls/{number}/reviews",
                           self.reviews.get((r.name, number), []),
                           lambda rv: api.review(self.org, rv, base))
@@ -342,7 +354,7 @@ class GitHubEmulator(Emulator):
         r = self._repo(**where)
         shas = set(self._pr(r, number).commit_shas)
         items = [c for c in self.commits[r.name] if c.sha in shas]
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/repositories/{r.id}/pulls/{number}/commits", items,
                           lambda c: api.commit(self.org, c, self.parents[c.sha], base))
 
@@ -363,7 +375,7 @@ class GitHubEmulator(Emulator):
 
     def on_issue_comments(self, request: Request, **where: Any) -> Response:
         r = self._repo(**where)
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/repositories/{r.id}/issues/comments",
                           self._comment_list("issue", r, request),
                           lambda c: api.issue_comment(self.org, c, base))
@@ -371,7 +383,7 @@ class GitHubEmulator(Emulator):
     def on_review_comments(self, request: Request, **where: Any) -> Response:
         r = self._repo(**where)
         reviews = self.reviews
-        base = self.base_url
+        base = self.api
 
         def build(c: Any) -> dict:
             return api.review_comment(
@@ -383,7 +395,7 @@ class GitHubEmulator(Emulator):
     def on_issue_events(self, request: Request, **where: Any) -> Response:
         r = self._repo(**where)
         items = self._cached(("events", r.name), lambda: self.events[r.name][::-1])
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/repositories/{r.id}/issues/events", items,
                           lambda e: api.issue_event(self.org, e[0], e[1], base))
 
@@ -404,7 +416,7 @@ class GitHubEmulator(Emulator):
             return found[::-1]  # newest first, as git log
 
         items = self._cached(("commits", r.name, since, until, sha), build)
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/repositories/{r.id}/commits", items,
                           lambda c: api.commit(self.org, c, self.parents[c.sha], base))
 
@@ -412,7 +424,7 @@ class GitHubEmulator(Emulator):
         r = self._repo(**where)
         items = self._cached(("releases", r.name), lambda: sorted(
             self.releases[r.name], key=lambda rl: (rl.created_at, rl.id), reverse=True))
-        base = self.base_url
+        base = self.api
         return self._page(request, f"/repositories/{r.id}/releases", items,
                           lambda rl: api.release(self.org, rl, base))
 

@@ -29,8 +29,9 @@ from processhealth.errors import SourceError, UserError
 from processhealth.simload import github as simload
 from processhealth.store import RawStore
 from simulation import generate_org
-from simulation.github_emulator import minimum_requests
+from simulation.github_emulator import GitHubEmulator, minimum_requests
 from simulation.model import GhComment, GhReview
+from simulation.server import serve
 
 REPO_ENTITIES = ("issues", "pulls", "issue_comments", "review_comments", "commits", "releases",
                  "issue_events")
@@ -223,3 +224,14 @@ def test_online_check_for_doctor(gh, monkeypatch):
     monkeypatch.setenv(TOKEN_VAR, "wrong")
     with pytest.raises(SourceError, match="401"):
         github.check(github_config(gh.url))
+
+
+def test_enterprise_base_url_with_api_prefix(tmp_path, monkeypatch):
+    monkeypatch.setenv(TOKEN_VAR, TOKEN)
+    with serve(GitHubEmulator(tiny_org(), token=TOKEN, prefix="/api/v3")) as s:
+        collect(tmp_path / "raw.duckdb", s.url + "/api/v3", repos=["borealis-app"])
+        assert all(" /api/v3/" in line for line in s.app.stats.log)
+    rows = raw_rows(tmp_path / "raw.duckdb")
+    prefix = f"{s.url}/api/v3/repos/acme/borealis-app/"
+    assert rows["raw_github_issues"]
+    assert all(r[3].startswith(prefix) for r in rows["raw_github_issues"])

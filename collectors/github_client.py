@@ -112,13 +112,7 @@ def items(requester: Requester, url: str, params: dict[str, str]) -> Iterator[Js
             return
         except ValueError as exc:
             failures += 1
-            if failures > TRUNCATED_RETRIES:
-                raise SourceError(
-                    f"GitHub returned an unreadable (cut-off) response {failures} times in a row "
-                    f"for {url}: {exc}. Everything before it is saved; run `processhealth "
-                    f"collect` again to resume."
-                ) from None
-            ui.warn(f"GitHub sent a cut-off response for {url}; asking again.")
+            _cut_off(url, failures, exc)
 
 
 def pages(requester: Requester, url: str, params: dict[str, str], size: int
@@ -135,8 +129,24 @@ def pages(requester: Requester, url: str, params: dict[str, str], size: int
 
 
 def get(requester: Requester, url: str) -> Json:
-    _, data = requester.requestJsonAndCheck("GET", url)
-    return data
+    """One object (GET), asked for again if its body arrives cut off."""
+    for failures in range(1, TRUNCATED_RETRIES + 2):
+        try:
+            return requester.requestJsonAndCheck("GET", url)[1]
+        except ValueError as exc:
+            _cut_off(url, failures, exc)
+    raise AssertionError("unreachable")
+
+
+def _cut_off(url: str, failures: int, exc: ValueError) -> None:
+    """Warn and let the caller ask again, or give up after TRUNCATED_RETRIES."""
+    if failures > TRUNCATED_RETRIES:
+        raise SourceError(
+            f"GitHub returned an unreadable (cut-off) response {failures} times in a row for "
+            f"{url}: {exc}. Everything before it is saved; run `processhealth collect` again "
+            f"to resume."
+        ) from None
+    ui.warn(f"GitHub sent a cut-off response for {url}; asking again.")
 
 
 @contextlib.contextmanager

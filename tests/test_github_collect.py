@@ -23,6 +23,7 @@ from test_github_support import (
 )
 
 from collectors import github
+from collectors import github_client as gc
 from collectors.github_client import throttle
 from processhealth.config_models import GitHubConfig
 from processhealth.errors import SourceError, UserError
@@ -235,3 +236,19 @@ def test_enterprise_base_url_with_api_prefix(tmp_path, monkeypatch):
     prefix = f"{s.url}/api/v3/repos/acme/borealis-app/"
     assert rows["raw_github_issues"]
     assert all(r[3].startswith(prefix) for r in rows["raw_github_issues"])
+
+
+def test_cut_off_bodies_are_asked_for_again_then_reported(gh, capsys):
+    requester = gc.client(github_config(gh.url)).requester
+    gh.app.faults.truncate_next = 2
+    assert gc.get(requester, "/users/ghost")["login"] == "ghost"
+    assert gh.app.stats.total == 3
+    assert capsys.readouterr().err.count("cut-off response") == 2
+    gh.app.faults.truncate_next = 1
+    numbers = [i["number"] for i in gc.items(requester, "/repos/acme/atlas-app/issues",
+                                               {"state": "all", "per_page": "5"})]
+    assert sorted(numbers) == sorted(
+        i.number for i in tiny_org().github.issues if i.repo == "atlas-app")
+    gh.app.faults.truncate_next = 10
+    with pytest.raises(SourceError, match="cut-off.*4 times"):
+        gc.get(requester, "/users/ghost")

@@ -255,6 +255,21 @@ def experiment_remove(config: Config, name: str) -> None:
     ui.say(f"removed process change {name!r}")
 
 
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("demo-out"), show_default=True, help="Folder for databases and report.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the organization.")
+def demo(out_dir: Path, seed: int) -> None:
+    """Simulate an organization, serve it through local API emulators, collect, build, report.
+
+    No tokens and no network: the emulators listen on 127.0.0.1 and the real client libraries
+    talk to them. The folder gets the config, both databases, truth.duckdb and report.html."""
+    from processhealth.demo import run_demo
+
+    report = run_demo(out_dir, seed=seed)
+    click.echo(f"Report: {report}")
+
+
 def _add_extension_commands() -> None:
     for module_name in EXTENSION_MODULES:
         try:

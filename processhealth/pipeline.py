@@ -52,7 +52,9 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
                 continue
             if full:
                 store.reset(name)
-            module.collect(getattr(config, name), store, full=full)
+            extra = {"store_message_text": config.privacy.store_message_text} if name == "slack" \
+                else {}
+            module.collect(getattr(config, name), store, full=full, **extra)
 
 
 def build(config: Config) -> Path:

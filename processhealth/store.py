@@ -72,6 +72,9 @@ FROM _ph_batch AS b ANTI JOIN {table} AS t ON t.natural_key = b.natural_key
 """
 
 
+MAX_SPILL = "8GiB"
+
+
 def open_duckdb(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Connect with UTC as the session time zone; a held lock becomes a clear UserError."""
     try:
@@ -79,6 +82,8 @@ def open_duckdb(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
     except duckdb.IOException as exc:
         raise _lock_error(path, exc) from None
     con.execute("SET TimeZone = 'UTC'")
+    # A runaway query must fail with a message, not fill the disk with spill files.
+    con.execute(f"SET max_temp_directory_size = '{MAX_SPILL}'")
     return con
 
 

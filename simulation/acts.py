@@ -97,7 +97,7 @@ def choose(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     done = st.done_today.setdefault(pid, set())
     if "standup" not in done and d.t.hour < 11:
         options.append((4.0, standup))
-    if pid in st.reminded and reg.tool_active:
+    if pid in st.reminded and st.reminded[pid] <= d.t and reg.tool_active:
         options.append((6.0 if adopts else 0.0, answer_reminder))
         if not adopts and rng.random() < 0.5:
             st.reminded.pop(pid, None)  # ignored
@@ -372,7 +372,8 @@ def answer_reminder(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "reminder_answer", "process")
         e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["High", "Medium", "Low", "Q3 goal"]))
     at = e.act(d, rng.uniform(1, 3), "reminder_answer", "process")
-    recent = [m for m in e.emit.channels["pmtool-updates"].messages[-3:] if m.bot_id]
+    recent = [m for m in e.emit.channels["pmtool-updates"].messages[-3:]
+              if m.bot_id and m.at <= at]
     if recent:
         e.emit.reply(recent[-1], d.pid, at, "updated")
 

@@ -280,8 +280,12 @@ class Emitter:
         return m
 
     def reply(self, parent: SlackMessage, pid: str, at: datetime, text: str) -> SlackMessage:
+        if at.timestamp() <= float(parent.ts):  # can't answer what isn't posted yet: post instead
+            channel = next(c.name for c in self.channels.values() if c.id == parent.channel_id)
+            return self.post(channel, pid, at, text)
         m = SlackMessage(parent.channel_id, self.ts(at), pid, text)
         parent.thread_ts = parent.ts
         m.thread_ts = parent.ts
         parent.replies.append(m)
+        parent.replies.sort(key=lambda r: float(r.ts))
         return m

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -51,6 +51,7 @@ class Run:
     cloud: bool
     full: bool
     zone: ZoneInfo
+    margin: timedelta  # extra overlap when JQL's time zone is unknown
     fields: list[str] = field(default_factory=list)
     requests: Any = None
     extra_calls: int = 0
@@ -85,11 +86,15 @@ def start(client: JIRA, config: JiraConfig, store: RawStore, full: bool,
     """Fields, statuses and the account's time zone (JQL dates are read in it)."""
     with errors(config, "the API account (myself)"):
         me = client.myself()
+    margin = timedelta(0)
     try:
         zone = ZoneInfo(me.get("timeZone") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    run = Run(client, config, store, is_cloud(client, config), full, zone, requests=requests)
+        ui.warn(f"Jira at {host_of(config)} reports the time zone {me.get('timeZone')!r} for the "
+                f"API account, which this system does not know; searches overlap by 14 hours.")
+        zone, margin = ZoneInfo("UTC"), timedelta(hours=14)
+    run = Run(client, config, store, is_cloud(client, config), full, zone, margin,
+              requests=requests)
     with errors(config, "the field list (/field)"):
         listed = client.fields()
     # The library would GET /field again to translate field names in searches; give it ours.
@@ -139,6 +144,8 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
     """Save each search page (completed) with the project's cursor; yield rows per page."""
     cursor = None if run.full else run.store.get_cursor(SOURCE, "issues", project)
     since: datetime | date | None = rows.parse_time(cursor) if cursor else run.config.since
+    if isinstance(since, datetime):
+        since -= run.margin
     high = cursor
     for page in search_pages(run, jql_for(project, since, run.zone), project):
         known = {} if run.full else stored_issues(run.store, [i["key"] for i in page

@@ -82,8 +82,8 @@ def test_every_history_of_every_issue_is_collected(org, tmp_path, flavour):
     minimum = minimum_requests(org, flavour, page_cap=25)
     assert minimum["search"] > len(org.jira.projects)
     assert emulator.stats.total == sum(minimum.values())  # not one request more
-    assert emulator.stats.by_route["worklogs"] == 1
-    assert emulator.stats.by_route["comments"] == (flavour == "cloud")
+    assert emulator.stats.by_route["worklogs"] == minimum["worklogs"] >= 1
+    assert emulator.stats.by_route["comments"] == minimum["comments"] >= (flavour == "cloud")
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

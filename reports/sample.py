@@ -1,6 +1,6 @@
 """Sample analytics databases for report tests and template work.
 
-    con = duckdb.connect(path); write_sample(con)     # tiny, hand-built, known figures
+    sample_database(path)                             # tiny, hand-built, known figures
     config = simulated_config(seed=7, spec="small")   # built from the simulated organization
 
 It has the real domain schema (the analytics migrations) and the analysis views' names and
@@ -34,6 +34,22 @@ HOSTILE_FIELD = "<svg onload=alert(2)> Business Value"
 WEEK = timedelta(days=7)
 SAMPLE_MONTHS = [date(2025, m, 1) for m in range(11, 13)] + [date(2026, m, 1) for m in range(1, 11)]
 SHARES = {"customer": 0.5, "enabling": 0.2, "process": 0.2, "unclassified": 0.1}
+
+
+_SAMPLE_FILE: list[Path] = []
+
+
+def sample_database(path: Path) -> Path:
+    """Write the sample database to `path` (a copy of one built once per process)."""
+    if not _SAMPLE_FILE:
+        folder = Path(tempfile.mkdtemp(prefix="processhealth-sample-"))
+        atexit.register(shutil.rmtree, folder, True)
+        con = duckdb.connect(str(folder / "sample.duckdb"))
+        write_sample(con)
+        con.close()
+        _SAMPLE_FILE.append(folder / "sample.duckdb")
+    shutil.copyfile(_SAMPLE_FILE[0], path)
+    return Path(path)
 
 
 def write_sample(con: duckdb.DuckDBPyConnection) -> None:

@@ -6,7 +6,6 @@ import html
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -15,15 +14,13 @@ from processhealth.cli import cli
 from processhealth.config import Config, load_config
 from processhealth.store import RawStore
 from reports.audit import PROPOSED_CRITERIA, render_audit
-from reports.sample import HOSTILE_FIELD, write_sample
+from reports.sample import HOSTILE_FIELD, sample_database
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     db = tmp_path / "analytics.duckdb"
-    con = duckdb.connect(str(db))
-    write_sample(con)
-    con.close()
+    sample_database(db)
     path = tmp_path / "processhealth.toml"
     path.write_text(f'[storage]\nanalytics_path = "{db}"\nraw_path = "raw.duckdb"\n',
                     encoding="utf-8")

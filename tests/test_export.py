@@ -13,15 +13,13 @@ from processhealth.cli import cli
 from processhealth.errors import UserError
 from reports.db import AnalyticsDB
 from reports.export import MANIFEST, export_parquet
-from reports.sample import write_sample
+from reports.sample import sample_database
 
 
 @pytest.fixture
 def analytics(tmp_path: Path) -> Path:
     path = tmp_path / "analytics.duckdb"
-    con = duckdb.connect(str(path))
-    write_sample(con)
-    con.close()
+    sample_database(path)
     (tmp_path / "processhealth.toml").write_text(f'[storage]\nanalytics_path = "{path}"\n')
     return path
 

@@ -16,15 +16,13 @@ from processhealth.errors import UserError
 from reports import charts
 from reports.db import AnalyticsDB
 from reports.render import render_report, report_context
-from reports.sample import HOSTILE_IMG, HOSTILE_TITLE, write_sample
+from reports.sample import HOSTILE_IMG, HOSTILE_TITLE, sample_database
 
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sample") / "analytics.duckdb"
-    con = duckdb.connect(str(path))
-    write_sample(con)
-    con.close()
+    sample_database(path)
     return path
 
 
@@ -121,8 +119,8 @@ def test_month_and_team_are_checked(sample_db: Path, tmp_path: Path) -> None:
 
 def test_missing_views_are_named_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "partial.duckdb"
+    sample_database(path)
     con = duckdb.connect(str(path))
-    write_sample(con)
     con.execute("DROP TABLE metric_pr_cycle")
     con.execute("DROP TABLE metric_overhead")
     con.close()

@@ -225,3 +225,10 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(org, tmp_path)
     with RawStore(raw, read_only=True) as a, RawStore(tmp_path / "sim.duckdb",
                                                        read_only=True) as b:
         assert a.con.execute(query).fetchall() == b.con.execute(query).fetchall()
+
+
+def test_online_check_names_the_flavour_and_account(org):
+    with serve(JiraEmulator(org, TOKEN, flavour="datacenter")) as served:
+        said = jira.check(JiraConfig(enabled=True, base_url=served.url, auth="pat"))
+    assert said.startswith("Jira Data Center at 127.0.0.1:")
+    assert said.endswith("authenticated as processhealth service")

@@ -260,13 +260,17 @@ def open_pr(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         pr.ready_at = at
         _request_review(e, st, t, d.pid)
     at = e.act(d, rng.uniform(1, 2.5), "status_update", "process")
-    if t.issue.status != "In Review":
-        e.emit.transition(t.issue, d.pid, at, "In Review")
+    if t.issue.status not in ("In Review", "Ready for Review"):
+        e.emit.transition(t.issue, d.pid, at, "Ready for Review")
 
 
 def review(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     rng = e.rng
     t = next(t for t in st.in_review if d.pid in t.pending_reviewers)
+    if t.issue.status == "Ready for Review":  # the reviewer picks it up on the board
+        at = e.act(d, min(budget, rng.uniform(0.5, 1.5)), "status_update", "process")
+        e.emit.transition(t.issue, d.pid, at, "In Review")
+        budget = max(1.0, budget - 1.5)
     minutes = min(budget, lognorm(rng, 25, 8, 60))
     n_comments = rng.choices([0, 1, 2, 3], [0.4, 0.3, 0.2, 0.1])[0]
     for _ in range(n_comments):

@@ -169,6 +169,7 @@ STATUSES = [
     ("Backlog", "new"),
     ("To Do", "new"),
     ("In Progress", "indeterminate"),
+    ("Ready for Review", "indeterminate"),
     ("In Review", "indeterminate"),
     ("Blocked", "indeterminate"),
     ("Waiting for QA", "indeterminate"),

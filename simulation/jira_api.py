@@ -122,17 +122,13 @@ class Site:
 
 
 def server_info(site: Site, now: datetime | None = None) -> dict[str, Any]:
-    now = now or datetime.now(UTC)
-    if site.cloud:
-        return {"baseUrl": site.base_url, "version": "1001.0.0-SNAPSHOT",
-                "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud", "buildNumber": 100285,
-                "buildDate": "2026-01-12T00:00:00.000+0000", "serverTime": jira_time(now),
-                "scmInfo": "4f7b0c1f0c1a9b6e", "serverTitle": "Jira",
-                "defaultLocale": {"locale": "en_US"}, "serverTimeZone": "Etc/UTC"}
-    return {"baseUrl": site.base_url, "version": "9.12.4", "versionNumbers": [9, 12, 4],
-            "deploymentType": "Server", "buildNumber": 9120004,
-            "buildDate": "2024-02-27T00:00:00.000+0000", "serverTime": jira_time(now),
-            "scmInfo": "a0b1c2d3", "serverTitle": "Jira", "serverTimeZone": "Etc/UTC"}
+    version, numbers, deployment = (("1001.0.0-SNAPSHOT", [1001, 0, 0], "Cloud") if site.cloud
+                                    else ("9.12.4", [9, 12, 4], "Server"))
+    return {"baseUrl": site.base_url, "version": version, "versionNumbers": numbers,
+            "deploymentType": deployment, "buildNumber": numbers[0] * 100 + numbers[1],
+            "buildDate": "2026-01-12T00:00:00.000+0000",
+            "serverTime": jira_time(now or datetime.now(UTC)), "scmInfo": "4f7b0c1f0c1a9b6e",
+            "serverTitle": "Jira", "serverTimeZone": "Etc/UTC"}
 
 
 def myself(site: Site, email: str | None, time_zone: str) -> dict[str, Any]:

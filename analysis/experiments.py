@@ -31,6 +31,7 @@ import numpy as np
 
 from analysis import materialize, verdicts
 from analysis.bootstrap import Interval, bootstrap
+from processhealth.errors import UserError
 
 BEFORE_WEEKS, RAMP_DAYS, AFTER_WEEKS, MIN_POINTS = 12, 14, 12, 6
 ALIASES = {
@@ -42,6 +43,17 @@ ALIASES = {
     "overhead": "overhead_ratio",
 }
 MEASURES = {"pp": "change_pp", "%": "change_pct"}
+WEEKLY_METRICS = (  # the metrics of metric_weekly (a test keeps the two lists equal)
+    "overhead_ratio", "paperwork_ratio", "organic_share", "process_coupling", "items_resolved",
+    "customer_throughput", "customer_lead_time_days", "flow_time_days", "flow_efficiency",
+    "prs_merged", "customer_prs_merged", "pickup_hours", "review_hours", "pr_cycle_hours",
+    "shadow_tool_messages",
+)
+SCOPE_KEYS = (  # what metric_scope_events matches (processhealth/migrations/analytics/052_*)
+    "jira_project", "jira_projects", "project", "projects", "field", "fields", "status",
+    "statuses", "channel", "channels", "label", "labels", "issue_type", "issue_types", "type",
+    "types", "repo", "repos", "kind", "kinds", "event_kind", "event_kinds",
+)
 Series = dict[date, float]  # week (Monday) -> value
 
 
@@ -71,6 +83,26 @@ def metric_name(text: str) -> tuple[str, bool]:
 
 def measure_of(unit: str, change: bool) -> str:
     return MEASURES.get(unit) or ("change" if change else "level")
+
+
+def check(scope: dict[str, list[str]], metrics: list[str]) -> None:
+    """UserError for a scope key or criterion metric the evaluation would not understand (so a
+    typo is caught when the change is recorded, not found months later as missing data)."""
+    for key in scope:
+        if key not in SCOPE_KEYS:
+            raise UserError(
+                f"--scope key {key!r} is not one the analysis matches; expected one of: "
+                f"jira_project, field, status, channel, label, issue_type, repo, kind "
+                f"(e.g. field=Business Value, channel=pmtool-*, kind=jira_worklog)."
+            )
+    for text in metrics:
+        metric, _ = metric_name(text)
+        if metric not in WEEKLY_METRICS:
+            raise UserError(
+                f"Criterion metric {text!r} has no weekly series; expected one of: "
+                f"{', '.join(WEEKLY_METRICS)} (optionally with _change), or an alias: "
+                f"{', '.join(sorted(ALIASES))}."
+            )
 
 
 # --- estimates ----------------------------------------------------------------------------------

@@ -209,9 +209,13 @@ def experiment_add(config: Config, name: str, start: datetime, team: str | None,
         raise UserError(f"--team {team!r} is not a team in config; expected one of: "
                         f"{', '.join(known)}.")
     parsed = [state.parse_criterion(text) for text in criteria]
+    scope = _parse_scope(scopes)
+    from analysis.experiments import check  # what the evaluation understands
+
+    check(scope, [c.metric for c in parsed])
     with RawStore(config.storage.raw_path) as store:
         state.add_process_change(store, name, started_on=start.date(), team=team, tool=tool,
-                                 scope=_parse_scope(scopes), criteria=parsed)
+                                 scope=scope, criteria=parsed)
     ui.say(f"recorded process change {name!r} with {len(parsed)} criteria")
 
 

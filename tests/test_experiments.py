@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from test_metric_db import TinyDB
+from test_metric_db import REPO, TinyDB
 from test_verdicts import org
 
 from analysis import experiments
@@ -110,3 +110,26 @@ def test_criteria_outcomes_on_a_hand_built_organization() -> None:
     controls = dict(con.execute("SELECT change, control_teams FROM health_change_verdicts")
                     .fetchall())
     assert controls == {"pm-tool": ["b"], "quiet": ["b"], "late": ["a", "c"]}
+
+
+def test_known_metrics_and_scope_keys_match_the_sql() -> None:
+    weekly = (REPO / "analysis" / "sql" / "metric_weekly.sql").read_text()
+    listed = weekly.split("UNPIVOT wide\nON ")[1].split("INTO NAME")[0]
+    assert sorted(m.strip() for m in listed.split(",")) == sorted(experiments.WEEKLY_METRICS)
+    scope_sql = next((REPO / "processhealth" / "migrations" / "analytics").glob("052_*.sql"))
+    text = scope_sql.read_text()
+    assert all(f"'{key}'" in text for key in experiments.SCOPE_KEYS)
+
+
+def test_experiment_add_refuses_unknown_scope_keys_and_metrics(write_config, run_cli) -> None:
+    path = write_config("")
+    bad_key = run_cli(path, "experiment", "add", "x", "--start", "2026-03-01",
+                      "--scope", "feild=Business Value")
+    assert bad_key.exit_code == 1 and "'feild'" in bad_key.output
+    bad_metric = run_cli(path, "experiment", "add", "x", "--start", "2026-03-01",
+                         "--criterion", "happiness >= 1")
+    assert bad_metric.exit_code == 1 and "'happiness'" in bad_metric.output
+    good = run_cli(path, "experiment", "add", "x", "--start", "2026-03-01",
+                   "--scope", "field=Business Value", "--criterion", "coupling_change >= 0",
+                   "--criterion", "overhead_ratio <= +3pp")
+    assert good.exit_code == 0, good.output

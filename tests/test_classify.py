@@ -186,3 +186,24 @@ def test_changing_a_rule_and_rebuilding_changes_categories(tmp_path, run_cli):
 "random" = "process"
 """)
     assert random_channel() == {("process", "channels:random")}
+
+
+def test_classify_cli_reports_rules_and_explains_unclassified(con, tmp_path, write_config,
+                                                              run_cli):
+    path = write_config('[storage]\nanalytics_path = "a.duckdb"\n')
+    channel(con, "C1", "support-atlas")
+    channel(con, "C2", "customer-emea-escalations-x")
+    channel(con, "C9", "ops-war-room")
+    for n, ch in enumerate(["C1", "C9", "C9", "C9"]):
+        event(con, f"s{n}", "slack", at(3 * n), "slack:U1", "slack_message", channel_id=ch)
+    run_analysis(con, make_config(tmp_path, storage={"analytics_path": "a.duckdb"}))
+    con.execute(f"ATTACH '{tmp_path / 'a.duckdb'}' AS out")
+    con.execute("COPY FROM DATABASE memory TO out")
+    con.execute("DETACH out")
+    result = run_cli(path, "classify")
+    assert result.exit_code == 0, result.output
+    assert "unclassified: 64.3%" in result.output  # 3 + 3 + 3 of 5 + 3 + 3 + 3 minutes
+    result = run_cli(path, "classify", "--explain")
+    assert result.exit_code == 0, result.output
+    assert "ops-war-room" in result.output
+    assert 'match = { source = "slack", channel = ["ops-war-room"] }' in result.output

@@ -31,7 +31,7 @@ from processhealth.store import RawStore
 # during the org lists, an ascending and a newest-first repository list, the reviews of touched
 # pull requests, and the user profiles; a delay lets the kill land while a page is being saved.
 KILLS = [("org_teams", 1, 0.0), ("issues", 2, 0.02), ("commits", 3, 0.0),
-         ("issue_events", 2, 0.03), ("reviews", 4, 0.0), ("reviews", 9, 0.02), ("user", 3, 0.0)]
+         ("issue_events", 2, 0.03), ("reviews", 6, 0.02), ("user", 3, 0.0)]
 PROCESSHEALTH = Path(sys.executable).with_name("processhealth")
 
 

@@ -89,3 +89,43 @@ def test_weekly_series_fill_counts_and_skip_empty_ratios() -> None:
     assert rows[("2026-01-12", "customer_throughput")] == 0
     assert ("2026-01-12", "overhead_ratio") not in rows
     assert rows[("2026-01-05", "customer_lead_time_days")] == pytest.approx(6.5)
+
+
+def test_each_scope_key_matches_its_footprint() -> None:
+    db = TinyDB()
+    db.team("t", 5, ["2026-01"])
+    db.channel("C1", "pmtool-updates")
+    db.channel("C2", "eng-t")
+    db.item("jira:P-1", created="2026-01-01", assignee="t1", type="Experiment",
+            labels=["experiment"])
+    db.item("jira:X-1", created="2026-01-01", assignee="t1", container="X")
+    db.item("github:acme/t-app#1", created="2026-01-02", author="t1", container="acme/t-app")
+    at = "2026-01-05 10:00"
+    db.event("field", at, "t1", "jira_field_edit", item="jira:X-1",
+             detail={"field": "Business Value", "field_id": "customfield_10100"})
+    db.event("status", at, "t1", "jira_transition", item="jira:X-1",
+             detail={"to_status": "Awaiting PM Review"})
+    db.event("chan", at, "t1", "slack_message", channel="C1", category="process")
+    db.event("other-chan", at, "t1", "slack_message", channel="C2", category="enabling")
+    db.event("on-p1", at, "t1", "jira_comment", item="jira:P-1", source="jira")
+    db.event("commit", at, "t1", "commit", item="github:acme/t-app#1")
+    db.event("worklog", at, "t1", "jira_worklog", item="jira:X-1")
+    scopes = {
+        "field": {"field": ["business value"]}, "field_id": {"fields": ["customfield_10100"]},
+        "status": {"status": ["Awaiting PM Review"]}, "channel": {"channel": ["pmtool-*"]},
+        "label": {"label": ["experiment"]}, "type": {"issue_type": ["Experiment"]},
+        "project": {"jira_project": ["P"]}, "repo": {"repo": ["*-app"]},
+        "kind": {"kind": "jira_worklog"},
+    }
+    for name, scope in scopes.items():
+        db.change(name, "2026-01-05", "t", scope)
+    db.views()
+    got: dict[str, set[str]] = {}
+    for change, event in db.con.execute("SELECT change, event_id FROM metric_scope_events"
+                                        ).fetchall():
+        got.setdefault(change, set()).add(event)
+    assert got == {
+        "field": {"field"}, "field_id": {"field"}, "status": {"status"}, "channel": {"chan"},
+        "label": {"on-p1"}, "type": {"on-p1"}, "project": {"on-p1"}, "repo": {"commit"},
+        "kind": {"worklog"},
+    }

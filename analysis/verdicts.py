@@ -15,8 +15,9 @@ Rules (thresholds from `[verdict]`):
   of: customer throughput up >= improvement (interval above 0), customer lead time down >=
   improvement (interval below 0): an improvement must be sure, or steady teams would be called
   amplifiers half the time by chance;
-- neutral otherwise; insufficient_data under privacy.min_group_size people or without a baseline
-  (baseline months need privacy.min_group_size people too).
+- neutral otherwise, including months without a baseline (the first month of data: no change
+  can be shown); insufficient_data under privacy.min_group_size people. Baseline months need
+  privacy.min_group_size people too.
 """
 
 from __future__ import annotations
@@ -295,8 +296,10 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
                 elevated.add(month)
             signal_rows += [(team, month, s.rule, s.name, s.value, s.low, s.high, s.threshold,
                              s.direction, s.required, s.met) for s in sigs]
-            if not base:
-                verdict, reason = INSUFFICIENT, "no earlier month to compare with"
+            if not base:  # no change can be shown, so neither rule can hold (METRICS.md: neutral)
+                verdict = NEUTRAL
+                reason = ("no earlier month with enough people to compare with, so no rise or "
+                          "improvement can be shown")
             else:
                 verdict, reason = judge(sigs)
             verdict_rows.append((team, month, verdict, reason, people, base, anchored))

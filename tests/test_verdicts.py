@@ -95,7 +95,7 @@ def test_verdicts_on_a_hand_built_organization() -> None:
     verdicts.build(con, Config())
     got = {(t, m.strftime("%Y-%m")): v for t, m, v in con.execute(
         "SELECT team, month, verdict FROM health_verdicts").fetchall()}
-    assert got[("busy", "2025-10")] == "insufficient_data"  # nothing to compare with yet
+    assert got[("busy", "2025-10")] == "neutral"  # nothing to compare with: no rise shown
     assert got[("busy", "2025-12")] == "neutral"
     assert got[("busy", "2026-01")] == "process_is_product"
     assert got[("calm", "2026-01")] == "neutral"
@@ -122,5 +122,6 @@ def test_a_month_with_too_few_people_is_no_baseline() -> None:
     verdicts.build(con, Config())
     got = dict(con.execute("SELECT strftime(month, '%Y-%m'), verdict FROM health_verdicts")
                .fetchall())
-    assert got == {"2025-10": "insufficient_data", "2025-11": "insufficient_data",
-                   "2025-12": "neutral"}
+    assert got == {"2025-10": "insufficient_data", "2025-11": "neutral", "2025-12": "neutral"}
+    reason = db.one("SELECT reason FROM health_verdicts WHERE month = '2025-11-01'")
+    assert reason.startswith("no earlier month with enough people")

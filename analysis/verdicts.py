@@ -251,6 +251,58 @@ def _changes(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], dict[tuple, f
     return changes, engagement
 
 
+@dataclass
+class Context:
+    """What every team's verdicts need: the observed days, recorded changes and thresholds."""
+
+    first: date
+    last: date
+    changes: list[tuple]  # (name, team or None, started_on), by start
+    engagement: dict[tuple, float | None]  # (change, team) -> best-performer engagement
+    cfg: Any  # VerdictConfig
+    min_people: int
+
+
+def team_verdicts(team: str, rows: list[tuple], days: TeamDays, ctx: Context
+                  ) -> tuple[list[tuple], list[tuple]]:
+    """(health_verdicts rows, health_signals rows) of one team, month by month in order."""
+    verdict_rows: list[tuple] = []
+    signal_rows: list[tuple] = []
+    elevated: set[date] = set()
+    seen: list[date] = []  # earlier months with enough people
+    for _, month, people, paperwork, coupling in rows:
+        current = month_days(month, ctx.first, ctx.last)
+        month_end = current[-1] if current else month
+        change = next((c for c in reversed(ctx.changes)
+                       if c[1] in (None, team) and c[2] <= month_end), None)
+        base, is_anchored = choose_baseline(month, seen, elevated, change[2] if change else None,
+                                            ctx.cfg.baseline_months)
+        anchored = change[0] if change and is_anchored else None
+        if people < ctx.min_people:
+            verdict_rows.append((team, month, INSUFFICIENT, f"only {people} people; "
+                                 f"privacy.min_group_size is {ctx.min_people}", people, base,
+                                 anchored))
+            continue
+        seen.append(month)
+        ev = evidence(days, [month_days(m, ctx.first, ctx.last) for m in base], current, {
+            "paperwork_ratio": paperwork, "process_coupling": coupling,
+            "best_performer_engagement": ctx.engagement.get((change[0], team)) if change else None,
+        })
+        sigs = signals(ev, ctx.cfg)
+        if sigs[0].met:
+            elevated.add(month)
+        signal_rows += [(team, month, s.rule, s.name, s.value, s.low, s.high, s.threshold,
+                         s.direction, s.required, s.met) for s in sigs]
+        if base:
+            verdict, reason = judge(sigs)
+        else:  # no change can be shown, so neither rule can hold: neutral, as METRICS.md says
+            verdict = NEUTRAL
+            reason = ("no earlier month with enough people to compare with, so no rise or "
+                      "improvement can be shown")
+        verdict_rows.append((team, month, verdict, reason, people, base, anchored))
+    return verdict_rows, signal_rows
+
+
 def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """Fill health_verdicts and health_signals for every team-month."""
     write_thresholds(con, config)
@@ -261,48 +313,18 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     if first is None:
         return
     changes, engagement = _changes(con)
-    cfg, min_people = config.verdict, config.privacy.min_group_size
-    verdict_rows: list[tuple] = []
-    signal_rows: list[tuple] = []
+    ctx = Context(first, last, changes, engagement, config.verdict,
+                  config.privacy.min_group_size)
     by_team: dict[str, list[tuple]] = defaultdict(list)
     for row in months:
         if row[0] != UNASSIGNED:
             by_team[row[0]].append(row)
+    verdict_rows: list[tuple] = []
+    signal_rows: list[tuple] = []
     for team, rows in by_team.items():
-        elevated: set[date] = set()
-        seen: list[date] = []
-        for _, month, people, paperwork, coupling in rows:
-            current = month_days(month, first, last)
-            month_end = current[-1] if current else month
-            change = next((c for c in reversed(changes)
-                           if c[1] in (None, team) and c[2] <= month_end), None)
-            base, is_anchored = choose_baseline(month, seen, elevated,
-                                                change[2] if change else None,
-                                                cfg.baseline_months)
-            if people >= min_people:  # a month with too few people is no baseline
-                seen.append(month)
-            anchored = change[0] if change and is_anchored else None
-            if people < min_people:
-                verdict_rows.append((team, month, INSUFFICIENT,
-                                     f"only {people} people; privacy.min_group_size is "
-                                     f"{min_people}", people, base, anchored))
-                continue
-            ev = evidence(days[team], [month_days(m, first, last) for m in base], current, {
-                "paperwork_ratio": paperwork, "process_coupling": coupling,
-                "best_performer_engagement": engagement.get((change[0], team)) if change else None,
-            })
-            sigs = signals(ev, cfg)
-            if sigs[0].met:
-                elevated.add(month)
-            signal_rows += [(team, month, s.rule, s.name, s.value, s.low, s.high, s.threshold,
-                             s.direction, s.required, s.met) for s in sigs]
-            if not base:  # no change can be shown, so neither rule can hold (METRICS.md: neutral)
-                verdict = NEUTRAL
-                reason = ("no earlier month with enough people to compare with, so no rise or "
-                          "improvement can be shown")
-            else:
-                verdict, reason = judge(sigs)
-            verdict_rows.append((team, month, verdict, reason, people, base, anchored))
+        v, s = team_verdicts(team, rows, days[team], ctx)
+        verdict_rows += v
+        signal_rows += s
     insert(con, "health_verdicts", ("team", "month", "verdict", "reason", "people_count",
                                     "baseline_months", "baseline_change"), verdict_rows)
     insert(con, "health_signals", ("team", "month", "rule", "signal", "value", "low", "high",

@@ -209,10 +209,14 @@ def _code(e: Engine, t: Ticket, d: Day, budget: float) -> None:
     if rng.random() < 0.3 and minutes > 40:  # two commits in one stretch
         first = minutes * rng.uniform(0.3, 0.7)
         at = e.act(d, first, "coding", t.category)
-        e.emit.commit(t.repo, d.pid, at, f"{msg_key}{t.issue.summary} (wip)", t.pr)
+        c = e.emit.commit(t.repo, d.pid, at, f"{msg_key}{t.issue.summary} (wip)", t.pr)
+        if t.pr is None:
+            t.branch_commits.append(c)
         minutes -= first
     at = e.act(d, minutes, "coding", t.category)
-    e.emit.commit(t.repo, d.pid, at, f"{msg_key}{t.issue.summary}", t.pr)
+    c = e.emit.commit(t.repo, d.pid, at, f"{msg_key}{t.issue.summary}", t.pr)
+    if t.pr is None:
+        t.branch_commits.append(c)
 
 
 def _request_review(e: Engine, st: TeamState, t: Ticket, author: str) -> None:
@@ -249,10 +253,10 @@ def open_pr(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     )
     t.pr = pr
     # The ticket's earlier commits were pushed to the branch before the PR was opened.
-    for c in e.org.github.commits[-80:]:
-        if c.repo == t.repo and c.author_pid == d.pid and c.pr_number is None:
-            c.pr_number = pr.number
-            pr.commit_shas.append(c.sha)
+    for c in t.branch_commits:
+        c.pr_number = pr.number
+        pr.commit_shas.append(c.sha)
+    t.branch_commits = []
     e.emit.issue_comment(pr, "bot-ci", at + timedelta(minutes=4), "CI: all checks passed ✅")
     if draft:
         t.needs_ready, t.sessions_left = True, 1

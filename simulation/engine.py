@@ -29,6 +29,7 @@ class Ticket:
     pending_reviewers: list[str] = field(default_factory=list)
     approved_by: set[str] = field(default_factory=set)
     needs_ready: bool = False
+    branch_commits: list = field(default_factory=list)  # pushed before the PR was opened
 
 
 @dataclass

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from processhealth.config import load_config
@@ -117,4 +118,44 @@ def test_simulated_report_in_chromium(browser: Any, simulated_report: Path,
     # (Which titles are shown depends on the data; the sample report above always shows some.)
     escaped = source.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;")
     assert page.inner_text("body").count("<script>alert('x')</script>") == escaped
+    page.close()
+
+
+HOSTILE_RANK = """
+WITH ranked AS (
+    SELECT f.team, f.month, w.title,
+           row_number() OVER (PARTITION BY f.team, f.month
+                              ORDER BY sum(f.minutes) DESC, count(*) DESC, w.key) AS rank
+    FROM metric_event_facts AS f JOIN work_items AS w USING (item_id)
+    WHERE f.is_process
+    GROUP BY f.team, f.month, w.key, w.title
+)
+SELECT ranked.team, strftime(ranked.month, '%Y-%m'), ranked.title
+FROM ranked JOIN metric_team_months AS tm USING (team, month)
+WHERE ranked.rank <= 5 AND NOT tm.suppressed
+  AND (ranked.title LIKE '%<script>%' OR ranked.title LIKE '%onerror%')
+ORDER BY ranked.rank, ranked.month, ranked.team
+LIMIT 1
+"""
+
+
+@pytest.mark.slow
+def test_simulated_hostile_title_stays_text(browser: Any, tmp_path: Path) -> None:
+    """A team-month whose most process-heavy items include one of the simulation's hostile
+    titles: the report lists it, and Chromium shows it as text without running anything."""
+    config = simulated_config(7, "small")
+    con = duckdb.connect(str(config.storage.analytics_path), read_only=True)
+    try:
+        found = con.execute(HOSTILE_RANK).fetchone()
+    finally:
+        con.close()
+    if found is None:
+        pytest.skip("no hostile title among any team-month's top process items in this org")
+    team, month, title = found
+    path = render_report(config, tmp_path / "hostile.html", month=month, team=team)
+    seen = open_report(browser, path, tmp_path / "hostile.png")
+    page = seen["page"]
+    assert seen["dialogs"] == [] and seen["errors"] == []
+    assert title in page.inner_text('section[data-section="signals"]')
+    assert page.evaluate("document.querySelectorAll('script, img').length") == 0
     page.close()

@@ -266,18 +266,12 @@ def _pr_cycle(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
 
 
 def process_signals(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
-    cards: list[dict[str, Any]] = []
-    missing: list[str] = []
+    cards = _cards(db, PROCESS_SIGNALS, team, months, min_group)
+    missing = sorted({f.view for f in PROCESS_SIGNALS if not db.has(f.view, f.column)})
     chart_rows: list[dict[str, Any]] = []
     for figure in PROCESS_SIGNALS:
         series = month_series(db, figure, team, months, min_group)
-        if series is None:
-            missing.append(figure.view)
-            continue
-        cards.append({"label": figure.label, "explain": figure.explain,
-                      "value": shown(figure, *series.get(months[-1], (None, False))),
-                      "better": figure.better})
-        if figure.unit == "share":
+        if series is not None and figure.unit == "share":
             chart_rows += _chart_rows(series, figure.label, months)
     chart = None
     if chart_rows:
@@ -285,7 +279,7 @@ def process_signals(db: AnalyticsDB, team: str, months: list[date], min_group: i
             chart_rows, f"{team}: process signals month by month",
             "Shares of activity; see the definitions beside the chart",
             "Share", y_format="%", series_title="Signal")
-    return {"cards": cards, "chart": chart, "missing": sorted(set(missing))}
+    return {"cards": cards, "chart": chart, "missing": missing}
 
 
 def process_items(db: AnalyticsDB, team: str, month: date, suppressed: bool) -> dict:

@@ -293,7 +293,7 @@ def _people(cl: _Clusters, bots: set[str], csv_names: Mapping[str, str],
             ) -> tuple[dict[str, Resolved], list[Person]]:
     resolved: dict[str, Resolved] = {}
     people: list[Person] = []
-    taken: set[str] = set()
+    taken: set[str] = set(cl.pinned.values())  # generated ids never take a mapped person's id
     for root in cl.roots():
         members = sorted(cl.members[root],
                          key=lambda m: (SOURCE_ORDER.index(m.source)

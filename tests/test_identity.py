@@ -193,3 +193,12 @@ def test_unreadable_people_csv_is_a_user_error(tmp_path):
     bad.write_text("name,login\nx,y\n")
     with pytest.raises(UserError, match="header with person"):
         ident.read_people_csv(bad)
+
+
+def test_generated_ids_never_collide_with_mapped_ones():
+    accounts = [Account("jira", "j1", None, None, "Ana Lima"),
+                Account("slack", "s9", "other", None, "Someone Else")]
+    resolved, people, _ = resolve(accounts, [{"person": "ana-lima", "slack": "s9"}])
+    assert resolved["slack:s9"].person_id == "ana-lima"
+    assert resolved["jira:j1"].person_id == "ana-lima-2"
+    assert len({p.person_id for p in people}) == 2

@@ -156,8 +156,9 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     for person, names in explicit.items():  # members with no activity yet
         con.execute("UPDATE people SET team = ? WHERE person_id = ? AND team IS NULL",
                     [names[0], person])
-    sources = {t.name: ("config" if t.members else "github_team" if t.github_team else
-                        "slack_usergroup" if t.slack_usergroup else "activity") for t in teams}
+    sources = {t.name: "+".join(name for name, used in (
+        ("config", t.members), ("github_team", t.github_team),
+        ("slack_usergroup", t.slack_usergroup)) if used) or "activity" for t in teams}
     used = {r[2] for r in rows}
     if UNASSIGNED in used:
         sources[UNASSIGNED] = "none"

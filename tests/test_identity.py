@@ -202,3 +202,15 @@ def test_generated_ids_never_collide_with_mapped_ones():
     assert resolved["slack:s9"].person_id == "ana-lima"
     assert resolved["jira:j1"].person_id == "ana-lima-2"
     assert len({p.person_id for p in people}) == 2
+
+
+def test_build_reads_people_csv_from_config(tmp_path):
+    con = domain_db()
+    identity(con, "jira", "j1", None, None, "Ana Lima")
+    identity(con, "github", "5", "zz-top")
+    (tmp_path / "people.csv").write_text("person,github,jira\nana,zz-top,j1\n")
+    config = make_config(tmp_path, people={"csv": "people.csv"})
+    for step in core_steps()[:3]:
+        step(con, config)
+    assert rows(con, "SELECT source, person_id, matched_by FROM identities ORDER BY 1") == [
+        ("github", "ana", "csv"), ("jira", "ana", "csv")]

@@ -11,6 +11,7 @@ import pytest
 
 from processhealth import migrations, pipeline
 from processhealth.config import Config, parse_config
+from processhealth.config_models import DEFAULT_WAITING_PATTERNS
 from processhealth.simload import jira as simload
 from processhealth.store import RawStore
 from simulation import OrgSpec, generate_org
@@ -85,10 +86,16 @@ def test_transitions_follow_the_changelog_with_mapped_statuses(cloud, org):
                 if it.field == "status")
     assert one(cloud, "SELECT count(*) FROM transitions")[0] == moves
     mapped = dict(cloud.execute("SELECT name, status_category FROM jira_statuses").fetchall())
-    assert mapped == {"Backlog": "todo", "To Do": "todo", "Needs Business Value": "todo",
-                      "Ready for Estimation": "todo", "In Progress": "active",
-                      "In Review": "active", "Blocked": "waiting", "Waiting for QA": "waiting",
-                      "Awaiting PM Review": "waiting", "Done": "done", "Won't Do": "done"}
+    waiting = DEFAULT_WAITING_PATTERNS
+
+    def expected(status):
+        if status.category != "indeterminate":
+            return {"new": "todo", "done": "done"}[status.category]
+        return "waiting" if any(p in status.name.lower() for p in waiting) else "active"
+
+    assert mapped == {s.name: expected(s) for s in org.jira.statuses}
+    assert (mapped["Blocked"], mapped["In Review"], mapped["Ready for Estimation"]) == (
+        "waiting", "active", "todo")  # a "new" status stays todo whatever its name says
     assert one(cloud, "SELECT count(*) FROM transitions WHERE to_status_category IS NULL "
                       "OR actor_account NOT LIKE 'jira:%'")[0] == 0
 

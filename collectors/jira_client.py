@@ -1,7 +1,9 @@
 """Connecting the `jira` library (>= 3.10.5) and turning its failures into one-paragraph errors.
 
-The library's ResilientSession is the one retry layer: it honours 429/503 Retry-After itself.
-Its retry warnings are forwarded to the terminal so a rate-limit wait is visible.
+Retries stay in the client: the library's ResilientSession honours 429/503 Retry-After itself
+(its warnings are forwarded to the terminal so a rate-limit wait is visible), and the urllib3
+adapter under it retries the gateway errors (500/502/504) it leaves alone. A body cut off
+mid-way ends the run with a message; the next run resumes from the last page saved.
 """
 
 from __future__ import annotations
@@ -14,12 +16,17 @@ from urllib.parse import urlparse
 
 import requests
 from jira import JIRA, JIRAError
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from processhealth import ui
 from processhealth.config_models import JiraConfig
 from processhealth.errors import SourceError
 
 TIMEOUT = 60  # seconds per request
+GATEWAY_RETRY = Retry(total=3, connect=0, read=0, status=3, status_forcelist=(500, 502, 504),
+                      allowed_methods=frozenset({"GET"}), backoff_factor=0.5,
+                      raise_on_status=False)
 
 
 def host_of(config: JiraConfig) -> str:
@@ -30,11 +37,13 @@ def connect(config: JiraConfig) -> JIRA:
     """A client for config.base_url; the library asks serverInfo once (version, deployment)."""
     token = config.token.resolve(key="jira.token")
     options = {"server": config.base_url, "rest_api_version": "2", "check_update": False}
+    auth: dict[str, Any] = {"token_auth": token} if config.auth == "pat" else {
+        "basic_auth": (config.email.resolve(key="jira.email"), token)}
     with errors(config, "the server information (serverInfo)"):
-        if config.auth == "pat":
-            return JIRA(options=options, token_auth=token, timeout=TIMEOUT, max_retries=3)
-        email = config.email.resolve(key="jira.email")
-        return JIRA(options=options, basic_auth=(email, token), timeout=TIMEOUT, max_retries=3)
+        client = JIRA(options=options, timeout=TIMEOUT, max_retries=3, **auth)
+    for prefix in ("http://", "https://"):  # the session is the library's; no public hook
+        client._session.mount(prefix, HTTPAdapter(max_retries=GATEWAY_RETRY))
+    return client
 
 
 def is_cloud(client: JIRA, config: JiraConfig) -> bool:
@@ -94,6 +103,11 @@ def errors(config: JiraConfig, what: str, project: str | None = None) -> Iterato
             f"Jira at {host_of(config)} sent an unreadable answer for {what} ({_first_line(exc)}); "
             f"expected JSON. Run `processhealth collect` again: it resumes from the last page "
             f"saved."
+        ) from None
+    except requests.RequestException as exc:  # e.g. the connection broke off mid-body
+        raise SourceError(
+            f"Jira at {host_of(config)} broke off its answer for {what} ({_first_line(exc)}). "
+            f"Run `processhealth collect` again: it resumes from the last page saved."
         ) from None
 
 

@@ -18,6 +18,7 @@ from test_jira_normalize import normalize
 
 from collectors import jira
 from processhealth.config_models import JiraConfig
+from processhealth.errors import SourceError
 from processhealth.simload import jira as simload
 from processhealth.store import RawStore
 from simulation import generate_org
@@ -232,3 +233,42 @@ def test_online_check_names_the_flavour_and_account(org):
         said = jira.check(JiraConfig(enabled=True, base_url=served.url, auth="pat"))
     assert said.startswith("Jira Data Center at 127.0.0.1:")
     assert said.endswith("authenticated as processhealth service")
+
+
+class FlakySearch(JiraEmulator):
+    """Answers chosen search calls (by number, from 1) with a 502 or a body cut in half."""
+
+    def __init__(self, *args, fail: dict[int, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fail, self.searches = fail, 0
+
+    def on_search_jql(self, request, api):
+        self.searches += 1
+        how = self.fail.get(self.searches)
+        if how == "502":
+            return self.server_error(request, 502)
+        response = super().on_search_jql(request, api)
+        if how == "cut":
+            response.set_data(response.get_data()[: len(response.get_data()) // 2])
+        return response
+
+
+def test_gateway_errors_are_retried(org, tmp_path):
+    emulator = FlakySearch(org, TOKEN, page_cap=25, fail={2: "502", 3: "502"})
+    with serve(emulator) as served:
+        collect(served.url, tmp_path / "raw.duckdb")
+    assert len(stored(tmp_path / "raw.duckdb")) == len(org.jira.issues)
+    minimum = minimum_requests(org, "cloud", page_cap=25)
+    assert emulator.stats.by_route["search_jql"] == minimum["search"] + 2
+
+
+def test_cut_off_body_stops_the_run_and_the_next_run_resumes(org, tmp_path):
+    emulator = FlakySearch(org, TOKEN, page_cap=25, fail={3: "cut"})
+    with serve(emulator) as served:
+        with pytest.raises(SourceError, match="unreadable answer .* resumes"):
+            collect(served.url, tmp_path / "raw.duckdb")
+        assert 0 < len(stored(tmp_path / "raw.duckdb")) < len(org.jira.issues)
+        collect(served.url, tmp_path / "raw.duckdb")
+        with RawStore(tmp_path / "sim.duckdb") as store:
+            simload.load(org, store, served.url)
+    assert stored(tmp_path / "raw.duckdb") == stored(tmp_path / "sim.duckdb")

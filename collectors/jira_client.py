@@ -24,9 +24,10 @@ from processhealth.config_models import JiraConfig
 from processhealth.errors import SourceError
 
 TIMEOUT = 60  # seconds per request
+# Only gateway errors: 429/503 must reach the library, which waits Retry-After and says so.
 GATEWAY_RETRY = Retry(total=3, connect=0, read=0, status=3, status_forcelist=(500, 502, 504),
                       allowed_methods=frozenset({"GET"}), backoff_factor=0.5,
-                      raise_on_status=False)
+                      raise_on_status=False, respect_retry_after_header=False)
 
 
 def host_of(config: JiraConfig) -> str:

@@ -27,6 +27,9 @@ from processhealth.errors import SourceError
 
 Json = dict[str, Any]
 TRUNCATED_RETRIES = 3
+# A body that ends early: invalid JSON, or a connection reset before Content-Length was read.
+CUT_OFF = (ValueError, requests.exceptions.ChunkedEncodingError)
+TIMEOUT = 15  # seconds per request (PyGithub's default); a silent server counts as a failure
 
 
 class RawItem(NonCompletableGithubObject):
@@ -92,15 +95,15 @@ def client(config: GitHubConfig) -> Github:
         backoff_factor=config.retry_backoff, max_rate_limit_wait=config.max_rate_limit_wait)
     return Github(
         auth=Auth.Token(token), base_url=config.base_url.rstrip("/"), per_page=config.per_page,
-        retry=retry, seconds_between_requests=throttle(config),
+        retry=retry, timeout=TIMEOUT, seconds_between_requests=throttle(config),
         seconds_between_writes=None, user_agent=f"processhealth/{__version__}")
 
 
 def items(requester: Requester, url: str, params: dict[str, str]) -> Iterator[Json]:
     """Every item of a paged list, following the server's Link headers.
 
-    A cut-off body (invalid JSON) is asked for again, up to TRUNCATED_RETRIES times; PyGithub's
-    list keeps its place, so nothing already yielded is yielded twice."""
+    A cut-off body (invalid JSON, a reset mid-body) is asked for again, up to TRUNCATED_RETRIES
+    times; PyGithub's list keeps its place, so nothing already yielded is yielded twice."""
     plist = PaginatedList(RawItem, requester, url, dict(params))
     done = failures = 0
     while True:
@@ -108,9 +111,9 @@ def items(requester: Requester, url: str, params: dict[str, str]) -> Iterator[Js
             for n, item in enumerate(plist):
                 if n >= done:
                     done += 1
-                    yield item.raw_data
+                    yield _checked(url, item.raw_data)
             return
-        except ValueError as exc:
+        except CUT_OFF as exc:
             failures += 1
             _cut_off(url, failures, exc)
 
@@ -132,13 +135,34 @@ def get(requester: Requester, url: str) -> Json:
     """One object (GET), asked for again if its body arrives cut off."""
     for failures in range(1, TRUNCATED_RETRIES + 2):
         try:
-            return requester.requestJsonAndCheck("GET", url)[1]
-        except ValueError as exc:
+            data = requester.requestJsonAndCheck("GET", url)[1]
+            if not isinstance(data, dict) or _not_json(data):
+                raise ValueError("the body is not a JSON object")
+            return data
+        except CUT_OFF as exc:
             _cut_off(url, failures, exc)
     raise AssertionError("unreachable")
 
 
-def _cut_off(url: str, failures: int, exc: ValueError) -> None:
+def _not_json(data: Any) -> bool:
+    """PyGithub hands a body that is not JSON (a proxy's HTML page) over as {"data": text}."""
+    return isinstance(data, dict) and list(data) == ["data"] and isinstance(data["data"], str)
+
+
+def _checked(url: str, item: Any) -> Json:
+    """A list item must be a JSON object. PyGithub turns a page that is not JSON into one
+    {"data": text} whose key it then lists as an item, and ends the list there: stop rather
+    than save a wrong row or miss the rest of the list."""
+    if isinstance(item, dict):
+        return item
+    raise SourceError(
+        f"GitHub answered {url} with a page that is not JSON (a proxy or gateway may have "
+        f"answered instead of GitHub). Everything before it is saved; run `processhealth "
+        f"collect` again to resume."
+    )
+
+
+def _cut_off(url: str, failures: int, exc: Exception) -> None:
     """Warn and let the caller ask again, or give up after TRUNCATED_RETRIES."""
     if failures > TRUNCATED_RETRIES:
         raise SourceError(

@@ -13,7 +13,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
-from http.client import RemoteDisconnected
+from http.client import HTTPException, IncompleteRead, RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlsplit
@@ -32,6 +32,7 @@ from processhealth.errors import SourceError
 # Slack's 2025 limits for non-Marketplace apps: these methods, one request a minute each.
 LIMITED_METHODS = ("conversations.history", "conversations.replies")
 LIMITED_INTERVAL = 60.0
+TIMEOUT = 60  # seconds per request
 AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked",
                "token_expired", "no_permission", "not_allowed_token_type"}
 
@@ -121,7 +122,7 @@ class RetryAfterHandler(RateLimitErrorRetryHandler):
 
 
 class TransientErrorHandler(RetryHandler):
-    """5xx answers, dropped connections and cut-off JSON bodies: retry after 1, 2, 4, ... 32 s."""
+    """5xx answers, dropped or reset connections, cut-off bodies: retry after 1, 2, 4, ... 32 s."""
 
     def __init__(self, waiter: Waiter, max_retry_count: int = 6) -> None:
         super().__init__(max_retry_count=max_retry_count)
@@ -133,7 +134,7 @@ class TransientErrorHandler(RetryHandler):
         if response is not None:
             return response.status_code >= 500
         return isinstance(error, json.JSONDecodeError | ConnectionError | RemoteDisconnected
-                          | URLError | TimeoutError)
+                          | URLError | TimeoutError | IncompleteRead)
 
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
                                  response: HttpResponse | None = None,
@@ -165,7 +166,7 @@ class SlackApi:
         if not logger.handlers:
             logger.addHandler(logging.NullHandler())
         self.client = WebClient(
-            token=token, base_url=self.base_url, timeout=60, logger=logger,
+            token=token, base_url=self.base_url, timeout=TIMEOUT, logger=logger,
             retry_handlers=[RetryAfterHandler(self.waiter, hint=not cfg.limited_app),
                             TransientErrorHandler(self.waiter)],
         )
@@ -189,7 +190,7 @@ class SlackApi:
         except SlackApiError as exc:
             self.calls[method] += 1
             raise self._error(method, params, exc) from None
-        except (URLError, OSError, json.JSONDecodeError) as exc:
+        except (URLError, OSError, HTTPException, json.JSONDecodeError) as exc:
             raise SourceError(
                 f"Could not read {method} from Slack at {self.host}: {exc}. Check slack.base_url "
                 f"({self.base_url}) and the network; the next run resumes where this one stopped."

@@ -6,6 +6,8 @@ on a free port in a background thread. Faults are set on the app's `Faults`, for
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 import time
 from collections import Counter
@@ -24,7 +26,11 @@ class Faults:
     rate_limit_after: after this many requests, answer with the API's rate-limit response until
     `rate_limit_reset` seconds have passed. error_burst: the next N requests answer 5xx.
     delay: seconds added to every response. truncate_next: the next N responses are cut in half
-    (invalid JSON)."""
+    (invalid JSON). garble_next: the next N answer 200 with a body that is not JSON at all (an
+    HTML page, as a proxy sends). reset_next: the next N send their headers and half the body,
+    then reset the connection (TCP RST). stall_next: the next N say nothing for `stall_seconds`
+    (the client's read timeout fires first). after: error_burst and the *_next faults wait until
+    this many requests have been answered (to strike mid-run, e.g. on the third page)."""
 
     rate_limit_after: int | None = None
     rate_limit_reset: float = 2.0
@@ -33,6 +39,14 @@ class Faults:
     delay: float = 0.0
     truncate_next: int = 0
     limited_until: float = 0.0
+    garble_next: int = 0
+    reset_next: int = 0
+    stall_next: int = 0
+    stall_seconds: float = 5.0
+    after: int = 0
+
+
+GARBLED = b"<!DOCTYPE html><html><body><h1>Gateway says hello</h1></body></html>"
 
 
 @dataclass
@@ -92,15 +106,20 @@ class Emulator:
                 fault = "rate"
             elif f.limited_until and now >= f.limited_until:
                 f.rate_limit_after, f.limited_until = None, 0.0
-            if fault is None and f.error_burst > 0:
+            armed = n > f.after
+            if fault is None and armed and f.error_burst > 0:
                 f.error_burst -= 1
                 fault = "error"
-            truncate = False
-            if fault is None and f.truncate_next > 0:
-                f.truncate_next -= 1
-                truncate = True
+            body_fault = None
+            for name in ("stall", "reset", "garble", "truncate"):
+                if fault is None and armed and body_fault is None \
+                        and getattr(f, f"{name}_next") > 0:
+                    setattr(f, f"{name}_next", getattr(f, f"{name}_next") - 1)
+                    body_fault = name
         if f.delay:
             time.sleep(f.delay)
+        if body_fault == "stall":
+            time.sleep(f.stall_seconds)
         if fault == "rate":
             return self.rate_limited(request)(environ, start_response)
         if fault == "error":
@@ -111,13 +130,28 @@ class Emulator:
         if endpoint is None:
             return self.not_found(request, error)(environ, start_response)
         response = getattr(self, f"on_{endpoint}")(request, **values)
-        if truncate:
+        if body_fault == "truncate":
             body = response.get_data()
             response.set_data(body[: len(body) // 2])
+        elif body_fault == "garble":
+            response.set_data(GARBLED)
+        elif body_fault == "reset":
+            return _reset_midway(response, environ, start_response)
         return response(environ, start_response)
 
     def not_found(self, request: Request, error: HTTPException) -> Response:
         return Response('{"message": "Not Found"}', status=404, content_type="application/json")
+
+
+def _reset_midway(response: Response, environ, start_response):
+    """Send the headers (full Content-Length) and half the body, then reset the connection."""
+    body = response.get_data()
+    start_response(response.status, list(response.headers.items()))
+    yield body[: len(body) // 2]
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:  # SO_LINGER 0: closing sends RST instead of a graceful FIN
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    raise ConnectionResetError("emulated connection reset mid-body")
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -12,6 +12,7 @@ them; normalization SQL turns them into the domain tables (processhealth/migrati
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import json.encoder
 import os
@@ -315,6 +316,7 @@ def build_analytics(config: Any, steps: Iterable[Step]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f"{target.name}.building-{os.getpid()}")
     _remove(temp)
+    _remove_abandoned(target)
     RawStore(config.storage.raw_path).close()  # creates or migrates the raw store
     con = open_duckdb(temp)
     try:
@@ -337,6 +339,24 @@ def build_analytics(config: Any, steps: Iterable[Step]) -> Path:
     finally:
         _remove(temp.with_name(temp.name + ".wal"))
     return target
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Temp files of earlier builds whose process is gone (killed before it could clean up)."""
+    for path in target.parent.glob(f"{glob.escape(target.name)}.building-*"):
+        pid = re.match(r"(\d+)", path.name[len(target.name) + len(".building-"):])
+        if pid and not _alive(int(pid.group(1))):
+            _remove(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _attach_raw(con: duckdb.DuckDBPyConnection, raw_path: Path) -> None:

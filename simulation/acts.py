@@ -30,6 +30,7 @@ SHEETS = [
     "https://www.notion.so/acme/Tracker-{n}",
     "tracking-{n}.xlsx",
 ]
+BACKLOG_BASE, BACKLOG_PER_ENGINEER = 30, 8  # tickets a PM keeps in the backlog
 TOOL_FIELDS = ["customfield_10100", "customfield_10101", "customfield_10102"]
 GROOM_FIELDS = ["customfield_10016", "priority", "labels", "customfield_10020"]
 
@@ -45,6 +46,16 @@ def _title(e: Engine, category: str) -> str:
     elif r < 0.05:
         t += "'; DROP TABLE events; --"
     return t
+
+
+def ready(tickets: list[Ticket], d: Day) -> list[Ticket]:
+    """The tickets that have reached this person by their clock."""
+    return [t for t in tickets if t.ready_at <= d.t]
+
+
+def _own_or_backlog(st: TeamState, d: Day) -> Ticket | None:
+    avail = ready(st.backlog, d)
+    return st.doing.get(d.pid) or (avail[0] if avail else None)
 
 
 # --- the day's fixed points ---------------------------------------------------------------------
@@ -92,7 +103,7 @@ def choose(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         return _choose_pm(e, st, d, budget)
     rng, reg, pid = e.rng, e.reg, d.pid
     me = e.org.person(pid)
-    adopts = rng.random() < reg.adoption * (0.3 if pid in st.best else 1.0)
+    adopts = _adopts(e, st, pid)
     options: list[tuple[float, object]] = []
     done = st.done_today.setdefault(pid, set())
     if "standup" not in done and d.t.hour < 11:
@@ -103,12 +114,12 @@ def choose(e: Engine, st: TeamState, d: Day, budget: float) -> None:
             st.reminded.pop(pid, None)  # ignored
     if reg.tool_active and adopts and "timesheet" not in done and d.t.hour >= 14:
         options.append((3.0, timesheet))
-    if any(pid in t.pending_reviewers for t in st.in_review):
+    if any(pid in t.pending_reviewers for t in ready(st.in_review, d)):
         options.append((reg.review_weight, review))
-    if st.to_merge.get(pid):
+    if ready(st.to_merge.get(pid, []), d):
         options.append((6.0, merge))
     ticket = st.doing.get(pid)
-    if st.rework.get(pid):
+    if ready(st.rework.get(pid, []), d):
         options.append((8.0, rework))
     elif ticket is None:
         options.append((6.0 * me.skill, pick_ticket))
@@ -134,12 +145,22 @@ def choose(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     fn(e, st, d, budget)
 
 
+def _adopts(e: Engine, st: TeamState, pid: str) -> bool:
+    """Whether this person plays along with the tool this week (one draw per person-week)."""
+    if not e.reg.tool_active:
+        return False
+    week = (pid, e.day.isocalendar()[:2])
+    if week not in st.adopting:
+        st.adopting[week] = e.rng.random() < e.reg.adoption * (0.2 if pid in st.best else 1.0)
+    return st.adopting[week]
+
+
 def _choose_pm(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     reg, rng = e.reg, e.rng
     options = [(1.5, chat), (0.6, pm_comment), (reg.grooming_weight, groom), (0.3, report_bug)]
-    if len(st.backlog) < 12 + 3 * len(st.engineers):
+    if len(st.backlog) < BACKLOG_BASE + BACKLOG_PER_ENGINEER * len(st.engineers):
         options.append((3.0, create_ticket))
-    if st.awaiting_pm:
+    if ready(st.awaiting_pm, d):
         options.append((2.0, pm_close))
     if "standup" not in st.done_today.setdefault(d.pid, set()) and d.t.hour < 11:
         options.append((4.0, standup))
@@ -165,10 +186,12 @@ def standup(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 
 
 def pick_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    if not st.backlog:
+    avail = ready(st.backlog, d)
+    if not avail:
         return create_ticket(e, st, d, budget)
     rng = e.rng
-    t = st.backlog.pop(0 if rng.random() < 0.7 else rng.randrange(len(st.backlog)))
+    t = avail[0] if rng.random() < 0.7 else rng.choice(avail)
+    st.backlog.remove(t)
     t.owner = d.pid
     lo, hi = e.reg.sessions_per_ticket
     t.sessions_left = rng.randint(lo, hi)
@@ -193,13 +216,14 @@ def coding(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     t.sessions_left -= 1
     if t.needs_ready and t.sessions_left <= 0:  # a draft PR becomes ready for review
         t.pr.draft, t.pr.ready_at, t.needs_ready = False, d.t, False
-        _request_review(e, st, t, d.pid)
+        _request_review(e, st, t, d)
 
 
 def rework(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    t = st.rework[d.pid].pop(0)
+    t = ready(st.rework[d.pid], d)[0]
+    st.rework[d.pid].remove(t)
     _code(e, t, d, budget)
-    _request_review(e, st, t, d.pid)
+    _request_review(e, st, t, d)
 
 
 def _code(e: Engine, t: Ticket, d: Day, budget: float) -> None:
@@ -219,10 +243,12 @@ def _code(e: Engine, t: Ticket, d: Day, budget: float) -> None:
         t.branch_commits.append(c)
 
 
-def _request_review(e: Engine, st: TeamState, t: Ticket, author: str) -> None:
+def _request_review(e: Engine, st: TeamState, t: Ticket, d: Day) -> None:
+    author = d.pid
     st.doing.pop(author, None) if st.doing.get(author) is t else None
     if not t.pending_reviewers:
         t.pending_reviewers = _pick_reviewers(e, st, author)
+    t.ready_at = d.t
     if t not in st.in_review:
         st.in_review.append(t)
 
@@ -262,15 +288,16 @@ def open_pr(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         t.needs_ready, t.sessions_left = True, 1
     else:
         pr.ready_at = at
-        _request_review(e, st, t, d.pid)
+        _request_review(e, st, t, d)
     at = e.act(d, rng.uniform(1, 2.5), "status_update", "process")
     if t.issue.status not in ("In Review", "Ready for Review"):
         e.emit.transition(t.issue, d.pid, at, "Ready for Review")
+    t.ready_at = at
 
 
 def review(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     rng = e.rng
-    t = next(t for t in st.in_review if d.pid in t.pending_reviewers)
+    t = next(t for t in ready(st.in_review, d) if d.pid in t.pending_reviewers)
     if t.issue.status == "Ready for Review":  # the reviewer picks it up on the board
         at = e.act(d, min(budget, rng.uniform(0.5, 1.5)), "status_update", "process")
         e.emit.transition(t.issue, d.pid, at, "In Review")
@@ -290,6 +317,7 @@ def review(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         "LGTM" if approve else "A few changes please",
     )
     t.pending_reviewers.remove(d.pid)
+    t.ready_at = at
     if approve:
         t.approved_by.add(d.pid)
     else:
@@ -303,7 +331,8 @@ def review(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 
 
 def merge(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    t = st.to_merge[d.pid].pop(0)
+    t = ready(st.to_merge[d.pid], d)[0]
+    st.to_merge[d.pid].remove(t)
     rng = e.rng
     at = e.act(d, min(budget, rng.uniform(2, 5)), "coding", t.category)
     t.pr.merged_at, t.pr.closed_at, t.pr.merged_by_pid = at, at, d.pid
@@ -311,9 +340,11 @@ def merge(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     at = e.act(d, rng.uniform(1, 2.5), "status_update", "process")
     if e.reg.tool_active:
         e.emit.transition(t.issue, d.pid, at, "Awaiting PM Review")
+        t.ready_at = at
         st.awaiting_pm.append(t)
     elif rng.random() < 0.25:
         e.emit.transition(t.issue, d.pid, at, "Waiting for QA")
+        t.ready_at = at
         st.awaiting_pm.append(t)
     else:
         e.emit.transition(t.issue, d.pid, at, "Done")
@@ -373,7 +404,7 @@ def gh_comment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 def answer_reminder(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     rng = e.rng
     st.reminded.pop(d.pid, None)
-    t = st.doing.get(d.pid) or (st.backlog[0] if st.backlog else None)
+    t = _own_or_backlog(st, d)
     if t is None:
         return
     for f in rng.sample(TOOL_FIELDS, 2):
@@ -388,7 +419,7 @@ def answer_reminder(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 
 def timesheet(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     st.done_today[d.pid].add("timesheet")
-    t = st.doing.get(d.pid) or (st.backlog[0] if st.backlog else None)
+    t = _own_or_backlog(st, d)
     if t is None:
         return
     at = e.act(d, min(budget, e.rng.uniform(2, 4)), "timesheet", "process")
@@ -398,7 +429,8 @@ def timesheet(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 def tool_status(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     """The daily status update the tool asks for: fields on one's items and a post."""
     rng = e.rng
-    t = st.doing.get(d.pid) or (st.backlog[0] if st.backlog else None)
+    avail = ready(st.backlog, d)
+    t = rng.choice(avail) if avail and rng.random() < 0.6 else _own_or_backlog(st, d)
     if t is None:
         return
     if rng.random() < 0.12:
@@ -439,7 +471,7 @@ def propose_experiment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     )
     issue.custom["customfield_10200"] = "If we cache X, p95 latency drops by 20%"
     issue.custom["customfield_10201"] = "p95 < 300 ms for 2 weeks"
-    st.backlog.insert(0, Ticket(issue, "enabling", st.team.repo, 0))
+    st.backlog.insert(0, Ticket(issue, "enabling", st.team.repo, 0, ready_at=at))
 
 
 def release(e: Engine, st: TeamState, d: Day, budget: float) -> None:
@@ -470,21 +502,24 @@ def create_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         st.team.jira_project, itype, _title(e, category), d.pid, at, "Backlog", labels, parent
     )
     repo = st.team.repo if category == "customer" or rng.random() < 0.5 else "platform-infra"
-    st.backlog.append(Ticket(issue, category, repo, 0))
+    ticket = Ticket(issue, category, repo, 0, ready_at=at)
+    st.backlog.append(ticket)
     if e.reg.tool_active and d.pid == st.pm:  # the tool's mandatory fields, filled at once
         for f in TOOL_FIELDS:
             at = e.act(d, rng.uniform(1.5, 3.5), "grooming", "process")
             e.emit.field_edit(issue, d.pid, at, f, rng.choice(["High", "Medium", "Low"]))
         at = e.act(d, rng.uniform(1, 2.5), "grooming", "process")
         e.emit.transition(issue, d.pid, at, "Needs Business Value")
+        ticket.ready_at = at
 
 
 def groom(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    if not st.backlog:
+    avail = ready(st.backlog, d)
+    if not avail:
         return create_ticket(e, st, d, budget)
     rng = e.rng
     next_up = rng.random() < e.reg.groom_next_up
-    pool = st.backlog[:4] if next_up else st.backlog
+    pool = avail[:4] if next_up else avail
     t = rng.choice(pool)
     at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "grooming", "process")
     f = rng.choice(GROOM_FIELDS)
@@ -508,7 +543,7 @@ def groom(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 
 
 def pm_comment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    pool = list(st.doing.values()) or st.backlog
+    pool = list(st.doing.values()) or ready(st.backlog, d)
     if not pool:
         return chat(e, st, d, budget)
     t = e.rng.choice(pool)
@@ -531,13 +566,15 @@ def report_bug(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 
 
 def pm_close(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    t = st.awaiting_pm.pop(0)
+    t = ready(st.awaiting_pm, d)[0]
+    st.awaiting_pm.remove(t)
     at = e.act(d, min(budget, e.rng.uniform(1, 3)), "status_update", "process")
     e.emit.transition(t.issue, d.pid, at, "Done")
     if e.rng.random() < 0.03:  # reopened: not quite done after all
         at = e.act(d, e.rng.uniform(1, 3), "status_update", "process")
         e.emit.transition(t.issue, d.pid, at, "To Do")
         t.pr, t.pending_reviewers, t.approved_by = None, [], set()
+        t.ready_at = at
         st.backlog.insert(0, t)
 
 

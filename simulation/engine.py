@@ -30,6 +30,9 @@ class Ticket:
     approved_by: set[str] = field(default_factory=set)
     needs_ready: bool = False
     branch_commits: list = field(default_factory=list)  # pushed before the PR was opened
+    # When it was handed to the next person (queued): each person keeps their own clock, so
+    # nobody may act on a ticket before the moment it reached them.
+    ready_at: datetime = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -50,6 +53,8 @@ class TeamState:
     incident: SlackMessage | None = None
     incident_left: int = 0
     reminded: dict[str, datetime] = field(default_factory=dict)
+    adopting: dict[tuple, bool] = field(default_factory=dict)  # (pid, iso week) -> plays along
+    next_pm: str | None = None  # the PM who takes over when the current one leaves
     initiatives: list[JiraIssue] = field(default_factory=list)
     epics: list[str] = field(default_factory=list)
     release_no: int = 0
@@ -100,6 +105,8 @@ class Engine:
                 for team in self.org.teams:
                     self.reg = regime(team, day)
                     st = self.states[team.name]
+                    if st.next_pm and self.org.person(st.next_pm).active_on(day):
+                        st.pm, st.next_pm = st.next_pm, None
                     acts.morning(self, st)
                     self._run_team_day(st)
             day += timedelta(days=1)

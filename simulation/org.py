@@ -126,14 +126,20 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
             p.team = ts.name
         pm, engineers = members[0], members[1:]
         pm.role = "pm"
-        if team.champion_leaves_on:
+        successor = None
+        if team.champion_leaves_on:  # the champion leaves; another PM takes over that day
             pm.left_on = team.champion_leaves_on
+            successor = make_people(rng, 1, spec.domain, spec.start, 100 * (i + 1) + 50, used)[0]
+            successor.team, successor.role = ts.name, "pm"
+            successor.joined_on = team.champion_leaves_on
+            members.append(successor)
         team.members = [p.pid for p in members]
         org.people.extend(members)
         org.teams.append(team)
         ranked = sorted(engineers, key=lambda p: -p.skill)
         best = {p.pid for p in ranked[: max(1, len(ranked) // 4)]}
-        states.append(TeamState(team, pm.pid, [p.pid for p in engineers], best))
+        states.append(TeamState(team, pm.pid, [p.pid for p in engineers if p.role == "engineer"],
+                                best, next_pm=successor.pid if successor else None))
     if spec.ghost_leaver and len(spec.teams) >= 4:
         leaver = org.person(states[3].engineers[-1])
         leaver.left_on = spec.start + timedelta(days=75)

@@ -36,9 +36,9 @@ def regime(team: Team, day: date) -> Regime:
     weeks = (day - team.change_on).days / 7
     if team.scenario == "tool_nobody_wanted":
         if team.champion_leaves_on and day >= team.champion_leaves_on:
-            return Regime(grooming_weight=1.0, adoption=0.03)
+            return Regime(adoption=0.03)
         return Regime(
-            sessions_per_ticket=(8, 14),
+            sessions_per_ticket=(11, 18),  # tickets split and re-specified to fit the tool
             grooming_weight=6.0,
             groom_next_up=0.1,
             tool_active=True,

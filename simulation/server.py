@@ -46,7 +46,7 @@ class Faults:
     after: int = 0
 
 
-GARBLED = b"<!DOCTYPE html><html><body><h1>Gateway says hello</h1></body></html>"
+GARBLED = b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n<body>\n<h1>Bad Gateway</h1>\n</body></html>\n"
 
 
 @dataclass
@@ -155,6 +155,9 @@ def _reset_midway(response: Response, environ, start_response):
 
 
 class QuietHandler(WSGIRequestHandler):
+    # Keep-alive, as the real APIs do: the clients reuse one connection instead of one per request.
+    protocol_version = "HTTP/1.1"
+
     def log_request(self, *args, **kwargs) -> None:  # the request counter is the log
         pass
 

@@ -111,7 +111,7 @@ def items(requester: Requester, url: str, params: dict[str, str]) -> Iterator[Js
             for n, item in enumerate(plist):
                 if n >= done:
                     done += 1
-                    yield _checked(url, item.raw_data)
+                    yield _checked(requester, url, item.raw_data)
             return
         except CUT_OFF as exc:
             failures += 1
@@ -149,16 +149,16 @@ def _not_json(data: Any) -> bool:
     return isinstance(data, dict) and list(data) == ["data"] and isinstance(data["data"], str)
 
 
-def _checked(url: str, item: Any) -> Json:
+def _checked(requester: Requester, url: str, item: Any) -> Json:
     """A list item must be a JSON object. PyGithub turns a page that is not JSON into one
     {"data": text} whose key it then lists as an item, and ends the list there: stop rather
     than save a wrong row or miss the rest of the list."""
     if isinstance(item, dict):
         return item
     raise SourceError(
-        f"GitHub answered {url} with a page that is not JSON (a proxy or gateway may have "
-        f"answered instead of GitHub). Everything before it is saved; run `processhealth "
-        f"collect` again to resume."
+        f"GitHub at {urlparse(requester.base_url).netloc} answered {url} with a page that is "
+        f"not JSON (a proxy or gateway may have answered instead of GitHub). Everything before "
+        f"it is saved; run `processhealth collect` again to resume."
     )
 
 

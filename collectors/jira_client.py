@@ -24,6 +24,7 @@ from processhealth.config_models import JiraConfig
 from processhealth.errors import SourceError
 
 TIMEOUT = 60  # seconds per request
+MAX_RETRY_DELAY = 60  # longest wait of the library between retries (its default)
 # Only gateway errors: 429/503 must reach the library, which waits Retry-After and says so.
 GATEWAY_RETRY = Retry(total=3, connect=0, read=0, status=3, status_forcelist=(500, 502, 504),
                       allowed_methods=frozenset({"GET"}), backoff_factor=0.5,
@@ -42,6 +43,7 @@ def connect(config: JiraConfig) -> JIRA:
         "basic_auth": (config.email.resolve(key="jira.email"), token)}
     with errors(config, "the server information (serverInfo)"):
         client = JIRA(options=options, timeout=TIMEOUT, max_retries=3, **auth)
+    client._session.max_retry_delay = MAX_RETRY_DELAY  # JIRA() does not pass it on
     for prefix in ("http://", "https://"):  # the session is the library's; no public hook
         client._session.mount(prefix, HTTPAdapter(max_retries=GATEWAY_RETRY))
     return client

@@ -224,6 +224,12 @@ class SlackApi:
                 f"after {self.waiter.count} waits. Run again later: collection resumes where it "
                 f"stopped. If this app is not Marketplace-approved, set slack.limited_app = true "
                 f"or import an export (`processhealth import slack-export`).", code)
+        if code.startswith("Received a response in a non-JSON format"):
+            return SlackCallError(
+                f"Slack at {self.host} answered {method}{where} with a page that is not JSON (a "
+                f"proxy or gateway may have answered instead of Slack). Run `processhealth "
+                f"collect` again: it resumes where this run stopped. If it persists, check "
+                f"slack.base_url ({self.base_url}).", "not_json")
         return SlackCallError(
             f"Slack at {self.host} answered {method}{where} with error {code!r}. "
             f"Check slack.base_url ({self.base_url}) and the channel settings in [slack].", code)

@@ -50,19 +50,6 @@ COLLECT_TRIALS = 6  # two per source
 BUILD_TRIALS = 4
 
 
-@pytest.fixture(scope="module")
-def clean_collections(apis, tmp_path_factory):
-    """Per source, an uninterrupted `collect --source S`: (digest, requests it took)."""
-    clean = {}
-    for source in SOURCES:
-        apis.reset()
-        config = write_config(tmp_path_factory.mktemp(f"clean-{source}"), apis.urls)
-        result = invoke(config, "collect", "--source", source, environ=SECRETS_ENV)
-        assert result.exit_code == 0, result.output
-        clean[source] = (digest(config.parent / "raw.duckdb"), apis.apps[source].stats.total)
-    return clean
-
-
 def snapshot_of(db: Path) -> tuple:
     wal = db.with_name(db.name + ".wal")
     return hashlib.sha256(db.read_bytes()).hexdigest(), wal.exists()

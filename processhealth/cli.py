@@ -43,15 +43,46 @@ EXTENSION_MODULES = ("collectors.cli", "analysis.cli", "reports.cli", "simulatio
 READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
 
+class _InputError(click.ClickException):
+    """A command line click refused (unknown option, bad value): one paragraph, exit code 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        ui.error(self.message)
+
+
+def _usage(exc: click.UsageError) -> click.ClickException:
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        return exc  # a bare group prints its help
+    hint = f" See `{exc.ctx.command_path} --help`." if exc.ctx else ""
+    return _InputError(" ".join(exc.format_message().split()) + hint)
+
+
 class _Group(click.Group):
-    """A click group that turns UserError / SourceError into a message and an exit code."""
+    """A click group that turns UserError / SourceError into a message and an exit code, and
+    click's usage errors and file-system errors into one paragraph and exit code 1."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise _usage(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _usage(exc) from None
         except (UserError, SourceError) as exc:
             ui.error(str(exc))
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # a path that is a file, a full disk, a denied permission
+            ui.error(f"Cannot use {exc.filename or 'a file'}: {exc.strerror or exc}. Check the "
+                     f"paths in the config ([storage], [report] out, --out) and that the folder "
+                     f"is writable.")
+            ctx.exit(1)
 
 
 @click.group(cls=_Group)

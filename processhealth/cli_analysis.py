@@ -71,6 +71,9 @@ def people(config: Config, write_path: Path | None, unmatched: bool) -> None:
     written with --write (change the person cell), set [people] csv, and run
     `processhealth build` again.
     """
+    if write_path is not None and unmatched:
+        raise UserError("--write writes every account and --unmatched lists only the unmatched "
+                        "ones; use one or the other.")
     con = _open(config)
     try:
         if write_path is not None:

@@ -15,6 +15,7 @@ import click
 from processhealth import ui
 from processhealth.cli import _parse_scope, pass_config
 from processhealth.config import Config
+from processhealth.errors import UserError
 
 
 @click.command()
@@ -64,6 +65,11 @@ def audit(config: Config, tool: str, teams: tuple[str, ...], out: Path, record: 
     """
     from reports.audit import render_audit
 
+    given = [flag for flag, value in (("--name", name), ("--start", start), ("--scope", scopes))
+             if value]
+    if given and not record:
+        raise UserError(f"{', '.join(given)} describe the process change that --record stores; "
+                        f"add --record, or leave them out for an audit only.")
     path, recorded = render_audit(
         config, out, tool=tool, teams=list(teams) or None, record=record, name=name,
         started_on=start.date() if start else date.today(), scope=_parse_scope(scopes))

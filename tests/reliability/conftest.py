@@ -3,10 +3,18 @@ by the whole session (a test that changes the organization or the faults resets 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from processhealth.config import load_config
+from processhealth.pipeline import build
+from processhealth.simload import github as load_github
+from processhealth.simload import jira as load_jira
+from processhealth.simload import slack as load_slack
+from processhealth.store import RawStore
 from simulation.model import Org
 
 from .support import SECRETS_ENV, SOURCES, Apis, digest, invoke, make_org, served, write_config
@@ -44,3 +52,17 @@ def clean_collections(apis: Apis, tmp_path_factory: pytest.TempPathFactory
         assert result.exit_code == 0, result.output
         clean[source] = (digest(config.parent / "raw.duckdb"), apis.apps[source].stats.total)
     return clean
+
+
+@pytest.fixture(scope="session")
+def built(org: Org, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, float]:
+    """A raw store of all three sources (fast loaders) and its clean build: (raw, analytics,
+    seconds the build took). Copy them before changing anything."""
+    folder = tmp_path_factory.mktemp("built")
+    config = load_config(write_config(folder, {s: "http://127.0.0.1:1" for s in SOURCES}))
+    with RawStore(config.storage.raw_path) as store:
+        for loader in (load_github, load_jira, load_slack):
+            loader.load(org, store)
+    started = time.monotonic()
+    build(config)
+    return config.storage.raw_path, config.storage.analytics_path, time.monotonic() - started

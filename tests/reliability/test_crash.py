@@ -23,14 +23,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import pytest
-
-from processhealth.config import load_config
-from processhealth.pipeline import build
-from processhealth.simload import github as load_github
-from processhealth.simload import jira as load_jira
-from processhealth.simload import slack as load_slack
-from processhealth.store import RawStore
 
 from .support import (
     SECRETS_ENV,
@@ -84,19 +76,6 @@ def test_sigkill_during_collect_then_resume_equals_a_clean_collection(apis, clea
         assert result.exit_code == 0, (trial, source, at, result.output)
         assert differences(digest(folder / "raw.duckdb"), want) == [], (trial, source, at)
     assert sum(landed) >= COLLECT_TRIALS - 1, landed  # the kills hit running collections
-
-
-@pytest.fixture(scope="module")
-def built(org, tmp_path_factory):
-    """A raw store of all three sources (fast loaders), its clean build and the build's time."""
-    folder = tmp_path_factory.mktemp("built")
-    config = load_config(write_config(folder, {s: "http://127.0.0.1:1" for s in SOURCES}))
-    with RawStore(config.storage.raw_path) as store:
-        for loader in (load_github, load_jira, load_slack):
-            loader.load(org, store)
-    started = time.monotonic()
-    build(config)
-    return config.storage.raw_path, config.storage.analytics_path, time.monotonic() - started
 
 
 def test_sigkill_during_build_leaves_the_old_or_the_new_database_never_a_mix(built, tmp_path):

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -156,9 +158,14 @@ def config_variable(con: duckdb.DuckDBPyConnection, config: Config) -> None:
 
 def _counted(steps: list[Step], bar: ui.Step) -> Iterable[Step]:
     bar.total(len(steps))
+    profile = os.environ.get("PROCESSHEALTH_PROFILE") == "1"  # step times, for benchmarks/
     for step in steps:
-        bar.note(getattr(step, "step_name", None) or getattr(step, "__name__", ""))
+        name = getattr(step, "step_name", None) or getattr(step, "__name__", "")
+        bar.note(name)
+        started = time.perf_counter()
         yield step
+        if profile:
+            ui.say(f"profile: {time.perf_counter() - started:7.2f} s  {name}")
         bar.advance()
     bar.note("")
 

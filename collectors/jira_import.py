@@ -18,6 +18,10 @@ from collectors import jira_rows as rows
 from processhealth.errors import UserError
 from processhealth.store import RawStore
 
+# A saved search page (100 issues with changelogs) is a few MB; parsing a far bigger file at
+# once would exhaust memory before any message could be shown.
+MAX_FILE_BYTES = 256 * 2**20
+
 
 @dataclass
 class SearchFile:
@@ -45,6 +49,11 @@ def json_files(paths: list[Path]) -> list[Path]:
 def read_search_file(path: Path) -> SearchFile:
     """Parse and check one file; UserError saying what was expected and what was found."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UserError(f"{path} holds {size:,} bytes, more than the {MAX_FILE_BYTES:,} a "
+                            f"saved search is read up to. Save the search in pages "
+                            f"(maxResults=100) into a folder and import the folder.")
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UserError(f"{path} is not a readable JSON file: {exc}.") from None

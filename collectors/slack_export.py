@@ -39,6 +39,9 @@ from processhealth.store import RawStore
 
 SOURCE = "slack"
 BATCH = 20_000
+# A day of one channel is far smaller; a bigger file is not an export's (or is a zip bomb), and
+# parsing it at once would exhaust memory before any message could be shown.
+MAX_FILE_BYTES = 256 * 2**20
 # conversation list file -> flags that make slack_rows.conversation_type() see its kind
 LISTS = {"channels.json": {}, "groups.json": {"is_private": True},
          "mpims.json": {"is_mpim": True}, "dms.json": {"is_im": True}}
@@ -79,8 +82,14 @@ class Archive:
 
     def json(self, name: str) -> object:
         full = self.root + name
+        zipped = self.zip is not None
+        size = self.zip.getinfo(full).file_size if zipped else (self.path / full).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UserError(f"{self.where(name)} holds {size:,} bytes, more than the "
+                            f"{MAX_FILE_BYTES:,} a file of a Slack export is read up to (one "
+                            f"day of one channel is far less). Check that this is a Slack "
+                            f"export, or remove that file to import the rest.")
         try:
-            zipped = self.zip is not None
             return json.loads(self.zip.read(full) if zipped else (self.path / full).read_bytes())
         except (ValueError, UnicodeDecodeError) as exc:
             raise UserError(f"{self.where(name)} is not valid JSON ({exc}). Re-download the "

@@ -42,17 +42,6 @@ EXPERIMENTS = [
     "--scope", "label=experiment",
     "--criterion", "overhead_ratio <= +3pp", "--criterion", "customer_throughput >= -10%",
 ]
-WEAK_TOOL = (
-    "simulation: the PM tool's cost to delivery is weak and fades with adoption. Customer "
-    "throughput against the pre-tool months (seeds 1-5): -11..-28% in March, -5..-27% in "
-    "April-May, -2..-10% in June, -8..+32% in July, while the overhead rise stays +10..+20 "
-    "points. The other signals never fire: coupling ~0.97 (the backlog turns over within 30 "
-    "days, so groomed items ship), paperwork 0.30-0.46 (tool edits sit next to commits on the "
-    "item being coded), best-performer engagement 1.0 (everyone touches the tool every week; "
-    "the champion PM ranks first by customer minutes)."
-)
-
-
 @dataclass
 class Built:
     seed: int
@@ -128,7 +117,6 @@ def test_experiments_that_work_is_amplifier_after_its_change(scenario, seed: int
     assert months and {m: got.get(m) for m in months} == dict.fromkeys(months, "amplifier")
 
 
-@pytest.mark.xfail(reason=WEAK_TOOL, strict=False)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_tool_nobody_wanted_is_process_is_product_until_the_champion_leaves(
         scenario, seed: int) -> None:
@@ -159,7 +147,6 @@ def test_planted_criteria(scenario, seed: int) -> None:
     assert got[("pm-tool", "overhead_ratio <= +3pp")] == "not_met"
 
 
-@pytest.mark.xfail(reason=WEAK_TOOL, strict=False)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_tool_misses_its_throughput_criterion(scenario, seed: int) -> None:
     got = dict(scenario(seed).rows(
@@ -173,7 +160,6 @@ def test_change_verdict_of_the_experiments(scenario, seed: int) -> None:
     assert got["tech-experiments"] == "amplifier"
 
 
-@pytest.mark.xfail(reason=WEAK_TOOL, strict=False)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_change_verdict_of_the_tool(scenario, seed: int) -> None:
     got = dict(scenario(seed).rows("SELECT change, verdict FROM health_change_verdicts"))

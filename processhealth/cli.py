@@ -184,6 +184,8 @@ def sql(config: Config, query: str, fmt: str) -> None:
     if not path.exists():
         raise UserError(f"There is no analytics database at {path} yet; run `processhealth build`.")
     con = open_duckdb(path, read_only=True)
+    # A query reads the database only: no local files, no URLs (read_csv, httpfs, ATTACH).
+    con.execute("SET enable_external_access = false")
     try:
         result = con.execute(query)
         columns = [d[0] for d in result.description or []]

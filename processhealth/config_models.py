@@ -89,6 +89,27 @@ def _check_regex(pattern: str) -> str:
 
 
 Regex = Annotated[str, AfterValidator(_check_regex)]
+_SQL_REGEX: list[Any] = []  # one in-memory DuckDB, opened on first use
+
+
+def _check_sql_regex(pattern: str) -> str:
+    """Also valid for DuckDB (RE2), which runs it in the build: no lookaround, no backreference."""
+    _check_regex(pattern)
+    import duckdb
+
+    if not _SQL_REGEX:
+        _SQL_REGEX.append(duckdb.connect(":memory:"))
+    try:
+        _SQL_REGEX[0].execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+    except duckdb.Error as exc:
+        said = str(exc).removeprefix("Invalid Input Error: ")
+        raise ValueError(f"expected a regular expression DuckDB (RE2) understands too, as the "
+                         f"build matches it in SQL (no lookaround, no backreferences); DuckDB "
+                         f"says: {said}") from None
+    return pattern
+
+
+SqlRegex = Annotated[str, AfterValidator(_check_sql_regex)]
 
 
 class Section(BaseModel):
@@ -106,7 +127,7 @@ class GitHubConfig(Section):
     token: SecretRef = SecretRef("GITHUB_TOKEN")
     org: str | None = None
     repos: list[str] = []
-    jira_key_pattern: Regex = r"\b[A-Z][A-Z0-9]+-\d+\b"
+    jira_key_pattern: SqlRegex = r"\b[A-Z][A-Z0-9]+-\d+\b"
     per_page: int = Field(100, ge=1, le=100)
     since: date | None = None
     # Pause between requests; None = PyGithub's 0.25 s, except none for a loopback base_url.
@@ -212,7 +233,7 @@ class RuleMatch(Section):
     components: list[str] = []
     parent: list[str] = []
     repo: list[str] = []
-    title_regex: Regex | None = None
+    title_regex: SqlRegex | None = None
     channel: list[str] = []
 
 

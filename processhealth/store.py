@@ -74,12 +74,15 @@ FROM _ph_batch AS b ANTI JOIN {table} AS t ON t.natural_key = b.natural_key
 
 
 MAX_SPILL = "8GiB"
+# A file that is not a DuckDB database (SQLite, ...) must not make DuckDB download an extension:
+# processhealth talks to the configured APIs only.
+NO_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 def open_duckdb(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Connect with UTC as the session time zone; a held lock becomes a clear UserError."""
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only, config=NO_AUTOLOAD)
     except duckdb.IOException as exc:
         raise _lock_error(path, exc) from None
     con.execute("SET TimeZone = 'UTC'")
@@ -89,7 +92,11 @@ def open_duckdb(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
 
 
 def _lock_error(path: Path, exc: Exception) -> UserError:
-    text = str(exc)
+    text = " ".join(str(exc).split())  # one paragraph
+    if "not a valid DuckDB database" in text or "extension" in text.lower():
+        return UserError(
+            f"{path} is not a DuckDB database (DuckDB says: {text}). The [storage] paths name "
+            f"processhealth's own database files; move that file away or change the path.")
     if "lock" not in text.lower():
         return UserError(f"Cannot open the database {path}: {text}")
     pid = re.search(r"PID (\d+)", text)

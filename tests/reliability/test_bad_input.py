@@ -97,6 +97,11 @@ def config_bad_regex_in_a_rule(folder, built, mp):
 
 
 @case()
+def config_regex_python_knows_but_the_build_does_not(folder, built, mp):
+    return [*config(folder, "[github]\njira_key_pattern = '(?<=#)[A-Z]+-\\d+'\n"), "build"]
+
+
+@case()
 def config_unknown_category(folder, built, mp):
     return [*config(folder, '[classification.repos]\n"*-app" = "important"\n'), "build"]
 
@@ -161,6 +166,24 @@ def config_negative_duration(folder, built, mp):
 def config_storage_path_under_a_file(folder, built, mp):
     (folder / "data").write_text("a file, not a folder")
     return [*config(folder, '[storage]\nraw_path = "data/raw.duckdb"\n'), "build"]
+
+
+@case()
+def config_storage_file_not_a_database(folder, built, mp):
+    (folder / "raw.duckdb").write_bytes(b"SQLite format 3\x00" + bytes(4000))
+    return [*config(folder, '[storage]\nraw_path = "raw.duckdb"\n'), "build"]
+
+
+@case()
+def config_storage_file_of_garbage(folder, built, mp):
+    (folder / "processhealth.duckdb").write_bytes(b"not a database " * 300)
+    return [*config(folder), "sql", "SELECT 1"]
+
+
+@case()
+def config_from_environment_variable_missing(folder, built, mp):
+    mp.setenv("PROCESSHEALTH_CONFIG", str(folder / "gone.toml"))
+    return ["build"]
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -264,6 +287,11 @@ def export_zip(folder: Path, change: Callable[[dict[str, bytes]], None]) -> Path
 def slack_import(folder: Path, target: Path) -> list[str]:
     return [*config(folder, '[storage]\nraw_path = "raw.duckdb"\n'), "import", "slack-export",
             str(target)]
+
+
+@case()
+def import_path_that_does_not_exist(folder, built, mp):
+    return slack_import(folder, folder / "export-2026.zip")
 
 
 @case()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .engine import Day, Engine, TeamState, Ticket, at_time, lognorm
+from .engine import Day, Engine, TeamState, Ticket, lognorm
 
 CUSTOMER_TYPES = [("Story", 0.6), ("Bug", 0.4)]
 ENABLING_TYPES = [("Task", 0.4), ("Tech Debt", 0.4), ("Spike", 0.2)]
@@ -56,122 +56,6 @@ def ready(tickets: list[Ticket], d: Day) -> list[Ticket]:
 def _own_or_backlog(st: TeamState, d: Day) -> Ticket | None:
     avail = ready(st.backlog, d)
     return st.doing.get(d.pid) or (avail[0] if avail else None)
-
-
-# --- the day's fixed points ---------------------------------------------------------------------
-
-
-def morning(e: Engine, st: TeamState) -> None:
-    """Things that happen to a team at set times: bot reminders, releases, unblocking."""
-    team, reg, day = st.team, e.reg, e.day
-    if reg.tool_active:
-        stale = [pid for pid in st.engineers if pid in st.doing]
-        if stale:
-            at = at_time(day, 10) + timedelta(seconds=e.rng.randrange(0, 300))
-            mentions = " ".join(f"<@{e.org.person(p).slack_id}>" for p in stale)
-            e.emit.post(
-                "pmtool-updates",
-                None,
-                at,
-                f"Reminder: please update the status of your PMTool items {mentions}",
-                bot_id="B0REMIND01",
-            )
-            for p in stale:
-                st.reminded[p] = at
-        if day.weekday() == 4:
-            at = at_time(day, 15) + timedelta(seconds=e.rng.randrange(0, 60))
-            e.emit.post(
-                f"standup-{team.name}",
-                None,
-                at,
-                "Reminder: submit your timesheet in PMTool.",
-                slackbot=True,
-            )
-            for p in st.engineers:
-                st.reminded.setdefault(p, at)
-    for ticket, until in list(st.blocked):
-        if until <= day:
-            st.blocked.remove((ticket, until))
-            st.backlog.insert(0, ticket)
-
-
-# --- choosing -----------------------------------------------------------------------------------
-
-
-def choose(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    if d.pid == st.pm:
-        return _choose_pm(e, st, d, budget)
-    rng, reg, pid = e.rng, e.reg, d.pid
-    me = e.org.person(pid)
-    adopts = _adopts(e, st, pid)
-    options: list[tuple[float, object]] = []
-    done = st.done_today.setdefault(pid, set())
-    if "standup" not in done and d.t.hour < 11:
-        options.append((4.0, standup))
-    if pid in st.reminded and st.reminded[pid] <= d.t and reg.tool_active:
-        options.append((6.0 if adopts else 0.0, answer_reminder))
-        if not adopts and rng.random() < 0.5:
-            st.reminded.pop(pid, None)  # ignored
-    if reg.tool_active and adopts and "timesheet" not in done and d.t.hour >= 14:
-        options.append((3.0, timesheet))
-    if any(pid in t.pending_reviewers for t in ready(st.in_review, d)):
-        options.append((reg.review_weight, review))
-    if ready(st.to_merge.get(pid, []), d):
-        options.append((6.0, merge))
-    ticket = st.doing.get(pid)
-    if ready(st.rework.get(pid, []), d):
-        options.append((8.0, rework))
-    elif ticket is None:
-        options.append((6.0 * me.skill, pick_ticket))
-    elif ticket.sessions_left > 0:
-        options.append((6.0 * me.skill, coding))
-    else:
-        options.append((6.0, open_pr))
-    options.append((0.9, chat))
-    if ticket is not None:
-        options.append((0.15, jira_comment))
-    if st.gh_bugs:
-        options.append((0.25, gh_comment))
-    if reg.tool_active and not adopts and (e.day - st.team.change_on).days > 21:
-        options.append((0.15, share_sheet))
-    if reg.tool_active and adopts and "tool_status" not in done:
-        options.append((7.0, tool_status))
-    if reg.experiments and "experiment" not in done and rng.random() < 0.004:
-        options.append((1.0, propose_experiment))
-    if _release_due(e, st) and "release" not in done:
-        options.append((3.0, release))
-    weights = [w for w, _ in options]
-    fn = rng.choices([f for _, f in options], weights)[0]
-    fn(e, st, d, budget)
-
-
-def _adopts(e: Engine, st: TeamState, pid: str) -> bool:
-    """Whether this person plays along with the tool this week (one draw per person-week)."""
-    if not e.reg.tool_active:
-        return False
-    week = (pid, e.day.isocalendar()[:2])
-    if week not in st.adopting:
-        st.adopting[week] = e.rng.random() < e.reg.adoption * (0.2 if pid in st.best else 1.0)
-    return st.adopting[week]
-
-
-def _choose_pm(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    reg, rng = e.reg, e.rng
-    options = [(1.5, chat), (0.6, pm_comment), (reg.grooming_weight, groom), (0.3, report_bug)]
-    if len(st.backlog) < BACKLOG_BASE + BACKLOG_PER_ENGINEER * len(st.engineers):
-        options.append((3.0, create_ticket))
-    if ready(st.awaiting_pm, d):
-        options.append((2.0, pm_close))
-    if "standup" not in st.done_today.setdefault(d.pid, set()) and d.t.hour < 11:
-        options.append((4.0, standup))
-    if reg.tool_active:
-        options.append((2.0, tend_initiatives))
-    fn = rng.choices([f for _, f in options], [w for w, _ in options])[0]
-    fn(e, st, d, budget)
-
-
-def _release_due(e: Engine, st: TeamState) -> bool:
-    return e.day.weekday() == 4 and e.day.isocalendar()[1] % 2 == 0
 
 
 # --- engineers' acts ----------------------------------------------------------------------------
@@ -401,61 +285,6 @@ def gh_comment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         st.gh_bugs.remove(issue)
 
 
-def answer_reminder(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    rng = e.rng
-    st.reminded.pop(d.pid, None)
-    t = _own_or_backlog(st, d)
-    if t is None:
-        return
-    for f in rng.sample(TOOL_FIELDS, 2):
-        at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "reminder_answer", "process")
-        e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["High", "Medium", "Low", "Q3 goal"]))
-    at = e.act(d, rng.uniform(1, 3), "reminder_answer", "process")
-    recent = [m for m in e.emit.channels["pmtool-updates"].messages[-3:]
-              if m.bot_id and m.at <= at]
-    if recent:
-        e.emit.reply(recent[-1], d.pid, at, "updated")
-
-
-def timesheet(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    st.done_today[d.pid].add("timesheet")
-    t = _own_or_backlog(st, d)
-    if t is None:
-        return
-    at = e.act(d, min(budget, e.rng.uniform(2, 4)), "timesheet", "process")
-    e.emit.worklog(t.issue, d.pid, at, 6 * 3600)
-
-
-def tool_status(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    """The daily status update the tool asks for: fields on one's items and a post."""
-    rng = e.rng
-    avail = ready(st.backlog, d)
-    t = rng.choice(avail) if avail and rng.random() < 0.6 else _own_or_backlog(st, d)
-    if t is None:
-        return
-    if rng.random() < 0.12:
-        st.done_today[d.pid].add("tool_status")
-    for f in ("customfield_10400", "customfield_10102", "customfield_10101"):
-        at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "status_update", "process")
-        e.emit.field_edit(
-            t.issue,
-            d.pid,
-            at,
-            f,
-            rng.choice([10, 50, 80])
-            if f.endswith("400")
-            else rng.choice(["High", "Medium", "Low"]),
-        )
-    at = e.act(d, rng.uniform(3, 6), "chat", "process")
-    e.emit.post("pmtool-updates", d.pid, at, f"Status for {t.issue.key}: on track")
-
-
-def share_sheet(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    at = e.act(d, min(budget, e.rng.uniform(2, 4)), "chat", "enabling")
-    link = e.rng.choice(SHEETS).format(n=e.rng.randrange(10_000))
-    e.emit.post(f"eng-{st.team.name}", d.pid, at, f"I'm tracking our real status here: {link}")
-
-
 def propose_experiment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     st.done_today[d.pid].add("experiment")
     rng = e.rng
@@ -483,7 +312,7 @@ def release(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     e.emit.release(st.team.repo, d.pid, at, f"v1.{st.release_no}.0")
 
 
-# --- the PM's acts ------------------------------------------------------------------------------
+# --- tickets ------------------------------------------------------------------------------
 
 
 def create_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
@@ -513,95 +342,3 @@ def create_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         ticket.ready_at = at
 
 
-def groom(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    avail = ready(st.backlog, d)
-    if not avail:
-        return create_ticket(e, st, d, budget)
-    rng = e.rng
-    next_up = rng.random() < e.reg.groom_next_up
-    pool = avail[:4] if next_up else avail
-    t = rng.choice(pool)
-    at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "grooming", "process")
-    f = rng.choice(GROOM_FIELDS)
-    if f == "customfield_10016":
-        e.emit.field_edit(t.issue, d.pid, at, f, rng.choice([1, 2, 3, 5, 8]))
-    elif f == "priority":
-        e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["High", "Medium", "Low"]))
-    elif f == "labels":
-        e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["q3", "frontend", "backend"]))
-    else:
-        e.emit.field_edit(
-            t.issue, d.pid, at, f, f"{st.team.name.title()} Sprint {e.day.isocalendar()[1] // 2}"
-        )
-    if rng.random() < 0.03:  # barely used fields
-        e.emit.field_edit(t.issue, d.pid, at, "customfield_10300", "Medium")
-    if t.issue.status in ("Backlog", "Needs Business Value") and rng.random() < 0.3:
-        to = (
-            "Ready for Estimation" if e.reg.tool_active and t.issue.status == "Backlog" else "To Do"
-        )
-        e.emit.transition(t.issue, d.pid, at, to)
-
-
-def pm_comment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    pool = list(st.doing.values()) or ready(st.backlog, d)
-    if not pool:
-        return chat(e, st, d, budget)
-    t = e.rng.choice(pool)
-    at = e.act(d, min(budget, lognorm(e.rng, 7, 3, 15)), "ticket_work", t.category)
-    e.emit.jira_comment(t.issue, d.pid, at, "The customer confirmed this is the priority.")
-
-
-def report_bug(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    at = e.act(d, min(budget, lognorm(e.rng, 9, 4, 15)), "ticket_work", "customer")
-    issue = e.emit.issue(
-        st.team.repo,
-        d.pid,
-        at,
-        f"Customer report: {_title(e, 'customer')}",
-        "Reported by a customer via support.",
-        ["bug", "customer"],
-        False,
-    )
-    st.gh_bugs.append(issue)
-
-
-def pm_close(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    t = ready(st.awaiting_pm, d)[0]
-    st.awaiting_pm.remove(t)
-    at = e.act(d, min(budget, e.rng.uniform(1, 3)), "status_update", "process")
-    e.emit.transition(t.issue, d.pid, at, "Done")
-    if e.rng.random() < 0.03:  # reopened: not quite done after all
-        at = e.act(d, e.rng.uniform(1, 3), "status_update", "process")
-        e.emit.transition(t.issue, d.pid, at, "To Do")
-        t.pr, t.pending_reviewers, t.approved_by = None, [], set()
-        t.ready_at = at
-        st.backlog.insert(0, t)
-
-
-def tend_initiatives(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    """The champion keeps the tool's initiative trackers current, every day."""
-    rng = e.rng
-    if not st.initiatives:
-        for n in range(3):
-            at = e.act(d, min(budget, rng.uniform(5, 10)), "ticket_work", "process")
-            st.initiatives.append(
-                e.emit.jira_issue(
-                    st.team.jira_project,
-                    "Initiative",
-                    f"Initiative {n + 1}: FY goals",
-                    d.pid,
-                    at,
-                    "In Progress",
-                    ["pmtool"],
-                )
-            )
-        return
-    issue = rng.choice(st.initiatives)
-    at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "grooming", "process")
-    progress = min(100, int(issue.custom.get("customfield_10400", 0) or 0) + 1)
-    e.emit.field_edit(issue, d.pid, at, "customfield_10400", progress)
-    if rng.random() < 0.3:
-        at = e.act(d, rng.uniform(2, 4), "chat", "process")
-        e.emit.post(
-            "pmtool-updates", d.pid, at, f"{issue.key} is at {progress}% — please update your items"
-        )

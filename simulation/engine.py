@@ -96,7 +96,7 @@ class Engine:
         return d.t
 
     def run(self) -> None:
-        from . import acts
+        from . import choice as acts
 
         day = self.org.start
         while day <= self.org.end:
@@ -112,7 +112,7 @@ class Engine:
             day += timedelta(days=1)
 
     def _run_team_day(self, st: TeamState) -> None:
-        from . import acts
+        from . import choice as acts
 
         heap = []
         days: dict[str, Day] = {}

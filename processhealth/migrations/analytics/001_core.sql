@@ -87,7 +87,7 @@ CREATE TABLE work_items(
     category_rule VARCHAR
 );
 COMMENT ON TABLE work_items IS 'Jira issues, GitHub issues and pull requests: the units of work events attach to.';
-COMMENT ON COLUMN work_items.item_id IS 'Unique id, "<source>:<kind>:<natural key>", e.g. jira:issue:PAY-12, github:pr:acme/api#7.';
+COMMENT ON COLUMN work_items.item_id IS 'Unique id: "jira:<KEY>" for Jira issues (jira:PAY-12), "github:<owner>/<repo>#<number>" for GitHub issues and pull requests (github:acme/api#7).';
 COMMENT ON COLUMN work_items.source IS 'Tool: github or jira.';
 COMMENT ON COLUMN work_items.kind IS 'issue or pr (GitHub), issue (Jira).';
 COMMENT ON COLUMN work_items.key IS 'Human key: PAY-12 (Jira), acme/api#7 (GitHub).';
@@ -129,11 +129,11 @@ CREATE TABLE events(
     detail JSON
 );
 COMMENT ON TABLE events IS 'Every atomic act in every tool: commits, PR reviews, Jira transitions and edits, Slack messages, ...';
-COMMENT ON COLUMN events.event_id IS 'Unique id, "<source>:<kind>:<natural key>".';
+COMMENT ON COLUMN events.event_id IS 'Unique, stable id "<source>:<entity>:<id>", e.g. github:review:800727, jira:changelog:100009:1, slack:message:C0001ACME/1762159332.000059.';
 COMMENT ON COLUMN events.source IS 'Tool: github, jira or slack.';
 COMMENT ON COLUMN events.occurred_at IS 'When the act happened.';
 COMMENT ON COLUMN events.actor_account IS 'Acting account, "<source>:<source_user_id>".';
-COMMENT ON COLUMN events.person_id IS 'Acting person (people.person_id); NULL if unmatched.';
+COMMENT ON COLUMN events.person_id IS 'Acting person (people.person_id); an account matched to nobody is a person of its own.';
 COMMENT ON COLUMN events.item_id IS 'Work item acted on (work_items.item_id), if any.';
 COMMENT ON COLUMN events.channel_id IS 'Slack channel (channels.channel_id), for Slack events.';
 COMMENT ON COLUMN events.kind IS 'commit, pr_opened, pr_review, pr_comment, pr_merged, pr_ready, issue_opened, issue_comment, jira_created, jira_transition, jira_field_edit, jira_comment, jira_worklog, slack_message, slack_reply, release, ...';

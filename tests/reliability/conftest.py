@@ -17,7 +17,18 @@ from processhealth.simload import slack as load_slack
 from processhealth.store import RawStore
 from simulation.model import Org
 
-from .support import SECRETS_ENV, SOURCES, Apis, digest, invoke, make_org, served, write_config
+from .support import (
+    SECRETS_ENV,
+    SOURCES,
+    Apis,
+    CronRun,
+    cron_run,
+    digest,
+    invoke,
+    make_org,
+    served,
+    write_config,
+)
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +77,10 @@ def built(org: Org, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     started = time.monotonic()
     build(config)
     return config.storage.raw_path, config.storage.analytics_path, time.monotonic() - started
+
+
+@pytest.fixture(scope="session")
+def cron(built: tuple[Path, Path, float], tmp_path_factory: pytest.TempPathFactory) -> CronRun:
+    """One whole cron run with tokens set, on an organization with hostile and odd content,
+    while another process holds the analytics database open (support.cron_run)."""
+    return cron_run(tmp_path_factory.mktemp("cron"), built[1])

@@ -96,7 +96,7 @@ def served(org: Org) -> Iterator[Apis]:
 
 def config_text(urls: dict[str, str], *, raw: str = "raw.duckdb",
                 analytics: str = "processhealth.duckdb", team: str = "atlas",
-                extra: str = "") -> str:
+                slack: str = "", extra: str = "") -> str:
     """A config with all three sources on the emulators, and the team the org has."""
     return f"""[storage]
 raw_path = "{raw}"
@@ -116,6 +116,7 @@ base_url = "{urls['jira']}"
 [slack]
 enabled = true
 base_url = "{urls['slack']}"
+{slack}
 
 [[teams]]
 name = {toml_string(team)}
@@ -214,24 +215,27 @@ def invoke(config: Path | None, *args: str, environ: dict[str, str] | None = Non
     return CliRunner().invoke(cli, [*head, *args], env=environ)
 
 
-def _child(args: list[str], environ: dict[str, str], cwd: str) -> None:
+def _child(args: list[str], environ: dict[str, str], cwd: str, log: str) -> None:
     os.environ.clear()
     os.environ.update(environ)
     os.chdir(cwd)
-    devnull = os.open(os.devnull, os.O_WRONLY)  # the child's chatter is not the test's output
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)  # stdout and stderr, as cron's mail
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     from processhealth.cli import cli
 
     cli.main(args=args, prog_name="processhealth")
 
 
-def fork_cli(config: Path, *args: str, environ: dict[str, str]) -> multiprocessing.Process:
+def fork_cli(config: Path, *args: str, environ: dict[str, str], log: Path | None = None
+             ) -> multiprocessing.Process:
     """`processhealth --config CONFIG ARGS` in a forked child: a real process to SIGKILL, without
-    paying for the imports again."""
+    paying for the imports again. Its output goes to `log` (default: nowhere)."""
     proc = multiprocessing.get_context("fork").Process(
-        target=_child, args=(["--config", str(config), *args], environ, str(config.parent)),
-        daemon=True)
+        target=_child, args=(["--config", str(config), *args], environ, str(config.parent),
+                             str(log or os.devnull)), daemon=True)
     proc.start()
     return proc
 
@@ -257,3 +261,147 @@ def wait_until(predicate, timeout: float, step: float = 0.001) -> bool:
             return True
         time.sleep(step)
     return False
+
+
+# --- a whole cron run on a hostile, odd organization ------------------------------------------
+
+HOSTILE_HTML = "<script>alert('x')</script>"
+HOSTILE_IMG = "<img src=x onerror=\"alert('img')\">"
+HOSTILE_SQL = "'; DROP TABLE events; --"
+RTL_EMOJI = "\u202eevil\u202c مرحبا שלום 🚀 e\u0301 \u200d👩\u200d💻"
+HOSTILE_LABEL = "x'); DROP TABLE work_items; --<b>"
+HOSTILE_CHANNEL = "random<svg onload=alert(1)>'\""
+HOSTILE_TEAM = "atlas<script>alert('team')</script>'; DROP TABLE teams; --"
+HOSTILE_TITLE = "<img src=x onerror=alert('title')> Process health"
+HOSTILE_RULE = "rule'); DROP TABLE events; --<i>"
+HOSTILE_CHANGE = "pm'); DROP TABLE process_changes; --<script>"
+HOSTILE_TOOL = "<script>alert('tool')</script>"
+HOSTILE_BOT = "x'); DROP TABLE channels; --"
+UNKNOWN_STATUS = "Legacy ⚙ Review"
+HOSTILE_CONFIG = f"""
+[report]
+title = {toml_string(HOSTILE_TITLE)}
+
+[[classification.rules]]
+name = {toml_string(HOSTILE_RULE)}
+category = "customer"
+match = {{ labels = [{toml_string(HOSTILE_LABEL)}] }}
+"""
+
+
+@dataclass
+class Planted:
+    pr_title: str
+    issue_title: str
+    jira_key: str
+    jira_summary: str
+    ghost_login: str
+    deleted_slack_id: str
+
+
+def plant(org: Org) -> Planted:
+    """Hostile strings, emoji and right-to-left text, a deleted GitHub account, a deleted Slack
+    user, null bodies and a status Jira no longer lists, in a generated organization."""
+    from simulation.model import JiraChangeItem, JiraHistory
+
+    prs = [i for i in org.github.issues if i.is_pr]
+    issues = [i for i in org.github.issues if not i.is_pr]
+    prs[0].title += f" {HOSTILE_HTML} {RTL_EMOJI}"
+    prs[0].labels = [*prs[0].labels, HOSTILE_LABEL]
+    issues[0].title = f"Crash on save{HOSTILE_SQL}"
+    for issue in issues[1:4]:
+        issue.body = None
+    jira = org.jira.issues[0]
+    jira.summary += f" {HOSTILE_IMG} {RTL_EMOJI}"
+    jira.labels = [*jira.labels, HOSTILE_LABEL]
+    first = min(jira.histories, key=lambda h: h.created) if jira.histories else None
+    at = first.created if first else jira.created
+    next_id = max(h.id for i in org.jira.issues for h in i.histories) + 1
+    jira.histories.append(JiraHistory(next_id, jira.reporter_pid, at, [JiraChangeItem(
+        "status", "status", "jira", "10001", "To Do", "99999", UNKNOWN_STATUS)]))
+    channel = next(c for c in org.slack.channels if c.name == "random")
+    channel.name, channel.purpose = HOSTILE_CHANNEL, HOSTILE_HTML
+    team = org.teams[0]
+    ghost = org.person(team.members[1])
+    ghost.github_deleted = True
+    leaver = org.person(team.members[2])
+    leaver.slack_real_name = f"Tomoko {RTL_EMOJI}"
+    leaver.left_on = org.start
+    return Planted(prs[0].title, issues[0].title, jira.key, jira.summary, ghost.github_login,
+                   leaver.slack_id)
+
+
+READER = """
+import duckdb, pathlib, sys, time
+path, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+held = duckdb.connect(path, read_only=True)
+queries = fresh_opens = 0
+while not stop.exists():
+    held.execute("SELECT count(*) FROM work_items JOIN events USING (item_id)").fetchall()
+    if queries % 20 == 0:  # a fresh reader always finds a complete file, old or new
+        fresh = duckdb.connect(path, read_only=True)
+        fresh.execute("SELECT count(*) FROM events").fetchall()
+        fresh.close()
+        fresh_opens += 1
+    queries += 1
+    if queries == 1:
+        print("ready", flush=True)
+    time.sleep(0.005)
+print(queries, fresh_opens, flush=True)
+"""
+
+
+@dataclass
+class CronRun:
+    folder: Path
+    config: Path
+    codes: dict[str, int]
+    outputs: dict[str, str]  # command -> everything it printed (stdout and stderr)
+    reader: tuple[int, str, str]  # exit code, stdout, stderr of the process holding the DB
+    planted: Planted
+
+
+def cron_run(folder: Path, previous_analytics: Path) -> CronRun:
+    """What cron does, with tokens set, on a planted organization: `experiment add`, `collect`
+    and `build` (forked processes logging to files, as cron would mail them) while another
+    process holds the analytics database open, then `report`, `audit`, `sql`, `people` and
+    `doctor --online`."""
+    import subprocess
+
+    org = make_org()
+    planted = plant(org)
+    logs = folder / "logs"
+    logs.mkdir(parents=True)
+    codes, outputs = {}, {}
+    copy_db(previous_analytics, folder / "processhealth.duckdb")  # last month's database
+    stop = folder / "stop-reader"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(folder / "processhealth.duckdb"),
+                               str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+        with served(org) as apis:
+            config = write_config(folder, apis.urls, team=HOSTILE_TEAM, extra=HOSTILE_CONFIG,
+                                  slack=f"bots = [{toml_string(HOSTILE_BOT)}]")
+            steps = [("experiment", ["experiment", "add", HOSTILE_CHANGE, "--start",
+                                     "2026-02-10", "--tool", HOSTILE_TOOL]),
+                     ("collect", ["collect"]), ("build", ["build"])]
+            for name, args in steps:
+                proc = fork_cli(config, *args, environ=env(), log=logs / f"{name}.log")
+                proc.join(300)
+                codes[name] = proc.exitcode
+                outputs[name] = (logs / f"{name}.log").read_text(encoding="utf-8")
+            result = invoke(config, "doctor", "--online", environ=SECRETS_ENV)
+            codes["doctor"], outputs["doctor"] = result.exit_code, result.output
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    for name, args in [("report", ["report", "--out", str(folder / "report.html")]),
+                       ("audit", ["audit", "--tool", HOSTILE_TOOL, "--out",
+                                  str(folder / "audit.html")]),
+                       ("sql", ["sql", "SELECT title, labels FROM work_items", "--format",
+                                "json"]),
+                       ("people", ["people"])]:
+        result = invoke(config, *args, environ=SECRETS_ENV)
+        codes[name], outputs[name] = result.exit_code, result.output
+    return CronRun(folder, config, codes, outputs, (reader.returncode, out, err), planted)

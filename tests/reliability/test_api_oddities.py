@@ -1,0 +1,55 @@
+"""API oddities reach the analytics database intact, through the real clients and the CLI:
+a deleted GitHub account (the "ghost"), a deactivated Slack user, null bodies, a status Jira no
+longer lists, and emoji, combining marks, zero-width joiners and right-to-left text (with an
+override character) in titles and names. The cron run (conftest `cron`) plants them."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from simulation.github_api import GHOST_ID
+
+from .support import UNKNOWN_STATUS
+
+
+@pytest.fixture(scope="module")
+def db(cron):
+    assert cron.codes["collect"] == cron.codes["build"] == 0, cron.outputs
+    con = duckdb.connect(str(cron.folder / "processhealth.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+def test_the_deleted_github_account_is_the_ghost_and_keeps_its_work(db, cron):
+    ghost = db.execute("SELECT login FROM identities WHERE source = 'github'"
+                       " AND source_user_id = ?", [str(GHOST_ID)]).fetchall()
+    assert ghost == [("ghost",)]
+    assert db.execute("SELECT count(*) FROM identities WHERE login = ?",
+                      [cron.planted.ghost_login]).fetchone()[0] == 0
+    by_ghost = db.execute("SELECT count(*) FROM events WHERE actor_account = ?",
+                          [f"github:{GHOST_ID}"]).fetchone()[0]
+    assert by_ghost > 0
+
+
+def test_the_deactivated_slack_user_and_rtl_names_are_kept(db, cron):
+    found = db.execute("SELECT display_name FROM identities WHERE source = 'slack'"
+                       " AND source_user_id = ?", [cron.planted.deleted_slack_id]).fetchall()
+    assert len(found) == 1 and "\u202eevil\u202c" in (found[0][0] or "")
+
+
+def test_unicode_titles_round_trip_exactly(db, cron):
+    titles = {r[0] for r in db.execute("SELECT title FROM work_items").fetchall()}
+    assert cron.planted.pr_title in titles and cron.planted.jira_summary in titles
+
+
+def test_a_status_jira_no_longer_lists_still_has_a_category(db, cron):
+    found = db.execute('SELECT to_status_category FROM transitions WHERE item_id = ?'
+                       ' AND to_status = ?', [f"jira:{cron.planted.jira_key}", UNKNOWN_STATUS]
+                       ).fetchall()
+    assert len(found) == 1 and found[0][0] in ("todo", "active", "waiting", "done")
+
+
+def test_null_bodies_do_not_lose_their_items(db):
+    assert db.execute("SELECT count(*) FROM work_items WHERE source = 'github'"
+                      " AND title LIKE 'Crash on save%'").fetchone()[0] == 1

@@ -204,10 +204,18 @@ def source_errors(config: GitHubConfig, doing: Callable[[], str]) -> Iterator[No
             f"{doing()}: {hint.format(var=var)}. Check [github] org and repos in the config. "
             f"Everything read before it is saved."
         ) from None
+    except requests.exceptions.RetryError as exc:  # 5xx answers outlasted [github] retries
+        why = getattr(getattr(exc.args[0] if exc.args else None, "reason", None), "args", ())
+        raise SourceError(
+            f"GitHub at {host} kept failing while reading {doing()} ({why[0] if why else exc}) "
+            f"after {config.retries} retries ([github] retries). Everything read before it is "
+            f"saved; run `processhealth collect` again later to resume."
+        ) from None
     except requests.exceptions.RequestException as exc:
         raise SourceError(
             f"Could not get an answer from GitHub at {host} while reading {doing()}: {exc}. "
-            f"Check [github] base_url and the network; everything read before it is saved."
+            f"Check [github] base_url and the network; everything read before it is saved, "
+            f"and `processhealth collect` resumes from there."
         ) from None
 
 

@@ -5,7 +5,7 @@ and no duplicates (every raw table and checkpoint equals an uninterrupted collec
 Each fault strikes once, half-way through the source's requests, through the real client library
 and `processhealth collect --source S`. Rate limits, 5xx bursts and cut-off bodies are proven by
 the per-source suites (see README.md in this folder); this adds timeouts, connections reset
-mid-body and answers that are not JSON at all.
+mid-body, answers that are not JSON at all, and 5xx outages that outlast the retries.
 """
 
 from __future__ import annotations
@@ -31,15 +31,21 @@ def not_json(f):
     f.garble_next = 1
 
 
+def outage(f):
+    f.error_burst = 100  # 502s that outlast every retry
+
+
 # (source, fault, what the run does). "completes": the client retries and the first run has it
 # all; "stops": exit code 2 and one paragraph, and the next run completes the data set.
 CASES = [
     ("github", stall, "completes"),  # urllib3 read retries
     ("github", reset, "completes"),  # asked again; PyGithub's list keeps its place
     ("github", not_json, "stops"),  # a proxy's HTML page is never saved as data
+    ("github", outage, "stops"),  # after [github] retries
     ("jira", stall, "completes"),  # the jira library retries a connection error after a wait
     ("jira", reset, "stops"),
     ("jira", not_json, "stops"),
+    ("jira", outage, "stops"),  # after the gateway retries
     ("slack", stall, "completes"),  # slack-sdk retry handlers
     ("slack", reset, "completes"),
     ("slack", not_json, "stops"),
@@ -48,9 +54,12 @@ CASES = [
 
 @pytest.fixture
 def short_timeouts(monkeypatch):
+    """Client timeouts and retry waits in tenths of seconds (the defaults are tens)."""
     monkeypatch.setattr(github_client, "TIMEOUT", 1)  # PyGithub wants whole seconds
     monkeypatch.setattr(jira_client, "TIMEOUT", 0.5)
     monkeypatch.setattr(jira_client, "MAX_RETRY_DELAY", 0.2)
+    monkeypatch.setattr(jira_client, "GATEWAY_RETRY",
+                        jira_client.GATEWAY_RETRY.new(backoff_factor=0))
     monkeypatch.setattr(slack_client, "TIMEOUT", 0.5)
 
 

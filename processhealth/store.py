@@ -209,7 +209,12 @@ class RawStore:
         rewritten, so a re-run that finds nothing new returns 0.
         """
         table = self.ensure_raw_table(source, entity)
-        batch = _arrow_batch(rows, scope, collector_version or DEFAULT_COLLECTOR_VERSION)
+        try:
+            batch = _arrow_batch(rows, scope, collector_version or DEFAULT_COLLECTOR_VERSION)
+        except ValueError as exc:  # data of an unexpected shape, from an API or an export
+            raise SourceError(
+                f"{source} {entity} for {scope} cannot be stored: {exc}. Nothing of this batch "
+                f"was saved; what was saved before it is kept.") from None
         with self.transaction():
             changed = self._upsert(table, batch) if batch.num_rows else 0
             if cursor is not None:

@@ -6,12 +6,15 @@ on a free port in a background thread. Faults are set on the app's `Faults`, for
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
@@ -30,7 +33,8 @@ class Faults:
     HTML page, as a proxy sends). reset_next: the next N send their headers and half the body,
     then reset the connection (TCP RST). stall_next: the next N say nothing for `stall_seconds`
     (the client's read timeout fires first). after: error_burst and the *_next faults wait until
-    this many requests have been answered (to strike mid-run, e.g. on the third page)."""
+    this many requests have been answered (to strike mid-run, e.g. on the third page).
+    mangle(endpoint, body) -> body: rewrites every JSON body (oddities: nulls, missing keys)."""
 
     rate_limit_after: int | None = None
     rate_limit_reset: float = 2.0
@@ -44,9 +48,11 @@ class Faults:
     stall_next: int = 0
     stall_seconds: float = 5.0
     after: int = 0
+    mangle: Callable[[str, Any], Any] | None = None
 
 
-GARBLED = b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n<body>\n<h1>Bad Gateway</h1>\n</body></html>\n"
+GARBLED = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+           b"<body>\n<h1>Bad Gateway</h1>\n</body></html>\n")
 
 
 @dataclass
@@ -130,6 +136,8 @@ class Emulator:
         if endpoint is None:
             return self.not_found(request, error)(environ, start_response)
         response = getattr(self, f"on_{endpoint}")(request, **values)
+        if f.mangle is not None and response.is_json:
+            response.set_data(json.dumps(f.mangle(endpoint, response.get_json())))
         if body_fault == "truncate":
             body = response.get_data()
             response.set_data(body[: len(body) // 2])

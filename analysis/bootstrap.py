@@ -13,6 +13,7 @@ rebuild on the same data gives the same interval.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +49,18 @@ def resample_indices(n: int, resamples: int, rng: np.random.Generator) -> np.nda
     return rows.reshape(resamples, blocks * block)[:, :n]
 
 
+@functools.lru_cache(maxsize=64)
+def _indices(lengths: tuple[int, ...], resamples: int, seed: int) -> tuple[np.ndarray, ...]:
+    """The resample indices of each series, drawn in order from one generator seeded `seed`:
+    the same for every call with the same lengths, so they are drawn once per build (every
+    team-month of a build has one of a few series lengths)."""
+    rng = np.random.default_rng(seed)
+    out = tuple(resample_indices(n, resamples, rng) for n in lengths)
+    for rows in out:
+        rows.setflags(write=False)
+    return out
+
+
 def bootstrap(
     statistic: Callable[..., np.ndarray],
     *series: np.ndarray,
@@ -67,10 +80,8 @@ def bootstrap(
         return Interval(None, None, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         point = float(np.asarray(statistic(*(a[None, ...] for a in arrays)))[0])
-        rng = np.random.default_rng(seed)
-        draws = np.asarray(
-            statistic(*(a[resample_indices(len(a), resamples, rng)] for a in arrays)), dtype=float
-        )
+        indices = _indices(tuple(len(a) for a in arrays), resamples, seed)
+        draws = np.asarray(statistic(*(a[i] for a, i in zip(arrays, indices))), dtype=float)
     draws = draws[np.isfinite(draws)]
     if not math.isfinite(point) or len(draws) < resamples / 2:
         return Interval(None if not math.isfinite(point) else point, None, None)

@@ -96,7 +96,7 @@ def served(org: Org) -> Iterator[Apis]:
 
 def config_text(urls: dict[str, str], *, raw: str = "raw.duckdb",
                 analytics: str = "processhealth.duckdb", team: str = "atlas",
-                slack: str = "", extra: str = "") -> str:
+                github: str = "", slack: str = "", extra: str = "") -> str:
     """A config with all three sources on the emulators, and the team the org has."""
     return f"""[storage]
 raw_path = "{raw}"
@@ -108,6 +108,7 @@ base_url = "{urls['github']}"
 org = "acme"
 seconds_between_requests = 0
 retry_backoff = 0
+{github}
 
 [jira]
 enabled = true

@@ -35,6 +35,13 @@ def outage(f):
     f.error_burst = 100  # 502s that outlast every retry
 
 
+def long_rate_limit(f):
+    f.rate_limit_after, f.rate_limit_reset = f.after, 60.0  # resets after max_rate_limit_wait
+
+
+SETTINGS = {long_rate_limit: {"github": "max_rate_limit_wait = 2"}}
+
+
 # (source, fault, what the run does). "completes": the client retries and the first run has it
 # all; "stops": exit code 2 and one paragraph, and the next run completes the data set.
 CASES = [
@@ -42,6 +49,7 @@ CASES = [
     ("github", reset, "completes"),  # asked again; PyGithub's list keeps its place
     ("github", not_json, "stops"),  # a proxy's HTML page is never saved as data
     ("github", outage, "stops"),  # after [github] retries
+    ("github", long_rate_limit, "stops"),  # a reset later than [github] max_rate_limit_wait
     ("jira", stall, "completes"),  # the jira library retries a connection error after a wait
     ("jira", reset, "stops"),
     ("jira", not_json, "stops"),
@@ -77,7 +85,7 @@ def one_paragraph_error(output: str) -> str:
 def test_fault_mid_collection_then_a_rerun_has_everything_once(
         source, fault, outcome, apis, clean_collections, short_timeouts, tmp_path):
     want, requests = clean_collections[source]
-    config = write_config(tmp_path, apis.urls)
+    config = write_config(tmp_path, apis.urls, **SETTINGS.get(fault, {}))
     apis.reset()
     app = apis.apps[source]
     app.faults.after = requests // 2

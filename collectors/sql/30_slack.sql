@@ -32,11 +32,12 @@ ON CONFLICT DO NOTHING;
 INSERT INTO identities(source, source_user_id, login, display_name, is_bot)
 SELECT 'slack', account, any_value(name), any_value(name), bool_or(is_bot)
 FROM (
-    SELECT coalesce(payload ->> 'user', payload ->> 'bot_id') AS account,
-           CASE WHEN payload ->> 'user' IS NULL
-                THEN coalesce(payload ->> 'username', payload -> 'bot_profile' ->> 'name') END AS name,
-           payload ->> 'user' IS NULL OR payload ->> 'user' = 'USLACKBOT' AS is_bot
-    FROM raw_slack_messages
+    SELECT coalesce(p[1], p[2]) AS account,
+           CASE WHEN p[1] IS NULL THEN coalesce(p[3], p[4]) END AS name,
+           p[1] IS NULL OR p[1] = 'USLACKBOT' AS is_bot
+    FROM (SELECT json_extract_string(payload, ['$.user', '$.bot_id', '$.username',
+                                               '$.bot_profile.name']) AS p
+          FROM raw_slack_messages)
 )
 WHERE account IS NOT NULL
 GROUP BY account
@@ -52,26 +53,33 @@ ON CONFLICT DO NOTHING;
 -- Reminder subkind: a reminder or status-request pattern matched at ingest, any Slackbot
 -- message (Slackbot posts reminders), or a bot named in slack.bots. Shadow-tool links otherwise.
 INSERT INTO events(event_id, source, occurred_at, actor_account, channel_id, kind, subkind, detail)
-WITH msg AS (
+WITH fields AS (  -- each message payload parsed once (one path list), not once per field
+    SELECT natural_key,
+           json_extract_string(payload, ['$.channel', '$.ts', '$.thread_ts', '$.user',
+                                         '$.bot_id', '$.subtype', '$.username',
+                                         '$.bot_profile.name', '$.features', '$.text',
+                                         '$.reply_count']) AS p
+    FROM raw_slack_messages
+),
+msg AS (
     SELECT m.natural_key,
-           m.payload ->> 'channel' AS channel_id,
-           m.payload ->> 'ts' AS ts,
-           m.payload ->> 'thread_ts' AS thread_ts,
-           m.payload ->> 'user' AS user_id,
-           m.payload ->> 'bot_id' AS bot_id,
-           m.payload ->> 'subtype' AS subtype,
-           coalesce(m.payload ->> 'username', m.payload -> 'bot_profile' ->> 'name',
-                    b.payload ->> 'name') AS bot_name,
-           m.payload -> 'features' AS f,
-           m.payload ->> 'text' AS text,
-           (m.payload ->> 'reply_count')::INTEGER AS reply_count,
-           coalesce(m.payload ->> 'bot_id' IS NOT NULL
-                    OR m.payload ->> 'subtype' = 'bot_message'
-                    OR m.payload ->> 'user' = 'USLACKBOT'
+           m.p[1] AS channel_id,
+           m.p[2] AS ts,
+           m.p[3] AS thread_ts,
+           m.p[4] AS user_id,
+           m.p[5] AS bot_id,
+           m.p[6] AS subtype,
+           coalesce(m.p[7], m.p[8], b.payload ->> 'name') AS bot_name,
+           m.p[9]::JSON AS f,
+           m.p[10] AS text,
+           m.p[11]::INTEGER AS reply_count,
+           coalesce(m.p[5] IS NOT NULL
+                    OR m.p[6] = 'bot_message'
+                    OR m.p[4] = 'USLACKBOT'
                     OR (u.payload ->> 'is_bot')::BOOLEAN, false) AS is_bot
-    FROM raw_slack_messages AS m
-    LEFT JOIN raw_slack_users AS u ON u.natural_key = m.payload ->> 'user'
-    LEFT JOIN raw_slack_bots AS b ON b.natural_key = m.payload ->> 'bot_id'
+    FROM fields AS m
+    LEFT JOIN raw_slack_users AS u ON u.natural_key = m.p[4]
+    LEFT JOIN raw_slack_bots AS b ON b.natural_key = m.p[5]
 ),
 configured AS (
     SELECT coalesce(json_extract_string(getvariable('config'), '$.slack.bots[*]'),

@@ -90,10 +90,13 @@ def ours_slack(org: Org, folder: Path) -> Run:
         t0 = time.perf_counter()
         slack.collect(SlackConfig(enabled=True, base_url=served.url), store)
         wall = time.perf_counter() - t0
+        replies = sum("conversations.replies" in line for line in app.stats.log)
         return Run("slack", "processhealth", app.stats.total,
                    sum(minimum_requests(org, public).values()), wall,
                    rows_written(store, "slack"),
-                   "public channels: history + thread replies, users, user groups")
+                   "public channels: history + thread replies, users, user groups; "
+                   f"{app.stats.total - replies} requests without the {replies} thread "
+                   "replies calls")
 
 
 OURS = {"github": ours_github, "jira": ours_jira, "slack": ours_slack}

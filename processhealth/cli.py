@@ -11,6 +11,7 @@ click commands, is picked up at start-up. Use `pass_config` to receive the loade
 from __future__ import annotations
 
 import csv
+import errno
 import functools
 import importlib
 import importlib.util
@@ -41,6 +42,9 @@ from processhealth.store import RawStore, open_duckdb
 
 EXTENSION_MODULES = ("collectors.cli", "analysis.cli", "reports.cli", "simulation.cli")
 READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+_FILE_SYSTEM_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 class _InputError(click.ClickException):
@@ -79,6 +83,8 @@ class _Group(click.Group):
             ui.error(str(exc))
             ctx.exit(exc.exit_code)
         except OSError as exc:  # a path that is a file, a full disk, a denied permission
+            if exc.filename is None and exc.errno not in _FILE_SYSTEM_ERRORS:
+                raise
             ui.error(f"Cannot use {exc.filename or 'a file'}: {exc.strerror or exc}. Check the "
                      f"paths in the config ([storage], [report] out, --out) and that the folder "
                      f"is writable.")

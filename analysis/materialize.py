@@ -18,6 +18,9 @@ BUILDING_BLOCKS = (
     "metric_team_months", "metric_event_team", "metric_item_team", "metric_reminder_reach",
     "metric_event_facts", "metric_status_intervals", "metric_flow_items", "metric_pr_items",
     "metric_scope_events",
+    # Not a building block, but the report reads it six times per run (allocation, unclassified
+    # share, months shown) and each read recomputes it over all effort rows.
+    "metric_effort_allocation",
 )
 
 

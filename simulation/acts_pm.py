@@ -62,6 +62,12 @@ def tool_status(e: Engine, st: TeamState, d: Day, budget: float) -> None:
             if f.endswith("400")
             else rng.choice(["High", "Medium", "Low"]),
         )
+    initiatives = [i for i in st.initiatives if i.created <= d.t]
+    if initiatives:  # the tool rolls each update up into an initiative, by hand
+        issue = rng.choice(initiatives)
+        at = e.act(d, rng.uniform(1, 2.5), "status_update", "process")
+        progress = min(100, int(issue.custom.get("customfield_10400", 0) or 0) + 1)
+        e.emit.field_edit(issue, d.pid, at, "customfield_10400", progress)
     at = e.act(d, rng.uniform(3, 6), "chat", "process")
     e.emit.post("pmtool-updates", d.pid, at, f"Status for {t.issue.key}: on track")
 

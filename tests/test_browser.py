@@ -121,37 +121,43 @@ def test_simulated_report_in_chromium(browser: Any, simulated_report: Path,
     page.close()
 
 
-HOSTILE_RANK = """
+TOP_PROCESS_ITEM = """
 WITH ranked AS (
-    SELECT f.team, f.month, w.title,
+    SELECT f.team, f.month, w.item_id,
            row_number() OVER (PARTITION BY f.team, f.month
                               ORDER BY sum(f.minutes) DESC, count(*) DESC, w.key) AS rank
     FROM metric_event_facts AS f JOIN work_items AS w USING (item_id)
     WHERE f.is_process
-    GROUP BY f.team, f.month, w.key, w.title
+    GROUP BY f.team, f.month, w.key, w.item_id
 )
-SELECT ranked.team, strftime(ranked.month, '%Y-%m'), ranked.title
+SELECT ranked.team, strftime(ranked.month, '%Y-%m'), ranked.item_id
 FROM ranked JOIN metric_team_months AS tm USING (team, month)
-WHERE ranked.rank <= 5 AND NOT tm.suppressed
-  AND (ranked.title LIKE '%<script>%' OR ranked.title LIKE '%onerror%')
-ORDER BY ranked.rank, ranked.month, ranked.team
+WHERE ranked.rank = 1 AND NOT tm.suppressed
+ORDER BY ranked.month DESC, ranked.team
 LIMIT 1
 """
+SIMULATED_HOSTILE = ("Fix <script>alert('x')</script> <img src=x onerror=alert(1)> "
+                     "'; DROP TABLE events; --")
 
 
 @pytest.mark.slow
 def test_simulated_hostile_title_stays_text(browser: Any, tmp_path: Path) -> None:
-    """A team-month whose most process-heavy items include one of the simulation's hostile
-    titles: the report lists it, and Chromium shows it as text without running anything."""
-    config = simulated_config(7, "small")
-    con = duckdb.connect(str(config.storage.analytics_path), read_only=True)
+    """The most process-heavy item of a simulated team-month gets a hostile title (in a copy of
+    the database): the report lists it, and Chromium shows it as text without running anything."""
+    import shutil
+
+    config = simulated_config(7, "small").model_copy(deep=True)
+    copy = tmp_path / "hostile.duckdb"
+    shutil.copyfile(config.storage.analytics_path, copy)
+    con = duckdb.connect(str(copy))
     try:
-        found = con.execute(HOSTILE_RANK).fetchone()
+        team, month, item_id = con.execute(TOP_PROCESS_ITEM).fetchone()
+        con.execute("UPDATE work_items SET title = ? WHERE item_id = ?",
+                    [SIMULATED_HOSTILE, item_id])
     finally:
         con.close()
-    if found is None:
-        pytest.skip("no hostile title among any team-month's top process items in this org")
-    team, month, title = found
+    config.storage.analytics_path = copy
+    title = SIMULATED_HOSTILE
     path = render_report(config, tmp_path / "hostile.html", month=month, team=team)
     seen = open_report(browser, path, tmp_path / "hostile.png")
     page = seen["page"]

@@ -81,7 +81,8 @@ def bootstrap(
     with np.errstate(divide="ignore", invalid="ignore"):
         point = float(np.asarray(statistic(*(a[None, ...] for a in arrays)))[0])
         indices = _indices(tuple(len(a) for a in arrays), resamples, seed)
-        draws = np.asarray(statistic(*(a[i] for a, i in zip(arrays, indices))), dtype=float)
+        resampled = (a[i] for a, i in zip(arrays, indices, strict=True))
+        draws = np.asarray(statistic(*resampled), dtype=float)
     draws = draws[np.isfinite(draws)]
     if not math.isfinite(point) or len(draws) < resamples / 2:
         return Interval(None if not math.isfinite(point) else point, None, None)

@@ -38,7 +38,7 @@ def regime(team: Team, day: date) -> Regime:
         if team.champion_leaves_on and day >= team.champion_leaves_on:
             return Regime(adoption=0.03)
         return Regime(
-            sessions_per_ticket=(13, 21),  # tickets re-specified and re-split to fit the tool
+            sessions_per_ticket=(16, 26),  # tickets re-specified and re-split to fit the tool
             grooming_weight=6.0,
             groom_next_up=0.1,
             tool_active=True,

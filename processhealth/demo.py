@@ -52,8 +52,35 @@ def run_demo(out: Path, seed: int = 7, spec=None) -> Path:
         config_path.write_text(demo_config_toml(org, urls))
         config = load_config(config_path)
         pipeline.collect(config)
+    record_process_changes(config, org)
     pipeline.build(config)
     write_truth(org, out / "truth.duckdb")
     report = render_report(config, out / "report.html")
     ui.say(f"demo finished in {time.perf_counter() - started:.0f} s")
     return report
+
+
+def record_process_changes(config, org) -> None:
+    """Record the simulated teams' process changes as their ops lead would have, with
+    `processhealth experiment add`, so the report tracks them against their success criteria."""
+    from processhealth import state
+    from processhealth.store import RawStore
+
+    criteria = [state.parse_criterion(c)
+                for c in ("overhead_ratio <= +3pp", "customer_throughput >= -10%")]
+    with RawStore(config.storage.raw_path) as store:
+        for team in org.teams:
+            if team.scenario == "tool_nobody_wanted":
+                state.add_process_change(
+                    store, f"pm-tool-{team.name}", started_on=team.change_on, team=team.name,
+                    tool="PMTool", criteria=criteria, scope={
+                        "field": ["Business Value", "Initiative", "Confidence", "Progress"],
+                        "status": ["Needs Business Value", "Ready for Estimation",
+                                   "Awaiting PM Review"],
+                        "channel": ["pmtool-*"], "kind": ["jira_worklog"]})
+            elif team.scenario == "experiments_that_work":
+                state.add_process_change(
+                    store, f"tech-experiments-{team.name}", started_on=team.change_on,
+                    team=team.name, tool=None, criteria=criteria, scope={
+                        "issue_type": ["Experiment"], "field": ["Hypothesis"],
+                        "label": ["experiment"]})

@@ -1,0 +1,22 @@
+"""`processhealth demo` end to end, on the small organization: emulators, real clients, report."""
+
+import duckdb
+
+from processhealth.demo import run_demo
+from simulation import OrgSpec
+
+
+def test_demo_collects_builds_and_reports_with_the_process_changes_recorded(tmp_path):
+    report = run_demo(tmp_path / "out", seed=3, spec=OrgSpec.small(months=2))
+    html = report.read_text(encoding="utf-8")
+    assert report.name == "report.html" and "<svg" in html and "http://" not in html.split(
+        "<body", 1)[0]
+    con = duckdb.connect(str(tmp_path / "out" / "processhealth.duckdb"), read_only=True)
+    try:
+        sources = {s for (s,) in con.execute("SELECT DISTINCT source FROM events").fetchall()}
+        changes = {c for (c,) in con.execute("SELECT name FROM process_changes").fetchall()}
+    finally:
+        con.close()
+    assert sources == {"github", "jira", "slack"}
+    assert changes == {"pm-tool-borealis", "tech-experiments-cobalt"}
+    assert (tmp_path / "out" / "truth.duckdb").exists()

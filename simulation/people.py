@@ -178,31 +178,15 @@ def _slack_account(rng: random.Random, p: Person, parts: list[str], num: int) ->
     p.slack_email = p.email if rng.random() < 0.92 else None
 
 
+def _bot(pid: str, name: str, start: date, **accounts) -> Person:
+    return Person(pid=pid, name=name, team=None, role="bot", email="", skill=0, joined_on=start,
+                  is_bot=True, **accounts)
+
+
 def make_bots(start: date) -> list[Person]:
     """The CI bot on GitHub and the reminder bot on Slack (Slackbot itself is built in)."""
-    ci = Person(
-        pid="bot-ci",
-        name="ci-bot",
-        team=None,
-        role="bot",
-        email="",
-        skill=0,
-        joined_on=start,
-        is_bot=True,
-        github_login="ci-bot[bot]",
-        github_id=41898282,
-    )
-    reminder = Person(
-        pid="bot-reminder",
-        name="PMTool Reminders",
-        team=None,
-        role="bot",
-        email="",
-        skill=0,
-        joined_on=start,
-        is_bot=True,
-        slack_id="U0BOTREM01",
-        slack_name="pmtool-reminders",
-        slack_real_name="PMTool Reminders",
-    )
-    return [ci, reminder]
+    return [
+        _bot("bot-ci", "ci-bot", start, github_login="ci-bot[bot]", github_id=41898282),
+        _bot("bot-reminder", "PMTool Reminders", start, slack_id="U0BOTREM01",
+             slack_name="pmtool-reminders", slack_real_name="PMTool Reminders"),
+    ]

@@ -93,7 +93,8 @@ def export(config: Config, parquet_dir: Path) -> None:
     from reports.db import AnalyticsDB
     from reports.export import export_parquet
 
-    with AnalyticsDB.open(config.storage.analytics_path) as db:
+    with AnalyticsDB.open(config.storage.analytics_path,
+                          config.storage.memory_limit) as db:
         written = export_parquet(db, parquet_dir)
     rows = sum(int(w["rows"]) for w in written.values())  # type: ignore[call-overload]
     ui.say(f"exported {len(written)} tables and views ({rows:,} rows) to {parquet_dir}")

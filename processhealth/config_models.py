@@ -119,6 +119,8 @@ class Section(BaseModel):
 class StorageConfig(Section):
     raw_path: Path = Path(".processhealth/raw.duckdb")
     analytics_path: Path = Path("processhealth.duckdb")
+    # DuckDB's memory cap for build and reports; past it, DuckDB spills to disk.
+    memory_limit: str = Field("3GB", pattern=r"^\d+(\.\d+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
 
 class GitHubConfig(Section):

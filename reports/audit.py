@@ -49,7 +49,8 @@ def render_audit(
 ) -> tuple[Path, list[str]]:
     """Write the audit for `tool`; with record, store its criteria as process changes.
     Returns (path, names of the process changes recorded)."""
-    with AnalyticsDB.open(config.storage.analytics_path) as db:
+    with AnalyticsDB.open(config.storage.analytics_path,
+                          config.storage.memory_limit) as db:
         context = audit_context(db, config, tool, teams)
     html = environment().get_template("audit.html.j2").render(**context)
     path = write_atomically(Path(out_path), html)

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from processhealth.errors import UserError
-from processhealth.store import open_duckdb
+from processhealth.store import DEFAULT_MEMORY_LIMIT, open_duckdb
 
 
 class AnalyticsDB:
@@ -35,14 +35,14 @@ class AnalyticsDB:
             self.columns.setdefault(table, set()).add(column)
 
     @classmethod
-    def open(cls, path: Path) -> AnalyticsDB:
+    def open(cls, path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> AnalyticsDB:
         path = Path(path)
         if not path.exists():
             raise UserError(
                 f"There is no analytics database at {path}. Run `processhealth collect` and "
                 f"`processhealth build` first (or set storage.analytics_path in config)."
             )
-        return cls(open_duckdb(path, read_only=True), path)
+        return cls(open_duckdb(path, read_only=True, memory_limit=memory_limit), path)
 
     def __enter__(self) -> AnalyticsDB:
         return self

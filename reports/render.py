@@ -43,7 +43,8 @@ def render_report(
 ) -> Path:
     """Write the monthly report for `month` ('YYYY-MM'; default: the latest complete month in
     the data) and `team` (default: every team) to out_path; return out_path."""
-    with AnalyticsDB.open(config.storage.analytics_path) as db:
+    with AnalyticsDB.open(config.storage.analytics_path,
+                          config.storage.memory_limit) as db:
         context = report_context(db, config, month, team)
     html = environment().get_template("report.html.j2").render(**context)
     return write_atomically(Path(out_path), html)

@@ -94,14 +94,26 @@ mentioned AS (
     JOIN identities AS i
         ON i.source = 'slack' AND i.source_user_id = regexp_replace(m.uid, '^slack:', '')
 ),
+writers AS (  -- everyone who ever wrote in a channel: the candidates for each of its reminders
+    SELECT DISTINCT channel_id, person_id
+    FROM events
+    WHERE source = 'slack' AND channel_id IS NOT NULL AND person_id IS NOT NULL
+),
 listeners AS (  -- people who wrote in the channel in the 30 days before: its live members
-    SELECT r.event_id, e.person_id
-    FROM reminders AS r
-    JOIN events AS e
-        ON e.channel_id = r.channel_id
-        AND e.occurred_at < r.occurred_at
-        AND e.occurred_at >= r.occurred_at - INTERVAL 30 DAY
-    WHERE e.source = 'slack'
+    -- A candidate's last message before the reminder decides; one as-of lookup per candidate
+    -- grows with people per channel, where joining every message of the 30 days grew with
+    -- the channel's traffic.
+    SELECT c.event_id, c.person_id
+    FROM (
+        SELECT r.event_id, r.channel_id, r.occurred_at, w.person_id
+        FROM reminders AS r JOIN writers AS w USING (channel_id)
+    ) AS c
+    ASOF JOIN (
+        SELECT channel_id, person_id, occurred_at FROM events WHERE source = 'slack'
+    ) AS e
+        ON e.channel_id = c.channel_id AND e.person_id = c.person_id
+        AND c.occurred_at > e.occurred_at
+    WHERE e.occurred_at >= c.occurred_at - INTERVAL 30 DAY
 )
 SELECT DISTINCT r.event_id AS reminder_event_id, x.person_id, r.occurred_at AS reminded_at
 FROM (SELECT * FROM mentioned UNION ALL SELECT * FROM listeners) AS x
@@ -163,30 +175,44 @@ delivery AS (  -- moments an item was delivered: linked code merged, or resolved
     WHERE w.source = 'jira' AND w.status_category = 'done' AND w.resolved_at IS NOT NULL
       AND (w.item_id IN (SELECT item_id FROM code_links)
            OR w.item_id IN (SELECT item_id FROM event_links WHERE event_id LIKE 'github:%'))
+),
+-- Each test runs only on the events it applies to (about 40% of events are process events), so
+-- the as-of joins cost in proportion to those, not to every event.
+paper AS (
+    SELECT e.event_id,
+           coalesce(epoch(e.occurred_at) - epoch(ap.at) > 86400, true)
+           AND coalesce(epoch(an.at) - epoch(e.occurred_at) > 86400, true) AS paperwork
+    FROM (SELECT event_id, item_id, occurred_at FROM ev
+          WHERE source = 'jira' AND subkind IN ('status_change', 'metadata_edit')) AS e
+    ASOF LEFT JOIN activity AS ap ON ap.item_id = e.item_id AND e.occurred_at >= ap.at
+    ASOF LEFT JOIN activity AS an ON an.item_id = e.item_id AND e.occurred_at <= an.at
+),
+coupling AS (
+    SELECT e.event_id,
+           coalesce(epoch(e.occurred_at) - epoch(dp.at) <= 30 * 86400, false)
+           OR coalesce(epoch(dn.at) - epoch(e.occurred_at) <= 30 * 86400, false) AS coupled
+    FROM (SELECT event_id, item_id, occurred_at FROM ev
+          WHERE category = 'process' AND item_id IS NOT NULL) AS e
+    ASOF LEFT JOIN delivery AS dp ON dp.item_id = e.item_id AND e.occurred_at >= dp.at
+    ASOF LEFT JOIN delivery AS dn ON dn.item_id = e.item_id AND e.occurred_at <= dn.at
+),
+prompting AS (
+    SELECT e.event_id,
+           coalesce(epoch(e.occurred_at) - epoch(rr.reminded_at) <= 86400, false) AS prompted
+    FROM (SELECT event_id, person_id, occurred_at FROM ev WHERE category = 'process') AS e
+    ASOF LEFT JOIN metric_reminder_reach AS rr
+        ON rr.person_id = e.person_id AND e.occurred_at > rr.reminded_at
 )
 SELECT ev.event_id, ev.source, ev.kind, ev.subkind, ev.category, ev.item_id, ev.channel_id,
        ev.person_id, ev.team, ev.occurred_at, ev.day, ev.week, ev.month,
        coalesce(c.minutes, 0) AS minutes,
        ev.category = 'process' AS is_process,
-       CASE WHEN ev.source = 'jira' AND ev.subkind IN ('status_change', 'metadata_edit')
-            THEN coalesce(epoch(ev.occurred_at) - epoch(ap.at) > 86400, true)
-                 AND coalesce(epoch(an.at) - epoch(ev.occurred_at) > 86400, true)
-       END AS paperwork,
-       CASE WHEN ev.category = 'process' AND ev.item_id IS NOT NULL
-            THEN coalesce(epoch(ev.occurred_at) - epoch(dp.at) <= 30 * 86400, false)
-                 OR coalesce(epoch(dn.at) - epoch(ev.occurred_at) <= 30 * 86400, false)
-       END AS coupled,
-       CASE WHEN ev.category = 'process'
-            THEN coalesce(epoch(ev.occurred_at) - epoch(rr.reminded_at) <= 86400, false)
-       END AS prompted
+       p.paperwork, k.coupled, r.prompted
 FROM ev
 LEFT JOIN credited AS c USING (event_id)
-ASOF LEFT JOIN activity AS ap ON ap.item_id = ev.item_id AND ev.occurred_at >= ap.at
-ASOF LEFT JOIN activity AS an ON an.item_id = ev.item_id AND ev.occurred_at <= an.at
-ASOF LEFT JOIN delivery AS dp ON dp.item_id = ev.item_id AND ev.occurred_at >= dp.at
-ASOF LEFT JOIN delivery AS dn ON dn.item_id = ev.item_id AND ev.occurred_at <= dn.at
-ASOF LEFT JOIN metric_reminder_reach AS rr
-    ON rr.person_id = ev.person_id AND ev.occurred_at > rr.reminded_at;
+LEFT JOIN paper AS p USING (event_id)
+LEFT JOIN coupling AS k USING (event_id)
+LEFT JOIN prompting AS r USING (event_id);
 COMMENT ON VIEW metric_event_facts IS 'Every human event with its credited minutes and the per-event tests of METRICS.md section 5: paperwork (no code, comment or Slack activity on the item within 24 h), coupled (the item was delivered within 30 days), prompted (a reminder reached the actor in the 24 h before).';
 COMMENT ON COLUMN metric_event_facts.event_id IS 'The event (events.event_id).';
 COMMENT ON COLUMN metric_event_facts.source IS 'Tool: github, jira or slack.';

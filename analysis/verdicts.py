@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 
 from analysis import materialize
-from analysis.bootstrap import Interval, PooledMedian, bootstrap, mean, ratio_of_sums
+from analysis.bootstrap import Interval, PooledMedian, sums, weighted_bootstrap
 
 PIP, AMPLIFIER, NEUTRAL, INSUFFICIENT = (
     "process_is_product", "amplifier", "neutral", "insufficient_data",
@@ -205,12 +205,20 @@ def evidence(days: TeamDays, base: list[list[date]], current: list[date],
     counts_n = np.array([len(days.customer_items.get(d, [])) for d in current], dtype=float)
     leads_b = PooledMedian([days.customer_items.get(d, []) for d in base_days])
     leads_n = PooledMedian([days.customer_items.get(d, []) for d in current])
-    return Evidence(
-        overhead_rise_pp=bootstrap(lambda b, a: 100 * (ratio_of_sums(a) - ratio_of_sums(b)),
-                                   pairs, now),
-        throughput_change=bootstrap(lambda b, a: mean(a) / mean(b) - 1, counts_b, counts_n),
-        lead_time_change=bootstrap(lambda b, a: leads_n(a) / leads_b(b) - 1,
-                                   np.arange(len(base_days)), np.arange(len(current))),
+    nb, nn = len(base_days), len(current)
+
+    def overhead(wb: np.ndarray, wa: np.ndarray) -> np.ndarray:
+        before, after = sums(wb, pairs), sums(wa, now)
+        return 100 * (after[:, 0] / after[:, 1] - before[:, 0] / before[:, 1])
+
+    def throughput(wb: np.ndarray, wa: np.ndarray) -> np.ndarray:
+        return (sums(wa, counts_n) / nn) / (sums(wb, counts_b) / nb) - 1
+
+    return Evidence(  # same resamples and values as bootstrap() over the days themselves
+        overhead_rise_pp=weighted_bootstrap(overhead, nb, nn),
+        throughput_change=weighted_bootstrap(throughput, nb, nn),
+        lead_time_change=weighted_bootstrap(
+            lambda wb, wa: leads_n.weighted(wa) / leads_b.weighted(wb) - 1, nb, nn),
         **levels,
     )
 

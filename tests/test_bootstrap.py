@@ -12,6 +12,8 @@ from analysis.bootstrap import (
     mean,
     ratio_of_sums,
     resample_indices,
+    sums,
+    weighted_bootstrap,
 )
 
 
@@ -77,3 +79,27 @@ def test_undefined_statistic_gives_no_interval() -> None:
     got = bootstrap(lambda b, a: mean(a) / mean(b) - 1, np.zeros(8), np.ones(8))
     assert (got.estimate, got.low, got.high) == (None, None, None)
     assert bootstrap(diff, np.array([]), np.ones(3)).estimate is None
+
+
+def test_weighted_bootstrap_gives_the_same_intervals() -> None:
+    """The verdicts' fast path (draw counts times values) resamples exactly as bootstrap()."""
+    rng = np.random.default_rng(5)
+    before = np.column_stack([rng.uniform(0, 60, 61), rng.uniform(200, 400, 61)])
+    after = np.column_stack([rng.uniform(20, 90, 30), rng.uniform(200, 400, 30)])
+    slow = bootstrap(lambda b, a: ratio_of_sums(a) - ratio_of_sums(b), before, after)
+    fast = weighted_bootstrap(
+        lambda wb, wa: (sums(wa, after)[:, 0] / sums(wa, after)[:, 1]
+                        - sums(wb, before)[:, 0] / sums(wb, before)[:, 1]), 61, 30)
+    assert slow.low is not None and slow.low > 0  # a real rise, so the comparison means something
+    assert (fast.estimate, fast.low, fast.high) == pytest.approx(
+        (slow.estimate, slow.low, slow.high), abs=1e-12)
+
+    groups_b = [list(rng.uniform(1, 30, rng.integers(0, 4))) for _ in range(61)]
+    groups_a = [list(rng.uniform(1, 20, rng.integers(0, 4))) for _ in range(30)]
+    mb, ma = PooledMedian(groups_b), PooledMedian(groups_a)
+    slow = bootstrap(lambda b, a: ma(a) / mb(b) - 1, np.arange(61), np.arange(30))
+    fast = weighted_bootstrap(lambda wb, wa: ma.weighted(wa) / mb.weighted(wb) - 1, 61, 30)
+    assert slow.low is not None
+    assert (fast.estimate, fast.low, fast.high) == pytest.approx(
+        (slow.estimate, slow.low, slow.high), abs=1e-12)
+    assert weighted_bootstrap(lambda wb, wa: wa.sum(axis=1), 0, 3).estimate is None

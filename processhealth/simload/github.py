@@ -9,6 +9,7 @@ real collection continues incrementally from them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from collectors.github import SOURCE, unknown_logins
@@ -44,7 +45,7 @@ def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1") -> int
             [api.user(p, base) for p in api.team_members(org, slug)],
             lambda u, s=slug: f"{s}:{u['login']}", f"{base}/orgs/{name}/teams/{slug}/members"),
             scope=f"{name}/{slug}")
-    for repo, lists in _repo_payloads(org, base).items():
+    for repo, lists in _repo_payloads(org, base):
         full = f"{name}/{repo}"
         for entity, items in lists.items():
             if entity == "reviews":
@@ -56,40 +57,49 @@ def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1") -> int
     return saved + _save_users(org, store, base)
 
 
-def _repo_payloads(org: Org, base: str) -> dict[str, dict[str, list[dict]]]:
+def _repo_payloads(org: Org, base: str) -> Iterator[tuple[str, dict[str, list[dict]]]]:
+    """(repo, entity -> payloads), one repository at a time: a large organization's payloads
+    would not fit in memory all at once (1,300 people: over 20 GB as Python objects)."""
     g = org.github
     by_repo = {r.name: r for r in g.repos}
-    out: dict[str, dict[str, list[dict]]] = {r.name: defaultdict(list) for r in g.repos}
+    records: dict[str, dict[str, list]] = {r.name: defaultdict(list) for r in g.repos}
     reviews: dict[tuple[str, int], list] = defaultdict(list)
     for rv in sorted(g.reviews, key=lambda rv: rv.id):
         reviews[(rv.repo, rv.pr_number)].append(rv)
     for i in g.issues:
-        out[i.repo]["issues"].append(api.issue(org, i, base))
-        if i.is_pr:
-            out[i.repo]["pulls"].append(api.pull(org, by_repo[i.repo], i, base))
-            out[i.repo]["reviews"].append(
-                [api.review(org, rv, base) for rv in reviews[(i.repo, i.number)]])
+        records[i.repo]["issues"].append(i)
     for c in g.issue_comments:
-        out[c.repo]["issue_comments"].append(api.issue_comment(org, c, base))
+        records[c.repo]["issue_comments"].append(c)
     for c in g.review_comments:
-        review_id = api.review_of(c, reviews[(c.repo, c.number)])
-        out[c.repo]["review_comments"].append(api.review_comment(org, c, review_id, base))
-    commits = defaultdict(list)
+        records[c.repo]["review_comments"].append(c)
     for c in sorted(g.commits, key=lambda c: (c.date, c.sha)):
-        commits[c.repo].append(c)
-    for repo, c_list in commits.items():
-        parents = api.commit_parents(c_list)
-        out[repo]["commits"] = [api.commit(org, c, parents[c.sha], base) for c in c_list]
+        records[c.repo]["commits"].append(c)
     for rl in g.releases:
-        out[rl.repo]["releases"].append(api.release(org, rl, base))
-    for n, record in enumerate(api.event_records(org)):
-        out[record[2].repo]["issue_events"].append(
-            api.issue_event(org, api.EVENT_ID_BASE + n, record, base))
-    for lists in out.values():
-        for entity in ("issues", "pulls", "issue_comments", "review_comments", "commits",
-                       "releases", "issue_events", "reviews"):
-            lists.setdefault(entity, [])
-    return out
+        records[rl.repo]["releases"].append(rl)
+    for n, record in enumerate(api.event_records(org)):  # event ids number the whole org
+        records[record[2].repo]["issue_events"].append((api.EVENT_ID_BASE + n, record))
+    for repo in by_repo:  # the order of g.repos, as a collection saves them
+        mine = records.pop(repo)
+        out: dict[str, list] = {e: [] for e in (
+            "issues", "pulls", "issue_comments", "review_comments", "commits", "releases",
+            "issue_events", "reviews")}
+        for i in mine["issues"]:
+            out["issues"].append(api.issue(org, i, base))
+            if i.is_pr:
+                out["pulls"].append(api.pull(org, by_repo[repo], i, base))
+                out["reviews"].append(
+                    [api.review(org, rv, base) for rv in reviews[(repo, i.number)]])
+        out["issue_comments"] = [api.issue_comment(org, c, base) for c in mine["issue_comments"]]
+        for c in mine["review_comments"]:
+            review_id = api.review_of(c, reviews[(c.repo, c.number)])
+            out["review_comments"].append(api.review_comment(org, c, review_id, base))
+        if mine["commits"]:
+            parents = api.commit_parents(mine["commits"])
+            out["commits"] = [api.commit(org, c, parents[c.sha], base) for c in mine["commits"]]
+        out["releases"] = [api.release(org, rl, base) for rl in mine["releases"]]
+        out["issue_events"] = [api.issue_event(org, n, record, base)
+                               for n, record in mine["issue_events"]]
+        yield repo, out
 
 
 def _save_reviews(store: RawStore, full: str, pulls: list[dict], reviews: list[list[dict]],

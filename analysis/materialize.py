@@ -13,6 +13,8 @@ from typing import Any
 
 import duckdb
 
+from processhealth import ui
+
 # In dependency order: each is stored after the ones it reads.
 BUILDING_BLOCKS = (
     "metric_team_months", "metric_event_team", "metric_item_team", "metric_reminder_reach",
@@ -40,7 +42,8 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str) -> None:
         "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?"
         " AND database_name = current_database() ORDER BY column_index", [name]
     ).fetchall()
-    con.execute(f"CREATE TABLE _materialized AS SELECT * FROM {name}")
+    with ui.profiled(f"store {name}", indent="  "):
+        con.execute(f"CREATE TABLE _materialized AS SELECT * FROM {name}")
     con.execute(f"DROP VIEW {name}")
     con.execute(f"ALTER TABLE _materialized RENAME TO {name}")
     if found[0]:

@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from analysis import materialize
 from analysis.bootstrap import Interval, PooledMedian, sums, weighted_bootstrap
+from processhealth import ui
 
 PIP, AMPLIFIER, NEUTRAL, INSUFFICIENT = (
     "process_is_product", "amplifier", "neutral", "insufficient_data",
@@ -317,7 +318,8 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     materialize.build(con)
     con.execute("DELETE FROM health_signals")
     con.execute("DELETE FROM health_verdicts")
-    days, months, first, last = _load(con)
+    with ui.profiled("load team days", indent="  "):
+        days, months, first, last = _load(con)
     if first is None:
         return
     changes, engagement = _changes(con)
@@ -329,10 +331,11 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
             by_team[row[0]].append(row)
     verdict_rows: list[tuple] = []
     signal_rows: list[tuple] = []
-    for team, rows in by_team.items():
-        v, s = team_verdicts(team, rows, days[team], ctx)
-        verdict_rows += v
-        signal_rows += s
+    with ui.profiled(f"bootstrap {len(months)} team-months", indent="  "):
+        for team, rows in by_team.items():
+            v, s = team_verdicts(team, rows, days[team], ctx)
+            verdict_rows += v
+            signal_rows += s
     insert(con, "health_verdicts", ("team", "month", "verdict", "reason", "people_count",
                                     "baseline_months", "baseline_change"), verdict_rows)
     insert(con, "health_signals", ("team", "month", "rule", "signal", "value", "low", "high",

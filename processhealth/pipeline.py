@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 import re
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -158,14 +156,11 @@ def config_variable(con: duckdb.DuckDBPyConnection, config: Config) -> None:
 
 def _counted(steps: list[Step], bar: ui.Step) -> Iterable[Step]:
     bar.total(len(steps))
-    profile = os.environ.get("PROCESSHEALTH_PROFILE") == "1"  # step times, for benchmarks/
     for step in steps:
         name = getattr(step, "step_name", None) or getattr(step, "__name__", "")
         bar.note(name)
-        started = time.perf_counter()
-        yield step
-        if profile:
-            ui.say(f"profile: {time.perf_counter() - started:7.2f} s  {name}")
+        with ui.profiled(name):  # step times, for benchmarks/
+            yield step
         bar.advance()
     bar.note("")
 

@@ -6,6 +6,7 @@ elsewhere (cron, CI, pipes) each step prints exactly one line when it ends.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,17 @@ def warn(message: str) -> None:
 
 def error(message: str) -> None:
     console.print(f"error: {message}", style="bold red", markup=False, soft_wrap=True)
+
+
+@contextmanager
+def profiled(name: str, indent: str = "") -> Iterator[None]:
+    """With PROCESSHEALTH_PROFILE=1 (benchmarks/scale.py --profile), print how long a block took."""
+    if os.environ.get("PROCESSHEALTH_PROFILE") != "1":
+        yield
+        return
+    started = time.perf_counter()
+    yield
+    say(f"profile: {indent}{time.perf_counter() - started:7.2f} s  {name}")
 
 
 class Step:

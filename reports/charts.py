@@ -8,12 +8,13 @@ a title from the data can never become an element or an event handler.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, ParamSpec
 
 import altair as alt
 import vl_convert as vlc
@@ -88,10 +89,22 @@ _POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
 
 
 def to_svg(chart: alt.TopLevelMixin) -> PendingSvg:
-    # Altair's schema validation was a fifth of a report's time; the specs are fixed code,
-    # validated by tests/test_report.py (VALIDATE_CHARTS), not data.
     spec = chart.to_dict(validate=VALIDATE_CHARTS)
     return PendingSvg(_POOL.submit(lambda: safe_svg(vlc.vegalite_to_svg(spec))))
+
+
+P = ParamSpec("P")
+
+
+def _unvalidated(build: Callable[P, PendingSvg]) -> Callable[P, PendingSvg]:
+    """Build a chart without Altair's schema validation, which checked every object and data
+    row as it was made (a sixth of a report's time). The specs are fixed code, validated by the
+    test suite (PROCESSHEALTH_VALIDATE_CHARTS=1), not by every report."""
+    @functools.wraps(build)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> PendingSvg:
+        with alt.utils.schemapi.debug_mode(VALIDATE_CHARTS):
+            return build(*args, **kwargs)
+    return wrapper
 
 
 def _base(data: Sequence[dict[str, Any]], title: str, subtitle: str | None = None) -> alt.Chart:
@@ -110,6 +123,7 @@ def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
+@_unvalidated
 def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
     """Stacked bars: share of credited effort per category, one bar per month.
 
@@ -126,6 +140,7 @@ def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) 
     return to_svg(_configure(chart))
 
 
+@_unvalidated
 def line_chart(
     rows: Sequence[dict[str, Any]],
     title: str,
@@ -156,14 +171,15 @@ def line_chart(
     ]
     if rule is not None:
         ref = alt.Chart(alt.Data(values=[{"y": rule, "label": rule_label or ""}]))
-        layers.append(ref.mark_rule(color="#666", strokeDash=[2, 2]).encode(y="y:Q"))
+        layers.append(ref.mark_rule(color="#666", strokeDash=[2, 2]).encode(y=alt.Y("y:Q")))
         if rule_label:
             layers.append(ref.mark_text(align="left", dx=4, dy=-6, color="#444", font=FONT)
-                          .encode(y="y:Q", x=alt.value(0), text="label:N"))
+                          .encode(y=alt.Y("y:Q"), x=alt.XValue(0), text=alt.Text("label:N")))
     chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
     return to_svg(_configure(chart))
 
 
+@_unvalidated
 def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
     """Horizontal bars of median hours per stage, with a tick at the 75th percentile.
 
@@ -172,12 +188,13 @@ def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Pe
     y = alt.Y("stage:N", title=None, sort=alt.SortField("order"))
     bars = base.mark_bar(color="#2b6cb0").encode(
         y=y, x=alt.X("median_hours:Q", title="Hours (bar: median, tick: 75th percentile)"))
-    ticks = base.mark_tick(color="#222", thickness=2, size=18).encode(y=y, x="p75_hours:Q")
+    ticks = base.mark_tick(color="#222", thickness=2, size=18).encode(y=y, x=alt.X("p75_hours:Q"))
     chart = alt.layer(bars, ticks).properties(
         width=WIDTH, height=24 * max(len(rows), 1), padding=_label_padding(rows, "stage"))
     return to_svg(_configure(chart))
 
 
+@_unvalidated
 def adoption_chart(
     rows: Sequence[dict[str, Any]], title: str, subtitle: str, half_peak: float | None
 ) -> PendingSvg:
@@ -195,13 +212,14 @@ def adoption_chart(
     ]
     if half_peak is not None:
         ref = alt.Chart(alt.Data(values=[{"y": half_peak, "label": "half of the peak"}]))
-        layers.append(ref.mark_rule(color="#666", strokeDash=[2, 2]).encode(y="y:Q"))
+        layers.append(ref.mark_rule(color="#666", strokeDash=[2, 2]).encode(y=alt.Y("y:Q")))
         layers.append(ref.mark_text(align="left", dx=4, dy=-6, color="#444", font=FONT)
-                      .encode(y="y:Q", x=alt.value(0), text="label:N"))
+                      .encode(y=alt.Y("y:Q"), x=alt.XValue(0), text=alt.Text("label:N")))
     chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
     return to_svg(_configure(chart))
 
 
+@_unvalidated
 def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
     """Estimates with 95% intervals against their thresholds, one row per criterion.
 
@@ -209,14 +227,18 @@ def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) ->
     base = _base(rows, title, subtitle)
     y = alt.Y("criterion:N", title=None, sort=alt.SortField("order"))
     whisker = base.mark_rule(color="#333").encode(
-        y=y, x=alt.X("low:Q", title="Change after minus before (95% interval)"), x2="high:Q")
-    point = base.mark_point(filled=True, size=60, color="#2b6cb0").encode(y=y, x="estimate:Q")
-    threshold = base.mark_tick(color="#d1495b", thickness=2, size=20).encode(y=y, x="threshold:Q")
+        y=y, x=alt.X("low:Q", title="Change after minus before (95% interval)"),
+        x2=alt.X2("high:Q"))
+    point = base.mark_point(filled=True, size=60, color="#2b6cb0").encode(
+        y=y, x=alt.X("estimate:Q"))
+    threshold = base.mark_tick(color="#d1495b", thickness=2, size=20).encode(
+        y=y, x=alt.X("threshold:Q"))
     chart = alt.layer(whisker, point, threshold).properties(
         width=WIDTH, height=28 * max(len(rows), 1), padding=_label_padding(rows, "criterion"))
     return to_svg(_configure(chart))
 
 
+@_unvalidated
 def source_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
     """One horizontal bar per team split by tool. rows: {team, order, source, source_order,
     share (0..1)}."""

@@ -25,6 +25,7 @@ class AnalyticsDB:
         self.path = path
         self.absent: list[str] = []  # relations a section asked for and did not find
         self._cache: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+        self._grouped: dict[tuple[str, Any], dict[Any, list[dict[str, Any]]]] = {}
         rows = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns()"
             " WHERE database_name = current_database() AND schema_name = 'main'"
@@ -70,6 +71,19 @@ class AnalyticsDB:
             self._cache[key] = self.rows(f'SELECT * FROM "{view}"{where}',
                                          list(months) if months else None)
         return self._cache[key]
+
+    def rows_by_team(self, sql: str, params: list[Any] | None = None) -> dict[Any, list[dict]]:
+        """Rows of a query over all teams (it must return a `team` column), grouped by team, read
+        once and kept: a per-team query of the event-level tables scans them once per team,
+        which grows with teams x events."""
+        key = (sql, tuple(params or ()))
+        if key not in self._cache:
+            self._cache[key] = self.rows(sql, params)  # type: ignore[assignment]
+            grouped: dict[Any, list[dict]] = {}
+            for row in self._cache[key]:
+                grouped.setdefault(row["team"], []).append(row)
+            self._grouped[key] = grouped
+        return self._grouped[key]
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         result = self.con.execute(sql, params or [])

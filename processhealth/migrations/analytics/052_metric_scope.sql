@@ -21,46 +21,36 @@ WITH scope AS (
                        ELSE [s.value ->> '$'] END) AS value
     FROM process_changes AS c, json_each(c.scope) AS s
 ),
-ev AS (
-    SELECT f.*, e.detail, w.container, w.type AS item_type, w.labels, w.source AS item_source,
-           ch.name AS channel_name
-    FROM metric_event_facts AS f
-    JOIN events AS e USING (event_id)
-    LEFT JOIN work_items AS w ON w.item_id = f.item_id
-    LEFT JOIN channels AS ch ON ch.channel_id = f.channel_id
-),
+-- Each matcher reads only the events its key can match (by kind, channel or work item), so a
+-- scope costs in proportion to what it names, and no recorded change costs nothing.
 matched AS (
-    SELECT s.change, s.change_team, ev.event_id
-    FROM scope AS s JOIN ev
-        ON s.key = 'field' AND ev.kind = 'jira_field_edit'
-        AND lower(s.value) IN (lower(ev.detail ->> 'field'), lower(ev.detail ->> 'field_name'),
-                               lower(ev.detail ->> 'field_id'))
+    SELECT s.change, s.change_team, e.event_id
+    FROM scope AS s JOIN events AS e
+        ON s.key = 'field' AND e.kind = 'jira_field_edit'
+        AND lower(s.value) IN (lower(e.detail ->> 'field'), lower(e.detail ->> 'field_name'),
+                               lower(e.detail ->> 'field_id'))
     UNION ALL
-    SELECT s.change, s.change_team, ev.event_id
-    FROM scope AS s JOIN ev
-        ON s.key = 'status' AND ev.kind = 'jira_transition'
-        AND lower(s.value) = lower(coalesce(ev.detail ->> 'to_status', ev.detail ->> 'to'))
+    SELECT s.change, s.change_team, e.event_id
+    FROM scope AS s JOIN events AS e
+        ON s.key = 'status' AND e.kind = 'jira_transition'
+        AND lower(s.value) = lower(coalesce(e.detail ->> 'to_status', e.detail ->> 'to'))
     UNION ALL
-    SELECT s.change, s.change_team, ev.event_id
-    FROM scope AS s JOIN ev ON s.key = 'channel' AND ev.channel_name GLOB s.value
+    SELECT s.change, s.change_team, e.event_id
+    FROM scope AS s
+    JOIN channels AS ch ON s.key = 'channel' AND ch.name GLOB s.value
+    JOIN events AS e ON e.channel_id = ch.channel_id
     UNION ALL
-    SELECT s.change, s.change_team, ev.event_id
-    FROM scope AS s JOIN ev ON s.key = 'label' AND list_contains(ev.labels, s.value)
+    SELECT s.change, s.change_team, e.event_id
+    FROM scope AS s
+    JOIN work_items AS w ON (s.key = 'label' AND list_contains(w.labels, s.value))
+        OR (s.key = 'issue_type' AND lower(w.type) = lower(s.value))
+        OR (s.key = 'project' AND w.source = 'jira' AND w.container = s.value)
+        OR (s.key = 'repo' AND w.source = 'github'
+            AND (w.container GLOB s.value OR split_part(w.container, '/', 2) GLOB s.value))
+    JOIN events AS e ON e.item_id = w.item_id
     UNION ALL
-    SELECT s.change, s.change_team, ev.event_id
-    FROM scope AS s JOIN ev ON s.key = 'issue_type' AND lower(ev.item_type) = lower(s.value)
-    UNION ALL
-    SELECT s.change, s.change_team, ev.event_id
-    FROM scope AS s JOIN ev
-        ON s.key = 'project' AND ev.item_source = 'jira' AND ev.container = s.value
-    UNION ALL
-    SELECT s.change, s.change_team, ev.event_id
-    FROM scope AS s JOIN ev
-        ON s.key = 'repo' AND ev.item_source = 'github'
-        AND (ev.container GLOB s.value OR split_part(ev.container, '/', 2) GLOB s.value)
-    UNION ALL
-    SELECT s.change, s.change_team, ev.event_id
-    FROM scope AS s JOIN ev ON s.key = 'kind' AND ev.kind = s.value
+    SELECT s.change, s.change_team, e.event_id
+    FROM scope AS s JOIN events AS e ON s.key = 'kind' AND e.kind = s.value
 )
 SELECT DISTINCT m.change, f.team, f.event_id, f.person_id, f.occurred_at, f.day, f.week, f.month,
        f.is_process, f.prompted

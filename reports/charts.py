@@ -1,24 +1,21 @@
 """Chart specs (Altair) rendered to inline SVG by vl-convert: no script, no network, no CDN.
+Each public function queues its chart and returns a PendingSvg; the spec is built and rendered
+in a worker process (reports/svg.py).
 
 Every chart gets a title in words and axis titles with units. Data is aggregated before it gets
 here (a dozen months, a handful of stages), which keeps each SVG a few kilobytes.
-SVG text is escaped by vl-convert; `safe_svg` re-checks the markup before it is marked safe, so
-a title from the data can never become an element or an event handler.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ParamSpec
 
 import altair as alt
-import vl_convert as vlc
-from markupsafe import Markup
+
+from reports.svg import PendingSvg, draw
 
 CATEGORY_ORDER = ["customer", "enabling", "process", "unclassified"]
 CATEGORY_COLORS = ["#2b6cb0", "#5b9f4a", "#d1495b", "#a0a0a0"]
@@ -32,36 +29,6 @@ WIDTH = 520
 VALIDATE_CHARTS = os.environ.get("PROCESSHEALTH_VALIDATE_CHARTS") == "1"
 HEIGHT = 180
 
-_SVG_ELEMENTS = {
-    "svg", "g", "path", "rect", "text", "tspan", "line", "circle", "ellipse", "polyline",
-    "polygon", "defs", "clipPath", "title", "desc", "linearGradient", "radialGradient", "stop",
-}
-_NUMBER = re.compile(r"(\d+\.\d{3})\d+")
-
-
-class UnsafeSvg(ValueError):
-    """The renderer produced SVG with something that could run or fetch: a bug, never data."""
-
-
-def safe_svg(svg: str) -> Markup:
-    """Check that `svg` holds only drawing elements and no event handlers or links, then mark it
-    safe for the template. Raises UnsafeSvg otherwise."""
-    root = ET.fromstring(svg)
-    for element in root.iter():
-        tag = element.tag.rsplit("}", 1)[-1]
-        if tag not in _SVG_ELEMENTS:
-            raise UnsafeSvg(f"unexpected <{tag}> element in chart SVG")
-        for name, value in element.attrib.items():
-            local = name.rsplit("}", 1)[-1].lower()
-            if local.startswith("on"):
-                raise UnsafeSvg(f"event handler attribute {local} in chart SVG")
-            if local == "href" and not value.startswith("#"):
-                raise UnsafeSvg("external link in chart SVG")
-            if "url(" in value and not re.fullmatch(r"url\(#[\w-]+\)", value.strip()):
-                raise UnsafeSvg("external url() in chart SVG")
-    # Trim coordinates to 3 decimals: a third of the bytes, no visible change.
-    return Markup(_NUMBER.sub(r"\1", svg))
-
 
 def _label_padding(rows: Sequence[dict[str, Any]], field: str) -> dict[str, int]:
     """Room on the left for axis labels: vl-convert measures text with its own fonts, and the
@@ -70,49 +37,46 @@ def _label_padding(rows: Sequence[dict[str, Any]], field: str) -> dict[str, int]
     return {"left": 5 + min(longest, 40) * 2, "top": 5, "right": 5, "bottom": 5}
 
 
-class PendingSvg:
-    """A chart being rendered on a worker thread; the template waits for it when it prints it
-    (Jinja calls __html__), so a report's charts render in parallel with the rest."""
-
-    def __init__(self, future: Future[Markup]) -> None:
-        self._future = future
-
-    def __html__(self) -> str:
-        return str(self._future.result())
-
-    def __str__(self) -> str:
-        return self.__html__()
+DATA = "rows"  # the chart's rows, named: they join the spec only when it is done
 
 
-_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
-                           thread_name_prefix="chart")
-
-
-def to_svg(chart: alt.TopLevelMixin) -> PendingSvg:
+def _spec(chart: alt.TopLevelMixin, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The Vega-Lite spec of a chart whose layers read the named dataset DATA, with `rows` as
+    that dataset (Altair would copy and hash inline data at every step of building a chart)."""
     spec = chart.to_dict(validate=VALIDATE_CHARTS)
-    return PendingSvg(_POOL.submit(lambda: safe_svg(vlc.vegalite_to_svg(spec))))
+    spec.setdefault("datasets", {})[DATA] = list(rows)
+    return spec
 
 
 P = ParamSpec("P")
 
 
-def _unvalidated(build: Callable[P, PendingSvg]) -> Callable[P, PendingSvg]:
-    """Build a chart without Altair's schema validation, which checked every object and data
-    row as it was made (a sixth of a report's time). The specs are fixed code, validated by the
-    test suite (PROCESSHEALTH_VALIDATE_CHARTS=1), not by every report."""
+def _drawn(build: Callable[P, dict[str, Any]]) -> Callable[P, PendingSvg]:
+    """Make a spec builder a chart function: calling it queues the chart for a worker, which
+    builds the spec (without Altair's per-object schema validation: the specs are fixed code,
+    validated by the test suite with PROCESSHEALTH_VALIDATE_CHARTS=1) and renders it."""
+    _BUILDERS[build.__name__] = build
+
     @functools.wraps(build)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> PendingSvg:
-        with alt.utils.schemapi.debug_mode(VALIDATE_CHARTS):
-            return build(*args, **kwargs)
-    return wrapper
+    def chart(*args: P.args, **kwargs: P.kwargs) -> PendingSvg:
+        return draw(_build_spec, build.__name__, *args, **kwargs)
+    return chart
 
 
-def _base(data: Sequence[dict[str, Any]], title: str, subtitle: str | None = None) -> alt.Chart:
+_BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {}
+
+
+def _build_spec(name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    with alt.utils.schemapi.debug_mode(VALIDATE_CHARTS):
+        return _BUILDERS[name](*args, **kwargs)
+
+
+def _base(title: str, subtitle: str | None = None) -> alt.Chart:
     params: dict[str, Any] = {"text": title, "anchor": "start", "fontSize": 14, "font": FONT}
     if subtitle:
         params["subtitle"] = subtitle
         params["subtitleFont"] = FONT
-    return alt.Chart(alt.Data(values=list(data)), title=alt.TitleParams(**params))
+    return alt.Chart(alt.NamedData(name=DATA), title=alt.TitleParams(**params))
 
 
 def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -123,12 +87,12 @@ def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
-@_unvalidated
-def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
+@_drawn
+def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> dict[str, Any]:
     """Stacked bars: share of credited effort per category, one bar per month.
 
     rows: {month: 'Mar 2026', order: int, category, share (0..1)}."""
-    chart = _base(rows, title, subtitle).mark_bar().encode(
+    chart = _base(title, subtitle).mark_bar().encode(
         x=alt.X("month:O", title="Month", sort=alt.SortField("order"),
                 axis=alt.Axis(labelAngle=-40)),
         y=alt.Y("share:Q", title="Share of credited effort", stack="normalize",
@@ -137,10 +101,10 @@ def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) 
                         scale=alt.Scale(domain=CATEGORY_ORDER, range=CATEGORY_COLORS)),
         order=alt.Order("category_order:Q"),
     ).properties(width=WIDTH, height=HEIGHT)
-    return to_svg(_configure(chart))
+    return _spec(_configure(chart), rows)
 
 
-@_unvalidated
+@_drawn
 def line_chart(
     rows: Sequence[dict[str, Any]],
     title: str,
@@ -150,12 +114,12 @@ def line_chart(
     series_title: str = "Series",
     rule: float | None = None,
     rule_label: str | None = None,
-) -> PendingSvg:
+) -> dict[str, Any]:
     """Lines over months. rows: {month: 'Mar 2026', order, series, value}. The first series
     (in row order) is drawn solid, the others dashed; an optional horizontal rule marks a
     threshold or reference."""
     names = list(dict.fromkeys(r["series"] for r in rows))
-    base = _base(rows, title, subtitle)
+    base = _base(title, subtitle)
     axis = alt.Axis(format=y_format) if y_format else alt.Axis()
     layers: list[Any] = [
         base.mark_line(point=True).encode(
@@ -176,32 +140,32 @@ def line_chart(
             layers.append(ref.mark_text(align="left", dx=4, dy=-6, color="#444", font=FONT)
                           .encode(y=alt.Y("y:Q"), x=alt.XValue(0), text=alt.Text("label:N")))
     chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
-    return to_svg(_configure(chart))
+    return _spec(_configure(chart), rows)
 
 
-@_unvalidated
-def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
+@_drawn
+def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> dict[str, Any]:
     """Horizontal bars of median hours per stage, with a tick at the 75th percentile.
 
     rows: {stage, order, median_hours, p75_hours}."""
-    base = _base(rows, title, subtitle)
+    base = _base(title, subtitle)
     y = alt.Y("stage:N", title=None, sort=alt.SortField("order"))
     bars = base.mark_bar(color="#2b6cb0").encode(
         y=y, x=alt.X("median_hours:Q", title="Hours (bar: median, tick: 75th percentile)"))
     ticks = base.mark_tick(color="#222", thickness=2, size=18).encode(y=y, x=alt.X("p75_hours:Q"))
     chart = alt.layer(bars, ticks).properties(
         width=WIDTH, height=24 * max(len(rows), 1), padding=_label_padding(rows, "stage"))
-    return to_svg(_configure(chart))
+    return _spec(_configure(chart), rows)
 
 
-@_unvalidated
+@_drawn
 def adoption_chart(
     rows: Sequence[dict[str, Any]], title: str, subtitle: str, half_peak: float | None
-) -> PendingSvg:
+) -> dict[str, Any]:
     """Weekly active share of the team in a change's footprint, weeks since it started.
 
     rows: {week: int, value: 0..1, series}."""
-    base = _base(rows, title, subtitle)
+    base = _base(title, subtitle)
     layers: list[Any] = [
         base.mark_line(point=True).encode(
             x=alt.X("week:Q", title="Weeks since the change started"),
@@ -216,15 +180,15 @@ def adoption_chart(
         layers.append(ref.mark_text(align="left", dx=4, dy=-6, color="#444", font=FONT)
                       .encode(y=alt.Y("y:Q"), x=alt.XValue(0), text=alt.Text("label:N")))
     chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
-    return to_svg(_configure(chart))
+    return _spec(_configure(chart), rows)
 
 
-@_unvalidated
-def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
+@_drawn
+def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> dict[str, Any]:
     """Estimates with 95% intervals against their thresholds, one row per criterion.
 
     rows: {criterion, order, estimate, low, high, threshold} in one common unit."""
-    base = _base(rows, title, subtitle)
+    base = _base(title, subtitle)
     y = alt.Y("criterion:N", title=None, sort=alt.SortField("order"))
     whisker = base.mark_rule(color="#333").encode(
         y=y, x=alt.X("low:Q", title="Change after minus before (95% interval)"),
@@ -235,14 +199,14 @@ def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) ->
         y=y, x=alt.X("threshold:Q"))
     chart = alt.layer(whisker, point, threshold).properties(
         width=WIDTH, height=28 * max(len(rows), 1), padding=_label_padding(rows, "criterion"))
-    return to_svg(_configure(chart))
+    return _spec(_configure(chart), rows)
 
 
-@_unvalidated
-def source_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> PendingSvg:
+@_drawn
+def source_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> dict[str, Any]:
     """One horizontal bar per team split by tool. rows: {team, order, source, source_order,
     share (0..1)}."""
-    chart = _base(rows, title, subtitle).mark_bar().encode(
+    chart = _base(title, subtitle).mark_bar().encode(
         y=alt.Y("team:N", title=None, sort=alt.SortField("order")),
         x=alt.X("share:Q", title="Share of credited effort", stack="normalize",
                 axis=alt.Axis(format="%")),
@@ -252,4 +216,4 @@ def source_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> P
         order=alt.Order("source_order:Q"),
     ).properties(width=WIDTH, height=26 * max(len({r["team"] for r in rows}), 1),
                  padding=_label_padding(rows, "team"))
-    return to_svg(_configure(chart))
+    return _spec(_configure(chart), rows)

@@ -3,7 +3,7 @@
     render_report(config, Path("report.html"), month="2026-05", team=None)
 
 Reads only the analytics database (opened read-only). Jinja2 autoescapes everything; the only
-markup inserted unescaped is chart SVG that `charts.safe_svg` has checked.
+markup inserted unescaped is chart SVG that `svg.safe_svg` has checked.
 """
 
 from __future__ import annotations

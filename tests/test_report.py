@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import html as html_lib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -13,10 +16,12 @@ from click.testing import CliRunner
 from processhealth.cli import cli
 from processhealth.config import Config, load_config
 from processhealth.errors import UserError
-from reports import charts
+from reports import charts, svg
 from reports.db import AnalyticsDB
 from reports.render import render_report, report_context
 from reports.sample import HOSTILE_IMG, HOSTILE_TITLE, sample_database
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +153,7 @@ def test_cli_report_writes_the_file(sample_db: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "not a team" in bad.output
 
 
-@pytest.mark.parametrize("svg", [
+@pytest.mark.parametrize("svg_text", [
     '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
     '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>',
     '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p>x</p></foreignObject></svg>',
@@ -156,14 +161,31 @@ def test_cli_report_writes_the_file(sample_db: Path, tmp_path: Path) -> None:
     '<a xlink:href="https://evil.example/"><text>x</text></a></svg>',
     '<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(https://evil.example/x)"/></svg>',
 ])
-def test_safe_svg_rejects_anything_that_runs_or_fetches(svg: str) -> None:
-    with pytest.raises(charts.UnsafeSvg):
-        charts.safe_svg(svg)
+def test_safe_svg_rejects_anything_that_runs_or_fetches(svg_text: str) -> None:
+    with pytest.raises(svg.UnsafeSvg):
+        svg.safe_svg(svg_text)
 
 
 def test_chart_titles_from_data_are_escaped_in_svg() -> None:
-    svg = str(charts.line_chart(
+    drawn = str(charts.line_chart(
         [{"month": "Jan 2026", "order": 0, "series": "<img src=x onerror=alert(1)>", "value": 1}],
         "<script>alert('x')</script>", "sub", "y"))
-    assert "<script>" not in svg and "<img" not in svg
-    assert "&lt;script&gt;" in svg
+    assert "<script>" not in drawn and "<img" not in drawn
+    assert "&lt;script&gt;" in drawn
+    assert svg._pool is not None  # drawn by a worker process
+
+
+def test_charts_still_draw_when_workers_cannot_start(tmp_path: Path) -> None:
+    # Spawned workers re-import the main script; one without a __main__ guard breaks them,
+    # and the chart is then drawn in the calling process instead of failing the report.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from reports import charts\n"
+        "rows = [{'month': 'Jan 2026', 'order': 0, 'series': 'a', 'value': 1}]\n"
+        "print(str(charts.line_chart(rows, 'Fallback title', 'sub', 'y'))[:4])\n"
+        "print(str(charts.line_chart(rows, 'Second', 'sub', 'y'))[:4])\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["<svg", "<svg"]
+    assert "bootstrapping phase" in done.stderr  # the workers did fail: this was the fallback

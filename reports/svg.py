@@ -115,6 +115,11 @@ def _drop_pool() -> None:
     close_workers()
 
 
+def worker_pids() -> list[int]:
+    """Process ids of the running chart workers (for benchmarks/scale.py's memory figures)."""
+    return list(_pool._processes) if _pool is not None and _pool._processes else []
+
+
 def close_workers() -> None:
     """Stop the rendering processes (they also stop when this process exits)."""
     global _pool

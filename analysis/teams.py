@@ -153,9 +153,15 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
             SELECT person_id, arg_max(team, month) AS team FROM person_months GROUP BY person_id
         ) t WHERE people.person_id = t.person_id
     """)
-    for person, names in explicit.items():  # members with no activity yet
-        con.execute("UPDATE people SET team = ? WHERE person_id = ? AND team IS NULL",
-                    [names[0], person])
+    # Members with no activity yet: their first listed team (one statement, not one per person).
+    con.execute("CREATE OR REPLACE TEMP TABLE _listed(person_id VARCHAR, team VARCHAR)")
+    insert_rows(con, "_listed", ("person_id", "team"),
+                [(person, names[0]) for person, names in explicit.items()])
+    con.execute("""
+        UPDATE people SET team = l.team FROM _listed AS l
+        WHERE people.person_id = l.person_id AND people.team IS NULL
+    """)
+    con.execute("DROP TABLE _listed")
     sources = {t.name: "+".join(name for name, used in (
         ("config", t.members), ("github_team", t.github_team),
         ("slack_usergroup", t.slack_usergroup)) if used) or "activity" for t in teams}

@@ -1,0 +1,28 @@
+"""Teams and person-months (analysis/teams.py): explicit members, activity, people.team."""
+
+from __future__ import annotations
+
+from test_effort_fixtures import at, domain_db, event, identity, make_config, rows
+
+from analysis.pipeline import core_steps
+
+
+def test_listed_members_without_activity_get_their_first_listed_team(tmp_path) -> None:
+    con = domain_db()
+    identity(con, "jira", "j1", None, "ana@acme.example", "Ana Lima")
+    identity(con, "jira", "j2", None, "bo@acme.example", "Bo Berg")
+    identity(con, "jira", "j3", None, "cy@acme.example", "Cy Diaz")
+    bo = "jira:j2"
+    event(con, "e1", "jira", at(0), bo, "jira_comment")
+    config = make_config(tmp_path, teams=[
+        {"name": "web", "members": ["ana@acme.example", "cy@acme.example"]},
+        {"name": "api", "members": ["bo@acme.example", "ana@acme.example"]},
+    ])
+    for step in core_steps()[:3]:  # parameters, identities and people, teams
+        step(con, config)
+    assert rows(con, "SELECT person_id, team FROM people ORDER BY person_id") == [
+        ("ana-lima", "web"), ("bo-berg", "api"), ("cy-diaz", "web")]
+    assert rows(con, "SELECT person_id, team, active FROM person_months") == [
+        ("bo-berg", "api", True)]
+    assert rows(con, "SELECT team, member_count FROM teams ORDER BY team") == [
+        ("api", 1), ("web", 2)]

@@ -77,10 +77,9 @@ class AnalyticsDB:
         once and kept: a per-team query of the event-level tables scans them once per team,
         which grows with teams x events."""
         key = (sql, tuple(params or ()))
-        if key not in self._cache:
-            self._cache[key] = self.rows(sql, params)  # type: ignore[assignment]
+        if key not in self._grouped:
             grouped: dict[Any, list[dict]] = {}
-            for row in self._cache[key]:
+            for row in self.rows(sql, params):
                 grouped.setdefault(row["team"], []).append(row)
             self._grouped[key] = grouped
         return self._grouped[key]

@@ -87,8 +87,6 @@ class PendingSvg:
 
 
 _pool: ProcessPoolExecutor | None = None
-
-
 _broken = False  # the workers failed once: render in this process from then on
 
 

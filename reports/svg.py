@@ -67,7 +67,8 @@ class PendingSvg:
     """A chart being rendered by a worker; the template waits for it when it prints it (Jinja
     calls __html__), so a report's charts render while the rest of it is read and laid out.
     If the workers cannot run (a script without an `if __name__ == "__main__":` guard, which
-    spawned workers re-import; a worker killed), the chart is rendered here instead."""
+    spawned workers re-import; a daemon process, which may not start others; a worker killed),
+    the chart is rendered here instead."""
 
     def __init__(self, job: tuple[SpecBuilder, tuple, dict[str, Any]],
                  future: Future[str] | None) -> None:
@@ -100,9 +101,12 @@ def draw(build: SpecBuilder, *args: Any, **kwargs: Any) -> PendingSvg:
     if _pool is None:
         _pool = ProcessPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)),
                                     mp_context=multiprocessing.get_context("spawn"))
+    # A broken pool, a daemon process (which may not have children) or no processes left:
+    # draw here instead. Not RuntimeError: raised in a worker that re-imports a script without
+    # a __main__ guard, it must stop that worker, or the rest of the script would run in it.
     try:
         return PendingSvg(job, _pool.submit(_draw, *job))
-    except BrokenProcessPool:
+    except (BrokenProcessPool, AssertionError, OSError):
         _drop_pool()
         return PendingSvg(job, None)
 

@@ -189,3 +189,18 @@ def test_charts_still_draw_when_workers_cannot_start(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["<svg", "<svg"]
     assert "bootstrapping phase" in done.stderr  # the workers did fail: this was the fallback
+
+
+def test_charts_draw_in_a_daemon_process(tmp_path: Path) -> None:
+    # A daemon process (a worker of some other pool) may not start processes of its own.
+    script = tmp_path / "daemon.py"
+    script.write_text(
+        "import multiprocessing\n"
+        "from reports import charts, svg\n"
+        "multiprocessing.current_process()._config['daemon'] = True\n"
+        "rows = [{'month': 'Jan 2026', 'order': 0, 'series': 'a', 'value': 1}]\n"
+        "print(str(charts.line_chart(rows, 'In a daemon', 'sub', 'y'))[:4], svg._broken)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["<svg", "True"]

@@ -175,32 +175,34 @@ def test_chart_titles_from_data_are_escaped_in_svg() -> None:
     assert svg._pool is not None  # drawn by a worker process
 
 
-def test_charts_still_draw_when_workers_cannot_start(tmp_path: Path) -> None:
-    # Spawned workers re-import the main script; one without a __main__ guard breaks them,
-    # and the chart is then drawn in the calling process instead of failing the report.
-    script = tmp_path / "unguarded.py"
-    script.write_text(
-        "from reports import charts\n"
-        "rows = [{'month': 'Jan 2026', 'order': 0, 'series': 'a', 'value': 1}]\n"
-        "print(str(charts.line_chart(rows, 'Fallback title', 'sub', 'y'))[:4])\n"
-        "print(str(charts.line_chart(rows, 'Second', 'sub', 'y'))[:4])\n")
+CHART_ROWS = "rows = [{'month': 'Jan 2026', 'order': 0, 'series': 'a', 'value': 1}]\n"
+
+
+def run_script(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
+    """Run `body` as a script of its own (its own __main__), with the repository importable."""
+    script = tmp_path / "script.py"
+    script.write_text(body)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_charts_still_draw_when_workers_cannot_start(tmp_path: Path) -> None:
+    # Spawned workers re-import the main script; one without a __main__ guard breaks them,
+    # and the chart is then drawn in the calling process instead of failing the report.
+    done = run_script(tmp_path, "from reports import charts\n" + CHART_ROWS +
+                      "print(str(charts.line_chart(rows, 'Fallback title', 'sub', 'y'))[:4])\n"
+                      "print(str(charts.line_chart(rows, 'Second', 'sub', 'y'))[:4])\n")
     assert done.stdout.split() == ["<svg", "<svg"]
     assert "bootstrapping phase" in done.stderr  # the workers did fail: this was the fallback
 
 
 def test_charts_draw_in_a_daemon_process(tmp_path: Path) -> None:
     # A daemon process (a worker of some other pool) may not start processes of its own.
-    script = tmp_path / "daemon.py"
-    script.write_text(
-        "import multiprocessing\n"
-        "from reports import charts, svg\n"
-        "multiprocessing.current_process()._config['daemon'] = True\n"
-        "rows = [{'month': 'Jan 2026', 'order': 0, 'series': 'a', 'value': 1}]\n"
-        "print(str(charts.line_chart(rows, 'In a daemon', 'sub', 'y'))[:4], svg._broken)\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = run_script(tmp_path, "import multiprocessing\n"
+                      "from reports import charts, svg\n"
+                      "multiprocessing.current_process()._config['daemon'] = True\n" + CHART_ROWS +
+                      "print(str(charts.line_chart(rows, 'In a daemon', 'sub', 'y'))[:4], "
+                      "svg._broken)\n")
     assert done.stdout.split() == ["<svg", "True"]

@@ -32,14 +32,12 @@ def coverage(db: AnalyticsDB, teams: list[str], months: list[date], min_group: i
 
 def _sources(db: AnalyticsDB) -> list[dict[str, Any]]:
     rows = db.rows(
-        "SELECT source, count(*) AS n, min(occurred_at)::DATE AS first,"
-        " max(occurred_at)::DATE AS last FROM events GROUP BY source ORDER BY source")
-    items = {r["source"]: r["n"] for r in
-             db.rows("SELECT source, count(*) AS n FROM work_items GROUP BY source")}
+        "SELECT source, events, work_items, first_at::DATE AS first, last_at::DATE AS last"
+        " FROM metric_coverage_sources ORDER BY source")
     return [{"source": SOURCE_NAMES.get(r["source"], r["source"]),
-             "events": fmt.count(r["n"], "event"),
-             "item_count": fmt.count(items.get(r["source"]), "work item")
-             if r["source"] in items else "",
+             "events": fmt.count(r["events"], "event"),
+             "item_count": "" if r["work_items"] is None
+             else fmt.count(r["work_items"], "work item"),
              "range": f"{fmt.day_label(r['first'])} to {fmt.day_label(r['last'])}"}
             for r in rows]
 
@@ -59,10 +57,8 @@ def _unclassified(db: AnalyticsDB, teams: list[str], months: list[date]) -> dict
 
 
 def _identities(db: AnalyticsDB) -> dict[str, Any]:
-    rows = db.rows(
-        "SELECT source, count(*) AS accounts,"
-        " count(*) FILTER (WHERE matched_by = 'unmatched' OR person_id IS NULL) AS unmatched"
-        " FROM identities WHERE NOT is_bot GROUP BY source ORDER BY source")
+    rows = db.rows("SELECT source, accounts, unmatched FROM metric_coverage_identities"
+                   " ORDER BY source")
     total = sum(r["accounts"] for r in rows)
     unmatched = sum(r["unmatched"] for r in rows)
     return {

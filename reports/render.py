@@ -146,12 +146,8 @@ def choose_month(db: AnalyticsDB, month: str | None) -> date:
 def people_table(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
     """Hours per person and category (only with privacy.show_people = true)."""
     rows = db.rows(
-        """
-        SELECT p.display_name AS name, f.category, sum(f.minutes) / 60 AS hours
-        FROM metric_event_facts AS f JOIN people AS p USING (person_id)
-        WHERE f.team = ? AND f.month = ?
-        GROUP BY ALL ORDER BY name
-        """, [team, month])
+        "SELECT display_name AS name, category, hours FROM metric_person_hours"
+        " WHERE team = ? AND month = ? ORDER BY name", [team, month])
     people: dict[str, dict[str, float]] = {}
     for r in rows:
         people.setdefault(r["name"], {})[r["category"] or "unclassified"] = r["hours"]

@@ -275,21 +275,15 @@ def process_signals(db: AnalyticsDB, team: str, months: list[date], min_group: i
 
 def process_items(db: AnalyticsDB, team: str, month: date, suppressed: bool) -> dict:
     """The work items that drew the most process effort from the team this month."""
-    view = "metric_event_facts"
-    db.require(view, "team", "month", "item_id", "minutes", "is_process")
-    db.require("work_items", "item_id", "key", "title", "url", "source")
+    view = "metric_process_items"
+    db.require(view, "team", "month", "key", "title", "url", "source", "events", "hours", "rank")
     if suppressed:
         return {"suppressed": True}
-    top = db.rows_by_team(  # every team's top five at once: one scan of the month's events
+    top = db.rows_by_team(  # every team's top five at once: one read of the month's rows
         f"""
-        SELECT f.team, w.key, w.title, w.url, w.source, count(*) AS events,
-               sum(f.minutes) / 60 AS hours
-        FROM {view} AS f JOIN work_items AS w USING (item_id)
-        WHERE f.month = ? AND f.is_process AND f.team IS NOT NULL
-        GROUP BY f.team, w.key, w.title, w.url, w.source
-        QUALIFY row_number() OVER (
-            PARTITION BY f.team ORDER BY hours DESC, events DESC, w.key) <= 5
-        ORDER BY f.team, hours DESC, events DESC, w.key
+        SELECT team, key, title, url, source, events, hours FROM {view}
+        WHERE month = ? AND rank <= 5
+        ORDER BY team, hours DESC, events DESC, key
         """, [month])
     rows = top.get(team, [])
     return {"rows": [

@@ -69,10 +69,9 @@ def audit_context(db: AnalyticsDB, config: Config, tool: str,
         chosen += [t for t in choose_teams(db, team) if t not in chosen]
     month = choose_month(db, None)
     months = window(month, AUDIT_MONTHS)
-    first = db.scalar("SELECT min(month)::DATE FROM metric_effort_allocation") \
-        if db.has("metric_effort_allocation", "month") else None
+    first = db.scalar("SELECT min(month)::DATE FROM metric_effort_allocation")
     months = [m for m in months if first is None or m >= first] or [month]
-    start, end = months[0], _month_end(months[-1])
+    end = _month_end(months[-1])
     return {
         "title": f"Before {tool}: process audit",
         "tool": tool,
@@ -82,12 +81,11 @@ def audit_context(db: AnalyticsDB, config: Config, tool: str,
         "month_label": fmt.month_label(month),
         "where": where_work_happens(db, chosen, months, min_group),
         "load": process_load(db, chosen, months, min_group),
-        "fields": dead_fields(db, chosen, start, end),
-        "channels": dead_channels(db, chosen, start, end, min_group),
+        "fields": dead_fields(db, chosen, months),
+        "channels": dead_channels(db, chosen, months, min_group),
         "shadow": shadow_tools(db, chosen, months, min_group),
         "criteria": proposed_criteria(db, chosen, end, min_group),
         "teams": chosen,
-        "absent": sorted(set(db.absent)),
     }
 
 
@@ -97,12 +95,10 @@ def _month_end(month: date) -> date:
 
 def where_work_happens(db: AnalyticsDB, teams: list[str], months: list[date],
                        min_group: int) -> dict[str, Any]:
-    view = "metric_work_sources"
-    if not db.has(view, "team", "month", "source", "hours"):
-        return {"missing": view}
     hours: dict[str, dict[str, float]] = {}
     suppressed: set[str] = set()
-    for r in db.view_rows(view, (months[0], months[-1])):
+    for r in db.view_rows("metric_work_sources", (months[0], months[-1]),
+                          ("team", "source", "hours", "people_count", "suppressed")):
         if r["team"] not in teams:
             continue
         if is_suppressed(r, min_group):  # a month with too few people adds nothing
@@ -130,11 +126,10 @@ def where_work_happens(db: AnalyticsDB, teams: list[str], months: list[date],
 
 
 def process_load(db: AnalyticsDB, teams: list[str], months: list[date], min_group: int) -> list:
-    view = "metric_effort_allocation"
-    if not db.has(view, "team", "month", "category", "hours", "fte"):
-        return []
     out = []
-    rows = [r for r in db.view_rows(view, (months[0], months[-1])) if r["team"] in teams]
+    rows = [r for r in db.view_rows("metric_effort_allocation", (months[0], months[-1]),
+                                    ("team", "category", "hours", "fte", "people_count"))
+            if r["team"] in teams]
     for team in teams:
         mine = [r for r in rows if r["team"] == team]
         shown = [r for r in mine if not is_suppressed(r, min_group)]
@@ -160,9 +155,8 @@ def process_load(db: AnalyticsDB, teams: list[str], months: list[date], min_grou
 
 def _mean_text(db: AnalyticsDB, view: str, column: str, team: str, months: list[date],
                min_group: int, formatter: Any) -> str:
-    if not db.has(view, "team", "month", column):
-        return fmt.NO_DATA
-    rows = [r for r in db.view_rows(view, (months[0], months[-1])) if r["team"] == team]
+    rows = [r for r in db.view_rows(view, (months[0], months[-1]), ("team", column))
+            if r["team"] == team]
     shown = [r for r in rows if not is_suppressed(r, min_group)]
     if rows and not shown:
         return fmt.TOO_FEW
@@ -170,30 +164,32 @@ def _mean_text(db: AnalyticsDB, view: str, column: str, team: str, months: list[
     return formatter(sum(values) / len(values)) if values else fmt.NO_DATA
 
 
-def dead_fields(db: AnalyticsDB, teams: list[str], start: date, end: date) -> dict[str, Any]:
-    """Per Jira field: fill rate on the items the teams created in the period, and edits."""
-    if not (db.has("item_fields", "item_id", "field_id", "has_value")
-            and db.has("metric_item_team", "item_id", "team")):
-        return {"missing": "item_fields"}
+def dead_fields(db: AnalyticsDB, teams: list[str], months: list[date]) -> dict[str, Any]:
+    """Per Jira field: fill rate on the items the teams created in the period (metric_field_fill)
+    and the edits made in the period on those items (metric_audit_field_edits)."""
+    db.require("metric_field_fill", "team", "month", "field_id", "field_name", "items_created",
+               "items_with_value")
+    db.require("metric_audit_field_edits", "team", "created_month", "month", "field_id", "edits")
     rows = db.rows(
         """
-        WITH items AS (
-            SELECT w.item_id FROM work_items AS w JOIN metric_item_team AS t USING (item_id)
-            WHERE w.source = 'jira' AND t.team IN (SELECT unnest(?))
-              AND w.created_at::DATE BETWEEN ? AND ?
+        WITH fill AS (
+            SELECT field_id, any_value(field_name) AS field_name, sum(items_created) AS items,
+                   sum(items_with_value) / sum(items_created) AS fill_rate
+            FROM metric_field_fill
+            WHERE team IN (SELECT unnest($teams)) AND month BETWEEN $first AND $last
+            GROUP BY field_id
         ),
         edits AS (
-            SELECT e.detail ->> 'field_id' AS field_id, count(*) AS edits
-            FROM events AS e JOIN items USING (item_id)
-            WHERE e.kind = 'jira_field_edit' AND e.occurred_at::DATE BETWEEN ? AND ?
-            GROUP BY ALL
+            SELECT field_id, sum(edits) AS edits
+            FROM metric_audit_field_edits
+            WHERE team IN (SELECT unnest($teams)) AND created_month BETWEEN $first AND $last
+              AND month BETWEEN $first AND $last
+            GROUP BY field_id
         )
-        SELECT f.field_id, any_value(f.field_name) AS field_name, count(*) AS items,
-               avg(f.has_value::INTEGER) AS fill_rate, coalesce(any_value(x.edits), 0) AS edits
-        FROM item_fields AS f JOIN items USING (item_id)
-        LEFT JOIN edits AS x USING (field_id)
-        GROUP BY f.field_id ORDER BY fill_rate, field_name
-        """, [teams, start, end, start, end])
+        SELECT f.field_id, f.field_name, f.items, f.fill_rate, coalesce(x.edits, 0) AS edits
+        FROM fill AS f LEFT JOIN edits AS x USING (field_id)
+        ORDER BY f.fill_rate, f.field_name
+        """, {"teams": teams, "first": months[0], "last": months[-1]})
     return {"rows": [{"name": r["field_name"] or r["field_id"], "id": r["field_id"],
                       "fill": fmt.pct(r["fill_rate"]), "item_count": fmt.count(r["items"], "item"),
                       "edits": fmt.count(r["edits"], "edit"),
@@ -201,32 +197,35 @@ def dead_fields(db: AnalyticsDB, teams: list[str], start: date, end: date) -> di
             "threshold": fmt.pct(DEAD_FIELD_FILL)}
 
 
-def dead_channels(db: AnalyticsDB, teams: list[str], start: date, end: date,
+def dead_channels(db: AnalyticsDB, teams: list[str], months: list[date],
                   min_group: int) -> dict[str, Any]:
     """Slack channels the teams write in: human messages per week, how much of the traffic is
-    reminders and bots, and which look like dead weight."""
-    if not (db.has("metric_event_team", "channel_id", "team", "is_bot")
-            and db.has("channels", "channel_id", "name")):
-        return {"missing": "metric_event_team"}
-    weeks = max(1.0, ((end - start).days + 1) / 7)
+    reminders and bots (metric_audit_channel_noise), and which look like dead weight."""
+    db.require("metric_audit_channel_noise", "channel_id", "month", "name", "category",
+               "messages", "human_messages", "reminders_and_bots")
+    db.require("metric_audit_channel_writers", "channel_id", "month", "person_id", "team",
+               "is_bot")
+    weeks = max(1.0, ((_month_end(months[-1]) - months[0]).days + 1) / 7)
     rows = db.rows(
         """
-        WITH msgs AS (
-            SELECT e.channel_id, e.person_id, e.team, e.is_bot, e.subkind
-            FROM metric_event_team AS e
-            WHERE e.source = 'slack' AND e.channel_id IS NOT NULL
-              AND e.day BETWEEN ? AND ?
+        WITH writers AS (
+            SELECT * FROM metric_audit_channel_writers WHERE month BETWEEN $first AND $last
         ),
-        ours AS (SELECT DISTINCT channel_id FROM msgs WHERE team IN (SELECT unnest(?)))
-        SELECT c.name, c.category, count(*) AS messages,
-               count(*) FILTER (WHERE NOT m.is_bot AND m.subkind IS DISTINCT FROM 'reminder')
-                   AS human_messages,
-               count(*) FILTER (WHERE m.is_bot OR m.subkind = 'reminder') AS reminders_and_bots,
-               count(DISTINCT m.person_id) FILTER (WHERE NOT m.is_bot) AS posters
-        FROM msgs AS m JOIN ours USING (channel_id) JOIN channels AS c USING (channel_id)
-        GROUP BY c.name, c.category
-        ORDER BY reminders_and_bots / count(*) DESC, c.name
-        """, [start, end, teams])
+        ours AS (
+            SELECT channel_id, count(DISTINCT person_id) FILTER (WHERE NOT is_bot) AS posters
+            FROM writers
+            WHERE channel_id IN (SELECT channel_id FROM writers
+                                 WHERE team IN (SELECT unnest($teams)))
+            GROUP BY channel_id
+        )
+        SELECT any_value(n.name) AS name, any_value(n.category) AS category,
+               sum(n.messages) AS messages, sum(n.human_messages) AS human_messages,
+               sum(n.reminders_and_bots) AS reminders_and_bots, any_value(o.posters) AS posters
+        FROM metric_audit_channel_noise AS n JOIN ours AS o USING (channel_id)
+        WHERE n.month BETWEEN $first AND $last
+        GROUP BY n.channel_id
+        ORDER BY sum(n.reminders_and_bots) / sum(n.messages) DESC, name
+        """, {"teams": teams, "first": months[0], "last": months[-1]})
     out = []
     for r in rows:
         nag_share = r["reminders_and_bots"] / r["messages"] if r["messages"] else 0
@@ -244,11 +243,11 @@ def dead_channels(db: AnalyticsDB, teams: list[str], start: date, end: date,
 
 def shadow_tools(db: AnalyticsDB, teams: list[str], months: list[date], min_group: int) -> list:
     view = "metric_shadow_tools"
-    if not db.has(view, "team", "month", "shadow_tool_messages"):
-        return []
     out = []
     for team in teams:
-        rows = [r for r in db.view_rows(view, (months[0], months[-1])) if r["team"] == team]
+        rows = [r for r in db.view_rows(view, (months[0], months[-1]),
+                                        ("team", "shadow_tool_messages", "people_sharing"))
+                if r["team"] == team]
         mine = [r for r in rows if not is_suppressed(r, min_group)]
         if rows and not mine:
             out.append({"team": team, "messages": fmt.TOO_FEW, "people": fmt.TOO_FEW})
@@ -256,7 +255,7 @@ def shadow_tools(db: AnalyticsDB, teams: list[str], months: list[date], min_grou
         out.append({"team": team,
                     "messages": fmt.count(sum(r["shadow_tool_messages"] or 0 for r in mine),
                                           "message"),
-                    "people": fmt.count(max((r.get("people_sharing") or 0 for r in mine),
+                    "people": fmt.count(max((r["people_sharing"] or 0 for r in mine),
                                             default=0), "person", "people")})
     return out
 
@@ -264,12 +263,11 @@ def shadow_tools(db: AnalyticsDB, teams: list[str], months: list[date], min_grou
 def proposed_criteria(db: AnalyticsDB, teams: list[str], end: date, min_group: int) -> list:
     """The default criteria, each with the teams' value over the last 12 weeks."""
     today: dict[str, dict[str, Any]] = {}
-    if db.has("metric_weekly", "team", "week", "metric", "value"):
-        for r in db.rows(
-            "SELECT team, metric, avg(value) AS value, min(people_count) AS people_count"
-            " FROM metric_weekly WHERE week BETWEEN ? AND ? AND team IN (SELECT unnest(?))"
-            " GROUP BY ALL", [end - timedelta(weeks=12), end, teams]):
-            today.setdefault(r["metric"], {})[r["team"]] = r
+    for r in db.rows(
+        "SELECT team, metric, avg(value) AS value, min(people_count) AS people_count"
+        " FROM metric_weekly WHERE week BETWEEN ? AND ? AND team IN (SELECT unnest(?))"
+        " GROUP BY ALL", [end - timedelta(weeks=12), end, teams]):
+        today.setdefault(r["metric"], {})[r["team"]] = r
     out = []
     for text, meaning, metric, unit in PROPOSED_CRITERIA:
         values = []

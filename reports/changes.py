@@ -27,8 +27,6 @@ ADOPTION_WEEKLY = "metric_adoption_weekly"
 
 def changes_for_team(db: AnalyticsDB, team: str, min_group: int) -> list[dict[str, Any]]:
     """Process changes that apply to `team` (its own, and those for every team)."""
-    if not db.has("process_changes", "name", "team", "started_on"):
-        return []
     found = db.rows(
         "SELECT name, tool, team, started_on, scope::VARCHAR AS scope FROM process_changes"
         " WHERE team = ? OR team IS NULL ORDER BY started_on, name", [team])
@@ -51,13 +49,12 @@ def _change(db: AnalyticsDB, change: dict, team: str, min_group: int) -> dict[st
 
 def _criteria(db: AnalyticsDB, name: str, team: str, min_group: int) -> tuple[list, Any]:
     """Each criterion of the change with its estimate and interval for this team."""
-    if not db.has("experiment_criteria", "name", "idx", "text"):
-        return [], None
+    db.require("experiment_criteria", "name", "idx", "text", "unit", "threshold")
     criteria = db.rows("SELECT * FROM experiment_criteria WHERE name = ? ORDER BY idx", [name])
-    results: dict[int, dict] = {}
-    if db.has(RESULTS, "change", "team", "idx", "estimate", "low", "high", "outcome"):
-        results = {r["idx"]: r for r in db.rows(
-            f'SELECT * FROM {RESULTS} WHERE "change" = ? AND team = ?', [name, team])}
+    db.require(RESULTS, "change", "team", "idx", "estimate", "low", "high", "outcome", "method",
+               "before_weeks", "after_weeks", "note", "people_count")
+    results = {r["idx"]: r for r in db.rows(
+        f'SELECT * FROM {RESULTS} WHERE "change" = ? AND team = ?', [name, team])}
     rows, chart_rows = [], []
     for c in criteria:
         r = results.get(c["idx"], {})
@@ -110,8 +107,7 @@ def _in_unit(value: Any, unit: str) -> str:
 
 
 def _change_verdict(db: AnalyticsDB, name: str, team: str, min_group: int) -> dict | None:
-    if not db.has(CHANGE_VERDICTS, "change", "team", "verdict"):
-        return None
+    db.require(CHANGE_VERDICTS, "change", "team", "verdict", "reason", "people_count")
     row = db.one(f'SELECT * FROM {CHANGE_VERDICTS} WHERE "change" = ? AND team = ?',
                  [name, team])
     if row is None:
@@ -128,32 +124,34 @@ def _change_verdict(db: AnalyticsDB, name: str, team: str, min_group: int) -> di
 
 def _adoption(db: AnalyticsDB, name: str, team: str, min_group: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if db.has(ADOPTION, "change", "team"):
-        row = next((r for r in db.view_rows(ADOPTION)
-                    if r["change"] == name and r["team"] == team), None)
-        if row and is_suppressed(row, min_group):
-            out["adoption_suppressed"] = True
-        elif row:
-            engagement = row.get("best_performer_engagement")
-            out["adoption"] = {
-                "peak": fmt.pct(row.get("peak_share")),
-                "half_life": "not reached" if fmt.missing(row.get("half_life_weeks"))
-                else fmt.number(row.get("half_life_weeks"), "weeks", 0),
-                "engagement": fmt.NO_DATA if fmt.missing(engagement) else f"{engagement:.2f}",
-                "engagement_warning": not fmt.missing(engagement) and engagement < 0.5,
-                "organic": fmt.pct(row.get("organic_share")),
-            }
-    if db.has(ADOPTION_WEEKLY, "change", "team", "weeks_since_start", "active_share"):
-        weeks = sorted((r for r in db.view_rows(ADOPTION_WEEKLY)
-                        if r["change"] == name and r["team"] == team), key=lambda r: r["week"])
-        points = [{"week": w["weeks_since_start"], "value": w["active_share"],
-                   "series": "weekly active share"}
-                  for w in weeks if not is_suppressed(w, min_group)
-                  and not fmt.missing(w["active_share"])]
-        if points:
-            peak = max(p["value"] for p in points)
-            out["adoption_chart"] = charts.adoption_chart(
-                points, f"{name}: adoption by {team}, week by week",
-                "People active in the change's footprint each week / team headcount",
-                peak / 2 if peak else None)
+    adoption = db.view_rows(ADOPTION, columns=(
+        "change", "team", "peak_share", "half_life_weeks", "best_performer_engagement",
+        "organic_share", "people_count", "suppressed"))
+    row = next((r for r in adoption if r["change"] == name and r["team"] == team), None)
+    if row and is_suppressed(row, min_group):
+        out["adoption_suppressed"] = True
+    elif row:
+        engagement = row["best_performer_engagement"]
+        out["adoption"] = {
+            "peak": fmt.pct(row["peak_share"]),
+            "half_life": "not reached" if fmt.missing(row["half_life_weeks"])
+            else fmt.number(row["half_life_weeks"], "weeks", 0),
+            "engagement": fmt.NO_DATA if fmt.missing(engagement) else f"{engagement:.2f}",
+            "engagement_warning": not fmt.missing(engagement) and engagement < 0.5,
+            "organic": fmt.pct(row["organic_share"]),
+        }
+    weekly = db.view_rows(ADOPTION_WEEKLY, columns=(
+        "change", "team", "week", "weeks_since_start", "active_share", "suppressed"))
+    weeks = sorted((r for r in weekly if r["change"] == name and r["team"] == team),
+                   key=lambda r: r["week"])
+    points = [{"week": w["weeks_since_start"], "value": w["active_share"],
+               "series": "weekly active share"}
+              for w in weeks if not is_suppressed(w, min_group)
+              and not fmt.missing(w["active_share"])]
+    if points:
+        peak = max(p["value"] for p in points)
+        out["adoption_chart"] = charts.adoption_chart(
+            points, f"{name}: adoption by {team}, week by week",
+            "People active in the change's footprint each week / team headcount",
+            peak / 2 if peak else None)
     return out

@@ -31,26 +31,18 @@ def coverage(db: AnalyticsDB, teams: list[str], months: list[date], min_group: i
 
 
 def _sources(db: AnalyticsDB) -> list[dict[str, Any]]:
-    if not db.has("events", "source", "occurred_at"):
-        return []
     rows = db.rows(
-        "SELECT source, count(*) AS n, min(occurred_at)::DATE AS first,"
-        " max(occurred_at)::DATE AS last FROM events GROUP BY source ORDER BY source")
-    items = {}
-    if db.has("work_items", "source"):
-        items = {r["source"]: r["n"] for r in
-                 db.rows("SELECT source, count(*) AS n FROM work_items GROUP BY source")}
+        "SELECT source, events, work_items, first_at::DATE AS first, last_at::DATE AS last"
+        " FROM metric_coverage_sources ORDER BY source")
     return [{"source": SOURCE_NAMES.get(r["source"], r["source"]),
-             "events": fmt.count(r["n"], "event"),
-             "item_count": fmt.count(items.get(r["source"]), "work item")
-             if r["source"] in items else "",
+             "events": fmt.count(r["events"], "event"),
+             "item_count": "" if r["work_items"] is None
+             else fmt.count(r["work_items"], "work item"),
              "range": f"{fmt.day_label(r['first'])} to {fmt.day_label(r['last'])}"}
             for r in rows]
 
 
 def _unclassified(db: AnalyticsDB, teams: list[str], months: list[date]) -> dict[str, Any]:
-    if not db.has("metric_effort_allocation", "team", "month", "category", "hours"):
-        return {}
     row = db.one(
         "SELECT sum(hours) FILTER (WHERE category = 'unclassified') / nullif(sum(hours), 0)"
         " AS share, sum(hours) AS hours FROM metric_effort_allocation"
@@ -65,12 +57,8 @@ def _unclassified(db: AnalyticsDB, teams: list[str], months: list[date]) -> dict
 
 
 def _identities(db: AnalyticsDB) -> dict[str, Any]:
-    if not db.has("identities", "source", "matched_by", "is_bot"):
-        return {}
-    rows = db.rows(
-        "SELECT source, count(*) AS accounts,"
-        " count(*) FILTER (WHERE matched_by = 'unmatched' OR person_id IS NULL) AS unmatched"
-        " FROM identities WHERE NOT is_bot GROUP BY source ORDER BY source")
+    rows = db.rows("SELECT source, accounts, unmatched FROM metric_coverage_identities"
+                   " ORDER BY source")
     total = sum(r["accounts"] for r in rows)
     unmatched = sum(r["unmatched"] for r in rows)
     return {
@@ -82,8 +70,6 @@ def _identities(db: AnalyticsDB) -> dict[str, Any]:
 
 
 def _suppressed(db: AnalyticsDB, teams: list[str], months: list[date], min_group: int) -> list:
-    if not db.has("metric_effort_allocation", "team", "month"):
-        return []
     rows = db.rows(
         "SELECT DISTINCT team, month::DATE AS month, * EXCLUDE (team, month)"
         " FROM metric_effort_allocation WHERE team IN (SELECT unnest(?))"
@@ -99,8 +85,6 @@ def _suppressed(db: AnalyticsDB, teams: list[str], months: list[date], min_group
 
 
 def _params(db: AnalyticsDB) -> list[dict[str, str]]:
-    if not db.has("analysis_params", "name", "value"):
-        return []
     found = {r["name"]: r["value"] for r in db.rows("SELECT name, value FROM analysis_params")}
     return [{"label": label, "value": f"{found[key]} {unit}"}
             for key, (label, unit) in PARAM_WORDS.items() if key in found]
@@ -109,8 +93,8 @@ def _params(db: AnalyticsDB) -> list[dict[str, str]]:
 def _sensitivity(db: AnalyticsDB, teams: list[str], month: date, min_group: int) -> dict:
     """Customer and process shares of the month under each session gap, per team."""
     view = "metric_effort_sensitivity"
-    if not db.has(view, "gap_minutes", "team", "month", "category", "share"):
-        return {}
+    db.require(view, "gap_minutes", "team", "month", "category", "share", "people_count",
+               "suppressed")
     rows = db.rows(
         f"SELECT * FROM {view} WHERE month::DATE = ? AND team IN (SELECT unnest(?))",
         [month, teams])
@@ -139,10 +123,10 @@ def _share(rows: dict[str, dict[str, Any]], category: str) -> float:
 def unclassified_buckets(db: AnalyticsDB, min_group: int, limit: int = 5) -> list[dict]:
     """The largest buckets of unclassified effort across the organization."""
     view = "metric_effort_unclassified"
-    if not db.has(view, "bucket_kind", "bucket", "hours"):
-        return []
+    db.require(view, "bucket_kind", "bucket", "hours", "share_of_effort", "people_count",
+               "suppressed")
     rows = db.rows(f"SELECT * FROM {view} ORDER BY hours DESC, bucket LIMIT ?", [limit * 3])
     shown = [r for r in rows if not is_suppressed(r, min_group)][:limit]
     return [{"kind": r["bucket_kind"].replace("_", " "), "bucket": r["bucket"],
              "hours": fmt.hours(r["hours"]),
-             "share": fmt.pct(r.get("share_of_effort"), 1)} for r in shown]
+             "share": fmt.pct(r["share_of_effort"], 1)} for r in shown]

@@ -1,8 +1,9 @@
-"""Read-only access to the analytics database for reports: which views exist, and rows as dicts.
+"""Read-only access to the analytics database for reports: rows as dicts, and a check that
+the views a section reads are there.
 
 Reports read only the analysis views and tables (and a few domain tables for the coverage
-section), never the raw store. A view the database lacks is recorded, so the report can say which
-section is missing and why instead of failing.
+section), never the raw store. A view or column the database lacks is an error that names it:
+a section that silently dropped out would hide a renamed column behind an empty page.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import duckdb
 from processhealth.errors import UserError
 from processhealth.store import DEFAULT_MEMORY_LIMIT, open_duckdb
 
+Params = list[Any] | dict[str, Any] | None  # positional (?) or named ($name) parameters
+
 
 class AnalyticsDB:
     """The analytics database opened read-only. Use as a context manager."""
@@ -23,7 +26,6 @@ class AnalyticsDB:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:
         self.con = con
         self.path = path
-        self.absent: list[str] = []  # relations a section asked for and did not find
         self._cache: dict[tuple[str, Any], list[dict[str, Any]]] = {}
         self._grouped: dict[tuple[str, Any], dict[Any, list[dict[str, Any]]]] = {}
         rows = con.execute(
@@ -51,20 +53,27 @@ class AnalyticsDB:
     def __exit__(self, *exc_info: object) -> None:
         self.con.close()
 
-    def has(self, relation: str, *columns: str) -> bool:
-        """True when the relation exists with all the given columns; records it if not."""
+    def require(self, relation: str, *columns: str) -> None:
+        """Raise a UserError naming the relation, or its columns, that this database lacks."""
         found = self.columns.get(relation)
-        ok = found is not None and all(c in found for c in columns)
-        if not ok and relation not in self.absent:
-            self.absent.append(relation)
-        return ok
+        if found is None:
+            raise UserError(
+                f"The analytics database {self.path or ''} has no view or table {relation}, "
+                f"which the report reads. Rebuild it with this version of processhealth "
+                f"(`processhealth build`).")
+        lacking = [c for c in columns if c not in found]
+        if lacking:
+            raise UserError(
+                f"{relation} in the analytics database {self.path or ''} has no column "
+                f"{', '.join(lacking)}, which the report reads. Rebuild it with this version of "
+                f"processhealth (`processhealth build`).")
 
-    def has_column(self, relation: str, column: str) -> bool:
-        return column in self.columns.get(relation, set())
-
-    def view_rows(self, view: str, months: tuple[date, date] | None = None) -> list[dict]:
+    def view_rows(self, view: str, months: tuple[date, date] | None = None,
+                  columns: tuple[str, ...] = ()) -> list[dict]:
         """Every row of a view (for the months given), read once and kept: metric views are
-        recomputed on every read, so one read for all teams beats one per team."""
+        recomputed on every read, so one read for all teams beats one per team. The view
+        must have `columns` (and `month`, when months are given)."""
+        self.require(view, *columns, *(("month",) if months else ()))
         key = (view, months)
         if key not in self._cache:
             where = " WHERE month::DATE BETWEEN ? AND ?" if months else ""
@@ -84,15 +93,26 @@ class AnalyticsDB:
             self._grouped[key] = grouped
         return self._grouped[key]
 
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        result = self.con.execute(sql, params or [])
+    def rows(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        result = self.execute(sql, params)
         names = [d[0] for d in result.description or []]
         return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
-    def one(self, sql: str, params: list[Any] | None = None) -> dict[str, Any] | None:
+    def one(self, sql: str, params: Params = None) -> dict[str, Any] | None:
         found = self.rows(sql, params)
         return found[0] if found else None
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        row = self.con.execute(sql, params or []).fetchone()
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        row = self.execute(sql, params).fetchone()
         return row[0] if row else None
+
+    def execute(self, sql: str, params: Params = None) -> duckdb.DuckDBPyConnection:
+        """Run a query; a relation or column it names that the database lacks is a UserError
+        with DuckDB's words (which name it), like require()."""
+        try:
+            return self.con.execute(sql, params or [])
+        except (duckdb.CatalogException, duckdb.BinderException) as exc:
+            raise UserError(
+                f"The analytics database {self.path or ''} does not have what the report reads: "
+                f"{exc}. Rebuild it with this version of processhealth (`processhealth build`)."
+            ) from exc

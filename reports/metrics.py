@@ -108,14 +108,11 @@ PROCESS_SIGNALS = (
 
 def month_series(
     db: AnalyticsDB, figure: Figure, team: str, months: list[date], min_group: int
-) -> dict[date, tuple[Any, bool]] | None:
-    """{month: (value, suppressed)} for one team over the window; None if the view is absent."""
-    if not db.has(figure.view, "team", "month", figure.column):
-        return None
-    return {
-        _as_date(r["month"]): (r[figure.column], is_suppressed(r, min_group))
-        for r in db.view_rows(figure.view, (months[0], months[-1])) if r["team"] == team
-    }
+) -> dict[date, tuple[Any, bool]]:
+    """{month: (value, suppressed)} for one team over the window."""
+    rows = db.view_rows(figure.view, (months[0], months[-1]), ("team", figure.column))
+    return {_as_date(r["month"]): (r[figure.column], is_suppressed(r, min_group))
+            for r in rows if r["team"] == team}
 
 
 def _as_date(value: Any) -> date:

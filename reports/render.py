@@ -57,8 +57,7 @@ def report_context(
     teams = choose_teams(db, team)
     report_month = choose_month(db, month)
     months = team_sections.window(report_month, config.report.months)
-    first = db.scalar("SELECT min(month)::DATE FROM metric_effort_allocation") \
-        if db.has("metric_effort_allocation", "month") else None
+    first = db.scalar("SELECT min(month)::DATE FROM metric_effort_allocation")
     months = [m for m in months if first is None or m >= first] or [report_month]
     team_reports = []
     for name in teams:
@@ -86,24 +85,20 @@ def report_context(
         "generated_on": fmt.day_label(date.today()),
         "teams": team_reports,
         "coverage": coverage.coverage(db, teams, months, min_group),
-        "absent": sorted(set(db.absent)),
         "min_group": min_group,
         "show_people": config.privacy.show_people,
     }
 
 
 def _team_suppressed(db: AnalyticsDB, team: str, month: date, min_group: int) -> bool:
-    if not db.has("metric_team_months", "team", "month", "people_count"):
-        return True  # cannot tell how many people stand behind it: show nothing per item
+    db.require("metric_team_months", "team", "month", "people_count")
     row = db.one("SELECT * FROM metric_team_months WHERE team = ? AND month = ?", [team, month])
     return row is None or is_suppressed(row, min_group)
 
 
 def choose_teams(db: AnalyticsDB, team: str | None) -> list[str]:
-    known: list[str] = []
-    if db.has("teams", "team"):
-        known = [r["team"] for r in db.rows("SELECT team FROM teams ORDER BY team")]
-    if not known and db.has("metric_effort_allocation", "team"):
+    known = [r["team"] for r in db.rows("SELECT team FROM teams ORDER BY team")]
+    if not known:
         known = [r["team"] for r in db.rows(
             "SELECT DISTINCT team FROM metric_effort_allocation WHERE team IS NOT NULL"
             " ORDER BY team")]
@@ -127,10 +122,8 @@ def choose_month(db: AnalyticsDB, month: str | None) -> date:
         except ValueError:
             raise UserError(f"--month {month!r} is not a month; expected YYYY-MM, e.g. 2026-05.") \
                 from None
-    first = latest = None
-    if db.has("metric_effort_allocation", "month"):
-        first, latest = db.con.execute(
-            "SELECT min(month)::DATE, max(month)::DATE FROM metric_effort_allocation").fetchone()
+    first, latest = db.execute(
+        "SELECT min(month)::DATE, max(month)::DATE FROM metric_effort_allocation").fetchone()
     if month is not None:
         if first is not None and not first <= wanted <= latest:
             raise UserError(
@@ -140,7 +133,7 @@ def choose_month(db: AnalyticsDB, month: str | None) -> date:
         return wanted
     if latest is None:
         raise UserError("The analytics database has no effort figures yet (metric_effort_"
-                        "allocation is empty or missing). Run `processhealth collect` and "
+                        "allocation is empty). Run `processhealth collect` and "
                         "`processhealth build` first, or name a month with --month YYYY-MM.")
     today = date.today()
     if (latest.year, latest.month) == (today.year, today.month):
@@ -150,18 +143,11 @@ def choose_month(db: AnalyticsDB, month: str | None) -> date:
     return latest
 
 
-def people_table(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict | None:
+def people_table(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
     """Hours per person and category (only with privacy.show_people = true)."""
-    if not (db.has("metric_event_facts", "person_id", "team", "month", "category", "minutes")
-            and db.has("people", "person_id", "display_name")):
-        return None
     rows = db.rows(
-        """
-        SELECT p.display_name AS name, f.category, sum(f.minutes) / 60 AS hours
-        FROM metric_event_facts AS f JOIN people AS p USING (person_id)
-        WHERE f.team = ? AND f.month = ?
-        GROUP BY ALL ORDER BY name
-        """, [team, month])
+        "SELECT display_name AS name, category, hours FROM metric_person_hours"
+        " WHERE team = ? AND month = ? ORDER BY name", [team, month])
     people: dict[str, dict[str, float]] = {}
     for r in rows:
         people.setdefault(r["name"], {})[r["category"] or "unclassified"] = r["hours"]

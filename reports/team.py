@@ -1,7 +1,7 @@
 """One team's part of the monthly report: verdict, allocation, overhead, flow, process signals.
 
-Each function returns a plain dict for the template; a section whose view is missing returns
-{"missing": "<view>"} and the template says so, instead of the report failing.
+Each function returns a plain dict for the template. A view or column a section reads that the
+database lacks is an error naming it (reports.db), never a section silently left out.
 """
 
 from __future__ import annotations
@@ -69,8 +69,7 @@ def _chart_rows(series: dict[date, tuple[Any, bool]], name: str, months: list[da
 
 
 def verdict(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict[str, Any]:
-    if not db.has("health_verdicts", "team", "month", "verdict"):
-        return {"missing": "health_verdicts"}
+    db.require("health_verdicts", "team", "month", "verdict", "reason", "people_count")
     row = db.one("SELECT * FROM health_verdicts WHERE team = ? AND month::DATE = ?",
                  [team, month])
     if row is None:
@@ -92,8 +91,7 @@ def verdict_signals(db: AnalyticsDB, table: str, where: str, params: list, code:
 
     For an amplifier or process-is-product verdict only the deciding rule's signals are shown;
     otherwise the signals of both rules, so a reader sees how far each verdict was."""
-    if not db.has(table, "rule", "signal", "value", "threshold", "direction", "met"):
-        return []
+    db.require(table, "rule", "signal", "value", "low", "high", "threshold", "direction", "met")
     rows = db.rows(f"SELECT * FROM {table} WHERE {where}", params)
     if code in RULE_WORDS:
         rows = [r for r in rows if r["rule"] == code]
@@ -129,9 +127,9 @@ def signal_value(value: Any, unit: str) -> str:
 
 def allocation(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
     view = "metric_effort_allocation"
-    if not db.has(view, "team", "month", "category", "hours", "fte", "share"):
-        return {"missing": view}
-    rows = [r for r in db.view_rows(view, (months[0], months[-1])) if r["team"] == team]
+    rows = [r for r in db.view_rows(view, (months[0], months[-1]),
+                                    ("team", "category", "hours", "fte", "share", "people_count"))
+            if r["team"] == team]
     by_month: dict[date, list[dict]] = {}
     for r in rows:
         by_month.setdefault(_as_date(r["month"]), []).append(r)
@@ -180,10 +178,8 @@ def _as_date(value: Any) -> date:
 
 def overhead(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
     ratio = month_series(db, OVERHEAD, team, months, min_group)
-    if ratio is None:
-        return {"missing": OVERHEAD.view}
-    baseline = month_series(db, OVERHEAD_BASELINE, team, months, min_group) or {}
-    change = month_series(db, OVERHEAD_CHANGE, team, months, min_group) or {}
+    baseline = month_series(db, OVERHEAD_BASELINE, team, months, min_group)
+    change = month_series(db, OVERHEAD_CHANGE, team, months, min_group)
     month = months[-1]
     rows = _chart_rows(ratio, "overhead ratio", months)
     rows += _chart_rows(baseline, "baseline (trailing 3 months)", months)
@@ -205,17 +201,14 @@ def flow(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict
     eff = month_series(db, FLOW_EFFICIENCY, team, months, min_group)
     out: dict[str, Any] = {"cards": _cards(db, (*FLOW_FIGURES, *DELIVERY), team, months,
                                            min_group)}
-    if eff is None:
-        out["missing_efficiency"] = FLOW_EFFICIENCY.view
-    else:
-        out["efficiency"] = shown(FLOW_EFFICIENCY, *eff.get(months[-1], (None, False)))
-        rows = _chart_rows(eff, "median flow efficiency", months)
-        if rows:
-            out["efficiency_chart"] = charts.line_chart(
-                rows, f"{team}: flow efficiency of items resolved each month",
-                "Median over items of time in active statuses / flow time",
-                "Flow efficiency", y_format="%", series_title="Line",
-                rule=0.4, rule_label="~40%: typical of mature flow (context, not a target)")
+    out["efficiency"] = shown(FLOW_EFFICIENCY, *eff.get(months[-1], (None, False)))
+    rows = _chart_rows(eff, "median flow efficiency", months)
+    if rows:
+        out["efficiency_chart"] = charts.line_chart(
+            rows, f"{team}: flow efficiency of items resolved each month",
+            "Median over items of time in active statuses / flow time",
+            "Flow efficiency", y_format="%", series_title="Line",
+            rule=0.4, rule_label="~40%: typical of mature flow (context, not a target)")
     out.update(_pr_cycle(db, team, months[-1], min_group))
     return out
 
@@ -225,10 +218,9 @@ def _cards(db: AnalyticsDB, figures: tuple, team: str, months: list[date],
     cards = []
     for figure in figures:
         series = month_series(db, figure, team, months, min_group)
-        if series is not None:
-            cards.append({"label": figure.label, "explain": figure.explain,
-                          "value": shown(figure, *series.get(months[-1], (None, False))),
-                          "better": figure.better})
+        cards.append({"label": figure.label, "explain": figure.explain,
+                      "value": shown(figure, *series.get(months[-1], (None, False))),
+                      "better": figure.better})
     return cards
 
 
@@ -239,9 +231,9 @@ PR_STAGES = (("coding", "Coding"), ("pickup", "Pickup"), ("review", "Review"),
 def _pr_cycle(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
     view = "metric_pr_cycle"
     columns = [f"{q}_{stage}_hours" for stage, _ in PR_STAGES for q in ("median", "p75")]
-    if not db.has(view, "team", "month", "prs_merged", *columns):
-        return {"missing_pr_cycle": view}
-    row = next((r for r in db.view_rows(view, (month, month)) if r["team"] == team), None)
+    row = next((r for r in db.view_rows(view, (month, month), ("team", "prs_merged",
+                                                               "self_merged_share", *columns))
+                if r["team"] == team), None)
     if row is None or not row["prs_merged"]:
         return {"pr_none": True}
     if is_suppressed(row, min_group):
@@ -267,11 +259,10 @@ def _pr_cycle(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
 
 def process_signals(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
     cards = _cards(db, PROCESS_SIGNALS, team, months, min_group)
-    missing = sorted({f.view for f in PROCESS_SIGNALS if not db.has(f.view, f.column)})
     chart_rows: list[dict[str, Any]] = []
     for figure in PROCESS_SIGNALS:
         series = month_series(db, figure, team, months, min_group)
-        if series is not None and figure.unit == "share":
+        if figure.unit == "share":
             chart_rows += _chart_rows(series, figure.label, months)
     chart = None
     if chart_rows:
@@ -279,26 +270,20 @@ def process_signals(db: AnalyticsDB, team: str, months: list[date], min_group: i
             chart_rows, f"{team}: process signals month by month",
             "Shares of activity; see the definitions beside the chart",
             "Share", y_format="%", series_title="Signal")
-    return {"cards": cards, "chart": chart, "missing": missing}
+    return {"cards": cards, "chart": chart}
 
 
 def process_items(db: AnalyticsDB, team: str, month: date, suppressed: bool) -> dict:
     """The work items that drew the most process effort from the team this month."""
-    view = "metric_event_facts"
-    if not db.has(view, "team", "month", "item_id", "minutes", "is_process"):
-        return {"missing": view}
+    view = "metric_process_items"
+    db.require(view, "team", "month", "key", "title", "url", "source", "events", "hours", "rank")
     if suppressed:
         return {"suppressed": True}
-    top = db.rows_by_team(  # every team's top five at once: one scan of the month's events
+    top = db.rows_by_team(  # every team's top five at once: one read of the month's rows
         f"""
-        SELECT f.team, w.key, w.title, w.url, w.source, count(*) AS events,
-               sum(f.minutes) / 60 AS hours
-        FROM {view} AS f JOIN work_items AS w USING (item_id)
-        WHERE f.month = ? AND f.is_process AND f.team IS NOT NULL
-        GROUP BY f.team, w.key, w.title, w.url, w.source
-        QUALIFY row_number() OVER (
-            PARTITION BY f.team ORDER BY hours DESC, events DESC, w.key) <= 5
-        ORDER BY f.team, hours DESC, events DESC, w.key
+        SELECT team, key, title, url, source, events, hours FROM {view}
+        WHERE month = ? AND rank <= 5
+        ORDER BY team, hours DESC, events DESC, key
         """, [month])
     rows = top.get(team, [])
     return {"rows": [

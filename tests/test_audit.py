@@ -1,4 +1,4 @@
-"""The audit before a new tool, on the hand-built analytics database."""
+"""The audit before a new tool, on the hand-made organization of tests/report_org.py."""
 
 from __future__ import annotations
 
@@ -6,21 +6,22 @@ import html
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
+from report_org import HOSTILE_FIELD, report_database
 
 from processhealth import state
 from processhealth.cli import cli
 from processhealth.config import Config, load_config
+from processhealth.errors import UserError
 from processhealth.store import RawStore
 from reports.audit import PROPOSED_CRITERIA, render_audit
-from reports.sample import HOSTILE_FIELD, sample_database
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    db = tmp_path / "analytics.duckdb"
-    sample_database(db)
+    db = report_database(tmp_path / "analytics.duckdb")
     path = tmp_path / "processhealth.toml"
     path.write_text(f'[storage]\nanalytics_path = "{db}"\nraw_path = "raw.duckdb"\n',
                     encoding="utf-8")
@@ -40,13 +41,23 @@ def test_audit_sections_and_figures(config: Config, tmp_path: Path) -> None:
         assert f'data-section="{section}"' in page
     text = words(page)
     assert "Period: August 2026 to October 2026" in text
-    assert "atlas 50% 30% 20%" in text  # GitHub, Jira, Slack shares
+    # atlas, per person over the 65 weekdays of Aug-Oct: 60 commit minutes a day (3,900), field
+    # edits of 25, 25 and 40 minutes (21 x 25 + 22 x 25 + 22 x 40 = 1,955), 3 x 30 chat minutes
+    assert "atlas 66% 33% 2%" in text  # GitHub, Jira, Slack shares of 5,945 minutes
     assert "tiny too few people too few people too few people" in text
-    # process: 0.2 + 0.01 * i of 600 h a month, i = 9..11 -> 0.30 * 600 = 180 h on average
-    assert "atlas 180 h per month 1.8 FTE 30% 30% 0.50 per item done" in text
-    assert "Story Points (customfield_10016) 50% 2 items 0 edits" in text
-    assert f"{HOSTILE_FIELD} (customfield_666) 0% 2 items 0 edits dead weight" in text
-    assert "overhead_ratio <= +3pp" in text and "atlas: 25%; tiny: too few people" in text
+    # 6 x 1,955 min / 3 months = 65 h; FTE: 6 x mean(525/1815, 550/1900, 880/2230) = 1.9;
+    # nag load: 0, 0 and 2 reminders per story done
+    assert "atlas 65 h per month 1.9 FTE 33% 100% 0.67 per item done" in text
+    # the six stories created Aug-Oct (3 per team): Story Points filled but in October, each
+    # story's points edited once; the hostile field never filled
+    assert "Story Points (customfield_10016) 67% 6 items 6 edits" in text
+    assert f"{HOSTILE_FIELD} (customfield_666) 0% 6 items 0 edits dead weight" in text
+    # #pm-nags: 2 reminders, a stranger and atlas1 (92 days = 13.1 weeks); #random: 9 people
+    # once a month
+    assert "#pm-nags unclassified 0.2 per week 50% fewer than 5 dead weight" in text
+    assert "#random unclassified 2.1 per week 0% 9 people" in text
+    # the 12 weeks from Aug 10: 7 at 25/85, Sep 28 (3 days of 25, 2 of 40), 4 at 40/100
+    assert "overhead_ratio <= +3pp" in text and "atlas: 33%; tiny: too few people" in text
     assert "<svg onload" not in page and "<script" not in page
     assert "built-in method" not in page
 
@@ -82,3 +93,14 @@ def test_cli_audit_record_per_team(config: Config, tmp_path: Path) -> None:
 @pytest.mark.parametrize("criterion", [c[0] for c in PROPOSED_CRITERIA])
 def test_proposed_criteria_parse(criterion: str) -> None:
     assert state.parse_criterion(criterion).text == criterion
+
+
+@pytest.mark.parametrize("view", ["metric_audit_channel_noise", "metric_audit_field_edits",
+                                  "metric_field_fill"])
+def test_a_missing_view_fails_the_audit_naming_it(config: Config, tmp_path: Path,
+                                                  view: str) -> None:
+    con = duckdb.connect(str(config.storage.analytics_path))
+    con.execute(f"DROP VIEW {view}")
+    con.close()
+    with pytest.raises(UserError, match=view):
+        render_audit(config, tmp_path / "audit.html", tool="PM tool")

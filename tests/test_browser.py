@@ -10,10 +10,11 @@ from typing import Any
 
 import duckdb
 import pytest
+from report_org import HOSTILE_IMG, HOSTILE_TITLE, report_database
+from simulated import simulated_config
 
 from processhealth.config import load_config
 from reports.render import render_report
-from reports.sample import HOSTILE_IMG, HOSTILE_TITLE, sample_database, simulated_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,8 +40,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def sample_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("browser-sample")
-    db = folder / "analytics.duckdb"
-    sample_database(db)
+    db = report_database(folder / "analytics.duckdb")
     (folder / "processhealth.toml").write_text(f'[storage]\nanalytics_path = "{db}"\n')
     return render_report(load_config(folder / "processhealth.toml"), folder / "report.html")
 

@@ -8,20 +8,27 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
+from report_org import TEAMS, report_database
 
 from processhealth.cli import cli
 from processhealth.errors import UserError
 from reports.db import AnalyticsDB
 from reports.export import MANIFEST, export_parquet
-from reports.sample import sample_database
 
 
 @pytest.fixture
 def analytics(tmp_path: Path) -> Path:
-    path = tmp_path / "analytics.duckdb"
-    sample_database(path)
+    path = report_database(tmp_path / "analytics.duckdb")
     (tmp_path / "processhealth.toml").write_text(f'[storage]\nanalytics_path = "{path}"\n')
     return path
+
+
+def events(path: Path) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        con.close()
 
 
 def read(folder: Path, relation: str, where: str = "true") -> tuple[int, list[str]]:
@@ -45,18 +52,21 @@ def test_every_relation_exported_and_partitioned_by_month(analytics: Path, tmp_p
     assert (out / "people" / "data.parquet").exists()
     rows, columns = read(out, "events")
     assert rows == expected["events"] and "month" in columns and "detail" in columns
-    assert read(out, "metric_effort_allocation", "month = DATE '2026-10-01'")[0] == 8
-    assert json.loads((out / MANIFEST).read_text())["relations"]["events"]["rows"] == 36
+    # one row per team and category
+    assert read(out, "metric_effort_allocation", "month = DATE '2026-10-01'")[0] == 2 * 4
+    assert json.loads((out / MANIFEST).read_text())["relations"]["events"]["rows"] == \
+        expected["events"] > 4000  # 2 a day per person, 9 people, 12 months
 
 
 def test_export_replaces_its_own_output_and_refuses_other_folders(
     analytics: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "parquet"
+    count = events(analytics)
     with AnalyticsDB.open(analytics) as db:
         export_parquet(db, out)
         export_parquet(db, out)  # again: replaced, not duplicated
-        assert read(out, "events")[0] == 36
+        assert read(out, "events")[0] == count
         (out / "notes.txt").write_text("mine")
         with pytest.raises(UserError, match="notes.txt"):
             export_parquet(db, out)
@@ -84,13 +94,16 @@ def run_sql(tmp_path: Path, query: str, *fmt: str) -> tuple[int, str]:
 def test_sql_formats(analytics: Path, tmp_path: Path) -> None:
     code, out = run_sql(tmp_path, "SELECT team, member_count FROM teams ORDER BY team",
                         "--format", "csv")
-    assert code == 0 and out.splitlines()[:3] == ["team,member_count", "atlas,6", "tiny,3"]
+    assert code == 0 and out.splitlines()[:3] == ["team,member_count"] + [
+        f"{team},{size}" for team, size in sorted(TEAMS.items())]
     code, out = run_sql(tmp_path, "SELECT month, share FROM metric_effort_allocation "
-                        "WHERE team = 'atlas' AND category = 'enabling' ORDER BY month LIMIT 1",
+                        "WHERE team = 'atlas' AND category = 'customer' ORDER BY month LIMIT 1",
                         "--format", "json")
-    assert code == 0 and json.loads(out) == [{"month": "2025-11-01", "share": 0.2}]
+    # November 2025: 20 weekdays of 60 customer and 10 process minutes, 30 chat minutes
+    assert code == 0 and json.loads(out) == [{"month": "2025-11-01",
+                                              "share": pytest.approx(1200 / 1430)}]
     code, out = run_sql(tmp_path, "SELECT count(*) AS n FROM events")
-    assert code == 0 and "36" in out
+    assert code == 0 and str(events(analytics)) in out.replace(",", "")
 
 
 @pytest.mark.parametrize("query", [
@@ -101,7 +114,8 @@ def test_sql_formats(analytics: Path, tmp_path: Path) -> None:
     "ATTACH '/tmp/other.duckdb'",
 ])
 def test_sql_refuses_anything_but_one_read(analytics: Path, tmp_path: Path, query: str) -> None:
+    before = events(analytics)
     code, out = run_sql(tmp_path, query)
     assert code == 1 and "read-only" in out
     with AnalyticsDB.open(analytics) as db:
-        assert db.scalar("SELECT count(*) FROM events") == 36
+        assert db.scalar("SELECT count(*) FROM events") == before > 0

@@ -1,4 +1,5 @@
-"""The monthly report on a tiny hand-built analytics database with known figures."""
+"""The monthly report on a small hand-made organization run through the real views and verdicts
+(tests/report_org.py), with figures worked out by hand from its rows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
+from report_org import HOSTILE_IMG, HOSTILE_TITLE, report_database
 
 from processhealth.cli import cli
 from processhealth.config import Config, load_config
@@ -19,16 +21,13 @@ from processhealth.errors import UserError
 from reports import charts, svg
 from reports.db import AnalyticsDB
 from reports.render import render_report, report_context
-from reports.sample import HOSTILE_IMG, HOSTILE_TITLE, sample_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sample") / "analytics.duckdb"
-    sample_database(path)
-    return path
+    return report_database(tmp_path_factory.mktemp("sample") / "analytics.duckdb")
 
 
 def sample_config(folder: Path, db: Path, extra: str = "") -> Config:
@@ -60,15 +59,33 @@ def test_report_defaults_to_latest_month_and_every_team(html: str) -> None:
 
 def test_figures_carry_units_and_periods(html: str) -> None:
     text = text_of(html)
-    # atlas, October 2026: customer 0.5 - 0.11 = 39% of 600 h
-    assert "customer 234 h 2.3 FTE 39%" in text
-    assert "Overhead ratio in October 2026: 33% of credited effort" in text
-    assert "change: +3.0 pp" in text
-    assert "Paperwork ratio, October 2026 30%" in text
-    assert "Nag load, October 2026 0.50 per item" in text
-    assert "Overhead ratio rise over the baseline +7.0 pp +5.5 pp to +8.5 pp" in text
-    assert "overhead_ratio <= +3pp +6.0 pp +4.0 pp to +8.0 pp" in text
-    assert "best-performer engagement 0.40" in text
+    # atlas, October 2026: 22 weekdays x 6 people x (60 customer + 40 process minutes), and
+    # 30 unclassified minutes each: 132 h + 88 h + 3 h. FTE: 6 x 60 / 111.5 per person-day.
+    assert "customer 132 h 3.6 FTE 59%" in text
+    assert "process 88 h 2.4 FTE 39%" in text
+    assert "unclassified 3.0 h 0.1 FTE 1%" in text
+    # overhead 40 / 100; baseline Jul-Sep 25 / 85 = 29.4%
+    assert "Overhead ratio in October 2026: 40% of credited effort" in text
+    assert "the 3 months before: 29%; change: +10.6 pp" in text
+    assert "Paperwork ratio, October 2026 100%" in text  # the edited items never see code
+    assert "Process coupling, October 2026 0%" in text
+    assert "Nag load, October 2026 2 per item" in text  # 2 reminders, 1 story done
+    # Against the months before the PM tool (10 / 70): 40% - 14.3% = +25.7 pp, every day alike
+    assert "Overhead ratio rise over the baseline +25.7 pp +25.7 pp to +25.7 pp" in text
+    # The change's criterion: weekly 25 / 85 after against 10 / 70 before, tiny flat at 10 / 70
+    assert ("overhead_ratio <= +3pp +15.1 pp +15.1 pp to +15.1 pp difference-in-differences "
+            "against teams without the change 12 before, 12 after not met") in text
+    assert "paperwork_ratio <= +5pp +0.0 pp +0.0 pp to +0.0 pp" in text
+    assert "best-performer engagement 1.00" in text  # everyone adopted alike
+    # Story: created Oct 1, started Oct 2, blocked Oct 5-6, done Oct 8: 5 of 6 days active
+    assert "Flow efficiency of the median item resolved in October 2026: 83%" in text
+    assert "Lead time (median), October 2026 7.0 days" in text
+    # PR: first commit Oct 1 10:00, opened Oct 13 10:00, reviewed 14:00, merged Oct 14 10:00,
+    # released Oct 15 10:00
+    assert "Coding 12.0 days 12.0 days Pickup 4.0 h 4.0 h Review 20.0 h 20.0 h Deploy 24.0 h" \
+        in text
+    assert "G = 30 min G = 45 min G = 60 min atlas 63% customer / 37% process 60% customer " \
+        "/ 40% process 57% customer / 43% process" in text
 
 
 def test_small_team_shows_too_few_people_and_no_verdict(html: str) -> None:
@@ -77,7 +94,7 @@ def test_small_team_shows_too_few_people_and_no_verdict(html: str) -> None:
     assert "Fewer than 5 people were active." in tiny
     assert "too few people" in tiny
     assert not re.search(r"\d(%| h\b| FTE| pp| per item)", tiny)
-    assert "Team tiny: Nov 2025" in text_of(html)  # listed under suppressed figures
+    assert "Team tiny: Nov 2025, Dec 2025" in text_of(html)  # listed under suppressed figures
 
 
 def test_hostile_titles_stay_text(html: str) -> None:
@@ -93,7 +110,7 @@ def test_report_is_self_contained(html: str) -> None:
     assert not re.search(r"""<[^>]*\bsrc=|<link|url\((?!#)""", html)  # nothing is fetched
     # Item keys link to their tool only over http(s); a javascript: URL stays plain text.
     assert '<a href="https://x.example/ATL-1">ATL-1</a>' in html
-    assert "javascript:" not in html
+    assert "<td>ATL-2</td>" in html and "javascript:" not in html
     assert "<script" not in html.lower()
     assert "built-in method" not in html and "Undefined" not in html  # template slips
     assert len(html.encode()) < 2_000_000
@@ -101,11 +118,12 @@ def test_report_is_self_contained(html: str) -> None:
 
 
 def test_people_table_only_with_show_people(sample_db: Path, tmp_path: Path, html: str) -> None:
-    assert 'data-section="people"' not in html and "Person 0" not in html
+    assert 'data-section="people"' not in html and "Atlas1" not in html
     config = sample_config(tmp_path, sample_db, "[privacy]\nshow_people = true\n")
     out = render_report(config, tmp_path / "people.html", team="atlas")
-    shown = out.read_text(encoding="utf-8")
-    assert 'data-section="people"' in shown and "Person 0" in shown
+    shown = text_of(out.read_text(encoding="utf-8"))
+    assert 'data-section="people"' in out.read_text(encoding="utf-8")
+    assert "Atlas1 22 h 0.0 h 15 h 0.5 h" in shown  # 22 x 60, 22 x 40 and 30 minutes
 
 
 def test_month_and_team_are_checked(sample_db: Path, tmp_path: Path) -> None:
@@ -122,17 +140,32 @@ def test_month_and_team_are_checked(sample_db: Path, tmp_path: Path) -> None:
                 report_context(db, config, month, team)
 
 
-def test_missing_views_are_named_not_fatal(tmp_path: Path) -> None:
-    path = tmp_path / "partial.duckdb"
-    sample_database(path)
+def run_report(tmp_path: Path, db: Path, *args: str) -> tuple[int, str]:
+    sample_config(tmp_path, db)
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "processhealth.toml"), "report",
+                                      "--out", str(tmp_path / "r.html"), *args])
+    return result.exit_code, result.output
+
+
+def test_a_missing_view_fails_the_report_naming_it(tmp_path: Path) -> None:
+    path = report_database(tmp_path / "partial.duckdb")
     con = duckdb.connect(str(path))
-    con.execute("DROP TABLE metric_pr_cycle")
-    con.execute("DROP TABLE metric_overhead")
+    con.execute("DROP VIEW metric_overhead")
     con.close()
-    out = render_report(sample_config(tmp_path, path), tmp_path / "r.html")
-    text = text_of(out.read_text(encoding="utf-8"))
-    assert "needs the view metric_overhead" in text
-    assert "This database lacks metric_overhead, metric_pr_cycle" in text
+    code, output = run_report(tmp_path, path)
+    assert code == 1 and "metric_overhead" in output and "processhealth build" in output
+    assert not (tmp_path / "r.html").exists()  # no report with a section quietly left out
+
+
+def test_a_missing_column_fails_the_report_naming_it(tmp_path: Path) -> None:
+    path = report_database(tmp_path / "renamed.duckdb")
+    con = duckdb.connect(str(path))
+    con.execute("CREATE OR REPLACE VIEW metric_paperwork AS SELECT team, month, people_count,"
+                " suppressed, paperwork_ratio AS paper_ratio FROM metric_team_months"
+                " CROSS JOIN (SELECT 0.5 AS paperwork_ratio)")
+    con.close()
+    code, output = run_report(tmp_path, path)
+    assert code == 1 and "metric_paperwork" in output and "paperwork_ratio" in output
 
 
 def test_no_database_is_a_user_error(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ import html
 import re
 
 import pytest
+from simulated import simulated_config
 
 from processhealth.store import open_duckdb
 from reports.render import render_report
-from reports.sample import simulated_config
 
 pytestmark = pytest.mark.slow
 

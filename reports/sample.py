@@ -3,7 +3,7 @@
     sample_database(path)                             # tiny, hand-built, known figures
     config = simulated_config(seed=7, spec="small")   # built from the simulated organization
 
-It has the real domain schema (the analytics migrations) and the analysis views' names and
+It has the real domain schema (processhealth/schema/analytics) and the analysis views' names and
 columns as plain tables filled with round numbers, so a test can assert exact figures and an edit
 to a template can be looked at without running the whole pipeline. Two teams: `atlas` (6 people,
 every figure shown) and `tiny` (3 people, every figure suppressed). Some titles are hostile, the
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from processhealth import migrations
+from processhealth import pipeline
 from processhealth.config import Config, load_config
 from processhealth.store import RawStore
 
@@ -53,7 +53,7 @@ def sample_database(path: Path) -> Path:
 
 
 def write_sample(con: duckdb.DuckDBPyConnection) -> None:
-    migrations.apply(con, "analytics")
+    pipeline.create_empty(con)
     _domain(con)
     _allocation(con)
     _team_month_views(con)
@@ -230,9 +230,10 @@ def _verdicts(con: duckdb.DuckDBPyConnection) -> None:
                         [team, month, verdict, "Overhead rose 7.0 pp and customer throughput "
                          "fell 15%.", people])
             for row in signals:
-                con.execute("INSERT INTO health_signals (team, month, rule, signal, value, low,"
-                            " high, threshold, direction, required, met)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [team, month, *row])
+                con.execute("INSERT INTO health_verdict_signals (scope, team, month, rule, signal,"
+                            " value, low, high, threshold, direction, required, met)"
+                            " VALUES ('team_month', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [team, month, *row])
 
 
 def _changes(con: duckdb.DuckDBPyConnection) -> None:
@@ -254,11 +255,11 @@ def _changes(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO health_change_verdicts (change, team, verdict, reason,"
                 " people_count) VALUES ('pm-tool', 'atlas', 'process_is_product',"
                 " 'Overhead rose 6.0 pp against teams without the change.', 6)")
-    con.execute("INSERT INTO health_change_signals (change, team, rule, signal, value, low, high,"
-                " threshold, direction, required, met) VALUES ('pm-tool', 'atlas',"
-                " 'process_is_product', 'overhead_rise_pp', 6.0, 4.0, 8.0, 5.0, '>=', true,"
-                " true), ('pm-tool', 'atlas', 'process_is_product', 'best_performer_engagement',"
-                " 0.4, NULL, NULL, 0.5, '<', false, true)")
+    con.execute("INSERT INTO health_verdict_signals (scope, change, team, rule, signal, value,"
+                " low, high, threshold, direction, required, met) VALUES ('change', 'pm-tool',"
+                " 'atlas', 'process_is_product', 'overhead_rise_pp', 6.0, 4.0, 8.0, 5.0, '>=',"
+                " true, true), ('change', 'pm-tool', 'atlas', 'process_is_product',"
+                " 'best_performer_engagement', 0.4, NULL, NULL, 0.5, '<', false, true)")
     _table(con, "metric_adoption", '"change" VARCHAR, team VARCHAR, started_on DATE,'
            " weeks_observed BIGINT, peak_share DOUBLE, peak_week DATE, half_life_weeks BIGINT,"
            " latest_share DOUBLE, organic_share DOUBLE, top_quartile_rate DOUBLE,"

@@ -116,8 +116,7 @@ def test_known_metrics_and_scope_keys_match_the_sql() -> None:
     weekly = (REPO / "analysis" / "sql" / "metric_weekly.sql").read_text()
     listed = weekly.split("UNPIVOT wide\nON ")[1].split("INTO NAME")[0]
     assert sorted(m.strip() for m in listed.split(",")) == sorted(experiments.WEEKLY_METRICS)
-    scope_sql = next((REPO / "processhealth" / "migrations" / "analytics").glob("052_*.sql"))
-    text = scope_sql.read_text()
+    text = (REPO / "analysis" / "sql" / "blocks" / "scope.sql").read_text()
     assert all(f"'{key}'" in text for key in experiments.SCOPE_KEYS)
 
 

@@ -13,9 +13,9 @@ import duckdb
 import pytest
 
 from processhealth import pipeline
+from processhealth.analytics_db import BuildStep, build_analytics
 from processhealth.config import Config
 from processhealth.config_models import GitHubConfig
-from processhealth.analytics_db import BuildStep, build_analytics
 from processhealth.store import RawStore, open_duckdb
 from simulation import OrgSpec, TeamSpec, generate_org
 from simulation.github_emulator import GitHubEmulator

@@ -11,9 +11,9 @@ import duckdb
 import pytest
 
 from collectors.slack_rows import Rules, message_features, message_row, select_channels
+from processhealth.analytics_db import BuildStep, build_analytics
 from processhealth.config import Config
 from processhealth.config_models import SlackConfig, StorageConfig
-from processhealth.analytics_db import BuildStep, build_analytics
 from processhealth.pipeline import config_variable, sql_file_step
 from processhealth.store import RawStore
 

@@ -7,8 +7,8 @@ import duckdb
 import pytest
 
 from processhealth import migrations, state
-from processhealth.errors import UserError
 from processhealth.analytics_db import BuildStep, build_analytics, copy_state
+from processhealth.errors import UserError
 from processhealth.store import RawStore, raw_table_name
 
 

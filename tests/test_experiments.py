@@ -110,6 +110,12 @@ def test_criteria_outcomes_on_a_hand_built_organization() -> None:
     controls = dict(con.execute("SELECT change, control_teams FROM health_change_verdicts")
                     .fetchall())
     assert controls == {"pm-tool": ["b"], "quiet": ["b"], "late": ["a", "c"]}
+    signals = con.execute("SELECT change, team, rule, signal, met FROM health_verdict_signals"
+                          " WHERE scope = 'change' ORDER BY ALL").fetchall()
+    assert ("pm-tool", "a", "process_is_product", "overhead_rise_pp", True) in signals
+    assert not any(change == "late" for change, *_ in signals)  # insufficient: no signals
+    assert signals == con.execute("SELECT change, team, rule, signal, met"  # the old name
+                                  " FROM health_change_signals ORDER BY ALL").fetchall()
 
 
 def test_known_metrics_and_scope_keys_match_the_sql() -> None:

@@ -1,7 +1,9 @@
 -- Building blocks of the metric views (METRICS.md sections 3-9): which team each person, event and
 -- work item counts toward, who a reminder reached, and per-event facts (credited minutes, paperwork,
 -- coupling to delivery, prompted by a reminder) that the team-month and weekly views add up.
--- They are views over the domain tables, so they always show the last build. Times are UTC.
+-- The build creates them before any metric view (processhealth/pipeline.py METRIC_BLOCKS: base,
+-- items, scope), and once every view exists stores the heavy ones as tables of the same name
+-- (analysis/materialize.py). Times are UTC.
 
 CREATE VIEW metric_team_months AS
 SELECT pm.team, pm.month,

@@ -1,7 +1,7 @@
 """Analysis: identities, teams, classification rules, the effort model and the metric views.
 
-It reads only the domain tables normalization fills (never raw payloads); `analysis.pipeline`
-lists its build steps.
+It reads only the domain tables normalization fills (never raw payloads); processhealth.pipeline
+lists its build steps in order.
 """
 
 from __future__ import annotations

@@ -23,23 +23,21 @@ from typing import Any
 import duckdb
 
 from analysis import insert_rows
+from processhealth.store import sql_literal
 
 NO_RULE = "no matching rule"
 CONTENT_FIELDS = ("summary", "description")
 
 
-def lit(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _list(values: Iterable[str], fold: str = "lower") -> str:
-    return ", ".join(lit(getattr(str(v), fold)()) for v in values)
+    return ", ".join(sql_literal(getattr(str(v), fold)()) for v in values)
 
 
 def _globs(column: str, patterns: Iterable[str]) -> str:
     """Glob on the full name and on its last path segment (acme/api and api both match api*)."""
-    parts = [f"lower({column}) GLOB {lit(p.lower())} OR "
-             f"lower(regexp_extract({column}, '[^/]*$')) GLOB {lit(p.lower())}" for p in patterns]
+    parts = [f"lower({column}) GLOB {sql_literal(p.lower())} OR "
+             f"lower(regexp_extract({column}, '[^/]*$')) GLOB {sql_literal(p.lower())}"
+             for p in patterns]
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -48,7 +46,7 @@ def rule_condition(match: Any) -> str:
     parent_key, title, channel_name (see `_CANDIDATES`)."""
     parts = []
     if match.source:
-        parts.append(f"source = {lit(match.source)}")
+        parts.append(f"source = {sql_literal(match.source)}")
     if match.project:
         parts.append(f"(source = 'jira' AND upper(container) IN ({_list(match.project, 'upper')}))")
     if match.issue_type:
@@ -62,7 +60,7 @@ def rule_condition(match: Any) -> str:
     if match.repo:
         parts.append(f"(source = 'github' AND {_globs('container', match.repo)})")
     if match.title_regex:
-        parts.append(f"regexp_matches(title, {lit(match.title_regex)})")
+        parts.append(f"regexp_matches(title, {sql_literal(match.title_regex)})")
     if match.channel:
         parts.append(f"(source = 'slack' AND {_globs('channel_name', match.channel)})")
     return " AND ".join(parts) or "TRUE"
@@ -121,7 +119,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     _classify_items(con)
     con.execute(f"""
         UPDATE channels SET category = coalesce(b.category, d.category, 'unclassified'),
-               category_rule = coalesce(b.rule, d.rule, {lit(NO_RULE)})
+               category_rule = coalesce(b.rule, d.rule, {sql_literal(NO_RULE)})
         FROM channels c2 LEFT JOIN _by_rule b ON b.what = 'channel' AND b.id = c2.channel_id
         LEFT JOIN _default d ON d.what = 'channel' AND d.id = c2.channel_id
         WHERE channels.channel_id = c2.channel_id
@@ -148,7 +146,7 @@ def _classify_items(con: duckdb.DuckDBPyConnection) -> None:
     # Jira items: rules, then their parent's category (one level up is enough for sub-tasks).
     con.execute(f"""
         UPDATE work_items SET category = coalesce(b.category, 'unclassified'),
-               category_rule = coalesce(b.rule, {lit(NO_RULE)})
+               category_rule = coalesce(b.rule, {sql_literal(NO_RULE)})
         FROM work_items w LEFT JOIN _by_rule b ON b.what = 'item' AND b.id = w.item_id
         WHERE work_items.item_id = w.item_id AND w.source = 'jira'
     """)
@@ -173,7 +171,7 @@ def _classify_items(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         UPDATE work_items SET
             category = coalesce(l.category, b.category, d.category, 'unclassified'),
-            category_rule = coalesce(l.rule, b.rule, d.rule, {lit(NO_RULE)})
+            category_rule = coalesce(l.rule, b.rule, d.rule, {sql_literal(NO_RULE)})
         FROM work_items w
         LEFT JOIN _links l ON l.item_id = w.item_id
         LEFT JOIN _by_rule b ON b.what = 'item' AND b.id = w.item_id
@@ -219,7 +217,7 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
             WHEN coalesce(rb.category, rd.category) IS NOT NULL
                 THEN {{'c': coalesce(rb.category, rd.category), 'r': coalesce(rb.rule, rd.rule),
                        's': NULL}}
-            ELSE {{'c': 'unclassified', 'r': {lit(NO_RULE)}, 's': NULL}} END AS v
+            ELSE {{'c': 'unclassified', 'r': {sql_literal(NO_RULE)}, 's': NULL}} END AS v
         FROM events e
         LEFT JOIN identities i ON e.actor_account = i.source || ':' || i.source_user_id
         LEFT JOIN _commit_links cl ON cl.event_id = e.event_id

@@ -29,8 +29,10 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from analysis import materialize, verdicts
+from analysis import insert_rows, verdicts
 from analysis.bootstrap import Interval, bootstrap
+from analysis.teams import UNASSIGNED
+from analysis.verdicts import ProcessChange
 from processhealth.errors import UserError
 
 BEFORE_WEEKS, RAMP_DAYS, AFTER_WEEKS, MIN_POINTS = 12, 14, 12, 6
@@ -49,7 +51,7 @@ WEEKLY_METRICS = (  # the metrics of metric_weekly (a test keeps the two lists e
     "prs_merged", "customer_prs_merged", "pickup_hours", "review_hours", "pr_cycle_hours",
     "shadow_tool_messages",
 )
-SCOPE_KEYS = (  # what metric_scope_events matches (processhealth/migrations/analytics/052_*)
+SCOPE_KEYS = (  # what metric_scope_events matches (analysis/sql/blocks/scope.sql)
     "jira_project", "jira_projects", "project", "projects", "field", "fields", "status",
     "statuses", "channel", "channels", "label", "labels", "issue_type", "issue_types", "type",
     "types", "repo", "repos", "kind", "kinds", "event_kind", "event_kinds",
@@ -166,12 +168,24 @@ def paired(team: Series, controls: list[Series], weeks: list[date]) -> np.ndarra
 # --- evaluation ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Criterion:
+    """A success criterion of a process change (experiment_criteria): overhead_ratio <= +3pp."""
+
+    idx: int
+    metric: str  # as written: a metric_weekly name, an alias, maybe with _change
+    op: str
+    threshold: float
+    unit: str  # pp, % or empty
+    text: str
+
+
 @dataclass
 class Data:
     weekly: dict[tuple[str, str], Series]
     people: dict[str, dict[date, int]]  # team -> month -> people_count
-    changes: list[tuple[str, str | None, date]]
-    criteria: dict[str, list[tuple]]
+    changes: list[ProcessChange]  # by name
+    criteria: dict[str, list[Criterion]]  # change -> its criteria, by idx
     engagement: dict[tuple[str, str], float | None]
 
 
@@ -186,19 +200,14 @@ def load(con: duckdb.DuckDBPyConnection) -> Data:
         "SELECT team, month, people_count FROM metric_team_months"
     ).fetchall():
         people[team][month] = count
-    criteria: dict[str, list[tuple]] = defaultdict(list)
-    for row in con.execute(
+    criteria: dict[str, list[Criterion]] = defaultdict(list)
+    for name, *fields in con.execute(
         "SELECT name, idx, metric, op, threshold, unit, text FROM experiment_criteria"
         " ORDER BY name, idx"
     ).fetchall():
-        criteria[row[0]].append(row[1:])
-    return Data(
-        weekly, people,
-        con.execute("SELECT name, team, started_on FROM process_changes ORDER BY name").fetchall(),
-        criteria,
-        {(c, t): v for c, t, v in con.execute(
-            "SELECT change, team, best_performer_engagement FROM metric_adoption").fetchall()},
-    )
+        criteria[name].append(Criterion(*fields))
+    changes = sorted(verdicts.process_changes(con), key=lambda c: c.name)
+    return Data(weekly, people, changes, criteria, verdicts.engagement(con))
 
 
 def fewest_people(counts: dict[date, int], windows: Windows) -> int:
@@ -211,11 +220,10 @@ def control_teams(data: Data, team: str, changed_team: str | None, windows: Wind
     if changed_team is None:
         return []  # the change applies to every team
     lo, hi = windows.before[0], windows.after[-1] + timedelta(days=6)
-    busy = {t for _, t, start in data.changes if lo <= start <= hi}
+    busy = {c.team for c in data.changes if lo <= c.started_on <= hi}
     if None in busy:
         return []
-    return sorted(t for t in data.people if t != team and t not in busy
-                  and t != verdicts.UNASSIGNED)
+    return sorted(t for t in data.people if t != team and t not in busy and t != UNASSIGNED)
 
 
 @dataclass(frozen=True)
@@ -243,12 +251,12 @@ def _criterion_rows(data: Data, name: str, team: str, controls: list[str], windo
                     people: int, min_people: int) -> list[tuple]:
     rows = []
     known = {metric for _, metric in data.weekly}
-    for idx, text_metric, op, threshold, unit, text in data.criteria.get(name, []):
-        metric, change = metric_name(text_metric)
-        measure = measure_of(unit, change)
+    for c in data.criteria.get(name, []):
+        metric, change = metric_name(c.metric)
+        measure = measure_of(c.unit, change)
         if metric not in known:
-            rows.append((name, team, idx, text, metric, measure, None, None, None, op, threshold,
-                         unit, "none", 0, 0, people, "insufficient_data",
+            rows.append((name, team, c.idx, c.text, metric, measure, None, None, None, c.op,
+                         c.threshold, c.unit, "none", 0, 0, people, "insufficient_data",
                          f"no weekly series named {metric!r}; known: {', '.join(sorted(known))}"))
             continue
         r = evaluate(data, team, controls, windows, metric, measure)
@@ -260,10 +268,10 @@ def _criterion_rows(data: Data, name: str, team: str, controls: list[str], windo
             note = (f"{r.before_weeks} weeks before and {r.after_weeks} after with values; "
                     f"{MIN_POINTS} needed on each side")
         else:
-            result = outcome(r.estimate, op, threshold)
-        rows.append((name, team, idx, text, metric, measure, r.estimate.estimate, r.estimate.low,
-                     r.estimate.high, op, threshold, unit, r.method, r.before_weeks,
-                     r.after_weeks, people, result, note))
+            result = outcome(r.estimate, c.op, c.threshold)
+        rows.append((name, team, c.idx, c.text, metric, measure, r.estimate.estimate,
+                     r.estimate.low, r.estimate.high, c.op, c.threshold, c.unit, r.method,
+                     r.before_weeks, r.after_weeks, people, result, note))
     return rows
 
 
@@ -285,19 +293,16 @@ def change_evidence(data: Data, name: str, team: str, controls: list[str],
 
 
 def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
-    """Fill health_experiment_results, health_change_verdicts and health_change_signals."""
-    verdicts.write_thresholds(con, config)
-    materialize.build(con)
-    for table in ("health_experiment_results", "health_change_signals",
-                  "health_change_verdicts"):
-        con.execute(f"DELETE FROM {table}")
+    """Fill health_experiment_results, health_change_verdicts and the change rows of
+    health_verdict_signals."""
     data = load(con)
     min_people = config.privacy.min_group_size
     results, verdict_rows, signal_rows = [], [], []
-    for name, changed_team, start in data.changes:
-        windows = Windows.around(start)
+    for change in data.changes:
+        name, changed_team = change.name, change.team
+        windows = Windows.around(change.started_on)
         teams = [changed_team] if changed_team else sorted(
-            t for t in data.people if t != verdicts.UNASSIGNED)
+            t for t in data.people if t != UNASSIGNED)
         for team in teams:
             controls = control_teams(data, team, changed_team, windows)
             people = fewest_people(data.people.get(team, {}), windows)
@@ -311,18 +316,15 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
                 reason = f"fewer than {MIN_POINTS} weeks of data before or after the change"
             else:
                 verdict, reason = verdicts.judge(sigs)
-                signal_rows += [(name, team, s.rule, s.name, s.value, s.low, s.high, s.threshold,
-                                 s.direction, s.required, s.met) for s in sigs]
+                signal_rows += verdicts.signal_rows(sigs, "change", team, change=name)
             verdict_rows.append((name, team, verdict, reason, people, controls,
                                  windows.before[0], windows.before[-1], windows.after[0],
                                  windows.after[-1]))
-    verdicts.insert(con, "health_experiment_results", (
+    insert_rows(con, "health_experiment_results", (
         "change", "team", "idx", "criterion", "metric", "measure", "estimate", "low", "high",
         "op", "threshold", "unit", "method", "before_weeks", "after_weeks", "people_count",
         "outcome", "note"), results)
-    verdicts.insert(con, "health_change_verdicts", (
+    insert_rows(con, "health_change_verdicts", (
         "change", "team", "verdict", "reason", "people_count", "control_teams", "before_from",
         "before_to", "after_from", "after_to"), verdict_rows)
-    verdicts.insert(con, "health_change_signals", (
-        "change", "team", "rule", "signal", "value", "low", "high", "threshold", "direction",
-        "required", "met"), signal_rows)
+    insert_rows(con, "health_verdict_signals", verdicts.SIGNAL_COLUMNS, signal_rows)

@@ -1,10 +1,11 @@
-"""Turn the per-event and per-item metric views into tables once the build has filled them.
+"""A build step of its own: store the per-event and per-item metric views as tables.
 
 Every team-month view adds up the same per-event facts (metric_event_facts: five as-of joins over
 all events); as views they would be recomputed by every query of every view, report and verdict.
-After the build has created all views, these building blocks are stored as tables of the same
-name, with the same comments. The views that read them rebind by name, so nothing else changes;
-the SQL that defines them stays in processhealth/migrations/analytics/05*_metric_*.sql.
+Once the build has created all views (and written build_params, which metric_team_months reads),
+these building blocks are stored as tables of the same name, with the same comments. The views
+that read them rebind by name, so nothing else changes; the SQL that defines them stays in
+analysis/sql/blocks/*.sql.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import duckdb
 
 from processhealth import ui
+from processhealth.store import sql_literal
 
 # In dependency order: each is stored after the ones it reads.
 BUILDING_BLOCKS = (
@@ -24,10 +26,6 @@ BUILDING_BLOCKS = (
     # share, months shown) and each read recomputes it over all effort rows.
     "metric_effort_allocation",
 )
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def materialize(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -47,12 +45,13 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(f"DROP VIEW {name}")
     con.execute(f"ALTER TABLE _materialized RENAME TO {name}")
     if found[0]:
-        con.execute(f"COMMENT ON TABLE {name} IS {_quote(found[0])}")
+        con.execute(f"COMMENT ON TABLE {name} IS {sql_literal(found[0])}")
     for column, comment in columns:
         if comment:
-            con.execute(f'COMMENT ON COLUMN {name}."{column}" IS {_quote(comment)}')
+            con.execute(f'COMMENT ON COLUMN {name}."{column}" IS {sql_literal(comment)}')
 
 
 def build(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
+    """Store every view of BUILDING_BLOCKS as a table, in order."""
     for name in BUILDING_BLOCKS:
         materialize(con, name)

@@ -30,16 +30,15 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
-from analysis import materialize
+from analysis import insert_rows
 from analysis.bootstrap import Interval, PooledMedian, sums, weighted_bootstrap
+from analysis.teams import UNASSIGNED  # people of no team; not a team, so never judged
 from processhealth import ui
 
 PIP, AMPLIFIER, NEUTRAL, INSUFFICIENT = (
     "process_is_product", "amplifier", "neutral", "insufficient_data",
 )
-UNASSIGNED = "(unassigned)"  # analysis.teams puts people of no team there; it is not a team
 NO_INTERVAL = Interval(None, None, None)
 
 
@@ -137,33 +136,39 @@ def _describe(s: Signal) -> str:
     return text
 
 
-# --- thresholds as data -------------------------------------------------------------------------
+# --- rows of health_verdict_signals ------------------------------------------------------------
+
+SIGNAL_COLUMNS = ("scope", "team", "month", "change", "rule", "signal", "value", "low", "high",
+                  "threshold", "direction", "required", "met")
 
 
-def threshold_rows(config: Any) -> list[tuple[str, float, str]]:
-    rows = [("min_group_size", float(config.privacy.min_group_size), "privacy.min_group_size")]
-    for name, value in config.verdict.model_dump().items():
-        rows.append((name, float(value), f"verdict.{name}"))
-    return rows
+def signal_rows(sigs: Sequence[Signal], scope: str, team: str, month: date | None = None,
+                change: str | None = None) -> list[tuple]:
+    """health_verdict_signals rows of one verdict: scope team_month (with month) or change."""
+    return [(scope, team, month, change, s.rule, s.name, s.value, s.low, s.high, s.threshold,
+             s.direction, s.required, s.met) for s in sigs]
 
 
-def write_thresholds(con: duckdb.DuckDBPyConnection, config: Any) -> None:
-    """health_thresholds: what the views and verdicts of this build used."""
-    con.execute("DELETE FROM health_thresholds")
-    con.executemany("INSERT INTO health_thresholds VALUES (?, ?, ?)", threshold_rows(config))
+@dataclass(frozen=True)
+class ProcessChange:
+    """A recorded process change (process_changes); team None means every team."""
+
+    name: str
+    team: str | None
+    started_on: date
 
 
-def insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str],
-           rows: Sequence[Sequence[Any]]) -> None:
-    if not rows:
-        return
-    batch = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
-    con.register("_health_rows", batch)
-    try:
-        names = ", ".join(columns)
-        con.execute(f"INSERT INTO {table}({names}) SELECT {names} FROM _health_rows")
-    finally:
-        con.unregister("_health_rows")
+def process_changes(con: duckdb.DuckDBPyConnection) -> list[ProcessChange]:
+    """Every recorded process change, by start date (then name)."""
+    return [ProcessChange(*row) for row in con.execute(
+        "SELECT name, team, started_on FROM process_changes ORDER BY started_on, name"
+    ).fetchall()]
+
+
+def engagement(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], float | None]:
+    """(change, team) -> best-performer engagement (metric_adoption)."""
+    return {(change, team): value for change, team, value in con.execute(
+        "SELECT change, team, best_performer_engagement FROM metric_adoption").fetchall()}
 
 
 # --- the team-month verdicts --------------------------------------------------------------------
@@ -224,7 +229,19 @@ def evidence(days: TeamDays, base: list[list[date]], current: list[date],
     )
 
 
-def _load(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, TeamDays], list[tuple], date, date]:
+@dataclass(frozen=True)
+class TeamMonth:
+    """One row of metric_team_months with the levels a verdict weighs."""
+
+    team: str
+    month: date
+    people: int
+    paperwork_ratio: float | None
+    process_coupling: float | None
+
+
+def _load(con: duckdb.DuckDBPyConnection
+          ) -> tuple[dict[str, TeamDays], list[TeamMonth], date, date]:
     days: dict[str, TeamDays] = defaultdict(TeamDays)
     for team, day, process, total in con.execute("""
         SELECT team, day, coalesce(sum(minutes) FILTER (WHERE category = 'process'), 0),
@@ -238,26 +255,15 @@ def _load(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, TeamDays], list[tup
         WHERE category = 'customer' AND resolved_day IS NOT NULL AND team IS NOT NULL
     """).fetchall():
         days[team].customer_items[day].append(lead)
-    months = con.execute("""
+    months = [TeamMonth(*row) for row in con.execute("""
         SELECT tm.team, tm.month, tm.people_count, p.paperwork_ratio, c.process_coupling
         FROM metric_team_months AS tm
         LEFT JOIN metric_paperwork AS p USING (team, month)
         LEFT JOIN metric_coupling AS c USING (team, month)
         ORDER BY tm.team, tm.month
-    """).fetchall()
+    """).fetchall()]
     first, last = con.execute("SELECT min(day), max(day) FROM metric_event_team").fetchone()
     return days, months, first, last
-
-
-def _changes(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple], dict[tuple, float | None]]:
-    changes = con.execute(
-        "SELECT name, team, started_on FROM process_changes ORDER BY started_on, name"
-    ).fetchall()
-    engagement = {
-        (change, team): value for change, team, value in con.execute(
-            "SELECT change, team, best_performer_engagement FROM metric_adoption").fetchall()
-    }
-    return changes, engagement
 
 
 @dataclass
@@ -266,27 +272,29 @@ class Context:
 
     first: date
     last: date
-    changes: list[tuple]  # (name, team or None, started_on), by start
-    engagement: dict[tuple, float | None]  # (change, team) -> best-performer engagement
+    changes: list[ProcessChange]  # by start
+    engagement: dict[tuple[str, str], float | None]  # (change, team) -> best-performer engagement
     cfg: Any  # VerdictConfig
     min_people: int
 
 
-def team_verdicts(team: str, rows: list[tuple], days: TeamDays, ctx: Context
+def team_verdicts(team: str, months: list[TeamMonth], days: TeamDays, ctx: Context
                   ) -> tuple[list[tuple], list[tuple]]:
-    """(health_verdicts rows, health_signals rows) of one team, month by month in order."""
+    """(health_verdicts rows, health_verdict_signals rows) of one team, month by month in order."""
     verdict_rows: list[tuple] = []
-    signal_rows: list[tuple] = []
+    sig_rows: list[tuple] = []
     elevated: set[date] = set()
     seen: list[date] = []  # earlier months with enough people
-    for _, month, people, paperwork, coupling in rows:
+    for tm in months:
+        month, people = tm.month, tm.people
         current = month_days(month, ctx.first, ctx.last)
         month_end = current[-1] if current else month
         change = next((c for c in reversed(ctx.changes)
-                       if c[1] in (None, team) and c[2] <= month_end), None)
-        base, is_anchored = choose_baseline(month, seen, elevated, change[2] if change else None,
+                       if c.team in (None, team) and c.started_on <= month_end), None)
+        base, is_anchored = choose_baseline(month, seen, elevated,
+                                            change.started_on if change else None,
                                             ctx.cfg.baseline_months)
-        anchored = change[0] if change and is_anchored else None
+        anchored = change.name if change and is_anchored else None
         if people < ctx.min_people:
             verdict_rows.append((team, month, INSUFFICIENT, f"only {people} people; "
                                  f"privacy.min_group_size is {ctx.min_people}", people, base,
@@ -294,14 +302,14 @@ def team_verdicts(team: str, rows: list[tuple], days: TeamDays, ctx: Context
             continue
         seen.append(month)
         ev = evidence(days, [month_days(m, ctx.first, ctx.last) for m in base], current, {
-            "paperwork_ratio": paperwork, "process_coupling": coupling,
-            "best_performer_engagement": ctx.engagement.get((change[0], team)) if change else None,
+            "paperwork_ratio": tm.paperwork_ratio, "process_coupling": tm.process_coupling,
+            "best_performer_engagement": ctx.engagement.get((change.name, team))
+            if change else None,
         })
         sigs = signals(ev, ctx.cfg)
         if sigs[0].met:
             elevated.add(month)
-        signal_rows += [(team, month, s.rule, s.name, s.value, s.low, s.high, s.threshold,
-                         s.direction, s.required, s.met) for s in sigs]
+        sig_rows += signal_rows(sigs, "team_month", team, month=month)
         if base:
             verdict, reason = judge(sigs)
         else:  # no change can be shown, so neither rule can hold: neutral, as METRICS.md says
@@ -309,34 +317,28 @@ def team_verdicts(team: str, rows: list[tuple], days: TeamDays, ctx: Context
             reason = ("no earlier month with enough people to compare with, so no rise or "
                       "improvement can be shown")
         verdict_rows.append((team, month, verdict, reason, people, base, anchored))
-    return verdict_rows, signal_rows
+    return verdict_rows, sig_rows
 
 
 def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
-    """Fill health_verdicts and health_signals for every team-month."""
-    write_thresholds(con, config)
-    materialize.build(con)
-    con.execute("DELETE FROM health_signals")
-    con.execute("DELETE FROM health_verdicts")
+    """Fill health_verdicts and the team-month rows of health_verdict_signals."""
     with ui.profiled("load team days", indent="  "):
         days, months, first, last = _load(con)
     if first is None:
         return
-    changes, engagement = _changes(con)
-    ctx = Context(first, last, changes, engagement, config.verdict,
+    ctx = Context(first, last, process_changes(con), engagement(con), config.verdict,
                   config.privacy.min_group_size)
-    by_team: dict[str, list[tuple]] = defaultdict(list)
-    for row in months:
-        if row[0] != UNASSIGNED:
-            by_team[row[0]].append(row)
+    by_team: dict[str, list[TeamMonth]] = defaultdict(list)
+    for tm in months:
+        if tm.team != UNASSIGNED:
+            by_team[tm.team].append(tm)
     verdict_rows: list[tuple] = []
-    signal_rows: list[tuple] = []
+    sig_rows: list[tuple] = []
     with ui.profiled(f"bootstrap {len(months)} team-months", indent="  "):
         for team, rows in by_team.items():
             v, s = team_verdicts(team, rows, days[team], ctx)
             verdict_rows += v
-            signal_rows += s
-    insert(con, "health_verdicts", ("team", "month", "verdict", "reason", "people_count",
-                                    "baseline_months", "baseline_change"), verdict_rows)
-    insert(con, "health_signals", ("team", "month", "rule", "signal", "value", "low", "high",
-                                   "threshold", "direction", "required", "met"), signal_rows)
+            sig_rows += s
+    insert_rows(con, "health_verdicts", ("team", "month", "verdict", "reason", "people_count",
+                                         "baseline_months", "baseline_change"), verdict_rows)
+    insert_rows(con, "health_verdict_signals", SIGNAL_COLUMNS, sig_rows)

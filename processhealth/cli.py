@@ -3,21 +3,17 @@
 Domain errors become a one-paragraph message and an exit code here and only here:
 0 ok, 1 user error (config, input), 2 source or API failure.
 
-Other packages add commands without editing this file: a module `collectors/cli.py`,
-`analysis/cli.py`, `reports/cli.py` or `simulation/cli.py` that defines `COMMANDS`, a list of
-click commands, is picked up at start-up. Use `pass_config` to receive the loaded Config.
+The commands of cli_import (import ...), cli_report (report, audit, export) and cli_analysis
+(people, ...) are added at the end of this file; commands receive the loaded Config through
+`cli_config.pass_config`.
 """
 
 from __future__ import annotations
 
 import csv
 import errno
-import functools
-import importlib
-import importlib.util
 import json
 import sys
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,19 +24,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from processhealth import __version__, pipeline, state, ui
+from processhealth import __version__, cli_analysis, cli_import, cli_report, pipeline, state, ui
+from processhealth.cli_config import parse_scope, pass_config
 from processhealth.config import (
     CONFIG_ENV_VAR,
     DEFAULT_CONFIG_NAME,
     SOURCES,
     Config,
     example_config_text,
-    load_config,
 )
+from processhealth.doctor import checks as doctor_checks
 from processhealth.errors import SourceError, UserError
 from processhealth.store import RawStore, open_duckdb
 
-EXTENSION_MODULES = ("collectors.cli", "analysis.cli", "reports.cli", "simulation.cli")
 READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
 
@@ -109,22 +105,6 @@ def cli(ctx: click.Context, config_path: Path) -> None:
     ctx.obj = {"config_path": config_path}
 
 
-def pass_config(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator: call the command with the loaded Config as its first argument."""
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return command(current_config(), *args, **kwargs)
-    return wrapper
-
-
-def current_config() -> Config:
-    ctx = click.get_current_context()
-    root = ctx.find_root()
-    if "config" not in root.obj:
-        root.obj["config"] = load_config(root.obj["config_path"])
-    return root.obj["config"]
-
-
 @cli.command()
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.pass_context
@@ -160,7 +140,7 @@ def build(config: Config) -> None:
 @click.pass_context
 def doctor(ctx: click.Context, online: bool) -> None:
     """Check config, environment variables and database files; print a short table."""
-    rows = pipeline.doctor_checks(ctx.find_root().obj["config_path"], online=online)
+    rows = doctor_checks(ctx.find_root().obj["config_path"], online=online)
     table = Table("check", "status", "detail", title="processhealth doctor")
     styles = {"ok": "green", "off": "dim", "warn": "yellow", "FAIL": "bold red"}
     for check, status, detail in rows:
@@ -248,7 +228,7 @@ def experiment_add(config: Config, name: str, start: datetime, team: str | None,
         raise UserError(f"--team {team!r} is not a team in config; expected one of: "
                         f"{', '.join(known)}.")
     parsed = [state.parse_criterion(text) for text in criteria]
-    scope = _parse_scope(scopes)
+    scope = parse_scope(scopes)
     from analysis.experiments import check  # what the evaluation understands
 
     check(scope, [c.metric for c in parsed])
@@ -256,16 +236,6 @@ def experiment_add(config: Config, name: str, start: datetime, team: str | None,
         state.add_process_change(store, name, started_on=start.date(), team=team, tool=tool,
                                  scope=scope, criteria=parsed)
     ui.say(f"recorded process change {name!r} with {len(parsed)} criteria")
-
-
-def _parse_scope(pairs: tuple[str, ...]) -> dict[str, list[str]]:
-    scope: dict[str, list[str]] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise UserError(f"--scope {pair!r} should look like KEY=VALUE, e.g. jira_project=PAY.")
-        scope.setdefault(key.strip(), []).append(value.strip())
-    return scope
 
 
 @experiment.command("list")
@@ -313,35 +283,10 @@ def demo(out_dir: Path, seed: int) -> None:
     click.echo(f"Report: {report}")
 
 
-def _add_extension_commands() -> None:
-    for module_name in EXTENSION_MODULES:
-        try:
-            found = importlib.util.find_spec(module_name)
-        except ModuleNotFoundError:
-            found = None
-        if found is None:
-            continue
-        for command in getattr(importlib.import_module(module_name), "COMMANDS", []):
-            cli.add_command(command)
-
-
-_add_extension_commands()
+cli.add_command(cli_import.import_group)
+for _command in (*cli_report.COMMANDS, *cli_analysis.COMMANDS):
+    cli.add_command(_command)
 
 
 def main() -> None:
     cli(prog_name="processhealth")
-
-
-from processhealth.cli_import import import_group  # noqa: E402  (imports pass_config above)
-
-cli.add_command(import_group)
-
-from processhealth.cli_report import COMMANDS as REPORT_COMMANDS  # noqa: E402
-
-for _command in REPORT_COMMANDS:
-    cli.add_command(_command)
-
-from processhealth.cli_analysis import COMMANDS as ANALYSIS_COMMANDS  # noqa: E402
-
-for _command in ANALYSIS_COMMANDS:
-    cli.add_command(_command)

@@ -6,12 +6,9 @@ people.csv and take effect at the next `processhealth build`, with no new collec
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 import duckdb
@@ -21,6 +18,7 @@ from rich.text import Text
 
 from analysis.identity import write_people_csv
 from processhealth import ui
+from processhealth.cli_config import pass_config
 from processhealth.config import Config
 from processhealth.errors import UserError
 from processhealth.store import open_duckdb
@@ -35,17 +33,6 @@ HINTS = {
                r"okr|roadmap",
     "social": r"random|general|social|fun|watercooler|lunch|offtopic|off-topic|kudos",
 }
-
-
-def pass_config(command: Callable[..., Any]) -> Callable[..., Any]:
-    """processhealth.cli.pass_config, looked up when the command runs: cli.py imports this
-    module at its end, so importing cli here first would be circular."""
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from processhealth.cli import current_config
-
-        return command(current_config(), *args, **kwargs)
-    return wrapper
 
 
 def _open(config: Config) -> duckdb.DuckDBPyConnection:
@@ -87,7 +74,7 @@ def people(config: Config, write_path: Path | None, unmatched: bool) -> None:
             FROM identities i JOIN people p USING (person_id)
             ORDER BY p.is_bot, p.display_name, i.person_id, i.source
         """).fetchall()
-        pseudonymized = con.execute("SELECT value FROM analysis_params WHERE name = "
+        pseudonymized = con.execute("SELECT value FROM build_params WHERE name = "
                                     "'privacy.pseudonymize'").fetchone()
     finally:
         con.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from processhealth import ui
-from processhealth.cli import pass_config
+from processhealth.cli_config import pass_config
 from processhealth.config import Config
 from processhealth.store import RawStore
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from processhealth import ui
-from processhealth.cli import _parse_scope, pass_config
+from processhealth.cli_config import parse_scope, pass_config
 from processhealth.config import Config
 from processhealth.errors import UserError
 
@@ -72,7 +72,7 @@ def audit(config: Config, tool: str, teams: tuple[str, ...], out: Path, record: 
                         f"add --record, or leave them out for an audit only.")
     path, recorded = render_audit(
         config, out, tool=tool, teams=list(teams) or None, record=record, name=name,
-        started_on=start.date() if start else date.today(), scope=_parse_scope(scopes))
+        started_on=start.date() if start else date.today(), scope=parse_scope(scopes))
     ui.say(f"wrote {path}")
     for change in recorded:
         ui.say(f"recorded process change {change!r}; run `processhealth build` so monthly "

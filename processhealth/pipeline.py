@@ -1,9 +1,18 @@
-"""Glue: run the collectors into the raw store, then build the analytics database.
+"""`collect` and `build`: the collectors fill the raw store, the build makes the analytics database.
 
-Build steps, in order (each `step(con, config)` on the new analytics database, see store.py):
-1. `collectors/sql/*.sql`, sorted by name: normalization of raw payloads into domain tables;
-2. `analysis.pipeline.build_steps()`, when that module exists: identities, classification, effort;
-3. `analysis/sql/*.sql`, sorted by name: the metric_* and health_* views.
+The build, in order (`build_steps()`; each step runs on a new, empty analytics database):
+
+1. the config as a SQL variable, and the recorded process changes copied from the raw store;
+2. normalize: `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
+   (person_id and category still NULL);
+3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
+   effort -> pseudonyms;
+4. metrics: the building blocks (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then
+   every metric view (`analysis/sql/*.sql`, sorted by name, so a new file is simply picked up);
+5. the heaviest views stored as tables (analysis/materialize.py);
+6. verdicts per team-month, then the process experiments.
+
+Rules, people and team changes therefore apply by re-running `build` alone, with no collection.
 Raw tables a SQL file names (raw_github_*, raw_jira_*, raw_slack_*) are created empty in the raw
 store first, so every file runs on a fresh install. SQL can read the whole config (secrets only as
 "${VAR}" names) as JSON with `getvariable('config')`, e.g.
@@ -13,7 +22,6 @@ store first, so every file runs on a fresh install. SQL can read the whole confi
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,12 +29,31 @@ from typing import Any
 
 import duckdb
 
+import analysis
+import collectors
+from analysis import (
+    classify,
+    effort,
+    experiments,
+    identity,
+    materialize,
+    params,
+    privacy,
+    teams,
+    verdicts,
+)
 from processhealth import ui
-from processhealth.config import SOURCES, Config, load_config
-from processhealth.errors import SourceError, UserError
-from processhealth.store import RawStore, Step, build_analytics, open_duckdb
+from processhealth.analytics_db import BuildStep, build_analytics, copy_state, create_schema
+from processhealth.config import SOURCES, Config
+from processhealth.errors import UserError
+from processhealth.store import RawStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+NORMALIZE_SQL = Path(collectors.__file__).resolve().parent / "sql"
+METRIC_SQL = Path(analysis.__file__).resolve().parent / "sql"
+# Views the metric views read; each file reads only the ones before it.
+METRIC_BLOCKS = tuple(METRIC_SQL / "blocks" / name for name in ("base.sql", "items.sql",
+                                                                  "scope.sql"))
 _RAW_REF = re.compile(r"\braw_((?:github|jira|slack)_[a-z0-9_]+)\b")
 
 
@@ -44,96 +71,77 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
         if not getattr(config, name).enabled:
             raise UserError(f"Source {name} is not enabled; set [{name}] enabled = true first.")
     config.validate_secrets(wanted)  # before any network call
-    modules = {name: optional_module(f"collectors.{name}") for name in wanted}
     with RawStore(config.storage.raw_path) as store:
-        for name, module in modules.items():
-            if module is None:
-                ui.warn(f"skipping {name}: the collector module collectors.{name} is not there.")
-                continue
+        for name in wanted:
             if full:
                 store.reset(name)
             extra = {"store_message_text": config.privacy.store_message_text} if name == "slack" \
                 else {}
-            module.collect(getattr(config, name), store, full=full, **extra)
+            collector(name).collect(getattr(config, name), store, full=full, **extra)
+
+
+def collector(name: str) -> Any:
+    """The module collectors.<name>, imported when used: each pulls in its client library."""
+    return importlib.import_module(f"collectors.{name}")
 
 
 def build(config: Config) -> Path:
     """Rebuild the analytics database from the raw store; returns its path."""
     config.validate_secrets(["privacy"])  # the pseudonym salt, when pseudonymize is on
-    normalize = sql_files(_package_dir("collectors") / "sql")
-    views = sql_files(_package_dir("analysis") / "sql")
-    _ensure_raw_tables(config, [*normalize, *views])
-    steps: list[Step] = [config_variable]
-    steps += [sql_file_step(path) for path in normalize]
-    analysis = optional_module("analysis.pipeline")
-    if analysis is not None:  # its steps end with analysis/sql views, verdicts and experiments
-        steps += list(analysis.build_steps())
-    else:
-        steps += [sql_file_step(path) for path in views]
+    steps = build_steps()
+    _ensure_raw_tables(config, [*sql_files(NORMALIZE_SQL), *METRIC_BLOCKS,
+                                *sql_files(METRIC_SQL)])
     with ui.progress("build", unit="steps") as bar:
-        target = build_analytics(config, _counted(steps, bar))
-    return target
+        return build_analytics(config, _counted(steps, bar))
 
 
-def doctor_checks(config_path: Path, online: bool = False) -> list[tuple[str, str, str]]:
-    """(check, status, detail) rows; status is ok, off, warn or FAIL. No network unless online."""
-    try:
-        config = load_config(config_path)
-    except UserError as exc:
-        return [("config", "FAIL", str(exc))]
-    rows = [("config", "ok", str(config.path))]
-    for name in SOURCES:
-        rows.append(_source_check(config, name, online))
-    rows.append(_file_check("raw store", config.storage.raw_path, "sync_state"))
-    rows.append(_file_check("analytics", config.storage.analytics_path, "schema_migrations"))
-    teams = len(config.teams)
-    rows.append(("teams", "ok" if teams else "warn",
-                 f"{teams} configured" if teams else "none configured: add [[teams]] tables"))
-    return rows
+def build_steps() -> list[BuildStep]:
+    """Every step of `processhealth build`, in the order they run (see the module docstring)."""
+    return [
+        BuildStep("config as a SQL variable", config_variable),
+        BuildStep("recorded process changes", copy_state),
+        *[sql_file_step(path) for path in sql_files(NORMALIZE_SQL)],
+        *analysis_steps(),
+        *metric_steps(),
+        BuildStep("store the heaviest views as tables", materialize.build),
+        BuildStep("verdicts per team-month", verdicts.build),
+        BuildStep("process experiments", experiments.build),
+    ]
 
 
-def _source_check(config: Config, name: str, online: bool) -> tuple[str, str, str]:
-    if not getattr(config, name).enabled:
-        return (name, "off", "disabled")
-    missing = [f"{key} needs ${ref.var}" for key, ref in config.required_secrets([name])
-               if not ref.is_set()]
-    if missing:
-        return (name, "FAIL", "; ".join(missing) + " (not set)")
-    module = optional_module(f"collectors.{name}")
-    if module is None:
-        return (name, "warn", f"enabled, but collectors.{name} is not installed")
-    if online and hasattr(module, "check"):
-        try:
-            return (name, "ok", f"online: {module.check(getattr(config, name))}")
-        except (UserError, SourceError) as exc:
-            return (name, "FAIL", f"online: {exc}")
-    detail = "online check not available" if online else "environment variables set"
-    return (name, "ok", detail)
+def analysis_steps() -> list[BuildStep]:
+    """From the normalized domain tables to people, teams, categories and credited minutes."""
+    return [
+        BuildStep("parameters and thresholds", params.write),
+        BuildStep("identities and people", identity.build),
+        BuildStep("teams", teams.build),
+        BuildStep("classification", classify.build),
+        BuildStep("effort", effort.build),
+        BuildStep("pseudonyms", privacy.build),
+    ]
 
 
-def _file_check(label: str, path: Path, table: str) -> tuple[str, str, str]:
-    if not path.exists():
-        return (label, "warn", f"{path} does not exist yet")
-    try:
-        con = open_duckdb(path, read_only=True)
-    except UserError:
-        return (label, "warn", f"{path} is in use by another processhealth command")
-    try:
-        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    except duckdb.Error as exc:
-        return (label, "FAIL", f"{path} is not a processhealth database: {exc}")
-    finally:
-        con.close()
-    size = path.stat().st_size / 1e6
-    return (label, "ok", f"{path} ({size:.1f} MB, {rows[0] if rows else 0} rows in {table})")
+def metric_steps() -> list[BuildStep]:
+    """The metric building blocks, then every metric view (METRICS.md)."""
+    return [sql_file_step(path) for path in (*METRIC_BLOCKS, *sql_files(METRIC_SQL))]
+
+
+def create_empty(con: duckdb.DuckDBPyConnection) -> None:
+    """The analytics tables and the metric building blocks, without data: where the tests' and
+    the reports' hand-built databases start."""
+    create_schema(con)
+    for path in METRIC_BLOCKS:
+        sql_file_step(path)(con, None)
 
 
 def sql_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.sql")) if folder.is_dir() else []
 
 
-def sql_file_step(path: Path) -> Step:
+def sql_file_step(path: Path) -> BuildStep:
     """A build step that runs each statement of one SQL file, naming it on failure."""
+    name = _display(path)
+
     def run(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         for number, statement in enumerate(duckdb.extract_statements(path.read_text()), 1):
             try:
@@ -141,12 +149,11 @@ def sql_file_step(path: Path) -> Step:
             except duckdb.Error as exc:
                 first = statement.query.strip().splitlines()[0][:80]
                 raise UserError(
-                    f"Build step {_display(path)} failed at statement {number} ({first}): {exc}. "
+                    f"Build step {name} failed at statement {number} ({first}): {exc}. "
                     f"The analytics database was left as it was."
                 ) from exc
 
-    run.step_name = _display(path)  # type: ignore[attr-defined]
-    return run
+    return BuildStep(name, run)
 
 
 def config_variable(con: duckdb.DuckDBPyConnection, config: Config) -> None:
@@ -154,12 +161,11 @@ def config_variable(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     con.execute("SET VARIABLE config = ?::JSON", [config.model_dump_json()])
 
 
-def _counted(steps: list[Step], bar: ui.Step) -> Iterable[Step]:
+def _counted(steps: list[BuildStep], bar: ui.Step) -> Iterable[BuildStep]:
     bar.total(len(steps))
     for step in steps:
-        name = getattr(step, "step_name", None) or getattr(step, "__name__", "")
-        bar.note(name)
-        with ui.profiled(name):  # step times, for benchmarks/
+        bar.note(step.name)
+        with ui.profiled(step.name):  # step times, for benchmarks/
             yield step
         bar.advance()
     bar.note("")
@@ -171,22 +177,6 @@ def _ensure_raw_tables(config: Config, files: list[Path]) -> None:
         for name in names:
             source, entity = name.split("_", 1)
             store.ensure_raw_table(source, entity)
-
-
-def optional_module(name: str) -> Any:
-    """Import a module other engineers may not have written yet; None only if it is absent."""
-    try:
-        found = importlib.util.find_spec(name)
-    except ModuleNotFoundError:  # the parent package itself is missing
-        return None
-    return importlib.import_module(name) if found else None
-
-
-def _package_dir(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    if spec and spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    return REPO_ROOT / name
 
 
 def _display(path: Path) -> str:

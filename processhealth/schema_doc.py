@@ -26,7 +26,8 @@ _GROUPS = (
     ("Domain tables", "What the collectors and the analysis fill; join on the ids."),
     ("Metric views", "`metric_*`: one view per metric of METRICS.md, recomputed at every build."),
     ("Verdicts and experiments", "`health_*` and experiment results: what the report says."),
-    ("Bookkeeping", "Migrations and other housekeeping."),
+    ("Build settings", "The settings and thresholds the database was built with."),
+    ("Deprecated names", "Old names kept readable as views; each says which table to use now."),
 )
 
 
@@ -80,11 +81,13 @@ def missing_comments(rels: list[Relation]) -> list[str]:
 
 
 def _group(rel: Relation) -> int:
+    if (rel.comment or "").startswith("Deprecated"):
+        return 4
     if rel.name.startswith("metric_"):
         return 1
     if rel.name.startswith(("health_", "experiment_result")):
         return 2
-    if rel.name == "schema_migrations":
+    if rel.name == "build_params":
         return 3
     return 0
 

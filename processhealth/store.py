@@ -1,22 +1,20 @@
-"""The two DuckDB files: the raw store (collectors write) and the analytics database (build writes).
+"""The raw store (the DuckDB file collectors write), and how processhealth opens a DuckDB file.
 
     with RawStore(cfg.storage.raw_path) as store:
         n = store.save("github", "pulls", rows, scope="acme/api", cursor="2024-05-01T00:00:00Z")
 
-    build_analytics(cfg, steps)   # temp file, then an atomic swap onto analytics_path
-
 Raw tables have one fixed shape, `raw_<source>_<entity>`, created on demand. Analysis never reads
-them; normalization SQL turns them into the domain tables (processhealth/migrations/analytics).
+them; normalization SQL turns them into the domain tables (processhealth/schema/analytics). The
+raw store is the one file that persists, so its schema is migrated (processhealth/migrations/raw);
+the analytics database is rebuilt from it (processhealth.analytics_db).
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
-import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -100,14 +98,14 @@ def open_duckdb(path: Path, *, read_only: bool = False,
         con = duckdb.connect(str(path), read_only=read_only,
                              config={**NO_AUTOLOAD, "memory_limit": memory_limit})
     except duckdb.IOException as exc:
-        raise _lock_error(path, exc) from None
+        raise lock_error(path, exc) from None
     con.execute("SET TimeZone = 'UTC'")
     # A runaway query must fail with a message, not fill the disk with spill files.
     con.execute(f"SET max_temp_directory_size = '{MAX_SPILL}'")
     return con
 
 
-def _lock_error(path: Path, exc: Exception) -> UserError:
+def lock_error(path: Path, exc: Exception) -> UserError:
     text = " ".join(str(exc).split())  # one paragraph
     if "not a valid DuckDB database" in text or "extension" in text.lower():
         return UserError(
@@ -123,8 +121,9 @@ def _lock_error(path: Path, exc: Exception) -> UserError:
     )
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def sql_literal(text: object) -> str:
+    """`text` as a SQL string literal, for the statements that take no parameters (COMMENT ON)."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def raw_table_name(source: str, entity: str) -> str:
@@ -151,7 +150,7 @@ class RawStore:
             # Saves are small transactions; with DuckDB's default (16 MB of WAL) every few pages
             # rewrote the tables they touched. The WAL is as durable; close() checkpoints it.
             self.con.execute(f"SET checkpoint_threshold = '{RAW_CHECKPOINT}'")
-            migrations.apply(self.con, "raw")
+            migrations.apply(self.con)
 
     def __enter__(self) -> RawStore:
         return self
@@ -209,7 +208,7 @@ class RawStore:
             f"'Raw {entity} from {source}, one row per entity, upserted by natural key.'"
         )
         for column, text in RAW_COLUMN_COMMENTS.items():
-            self.con.execute(f"COMMENT ON COLUMN {table}.{column} IS {_quote(text)}")
+            self.con.execute(f"COMMENT ON COLUMN {table}.{column} IS {sql_literal(text)}")
         self._known_tables.add(table)
         return table
 
@@ -344,97 +343,3 @@ def _iso(value: Any) -> str | None:
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise ValueError(f"updated_at must be a datetime, an ISO string or None; got {value!r}")
-
-
-# --- the analytics database ----------------------------------------------------------------
-
-Step = Callable[[duckdb.DuckDBPyConnection, Any], None]
-
-
-def build_analytics(config: Any, steps: Iterable[Step]) -> Path:
-    """Build the analytics DB into a temp file next to the target, then swap it in atomically.
-
-    Each step is `step(con, config)`. Raw tables are readable unqualified (search_path main,raw)
-    or as raw.<table>. On any failure the temp file is removed and the old database stays.
-    """
-    target = Path(config.storage.analytics_path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f"{target.name}.building-{os.getpid()}")
-    _remove(temp)
-    _remove_abandoned(target)
-    RawStore(config.storage.raw_path).close()  # creates or migrates the raw store
-    con = open_duckdb(temp, memory_limit=config.storage.memory_limit)
-    try:
-        migrations.apply(con, "analytics")
-        _attach_raw(con, Path(config.storage.raw_path))
-        _copy_state(con)
-        for step in steps:
-            _run_step(con, config, step, target)
-        con.execute("DETACH raw")
-        con.execute("CHECKPOINT")
-        con.close()
-        _fsync(temp)
-        _remove(target.with_name(target.name + ".wal"))  # a stale WAL must not replay onto it
-        os.replace(temp, target)
-        _fsync(target.parent)
-    except BaseException:
-        con.close()
-        _remove(temp)
-        raise
-    finally:
-        _remove(temp.with_name(temp.name + ".wal"))
-    return target
-
-
-def _remove_abandoned(target: Path) -> None:
-    """Temp files of earlier builds whose process is gone (killed before it could clean up)."""
-    for path in target.parent.glob(f"{glob.escape(target.name)}.building-*"):
-        pid = re.match(r"(\d+)", path.name[len(target.name) + len(".building-"):])
-        if pid and not _alive(int(pid.group(1))):
-            _remove(path)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
-def _attach_raw(con: duckdb.DuckDBPyConnection, raw_path: Path) -> None:
-    try:
-        con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw_path)])
-    except duckdb.IOException as exc:
-        raise _lock_error(raw_path, exc) from None
-    con.execute("SET search_path = 'main,raw'")
-
-
-def _copy_state(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("INSERT INTO process_changes SELECT * FROM raw.state_process_changes")
-    con.execute("INSERT INTO experiment_criteria SELECT * FROM raw.state_experiment_criteria")
-
-
-def _run_step(con: duckdb.DuckDBPyConnection, config: Any, step: Step, target: Path) -> None:
-    name = getattr(step, "step_name", None) or getattr(step, "__name__", repr(step))
-    try:
-        step(con, config)
-    except duckdb.Error as exc:
-        raise UserError(
-            f"Build step {name} failed: {exc}. {target} was left as it was."
-        ) from exc
-
-
-def _remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

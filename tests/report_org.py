@@ -22,8 +22,7 @@ from pathlib import Path
 from test_metric_db import REPO, TinyDB
 from test_verdicts import weekdays
 
-from analysis import experiments, verdicts
-from analysis.pipeline import record_params
+from analysis import experiments, params, verdicts
 from processhealth.config import Config
 
 HOSTILE_TITLE = "<script>alert('x')</script> fix login"
@@ -48,11 +47,11 @@ class _FileDB(TinyDB):
     def __init__(self, path: Path) -> None:
         import duckdb
 
-        from processhealth import migrations
+        from processhealth import pipeline
 
         self.con = duckdb.connect(str(path))
         self.con.execute("SET TimeZone = 'UTC'")
-        migrations.apply(self.con, "analytics")
+        pipeline.create_empty(self.con)  # tables and the metric building blocks
         self._events = []
         self._effort = []
 
@@ -161,7 +160,7 @@ def build(path: Path) -> Path:
     """Write the organization's analytics database to `path`."""
     db = _FileDB(path)
     config = Config()
-    record_params(db.con, config)
+    params.write(db.con, config)
     people = _people(db)
     for team, pids in people.items():
         _items(db, team, pids)

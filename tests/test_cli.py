@@ -17,7 +17,7 @@ held = duckdb.connect(path, read_only=True)
 queries = 0
 while not stop.exists():
     held.execute("SELECT count(*) FROM work_items JOIN events USING (item_id)").fetchall()
-    held.execute("SELECT count(*) FROM schema_migrations").fetchall()
+    held.execute("SELECT count(*) FROM build_params").fetchall()
     if queries % 10 == 0:  # a fresh reader always finds a complete file, old or new
         fresh = duckdb.connect(path, read_only=True)
         fresh.execute("SELECT count(*) FROM people").fetchall()
@@ -53,8 +53,8 @@ def test_build_swaps_while_another_process_reads(write_config, run_cli, tmp_path
     ]
 
 
-def test_analytics_schema_is_fully_commented_and_migrations_recorded(write_config, run_cli,
-                                                                     tmp_path):
+def test_analytics_schema_is_fully_commented_and_settings_recorded(write_config, run_cli,
+                                                                   tmp_path):
     assert run_cli(write_config(""), "build").exit_code == 0
     con = duckdb.connect(str(tmp_path / "processhealth.duckdb"), read_only=True)
     uncommented_tables = con.execute(
@@ -66,10 +66,11 @@ def test_analytics_schema_is_fully_commented_and_migrations_recorded(write_confi
         "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal"
         " AND database_name = current_database() AND coalesce(comment, '') = ''"
     ).fetchall()
-    versions = [v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()]
+    settings = dict(con.execute("SELECT name, value FROM build_params").fetchall())
     assert uncommented_tables == []
     assert uncommented_columns == []
-    assert 1 in versions and versions == sorted(versions)
+    assert settings["privacy.min_group_size"] == "5"
+    assert float(settings["verdict.overhead_rise_pp"]) == 5
 
 
 def test_sql_outputs_and_rejects_writes(write_config, run_cli):
@@ -80,7 +81,7 @@ def test_sql_outputs_and_rejects_writes(write_config, run_cli):
     assert result.exit_code == 0 and json.loads(result.stdout) == [{"one": 1, "letter": "a"}]
     result = run_cli(path, "sql", "SELECT 2 AS two", "--format", "csv")
     assert result.stdout == "two\n2\n"
-    assert "version" in run_cli(path, "sql", "DESCRIBE schema_migrations").stdout
+    assert "is_threshold" in run_cli(path, "sql", "DESCRIBE build_params").stdout
     for query in ("DELETE FROM people", "SELECT 1; DROP TABLE people", "COPY people TO 'x.csv'",
                   "ATTACH 'other.db'", "SELEC 1", "SELECT * FROM nope"):
         result = run_cli(path, "sql", query)

@@ -141,7 +141,7 @@ def test_allocation_hours_fte_share_and_suppression(tmp_path):
     assert sum(v[1] for v in got.values()) == pytest.approx(2.0)
     assert sum(v[2] for v in got.values()) == pytest.approx(1.0)
     assert all(v[3] == 2 and v[4] is False for v in got.values())
-    con.execute("UPDATE analysis_params SET value = '5' WHERE name = 'privacy.min_group_size'")
+    con.execute("UPDATE build_params SET value = '5' WHERE name = 'privacy.min_group_size'")
     assert rows(con, "SELECT bool_and(suppressed) FROM metric_effort_allocation")[0][0] is True
 
 

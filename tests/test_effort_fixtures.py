@@ -9,8 +9,8 @@ from typing import Any
 
 import duckdb
 
-from analysis.pipeline import core_steps
-from processhealth import migrations
+from processhealth import pipeline
+from processhealth.analytics_db import create_schema
 from processhealth.config import Config, parse_config
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -23,7 +23,7 @@ def at(minutes: float, day: int = 0) -> datetime:
 def domain_db() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    migrations.apply(con, "analytics")
+    create_schema(con)
     return con
 
 
@@ -65,7 +65,7 @@ def event(con, event_id: str, source: str, when: datetime, actor: str, kind: str
 
 
 def run_analysis(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    for step in core_steps():
+    for step in [*pipeline.analysis_steps(), *pipeline.metric_steps()]:
         step(con, config)
 
 

@@ -110,14 +110,19 @@ def test_criteria_outcomes_on_a_hand_built_organization() -> None:
     controls = dict(con.execute("SELECT change, control_teams FROM health_change_verdicts")
                     .fetchall())
     assert controls == {"pm-tool": ["b"], "quiet": ["b"], "late": ["a", "c"]}
+    signals = con.execute("SELECT change, team, rule, signal, met FROM health_verdict_signals"
+                          " WHERE scope = 'change' ORDER BY ALL").fetchall()
+    assert ("pm-tool", "a", "process_is_product", "overhead_rise_pp", True) in signals
+    assert not any(change == "late" for change, *_ in signals)  # insufficient: no signals
+    assert signals == con.execute("SELECT change, team, rule, signal, met"  # the old name
+                                  " FROM health_change_signals ORDER BY ALL").fetchall()
 
 
 def test_known_metrics_and_scope_keys_match_the_sql() -> None:
     weekly = (REPO / "analysis" / "sql" / "metric_weekly.sql").read_text()
     listed = weekly.split("UNPIVOT wide\nON ")[1].split("INTO NAME")[0]
     assert sorted(m.strip() for m in listed.split(",")) == sorted(experiments.WEEKLY_METRICS)
-    scope_sql = next((REPO / "processhealth" / "migrations" / "analytics").glob("052_*.sql"))
-    text = scope_sql.read_text()
+    text = (REPO / "analysis" / "sql" / "blocks" / "scope.sql").read_text()
     assert all(f"'{key}'" in text for key in experiments.SCOPE_KEYS)
 
 

@@ -13,9 +13,10 @@ import duckdb
 import pytest
 
 from processhealth import pipeline
+from processhealth.analytics_db import BuildStep, build_analytics
 from processhealth.config import Config
 from processhealth.config_models import GitHubConfig
-from processhealth.store import RawStore, build_analytics, open_duckdb
+from processhealth.store import RawStore, open_duckdb
 from simulation import OrgSpec, TeamSpec, generate_org
 from simulation.github_emulator import GitHubEmulator
 from simulation.server import Faults, Served, serve
@@ -68,7 +69,8 @@ def normalize(raw_path: Path, out: Path, github: dict | None = None
         {"storage": {"raw_path": str(raw_path), "analytics_path": str(out)},
          "github": github or {}})
     pipeline._ensure_raw_tables(config, [SQL])
-    build_analytics(config, [pipeline.config_variable, pipeline.sql_file_step(SQL)])
+    build_analytics(config, [BuildStep("config", pipeline.config_variable),
+                             pipeline.sql_file_step(SQL)])
     return open_duckdb(out, read_only=True)
 
 

@@ -9,7 +9,7 @@ from test_effort_fixtures import at, domain_db, event, identity, item, make_conf
 
 from analysis import identity as ident
 from analysis.identity import Account, clean_email, login_keys, name_key, resolve
-from analysis.pipeline import core_steps
+from processhealth.pipeline import analysis_steps
 from simulation import OrgSpec, generate_org
 
 
@@ -146,7 +146,7 @@ def test_build_step_fills_people_and_person_ids(tmp_path):
     event(con, "e1", "jira", at(0), jira, "jira_created", item_id="jira:ATL-1")
     event(con, "e2", "slack", at(1), "slack:U9", "slack_message")  # no identities row yet
     config = make_config(tmp_path)
-    for step in core_steps()[:3]:
+    for step in analysis_steps()[:3]:
         step(con, config)
     assert rows(con, "SELECT person_id, matched_by FROM identities ORDER BY source") == [
         ("ana-lima", "unmatched"), ("slack:U9", "unmatched")]
@@ -162,7 +162,7 @@ def test_people_cli_lists_and_writes_the_map(tmp_path, write_config, run_cli):
     identity(con, "jira", "j1", None, "ana@acme.example", "Ana Lima")
     identity(con, "slack", "U1", "ana", "ana@acme.example", "Ana Lima")
     identity(con, "github", "5", "zz-top")
-    for step in core_steps()[:3]:
+    for step in analysis_steps()[:3]:
         step(con, config)
     con.execute(f"ATTACH '{config.storage.analytics_path}' AS out")
     con.execute("COPY FROM DATABASE memory TO out")
@@ -210,7 +210,7 @@ def test_build_reads_people_csv_from_config(tmp_path):
     identity(con, "github", "5", "zz-top")
     (tmp_path / "people.csv").write_text("person,github,jira\nana,zz-top,j1\n")
     config = make_config(tmp_path, people={"csv": "people.csv"})
-    for step in core_steps()[:3]:
+    for step in analysis_steps()[:3]:
         step(con, config)
     assert rows(con, "SELECT source, person_id, matched_by FROM identities ORDER BY 1") == [
         ("github", "ana", "csv"), ("jira", "ana", "csv")]

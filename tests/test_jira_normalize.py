@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from processhealth import migrations, pipeline
+from processhealth import pipeline
+from processhealth.analytics_db import create_schema
 from processhealth.config import Config, parse_config
 from processhealth.config_models import DEFAULT_WAITING_PATTERNS
 from processhealth.simload import jira as simload
@@ -25,7 +26,7 @@ def normalize(raw: Path, config: Config | None = None) -> duckdb.DuckDBPyConnect
     RawStore(raw).close()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    migrations.apply(con, "analytics")
+    create_schema(con)
     with RawStore(raw) as store:  # the tables a fresh install has, as pipeline.build ensures
         for entity in ("issues", "fields", "statuses", "boards", "sprints"):
             store.ensure_raw_table("jira", entity)

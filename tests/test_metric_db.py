@@ -5,7 +5,7 @@
     db.item("jira:T-1", created="2026-01-01", resolved="2026-01-07")
     db.move("jira:T-1", "2026-01-02", "To Do", "In Progress")
     db.event("e1", "2026-01-02 10:00", "t1", "jira_field_edit", item="jira:T-1", minutes=3)
-    con = db.views()                                   # migrations + analysis/sql/metric_*.sql
+    con = db.views()                                   # schema + analysis/sql/metric_*.sql
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from processhealth import migrations
+from processhealth import pipeline
 
 REPO = Path(__file__).resolve().parent.parent
 CATEGORY = {"To Do": "todo", "Backlog": "todo", "In Progress": "active", "In Review": "active",
@@ -40,7 +40,7 @@ class TinyDB:
     def __init__(self) -> None:
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
-        migrations.apply(self.con, "analytics")
+        pipeline.create_empty(self.con)  # tables and the metric building blocks
         self._events: list[tuple] = []
         self._effort: list[tuple] = []
 

@@ -11,10 +11,11 @@ import duckdb
 import pytest
 
 from collectors.slack_rows import Rules, message_features, message_row, select_channels
+from processhealth.analytics_db import BuildStep, build_analytics
 from processhealth.config import Config
 from processhealth.config_models import SlackConfig, StorageConfig
 from processhealth.pipeline import config_variable, sql_file_step
-from processhealth.store import RawStore, build_analytics
+from processhealth.store import RawStore
 
 REPO = Path(__file__).resolve().parent.parent
 REALDATA = REPO.parent / "shared" / "realdata"
@@ -33,7 +34,7 @@ def normalize(raw: Path, out: Path, cfg: SlackConfig | None = None) -> duckdb.Du
             store.ensure_raw_table("slack", entity)
     config = Config(storage=StorageConfig(raw_path=raw, analytics_path=out),
                     slack=cfg or SlackConfig())
-    build_analytics(config, [config_variable, sql_file_step(SLACK_SQL)])
+    build_analytics(config, [BuildStep("config", config_variable), sql_file_step(SLACK_SQL)])
     return duckdb.connect(str(out), read_only=True)
 
 

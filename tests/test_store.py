@@ -7,8 +7,9 @@ import duckdb
 import pytest
 
 from processhealth import migrations, state
+from processhealth.analytics_db import BuildStep, build_analytics, copy_state
 from processhealth.errors import UserError
-from processhealth.store import RawStore, build_analytics, raw_table_name
+from processhealth.store import RawStore, raw_table_name
 
 
 def rows(n, state_value="open", start=0):
@@ -152,9 +153,9 @@ def test_migrations_run_in_numeric_order(tmp_path):
         "CREATE TABLE log(x VARCHAR); INSERT INTO log VALUES ('first');"
     )
     con = duckdb.connect()
-    assert migrations.apply(con, "analytics", folder) == [2, 10]
+    assert migrations.apply(con, folder) == [2, 10]
     assert con.execute("SELECT x FROM log").fetchall() == [("first",), ("second",)]
-    assert migrations.apply(con, "analytics", folder) == []
+    assert migrations.apply(con, folder) == []
 
 
 def test_failed_build_leaves_the_old_database(config):
@@ -166,7 +167,7 @@ def test_failed_build_leaves_the_old_database(config):
         con.execute("SELECT * FROM no_such_table")
 
     with pytest.raises(UserError, match="broken failed"):
-        build_analytics(config, [broken])
+        build_analytics(config, [BuildStep("broken", broken)])
     assert target.read_bytes() == before
     assert [p.name for p in target.parent.iterdir() if "building" in p.name] == []
 
@@ -180,7 +181,7 @@ def test_process_changes_round_trip_and_reach_analytics(config):
             state.add_process_change(store, "pm-tool", started_on=date(2024, 3, 1))
         [change] = state.list_process_changes(store)
         assert change["scope"] == {"jira_project": ["PAY"]} and change["criteria"] == criteria
-    build_analytics(config, [])
+    build_analytics(config, [BuildStep("recorded process changes", copy_state)])
     con = duckdb.connect(str(config.storage.analytics_path), read_only=True)
     assert con.execute("SELECT metric, op, threshold, unit FROM experiment_criteria").fetchall() \
         == [("overhead_ratio_change", "<=", 3.0, "pp")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from test_effort_fixtures import at, domain_db, event, identity, make_config, rows
 
-from analysis.pipeline import core_steps
+from processhealth.pipeline import analysis_steps
 
 
 def test_listed_members_without_activity_get_their_first_listed_team(tmp_path) -> None:
@@ -18,7 +18,7 @@ def test_listed_members_without_activity_get_their_first_listed_team(tmp_path) -
         {"name": "web", "members": ["ana@acme.example", "cy@acme.example"]},
         {"name": "api", "members": ["bo@acme.example", "ana@acme.example"]},
     ])
-    for step in core_steps()[:3]:  # parameters, identities and people, teams
+    for step in analysis_steps()[:3]:  # parameters, identities and people, teams
         step(con, config)
     assert rows(con, "SELECT person_id, team FROM people ORDER BY person_id") == [
         ("ana-lima", "web"), ("bo-berg", "api"), ("cy-diaz", "web")]

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from test_metric_db import TinyDB
 
-from analysis import verdicts
+from analysis import params, verdicts
 from analysis.bootstrap import Interval
 from processhealth.config import Config
 
@@ -92,6 +92,7 @@ def test_verdicts_on_a_hand_built_organization() -> None:
     org(db, "calm", 5, {"2025-10": 10, "2025-11": 10, "2025-12": 10, "2026-01": 10})
     org(db, "tiny", 4, {"2025-10": 10, "2025-11": 10, "2025-12": 10, "2026-01": 40})
     con = db.views()
+    params.write(con, Config())  # as the build does, before the metric views are read
     verdicts.build(con, Config())
     got = {(t, m.strftime("%Y-%m")): v for t, m, v in con.execute(
         "SELECT team, month, verdict FROM health_verdicts").fetchall()}
@@ -110,6 +111,9 @@ def test_verdicts_on_a_hand_built_organization() -> None:
                       " AND signal = 'process_coupling' AND rule = 'process_is_product'")
     assert coupling == (0.0, 0.5, "<", True)
     assert db.one("SELECT count(*) FROM health_signals WHERE team = 'tiny'") == 0
+    assert db.one("SELECT count(*) FROM health_verdict_signals WHERE scope = 'team_month'"
+                  " AND team = 'busy'") == db.one("SELECT count(*) FROM health_signals"
+                                                  " WHERE team = 'busy'") > 0
     assert db.one("SELECT value FROM health_thresholds WHERE name = 'min_group_size'") == 5
 
 

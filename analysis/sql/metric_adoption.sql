@@ -85,7 +85,7 @@ SELECT p.change, p.team, c.started_on, p.weeks_observed, p.peak_share, k.peak_we
        r.top_rate / nullif(r.rest_rate, 0) AS best_performer_engagement,
        r.top_people, r.people_ranked AS people_count,
        coalesce(r.people_ranked, 0) < coalesce(
-           (SELECT max(value) FROM health_thresholds WHERE name = 'min_group_size'), 5
+           (SELECT value::INTEGER FROM build_params WHERE name = 'privacy.min_group_size'), 5
        ) AS suppressed
 FROM peak AS p
 JOIN changes AS c USING (change)

@@ -29,7 +29,7 @@ SELECT t.team, t.month, k.category,
        coalesce(c.fte, 0) AS fte,
        coalesce(c.minutes, 0) / t.total AS share,
        t.people AS people_count,
-       t.people < (SELECT value::INTEGER FROM analysis_params
+       t.people < (SELECT value::INTEGER FROM build_params
                    WHERE name = 'privacy.min_group_size') AS suppressed
 FROM team_month t
 CROSS JOIN (VALUES ('customer'), ('enabling'), ('process'), ('unclassified')) k(category)

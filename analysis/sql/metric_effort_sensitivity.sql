@@ -8,13 +8,13 @@ WITH s AS (
     FROM effort_sensitivity
 ), base AS (
     SELECT team, month, category, share AS base_share FROM s
-    WHERE gap_minutes = (SELECT value::DOUBLE FROM analysis_params
+    WHERE gap_minutes = (SELECT value::DOUBLE FROM build_params
                          WHERE name = 'effort.session_gap_minutes')
 )
 SELECT s.gap_minutes, s.team, s.month, s.category, s.minutes / 60 AS hours, s.share,
        100 * (s.share - coalesce(b.base_share, 0)) AS share_change_pp,
        s.people_count,
-       s.people_count < (SELECT value::INTEGER FROM analysis_params
+       s.people_count < (SELECT value::INTEGER FROM build_params
                          WHERE name = 'privacy.min_group_size') AS suppressed
 FROM s LEFT JOIN base b USING (team, month, category)
 ORDER BY s.team, s.month, s.category, s.gap_minutes;

@@ -29,7 +29,7 @@ WITH u AS (
 SELECT bucket_kind, bucket, sum(minutes) / 60 AS hours, count(*) AS events,
        sum(minutes) / nullif((SELECT sum(minutes) FROM effort), 0) AS share_of_effort,
        count(DISTINCT person_id) AS people_count,
-       count(DISTINCT person_id) < (SELECT value::INTEGER FROM analysis_params
+       count(DISTINCT person_id) < (SELECT value::INTEGER FROM build_params
                                     WHERE name = 'privacy.min_group_size') AS suppressed
 FROM buckets
 GROUP BY bucket_kind, bucket

@@ -1,8 +1,9 @@
-"""Numbered SQL migrations, applied in order and recorded in `schema_migrations`.
+"""Numbered SQL migrations of the raw store, applied in order and recorded in `schema_migrations`.
 
-Files live in `raw/` (the raw store) and `analytics/` (the analytics database) and are named
-`NNN_name.sql`. Analytics numbers are reserved per area: 001-009 core, 010-019 GitHub,
-020-029 Jira, 030-039 Slack, 040-059 analysis. Each file runs in its own transaction.
+The raw store is the one file that lives on from version to version (collected payloads,
+checkpoints, recorded process changes), so its schema changes as migrations: files in `raw/`
+named `NNN_name.sql`, each run once, in its own transaction. The analytics database is rebuilt
+from scratch at every build; its tables are a plain schema (processhealth/schema/analytics).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-HERE = Path(__file__).resolve().parent
-KINDS = ("raw", "analytics")
+RAW_DIR = Path(__file__).resolve().parent / "raw"
 _NAME = re.compile(r"^(\d+)_([A-Za-z0-9_]+)\.sql$")
 
 
@@ -25,12 +25,10 @@ class Migration:
     path: Path
 
 
-def available(kind: str, folder: Path | None = None) -> list[Migration]:
-    """The migration files of `kind`, sorted by number; duplicates and bad names are errors."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown migration kind {kind!r}; expected one of {KINDS}")
+def available(folder: Path = RAW_DIR) -> list[Migration]:
+    """The migration files in `folder`, sorted by number; duplicates and bad names are errors."""
     found: dict[int, Migration] = {}
-    for path in sorted((folder or HERE / kind).glob("*.sql")):
+    for path in sorted(folder.glob("*.sql")):
         match = _NAME.match(path.name)
         if not match:
             raise ValueError(f"migration file {path} should be named NNN_name.sql")
@@ -48,8 +46,8 @@ def applied(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
     return dict(rows)
 
 
-def apply(con: duckdb.DuckDBPyConnection, kind: str, folder: Path | None = None) -> list[int]:
-    """Apply every pending migration of `kind`; return the versions applied now."""
+def apply(con: duckdb.DuckDBPyConnection, folder: Path = RAW_DIR) -> list[int]:
+    """Apply every pending migration in `folder`; return the versions applied now."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
@@ -66,7 +64,7 @@ def apply(con: duckdb.DuckDBPyConnection, kind: str, folder: Path | None = None)
         con.execute(f"COMMENT ON COLUMN schema_migrations.{column} IS '{text}'")
     done = applied(con)
     newly: list[int] = []
-    for migration in available(kind, folder):
+    for migration in available(folder):
         if migration.version in done:
             continue
         con.begin()
@@ -79,6 +77,6 @@ def apply(con: duckdb.DuckDBPyConnection, kind: str, folder: Path | None = None)
             con.commit()
         except duckdb.Error as exc:
             con.rollback()
-            raise RuntimeError(f"{kind} migration {migration.path.name} failed: {exc}") from exc
+            raise RuntimeError(f"migration {migration.path.name} failed: {exc}") from exc
         newly.append(migration.version)
     return newly

@@ -1,23 +1,15 @@
 -- Building blocks of the metric views (METRICS.md sections 3-9): which team each person, event and
 -- work item counts toward, who a reminder reached, and per-event facts (credited minutes, paperwork,
 -- coupling to delivery, prompted by a reminder) that the team-month and weekly views add up.
--- They are views over the domain tables, so they always show the last build. Times are UTC.
-
-CREATE TABLE health_thresholds(
-    name VARCHAR PRIMARY KEY,
-    value DOUBLE NOT NULL,
-    config_key VARCHAR NOT NULL
-);
-COMMENT ON TABLE health_thresholds IS 'The thresholds the metric views and verdicts used, copied from config at build (min_group_size, the [verdict] section).';
-COMMENT ON COLUMN health_thresholds.name IS 'Threshold name, e.g. min_group_size, overhead_rise_pp, coupling_low.';
-COMMENT ON COLUMN health_thresholds.value IS 'Its value at the last build.';
-COMMENT ON COLUMN health_thresholds.config_key IS 'Where it comes from in the config file, e.g. privacy.min_group_size.';
+-- The build creates them before any metric view (processhealth/pipeline.py METRIC_BLOCKS: base,
+-- items, scope), and once every view exists stores the heavy ones as tables of the same name
+-- (analysis/materialize.py). Times are UTC.
 
 CREATE VIEW metric_team_months AS
 SELECT pm.team, pm.month,
        count(DISTINCT pm.person_id) FILTER (WHERE pm.active) AS people_count,
        count(DISTINCT pm.person_id) FILTER (WHERE pm.active) < coalesce(
-           (SELECT max(value) FROM health_thresholds WHERE name = 'min_group_size'), 5
+           (SELECT value::INTEGER FROM build_params WHERE name = 'privacy.min_group_size'), 5
        ) AS suppressed
 FROM person_months AS pm
 JOIN people AS p USING (person_id)

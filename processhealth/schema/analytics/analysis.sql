@@ -1,15 +1,33 @@
--- Tables written by the analysis steps (analysis/pipeline.py): the parameters a build used, team
--- memberships from tool groups, and the effort model's sensitivity runs.
+-- Tables written by the analysis steps (processhealth/pipeline.py): the settings and thresholds a
+-- build used, team memberships from tool groups, and the effort model's sensitivity runs.
 
-CREATE TABLE analysis_params(
+CREATE TABLE build_params(
     name VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL,
+    is_threshold BOOLEAN NOT NULL,
     description VARCHAR
 );
-COMMENT ON TABLE analysis_params IS 'Settings this database was built with (session gap, caps, privacy threshold, ...), so every figure can be reproduced and views need no session state.';
+COMMENT ON TABLE build_params IS 'Every setting and threshold this database was built with (session gap, caps, classification rules, privacy.min_group_size, the [verdict] thresholds, ...), so every figure can be reproduced and views need no session state.';
+COMMENT ON COLUMN build_params.name IS 'Dotted config key, e.g. effort.session_gap_minutes or verdict.overhead_rise_pp, or a derived name such as effort.method.';
+COMMENT ON COLUMN build_params.value IS 'The value as text (JSON for lists and tables); a threshold casts to DOUBLE.';
+COMMENT ON COLUMN build_params.is_threshold IS 'True for the thresholds the metric views and verdicts compare figures with: privacy.min_group_size and the [verdict] section.';
+COMMENT ON COLUMN build_params.description IS 'What the setting does.';
+
+-- Deprecated names, kept readable for queries written against them.
+CREATE VIEW analysis_params AS
+SELECT name, value, description FROM build_params WHERE NOT starts_with(name, 'verdict.');
+COMMENT ON VIEW analysis_params IS 'Deprecated, use build_params: the settings this database was built with, one row per setting (the [verdict] thresholds are in build_params only).';
 COMMENT ON COLUMN analysis_params.name IS 'Dotted config key, e.g. effort.session_gap_minutes, or a derived name such as effort.method.';
 COMMENT ON COLUMN analysis_params.value IS 'The value as text (JSON for lists and tables).';
 COMMENT ON COLUMN analysis_params.description IS 'What the setting does.';
+
+CREATE VIEW health_thresholds AS
+SELECT regexp_extract(name, '[^.]+$') AS name, value::DOUBLE AS value, name AS config_key
+FROM build_params WHERE is_threshold;
+COMMENT ON VIEW health_thresholds IS 'Deprecated, use build_params WHERE is_threshold: the thresholds the metric views and verdicts used, copied from config at build (min_group_size, the [verdict] section).';
+COMMENT ON COLUMN health_thresholds.name IS 'Threshold name, e.g. min_group_size, overhead_rise_pp, coupling_low.';
+COMMENT ON COLUMN health_thresholds.value IS 'Its value at the last build.';
+COMMENT ON COLUMN health_thresholds.config_key IS 'Where it comes from in the config file, e.g. privacy.min_group_size (build_params.name).';
 
 CREATE TABLE group_members(
     source VARCHAR NOT NULL,

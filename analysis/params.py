@@ -1,0 +1,64 @@
+"""build_params: every setting and threshold one build used, written once, before any analysis.
+
+One table so that a figure can be reproduced from the database alone and SQL views need no
+session state: the effort model's settings, the privacy settings, the classification rules and
+the thresholds the metric views and verdicts compare figures with. The old names
+analysis_params and health_thresholds are views over it (processhealth/schema/analytics).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+
+from analysis import effort, insert_rows
+
+# What each [verdict] threshold decides (METRICS.md section 9; analysis/verdicts.py).
+VERDICT_TEXT = {
+    "overhead_rise_pp": "Rise of the overhead ratio, in points, that process_is_product needs.",
+    "amplifier_max_rise_pp": "Rise of the overhead ratio, in points, an amplifier stays under.",
+    "throughput_drop": "Drop of customer throughput (a share) that argues for "
+                       "process_is_product.",
+    "paperwork_ratio": "Paperwork ratio at or above which it argues for process_is_product.",
+    "coupling_low": "Process coupling below which it argues for process_is_product.",
+    "coupling_high": "Process coupling an amplifier needs at least.",
+    "best_performer_engagement": "Best-performer engagement below which it argues for "
+                                 "process_is_product.",
+    "improvement": "Rise of customer throughput, or fall of customer lead time (a share), "
+                   "that argues for amplifier.",
+    "baseline_months": "How many earlier months a team-month is compared with.",
+}
+
+
+def rows(config: Any) -> list[tuple[str, str, bool, str]]:
+    """(name, value as text, is_threshold, description), one per setting."""
+    eff, priv = config.effort, config.privacy
+    found = [
+        ("effort.session_gap_minutes", eff.session_gap_minutes, False,
+         "A longer gap starts a session."),
+        ("effort.lead_in_minutes", eff.lead_in_minutes, False, "Credit of a session's first act."),
+        ("effort.day_cap_hours", eff.day_cap_hours, False, "Most hours credited to a person-day."),
+        ("effort.caps", json.dumps({**eff.caps, "*": effort.UNKNOWN_KIND_CAP}, sort_keys=True),
+         False, "Most minutes credited per event kind (* = any kind not listed)."),
+        ("effort.sensitivity_gaps", json.dumps(eff.sensitivity_gaps), False,
+         "Other session gaps the shares are recomputed with."),
+        ("effort.method", effort.method_text(config), False, "The effort model in one line."),
+        ("privacy.min_group_size", priv.min_group_size, True,
+         "Figures resting on fewer people are flagged suppressed."),
+        ("privacy.pseudonymize", str(priv.pseudonymize).lower(), False,
+         "Whether person ids and names are salted-hash pseudonyms."),
+        ("classification.rules", json.dumps([r.model_dump(exclude_defaults=True)
+                                             for r in config.classification.rules]), False,
+         "The ordered classification rules."),
+    ]
+    found += [(f"verdict.{name}", value, True, VERDICT_TEXT[name])
+              for name, value in config.verdict.model_dump().items()]
+    return [(name, str(value), threshold, text) for name, value, threshold, text in found]
+
+
+def write(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+    """Fill build_params from the config of this build."""
+    insert_rows(con, "build_params", ("name", "value", "is_threshold", "description"),
+                rows(config))

@@ -1,0 +1,140 @@
+"""The analytics database file: built from scratch into a temp file, then swapped in atomically.
+
+    build_analytics(config, steps)   # each BuildStep(name, run) runs run(con, config) in order
+
+Every build starts from an empty file: the schema (processhealth/schema/analytics/*.sql, so a
+schema and not migrations: nothing is ever upgraded in place), then the steps that
+processhealth.pipeline lists. Readers keep the file they opened, because the swap is a rename; a
+failed or killed build leaves the old file and no temp file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from processhealth.errors import UserError
+from processhealth.store import RawStore, lock_error, open_duckdb
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema" / "analytics"
+# In this order: later files comment on or refer to tables of earlier ones.
+SCHEMA_FILES = ("core.sql", "jira.sql", "analysis.sql", "verdicts.sql")
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """One named step of the build; the name is what the progress bar and errors show."""
+
+    name: str
+    run: Callable[[duckdb.DuckDBPyConnection, Any], None]
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, config: Any) -> None:
+        self.run(con, config)
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """The analytics tables, with their comments, on an empty database."""
+    present = sorted(p.name for p in SCHEMA_DIR.glob("*.sql"))
+    if present != sorted(SCHEMA_FILES):  # a new file that is not listed would be left out
+        raise RuntimeError(f"{SCHEMA_DIR} holds {present}; SCHEMA_FILES lists "
+                           f"{list(SCHEMA_FILES)}: list each schema file once, in order.")
+    for name in SCHEMA_FILES:
+        con.execute((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
+def copy_state(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
+    """Recorded process changes and their criteria (`processhealth experiment add`), which live
+    in the raw store because a rebuild must not lose them."""
+    con.execute("INSERT INTO process_changes SELECT * FROM raw.state_process_changes")
+    con.execute("INSERT INTO experiment_criteria SELECT * FROM raw.state_experiment_criteria")
+
+
+def build_analytics(config: Any, steps: Iterable[BuildStep]) -> Path:
+    """Build the analytics DB into a temp file next to the target, then swap it in atomically.
+
+    Raw tables are readable unqualified (search_path main,raw) or as raw.<table>. On any failure
+    the temp file is removed and the old database stays.
+    """
+    target = Path(config.storage.analytics_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f"{target.name}.building-{os.getpid()}")
+    _remove(temp)
+    _remove_abandoned(target)
+    RawStore(config.storage.raw_path).close()  # creates or migrates the raw store
+    con = open_duckdb(temp, memory_limit=config.storage.memory_limit)
+    try:
+        create_schema(con)
+        _attach_raw(con, Path(config.storage.raw_path))
+        for step in steps:
+            _run_step(con, config, step, target)
+        con.execute("DETACH raw")
+        con.execute("CHECKPOINT")
+        con.close()
+        _fsync(temp)
+        _remove(target.with_name(target.name + ".wal"))  # a stale WAL must not replay onto it
+        os.replace(temp, target)
+        _fsync(target.parent)
+    except BaseException:
+        con.close()
+        _remove(temp)
+        raise
+    finally:
+        _remove(temp.with_name(temp.name + ".wal"))
+    return target
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Temp files of earlier builds whose process is gone (killed before it could clean up)."""
+    for path in target.parent.glob(f"{glob.escape(target.name)}.building-*"):
+        pid = re.match(r"(\d+)", path.name[len(target.name) + len(".building-"):])
+        if pid and not _alive(int(pid.group(1))):
+            _remove(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _attach_raw(con: duckdb.DuckDBPyConnection, raw_path: Path) -> None:
+    try:
+        con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw_path)])
+    except duckdb.IOException as exc:
+        raise lock_error(raw_path, exc) from None
+    con.execute("SET search_path = 'main,raw'")
+
+
+def _run_step(con: duckdb.DuckDBPyConnection, config: Any, step: BuildStep,
+              target: Path) -> None:
+    try:
+        step(con, config)
+    except duckdb.Error as exc:
+        raise UserError(
+            f"Build step {step.name} failed: {exc}. {target} was left as it was."
+        ) from exc
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,65 @@
+"""The build sequence (processhealth/pipeline.py) and the analytics schema it starts from."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from processhealth import analytics_db, pipeline
+from processhealth.config import load_config
+
+
+def test_build_steps_run_once_each_in_the_documented_order() -> None:
+    names = [step.name for step in pipeline.build_steps()]
+    assert len(names) == len(set(names))
+    python_steps = [n for n in names if not n.endswith(".sql")]
+    assert python_steps == [
+        "config as a SQL variable", "recorded process changes", "parameters and thresholds",
+        "identities and people", "teams", "classification", "effort", "pseudonyms",
+        "store the heaviest views as tables", "verdicts per team-month", "process experiments",
+    ]
+    normalize = [n for n in names if n.startswith("collectors/sql/")]
+    blocks = [n for n in names if n.startswith("analysis/sql/blocks/")]
+    views = [n for n in names if n.startswith("analysis/sql/metric_")]
+    assert normalize and blocks == [f"analysis/sql/blocks/{f}" for f in
+                                    ("base.sql", "items.sql", "scope.sql")]
+    assert len(views) == len(list((pipeline.METRIC_SQL).glob("*.sql")))
+    at = names.index
+    # normalize, then the analysis, then the blocks before any view, and every view before
+    # the step that stores the heavy ones as tables, which the verdicts then read.
+    assert max(map(at, normalize)) < at("parameters and thresholds")
+    assert at("pseudonyms") < min(map(at, blocks))
+    assert max(map(at, blocks)) < min(map(at, views))
+    assert max(map(at, views)) < at("store the heaviest views as tables") \
+        < at("verdicts per team-month") < at("process experiments") == len(names) - 1
+
+
+def test_a_schema_file_that_is_not_listed_stops_the_build(tmp_path, monkeypatch) -> None:
+    for name in analytics_db.SCHEMA_FILES:
+        (tmp_path / name).write_text((analytics_db.SCHEMA_DIR / name).read_text())
+    (tmp_path / "extra.sql").write_text("CREATE TABLE extra(x INTEGER);")
+    monkeypatch.setattr(analytics_db, "SCHEMA_DIR", tmp_path)
+    with pytest.raises(RuntimeError, match="extra.sql"):
+        analytics_db.create_schema(duckdb.connect())
+
+
+def test_one_parameters_table_and_its_old_names(write_config) -> None:
+    config = load_config(write_config(
+        "[privacy]\nmin_group_size = 6\n[verdict]\noverhead_rise_pp = 7.5\n"))
+    con = duckdb.connect(str(pipeline.build(config)), read_only=True)
+    params = {name: (value, threshold) for name, value, threshold in con.execute(
+        "SELECT name, value, is_threshold FROM build_params").fetchall()}
+    assert params["privacy.min_group_size"] == ("6", True)
+    assert params["verdict.overhead_rise_pp"] == ("7.5", True)
+    assert params["effort.session_gap_minutes"][1] is False
+    thresholds = dict(con.execute("SELECT name, value FROM health_thresholds").fetchall())
+    assert thresholds["min_group_size"] == 6 and thresholds["overhead_rise_pp"] == 7.5
+    assert len(thresholds) == sum(threshold for _, threshold in params.values())
+    settings = dict(con.execute("SELECT name, value FROM analysis_params").fetchall())
+    assert settings == {n: v for n, (v, _) in params.items() if not n.startswith("verdict.")}
+    comments = dict(con.execute(
+        "SELECT view_name, comment FROM duckdb_views() WHERE view_name IN"
+        " ('analysis_params', 'health_thresholds', 'health_signals', 'health_change_signals')"
+    ).fetchall())
+    assert len(comments) == 4 and all(c.startswith("Deprecated, use ") for c in comments.values())
+    con.close()

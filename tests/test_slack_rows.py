@@ -1,5 +1,5 @@
 """Slack row building without HTTP: features, privacy, channel choice; checked against real
-payloads (../shared/realdata). Also the helpers the other test_slack_* modules share."""
+payloads (tests/realdata.py). Also the helpers the other test_slack_* modules share."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from realdata import needs, realdata
 
 from collectors.slack_rows import Rules, message_features, message_row, select_channels
 from processhealth.config import Config
@@ -17,9 +18,8 @@ from processhealth.pipeline import config_variable, sql_file_step
 from processhealth.store import RawStore, build_analytics
 
 REPO = Path(__file__).resolve().parent.parent
-REALDATA = REPO.parent / "shared" / "realdata"
-PERCEVAL = REALDATA / "slack-perceval" / "tests" / "data" / "slack"
-HFARAN = REALDATA / "slack-export-hfaran" / "tests" / "testarchive"
+PERCEVAL = realdata("slack-perceval/tests/data/slack")  # GPL-3.0: ../shared/realdata only
+HFARAN = realdata("slack-export-hfaran/tests/testarchive")  # MIT: vendored
 SLACK_SQL = REPO / "collectors" / "sql" / "30_slack.sql"
 TOKEN = "xoxb-test-token"
 RULES = Rules.from_config(SlackConfig())
@@ -122,6 +122,7 @@ def test_channel_selection_public_by_pattern_private_listed_dms_opt_in():
     assert select_channels(channels, SlackConfig(channels=["eng-*", "nope"]))[1] == ["nope"]
 
 
+@needs(PERCEVAL)
 def test_real_perceval_history_pages_parse_and_keep_no_text():
     page = json.loads((PERCEVAL / "slack_history.json").read_text())
     rows = [message_row("C011DUKE8", m, RULES, "u") for m in page["messages"]]

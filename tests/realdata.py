@@ -25,11 +25,11 @@ def realdata(relative: str) -> Path:
     return (FIXTURES if top in VENDORED else SHARED) / relative
 
 
-def needs(folder: Path) -> pytest.MarkDecorator:
+def needs(folder: Path, why: str = "GPL-3.0 payloads, kept outside this MIT repository") \
+        -> pytest.MarkDecorator:
     """Skip unless `folder` (a shared set from `realdata()`) exists. Not for vendored sets: they
     are part of the checkout, so a test reading a missing one should fail, not skip."""
     assert not folder.is_relative_to(FIXTURES), f"{folder} is vendored: it needs no skip"
-    return pytest.mark.skipif(
-        not folder.is_dir(),
-        reason=f"needs ../shared/realdata/{folder.relative_to(SHARED)} (GPL-3.0 payloads, kept "
-               f"outside this MIT repository; CI has them), not found at {folder}")
+    shown = "../shared/realdata/" + str(folder.relative_to(SHARED)).removeprefix(".")
+    return pytest.mark.skipif(not folder.is_dir(),
+                              reason=f"needs {shown} ({why}; CI has it), not found at {folder}")

@@ -6,7 +6,7 @@ from realdata import FIXTURES, SHARED, VENDORED, needs, realdata
 
 
 def vendored_files() -> list[str]:
-    """Paths (relative to tests/fixtures) of every vendored payload, licences and README left out."""
+    """Paths (relative to tests/fixtures) of the vendored payloads: licences and README left out."""
     return sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*") if p.is_file()
                   and not p.name.startswith("LICENSE") and p.name != "README.md")
 
@@ -27,7 +27,7 @@ def test_vendored_sets_are_found_without_shared():
     assert realdata("slack-perceval/tests/data/slack").is_relative_to(SHARED)
 
 
-@needs(SHARED)
+@needs(SHARED, "the recordings the vendored copies were taken from")
 def test_vendored_files_equal_the_shared_recordings():
     files = vendored_files()
     assert len(files) == 22

@@ -121,11 +121,13 @@ def name_forms(name: str | None) -> tuple[set[str], set[str]]:
 
 
 def is_bot_account(a: Account, bot_names: Iterable[str] = ()) -> bool:
+    """Flagged by its tool, named like a GitHub app or Slack bot, or listed in [people] bots (by
+    login, display name or account id, case ignored)."""
     names = {n.lower() for n in bot_names}
     login = (a.login or "").lower()
     return (a.is_bot or login.endswith("[bot]") or a.uid in _SLACK_BOT_IDS
             or (a.source == "slack" and a.uid.startswith("B"))
-            or bool(names & {login, (a.name or "").lower()}))
+            or bool(names & {login, (a.name or "").lower(), a.uid.lower()}))
 
 
 def slug(text: str) -> str:
@@ -385,7 +387,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     ).fetchall()]
     csv_data = read_people_csv(config.people.csv) if config.people.csv else []
     mappings = [m.model_dump() for m in config.people.mappings]
-    resolved, people, _ = resolve(accounts, csv_data, mappings, config.slack.bots)
+    resolved, people, _ = resolve(accounts, csv_data, mappings, config.people.bots)
     con.execute("CREATE OR REPLACE TEMP TABLE _resolved(source VARCHAR, source_user_id VARCHAR,"
                 " account VARCHAR, person_id VARCHAR, matched_by VARCHAR, is_bot BOOLEAN)")
     bots = {p.person_id for p in people if p.is_bot}

@@ -10,6 +10,7 @@ from test_effort_fixtures import at, domain_db, event, identity, item, make_conf
 from analysis import identity as ident
 from analysis.identity import Account, clean_email, login_keys, name_key, resolve
 from analysis.pipeline import core_steps
+from processhealth.config import load_config
 from simulation import OrgSpec, generate_org
 
 
@@ -214,3 +215,23 @@ def test_build_reads_people_csv_from_config(tmp_path):
         step(con, config)
     assert rows(con, "SELECT source, person_id, matched_by FROM identities ORDER BY 1") == [
         ("github", "ana", "csv"), ("jira", "ana", "csv")]
+
+
+@pytest.mark.parametrize("section", ["people", "slack"])  # [slack] bots: the older, warned place
+def test_listed_bots_are_non_humans_in_every_source(section, write_config, capsys):
+    def build(text: str) -> list[tuple]:
+        con = domain_db()
+        identity(con, "github", "77", "release-robot")
+        identity(con, "jira", "557058:f00d", None, None, "Jira Automation")
+        identity(con, "slack", "U0DEPLOY", "deploybot", None, "Deploy Bot")
+        identity(con, "jira", "j1", None, "ana@acme.example", "Ana Lima")
+        ident.build(con, load_config(write_config(text)))
+        return rows(con, "SELECT i.source, i.is_bot, i.matched_by, p.is_bot FROM identities i "
+                         "JOIN people p USING (person_id) ORDER BY i.source, i.source_user_id")
+
+    assert [r[1:] for r in build("")] == [(False, "unmatched", False)] * 4
+    listed = build(f'[{section}]\nbots = ["Release-Robot", "557058:F00D", "deploy bot"]\n')
+    assert listed == [("github", True, "bot", True), ("jira", True, "bot", True),
+                      ("jira", False, "unmatched", False), ("slack", True, "bot", True)]
+    warned = "[slack] bots is deprecated" in capsys.readouterr().err
+    assert warned == (section == "slack")

@@ -8,7 +8,7 @@ import pytest
 from test_effort_fixtures import at, domain_db, event, identity, item, make_config, rows
 
 from analysis import identity as ident
-from analysis.identity import Account, clean_email, login_keys, name_key, resolve
+from analysis.identity_match import Account, Resolved, clean_email, login_keys, name_key, resolve
 from analysis.pipeline import core_steps
 from processhealth.config import load_config
 from simulation import OrgSpec, generate_org
@@ -105,7 +105,7 @@ def test_people_csv_wins_then_config_mappings():
     assert [p.display_name for p in people] == ["Ana L."]
     assert unused == ["nobody: slack U404"]
     resolved, _, _ = resolve(accounts, mappings=[{"person": "ana2", "email": "ana@acme.example"}])
-    assert resolved["jira:j1"] == ident.Resolved("ana2", "config")
+    assert resolved["jira:j1"] == Resolved("ana2", "config")
 
 
 def test_recovers_the_simulated_accounts_without_false_merges():
@@ -182,7 +182,7 @@ def test_people_cli_lists_and_writes_the_map(tmp_path, write_config, run_cli):
     resolved, _, _ = resolve([Account("github", "5", "zz-top"),
                               Account("jira", "j1", None, None, "Ana Lima")],
                              ident.read_people_csv(out))
-    assert resolved["github:5"] == ident.Resolved("ana-lima", "csv")
+    assert resolved["github:5"] == Resolved("ana-lima", "csv")
 
 
 def test_unreadable_people_csv_is_a_user_error(tmp_path):

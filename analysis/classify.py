@@ -181,9 +181,10 @@ def _classify_items(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
-    bots = [b.lower() for b in config.slack.bots]
-    bot_check = (f"OR lower(i.login) IN ({_list(bots)}) OR lower(i.display_name) IN ({_list(bots)})"
-                 if bots else "")
+    bots = [b.lower() for b in config.people.bots]
+    listed = _list(bots)
+    bot_check = (f"OR lower(i.login) IN ({listed}) OR lower(i.display_name) IN ({listed}) "
+                 f"OR lower(i.source_user_id) IN ({listed})" if bots else "")
     content = _list(CONTENT_FIELDS)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _commit_links AS

@@ -19,8 +19,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from processhealth import ui
 from processhealth.config_models import (
     ClassificationConfig,
     EffortConfig,
@@ -66,6 +74,15 @@ class Config(Section):
     def _unique_team_names(cls, teams: list[TeamConfig]) -> list[TeamConfig]:
         _reject_duplicates([t.name for t in teams], "team name")
         return teams
+
+    @model_validator(mode="after")
+    def _merge_slack_bots(self) -> Config:
+        """[people] bots is the one list every source reads; names still given in the older
+        [slack] bots join it (parse_config warns about that)."""
+        more = [b for b in self.slack.bots if b not in self.people.bots]
+        if more:
+            self.people = self.people.model_copy(update={"bots": [*self.people.bots, *more]})
+        return self
 
     @property
     def path(self) -> Path | None:
@@ -151,6 +168,9 @@ def parse_config(data: dict[str, Any], *, origin: str, base_dir: Path) -> Config
     except ValidationError as exc:
         raise UserError(describe_errors(exc, origin)) from None
     cfg.resolve_paths(base_dir)
+    if cfg.slack.bots:
+        ui.warn(f"{origin}: [slack] bots is deprecated; move its names to [people] bots, which "
+                f"GitHub, Jira and Slack all read (until then the two lists are merged).")
     return cfg
 
 

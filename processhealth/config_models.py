@@ -201,7 +201,7 @@ class SlackConfig(Section):
     channels: list[str] = ["*"]
     private_channels: list[str] = []
     include_dms: bool = False
-    bots: list[str] = []
+    bots: list[str] = []  # deprecated: merged into [people] bots, with a warning (config.py)
     reminder_patterns: list[Regex] = list(DEFAULT_REMINDER_PATTERNS)
     status_request_patterns: list[Regex] = list(DEFAULT_STATUS_REQUEST_PATTERNS)
     shadow_tool_domains: list[str] = list(DEFAULT_SHADOW_TOOL_DOMAINS)
@@ -327,6 +327,9 @@ class PersonMapping(Section):
 class PeopleConfig(Section):
     csv: Path | None = None
     mappings: list[PersonMapping] = []
+    # Bots and service accounts in any tool (login, display name or account id): people of
+    # their own, left out of effort; their Slack messages count as reminders.
+    bots: list[str] = []
 
 
 class ReportConfig(Section):

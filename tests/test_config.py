@@ -81,7 +81,8 @@ def test_enabled_source_needs_its_location(write_config):
 def test_example_config_loads_and_matches_defaults():
     cfg = load_config(REPO / "config.example.toml")
     defaults = Config()
-    for section in ("github", "jira", "slack", "classification", "effort", "privacy", "verdict"):
+    for section in ("github", "jira", "slack", "classification", "effort", "privacy", "people",
+                    "verdict"):
         assert getattr(cfg, section) == getattr(defaults, section), section
     assert example_config_text() == (REPO / "config.example.toml").read_text()
 
@@ -122,3 +123,21 @@ def test_secret_ref_syntax():
     for bad in ("$A", "${1A}", "token", "${A}x"):
         with pytest.raises(ValueError):
             SecretRef._validate(bad)
+
+
+def test_people_bots_are_read_without_warning(write_config, capsys):
+    cfg = load_config(write_config('[people]\nbots = ["deploybot", "Jira Automation"]\n'))
+    assert cfg.people.bots == ["deploybot", "Jira Automation"] and cfg.slack.bots == []
+    assert "deprecated" not in capsys.readouterr().err
+
+
+def test_slack_bots_still_work_merged_into_people_bots_with_one_warning(write_config, capsys):
+    path = write_config('[slack]\nbots = ["deploybot", "B0REMIND01"]\n'
+                        '[people]\nbots = ["renovate", "deploybot"]\n')
+    cfg = load_config(path)
+    assert cfg.people.bots == ["renovate", "deploybot", "B0REMIND01"]
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and err.count("deprecated") == 1, err
+    assert "[slack] bots" in err and "move its names to [people] bots" in err
+    assert str(path) in err
+    assert Config().people.bots == []  # the default section was not changed in place

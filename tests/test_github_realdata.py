@@ -1,8 +1,8 @@
-"""Parsing and the emulator checked against real GitHub payloads (../shared/realdata).
+"""Parsing and the emulator checked against real GitHub payloads (see tests/realdata.py).
 
-github-perceval: issues, pull requests, reviews (one with a null user), comments, commits, a
-profile, the "ghost" requested reviewer, rate-limit bodies. github-octokit: Link headers of a
-paginated issues list and an error body.
+github-perceval (GPL-3.0, ../shared/realdata only): issues, pull requests, reviews (one with a null
+user), comments, commits, a profile, the "ghost" requested reviewer, rate-limit bodies.
+github-octokit (MIT, vendored): Link headers of a paginated issues list and an error body.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 
 import pytest
 from github import Auth, Github
 from github.PaginatedList import PaginatedList
 from github.Requester import Requester
+from realdata import needs, realdata
 from test_github_support import TOKEN, normalize, served, tiny_org
 
 from collectors.github_client import RawItem
@@ -23,11 +23,10 @@ from collectors.github_rows import ENTITY, REVIEWS, repo_rows, user_row
 from processhealth.store import RawStore
 from simulation import github_api as api
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-PERCEVAL = REAL / "github-perceval" / "tests" / "data" / "github"
-OCTOKIT = REAL / "github-octokit" / "scenarios" / "api.github.com"
+PERCEVAL = realdata("github-perceval/tests/data/github")
+OCTOKIT = realdata("github-octokit/scenarios/api.github.com")
 REPO = "zhquan_example/repo"
-pytestmark = pytest.mark.skipif(not PERCEVAL.is_dir(), reason="real payloads not available")
+perceval = needs(PERCEVAL)
 
 
 def real(name: str):
@@ -62,6 +61,7 @@ def normalized(tmp_path_factory):
     con.close()
 
 
+@perceval
 def test_real_issues_and_pull_requests_become_work_items(normalized):
     rows = normalized.execute(
         "SELECT item_id, kind, status, status_category, resolved_at IS NOT NULL, merged_at,"
@@ -72,6 +72,7 @@ def test_real_issues_and_pull_requests_become_work_items(normalized):
     ]
 
 
+@perceval
 def test_real_events_tolerate_null_users_and_take_author_dates(normalized):
     kinds = dict(normalized.execute("SELECT kind, count(*) FROM events GROUP BY 1").fetchall())
     assert kinds == {"pr_opened": 1, "issue_opened": 1, "pr_review": 2, "pr_comment": 3,
@@ -86,6 +87,7 @@ def test_real_events_tolerate_null_users_and_take_author_dates(normalized):
     assert commits["53b970ee04bbc435842c14a2cbfdd623faf74a65"].endswith("github:1039693")
 
 
+@perceval
 def test_real_accounts_become_identities(normalized):
     ids = {r[1]: r for r in normalized.execute("SELECT * FROM identities").fetchall()}
     assert ids["1"][2:5] == ("zhquan_example", "zhquan_example@zhquan_example.com",
@@ -95,6 +97,7 @@ def test_real_accounts_become_identities(normalized):
     assert len(ids) == 3  # the empty "ghost" reviewer object {} is no account
 
 
+@perceval
 def test_emulator_payloads_have_every_field_real_ones_have():
     org = tiny_org()
     g = org.github
@@ -124,6 +127,7 @@ def test_emulator_payloads_have_every_field_real_ones_have():
     assert simple <= set(api.pull(org, g.repos[0], pr, "http://h"))  # the list shape
 
 
+@perceval
 def test_rate_limit_bodies_are_recognised_like_githubs():
     abuse = real("abuse_rate_limit")["message"]
     assert Requester.isSecondaryRateLimitError(abuse)

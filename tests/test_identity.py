@@ -8,7 +8,8 @@ import pytest
 from test_effort_fixtures import at, domain_db, event, identity, item, make_config, rows
 
 from analysis import identity as ident
-from analysis.identity import Account, clean_email, login_keys, name_key, resolve
+from analysis.identity_match import Account, Resolved, clean_email, login_keys, name_key, resolve
+from processhealth.config import load_config
 from processhealth.pipeline import analysis_steps
 from simulation import OrgSpec, generate_org
 
@@ -104,7 +105,7 @@ def test_people_csv_wins_then_config_mappings():
     assert [p.display_name for p in people] == ["Ana L."]
     assert unused == ["nobody: slack U404"]
     resolved, _, _ = resolve(accounts, mappings=[{"person": "ana2", "email": "ana@acme.example"}])
-    assert resolved["jira:j1"] == ident.Resolved("ana2", "config")
+    assert resolved["jira:j1"] == Resolved("ana2", "config")
 
 
 def test_recovers_the_simulated_accounts_without_false_merges():
@@ -181,7 +182,7 @@ def test_people_cli_lists_and_writes_the_map(tmp_path, write_config, run_cli):
     resolved, _, _ = resolve([Account("github", "5", "zz-top"),
                               Account("jira", "j1", None, None, "Ana Lima")],
                              ident.read_people_csv(out))
-    assert resolved["github:5"] == ident.Resolved("ana-lima", "csv")
+    assert resolved["github:5"] == Resolved("ana-lima", "csv")
 
 
 def test_unreadable_people_csv_is_a_user_error(tmp_path):
@@ -214,3 +215,23 @@ def test_build_reads_people_csv_from_config(tmp_path):
         step(con, config)
     assert rows(con, "SELECT source, person_id, matched_by FROM identities ORDER BY 1") == [
         ("github", "ana", "csv"), ("jira", "ana", "csv")]
+
+
+@pytest.mark.parametrize("section", ["people", "slack"])  # [slack] bots: the older, warned place
+def test_listed_bots_are_non_humans_in_every_source(section, write_config, capsys):
+    def build(text: str) -> list[tuple]:
+        con = domain_db()
+        identity(con, "github", "77", "release-robot")
+        identity(con, "jira", "557058:f00d", None, None, "Jira Automation")
+        identity(con, "slack", "U0DEPLOY", "deploybot", None, "Deploy Bot")
+        identity(con, "jira", "j1", None, "ana@acme.example", "Ana Lima")
+        ident.build(con, load_config(write_config(text)))
+        return rows(con, "SELECT i.source, i.is_bot, i.matched_by, p.is_bot FROM identities i "
+                         "JOIN people p USING (person_id) ORDER BY i.source, i.source_user_id")
+
+    assert [r[1:] for r in build("")] == [(False, "unmatched", False)] * 4
+    listed = build(f'[{section}]\nbots = ["Release-Robot", "557058:F00D", "deploy bot"]\n')
+    assert listed == [("github", True, "bot", True), ("jira", True, "bot", True),
+                      ("jira", False, "unmatched", False), ("slack", True, "bot", True)]
+    warned = "[slack] bots is deprecated" in capsys.readouterr().err
+    assert warned == (section == "slack")

@@ -1,14 +1,15 @@
-"""Parsing checked against real Jira payloads (../shared/realdata/jira-perceval, recorded by
+"""Parsing checked against real Jira payloads (jira-perceval, recorded by
 chaoss/grimoirelab-perceval from real Server and Cloud sites): the row code, the import and the
-normalization read them, and the emulator's shapes carry every key the real ones do."""
+normalization read them, and the emulator's shapes carry every key the real ones do. GPL-3.0, so
+read from ../shared/realdata and skipped without it (tests/realdata.py)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from realdata import needs, realdata
 from test_jira_normalize import normalize
 
 from collectors import jira_rows as rows
@@ -17,9 +18,8 @@ from processhealth.store import RawStore
 from simulation import OrgSpec, generate_org
 from simulation import jira_api as japi
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "jira-perceval" / "tests" \
-    / "data" / "jira"
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="real payloads not available")
+REAL = realdata("jira-perceval/tests/data/jira")
+pytestmark = needs(REAL)
 
 
 def real(name: str):

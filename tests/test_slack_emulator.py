@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from realdata import needs
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from test_slack_rows import PERCEVAL, TOKEN
@@ -95,7 +96,7 @@ def test_errors_are_slacks(org):
         assert error(client(s.url, "").auth_test)["error"] == "not_authed"
         assert error(client(s.url, "xoxb-wrong").auth_test)["error"] == "invalid_auth"
         missing = error(client(s.url).conversations_history, channel="C9999NONE")
-        assert missing == json.loads((PERCEVAL / "slack_error.json").read_text())
+        assert missing["ok"] is False and missing["error"] == "channel_not_found"
         assert error(client(s.url).conversations_history,
                      channel=private.id)["error"] == "channel_not_found"
         assert error(client(s.url).conversations_history,
@@ -105,6 +106,13 @@ def test_errors_are_slacks(org):
         assert "channels:read" in scope["provided"]
         assert error(client(s.url).bots_info, bot="B0REMIND01")["needed"] == "users:read"
         assert error(client(s.url).api_call, api_method="chat.unknown")["error"] == "unknown_method"
+
+
+@needs(PERCEVAL)
+def test_an_unknown_channel_answers_the_body_slack_sent(served):
+    with pytest.raises(SlackApiError) as info:
+        client(served.url).conversations_history(channel="C9999NONE")
+    assert info.value.response.data == json.loads((PERCEVAL / "slack_error.json").read_text())
 
 
 def test_rate_limit_answers_429_with_integer_retry_after(org):

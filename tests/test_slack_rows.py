@@ -1,5 +1,5 @@
 """Slack row building without HTTP: features, privacy, channel choice; checked against real
-payloads (../shared/realdata). Also the helpers the other test_slack_* modules share."""
+payloads (tests/realdata.py). Also the helpers the other test_slack_* modules share."""
 
 from __future__ import annotations
 
@@ -9,31 +9,32 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from realdata import needs, realdata
 
 from collectors.slack_rows import Rules, message_features, message_row, select_channels
 from processhealth.analytics_db import BuildStep, build_analytics
 from processhealth.config import Config
-from processhealth.config_models import SlackConfig, StorageConfig
+from processhealth.config_models import PeopleConfig, SlackConfig, StorageConfig
 from processhealth.pipeline import config_variable, sql_file_step
 from processhealth.store import RawStore
 
 REPO = Path(__file__).resolve().parent.parent
-REALDATA = REPO.parent / "shared" / "realdata"
-PERCEVAL = REALDATA / "slack-perceval" / "tests" / "data" / "slack"
-HFARAN = REALDATA / "slack-export-hfaran" / "tests" / "testarchive"
+PERCEVAL = realdata("slack-perceval/tests/data/slack")  # GPL-3.0: ../shared/realdata only
+HFARAN = realdata("slack-export-hfaran/tests/testarchive")  # MIT: vendored
 SLACK_SQL = REPO / "collectors" / "sql" / "30_slack.sql"
 TOKEN = "xoxb-test-token"
 RULES = Rules.from_config(SlackConfig())
 
 
-def normalize(raw: Path, out: Path, cfg: SlackConfig | None = None) -> duckdb.DuckDBPyConnection:
+def normalize(raw: Path, out: Path, cfg: SlackConfig | None = None,
+              people: PeopleConfig | None = None) -> duckdb.DuckDBPyConnection:
     """Build an analytics database from `raw` with only the Slack normalization; open it.
     Missing raw tables are created empty first, as `processhealth build` does."""
     with RawStore(raw) as store:
         for entity in sorted(set(re.findall(r"\braw_slack_([a-z_]+)", SLACK_SQL.read_text()))):
             store.ensure_raw_table("slack", entity)
     config = Config(storage=StorageConfig(raw_path=raw, analytics_path=out),
-                    slack=cfg or SlackConfig())
+                    slack=cfg or SlackConfig(), people=people or PeopleConfig())
     build_analytics(config, [BuildStep("config", config_variable), sql_file_step(SLACK_SQL)])
     return duckdb.connect(str(out), read_only=True)
 
@@ -123,6 +124,29 @@ def test_channel_selection_public_by_pattern_private_listed_dms_opt_in():
     assert select_channels(channels, SlackConfig(channels=["eng-*", "nope"]))[1] == ["nope"]
 
 
+
+def test_messages_of_bots_listed_in_people_bots_are_reminders(tmp_path):
+    messages = [
+        {"ts": "1700000000.000100", "bot_id": "B0DEPLOY1", "subtype": "bot_message",
+         "username": "deployer", "text": "deployed atlas 1.2"},
+        {"ts": "1700000060.000100", "bot_id": "B0OTHER01", "subtype": "bot_message",
+         "username": "weather", "text": "sunny"},
+        {"ts": "1700000120.000100", "user": "U1", "text": "thanks"},
+    ]
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        store.save("slack", "messages", [message_row("C1", m, RULES, "u") for m in messages],
+                   scope="C1")
+
+    def reminders(name: str, people: PeopleConfig) -> list[str]:
+        db = normalize(tmp_path / "raw.duckdb", tmp_path / f"{name}.duckdb", people=people)
+        return [r[0] for r in db.execute("SELECT actor_account FROM events "
+                                         "WHERE subkind = 'reminder' ORDER BY 1").fetchall()]
+
+    assert reminders("none", PeopleConfig()) == []
+    assert reminders("by-id", PeopleConfig(bots=["B0DEPLOY1"])) == ["slack:B0DEPLOY1"]
+    assert reminders("by-name", PeopleConfig(bots=["Deployer"])) == ["slack:B0DEPLOY1"]
+
+@needs(PERCEVAL)
 def test_real_perceval_history_pages_parse_and_keep_no_text():
     page = json.loads((PERCEVAL / "slack_history.json").read_text())
     rows = [message_row("C011DUKE8", m, RULES, "u") for m in page["messages"]]

@@ -51,7 +51,7 @@ ON CONFLICT DO NOTHING;
 
 -- Messages and replies. Join/leave/topic notices and the like are not acts and are left out.
 -- Reminder subkind: a reminder or status-request pattern matched at ingest, any Slackbot
--- message (Slackbot posts reminders), or a bot named in slack.bots. Shadow-tool links otherwise.
+-- message (Slackbot posts reminders), or a bot named in people.bots. Shadow-tool links otherwise.
 INSERT INTO events(event_id, source, occurred_at, actor_account, channel_id, kind, subkind, detail)
 WITH fields AS (  -- each message payload parsed once (one path list), not once per field
     SELECT natural_key,
@@ -81,9 +81,9 @@ msg AS (
     LEFT JOIN raw_slack_users AS u ON u.natural_key = m.p[4]
     LEFT JOIN raw_slack_bots AS b ON b.natural_key = m.p[5]
 ),
-configured AS (
-    SELECT coalesce(json_extract_string(getvariable('config'), '$.slack.bots[*]'),
-                    []::VARCHAR[]) AS bots
+configured AS (  -- names and ids compared without case, as identity resolution does
+    SELECT list_transform(coalesce(json_extract_string(getvariable('config'), '$.people.bots[*]'),
+                                   []::VARCHAR[]), lambda b: lower(b)) AS bots
 ),
 flagged AS (
     SELECT msg.*,
@@ -91,7 +91,7 @@ flagged AS (
            coalesce((f ->> 'is_reminder')::BOOLEAN, false)
                OR user_id = 'USLACKBOT'
                OR (is_bot AND list_has_any(configured.bots,
-                                           [bot_id, user_id, bot_name]::VARCHAR[]))
+                                           [lower(bot_id), lower(user_id), lower(bot_name)]))
                AS is_reminder,
            coalesce((f ->> 'is_status_request')::BOOLEAN, false) AS is_status_request
     FROM msg, configured

@@ -283,6 +283,9 @@ HOSTILE_CONFIG = f"""
 [report]
 title = {toml_string(HOSTILE_TITLE)}
 
+[people]
+bots = [{toml_string(HOSTILE_BOT)}]
+
 [[classification.rules]]
 name = {toml_string(HOSTILE_RULE)}
 category = "customer"
@@ -382,8 +385,7 @@ def cron_run(folder: Path, previous_analytics: Path) -> CronRun:
     try:
         assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
         with served(org) as apis:
-            config = write_config(folder, apis.urls, team=HOSTILE_TEAM, extra=HOSTILE_CONFIG,
-                                  slack=f"bots = [{toml_string(HOSTILE_BOT)}]")
+            config = write_config(folder, apis.urls, team=HOSTILE_TEAM, extra=HOSTILE_CONFIG)
             steps = [("experiment", ["experiment", "add", HOSTILE_CHANGE, "--start",
                                      "2026-02-10", "--tool", HOSTILE_TOOL]),
                      ("collect", ["collect"]), ("build", ["build"])]

@@ -1,0 +1,317 @@
+"""Identity resolution: which GitHub, Jira and Slack accounts are one person.
+
+Evidence, strongest first; the first that ties an account is recorded in `identities.matched_by`:
+1. `csv` — the people.csv file users keep in version control ([people] csv); it wins over all else;
+2. `config` — explicit [[people.mappings]];
+3. `email` — the same address on accounts in different tools (GitHub noreply addresses excluded);
+4. `name` — the same display name (accents, case and word order ignored);
+5. `login` — a login or email name that is a usual form of the person's name (asmith, alice-smith,
+   alice.smith, alice42 when Alice is the only Alice).
+Heuristics never merge two accounts of the same tool, never cross an explicit mapping, and skip any
+evidence that points at more than one person, so they can leave an account unmatched but should not
+merge two people. Bots stay people of their own. Every account gets a person: an `unmatched`
+account is a person of its own (its activity still counts), listed by `processhealth people
+--unmatched` for review.
+
+Pure: accounts in, people out. Reading identities from the database, writing people and
+person ids back, and people.csv live in `analysis.identity`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+SOURCE_ORDER = ("jira", "slack", "github")  # where display names and emails are most reliable
+_NOREPLY = re.compile(r"@users\.noreply\.github\.com$", re.I)
+_TRANSLIT = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE",
+                           "ß": "ss", "đ": "d", "Đ": "D", "þ": "th", "ı": "i"})
+_SLACK_BOT_IDS = {"USLACKBOT"}
+
+
+@dataclass(frozen=True)
+class Account:
+    source: str
+    uid: str
+    login: str | None = None
+    email: str | None = None
+    name: str | None = None
+    is_bot: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.uid}"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    person_id: str
+    matched_by: str
+
+
+@dataclass(frozen=True)
+class Person:
+    person_id: str
+    display_name: str
+    email: str | None
+    is_bot: bool
+
+
+# --- normalizing names, logins and emails ---------------------------------------------------
+
+
+def clean_email(email: str | None) -> str | None:
+    """Lower-case address, or None for empty and GitHub noreply addresses (not a person's mail)."""
+    if not email or "@" not in email or _NOREPLY.search(email.strip()):
+        return None
+    return email.strip().lower()
+
+
+def name_tokens(name: str | None, translit: bool = True) -> list[str]:
+    """ASCII word tokens of a name: 'Zoë O'Brien' -> ['zoe', 'obrien']."""
+    if not name:
+        return []
+    text = name.translate(_TRANSLIT) if translit else name
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if c.isascii() and not unicodedata.combining(c)).lower()
+    text = re.sub(r"[\s._-]+", " ", text)
+    return [t for t in (re.sub(r"[^a-z0-9 ]", "", text)).split() if t]
+
+
+def name_key(name: str | None) -> str | None:
+    """Order-, case- and accent-insensitive key of a display name; non-Latin names kept as is."""
+    tokens = name_tokens(name)
+    if tokens:
+        return " ".join(sorted(tokens))
+    folded = " ".join(unicodedata.normalize("NFKC", name or "").casefold().split())
+    return folded or None
+
+
+def login_keys(text: str | None) -> set[str]:
+    """Comparable forms of a login or email name: 'Al-Smith-105' -> {alsmith105, alsmith}."""
+    if not text:
+        return set()
+    low = text.lower().removesuffix("[bot]").split("@")[0].split("+")[0]
+    keys = {re.sub(r"[^a-z0-9]", "", low), re.sub(r"[^a-z0-9]", "", re.sub(r"[-_.]?\d+$", "", low))}
+    return {k for k in keys if len(k) >= 3}
+
+
+def name_forms(name: str | None) -> tuple[set[str], set[str]]:
+    """(strong, weak) login forms of a name: alicesmith, asmith, smithalice, ...; weak: alice."""
+    strong: set[str] = set()
+    weak: set[str] = set()
+    for translit in (True, False):
+        t = name_tokens(name, translit)
+        if len(t) >= 2:
+            first, last = t[0], t[-1]
+            strong |= {"".join(t), first + last, first[0] + last, last + first, first + last[0],
+                       first[0] + "".join(t[1:])}
+        if t and len(t[0]) >= 3:
+            weak.add(t[0])
+    return strong, weak
+
+
+def is_bot_account(a: Account, bot_names: Iterable[str] = ()) -> bool:
+    """Flagged by its tool, named like a GitHub app or Slack bot, or listed in [people] bots (by
+    login, display name or account id, case ignored)."""
+    names = {n.lower() for n in bot_names}
+    login = (a.login or "").lower()
+    return (a.is_bot or login.endswith("[bot]") or a.uid in _SLACK_BOT_IDS
+            or (a.source == "slack" and a.uid.startswith("B"))
+            or bool(names & {login, (a.name or "").lower(), a.uid.lower()}))
+
+
+def slug(text: str) -> str:
+    return "-".join(name_tokens(text))
+
+
+# --- clusters of accounts -------------------------------------------------------------------
+
+
+class _Clusters:
+    """Union-find over account keys that refuses merges heuristics must not make."""
+
+    def __init__(self, accounts: list[Account]) -> None:
+        self.parent = {a.key: a.key for a in accounts}
+        self.members: dict[str, list[Account]] = {a.key: [a] for a in accounts}
+        self.pinned: dict[str, str] = {}  # root -> person from csv/config
+        self.how: dict[str, str] = {}  # account key -> matched_by
+
+    def find(self, key: str) -> str:
+        while self.parent[key] != key:
+            self.parent[key] = self.parent[self.parent[key]]
+            key = self.parent[key]
+        return key
+
+    def can_join(self, a: str, b: str) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        pa, pb = self.pinned.get(ra), self.pinned.get(rb)
+        if pa and pb and pa != pb:
+            return False
+        sources_a = {m.source for m in self.members[ra]}
+        return not sources_a & {m.source for m in self.members[rb]}
+
+    def join(self, a: str, b: str, how: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        for key in (a, b):
+            self.how.setdefault(key, how)
+        if ra == rb:
+            return
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra] += self.members.pop(rb)
+        if rb in self.pinned:
+            self.pinned[ra] = self.pinned.pop(rb)
+
+    def roots(self) -> list[str]:
+        return sorted(self.members, key=lambda r: min(m.key for m in self.members[r]))
+
+
+def _pin(cl: _Clusters, accounts: list[Account], rows: Sequence[Mapping[str, Any]],
+         how: str) -> list[str]:
+    """Tie the accounts each mapping row names to its person, before any heuristic runs; returns
+    the references that matched no account (for the review listing)."""
+    by_ref: dict[tuple[str, str], list[Account]] = defaultdict(list)
+    for a in accounts:
+        for ref in (a.uid, a.login):
+            if ref and not (a.source == "github" and ref == "ghost"):
+                by_ref[(a.source, ref.lower())].append(a)
+        if clean_email(a.email):
+            by_ref[("email", clean_email(a.email) or "")].append(a)
+    unused = []
+    for row in rows:
+        person = str(row.get("person") or "").strip()
+        for source in ("github", "jira", "slack", "email") if person else ():
+            ref = str(row.get(source) or "").strip()
+            found = by_ref.get((source, ref.lower()), []) if ref else []
+            if ref and not found:
+                unused.append(f"{person}: {source} {ref}")
+            for a in found:
+                if a.key in cl.how:
+                    continue  # already pinned by an earlier row (people.csv comes first)
+                cl.how[a.key] = how
+                root = next((r for r, p in cl.pinned.items() if p == person), None)
+                if root is None:
+                    cl.pinned[cl.find(a.key)] = person
+                else:
+                    cl.join(root, a.key, how)  # explicit: may hold two accounts of one tool
+    return unused
+
+
+def _by_evidence(cl: _Clusters, groups: Mapping[str, list[Account]], how: str) -> None:
+    for _, group in sorted(groups.items()):
+        sources = [a.source for a in group]
+        if len(sources) != len(set(sources)):
+            continue  # the same evidence on two accounts of one tool: ambiguous
+        first = group[0]
+        for other in group[1:]:
+            if cl.can_join(first.key, other.key):
+                cl.join(first.key, other.key, how)
+
+
+def _email_names(a: Account, shared: set[str]) -> set[str]:
+    """Login forms of an account's email name, unless the address is shared (a team mailbox)."""
+    email = clean_email(a.email)
+    return login_keys(email.split("@")[0]) if email and email not in shared else set()
+
+
+def _login_forms(cl: _Clusters, bots: set[str], weak: bool, shared: set[str],
+                 ) -> dict[str, set[str]]:
+    """form -> clusters whose names (or email names) give that login form."""
+    forms: dict[str, set[str]] = defaultdict(set)
+    for root, members in cl.members.items():
+        for m in members:
+            if m.key in bots:
+                continue
+            strong, first_names = name_forms(m.name)
+            if not weak:
+                strong |= _email_names(m, shared)
+            for form in first_names if weak else strong:
+                forms[form].add(root)
+    return forms
+
+
+def _by_login(cl: _Clusters, bots: set[str], weak: bool, shared: set[str]) -> bool:
+    """Tie lone accounts whose login names exactly one person who has no account in that tool
+    yet. Weak forms (a first name alone) are tried only after every strong form."""
+    forms = _login_forms(cl, bots, weak, shared)
+    changed = False
+    for root in cl.roots():
+        if len(cl.members.get(root, [])) != 1 or root in bots or root in cl.pinned:
+            continue  # only accounts not yet tied to anyone look for a person by login
+        a = cl.members[root][0]
+        if a.source == "github" and a.login == "ghost":
+            continue  # every deleted GitHub user shows up as "ghost"
+        keys = login_keys(a.login) | _email_names(a, shared)
+        per_key = [{cl.find(r) for r in forms.get(k, ()) if cl.can_join(r, a.key)} for k in keys]
+        hits = set().union(*per_key)
+        if len(hits) == 1 and all(len(h) <= 1 for h in per_key):
+            cl.join(hits.pop(), a.key, "login")
+            changed = True
+    return changed
+
+
+def resolve(accounts: list[Account], csv_rows: Sequence[Mapping[str, Any]] = (),
+            mappings: Sequence[Mapping[str, Any]] = (), bot_names: Iterable[str] = (),
+            ) -> tuple[dict[str, Resolved], list[Person], list[str]]:
+    """account key -> (person, how); the people; mapping references that matched no account."""
+    accounts = sorted(accounts, key=lambda a: a.key)
+    bots = {a.key for a in accounts if is_bot_account(a, bot_names)}
+    humans = [a for a in accounts if a.key not in bots]
+    cl = _Clusters(accounts)
+    unused = _pin(cl, humans, csv_rows, "csv") + _pin(cl, humans, mappings, "config")
+    by_email: dict[str, list[Account]] = defaultdict(list)
+    by_name: dict[str, list[Account]] = defaultdict(list)
+    for a in humans:
+        if clean_email(a.email):
+            by_email[clean_email(a.email) or ""].append(a)
+        if name_key(a.name):
+            by_name[name_key(a.name) or ""].append(a)
+    _by_evidence(cl, by_email, "email")
+    _by_evidence(cl, by_name, "name")
+    shared = {email for email, group in by_email.items()  # on two accounts of one tool
+              if len({a.source for a in group}) < len(group)}
+    for weak in (False, True):
+        while _by_login(cl, bots, weak, shared):
+            pass
+    names = {str(r["person"]): str(r["display_name"]) for r in csv_rows
+             if r.get("person") and r.get("display_name")}
+    return _people(cl, bots, names) + (unused,)
+
+
+def _people(cl: _Clusters, bots: set[str], csv_names: Mapping[str, str],
+            ) -> tuple[dict[str, Resolved], list[Person]]:
+    resolved: dict[str, Resolved] = {}
+    people: list[Person] = []
+    taken: set[str] = set(cl.pinned.values())  # generated ids never take a mapped person's id
+    for root in cl.roots():
+        members = sorted(cl.members[root],
+                         key=lambda m: (SOURCE_ORDER.index(m.source)
+                                        if m.source in SOURCE_ORDER else 9, m.key))
+        is_bot = all(m.key in bots for m in members)
+        named = next((m.name for m in members if m.name), None) or \
+            next((m.login for m in members if m.login), None)
+        display = named or members[0].key
+        email = next((clean_email(m.email) for m in members if clean_email(m.email)), None)
+        person_id = cl.pinned.get(root)
+        if person_id is None:
+            base = members[0].key if is_bot else (slug(named or "") or (email or "").split("@")[0]
+                                                  or members[0].key)
+            person_id, n = base, 1
+            while person_id in taken:
+                n += 1
+                person_id = f"{base}-{n}"
+        display = csv_names.get(person_id) or display
+        taken.add(person_id)
+        people.append(Person(person_id, display, email, is_bot))
+        for m in members:
+            how = "bot" if m.key in bots else cl.how.get(m.key) or "unmatched"
+            resolved[m.key] = Resolved(person_id, how)
+    return resolved, people

@@ -17,27 +17,25 @@ writes them and PyGithub splits them. Every response carries `x-ratelimit-*` hea
 
 Errors are GitHub's bodies: 401 Bad credentials, 404 Not Found, 403 primary rate limit
 (`x-ratelimit-remaining: 0` and `x-ratelimit-reset`) or, with `rate_limit_kind = "secondary"`,
-403 secondary rate limit with `Retry-After` (all in github_errors.py). Faults (simulation/server.py)
+403 secondary rate limit with `Retry-After` (github_responses.py). Faults (simulation/server.py)
 apply to every route.
 Call `reload()` after changing the organization so the indexes see the change.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import github_api as api
-from .github_errors import GitHubResponses
 from .github_minimum import minimum_requests
+from .github_responses import GitHubResponses
 from .model import GhIssue, Org, Person, Repo
 from .server import Emulator
 
@@ -125,11 +123,15 @@ class GitHubEmulator(GitHubResponses, Emulator):
             self.reviews.setdefault((rv.repo, rv.pr_number), []).append(rv)
         for c in g.review_comments:
             self.rcomments[c.repo].append(c)
+        self.unlisted: dict[str, list[Any]] = {n: [] for n in names}  # squash-merged away
         for c in sorted(g.commits, key=lambda c: (c.date, c.sha)):
-            self.commits[c.repo].append(c)
+            (self.commits if c.listed else self.unlisted)[c.repo].append(c)
         self.parents: dict[str, str | None] = {}
         for c_list in self.commits.values():
             self.parents.update(api.commit_parents(c_list))
+        for c_list in self.unlisted.values():  # a squashed PR's commits chain on its branch
+            for pr_commits in _by_pr(c_list).values():
+                self.parents.update(api.commit_parents(pr_commits))
         for rl in g.releases:
             self.releases[rl.repo].append(rl)
         for n, record in enumerate(api.event_records(self.org)):
@@ -158,30 +160,6 @@ class GitHubEmulator(GitHubResponses, Emulator):
             raise NotFound()
 
     # --- responses -----------------------------------------------------------------------------
-
-    def _page(self, request: Request, path: str, items: Sequence[Any],
-              build: Callable[[Any], dict]) -> Response:
-        """One page of `items` with GitHub's Link header; `path` is the canonical list path."""
-        try:
-            per_page = min(max(int(request.args.get("per_page", 30)), 1), 100)
-            page = max(int(request.args.get("page", 1)), 1)
-        except ValueError:
-            per_page, page = 30, 1
-        last = max(1, math.ceil(len(items) / per_page))
-        body = [build(x) for x in items[(page - 1) * per_page: page * per_page]]
-        args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
-
-        def link(n: int, rel: str) -> str:
-            return f'<{self.api}{path}?{urlencode([*args, ("page", n)])}>; rel="{rel}"'
-
-        links = []
-        if page > 1:
-            links += [link(page - 1, "prev")]
-        if page < last:
-            links += [link(page + 1, "next"), link(last, "last")]
-        if page > 1:
-            links += [link(1, "first")]
-        return self._json(body, headers={"link": ", ".join(links)} if links else None)
 
     def __call__(self, environ, start_response):
         try:
@@ -310,6 +288,9 @@ class GitHubEmulator(GitHubResponses, Emulator):
         r = self._repo(**where)
         shas = set(self._pr(r, number).commit_shas)
         items = [c for c in self.commits[r.name] if c.sha in shas]
+        if self.unlisted[r.name]:
+            items = sorted(items + [c for c in self.unlisted[r.name] if c.sha in shas],
+                           key=lambda c: (c.date, c.sha))
         base = self.api
         return self._page(request, f"/repositories/{r.id}/pulls/{number}/commits", items,
                           lambda c: api.commit(self.org, c, self.parents[c.sha], base))
@@ -383,6 +364,13 @@ class GitHubEmulator(GitHubResponses, Emulator):
         base = self.api
         return self._page(request, f"/repositories/{r.id}/releases", items,
                           lambda rl: api.release(self.org, rl, base))
+
+
+def _by_pr(commits: list[Any]) -> dict[int | None, list[Any]]:
+    out: dict[int | None, list[Any]] = {}
+    for c in commits:
+        out.setdefault(c.pr_number, []).append(c)
+    return out
 
 
 def _state_ok(i: GhIssue, state: str) -> bool:

@@ -35,7 +35,8 @@ def minimum_requests(org: Org, per_page: int = 100) -> dict[str, int]:
         for route, n in (("issues", count(g.issues)), ("pulls", _pages(len(prs), per_page)),
                          ("issue_comments", count(g.issue_comments)),
                          ("review_comments", count(g.review_comments)),
-                         ("commits", count(g.commits)), ("releases", count(g.releases)),
+                         ("commits", count([c for c in g.commits if c.listed])),
+                         ("releases", count(g.releases)),
                          ("issue_events", _pages(sum(e[2].repo == r.name for e in events),
                                                  per_page)),
                          ("reviews", sum(_pages(n, per_page) for n in per_pr.values()))):

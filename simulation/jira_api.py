@@ -102,7 +102,8 @@ class Site:
         out: dict[str, Any]
         if self.cloud:
             out = {"self": self.rest(f"user?accountId={p.jira_account_id}"),
-                   "accountId": p.jira_account_id, "accountType": "atlassian"}
+                   "accountId": p.jira_account_id,
+                   "accountType": "app" if p.is_bot else "atlassian"}
             if p.jira_email:
                 out["emailAddress"] = p.jira_email
         else:

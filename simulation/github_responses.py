@@ -1,10 +1,12 @@
-"""GitHub's error and rate-limit responses, as the emulator sends them.
+"""GitHub's responses as the emulator sends them: headers, pages, errors and rate limits.
 
-One idea kept apart from the routes: the `x-ratelimit-*` headers every response carries, GitHub's
-error body (`message`, `documentation_url`, `status`), 401 for a missing or wrong token, 404, and
-the two 403s of a rate limit (primary: `x-ratelimit-remaining: 0` with `x-ratelimit-reset`;
-secondary: `Retry-After`). `GitHubResponses` is mixed into the emulator, which supplies `token`,
-`limit`, `window_start`, `rate_limit_kind`, `stats` and `faults`.
+One idea kept apart from the routes: the `x-ratelimit-*` headers every response carries, a page
+of a list with GitHub's `Link` header (first/prev/next/last, `/repositories/{id}/...` URLs on
+this server's own host:port), GitHub's error body (`message`, `documentation_url`, `status`), 401
+for a missing or wrong token, 404, and the two 403s of a rate limit (primary:
+`x-ratelimit-remaining: 0` with `x-ratelimit-reset`; secondary: `Retry-After`).
+`GitHubResponses` is mixed into the emulator, which supplies `token`, `limit`, `window_start`,
+`rate_limit_kind`, `api`, `stats` and `faults`.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
@@ -30,12 +34,13 @@ def error_body(message: str, status: int, docs: str = DOCS) -> Json:
 
 
 class GitHubResponses:
-    """Headers, JSON bodies and error responses of the GitHub emulator."""
+    """Headers, JSON bodies, pages and error responses of the GitHub emulator."""
 
     token: str
     limit: int
     window_start: float
     rate_limit_kind: str
+    api: str
 
     def _headers(self) -> dict[str, str]:
         used = min(self.stats.total, self.limit)
@@ -51,6 +56,30 @@ class GitHubResponses:
         return Response(json.dumps(body), status=status,
                         headers={**self._headers(), **(headers or {})},
                         content_type="application/json; charset=utf-8")
+    def _page(self, request: Request, path: str, items: Sequence[Any],
+              build: Callable[[Any], dict]) -> Response:
+        """One page of `items` with GitHub's Link header; `path` is the canonical list path."""
+        try:
+            per_page = min(max(int(request.args.get("per_page", 30)), 1), 100)
+            page = max(int(request.args.get("page", 1)), 1)
+        except ValueError:
+            per_page, page = 30, 1
+        last = max(1, math.ceil(len(items) / per_page))
+        body = [build(x) for x in items[(page - 1) * per_page: page * per_page]]
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+
+        def link(n: int, rel: str) -> str:
+            return f'<{self.api}{path}?{urlencode([*args, ("page", n)])}>; rel="{rel}"'
+
+        links = []
+        if page > 1:
+            links += [link(page - 1, "prev")]
+        if page < last:
+            links += [link(page + 1, "next"), link(last, "last")]
+        if page > 1:
+            links += [link(1, "first")]
+        return self._json(body, headers={"link": ", ".join(links)} if links else None)
+
     # --- errors --------------------------------------------------------------------------------
 
     def check_auth(self, request: Request) -> Response | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from .engine import Engine, TeamState, Ticket
+from .family_org import family_members, family_tool_channels
 from .knobs import Knobs
 from .model import (
     Activity,
@@ -42,6 +43,9 @@ class TeamSpec:
     hires: tuple[date, ...] = ()  # engineers who join during the window
     leavers: tuple[date, ...] = ()  # engineers who leave during the window
     ghost: bool = False  # the first leaver's GitHub account is deleted
+    zone: int = 0  # the team's UTC offset in minutes
+    remote_zones: tuple[int, ...] = ()  # other offsets some members work from
+    remote_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,8 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
         if ts.scenario == "tool_nobody_wanted":
             team.champion_leaves_on = spec.champion_leaves_on
         members = make_people(rng, ts.engineers + 1, spec.domain, spec.start, 100 * (i + 1), used)
-        if ts.hires or ts.leavers:
-            members += _turnover(aux, ts, members, spec, 100 * (i + 1) + 60, used)
+        if ts.knobs is not None:
+            members += family_members(aux, ts, members, spec, 100 * (i + 1) + 60, used)
         for p in members:
             p.team = ts.name
         pm, engineers = members[0], members[1:]
@@ -178,23 +182,6 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
     _private_chatter(org, engine, rng)
     _finish(org, spec)
     return org
-
-
-def _turnover(aux: random.Random, ts: TeamSpec, members: list, spec: OrgSpec, id_base: int,
-              used: set[str]) -> list:
-    """Hiring and attrition: new engineers join on their dates; engineers (never the PM) leave
-    on theirs; with `ghost`, the first leaver's GitHub account is deleted afterwards."""
-    hires = make_people(aux, len(ts.hires), spec.domain, spec.start, id_base, used)
-    for p, day in zip(hires, ts.hires, strict=True):
-        p.joined_on = day
-    engineers = members[1:]
-    for n, day in enumerate(ts.leavers):
-        if n >= len(engineers) - 2:
-            break
-        leaver = engineers[-1 - n]
-        leaver.left_on = day
-        leaver.github_deleted = ts.ghost and n == 0
-    return hires
 
 
 def _project_key(name: str, i: int) -> str:
@@ -310,7 +297,7 @@ def _setup_slack(org: Org, spec: OrgSpec) -> None:
             )
         )
     if spec.family:
-        _family_tool_channels(org, channel)
+        family_tool_channels(org, channel, dt)
     else:
         tool_teams = [t for t in org.teams if t.scenario == "tool_nobody_wanted"]
         channel(
@@ -325,20 +312,6 @@ def _setup_slack(org: Org, spec: OrgSpec) -> None:
     s.bots.append(SlackBot("B0REMIND01", "PMTool Reminders", "U0BOTREM01", "A0PMTOOL01"))
     if spec.family:
         s.bots.append(SlackBot("B0DEPLOY01", "Deploy Bot", "U0BOTDEP01", "A0DEPLOY01"))
-
-
-def _family_tool_channels(org: Org, channel) -> None:
-    """One updates channel per mandated tool, opened when the first team adopts it."""
-    tools: dict[str, list] = {}
-    for team in org.teams:
-        eff = getattr(team.knobs, "effect", None)
-        if eff is not None and eff.kind == "process_as_product":
-            tools.setdefault(team.channel("tool"), []).append(team)
-    for name, teams in tools.items():
-        tool = teams[0].knobs.effect.tool
-        channel(name, f"Updates from {tool}",
-                [m for t in teams for m in t.members] + ["bot-reminder"],
-                when=dt(min(t.knobs.effect.onset for t in teams)))
 
 
 def _seed_backlog(e: Engine, st: TeamState) -> None:

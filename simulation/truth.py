@@ -96,8 +96,12 @@ def people_frame(org: Org) -> pd.DataFrame:
     )
 
 
-def write_truth(org: Org, path: Path | str) -> None:
-    """Write truth_* tables into the DuckDB file at `path` (replacing earlier ones)."""
+def write_truth(org: Org, path: Path | str, *, family: bool = False) -> None:
+    """Write truth_* tables into the DuckDB file at `path` (replacing earlier ones).
+
+    `family=True` adds the tables every scenario-family member carries (truth_family.py):
+    person-day minutes per category, verdicts with their transition margin, planted effects,
+    nuisance settings, identities (commit identities included) and entity counts."""
     import duckdb
 
     frames = {
@@ -107,6 +111,10 @@ def write_truth(org: Org, path: Path | str) -> None:
         "truth_verdicts": verdicts_frame(org),
         "truth_people": people_frame(org),
     }
+    if family:
+        from .truth_family import family_frames
+
+        frames.update(family_frames(org))
     con = duckdb.connect(str(path))
     try:
         for name, frame in frames.items():

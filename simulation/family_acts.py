@@ -86,14 +86,25 @@ def land(e: Engine, pr, pid: str, at) -> None:
     merge adds a merge commit by whoever merged."""
     style = next(r.merge_style for r in e.org.github.repos if r.name == pr.repo)
     if style == "squash":
-        for c in e.org.github.commits:
-            if c.sha in pr.commit_shas:
-                c.listed = False
+        commits = _commits_by_sha(e)
+        for sha in pr.commit_shas:
+            commits[sha].listed = False
         e.emit.commit(pr.repo, pr.user_pid, at, f"{pr.title} (#{pr.number})", None)
     elif style == "merge":
         e.emit.commit(pr.repo, pid, at,
                       f"Merge pull request #{pr.number} from {e.org.github.org}/{pr.head_ref}",
                       None)
+
+
+def _commits_by_sha(e: Engine) -> dict:
+    """sha -> commit, brought up to date incrementally (scanning every commit at every merge
+    made a year-long organization quadratic)."""
+    index = e.__dict__.setdefault("_commits_by_sha", {})
+    commits = e.org.github.commits
+    for c in commits[e.__dict__.get("_commits_indexed", 0):]:
+        index[c.sha] = c
+    e.__dict__["_commits_indexed"] = len(commits)
+    return index
 
 
 # --- choices --------------------------------------------------------------------------------

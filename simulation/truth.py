@@ -150,4 +150,10 @@ def fingerprint(org: Org) -> str:
     for records in parts:
         for record in records:
             h.update(repr(record).encode())
+    if any(t.knobs is not None for t in org.teams):  # a family member: its own fields too
+        h.update(repr([t.knobs for t in org.teams]).encode())
+        h.update(repr([(p.tz_offset_min, p.github_name, p.commit_name) for p in org.people])
+                 .encode())
+        h.update(repr([r.merge_style for r in org.github.repos]).encode())
+        h.update(repr([c.listed for c in org.github.commits]).encode())
     return h.hexdigest()

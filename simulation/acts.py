@@ -247,9 +247,11 @@ def merge(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     t.pr.merged_at, t.pr.closed_at, t.pr.merged_by_pid = at, at, d.pid
     t.pr.updated_at = at
     if st.team.knobs is not None:
-        from .family_acts import land
+        from .family_acts import close_experiment, land
 
         land(e, t.pr, d.pid, at)
+        if t.issue.issue_type == "Experiment":
+            at = close_experiment(e, t, d, at)
     at = e.act(d, rng.uniform(1, 2.5), "status_update", "process")
     if e.reg.tool_active:
         e.emit.transition(t.issue, d.pid, at, "Awaiting PM Review")

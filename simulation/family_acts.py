@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .acts import chat, coding, open_pr, ready, rework
+from .acts import chat, coding, open_pr, propose_experiment, ready, rework
 from .engine import Day, Engine, TeamState, at_time
 
 DEP_PACKAGES = ["lodash", "requests", "urllib3", "jackson-databind", "axios", "pyyaml", "log4j"]
@@ -107,6 +107,21 @@ def _commits_by_sha(e: Engine) -> dict:
     return index
 
 
+RESULTS = ["Result: hypothesis confirmed, p95 down {n}% (criterion met)",
+           "Result: criterion met after {n} days; keeping the change",
+           "Result: hypothesis rejected, no measurable change; reverted",
+           "Result: partly confirmed, p95 down {n}% but below the target"]
+
+
+def close_experiment(e: Engine, t, d: Day, at):
+    """A declared experiment closes with its result, written on the ticket by its owner."""
+    at = e.act(d, e.aux.uniform(3, 8), "ticket_work", "enabling")
+    text = e.aux.choice(RESULTS).format(n=e.aux.randint(5, 40))
+    e.emit.jira_comment(t.issue, d.pid, at, text)
+    e.emit.field_edit(t.issue, d.pid, at, "labels", "experiment-result")
+    return at
+
+
 # --- choices --------------------------------------------------------------------------------
 
 
@@ -129,6 +144,9 @@ def nag_comment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 
 
 CRUNCH = {coding: 1.6, open_pr: 1.3, rework: 1.3, chat: 0.4}
+# A team that adopted declared experiments proposes about one per engineer every month or two
+# (the demo's rate is about one per engineer a year); not grounded in a source.
+EXPERIMENT_GATE = 0.03
 
 
 def family_options(e: Engine, st: TeamState, d: Day, options: list) -> list:
@@ -136,6 +154,9 @@ def family_options(e: Engine, st: TeamState, d: Day, options: list) -> list:
         options = [(w * CRUNCH.get(f, 1.0), f) for w, f in options]
     if e.reg.planning:
         options.append((1.5, estimate))
+    done = st.done_today.get(d.pid, set())
+    if e.reg.experiments and "experiment" not in done and e.aux.random() < EXPERIMENT_GATE:
+        options.append((1.0, propose_experiment))
     return options
 
 

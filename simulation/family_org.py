@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING
 from .model import Org
 from .people import make_people
 
+# the IANA zones of the family's working places (UTC offsets in minutes; standard time)
+ZONE_NAMES = {-480: "America/Los_Angeles", -300: "America/New_York", -180: "America/Sao_Paulo",
+              0: "Europe/London", 60: "Europe/Berlin", 330: "Asia/Kolkata",
+              480: "Asia/Singapore", 540: "Asia/Tokyo"}
+
 if TYPE_CHECKING:
     from .org import OrgSpec, TeamSpec
 
@@ -34,6 +39,7 @@ def family_members(aux: random.Random, ts: TeamSpec, members: list, spec: OrgSpe
     for p in members + hires:
         remote = ts.remote_zones and aux.random() < ts.remote_share
         p.tz_offset_min = aux.choice(ts.remote_zones) if remote else ts.zone
+        p.tz_name = ZONE_NAMES.get(p.tz_offset_min, "UTC")
     return hires
 
 

@@ -112,7 +112,8 @@ class Site:
                    "key": p.jira_account_id, "emailAddress": p.email}
         out.update({"avatarUrls": {"48x48": avatar, "24x24": avatar, "16x16": avatar,
                                    "32x32": avatar},
-                    "displayName": p.jira_name or p.name, "active": active, "timeZone": "UTC"})
+                    "displayName": p.jira_name or p.name, "active": active,
+                    "timeZone": p.tz_name or "UTC"})
         self._users[pid] = out
         return out
 

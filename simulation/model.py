@@ -44,6 +44,7 @@ class Person:
     slack_real_name: str | None = None
     # Set only by the scenario family (kept out of repr, so the demo's fingerprint is unchanged):
     tz_offset_min: int = field(default=0, repr=False)  # working hours shifted from UTC
+    tz_name: str | None = field(default=None, repr=False)  # IANA zone the tools show
     github_name: str | None = field(default=None, repr=False)  # profile name if not `name`
     commit_name: str | None = field(default=None, repr=False)  # author name on commits
 

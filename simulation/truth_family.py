@@ -59,9 +59,22 @@ def verdict_margins(org: Org) -> pd.DataFrame:
             ok = acceptable_verdicts(team, start, end)
             in_force = eff is not None and start <= (eff.end or org.end) and end >= eff.onset
             rows.append((team.name, start.strftime("%Y-%m"), ok[0] if len(ok) == 1 else None,
-                         "|".join(ok), len(ok) > 1, eff.kind if in_force else "steady"))
+                         "|".join(ok), len(ok) > 1, eff.kind if in_force else "steady",
+                         _phase(team, start, end, len(ok) > 1)))
     return pd.DataFrame(rows, columns=["team", "month", "expected_verdict", "acceptable",
-                                       "in_margin", "planted_kind"])
+                                       "in_margin", "planted_kind", "phase"])
+
+
+def _phase(team, start: date, end: date, in_margin: bool) -> str:
+    """never (a steady team), before, onset_margin, during, end_margin or after its effect."""
+    eff = team.knobs.effect
+    if eff is None:
+        return "never"
+    if end < eff.onset:
+        return "before"
+    if eff.end is None or start < eff.end:
+        return "onset_margin" if in_margin else "during"
+    return "end_margin" if in_margin else "after"
 
 
 def effects_frame(org: Org) -> pd.DataFrame:

@@ -34,7 +34,9 @@ REMOTE_SHARE = (0.0, 0.3)  # share of a team living in another of the org's zone
 
 PLANNING_ORG_SHARE = 0.7  # organizations with a quarterly planning month
 CRUNCH_WEEKS = (0, 3)  # release-crunch weeks per team and year
-LOAD_SIGMA = (0.05, 0.20)  # month-to-month sd of log work per ticket (throughput CV ~5-25%)
+# month-to-month sd of log work per ticket; with holidays, planning and the Poisson floor of
+# 10-60 items a month, the CV of customer items resolved per team-month lands near 0.2-0.45
+LOAD_SIGMA = (0.10, 0.35)
 WEAK_LINKING_SHARE = 0.35  # teams that rarely put issue keys in commits, PRs, branches
 KEY_IN_COMMIT_WEAK = (0.05, 0.35)
 KEY_IN_COMMIT_GOOD = (0.60, 0.95)

@@ -16,6 +16,12 @@ ZONE_NAMES = {-480: "America/Los_Angeles", -300: "America/New_York", -180: "Amer
               0: "Europe/London", 60: "Europe/Berlin", 330: "Asia/Kolkata",
               480: "Asia/Singapore", 540: "Asia/Tokyo"}
 
+
+
+def zone_name(offset_min: int) -> str:
+    return ZONE_NAMES.get(offset_min, "UTC")
+
+
 if TYPE_CHECKING:
     from .org import OrgSpec, TeamSpec
 
@@ -39,7 +45,7 @@ def family_members(aux: random.Random, ts: TeamSpec, members: list, spec: OrgSpe
     for p in members + hires:
         remote = ts.remote_zones and aux.random() < ts.remote_share
         p.tz_offset_min = aux.choice(ts.remote_zones) if remote else ts.zone
-        p.tz_name = ZONE_NAMES.get(p.tz_offset_min, "UTC")
+        p.tz_name = zone_name(p.tz_offset_min)
     return hires
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from .engine import Engine, TeamState, Ticket
-from .family_org import family_members, family_tool_channels
+from .family_org import family_members, family_tool_channels, zone_name
 from .knobs import Knobs
 from .model import (
     Activity,
@@ -157,6 +157,8 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
             successor = make_people(rng, 1, spec.domain, spec.start, 100 * (i + 1) + 50, used)[0]
             successor.team, successor.role = ts.name, "pm"
             successor.joined_on = team.champion_leaves_on
+            if ts.knobs is not None:  # the new PM works where the team does
+                successor.tz_offset_min, successor.tz_name = ts.zone, zone_name(ts.zone)
             members.append(successor)
         team.members = [p.pid for p in members]
         org.people.extend(members)

@@ -17,7 +17,6 @@ ZONE_NAMES = {-480: "America/Los_Angeles", -300: "America/New_York", -180: "Amer
               480: "Asia/Singapore", 540: "Asia/Tokyo"}
 
 
-
 def zone_name(offset_min: int) -> str:
     return ZONE_NAMES.get(offset_min, "UTC")
 

@@ -48,6 +48,29 @@ def _title(e: Engine, category: str) -> str:
     return t
 
 
+def st_knob(e: Engine, t: Ticket, name: str, default: float) -> float:
+    """A knob of the team that owns the ticket's project (the demo's fixed value without)."""
+    team = e.team_of_project.get(t.issue.project)
+    return default if team is None or team.knobs is None else getattr(team.knobs, name)
+
+
+def tool_fields(e: Engine, d: Day, t: Ticket, fields: list[str], kind: str,
+                values: list[str]) -> object:
+    """Fill the tool's fields on a ticket: one save per field, or one save of an edit screen
+    that sets them all (`screen_fields` > 1; one history with one item per field)."""
+    rng = e.rng
+    if e.reg.screen_fields <= 1:
+        for f in fields:
+            at = e.act(d, rng.uniform(1.5, 3.5), kind, "process")
+            e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(values))
+        return at
+    chosen = fields[: e.reg.screen_fields]
+    minutes = sum(rng.uniform(1.0, 2.5) for _ in chosen)  # one screen: less than separate saves
+    at = e.act(d, minutes, kind, "process")
+    e.emit.screen_edit(t.issue, d.pid, at, {f: rng.choice(values) for f in chosen})
+    return at
+
+
 def ready(tickets: list[Ticket], d: Day) -> list[Ticket]:
     """The tickets that have reached this person by their clock."""
     return [t for t in tickets if t.ready_at <= d.t]
@@ -64,9 +87,8 @@ def _own_or_backlog(st: TeamState, d: Day) -> Ticket | None:
 def standup(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     st.done_today[d.pid].add("standup")
     at = e.act(d, min(budget, e.rng.uniform(3, 6)), "chat", "process")
-    e.emit.post(
-        f"standup-{st.team.name}", d.pid, at, "Yesterday: reviews. Today: coding. No blockers"
-    )
+    e.emit.post(st.team.channel("standup"), d.pid, at,
+                "Yesterday: reviews. Today: coding. No blockers")
 
 
 def pick_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
@@ -83,9 +105,7 @@ def pick_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     if t.issue.assignee_pid != d.pid:
         e.emit.field_edit(t.issue, d.pid, at, "assignee", d.pid)
     if e.reg.tool_active and rng.random() < e.reg.adoption:
-        for f in TOOL_FIELDS:
-            at = e.act(d, rng.uniform(1.5, 3.5), "status_update", "process")
-            e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["High", "Medium", "Low"]))
+        at = tool_fields(e, d, t, TOOL_FIELDS, "status_update", ["High", "Medium", "Low"])
     if rng.random() < 0.07:
         e.emit.transition(t.issue, d.pid, at, "Blocked")
         st.blocked.append((t, e.day + timedelta(days=rng.randint(1, 4))))
@@ -113,7 +133,8 @@ def rework(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 def _code(e: Engine, t: Ticket, d: Day, budget: float) -> None:
     rng = e.rng
     minutes = min(budget, lognorm(rng, 55, 15, 115))
-    msg_key = f"{t.issue.key}: " if rng.random() < 0.85 else ""
+    keyed = st_knob(e, t, "key_in_commit", 0.85)
+    msg_key = f"{t.issue.key}: " if rng.random() < keyed else ""
     if rng.random() < 0.3 and minutes > 40:  # two commits in one stretch
         first = minutes * rng.uniform(0.3, 0.7)
         at = e.act(d, first, "coding", t.category)
@@ -146,19 +167,23 @@ def open_pr(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     t, rng = st.doing[d.pid], e.rng
     at = e.act(d, min(budget, lognorm(rng, 12, 5, 30)), "coding", t.category)
     key = t.issue.key
-    title = f"{key} {t.issue.summary}" if rng.random() < 0.95 else t.issue.summary
-    labels = ["customer"] if t.category == "customer" and rng.random() < 0.3 else []
+    keyed = rng.random() < st_knob(e, t, "key_in_pr", 0.95)
+    title = f"{key} {t.issue.summary}" if keyed else t.issue.summary
+    labels = [st.team.label("customer")] if t.category == "customer" and rng.random() < 0.3 else []
     draft = rng.random() < 0.15
     slug = "-".join(t.issue.summary.lower().split()[:3])
+    # the demo always names the key in the body and branch; a family team only when it names
+    # it in the title (teams that rarely link leave it out everywhere)
+    linked = keyed or st.team.knobs is None
     pr = e.emit.issue(
         t.repo,
         d.pid,
         at,
         title,
-        f"Implements {key}.",
+        f"Implements {key}." if linked else "Implements the change described in the ticket.",
         labels,
         True,
-        head_ref=f"feature/{key}-{slug}",
+        head_ref=f"feature/{key}-{slug}" if linked else f"feature/{slug}",
         draft=draft,
     )
     t.pr = pr
@@ -221,6 +246,12 @@ def merge(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     at = e.act(d, min(budget, rng.uniform(2, 5)), "coding", t.category)
     t.pr.merged_at, t.pr.closed_at, t.pr.merged_by_pid = at, at, d.pid
     t.pr.updated_at = at
+    if st.team.knobs is not None:
+        from .family_acts import close_experiment, land
+
+        land(e, t.pr, d.pid, at)
+        if t.issue.issue_type == "Experiment":
+            at = close_experiment(e, t, d, at)
     at = e.act(d, rng.uniform(1, 2.5), "status_update", "process")
     if e.reg.tool_active:
         e.emit.transition(t.issue, d.pid, at, "Awaiting PM Review")
@@ -235,21 +266,21 @@ def merge(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 
 
 def chat(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    rng, team = e.rng, st.team.name
+    rng = e.rng
     if st.incident is not None and st.incident_left > 0 and rng.random() < 0.5:
         at = e.act(d, min(budget, rng.uniform(2, 5)), "chat", "customer")
         e.emit.reply(st.incident, d.pid, at, "Looking into the logs now")
         st.incident_left -= 1
         return
     channels = [
-        (f"eng-{team}", "enabling", 0.45),
-        (f"support-{team}", "customer", 0.3),
+        (st.team.channel("eng"), "enabling", 0.45),
+        (st.team.channel("support"), "customer", 0.3),
         ("random", "unclassified", 0.12),
         ("general", "unclassified", 0.03),
-        (f"standup-{team}", "process", 0.1),
+        (st.team.channel("standup"), "process", 0.1),
     ]
     if d.pid == st.pm:
-        channels[1] = (f"support-{team}", "customer", 0.8)
+        channels[1] = (st.team.channel("support"), "customer", 0.8)
     name, category, _ = rng.choices(channels, [c[2] for c in channels])[0]
     at = e.act(d, min(budget, rng.uniform(2, 5)), "chat", category)
     recent = st.threads.setdefault(name, [])
@@ -310,6 +341,10 @@ def release(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     st.release_no += 1
     at = e.act(d, min(budget, e.rng.uniform(8, 15)), "release", "customer")
     e.emit.release(st.team.repo, d.pid, at, f"v1.{st.release_no}.0")
+    if st.team.knobs is not None:  # the deploy bot announces it
+        e.emit.post(st.team.channel("eng"), None, at + timedelta(minutes=3),
+                    f"Deployed {st.team.repo} v1.{st.release_no}.0 to production",
+                    bot_id="B0DEPLOY01")
 
 
 # --- tickets ------------------------------------------------------------------------------
@@ -322,9 +357,9 @@ def create_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     itype = rng.choices([t for t, _ in types], [w for _, w in types])[0]
     labels = []
     if category == "customer" and rng.random() < 0.4:
-        labels.append("customer")
+        labels.append(st.team.label("customer"))
     if category == "enabling" and rng.random() < 0.5:
-        labels.append(rng.choice(["tech-debt", "infra"]))
+        labels.append(st.team.label(rng.choice(["tech-debt", "infra"])))
     at = e.act(d, min(budget, lognorm(rng, 10, 4, 15)), "ticket_work", category)
     parent = rng.choice(st.epics) if category == "customer" and rng.random() < 0.7 else None
     issue = e.emit.jira_issue(
@@ -334,9 +369,7 @@ def create_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     ticket = Ticket(issue, category, repo, 0, ready_at=at)
     st.backlog.append(ticket)
     if e.reg.tool_active and d.pid == st.pm:  # the tool's mandatory fields, filled at once
-        for f in TOOL_FIELDS:
-            at = e.act(d, rng.uniform(1.5, 3.5), "grooming", "process")
-            e.emit.field_edit(issue, d.pid, at, f, rng.choice(["High", "Medium", "Low"]))
+        at = tool_fields(e, d, ticket, TOOL_FIELDS, "grooming", ["High", "Medium", "Low"])
         at = e.act(d, rng.uniform(1, 2.5), "grooming", "process")
         e.emit.transition(issue, d.pid, at, "Needs Business Value")
         ticket.ready_at = at

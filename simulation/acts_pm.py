@@ -27,7 +27,7 @@ def answer_reminder(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         at = e.act(d, min(budget, rng.uniform(1.5, 3.5)), "reminder_answer", "process")
         e.emit.field_edit(t.issue, d.pid, at, f, rng.choice(["High", "Medium", "Low", "Q3 goal"]))
     at = e.act(d, rng.uniform(1, 3), "reminder_answer", "process")
-    recent = [m for m in e.emit.channels["pmtool-updates"].messages[-3:]
+    recent = [m for m in e.emit.channels[st.team.channel("tool")].messages[-3:]
               if m.bot_id and m.at <= at]
     if recent:
         e.emit.reply(recent[-1], d.pid, at, "updated")
@@ -69,13 +69,13 @@ def tool_status(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         progress = min(100, int(issue.custom.get("customfield_10400", 0) or 0) + 1)
         e.emit.field_edit(issue, d.pid, at, "customfield_10400", progress)
     at = e.act(d, rng.uniform(3, 6), "chat", "process")
-    e.emit.post("pmtool-updates", d.pid, at, f"Status for {t.issue.key}: on track")
+    e.emit.post(st.team.channel("tool"), d.pid, at, f"Status for {t.issue.key}: on track")
 
 
 def share_sheet(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     at = e.act(d, min(budget, e.rng.uniform(2, 4)), "chat", "enabling")
     link = e.rng.choice(SHEETS).format(n=e.rng.randrange(10_000))
-    e.emit.post(f"eng-{st.team.name}", d.pid, at, f"I'm tracking our real status here: {link}")
+    e.emit.post(st.team.channel("eng"), d.pid, at, f"I'm tracking our real status here: {link}")
 
 
 # --- the PM's acts ------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def tend_initiatives(e: Engine, st: TeamState, d: Day, budget: float) -> None:
                     d.pid,
                     at,
                     "In Progress",
-                    ["pmtool"],
+                    [st.team.label("pmtool")],
                 )
             )
         return
@@ -170,6 +170,5 @@ def tend_initiatives(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     e.emit.field_edit(issue, d.pid, at, "customfield_10400", progress)
     if rng.random() < 0.3:
         at = e.act(d, rng.uniform(2, 4), "chat", "process")
-        e.emit.post(
-            "pmtool-updates", d.pid, at, f"{issue.key} is at {progress}% — please update your items"
-        )
+        e.emit.post(st.team.channel("tool"), d.pid, at,
+                    f"{issue.key} is at {progress}% — please update your items")

@@ -41,7 +41,11 @@ from .engine import Day, Engine, TeamState, at_time
 def morning(e: Engine, st: TeamState) -> None:
     """Things that happen to a team at set times: bot reminders, releases, unblocking."""
     team, reg, day = st.team, e.reg, e.day
-    if reg.tool_active:
+    if team.knobs is not None:
+        from .family_acts import family_morning
+
+        family_morning(e, st)
+    elif reg.tool_active:
         stale = [pid for pid in st.engineers if pid in st.doing]
         if stale:
             at = at_time(day, 10) + timedelta(seconds=e.rng.randrange(0, 300))
@@ -58,7 +62,7 @@ def morning(e: Engine, st: TeamState) -> None:
         if day.weekday() == 4:
             at = at_time(day, 15) + timedelta(seconds=e.rng.randrange(0, 60))
             e.emit.post(
-                f"standup-{team.name}",
+                team.channel("standup"),
                 None,
                 at,
                 "Reminder: submit your timesheet in PMTool.",
@@ -83,13 +87,13 @@ def choose(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     adopts = _adopts(e, st, pid)
     options: list[tuple[float, object]] = []
     done = st.done_today.setdefault(pid, set())
-    if "standup" not in done and d.t.hour < 11:
+    if "standup" not in done and d.hour < 11:
         options.append((4.0, standup))
     if pid in st.reminded and st.reminded[pid] <= d.t and reg.tool_active:
         options.append((6.0 if adopts else 0.0, answer_reminder))
         if not adopts and rng.random() < 0.5:
             st.reminded.pop(pid, None)  # ignored
-    if reg.tool_active and adopts and "timesheet" not in done and d.t.hour >= 14:
+    if reg.tool_active and adopts and "timesheet" not in done and d.hour >= 14:
         options.append((3.0, timesheet))
     if any(pid in t.pending_reviewers for t in ready(st.in_review, d)):
         options.append((reg.review_weight, review))
@@ -109,17 +113,28 @@ def choose(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         options.append((0.15, jira_comment))
     if st.gh_bugs:
         options.append((0.25, gh_comment))
-    if reg.tool_active and not adopts and (e.day - st.team.change_on).days > 21:
+    if reg.tool_active and reg.sheet and not adopts and _weeks_in(e, st) > 3:
         options.append((0.15, share_sheet))
-    if reg.tool_active and adopts and "tool_status" not in done:
+    if reg.tool_active and reg.status_thread and adopts and "tool_status" not in done:
         options.append((7.0, tool_status))
     if reg.experiments and "experiment" not in done and rng.random() < 0.004:
         options.append((1.0, propose_experiment))
     if _release_due(e, st) and "release" not in done:
         options.append((3.0, release))
+    if st.team.knobs is not None:
+        from .family_acts import family_options
+
+        options = family_options(e, st, d, options)
     weights = [w for w, _ in options]
     fn = rng.choices([f for _, f in options], weights)[0]
     fn(e, st, d, budget)
+
+
+def _weeks_in(e: Engine, st: TeamState) -> float:
+    """Weeks since the team's change started (the tool's onset)."""
+    eff = getattr(st.team.knobs, "effect", None)
+    onset = eff.onset if eff is not None else st.team.change_on
+    return (e.day - onset).days / 7
 
 
 def _adopts(e: Engine, st: TeamState, pid: str) -> bool:
@@ -139,10 +154,14 @@ def _choose_pm(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         options.append((3.0, create_ticket))
     if ready(st.awaiting_pm, d):
         options.append((2.0, pm_close))
-    if "standup" not in st.done_today.setdefault(d.pid, set()) and d.t.hour < 11:
+    if "standup" not in st.done_today.setdefault(d.pid, set()) and d.hour < 11:
         options.append((4.0, standup))
     if reg.tool_active:
         options.append((2.0, tend_initiatives))
+    if st.team.knobs is not None:
+        from .family_acts import family_pm_options
+
+        options = family_pm_options(e, st, d, options)
     fn = rng.choices([f for _, f in options], [w for w, _ in options])[0]
     fn(e, st, d, budget)
 

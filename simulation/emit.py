@@ -237,6 +237,16 @@ class Emitter:
             ],
         )
 
+    def screen_edit(self, issue: JiraIssue, pid: str, at: datetime, values: dict) -> None:
+        """One save of an edit screen that sets several custom fields: one history, N items."""
+        items = []
+        for field_id, value in values.items():
+            old = issue.custom.get(field_id)
+            issue.custom[field_id] = value
+            items.append(JiraChangeItem(CUSTOM_FIELD_NAMES[field_id], field_id, "custom", None,
+                                        None if old is None else str(old), None, str(value)))
+        self._history(issue, pid, at, items)
+
     def _acct(self, pid: str | None) -> str | None:
         return self.org.person(pid).jira_account_id if pid else None
 

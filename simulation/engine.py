@@ -64,8 +64,15 @@ class TeamState:
 class Day:
     """One person-day: clock, meetings and the activity log."""
 
-    def __init__(self, pid: str, start: datetime, end: datetime, meetings: list[tuple]):
+    def __init__(self, pid: str, start: datetime, end: datetime, meetings: list[tuple],
+                 offset: timedelta = timedelta(0)):
         self.pid, self.t, self.end, self.meetings = pid, start, end, meetings
+        self.offset = offset  # the person's time zone: local = UTC + offset
+
+    @property
+    def hour(self) -> int:
+        """The hour of the day on the person's own clock."""
+        return (self.t + self.offset).hour
 
 
 def lognorm(rng: random.Random, median: float, lo: float, hi: float, sigma: float = 0.5) -> float:
@@ -80,7 +87,10 @@ class Engine:
     def __init__(self, org: Org, rng: random.Random):
         self.org, self.rng = org, rng
         self.emit = Emitter(org)
+        # Draws only family teams make: a stream of their own, so the demo's stream is untouched.
+        self.aux = random.Random(f"{org.seed}:family:engine")
         self.states: dict[str, TeamState] = {}
+        self.team_of_project = {t.jira_project: t for t in org.teams}
         self.day: date = org.start
         self.reg: Regime = regime(org.teams[0], org.start)
 
@@ -107,6 +117,10 @@ class Engine:
                     st = self.states[team.name]
                     if st.next_pm and self.org.person(st.next_pm).active_on(day):
                         st.pm, st.next_pm = st.next_pm, None
+                    if team.knobs is not None:
+                        from .family_day import hand_over
+
+                        hand_over(self, st)
                     acts.morning(self, st)
                     self._run_team_day(st)
             day += timedelta(days=1)
@@ -119,7 +133,10 @@ class Engine:
         for pid in [st.pm, *st.engineers]:
             if pid is None or not self.org.person(pid).active_on(self.day):
                 continue
-            if self.rng.random() < 0.05:  # vacation, sick day
+            knobs = st.team.knobs
+            if self.rng.random() < (0.05 if knobs is None else knobs.absence):  # vacation, sick
+                continue
+            if knobs is not None and self._on_holiday(knobs):
                 continue
             d = self._plan_day(pid)
             days[pid] = d
@@ -159,7 +176,17 @@ class Engine:
             meetings = [m for m in meetings if m[0] + m[1] <= s or m[0] >= s + timedelta(hours=1)]
             meetings.append((s, timedelta(hours=1), True))
         meetings.sort()
+        if self.reg.planning or self.reg.crunch or self.org.person(pid).tz_offset_min:
+            from .family_day import adjust_day
+
+            return adjust_day(self, Day(pid, start, end, meetings))
         return Day(pid, start, end, meetings)
+
+    def _on_holiday(self, knobs) -> bool:
+        """Away in the holiday season (Dec 20 - Jan 2), when most of a team takes leave."""
+        d = self.day
+        season = (d.month == 12 and d.day >= 20) or (d.month == 1 and d.day <= 2)
+        return season and self.aux.random() < knobs.holiday_away
 
     def _enter_meetings(self, d: Day) -> bool:
         """If the clock has reached a meeting (or lunch), spend it there; True if it did."""

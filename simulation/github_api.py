@@ -88,7 +88,8 @@ def profile(p: Person | None, base: str) -> Json:
                 "public_gists": 0, "followers": 0, "following": 0,
                 "created_at": "2008-05-13T06:14:25Z", "updated_at": "2018-04-10T17:22:33Z"}
     joined = iso(datetime(p.joined_on.year, p.joined_on.month, p.joined_on.day))
-    return {**user(p, base), "name": None if p.is_bot else p.name, "company": None, "blog": "",
+    name = None if p.is_bot else (p.github_name or p.name)
+    return {**user(p, base), "name": name, "company": None, "blog": "",
             "location": None, "email": p.github_email, "hireable": None, "bio": None,
             "twitter_username": None, "public_repos": 0, "public_gists": 0, "followers": 0,
             "following": 0, "created_at": joined, "updated_at": joined}
@@ -331,7 +332,8 @@ def commit(org: Org, c: GhCommit, parent: str | None, base: str) -> Json:
     u = f"{base}/repos/{full}/commits/{c.sha}"
     who = org.person(c.author_pid)
     account = None if who.github_deleted else user(who, base)
-    sig = {"name": who.name, "email": who.commit_email or who.email, "date": iso(c.date)}
+    sig = {"name": who.commit_name or who.name, "email": who.commit_email or who.email,
+           "date": iso(c.date)}
     tree = c.sha[::-1]
     return {
         "sha": c.sha, "node_id": node_id("C", int(c.sha[:8], 16)),
@@ -396,13 +398,7 @@ def issue_event(org: Org, event_id: int, record: tuple[datetime, str, GhIssue, s
             "issue": issue(org, i, base)}
 
 
-# --- errors and rate limits --------------------------------------------------------------------
-
-DOCS = "https://docs.github.com/rest"
-
-
-def error(message: str, status: int, docs: str = DOCS) -> Json:
-    return {"message": message, "documentation_url": docs, "status": str(status)}
+# --- the rate_limit endpoint ----------------------------------------------------------------
 
 
 def rate_limit(limit: int, remaining: int, reset: int, used: int) -> Json:

@@ -42,6 +42,11 @@ class Person:
     slack_email: str | None = None
     slack_name: str | None = None  # handle
     slack_real_name: str | None = None
+    # Set only by the scenario family (kept out of repr, so the demo's fingerprint is unchanged):
+    tz_offset_min: int = field(default=0, repr=False)  # working hours shifted from UTC
+    tz_name: str | None = field(default=None, repr=False)  # IANA zone the tools show
+    github_name: str | None = field(default=None, repr=False)  # profile name if not `name`
+    commit_name: str | None = field(default=None, repr=False)  # author name on commits
 
     def active_on(self, day: date) -> bool:
         return self.joined_on <= day and (self.left_on is None or day < self.left_on)
@@ -56,6 +61,20 @@ class Team:
     members: list[str] = field(default_factory=list)  # pids
     change_on: date | None = None  # when the scenario's process change starts
     champion_leaves_on: date | None = None
+    # The scenario family's knobs (simulation/knobs.py); None is the demo's fixed behaviour.
+    knobs: object = field(default=None, repr=False)
+
+    def channel(self, role: str) -> str:
+        """The team's Slack channel for `role` (eng, support, standup, tool) under its naming."""
+        names = getattr(self.knobs, "channels", None)
+        if names:
+            return names[role]
+        return "pmtool-updates" if role == "tool" else f"{role}-{self.name}"
+
+    def label(self, label: str) -> str:
+        """The team's own spelling of a standard label (customer, tech-debt, infra, pmtool)."""
+        names = getattr(self.knobs, "labels", None)
+        return names.get(label, label) if names else label
 
 
 # --- GitHub -------------------------------------------------------------------------------------
@@ -67,6 +86,8 @@ class Repo:
     id: int
     created_at: datetime
     team: str | None  # None = shared repository
+    # rebase (linear: every PR commit lands on the default branch) | squash | merge
+    merge_style: str = field(default="rebase", repr=False)
 
 
 @dataclass(slots=True)
@@ -77,6 +98,8 @@ class GhCommit:
     date: datetime
     message: str
     pr_number: int | None
+    # False for a squash-merged PR's own commits: listed by the PR, not on the default branch
+    listed: bool = field(default=True, repr=False)
 
 
 @dataclass(slots=True)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from .engine import Engine, TeamState, Ticket
+from .family_org import family_members, family_tool_channels, zone_name
+from .knobs import Knobs
 from .model import (
     Activity,
     GitHubData,
@@ -23,7 +25,7 @@ from .model import (
     SlackUserGroup,
     Team,
 )
-from .people import make_bots, make_people
+from .people import family_bots, make_bots, make_people, vary_identities
 from .scenarios import expected_verdict
 
 TEAM_NAMES = ["atlas", "borealis", "cobalt", "delta", "ember", "fjord", "garnet", "helios"]
@@ -34,6 +36,16 @@ class TeamSpec:
     name: str
     scenario: str
     engineers: int = 6
+    # the scenario family's settings (simulation/knobs.py); the defaults are the demo's
+    knobs: Knobs | None = None
+    repo: str | None = None  # the product repository (default "<name>-app")
+    merge_style: str = "rebase"  # rebase | squash | merge
+    hires: tuple[date, ...] = ()  # engineers who join during the window
+    leavers: tuple[date, ...] = ()  # engineers who leave during the window
+    ghost: bool = False  # the first leaver's GitHub account is deleted
+    zone: int = 0  # the team's UTC offset in minutes
+    remote_zones: tuple[int, ...] = ()  # other offsets some members work from
+    remote_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,8 @@ class OrgSpec:
     org: str = "acme"
     domain: str = "acme.example"
     ghost_leaver: bool = True  # one engineer leaves and their GitHub account is deleted
+    family: bool = False  # a scenario-family member: every tool has bots, names differ
+    identity_mess: float = 0.0  # share of people whose names differ across tools
 
     @classmethod
     def demo(cls) -> OrgSpec:
@@ -114,14 +128,25 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
     )
     used: set[str] = set()
     org.people.extend(make_bots(spec.start))
+    if spec.family:
+        org.people.extend(family_bots(spec.start))
+    aux = random.Random(f"{seed}:family:org")  # draws the demo never makes
     states = []
     for i, ts in enumerate(spec.teams):
-        team = Team(ts.name, ts.scenario, _project_key(ts.name, i), f"{ts.name}-app")
-        if ts.scenario != "steady":
+        team = Team(ts.name, ts.scenario, _project_key(ts.name, i), ts.repo or f"{ts.name}-app")
+        team.knobs = ts.knobs
+        effect = ts.knobs.effect if ts.knobs is not None else None
+        if effect is not None:
+            team.change_on = effect.onset
+            if effect.kind == "process_as_product":
+                team.champion_leaves_on = effect.end
+        elif ts.scenario != "steady" and ts.knobs is None:
             team.change_on = spec.change_on
         if ts.scenario == "tool_nobody_wanted":
             team.champion_leaves_on = spec.champion_leaves_on
         members = make_people(rng, ts.engineers + 1, spec.domain, spec.start, 100 * (i + 1), used)
+        if ts.knobs is not None:
+            members += family_members(aux, ts, members, spec, 100 * (i + 1) + 60, used)
         for p in members:
             p.team = ts.name
         pm, engineers = members[0], members[1:]
@@ -132,6 +157,8 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
             successor = make_people(rng, 1, spec.domain, spec.start, 100 * (i + 1) + 50, used)[0]
             successor.team, successor.role = ts.name, "pm"
             successor.joined_on = team.champion_leaves_on
+            if ts.knobs is not None:  # the new PM works where the team does
+                successor.tz_offset_min, successor.tz_name = ts.zone, zone_name(ts.zone)
             members.append(successor)
         team.members = [p.pid for p in members]
         org.people.extend(members)
@@ -140,6 +167,8 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
         best = {p.pid for p in ranked[: max(1, len(ranked) // 4)]}
         states.append(TeamState(team, pm.pid, [p.pid for p in engineers if p.role == "engineer"],
                                 best, next_pm=successor.pid if successor else None))
+    if spec.identity_mess:
+        vary_identities(org.people, random.Random(f"{seed}:family:identity"), spec.identity_mess)
     if spec.ghost_leaver and len(spec.teams) >= 4:
         leaver = org.person(states[3].engineers[-1])
         leaver.left_on = spec.start + timedelta(days=75)
@@ -165,8 +194,8 @@ def _project_key(name: str, i: int) -> str:
 def _setup_github(org: Org, spec: OrgSpec) -> None:
     gh = org.github
     created = dt(spec.start - timedelta(days=400))
-    for i, team in enumerate(org.teams):
-        gh.repos.append(Repo(team.repo, 300_000 + i, created, team.name))
+    for i, (team, ts) in enumerate(zip(org.teams, spec.teams, strict=True)):
+        gh.repos.append(Repo(team.repo, 300_000 + i, created, team.name, ts.merge_style))
         gh.teams[team.name] = [p for p in team.members if org.person(p).role != "pm"]
     gh.repos.append(Repo("platform-infra", 399_999, created, None))
 
@@ -258,9 +287,9 @@ def _setup_slack(org: Org, spec: OrgSpec) -> None:
     channel("general", "Company-wide announcements", everyone)
     channel("random", "Non-work banter", everyone)
     for team in org.teams:
-        channel(f"eng-{team.name}", f"Engineering chat for {team.name}", team.members)
-        channel(f"support-{team.name}", f"Customer escalations for {team.name}", team.members)
-        channel(f"standup-{team.name}", "Async standups", team.members)
+        channel(team.channel("eng"), f"Engineering chat for {team.name}", team.members)
+        channel(team.channel("support"), f"Customer escalations for {team.name}", team.members)
+        channel(team.channel("standup"), "Async standups", team.members)
         s.usergroups.append(
             SlackUserGroup(
                 f"S{len(s.usergroups) + 1:04d}GRP",
@@ -269,17 +298,22 @@ def _setup_slack(org: Org, spec: OrgSpec) -> None:
                 list(team.members),
             )
         )
-    tool_teams = [t for t in org.teams if t.scenario == "tool_nobody_wanted"]
-    channel(
-        "pmtool-updates",
-        "Updates from PMTool",
-        [m for t in tool_teams for m in t.members] + ["bot-reminder"],
-        when=dt(spec.change_on),
-    )
+    if spec.family:
+        family_tool_channels(org, channel, dt)
+    else:
+        tool_teams = [t for t in org.teams if t.scenario == "tool_nobody_wanted"]
+        channel(
+            "pmtool-updates",
+            "Updates from PMTool",
+            [m for t in tool_teams for m in t.members] + ["bot-reminder"],
+            when=dt(spec.change_on),
+        )
     channel("leadership", "Private: leads only", [t.members[0] for t in org.teams], private=True)
     channel("", "direct message", everyone[:2], private=True, im=True)
     s.channels[-1].name = f"D{everyone[0]}"
     s.bots.append(SlackBot("B0REMIND01", "PMTool Reminders", "U0BOTREM01", "A0PMTOOL01"))
+    if spec.family:
+        s.bots.append(SlackBot("B0DEPLOY01", "Deploy Bot", "U0BOTDEP01", "A0DEPLOY01"))
 
 
 def _seed_backlog(e: Engine, st: TeamState) -> None:

@@ -190,3 +190,59 @@ def make_bots(start: date) -> list[Person]:
         _bot("bot-reminder", "PMTool Reminders", start, slack_id="U0BOTREM01",
              slack_name="pmtool-reminders", slack_real_name="PMTool Reminders"),
     ]
+
+
+def family_bots(start: date) -> list[Person]:
+    """The bots and service accounts every family organization has besides the demo's two:
+    Dependabot on GitHub, Jira's automation account, a deploy bot on Slack."""
+    return [
+        _bot("bot-deps", "dependabot[bot]", start, github_login="dependabot[bot]",
+             github_id=49699333),
+        _bot("bot-jira", "Automation for Jira", start,
+             jira_account_id="557058:f58131cb-b67d-43c7-b30d-6b58d40bd077",
+             jira_name="Automation for Jira"),
+        _bot("bot-deploy", "Deploy Bot", start, slack_id="U0BOTDEP01", slack_name="deploy-bot",
+             slack_real_name="Deploy Bot"),
+    ]
+
+
+NICKNAMES = {
+    "Alice": "Ali", "Bruno": "Bru", "Dmitri": "Dima", "Fatima": "Fati", "Giulia": "Giuli",
+    "Gustav": "Gus", "Julia": "Jules", "Jonas": "Jo", "Łukasz": "Luke", "Mateo": "Teo",
+    "Nadia": "Nadi", "Priya": "Pri", "Quentin": "Q", "Tomoko": "Tomo", "Viktor": "Vik",
+    "Ximena": "Xime", "Yusuf": "Yus", "Ivan": "Vanya", "Sven": "Svenne", "Hiro": "Hiroshi",
+}
+
+
+def fold(text: str) -> str:
+    """The name without accents, as ASCII-only systems and keyboards write it."""
+    norm = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in norm if not unicodedata.combining(c)).replace("ł", "l").replace(
+        "Ł", "L")
+
+
+def vary_identities(people: list[Person], rng: random.Random, share: float) -> None:
+    """Names that differ across tools, for `share` of the humans (family only): an accented
+    name written without accents on the GitHub profile (commits keep the accents), a nickname
+    in Slack and Jira, or commits from a personal e-mail the GitHub account does not show."""
+    for p in people:
+        if p.is_bot or rng.random() >= share:
+            continue
+        first = p.name.split()[0]
+        options = ["private_email"]
+        if fold(p.name) != p.name:
+            options.append("accent")
+        if first in NICKNAMES:
+            options.append("nickname")
+        kind = rng.choice(options)
+        if kind == "accent":
+            p.github_name, p.commit_name = fold(p.name), p.name
+        elif kind == "nickname":
+            nick = p.name.replace(first, NICKNAMES[first], 1)
+            p.slack_real_name = nick
+            p.jira_name = nick if rng.random() < 0.5 else p.jira_name
+        else:
+            local = ascii_slug(p.name).replace("-", "") or p.pid
+            p.commit_email = f"{local}{rng.randint(1, 99)}@{rng.choice(PERSONAL_DOMAINS)}"
+            if p.github_email == p.commit_email:
+                p.github_email = None

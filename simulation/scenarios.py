@@ -8,10 +8,11 @@ starts running technical experiments with measurable hypotheses, smaller changes
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from .model import Team
+from .verdict_truth import family_verdict
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,67 @@ class Regime:
     tool_active: bool = False  # the PM tool, its fields, statuses and reminder bot
     adoption: float = 0.0  # chance an engineer plays along with the tool today (before skill)
     experiments: bool = False  # experiment tickets with hypotheses
+    # the scenario family's knobs (simulation/knobs.py); defaults are the demo's behaviour
+    planning: bool = False  # quarterly planning: estimation sessions and planning meetings
+    crunch: bool = False  # release crunch: longer days, more coding, less chat
+    screen_fields: int = 1  # >1: the tool's fields are set in one save of an edit screen
+    reminders: bool = True  # the tool's reminder bot
+    nag_comments: bool = False  # the PM's "any update?" comments in Jira
+    status_thread: bool = True  # the tool's daily status posts
+    sheet: bool = True  # people ignoring the tool share a tracking spreadsheet
 
 
 STEADY = Regime()
+BASE_SESSIONS = (8, 14)
+
+
+def _sessions(factor: float) -> tuple[int, int]:
+    """Coding sessions per ticket with the work per ticket scaled by `factor`."""
+    lo, hi = BASE_SESSIONS
+    return max(2, round(lo * factor)), max(3, round(hi * factor))
+
+
+def family_regime(team: Team, day: date) -> Regime:
+    """The regime of a family team: its nuisances of the day, then its planted effect."""
+    k = team.knobs
+    load = k.load(day.strftime("%Y-%m"))
+    planning = day.month in k.planning_months
+    base = Regime(
+        sessions_per_ticket=_sessions(1 / load),
+        grooming_weight=5.0 if planning else 2.0,
+        planning=planning,
+        crunch=any(timedelta(0) <= day - w < timedelta(days=7) for w in k.crunch_weeks),
+    )
+    eff = k.effect
+    if eff is None or day < eff.onset or (eff.end is not None and day >= eff.end):
+        return base
+    weeks = (day - eff.onset).days / 7
+    if eff.kind == "process_as_product":
+        return replace(
+            base,
+            sessions_per_ticket=_sessions(eff.slowdown / load),
+            grooming_weight=base.grooming_weight * 3,
+            groom_next_up=0.1,
+            tool_active=True,
+            adoption=max(eff.adoption_floor, eff.adoption_peak * math.exp(-weeks / 16)),
+            screen_fields=eff.screen_fields,
+            reminders=eff.reminders,
+            nag_comments=eff.nag_comments,
+            status_thread=eff.status_thread,
+            sheet=eff.sheet,
+        )
+    ramp = min(1.0, weeks / 2)  # a practice takes two weeks to settle
+    return replace(
+        base,
+        sessions_per_ticket=_sessions(1 / (load * (1 + eff.throughput_gain * ramp))),
+        review_weight=2.0 / (1 - eff.wait_cut * ramp),
+        experiments=eff.variant in ("experiments", "both"),
+    )
 
 
 def regime(team: Team, day: date) -> Regime:
+    if team.knobs is not None:
+        return family_regime(team, day)
     if team.scenario == "steady" or team.change_on is None or day < team.change_on:
         return STEADY
     weeks = (day - team.change_on).days / 7
@@ -60,6 +116,8 @@ def expected_verdict(team: Team, month_start: date, month_end: date) -> str | No
     """The verdict this month must get, or None where the planted story does not fix one.
 
     Months that straddle a change, and the months after the champion leaves, are left open."""
+    if team.knobs is not None:
+        return family_verdict(team, month_start, month_end)
     if team.scenario == "steady":
         return "neutral"
     if team.change_on is None:

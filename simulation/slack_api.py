@@ -70,7 +70,8 @@ def user_payload(p: Person, team_id: str, deleted: bool, with_email: bool = True
     user = {
         "id": p.slack_id, "team_id": team_id, "name": p.slack_name, "deleted": deleted,
         "color": _hex(p.pid, n=6), "real_name": p.slack_real_name or p.name,
-        "tz": "Europe/Amsterdam", "tz_label": "Central European Time", "tz_offset": 3600,
+        "tz": p.tz_name or "Europe/Amsterdam", "tz_label": p.tz_name or "Central European Time",
+        "tz_offset": p.tz_offset_min * 60 if p.tz_name else 3600,
         "profile": profile,
         "is_admin": False, "is_owner": False, "is_primary_owner": False,
         "is_restricted": False, "is_ultra_restricted": False,

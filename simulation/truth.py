@@ -96,8 +96,12 @@ def people_frame(org: Org) -> pd.DataFrame:
     )
 
 
-def write_truth(org: Org, path: Path | str) -> None:
-    """Write truth_* tables into the DuckDB file at `path` (replacing earlier ones)."""
+def write_truth(org: Org, path: Path | str, *, family: bool = False) -> None:
+    """Write truth_* tables into the DuckDB file at `path` (replacing earlier ones).
+
+    `family=True` adds the tables every scenario-family member carries (truth_family.py):
+    person-day minutes per category, verdicts with their transition margin, planted effects,
+    nuisance settings, identities (commit identities included) and entity counts."""
     import duckdb
 
     frames = {
@@ -107,6 +111,10 @@ def write_truth(org: Org, path: Path | str) -> None:
         "truth_verdicts": verdicts_frame(org),
         "truth_people": people_frame(org),
     }
+    if family:
+        from .truth_family import family_frames
+
+        frames.update(family_frames(org))
     con = duckdb.connect(str(path))
     try:
         for name, frame in frames.items():
@@ -142,4 +150,10 @@ def fingerprint(org: Org) -> str:
     for records in parts:
         for record in records:
             h.update(repr(record).encode())
+    if any(t.knobs is not None for t in org.teams):  # a family member: its own fields too
+        h.update(repr([t.knobs for t in org.teams]).encode())
+        h.update(repr([(p.tz_offset_min, p.github_name, p.commit_name) for p in org.people])
+                 .encode())
+        h.update(repr([r.merge_style for r in org.github.repos]).encode())
+        h.update(repr([c.listed for c in org.github.commits]).encode())
     return h.hexdigest()

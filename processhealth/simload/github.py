@@ -73,7 +73,8 @@ def _repo_payloads(org: Org, base: str) -> Iterator[tuple[str, dict[str, list[di
     for c in g.review_comments:
         records[c.repo]["review_comments"].append(c)
     for c in sorted(g.commits, key=lambda c: (c.date, c.sha)):
-        records[c.repo]["commits"].append(c)
+        if c.listed:  # a squash-merged PR's own commits are not on the default branch
+            records[c.repo]["commits"].append(c)
     for rl in g.releases:
         records[rl.repo]["releases"].append(rl)
     for n, record in enumerate(api.event_records(org)):  # event ids number the whole org

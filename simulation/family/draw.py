@@ -1,0 +1,171 @@
+"""Draw one family member's specification from the stated ranges (ranges.py).
+
+Every draw comes from `random.Random(f"{seed}:family:member:{index}")`, so member `index` of a
+family is the same whatever else the family holds, and no draw touches the demo's stream.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from calendar import monthrange
+from datetime import date, timedelta
+
+from ..knobs import Effect, Knobs
+from ..org import OrgSpec, TeamSpec
+from . import ranges as R
+
+
+def pick(rng: random.Random, weighted: tuple[tuple[object, float], ...]):
+    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
+
+
+def uniform(rng: random.Random, bounds: tuple[float, float]) -> float:
+    return rng.uniform(*bounds)
+
+
+def add_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return date(d.year + y, m + 1, 1)
+
+
+def weekday_in_month(rng: random.Random, month: date, first_day: int = 1) -> date:
+    """A random working day of `month` on or after `first_day`."""
+    last = monthrange(month.year, month.month)[1]
+    while True:
+        d = month.replace(day=rng.randint(min(first_day, last), last))
+        if d.weekday() < 5:
+            return d
+
+
+def draw_spec(seed: int, index: int, size: str = "full") -> OrgSpec:
+    """The organization spec of member `index`. `size="small"` is the test suite's subset:
+    three small teams over three months (Nov-Jan: a holiday season and a planning month), one
+    steady, one process-as-product and one amplifier, each with an onset in the first month."""
+    rng = random.Random(f"{seed}:family:member:{index}")
+    small = size == "small"
+    months = 3 if small else R.MONTHS
+    start = date(2025, 11, 1) if small else date(2025, rng.randint(1, 12), 1)
+    n_teams = 3 if small else rng.randint(*R.TEAMS_PER_ORG)
+    org = R.ORG_NAMES[index % len(R.ORG_NAMES)] + ("" if index < len(R.ORG_NAMES)
+                                                     else str(index // len(R.ORG_NAMES)))
+    names = rng.sample(R.TEAM_NAMES, n_teams)
+    products = rng.sample(R.PRODUCTS, n_teams)
+    org_zones = rng.sample(sorted(R.ZONES.values()), pick(rng, R.ZONE_LAYOUTS))
+    org_style = {
+        "channels": rng.choice(sorted(R.CHANNEL_SCHEMES)),
+        "repos": rng.choice(R.REPO_SCHEMES),
+        "labels": {k: rng.choice(v) for k, v in R.LABELS.items()},
+        "tool": rng.choice(R.TOOLS),
+        "planning": (rng.choice([1, 2, 3]) if rng.random() < R.PLANNING_ORG_SHARE else None),
+    }
+    if small:
+        org_style["planning"] = 1  # January, inside the window
+    kinds = ["steady", "process_as_product", "amplifier"] if small else [
+        pick(rng, R.KINDS) for _ in range(n_teams)]
+    ghost_team = rng.randrange(n_teams) if (small or rng.random() < R.GHOST_ORG_SHARE) else None
+    teams = tuple(
+        _team(rng, names[i], products[i], kinds[i], start, months, org_zones, org_style,
+              small, ghost=i == ghost_team)
+        for i in range(n_teams))
+    return OrgSpec(teams=teams, start=start, months=months, org=org, domain=f"{org}.example",
+                   ghost_leaver=False, family=True,
+                   identity_mess=0.3 if small else uniform(rng, R.IDENTITY_MESS))
+
+
+def _team(rng: random.Random, name: str, product: str, kind: str, start: date, months: int,
+          zones: list[int], style: dict, small: bool, ghost: bool) -> TeamSpec:
+    end = add_months(start, months) - timedelta(days=1)
+    size = 4 if small else min(R.TEAM_SIZE[1], max(R.TEAM_SIZE[0], round(
+        R.TEAM_SIZE_MEDIAN * rng.lognormvariate(0, R.TEAM_SIZE_SIGMA))))
+    engineers = size - 1
+    years = months / 12
+    leave_rate = uniform(rng, R.ATTRITION_PER_YEAR)
+    n_leave = _poisson(rng, engineers * leave_rate * years)
+    n_hire = max(0, n_leave + round(engineers * uniform(rng, R.GROWTH_PER_YEAR) * years))
+    if small:
+        n_leave, n_hire = (1, 1) if ghost else (0, 0)
+    days = (end - start).days
+    leavers = tuple(sorted(start + timedelta(days=rng.randint(20, days - 5))
+                           for _ in range(n_leave)))
+    hires = tuple(sorted(start + timedelta(days=rng.randint(10, days - 10))
+                         for _ in range(n_hire)))
+    weak = rng.random() < R.WEAK_LINKING_SHARE
+    key_commit = uniform(rng, R.KEY_IN_COMMIT_WEAK if weak else R.KEY_IN_COMMIT_GOOD)
+    load_sigma = uniform(rng, R.LOAD_SIGMA)
+    loads = tuple((add_months(start, m).strftime("%Y-%m"),
+                   round(rng.lognormvariate(0, load_sigma), 3)) for m in range(months))
+    crunch = tuple(sorted({_monday(weekday_in_month(rng, add_months(start, rng.randrange(months))))
+                           for _ in range(rng.randint(*R.CRUNCH_WEEKS))}))
+    planning = style["planning"]
+    knobs = Knobs(
+        absence=round(uniform(rng, R.ABSENCE), 3),
+        holiday_away=round(uniform(rng, R.HOLIDAY_AWAY), 3),
+        planning_months=tuple(m for m in range(1, 13) if planning and m % 3 == planning % 3),
+        crunch_weeks=crunch,
+        monthly_load=loads,
+        key_in_commit=round(key_commit, 3),
+        key_in_pr=round(min(0.98, key_commit + 0.1), 3),
+        channels={**{role: f.format(t=name) for role, f in
+                     R.CHANNEL_SCHEMES[style["channels"]].items()},
+                  "tool": f"{style['tool'].lower()}-updates"},
+        labels={**style["labels"], "pmtool": style["tool"].lower()},
+        effect=_effect(rng, kind, start, months, style["tool"], small),
+    )
+    home = rng.choice(zones)
+    others = tuple(z for z in zones if z != home)
+    return TeamSpec(
+        name=name, scenario=kind, engineers=engineers, knobs=knobs,
+        repo=style["repos"].format(t=name, p=product),
+        merge_style=pick(rng, R.MERGE_STYLES), hires=hires, leavers=leavers, ghost=ghost,
+        zone=home, remote_zones=others,
+        remote_share=round(uniform(rng, R.REMOTE_SHARE), 3) if others else 0.0)
+
+
+def _effect(rng: random.Random, kind: str, start: date, months: int, tool: str,
+            small: bool) -> Effect | None:
+    if kind == "steady":
+        return None
+    lo, hi = R.ONSET_MONTH_SMALL if small else R.ONSET_MONTH
+    onset = weekday_in_month(rng, add_months(start, rng.randint(lo, hi)), 8 if small else 1)
+    window_end = add_months(start, months)
+    if kind == "process_as_product":
+        variant = pick(rng, R.PROCESS_VARIANTS)
+        ends = rng.random() < R.PROCESS_END_SHARE
+        end = weekday_in_month(rng, add_months(onset, rng.randint(*R.PROCESS_END_AFTER)))
+        slows = rng.random() < R.PROCESS_THROUGHPUT_SHARE
+        return Effect(
+            kind=kind, variant=variant, onset=onset, tool=tool,
+            end=end if ends and end < window_end else None,
+            slowdown=round(uniform(rng, R.SLOWDOWN), 3) if slows else 1.0,
+            adoption_peak=round(uniform(rng, R.ADOPTION_PEAK), 3),
+            adoption_floor=round(uniform(rng, R.ADOPTION_FLOOR), 3),
+            screen_fields=1 if variant == "ceremony" else rng.randint(*R.SCREEN_FIELDS),
+            reminders=variant == "ceremony" or rng.random() < R.REMINDERS_SHARE,
+            nag_comments=variant == "ceremony" or rng.random() < R.NAG_SHARE,
+            status_thread=variant == "ceremony" or rng.random() < R.STATUS_THREAD_SHARE,
+            sheet=rng.random() < R.SHEET_SHARE,
+        )
+    variant = pick(rng, R.AMPLIFIER_VARIANTS)
+    ends = rng.random() < R.AMPLIFIER_END_SHARE
+    end = weekday_in_month(rng, add_months(onset, rng.randint(*R.AMPLIFIER_END_AFTER)))
+    return Effect(
+        kind=kind, variant=variant, onset=onset, tool=tool,
+        end=end if ends and end < window_end else None,
+        throughput_gain=round(uniform(rng, R.THROUGHPUT_GAIN), 3),
+        wait_cut=round(uniform(rng, R.WAIT_CUT), 3) if variant != "experiments" else 0.0,
+    )
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    """Knuth's method: small means only (leavers per team and year)."""
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1

@@ -1,0 +1,89 @@
+"""The stated ranges the scenario family draws from: every nuisance and every effect, in one
+place, with the reason (or the public source, in docs/simulation.md) behind each range.
+
+These numbers were fixed before any detector was measured on the family. Change one only for
+realism, with the reason in the commit message, never because a detector fails on it.
+"""
+
+from __future__ import annotations
+
+# --- organizations ------------------------------------------------------------------------------
+
+MONTHS = 12  # each member covers one year (holiday season and four quarters included)
+TEAMS_PER_ORG = (3, 7)  # inclusive
+TEAM_SIZE = (4, 15)  # people in a team, PM included (engineers = size - 1)
+TEAM_SIZE_MEDIAN = 7.5  # lognormal around the common 5-9 ("two-pizza", Scrum's 3-9 developers)
+TEAM_SIZE_SIGMA = 0.35
+
+# --- people over the year -----------------------------------------------------------------------
+
+ATTRITION_PER_YEAR = (0.08, 0.20)  # share of engineers leaving in a year (tech: ~13%)
+GROWTH_PER_YEAR = (-0.05, 0.20)  # net headcount change; hires = leavers + growth
+GHOST_ORG_SHARE = 0.5  # organizations where one leaver's GitHub account is deleted
+ABSENCE = (0.04, 0.09)  # chance of being away on an ordinary working day (leave, sickness)
+HOLIDAY_AWAY = (0.5, 0.85)  # extra chance of being away Dec 20 - Jan 2
+IDENTITY_MESS = (0.05, 0.20)  # share of people whose names differ across tools
+
+# time zones: UTC offsets in minutes of the places teams work from
+ZONES = {"us-west": -480, "us-east": -300, "sao-paulo": -180, "london": 0, "berlin": 60,
+         "bangalore": 330, "singapore": 480, "tokyo": 540}
+ZONE_LAYOUTS = ((1, 0.5), (2, 0.3), (3, 0.2))  # (zones in the organization, share of orgs)
+REMOTE_SHARE = (0.0, 0.3)  # share of a team living in another of the org's zones
+
+# --- the work -----------------------------------------------------------------------------------
+
+PLANNING_ORG_SHARE = 0.7  # organizations with a quarterly planning month
+CRUNCH_WEEKS = (0, 3)  # release-crunch weeks per team and year
+# month-to-month sd of log work per ticket; with holidays, planning and the Poisson floor of
+# 10-60 items a month, the CV of customer items resolved per team-month lands near 0.2-0.45
+LOAD_SIGMA = (0.10, 0.35)
+WEAK_LINKING_SHARE = 0.35  # teams that rarely put issue keys in commits, PRs, branches
+KEY_IN_COMMIT_WEAK = (0.05, 0.35)
+KEY_IN_COMMIT_GOOD = (0.60, 0.95)
+MERGE_STYLES = (("squash", 0.40), ("merge", 0.35), ("rebase", 0.25))
+
+# --- planted effects ----------------------------------------------------------------------------
+
+KINDS = (("steady", 0.5), ("process_as_product", 0.25), ("amplifier", 0.25))
+ONSET_MONTH = (2, 8)  # months after the window starts (0-based): at least 2 months of baseline
+ONSET_MONTH_SMALL = (0, 0)
+PROCESS_END_SHARE = 0.4  # the champion leaves and the tool is dropped
+PROCESS_END_AFTER = (3, 6)  # months after onset
+AMPLIFIER_END_SHARE = 0.25  # the practice is given up
+AMPLIFIER_END_AFTER = (4, 7)
+PROCESS_VARIANTS = (("tool", 0.7), ("ceremony", 0.3))
+PROCESS_THROUGHPUT_SHARE = 0.5  # share of process effects that also slow delivery
+SLOWDOWN = (1.15, 1.60)  # work per ticket multiplier: -13% to -38% items per person
+ADOPTION_PEAK = (0.6, 0.95)  # share playing along in the first week
+ADOPTION_FLOOR = (0.10, 0.35)  # where adoption settles under reminders
+SCREEN_FIELDS = (1, 3)  # fields one save of the tool's edit screen sets
+REMINDERS_SHARE = 0.85
+NAG_SHARE = 0.5
+STATUS_THREAD_SHARE = 0.7
+SHEET_SHARE = 0.6
+AMPLIFIER_VARIANTS = (("experiments", 0.35), ("review_agreement", 0.30), ("both", 0.35))
+THROUGHPUT_GAIN = (0.10, 0.25)  # +10-25% customer items per person
+WAIT_CUT = (0.15, 0.30)  # -15-30% review waits (review agreements)
+
+# --- names --------------------------------------------------------------------------------------
+
+TEAM_NAMES = ["atlas", "borealis", "cobalt", "delta", "ember", "fjord", "garnet", "helios",
+              "indigo", "juniper", "krypton", "lumen", "meridian", "nova", "orion", "pulsar",
+              "quartz", "raven", "sierra", "tundra", "umbra", "vertex", "willow", "xenon"]
+ORG_NAMES = ["globex", "initech", "hooli", "vandelay", "tyrell", "cyberdyne", "soylent",
+             "wonka", "aperture", "massive", "oscorp", "gringotts", "nakatomi", "duff"]
+PRODUCTS = ["checkout", "billing", "search", "onboarding", "payments", "catalog", "ledger",
+            "notifications", "identity", "reporting", "inventory", "shipping", "pricing",
+            "messaging", "scheduler", "analytics", "storefront", "accounts", "booking", "media",
+            "loyalty", "support", "mobile", "gateway"]
+TOOLS = ["PMTool", "Roadmapr", "StatusHub", "Pulsecheck", "Trackly", "OKRify"]
+CHANNEL_SCHEMES = {
+    "prefix": {"eng": "eng-{t}", "support": "support-{t}", "standup": "standup-{t}"},
+    "suffix-dev": {"eng": "{t}-dev", "support": "{t}-support", "standup": "{t}-standup"},
+    "suffix-eng": {"eng": "{t}-eng", "support": "{t}-help", "standup": "{t}-daily"},
+    "team-prefix": {"eng": "team-{t}", "support": "{t}-help", "standup": "{t}-sync"},
+}
+REPO_SCHEMES = ("{t}-app", "{t}", "{t}-service", "{p}-web", "{p}-api", "{p}")
+LABELS = {"customer": ["customer", "customer-facing", "cust", "customer-request"],
+          "tech-debt": ["tech-debt", "techdebt", "debt", "refactoring"],
+          "infra": ["infra", "infrastructure", "ops"]}

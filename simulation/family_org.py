@@ -1,0 +1,62 @@
+"""Organization set-up only family members have: turnover, time zones, the tools' channels.
+
+Called by `generate_org` for teams with knobs; draws come from the `{seed}:family:org` stream.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+from .model import Org
+from .people import make_people
+
+# the IANA zones of the family's working places (UTC offsets in minutes; standard time)
+ZONE_NAMES = {-480: "America/Los_Angeles", -300: "America/New_York", -180: "America/Sao_Paulo",
+              0: "Europe/London", 60: "Europe/Berlin", 330: "Asia/Kolkata",
+              480: "Asia/Singapore", 540: "Asia/Tokyo"}
+
+
+def zone_name(offset_min: int) -> str:
+    return ZONE_NAMES.get(offset_min, "UTC")
+
+
+if TYPE_CHECKING:
+    from .org import OrgSpec, TeamSpec
+
+
+def family_members(aux: random.Random, ts: TeamSpec, members: list, spec: OrgSpec,
+                   id_base: int, used: set[str]) -> list:
+    """Hiring and attrition, and time zones: new engineers join on their dates; engineers
+    (never the PM) leave on theirs; with `ghost`, the first leaver's GitHub account is deleted
+    afterwards. Everyone works in the team's zone, some from another of the org's zones.
+    Returns the hires."""
+    hires = make_people(aux, len(ts.hires), spec.domain, spec.start, id_base, used)
+    for p, day in zip(hires, ts.hires, strict=True):
+        p.joined_on = day
+    engineers = members[1:]
+    for n, day in enumerate(ts.leavers):
+        if n >= len(engineers) - 2:
+            break
+        leaver = engineers[-1 - n]
+        leaver.left_on = day
+        leaver.github_deleted = ts.ghost and n == 0
+    for p in members + hires:
+        remote = ts.remote_zones and aux.random() < ts.remote_share
+        p.tz_offset_min = aux.choice(ts.remote_zones) if remote else ts.zone
+        p.tz_name = zone_name(p.tz_offset_min)
+    return hires
+
+
+def family_tool_channels(org: Org, channel, dt) -> None:
+    """One updates channel per mandated tool, opened when the first team adopts it."""
+    tools: dict[str, list] = {}
+    for team in org.teams:
+        eff = getattr(team.knobs, "effect", None)
+        if eff is not None and eff.kind == "process_as_product":
+            tools.setdefault(team.channel("tool"), []).append(team)
+    for name, teams in tools.items():
+        tool = teams[0].knobs.effect.tool
+        channel(name, f"Updates from {tool}",
+                [m for t in teams for m in t.members] + ["bot-reminder"],
+                when=dt(min(t.knobs.effect.onset for t in teams)))

@@ -1,0 +1,235 @@
+"""The scenario family (issue 16): its small fixed subset collects through the real client
+libraries against the emulators and matches its truth; the generator is deterministic, stays in
+its stated ranges, and the subset carries the nuisances it is meant to."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from github import Auth, Github
+
+from processhealth import pipeline
+from processhealth.config import load_config
+from processhealth.store import RawStore
+from simulation import OrgSpec, generate_org
+from simulation.family import generate_family, member_seed
+from simulation.family import ranges as R
+from simulation.family.config import TOKEN_VARS, family_config_toml
+from simulation.family.draw import add_months, draw_spec
+from simulation.server import serve
+from simulation.truth import fingerprint
+
+EMULATORS = {"github": ("simulation.github_emulator", "GitHubEmulator"),
+             "jira": ("simulation.jira_emulator", "JiraEmulator"),
+             "slack": ("simulation.slack_emulator", "SlackEmulator")}
+TOKEN = "family-token-not-a-secret"
+
+
+@pytest.fixture(scope="module")
+def subset():
+    return list(generate_family(size="small"))
+
+
+# --- collection through the real clients ----------------------------------------------------
+
+
+def _raw_counts(raw) -> dict[str, int]:
+    with RawStore(raw, read_only=True) as store:
+        counts = {t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in store.raw_tables()}
+        histories, comments, worklogs = store.con.execute(
+            "SELECT sum(json_array_length(json_extract(payload::VARCHAR, '$.changelog.histories')))"
+            ", sum(json_array_length(json_extract(payload::VARCHAR, '$.fields.comment.comments')))"
+            ", sum(json_array_length(json_extract(payload::VARCHAR, '$.fields.worklog.worklogs')))"
+            " FROM raw_jira_issues").fetchone()
+    counts.update(jira_histories=histories, jira_comments=comments, jira_worklogs=worklogs)
+    return counts
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_member_collects_through_the_real_clients_and_matches_its_truth(subset, index, tmp_path,
+                                                                       monkeypatch):
+    member = subset[index]
+    org = member.org
+    counts = member.truth["truth_entity_counts"].itertuples()
+    truth = {(r.source, r.entity): r.count for r in counts}
+    with ExitStack() as stack:
+        urls = {}
+        for source, (module, cls) in EMULATORS.items():
+            app = getattr(importlib.import_module(module), cls)(org, token=TOKEN)
+            urls[source] = stack.enter_context(serve(app)).url
+            monkeypatch.setenv(TOKEN_VARS[source], TOKEN)
+        config_path = tmp_path / "processhealth.toml"
+        config_path.write_text(family_config_toml(org, urls)
+                               + f'\n[storage]\nraw_path = "{tmp_path / "raw.duckdb"}"\n')
+        config = load_config(config_path)
+        pipeline.collect(config)
+        squashed = _a_squash_merged_pr(org)
+        if squashed is not None:  # its own commits are served under the PR only (PyGithub)
+            gh = Github(auth=Auth.Token(TOKEN), base_url=urls["github"], per_page=100)
+            repo = gh.get_repo(f"{org.github.org}/{squashed.repo}")
+            pr_shas = {c.sha for c in repo.get_pull(squashed.number).get_commits()}
+            listed = {c.sha for c in repo.get_commits()}
+            assert pr_shas == set(squashed.commit_shas) and not pr_shas & listed
+    got = _raw_counts(config.storage.raw_path)
+    expected = {
+        "raw_github_repos": truth["github", "repos"],
+        "raw_github_issues": truth["github", "issues"] + truth["github", "pulls"],
+        "raw_github_pulls": truth["github", "pulls"],
+        "raw_github_commits": truth["github", "commits"],
+        "raw_github_reviews": truth["github", "reviews"],
+        "raw_github_issue_comments": truth["github", "issue_comments"],
+        "raw_github_review_comments": truth["github", "review_comments"],
+        "raw_github_releases": truth["github", "releases"],
+        "raw_github_issue_events": truth["github", "issue_events"],
+        "raw_jira_issues": truth["jira", "issues"],
+        "jira_histories": truth["jira", "histories"],
+        "jira_comments": truth["jira", "comments"],
+        "jira_worklogs": truth["jira", "worklogs"],
+        "raw_slack_channels": truth["slack", "public_channels"],
+        "raw_slack_messages": truth["slack", "messages"] + truth["slack", "replies"],
+    }
+    assert {k: got.get(k) for k in expected} == expected
+    assert min(expected.values()) > 0
+
+
+def _a_squash_merged_pr(org):
+    styles = {r.name: r.merge_style for r in org.github.repos}
+    return next((i for i in org.github.issues if i.is_pr and i.merged_at and i.commit_shas
+                 and styles[i.repo] == "squash"), None)
+
+
+# --- the generator ----------------------------------------------------------------------------
+
+
+def test_members_are_deterministic_per_seed_and_index():
+    assert draw_spec(5, 3) == draw_spec(5, 3)
+    assert draw_spec(5, 3) != draw_spec(6, 3) and draw_spec(5, 3) != draw_spec(5, 4)
+    spec = draw_spec(5, 3)
+    short = replace(spec, months=1, teams=spec.teams[:2])
+    a = generate_org(member_seed(5, 3), short)
+    b = generate_org(member_seed(5, 3), short)
+    assert fingerprint(a) == fingerprint(b)
+    assert [p.tz_offset_min for p in a.people] == [p.tz_offset_min for p in b.people]
+    assert [c.listed for c in a.github.commits] == [c.listed for c in b.github.commits]
+
+
+def test_drawn_specs_stay_in_their_stated_ranges():
+    specs = [draw_spec(1, i) for i in range(60)]
+    teams = [t for s in specs for t in s.teams]
+    assert all(R.TEAMS_PER_ORG[0] <= len(s.teams) <= R.TEAMS_PER_ORG[1] for s in specs)
+    assert all(R.TEAM_SIZE[0] <= t.engineers + 1 <= R.TEAM_SIZE[1] for t in teams)
+    assert min(t.engineers for t in teams) + 1 <= 5 and max(t.engineers for t in teams) + 1 >= 12
+    for s in specs:
+        for t in s.teams:
+            k = t.knobs
+            assert R.ABSENCE[0] <= k.absence <= R.ABSENCE[1]
+            assert R.HOLIDAY_AWAY[0] <= k.holiday_away <= R.HOLIDAY_AWAY[1]
+            weak, good = R.KEY_IN_COMMIT_WEAK, R.KEY_IN_COMMIT_GOOD
+            assert weak[0] <= k.key_in_commit <= weak[1] or good[0] <= k.key_in_commit <= good[1]
+            assert len(k.monthly_load) == s.months
+            e = k.effect
+            assert (e is None) == (t.scenario == "steady")
+            if e is None:
+                continue
+            assert e.onset >= add_months(s.start, R.ONSET_MONTH[0])
+            assert e.onset < add_months(s.start, R.ONSET_MONTH[1] + 1)
+            assert e.end is None or e.onset < e.end <= s.end
+            if e.kind == "process_as_product":
+                assert e.slowdown == 1.0 or R.SLOWDOWN[0] <= e.slowdown <= R.SLOWDOWN[1]
+                assert R.ADOPTION_FLOOR[0] <= e.adoption_floor < e.adoption_peak <= 0.95
+                assert R.SCREEN_FIELDS[0] <= e.screen_fields <= R.SCREEN_FIELDS[1]
+            else:
+                assert R.THROUGHPUT_GAIN[0] <= e.throughput_gain <= R.THROUGHPUT_GAIN[1]
+                assert e.wait_cut == 0 or R.WAIT_CUT[0] <= e.wait_cut <= R.WAIT_CUT[1]
+    kinds = {t.scenario for t in teams}
+    assert kinds == {"steady", "process_as_product", "amplifier"}
+    effects = [t.knobs.effect for t in teams if t.knobs.effect]
+    assert any(e.end for e in effects) and any(e.end is None for e in effects)
+    assert {e.variant for e in effects} == {"tool", "ceremony", "experiments",
+                                            "review_agreement", "both"}
+    assert sum(len(s.teams) * s.months for s in specs[:40]) / 12 >= 200  # team-years
+
+
+def test_the_subset_carries_the_nuisances(subset):
+    orgs = [m.org for m in subset]
+    teams = [t for o in orgs for t in o.teams]
+    people = [p for o in orgs for p in o.people if not p.is_bot]
+    styles = {r.merge_style for o in orgs for r in o.github.repos if r.team}
+    assert {"squash", "merge"} <= styles
+    assert len({t.channel("eng").replace(t.name, "") for t in teams}) >= 2  # naming schemes
+    assert any(not t.repo.endswith("-app") for t in teams)
+    assert any(t.knobs.key_in_commit < 0.4 for t in teams)
+    assert any(12 in t.knobs.planning_months or 1 in t.knobs.planning_months for t in teams)
+    assert len({p.tz_offset_min for p in people}) >= 2
+    assert any(p.github_deleted for p in people)
+    assert any(p.joined_on > o.start for o in orgs for p in o.people)
+    assert any(p.github_name or p.commit_name for p in people)  # accent differs across tools
+    assert any(p.slack_real_name != p.name for p in people)  # nickname
+    for o in orgs:
+        bots = [p for p in o.people if p.is_bot]
+        assert any(p.github_login for p in bots) and any(p.jira_account_id for p in bots)
+        assert any(p.slack_id for p in bots)
+        assert any(h.author_pid == "bot-jira" for i in o.jira.issues for h in i.histories) or any(
+            i.user_pid == "bot-deps" for i in o.github.issues)
+    # the holiday season empties the teams: fewer people at work than earlier in December
+    for o in orgs:
+        assert _present(o, date(2025, 12, 22), date(2026, 1, 2)) < 0.7 * _present(
+            o, date(2025, 12, 1), date(2025, 12, 12))
+
+
+def _present(org, lo: date, hi: date) -> float:
+    """People at work per working day between `lo` and `hi`."""
+    days: dict[date, set] = {}
+    for a in org.activities:
+        if lo <= a.start.date() <= hi and a.start.weekday() < 5:
+            days.setdefault(a.start.date(), set()).add(a.pid)
+    return sum(map(len, days.values())) / max(1, len(days))
+
+
+def test_weakly_linked_teams_leave_keys_out_of_their_commits(subset):
+    key = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
+    shares = {}
+    for m in subset:
+        for t in m.org.teams:
+            mine = [c for c in m.org.github.commits if c.repo == t.repo
+                    and c.author_pid.startswith("p")]
+            shares[t.knobs.key_in_commit] = sum(bool(key.search(c.message)) for c in mine) / len(
+                mine)
+    weak = [s for k, s in shares.items() if k < 0.4]
+    good = [s for k, s in shares.items() if k >= 0.6]
+    assert weak and good and max(weak) < min(good)
+
+
+def test_truth_tables_have_one_shape_and_verdicts_honour_the_margins(subset):
+    shapes = {tuple((name, tuple(frame.columns)) for name, frame in sorted(m.truth.items()))
+              for m in subset}
+    assert len(shapes) == 1
+    for m in subset:
+        v = m.truth["truth_verdict_margin"]
+        steady = v[v["planted_kind"] == "steady"]
+        assert (steady["expected_verdict"] == "neutral").all()
+        inside = v[v["in_margin"]]
+        assert inside["expected_verdict"].isna().all()
+        assert inside["acceptable"].str.contains("neutral").all()
+        planted = v[(v["planted_kind"] != "steady") & ~v["in_margin"]]
+        assert set(planted["expected_verdict"]) <= {"process_is_product", "amplifier"}
+        ids = m.truth["truth_identities"]
+        assert ids["is_bot"].any() and (ids["source"] == "git").any()
+        assert set(ids["source"]) == {"github", "jira", "slack", "git"}
+        days = m.truth["truth_person_day"]
+        assert days.groupby(["person_id", "day"])["minutes"].sum().max() <= 10 * 60
+
+
+def test_the_demo_keeps_its_fixed_behaviour():
+    """Knob defaults are the demo's: a team without knobs never reaches family code."""
+    org = generate_org(3, OrgSpec.small(months=1))
+    assert all(t.knobs is None for t in org.teams)
+    assert all(p.tz_offset_min == 0 and p.commit_name is None for p in org.people)
+    assert all(c.listed for c in org.github.commits)
+    assert not any(p.pid in ("bot-deps", "bot-jira", "bot-deploy") for p in org.people)

@@ -396,13 +396,7 @@ def issue_event(org: Org, event_id: int, record: tuple[datetime, str, GhIssue, s
             "issue": issue(org, i, base)}
 
 
-# --- errors and rate limits --------------------------------------------------------------------
-
-DOCS = "https://docs.github.com/rest"
-
-
-def error(message: str, status: int, docs: str = DOCS) -> Json:
-    return {"message": message, "documentation_url": docs, "status": str(status)}
+# --- the rate_limit endpoint ----------------------------------------------------------------
 
 
 def rate_limit(limit: int, remaining: int, reset: int, used: int) -> Json:

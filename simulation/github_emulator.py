@@ -17,13 +17,13 @@ writes them and PyGithub splits them. Every response carries `x-ratelimit-*` hea
 
 Errors are GitHub's bodies: 401 Bad credentials, 404 Not Found, 403 primary rate limit
 (`x-ratelimit-remaining: 0` and `x-ratelimit-reset`) or, with `rate_limit_kind = "secondary"`,
-403 secondary rate limit with `Retry-After`. Faults (simulation/server.py) apply to every route.
+403 secondary rate limit with `Retry-After` (all in github_errors.py). Faults (simulation/server.py)
+apply to every route.
 Call `reload()` after changing the organization so the indexes see the change.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -31,16 +31,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import github_api as api
+from .github_errors import GitHubResponses
+from .github_minimum import minimum_requests
 from .model import GhIssue, Org, Person, Repo
 from .server import Emulator
 
-RATE_DOCS = ("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-             "#about-secondary-rate-limits")
+__all__ = ["GitHubEmulator", "URL_MAP", "minimum_requests"]
 
 
 def _repo_rules(path: str, endpoint: str) -> list[Rule]:
@@ -74,7 +75,7 @@ URL_MAP = Map([
 ])
 
 
-class GitHubEmulator(Emulator):
+class GitHubEmulator(GitHubResponses, Emulator):
     """The GitHub REST API over one simulated organization, accepting one token."""
 
     url_map = URL_MAP
@@ -158,21 +159,6 @@ class GitHubEmulator(Emulator):
 
     # --- responses -----------------------------------------------------------------------------
 
-    def _headers(self) -> dict[str, str]:
-        used = min(self.stats.total, self.limit)
-        return {"x-ratelimit-limit": str(self.limit),
-                "x-ratelimit-remaining": str(self.limit - used),
-                "x-ratelimit-reset": str(int(self.window_start) + 3600),
-                "x-ratelimit-used": str(used), "x-ratelimit-resource": "core",
-                "x-github-api-version-selected": "2022-11-28",
-                "x-github-media-type": "github.v3; format=json"}
-
-    def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None
-              ) -> Response:
-        return Response(json.dumps(body), status=status,
-                        headers={**self._headers(), **(headers or {})},
-                        content_type="application/json; charset=utf-8")
-
     def _page(self, request: Request, path: str, items: Sequence[Any],
               build: Callable[[Any], dict]) -> Response:
         """One page of `items` with GitHub's Link header; `path` is the canonical list path."""
@@ -196,36 +182,6 @@ class GitHubEmulator(Emulator):
         if page > 1:
             links += [link(1, "first")]
         return self._json(body, headers={"link": ", ".join(links)} if links else None)
-
-    # --- errors --------------------------------------------------------------------------------
-
-    def check_auth(self, request: Request) -> Response | None:
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() in ("token", "bearer") and given == self.token:
-            return None
-        if not scheme:
-            return self._json(api.error("Requires authentication", 401), 401)
-        return self._json(api.error("Bad credentials", 401), 401)
-
-    def not_found(self, request: Request, error: HTTPException) -> Response:
-        return self._json(api.error("Not Found", 404), 404)
-
-    def rate_limited(self, request: Request) -> Response:
-        wait = max(0.0, self.faults.limited_until - time.monotonic())
-        rid = f"0000:{self.stats.total:05d}:0000000:0000000:00000000"
-        if self.rate_limit_kind == "secondary":
-            body = api.error(
-                "You have exceeded a secondary rate limit. Please wait a few minutes before you "
-                "try again. If you reach out to GitHub Support for help, please include the "
-                f"request ID {rid}.", 403, RATE_DOCS)
-            return self._json(body, 403, {"retry-after": str(math.ceil(wait))})
-        body = api.error(
-            "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, "
-            f"please include the request ID {rid} and timestamp {api.iso(datetime.now())}.",
-            403, RATE_DOCS.split("#")[0] + "#about-the-primary-rate-limit")
-        return self._json(body, 403, {
-            "x-ratelimit-remaining": "0", "x-ratelimit-used": str(self.limit),
-            "x-ratelimit-reset": str(math.ceil(time.time() + wait))})
 
     def __call__(self, environ, start_response):
         try:
@@ -442,44 +398,3 @@ def _since(value: str | None) -> str | None:
     except ValueError:
         return None
     return api.iso(at.replace(tzinfo=at.tzinfo or UTC).astimezone(UTC))
-
-
-def _pages(n: int, per_page: int) -> int:
-    return max(1, math.ceil(n / per_page))
-
-
-def minimum_requests(org: Org, per_page: int = 100) -> dict[str, int]:
-    """The fewest requests a first collection of the whole organization can make, per route:
-    one per page of each list (an empty list still costs its one request), one reviews list per
-    pull request, one profile per account seen."""
-    g = org.github
-    need = {"org_repos": _pages(len(g.repos), per_page),
-            "org_members": _pages(len(api.org_members(org)), per_page),
-            "org_teams": _pages(len(g.teams), per_page),
-            "team_members": sum(_pages(len(api.team_members(org, s)), per_page)
-                                for s in g.teams)}
-    events = api.event_records(org)
-    for r in g.repos:
-        def count(items: list, repo: str = r.name) -> int:
-            return _pages(sum(1 for x in items if x.repo == repo), per_page)
-        prs = [i for i in g.issues if i.repo == r.name and i.is_pr]
-        per_pr = {i.number: 0 for i in prs}
-        for rv in g.reviews:
-            if rv.repo == r.name:
-                per_pr[rv.pr_number] += 1
-        for route, n in (("issues", count(g.issues)), ("pulls", _pages(len(prs), per_page)),
-                         ("issue_comments", count(g.issue_comments)),
-                         ("review_comments", count(g.review_comments)),
-                         ("commits", count(g.commits)), ("releases", count(g.releases)),
-                         ("issue_events", _pages(sum(e[2].repo == r.name for e in events),
-                                                 per_page)),
-                         ("reviews", sum(_pages(n, per_page) for n in per_pr.values()))):
-            need[route] = need.get(route, 0) + n
-    pids = ({i.user_pid for i in g.issues} | {rv.user_pid for rv in g.reviews}
-            | {c.user_pid for c in g.issue_comments} | {c.user_pid for c in g.review_comments}
-            | {rl.author_pid for rl in g.releases} | {e[3] for e in events}
-            | {c.author_pid for c in g.commits if not org.person(c.author_pid).github_deleted}
-            | {p.pid for p in api.org_members(org)}
-            | {p.pid for s in g.teams for p in api.team_members(org, s)})
-    need["user"] = len({api.user(org.person(pid), "")["login"] for pid in pids})
-    return need

@@ -1,8 +1,8 @@
 """The simulated organization's Jira as REST API JSON: pure functions, no HTTP.
 
 The emulator serves these dicts, `processhealth.simload.jira` saves them without HTTP, and
-`write_search_json` writes them as saved search responses. Shapes follow Jira REST v2 (v3 differs
-only in rich-text bodies, given as Atlassian Document Format) in two flavours:
+`jira_export.write_search_json` writes them as saved search responses. Shapes follow Jira REST
+v2 (v3 differs only in rich-text bodies, given as Atlassian Document Format) in two flavours:
 
 - cloud: users by `accountId` (some emails hidden), `parent` for epics, Sprint as objects,
   changelog ids on items (`fieldId`);
@@ -13,10 +13,8 @@ Truncation (what a search inlines) is the emulator's business: `issue_json` take
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from .model import JiraComment, JiraHistory, JiraIssue, JiraSprint, JiraWorklog, Org
@@ -390,27 +388,3 @@ def child_page(items: list[Any], start: int, max_results: int, key: str,
     if is_last_key:
         out["isLast"] = start + len(chunk) >= len(items)
     return out
-
-
-# --- saved search responses ----------------------------------------------------------------
-
-
-def write_search_json(org: Org, folder: Path, *, page_size: int = 500,
-                      base_url: str = "https://jira.acme.example") -> list[Path]:
-    """Write the org's Jira as Data Center search responses (expand=names,changelog), one file
-    per page per project: what `processhealth import jira-json` reads."""
-    folder.mkdir(parents=True, exist_ok=True)
-    site = Site(org, base_url, DATACENTER)
-    names = {f["id"]: f["name"] for f in fields(site)}
-    paths = []
-    for key in org.jira.projects:
-        issues = sorted((i for i in org.jira.issues if i.project == key),
-                        key=lambda i: (i.updated, i.id))
-        for start in range(0, max(len(issues), 1), page_size):
-            page = [issue_json(site, i) for i in issues[start:start + page_size]]
-            body = {"expand": "names,schema", "startAt": start, "maxResults": page_size,
-                    "total": len(issues), "issues": page, "names": names}
-            path = folder / f"{key}-{start // page_size + 1:03d}.json"
-            path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
-            paths.append(path)
-    return paths

@@ -19,9 +19,6 @@ import binascii
 import hashlib
 import json
 import math
-import re
-import time
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +26,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import jira_api as japi
+from .jira_errors import GONE, JiraResponses
+from .jira_jql import JqlError, compare, parse_jql, sort_key
 from .model import JiraIssue, Org
 from .server import Emulator
 
@@ -37,16 +36,7 @@ DC_PAGE_CAP = 1000  # jira.search.views.default.max
 CHANGELOG_PAGE_CAP = 100
 AGILE_PAGE_CAP = 50
 CHILD_PAGE_CAP = 5000  # comments and worklogs per page
-GONE = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
-        "A full migration guideline is available at "
-        "https://developer.atlassian.com/changelog/#CHANGE-2046")
-CLOUD_BAD_BASIC = ("Basic authentication with passwords is deprecated. For more information, see: "
-                   "https://developer.atlassian.com/cloud/confluence/deprecation-notice-basic-auth/")
 API = "<any('2','3','latest'):api>"
-
-
-class JqlError(ValueError):
-    pass
 
 
 def _rules() -> Map:
@@ -64,7 +54,7 @@ def _rules() -> Map:
     return Map(rules)
 
 
-class JiraEmulator(Emulator):
+class JiraEmulator(JiraResponses, Emulator):
     url_map = _rules()
 
     def __init__(self, org: Org, token: str, *, flavour: str = japi.CLOUD,
@@ -88,56 +78,6 @@ class JiraEmulator(Emulator):
         if version not in self._sites:
             self._sites[version] = japi.Site(self.org, self.base_url, self.flavour, version)
         return self._sites[version]
-
-    # --- errors and auth ---------------------------------------------------------------------
-
-    @staticmethod
-    def error(status: int, *messages: str, headers: dict[str, str] | None = None) -> Response:
-        body = json.dumps({"errorMessages": list(messages), "errors": {}})
-        return Response(body, status=status, content_type="application/json;charset=UTF-8",
-                        headers=headers)
-
-    @staticmethod
-    def ok(payload: Any) -> Response:
-        return Response(json.dumps(payload, ensure_ascii=False), status=200,
-                        content_type="application/json;charset=UTF-8")
-
-    def check_auth(self, request: Request) -> Response | None:
-        header = request.headers.get("Authorization", "")
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer" and value == self.token:
-            return None
-        if scheme.lower() == "basic":
-            try:
-                user, _, secret = base64.b64decode(value).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                user, secret = "", ""
-            if secret == self.token and (self.email is None or user == self.email):
-                return None
-        if not header and request.path.endswith("/serverInfo"):
-            return None  # anonymous access, as on real sites
-        headers = {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED",
-                   "WWW-Authenticate": 'Basic realm="protected-area"'}
-        if self.cloud and scheme.lower() == "basic":
-            return Response(CLOUD_BAD_BASIC, status=401, content_type="text/plain",
-                            headers=headers)
-        body = {"message": "Client must be authenticated to access this resource.",
-                "status-code": 401}
-        return Response(json.dumps(body), status=401, content_type="application/json",
-                        headers=headers)
-
-    def rate_limited(self, request: Request) -> Response:
-        left = max(1, math.ceil(self.faults.limited_until - time.monotonic()))
-        return self.error(429, "Rate limit exceeded.", headers={
-            "Retry-After": str(left), "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0",
-            "X-RateLimit-FillRate": "10", "X-RateLimit-Interval-Seconds": "1",
-            "RateLimit-Reason": "jira-quota-tenant-based"})
-
-    def server_error(self, request: Request, status: int) -> Response:
-        return self.error(status, "Internal server error")
-
-    def not_found(self, request: Request, error: Exception) -> Response:
-        return self.error(404, f"null for uri: {request.url}")
 
     # --- site-wide ----------------------------------------------------------------------------
 
@@ -214,9 +154,9 @@ class JiraEmulator(Emulator):
             raise JqlError(f"The value '{unknown[0]}' does not exist for the field 'project'.")
         out = [i for i in self.org.jira.issues
                if (not q["projects"] or i.project in q["projects"])
-               and all(_compare(getattr(i, f), op, at) for f, op, at in q["since"])]
+               and all(compare(getattr(i, f), op, at) for f, op, at in q["since"])]
         for field, descending in reversed(q["order"]):
-            out.sort(key=_sort_key(field), reverse=descending)
+            out.sort(key=sort_key(field), reverse=descending)
         return out
 
     def render(self, version: str, issues: list[JiraIssue], params: dict[str, Any]
@@ -354,57 +294,6 @@ def _read_token(token: str, jql: str) -> int | None:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
     return int(offset) if digest == hashlib.sha1(jql.encode()).hexdigest()[:12] else None
-
-
-# --- a small JQL: what collectors send --------------------------------------------------------
-
-_CLAUSE_PROJECT = re.compile(r"^project\s*(=|in)\s*(.+)$", re.I)
-_CLAUSE_DATE = re.compile(r"^(updated|created)\s*(>=|>|<=|<)\s*(.+)$", re.I)
-_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
-
-
-def parse_jql(jql: str, zone: ZoneInfo) -> dict[str, Any]:
-    """project = / in, updated|created >= <date> joined by AND, ORDER BY; dates in `zone`."""
-    parts = re.split(r"\border\s+by\b", jql, maxsplit=1, flags=re.I)
-    text, order_text = parts[0], (parts[1] if len(parts) > 1 else "")
-    q: dict[str, Any] = {"projects": [], "since": [], "order": []}
-    clauses = re.split(r"\s+and\s+", text.strip(), flags=re.I)
-    for clause in filter(None, (c.strip().strip("() ") for c in clauses)):
-        if m := _CLAUSE_PROJECT.match(clause):
-            values = m.group(2).strip().strip("()")
-            q["projects"] += [v.strip().strip("'\"") for v in values.split(",") if v.strip()]
-        elif m := _CLAUSE_DATE.match(clause):
-            q["since"].append((m.group(1).lower(), m.group(2), _jql_date(m.group(3), zone)))
-        else:
-            raise JqlError(f"Error in the JQL Query: the clause '{clause}' is not supported "
-                           "by this emulator.")
-    for part in filter(None, (p.strip() for p in order_text.split(","))):
-        words = part.split()
-        q["order"].append((words[0].lower(), len(words) > 1 and words[1].lower() == "desc"))
-    return q
-
-
-def _jql_date(text: str, zone: ZoneInfo) -> datetime:
-    value = text.strip().strip("'\"")
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).replace(tzinfo=zone).astimezone(UTC)
-        except ValueError:
-            continue
-    raise JqlError(f"Date value '{value}' for field 'updated' is invalid. Valid formats include: "
-                   "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd'.")
-
-
-def _compare(value: datetime, op: str, at: datetime) -> bool:
-    return {">=": value >= at, ">": value > at, "<=": value <= at, "<": value < at}[op]
-
-
-def _sort_key(field: str):
-    if field in ("key", "issuekey", "id"):
-        return lambda i: (i.project, int(i.key.rsplit("-", 1)[1]))
-    if field in ("updated", "created"):
-        return lambda i: getattr(i, field)
-    raise JqlError(f"Error in the JQL Query: cannot order by '{field}'.")
 
 
 def minimum_requests(org: Org, flavour: str, projects: list[str] | None = None,

@@ -10,7 +10,7 @@ from test_jira_normalize import normalize
 
 from processhealth.store import RawStore
 from simulation import OrgSpec, generate_org
-from simulation.jira_api import write_search_json
+from simulation.jira_export import write_search_json
 
 
 @pytest.fixture(scope="module")

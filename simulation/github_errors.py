@@ -1,0 +1,82 @@
+"""GitHub's error and rate-limit responses, as the emulator sends them.
+
+One idea kept apart from the routes: the `x-ratelimit-*` headers every response carries, GitHub's
+error body (`message`, `documentation_url`, `status`), 401 for a missing or wrong token, 404, and
+the two 403s of a rate limit (primary: `x-ratelimit-remaining: 0` with `x-ratelimit-reset`;
+secondary: `Retry-After`). `GitHubResponses` is mixed into the emulator, which supplies `token`,
+`limit`, `window_start`, `rate_limit_kind`, `stats` and `faults`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from datetime import datetime
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from .github_api import Json, iso
+
+DOCS = "https://docs.github.com/rest"
+RATE_DOCS = ("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+             "#about-secondary-rate-limits")
+
+
+def error_body(message: str, status: int, docs: str = DOCS) -> Json:
+    return {"message": message, "documentation_url": docs, "status": str(status)}
+
+
+class GitHubResponses:
+    """Headers, JSON bodies and error responses of the GitHub emulator."""
+
+    token: str
+    limit: int
+    window_start: float
+    rate_limit_kind: str
+
+    def _headers(self) -> dict[str, str]:
+        used = min(self.stats.total, self.limit)
+        return {"x-ratelimit-limit": str(self.limit),
+                "x-ratelimit-remaining": str(self.limit - used),
+                "x-ratelimit-reset": str(int(self.window_start) + 3600),
+                "x-ratelimit-used": str(used), "x-ratelimit-resource": "core",
+                "x-github-api-version-selected": "2022-11-28",
+                "x-github-media-type": "github.v3; format=json"}
+
+    def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+              ) -> Response:
+        return Response(json.dumps(body), status=status,
+                        headers={**self._headers(), **(headers or {})},
+                        content_type="application/json; charset=utf-8")
+    # --- errors --------------------------------------------------------------------------------
+
+    def check_auth(self, request: Request) -> Response | None:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() in ("token", "bearer") and given == self.token:
+            return None
+        if not scheme:
+            return self._json(error_body("Requires authentication", 401), 401)
+        return self._json(error_body("Bad credentials", 401), 401)
+
+    def not_found(self, request: Request, error: HTTPException) -> Response:
+        return self._json(error_body("Not Found", 404), 404)
+
+    def rate_limited(self, request: Request) -> Response:
+        wait = max(0.0, self.faults.limited_until - time.monotonic())
+        rid = f"0000:{self.stats.total:05d}:0000000:0000000:00000000"
+        if self.rate_limit_kind == "secondary":
+            body = error_body(
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you "
+                "try again. If you reach out to GitHub Support for help, please include the "
+                f"request ID {rid}.", 403, RATE_DOCS)
+            return self._json(body, 403, {"retry-after": str(math.ceil(wait))})
+        body = error_body(
+            "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, "
+            f"please include the request ID {rid} and timestamp {iso(datetime.now())}.",
+            403, RATE_DOCS.split("#")[0] + "#about-the-primary-rate-limit")
+        return self._json(body, 403, {
+            "x-ratelimit-remaining": "0", "x-ratelimit-used": str(self.limit),
+            "x-ratelimit-reset": str(math.ceil(time.time() + wait))})

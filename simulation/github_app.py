@@ -16,6 +16,7 @@ installation token is then accepted on every route like the personal token, unti
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -114,8 +115,8 @@ class GitHubAppSignIn:
         app = self._app()
         if installation_id != app.installation_id:
             raise NotFound()
-        # whole seconds, as GitHub writes expires_at: the client sees exactly when it ends
-        expires = int(time.time() + app.token_seconds)
+        # whole seconds (rounded up), as GitHub writes expires_at: the client sees when it ends
+        expires = math.ceil(time.time() + app.token_seconds)
         token = "ghs_" + secrets.token_hex(18)
         self.app_tokens[token] = expires
         stamp = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -7,6 +7,7 @@ as GitHub does, and checks every JWT with it before issuing an installation toke
 from __future__ import annotations
 
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from github import Auth
 from test_github_support import TOKEN, TOKEN_VAR, github_config, raw_rows, reset, tiny_org
 
 from collectors import github
+from processhealth.config import example_config_text, parse_config
 from processhealth.errors import SourceError, UserError
 from processhealth.github_app_key import read_private_key
 from processhealth.store import RawStore
@@ -87,19 +89,23 @@ def test_an_app_collects_the_same_rows_as_a_token(gh, with_token, tmp_path):
 
 
 def test_short_lived_installation_tokens_are_renewed_during_a_collection(key, tmp_path):
-    """Tokens of 21 s: PyGithub renews one when less than 20 s are left, so a collection of a
-    few seconds goes through several tokens; each request must carry an unexpired one (the
+    """Tokens of 20.5 s: PyGithub renews one when less than 20 s are left, so a collection of
+    two seconds goes through several tokens; each request must carry an unexpired one (the
     emulator answers 401 to an expired token, tested below)."""
     app = GitHubEmulator(tiny_org(), token=TOKEN)
-    app.install_app(InstalledApp(APP_ID, pem(key, public=True), INSTALLATION, token_seconds=21))
-    app.faults.delay = 0.03  # ~80 requests: about 3 s
+    app.install_app(InstalledApp(APP_ID, pem(key, public=True), INSTALLATION,
+                                 token_seconds=20.5))
+    app.faults.delay = 0.04  # one repository, ~40 requests: at least 1.6 s
     with serve(app) as s:
         started = time.monotonic()
-        collect(tmp_path / "raw.duckdb", app_config(s.url))
+        rows = collect(tmp_path / "raw.duckdb",
+                       app_config(s.url, org=None, repos=["acme/atlas-app"]))
         took = time.monotonic() - started
     exchanges = sum("access_tokens" in line for line in app.stats.log)
-    assert took > 2 and exchanges >= 2 and exchanges == len(app.app_tokens)
-    assert exchanges <= took + 2  # renewed when due, not before every request
+    assert rows["raw_github_issues"] and exchanges == len(app.app_tokens)
+    assert took > 1.5 and exchanges >= 2
+    # renewed when due (each token is good for 0.5 to 1.5 s more), not before every request
+    assert exchanges <= 2 * took + 2 and exchanges < app.stats.total / 4
 
 
 def test_an_expired_installation_token_is_refused(key):
@@ -224,3 +230,17 @@ def test_a_key_with_escaped_newlines_is_accepted(key, monkeypatch):
     monkeypatch.setenv(KEY_VAR, "\\n".join(["x", "y"]))
     with pytest.raises(UserError, match="not a PEM private key"):
         read_private_key(app_config("http://127.0.0.1:1"))
+
+
+def test_the_example_configs_app_keys_parse_when_uncommented(tmp_path):
+    """config.example.toml documents the App keys commented out; uncommented they are valid."""
+    text = example_config_text()
+    for name in ("app_id", "installation_id", "private_key"):
+        assert f"\n# {name} = " in text, name
+        text = text.replace(f"\n# {name} = ", f"\n{name} = ")
+    text = text.replace('auth = "token"', 'auth = "app"').replace(
+        "[github]\nenabled = false", '[github]\nenabled = true\norg = "acme"')
+    config = parse_config(tomllib.loads(text), origin="example", base_dir=tmp_path)
+    assert config.github.auth == "app" and config.github.app_id and config.github.installation_id
+    assert config.github.private_key is not None and config.github.private_key_file is None
+    assert [k for k, _ in config.required_secrets(["github"])] == ["github.private_key"]

@@ -222,6 +222,8 @@ def _cut_off(url: str, failures: int, exc: Exception) -> None:
 def source_errors(config: GitHubConfig, doing: Callable[[], str]) -> Iterator[None]:
     """Turn client failures into one-paragraph SourceErrors naming host, thing and variable."""
     host, var = host_of(config), config.token.var
+    reader = (f"the GitHub App {config.app_id} (installation {config.installation_id})"
+              if config.auth == "app" else f"the token in {var}")
     try:
         yield
     except BadCredentialsException as exc:
@@ -239,18 +241,17 @@ def source_errors(config: GitHubConfig, doing: Callable[[], str]) -> Iterator[No
             f"GitHub at {host} kept answering with its rate limit while reading {doing()} "
             f"({_message(exc)}), longer than [github] max_rate_limit_wait = "
             f"{config.max_rate_limit_wait:g} s allows. Everything read so far is saved; run "
-            f"`processhealth collect` again after the limit resets (token from {var})."
+            f"`processhealth collect` again after the limit resets (reading as {reader})."
         ) from None
     except GithubException as exc:
         if config.auth == "app" and exc.status == 401:  # a JWT GitHub could not verify
             raise SourceError(app_refused(config, exc, doing())) from None
-        hint = {404: "it does not exist, or the token in {var} cannot see it (private "
-                     "repositories need the repo scope or an app installed on them)",
-                403: "the token in {var} is not allowed to read it"}.get(
-                    exc.status, "see the message")
+        hint = {404: "it does not exist, or {reader} cannot see it (private repositories "
+                     "need the repo scope, or the App installed on them)",
+                403: "{reader} is not allowed to read it"}.get(exc.status, "see the message")
         raise SourceError(
             f"GitHub at {host} answered {exc.status} ({_message(exc)}) while reading "
-            f"{doing()}: {hint.format(var=var)}. Check [github] org and repos in the config. "
+            f"{doing()}: {hint.format(reader=reader)}. Check [github] org and repos in the config. "
             f"Everything read before it is saved."
         ) from None
     except requests.exceptions.RetryError as exc:  # 5xx answers outlasted [github] retries

@@ -244,3 +244,12 @@ def test_the_example_configs_app_keys_parse_when_uncommented(tmp_path):
     assert config.github.auth == "app" and config.github.app_id and config.github.installation_id
     assert config.github.private_key is not None and config.github.private_key_file is None
     assert [k for k, _ in config.required_secrets(["github"])] == ["github.private_key"]
+
+
+def test_a_list_the_app_cannot_see_names_the_app_not_a_token(gh, tmp_path):
+    with pytest.raises(SourceError) as caught:
+        collect(tmp_path / "raw.duckdb", app_config(gh.url, org="nobody"))
+    message = str(caught.value)
+    assert "answered 404" in message and "nobody" in message
+    assert f"the GitHub App {APP_ID} (installation {INSTALLATION}) cannot see it" in message
+    assert TOKEN_VAR not in message

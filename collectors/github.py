@@ -98,11 +98,13 @@ def collect(config: GitHubConfig, store: RawStore, full: bool = False) -> None:
 
 
 def check(config: GitHubConfig) -> str:
-    """One request (GET /rate_limit, which costs no quota), for `processhealth doctor --online`."""
+    """For `processhealth doctor --online`: who the collector reads as (GET /user, or GET /app
+    for an App, after its token exchange) and the quota left (GET /rate_limit costs none)."""
     gh = gc.client(config)
     with gc.source_errors(config, lambda: "/rate_limit"):
         core = gc.get(gh.requester, "/rate_limit")["resources"]["core"]
-    return (f"token accepted by {gc.host_of(config)}; "
+        who = gc.identity(config, gh.requester)
+    return (f"reads as {who}, accepted by {gc.host_of(config)}; "
             f"{core['remaining']}/{core['limit']} requests left this hour")
 
 

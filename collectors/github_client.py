@@ -24,6 +24,7 @@ from github.Requester import Requester
 from processhealth import __version__, ui
 from processhealth.config_models import GitHubConfig
 from processhealth.errors import SourceError
+from processhealth.github_app_key import read_private_key
 
 Json = dict[str, Any]
 TRUNCATED_RETRIES = 3
@@ -88,15 +89,59 @@ def throttle(config: GitHubConfig) -> float | None:
 
 
 def client(config: GitHubConfig) -> Github:
-    """A PyGithub client for the configured host: per_page, retries, optional throttle."""
-    token = config.token.resolve(key="github.token")
+    """A PyGithub client for the configured host: per_page, retries, optional throttle.
+
+    With auth = "app" the first installation token is fetched here, so a refused App sign-in
+    is reported as such (not as a failure of the first list). PyGithub renews the token itself
+    when less than 20 s of its hour are left, on whichever request comes next."""
     retry = WaitingRetry(
         on_wait=announce_wait(host_of(config)), total=config.retries,
         backoff_factor=config.retry_backoff, max_rate_limit_wait=config.max_rate_limit_wait)
-    return Github(
-        auth=Auth.Token(token), base_url=config.base_url.rstrip("/"), per_page=config.per_page,
+    gh = Github(
+        auth=credentials(config), base_url=config.base_url.rstrip("/"), per_page=config.per_page,
         retry=retry, timeout=TIMEOUT, seconds_between_requests=throttle(config),
         seconds_between_writes=None, user_agent=f"processhealth/{__version__}")
+    if config.auth == "app":
+        doing = f"an installation token (POST /app/installations/{config.installation_id}/" \
+                f"access_tokens)"
+        with source_errors(config, lambda: doing):
+            try:
+                assert gh.requester.auth is not None
+                gh.requester.auth.token  # noqa: B018 - the property asks GitHub for the token
+            except GithubException as exc:
+                if exc.status not in (401, 403, 404):
+                    raise
+                raise SourceError(app_refused(config, exc, doing)) from None
+    return gh
+
+
+def credentials(config: GitHubConfig) -> Auth.Auth:
+    """PyGithub's own auth: the personal token, or the App's installation auth (JWT-signed)."""
+    if config.auth == "app":
+        assert config.app_id is not None and config.installation_id is not None
+        app = Auth.AppAuth(config.app_id, read_private_key(config))
+        return app.get_installation_auth(config.installation_id)
+    return Auth.Token(config.token.resolve(key="github.token"))
+
+
+def identity(config: GitHubConfig, requester: Requester) -> str:
+    """Who the collector reads as: the token's login (GET /user), or the App (GET /app, signed
+    with the App's JWT) and its installation. Falls back to the id if GitHub will not say."""
+    if config.auth == "app":
+        app_auth = Auth.AppAuth(config.app_id or 0, read_private_key(config))
+        try:
+            app = requester.withAuth(app_auth).requestJsonAndCheck("GET", "/app")[1]
+            name = f"{app.get('slug') or app.get('name')} (id {config.app_id})"
+        except GithubException:
+            name = f"id {config.app_id}"
+        return f"GitHub App {name}, installation {config.installation_id}"
+    try:
+        login = requester.requestJsonAndCheck("GET", "/user")[1].get("login")
+    except GithubException as exc:
+        if isinstance(exc, BadCredentialsException):
+            raise
+        login = None
+    return f"token of {login}" if login else "a token"
 
 
 def items(requester: Requester, url: str, params: dict[str, str]) -> Iterator[Json]:
@@ -177,9 +222,13 @@ def _cut_off(url: str, failures: int, exc: Exception) -> None:
 def source_errors(config: GitHubConfig, doing: Callable[[], str]) -> Iterator[None]:
     """Turn client failures into one-paragraph SourceErrors naming host, thing and variable."""
     host, var = host_of(config), config.token.var
+    reader = (f"the GitHub App {config.app_id} (installation {config.installation_id})"
+              if config.auth == "app" else f"the token in {var}")
     try:
         yield
-    except BadCredentialsException:
+    except BadCredentialsException as exc:
+        if config.auth == "app":
+            raise SourceError(app_refused(config, exc, doing())) from None
         raise SourceError(
             f"GitHub at {host} refused the token (401 Bad credentials) while reading "
             f"{doing()}. The token is read from the environment variable {var} ([github] "
@@ -192,16 +241,17 @@ def source_errors(config: GitHubConfig, doing: Callable[[], str]) -> Iterator[No
             f"GitHub at {host} kept answering with its rate limit while reading {doing()} "
             f"({_message(exc)}), longer than [github] max_rate_limit_wait = "
             f"{config.max_rate_limit_wait:g} s allows. Everything read so far is saved; run "
-            f"`processhealth collect` again after the limit resets (token from {var})."
+            f"`processhealth collect` again after the limit resets (reading as {reader})."
         ) from None
     except GithubException as exc:
-        hint = {404: "it does not exist, or the token in {var} cannot see it (private "
-                     "repositories need the repo scope or an app installed on them)",
-                403: "the token in {var} is not allowed to read it"}.get(
-                    exc.status, "see the message")
+        if config.auth == "app" and exc.status == 401:  # a JWT GitHub could not verify
+            raise SourceError(app_refused(config, exc, doing())) from None
+        hint = {404: "it does not exist, or {reader} cannot see it (private repositories "
+                     "need the repo scope, or the App installed on them)",
+                403: "{reader} is not allowed to read it"}.get(exc.status, "see the message")
         raise SourceError(
             f"GitHub at {host} answered {exc.status} ({_message(exc)}) while reading "
-            f"{doing()}: {hint.format(var=var)}. Check [github] org and repos in the config. "
+            f"{doing()}: {hint.format(reader=reader)}. Check [github] org and repos in the config. "
             f"Everything read before it is saved."
         ) from None
     except requests.exceptions.RetryError as exc:  # 5xx answers outlasted [github] retries
@@ -217,6 +267,27 @@ def source_errors(config: GitHubConfig, doing: Callable[[], str]) -> Iterator[No
             f"Check [github] base_url and the network; everything read before it is saved, "
             f"and `processhealth collect` resumes from there."
         ) from None
+
+
+def app_refused(config: GitHubConfig, exc: GithubException, doing: str) -> str:
+    """One paragraph for a refused App sign-in: which App, installation and key, what to check."""
+    host = host_of(config)
+    key = (f'the environment variable {config.private_key.var} ([github] private_key)'
+           if config.private_key is not None else f"{config.private_key_file}")
+    if exc.status == 404:
+        what = (f"knows no installation {config.installation_id} of the GitHub App "
+                f"{config.app_id} (404 Not Found)")
+        fix = ("check [github] installation_id: it is the number at the end of the "
+               "installation's settings URL (.../settings/installations/<id>) on the organization")
+    else:
+        what = f"refused the GitHub App sign-in ({exc.status} {_message(exc)})"
+        fix = (f"check that [github] app_id = {config.app_id} is the App's id (its settings "
+               f"page, \"App ID\") installed as installation {config.installation_id}, that the "
+               f"private key from {key} was generated for that App "
+               f"on {host}, and that this machine's clock is right (the signed request is valid "
+               f"for minutes only)")
+    return (f"GitHub at {host} {what} while reading {doing}: {fix}. Nothing was saved for the "
+            f"request that failed; run `processhealth collect` again once fixed.")
 
 
 def _message(exc: GithubException) -> str:

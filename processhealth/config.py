@@ -4,8 +4,8 @@
     cfg.validate_secrets(["github"])                # before any network call
     token = cfg.github.token.resolve(key="github.token")
 
-Relative paths ([storage], [people] csv, [report] out) resolve against the config file's folder,
-so a cron job gives the same result from any working directory.
+Relative paths ([storage], [people] csv, [report] out, [github] private_key_file) resolve
+against the config file's folder, so a cron job gives the same result from any working directory.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from processhealth.config_models import (
     _reject_duplicates,
 )
 from processhealth.errors import UserError
+from processhealth.github_app_key import read_private_key
 
 __all__ = ["Config", "SecretRef", "load_config", "parse_config", "example_config_text"]
 
@@ -97,7 +98,10 @@ class Config(Section):
         wanted = set(sources)
         needed: list[tuple[str, SecretRef]] = []
         if "github" in wanted and self.github.enabled:
-            needed.append(("github.token", self.github.token))
+            if self.github.auth == "token":
+                needed.append(("github.token", self.github.token))
+            elif self.github.private_key is not None:
+                needed.append(("github.private_key", self.github.private_key))
         if "jira" in wanted and self.jira.enabled:
             if self.jira.auth == "basic":
                 needed.append(("jira.email", self.jira.email))
@@ -109,9 +113,13 @@ class Config(Section):
         return needed
 
     def validate_secrets(self, sources: Iterable[str]) -> None:
-        """UserError naming every key whose environment variable is unset."""
+        """UserError naming every key whose environment variable is unset, or a GitHub App key
+        that cannot be used (unreadable file, not a PEM private key)."""
+        sources = list(sources)
         missing = [(key, ref) for key, ref in self.required_secrets(sources) if not ref.is_set()]
         if not missing:
+            if "github" in sources and self.github.enabled and self.github.auth == "app":
+                read_private_key(self.github)  # read and checked here, then dropped
             return
         listed = ", ".join(f"{key} needs ${ref.var}" for key, ref in missing)
         raise UserError(
@@ -131,6 +139,8 @@ class Config(Section):
         self.report.out = absolute(self.report.out)
         if self.people.csv is not None:
             self.people.csv = absolute(self.people.csv)
+        if self.github.private_key_file is not None:
+            self.github.private_key_file = absolute(self.github.private_key_file)
 
 
 def config_path(cli_value: str | Path | None, env: dict[str, str] | None = None) -> Path:

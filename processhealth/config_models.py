@@ -126,7 +126,14 @@ class StorageConfig(Section):
 class GitHubConfig(Section):
     enabled: bool = False
     base_url: str = "https://api.github.com"
+    # "token": a personal access token; "app": a GitHub App installation (app_id,
+    # installation_id and its private key, from private_key = "${VAR}" or private_key_file).
     token: SecretRef = SecretRef("GITHUB_TOKEN")
+    auth: Literal["token", "app"] = "token"
+    app_id: int | None = Field(None, ge=1)
+    installation_id: int | None = Field(None, ge=1)
+    private_key: SecretRef | None = None
+    private_key_file: Path | None = None
     org: str | None = None
     repos: list[str] = []
     jira_key_pattern: SqlRegex = r"\b[A-Z][A-Z0-9]+-\d+\b"
@@ -144,6 +151,17 @@ class GitHubConfig(Section):
     def _needs_org_or_repos(self) -> GitHubConfig:
         if self.enabled and not self.org and not self.repos:
             raise ValueError("expected org or repos to be set when enabled = true; found neither")
+        if self.enabled and self.auth == "app":
+            missing = [k for k in ("app_id", "installation_id") if getattr(self, k) is None]
+            if self.private_key is None and self.private_key_file is None:
+                missing.append('private_key = "${GITHUB_APP_PRIVATE_KEY}" or private_key_file')
+            if missing:
+                raise ValueError(
+                    'expected app_id, installation_id and the App\'s private key with auth = '
+                    '"app" (the numbers are on the App\'s settings page and in the installation\'s '
+                    f"URL); missing: {', '.join(missing)}")
+            if self.private_key is not None and self.private_key_file is not None:
+                raise ValueError("expected one of private_key and private_key_file; found both")
         return self
 
 

@@ -10,7 +10,8 @@ as GitHub Enterprise Server's do (configure PyGithub with base_url = served.url 
 What it serves: org repositories, members and teams; users; per repository the issues list (PRs
 included, `state`, `sort`, `direction`, `since`), pulls (`state`, `sort`, `direction`), one pull,
 reviews and commits of a pull, repo-wide issue comments and review comments (`since`), issue
-events, commits (`since`, `until`, `sha`), releases; and `rate_limit`. Pagination is GitHub's:
+events, commits (`since`, `until`, `sha`), releases; `rate_limit`; GitHub App sign-in and
+`GET /user` (github_app.py). Pagination is GitHub's:
 `per_page` (default 30, at most 100) and `page`, with a `Link` header (first/prev/next/last) whose
 URLs use the `/repositories/{id}/...` form and this server's own host:port, exactly as GitHub
 writes them and PyGithub splits them. Every response carries `x-ratelimit-*` headers.
@@ -34,6 +35,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import github_api as api
+from .github_app import APP_RULES, GitHubAppSignIn
 from .github_minimum import minimum_requests
 from .github_responses import GitHubResponses
 from .model import GhIssue, Org, Person, Repo
@@ -70,11 +72,13 @@ URL_MAP = Map([
     *_repo_rules("/pulls/<int:number>/commits", "pull_commits"),
     *_repo_rules("/commits", "commits"),
     *_repo_rules("/releases", "releases"),
+    *APP_RULES,  # GitHub App sign-in and GET /user (github_app.py)
 ])
 
 
-class GitHubEmulator(GitHubResponses, Emulator):
-    """The GitHub REST API over one simulated organization, accepting one token."""
+class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
+    """The GitHub REST API over one simulated organization, accepting one token (and, once
+    `install_app()` was called, the installation tokens the app obtains)."""
 
     url_map = URL_MAP
 

@@ -220,8 +220,9 @@ def test_throttle_defaults_to_pygithubs_except_on_loopback():
 
 
 def test_online_check_for_doctor(gh, monkeypatch):
-    assert "token accepted by 127.0.0.1" in github.check(github_config(gh.url))
-    assert gh.app.stats.by_route == {"rate_limit": 1}
+    said = github.check(github_config(gh.url))
+    assert said.startswith("reads as token of processhealth-reader, accepted by 127.0.0.1")
+    assert gh.app.stats.by_route == {"rate_limit": 1, "viewer": 1}
     monkeypatch.setenv(TOKEN_VAR, "wrong")
     with pytest.raises(SourceError, match="401"):
         github.check(github_config(gh.url))

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from processhealth.errors import UserError
+from processhealth.store import sql_literal
 from reports.db import AnalyticsDB
 
 MANIFEST = "_processhealth_export.json"
@@ -49,11 +50,11 @@ def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object
         rows = int(db.scalar(f"SELECT count(*) FROM ({query})"))
         target = out_dir / name
         if partitioned and rows:
-            db.con.execute(f"COPY ({query}) TO '{_sql_path(target)}'"
+            db.con.execute(f"COPY ({query}) TO {sql_literal(target)}"
                            " (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)")
         else:
             target.mkdir(parents=True, exist_ok=True)
-            db.con.execute(f"COPY ({query}) TO '{_sql_path(target / 'data.parquet')}'"
+            db.con.execute(f"COPY ({query}) TO {sql_literal(target / 'data.parquet')}"
                            " (FORMAT parquet)")
         written[name] = {"rows": rows, "partitioned_by": "month" if partitioned and rows
                          else None}
@@ -87,7 +88,3 @@ def _check_target(out_dir: Path) -> list[str]:
             f"--parquet {out_dir} holds files an export did not write ({', '.join(foreign[:5])}"
             f"). Move them, or choose another folder.")
     return previous
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")

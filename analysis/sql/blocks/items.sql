@@ -1,4 +1,4 @@
--- Per-item facts of flow (METRICS.md section 4): how long each item sat in each status, its lead
+-- Per-item facts of flow (docs/metrics.md section 4): how long each item sat in each status, its lead
 -- time, flow time and flow efficiency, and each pull request's cycle broken into coding, pickup,
 -- review and deploy. The team-month views (analysis/sql/metric_flow.sql, ...) add these up.
 

@@ -1,4 +1,4 @@
--- The domain model: the documented contract ops leads query (see ARCHITECTURE.md, METRICS.md).
+-- The domain model: the documented contract ops leads query (see docs/metrics.md, docs/schema.md).
 -- Accounts are written "<source>:<source_user_id>", e.g. github:583231, jira:5b10ac8d, slack:U024BE7LH.
 
 CREATE TABLE people(
@@ -187,7 +187,7 @@ CREATE TABLE effort(
     session_id VARCHAR NOT NULL,
     minutes DOUBLE NOT NULL
 );
-COMMENT ON TABLE effort IS 'The effort model''s attribution: minutes credited to each human event (METRICS.md section 2).';
+COMMENT ON TABLE effort IS 'The effort model''s attribution: minutes credited to each human event (docs/metrics.md section 2).';
 COMMENT ON COLUMN effort.person_id IS 'Person credited (people.person_id).';
 COMMENT ON COLUMN effort.event_id IS 'Event credited (events.event_id).';
 COMMENT ON COLUMN effort.session_id IS 'Work session the event belongs to (a gap over effort.session_gap_minutes starts a new one).';

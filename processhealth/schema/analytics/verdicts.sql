@@ -1,4 +1,4 @@
--- Verdicts and process-experiment results (METRICS.md sections 8 and 9), written at build by
+-- Verdicts and process-experiment results (docs/metrics.md sections 8 and 9), written at build by
 -- analysis/verdicts.py and analysis/experiments.py from the metric views. The signals of both kinds
 -- of verdict share one table, health_verdict_signals; health_signals and health_change_signals are
 -- its old names, kept as views.
@@ -35,7 +35,7 @@ CREATE TABLE health_change_verdicts(
     after_to DATE,
     PRIMARY KEY (change, team)
 );
-COMMENT ON TABLE health_change_verdicts IS 'One verdict per recorded process change and team, from the before/after windows of METRICS.md section 8 (difference-in-differences against teams without the change where there are some).';
+COMMENT ON TABLE health_change_verdicts IS 'One verdict per recorded process change and team, from the before/after windows of docs/metrics.md section 8 (difference-in-differences against teams without the change where there are some).';
 COMMENT ON COLUMN health_change_verdicts.change IS 'The process change (process_changes.name).';
 COMMENT ON COLUMN health_change_verdicts.team IS 'Team it applies to.';
 COMMENT ON COLUMN health_change_verdicts.verdict IS 'amplifier, neutral, process_is_product or insufficient_data.';
@@ -68,7 +68,7 @@ CREATE TABLE health_experiment_results(
     note VARCHAR,
     PRIMARY KEY (change, team, idx)
 );
-COMMENT ON TABLE health_experiment_results IS 'Each success criterion of each process change, evaluated on weekly series (metric_weekly): met, not_met, inconclusive (the 95% interval straddles the threshold) or insufficient_data (METRICS.md section 8).';
+COMMENT ON TABLE health_experiment_results IS 'Each success criterion of each process change, evaluated on weekly series (metric_weekly): met, not_met, inconclusive (the 95% interval straddles the threshold) or insufficient_data (docs/metrics.md section 8).';
 COMMENT ON COLUMN health_experiment_results.change IS 'The process change.';
 COMMENT ON COLUMN health_experiment_results.team IS 'Team evaluated.';
 COMMENT ON COLUMN health_experiment_results.idx IS 'Position of the criterion (experiment_criteria.idx).';
@@ -105,7 +105,7 @@ CREATE TABLE health_verdict_signals(
     CHECK ((scope = 'team_month' AND month IS NOT NULL AND change IS NULL)
            OR (scope = 'change' AND change IS NOT NULL AND month IS NULL))
 );
-COMMENT ON TABLE health_verdict_signals IS 'Every signal of every verdict beside its threshold and direction (METRICS.md sections 8 and 9): of each team-month verdict (scope team_month, health_verdicts) and of each process-change verdict (scope change, health_change_verdicts).';
+COMMENT ON TABLE health_verdict_signals IS 'Every signal of every verdict beside its threshold and direction (docs/metrics.md sections 8 and 9): of each team-month verdict (scope team_month, health_verdicts) and of each process-change verdict (scope change, health_change_verdicts).';
 COMMENT ON COLUMN health_verdict_signals.scope IS 'Which verdict the signal belongs to: team_month (health_verdicts, by team and month) or change (health_change_verdicts, by change and team).';
 COMMENT ON COLUMN health_verdict_signals.team IS 'Team.';
 COMMENT ON COLUMN health_verdict_signals.month IS 'First day of the month (scope team_month; NULL for scope change).';
@@ -124,7 +124,7 @@ COMMENT ON COLUMN health_verdict_signals.met IS 'True when value passes the thre
 CREATE VIEW health_signals AS
 SELECT team, month, rule, signal, value, low, high, threshold, direction, required, met
 FROM health_verdict_signals WHERE scope = 'team_month';
-COMMENT ON VIEW health_signals IS 'Deprecated, use health_verdict_signals WHERE scope = ''team_month'': every signal of every team-month verdict beside its threshold and direction (METRICS.md section 9).';
+COMMENT ON VIEW health_signals IS 'Deprecated, use health_verdict_signals WHERE scope = ''team_month'': every signal of every team-month verdict beside its threshold and direction (docs/metrics.md section 9).';
 COMMENT ON COLUMN health_signals.team IS 'Team.';
 COMMENT ON COLUMN health_signals.month IS 'First day of the month.';
 COMMENT ON COLUMN health_signals.rule IS 'The verdict the signal argues for: process_is_product or amplifier.';

@@ -43,13 +43,13 @@ COMMENT ON COLUMN metric_event_team.subkind IS 'Event subkind (events.subkind).'
 COMMENT ON COLUMN metric_event_team.category IS 'customer, enabling, process or unclassified.';
 COMMENT ON COLUMN metric_event_team.item_id IS 'Work item acted on, if any.';
 COMMENT ON COLUMN metric_event_team.channel_id IS 'Slack channel, for Slack events.';
-COMMENT ON COLUMN metric_event_team.person_id IS 'Acting person; NULL if unmatched.';
+COMMENT ON COLUMN metric_event_team.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
 COMMENT ON COLUMN metric_event_team.actor_account IS 'Acting account, "<source>:<source_user_id>".';
 COMMENT ON COLUMN metric_event_team.occurred_at IS 'When it happened.';
 COMMENT ON COLUMN metric_event_team.day IS 'UTC day.';
 COMMENT ON COLUMN metric_event_team.week IS 'Monday of its UTC week.';
 COMMENT ON COLUMN metric_event_team.month IS 'First day of its UTC month.';
-COMMENT ON COLUMN metric_event_team.team IS 'Team of the actor that month; NULL for unmatched accounts and people in no team.';
+COMMENT ON COLUMN metric_event_team.team IS 'Team of the actor that month (person_months, else people.team); `(unassigned)` for a human whose activity falls in no team''s scope; NULL for bots and events without an account.';
 COMMENT ON COLUMN metric_event_team.is_bot IS 'True when the actor is a bot (people.is_bot, else identities.is_bot).';
 
 CREATE VIEW metric_item_team AS
@@ -67,7 +67,7 @@ LEFT JOIN person_months AS um ON um.person_id = o.author_id AND um.month = o.mon
 LEFT JOIN people AS up ON up.person_id = o.author_id AND NOT up.is_bot;
 COMMENT ON VIEW metric_item_team IS 'The team a work item counts toward: its assignee''s team in the month it was resolved (else created), else its author''s.';
 COMMENT ON COLUMN metric_item_team.item_id IS 'Work item (work_items.item_id).';
-COMMENT ON COLUMN metric_item_team.team IS 'Team; NULL when neither assignee nor author is in a team.';
+COMMENT ON COLUMN metric_item_team.team IS 'Team: the assignee''s (that month, else people.team), else the author''s; `(unassigned)` when that person''s activity falls in no team''s scope; NULL when neither is a human with a team (e.g. bots).';
 
 CREATE VIEW metric_reminder_reach AS
 WITH reminders AS (
@@ -215,7 +215,7 @@ COMMENT ON COLUMN metric_event_facts.subkind IS 'Event subkind.';
 COMMENT ON COLUMN metric_event_facts.category IS 'customer, enabling, process or unclassified.';
 COMMENT ON COLUMN metric_event_facts.item_id IS 'Work item acted on, if any.';
 COMMENT ON COLUMN metric_event_facts.channel_id IS 'Slack channel, for Slack events.';
-COMMENT ON COLUMN metric_event_facts.person_id IS 'Acting person; NULL if unmatched.';
+COMMENT ON COLUMN metric_event_facts.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
 COMMENT ON COLUMN metric_event_facts.team IS 'Team of the actor that month.';
 COMMENT ON COLUMN metric_event_facts.occurred_at IS 'When it happened.';
 COMMENT ON COLUMN metric_event_facts.day IS 'UTC day.';

@@ -1,4 +1,4 @@
-"""Circular block bootstrap intervals for short, autocorrelated series (METRICS.md section 8).
+"""Circular block bootstrap intervals for short, autocorrelated series (docs/metrics.md section 8).
 
 Weekly or daily team metrics are autocorrelated (a slow week follows a slow week), so resampling
 single points would give intervals that are too narrow. The circular block bootstrap (Politis and

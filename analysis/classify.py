@@ -7,8 +7,8 @@ something the row does not have is false). Then:
   classified, then the rules, then [classification.repos] (repository default);
 - an unclassified Jira item inherits from its classified parent or epic;
 - a channel falls back to [classification.channels].
-Events (METRICS.md section 1): event-level rules win (Jira status transitions, field edits other
-than summary/description, worklogs, and Slack reminders or status requests are `process`); a
+Events (docs/metrics.md section 1): event-level rules win (Jira status transitions, field edits
+other than summary/description, worklogs, and Slack reminders or status requests are `process`); a
 commit inherits from the Jira key its message references; other events inherit from their work
 item, Slack messages from their channel, releases and commits outside any pull request from their
 repository. Anything else is `unclassified`, with category_rule NO_RULE.

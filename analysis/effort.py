@@ -1,4 +1,4 @@
-"""The effort model (METRICS.md section 2): minutes credited to each human event.
+"""The effort model (docs/metrics.md section 2): minutes credited to each human event.
 
 Per person (bots and unmatched-to-anyone events excluded), all events from all sources in time
 order (ties broken by event_id); g = minutes since that person's previous event.

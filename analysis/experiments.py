@@ -1,4 +1,5 @@
-"""Process experiments (METRICS.md section 8): each recorded process change judged before/after.
+"""Process experiments (docs/metrics.md section 8): each recorded process change judged before
+and after.
 
 Windows, in whole weeks (Monday to Sunday, UTC): up to 12 weeks before the start date, then a
 2-week ramp, then up to 12 weeks. The estimate is a difference of weekly means, as the

@@ -15,7 +15,7 @@ import duckdb
 
 from analysis import effort, insert_rows
 
-# What each [verdict] threshold decides (METRICS.md section 9; analysis/verdicts.py).
+# What each [verdict] threshold decides (docs/metrics.md section 9; analysis/verdicts.py).
 VERDICT_TEXT = {
     "overhead_rise_pp": "Rise of the overhead ratio, in points, that process_is_product needs.",
     "amplifier_max_rise_pp": "Rise of the overhead ratio, in points, an amplifier stays under.",

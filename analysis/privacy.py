@@ -1,4 +1,4 @@
-"""Privacy at build time (METRICS.md section 10): optional salted-hash pseudonyms.
+"""Privacy at build time (docs/metrics.md section 10): optional salted-hash pseudonyms.
 
 With privacy.pseudonymize = true, every person id in the analytics database becomes
 "p-<12 hex>" (HMAC-SHA256 of the person id with the salt from privacy.pseudonym_salt) and the

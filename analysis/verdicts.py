@@ -1,4 +1,4 @@
-"""Verdicts per team-month (METRICS.md section 9): amplifier, neutral, process_is_product or
+"""Verdicts per team-month (docs/metrics.md section 9): amplifier, neutral, process_is_product or
 insufficient_data, with every signal beside its threshold and direction.
 
 A team-month is compared with baseline months: the `[verdict] baseline_months` months before the
@@ -312,7 +312,7 @@ def team_verdicts(team: str, months: list[TeamMonth], days: TeamDays, ctx: Conte
         sig_rows += signal_rows(sigs, "team_month", team, month=month)
         if base:
             verdict, reason = judge(sigs)
-        else:  # no change can be shown, so neither rule can hold: neutral, as METRICS.md says
+        else:  # no change can be shown, so neither rule can hold: neutral, as docs/metrics.md says
             verdict = NEUTRAL
             reason = ("no earlier month with enough people to compare with, so no rise or "
                       "improvement can be shown")

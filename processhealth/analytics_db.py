@@ -5,7 +5,8 @@
 Every build starts from an empty file: the schema (processhealth/schema/analytics/*.sql, so a
 schema and not migrations: nothing is ever upgraded in place), then the steps that
 processhealth.pipeline lists. Readers keep the file they opened, because the swap is a rename; a
-failed or killed build leaves the old file and no temp file behind.
+failed or killed build leaves the old file and no temp file behind. The file is written in a
+storage format DuckDB 1.1 and later read (store.ANALYTICS_STORAGE_VERSION), for ops leads' tools.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import duckdb
 
 from processhealth.errors import UserError
-from processhealth.store import RawStore, lock_error, open_duckdb
+from processhealth.store import ANALYTICS_STORAGE_VERSION, RawStore, lock_error, open_duckdb
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema" / "analytics"
 # In this order: later files comment on or refer to tables of earlier ones.
@@ -69,7 +70,8 @@ def build_analytics(config: Any, steps: Iterable[BuildStep]) -> Path:
     _remove(temp)
     _remove_abandoned(target)
     RawStore(config.storage.raw_path).close()  # creates or migrates the raw store
-    con = open_duckdb(temp, memory_limit=config.storage.memory_limit)
+    con = open_duckdb(temp, memory_limit=config.storage.memory_limit,
+                      storage_version=ANALYTICS_STORAGE_VERSION)  # readable by DuckDB 1.1+
     try:
         create_schema(con)
         _attach_raw(con, Path(config.storage.raw_path))

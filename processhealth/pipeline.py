@@ -122,7 +122,7 @@ def analysis_steps() -> list[BuildStep]:
 
 
 def metric_steps() -> list[BuildStep]:
-    """The metric building blocks, then every metric view (METRICS.md)."""
+    """The metric building blocks, then every metric view (docs/metrics.md)."""
     return [sql_file_step(path) for path in (*METRIC_BLOCKS, *sql_files(METRIC_SQL))]
 
 

@@ -24,7 +24,8 @@ SCHEMA_MD = REPO_ROOT / "docs" / "schema.md"
 
 _GROUPS = (
     ("Domain tables", "What the collectors and the analysis fill; join on the ids."),
-    ("Metric views", "`metric_*`: one view per metric of METRICS.md, recomputed at every build."),
+    ("Metric views", "`metric_*`: the metrics of docs/metrics.md and their building blocks (a few "
+     "stored as tables for speed), recomputed at every build."),
     ("Verdicts and experiments", "`health_*` and experiment results: what the report says."),
     ("Build settings", "The settings and thresholds the database was built with."),
     ("Deprecated names", "Old names kept readable as views; each says which table to use now."),

@@ -89,14 +89,26 @@ NO_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions
 # peaked at 8 GiB. Capped, the same build peaked at 3.1 GiB in the same time (benchmarks/).
 DEFAULT_MEMORY_LIMIT = "3GB"
 
+# The storage format of the analytics file. DuckDB 2.x writes by default a format no 1.x reader
+# opens, and the analytics file is the contract ops leads read with their own tools (DuckDB CLIs,
+# BI tools, notebooks pinned to 1.x); in this format DuckDB 1.1.0 and later read it
+# (tests/test_old_reader.py opens a fresh build with 1.1.3). It applies to files a connection
+# creates only: an existing file keeps its format. The raw store keeps DuckDB's own default: its
+# zstd-compressed payload columns need a newer format, and it is processhealth's working store.
+ANALYTICS_STORAGE_VERSION = "v1.1.0"
+
 
 def open_duckdb(path: Path, *, read_only: bool = False,
-                memory_limit: str = DEFAULT_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+                memory_limit: str = DEFAULT_MEMORY_LIMIT,
+                storage_version: str | None = None) -> duckdb.DuckDBPyConnection:
     """Connect with UTC as the session time zone and a memory cap ([storage] memory_limit);
-    a held lock becomes a clear UserError."""
+    a new file in the given storage format (DuckDB's newest if None); a held lock becomes a
+    clear UserError."""
+    config: dict[str, object] = {**NO_AUTOLOAD, "memory_limit": memory_limit}
+    if storage_version is not None:
+        config["storage_compatibility_version"] = storage_version
     try:
-        con = duckdb.connect(str(path), read_only=read_only,
-                             config={**NO_AUTOLOAD, "memory_limit": memory_limit})
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         raise lock_error(path, exc) from None
     con.execute("SET TimeZone = 'UTC'")

@@ -1,4 +1,4 @@
-"""The circular block bootstrap behind every interval (METRICS.md section 8)."""
+"""The circular block bootstrap behind every interval (docs/metrics.md section 8)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def test_coverage_of_a_known_difference_on_autocorrelated_series() -> None:
         got = bootstrap(diff, ar1(rng, 40, 5.0), ar1(rng, 40, 6.5), resamples=500)
         hits += got.low <= 1.5 <= got.high
     # Nominal 95%; percentile intervals from 40 autocorrelated points cover about 88% of the
-    # time (docs/metrics-notes.md).
+    # time (docs/metrics.md section 8, Bootstrap).
     assert hits >= 0.82 * 200
 
 

@@ -1,4 +1,5 @@
-"""Classification (METRICS.md section 1): ordered rules, inheritance, event-level rules, explain."""
+"""Classification (docs/metrics.md section 1): ordered rules, inheritance, event-level rules,
+explain."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The effort model (METRICS.md section 2) on hand-built events, against a plain-Python reading."""
+"""The effort model (docs/metrics.md section 2) on hand-built events, against a plain-Python
+reading."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ TEAM = {"name": "atlas", "jira_projects": ["ATL"], "channels": ["*-atlas"]}
 
 
 def reference_credits(events, gap=45.0, lead_in=30.0, day_cap=600.0, caps=DEFAULT_CAPS):
-    """event_id -> (minutes, session start) exactly as METRICS.md section 2 words it."""
+    """event_id -> (minutes, session start) exactly as docs/metrics.md section 2 words it."""
     by_person = defaultdict(list)
     for e in events:
         by_person[e[1]].append(e)

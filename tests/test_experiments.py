@@ -1,4 +1,4 @@
-"""Process experiments (METRICS.md section 8): windows, estimates, criteria outcomes."""
+"""Process experiments (docs/metrics.md section 8): windows, estimates, criteria outcomes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Adoption of a process change and the weekly series (METRICS.md sections 7 and 8)."""
+"""Adoption of a process change and the weekly series (docs/metrics.md sections 7 and 8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit's views (METRICS.md section 5): field edits by month of creation and of the edit,
+"""The audit's views (docs/metrics.md section 5): field edits by month of creation and of the edit,
 channel noise, and who writes in which channel, on a hand-built database."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Flow views on hand-built data with hand-computed values (METRICS.md section 4)."""
+"""Flow views on hand-built data with hand-computed values (docs/metrics.md section 4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Allocation, overhead and delivery views on hand-built data (METRICS.md sections 3, 5, 6)."""
+"""Allocation, overhead and delivery views on hand-built data (docs/metrics.md sections 3, 5, 6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Privacy at build (METRICS.md section 10): salted-hash pseudonyms and small-group flags."""
+"""Privacy at build (docs/metrics.md section 10): salted-hash pseudonyms and small-group flags."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Team-month verdicts (METRICS.md section 9): rules, baselines and a hand-built organization."""
+"""Team-month verdicts (docs/metrics.md section 9): rules, baselines and a hand-built
+organization."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
--- Adoption of a process change or tool (METRICS.md section 7), one row per recorded change and team:
+-- Adoption of a process change or tool (docs/metrics.md section 7), one row per recorded change and team:
 -- the peak of weekly active users in its scope / headcount, the adoption half-life (weeks from the
 -- peak until usage first falls below half of it), the organic share of the activity in scope, and
 -- best-performer engagement: the adoption rate of the top quartile of people by customer-facing
@@ -93,7 +93,7 @@ LEFT JOIN peak_week AS k USING (change, team)
 LEFT JOIN half AS h USING (change, team)
 LEFT JOIN organic AS o USING (change, team)
 LEFT JOIN rates AS r USING (change, team);
-COMMENT ON VIEW metric_adoption IS 'Adoption per process change and team: peak weekly active share, half-life, organic share and best-performer engagement (METRICS.md section 7).';
+COMMENT ON VIEW metric_adoption IS 'Adoption per process change and team: peak weekly active share, half-life, organic share and best-performer engagement (docs/metrics.md section 7).';
 COMMENT ON COLUMN metric_adoption.change IS 'The process change (process_changes.name).';
 COMMENT ON COLUMN metric_adoption.team IS 'Team.';
 COMMENT ON COLUMN metric_adoption.started_on IS 'When the change started.';

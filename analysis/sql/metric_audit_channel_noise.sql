@@ -1,4 +1,4 @@
--- Channel noise for the audit (METRICS.md section 5, dead-weight channels): per Slack channel and
+-- Channel noise for the audit (docs/metrics.md section 5, dead-weight channels): per Slack channel and
 -- month, the messages people wrote and the reminders and bot posts around them. A channel where
 -- reminders and bots make half the traffic, or people write less than once a week, costs its
 -- members attention without carrying work: a candidate to close before a new tool adds more.
@@ -13,7 +13,7 @@ FROM metric_event_team AS m
 JOIN channels AS c USING (channel_id)
 WHERE m.source = 'slack' AND m.channel_id IS NOT NULL
 GROUP BY m.channel_id, m.month;
-COMMENT ON VIEW metric_audit_channel_noise IS 'Slack traffic per channel and month: human messages beside reminders and bot posts (METRICS.md section 5, audit: dead-weight channels).';
+COMMENT ON VIEW metric_audit_channel_noise IS 'Slack traffic per channel and month: human messages beside reminders and bot posts (docs/metrics.md section 5, audit: dead-weight channels).';
 COMMENT ON COLUMN metric_audit_channel_noise.channel_id IS 'Slack channel (channels.channel_id).';
 COMMENT ON COLUMN metric_audit_channel_noise.month IS 'First day of the UTC month.';
 COMMENT ON COLUMN metric_audit_channel_noise.name IS 'Channel name, without the #.';

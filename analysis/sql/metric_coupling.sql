@@ -1,4 +1,4 @@
--- Process coupling (METRICS.md section 5), the amplifier test: of the items a team touched with
+-- Process coupling (docs/metrics.md section 5), the amplifier test: of the items a team touched with
 -- process events in a month, the share tied to delivery — linked code merged, or resolved with
 -- linked code, within 30 days of a touch. High coupling: the process tracks real work. Low
 -- coupling: the process runs on its own (grooming, fields and status reports nobody ships from).
@@ -22,7 +22,7 @@ SELECT tm.team, tm.month, coalesce(c.items_touched, 0) AS items_touched,
        tm.people_count, tm.suppressed
 FROM metric_team_months AS tm
 LEFT JOIN counts AS c USING (team, month);
-COMMENT ON VIEW metric_coupling IS 'Process coupling per team-month: share of items with process events that were delivered (linked code merged, or resolved with linked code) within 30 days of a process event (METRICS.md section 5).';
+COMMENT ON VIEW metric_coupling IS 'Process coupling per team-month: share of items with process events that were delivered (linked code merged, or resolved with linked code) within 30 days of a process event (docs/metrics.md section 5).';
 COMMENT ON COLUMN metric_coupling.team IS 'Team of the actors.';
 COMMENT ON COLUMN metric_coupling.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_coupling.items_touched IS 'Work items with human process events by the team that month.';

@@ -1,4 +1,4 @@
--- Customer-facing delivery (METRICS.md section 6) per team-month: customer items resolved,
+-- Customer-facing delivery (docs/metrics.md section 6) per team-month: customer items resolved,
 -- customer pull requests merged, releases, lead time of customer items, and the share of merged
 -- pull requests traceable to a customer-category Jira item. What the process exists to amplify.
 CREATE OR REPLACE VIEW metric_customer_delivery AS
@@ -47,7 +47,7 @@ FROM metric_team_months AS tm
 LEFT JOIN items AS i USING (team, month)
 LEFT JOIN prs AS p USING (team, month)
 LEFT JOIN releases AS r USING (team, month);
-COMMENT ON VIEW metric_customer_delivery IS 'Customer-facing delivery per team-month: customer items resolved, customer PRs merged, releases, customer lead time, share of merged PRs traceable to a customer item (METRICS.md section 6).';
+COMMENT ON VIEW metric_customer_delivery IS 'Customer-facing delivery per team-month: customer items resolved, customer PRs merged, releases, customer lead time, share of merged PRs traceable to a customer item (docs/metrics.md section 6).';
 COMMENT ON COLUMN metric_customer_delivery.team IS 'Team.';
 COMMENT ON COLUMN metric_customer_delivery.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_customer_delivery.customer_items_resolved IS 'Customer-category Jira and GitHub issues resolved (customer throughput).';

@@ -1,5 +1,5 @@
 -- metric_effort_allocation: where the team's effort went, per team, month and category
--- (METRICS.md sections 2 and 3). Hours are the effort model's credited minutes / 60; FTE counts
+-- (docs/metrics.md sections 2 and 3). Hours are the effort model's credited minutes / 60; FTE counts
 -- each person active in the month as 1, split by their own category shares, so heavy loggers do
 -- not dominate; share = the category's hours / the team-month's hours. `unclassified` is always
 -- a row of its own, never spread over the others. Months are UTC calendar months.
@@ -36,7 +36,7 @@ CROSS JOIN (VALUES ('customer'), ('enabling'), ('process'), ('unclassified')) k(
 LEFT JOIN per_category c USING (team, month, category)
 ORDER BY t.team, t.month, k.category;
 
-COMMENT ON VIEW metric_effort_allocation IS 'Effort per team, month and category in hours, FTE and share (METRICS.md sections 2-3); one row per category, unclassified included.';
+COMMENT ON VIEW metric_effort_allocation IS 'Effort per team, month and category in hours, FTE and share (docs/metrics.md sections 2-3); one row per category, unclassified included.';
 COMMENT ON COLUMN metric_effort_allocation.team IS 'Team (person_months.team).';
 COMMENT ON COLUMN metric_effort_allocation.month IS 'First day of the month (UTC).';
 COMMENT ON COLUMN metric_effort_allocation.category IS 'customer, enabling, process or unclassified.';

@@ -1,5 +1,5 @@
 -- metric_effort_sensitivity: how much the category shares depend on the session gap G of the
--- effort model (METRICS.md section 2). One row per gap in effort.sensitivity_gaps plus the
+-- effort model (docs/metrics.md section 2). One row per gap in effort.sensitivity_gaps plus the
 -- configured gap; share_change_pp is the difference to the configured gap's share.
 CREATE OR REPLACE VIEW metric_effort_sensitivity AS
 WITH s AS (

@@ -1,5 +1,5 @@
 -- metric_effort_unclassified: the largest buckets of unclassified effort, so a user can add
--- classification rules where they matter (METRICS.md section 1; `processhealth classify
+-- classification rules where they matter (docs/metrics.md section 1; `processhealth classify
 -- --explain` prints it with suggested rules). An event is counted in every bucket it belongs to
 -- (its channel, repository, Jira project and issue type, each label), so buckets overlap.
 CREATE OR REPLACE VIEW metric_effort_unclassified AS

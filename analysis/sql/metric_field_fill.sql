@@ -1,4 +1,4 @@
--- Field fill rate (METRICS.md section 5, audit): per team, month of creation and Jira field, the
+-- Field fill rate (docs/metrics.md section 5, audit): per team, month of creation and Jira field, the
 -- share of the items created that carry a value now, and how often the field was edited that
 -- month. Fields under 10% fill are dead-weight candidates: mandatory-looking fields that nobody
 -- uses cost every item a look, and fields that are filled only to be edited again cost more.
@@ -33,7 +33,7 @@ SELECT x.team, x.month, x.field_id, x.field_name, x.items_created, x.items_with_
 FROM fill AS x
 LEFT JOIN edits AS d USING (team, month, field_id)
 LEFT JOIN metric_team_months AS tm USING (team, month);
-COMMENT ON VIEW metric_field_fill IS 'Field fill rate per team, month of creation and Jira field: share of items created with a value, and edits per field (METRICS.md section 5, audit); under 10% fill is a dead-weight candidate.';
+COMMENT ON VIEW metric_field_fill IS 'Field fill rate per team, month of creation and Jira field: share of items created with a value, and edits per field (docs/metrics.md section 5, audit); under 10% fill is a dead-weight candidate.';
 COMMENT ON COLUMN metric_field_fill.team IS 'Team the items count toward.';
 COMMENT ON COLUMN metric_field_fill.month IS 'First day of the month the items were created (and the edits made).';
 COMMENT ON COLUMN metric_field_fill.field_id IS 'Jira field id, e.g. customfield_10016.';

@@ -1,4 +1,4 @@
--- Flow (METRICS.md section 4): per team and month of resolution, how many items were finished, how
+-- Flow (docs/metrics.md section 4): per team and month of resolution, how many items were finished, how
 -- long they took from creation (lead time) and from the first active status (flow time), and the
 -- median flow efficiency (share of flow time in active statuses; ~15% is typical of teams new to
 -- flow, ~40% of mature ones: context, not pass/fail).
@@ -14,7 +14,7 @@ SELECT tm.team, tm.month,
 FROM metric_team_months AS tm
 LEFT JOIN metric_flow_items AS f ON f.team = tm.team AND f.resolved_month = tm.month
 GROUP BY tm.team, tm.month, tm.people_count, tm.suppressed;
-COMMENT ON VIEW metric_flow IS 'Throughput, lead time, flow time and flow efficiency per team-month of resolution (METRICS.md section 4).';
+COMMENT ON VIEW metric_flow IS 'Throughput, lead time, flow time and flow efficiency per team-month of resolution (docs/metrics.md section 4).';
 COMMENT ON COLUMN metric_flow.team IS 'Team.';
 COMMENT ON COLUMN metric_flow.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_flow.items_resolved IS 'Throughput: Jira and GitHub issues resolved that month.';

@@ -1,4 +1,4 @@
--- Nag load (METRICS.md section 5) per team-month: reminders that reached the team (bot and Slackbot
+-- Nag load (docs/metrics.md section 5) per team-month: reminders that reached the team (bot and Slackbot
 -- reminders, "please update" messages) per item done. A process that must be chased to be
 -- followed costs the chasing and the interruptions, and says people do not see its value.
 CREATE OR REPLACE VIEW metric_nag_load AS
@@ -35,7 +35,7 @@ SELECT tm.team, tm.month, coalesce(c.reminders, 0) AS reminders,
 FROM metric_team_months AS tm
 LEFT JOIN counts AS c USING (team, month)
 LEFT JOIN done AS d USING (team, month);
-COMMENT ON VIEW metric_nag_load IS 'Nag load per team-month: reminders that reached team members / items done (METRICS.md section 5).';
+COMMENT ON VIEW metric_nag_load IS 'Nag load per team-month: reminders that reached team members / items done (docs/metrics.md section 5).';
 COMMENT ON COLUMN metric_nag_load.team IS 'Team.';
 COMMENT ON COLUMN metric_nag_load.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_nag_load.reminders IS 'Reminders that reached at least one team member (metric_reminder_reach).';

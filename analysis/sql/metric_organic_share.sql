@@ -1,4 +1,4 @@
--- Organic share (METRICS.md section 5) per team-month: the share of the team's process events that
+-- Organic share (docs/metrics.md section 5) per team-month: the share of the team's process events that
 -- were NOT prompted, i.e. not made within 24 hours after a reminder reached their author. Process
 -- people keep up on their own is process they find useful; process done only when chased is not.
 CREATE OR REPLACE VIEW metric_organic_share AS
@@ -16,7 +16,7 @@ SELECT tm.team, tm.month, coalesce(c.process_events, 0) AS process_events,
        tm.people_count, tm.suppressed
 FROM metric_team_months AS tm
 LEFT JOIN counts AS c USING (team, month);
-COMMENT ON VIEW metric_organic_share IS 'Prompted activity and organic share per team-month: process events within 24 h after a reminder that reached their author, and 1 minus that share (METRICS.md section 5).';
+COMMENT ON VIEW metric_organic_share IS 'Prompted activity and organic share per team-month: process events within 24 h after a reminder that reached their author, and 1 minus that share (docs/metrics.md section 5).';
 COMMENT ON COLUMN metric_organic_share.team IS 'Team of the actors.';
 COMMENT ON COLUMN metric_organic_share.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_organic_share.process_events IS 'Human process events by the team.';

@@ -1,4 +1,4 @@
--- Overhead ratio (METRICS.md section 3): process / (customer + enabling + process) credited minutes
+-- Overhead ratio (docs/metrics.md section 3): process / (customer + enabling + process) credited minutes
 -- per team-month, and its change against the team's own trailing 3-month baseline. The headline
 -- number of the report: how much of the visible work is coordinating the work. Unclassified
 -- minutes are left out of the ratio (and shown in metric_effort_allocation), never spread.
@@ -40,7 +40,7 @@ SELECT team, month,
               - base_process / nullif(base_total, 0)) AS change_pp,
        people_count, suppressed
 FROM baseline;
-COMMENT ON VIEW metric_overhead IS 'Overhead ratio per team-month: process / (customer + enabling + process) credited minutes, with its change against the trailing 3-month baseline (METRICS.md section 3).';
+COMMENT ON VIEW metric_overhead IS 'Overhead ratio per team-month: process / (customer + enabling + process) credited minutes, with its change against the trailing 3-month baseline (docs/metrics.md section 3).';
 COMMENT ON COLUMN metric_overhead.team IS 'Team.';
 COMMENT ON COLUMN metric_overhead.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_overhead.customer_hours IS 'Credited hours on customer work.';

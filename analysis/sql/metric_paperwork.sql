@@ -1,4 +1,4 @@
--- Paperwork ratio (METRICS.md section 5), the essay's "digital paperwork": of the human Jira events
+-- Paperwork ratio (docs/metrics.md section 5), the essay's "digital paperwork": of the human Jira events
 -- of a team-month, the share that are status changes or metadata edits on items that saw no code,
 -- comment or Slack activity within 24 hours either side. Updates that accompany work are not
 -- paperwork; updates made for the tool's sake are.
@@ -16,7 +16,7 @@ SELECT tm.team, tm.month, coalesce(j.jira_events, 0) AS jira_events,
        tm.people_count, tm.suppressed
 FROM metric_team_months AS tm
 LEFT JOIN jira AS j USING (team, month);
-COMMENT ON VIEW metric_paperwork IS 'Paperwork ratio per team-month: status changes and metadata edits with no code, comment or Slack activity on the item within 24 h / all human Jira events (METRICS.md section 5).';
+COMMENT ON VIEW metric_paperwork IS 'Paperwork ratio per team-month: status changes and metadata edits with no code, comment or Slack activity on the item within 24 h / all human Jira events (docs/metrics.md section 5).';
 COMMENT ON COLUMN metric_paperwork.team IS 'Team of the actors.';
 COMMENT ON COLUMN metric_paperwork.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_paperwork.jira_events IS 'Human Jira events by the team.';

@@ -1,4 +1,4 @@
--- Ping-pong (METRICS.md section 5) per team-month: an item moved A -> B and then straight back
+-- Ping-pong (docs/metrics.md section 5) per team-month: an item moved A -> B and then straight back
 -- B -> A within 7 days, in status or in assignee. Hand-offs that bounce are work the process makes
 -- people redo: approvals sent back, tickets passed around because nobody owns them.
 CREATE OR REPLACE VIEW metric_ping_pong AS
@@ -43,7 +43,7 @@ SELECT tm.team, tm.month, coalesce(c.items_moved, 0) AS items_moved,
        tm.people_count, tm.suppressed
 FROM metric_team_months AS tm
 LEFT JOIN counts AS c USING (team, month);
-COMMENT ON VIEW metric_ping_pong IS 'Ping-pong per team-month: A -> B -> A status or assignee moves within 7 days (METRICS.md section 5), counted in the month of the move back.';
+COMMENT ON VIEW metric_ping_pong IS 'Ping-pong per team-month: A -> B -> A status or assignee moves within 7 days (docs/metrics.md section 5), counted in the month of the move back.';
 COMMENT ON COLUMN metric_ping_pong.team IS 'Team the items count toward.';
 COMMENT ON COLUMN metric_ping_pong.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_ping_pong.items_moved IS 'Items with at least one status or assignee move that month.';

@@ -1,4 +1,4 @@
--- PR cycle time (METRICS.md section 4) per team and month of merge: where a merged pull request's
+-- PR cycle time (docs/metrics.md section 4) per team and month of merge: where a merged pull request's
 -- time goes — coding (first commit to opened), pickup (ready to the first response from another
 -- human), review (first review to merge) and deploy (merge to the next release) — as median and
 -- 75th percentile, with the share merged without anyone else's review.
@@ -20,7 +20,7 @@ SELECT tm.team, tm.month,
 FROM metric_team_months AS tm
 LEFT JOIN metric_pr_items AS p ON p.team = tm.team AND p.merged_month = tm.month
 GROUP BY tm.team, tm.month, tm.people_count, tm.suppressed;
-COMMENT ON VIEW metric_pr_cycle IS 'PR cycle time breakdown per team-month of merge: coding, pickup, review, deploy (METRICS.md section 4).';
+COMMENT ON VIEW metric_pr_cycle IS 'PR cycle time breakdown per team-month of merge: coding, pickup, review, deploy (docs/metrics.md section 4).';
 COMMENT ON COLUMN metric_pr_cycle.team IS 'Team.';
 COMMENT ON COLUMN metric_pr_cycle.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_pr_cycle.prs_merged IS 'Pull requests merged that month.';

@@ -1,4 +1,4 @@
--- Process touches per shipped item (METRICS.md section 5): for the items a team resolved in a
+-- Process touches per shipped item (docs/metrics.md section 5): for the items a team resolved in a
 -- month, how many human process events (status changes, field edits, worklogs, ...) they took over
 -- their whole life. It grows when a process adds steps to every item without adding value to it.
 CREATE OR REPLACE VIEW metric_process_touches AS
@@ -20,7 +20,7 @@ SELECT tm.team, tm.month, coalesce(t.items_shipped, 0) AS items_shipped,
        tm.people_count, tm.suppressed
 FROM metric_team_months AS tm
 LEFT JOIN touches AS t USING (team, month);
-COMMENT ON VIEW metric_process_touches IS 'Process touches per shipped item: human process events over the life of the items resolved in the month / those items (METRICS.md section 5).';
+COMMENT ON VIEW metric_process_touches IS 'Process touches per shipped item: human process events over the life of the items resolved in the month / those items (docs/metrics.md section 5).';
 COMMENT ON COLUMN metric_process_touches.team IS 'Team the items count toward.';
 COMMENT ON COLUMN metric_process_touches.month IS 'First day of the month the items were resolved.';
 COMMENT ON COLUMN metric_process_touches.items_shipped IS 'Jira and GitHub issues resolved that month.';

@@ -1,4 +1,4 @@
--- Shadow tools (METRICS.md section 5) per team-month: Slack messages by team members that link a
+-- Shadow tools (docs/metrics.md section 5) per team-month: Slack messages by team members that link a
 -- spreadsheet or document outside the system of record (Google Sheets, Airtable, Notion, .xlsx,
 -- .csv, ...; slack.shadow_tool_domains / shadow_tool_extensions). When people keep their real
 -- status in a sheet, the official tool has become a second copy to maintain.
@@ -19,7 +19,7 @@ SELECT tm.team, tm.month, coalesce(s.shadow_tool_messages, 0) AS shadow_tool_mes
        tm.people_count, tm.suppressed
 FROM metric_team_months AS tm
 LEFT JOIN shadow AS s USING (team, month);
-COMMENT ON VIEW metric_shadow_tools IS 'Shadow tools per team-month: Slack messages linking spreadsheets or documents outside the system of record (METRICS.md section 5).';
+COMMENT ON VIEW metric_shadow_tools IS 'Shadow tools per team-month: Slack messages linking spreadsheets or documents outside the system of record (docs/metrics.md section 5).';
 COMMENT ON COLUMN metric_shadow_tools.team IS 'Team of the authors.';
 COMMENT ON COLUMN metric_shadow_tools.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_shadow_tools.shadow_tool_messages IS 'Messages linking a shadow tool.';

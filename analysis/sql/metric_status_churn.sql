@@ -1,4 +1,4 @@
--- Status churn (METRICS.md section 5) per team-month: transitions per item done, moves backward
+-- Status churn (docs/metrics.md section 5) per team-month: transitions per item done, moves backward
 -- (to an earlier status category: done -> active, active -> todo, ...) and the reopen rate
 -- (done -> not done moves / items done). Churn grows when a workflow has more statuses than the
 -- work has states, or when "done" does not mean done.
@@ -38,7 +38,7 @@ SELECT tm.team, tm.month, coalesce(d.items_done, 0) AS items_done,
 FROM metric_team_months AS tm
 LEFT JOIN moves AS m USING (team, month)
 LEFT JOIN done AS d USING (team, month);
-COMMENT ON VIEW metric_status_churn IS 'Status churn per team-month: transitions per done item, backward moves and reopen rate (METRICS.md section 5).';
+COMMENT ON VIEW metric_status_churn IS 'Status churn per team-month: transitions per done item, backward moves and reopen rate (docs/metrics.md section 5).';
 COMMENT ON COLUMN metric_status_churn.team IS 'Team the items count toward.';
 COMMENT ON COLUMN metric_status_churn.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_status_churn.items_done IS 'Items resolved that month.';

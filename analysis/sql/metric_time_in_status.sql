@@ -1,4 +1,4 @@
--- Time in status (METRICS.md section 4): how long items stay in each status, per team and month the
+-- Time in status (docs/metrics.md section 4): how long items stay in each status, per team and month the
 -- stay ended. Long stays in waiting statuses ("Awaiting PM Review", "Ready for Estimation") are
 -- where a process makes work wait; a status nobody stays in is a status nobody needs.
 CREATE OR REPLACE VIEW metric_time_in_status AS
@@ -17,7 +17,7 @@ SELECT s.team, s.month, s.status, any_value(s.status_category) AS status_categor
 FROM stays AS s
 JOIN metric_team_months AS tm USING (team, month)
 GROUP BY s.team, s.month, s.status;
-COMMENT ON VIEW metric_time_in_status IS 'Time in status per team, month (when the stay ended) and status, from the changelog (METRICS.md section 4).';
+COMMENT ON VIEW metric_time_in_status IS 'Time in status per team, month (when the stay ended) and status, from the changelog (docs/metrics.md section 4).';
 COMMENT ON COLUMN metric_time_in_status.team IS 'Team the items count toward.';
 COMMENT ON COLUMN metric_time_in_status.month IS 'First day of the month the stays ended.';
 COMMENT ON COLUMN metric_time_in_status.status IS 'Status name.';

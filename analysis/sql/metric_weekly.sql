@@ -1,4 +1,4 @@
--- Weekly series per team of the metrics a process experiment can be judged on (METRICS.md section
+-- Weekly series per team of the metrics a process experiment can be judged on (docs/metrics.md section
 -- 8): before/after windows, bootstrap intervals and difference-in-differences in
 -- analysis/experiments.py all read this view, so a criterion's metric name is a `metric` here.
 -- Weeks run Monday to Sunday (UTC); only complete weeks whose Monday falls in an observed
@@ -94,7 +94,7 @@ ON overhead_ratio, paperwork_ratio, organic_share, process_coupling, items_resol
    customer_throughput, customer_lead_time_days, flow_time_days, flow_efficiency, prs_merged,
    customer_prs_merged, pickup_hours, review_hours, pr_cycle_hours, shadow_tool_messages
 INTO NAME metric VALUE value;
-COMMENT ON VIEW metric_weekly IS 'Weekly series per team and metric, the input of process-experiment evaluation (METRICS.md section 8). Metrics: overhead_ratio, paperwork_ratio, organic_share, process_coupling (0-1 ratios); items_resolved, customer_throughput, prs_merged, customer_prs_merged, shadow_tool_messages (counts); customer_lead_time_days, flow_time_days (median days); flow_efficiency (median ratio); pickup_hours, review_hours, pr_cycle_hours (median hours).';
+COMMENT ON VIEW metric_weekly IS 'Weekly series per team and metric, the input of process-experiment evaluation (docs/metrics.md section 8). Metrics: overhead_ratio, paperwork_ratio, organic_share, process_coupling (0-1 ratios); items_resolved, customer_throughput, prs_merged, customer_prs_merged, shadow_tool_messages (counts); customer_lead_time_days, flow_time_days (median days); flow_efficiency (median ratio); pickup_hours, review_hours, pr_cycle_hours (median hours).';
 COMMENT ON COLUMN metric_weekly.team IS 'Team.';
 COMMENT ON COLUMN metric_weekly.week IS 'Monday of the week (UTC).';
 COMMENT ON COLUMN metric_weekly.people_count IS 'Active people in the team in the month of that Monday.';

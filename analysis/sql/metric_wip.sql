@@ -1,4 +1,4 @@
--- Work in progress (flow load, METRICS.md section 4) per team-month: the average number of items
+-- Work in progress (flow load, docs/metrics.md section 4) per team-month: the average number of items
 -- in an active or waiting status, and Little's law as a data-quality check: mean WIP should be
 -- close to throughput per day x mean flow time. A ratio far from 1 means the status history is
 -- incomplete, items are abandoned without being closed, or the team is far from a steady state.
@@ -43,7 +43,7 @@ SELECT team, month, mean_wip, throughput_per_day, mean_flow_days AS mean_flow_ti
        mean_wip / nullif(throughput_per_day * mean_flow_days, 0) AS littles_law_ratio,
        people_count, suppressed
 FROM rates;
-COMMENT ON VIEW metric_wip IS 'Mean work in progress (items in active or waiting statuses) per team-month, with a Little''s-law check (METRICS.md section 4).';
+COMMENT ON VIEW metric_wip IS 'Mean work in progress (items in active or waiting statuses) per team-month, with a Little''s-law check (docs/metrics.md section 4).';
 COMMENT ON COLUMN metric_wip.team IS 'Team.';
 COMMENT ON COLUMN metric_wip.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_wip.mean_wip IS 'Average number of the team''s items in an active or waiting status over the month.';

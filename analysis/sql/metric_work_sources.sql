@@ -1,4 +1,4 @@
--- Where work happens (METRICS.md section 3, audit): the share of credited minutes per tool (GitHub,
+-- Where work happens (docs/metrics.md section 3, audit): the share of credited minutes per tool (GitHub,
 -- Jira, Slack) per team-month. Before a new tool arrives this shows where the team already works,
 -- and afterwards whether the new tool pulled work in or only added to it.
 CREATE OR REPLACE VIEW metric_work_sources AS
@@ -13,7 +13,7 @@ SELECT m.team, m.month, m.source, m.minutes / 60.0 AS hours,
        tm.people_count, tm.suppressed
 FROM minutes AS m
 JOIN metric_team_months AS tm USING (team, month);
-COMMENT ON VIEW metric_work_sources IS 'Where work happens: credited hours and their share per tool, per team-month (METRICS.md section 3).';
+COMMENT ON VIEW metric_work_sources IS 'Where work happens: credited hours and their share per tool, per team-month (docs/metrics.md section 3).';
 COMMENT ON COLUMN metric_work_sources.team IS 'Team.';
 COMMENT ON COLUMN metric_work_sources.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_work_sources.source IS 'Tool: github, jira or slack.';

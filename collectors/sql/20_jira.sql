@@ -269,7 +269,7 @@ FROM _jira_transition;
 
 -- Field edits: not the status (a transition), not what Jira writes by itself alongside another
 -- act (the resolution a transition sets, time tracking a worklog updates). Edits of summary or
--- description are content, not metadata (METRICS.md section 1).
+-- description are content, not metadata (docs/metrics.md section 1).
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
 SELECT 'jira:changelog:' || c.history_id || ':' || c.item_no, 'jira', c.changed_at, c.actor,
        'jira:' || c.key, 'jira_field_edit',

@@ -1,4 +1,4 @@
--- Building blocks of the metric views (METRICS.md sections 3-9): which team each person, event and
+-- Building blocks of the metric views (docs/metrics.md sections 3-9): which team each person, event and
 -- work item counts toward, who a reminder reached, and per-event facts (credited minutes, paperwork,
 -- coupling to delivery, prompted by a reminder) that the team-month and weekly views add up.
 -- The build creates them before any metric view (processhealth/pipeline.py METRIC_BLOCKS: base,
@@ -15,7 +15,7 @@ FROM person_months AS pm
 JOIN people AS p USING (person_id)
 WHERE pm.team IS NOT NULL AND NOT p.is_bot
 GROUP BY pm.team, pm.month;
-COMMENT ON VIEW metric_team_months IS 'Team-months and how many people are behind their figures: a figure of a suppressed team-month is shown as "too few people", never as a verdict (METRICS.md section 10).';
+COMMENT ON VIEW metric_team_months IS 'Team-months and how many people are behind their figures: a figure of a suppressed team-month is shown as "too few people", never as a verdict (docs/metrics.md section 10).';
 COMMENT ON COLUMN metric_team_months.team IS 'Team.';
 COMMENT ON COLUMN metric_team_months.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_team_months.people_count IS 'Humans of the team active that month (person_months.active).';
@@ -43,13 +43,13 @@ COMMENT ON COLUMN metric_event_team.subkind IS 'Event subkind (events.subkind).'
 COMMENT ON COLUMN metric_event_team.category IS 'customer, enabling, process or unclassified.';
 COMMENT ON COLUMN metric_event_team.item_id IS 'Work item acted on, if any.';
 COMMENT ON COLUMN metric_event_team.channel_id IS 'Slack channel, for Slack events.';
-COMMENT ON COLUMN metric_event_team.person_id IS 'Acting person; NULL if unmatched.';
+COMMENT ON COLUMN metric_event_team.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
 COMMENT ON COLUMN metric_event_team.actor_account IS 'Acting account, "<source>:<source_user_id>".';
 COMMENT ON COLUMN metric_event_team.occurred_at IS 'When it happened.';
 COMMENT ON COLUMN metric_event_team.day IS 'UTC day.';
 COMMENT ON COLUMN metric_event_team.week IS 'Monday of its UTC week.';
 COMMENT ON COLUMN metric_event_team.month IS 'First day of its UTC month.';
-COMMENT ON COLUMN metric_event_team.team IS 'Team of the actor that month; NULL for unmatched accounts and people in no team.';
+COMMENT ON COLUMN metric_event_team.team IS 'Team of the actor that month (person_months, else people.team); `(unassigned)` for a human whose activity falls in no team''s scope; NULL for bots and events without an account.';
 COMMENT ON COLUMN metric_event_team.is_bot IS 'True when the actor is a bot (people.is_bot, else identities.is_bot).';
 
 CREATE VIEW metric_item_team AS
@@ -67,7 +67,7 @@ LEFT JOIN person_months AS um ON um.person_id = o.author_id AND um.month = o.mon
 LEFT JOIN people AS up ON up.person_id = o.author_id AND NOT up.is_bot;
 COMMENT ON VIEW metric_item_team IS 'The team a work item counts toward: its assignee''s team in the month it was resolved (else created), else its author''s.';
 COMMENT ON COLUMN metric_item_team.item_id IS 'Work item (work_items.item_id).';
-COMMENT ON COLUMN metric_item_team.team IS 'Team; NULL when neither assignee nor author is in a team.';
+COMMENT ON COLUMN metric_item_team.team IS 'Team: the assignee''s (that month, else people.team), else the author''s; `(unassigned)` when that person''s activity falls in no team''s scope; NULL when neither is a human with a team (e.g. bots).';
 
 CREATE VIEW metric_reminder_reach AS
 WITH reminders AS (
@@ -112,7 +112,7 @@ FROM (SELECT * FROM mentioned UNION ALL SELECT * FROM listeners) AS x
 JOIN reminders AS r USING (event_id)
 JOIN people AS p ON p.person_id = x.person_id
 WHERE NOT p.is_bot AND x.person_id IS DISTINCT FROM r.sender;
-COMMENT ON VIEW metric_reminder_reach IS 'Who each reminder reached: people it mentions, and people who wrote in its channel in the 30 days before (the channel''s live members). Basis of nag load and prompted activity (METRICS.md section 5).';
+COMMENT ON VIEW metric_reminder_reach IS 'Who each reminder reached: people it mentions, and people who wrote in its channel in the 30 days before (the channel''s live members). Basis of nag load and prompted activity (docs/metrics.md section 5).';
 COMMENT ON COLUMN metric_reminder_reach.reminder_event_id IS 'The reminder (events.event_id, subkind reminder).';
 COMMENT ON COLUMN metric_reminder_reach.person_id IS 'A person it reached.';
 COMMENT ON COLUMN metric_reminder_reach.reminded_at IS 'When the reminder was sent.';
@@ -207,7 +207,7 @@ LEFT JOIN credited AS c USING (event_id)
 LEFT JOIN paper AS p USING (rn)
 LEFT JOIN coupling AS k USING (rn)
 LEFT JOIN prompting AS r USING (rn);
-COMMENT ON VIEW metric_event_facts IS 'Every human event with its credited minutes and the per-event tests of METRICS.md section 5: paperwork (no code, comment or Slack activity on the item within 24 h), coupled (the item was delivered within 30 days), prompted (a reminder reached the actor in the 24 h before).';
+COMMENT ON VIEW metric_event_facts IS 'Every human event with its credited minutes and the per-event tests of docs/metrics.md section 5: paperwork (no code, comment or Slack activity on the item within 24 h), coupled (the item was delivered within 30 days), prompted (a reminder reached the actor in the 24 h before).';
 COMMENT ON COLUMN metric_event_facts.event_id IS 'The event (events.event_id).';
 COMMENT ON COLUMN metric_event_facts.source IS 'Tool: github, jira or slack.';
 COMMENT ON COLUMN metric_event_facts.kind IS 'Event kind.';
@@ -215,7 +215,7 @@ COMMENT ON COLUMN metric_event_facts.subkind IS 'Event subkind.';
 COMMENT ON COLUMN metric_event_facts.category IS 'customer, enabling, process or unclassified.';
 COMMENT ON COLUMN metric_event_facts.item_id IS 'Work item acted on, if any.';
 COMMENT ON COLUMN metric_event_facts.channel_id IS 'Slack channel, for Slack events.';
-COMMENT ON COLUMN metric_event_facts.person_id IS 'Acting person; NULL if unmatched.';
+COMMENT ON COLUMN metric_event_facts.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
 COMMENT ON COLUMN metric_event_facts.team IS 'Team of the actor that month.';
 COMMENT ON COLUMN metric_event_facts.occurred_at IS 'When it happened.';
 COMMENT ON COLUMN metric_event_facts.day IS 'UTC day.';

@@ -1,4 +1,4 @@
--- Per-item facts of flow (METRICS.md section 4): how long each item sat in each status, its lead
+-- Per-item facts of flow (docs/metrics.md section 4): how long each item sat in each status, its lead
 -- time, flow time and flow efficiency, and each pull request's cycle broken into coding, pickup,
 -- review and deploy. The team-month views (analysis/sql/metric_flow.sql, ...) add these up.
 
@@ -83,7 +83,7 @@ COMMENT ON COLUMN metric_flow_items.type IS 'Jira issue type.';
 COMMENT ON COLUMN metric_flow_items.category IS 'customer, enabling, process or unclassified.';
 COMMENT ON COLUMN metric_flow_items.team IS 'Team the item counts toward (metric_item_team).';
 COMMENT ON COLUMN metric_flow_items.created_at IS 'When it was created.';
-COMMENT ON COLUMN metric_flow_items.started_at IS 'First entry into an active status.';
+COMMENT ON COLUMN metric_flow_items.started_at IS 'When work started (work_items.started_at).';
 COMMENT ON COLUMN metric_flow_items.resolved_at IS 'When it last reached done; NULL unless it is done now.';
 COMMENT ON COLUMN metric_flow_items.resolved_day IS 'UTC day of resolved_at.';
 COMMENT ON COLUMN metric_flow_items.resolved_week IS 'Monday of the UTC week of resolved_at.';
@@ -155,7 +155,7 @@ COMMENT ON COLUMN metric_pr_items.item_id IS 'The pull request (work_items.item_
 COMMENT ON COLUMN metric_pr_items.key IS 'owner/repo#number.';
 COMMENT ON COLUMN metric_pr_items.container IS 'Repository.';
 COMMENT ON COLUMN metric_pr_items.category IS 'customer, enabling, process or unclassified.';
-COMMENT ON COLUMN metric_pr_items.team IS 'Team the PR counts toward (its author''s).';
+COMMENT ON COLUMN metric_pr_items.team IS 'Team the PR counts toward (metric_item_team: its assignee''s, else its author''s).';
 COMMENT ON COLUMN metric_pr_items.opened_at IS 'When it was opened.';
 COMMENT ON COLUMN metric_pr_items.first_commit_at IS 'Its first commit.';
 COMMENT ON COLUMN metric_pr_items.ready_at IS 'When it was marked ready for review (opened_at unless it started as a draft).';

@@ -1,4 +1,4 @@
--- The footprint of each recorded process change (METRICS.md section 7): which human events fall in
+-- The footprint of each recorded process change (docs/metrics.md section 7): which human events fall in
 -- its scope (`processhealth experiment add --scope KEY=VALUE`), and how many of the team used it each
 -- week. Scope keys (singular or plural): jira_project, field, status, channel, label, issue_type,
 -- repo (globs allowed for channel and repo), kind (an event kind such as jira_worklog).
@@ -103,7 +103,7 @@ FROM weeks AS w
 LEFT JOIN use AS u USING (change, team, week)
 LEFT JOIN metric_team_months AS tm
     ON tm.team = w.team AND tm.month = date_trunc('month', w.week)::DATE;
-COMMENT ON VIEW metric_adoption_weekly IS 'Weekly active users of a process change''s scope / team headcount, from the week it started to the last complete week of data (METRICS.md section 7).';
+COMMENT ON VIEW metric_adoption_weekly IS 'Weekly active users of a process change''s scope / team headcount, from the week it started to the last complete week of data (docs/metrics.md section 7).';
 COMMENT ON COLUMN metric_adoption_weekly.change IS 'The process change.';
 COMMENT ON COLUMN metric_adoption_weekly.team IS 'Team it applies to (one row per team when the change applies to every team).';
 COMMENT ON COLUMN metric_adoption_weekly.week IS 'Monday of the week.';

@@ -1,4 +1,4 @@
--- The domain model: the documented contract ops leads query (see ARCHITECTURE.md, METRICS.md).
+-- The domain model: the documented contract ops leads query (see docs/metrics.md, docs/schema.md).
 -- Accounts are written "<source>:<source_user_id>", e.g. github:583231, jira:5b10ac8d, slack:U024BE7LH.
 
 CREATE TABLE people(
@@ -12,7 +12,7 @@ COMMENT ON TABLE people IS 'One row per human or bot across all tools, after ide
 COMMENT ON COLUMN people.person_id IS 'Stable person identifier (a pseudonym when privacy.pseudonymize is on).';
 COMMENT ON COLUMN people.display_name IS 'Name shown in reports (a pseudonym when privacy.pseudonymize is on).';
 COMMENT ON COLUMN people.email IS 'Primary email address, when known.';
-COMMENT ON COLUMN people.team IS 'Current team from config ([[teams]]), NULL if in none.';
+COMMENT ON COLUMN people.team IS 'Team of the person''s latest month (person_months); for a listed member with no activity yet, the first team listing them; `(unassigned)` when their activity falls in no team''s scope; NULL for bots and for people with neither activity nor a listing.';
 COMMENT ON COLUMN people.is_bot IS 'True for bots and integrations; bots are excluded from effort.';
 
 CREATE TABLE identities(
@@ -88,8 +88,8 @@ CREATE TABLE work_items(
 );
 COMMENT ON TABLE work_items IS 'Jira issues, GitHub issues and pull requests: the units of work events attach to.';
 COMMENT ON COLUMN work_items.item_id IS 'Unique id: "jira:<KEY>" for Jira issues (jira:PAY-12), "github:<owner>/<repo>#<number>" for GitHub issues and pull requests (github:acme/api#7).';
-COMMENT ON COLUMN work_items.source IS 'Tool: github or jira.';
-COMMENT ON COLUMN work_items.kind IS 'issue or pr (GitHub), issue (Jira).';
+COMMENT ON COLUMN work_items.source IS 'Tool. One of: `github`, `jira`.';
+COMMENT ON COLUMN work_items.kind IS 'One of: `issue` (GitHub issue), `pr` (GitHub pull request), `jira_issue`.';
 COMMENT ON COLUMN work_items.key IS 'Human key: PAY-12 (Jira), acme/api#7 (GitHub).';
 COMMENT ON COLUMN work_items.title IS 'Summary or title.';
 COMMENT ON COLUMN work_items.url IS 'Link to the item in its tool.';
@@ -98,9 +98,9 @@ COMMENT ON COLUMN work_items.type IS 'Jira issue type (Story, Bug, Task, ...); N
 COMMENT ON COLUMN work_items.labels IS 'Labels.';
 COMMENT ON COLUMN work_items.components IS 'Jira components.';
 COMMENT ON COLUMN work_items.status IS 'Current status name (Jira status; open, closed or merged on GitHub).';
-COMMENT ON COLUMN work_items.status_category IS 'Current status mapped to todo, active, waiting or done.';
+COMMENT ON COLUMN work_items.status_category IS 'Current status mapped to a category. One of: `todo`, `active`, `waiting`, `done`.';
 COMMENT ON COLUMN work_items.created_at IS 'When the item was created.';
-COMMENT ON COLUMN work_items.started_at IS 'First entry into an active status (flow time starts here).';
+COMMENT ON COLUMN work_items.started_at IS 'When work started (flow time starts here): for a Jira issue its first entry into an active status, for a pull request the earlier of opened and its first commit; NULL for GitHub issues and Jira issues never active.';
 COMMENT ON COLUMN work_items.resolved_at IS 'When the item last reached done (resolved, closed or merged); NULL if open.';
 COMMENT ON COLUMN work_items.merged_at IS 'When a pull request was merged; NULL otherwise.';
 COMMENT ON COLUMN work_items.author_account IS 'Creator account, "<source>:<source_user_id>".';
@@ -110,7 +110,7 @@ COMMENT ON COLUMN work_items.assignee_id IS 'Assignee person (people.person_id).
 COMMENT ON COLUMN work_items.parent_key IS 'Parent or epic key (Jira).';
 COMMENT ON COLUMN work_items.linked_keys IS 'Jira keys referenced by the item: PR title, branch and commit messages, or Jira issue links.';
 COMMENT ON COLUMN work_items.fields IS 'Other fields as JSON (story points, sprint, custom fields by logical name).';
-COMMENT ON COLUMN work_items.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN work_items.category IS 'One of: `customer`, `enabling`, `process`, `unclassified`.';
 COMMENT ON COLUMN work_items.category_rule IS 'Which classification rule set the category (explains every figure).';
 
 CREATE TABLE events(
@@ -130,15 +130,15 @@ CREATE TABLE events(
 );
 COMMENT ON TABLE events IS 'Every atomic act in every tool: commits, PR reviews, Jira transitions and edits, Slack messages, ...';
 COMMENT ON COLUMN events.event_id IS 'Unique, stable id "<source>:<entity>:<id>", e.g. github:review:800727, jira:changelog:100009:1, slack:message:C0001ACME/1762159332.000059.';
-COMMENT ON COLUMN events.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN events.source IS 'Tool. One of: `github`, `jira`, `slack`.';
 COMMENT ON COLUMN events.occurred_at IS 'When the act happened.';
 COMMENT ON COLUMN events.actor_account IS 'Acting account, "<source>:<source_user_id>".';
 COMMENT ON COLUMN events.person_id IS 'Acting person (people.person_id); an account matched to nobody is a person of its own.';
 COMMENT ON COLUMN events.item_id IS 'Work item acted on (work_items.item_id), if any.';
 COMMENT ON COLUMN events.channel_id IS 'Slack channel (channels.channel_id), for Slack events.';
 COMMENT ON COLUMN events.kind IS 'commit, pr_opened, pr_review, pr_comment, pr_merged, pr_ready, issue_opened, issue_comment, jira_created, jira_transition, jira_field_edit, jira_comment, jira_worklog, slack_message, slack_reply, release, ...';
-COMMENT ON COLUMN events.subkind IS 'Refinement: status_change, metadata_edit, timesheet, reminder, status_request, shadow_tool, the edited field, ...';
-COMMENT ON COLUMN events.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN events.subkind IS 'What a process event is, or a Slack message linking a shadow tool. One of: `status_change` (Jira transition), `metadata_edit` (Jira field edit other than summary and description), `timesheet` (Jira worklog), `reminder` (Slack reminder, status request or Slackbot post), `shadow_tool`; NULL for every other event.';
+COMMENT ON COLUMN events.category IS 'One of: `customer`, `enabling`, `process`, `unclassified`.';
 COMMENT ON COLUMN events.category_rule IS 'Which rule set the category: an event-level rule or inherited from the item, channel or repository.';
 COMMENT ON COLUMN events.weight IS 'Multiplier for counting the event (1 unless stated otherwise).';
 COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domains, mentions, field name, from/to values); message text only if privacy.store_message_text.';
@@ -158,10 +158,10 @@ COMMENT ON COLUMN transitions.item_id IS 'Work item (work_items.item_id).';
 COMMENT ON COLUMN transitions."at" IS 'When the status changed. AT is an SQL keyword: write "at" in double quotes.';
 COMMENT ON COLUMN transitions.actor_account IS 'Account that moved it, "<source>:<source_user_id>".';
 COMMENT ON COLUMN transitions.person_id IS 'Person that moved it (people.person_id).';
-COMMENT ON COLUMN transitions.from_status IS 'Status before (NULL for the creation status).';
+COMMENT ON COLUMN transitions.from_status IS 'Status before the move, as the changelog names it (only moves are rows: the status an item was created in has no row of its own).';
 COMMENT ON COLUMN transitions.to_status IS 'Status after.';
-COMMENT ON COLUMN transitions.from_status_category IS 'from_status mapped to todo, active, waiting or done.';
-COMMENT ON COLUMN transitions.to_status_category IS 'to_status mapped to todo, active, waiting or done.';
+COMMENT ON COLUMN transitions.from_status_category IS 'from_status mapped to a category. One of: `todo`, `active`, `waiting`, `done`.';
+COMMENT ON COLUMN transitions.to_status_category IS 'to_status mapped to a category. One of: `todo`, `active`, `waiting`, `done`.';
 
 CREATE TABLE channels(
     channel_id VARCHAR PRIMARY KEY,
@@ -187,7 +187,7 @@ CREATE TABLE effort(
     session_id VARCHAR NOT NULL,
     minutes DOUBLE NOT NULL
 );
-COMMENT ON TABLE effort IS 'The effort model''s attribution: minutes credited to each human event (METRICS.md section 2).';
+COMMENT ON TABLE effort IS 'The effort model''s attribution: minutes credited to each human event (docs/metrics.md section 2).';
 COMMENT ON COLUMN effort.person_id IS 'Person credited (people.person_id).';
 COMMENT ON COLUMN effort.event_id IS 'Event credited (events.event_id).';
 COMMENT ON COLUMN effort.session_id IS 'Work session the event belongs to (a gap over effort.session_gap_minutes starts a new one).';

@@ -1,5 +1,5 @@
 -- Jira-only tables filled by collectors/sql/20_jira.sql: the status mapping, sprints, and the
--- per-item field values that the field fill rate (METRICS.md section 5) counts.
+-- per-item field values that the field fill rate (docs/metrics.md section 5) counts.
 
 CREATE TABLE jira_statuses(
     status_id VARCHAR,

@@ -1,4 +1,4 @@
--- Verdicts and process-experiment results (METRICS.md sections 8 and 9), written at build by
+-- Verdicts and process-experiment results (docs/metrics.md sections 8 and 9), written at build by
 -- analysis/verdicts.py and analysis/experiments.py from the metric views. The signals of both kinds
 -- of verdict share one table, health_verdict_signals; health_signals and health_change_signals are
 -- its old names, kept as views.
@@ -16,7 +16,7 @@ CREATE TABLE health_verdicts(
 COMMENT ON TABLE health_verdicts IS 'One verdict per team-month: amplifier, neutral, process_is_product (process has become the product) or insufficient_data; the signals behind it are in health_verdict_signals (scope team_month).';
 COMMENT ON COLUMN health_verdicts.team IS 'Team.';
 COMMENT ON COLUMN health_verdicts.month IS 'First day of the month.';
-COMMENT ON COLUMN health_verdicts.verdict IS 'amplifier, neutral, process_is_product or insufficient_data.';
+COMMENT ON COLUMN health_verdicts.verdict IS 'One of: `amplifier`, `neutral`, `process_is_product`, `insufficient_data`.';
 COMMENT ON COLUMN health_verdicts.reason IS 'One sentence: which rule decided, or why the data is insufficient.';
 COMMENT ON COLUMN health_verdicts.people_count IS 'Active people behind the figures; under privacy.min_group_size the verdict is insufficient_data.';
 COMMENT ON COLUMN health_verdicts.baseline_months IS 'The months the changes were measured against.';
@@ -35,10 +35,10 @@ CREATE TABLE health_change_verdicts(
     after_to DATE,
     PRIMARY KEY (change, team)
 );
-COMMENT ON TABLE health_change_verdicts IS 'One verdict per recorded process change and team, from the before/after windows of METRICS.md section 8 (difference-in-differences against teams without the change where there are some).';
+COMMENT ON TABLE health_change_verdicts IS 'One verdict per recorded process change and team, from the before/after windows of docs/metrics.md section 8 (difference-in-differences against teams without the change where there are some).';
 COMMENT ON COLUMN health_change_verdicts.change IS 'The process change (process_changes.name).';
 COMMENT ON COLUMN health_change_verdicts.team IS 'Team it applies to.';
-COMMENT ON COLUMN health_change_verdicts.verdict IS 'amplifier, neutral, process_is_product or insufficient_data.';
+COMMENT ON COLUMN health_change_verdicts.verdict IS 'One of: `amplifier`, `neutral`, `process_is_product`, `insufficient_data`.';
 COMMENT ON COLUMN health_change_verdicts.reason IS 'One sentence: which rule decided, or why the data is insufficient.';
 COMMENT ON COLUMN health_change_verdicts.people_count IS 'Fewest active team members in any month of the windows.';
 COMMENT ON COLUMN health_change_verdicts.control_teams IS 'Teams without a process change in the windows, used for difference-in-differences.';
@@ -68,7 +68,7 @@ CREATE TABLE health_experiment_results(
     note VARCHAR,
     PRIMARY KEY (change, team, idx)
 );
-COMMENT ON TABLE health_experiment_results IS 'Each success criterion of each process change, evaluated on weekly series (metric_weekly): met, not_met, inconclusive (the 95% interval straddles the threshold) or insufficient_data (METRICS.md section 8).';
+COMMENT ON TABLE health_experiment_results IS 'Each success criterion of each process change, evaluated on weekly series (metric_weekly): met, not_met, inconclusive (the 95% interval straddles the threshold) or insufficient_data (docs/metrics.md section 8).';
 COMMENT ON COLUMN health_experiment_results.change IS 'The process change.';
 COMMENT ON COLUMN health_experiment_results.team IS 'Team evaluated.';
 COMMENT ON COLUMN health_experiment_results.idx IS 'Position of the criterion (experiment_criteria.idx).';
@@ -81,11 +81,11 @@ COMMENT ON COLUMN health_experiment_results.high IS 'Upper end of that interval.
 COMMENT ON COLUMN health_experiment_results.op IS 'Comparison: <=, >=, < or >.';
 COMMENT ON COLUMN health_experiment_results.threshold IS 'Threshold in the criterion''s unit.';
 COMMENT ON COLUMN health_experiment_results.unit IS 'pp, % or empty.';
-COMMENT ON COLUMN health_experiment_results.method IS 'did (difference-in-differences against control teams), before_after, or level.';
+COMMENT ON COLUMN health_experiment_results.method IS 'One of: `did` (difference-in-differences against control teams), `before_after`, `level`, `none` (a metric with no weekly series: nothing was estimated).';
 COMMENT ON COLUMN health_experiment_results.before_weeks IS 'Weekly points in the before window.';
 COMMENT ON COLUMN health_experiment_results.after_weeks IS 'Weekly points in the after window.';
 COMMENT ON COLUMN health_experiment_results.people_count IS 'Fewest active team members in any month of the windows.';
-COMMENT ON COLUMN health_experiment_results.outcome IS 'met, not_met, inconclusive or insufficient_data.';
+COMMENT ON COLUMN health_experiment_results.outcome IS 'One of: `met`, `not_met`, `inconclusive`, `insufficient_data`.';
 COMMENT ON COLUMN health_experiment_results.note IS 'Why, when the outcome is insufficient_data or the metric is unknown.';
 
 CREATE TABLE health_verdict_signals(
@@ -105,18 +105,18 @@ CREATE TABLE health_verdict_signals(
     CHECK ((scope = 'team_month' AND month IS NOT NULL AND change IS NULL)
            OR (scope = 'change' AND change IS NOT NULL AND month IS NULL))
 );
-COMMENT ON TABLE health_verdict_signals IS 'Every signal of every verdict beside its threshold and direction (METRICS.md sections 8 and 9): of each team-month verdict (scope team_month, health_verdicts) and of each process-change verdict (scope change, health_change_verdicts).';
-COMMENT ON COLUMN health_verdict_signals.scope IS 'Which verdict the signal belongs to: team_month (health_verdicts, by team and month) or change (health_change_verdicts, by change and team).';
+COMMENT ON TABLE health_verdict_signals IS 'Every signal of every verdict beside its threshold and direction (docs/metrics.md sections 8 and 9): of each team-month verdict (scope team_month, health_verdicts) and of each process-change verdict (scope change, health_change_verdicts).';
+COMMENT ON COLUMN health_verdict_signals.scope IS 'Which verdict the signal belongs to. One of: `team_month` (health_verdicts, by team and month), `change` (health_change_verdicts, by change and team).';
 COMMENT ON COLUMN health_verdict_signals.team IS 'Team.';
 COMMENT ON COLUMN health_verdict_signals.month IS 'First day of the month (scope team_month; NULL for scope change).';
 COMMENT ON COLUMN health_verdict_signals.change IS 'The process change, process_changes.name (scope change; NULL for scope team_month).';
-COMMENT ON COLUMN health_verdict_signals.rule IS 'The verdict the signal argues for: process_is_product or amplifier.';
-COMMENT ON COLUMN health_verdict_signals.signal IS 'overhead_rise_pp, customer_throughput_change, customer_lead_time_change, paperwork_ratio, process_coupling or best_performer_engagement.';
+COMMENT ON COLUMN health_verdict_signals.rule IS 'The verdict the signal argues for. One of: `process_is_product`, `amplifier`.';
+COMMENT ON COLUMN health_verdict_signals.signal IS 'One of: `overhead_rise_pp`, `customer_throughput_change`, `customer_lead_time_change`, `paperwork_ratio`, `process_coupling`, `best_performer_engagement`.';
 COMMENT ON COLUMN health_verdict_signals.value IS 'overhead_rise_pp in percentage points, customer_*_change as a fraction of the baseline (-0.25 = down 25%), the others as levels; NULL when it cannot be computed. Scope team_month: the month against its baseline months; scope change: the after window against the before window (difference-in-differences where controls exist), levels of the after window.';
 COMMENT ON COLUMN health_verdict_signals.low IS 'Lower end of its 95% circular block-bootstrap interval (changes only).';
 COMMENT ON COLUMN health_verdict_signals.high IS 'Upper end of that interval.';
 COMMENT ON COLUMN health_verdict_signals.threshold IS 'Threshold from config [verdict].';
-COMMENT ON COLUMN health_verdict_signals.direction IS 'How value is compared with threshold: >=, <=, < or >.';
+COMMENT ON COLUMN health_verdict_signals.direction IS 'How value is compared with threshold. One of: `>=`, `<=`, `<`, `>`.';
 COMMENT ON COLUMN health_verdict_signals.required IS 'True when the rule needs this signal; the rule also needs at least one of its other signals.';
 COMMENT ON COLUMN health_verdict_signals.met IS 'True when value passes the threshold (and, for changes, the interval excludes 0).';
 
@@ -124,7 +124,7 @@ COMMENT ON COLUMN health_verdict_signals.met IS 'True when value passes the thre
 CREATE VIEW health_signals AS
 SELECT team, month, rule, signal, value, low, high, threshold, direction, required, met
 FROM health_verdict_signals WHERE scope = 'team_month';
-COMMENT ON VIEW health_signals IS 'Deprecated, use health_verdict_signals WHERE scope = ''team_month'': every signal of every team-month verdict beside its threshold and direction (METRICS.md section 9).';
+COMMENT ON VIEW health_signals IS 'Deprecated, use health_verdict_signals WHERE scope = ''team_month'': every signal of every team-month verdict beside its threshold and direction (docs/metrics.md section 9).';
 COMMENT ON COLUMN health_signals.team IS 'Team.';
 COMMENT ON COLUMN health_signals.month IS 'First day of the month.';
 COMMENT ON COLUMN health_signals.rule IS 'The verdict the signal argues for: process_is_product or amplifier.';

@@ -16,7 +16,8 @@ Rules (thresholds from `[verdict]`):
   improvement (interval below 0): an improvement must be sure, or steady teams would be called
   amplifiers half the time by chance;
 - neutral otherwise, including months without a baseline (the first month of data: no change
-  can be shown; the reason then starts with "no baseline yet" and baseline_months is empty); insufficient_data under privacy.min_group_size people. Baseline months need
+  can be shown; the reason then starts with "no baseline yet" and baseline_months is
+  empty); insufficient_data under privacy.min_group_size people. Baseline months need
   privacy.min_group_size people too.
 """
 

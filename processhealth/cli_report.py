@@ -7,7 +7,7 @@ store or a BI tool has the database open.
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click

@@ -134,9 +134,11 @@ def test_as_of_audits_the_whole_months_before_it(config: Config, tmp_path: Path)
                                       "--as-of", "2026-06-01", "--record"])
     assert result.exit_code == 0, result.output
     text = words(out.read_text(encoding="utf-8"))
-    # before the change (June 1): 60 commit minutes and 25 Priority-edit minutes a weekday
+    # before the change (June 1), per person over the 65 weekdays of Mar-May: 60 commit minutes
+    # a day (3,900), a 10-minute Priority edit a day (650), 3 x 30 chat minutes (90)
     assert "Period: March 2026 to May 2026 (the whole months before 1 June 2026;" in text
-    assert "atlas 70% 30% 0%" in text  # 3 x 30 chat minutes a month of 22 x 85 minutes
+    assert "atlas 84% 14% 2%" in text
+    assert "atlas 22 h per month" in text  # 6 people x 650 minutes / 3 months
     # the recorded change starts on the as-of date, so its baseline is the audited window
     (change,) = _changes(config)
     assert change["started_on"] == date(2026, 6, 1)

@@ -21,7 +21,7 @@ from processhealth.store import RawStore
 from reports import charts
 from reports import format as fmt
 from reports.db import AnalyticsDB
-from reports.metrics import is_suppressed
+from reports.metrics import first_month, is_suppressed
 from reports.render import choose_month, choose_teams, environment, write_atomically
 from reports.team import window
 
@@ -72,7 +72,7 @@ def audit_context(db: AnalyticsDB, config: Config, tool: str,
     chosen: list[str] = []
     for team in teams or [None]:  # type: ignore[list-item]
         chosen += [t for t in choose_teams(db, team) if t not in chosen]
-    months = audit_months(db, as_of)
+    months = audit_months(db, as_of, first_month(db, chosen, min_group))
     month = months[-1]
     end = _month_end(months[-1])
     period = f"{fmt.month_label(months[0])} to {fmt.month_label(months[-1])}"
@@ -95,12 +95,12 @@ def audit_context(db: AnalyticsDB, config: Config, tool: str,
     }
 
 
-def audit_months(db: AnalyticsDB, as_of: date | None) -> list[date]:
+def audit_months(db: AnalyticsDB, as_of: date | None, first: date | None) -> list[date]:
     """The audited months: the AUDIT_MONTHS months ending with the latest month of data that is
     over, or with the last whole month before as_of; never before the first month of data.
     A date in the future, or one with no month of data before it, is refused: it has nothing
-    to audit, and an empty audit would read as a team doing nothing."""
-    first = db.scalar("SELECT min(month)::DATE FROM metric_effort_allocation")
+    to audit, and an empty audit would read as a team doing nothing. `first` is the first
+    month with enough people (reports.metrics.first_month)."""
     if as_of is None:
         month = choose_month(db, None)
         return [m for m in window(month, AUDIT_MONTHS) if first is None or m >= first] or [month]
@@ -112,12 +112,13 @@ def audit_months(db: AnalyticsDB, as_of: date | None) -> list[date]:
             f"{AUDIT_MONTHS} months of data.")
     last = (as_of.replace(day=1) - timedelta(days=1)).replace(day=1)
     if first is None or last < first:
-        since = (f"starts in {fmt.month_label(first)}, so the earliest date with a whole "
-                 f"month of data before it is {_month_end(first) + timedelta(days=1):%Y-%m-%d}"
-                 if first else "has no effort figures yet")
+        since = (f"the teams' figures start in {fmt.month_label(first)} (their first month "
+                 f"with enough people), so the earliest date with a whole month of data before "
+                 f"it is {_month_end(first) + timedelta(days=1):%Y-%m-%d}"
+                 if first else "the analytics database has no effort figures yet")
         raise UserError(
             f"--as-of {as_of:%Y-%m-%d} is before the data: the audit covers the whole months "
-            f"before that date, and the analytics database {since}. Give a later date, or "
+            f"before that date, and {since}. Give a later date, or "
             f"collect further back (`since` under [github], [jira] and [slack]) and run "
             f"`processhealth build` again.")
     return [m for m in window(last, AUDIT_MONTHS) if m >= first]

@@ -148,3 +148,9 @@ def test_as_of_audits_the_whole_months_before_it(config: Config, tmp_path: Path)
     # the first whole month of data is the earliest window, trimmed to the data
     _, _ = render_audit(config, out, tool="PM tool", as_of=date(2026, 1, 1))
     assert "Period: November 2025 to December 2025" in words(out.read_text(encoding="utf-8"))
+
+
+def test_audit_help_documents_as_of() -> None:
+    result = CliRunner().invoke(cli, ["audit", "--help"])
+    assert result.exit_code == 0
+    assert "--as-of YYYY-MM-DD" in result.output and "whole months before" in result.output

@@ -91,6 +91,8 @@ def audit_context(db: AnalyticsDB, config: Config, tool: str,
         "channels": dead_channels(db, chosen, months, min_group),
         "shadow": shadow_tools(db, chosen, months, min_group),
         "criteria": proposed_criteria(db, chosen, end, min_group),
+        "criteria_when": "Today (last 12 weeks, weekly mean)" if as_of is None else
+        f"Then (the 12 weeks to {fmt.day_label(end)}, weekly mean)",
         "teams": chosen,
     }
 

@@ -139,6 +139,9 @@ def test_as_of_audits_the_whole_months_before_it(config: Config, tmp_path: Path)
     assert "Period: March 2026 to May 2026 (the whole months before 1 June 2026;" in text
     assert "atlas 84% 14% 2%" in text
     assert "atlas 22 h per month" in text  # 6 people x 650 minutes / 3 months
+    # the criteria's values are those of the window too: 10 / 70 minutes before the change
+    assert "Then (the 12 weeks to 31 May 2026, weekly mean)" in text
+    assert "atlas: 14%" in text
     # the recorded change starts on the as-of date, so its baseline is the audited window
     (change,) = _changes(config)
     assert change["started_on"] == date(2026, 6, 1)

@@ -16,7 +16,8 @@ Rules (thresholds from `[verdict]`):
   improvement (interval below 0): an improvement must be sure, or steady teams would be called
   amplifiers half the time by chance;
 - neutral otherwise, including months without a baseline (the first month of data: no change
-  can be shown); insufficient_data under privacy.min_group_size people. Baseline months need
+  can be shown; the reason then starts with "no baseline yet" and baseline_months is
+  empty); insufficient_data under privacy.min_group_size people. Baseline months need
   privacy.min_group_size people too.
 """
 
@@ -39,6 +40,9 @@ from processhealth import ui
 PIP, AMPLIFIER, NEUTRAL, INSUFFICIENT = (
     "process_is_product", "amplifier", "neutral", "insufficient_data",
 )
+# The start of the reason of a neutral month that has no baseline months (health_verdicts keeps
+# the verdict neutral, a value readers' queries rely on; baseline_months is empty too).
+NO_BASELINE = "no baseline yet"
 NO_INTERVAL = Interval(None, None, None)
 
 
@@ -312,10 +316,11 @@ def team_verdicts(team: str, months: list[TeamMonth], days: TeamDays, ctx: Conte
         sig_rows += signal_rows(sigs, "team_month", team, month=month)
         if base:
             verdict, reason = judge(sigs)
-        else:  # no change can be shown, so neither rule can hold: neutral, as docs/metrics.md says
+        else:  # no change can be shown, so neither rule can hold: neutral, as docs/metrics.md says;
+            # the reason starts with NO_BASELINE so a reader is told why (reports say so)
             verdict = NEUTRAL
-            reason = ("no earlier month with enough people to compare with, so no rise or "
-                      "improvement can be shown")
+            reason = (f"{NO_BASELINE}: no earlier month with enough people to compare with, so "
+                      f"no rise or improvement can be shown")
         verdict_rows.append((team, month, verdict, reason, people, base, anchored))
     return verdict_rows, sig_rows
 

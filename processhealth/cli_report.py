@@ -7,7 +7,7 @@ store or a BI tool has the database open.
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -50,18 +50,27 @@ def report(config: Config, month: str | None, team: str | None, out: Path | None
               help="Also record the proposed criteria as a process experiment, so monthly "
                    "reports track them (run `processhealth build` afterwards).")
 @click.option("--name", help="Name of the recorded process change (default: the tool's name).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Audit the 3 whole months before this date instead of the last 3 months of "
+                   "data, e.g. the quarter before a tool that is already in.")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]),
-              help="Date the tool starts, for --record (default: today).")
+              help="Date the tool starts, for --record (default: --as-of, else today).")
 @click.option("--scope", "scopes", multiple=True, metavar="KEY=VALUE",
               help="Footprint for --record, e.g. jira_project=PAY, channel=pmtool-*.")
 @pass_config
 def audit(config: Config, tool: str, teams: tuple[str, ...], out: Path, record: bool,
-          name: str | None, start: datetime | None, scopes: tuple[str, ...]) -> None:
+          name: str | None, start: datetime | None, scopes: tuple[str, ...],
+          as_of: datetime | None) -> None:
     """Audit before introducing a new tool: one self-contained HTML file.
 
     Per team: where work happens now (share of effort per source), today's process load,
     dead-weight Jira fields and Slack channels, shadow tools, and proposed measurable success
     criteria for the tool. With --record, the criteria are stored as a process experiment.
+
+    It covers the last 3 months of data; with --as-of DATE, the 3 whole months before DATE
+    (--as-of 2025-03-10 audits December to February), and --record then records the criteria
+    with a start of DATE, so their baseline is the window audited. A date in the future or
+    before the data is refused and nothing is written.
     """
     from reports.audit import render_audit
 
@@ -72,7 +81,8 @@ def audit(config: Config, tool: str, teams: tuple[str, ...], out: Path, record: 
                         f"add --record, or leave them out for an audit only.")
     path, recorded = render_audit(
         config, out, tool=tool, teams=list(teams) or None, record=record, name=name,
-        started_on=start.date() if start else date.today(), scope=parse_scope(scopes))
+        started_on=start.date() if start else None, scope=parse_scope(scopes),
+        as_of=as_of.date() if as_of else None)
     ui.say(f"wrote {path}")
     for change in recorded:
         ui.say(f"recorded process change {change!r}; run `processhealth build` so monthly "

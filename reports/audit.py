@@ -3,6 +3,9 @@ fields and Slack channels are dead weight, shadow tools, and the success criteri
 meet, optionally recorded as a process experiment so the monthly reports track them.
 
     path, recorded = render_audit(config, Path("audit.html"), tool="PM tool", record=True)
+
+It audits the last 3 months of data that are over, or, with `as_of`, the 3 whole months before
+that date: once a tool is in, "what did the quarter before it look like" can still be asked.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from processhealth.store import RawStore
 from reports import charts
 from reports import format as fmt
 from reports.db import AnalyticsDB
-from reports.metrics import is_suppressed
+from reports.metrics import first_month, is_suppressed
 from reports.render import choose_month, choose_teams, environment, write_atomically
 from reports.team import window
 
@@ -45,37 +48,40 @@ PROPOSED_CRITERIA = (
 def render_audit(
     config: Config, out_path: Path, tool: str, teams: list[str] | None = None,
     record: bool = False, name: str | None = None, started_on: date | None = None,
-    scope: dict[str, list[str]] | None = None,
+    scope: dict[str, list[str]] | None = None, as_of: date | None = None,
 ) -> tuple[Path, list[str]]:
     """Write the audit for `tool`; with record, store its criteria as process changes.
+    With as_of, audit the whole months before that date, and a recorded change starts on it
+    unless started_on says otherwise (so its baseline is the window audited).
     Returns (path, names of the process changes recorded)."""
     with AnalyticsDB.open(config.storage.analytics_path,
                           config.storage.memory_limit) as db:
-        context = audit_context(db, config, tool, teams)
+        context = audit_context(db, config, tool, teams, as_of)
     html = environment().get_template("audit.html.j2").render(**context)
     path = write_atomically(Path(out_path), html)
     recorded = []
     if record:
-        recorded = record_criteria(config, tool, teams, name, started_on or date.today(),
-                                   scope or {})
+        recorded = record_criteria(config, tool, teams, name,
+                                   started_on or as_of or date.today(), scope or {})
     return path, recorded
 
 
 def audit_context(db: AnalyticsDB, config: Config, tool: str,
-                  teams: list[str] | None) -> dict[str, Any]:
+                  teams: list[str] | None, as_of: date | None = None) -> dict[str, Any]:
     min_group = config.privacy.min_group_size
     chosen: list[str] = []
     for team in teams or [None]:  # type: ignore[list-item]
         chosen += [t for t in choose_teams(db, team) if t not in chosen]
-    month = choose_month(db, None)
-    months = window(month, AUDIT_MONTHS)
-    first = db.scalar("SELECT min(month)::DATE FROM metric_effort_allocation")
-    months = [m for m in months if first is None or m >= first] or [month]
+    months = audit_months(db, as_of, first_month(db, chosen, min_group))
+    month = months[-1]
     end = _month_end(months[-1])
+    period = f"{fmt.month_label(months[0])} to {fmt.month_label(months[-1])}"
     return {
         "title": f"Before {tool}: process audit",
         "tool": tool,
-        "period": f"{fmt.month_label(months[0])} to {fmt.month_label(months[-1])}",
+        "period": period,
+        "period_note": "the last months of data" if as_of is None else
+        f"the whole months before {fmt.day_label(as_of)}",
         "generated_on": fmt.day_label(date.today()),
         "min_group": min_group,
         "month_label": fmt.month_label(month),
@@ -85,8 +91,39 @@ def audit_context(db: AnalyticsDB, config: Config, tool: str,
         "channels": dead_channels(db, chosen, months, min_group),
         "shadow": shadow_tools(db, chosen, months, min_group),
         "criteria": proposed_criteria(db, chosen, end, min_group),
+        "criteria_when": "Today (last 12 weeks, weekly mean)" if as_of is None else
+        f"Then (the 12 weeks to {fmt.day_label(end)}, weekly mean)",
         "teams": chosen,
     }
+
+
+def audit_months(db: AnalyticsDB, as_of: date | None, first: date | None) -> list[date]:
+    """The audited months: the AUDIT_MONTHS months ending with the latest month of data that is
+    over, or with the last whole month before as_of; never before the first month of data.
+    A date in the future, or one with no month of data before it, is refused: it has nothing
+    to audit, and an empty audit would read as a team doing nothing. `first` is the first
+    month with enough people (reports.metrics.first_month)."""
+    if as_of is None:
+        month = choose_month(db, None)
+        return [m for m in window(month, AUDIT_MONTHS) if first is None or m >= first] or [month]
+    if as_of > date.today():
+        raise UserError(
+            f"--as-of {as_of:%Y-%m-%d} is in the future (today is {date.today():%Y-%m-%d}); the "
+            f"audit covers the {AUDIT_MONTHS} whole months before that date, which have not "
+            f"happened yet. Give a date up to today, or leave --as-of out to audit the last "
+            f"{AUDIT_MONTHS} months of data.")
+    last = (as_of.replace(day=1) - timedelta(days=1)).replace(day=1)
+    if first is None or last < first:
+        since = (f"the teams' figures start in {fmt.month_label(first)} (their first month "
+                 f"with enough people), so the earliest date with a whole month of data before "
+                 f"it is {_month_end(first) + timedelta(days=1):%Y-%m-%d}"
+                 if first else "the analytics database has no effort figures yet")
+        raise UserError(
+            f"--as-of {as_of:%Y-%m-%d} is before the data: the audit covers the whole months "
+            f"before that date, and {since}. Give a later date, or "
+            f"collect further back (`since` under [github], [jira] and [slack]) and run "
+            f"`processhealth build` again.")
+    return [m for m in window(last, AUDIT_MONTHS) if m >= first]
 
 
 def _month_end(month: date) -> date:

@@ -20,8 +20,10 @@ from reports.svg import PendingSvg, draw
 CATEGORY_ORDER = ["customer", "enabling", "process", "unclassified"]
 CATEGORY_COLORS = ["#2b6cb0", "#5b9f4a", "#d1495b", "#a0a0a0"]
 SERIES_COLORS = ["#2b6cb0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860"]
-# Metric-compatible with Liberation Sans, which vl-convert measures text with.
-FONT = "Helvetica, Arial, sans-serif"
+# Metric-compatible with Liberation Sans, which vl-convert measures text with; the emoji fonts
+# last, so an emoji in a title from the data shows in the browser rather than an empty box.
+FONT = ("Helvetica, Arial, sans-serif, 'Apple Color Emoji', 'Segoe UI Emoji', "
+        "'Noto Color Emoji'")
 # One entry per line: horizontal legends are laid out with vl-convert's font measurements, and
 # a wider browser font would make neighbours overlap.
 VERTICAL_LEGEND = alt.Legend(orient="bottom", direction="vertical", symbolType="stroke")

@@ -130,3 +130,15 @@ def is_suppressed(row: dict[str, Any], min_group: int) -> bool:
 
 def shown(figure: Figure, value: Any, suppressed: bool) -> str:
     return fmt.TOO_FEW if suppressed else figure.text(value)
+
+
+def first_month(db: AnalyticsDB, teams: list[str], min_group: int) -> date | None:
+    """The first month in which one of `teams` has min_group active people: where the report's
+    months start. Not the first month of any event: a few stray events (a deleted user's old
+    issues) a year before everything else would otherwise stretch every chart back to them.
+    Falls back to the first month of effort figures when no team ever has enough people."""
+    db.require("metric_team_months", "team", "month", "people_count")
+    found = db.scalar("SELECT min(month)::DATE FROM metric_team_months"
+                      " WHERE team IN (SELECT unnest(?)) AND people_count >= ?",
+                      [teams, min_group])
+    return found or db.scalar("SELECT min(month)::DATE FROM metric_effort_allocation")

@@ -22,7 +22,7 @@ from reports import changes, coverage
 from reports import format as fmt
 from reports import team as team_sections
 from reports.db import AnalyticsDB
-from reports.metrics import is_suppressed
+from reports.metrics import first_month, is_suppressed
 
 _ENV: Environment | None = None
 
@@ -57,7 +57,7 @@ def report_context(
     teams = choose_teams(db, team)
     report_month = choose_month(db, month)
     months = team_sections.window(report_month, config.report.months)
-    first = db.scalar("SELECT min(month)::DATE FROM metric_effort_allocation")
+    first = first_month(db, teams, min_group)  # not the first stray event
     months = [m for m in months if first is None or m >= first] or [report_month]
     team_reports = []
     for name in teams:

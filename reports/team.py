@@ -38,6 +38,9 @@ VERDICT_WORDS = {
                           "Too few people or too few weeks of activity behind this month to "
                           "give a verdict."),
 }
+NO_BASELINE_WORDS = ("No baseline yet", "This is the team's first month with enough people (or "
+                     "every earlier month was a rise), so there is no earlier month to compare "
+                     "with: no verdict can be given yet.")
 # signal -> (words, unit of value and threshold as health_signals stores them)
 SIGNAL_WORDS = {
     "overhead_rise_pp": ("Overhead ratio rise over the baseline", "points"),
@@ -69,7 +72,8 @@ def _chart_rows(series: dict[date, tuple[Any, bool]], name: str, months: list[da
 
 
 def verdict(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict[str, Any]:
-    db.require("health_verdicts", "team", "month", "verdict", "reason", "people_count")
+    db.require("health_verdicts", "team", "month", "verdict", "reason", "people_count",
+               "baseline_months")
     row = db.one("SELECT * FROM health_verdicts WHERE team = ? AND month::DATE = ?",
                  [team, month])
     if row is None:
@@ -78,12 +82,21 @@ def verdict(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict[str
     code, reason = row["verdict"], row.get("reason")
     if is_suppressed(row, min_group):
         code, reason = "insufficient_data", f"Fewer than {min_group} people were active."
-    label, sentence = VERDICT_WORDS.get(code, (str(code).replace("_", " "), ""))
+    label, sentence = verdict_words(code, row.get("baseline_months"))
     return {"code": code, "label": label, "sentence": sentence, "reason": reason,
             "people": row.get("people_count"),
             "signals": [] if code == "insufficient_data" else
             verdict_signals(db, "health_signals", "team = ? AND month::DATE = ?", [team, month],
                             code)}
+
+
+def verdict_words(code: str, baseline_months: Any) -> tuple[str, str]:
+    """(label, sentence) of a verdict. A neutral month without baseline months says "No baseline
+    yet": nothing to compare with is not the same as a process that neither helps nor hurts
+    (health_verdicts keeps the value neutral; docs/metrics.md section 9)."""
+    if code == "neutral" and not baseline_months:
+        return NO_BASELINE_WORDS
+    return VERDICT_WORDS.get(code, (str(code).replace("_", " "), ""))
 
 
 def verdict_signals(db: AnalyticsDB, table: str, where: str, params: list, code: str) -> list:
@@ -182,7 +195,12 @@ def overhead(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> 
     change = month_series(db, OVERHEAD_CHANGE, team, months, min_group)
     month = months[-1]
     rows = _chart_rows(ratio, "overhead ratio", months)
-    rows += _chart_rows(baseline, "baseline (trailing 3 months)", months)
+    # a month without earlier months has no baseline: draw no point there (not one at 0%)
+    with_baseline = {_as_date(r["month"]) for r in db.view_rows(
+        OVERHEAD_BASELINE.view, (months[0], months[-1]), ("team", "baseline_months"))
+        if r["team"] == team and r["baseline_months"]}
+    rows += _chart_rows({m: v for m, v in baseline.items() if m in with_baseline and
+                         not fmt.missing(v[0])}, "baseline (trailing 3 months)", months)
     chart = None
     if rows:
         chart = charts.line_chart(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -104,3 +105,55 @@ def test_a_missing_view_fails_the_audit_naming_it(config: Config, tmp_path: Path
     con.close()
     with pytest.raises(UserError, match=view):
         render_audit(config, tmp_path / "audit.html", tool="PM tool")
+
+
+@pytest.mark.parametrize(("as_of", "said"), [
+    ("2099-01-01", "is in the future"),
+    ("2025-11-20", "is before the data"),  # report_org starts in November 2025
+])
+def test_as_of_out_of_range_is_refused_and_writes_nothing(config: Config, tmp_path: Path,
+                                                          as_of: str, said: str) -> None:
+    out = tmp_path / "a.html"
+    result = CliRunner().invoke(cli, ["--config", str(config.path), "audit", "--tool", "X",
+                                      "--out", str(out), "--as-of", as_of, "--record"])
+    assert result.exit_code == 1, result.output
+    assert said in result.output and "\n\n" not in result.output.strip()
+    assert not out.exists()
+    assert not config.storage.raw_path.exists() or not _changes(config)
+
+
+def _changes(config: Config) -> list:
+    with RawStore(config.storage.raw_path, read_only=True) as store:
+        return state.list_process_changes(store)
+
+
+def test_as_of_audits_the_whole_months_before_it(config: Config, tmp_path: Path) -> None:
+    out = tmp_path / "a.html"
+    result = CliRunner().invoke(cli, ["--config", str(config.path), "audit", "--tool", "PM tool",
+                                      "--team", "atlas", "--out", str(out),
+                                      "--as-of", "2026-06-01", "--record"])
+    assert result.exit_code == 0, result.output
+    text = words(out.read_text(encoding="utf-8"))
+    # before the change (June 1), per person over the 65 weekdays of Mar-May: 60 commit minutes
+    # a day (3,900), a 10-minute Priority edit a day (650), 3 x 30 chat minutes (90)
+    assert "Period: March 2026 to May 2026 (the whole months before 1 June 2026;" in text
+    assert "atlas 84% 14% 2%" in text
+    assert "atlas 22 h per month" in text  # 6 people x 650 minutes / 3 months
+    # the criteria's values are those of the window too: 10 / 70 minutes before the change
+    assert "Then (the 12 weeks to 31 May 2026, weekly mean)" in text
+    assert "atlas: 14%" in text
+    # the recorded change starts on the as-of date, so its baseline is the audited window
+    (change,) = _changes(config)
+    assert change["started_on"] == date(2026, 6, 1)
+    # a day inside a month: that month is not whole before the date, so it is left out
+    _, _ = render_audit(config, out, tool="PM tool", as_of=date(2026, 6, 15))
+    assert "Period: March 2026 to May 2026" in words(out.read_text(encoding="utf-8"))
+    # the first whole month of data is the earliest window, trimmed to the data
+    _, _ = render_audit(config, out, tool="PM tool", as_of=date(2026, 1, 1))
+    assert "Period: November 2025 to December 2025" in words(out.read_text(encoding="utf-8"))
+
+
+def test_audit_help_documents_as_of() -> None:
+    result = CliRunner().invoke(cli, ["audit", "--help"])
+    assert result.exit_code == 0
+    assert "--as-of YYYY-MM-DD" in result.output and "whole months before" in result.output

@@ -165,3 +165,43 @@ def test_simulated_hostile_title_stays_text(browser: Any, tmp_path: Path) -> Non
     assert title in page.inner_text('section[data-section="signals"]')
     assert page.evaluate("document.querySelectorAll('script, img').length") == 0
     page.close()
+
+
+EMOJI_TITLE = "\N{ROCKET} launch checklist"
+# The emoji as the browser draws it in the font the page gives its element: how many pixels are
+# coloured (an emoji font draws in colour; a missing glyph is an empty box in the text colour).
+COLOURED_PIXELS = """
+([text, selector]) => {
+    const el = [...document.querySelectorAll(selector)].find(e => e.textContent.includes(text));
+    const style = getComputedStyle(el);
+    const canvas = document.createElement("canvas");
+    canvas.width = 64; canvas.height = 64;
+    const ctx = canvas.getContext("2d");
+    ctx.font = `${style.fontWeight} 40px ${style.fontFamily}`;
+    ctx.fillStyle = "#000";
+    ctx.fillText(text, 4, 48);
+    const px = ctx.getImageData(0, 0, 64, 64).data;
+    let coloured = 0;
+    for (let i = 0; i < px.length; i += 4) {
+        const [r, g, b, a] = [px[i], px[i + 1], px[i + 2], px[i + 3]];
+        if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 40) coloured++;
+    }
+    return {family: style.fontFamily, coloured, width: ctx.measureText(text).width};
+}
+"""
+
+
+def test_emoji_in_a_title_renders_as_an_emoji(browser: Any, tmp_path: Path) -> None:
+    db = report_database(tmp_path / "analytics.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE work_items SET title = ? WHERE title = ?", [EMOJI_TITLE, HOSTILE_TITLE])
+    con.close()
+    (tmp_path / "processhealth.toml").write_text(f'[storage]\nanalytics_path = "{db}"\n')
+    path = render_report(load_config(tmp_path / "processhealth.toml"), tmp_path / "report.html")
+    page = browser.new_page()
+    page.goto(path.as_uri(), wait_until="load")
+    assert EMOJI_TITLE in page.inner_text("body")
+    drawn = page.evaluate(COLOURED_PIXELS, ["\N{ROCKET}", "td, li, a, span"])
+    page.close()
+    assert "Noto Color Emoji" in drawn["family"] and "Segoe UI Emoji" in drawn["family"]
+    assert drawn["width"] > 0 and drawn["coloured"] > 50, drawn

@@ -129,4 +129,4 @@ def test_a_month_with_too_few_people_is_no_baseline() -> None:
                .fetchall())
     assert got == {"2025-10": "insufficient_data", "2025-11": "neutral", "2025-12": "neutral"}
     reason = db.one("SELECT reason FROM health_verdicts WHERE month = '2025-11-01'")
-    assert reason.startswith("no earlier month with enough people")
+    assert reason.startswith("no baseline yet: no earlier month with enough people")

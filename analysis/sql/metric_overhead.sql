@@ -22,10 +22,13 @@ months AS (
     LEFT JOIN minutes AS m USING (team, month)
 ),
 baseline AS (
+    -- only months with enough people: a baseline resting on one stray person (a month before
+    -- the team's data really starts) would be a figure under min_group_size, often 0%
     SELECT *,
-           sum(process) OVER w AS base_process,
-           sum(customer + enabling + process) OVER w AS base_total,
-           count(*) OVER w AS base_months
+           sum(CASE WHEN NOT suppressed THEN process END) OVER w AS base_process,
+           sum(CASE WHEN NOT suppressed THEN customer + enabling + process END) OVER w
+               AS base_total,
+           count(CASE WHEN NOT suppressed THEN 1 END) OVER w AS base_months
     FROM months
     WINDOW w AS (PARTITION BY team ORDER BY month
                  RANGE BETWEEN INTERVAL 3 MONTH PRECEDING AND INTERVAL 1 MONTH PRECEDING)
@@ -48,8 +51,8 @@ COMMENT ON COLUMN metric_overhead.enabling_hours IS 'Credited hours on enabling 
 COMMENT ON COLUMN metric_overhead.process_hours IS 'Credited hours on process.';
 COMMENT ON COLUMN metric_overhead.unclassified_hours IS 'Credited hours not classified (outside the ratio).';
 COMMENT ON COLUMN metric_overhead.overhead_ratio IS 'process / (customer + enabling + process), 0 to 1.';
-COMMENT ON COLUMN metric_overhead.baseline_ratio IS 'The same ratio over the (up to) 3 months before, minutes pooled.';
-COMMENT ON COLUMN metric_overhead.baseline_months IS 'How many months the baseline pools (0 = no baseline yet).';
+COMMENT ON COLUMN metric_overhead.baseline_ratio IS 'The same ratio over the (up to) 3 months before that have privacy.min_group_size people, minutes pooled; NULL when there is none.';
+COMMENT ON COLUMN metric_overhead.baseline_months IS 'How many months the baseline pools (0 = no baseline yet: the report draws no baseline point).';
 COMMENT ON COLUMN metric_overhead.change_pp IS '(overhead_ratio - baseline_ratio) x 100, percentage points.';
 COMMENT ON COLUMN metric_overhead.people_count IS 'Active people in the team that month.';
 COMMENT ON COLUMN metric_overhead.suppressed IS 'True when people_count is below privacy.min_group_size: show "too few people".';

@@ -100,8 +100,10 @@ def report_context(
 
 
 def _team_suppressed(db: AnalyticsDB, team: str, month: date, min_group: int) -> bool:
-    db.require("metric_team_months", "team", "month", "people_count")
-    row = db.one("SELECT * FROM metric_team_months WHERE team = ? AND month = ?", [team, month])
+    # Every team's row of the month in one read (a view recomputed per read: once per team
+    # it cost about 70 ms a team at 186 teams)
+    rows = db.view_rows("metric_team_months", (month, month), ("team", "people_count"))
+    row = next((r for r in rows if r["team"] == team), None)
     return row is None or is_suppressed(row, min_group)
 
 

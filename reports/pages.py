@@ -16,7 +16,12 @@ from pathlib import Path
 from processhealth.config import Config
 from processhealth.errors import UserError
 from reports.db import AnalyticsDB
-from reports.render import environment, report_context, write_atomically
+from reports.render import (
+    environment,
+    refuse_unsafe_target,
+    report_context,
+    write_atomically,
+)
 
 
 def is_folder_target(out: Path) -> bool:
@@ -36,6 +41,10 @@ def render_pages(config: Config, out_dir: Path, month: str | None = None,
     with AnalyticsDB.open(config.storage.analytics_path,
                           config.storage.memory_limit) as db:
         context = report_context(db, config, month, team)
+    targets = [out_dir / "index.html", *(out_dir / f"{t['anchor']}.html"
+                                         for t in context["teams"])]
+    for target in targets:  # before writing any: all pages or none
+        refuse_unsafe_target(target)
     env = environment()
     context.update(pages=True, index_href="index.html")
     written = [write_atomically(out_dir / "index.html",

@@ -168,17 +168,22 @@ def people_table(db: AnalyticsDB, team: str, month: date, min_group: int) -> dic
                      for name, cats in people.items()]}
 
 
-def write_atomically(path: Path, text: str) -> Path:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`: a reader never
-    sees half a report. Only a regular file is replaced: a symlink could point the report (and
-    the rename) at a file the user never meant to overwrite."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def refuse_unsafe_target(path: Path) -> None:
+    """A UserError if `path` exists and is not a regular file (a symlink, a folder, a device)."""
     if path.is_symlink() or (path.exists() and not path.is_file()):
         kind = "a symbolic link" if path.is_symlink() else "not a regular file"
         raise UserError(
             f"{path} is {kind}, so processhealth will not write over it: reports replace only "
             f"regular files, so a link cannot redirect them to another file. Remove it, or "
             f"choose another --out.")
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`: a reader never
+    sees half a report. Only a regular file is replaced: a symlink could point the report (and
+    the rename) at a file the user never meant to overwrite."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    refuse_unsafe_target(path)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -142,7 +142,7 @@ def test_200_teams_write_200_pages_under_2_mb(tmp_path: Path,
     grid and links a page per team. The first chart is drawn for real and reused for every
     other chart, so pages weigh what they would (about 1,000 charts would take minutes here;
     benchmarks/report_scale.py times them)."""
-    names = [f"Team {i:03d}" for i in range(190)] + HOSTILE_TEAMS
+    names = [f"Team {i:03d}" for i in range(189)] + HOSTILE_TEAMS
     db = many_teams_database(tmp_path / "analytics.duckdb", names)
     real_draw, drawn = charts.draw, []
 

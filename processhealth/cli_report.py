@@ -22,21 +22,36 @@ from processhealth.errors import UserError
 @click.option("--month", metavar="YYYY-MM",
               help="Month to report on (default: the latest month of data that is over).")
 @click.option("--team", help="Only this team (default: every team).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="HTML file to write (default: [report] out in config, report.html).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="A path ending in .html: one HTML file. Anything else (a folder, existing "
+                   "or not): index.html plus one team-<name>.html per team. Default: [report] "
+                   "out in config, report.html.")
 @pass_config
 def report(config: Config, month: str | None, team: str | None, out: Path | None) -> None:
-    """Write the monthly process-health report: one self-contained HTML file.
+    """Write the monthly process-health report: self-contained HTML.
+
+    It opens with the organization at a glance: a team x month grid of verdicts, the teams
+    whose verdict changed this month, and links to each team. `--out report.html` writes one
+    file; `--out report/` (any path not ending in .html) writes report/index.html and one page
+    per team, for organizations too large for one file.
 
     Per team: the verdict and the signals behind it, where effort went over the last
     [report] months months, overhead against baseline, flow and pull-request cycle,
     paperwork, coupling, nag load, shadow tools, process experiments and adoption; then
     coverage and caveats. It opens offline (no script, no network) and can be mailed as is.
     """
+    from reports.pages import is_folder_target, render_pages
     from reports.render import render_report
 
     started = time.perf_counter()
-    path = render_report(config, out or config.report.out, month=month, team=team)
+    target = Path(out or config.report.out)
+    if is_folder_target(target):
+        paths = render_pages(config, target, month=month, team=team)
+        largest = max(p.stat().st_size for p in paths) / 1e6
+        ui.say(f"wrote {paths[0]} and {len(paths) - 1} team pages in {target} (largest "
+               f"{largest:.1f} MB) in {time.perf_counter() - started:.1f} s")
+        return
+    path = render_report(config, target, month=month, team=team)
     size = path.stat().st_size / 1e6
     ui.say(f"wrote {path} ({size:.1f} MB) in {time.perf_counter() - started:.1f} s")
 

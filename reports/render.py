@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from processhealth.config import Config
 from processhealth.errors import UserError
-from reports import changes, coverage
+from reports import changes, coverage, overview
 from reports import format as fmt
 from reports import team as team_sections
 from reports.db import AnalyticsDB
@@ -60,10 +60,13 @@ def report_context(
     first = first_month(db, teams, min_group)  # not the first stray event
     months = [m for m in months if first is None or m >= first] or [report_month]
     team_reports = []
+    slugs = overview.slugs(teams)
+    codes = overview.verdict_codes(db, months, min_group)
     for name in teams:
         team_reports.append({
             "name": name,
-            "anchor": "team-" + "".join(c if c.isalnum() else "-" for c in name.lower()),
+            "anchor": "team-" + slugs[name],
+            "cells": overview.team_cells(codes, name, months),
             "verdict": team_sections.verdict(db, name, report_month, min_group),
             "allocation": team_sections.allocation(db, name, months, min_group),
             "overhead": team_sections.overhead(db, name, months, min_group),
@@ -84,6 +87,12 @@ def report_context(
         "months_word": "month" if len(months) == 1 else f"{len(months)} months",
         "generated_on": fmt.day_label(date.today()),
         "teams": team_reports,
+        "grid_months": [fmt.month_short(m) for m in months],
+        "changed": overview.changed(team_reports, months),
+        "legend": overview.legend(),
+        "pages": False,  # one file; reports.pages sets it for per-team files
+        "page_team": None,
+        "index_href": "",
         "coverage": coverage.coverage(db, teams, months, min_group),
         "min_group": min_group,
         "show_people": config.privacy.show_people,
@@ -91,8 +100,10 @@ def report_context(
 
 
 def _team_suppressed(db: AnalyticsDB, team: str, month: date, min_group: int) -> bool:
-    db.require("metric_team_months", "team", "month", "people_count")
-    row = db.one("SELECT * FROM metric_team_months WHERE team = ? AND month = ?", [team, month])
+    # Every team's row of the month in one read (a view recomputed per read: once per team
+    # it cost about 70 ms a team at 186 teams)
+    rows = db.view_rows("metric_team_months", (month, month), ("team", "people_count"))
+    row = next((r for r in rows if r["team"] == team), None)
     return row is None or is_suppressed(row, min_group)
 
 
@@ -157,8 +168,22 @@ def people_table(db: AnalyticsDB, team: str, month: date, min_group: int) -> dic
                      for name, cats in people.items()]}
 
 
+def refuse_unsafe_target(path: Path) -> None:
+    """A UserError if `path` exists and is not a regular file (a symlink, a folder, a device)."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        kind = "a symbolic link" if path.is_symlink() else "not a regular file"
+        raise UserError(
+            f"{path} is {kind}, so processhealth will not write over it: reports replace only "
+            f"regular files, so a link cannot redirect them to another file. Remove it, or "
+            f"choose another --out.")
+
+
 def write_atomically(path: Path, text: str) -> Path:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`: a reader never
+    sees half a report. Only a regular file is replaced: a symlink could point the report (and
+    the rename) at a file the user never meant to overwrite."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    refuse_unsafe_target(path)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -205,3 +205,45 @@ def test_emoji_in_a_title_renders_as_an_emoji(browser: Any, tmp_path: Path) -> N
     page.close()
     assert "Noto Color Emoji" in drawn["family"] and "Segoe UI Emoji" in drawn["family"]
     assert drawn["width"] > 0 and drawn["coloured"] > 50, drawn
+
+
+@pytest.mark.slow
+def test_first_page_shows_every_team_month_verdict(browser: Any, simulated_report: Path,
+                                                    tmp_path: Path) -> None:
+    """The simulated organization's report opens with the team x month grid: every cell, read
+    from the page as Chromium lays it out, is the team-month's verdict in health_verdicts
+    (insufficient data where fewer than min_group_size people stand behind it), in words."""
+    config = simulated_config(7, "small")
+    seen = open_report(browser, simulated_report, tmp_path / "grid.png")
+    page = seen["page"]
+    grid = page.locator("table.grid")
+    assert grid.is_visible() and grid.bounding_box()["y"] < 900  # above the fold
+    months = grid.locator("thead th[scope=col].month").all_inner_texts()
+    shown = {}
+    for row in grid.locator("tbody tr").all():
+        team = row.locator("th[scope=row]").inner_text()
+        cells = row.locator("td")
+        assert cells.count() == len(months)
+        for i, month in enumerate(months):
+            cell = cells.nth(i)
+            assert cell.inner_text().strip()  # a word in every cell, not only a colour
+            shown[(team, month)] = cell.get_attribute("data-verdict")
+    con = duckdb.connect(str(config.storage.analytics_path), read_only=True)
+    try:
+        rows = con.execute("SELECT team, strftime(month, '%b %Y'), verdict, people_count"
+                           " FROM health_verdicts").fetchall()
+    finally:
+        con.close()
+    min_group = config.privacy.min_group_size
+    expected = {(team, month): "insufficient_data" if people < min_group else verdict
+                for team, month, verdict, people in rows if month in months}
+    teams = {team for team, _ in expected}
+    # every grid cell with a verdict row matches it; cells without one say so
+    assert {k: v for k, v in shown.items() if v != "none"} == expected
+    assert {team for team, _ in shown} == teams and len(shown) == len(teams) * len(months)
+    legend = page.locator("ul.legend").inner_text()
+    assert "Amplifier" in legend and "The process has become the product" in legend
+    first = page.locator("table.grid tbody th a").first
+    first.click()
+    assert page.evaluate("location.hash").startswith("#team-")
+    page.close()

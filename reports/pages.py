@@ -1,0 +1,57 @@
+"""The report as separate files: `index.html` (the organization at a glance, links, coverage)
+and one self-contained `team-<slug>.html` per team.
+
+    render_pages(config, Path("report/"), month="2026-05")
+
+One file of 186 teams is about 21 MB with 930 charts: nobody mails that, and a browser struggles
+with it. Per-team files are each a few hundred kB and open on their own (inline CSS and SVG, no
+script, nothing fetched); the index links them by relative path, so the folder can be zipped,
+mailed or served as it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from processhealth.config import Config
+from processhealth.errors import UserError
+from reports.db import AnalyticsDB
+from reports.render import (
+    environment,
+    refuse_unsafe_target,
+    report_context,
+    write_atomically,
+)
+
+
+def is_folder_target(out: Path) -> bool:
+    """`--out` names a folder unless it ends in .html (and is not an existing folder)."""
+    return out.is_dir() or out.suffix.lower() != ".html"
+
+
+def render_pages(config: Config, out_dir: Path, month: str | None = None,
+                 team: str | None = None) -> list[Path]:
+    """Write index.html and one page per team into out_dir (created if missing); return the
+    paths written, index first."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir} is a file, not a folder. Give a folder for per-team "
+                        f"pages, or a path ending in .html for one file.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with AnalyticsDB.open(config.storage.analytics_path,
+                          config.storage.memory_limit) as db:
+        context = report_context(db, config, month, team)
+    targets = [out_dir / "index.html", *(out_dir / f"{t['anchor']}.html"
+                                         for t in context["teams"])]
+    for target in targets:  # before writing any: all pages or none
+        refuse_unsafe_target(target)
+    env = environment()
+    context.update(pages=True, index_href="index.html")
+    written = [write_atomically(out_dir / "index.html",
+                                env.get_template("index.html.j2").render(**context))]
+    page = env.get_template("report.html.j2")
+    for t in context["teams"]:
+        html = page.render(**{**context, "teams": [t], "page_team": t["name"],
+                              "title": f"{context['title']}, team {t['name']}"})
+        written.append(write_atomically(out_dir / f"{t['anchor']}.html", html))
+    return written

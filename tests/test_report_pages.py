@@ -1,0 +1,171 @@
+"""The report's first page (the team x month verdict grid) and `report --out DIR` (index.html plus
+a self-contained page per team), on the hand-made organization and on 200 teams."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from markupsafe import Markup
+from report_org import TEAMS, many_teams_database, report_database
+
+from processhealth.cli import cli
+from reports import charts, overview
+
+HOSTILE_TEAMS = ["<script>alert(1)</script>", "A/B", "a b", "../../etc/passwd", "Zahlungsverkehr",
+                 "支付", "结算", "CON", "."]
+
+
+def write_config(folder: Path, db: Path) -> Path:
+    config = folder / "processhealth.toml"
+    config.write_text(f'[storage]\nanalytics_path = "{db}"\n', encoding="utf-8")
+    return config
+
+
+def run_report(config: Path, *args: str):  # noqa: ANN201 - click's Result
+    return CliRunner().invoke(cli, ["--config", str(config), "report", *args])
+
+
+def grid_cells(page: str) -> dict[tuple[str, str], str]:
+    """(team, month header) -> data-verdict of each grid cell in the page."""
+    table = page.split('<table class="grid">')[1].split("</table>")[0]
+    months = re.findall(r'<th scope="col" class="month">([^<]+)</th>', table)
+    cells = {}
+    for team, row in re.findall(r'<tr data-row-team="([^"]*)">(.*?)</tr>', table, flags=re.S):
+        codes = re.findall(r'data-verdict="([^"]+)"', row)
+        assert len(codes) == len(months)
+        cells.update({(team, m): c for m, c in zip(months, codes, strict=True)})
+    return cells
+
+
+def expected_cells(db: Path, min_group: int = 5) -> dict[tuple[str, str], str]:
+    """The grid worked out from health_verdicts directly: the verdict, or insufficient data
+    where fewer than min_group people stand behind it."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT team, month, verdict, people_count FROM health_verdicts"
+                           " WHERE month >= DATE '2025-11-01'").fetchall()
+    finally:
+        con.close()
+    return {(team, f"{month:%b %Y}"): "insufficient_data" if people < min_group else verdict
+            for team, month, verdict, people in rows}
+
+
+def test_slugs_are_safe_and_unique() -> None:
+    slugs = overview.slugs(HOSTILE_TEAMS)
+    assert len(set(slugs.values())) == len(HOSTILE_TEAMS)
+    for slug in slugs.values():
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) and len(slug) <= 63
+    assert slugs["A/B"] == "a-b" and slugs["a b"] == "a-b-2"
+    assert slugs["../../etc/passwd"] == "etc-passwd"
+    assert slugs["支付"] == "team" and slugs["结算"] == "team-2" and slugs["."] == "team-3"
+
+
+def test_grid_shows_every_team_month_verdict(tmp_path: Path) -> None:
+    db = report_database(tmp_path / "analytics.duckdb")
+    out = tmp_path / "report.html"
+    result = run_report(write_config(tmp_path, db), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    cells = grid_cells(page)
+    assert len(cells) == len(TEAMS) * 12  # November 2025 to October 2026
+    assert cells == expected_cells(db)
+    assert set(cells.values()) >= {"insufficient_data"}  # tiny: 3 people, every month
+    assert cells[("tiny", "Oct 2026")] == "insufficient_data"
+    # readable without colour: each cell names its verdict, and the legend spells it out
+    assert '<abbr title="Insufficient data">n/a</abbr>' in page
+    assert '<span class="v process_is_product">PROC</span> The process has become' in page
+    assert '<th scope="row"><a href="#team-atlas">atlas</a></th>' in page
+
+
+def test_changed_verdicts_name_from_and_to(tmp_path: Path) -> None:
+    db = report_database(tmp_path / "analytics.duckdb")
+    con = duckdb.connect(str(db))  # atlas: neutral in September, amplifier in October
+    con.execute("UPDATE health_verdicts SET verdict = 'neutral' WHERE team = 'atlas'"
+                " AND month = DATE '2026-09-01'")
+    con.execute("UPDATE health_verdicts SET verdict = 'amplifier' WHERE team = 'atlas'"
+                " AND month = DATE '2026-10-01'")
+    con.close()
+    out = tmp_path / "report.html"
+    assert run_report(write_config(tmp_path, db), "--out", str(out)).exit_code == 0
+    changed = out.read_text(encoding="utf-8").split('<ul class="changed">')[1].split("</ul>")[0]
+    assert "Team atlas</a>: from neutral (Sep 2026) to <strong>amplifier</strong>" in changed
+    assert "tiny" not in changed  # insufficient data both months
+
+
+def test_out_path_without_html_suffix_writes_pages(tmp_path: Path) -> None:
+    db = report_database(tmp_path / "analytics.duckdb")
+    out = tmp_path / "monthly"
+    result = run_report(write_config(tmp_path, db), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "team-atlas.html",
+                                                      "team-tiny.html"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert grid_cells(index) == expected_cells(db)
+    assert '<a href="team-atlas.html">atlas</a>' in index and 'id="coverage"' in index
+    atlas = (out / "team-atlas.html").read_text(encoding="utf-8")
+    assert 'data-team="atlas"' in atlas and 'data-team="tiny"' not in atlas
+    assert 'href="index.html#method"' in atlas and "<script" not in atlas.lower()
+    assert set(grid_cells(atlas)) == {k for k in expected_cells(db) if k[0] == "atlas"}
+
+
+def test_refuses_to_write_over_a_symlink(tmp_path: Path) -> None:
+    db = report_database(tmp_path / "analytics.duckdb")
+    config = write_config(tmp_path, db)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    (tmp_path / "report.html").symlink_to(victim)
+    result = run_report(config, "--out", str(tmp_path / "report.html"))
+    assert result.exit_code == 1 and "symbolic link" in result.output
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "team-tiny.html").symlink_to(victim)
+    result = run_report(config, "--out", str(pages))
+    assert result.exit_code == 1 and "team-tiny.html is a symbolic link" in result.output
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    assert (tmp_path / "report.html").is_symlink() and (pages / "team-tiny.html").is_symlink()
+    assert sorted(p.name for p in pages.iterdir()) == ["team-tiny.html"]  # none written
+    (pages / "team-atlas.html").mkdir()
+    (pages / "team-tiny.html").unlink()
+    result = run_report(config, "--out", str(pages))
+    assert result.exit_code == 1 and "not a regular file" in result.output
+
+
+@pytest.mark.slow
+def test_200_teams_write_200_pages_under_2_mb(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """200 teams (the hand-made two plus 198 SQL copies): index.html lists every team in the
+    grid and links a page per team. The first chart is drawn for real and reused for every
+    other chart, so pages weigh what they would (about 1,000 charts would take minutes here;
+    benchmarks/report_scale.py times them)."""
+    names = [f"Team {i:03d}" for i in range(189)] + HOSTILE_TEAMS
+    db = many_teams_database(tmp_path / "analytics.duckdb", names)
+    real_draw, drawn = charts.draw, []
+
+    def draw_once(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if not drawn:
+            drawn.append(Markup(str(real_draw(*args, **kwargs))))
+        return drawn[0]
+
+    monkeypatch.setattr(charts, "draw", draw_once)
+    out = tmp_path / "pages/"
+    result = run_report(write_config(tmp_path, db), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    files = sorted(out.iterdir())
+    assert len(files) == 201 and (out / "index.html") in files
+    slugs = overview.slugs(sorted([*TEAMS, *names]))
+    assert {p.name for p in files} == {"index.html"} | {f"team-{s}.html" for s in slugs.values()}
+    assert all(p.is_file() and p.stat().st_size < 2_000_000 for p in files)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    cells = grid_cells(index)
+    assert {team for team, _ in cells} == {*TEAMS, *(n.replace("<", "&lt;").replace(">", "&gt;")
+                                                   for n in names)}
+    assert len(cells) == 200 * 12
+    assert "<script>alert(1)</script>" not in index
+    page = (out / f"team-{slugs['A/B']}.html").read_text(encoding="utf-8")
+    assert 'data-team="A/B"' in page and page.count('class="team"') == 1
+    assert date(2026, 10, 1).strftime("%b %Y") in page

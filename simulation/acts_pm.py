@@ -73,7 +73,9 @@ def tool_status(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 
 
 def share_sheet(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    at = e.act(d, min(budget, e.rng.uniform(2, 4)), "chat", "enabling")
+    # tracking status in a spreadsheet is work about work (issue 16); the demo keeps its label
+    category = "enabling" if st.team.knobs is None else "process"
+    at = e.act(d, min(budget, e.rng.uniform(2, 4)), "chat", category)
     link = e.rng.choice(SHEETS).format(n=e.rng.randrange(10_000))
     e.emit.post(st.team.channel("eng"), d.pid, at, f"I'm tracking our real status here: {link}")
 

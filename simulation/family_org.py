@@ -49,14 +49,16 @@ def family_members(aux: random.Random, ts: TeamSpec, members: list, spec: OrgSpe
 
 
 def family_tool_channels(org: Org, channel, dt) -> None:
-    """One updates channel per mandated tool, opened when the first team adopts it."""
+    """One updates channel per tool, opened when the first team adopts it (mandated or not)."""
     tools: dict[str, list] = {}
     for team in org.teams:
         eff = getattr(team.knobs, "effect", None)
         if eff is not None and eff.kind == "process_as_product":
-            tools.setdefault(team.channel("tool"), []).append(team)
-    for name, teams in tools.items():
-        tool = teams[0].knobs.effect.tool
-        channel(name, f"Updates from {tool}",
-                [m for t in teams for m in t.members] + ["bot-reminder"],
-                when=dt(min(t.knobs.effect.onset for t in teams)))
+            tools.setdefault(team.channel("tool"), []).append((team, eff))
+        placebo = getattr(team.knobs, "placebo", None)
+        if placebo is not None and placebo.variant == "tool":  # organic adoption has one too
+            tools.setdefault(team.channel("tool"), []).append((team, placebo))
+    for name, users in tools.items():
+        channel(name, f"Updates from {users[0][1].tool}",
+                [m for t, _ in users for m in t.members] + ["bot-reminder"],
+                when=dt(min(u.onset for _, u in users)))

@@ -105,7 +105,8 @@ def groom(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         )
     if rng.random() < 0.03:  # barely used fields
         e.emit.field_edit(t.issue, d.pid, at, "customfield_10300", "Medium")
-    if t.issue.status in ("Backlog", "Needs Business Value") and rng.random() < 0.3:
+    needs = e.emit.names.get("Needs Business Value", "Needs Business Value")
+    if t.issue.status in ("Backlog", needs) and rng.random() < 0.3:
         to = (
             "Ready for Estimation" if e.reg.tool_active and t.issue.status == "Backlog" else "To Do"
         )

@@ -374,6 +374,8 @@ class Org:
     slack: SlackData
     activities: list[Activity]
     expected_verdicts: list[tuple[str, str, str | None]]  # (team, "YYYY-MM", verdict or None)
+    # family: the org's names for the tool's fields, statuses and issue type (canonical -> own)
+    footprint: dict[str, str] = field(default_factory=dict, repr=False)
 
     def person(self, pid: str) -> Person:
         return self._by_pid()[pid]

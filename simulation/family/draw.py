@@ -71,6 +71,8 @@ def draw_spec(seed: int, index: int, size: str = "full") -> OrgSpec:
         for i in range(n_teams))
     return OrgSpec(teams=teams, start=start, months=months, org=org, domain=f"{org}.example",
                    ghost_leaver=False, family=True,
+                   footprint=_footprint(random.Random(f"{seed}:family:footprint:{index}"),
+                                        org_style["tool"]),
                    identity_mess=0.3 if small else uniform(rng, R.IDENTITY_MESS))
 
 
@@ -158,6 +160,13 @@ def _effect(rng: random.Random, kind: str, start: date, months: int, tool: str,
         throughput_gain=round(uniform(rng, R.THROUGHPUT_GAIN), 3),
         wait_cut=round(uniform(rng, R.WAIT_CUT), 3) if variant != "experiments" else 0.0,
     )
+
+
+def _footprint(rng: random.Random, tool: str) -> tuple[tuple[str, str], ...]:
+    """The org's names for its tool's fields, statuses, issue type and reminder bot."""
+    names = {k: rng.choice(pool) for k, pool in R.FOOTPRINT.items()}
+    names["bot"] = rng.choice(R.BOT_NAMES).format(tool=tool)
+    return tuple(sorted(names.items()))
 
 
 def _placebo(rng: random.Random, kind: str, start: date, months: int, tool: str,

@@ -103,6 +103,23 @@ PRODUCTS = ["checkout", "billing", "search", "onboarding", "payments", "catalog"
             "messaging", "scheduler", "analytics", "storefront", "accounts", "booking", "media",
             "loyalty", "support", "mobile", "gateway"]
 TOOLS = ["PMTool", "Roadmapr", "StatusHub", "Pulsecheck", "Trackly", "OKRify"]
+# The tool's footprint differs from org to org (review #1: it was always the demo's, so it named
+# the product's own recorded scope): its fields, statuses and issue type are drawn per org from
+# names such tools use; the first of each pool is the demo's. Field ids stay the same.
+FOOTPRINT = {
+    "customfield_10100": ["Business Value", "Value Score", "Strategic Value", "WSJF Score"],
+    "customfield_10101": ["Initiative", "Objective", "Theme", "Key Result"],
+    "customfield_10102": ["Confidence", "Certainty", "Risk Level", "Delivery Confidence"],
+    "customfield_10400": ["Progress", "Percent Complete", "Completion", "Health"],
+    "Needs Business Value": ["Needs Business Value", "Needs Prioritization", "Pending Triage",
+                             "Awaiting Scoring"],
+    "Ready for Estimation": ["Ready for Estimation", "Ready for Sizing", "Refined",
+                             "Ready for Planning"],
+    "Awaiting PM Review": ["Awaiting PM Review", "PM Acceptance", "Pending Sign-off",
+                           "Product Review"],
+    "Initiative": ["Initiative", "Objective", "Program", "Theme"],
+}
+BOT_NAMES = ["{tool} Reminders", "{tool} Bot", "{tool}", "{tool} Notifications"]
 CHANNEL_SCHEMES = {
     "prefix": {"eng": "eng-{t}", "support": "support-{t}", "standup": "standup-{t}"},
     "suffix-dev": {"eng": "{t}-dev", "support": "{t}-support", "standup": "{t}-standup"},

@@ -154,12 +154,34 @@ CRUNCH = {coding: R.CRUNCH_WEIGHTS["coding"], open_pr: R.CRUNCH_WEIGHTS["open_pr
           rework: R.CRUNCH_WEIGHTS["rework"], chat: R.CRUNCH_WEIGHTS["chat"]}
 
 
+def onboard(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    """A buddy pairs with a ramping new hire: onboarding time, in no tool (like a meeting)."""
+    st.done_today[d.pid].add("onboard")
+    e.act(d, min(budget, e.aux.uniform(30, 60)), "meeting", "enabling", visible=False)
+
+
+def _ramping_buddy(e: Engine, st: TeamState, pid: str) -> bool:
+    """Whether `pid` is the buddy of a teammate still ramping up: the most skilled engineer
+    active today other than the hire."""
+    for hid in st.engineers:
+        hire = e.org.person(hid)
+        if hire.ramp_days and hire.active_on(e.day) and (
+                e.day - hire.joined_on).days < hire.ramp_days:
+            others = [e.org.person(p) for p in st.engineers
+                      if p != hid and e.org.person(p).active_on(e.day)]
+            if others and max(others, key=lambda p: (p.skill, p.pid)).pid == pid:
+                return True
+    return False
+
+
 def family_options(e: Engine, st: TeamState, d: Day, options: list) -> list:
     if e.reg.crunch:
         options = [(w * CRUNCH.get(f, 1.0), f) for w, f in options]
     if e.reg.planning:
         options.append((R.ESTIMATE_WEIGHT, estimate))
     done = st.done_today.get(d.pid, set())
+    if "onboard" not in done and _ramping_buddy(e, st, d.pid):
+        options.append((R.BUDDY_WEIGHT, onboard))
     if e.reg.experiments and "experiment" not in done and e.aux.random() < R.EXPERIMENT_GATE:
         options.append((1.0, propose_experiment))
     return options

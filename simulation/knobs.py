@@ -71,6 +71,7 @@ class Knobs:
     effect: Effect | None = None
     placebo: Placebo | None = None  # steady teams only: an organic change with no effect
     grooming: float = 2.0  # the PM's baseline appetite for backlog grooming (team habit)
+    pm_change: date | None = None  # the PM leaves and another takes over (no effect attached)
 
     def load(self, month: str) -> float:
         return dict(self.monthly_load).get(month, 1.0)

@@ -47,6 +47,8 @@ class Person:
     tz_name: str | None = field(default=None, repr=False)  # IANA zone the tools show
     github_name: str | None = field(default=None, repr=False)  # profile name if not `name`
     commit_name: str | None = field(default=None, repr=False)  # author name on commits
+    vacation: frozenset = field(default=frozenset(), repr=False)  # days away in leave blocks
+    ramp_days: int = field(default=0, repr=False)  # a new hire's days to full productivity
 
     def active_on(self, day: date) -> bool:
         return self.joined_on <= day and (self.left_on is None or day < self.left_on)

@@ -147,6 +147,8 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
             team.change_on = effect.onset
             if effect.kind == "process_as_product":
                 team.champion_leaves_on = effect.end
+        if ts.knobs is not None and ts.knobs.pm_change:  # an ordinary PM change, no effect
+            team.champion_leaves_on = ts.knobs.pm_change
         elif ts.scenario != "steady" and ts.knobs is None:
             team.change_on = spec.change_on
         if ts.scenario == "tool_nobody_wanted":

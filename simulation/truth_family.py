@@ -117,12 +117,14 @@ def nuisances_frame(org: Org) -> pd.DataFrame:
             k.key_in_commit, k.key_in_pr, repos[team.repo].merge_style, team.repo,
             k.channels.get("eng"), k.channels.get("support"), k.labels.get("customer"),
             len({p.tz_offset_min for p in people}),
-            ",".join(str(z) for z in sorted({p.tz_offset_min for p in people})), k.grooming))
+            ",".join(str(z) for z in sorted({p.tz_offset_min for p in people})), k.grooming,
+            k.pm_change, sum(len(p.vacation) for p in people),
+            ",".join(str(p.ramp_days) for p in people if p.ramp_days)))
     return pd.DataFrame(rows, columns=[
         "team", "people", "hires", "leavers", "absence", "holiday_away", "planning_months",
         "crunch_weeks", "load_cv", "key_in_commit", "key_in_pr", "merge_style", "repo",
         "eng_channel", "support_channel", "customer_label", "zones", "zone_offsets",
-        "grooming_weight"])
+        "grooming_weight", "pm_change", "vacation_days", "ramp_days"])
 
 
 def identities_frame(org: Org) -> pd.DataFrame:

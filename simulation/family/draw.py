@@ -115,6 +115,9 @@ def _team(rng: random.Random, name: str, product: str, kind: str, start: date, m
         effect=_effect(rng, kind, start, months, style["tool"], small),
         placebo=_placebo(rng, kind, start, months, style["tool"], small),
         grooming=round(uniform(rng, R.GROOMING), 3),
+        pm_change=(start + timedelta(days=rng.randint(20, days - 20))
+                   if not small and kind != "process_as_product"
+                   and rng.random() < R.PM_CHANGE_PER_YEAR * years else None),
     )
     home = rng.choice(zones)
     others = tuple(z for z in zones if z != home)

@@ -20,7 +20,18 @@ TEAM_SIZE_SIGMA = 0.35
 ATTRITION_PER_YEAR = (0.08, 0.20)  # share of engineers leaving in a year (tech: ~13%)
 GROWTH_PER_YEAR = (-0.05, 0.20)  # net headcount change; hires = leavers + growth
 GHOST_ORG_SHARE = 0.5  # organizations where one leaver's GitHub account is deleted
-ABSENCE = (0.04, 0.09)  # chance of being away on an ordinary working day (leave, sickness)
+ABSENCE = (0.02, 0.045)  # chance of a sick or single day off on an ordinary working day
+# Leave comes in blocks (review #5: independent days averaged out): working days of leave a year
+# in blocks of one to three weeks, half of the blocks in summer (mid-June to August).
+VACATION_DAYS = (10, 25)
+VACATION_BLOCK_WEEKS = (1, 3)
+SUMMER_BLOCK_SHARE = 0.5
+# New hires ramp up: they start at RAMP_START of their output, reach it after RAMP_DAYS calendar
+# days, and an experienced teammate (a buddy) spends onboarding time with them meanwhile.
+RAMP_DAYS = (30, 90)
+RAMP_START = 0.3
+BUDDY_WEIGHT = 0.8  # the buddy's weight for an onboarding session (30-60 min, invisible)
+PM_CHANGE_PER_YEAR = 0.2  # teams (not process-as-product) whose PM changes in the year
 HOLIDAY_AWAY = (0.5, 0.85)  # extra chance of being away Dec 20 - Jan 2
 IDENTITY_MESS = (0.05, 0.20)  # share of people whose names differ across tools
 

@@ -146,6 +146,8 @@ def summarize(job: tuple[int, int, str]) -> dict:
             out["margin"][row.planted_kind] += 1
         else:
             out["kinds"][row.planted_kind] += 1
+            if row.planted_kind == "steady":
+                out["placebo"]["steady team-months outside margins, phase " + row.phase] += 1
             if row.planted_kind != "steady":
                 out["bands"][(row.planted_kind, size_band(team))] += 1
         k, month, n = team.knobs, int(row.month[5:]), out["nuisance"]

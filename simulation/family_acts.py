@@ -160,6 +160,11 @@ def onboard(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     e.act(d, min(budget, e.aux.uniform(30, 60)), "meeting", "enabling", visible=False)
 
 
+def learn(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    """A new hire reads docs, sets up and pairs: onboarding time that leaves no record."""
+    e.act(d, min(budget, e.aux.uniform(30, 90)), "meeting", "enabling", visible=False)
+
+
 def _ramping_buddy(e: Engine, st: TeamState, pid: str) -> bool:
     """Whether `pid` is the buddy of a teammate still ramping up: the most skilled engineer
     active today other than the hire."""
@@ -182,6 +187,10 @@ def family_options(e: Engine, st: TeamState, d: Day, options: list) -> list:
     done = st.done_today.get(d.pid, set())
     if "onboard" not in done and _ramping_buddy(e, st, d.pid):
         options.append((R.BUDDY_WEIGHT, onboard))
+    me = e.org.person(d.pid)
+    if me.ramp_days and (e.day - me.joined_on).days < me.ramp_days:
+        left = 1 - (e.day - me.joined_on).days / me.ramp_days
+        options.append((R.LEARN_WEIGHT * left, learn))
     if e.reg.experiments and "experiment" not in done and e.aux.random() < R.EXPERIMENT_GATE:
         options.append((1.0, propose_experiment))
     return options

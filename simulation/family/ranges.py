@@ -31,6 +31,7 @@ SUMMER_BLOCK_SHARE = 0.5
 RAMP_DAYS = (30, 90)
 RAMP_START = 0.3
 BUDDY_WEIGHT = 0.8  # the buddy's weight for an onboarding session (30-60 min, invisible)
+LEARN_WEIGHT = 3.0  # a new hire's weight for learning (docs, set-up, pairing), fading with ramp
 PM_CHANGE_PER_YEAR = 0.2  # teams (not process-as-product) whose PM changes in the year
 HOLIDAY_AWAY = (0.5, 0.85)  # extra chance of being away Dec 20 - Jan 2
 IDENTITY_MESS = (0.05, 0.20)  # share of people whose names differ across tools
@@ -50,8 +51,8 @@ CRUNCH_WEEKS = (0, 3)  # release-crunch weeks per team and year
 # linear drift of LOAD_DRIFT (log units per year). Sized so the CV of customer items resolved
 # per team-month approaches the public repositories' 0.24-0.61 (median 0.44); the measured
 # figure is in benchmarks/RESULTS.md section 4.
-LOAD_SIGMA = (0.20, 0.50)
-LOAD_AR = (0.5, 0.85)
+LOAD_SIGMA = (0.35, 0.80)
+LOAD_AR = (0.3, 0.7)
 LOAD_DRIFT = (-0.4, 0.4)
 CRUNCH_WEIGHTS = {"coding": 1.6, "open_pr": 1.3, "rework": 1.3, "chat": 0.4}  # crunch weeks
 # --- team habits (sim-sources section 15: admin/status work is 5-15% of time, team to team) -----

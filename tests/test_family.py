@@ -302,7 +302,8 @@ def test_monthly_workload_is_autocorrelated_and_deterministic():
             if den > 0:
                 pairs = zip(x, x[1:], strict=False)
                 lag1.append(sum((a - mean) * (b - mean) for a, b in pairs) / den)
-    assert sum(lag1) / len(lag1) > 0.25  # independent draws give about -1/12
+    # independent draws give about -1/12 (sd of the mean about 0.02); the AR(1) about 0.25
+    assert sum(lag1) / len(lag1) > 0.15
 
 
 def test_footprints_vary_and_the_config_does_not_mark_effect_teams(subset):

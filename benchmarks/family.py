@@ -35,7 +35,7 @@ from simulation.truth_family import months, verdict_margins  # noqa: E402
 
 KEY = re.compile(r"\b([A-Z][A-Z0-9]+)-\d+\b")
 CUSTOMER_TYPES = {"Story", "Bug"}
-SPREADS = ("size", "cv", "keys", "zones", "hires", "leavers")
+SPREADS = ("size", "cv", "keys", "zones", "hires", "leavers", "proc_sd", "proc_level")
 
 
 def band(value: float, edges: list[float], fmt: str = "{:.2f}") -> str:
@@ -86,6 +86,38 @@ def team_stats(org, team, out: dict) -> None:
     out["leavers"].append(sum(p.left_on is not None for p in people))
 
 
+def process_shares(org) -> dict[tuple[str, str], float]:
+    """(team, YYYY-MM) -> process share of the visible minutes (the truth's definition)."""
+    team = {p.pid: p.team for p in org.people}
+    total: Counter = Counter()
+    proc: Counter = Counter()
+    for a in org.activities:
+        if a.visible:
+            key = (team.get(a.pid), a.start.strftime("%Y-%m"))
+            total[key] += a.minutes
+            proc[key] += a.minutes if a.category == "process" else 0
+    return {k: proc[k] / v for k, v in total.items() if v > 0}
+
+
+def ordinary_process_spread(org, rows, out: dict) -> None:
+    """Per steady team (no effect, any placebo): the SD and the median of its process share
+    across ordinary months (not planning, December, January or a crunch month)."""
+    shares = process_shares(org)
+    by_team: dict[str, list[float]] = {}
+    teams = {t.name: t for t in org.teams}
+    for row in rows:
+        k, month = teams[row.team].knobs, int(row.month[5:])
+        if (row.phase != "never" or month in k.planning_months or month in (12, 1)
+                or any(w.strftime("%Y-%m") == row.month for w in k.crunch_weeks)):
+            continue
+        if (row.team, row.month) in shares:
+            by_team.setdefault(row.team, []).append(100 * shares[(row.team, row.month)])
+    for values in by_team.values():
+        if len(values) >= 3:
+            out["proc_sd"].append(statistics.pstdev(values))
+            out["proc_level"].append(statistics.median(values))
+
+
 def summarize(job: tuple[int, int, str]) -> dict:
     """Everything the report needs from one member (run in a worker process)."""
     seed, index, size = job
@@ -96,13 +128,26 @@ def summarize(job: tuple[int, int, str]) -> dict:
            "bots": Counter(), "spread": {k: [] for k in SPREADS}, "team_months": 0,
            "teams": len(org.teams)}
     team_by_name = {t.name: t for t in org.teams}
-    for row in verdict_margins(org).itertuples():
+    rows = list(verdict_margins(org).itertuples())
+    ordinary_process_spread(org, rows, out["spread"])
+    out["placebo"] = Counter()
+    for team in org.teams:
+        if team.knobs.placebo is not None:
+            out["placebo"]["teams: " + team.knobs.placebo.variant] += 1
+        e = team.knobs.effect
+        if e is not None and e.kind == "process_as_product" and e.experiments:
+            out["placebo"]["process teams that also declare experiments"] += 1
+    for row in rows:
         team = team_by_name[row.team]
+        if isinstance(row.placebo, str):
+            out["placebo"]["steady team-months with a placebo in force: " + row.placebo] += 1
         out["team_months"] += 1
         if row.in_margin:
             out["margin"][row.planted_kind] += 1
         else:
             out["kinds"][row.planted_kind] += 1
+            if row.planted_kind == "steady":
+                out["placebo"]["steady team-months outside margins, phase " + row.phase] += 1
             if row.planted_kind != "steady":
                 out["bands"][(row.planted_kind, size_band(team))] += 1
         k, month, n = team.knobs, int(row.month[5:]), out["nuisance"]
@@ -197,11 +242,16 @@ def report(t: dict, seed: int, n_orgs: int, wall: float) -> None:
     print("team-months under each nuisance (all kinds):")
     for name, n in t["nuisance"].most_common():
         print(f"  {name:45s} {n:5d}")
+    print("negative controls (placebo changes of steady teams; verdict stays neutral):")
+    for name, n in sorted(t["placebo"].items()):
+        print(f"  {name:60s} {n:5d}")
     s = t["spread"]
     print("spread of the nuisance variables (per team, measured on the records):")
     print(f"  team size at start            {quantiles(s['size'], '{:.0f}')}")
     print(f"  monthly workload CV           {quantiles(s['cv'])}")
     print(f"  share of commits with a key   {quantiles(s['keys'])}")
+    print(f"  process share SD, ordinary steady months (pp)  {quantiles(s['proc_sd'])}")
+    print(f"  process share median, ordinary steady months (%)  {quantiles(s['proc_level'])}")
     print(f"  time zones in a team          {quantiles(s['zones'], '{:.0f}')}")
     print(f"  hires in the year             {quantiles(s['hires'], '{:.0f}')}")
     print(f"  leavers in the year           {quantiles(s['leavers'], '{:.0f}')}")

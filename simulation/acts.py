@@ -104,7 +104,7 @@ def pick_ticket(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     at = e.act(d, min(budget, rng.uniform(1, 3)), "status_update", "process")
     if t.issue.assignee_pid != d.pid:
         e.emit.field_edit(t.issue, d.pid, at, "assignee", d.pid)
-    if e.reg.tool_active and rng.random() < e.reg.adoption:
+    if (e.reg.tool_active or e.reg.tool_fields) and rng.random() < e.reg.adoption:
         at = tool_fields(e, d, t, TOOL_FIELDS, "status_update", ["High", "Medium", "Low"])
     if rng.random() < 0.07:
         e.emit.transition(t.issue, d.pid, at, "Blocked")

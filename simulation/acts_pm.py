@@ -73,7 +73,9 @@ def tool_status(e: Engine, st: TeamState, d: Day, budget: float) -> None:
 
 
 def share_sheet(e: Engine, st: TeamState, d: Day, budget: float) -> None:
-    at = e.act(d, min(budget, e.rng.uniform(2, 4)), "chat", "enabling")
+    # tracking status in a spreadsheet is work about work (issue 16); the demo keeps its label
+    category = "enabling" if st.team.knobs is None else "process"
+    at = e.act(d, min(budget, e.rng.uniform(2, 4)), "chat", category)
     link = e.rng.choice(SHEETS).format(n=e.rng.randrange(10_000))
     e.emit.post(st.team.channel("eng"), d.pid, at, f"I'm tracking our real status here: {link}")
 
@@ -103,7 +105,8 @@ def groom(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         )
     if rng.random() < 0.03:  # barely used fields
         e.emit.field_edit(t.issue, d.pid, at, "customfield_10300", "Medium")
-    if t.issue.status in ("Backlog", "Needs Business Value") and rng.random() < 0.3:
+    needs = e.emit.names.get("Needs Business Value", "Needs Business Value")
+    if t.issue.status in ("Backlog", needs) and rng.random() < 0.3:
         to = (
             "Ready for Estimation" if e.reg.tool_active and t.issue.status == "Backlog" else "To Do"
         )

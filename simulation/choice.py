@@ -100,12 +100,13 @@ def choose(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     if ready(st.to_merge.get(pid, []), d):
         options.append((6.0, merge))
     ticket = st.doing.get(pid)
+    skill = me.skill if not me.ramp_days else me.skill * _ramp(e, me)  # family: new hires
     if ready(st.rework.get(pid, []), d):
         options.append((8.0, rework))
     elif ticket is None:
-        options.append((6.0 * me.skill, pick_ticket))
+        options.append((6.0 * skill, pick_ticket))
     elif ticket.sessions_left > 0:
-        options.append((6.0 * me.skill, coding))
+        options.append((6.0 * skill, coding))
     else:
         options.append((6.0, open_pr))
     options.append((0.9, chat))
@@ -128,6 +129,14 @@ def choose(e: Engine, st: TeamState, d: Day, budget: float) -> None:
     weights = [w for w, _ in options]
     fn = rng.choices([f for _, f in options], weights)[0]
     fn(e, st, d, budget)
+
+
+def _ramp(e: Engine, me) -> float:
+    """A new hire's share of full output: RAMP_START on the first day, 1 after ramp_days."""
+    from .family import ranges as R
+
+    done = (e.day - me.joined_on).days / me.ramp_days
+    return 1.0 if done >= 1 else R.RAMP_START + (1 - R.RAMP_START) * max(0.0, done)
 
 
 def _weeks_in(e: Engine, st: TeamState) -> float:

@@ -55,6 +55,7 @@ class Emitter:
         self._gh_numbers: dict[str, itertools.count] = {}
         self._jira_numbers: dict[str, itertools.count] = {}
         self.status_ids = {s.name: s.id for s in org.jira.statuses}
+        self.names = org.footprint  # family: the org's names for the tool's footprint
         self.channels: dict[str, SlackChannel] = {c.name: c for c in org.slack.channels}
 
     def next_id(self) -> int:
@@ -146,6 +147,7 @@ class Emitter:
         parent: str | None = None,
     ) -> JiraIssue:
         n = next(self._jira_numbers.setdefault(project, itertools.count(1)))
+        issue_type = self.names.get(issue_type, issue_type)
         i = JiraIssue(
             f"{project}-{n}",
             10_000 + self.next_id(),
@@ -168,6 +170,7 @@ class Emitter:
         issue.updated = max(issue.updated, at)
 
     def transition(self, issue: JiraIssue, pid: str, at: datetime, to_status: str) -> None:
+        to_status = self.names.get(to_status, to_status)
         items = [
             JiraChangeItem(
                 "status",
@@ -224,7 +227,8 @@ class Emitter:
         else:
             issue.custom[field_id] = value
             new = str(value)
-        name = CUSTOM_FIELD_NAMES.get(field_id) or SYSTEM_FIELD_NAMES[field_id]
+        name = (self.names.get(field_id) or CUSTOM_FIELD_NAMES.get(field_id)
+                or SYSTEM_FIELD_NAMES[field_id])
         ftype = "custom" if field_id.startswith("customfield_") else "jira"
         self._history(
             issue,
@@ -243,7 +247,8 @@ class Emitter:
         for field_id, value in values.items():
             old = issue.custom.get(field_id)
             issue.custom[field_id] = value
-            items.append(JiraChangeItem(CUSTOM_FIELD_NAMES[field_id], field_id, "custom", None,
+            name = self.names.get(field_id) or CUSTOM_FIELD_NAMES[field_id]
+            items.append(JiraChangeItem(name, field_id, "custom", None,
                                         None if old is None else str(old), None, str(value)))
         self._history(issue, pid, at, items)
 

@@ -134,6 +134,8 @@ class Engine:
             if pid is None or not self.org.person(pid).active_on(self.day):
                 continue
             knobs = st.team.knobs
+            if knobs is not None and self.day in self.org.person(pid).vacation:
+                continue
             if self.rng.random() < (0.05 if knobs is None else knobs.absence):  # vacation, sick
                 continue
             if knobs is not None and self._on_holiday(knobs):

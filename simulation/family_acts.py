@@ -11,13 +11,15 @@ from datetime import timedelta
 
 from .acts import chat, coding, open_pr, propose_experiment, ready, rework
 from .engine import Day, Engine, TeamState, at_time
+from .family import ranges as R
 
 DEP_PACKAGES = ["lodash", "requests", "urllib3", "jackson-databind", "axios", "pyyaml", "log4j"]
 
 
 def _tool(st: TeamState) -> str:
-    eff = st.team.knobs.effect
-    return eff.tool if eff is not None else "PMTool"
+    k = st.team.knobs
+    found = k.effect or k.placebo
+    return found.tool if found is not None else "PMTool"
 
 
 def family_morning(e: Engine, st: TeamState) -> None:
@@ -40,6 +42,11 @@ def family_morning(e: Engine, st: TeamState) -> None:
                         f"Reminder: submit your timesheet in {_tool(st)}.", slackbot=True)
             for p in st.engineers:
                 st.reminded.setdefault(p, at)
+    if reg.tool_digest and day.weekday() == 0:
+        at = at_time(day, 8) + timedelta(seconds=e.aux.randrange(0, 300))
+        e.emit.post(team.channel("tool"), None, at,
+                    f"Weekly digest from {_tool(st)}: {e.aux.randint(3, 40)} items updated, "
+                    f"{e.aux.randint(0, 12)} done last week", bot_id="B0REMIND01")
     if day.weekday() == 0:
         _dependency_pr(e, st)
         _stale_sweep(e, st)
@@ -143,19 +150,48 @@ def nag_comment(e: Engine, st: TeamState, d: Day, budget: float) -> None:
         ["Any update on this?", "Can you update the status please?", "Where are we on this?"]))
 
 
-CRUNCH = {coding: 1.6, open_pr: 1.3, rework: 1.3, chat: 0.4}
-# A team that adopted declared experiments proposes about one per engineer every month or two
-# (the demo's rate is about one per engineer a year); not grounded in a source.
-EXPERIMENT_GATE = 0.03
+CRUNCH = {coding: R.CRUNCH_WEIGHTS["coding"], open_pr: R.CRUNCH_WEIGHTS["open_pr"],
+          rework: R.CRUNCH_WEIGHTS["rework"], chat: R.CRUNCH_WEIGHTS["chat"]}
+
+
+def onboard(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    """A buddy pairs with a ramping new hire: onboarding time, in no tool (like a meeting)."""
+    st.done_today[d.pid].add("onboard")
+    e.act(d, min(budget, e.aux.uniform(30, 60)), "meeting", "enabling", visible=False)
+
+
+def learn(e: Engine, st: TeamState, d: Day, budget: float) -> None:
+    """A new hire reads docs, sets up and pairs: onboarding time that leaves no record."""
+    e.act(d, min(budget, e.aux.uniform(30, 90)), "meeting", "enabling", visible=False)
+
+
+def _ramping_buddy(e: Engine, st: TeamState, pid: str) -> bool:
+    """Whether `pid` is the buddy of a teammate still ramping up: the most skilled engineer
+    active today other than the hire."""
+    for hid in st.engineers:
+        hire = e.org.person(hid)
+        if hire.ramp_days and hire.active_on(e.day) and (
+                e.day - hire.joined_on).days < hire.ramp_days:
+            others = [e.org.person(p) for p in st.engineers
+                      if p != hid and e.org.person(p).active_on(e.day)]
+            if others and max(others, key=lambda p: (p.skill, p.pid)).pid == pid:
+                return True
+    return False
 
 
 def family_options(e: Engine, st: TeamState, d: Day, options: list) -> list:
     if e.reg.crunch:
         options = [(w * CRUNCH.get(f, 1.0), f) for w, f in options]
     if e.reg.planning:
-        options.append((1.5, estimate))
+        options.append((R.ESTIMATE_WEIGHT, estimate))
     done = st.done_today.get(d.pid, set())
-    if e.reg.experiments and "experiment" not in done and e.aux.random() < EXPERIMENT_GATE:
+    if "onboard" not in done and _ramping_buddy(e, st, d.pid):
+        options.append((R.BUDDY_WEIGHT, onboard))
+    me = e.org.person(d.pid)
+    if me.ramp_days and (e.day - me.joined_on).days < me.ramp_days:
+        left = 1 - (e.day - me.joined_on).days / me.ramp_days
+        options.append((R.LEARN_WEIGHT * left, learn))
+    if e.reg.experiments and "experiment" not in done and e.aux.random() < R.EXPERIMENT_GATE:
         options.append((1.0, propose_experiment))
     return options
 

@@ -6,6 +6,7 @@ Called by `generate_org` for teams with knobs; draws come from the `{seed}:famil
 from __future__ import annotations
 
 import random
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from .model import Org
@@ -45,18 +46,48 @@ def family_members(aux: random.Random, ts: TeamSpec, members: list, spec: OrgSpe
         remote = ts.remote_zones and aux.random() < ts.remote_share
         p.tz_offset_min = aux.choice(ts.remote_zones) if remote else ts.zone
         p.tz_name = zone_name(p.tz_offset_min)
+    for p in members + hires:
+        p.vacation = vacation_days(aux, spec.start, spec.months)
+    from .family import ranges as R
+
+    for p in hires:
+        p.ramp_days = aux.randint(*R.RAMP_DAYS)
     return hires
 
 
+def vacation_days(aux: random.Random, start: date, months: int) -> frozenset:
+    """A person's leave over the window: blocks of one to three weeks, half of them in summer,
+    until the year's days (scaled to the window) are used."""
+    from .family import ranges as R  # here: the family package imports the org, which imports us
+
+    end = start + timedelta(days=round(months * 30.44))
+    target = aux.randint(*R.VACATION_DAYS) * months / 12
+    days: set[date] = set()
+    while len(days) < target:
+        weeks = aux.randint(*R.VACATION_BLOCK_WEEKS)
+        if aux.random() < R.SUMMER_BLOCK_SHARE:
+            year = aux.choice(sorted({start.year, end.year}))
+            first = date(year, 6, 15) + timedelta(days=aux.randrange(0, 70))
+        else:
+            first = start + timedelta(days=aux.randrange(0, (end - start).days))
+        if not start <= first < end:
+            continue
+        d = first - timedelta(days=first.weekday())
+        days |= {d + timedelta(days=i) for i in range(7 * weeks) if i % 7 < 5}
+    return frozenset(days)
+
+
 def family_tool_channels(org: Org, channel, dt) -> None:
-    """One updates channel per mandated tool, opened when the first team adopts it."""
+    """One updates channel per tool, opened when the first team adopts it (mandated or not)."""
     tools: dict[str, list] = {}
     for team in org.teams:
         eff = getattr(team.knobs, "effect", None)
         if eff is not None and eff.kind == "process_as_product":
-            tools.setdefault(team.channel("tool"), []).append(team)
-    for name, teams in tools.items():
-        tool = teams[0].knobs.effect.tool
-        channel(name, f"Updates from {tool}",
-                [m for t in teams for m in t.members] + ["bot-reminder"],
-                when=dt(min(t.knobs.effect.onset for t in teams)))
+            tools.setdefault(team.channel("tool"), []).append((team, eff))
+        placebo = getattr(team.knobs, "placebo", None)
+        if placebo is not None and placebo.variant == "tool":  # organic adoption has one too
+            tools.setdefault(team.channel("tool"), []).append((team, placebo))
+    for name, users in tools.items():
+        channel(name, f"Updates from {users[0][1].tool}",
+                [m for t, _ in users for m in t.members] + ["bot-reminder"],
+                when=dt(min(u.onset for _, u in users)))

@@ -37,6 +37,22 @@ class Effect:
     # amplifier
     throughput_gain: float = 0.0  # +10-25% customer items per person: fewer sessions per ticket
     wait_cut: float = 0.0  # -15-30% review waits: reviews picked up more eagerly
+    experiments: bool = False  # a process team that also declares experiments (no gain)
+
+
+@dataclass(frozen=True)
+class Placebo:
+    """A change a steady team makes that must NOT change its verdict (a negative control).
+
+    variant "tool": the org's tool adopted organically: engineers set its fields when they take
+    a ticket, a digest bot posts weekly in the tool's channel; no reminders, nags, statuses,
+    sync meeting or slowdown. variant "experiments": the team declares experiments (hypothesis,
+    success criteria, result) with no throughput or wait effect."""
+
+    variant: str
+    onset: date
+    adoption: float = 0.8  # chance a ticket taken gets the tool's fields (no decay, no nagging)
+    tool: str = "PMTool"  # the org's tool (its channel and digest bot)
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,9 @@ class Knobs:
     channels: dict[str, str] = field(default_factory=dict)  # role -> channel name
     labels: dict[str, str] = field(default_factory=dict)  # standard label -> team's spelling
     effect: Effect | None = None
+    placebo: Placebo | None = None  # steady teams only: an organic change with no effect
+    grooming: float = 2.0  # the PM's baseline appetite for backlog grooming (team habit)
+    pm_change: date | None = None  # the PM leaves and another takes over (no effect attached)
 
     def load(self, month: str) -> float:
         return dict(self.monthly_load).get(month, 1.0)

@@ -47,6 +47,8 @@ class Person:
     tz_name: str | None = field(default=None, repr=False)  # IANA zone the tools show
     github_name: str | None = field(default=None, repr=False)  # profile name if not `name`
     commit_name: str | None = field(default=None, repr=False)  # author name on commits
+    vacation: frozenset = field(default=frozenset(), repr=False)  # days away in leave blocks
+    ramp_days: int = field(default=0, repr=False)  # a new hire's days to full productivity
 
     def active_on(self, day: date) -> bool:
         return self.joined_on <= day and (self.left_on is None or day < self.left_on)
@@ -374,6 +376,8 @@ class Org:
     slack: SlackData
     activities: list[Activity]
     expected_verdicts: list[tuple[str, str, str | None]]  # (team, "YYYY-MM", verdict or None)
+    # family: the org's names for the tool's fields, statuses and issue type (canonical -> own)
+    footprint: dict[str, str] = field(default_factory=dict, repr=False)
 
     def person(self, pid: str) -> Person:
         return self._by_pid()[pid]

@@ -60,6 +60,8 @@ class OrgSpec:
     ghost_leaver: bool = True  # one engineer leaves and their GitHub account is deleted
     family: bool = False  # a scenario-family member: every tool has bots, names differ
     identity_mess: float = 0.0  # share of people whose names differ across tools
+    # family: the org's own names for the tool's fields, statuses and issue type, and its bot
+    footprint: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def demo(cls) -> OrgSpec:
@@ -130,6 +132,11 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
     org.people.extend(make_bots(spec.start))
     if spec.family:
         org.people.extend(family_bots(spec.start))
+        org.footprint = dict(spec.footprint)
+        if "bot" in org.footprint:  # the reminder bot is named after the org's tool
+            bot = next(p for p in org.people if p.pid == "bot-reminder")  # (no pid cache yet)
+            bot.name = bot.slack_real_name = org.footprint["bot"]
+            bot.slack_name = org.footprint["bot"].lower().replace(" ", "-")
     aux = random.Random(f"{seed}:family:org")  # draws the demo never makes
     states = []
     for i, ts in enumerate(spec.teams):
@@ -140,6 +147,8 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
             team.change_on = effect.onset
             if effect.kind == "process_as_product":
                 team.champion_leaves_on = effect.end
+        if ts.knobs is not None and ts.knobs.pm_change:  # an ordinary PM change, no effect
+            team.champion_leaves_on = ts.knobs.pm_change
         elif ts.scenario != "steady" and ts.knobs is None:
             team.change_on = spec.change_on
         if ts.scenario == "tool_nobody_wanted":
@@ -243,8 +252,10 @@ FIELDS = [
 
 def _setup_jira(org: Org, spec: OrgSpec, rng: random.Random) -> None:
     j = org.jira
-    j.statuses = [JiraStatus(str(10_000 + i), n, c) for i, (n, c) in enumerate(STATUSES)]
-    j.fields = [JiraField(*f) for f in FIELDS]
+    names = dict(spec.footprint)  # family: the tool's names in this org (empty for the demo)
+    j.statuses = [JiraStatus(str(10_000 + i), names.get(n, n), c)
+                  for i, (n, c) in enumerate(STATUSES)]
+    j.fields = [JiraField(f[0], names.get(f[0], f[1]), *f[2:]) for f in FIELDS]
     for i, team in enumerate(org.teams):
         j.projects[team.jira_project] = f"{team.name.title()} product"
         j.project_leads[team.jira_project] = team.members[0]
@@ -311,7 +322,8 @@ def _setup_slack(org: Org, spec: OrgSpec) -> None:
     channel("leadership", "Private: leads only", [t.members[0] for t in org.teams], private=True)
     channel("", "direct message", everyone[:2], private=True, im=True)
     s.channels[-1].name = f"D{everyone[0]}"
-    s.bots.append(SlackBot("B0REMIND01", "PMTool Reminders", "U0BOTREM01", "A0PMTOOL01"))
+    bot = dict(spec.footprint).get("bot", "PMTool Reminders")  # family: named after its tool
+    s.bots.append(SlackBot("B0REMIND01", bot, "U0BOTREM01", "A0PMTOOL01"))
     if spec.family:
         s.bots.append(SlackBot("B0DEPLOY01", "Deploy Bot", "U0BOTDEP01", "A0DEPLOY01"))
 

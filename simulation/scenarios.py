@@ -34,6 +34,8 @@ class Regime:
     nag_comments: bool = False  # the PM's "any update?" comments in Jira
     status_thread: bool = True  # the tool's daily status posts
     sheet: bool = True  # people ignoring the tool share a tracking spreadsheet
+    tool_fields: bool = False  # placebo: the tool's fields set by choice, nothing else of it
+    tool_digest: bool = False  # placebo: the tool's bot posts a weekly digest in its channel
 
 
 STEADY = Regime()
@@ -48,16 +50,20 @@ def _sessions(factor: float) -> tuple[int, int]:
 
 def family_regime(team: Team, day: date) -> Regime:
     """The regime of a family team: its nuisances of the day, then its planted effect."""
+    from .family import ranges as R  # here: the family package imports the org, which imports us
+
     k = team.knobs
     load = k.load(day.strftime("%Y-%m"))
     planning = day.month in k.planning_months
     base = Regime(
         sessions_per_ticket=_sessions(1 / load),
-        grooming_weight=5.0 if planning else 2.0,
+        grooming_weight=k.grooming * (R.PLANNING_GROOMING if planning else 1.0),
         planning=planning,
         crunch=any(timedelta(0) <= day - w < timedelta(days=7) for w in k.crunch_weeks),
     )
     eff = k.effect
+    if k.placebo is not None and day >= k.placebo.onset:
+        return _placebo(base, k.placebo)
     if eff is None or day < eff.onset or (eff.end is not None and day >= eff.end):
         return base
     weeks = (day - eff.onset).days / 7
@@ -65,23 +71,32 @@ def family_regime(team: Team, day: date) -> Regime:
         return replace(
             base,
             sessions_per_ticket=_sessions(eff.slowdown / load),
-            grooming_weight=base.grooming_weight * 3,
+            grooming_weight=base.grooming_weight * R.PROCESS_GROOMING,
             groom_next_up=0.1,
             tool_active=True,
-            adoption=max(eff.adoption_floor, eff.adoption_peak * math.exp(-weeks / 16)),
+            adoption=max(eff.adoption_floor,
+                         eff.adoption_peak * math.exp(-weeks / R.ADOPTION_DECAY_WEEKS)),
             screen_fields=eff.screen_fields,
             reminders=eff.reminders,
             nag_comments=eff.nag_comments,
             status_thread=eff.status_thread,
             sheet=eff.sheet,
+            experiments=eff.experiments,
         )
-    ramp = min(1.0, weeks / 2)  # a practice takes two weeks to settle
+    ramp = min(1.0, weeks / R.PRACTICE_SETTLE_WEEKS)
     return replace(
         base,
         sessions_per_ticket=_sessions(1 / (load * (1 + eff.throughput_gain * ramp))),
         review_weight=2.0 / (1 - eff.wait_cut * ramp),
         experiments=eff.variant in ("experiments", "both"),
     )
+
+
+def _placebo(base: Regime, p) -> Regime:
+    """A steady team's organic change: what it leaves in the tools, nothing it costs or gains."""
+    if p.variant == "tool":
+        return replace(base, tool_fields=True, tool_digest=True, adoption=p.adoption)
+    return replace(base, experiments=True)
 
 
 def regime(team: Team, day: date) -> Regime:

@@ -2,7 +2,8 @@
 
 - truth_person_day: true minutes per person, team, UTC day, category and visibility;
 - truth_verdict_margin: per team-month the expected verdict (None inside a transition margin),
-  every acceptable verdict, and the planted kind in force;
+  every acceptable verdict, the planted kind in force, and the placebo (a steady team's organic
+  change, which must not change the verdict) in force, so false alarms on it count apart;
 - truth_effects: per team the planted kind, variant, sizes, onset and end (steady teams too);
 - truth_nuisances: per team the nuisance settings it was generated with;
 - truth_identities: every account in every tool, and every commit identity (name + e-mail), with
@@ -58,11 +59,13 @@ def verdict_margins(org: Org) -> pd.DataFrame:
         for start, end in months(org):
             ok = acceptable_verdicts(team, start, end)
             in_force = eff is not None and start <= (eff.end or org.end) and end >= eff.onset
+            pl = team.knobs.placebo
             rows.append((team.name, start.strftime("%Y-%m"), ok[0] if len(ok) == 1 else None,
                          "|".join(ok), len(ok) > 1, eff.kind if in_force else "steady",
-                         _phase(team, start, end, len(ok) > 1)))
+                         _phase(team, start, end, len(ok) > 1),
+                         pl.variant if pl is not None and end >= pl.onset else None))
     return pd.DataFrame(rows, columns=["team", "month", "expected_verdict", "acceptable",
-                                       "in_margin", "planted_kind", "phase"])
+                                       "in_margin", "planted_kind", "phase", "placebo"])
 
 
 def _phase(team, start: date, end: date, in_margin: bool) -> str:
@@ -80,19 +83,23 @@ def _phase(team, start: date, end: date, in_margin: bool) -> str:
 def effects_frame(org: Org) -> pd.DataFrame:
     rows = []
     for team in org.teams:
-        e = team.knobs.effect
+        e, pl = team.knobs.effect, team.knobs.placebo
+        placebo = (pl.variant, pl.onset, pl.adoption) if pl is not None else (None, None, None)
         if e is None:
             rows.append((team.name, "steady", None, None, None, None, 1.0, None, None, 0.0, 0.0,
-                         None, None, None, None))
+                         None, None, None, None, False, *placebo))
             continue
         tool = e.tool if e.kind == "process_as_product" else None
+        declares = e.experiments or e.variant in ("experiments", "both")
         rows.append((team.name, e.kind, e.variant, tool, e.onset, e.end, e.slowdown,
                      e.adoption_peak, e.adoption_floor, e.throughput_gain, e.wait_cut,
-                     e.screen_fields, e.reminders, e.nag_comments, e.status_thread))
+                     e.screen_fields, e.reminders, e.nag_comments, e.status_thread, declares,
+                     *placebo))
     return pd.DataFrame(rows, columns=[
         "team", "kind", "variant", "tool", "onset", "end", "slowdown", "adoption_peak",
         "adoption_floor", "throughput_gain", "wait_cut", "screen_fields", "reminders",
-        "nag_comments", "status_thread"])
+        "nag_comments", "status_thread", "declares_experiments", "placebo", "placebo_onset",
+        "placebo_adoption"])
 
 
 def nuisances_frame(org: Org) -> pd.DataFrame:
@@ -110,11 +117,14 @@ def nuisances_frame(org: Org) -> pd.DataFrame:
             k.key_in_commit, k.key_in_pr, repos[team.repo].merge_style, team.repo,
             k.channels.get("eng"), k.channels.get("support"), k.labels.get("customer"),
             len({p.tz_offset_min for p in people}),
-            ",".join(str(z) for z in sorted({p.tz_offset_min for p in people}))))
+            ",".join(str(z) for z in sorted({p.tz_offset_min for p in people})), k.grooming,
+            k.pm_change, sum(len(p.vacation) for p in people),
+            ",".join(str(p.ramp_days) for p in people if p.ramp_days)))
     return pd.DataFrame(rows, columns=[
         "team", "people", "hires", "leavers", "absence", "holiday_away", "planning_months",
         "crunch_weeks", "load_cv", "key_in_commit", "key_in_pr", "merge_style", "repo",
-        "eng_channel", "support_channel", "customer_label", "zones", "zone_offsets"])
+        "eng_channel", "support_channel", "customer_label", "zones", "zone_offsets",
+        "grooming_weight", "pm_change", "vacation_days", "ramp_days"])
 
 
 def identities_frame(org: Org) -> pd.DataFrame:

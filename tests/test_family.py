@@ -8,7 +8,7 @@ import importlib
 import re
 from contextlib import ExitStack
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from github import Auth, Github
@@ -233,3 +233,89 @@ def test_the_demo_keeps_its_fixed_behaviour():
     assert all(p.tz_offset_min == 0 and p.commit_name is None for p in org.people)
     assert all(c.listed for c in org.github.commits)
     assert not any(p.pid in ("bot-deps", "bot-jira", "bot-deploy") for p in org.people)
+
+
+# --- realism fixes after the independent review ------------------------------------------------
+
+
+def test_the_subset_has_baseline_months_teams_of_five_and_placebos(subset):
+    """Rate tests need months before the onset, teams at the five-people rule, and negative
+    controls: a steady team whose organic change must leave its verdict neutral."""
+    for m in subset:
+        effects = m.truth["truth_effects"]
+        margins = m.truth["truth_verdict_margin"]
+        for t in m.org.teams:
+            assert t.knobs.effect is None or (t.knobs.effect.onset - m.org.start).days >= 59
+            starters = [p for p in map(m.org.person, t.members)
+                        if p.role == "engineer" and p.joined_on <= m.org.start]
+            assert len(starters) >= 5
+        steady = effects[effects["kind"] == "steady"]
+        assert steady["placebo"].notna().all()
+        placebo_months = margins[margins["placebo"].notna()]
+        assert len(placebo_months) >= 2
+        assert (placebo_months["expected_verdict"] == "neutral").all()
+        team = m.org.teams[[t.name for t in m.org.teams].index(steady["team"].iloc[0])]
+        pl = team.knobs.placebo
+        if pl.variant == "tool":  # the digest bot posts, and nobody is reminded or nagged
+            posts = [x for c in m.org.slack.channels if c.name == team.channel("tool")
+                     for x in c.messages]
+            assert any(x.text.startswith("Weekly digest") for x in posts)
+            ids = {m.org.person(p).slack_id for p in team.members}  # the channel is shared
+            assert not any(x.text.startswith("Reminder") and any(i in x.text for i in ids)
+                           for x in posts)
+        else:
+            mine = [i for i in m.org.jira.issues if i.project == team.jira_project]
+            assert any(i.issue_type == "Experiment" and i.created.date() >= pl.onset
+                       for i in mine)
+
+
+def test_new_hires_ramp_up_with_onboarding_time(subset):
+    from simulation.choice import _ramp
+
+    hires = [(m.org, p) for m in subset for p in m.org.people if p.ramp_days]
+    assert hires
+    for org, p in hires:
+        assert R.RAMP_DAYS[0] <= p.ramp_days <= R.RAMP_DAYS[1]
+        fake = type("E", (), {"day": p.joined_on})()
+        assert _ramp(fake, p) == pytest.approx(R.RAMP_START)
+        fake.day = p.joined_on + timedelta(days=p.ramp_days)
+        assert _ramp(fake, p) == 1.0
+        learning = [a for a in org.activities if a.pid == p.pid and a.kind == "meeting"
+                    and a.category == "enabling" and not a.visible]
+        assert learning and all((a.start.date() - p.joined_on).days < p.ramp_days + 1
+                                for a in learning)
+
+
+def test_monthly_workload_is_autocorrelated_and_deterministic():
+    """AR(1) on the log of the monthly load: neighbouring months resemble each other (the
+    review found independent draws), and the same seed draws the same loads."""
+    import math
+
+    first = draw_spec(4, 2).teams[0].knobs.monthly_load
+    assert first == draw_spec(4, 2).teams[0].knobs.monthly_load
+    lag1 = []
+    for i in range(40):
+        for t in draw_spec(3, i).teams:
+            x = [math.log(v) for _, v in t.knobs.monthly_load]
+            mean = sum(x) / len(x)
+            den = sum((v - mean) ** 2 for v in x)
+            if den > 0:
+                pairs = zip(x, x[1:], strict=False)
+                lag1.append(sum((a - mean) * (b - mean) for a, b in pairs) / den)
+    # independent draws give about -1/12 (sd of the mean about 0.02); the AR(1) about 0.25
+    assert sum(lag1) / len(lag1) > 0.15
+
+
+def test_footprints_vary_and_the_config_does_not_mark_effect_teams(subset):
+    specs = [draw_spec(1, i) for i in range(30)]
+    for key, pool in R.FOOTPRINT.items():
+        seen = {dict(s.footprint)[key] for s in specs}
+        assert seen <= set(pool) and len(seen) >= 2
+    m = subset[0]
+    toml = family_config_toml(m.org, {"github": "g", "jira": "j", "slack": "s"})
+    tool = m.org.teams[0].channel("tool")
+    assert toml.count(f'"{tool}"') == len(m.org.teams)  # listed for every team, or for none
+    names = {f.name for f in m.org.jira.fields} | {s.name for s in m.org.jira.statuses}
+    fp = dict(m.spec.footprint)
+    assert {fp["customfield_10100"], fp["Awaiting PM Review"]} <= names
+    assert fp["bot"] in {b.name for b in m.org.slack.bots}

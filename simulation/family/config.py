@@ -25,12 +25,12 @@ def _list(values: list[str]) -> str:
 
 
 def team_channels(org: Org, team) -> list[str]:
-    """The team's public channels: its own three and the tool channel it was made to join."""
-    own = {team.channel(r) for r in ("eng", "support", "standup")}
-    tool = team.channel("tool")
-    mine = set(team.members)
-    return sorted(c.name for c in org.slack.channels if not c.is_private and (
-        c.name in own or (c.name == tool and mine & set(c.members))))
+    """The team's public channels by the org's naming scheme: its own three and, when the org
+    has one, the shared channel of the org's tool, listed for every team whatever it planted (an
+    ops lead lists the org's tool channel everywhere; listing it only for the teams inside it
+    handed the planted kind to the product)."""
+    wanted = {team.channel(r) for r in ("eng", "support", "standup", "tool")}
+    return sorted(c.name for c in org.slack.channels if not c.is_private and c.name in wanted)
 
 
 def family_config_toml(org: Org, urls: dict[str, str], tokens: dict[str, str] | None = None

@@ -11,7 +11,7 @@ import random
 from calendar import monthrange
 from datetime import date, timedelta
 
-from ..knobs import Effect, Knobs
+from ..knobs import Effect, Knobs, Placebo
 from ..org import OrgSpec, TeamSpec
 from . import ranges as R
 
@@ -40,12 +40,13 @@ def weekday_in_month(rng: random.Random, month: date, first_day: int = 1) -> dat
 
 def draw_spec(seed: int, index: int, size: str = "full") -> OrgSpec:
     """The organization spec of member `index`. `size="small"` is the test suite's subset:
-    three small teams over three months (Nov-Jan: a holiday season and a planning month), one
-    steady, one process-as-product and one amplifier, each with an onset in the first month."""
+    three teams of five engineers over five months (Sep-Jan: two baseline months before the
+    onsets in November, a holiday season and a planning month), one
+    steady (with a placebo change), one process-as-product and one amplifier."""
     rng = random.Random(f"{seed}:family:member:{index}")
     small = size == "small"
-    months = 3 if small else R.MONTHS
-    start = date(2025, 11, 1) if small else date(2025, rng.randint(1, 12), 1)
+    months = R.SMALL_MONTHS if small else R.MONTHS
+    start = date(2025, 9, 1) if small else date(2025, rng.randint(1, 12), 1)
     n_teams = 3 if small else rng.randint(*R.TEAMS_PER_ORG)
     org = R.ORG_NAMES[index % len(R.ORG_NAMES)] + ("" if index < len(R.ORG_NAMES)
                                                      else str(index // len(R.ORG_NAMES)))
@@ -70,13 +71,15 @@ def draw_spec(seed: int, index: int, size: str = "full") -> OrgSpec:
         for i in range(n_teams))
     return OrgSpec(teams=teams, start=start, months=months, org=org, domain=f"{org}.example",
                    ghost_leaver=False, family=True,
+                   footprint=_footprint(random.Random(f"{seed}:family:footprint:{index}"),
+                                        org_style["tool"]),
                    identity_mess=0.3 if small else uniform(rng, R.IDENTITY_MESS))
 
 
 def _team(rng: random.Random, name: str, product: str, kind: str, start: date, months: int,
           zones: list[int], style: dict, small: bool, ghost: bool) -> TeamSpec:
     end = add_months(start, months) - timedelta(days=1)
-    size = 4 if small else min(R.TEAM_SIZE[1], max(R.TEAM_SIZE[0], round(
+    size = R.SMALL_TEAM_SIZE if small else min(R.TEAM_SIZE[1], max(R.TEAM_SIZE[0], round(
         R.TEAM_SIZE_MEDIAN * rng.lognormvariate(0, R.TEAM_SIZE_SIGMA))))
     engineers = size - 1
     years = months / 12
@@ -92,9 +95,8 @@ def _team(rng: random.Random, name: str, product: str, kind: str, start: date, m
                          for _ in range(n_hire)))
     weak = rng.random() < R.WEAK_LINKING_SHARE
     key_commit = uniform(rng, R.KEY_IN_COMMIT_WEAK if weak else R.KEY_IN_COMMIT_GOOD)
-    load_sigma = uniform(rng, R.LOAD_SIGMA)
-    loads = tuple((add_months(start, m).strftime("%Y-%m"),
-                   round(rng.lognormvariate(0, load_sigma), 3)) for m in range(months))
+    loads = tuple(zip((add_months(start, m).strftime("%Y-%m") for m in range(months)),
+                      _ar_loads(rng, months), strict=True))
     crunch = tuple(sorted({_monday(weekday_in_month(rng, add_months(start, rng.randrange(months))))
                            for _ in range(rng.randint(*R.CRUNCH_WEEKS))}))
     planning = style["planning"]
@@ -111,6 +113,11 @@ def _team(rng: random.Random, name: str, product: str, kind: str, start: date, m
                   "tool": f"{style['tool'].lower()}-updates"},
         labels={**style["labels"], "pmtool": style["tool"].lower()},
         effect=_effect(rng, kind, start, months, style["tool"], small),
+        placebo=_placebo(rng, kind, start, months, style["tool"], small),
+        grooming=round(uniform(rng, R.GROOMING), 3),
+        pm_change=(start + timedelta(days=rng.randint(20, days - 20))
+                   if not small and kind != "process_as_product"
+                   and rng.random() < R.PM_CHANGE_PER_YEAR * years else None),
     )
     home = rng.choice(zones)
     others = tuple(z for z in zones if z != home)
@@ -145,6 +152,7 @@ def _effect(rng: random.Random, kind: str, start: date, months: int, tool: str,
             nag_comments=variant == "ceremony" or rng.random() < R.NAG_SHARE,
             status_thread=variant == "ceremony" or rng.random() < R.STATUS_THREAD_SHARE,
             sheet=rng.random() < R.SHEET_SHARE,
+            experiments=rng.random() < R.PROCESS_EXPERIMENTS_SHARE,
         )
     variant = pick(rng, R.AMPLIFIER_VARIANTS)
     ends = rng.random() < R.AMPLIFIER_END_SHARE
@@ -155,6 +163,36 @@ def _effect(rng: random.Random, kind: str, start: date, months: int, tool: str,
         throughput_gain=round(uniform(rng, R.THROUGHPUT_GAIN), 3),
         wait_cut=round(uniform(rng, R.WAIT_CUT), 3) if variant != "experiments" else 0.0,
     )
+
+
+def _footprint(rng: random.Random, tool: str) -> tuple[tuple[str, str], ...]:
+    """The org's names for its tool's fields, statuses, issue type and reminder bot."""
+    names = {k: rng.choice(pool) for k, pool in R.FOOTPRINT.items()}
+    names["bot"] = rng.choice(R.BOT_NAMES).format(tool=tool)
+    return tuple(sorted(names.items()))
+
+
+def _placebo(rng: random.Random, kind: str, start: date, months: int, tool: str,
+             small: bool) -> Placebo | None:
+    """A steady team's organic change (a negative control); in the small subset every steady
+    team gets one after two plain baseline months."""
+    if kind != "steady" or rng.random() >= (1.0 if small else R.PLACEBO_SHARE):
+        return None
+    lo, hi = R.ONSET_MONTH_SMALL if small else R.ONSET_MONTH
+    onset = weekday_in_month(rng, add_months(start, rng.randint(lo, hi)))
+    return Placebo(variant=pick(rng, R.PLACEBO_VARIANTS), onset=onset, tool=tool,
+                   adoption=round(uniform(rng, R.PLACEBO_ADOPTION), 3))
+
+
+def _ar_loads(rng: random.Random, months: int) -> list[float]:
+    """Monthly work-per-ticket multipliers: AR(1) on the log with a slow linear drift."""
+    sigma, phi = uniform(rng, R.LOAD_SIGMA), uniform(rng, R.LOAD_AR)
+    drift = uniform(rng, R.LOAD_DRIFT) / 12
+    x, out = rng.gauss(0, sigma), []
+    for m in range(months):
+        out.append(round(math.exp(x + drift * (m - (months - 1) / 2)), 3))
+        x = phi * x + math.sqrt(1 - phi * phi) * sigma * rng.gauss(0, 1)
+    return out
 
 
 def _monday(d: date) -> date:

@@ -212,8 +212,11 @@ def load(con: duckdb.DuckDBPyConnection) -> Data:
 
 
 def fewest_people(counts: dict[date, int], windows: Windows) -> int:
+    """The fewest people of the team in a month the windows touch and the team has data for. A
+    month without data (before the data starts, after it ends, a gap) adds no weekly points, so
+    it must not count as a month of 0 people; with no such month at all, 0."""
     months = {date(w.year, w.month, 1) for w in windows.before + windows.after}
-    return min((counts.get(m, 0) for m in months), default=0)
+    return min((counts[m] for m in months if m in counts), default=0)
 
 
 def control_teams(data: Data, team: str, changed_team: str | None, windows: Windows) -> list[str]:

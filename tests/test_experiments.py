@@ -138,3 +138,26 @@ def test_experiment_add_refuses_unknown_scope_keys_and_metrics(write_config, run
                    "--scope", "field=Business Value", "--criterion", "coupling_change >= 0",
                    "--criterion", "overhead_ratio <= +3pp")
     assert good.exit_code == 0, good.output
+
+
+def test_a_window_touching_a_month_without_data_counts_the_months_with_data() -> None:
+    # Issue 17 (b). Data from November 2025; the change starts 2026-01-05, so the before window
+    # (12 weeks: Mon 2025-10-13 .. Sun 2026-01-04) touches October, where the team has no row.
+    # The weeks with values (Nov 3 .. Dec 29: 9 weeks; Nov 1-2 is a weekend) and every month
+    # with data have 5 people, so the change is judged on 5 people, not "only 0 people".
+    db = TinyDB()
+    months = ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04"]
+    org(db, "a", 5, {m: (10 if m < "2026-01" else 40) for m in months})
+    org(db, "b", 5, dict.fromkeys(months, 10))
+    db.change("pm-tool", "2026-01-05", "a", {})
+    db.con.execute("INSERT INTO experiment_criteria VALUES ('pm-tool', 1, 'overhead_ratio',"
+                   " '<=', 3, 'pp', 'overhead_ratio <= +3pp')")
+    con = db.views()
+    experiments.build(con, Config())
+    people, outcome, note, before = con.execute(
+        "SELECT people_count, outcome, note, before_weeks FROM health_experiment_results"
+    ).fetchone()
+    assert (people, before) == (5, 9)
+    assert outcome == "not_met" and note is None  # 10/70 -> 40/100: +25.7 pp, far above +3
+    verdict = con.execute("SELECT people_count, reason FROM health_change_verdicts").fetchone()
+    assert verdict[0] == 5 and "only 0 people" not in verdict[1]

@@ -121,3 +121,31 @@ def test_ping_pong_in_status_and_assignee_within_7_days(db: TinyDB) -> None:
     row = db.one("SELECT items_moved, status_ping_pongs, assignee_ping_pongs, items_ping_ponged,"
                  " ping_pong_share FROM metric_ping_pong WHERE team = 't' AND month = ?", [JAN])
     assert row == (2, 1, 1, 1, pytest.approx(0.5))
+
+
+def test_pickup_starts_when_the_pr_is_ready_for_review(db: TinyDB) -> None:
+    # Issue 17 (c): a comment on a draft is no pickup.
+    db.team("t", 5, ["2026-01"])
+    # #3 opened as a draft at 09:00, t2 comments at 10:00 (draft), ready at 14:00, t4 comments
+    # at 16:30: pickup = 16:30 - 14:00 = 2.5 h (it was 0: 10:00 - 14:00 clipped to 0).
+    db.item("github:acme/app#3", created="2026-01-12 09:00", merged="2026-01-13 09:00",
+            author="t1", fields={"draft": False})
+    db.event("d-com", "2026-01-12 10:00", "t2", "pr_comment", item="github:acme/app#3")
+    db.event("d-rdy", "2026-01-12 14:00", "t1", "pr_ready", item="github:acme/app#3")
+    db.event("d-rev", "2026-01-12 16:30", "t4", "pr_comment", item="github:acme/app#3")
+    # #4 is still a draft (no ready event): not ready, so no pickup however many comments.
+    db.item("github:acme/app#4", created="2026-01-12 09:00", author="t1", fields={"draft": True})
+    db.event("e-com", "2026-01-12 11:00", "t2", "pr_comment", item="github:acme/app#4")
+    # #5 was never a draft: ready when opened at 09:00, first response 12:00 -> 3 h.
+    db.item("github:acme/app#5", created="2026-01-12 09:00", merged="2026-01-13 09:00",
+            author="t1", fields={"draft": False})
+    db.event("f-com", "2026-01-12 12:00", "t3", "pr_comment", item="github:acme/app#5")
+    db.views()
+    got = {r[0]: r[1:] for r in db.con.execute(
+        "SELECT item_id, ready_at::VARCHAR, pickup_hours FROM metric_pr_items").fetchall()}
+    assert got["github:acme/app#3"] == ("2026-01-12 14:00:00+00", pytest.approx(2.5))
+    assert got["github:acme/app#4"] == (None, None)
+    assert got["github:acme/app#5"] == ("2026-01-12 09:00:00+00", pytest.approx(3.0))
+    median = db.one("SELECT median_pickup_hours FROM metric_pr_cycle WHERE team = 't'"
+                    " AND month = ?", [JAN])
+    assert median == pytest.approx((2.5 + 3.0) / 2)  # the two merged PRs

@@ -96,18 +96,28 @@ COMMENT ON COLUMN metric_flow_items.flow_efficiency IS 'active_days / flow_time_
 CREATE VIEW metric_pr_items AS
 WITH pr AS (
     SELECT w.item_id, w.key, w.container, w.category, w.created_at AS opened_at, w.merged_at,
-           coalesce(w.author_id, w.author_account) AS author, t.team
+           coalesce(w.author_id, w.author_account) AS author, t.team,
+           coalesce((w.fields ->> 'draft')::BOOLEAN, false) AS draft_now
     FROM work_items AS w
     LEFT JOIN metric_item_team AS t USING (item_id)
     WHERE w.kind = 'pr'
 ),
-acts AS (
+ready AS (  -- ready for review: the first ready_for_review event, else opened unless it is
+    -- a draft still (a draft PR cannot be merged, so a merged one without the event was ready)
+    SELECT pr.item_id,
+           coalesce(min(e.occurred_at) FILTER (WHERE e.kind = 'pr_ready'),
+                    CASE WHEN NOT pr.draft_now OR pr.merged_at IS NOT NULL THEN pr.opened_at END)
+               AS ready_at
+    FROM pr LEFT JOIN metric_event_team AS e USING (item_id)
+    GROUP BY pr.item_id, pr.draft_now, pr.merged_at, pr.opened_at
+),
+acts AS (  -- a comment or review on a draft is no pickup: responses count from ready_at on
     SELECT e.item_id,
            min(e.occurred_at) FILTER (WHERE e.kind = 'commit') AS first_commit_at,
-           min(e.occurred_at) FILTER (WHERE e.kind = 'pr_ready') AS ready_at,
            min(e.occurred_at) FILTER (
                WHERE e.kind IN ('pr_review', 'pr_comment', 'issue_comment') AND NOT e.is_bot
                  AND coalesce(e.person_id, e.actor_account) IS DISTINCT FROM pr.author
+                 AND e.occurred_at >= r.ready_at
            ) AS first_response_at,
            min(e.occurred_at) FILTER (
                WHERE e.kind = 'pr_review' AND NOT e.is_bot
@@ -115,6 +125,7 @@ acts AS (
            ) AS first_review_at
     FROM metric_event_team AS e
     JOIN pr USING (item_id)
+    JOIN ready AS r USING (item_id)
     GROUP BY e.item_id
 ),
 releases AS (
@@ -123,9 +134,8 @@ releases AS (
     WHERE kind = 'release'
 ),
 joined AS (
-    SELECT pr.*, a.first_commit_at, coalesce(a.ready_at, pr.opened_at) AS ready_at,
-           a.first_response_at, a.first_review_at
-    FROM pr LEFT JOIN acts AS a USING (item_id)
+    SELECT pr.*, a.first_commit_at, r.ready_at, a.first_response_at, a.first_review_at
+    FROM pr LEFT JOIN acts AS a USING (item_id) LEFT JOIN ready AS r USING (item_id)
 )
 SELECT j.item_id, j.key, j.container, j.category, j.team, j.opened_at, j.first_commit_at,
        j.ready_at, j.first_response_at, j.first_review_at, j.merged_at,
@@ -150,7 +160,7 @@ SELECT j.item_id, j.key, j.container, j.category, j.team, j.opened_at, j.first_c
             THEN j.first_review_at IS NULL OR j.first_review_at > j.merged_at END AS self_merged
 FROM joined AS j
 ASOF LEFT JOIN releases AS r ON r.container = j.container AND r.at >= j.merged_at;
-COMMENT ON VIEW metric_pr_items IS 'PR cycle time per pull request: coding = opened - first commit; pickup = first non-author, non-bot review or comment - ready for review (or opened); review = merged - first such review; deploy = next release of the repository - merged.';
+COMMENT ON VIEW metric_pr_items IS 'PR cycle time per pull request: coding = opened - first commit; pickup = first non-author, non-bot review or comment once ready for review - ready for review (the ready_for_review event, else opened unless still a draft); review = merged - first such review; deploy = next release of the repository - merged.';
 COMMENT ON COLUMN metric_pr_items.item_id IS 'The pull request (work_items.item_id).';
 COMMENT ON COLUMN metric_pr_items.key IS 'owner/repo#number.';
 COMMENT ON COLUMN metric_pr_items.container IS 'Repository.';
@@ -158,8 +168,8 @@ COMMENT ON COLUMN metric_pr_items.category IS 'customer, enabling, process or un
 COMMENT ON COLUMN metric_pr_items.team IS 'Team the PR counts toward (metric_item_team: its assignee''s, else its author''s).';
 COMMENT ON COLUMN metric_pr_items.opened_at IS 'When it was opened.';
 COMMENT ON COLUMN metric_pr_items.first_commit_at IS 'Its first commit.';
-COMMENT ON COLUMN metric_pr_items.ready_at IS 'When it was marked ready for review (opened_at unless it started as a draft).';
-COMMENT ON COLUMN metric_pr_items.first_response_at IS 'First review or comment by a human other than the author.';
+COMMENT ON COLUMN metric_pr_items.ready_at IS 'When it was marked ready for review: the first ready_for_review event, else opened_at; NULL for a draft not yet ready.';
+COMMENT ON COLUMN metric_pr_items.first_response_at IS 'First review or comment by a human other than the author at or after ready_at (comments on a draft do not count).';
 COMMENT ON COLUMN metric_pr_items.first_review_at IS 'First review by a human other than the author.';
 COMMENT ON COLUMN metric_pr_items.merged_at IS 'When it was merged; NULL if not merged.';
 COMMENT ON COLUMN metric_pr_items.released_at IS 'The first release of its repository at or after the merge.';

@@ -149,3 +149,40 @@ def test_pickup_starts_when_the_pr_is_ready_for_review(db: TinyDB) -> None:
     median = db.one("SELECT median_pickup_hours FROM metric_pr_cycle WHERE team = 't'"
                     " AND month = ?", [JAN])
     assert median == pytest.approx((2.5 + 3.0) / 2)  # the two merged PRs
+
+
+def test_closed_as_not_done_is_not_delivered(db: TinyDB) -> None:
+    # Issue 17 (d). Six customer items of team t closed in January; two were delivered:
+    # T-1 Done (created Jan 1, resolved Jan 11: lead 10 days) and GitHub #10 completed (Jan 2 ->
+    # Jan 6: 4 days). Won't Do, Cannot Reproduce, Won’t Fix (curly apostrophe) and not_planned
+    # are closed, not delivered. Throughput 2, median lead time (10 + 4) / 2 = 7 days.
+    db.team("t", 5, ["2026-01"])
+    db.item("jira:T-1", created="2026-01-01", resolved="2026-01-11", assignee="t1",
+            resolution="Done")
+    db.item("jira:T-2", created="2026-01-01", resolved="2026-01-03", assignee="t1",
+            resolution="Won't Do")
+    db.item("jira:T-3", created="2026-01-01", resolved="2026-01-04", assignee="t1",
+            resolution="Cannot Reproduce")
+    db.item("jira:T-4", created="2026-01-01", resolved="2026-01-05", assignee="t1",
+            resolution="Won\u2019t Fix")
+    db.item("github:acme/app#9", kind="issue", created="2026-01-02", resolved="2026-01-07",
+            assignee="t1", resolution="not_planned")
+    db.item("github:acme/app#10", kind="issue", created="2026-01-02", resolved="2026-01-06",
+            assignee="t1", resolution="completed")
+    db.event("last", "2026-01-31 12:00", "t1", "slack_message", source="slack")  # data end
+    db.views()
+    items = dict(db.con.execute("SELECT item_id, resolved_at IS NOT NULL FROM metric_flow_items"
+                                " WHERE closed_at IS NOT NULL").fetchall())
+    assert items == {"jira:T-1": True, "jira:T-2": False, "jira:T-3": False, "jira:T-4": False,
+                     "github:acme/app#9": False, "github:acme/app#10": True}
+    flow = db.one("SELECT items_resolved, customer_items_resolved, median_lead_time_days"
+                  " FROM metric_flow WHERE team = 't' AND month = ?", [JAN])
+    assert flow == (2, 2, pytest.approx(7.0))
+    delivery = db.one("SELECT customer_items_resolved, median_customer_lead_time_days"
+                      " FROM metric_customer_delivery WHERE team = 't' AND month = ?", [JAN])
+    assert delivery == (2, pytest.approx(7.0))
+    weekly = db.one("SELECT sum(value) FROM metric_weekly WHERE team = 't'"
+                    " AND metric = 'customer_throughput'")
+    # complete weeks with a Monday in January up to the data's end (Jan 31): Jan 5 to Jan 25;
+    # T-1 and #10 fall in the week of Jan 5
+    assert weekly == 2

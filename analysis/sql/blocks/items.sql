@@ -41,12 +41,21 @@ WITH firsts AS (
     FROM metric_status_intervals
     GROUP BY item_id
 ),
+closed AS (
+    SELECT w.*,
+           CASE WHEN w.status_category = 'done' THEN coalesce(w.resolved_at, w.merged_at) END
+               AS closed_at,
+           -- closed as not done: no delivery (the same list is in base.sql, delivery)
+           lower(replace(w.resolution, '’', '''')) IN (
+               'won''t do', 'won''t fix', 'duplicate', 'cannot reproduce', 'not_planned'
+           ) AS not_done
+    FROM work_items AS w
+),
 items AS (
     SELECT w.item_id, w.source, w.kind, w.key, w.type, w.category, w.created_at,
-           coalesce(f.started_at, w.started_at) AS started_at,
-           CASE WHEN w.status_category = 'done' THEN coalesce(w.resolved_at, w.merged_at) END
-               AS resolved_at
-    FROM work_items AS w
+           coalesce(f.started_at, w.started_at) AS started_at, w.closed_at, w.resolution,
+           CASE WHEN NOT coalesce(w.not_done, false) THEN w.closed_at END AS resolved_at
+    FROM closed AS w
     LEFT JOIN firsts AS f USING (item_id)
     WHERE w.kind <> 'pr'
 ),
@@ -60,7 +69,7 @@ active AS (
     GROUP BY i.item_id
 )
 SELECT i.item_id, i.source, i.key, i.type, i.category, t.team, i.created_at, i.started_at,
-       i.resolved_at,
+       i.resolved_at, i.closed_at, i.resolution,
        timezone('UTC', i.resolved_at)::DATE AS resolved_day,
        date_trunc('week', timezone('UTC', i.resolved_at))::DATE AS resolved_week,
        date_trunc('month', timezone('UTC', i.resolved_at))::DATE AS resolved_month,
@@ -75,7 +84,7 @@ SELECT i.item_id, i.source, i.key, i.type, i.category, t.team, i.created_at, i.s
 FROM items AS i
 LEFT JOIN active AS a USING (item_id)
 LEFT JOIN metric_item_team AS t USING (item_id);
-COMMENT ON VIEW metric_flow_items IS 'Lead time, flow time and flow efficiency per Jira issue and GitHub issue (pull requests are in metric_pr_items). Flow time = resolved - first entry into an active status; flow efficiency = time in active statuses / flow time.';
+COMMENT ON VIEW metric_flow_items IS 'Lead time, flow time and flow efficiency per Jira issue and GitHub issue (pull requests are in metric_pr_items); items closed as not done (Won''t Do, Duplicate, not_planned, ...) have no resolved_at, so they are no throughput. Flow time = resolved - first entry into an active status; flow efficiency = time in active statuses / flow time.';
 COMMENT ON COLUMN metric_flow_items.item_id IS 'Work item.';
 COMMENT ON COLUMN metric_flow_items.source IS 'Tool: jira or github.';
 COMMENT ON COLUMN metric_flow_items.key IS 'Human key (PAY-12, acme/api#7).';
@@ -84,7 +93,9 @@ COMMENT ON COLUMN metric_flow_items.category IS 'customer, enabling, process or 
 COMMENT ON COLUMN metric_flow_items.team IS 'Team the item counts toward (metric_item_team).';
 COMMENT ON COLUMN metric_flow_items.created_at IS 'When it was created.';
 COMMENT ON COLUMN metric_flow_items.started_at IS 'When work started (work_items.started_at).';
-COMMENT ON COLUMN metric_flow_items.resolved_at IS 'When it last reached done; NULL unless it is done now.';
+COMMENT ON COLUMN metric_flow_items.resolved_at IS 'When it was delivered: it last reached done and was not closed as not done (Won''t Do, Won''t Fix, Duplicate, Cannot Reproduce, GitHub not_planned); NULL otherwise. Throughput, lead time and flow time count these only.';
+COMMENT ON COLUMN metric_flow_items.closed_at IS 'When it last reached done, whatever the resolution; NULL unless it is done now.';
+COMMENT ON COLUMN metric_flow_items.resolution IS 'work_items.resolution: the Jira resolution or GitHub state_reason.';
 COMMENT ON COLUMN metric_flow_items.resolved_day IS 'UTC day of resolved_at.';
 COMMENT ON COLUMN metric_flow_items.resolved_week IS 'Monday of the UTC week of resolved_at.';
 COMMENT ON COLUMN metric_flow_items.resolved_month IS 'First day of the UTC month of resolved_at.';

@@ -186,3 +186,20 @@ def test_closed_as_not_done_is_not_delivered(db: TinyDB) -> None:
     # complete weeks with a Monday in January up to the data's end (Jan 31): Jan 5 to Jan 25;
     # T-1 and #10 fall in the week of Jan 5
     assert weekly == 2
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati"])
+def test_wip_is_the_same_in_every_session_time_zone(db: TinyDB, zone: str) -> None:
+    # Issue 17 (e). T-9 is In Progress from Jan 31 12:00 to Feb 1 12:00 UTC: half a day in each
+    # UTC month, so mean WIP is 0.5 / 31 in January and 0.5 / 28 in February, whatever the
+    # reader's session time zone (at UTC+14 the months used to start 14 hours early, which put
+    # the whole day in February).
+    db.team("t", 5, ["2026-01", "2026-02"])
+    db.item("jira:T-9", created="2026-01-31 00:00", resolved="2026-02-01 12:00", assignee="t1")
+    db.move("jira:T-9", "2026-01-31 12:00", "To Do", "In Progress")
+    db.move("jira:T-9", "2026-02-01 12:00", "In Progress", "Done")
+    db.views()
+    db.con.execute(f"SET TimeZone = '{zone}'")
+    got = dict(db.con.execute("SELECT strftime(month, '%Y-%m'), mean_wip FROM metric_wip"
+                              " WHERE team = 't'").fetchall())
+    assert got == {"2026-01": pytest.approx(0.5 / 31), "2026-02": pytest.approx(0.5 / 28)}

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from processhealth.config import Config
 from processhealth.errors import UserError
-from reports import changes, coverage, overview
+from reports import asof, changes, coverage, overview
 from reports import format as fmt
 from reports import team as team_sections
 from reports.db import AnalyticsDB
@@ -43,11 +43,21 @@ def render_report(
 ) -> Path:
     """Write the monthly report for `month` ('YYYY-MM'; default: the latest complete month in
     the data) and `team` (default: every team) to out_path; return out_path."""
-    with AnalyticsDB.open(config.storage.analytics_path,
-                          config.storage.memory_limit) as db:
-        context = report_context(db, config, month, team)
+    context = as_of_context(config, month, team)
     html = environment().get_template("report.html.j2").render(**context)
     return write_atomically(Path(out_path), html)
+
+
+def as_of_context(config: Config, month: str | None, team: str | None) -> dict[str, Any]:
+    """report_context from the data as it stood at the end of the report's month
+    (reports.asof): a later regeneration gives the same figures."""
+    with AnalyticsDB.open(config.storage.analytics_path,
+                          config.storage.memory_limit) as db:
+        report_month = choose_month(db, month)
+    with asof.as_of_database(config, report_month) as (db, left_out):
+        context = report_context(db, config, report_month.strftime("%Y-%m"), team)
+    context["as_of"] = left_out and {"events": left_out.events, "items": left_out.items}
+    return context
 
 
 def report_context(
@@ -96,6 +106,7 @@ def report_context(
         "coverage": coverage.coverage(db, teams, months, min_group),
         "min_group": min_group,
         "show_people": config.privacy.show_people,
+        "as_of": None,  # as_of_context sets it when later data was left out
     }
 
 

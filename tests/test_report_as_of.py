@@ -1,0 +1,68 @@
+"""A report for a past month uses only the data dated up to that month's end, so regenerating it
+after later data arrived gives the same figures (issue 17). Hand-made rows of tests/report_org.py:
+pm-tool starts for atlas on Mon 2026-06-01; data from November 2025 to October 2026."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from report_org import collected_until, report_database
+
+from processhealth.config import Config, load_config
+from reports.db import AnalyticsDB
+from reports.render import as_of_context, render_report, report_context
+
+
+def _config(tmp_path: Path, db: Path) -> Config:
+    path = tmp_path / f"{db.stem}.toml"
+    path.write_text(f'[storage]\nanalytics_path = "{db}"\nraw_path = "raw.duckdb"\n',
+                    encoding="utf-8")
+    return load_config(path)
+
+
+def _figures(context: dict) -> dict:
+    """Everything the report shows but the day it was made and what the cut left out, with
+    each chart as its SVG."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value.__html__() if hasattr(value, "__html__") else value
+
+    return plain({k: v for k, v in context.items() if k not in ("generated_on", "as_of")})
+
+
+def _weeks(context: dict) -> str:
+    return context["teams"][0]["changes"][0]["criteria"][0]["weeks"]
+
+
+def test_a_past_month_gives_the_same_figures_after_later_data_arrived(tmp_path: Path) -> None:
+    # report --month 2026-07 on 2026-09-01 (data to the end of August), then again after
+    # September and October arrived
+    early = _config(tmp_path, collected_until(tmp_path / "early.duckdb", date(2026, 9, 1)))
+    late = _config(tmp_path, report_database(tmp_path / "late.duckdb"))
+    first = as_of_context(early, "2026-07", "atlas")
+    again = as_of_context(late, "2026-07", "atlas")
+    assert first["as_of"]["events"] > 0 and again["as_of"]["events"] > first["as_of"]["events"]
+    assert _figures(first) == _figures(again)
+    # As of the end of July, pm-tool's after window (from Mon 2026-06-15, the first Monday 14
+    # days after the start) holds the complete weeks to Sun 2026-07-26: Jun 15, 22, 29, Jul 6,
+    # 13, 20 = 6 weeks; the 12 before are Mar 9 .. May 25.
+    assert _weeks(first) == "12 before, 6 after"
+    # The test has teeth: read straight from the database, July's change figures come from
+    # the whole after window (to Sun 2026-09-06, in October's data: 12 weeks).
+    with AnalyticsDB.open(late.storage.analytics_path) as db:
+        assert _weeks(report_context(db, late, "2026-07", "atlas")) == "12 before, 12 after"
+
+
+def test_the_page_says_what_was_left_out_and_the_latest_month_is_not_cut(tmp_path: Path
+                                                                          ) -> None:
+    config = _config(tmp_path, report_database(tmp_path / "late.duckdb"))
+    page = render_report(config, tmp_path / "r.html", month="2026-07", team="atlas"
+                         ).read_text("utf-8")
+    assert 'data-section="as-of"' in page and "12 before, 6 after" in page
+    latest = as_of_context(config, "2026-10", "atlas")
+    assert latest["as_of"] is None and _weeks(latest) == "12 before, 12 after"

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from processhealth.config import Config
 from processhealth.errors import UserError
-from reports import asof, changes, coverage, overview
+from reports import asof, changes, coverage, found, overview
 from reports import format as fmt
 from reports import team as team_sections
 from reports.db import AnalyticsDB
@@ -85,6 +85,8 @@ def report_context(
             "process_items": team_sections.process_items(
                 db, name, report_month, _team_suppressed(db, name, report_month, min_group)),
             "changes": changes.changes_for_team(db, name, min_group),
+            "found": {"proposals": found.proposals(db, name, months, min_group),
+                      "events": found.team_events(db, name, months, min_group)},
             "people": people_table(db, name, report_month, min_group)
             if config.privacy.show_people else None,
         })
@@ -104,6 +106,8 @@ def report_context(
         "page_team": None,
         "index_href": "",
         "coverage": coverage.coverage(db, teams, months, min_group),
+        "found_org": {"proposals": found.proposals(db, None, months, min_group),
+                      "events": found.team_events(db, None, months, min_group)},
         "min_group": min_group,
         "show_people": config.privacy.show_people,
         "as_of": None,  # as_of_context sets it when later data was left out

@@ -1,13 +1,17 @@
 """A report for a past month uses only the data dated up to that month's end, so regenerating it
-after later data arrived gives the same figures (issue 17). Hand-made rows of tests/report_org.py:
-pm-tool starts for atlas on Mon 2026-06-01; data from November 2025 to October 2026."""
+after later data arrived gives the same figures; and it proposes the process changes found in
+the data but not recorded, with the team events (issue 17). Hand-made rows of
+tests/report_org.py: pm-tool starts for atlas on Mon 2026-06-01; data from November 2025 to
+October 2026."""
 
 from __future__ import annotations
 
+import html
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from report_org import collected_until, report_database
 
 from processhealth.config import Config, load_config
@@ -66,3 +70,43 @@ def test_the_page_says_what_was_left_out_and_the_latest_month_is_not_cut(tmp_pat
     assert 'data-section="as-of"' in page and "12 before, 6 after" in page
     latest = as_of_context(config, "2026-10", "atlas")
     assert latest["as_of"] is None and _weeks(latest) == "12 before, 12 after"
+
+
+def test_the_report_proposes_unrecorded_changes_and_shows_team_events(tmp_path: Path) -> None:
+    db = report_database(tmp_path / "org.duckdb")
+    con = duckdb.connect(str(db))
+    try:
+        # atlas1-atlas6 start editing "Sprint Goal" on Mon 2026-08-03: 6 edits, none before;
+        # atlas7 joins atlas in September; tiny's three start filling "Risk" on 2026-09-01
+        for n in range(1, 7):
+            con.execute("INSERT INTO events(event_id, source, occurred_at, person_id, item_id,"
+                        " kind, category, detail) VALUES (?, 'jira', '2026-08-03 16:00:00+00',"
+                        " ?, 'jira:ATL-1', 'jira_field_edit', 'process', ?)",
+                        [f"sg-{n}", f"atlas{n}", '{"field_name": "Sprint Goal"}'])
+        for n in range(1, 4):
+            for day in (1, 2):
+                con.execute("INSERT INTO events(event_id, source, occurred_at, person_id,"
+                            " item_id, kind, category, detail) VALUES (?, 'jira', ?, ?,"
+                            " 'jira:TIN-1', 'jira_field_edit', 'process', ?)",
+                            [f"risk-{n}-{day}", f"2026-09-0{day} 16:00:00+00", f"tiny{n}",
+                             '{"field_name": "Risk"}'])
+        con.execute("INSERT INTO people VALUES ('atlas7', 'Atlas7', NULL, 'atlas', false)")
+        for month in ("2026-09-01", "2026-10-01"):
+            con.execute("INSERT INTO person_months VALUES ('atlas7', ?, 'atlas', true)", [month])
+    finally:
+        con.close()
+    config = _config(tmp_path, db)
+    page = html.unescape(render_report(config, tmp_path / "r.html", month="2026-10"
+                                       ).read_text("utf-8"))
+    atlas = page.split('data-team="atlas"')[1].split('data-team="tiny"')[0]
+    assert ("<code>processhealth experiment add new-field-sprint-goal-atlas-2026-08 --start"
+            " 2026-08-03 --team atlas --scope 'field=Sprint Goal'</code>") in atlas
+    assert "6 edits in August 2026" in atlas
+    # pm-tool's Business Value is recorded for atlas: not proposed
+    assert "business-value" not in atlas
+    events = atlas.split('data-section="team-events"')[1].split("</table>")[0]
+    assert "<td>September 2026</td><td>people joined</td><td class=\"num\">1</td>" in events
+    # tiny (3 people): the line, but not its 6 edits
+    tiny = page.split('data-team="tiny"')[1]
+    assert "new-field-risk-tiny-2026-09 --start 2026-09-01 --team tiny" in tiny
+    assert "6 edits" not in tiny and "too few people" in tiny.split("found-changes")[1][:2000]

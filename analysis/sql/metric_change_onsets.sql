@@ -128,19 +128,24 @@ named AS (
                || '-' || strftime(month, '%Y-%m') AS name
     FROM found
 )
-SELECT kind, team, month, started_on, scope_key, scope_value, uses, recorded, name,
+SELECT n.kind, n.team, n.month, n.started_on, n.scope_key, n.scope_value, n.uses,
+       tm.people_count, coalesce(tm.suppressed, n.team IS NOT NULL) AS suppressed, n.recorded,
+       n.name,
        -- a shell word: as it is when it holds only safe characters, else in single quotes
        -- (a quote inside becomes '\'')
-       'processhealth experiment add ' || name || ' --start ' || strftime(started_on, '%Y-%m-%d')
-       || CASE WHEN team IS NULL THEN ''
-               WHEN regexp_full_match(team, '[A-Za-z0-9_.,:/@+-]+') THEN ' --team ' || team
-               ELSE ' --team ''' || replace(team, '''', '''\''''') || '''' END
-       || CASE WHEN scope_key IS NULL THEN ''
-               WHEN regexp_full_match(scope_key || '=' || scope_value, '[A-Za-z0-9_.,:/@=+-]+')
-               THEN ' --scope ' || scope_key || '=' || scope_value
-               ELSE ' --scope ''' || replace(scope_key || '=' || scope_value, '''', '''\''''')
+       'processhealth experiment add ' || n.name
+       || ' --start ' || strftime(n.started_on, '%Y-%m-%d')
+       || CASE WHEN n.team IS NULL THEN ''
+               WHEN regexp_full_match(n.team, '[A-Za-z0-9_.,:/@+-]+') THEN ' --team ' || n.team
+               ELSE ' --team ''' || replace(n.team, '''', '''\''''') || '''' END
+       || CASE WHEN n.scope_key IS NULL THEN ''
+               WHEN regexp_full_match(n.scope_key || '=' || n.scope_value,
+                                      '[A-Za-z0-9_.,:/@=+-]+')
+               THEN ' --scope ' || n.scope_key || '=' || n.scope_value
+               ELSE ' --scope ''' || replace(n.scope_key || '=' || n.scope_value, '''', '''\''''')
                     || '''' END AS command
-FROM named;
+FROM named AS n
+LEFT JOIN metric_team_months AS tm USING (team, month);
 COMMENT ON VIEW metric_change_onsets IS 'Process changes found in the data: the onset of a Jira field a team starts editing, an issue type it starts creating, a Slack channel, recurring reminders in a channel, or a bot, with a ready-to-run `processhealth experiment add` line for those nobody recorded (docs/metrics.md section 8).';
 COMMENT ON COLUMN metric_change_onsets.kind IS 'new_field, new_issue_type, new_channel, new_reminders or new_bot.';
 COMMENT ON COLUMN metric_change_onsets.team IS 'The team it concerns: whose members edit the field or create the type, who write most in the channel, whom the reminders reach most; NULL for a bot (every team).';
@@ -149,6 +154,8 @@ COMMENT ON COLUMN metric_change_onsets.started_on IS 'First use in the onset mon
 COMMENT ON COLUMN metric_change_onsets.scope_key IS 'field, issue_type or channel (a scope key of experiment add); for a bot the channel it writes in most, NULL when it writes in none.';
 COMMENT ON COLUMN metric_change_onsets.scope_value IS 'The field name, issue type or channel name.';
 COMMENT ON COLUMN metric_change_onsets.uses IS 'Uses in the onset month: edits, issues created, messages, reminders or bot events.';
+COMMENT ON COLUMN metric_change_onsets.people_count IS 'Active people in the team in the onset month (NULL for a bot).';
+COMMENT ON COLUMN metric_change_onsets.suppressed IS 'True when the team had fewer than privacy.min_group_size active people that month: the report then proposes the line without the uses.';
 COMMENT ON COLUMN metric_change_onsets.recorded IS 'True when a recorded process change (process_changes) of the same team, or of every team, has this scope (globs as written): nothing to propose.';
 COMMENT ON COLUMN metric_change_onsets.name IS 'Proposed name: kind, value, team and onset month, in lower-case ASCII letters, digits and hyphens.';
 COMMENT ON COLUMN metric_change_onsets.command IS 'The `processhealth experiment add` line that records it, quoted for a POSIX shell.';

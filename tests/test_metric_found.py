@@ -123,8 +123,9 @@ def test_team_events_count_joins_leaves_and_bots() -> None:
     got = {(r[0], r[1], r[2].strftime("%Y-%m")): r[3:] for r in db.con.execute(
         "SELECT event, team, month, count, people_count, suppressed FROM metric_team_events"
     ).fetchall()}
-    # January is the first month of data: nobody joins then. a6 joins a in March (6 people);
-    # a5 leaves a in May (5 left); b5 leaves b in March (4 left: too few to show)
+    # Data from January (maybe partial) to June: joins count from March, leaves up to May.
+    # a6 joins a in March (6 people); a5 leaves a in May (5 left); b5 leaves b in March (4
+    # left: too few to show)
     assert got == {
         ("people_joined", "a", "2026-03"): (1, 6, False),
         ("people_left", "a", "2026-05"): (1, 5, False),

@@ -4,33 +4,34 @@
 --
 -- A person joins team T in month m when person_months puts them in T in m but not in m - 1; leaves
 -- T in m when it puts them in T in m - 1 but not in m (person_months runs from a person's first to
--- last activity, so "left" means no activity since, or another team). Both need m - 1 and m to be
--- months of data, so the data's first month is nobody's joining. A bot is added in the month of
--- its first event and removed in the month after its last, when at least 5 events came from it
--- and a whole month of data followed without one.
+-- last activity, so "left" means no activity since, or another team). The data's first month is
+-- usually partial, so a join or a bot's arrival counts from its third month on (m - 1 a whole
+-- month of data), and its last month may be partial, so a leave or a bot's removal counts only
+-- when a later month of data follows. A bot is added in the month of its first event and removed
+-- in the month after its last, when at least 5 events came from it.
 CREATE OR REPLACE VIEW metric_team_events AS
 WITH members AS (
     SELECT pm.person_id, pm.month, pm.team
     FROM person_months AS pm JOIN people AS p USING (person_id)
     WHERE NOT p.is_bot AND pm.team IS NOT NULL AND pm.team <> '(unassigned)'
 ),
-months AS (
-    SELECT DISTINCT month FROM person_months
+data_months AS (
+    SELECT min(month) AS first_month, max(month) AS last_month FROM metric_event_team
 ),
 moves AS (
     SELECT 'people_joined' AS event, c.team, c.month
     FROM members AS c
-    JOIN months AS prev ON prev.month = (c.month - INTERVAL 1 MONTH)::DATE
+    CROSS JOIN data_months AS d
     LEFT JOIN members AS p ON p.person_id = c.person_id AND p.team = c.team
         AND p.month = (c.month - INTERVAL 1 MONTH)::DATE
-    WHERE p.person_id IS NULL
+    WHERE p.person_id IS NULL AND c.month >= d.first_month + INTERVAL 2 MONTH
     UNION ALL
     SELECT 'people_left', p.team, (p.month + INTERVAL 1 MONTH)::DATE
     FROM members AS p
-    JOIN months AS nxt ON nxt.month = (p.month + INTERVAL 1 MONTH)::DATE
+    CROSS JOIN data_months AS d
     LEFT JOIN members AS c ON c.person_id = p.person_id AND c.team = p.team
         AND c.month = (p.month + INTERVAL 1 MONTH)::DATE
-    WHERE c.person_id IS NULL
+    WHERE c.person_id IS NULL AND p.month + INTERVAL 1 MONTH < d.last_month
 ),
 bots AS (
     SELECT actor_account, min(month) AS first_month, max(month) AS last_month, count(*) AS n
@@ -38,13 +39,10 @@ bots AS (
     WHERE is_bot AND actor_account IS NOT NULL
     GROUP BY actor_account
 ),
-data_months AS (
-    SELECT min(month) AS first_month, max(month) AS last_month FROM metric_event_team
-),
 bot_moves AS (
     SELECT 'bot_added' AS event, b.first_month AS month
     FROM bots AS b CROSS JOIN data_months AS d
-    WHERE b.n >= 5 AND b.first_month > d.first_month
+    WHERE b.n >= 5 AND b.first_month >= d.first_month + INTERVAL 2 MONTH
     UNION ALL
     SELECT 'bot_removed', (b.last_month + INTERVAL 1 MONTH)::DATE
     FROM bots AS b CROSS JOIN data_months AS d

@@ -102,23 +102,33 @@ placed AS (
                                   AND b.month = o.month
 ),
 recorded_scope AS (  -- the recorded changes' scopes, keys as metric_scope_events reads them
-    SELECT c.team,
-           CASE WHEN s.key IN ('field', 'fields') THEN 'field'
-                WHEN s.key IN ('channel', 'channels') THEN 'channel'
-                WHEN s.key IN ('issue_type', 'issue_types', 'type', 'types') THEN 'issue_type'
-                ELSE s.key END AS key,
-           unnest(CASE WHEN s.type = 'ARRAY' THEN from_json(s.value, '["VARCHAR"]')
-                       ELSE [s.value ->> '$'] END) AS value
-    FROM process_changes AS c, json_each(c.scope) AS s
+    -- (json_keys, not json_each: DuckDB 1.1, which reads this file, has no json_each)
+    SELECT team,
+           CASE WHEN key IN ('field', 'fields') THEN 'field'
+                WHEN key IN ('channel', 'channels') THEN 'channel'
+                WHEN key IN ('issue_type', 'issue_types', 'type', 'types') THEN 'issue_type'
+                ELSE key END AS key,
+           unnest(CASE WHEN json_type(value) = 'ARRAY' THEN from_json(value, '["VARCHAR"]')
+                       ELSE [value ->> '$'] END) AS value
+    FROM (SELECT team, key, json_extract(scope, '$."' || key || '"') AS value
+          FROM (SELECT team, scope, unnest(json_keys(scope)) AS key FROM process_changes))
+),
+matches AS (  -- onsets a recorded change's scope names (a join: DuckDB 1.1 cannot bind the
+    -- EXISTS subquery this was)
+    SELECT DISTINCT p.kind, p.team, p.scope_key, p.scope_value
+    FROM placed AS p
+    JOIN recorded_scope AS r
+        ON r.key = p.scope_key AND lower(p.scope_value) GLOB lower(r.value)
+        AND (r.team IS NULL OR p.team IS NULL OR r.team = p.team)
 ),
 found AS (
-    SELECT p.*,
-           EXISTS (SELECT 1 FROM recorded_scope AS r
-                   WHERE r.key = p.scope_key AND lower(p.scope_value) GLOB lower(r.value)
-                     AND (r.team IS NULL OR p.team IS NULL OR r.team = p.team)) AS recorded,
+    SELECT p.*, m.kind IS NOT NULL AS recorded,
            left(trim(regexp_replace(lower(coalesce(p.scope_value, 'bot')), '[^a-z0-9]+', '-',
                                     'g'), '-'), 40) AS slug
     FROM placed AS p
+    LEFT JOIN matches AS m
+        ON m.kind = p.kind AND m.team IS NOT DISTINCT FROM p.team
+        AND m.scope_key = p.scope_key AND m.scope_value = p.scope_value
 ),
 named AS (
     SELECT *,

@@ -55,17 +55,19 @@ def as_of_context(config: Config, month: str | None, team: str | None) -> dict[s
                           config.storage.memory_limit) as db:
         report_month = choose_month(db, month)
     with asof.as_of_database(config, report_month) as (db, left_out):
-        context = report_context(db, config, report_month.strftime("%Y-%m"), team)
+        context = report_context(db, config, report_month, team)
     context["as_of"] = left_out and {"events": left_out.events, "items": left_out.items}
     return context
 
 
 def report_context(
-    db: AnalyticsDB, config: Config, month: str | None, team: str | None
+    db: AnalyticsDB, config: Config, month: str | date | None, team: str | None
 ) -> dict[str, Any]:
+    """Everything the templates show; `month` 'YYYY-MM' (checked against the data), None (the
+    latest month that is over) or a month already chosen (a date)."""
     min_group = config.privacy.min_group_size
     teams = choose_teams(db, team)
-    report_month = choose_month(db, month)
+    report_month = month if isinstance(month, date) else choose_month(db, month)
     months = team_sections.window(report_month, config.report.months)
     first = first_month(db, teams, min_group)  # not the first stray event
     months = [m for m in months if first is None or m >= first] or [report_month]

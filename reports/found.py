@@ -48,7 +48,10 @@ def proposals(db: AnalyticsDB, team: str | None, months: list[date], min_group: 
     return [{"what": KIND_WORDS.get(r["kind"], r["kind"]),
              "scope": f"{r['scope_key']}: {r['scope_value']}" if r["scope_key"] else "",
              "started": fmt.day_label(r["started_on"]),
-             "uses": fmt.TOO_FEW if _hidden(r, min_group) else
+             # an onset of no team (a channel only unassigned people write in) may rest on
+             # anyone: its uses are shown for bots only
+             "uses": fmt.TOO_FEW if _hidden(r, min_group)
+             or (r["team"] is None and r["kind"] != "new_bot") else
              f"{r['uses']} {USE_WORDS.get(r['kind'], 'uses')} in {fmt.month_label(r['month'])}",
              "command": r["command"]} for r in found]
 

@@ -90,6 +90,13 @@ def test_the_report_proposes_unrecorded_changes_and_shows_team_events(tmp_path: 
                             " 'jira:TIN-1', 'jira_field_edit', 'process', ?)",
                             [f"risk-{n}-{day}", f"2026-09-0{day} 16:00:00+00", f"tiny{n}",
                              '{"field_name": "Risk"}'])
+        # nagbot (two reminders in October so far) posts five in #pm-nags from Mon 2026-09-07
+        for n in range(5):
+            con.execute("INSERT INTO events(event_id, source, occurred_at, actor_account,"
+                        " person_id, channel_id, kind, subkind, category, detail) VALUES (?,"
+                        " 'slack', ?, 'jira:nagbot', 'nagbot', 'C-nag', 'slack_message',"
+                        " 'reminder', 'process', '{}')",
+                        [f"sep-nag-{n}", f"2026-09-{7 + n:02d} 09:00:00+00"])
         con.execute("INSERT INTO people VALUES ('atlas7', 'Atlas7', NULL, 'atlas', false)")
         for month in ("2026-09-01", "2026-10-01"):
             con.execute("INSERT INTO person_months VALUES ('atlas7', ?, 'atlas', true)", [month])
@@ -106,6 +113,12 @@ def test_the_report_proposes_unrecorded_changes_and_shows_team_events(tmp_path: 
     assert "business-value" not in atlas
     events = atlas.split('data-section="team-events"')[1].split("</table>")[0]
     assert "<td>September 2026</td><td>people joined</td><td class=\"num\">1</td>" in events
+    # the bot, for every team: in the organization's part, with the month it was added
+    org = page.split('id="coverage"')[1]
+    assert ("<code>processhealth experiment add new-bot-pm-nags-2026-09 --start 2026-09-07"
+            " --scope channel=pm-nags</code>") in org
+    assert "5 bot events in September 2026" in org
+    assert "<td>September 2026</td><td>bots added</td><td class=\"num\">1</td>" in org
     # tiny (3 people): the line, but not its 6 edits
     tiny = page.split('data-team="tiny"')[1]
     assert "new-field-risk-tiny-2026-09 --start 2026-09-01 --team tiny" in tiny

@@ -52,6 +52,15 @@ def add_onsets(db: TinyDB) -> None:
                              "2026-04-15", "2026-04-16")):
         db.event(f"lab-{n}", f"{day} 11:00", "a2", "jira_field_edit", item="jira:A-2",
                  detail={"field_name": "Labels"})
+    # a field filled at creation (no edit): b's 5 items created from Mon 2026-04-13 have
+    # "Team Goal"; items of January without it
+    for n in range(5):
+        db.item(f"jira:B-{20 + n}", created=f"2026-04-{13 + n} 09:00", assignee=f"b{n % 4 + 1}")
+        db.con.execute("INSERT INTO item_fields VALUES (?, 'customfield_1', 'Team Goal', NULL,"
+                       " true, true)", [f"jira:B-{20 + n}"])
+        db.item(f"jira:B-{30 + n}", created=f"2026-01-{13 + n} 09:00", assignee="b1")
+        db.con.execute("INSERT INTO item_fields VALUES (?, 'customfield_1', 'Team Goal', NULL,"
+                       " true, false)", [f"jira:B-{30 + n}"])
     # a new issue type: b1-b4 create an Experiment each on Mon 2026-03-02 (recorded below)
     for n in range(1, 5):
         db.event(f"exp-{n}", "2026-03-02 09:00", f"b{n}", "jira_created",
@@ -88,6 +97,7 @@ def test_onsets_of_fields_types_channels_reminders_and_bots() -> None:
     # onsets; #random neither; the CI bot started in the first month of data
     assert set(got) == {("new_field", "a", "Business Value"),
                         ("new_field", "a", "Dev's <b>Value</b>"),
+                        ("new_field", "b", "Team Goal"),
                         ("new_issue_type", "b", "Experiment"),
                         ("new_channel", "a", "pmtool-atlas"),
                         ("new_reminders", "a", "pmtool-atlas"),
@@ -96,6 +106,11 @@ def test_onsets_of_fields_types_channels_reminders_and_bots() -> None:
         apr, date(2026, 4, 6), "Business Value", 10, False,
         "processhealth experiment add new-field-business-value-a-2026-04 --start 2026-04-06"
         " --team a --scope 'field=Business Value'")
+    # filled on 5 items created from April 13, on none before
+    assert got[("new_field", "b", "Team Goal")] == (
+        apr, date(2026, 4, 13), "Team Goal", 5, False,
+        "processhealth experiment add new-field-team-goal-b-2026-04 --start 2026-04-13"
+        " --team b --scope 'field=Team Goal'")
     # one edit in February is fewer than 5 before: May (6 edits from May 11) is the onset
     dev = got[("new_field", "a", "Dev's <b>Value</b>")]
     assert dev[:2] == (may, date(2026, 5, 11)) and dev[3] == 6

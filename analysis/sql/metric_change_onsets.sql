@@ -5,8 +5,9 @@
 -- a channel, a bot that starts acting. Unrecorded ones are proposed in the report as a
 -- ready-to-run `processhealth experiment add` line, so that the change gets a before/after.
 --
--- Onset month of a (team, thing): the first month with at least `min_uses` uses (5; 3 for issue
--- types and reminders) when all earlier months together had fewer, and at least two whole months
+-- A field's uses are its edits plus the items created with it filled and never edited in it (a
+-- field required at creation leaves no edit). Onset month of a (team, thing): the first month with at least `min_uses` uses
+-- (5; 3 for issue types and reminders) when all earlier months together had fewer, and at least two whole months
 -- of data before it (a thing in use from the data's start is not new). `started_on` = its first
 -- use that month.
 CREATE OR REPLACE VIEW metric_change_onsets AS
@@ -20,11 +21,24 @@ facts AS (  -- human events of a team, with the event's detail
     WHERE f.team IS NOT NULL AND f.team <> '(unassigned)'
       AND f.kind IN ('jira_field_edit', 'jira_created')
 ),
-uses AS (  -- (kind, team, scope, value) per month: how many uses, the first day
+uses_each AS (  -- (kind, team, scope, value) per month: how many uses, the first day
     SELECT 'new_field' AS kind, team, 'field' AS scope_key,
            coalesce(detail ->> 'field_name', detail ->> 'field') AS scope_value, 5 AS min_uses,
            month, min(day) AS first_day, count(*) AS uses
     FROM facts WHERE kind = 'jira_field_edit'
+    GROUP BY ALL
+    UNION ALL  -- a field filled at creation leaves no edit: items created with it filled and
+    -- never edited in it (a value from a later edit counts as that edit)
+    SELECT 'new_field', t.team, 'field', f.field_name, 5,
+           date_trunc('month', timezone('UTC', w.created_at))::DATE,
+           min(timezone('UTC', w.created_at)::DATE), count(*)
+    FROM item_fields AS f
+    JOIN work_items AS w USING (item_id)
+    JOIN metric_item_team AS t USING (item_id)
+    LEFT JOIN (SELECT DISTINCT item_id, detail ->> 'field_id' AS field_id FROM events
+               WHERE kind = 'jira_field_edit') AS x
+        ON x.item_id = f.item_id AND x.field_id = f.field_id
+    WHERE f.has_value AND x.item_id IS NULL AND t.team IS NOT NULL AND t.team <> '(unassigned)'
     GROUP BY ALL
     UNION ALL
     SELECT 'new_issue_type', team, 'issue_type', detail ->> 'issue_type', 3, month, min(day),
@@ -45,6 +59,12 @@ uses AS (  -- (kind, team, scope, value) per month: how many uses, the first day
     SELECT 'new_bot', NULL, NULL, e.actor_account, 5, e.month, min(e.day), count(*)
     FROM metric_event_team AS e
     WHERE e.is_bot AND e.actor_account IS NOT NULL
+    GROUP BY ALL
+),
+uses AS (  -- edits and items filled count together
+    SELECT kind, team, scope_key, scope_value, min_uses, month, min(first_day) AS first_day,
+           sum(uses) AS uses
+    FROM uses_each
     GROUP BY ALL
 ),
 onsets AS (
@@ -163,7 +183,7 @@ COMMENT ON COLUMN metric_change_onsets.month IS 'First day of the onset month: t
 COMMENT ON COLUMN metric_change_onsets.started_on IS 'First use in the onset month (the proposed --start).';
 COMMENT ON COLUMN metric_change_onsets.scope_key IS 'field, issue_type or channel (a scope key of experiment add); for a bot the channel it writes in most, NULL when it writes in none.';
 COMMENT ON COLUMN metric_change_onsets.scope_value IS 'The field name, issue type or channel name.';
-COMMENT ON COLUMN metric_change_onsets.uses IS 'Uses in the onset month: edits, issues created, messages, reminders or bot events.';
+COMMENT ON COLUMN metric_change_onsets.uses IS 'Uses in the onset month: edits plus items created with the field filled, issues created, messages, reminders or bot events.';
 COMMENT ON COLUMN metric_change_onsets.people_count IS 'Active people in the team in the onset month (NULL for a bot).';
 COMMENT ON COLUMN metric_change_onsets.suppressed IS 'True when the team had fewer than privacy.min_group_size active people that month: the report then proposes the line without the uses.';
 COMMENT ON COLUMN metric_change_onsets.recorded IS 'True when a recorded process change (process_changes) of the same team, or of every team, has this scope (globs as written): nothing to propose.';

@@ -14,7 +14,10 @@ later therefore gives the same figures; what data of the month itself arrived la
 to the database and is not told apart.
 
 People, teams, identities, categories and credited minutes stay as the build made them: they
-depend on configuration and on each event, not on later months.
+depend on configuration and on each event, not on later months. What the sources only give as
+it is now also stays: a work item's title, labels, type, category, linked keys and which fields
+hold a value (item_fields) are as last collected. The copy is written beside the analytics
+database (`.asof-*`, removed when the report is written; a killed report leaves it behind).
 """
 
 from __future__ import annotations

@@ -212,18 +212,32 @@ def load(con: duckdb.DuckDBPyConnection) -> Data:
 
 
 def fewest_people(counts: dict[date, int], windows: Windows) -> int:
+    """The fewest people of the team in a month the windows touch and the team has data for. A
+    month without data (before the data starts, after it ends, a gap) adds no weekly points, so
+    it must not count as a month of 0 people; with no such month at all, 0."""
     months = {date(w.year, w.month, 1) for w in windows.before + windows.after}
-    return min((counts.get(m, 0) for m in months), default=0)
+    return min((counts[m] for m in months if m in counts), default=0)
+
+
+def under_change(change: ProcessChange) -> tuple[date, date]:
+    """The days a team is under its own change: from the start to the end of its after window."""
+    return change.started_on, Windows.around(change.started_on).after[-1] + timedelta(days=6)
 
 
 def control_teams(data: Data, team: str, changed_team: str | None, windows: Windows) -> list[str]:
-    """Teams with no recorded change starting between the first and the last window week."""
+    """Teams not under a recorded change of their own at any time of the windows (a change of
+    theirs starting in them, or started before and still in its ramp or after window), when no
+    change for every team starts in them."""
     if changed_team is None:
         return []  # the change applies to every team
     lo, hi = windows.before[0], windows.after[-1] + timedelta(days=6)
-    busy = {c.team for c in data.changes if lo <= c.started_on <= hi}
-    if None in busy:
+    if any(c.team is None and lo <= c.started_on <= hi for c in data.changes):
         return []
+    busy = set()
+    for c in data.changes:
+        start, end = under_change(c)
+        if c.team is not None and start <= hi and end >= lo:
+            busy.add(c.team)
     return sorted(t for t in data.people if t != team and t not in busy and t != UNASSIGNED)
 
 

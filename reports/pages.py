@@ -15,11 +15,10 @@ from pathlib import Path
 
 from processhealth.config import Config
 from processhealth.errors import UserError
-from reports.db import AnalyticsDB
 from reports.render import (
+    as_of_context,
     environment,
     refuse_unsafe_target,
-    report_context,
     write_atomically,
 )
 
@@ -38,9 +37,7 @@ def render_pages(config: Config, out_dir: Path, month: str | None = None,
         raise UserError(f"--out {out_dir} is a file, not a folder. Give a folder for per-team "
                         f"pages, or a path ending in .html for one file.")
     out_dir.mkdir(parents=True, exist_ok=True)
-    with AnalyticsDB.open(config.storage.analytics_path,
-                          config.storage.memory_limit) as db:
-        context = report_context(db, config, month, team)
+    context = as_of_context(config, month, team)
     targets = [out_dir / "index.html", *(out_dir / f"{t['anchor']}.html"
                                          for t in context["teams"])]
     for target in targets:  # before writing any: all pages or none

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from processhealth.config import Config
 from processhealth.errors import UserError
-from reports import changes, coverage, overview
+from reports import asof, changes, coverage, found, overview
 from reports import format as fmt
 from reports import team as team_sections
 from reports.db import AnalyticsDB
@@ -43,19 +43,31 @@ def render_report(
 ) -> Path:
     """Write the monthly report for `month` ('YYYY-MM'; default: the latest complete month in
     the data) and `team` (default: every team) to out_path; return out_path."""
-    with AnalyticsDB.open(config.storage.analytics_path,
-                          config.storage.memory_limit) as db:
-        context = report_context(db, config, month, team)
+    context = as_of_context(config, month, team)
     html = environment().get_template("report.html.j2").render(**context)
     return write_atomically(Path(out_path), html)
 
 
+def as_of_context(config: Config, month: str | None, team: str | None) -> dict[str, Any]:
+    """report_context from the data as it stood at the end of the report's month
+    (reports.asof): a later regeneration gives the same figures."""
+    with AnalyticsDB.open(config.storage.analytics_path,
+                          config.storage.memory_limit) as db:
+        report_month = choose_month(db, month)
+    with asof.as_of_database(config, report_month) as (db, left_out):
+        context = report_context(db, config, report_month, team)
+    context["as_of"] = left_out and {"events": left_out.events, "items": left_out.items}
+    return context
+
+
 def report_context(
-    db: AnalyticsDB, config: Config, month: str | None, team: str | None
+    db: AnalyticsDB, config: Config, month: str | date | None, team: str | None
 ) -> dict[str, Any]:
+    """Everything the templates show; `month` 'YYYY-MM' (checked against the data), None (the
+    latest month that is over) or a month already chosen (a date)."""
     min_group = config.privacy.min_group_size
     teams = choose_teams(db, team)
-    report_month = choose_month(db, month)
+    report_month = month if isinstance(month, date) else choose_month(db, month)
     months = team_sections.window(report_month, config.report.months)
     first = first_month(db, teams, min_group)  # not the first stray event
     months = [m for m in months if first is None or m >= first] or [report_month]
@@ -75,6 +87,8 @@ def report_context(
             "process_items": team_sections.process_items(
                 db, name, report_month, _team_suppressed(db, name, report_month, min_group)),
             "changes": changes.changes_for_team(db, name, min_group),
+            "found": {"proposals": found.proposals(db, name, months, min_group),
+                      "events": found.team_events(db, name, months, min_group)},
             "people": people_table(db, name, report_month, min_group)
             if config.privacy.show_people else None,
         })
@@ -94,8 +108,11 @@ def report_context(
         "page_team": None,
         "index_href": "",
         "coverage": coverage.coverage(db, teams, months, min_group),
+        "found_org": {"proposals": found.proposals(db, None, months, min_group),
+                      "events": found.team_events(db, None, months, min_group)},
         "min_group": min_group,
         "show_people": config.privacy.show_people,
+        "as_of": None,  # as_of_context sets it when later data was left out
     }
 
 

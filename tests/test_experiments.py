@@ -11,6 +11,7 @@ from test_verdicts import org
 
 from analysis import experiments
 from analysis.bootstrap import Interval
+from analysis.verdicts import ProcessChange
 from processhealth.config import Config
 
 
@@ -109,7 +110,9 @@ def test_criteria_outcomes_on_a_hand_built_organization() -> None:
     assert verdicts["late"] == "insufficient_data"
     controls = dict(con.execute("SELECT change, control_teams FROM health_change_verdicts")
                     .fetchall())
-    assert controls == {"pm-tool": ["b"], "quiet": ["b"], "late": ["a", "c"]}
+    # late (b, 2026-04-13): a and c are under their own changes of 2026-01-05 until 2026-04-12,
+    # in late's before window (2026-01-19 .. 2026-04-12): no controls (issue 17 h)
+    assert controls == {"pm-tool": ["b"], "quiet": ["b"], "late": []}
     signals = con.execute("SELECT change, team, rule, signal, met FROM health_verdict_signals"
                           " WHERE scope = 'change' ORDER BY ALL").fetchall()
     assert ("pm-tool", "a", "process_is_product", "overhead_rise_pp", True) in signals
@@ -138,3 +141,51 @@ def test_experiment_add_refuses_unknown_scope_keys_and_metrics(write_config, run
                    "--scope", "field=Business Value", "--criterion", "coupling_change >= 0",
                    "--criterion", "overhead_ratio <= +3pp")
     assert good.exit_code == 0, good.output
+
+
+def test_a_window_touching_a_month_without_data_counts_the_months_with_data() -> None:
+    # Issue 17 (b). Data from November 2025; the change starts 2026-01-05, so the before window
+    # (12 weeks: Mon 2025-10-13 .. Sun 2026-01-04) touches October, where the team has no row.
+    # The weeks with values (Nov 3 .. Dec 29: 9 weeks; Nov 1-2 is a weekend) and every month
+    # with data have 5 people, so the change is judged on 5 people, not "only 0 people".
+    db = TinyDB()
+    months = ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04"]
+    org(db, "a", 5, {m: (10 if m < "2026-01" else 40) for m in months})
+    org(db, "b", 5, dict.fromkeys(months, 10))
+    db.change("pm-tool", "2026-01-05", "a", {})
+    db.con.execute("INSERT INTO experiment_criteria VALUES ('pm-tool', 1, 'overhead_ratio',"
+                   " '<=', 3, 'pp', 'overhead_ratio <= +3pp')")
+    con = db.views()
+    experiments.build(con, Config())
+    people, outcome, note, before = con.execute(
+        "SELECT people_count, outcome, note, before_weeks FROM health_experiment_results"
+    ).fetchone()
+    assert (people, before) == (5, 9)
+    assert outcome == "not_met" and note is None  # 10/70 -> 40/100: +25.7 pp, far above +3
+    verdict = con.execute("SELECT people_count, reason FROM health_change_verdicts").fetchone()
+    assert verdict[0] == 5 and "only 0 people" not in verdict[1]
+
+
+def test_control_teams_leave_out_teams_still_under_their_own_change() -> None:
+    # Issue 17 (h). Change "x" of team a starts Mon 2026-04-13: windows Mon 2026-01-19 .. Sun
+    # 2026-07-19 (before 2026-01-19 .. 2026-04-12, after 2026-04-27 .. 2026-07-19).
+    # b's change of Mon 2026-01-05 started before them, but b is under it until the end of its
+    # after window (2026-01-19 + 11 weeks = Mon 2026-04-06, to Sun 2026-04-12): not a control.
+    # c's change of Mon 2025-06-02 was over on Sun 2025-09-07 (after window from Mon 2025-06-16,
+    # the first Monday 14 days on, + 11 weeks + 6 days): a control. d has no change: a control.
+    w = experiments.Windows.around(date(2026, 4, 13))
+    assert (w.before[0], w.after[-1]) == (date(2026, 1, 19), date(2026, 7, 13))
+    assert experiments.under_change(ProcessChange("y", "b", date(2026, 1, 5))) == \
+        (date(2026, 1, 5), date(2026, 4, 12))
+    assert experiments.under_change(ProcessChange("z", "c", date(2025, 6, 2)))[1] == \
+        date(2025, 9, 7)
+    changes = [ProcessChange("x", "a", date(2026, 4, 13)),
+               ProcessChange("y", "b", date(2026, 1, 5)),
+               ProcessChange("z", "c", date(2025, 6, 2))]
+    data = experiments.Data({}, dict.fromkeys("abcd", {}), changes, {}, {})
+    assert experiments.control_teams(data, "a", "a", w) == ["c", "d"]
+    # b's change on Mon 2025-10-13 instead: after window Mon 2025-10-27 .. Sun 2026-01-18, over
+    # the day before x's windows open, so b is a control again
+    data.changes[1] = ProcessChange("y", "b", date(2025, 10, 13))
+    assert experiments.under_change(data.changes[1])[1] == date(2026, 1, 18)
+    assert experiments.control_teams(data, "a", "a", w) == ["b", "c", "d"]

@@ -136,3 +136,11 @@ def test_accounts_ghost_bot_and_commit_emails(tmp_path):
 def test_rebuilding_gives_the_same_rows(built, tmp_path):
     again = normalize(built[2], tmp_path / "a.duckdb")
     assert domain_rows(again) == domain_rows(built[1])
+
+
+def test_closed_issues_keep_their_state_reason(built):
+    org, con, _ = built
+    got = dict(con.execute("SELECT item_id, resolution FROM work_items").fetchall())
+    assert got == {f"github:acme/{i.repo}#{i.number}":
+                   ("completed" if i.closed_at and not i.is_pr else None)
+                   for i in org.github.issues}

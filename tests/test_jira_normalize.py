@@ -166,3 +166,9 @@ def test_status_map_and_waiting_patterns_come_from_config(cloud_raw, tmp_path):
     assert mapped["Waiting for QA"] == "waiting waiting_pattern"
     assert mapped["Blocked"] == "active jira_category"
     assert mapped["Ready for Estimation"] == "todo jira_category"
+
+
+def test_resolution_is_kept(cloud, org):
+    # the emulator resolves every finished issue as "Done" and leaves open ones without one
+    got = dict(cloud.execute("SELECT key, resolution FROM work_items").fetchall())
+    assert got == {i.key: ("Done" if i.resolution_date else None) for i in org.jira.issues}

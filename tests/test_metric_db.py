@@ -68,8 +68,8 @@ class TinyDB:
     def item(self, item_id: str, *, created: str, resolved: str | None = None,
              merged: str | None = None, category: str = "customer", author: str | None = None,
              assignee: str | None = None, linked: Iterable[str] = (), kind: str | None = None,
-             type: str | None = "Story", labels: Iterable[str] = (), container: str | None = None
-             ) -> None:
+             type: str | None = "Story", labels: Iterable[str] = (), container: str | None = None,
+             fields: dict[str, Any] | None = None, resolution: str | None = None) -> None:
         source = item_id.split(":", 1)[0]
         key = item_id.split(":", 1)[1]
         kind = kind or ("jira_issue" if source == "jira" else "pr")
@@ -77,11 +77,13 @@ class TinyDB:
         self.con.execute(
             "INSERT INTO work_items(item_id, source, kind, key, container, type, labels, status,"
             " status_category, created_at, resolved_at, merged_at, author_id, assignee_id,"
-            " linked_keys, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " linked_keys, category, fields, resolution)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [item_id, source, kind, key, container or key.split("-")[0].split("#")[0],
              type if source == "jira" else None, list(labels), "Done" if done else "To Do",
              "done" if done else "todo", created, resolved or merged, merged, author, assignee,
-             list(linked), category])
+             list(linked), category, json.dumps(fields) if fields is not None else None,
+             resolution])
 
     def move(self, item_id: str, at: str, frm: str | None, to: str, person: str | None = None
              ) -> None:

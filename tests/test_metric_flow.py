@@ -121,3 +121,85 @@ def test_ping_pong_in_status_and_assignee_within_7_days(db: TinyDB) -> None:
     row = db.one("SELECT items_moved, status_ping_pongs, assignee_ping_pongs, items_ping_ponged,"
                  " ping_pong_share FROM metric_ping_pong WHERE team = 't' AND month = ?", [JAN])
     assert row == (2, 1, 1, 1, pytest.approx(0.5))
+
+
+def test_pickup_starts_when_the_pr_is_ready_for_review(db: TinyDB) -> None:
+    # Issue 17 (c): a comment on a draft is no pickup.
+    db.team("t", 5, ["2026-01"])
+    # #3 opened as a draft at 09:00, t2 comments at 10:00 (draft), ready at 14:00, t4 comments
+    # at 16:30: pickup = 16:30 - 14:00 = 2.5 h (it was 0: 10:00 - 14:00 clipped to 0).
+    db.item("github:acme/app#3", created="2026-01-12 09:00", merged="2026-01-13 09:00",
+            author="t1", fields={"draft": False})
+    db.event("d-com", "2026-01-12 10:00", "t2", "pr_comment", item="github:acme/app#3")
+    db.event("d-rdy", "2026-01-12 14:00", "t1", "pr_ready", item="github:acme/app#3")
+    db.event("d-rev", "2026-01-12 16:30", "t4", "pr_comment", item="github:acme/app#3")
+    # #4 is still a draft (no ready event): not ready, so no pickup however many comments.
+    db.item("github:acme/app#4", created="2026-01-12 09:00", author="t1", fields={"draft": True})
+    db.event("e-com", "2026-01-12 11:00", "t2", "pr_comment", item="github:acme/app#4")
+    # #5 was never a draft: ready when opened at 09:00, first response 12:00 -> 3 h.
+    db.item("github:acme/app#5", created="2026-01-12 09:00", merged="2026-01-13 09:00",
+            author="t1", fields={"draft": False})
+    db.event("f-com", "2026-01-12 12:00", "t3", "pr_comment", item="github:acme/app#5")
+    db.views()
+    got = {r[0]: r[1:] for r in db.con.execute(
+        "SELECT item_id, ready_at::VARCHAR, pickup_hours FROM metric_pr_items").fetchall()}
+    assert got["github:acme/app#3"] == ("2026-01-12 14:00:00+00", pytest.approx(2.5))
+    assert got["github:acme/app#4"] == (None, None)
+    assert got["github:acme/app#5"] == ("2026-01-12 09:00:00+00", pytest.approx(3.0))
+    median = db.one("SELECT median_pickup_hours FROM metric_pr_cycle WHERE team = 't'"
+                    " AND month = ?", [JAN])
+    assert median == pytest.approx((2.5 + 3.0) / 2)  # the two merged PRs
+
+
+def test_closed_as_not_done_is_not_delivered(db: TinyDB) -> None:
+    # Issue 17 (d). Six customer items of team t closed in January; two were delivered:
+    # T-1 Done (created Jan 1, resolved Jan 11: lead 10 days) and GitHub #10 completed (Jan 2 ->
+    # Jan 6: 4 days). Won't Do, Cannot Reproduce, Won’t Fix (curly apostrophe) and not_planned
+    # are closed, not delivered. Throughput 2, median lead time (10 + 4) / 2 = 7 days.
+    db.team("t", 5, ["2026-01"])
+    db.item("jira:T-1", created="2026-01-01", resolved="2026-01-11", assignee="t1",
+            resolution="Done")
+    db.item("jira:T-2", created="2026-01-01", resolved="2026-01-03", assignee="t1",
+            resolution="Won't Do")
+    db.item("jira:T-3", created="2026-01-01", resolved="2026-01-04", assignee="t1",
+            resolution="Cannot Reproduce")
+    db.item("jira:T-4", created="2026-01-01", resolved="2026-01-05", assignee="t1",
+            resolution="Won\u2019t Fix")
+    db.item("github:acme/app#9", kind="issue", created="2026-01-02", resolved="2026-01-07",
+            assignee="t1", resolution="not_planned")
+    db.item("github:acme/app#10", kind="issue", created="2026-01-02", resolved="2026-01-06",
+            assignee="t1", resolution="completed")
+    db.event("last", "2026-01-31 12:00", "t1", "slack_message", source="slack")  # data end
+    db.views()
+    items = dict(db.con.execute("SELECT item_id, resolved_at IS NOT NULL FROM metric_flow_items"
+                                " WHERE closed_at IS NOT NULL").fetchall())
+    assert items == {"jira:T-1": True, "jira:T-2": False, "jira:T-3": False, "jira:T-4": False,
+                     "github:acme/app#9": False, "github:acme/app#10": True}
+    flow = db.one("SELECT items_resolved, customer_items_resolved, median_lead_time_days"
+                  " FROM metric_flow WHERE team = 't' AND month = ?", [JAN])
+    assert flow == (2, 2, pytest.approx(7.0))
+    delivery = db.one("SELECT customer_items_resolved, median_customer_lead_time_days"
+                      " FROM metric_customer_delivery WHERE team = 't' AND month = ?", [JAN])
+    assert delivery == (2, pytest.approx(7.0))
+    weekly = db.one("SELECT sum(value) FROM metric_weekly WHERE team = 't'"
+                    " AND metric = 'customer_throughput'")
+    # complete weeks with a Monday in January up to the data's end (Jan 31): Jan 5 to Jan 25;
+    # T-1 and #10 fall in the week of Jan 5
+    assert weekly == 2
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati"])
+def test_wip_is_the_same_in_every_session_time_zone(db: TinyDB, zone: str) -> None:
+    # Issue 17 (e). T-9 is In Progress from Jan 31 12:00 to Feb 1 12:00 UTC: half a day in each
+    # UTC month, so mean WIP is 0.5 / 31 in January and 0.5 / 28 in February, whatever the
+    # reader's session time zone (at UTC+14 the months used to start 14 hours early, which put
+    # the whole day in February).
+    db.team("t", 5, ["2026-01", "2026-02"])
+    db.item("jira:T-9", created="2026-01-31 00:00", resolved="2026-02-01 12:00", assignee="t1")
+    db.move("jira:T-9", "2026-01-31 12:00", "To Do", "In Progress")
+    db.move("jira:T-9", "2026-02-01 12:00", "In Progress", "Done")
+    db.views()
+    db.con.execute(f"SET TimeZone = '{zone}'")
+    got = dict(db.con.execute("SELECT strftime(month, '%Y-%m'), mean_wip FROM metric_wip"
+                              " WHERE team = 't'").fetchall())
+    assert got == {"2026-01": pytest.approx(0.5 / 31), "2026-02": pytest.approx(0.5 / 28)}

@@ -64,3 +64,26 @@ def test_headline_numbers_match_the_views(built: tuple[object, str]) -> None:
                          text), team
         # 3. the verdict
         assert f"Verdict for March 2026 {VERDICT_LABELS[verdict]}" in text, team
+
+
+def test_process_changes_found_in_the_simulated_organization(built: tuple[object, str]
+                                                              ) -> None:
+    # The PM tool arrives for borealis on 2026-03-01 (recorded with its fields and pmtool-*
+    # channels as scope); it also brings the issue type Initiative, which the recorded scope
+    # does not name. The steady team and the experiments team start nothing new in the window.
+    config, page = built
+    onsets = query(config, "SELECT kind, team, scope_value, recorded FROM metric_change_onsets"
+                           " ORDER BY ALL")
+    assert {team for _, team, _, _ in onsets} <= {"borealis", None}
+    recorded = {(kind, value) for kind, _, value, done in onsets if done}
+    assert {("new_field", f) for f in ("Business Value", "Initiative", "Confidence",
+                                       "Progress")} <= recorded
+    assert ("new_channel", "pmtool-updates") in recorded
+    proposed = [(kind, value) for kind, _, value, done in onsets if not done]
+    assert proposed == [("new_issue_type", "Initiative")]
+    text = team_text(page, "borealis")
+    assert ("processhealth experiment add new-issue-type-initiative-borealis-2026-03"
+            " --start 2026-03-02 --team borealis --scope issue_type=Initiative") in text
+    assert "new-field-" not in text  # recorded: nothing to propose
+    for team in ("atlas", "cobalt"):
+        assert "Process changes found in the data, not recorded None in" in team_text(page, team)

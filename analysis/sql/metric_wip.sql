@@ -9,16 +9,20 @@ WITH stays AS (
     CROSS JOIN (SELECT max(occurred_at) AS at FROM events) AS d
     WHERE s.status_category IN ('active', 'waiting') AND s.team IS NOT NULL
 ),
+bounds AS (  -- the month's UTC bounds: a cast to TIMESTAMPTZ would use the session time zone
+    SELECT team, month, people_count, suppressed,
+           timezone('UTC', month::TIMESTAMP) AS month_start,
+           timezone('UTC', (month + INTERVAL 1 MONTH)::TIMESTAMP) AS month_end
+    FROM metric_team_months
+),
 load AS (
     SELECT tm.team, tm.month,
-           sum(greatest(0, epoch(least(s.left_at, (tm.month + INTERVAL 1 MONTH)::TIMESTAMPTZ))
-                           - epoch(greatest(s.entered_at, tm.month::TIMESTAMPTZ)))) / 86400.0
+           sum(greatest(0, epoch(least(s.left_at, tm.month_end))
+                           - epoch(greatest(s.entered_at, tm.month_start)))) / 86400.0
                AS item_days
-    FROM metric_team_months AS tm
+    FROM bounds AS tm
     JOIN stays AS s
-        ON s.team = tm.team
-        AND s.entered_at < (tm.month + INTERVAL 1 MONTH)::TIMESTAMPTZ
-        AND s.left_at > tm.month::TIMESTAMPTZ
+        ON s.team = tm.team AND s.entered_at < tm.month_end AND s.left_at > tm.month_start
     GROUP BY tm.team, tm.month
 ),
 done AS (

@@ -141,7 +141,7 @@ FROM (SELECT natural_key, scope, json_extract_string(payload, [
 
 INSERT INTO work_items(item_id, source, kind, key, title, url, container, type, labels, status,
                        status_category, created_at, started_at, resolved_at, merged_at,
-                       author_account, assignee_account, linked_keys, fields)
+                       resolution, author_account, assignee_account, linked_keys, fields)
 SELECT i.item_id, 'github', CASE WHEN i.is_pr THEN 'pr' ELSE 'issue' END, i.key, i.title, i.url,
        i.repo, NULL,
        i.labels,
@@ -150,7 +150,8 @@ SELECT i.item_id, 'github', CASE WHEN i.is_pr THEN 'pr' ELSE 'issue' END, i.key,
             WHEN i.is_pr THEN 'active' ELSE 'todo' END,
        i.created_at,
        CASE WHEN i.is_pr THEN least(i.created_at, pc.first_commit_at) END,
-       i.closed_at, i.merged_at, i.author, i.assignee,
+       i.closed_at, i.merged_at, CASE WHEN i.state = 'closed' THEN i.state_reason END,
+       i.author, i.assignee,
        _gh_ordered_distinct(_gh_keys(i.title) || _gh_keys(i.head_ref) || coalesce(pc.keys, [])),
        json_object('number', i.number, 'draft', i.draft, 'head_ref', i.head_ref,
                    'base_ref', i.base_ref, 'state_reason', i.state_reason,

@@ -78,7 +78,7 @@ WITH parsed AS (
                    "project": {"key": "VARCHAR"}, "status": {"id": "VARCHAR", "name": "VARCHAR",
                    "statusCategory": {"key": "VARCHAR"}}, "labels": ["VARCHAR"],
                    "components": [{"name": "VARCHAR"}], "created": "VARCHAR",
-                   "resolutiondate": "VARCHAR", "creator": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "reporter": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"},
+                   "resolutiondate": "VARCHAR", "resolution": {"name": "VARCHAR"}, "creator": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "reporter": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"},
                    "assignee": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "parent": {"key": "VARCHAR"},
                    "issuelinks": [{"outwardIssue": {"key": "VARCHAR"},
                                    "inwardIssue": {"key": "VARCHAR"}}],
@@ -202,7 +202,8 @@ FROM _jira_transition;
 -- their Jira name, plus priority. parent_key: `parent` (Cloud), else the Epic Link field.
 INSERT INTO work_items(item_id, source, kind, key, title, url, container, type, labels, components,
                        status, status_category, created_at, started_at, resolved_at,
-                       author_account, assignee_account, parent_key, linked_keys, fields)
+                       resolution, author_account, assignee_account, parent_key, linked_keys,
+                       fields)
 WITH firsts AS (
     SELECT key, min(changed_at) FILTER (WHERE to_category = 'active') AS started_at,
            max(changed_at) FILTER (WHERE to_category = 'done') AS done_at
@@ -226,6 +227,7 @@ SELECT 'jira:' || i.key, 'jira', 'jira_issue', i.key, i.x.summary,
        i.x.status.name, sc.status_category, i.x.created::TIMESTAMPTZ, t.started_at,
        CASE WHEN sc.status_category = 'done'
             THEN coalesce(i.x.resolutiondate::TIMESTAMPTZ, t.done_at) END,
+       i.x.resolution.name,
        _jira_account(coalesce(i.x.creator, i.x.reporter)), _jira_account(i.x.assignee),
        coalesce(i.x.parent.key, c.epic),
        coalesce(list_distinct(list_filter(list_transform(

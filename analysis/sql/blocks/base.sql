@@ -167,6 +167,10 @@ delivery AS (  -- moments an item was delivered: linked code merged, or resolved
     SELECT w.item_id, w.resolved_at
     FROM work_items AS w
     WHERE w.source = 'jira' AND w.status_category = 'done' AND w.resolved_at IS NOT NULL
+      -- closed as not done is no delivery (the same list is in items.sql, metric_flow_items)
+      AND NOT coalesce(lower(replace(w.resolution, '’', '''')) IN (
+          'won''t do', 'won''t fix', 'duplicate', 'cannot reproduce', 'not_planned'
+      ), false)
       AND (w.item_id IN (SELECT item_id FROM code_links)
            OR w.item_id IN (SELECT item_id FROM event_links WHERE event_id LIKE 'github:%'))
 ),

@@ -41,12 +41,21 @@ WITH firsts AS (
     FROM metric_status_intervals
     GROUP BY item_id
 ),
+closed AS (
+    SELECT w.*,
+           CASE WHEN w.status_category = 'done' THEN coalesce(w.resolved_at, w.merged_at) END
+               AS closed_at,
+           -- closed as not done: no delivery (the same list is in base.sql, delivery)
+           lower(replace(w.resolution, '’', '''')) IN (
+               'won''t do', 'won''t fix', 'duplicate', 'cannot reproduce', 'not_planned'
+           ) AS not_done
+    FROM work_items AS w
+),
 items AS (
     SELECT w.item_id, w.source, w.kind, w.key, w.type, w.category, w.created_at,
-           coalesce(f.started_at, w.started_at) AS started_at,
-           CASE WHEN w.status_category = 'done' THEN coalesce(w.resolved_at, w.merged_at) END
-               AS resolved_at
-    FROM work_items AS w
+           coalesce(f.started_at, w.started_at) AS started_at, w.closed_at, w.resolution,
+           CASE WHEN NOT coalesce(w.not_done, false) THEN w.closed_at END AS resolved_at
+    FROM closed AS w
     LEFT JOIN firsts AS f USING (item_id)
     WHERE w.kind <> 'pr'
 ),
@@ -60,7 +69,7 @@ active AS (
     GROUP BY i.item_id
 )
 SELECT i.item_id, i.source, i.key, i.type, i.category, t.team, i.created_at, i.started_at,
-       i.resolved_at,
+       i.resolved_at, i.closed_at, i.resolution,
        timezone('UTC', i.resolved_at)::DATE AS resolved_day,
        date_trunc('week', timezone('UTC', i.resolved_at))::DATE AS resolved_week,
        date_trunc('month', timezone('UTC', i.resolved_at))::DATE AS resolved_month,
@@ -75,7 +84,7 @@ SELECT i.item_id, i.source, i.key, i.type, i.category, t.team, i.created_at, i.s
 FROM items AS i
 LEFT JOIN active AS a USING (item_id)
 LEFT JOIN metric_item_team AS t USING (item_id);
-COMMENT ON VIEW metric_flow_items IS 'Lead time, flow time and flow efficiency per Jira issue and GitHub issue (pull requests are in metric_pr_items). Flow time = resolved - first entry into an active status; flow efficiency = time in active statuses / flow time.';
+COMMENT ON VIEW metric_flow_items IS 'Lead time, flow time and flow efficiency per Jira issue and GitHub issue (pull requests are in metric_pr_items); items closed as not done (Won''t Do, Duplicate, not_planned, ...) have no resolved_at, so they are no throughput. Flow time = resolved - first entry into an active status; flow efficiency = time in active statuses / flow time.';
 COMMENT ON COLUMN metric_flow_items.item_id IS 'Work item.';
 COMMENT ON COLUMN metric_flow_items.source IS 'Tool: jira or github.';
 COMMENT ON COLUMN metric_flow_items.key IS 'Human key (PAY-12, acme/api#7).';
@@ -84,7 +93,9 @@ COMMENT ON COLUMN metric_flow_items.category IS 'customer, enabling, process or 
 COMMENT ON COLUMN metric_flow_items.team IS 'Team the item counts toward (metric_item_team).';
 COMMENT ON COLUMN metric_flow_items.created_at IS 'When it was created.';
 COMMENT ON COLUMN metric_flow_items.started_at IS 'When work started (work_items.started_at).';
-COMMENT ON COLUMN metric_flow_items.resolved_at IS 'When it last reached done; NULL unless it is done now.';
+COMMENT ON COLUMN metric_flow_items.resolved_at IS 'When it was delivered: it last reached done and was not closed as not done (Won''t Do, Won''t Fix, Duplicate, Cannot Reproduce, GitHub not_planned); NULL otherwise. Throughput, lead time and flow time count these only.';
+COMMENT ON COLUMN metric_flow_items.closed_at IS 'When it last reached done, whatever the resolution; NULL unless it is done now.';
+COMMENT ON COLUMN metric_flow_items.resolution IS 'work_items.resolution: the Jira resolution or GitHub state_reason.';
 COMMENT ON COLUMN metric_flow_items.resolved_day IS 'UTC day of resolved_at.';
 COMMENT ON COLUMN metric_flow_items.resolved_week IS 'Monday of the UTC week of resolved_at.';
 COMMENT ON COLUMN metric_flow_items.resolved_month IS 'First day of the UTC month of resolved_at.';
@@ -96,18 +107,28 @@ COMMENT ON COLUMN metric_flow_items.flow_efficiency IS 'active_days / flow_time_
 CREATE VIEW metric_pr_items AS
 WITH pr AS (
     SELECT w.item_id, w.key, w.container, w.category, w.created_at AS opened_at, w.merged_at,
-           coalesce(w.author_id, w.author_account) AS author, t.team
+           coalesce(w.author_id, w.author_account) AS author, t.team,
+           coalesce((w.fields ->> 'draft')::BOOLEAN, false) AS draft_now
     FROM work_items AS w
     LEFT JOIN metric_item_team AS t USING (item_id)
     WHERE w.kind = 'pr'
 ),
-acts AS (
+ready AS (  -- ready for review: the first ready_for_review event, else opened unless it is
+    -- a draft still (a draft PR cannot be merged, so a merged one without the event was ready)
+    SELECT pr.item_id,
+           coalesce(min(e.occurred_at) FILTER (WHERE e.kind = 'pr_ready'),
+                    CASE WHEN NOT pr.draft_now OR pr.merged_at IS NOT NULL THEN pr.opened_at END)
+               AS ready_at
+    FROM pr LEFT JOIN metric_event_team AS e USING (item_id)
+    GROUP BY pr.item_id, pr.draft_now, pr.merged_at, pr.opened_at
+),
+acts AS (  -- a comment or review on a draft is no pickup: responses count from ready_at on
     SELECT e.item_id,
            min(e.occurred_at) FILTER (WHERE e.kind = 'commit') AS first_commit_at,
-           min(e.occurred_at) FILTER (WHERE e.kind = 'pr_ready') AS ready_at,
            min(e.occurred_at) FILTER (
                WHERE e.kind IN ('pr_review', 'pr_comment', 'issue_comment') AND NOT e.is_bot
                  AND coalesce(e.person_id, e.actor_account) IS DISTINCT FROM pr.author
+                 AND e.occurred_at >= r.ready_at
            ) AS first_response_at,
            min(e.occurred_at) FILTER (
                WHERE e.kind = 'pr_review' AND NOT e.is_bot
@@ -115,6 +136,7 @@ acts AS (
            ) AS first_review_at
     FROM metric_event_team AS e
     JOIN pr USING (item_id)
+    JOIN ready AS r USING (item_id)
     GROUP BY e.item_id
 ),
 releases AS (
@@ -123,9 +145,8 @@ releases AS (
     WHERE kind = 'release'
 ),
 joined AS (
-    SELECT pr.*, a.first_commit_at, coalesce(a.ready_at, pr.opened_at) AS ready_at,
-           a.first_response_at, a.first_review_at
-    FROM pr LEFT JOIN acts AS a USING (item_id)
+    SELECT pr.*, a.first_commit_at, r.ready_at, a.first_response_at, a.first_review_at
+    FROM pr LEFT JOIN acts AS a USING (item_id) LEFT JOIN ready AS r USING (item_id)
 )
 SELECT j.item_id, j.key, j.container, j.category, j.team, j.opened_at, j.first_commit_at,
        j.ready_at, j.first_response_at, j.first_review_at, j.merged_at,
@@ -150,7 +171,7 @@ SELECT j.item_id, j.key, j.container, j.category, j.team, j.opened_at, j.first_c
             THEN j.first_review_at IS NULL OR j.first_review_at > j.merged_at END AS self_merged
 FROM joined AS j
 ASOF LEFT JOIN releases AS r ON r.container = j.container AND r.at >= j.merged_at;
-COMMENT ON VIEW metric_pr_items IS 'PR cycle time per pull request: coding = opened - first commit; pickup = first non-author, non-bot review or comment - ready for review (or opened); review = merged - first such review; deploy = next release of the repository - merged.';
+COMMENT ON VIEW metric_pr_items IS 'PR cycle time per pull request: coding = opened - first commit; pickup = first non-author, non-bot review or comment once ready for review - ready for review (the ready_for_review event, else opened unless still a draft); review = merged - first such review; deploy = next release of the repository - merged.';
 COMMENT ON COLUMN metric_pr_items.item_id IS 'The pull request (work_items.item_id).';
 COMMENT ON COLUMN metric_pr_items.key IS 'owner/repo#number.';
 COMMENT ON COLUMN metric_pr_items.container IS 'Repository.';
@@ -158,8 +179,8 @@ COMMENT ON COLUMN metric_pr_items.category IS 'customer, enabling, process or un
 COMMENT ON COLUMN metric_pr_items.team IS 'Team the PR counts toward (metric_item_team: its assignee''s, else its author''s).';
 COMMENT ON COLUMN metric_pr_items.opened_at IS 'When it was opened.';
 COMMENT ON COLUMN metric_pr_items.first_commit_at IS 'Its first commit.';
-COMMENT ON COLUMN metric_pr_items.ready_at IS 'When it was marked ready for review (opened_at unless it started as a draft).';
-COMMENT ON COLUMN metric_pr_items.first_response_at IS 'First review or comment by a human other than the author.';
+COMMENT ON COLUMN metric_pr_items.ready_at IS 'When it was marked ready for review: the first ready_for_review event, else opened_at; NULL for a draft not yet ready.';
+COMMENT ON COLUMN metric_pr_items.first_response_at IS 'First review or comment by a human other than the author at or after ready_at (comments on a draft do not count).';
 COMMENT ON COLUMN metric_pr_items.first_review_at IS 'First review by a human other than the author.';
 COMMENT ON COLUMN metric_pr_items.merged_at IS 'When it was merged; NULL if not merged.';
 COMMENT ON COLUMN metric_pr_items.released_at IS 'The first release of its repository at or after the merge.';

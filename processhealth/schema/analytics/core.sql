@@ -76,6 +76,7 @@ CREATE TABLE work_items(
     started_at TIMESTAMPTZ,
     resolved_at TIMESTAMPTZ,
     merged_at TIMESTAMPTZ,
+    resolution VARCHAR,
     author_account VARCHAR,
     assignee_account VARCHAR,
     author_id VARCHAR,
@@ -103,6 +104,7 @@ COMMENT ON COLUMN work_items.created_at IS 'When the item was created.';
 COMMENT ON COLUMN work_items.started_at IS 'When work started (flow time starts here): for a Jira issue its first entry into an active status, for a pull request the earlier of opened and its first commit; NULL for GitHub issues and Jira issues never active.';
 COMMENT ON COLUMN work_items.resolved_at IS 'When the item last reached done (resolved, closed or merged); NULL if open.';
 COMMENT ON COLUMN work_items.merged_at IS 'When a pull request was merged; NULL otherwise.';
+COMMENT ON COLUMN work_items.resolution IS 'How it was closed: the Jira resolution name (Done, Won''t Do, Duplicate, ...) or the GitHub issue state_reason (completed, not_planned, duplicate); NULL when open or not given. Closed as not done (Won''t Do, Won''t Fix, Duplicate, Cannot Reproduce, not_planned, duplicate) is not delivered (docs/metrics.md section 4).';
 COMMENT ON COLUMN work_items.author_account IS 'Creator account, "<source>:<source_user_id>".';
 COMMENT ON COLUMN work_items.assignee_account IS 'Assignee account, "<source>:<source_user_id>".';
 COMMENT ON COLUMN work_items.author_id IS 'Creator person (people.person_id).';

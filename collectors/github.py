@@ -15,12 +15,17 @@ collectors/sql/10_github.sql), so no per-PR commit calls are made.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from github.GithubException import UnknownObjectException
+from github.GithubException import (
+    GithubException,
+    RateLimitExceededException,
+    UnknownObjectException,
+)
 from github.Requester import Requester
 
 from collectors import github_client as gc
@@ -87,7 +92,8 @@ def collect(config: GitHubConfig, store: RawStore, full: bool = False) -> None:
                 for entity in REPO_ENTITIES:
                     run.doing = f"{repo} {entity.name}"
                     bar.note(run.doing)
-                    collect_list(run, repo, entity)
+                    with skipped_if_absent(run, repo, entity.name):
+                        collect_list(run, repo, entity)
                 run.doing = f"{repo} reviews"
                 bar.note(run.doing)
                 collect_reviews(run, repo)
@@ -170,6 +176,23 @@ def _select(org: str, found: list[str], wanted: list[str]) -> list[str]:
 
 
 # --- repository lists --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def skipped_if_absent(run: Run, repo: str, entity: str) -> Iterator[None]:
+    """A list one repository does not have (404, or 410 "Issues are disabled for this repo") is
+    partial coverage: one warning, a sync_coverage row, and the run goes on. What was saved of
+    the list before stays; its checkpoint does not move past it."""
+    try:
+        yield
+    except GithubException as exc:
+        if exc.status not in (404, 410) or isinstance(exc, RateLimitExceededException):
+            raise
+        said = gc.message_of(exc)
+        ui.warn(f"GitHub answered {exc.status} ({said}) for the {entity} of {repo}; they are "
+                f"skipped, the rest of the collection goes on.")
+        run.store.note_gap(SOURCE, entity, repo, "gone" if exc.status == 410 else "missing",
+                           f"HTTP {exc.status}: {said}")
 
 
 def _floor(run: Run, entity: str, scope: str) -> str | None:

@@ -290,6 +290,11 @@ def app_refused(config: GitHubConfig, exc: GithubException, doing: str) -> str:
             f"request that failed; run `processhealth collect` again once fixed.")
 
 
+def message_of(exc: GithubException) -> str:
+    """What GitHub said in an error answer (its `message`), else the exception's text."""
+    return _message(exc)
+
+
 def _message(exc: GithubException) -> str:
     data = exc.data
     if isinstance(data, dict) and data.get("message"):

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jira import JIRA
+from jira import JIRA, JIRAError
 
 from collectors import jira_rows as rows
 from collectors.jira_client import connect, count_requests, errors, host_of, is_cloud, retry_notes
@@ -261,10 +261,22 @@ def _dc_changelog(run: Run, key: str) -> list[dict[str, Any]]:
 
 
 def collect_sprints(run: Run) -> None:
-    """Boards of the collected projects and their sprints (kanban boards have none)."""
+    """Boards of the collected projects and their sprints (kanban boards have none). A site
+    without the agile API (Jira Core / Work Management, or agile locked down: 404 or 403) is
+    partial coverage, not a failure: one warning and a sync_coverage row."""
+    site = host_of(run.config)
+    if not run.config.sprints:
+        run.store.note_gap(SOURCE, "sprints", site, "off", "[jira] sprints = false")
+        return
     wanted = set(run.config.projects)
     with errors(run.config, "the agile boards (/rest/agile/1.0/board)"):
-        boards = [b.raw for b in run.client.boards(maxResults=False)]
+        try:
+            boards = [b.raw for b in run.client.boards(maxResults=False)]
+        except JIRAError as exc:
+            if exc.status_code not in (403, 404):
+                raise
+            _skip_agile(run, site, "/rest/agile/1.0/board", exc)
+            return
     for board in boards:
         project = (board.get("location") or {}).get("projectKey")
         if not project or (wanted and project not in wanted):
@@ -273,5 +285,27 @@ def collect_sprints(run: Run) -> None:
         if board.get("type") == "kanban":
             continue
         with errors(run.config, f"the sprints of board {board['id']}"):
-            sprints = [s.raw for s in run.client.sprints(board["id"], maxResults=False)]
+            try:
+                sprints = [s.raw for s in run.client.sprints(board["id"], maxResults=False)]
+            except JIRAError as exc:
+                if exc.status_code not in (403, 404):
+                    raise
+                ui.warn(f"Jira at {site} answered HTTP {exc.status_code} for the sprints of "
+                        f"board {board['id']} ({project}); they are skipped.")
+                run.store.note_gap(SOURCE, "sprints", project, _gap_status(exc.status_code),
+                                   f"HTTP {exc.status_code} for board {board['id']}")
+                continue
         run.store.save(SOURCE, "sprints", rows.sprint_rows(sprints, board["id"]), scope=project)
+
+
+def _gap_status(status: int | None) -> str:
+    return {404: "missing", 410: "gone", 403: "forbidden"}.get(status or 0, "missing")
+
+
+def _skip_agile(run: Run, site: str, path: str, exc: JIRAError) -> None:
+    ui.warn(f"Jira at {site} has no agile API the account can read (HTTP {exc.status_code} for "
+            f"{path}), as on Jira Work Management or with agile locked down: boards and sprints "
+            f"are skipped, everything else is collected. Set [jira] sprints = false to skip "
+            f"them without this warning.")
+    run.store.note_gap(SOURCE, "sprints", site, _gap_status(exc.status_code),
+                       f"HTTP {exc.status_code} for {path}")

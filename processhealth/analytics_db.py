@@ -53,9 +53,13 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def copy_state(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
     """Recorded process changes and their criteria (`processhealth experiment add`), which live
-    in the raw store because a rebuild must not lose them."""
+    in the raw store because a rebuild must not lose them; what the last collections skipped."""
     con.execute("INSERT INTO process_changes SELECT * FROM raw.state_process_changes")
     con.execute("INSERT INTO experiment_criteria SELECT * FROM raw.state_experiment_criteria")
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'raw'"
+                   " AND table_name = 'sync_coverage'").fetchone()[0]:
+        con.execute("INSERT INTO source_coverage SELECT source, entity, scope, NULL, status,"
+                    " detail, noted_at FROM raw.sync_coverage")
 
 
 def build_analytics(config: Any, steps: Iterable[BuildStep]) -> Path:

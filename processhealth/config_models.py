@@ -186,6 +186,7 @@ class JiraConfig(Section):
     status_map: dict[str, StatusCategory] = {}
     waiting_patterns: list[str] = list(DEFAULT_WAITING_PATTERNS)
     since: date | None = None
+    sprints: bool = True  # false on sites without the agile API (Jira Work Management)
 
     @field_validator("custom_fields", mode="before")
     @classmethod

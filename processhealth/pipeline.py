@@ -75,6 +75,7 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
         for name in wanted:
             if full:
                 store.reset(name)
+            store.clear_gaps(name)  # this collection records what it skips afresh
             extra = {"store_message_text": config.privacy.store_message_text} if name == "slack" \
                 else {}
             collector(name).collect(getattr(config, name), store, full=full, **extra)

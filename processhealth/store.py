@@ -287,6 +287,17 @@ class RawStore:
             [source, entity, scope, str(cursor)],
         )
 
+    # --- coverage -----------------------------------------------------------------------------
+
+    def clear_gaps(self, source: str) -> None:
+        """Forget what the last collection of `source` skipped (a new collection starts)."""
+        self.con.execute("DELETE FROM sync_coverage WHERE source = ?", [source])
+
+    def note_gap(self, source: str, entity: str, scope: str, status: str, detail: str) -> None:
+        """Record an entity this collection skipped (sync_coverage; the report shows it)."""
+        self.con.execute("INSERT OR REPLACE INTO sync_coverage VALUES (?, ?, ?, ?, ?, now())",
+                         [source, entity, scope, status, detail])
+
     def reset(self, source: str, *, drop_rows: bool = False) -> None:
         """Forget a source's checkpoints (for `collect --full`); rows stay unless drop_rows."""
         with self.transaction() as con:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from github.GithubException import (
@@ -71,6 +71,7 @@ class Run:
     full: bool
     doing: str = "the organization"
     changed: int = 0
+    seen: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # full pass: keys read
 
     def at(self, path: str) -> str:
         """Absolute API URL of a path (provenance of rows whose payload has no `url`)."""
@@ -78,6 +79,8 @@ class Run:
 
     def save(self, entity: str, rows: list[dict], scope: str, cursor: str | None = None) -> None:
         self.changed += self.store.save(SOURCE, entity, rows, scope=scope, cursor=cursor)
+        if self.full:
+            self.seen.setdefault((entity, scope), set()).update(r["natural_key"] for r in rows)
         self.bar.advance(len(rows))
 
 
@@ -94,6 +97,8 @@ def collect(config: GitHubConfig, store: RawStore, full: bool = False) -> None:
                     bar.note(run.doing)
                     with skipped_if_absent(run, repo, entity.name):
                         collect_list(run, repo, entity)
+                        if run.full and entity.name in DELETABLE:
+                            mark_gone(run, repo, entity.name)
                 run.doing = f"{repo} reviews"
                 bar.note(run.doing)
                 collect_reviews(run, repo)
@@ -178,6 +183,27 @@ def _select(org: str, found: list[str], wanted: list[str]) -> list[str]:
 # --- repository lists --------------------------------------------------------------------------
 
 
+def _repo_exists(run: Run, repo: str) -> bool:
+    try:
+        gc.get(run.requester, f"/repos/{repo}")
+    except UnknownObjectException:
+        return False
+    return True
+
+
+DELETABLE = ("issues", "issue_comments")  # what GitHub lets a user delete (PRs stay)
+
+
+def mark_gone(run: Run, repo: str, entity: str) -> None:
+    """After a full pass of a list: stored items it no longer has are marked deleted."""
+    since = f"{run.config.since.isoformat()}T00:00:00Z" if run.config.since else None
+    gone = run.store.mark_deleted(SOURCE, entity, repo, run.seen.get((entity, repo), set()),
+                                  since=since)
+    if gone:
+        ui.warn(f"GitHub {repo}: {gone} stored {entity.replace('_', ' ')} no longer found "
+                f"(deleted); they are left out of analytics.")
+
+
 @contextlib.contextmanager
 def skipped_if_absent(run: Run, repo: str, entity: str) -> Iterator[None]:
     """A list one repository does not have (404, or 410 "Issues are disabled for this repo") is
@@ -188,6 +214,8 @@ def skipped_if_absent(run: Run, repo: str, entity: str) -> Iterator[None]:
     except GithubException as exc:
         if exc.status not in (404, 410) or isinstance(exc, RateLimitExceededException):
             raise
+        if exc.status == 404 and not _repo_exists(run, repo):
+            raise  # the repository itself is missing: a config error, not a lacking list
         said = gc.message_of(exc)
         ui.warn(f"GitHub answered {exc.status} ({said}) for the {entity} of {repo}; they are "
                 f"skipped, the rest of the collection goes on.")

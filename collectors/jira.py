@@ -147,6 +147,7 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
     if isinstance(since, datetime):
         since -= run.margin
     high = cursor
+    seen: set[str] = set()
     for page in search_pages(run, jql_for(project, since, run.zone), project):
         known = {} if run.full else stored_issues(run.store, [i["key"] for i in page
                                                               if rows.truncated(i)])
@@ -157,7 +158,15 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
                                       > rows.parse_time(high)):
                 high = row["updated_at"]
         run.store.save(SOURCE, "issues", batch, scope=project, cursor=high)
+        seen.update(row["natural_key"] for row in batch)
         yield len(batch)
+    if run.full:  # a full pass saw every issue the project has: the others are gone or moved
+        gone = run.store.mark_deleted(SOURCE, "issues", project, seen,
+                                      since=run.config.since.isoformat()
+                                      if run.config.since else None)
+        if gone:
+            ui.warn(f"Jira project {project}: {gone} stored issue(s) no longer found (deleted "
+                    f"or moved to another project); they are left out of analytics.")
 
 
 def search_pages(run: Run, jql: str, project: str) -> Iterator[list[dict[str, Any]]]:

@@ -84,6 +84,10 @@ SELECT DISTINCT 'github', split_part(natural_key, ':', 1), payload ->> 'id'
 FROM raw_github_team_members WHERE payload ->> 'id' IS NOT NULL
 ON CONFLICT DO NOTHING;
 
+-- Items a full collection no longer found (deleted upstream) are left out, with their comments.
+CREATE OR REPLACE TEMP TABLE _gh_deleted AS
+SELECT entity, natural_key FROM sync_deleted WHERE source = 'github';
+
 -- Issues and pull requests: the issues list has both; pulls add the branch names.
 CREATE OR REPLACE TEMP TABLE _gh_items AS
 SELECT i.natural_key AS key, 'github:' || i.natural_key AS item_id, i.scope AS repo,
@@ -101,7 +105,9 @@ FROM (SELECT natural_key, scope, json_extract_string(payload, [
           '$.number', '$.pull_request', '$.title', '$.html_url', '$.state', '$.labels',
           '$.created_at', '$.closed_at', '$.pull_request.merged_at', '$.user.id',
           '$.assignees[0].id', '$.draft', '$.state_reason']) AS f
-      FROM raw_github_issues) AS i
+      FROM raw_github_issues
+      WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted WHERE entity = 'issues')
+      ) AS i
 LEFT JOIN (SELECT natural_key, json_extract_string(payload, [
                '$.merged_at', '$.head.ref', '$.base.ref', '$.draft']) AS f
            FROM raw_github_pulls) AS p ON p.natural_key = i.natural_key;
@@ -196,8 +202,12 @@ SELECT 'github:issue_comment:' || c.natural_key, 'github', c.f[1]::TIMESTAMPTZ,
        json_object('repo', c.scope, 'number', _gh_number(c.f[3]), 'length', length(c.f[4]))
 FROM (SELECT natural_key, scope, json_extract_string(payload, [
           '$.created_at', '$.user.id', '$.issue_url', '$.body']) AS f
-      FROM raw_github_issue_comments) AS c
-LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || _gh_number(c.f[3]);
+      FROM raw_github_issue_comments
+      WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted
+                                WHERE entity = 'issue_comments')) AS c
+LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || _gh_number(c.f[3])
+WHERE c.scope || '#' || _gh_number(c.f[3]) NOT IN (SELECT natural_key FROM _gh_deleted
+                                                    WHERE entity = 'issues');
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
 SELECT 'github:review_comment:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' || f[2],

@@ -92,12 +92,19 @@ WITH parsed AS (
                               "fromString": "VARCHAR", "to": "VARCHAR",
                               "toString": "VARCHAR"}]}]}}') AS d,
            json_extract(payload, getvariable('jira_value_paths')) AS field_values
+           , updated_at
     FROM raw_jira_issues
+    -- items a full collection no longer found upstream (deleted or moved away)
+    WHERE natural_key NOT IN (SELECT natural_key FROM sync_deleted
+                              WHERE source = 'jira' AND entity = 'issues')
 )
 SELECT key, d.id AS issue_id, d.fields AS x, d.changelog.histories AS histories, field_values,
        regexp_replace(coalesce(d.self, ''), '/rest/api/.*$', '') AS site,
        coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project
-FROM parsed;
+FROM parsed
+-- An issue moved to another project keeps its id under a new key: the latest copy is the issue.
+QUALIFY row_number() OVER (PARTITION BY coalesce(d.id, key)
+                           ORDER BY updated_at DESC NULLS LAST, key DESC) = 1;
 
 CREATE TEMP TABLE _jira_value AS
 SELECT key, unnest(getvariable('jira_value_fields')) AS field_id, unnest(field_values) AS value

@@ -97,3 +97,12 @@ def test_a_failing_source_still_exits_2(fresh_apis, tmp_path):
     config = write_config(tmp_path, fresh_apis.urls)
     result = invoke(config, "collect", "--source", "jira", environ=SECRETS_ENV)
     assert result.exit_code == 2, result.output
+
+
+def test_a_github_404_on_one_list_of_an_existing_repository_is_partial(fresh_apis, tmp_path):
+    fresh_apis.apps["github"].faults.absent = {r"^/repos/acme/platform-infra/releases$": 404}
+    config = write_config(tmp_path, fresh_apis.urls)
+    result = invoke(config, "collect", "--source", "github", environ=SECRETS_ENV)
+    assert result.exit_code == 0, result.output
+    assert _rows(tmp_path / "raw.duckdb", "SELECT entity, scope, status FROM sync_coverage") == [
+        ("releases", "acme/platform-infra", "missing")]

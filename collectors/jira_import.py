@@ -55,6 +55,9 @@ def read_search_file(path: Path) -> SearchFile:
                             f"saved search is read up to. Save the search in pages "
                             f"(maxResults=100) into a folder and import the folder.")
         doc = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise UserError(f"{path} nests JSON deeper than any Jira search response; check that "
+                        f"it is a saved Jira search.") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UserError(f"{path} is not a readable JSON file: {exc}.") from None
     issues = doc.get("issues") if isinstance(doc, dict) else doc
@@ -68,14 +71,71 @@ def read_search_file(path: Path) -> SearchFile:
                 and isinstance(issue.get("fields"), dict)):
             raise UserError(f"{path}: issue #{n + 1} lacks a \"key\" or a \"fields\" object; "
                             f"save the search with the default fields (or fields=*all).")
-        try:
-            rows.parse_time(issue["fields"].get("updated"))
-        except (TypeError, ValueError):
-            raise UserError(f"{path}: issue {issue['key']} has an unreadable \"updated\" time "
-                            f"{issue['fields'].get('updated')!r}; expected e.g. "
-                            f"2026-02-03T09:15:00.000+0000.") from None
+        check_issue(path, issue)
     names = doc.get("names") if isinstance(doc, dict) else None
     return SearchFile(path, issues, names if isinstance(names, dict) else {})
+
+
+MAX_DEPTH = 64  # Jira's deepest payloads (v3 rich-text bodies) nest about 15 levels
+
+
+def check_issue(path: Path, issue: dict[str, Any]) -> None:
+    """The fields the build relies on, with the types Jira gives them."""
+    key, fields = issue["key"], issue["fields"]
+    for name, required in (("created", True), ("updated", False)):
+        value = fields.get(name)
+        if value is None and not required:
+            continue
+        try:
+            if not isinstance(value, str):
+                raise TypeError
+            rows.parse_time(value)
+        except (TypeError, ValueError):
+            raise UserError(f"{path}: issue {key} has {'no' if value is None else 'an unreadable'}"
+                            f" \"{name}\" time{'' if value is None else f' {value!r}'}; "
+                            f"expected e.g. 2026-02-03T09:15:00.000+0000 (save the search with "
+                            f"the default fields, or fields=*all).") from None
+    project = fields.get("project")
+    if project is not None and not (isinstance(project, dict)
+                                    and isinstance(project.get("key"), str)):
+        raise UserError(f"{path}: issue {key} has a \"project\" of the wrong shape "
+                        f"({json.dumps(project)[:60]}); expected an object with a \"key\", as "
+                        f"Jira's search returns it.")
+    if issue.get("id") is not None and not isinstance(issue["id"], str | int):
+        raise UserError(f"{path}: issue {key} has an \"id\" of the wrong shape "
+                        f"({json.dumps(issue['id'])[:60]}); expected a number or a string.")
+    if _depth(issue) > MAX_DEPTH:
+        raise UserError(f"{path}: issue {key} nests more than {MAX_DEPTH} levels deep; no Jira "
+                        f"payload does. Check that the file is a saved Jira search.")
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest (iteratively: no recursion limit to hit)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                todo += [(v, level + 1) for v in (item.values() if isinstance(item, dict)
+                                                  else item)]
+    return deepest
+
+
+def check_ids(files: list[SearchFile]) -> None:
+    """One id is one issue: two keys sharing an id (in these files) cannot both be right."""
+    seen: dict[str, tuple[str, Path]] = {}
+    for f in files:
+        for issue in f.issues:
+            if issue.get("id") is None:
+                continue
+            ident = str(issue["id"])
+            key, where = seen.setdefault(ident, (issue["key"], f.path))
+            if key != issue["key"]:
+                raise UserError(
+                    f"{f.path}: issues {key} ({where.name}) and {issue['key']} share the id "
+                    f"{ident}; one id is one issue. A moved issue keeps its id under a new key: "
+                    f"import only the newer search, or save both again from the same site.")
 
 
 def save_search_files(files: list[SearchFile], store: RawStore) -> dict[str, int]:

@@ -227,6 +227,7 @@ def experiment_add(config: Config, name: str, start: datetime, team: str | None,
     if team and known and team not in known:
         raise UserError(f"--team {team!r} is not a team in config; expected one of: "
                         f"{', '.join(known)}.")
+    state.check_start(start.date())
     parsed = [state.parse_criterion(text) for text in criteria]
     scope = parse_scope(scopes)
     from analysis.experiments import check  # what the evaluation understands

@@ -226,6 +226,22 @@ def cli_impossible_start_date(folder, built, mp):
 
 
 @case()
+def cli_start_at_the_end_of_the_calendar(folder, built, mp):
+    return [*with_databases(folder, built), "experiment", "add", "x", "--start", "9999-12-31"]
+
+
+@case()
+def cli_start_at_the_beginning_of_the_calendar(folder, built, mp):
+    return [*with_databases(folder, built), "experiment", "add", "x", "--start", "0001-01-01"]
+
+
+@case()
+def cli_start_out_of_range_without_a_raw_store(folder, built, mp):
+    return [*config(folder, '[storage]\nraw_path = "raw.duckdb"\n'), "experiment", "add", "x",
+            "--start", "9999-12-31"]
+
+
+@case()
 def cli_unknown_source(folder, built, mp):
     return [*config(folder), "collect", "--source", "gitlab"]
 
@@ -343,6 +359,24 @@ def import_message_without_ts(folder, built, mp):
 
 
 @case()
+def import_message_with_a_non_numeric_ts(folder, built, mp):
+    return slack_import(folder, export_zip(folder, lambda f: f.update({
+        "general/2026-02-02.json": b'[{"ts": "yesterday", "user": "U1", "text": "hi"}]'})))
+
+
+@case()
+def import_numeric_channel_id(folder, built, mp):
+    return slack_import(folder, export_zip(folder, lambda f: f.update({
+        "channels.json": b'[{"id": 42, "name": "general", "created": 1}]'})))
+
+
+@case()
+def import_user_without_id(folder, built, mp):
+    return slack_import(folder, export_zip(folder, lambda f: f.update({
+        "users.json": b'[{"name": "ana", "team_id": "T1"}]'})))
+
+
+@case()
 def import_users_json_not_utf8(folder, built, mp):
     return slack_import(folder, export_zip(folder, lambda f: f.update(
         {"users.json": '[{"id": "U1", "name": "Zoë"}]'.encode("latin-1")})))
@@ -399,12 +433,62 @@ def import_jira_not_utf8(folder, built, mp):
 
 @case()
 def import_jira_second_file_bad_first_good(folder, built, mp):
-    issue = {"key": "PAY-1", "fields": {"updated": "2026-02-03T09:15:00.000+0000",
-                                        "project": {"key": "PAY"}}}
-    (folder / "a.json").write_text(json.dumps({"issues": [issue]}))
-    (folder / "b.json").write_text(json.dumps({"issues": [{**issue, "fields": {
-        "updated": "yesterday"}}]}))
+    (folder / "a.json").write_text(json.dumps({"issues": [JIRA_ISSUE]}))
+    (folder / "b.json").write_text(json.dumps({"issues": [{**JIRA_ISSUE, "fields": {
+        **JIRA_ISSUE["fields"], "updated": "yesterday"}}]}))
     return jira_import_args(folder, folder / "a.json", folder / "b.json")
+
+
+JIRA_ISSUE = {"id": "10001", "key": "PAY-1", "fields": {
+    "created": "2026-02-02T09:15:00.000+0000", "updated": "2026-02-03T09:15:00.000+0000",
+    "project": {"key": "PAY"}}}
+
+
+def jira_issue(**fields) -> dict:
+    return {**JIRA_ISSUE, "fields": {k: v for k, v in {**JIRA_ISSUE["fields"], **fields}.items()
+                                     if v is not None}}
+
+
+@case()
+def import_jira_issue_without_created(folder, built, mp):
+    (folder / "search.json").write_text(json.dumps({"issues": [jira_issue(created=None)]}))
+    return jira_import_args(folder, folder / "search.json")
+
+
+@case()
+def import_jira_two_keys_sharing_one_id(folder, built, mp):
+    (folder / "a.json").write_text(json.dumps({"issues": [JIRA_ISSUE]}))
+    (folder / "b.json").write_text(json.dumps({"issues": [{**JIRA_ISSUE, "key": "OPS-7"}]}))
+    return jira_import_args(folder, folder / "a.json", folder / "b.json")
+
+
+@case()
+def import_jira_project_as_a_string(folder, built, mp):
+    (folder / "search.json").write_text(json.dumps({"issues": [jira_issue(project="PAY")]}))
+    return jira_import_args(folder, folder / "search.json")
+
+
+@case()
+def import_jira_numeric_updated(folder, built, mp):
+    (folder / "search.json").write_text(json.dumps({"issues": [jira_issue(updated=1770000000)]}))
+    return jira_import_args(folder, folder / "search.json")
+
+
+@case()
+def import_jira_deep_nesting(folder, built, mp):
+    text = json.dumps({"issues": [jira_issue(customfield_10099="DEEP")]})
+    (folder / "search.json").write_text(text.replace('"DEEP"', "[" * 5000 + "]" * 5000))
+    return jira_import_args(folder, folder / "search.json")
+
+
+@case()
+def import_jira_moderate_nesting_past_the_limit(folder, built, mp):
+    deep: object = {"type": "text"}
+    for _ in range(100):
+        deep = {"content": [deep]}
+    (folder / "search.json").write_text(json.dumps(
+        {"issues": [jira_issue(description=deep)]}))
+    return jira_import_args(folder, folder / "search.json")
 
 
 @case()

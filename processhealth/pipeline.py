@@ -3,6 +3,7 @@
 The build, in order (`build_steps()`; each step runs on a new, empty analytics database):
 
 1. the config as a SQL variable, and the recorded process changes copied from the raw store;
+   raw rows normalization could not read are set aside (processhealth/quarantine.py);
 2. normalize: `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
    (person_id and category still NULL);
 3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
@@ -42,7 +43,7 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import ui
+from processhealth import quarantine, ui
 from processhealth.analytics_db import BuildStep, build_analytics, copy_state, create_schema
 from processhealth.config import SOURCES, Config
 from processhealth.errors import UserError
@@ -101,6 +102,7 @@ def build_steps() -> list[BuildStep]:
     return [
         BuildStep("config as a SQL variable", config_variable),
         BuildStep("recorded process changes", copy_state),
+        BuildStep("set aside raw rows that cannot be read", quarantine.build),
         *[sql_file_step(path) for path in sql_files(NORMALIZE_SQL)],
         *analysis_steps(),
         *metric_steps(),

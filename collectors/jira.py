@@ -28,6 +28,7 @@ from collectors import jira_rows as rows
 from collectors.jira_client import connect, count_requests, errors, host_of, is_cloud, retry_notes
 from processhealth import ui
 from processhealth.config_models import JiraConfig
+from processhealth.errors import SourceError
 from processhealth.store import RawStore
 
 SOURCE = rows.SOURCE
@@ -39,6 +40,7 @@ SYSTEM_FIELDS = [
 MAX_LISTED_CUSTOM_FIELDS = 300  # beyond this the field list would not fit a URL; ask for *all
 CLOUD_PAGE, DC_PAGE = 100, 1000  # largest pages each flavour serves with fields requested
 CHILD_PAGE = {"histories": 100, "comments": 5000, "worklogs": 5000}
+SHORT_RETRIES = 2  # an empty or shapeless search page is asked for again this many times
 
 
 @dataclass
@@ -170,30 +172,62 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
 
 
 def search_pages(run: Run, jql: str, project: str) -> Iterator[list[dict[str, Any]]]:
-    """The one pagination loop: Cloud follows nextPageToken, Data Center startAt/total."""
+    """The one pagination loop: Cloud follows nextPageToken, Data Center startAt/total.
+
+    A page that lacks its issues list, or is empty where the API promised more (a total not
+    reached, a next token), is asked for again (SHORT_RETRIES times), then stops the run; a
+    next token already followed (a pagination loop) stops it too. Nothing is saved for a page
+    that was not read whole, so the checkpoint never moves past missing issues."""
     token: str | None = None
     start = 0
+    tokens: set[str] = set()
     while True:
-        with errors(run.config, f"the issues of project {project} ({jql})", project):
-            if run.cloud:
-                body = run.client.enhanced_search_issues(
-                    jql, nextPageToken=token, maxResults=CLOUD_PAGE, fields=list(run.fields),
-                    expand="changelog", json_result=True)
-            else:
-                body = run.client.search_issues(
-                    jql, startAt=start, maxResults=DC_PAGE, fields=list(run.fields),
-                    expand="changelog", json_result=True)
-        issues = body.get("issues") or []
+        for attempt in range(SHORT_RETRIES + 1):
+            body = _search_page(run, jql, project, token, start)
+            if not isinstance(body, dict):
+                body = {}
+            issues = body.get("issues")
+            more = (bool(body.get("nextPageToken")) and not body.get("isLast") if run.cloud
+                    else start < int(body.get("total") or 0))
+            if isinstance(issues, list) and (issues or not more):
+                break
+            if attempt == SHORT_RETRIES:
+                what = ("no issues list" if not isinstance(issues, list)
+                        else "no issues although it promised more")
+                raise SourceError(
+                    f"Jira at {host_of(run.config)} answered the search of project {project} "
+                    f"with {what}, {SHORT_RETRIES + 1} times (at "
+                    f"{'token ' + str(token) if run.cloud else 'startAt ' + str(start)}). "
+                    f"Everything before it is saved; run `processhealth collect` again to resume.")
+            ui.warn(f"Jira at {host_of(run.config)} sent a short search page for project "
+                    f"{project}; asking again.")
         if issues:
             yield issues
         if run.cloud:
             token = body.get("nextPageToken")
             if body.get("isLast") or not token:
                 return
+            if token in tokens:
+                raise SourceError(
+                    f"Jira at {host_of(run.config)} sent a nextPageToken for project {project} "
+                    f"it had sent before: the search loops. Everything before it is saved; run "
+                    f"`processhealth collect` again later.")
+            tokens.add(token)
         else:
             start += len(issues)
             if not issues or start >= int(body.get("total") or 0):
                 return
+
+
+def _search_page(run: Run, jql: str, project: str, token: str | None, start: int) -> Any:
+    with errors(run.config, f"the issues of project {project} ({jql})", project):
+        if run.cloud:
+            return run.client.enhanced_search_issues(
+                jql, nextPageToken=token, maxResults=CLOUD_PAGE, fields=list(run.fields),
+                expand="changelog", json_result=True)
+        return run.client.search_issues(
+            jql, startAt=start, maxResults=DC_PAGE, fields=list(run.fields),
+            expand="changelog", json_result=True)
 
 
 def stored_issues(store: RawStore, keys: list[str]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,82 @@
+"""Silent short collections: a list page that comes back empty or without its list where the API
+promised more (GitHub's Link header, Jira's nextPageToken, Slack's has_more) is asked for again;
+if it stays short the run stops with exit code 2, and no checkpoint moves past the rows it
+lacks: the next run has everything, once. A pagination chain that loops stops the run too.
+Through the real clients against the emulators (their `mangle` fault rewrites the bodies)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .support import SECRETS_ENV, differences, digest, invoke, write_config
+
+# Which body to cut short: (endpoint, body) -> bool, and what the short body is.
+SHORT = {
+    "github": (lambda endpoint, body: endpoint == "issues" and isinstance(body, list)
+               and len(body) > 0, lambda body: []),
+    "jira": (lambda endpoint, body: endpoint == "search_jql" and bool(body.get("issues")),
+             lambda body: {}),
+    "slack": (lambda endpoint, body: bool(body.get("messages")) and "has_more" in body,
+              lambda body: {"ok": True}),
+}
+
+
+def shortening(source: str, strikes: int, skip: int = 1):
+    """A mangle cutting `strikes` matching bodies short, after letting `skip` through."""
+    match, short = SHORT[source]
+    seen = {"n": 0}
+
+    def mangle(endpoint, body):
+        if not match(endpoint, body):
+            return body
+        seen["n"] += 1
+        return short(body) if skip < seen["n"] <= skip + strikes else body
+    return mangle
+
+
+def _config(tmp_path, apis):
+    return write_config(tmp_path, apis.urls, github="per_page = 5")
+
+
+@pytest.mark.parametrize("source", ["github", "jira", "slack"])
+def test_a_short_page_is_asked_for_again_and_nothing_is_missing(source, fresh_apis, tmp_path,
+                                                                clean_collections):
+    fresh_apis.apps[source].faults.mangle = shortening(source, strikes=1)
+    config = _config(tmp_path, fresh_apis)
+    result = invoke(config, "collect", "--source", source, environ=SECRETS_ENV)
+    assert result.exit_code == 0, result.output
+    assert "asking again" in result.output
+    want, _ = clean_collections[source]
+    assert differences(digest(tmp_path / "raw.duckdb"), want) == []
+
+
+@pytest.mark.parametrize("source", ["github", "jira", "slack"])
+def test_a_page_that_stays_short_stops_the_run_and_the_next_run_has_everything(
+        source, fresh_apis, tmp_path, clean_collections):
+    fresh_apis.apps[source].faults.mangle = shortening(source, strikes=100)
+    config = _config(tmp_path, fresh_apis)
+    result = invoke(config, "collect", "--source", source, environ=SECRETS_ENV)
+    assert result.exit_code == 2, result.output
+    last = [line for line in result.output.splitlines() if line.strip()][-1]
+    assert last.startswith("error: ") and "run `processhealth collect` again" in last, last
+    fresh_apis.apps[source].faults.mangle = None
+    again = invoke(config, "collect", "--source", source, environ=SECRETS_ENV)
+    assert again.exit_code == 0, again.output
+    want, _ = clean_collections[source]
+    assert differences(digest(tmp_path / "raw.duckdb"), want) == []
+
+
+def test_a_jira_pagination_loop_stops_the_run(fresh_apis, tmp_path):
+    """Cloud hands back its first nextPageToken again on the second page."""
+    first: dict[str, str] = {}
+
+    def loop(endpoint, body):
+        if endpoint == "search_jql" and body.get("nextPageToken"):
+            first.setdefault("token", body["nextPageToken"])
+            body["nextPageToken"] = first["token"]
+        return body
+    fresh_apis.apps["jira"].faults.mangle = loop
+    config = _config(tmp_path, fresh_apis)
+    result = invoke(config, "collect", "--source", "jira", environ=SECRETS_ENV)
+    assert result.exit_code == 2, result.output
+    assert "loops" in result.output

@@ -40,6 +40,7 @@ from collectors.github_rows import (
     repo_rows,
     review_cursor,
     split_review_cursor,
+    team_slug,
     user_row,
 )
 from processhealth import ui
@@ -142,9 +143,9 @@ def collect_org(run: Run) -> list[str]:
     teams: list[str] = []
     url = f"/orgs/{org}/teams"
     for batch in gc.pages(run.requester, url, {}, size):
-        run.save("teams", org_rows(batch, lambda t: f"{org}/{t['slug']}", run.at(url)),
+        run.save("teams", org_rows(batch, lambda t: f"{org}/{team_slug(t)}", run.at(url)),
                  scope=org)
-        teams += [t["slug"] for t in batch]
+        teams += [team_slug(t) for t in batch]
     for slug in teams:
         run.doing = f"the members of team {org}/{slug}"
         url = f"/orgs/{org}/teams/{slug}/members"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors import jira_rows as rows
+from processhealth import ui
 from processhealth.errors import UserError
 from processhealth.store import RawStore
 
@@ -144,7 +145,16 @@ def save_search_files(files: list[SearchFile], store: RawStore) -> dict[str, int
     counts = {"issues": 0, "changed": 0, "incomplete": 0}
     known = _known_fields(store)
     for f in files:
-        new_names = {k: v for k, v in f.names.items() if k not in known}
+        names = dict(f.names)
+        if not names:  # saved without expand=names: keep custom fields, named by their ids
+            unnamed = sorted({k for issue in f.issues for k in issue["fields"]
+                              if k.startswith("customfield_") and k not in known})
+            if unnamed:
+                ui.warn(f"{f.path} carries no field names (save searches with expand=names): "
+                        f"{len(unnamed)} custom fields the store does not know are kept under "
+                        f"their ids, e.g. {unnamed[0]}; a later `collect` names them.")
+                names = {k: k for k in unnamed}
+        new_names = {k: v for k, v in names.items() if k not in known}
         if new_names:
             store.save(rows.SOURCE, "fields", rows.field_rows(
                 rows.names_as_fields(new_names), f.path.resolve().as_uri()), scope="site")

@@ -66,7 +66,9 @@ FROM _gh_c WHERE author_id IS NOT NULL GROUP BY 1;
 INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
 SELECT 'github', a.id, a.login, coalesce(p.payload ->> 'email', c.email),
        coalesce(p.payload ->> 'name', a.login), a.is_bot
-FROM (SELECT id, min(login) AS login, bool_or(type = 'Bot') AS is_bot
+-- older payloads carry no `type`: a "[bot]" login is then the only sign of a bot
+FROM (SELECT id, min(login) AS login,
+             coalesce(bool_or(type = 'Bot'), false) OR bool_or(login LIKE '%[bot]') AS is_bot
       FROM _gh_seen WHERE id IS NOT NULL GROUP BY 1) AS a
 LEFT JOIN raw_github_users AS p ON p.natural_key = a.login
 LEFT JOIN _gh_commit_email AS c ON c.id = a.id
@@ -92,7 +94,9 @@ SELECT entity, natural_key FROM sync_deleted WHERE source = 'github';
 CREATE OR REPLACE TEMP TABLE _gh_items AS
 SELECT i.natural_key AS key, 'github:' || i.natural_key AS item_id, i.scope AS repo,
        i.f[1]::INTEGER AS number,
-       CASE WHEN i.f[2] IS NOT NULL THEN left(i.f[2], 1) = '{' END AS is_pr,
+       -- a pull_request stub whose links are all null (older payloads) marks no PR
+       CASE WHEN i.f[2] IS NOT NULL THEN left(i.f[2], 1) = '{'
+                 AND coalesce(i.f[14], i.f[15], i.f[9]) IS NOT NULL END AS is_pr,
        i.f[3] AS title, i.f[4] AS url, i.f[5] AS state,
        list_transform(from_json(coalesce(i.f[6], '[]'), '[{"name":"VARCHAR"}]'),
                       lambda l: l.name) AS labels,
@@ -104,7 +108,8 @@ SELECT i.natural_key AS key, 'github:' || i.natural_key AS item_id, i.scope AS r
 FROM (SELECT natural_key, scope, json_extract_string(payload, [
           '$.number', '$.pull_request', '$.title', '$.html_url', '$.state', '$.labels',
           '$.created_at', '$.closed_at', '$.pull_request.merged_at', '$.user.id',
-          '$.assignees[0].id', '$.draft', '$.state_reason']) AS f
+          '$.assignees[0].id', '$.draft', '$.state_reason', '$.pull_request.url',
+          '$.pull_request.html_url']) AS f
       FROM raw_github_issues
       WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted WHERE entity = 'issues')
       ) AS i

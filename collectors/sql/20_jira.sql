@@ -23,10 +23,14 @@ CREATE TEMP MACRO _jira_plain(v) AS CASE
         THEN to_json(list_transform(from_json(v, '["JSON"]'), lambda x: _jira_text(x)))
     WHEN json_type(v) = 'OBJECT' THEN to_json(_jira_text(v))
     ELSE v END;
+-- Empty placeholders are not filled: "", [], {}, the text "{}" (Jira Software's Development
+-- field) and an unlicensed field's stand-in ({"showField": false, "nonEditableReason": ...}).
 CREATE TEMP MACRO _jira_filled(v) AS
     v IS NOT NULL AND json_type(v) <> 'NULL'
     AND NOT (json_type(v) = 'ARRAY' AND json_array_length(v) = 0)
-    AND NOT (json_type(v) = 'VARCHAR' AND trim(v ->> '$') = '');
+    AND NOT (json_type(v) = 'VARCHAR' AND trim(v ->> '$') IN ('', '{}', '[]'))
+    AND NOT (json_type(v) = 'OBJECT' AND (v::VARCHAR = '{}'
+             OR (v -> 'nonEditableReason') IS NOT NULL OR (v ->> 'showField') = 'false'));
 
 -- Configuration (getvariable('config')): custom field names, status_map, waiting patterns.
 CREATE TEMP TABLE _jira_logical AS

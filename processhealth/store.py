@@ -123,6 +123,13 @@ def lock_error(path: Path, exc: Exception) -> UserError:
         return UserError(
             f"{path} is not a DuckDB database (DuckDB says: {text}). The [storage] paths name "
             f"processhealth's own database files; move that file away or change the path.")
+    if any(sign in text.lower() for sign in ("could not read enough bytes", "corrupt",
+                                            "checksum")):
+        return UserError(
+            f"The database file {path} is damaged or cut short (DuckDB says: {text}). The "
+            f"analytics database is rebuilt by `processhealth build`, which never reads the old "
+            f"file; a damaged raw store must be restored from a backup, or replaced by a "
+            f"new raw_path and `processhealth collect --full`.")
     if "lock" not in text.lower():
         return UserError(f"Cannot open the database {path}: {text}")
     pid = re.search(r"PID (\d+)", text)

@@ -14,7 +14,7 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     assert len(names) == len(set(names))
     python_steps = [n for n in names if not n.endswith(".sql")]
     assert python_steps == [
-        "config as a SQL variable", "recorded process changes",
+        "raw tables the SQL reads", "config as a SQL variable", "recorded process changes",
         "set aside raw rows that cannot be read", "parameters and thresholds",
         "identities and people", "teams", "classification", "effort", "pseudonyms",
         "store the heaviest views as tables", "verdicts per team-month", "process experiments",

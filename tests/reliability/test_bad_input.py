@@ -33,6 +33,7 @@ class Case:
 
 
 CASES: list[Case] = []
+TOKEN_IN_URL = "ATATT3xTOKENinTHEurl0042"  # must never be shown
 NO_SECRETS: dict[str, str | None] = {k: None for k in SECRETS_ENV} | {"PROCESSHEALTH_CONFIG": None}
 
 
@@ -178,6 +179,100 @@ def config_storage_file_not_a_database(folder, built, mp):
 def config_storage_file_of_garbage(folder, built, mp):
     (folder / "processhealth.duckdb").write_bytes(b"not a database " * 300)
     return [*config(folder), "sql", "SELECT 1"]
+
+
+@case()
+def config_nested_too_deep(folder, built, mp):
+    return [*config(folder, "a = " + "[" * 3000 + "]" * 3000 + "\n"), "build"]
+
+
+@case()
+def config_report_months_past_the_range(folder, built, mp):
+    return [*config(folder, "[report]\nmonths = 30000\n"), "build"]
+
+
+@case()
+def config_absurd_memory_limit(folder, built, mp):
+    return [*config(folder, '[storage]\nmemory_limit = "99999TB"\n'), "build"]
+
+
+@case()
+def config_tiny_memory_limit(folder, built, mp):
+    return [*config(folder, '[storage]\nmemory_limit = "1KB"\n'), "build"]
+
+
+@case()
+def config_people_csv_that_is_binary(folder, built, mp):
+    args = with_databases(folder, built)
+    (folder / "people.csv").write_bytes(bytes(range(256)) * 4)
+    path = folder / "processhealth.toml"
+    path.write_text(path.read_text() + '[people]\ncsv = "people.csv"\n')
+    return [*args, "build"]
+
+
+@case()
+def config_empty_base_url(folder, built, mp):
+    return [*config(folder, '[github]\nbase_url = ""\n'), "build"]
+
+
+@case()
+def config_ftp_base_url(folder, built, mp):
+    return [*config(folder, '[slack]\nbase_url = "ftp://slack.example/api/"\n'), "build"]
+
+
+@case()
+def config_token_in_base_url(folder, built, mp):
+    return [*config(folder, f'[jira]\nbase_url = "https://ops:{TOKEN_IN_URL}@acme.example"\n'),
+            "build"]
+
+
+@case()
+def config_negative_cap(folder, built, mp):
+    return [*config(folder, "[effort.caps]\ncommit = -5\n"), "build"]
+
+
+@case()
+def config_nan_threshold(folder, built, mp):
+    return [*config(folder, "[verdicts]\noverhead_rise_pp = nan\n"), "build"]
+
+
+@case()
+def config_inf_threshold(folder, built, mp):
+    return [*config(folder, "[verdicts]\nthroughput_drop = inf\n"), "build"]
+
+
+def damaged(path: Path, truncate: bool) -> None:
+    import random
+
+    data = bytearray(path.read_bytes())
+    if truncate:
+        del data[len(data) // 3:]
+    else:  # scribble over the middle of the file, where the table data lives
+        rng = random.Random(7)
+        start = len(data) // 5
+        data[start:start + len(data) // 2] = rng.randbytes(len(data) // 2)
+    path.write_bytes(bytes(data))
+
+
+@case()
+def damaged_analytics_database_cut_short(folder, built, mp):
+    args = with_databases(folder, built)
+    damaged(folder / "processhealth.duckdb", truncate=True)
+    return [*args, "sql", "SELECT count(*) FROM events"]
+
+
+@case()
+def damaged_analytics_database_scribbled_over_report(folder, built, mp):
+    args = with_databases(folder, built)
+    damaged(folder / "processhealth.duckdb", truncate=False)
+    return [*args, "report", "--out", str(folder / "out")]
+
+
+@case()
+def damaged_raw_store_build(folder, built, mp):
+    args = with_databases(folder, built)
+    damaged(folder / "raw.duckdb", truncate=False)
+    return [*args, "build"]
 
 
 @case()
@@ -532,6 +627,7 @@ def test_bad_input_ends_with_one_paragraph_and_changes_nothing(bad, built, tmp_p
         repr(result.exception)
     assert result.exit_code == bad.code, result.output
     check_one_paragraph(result.output)
+    assert TOKEN_IN_URL not in result.output
     assert snapshot(tmp_path) == before, "a file was created or changed"
 
 

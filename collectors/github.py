@@ -29,6 +29,7 @@ from github.GithubException import (
 from github.Requester import Requester
 
 from collectors import github_client as gc
+from collectors import privacy
 from collectors.github_rows import (
     REPO_ENTITIES,
     REVIEWS,
@@ -73,23 +74,28 @@ class Run:
     doing: str = "the organization"
     changed: int = 0
     seen: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # full pass: keys read
+    store_text: bool = False  # [privacy] store_text_fields
 
     def at(self, path: str) -> str:
         """Absolute API URL of a path (provenance of rows whose payload has no `url`)."""
         return self.config.base_url.rstrip("/") + path
 
     def save(self, entity: str, rows: list[dict], scope: str, cursor: str | None = None) -> None:
+        if not self.store_text:
+            rows = privacy.reduce_github(entity, rows)
         self.changed += self.store.save(SOURCE, entity, rows, scope=scope, cursor=cursor)
         if self.full:
             self.seen.setdefault((entity, scope), set()).update(r["natural_key"] for r in rows)
         self.bar.advance(len(rows))
 
 
-def collect(config: GitHubConfig, store: RawStore, full: bool = False) -> None:
-    """Fetch new GitHub activity into `store` (everything again when `full`)."""
+def collect(config: GitHubConfig, store: RawStore, full: bool = False,
+            store_text_fields: bool = False) -> None:
+    """Fetch new GitHub activity into `store` (everything again when `full`); bodies are
+    reduced to their length unless `store_text_fields` (collectors/privacy.py)."""
     gh = gc.client(config)
     with ui.progress(f"github {gc.host_of(config)}", unit="items") as bar:
-        run = Run(config, store, gh.requester, bar, full)
+        run = Run(config, store, gh.requester, bar, full, store_text=store_text_fields)
         with gc.source_errors(config, lambda: run.doing):
             repos = collect_org(run)
             for repo in repos:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jira import JIRA, JIRAError
 
 from collectors import jira_rows as rows
+from collectors import privacy
 from collectors.jira_client import connect, count_requests, errors, host_of, is_cloud, retry_notes
 from processhealth import ui
 from processhealth.config_models import JiraConfig
@@ -57,14 +58,19 @@ class Run:
     fields: list[str] = field(default_factory=list)
     requests: Any = None
     extra_calls: int = 0
+    text_ids: set[str] = field(default_factory=set)  # free-text fields ([privacy])
+    store_text: bool = False
 
 
-def collect(config: JiraConfig, store: RawStore, *, full: bool = False) -> None:
-    """Collect every configured project (all visible ones if none are listed) incrementally."""
+def collect(config: JiraConfig, store: RawStore, *, full: bool = False,
+            store_text_fields: bool = False) -> None:
+    """Collect every configured project (all visible ones if none are listed) incrementally;
+    free text is reduced to its length unless `store_text_fields` (collectors/privacy.py)."""
     client = connect(config)
     requests = count_requests(client)
     with retry_notes(), ui.progress("jira", unit="issues") as bar:
         run = start(client, config, store, full, requests)
+        run.store_text = store_text_fields
         for project in projects(run):
             for saved in collect_project(run, project):
                 bar.advance(saved)
@@ -108,6 +114,7 @@ def start(client: JIRA, config: JiraConfig, store: RawStore, full: bool,
     store.save(SOURCE, "statuses", rows.status_rows(statuses, f"{site}/rest/api/2/status"),
                scope="site")
     run.fields = requested_fields(listed, config)
+    run.text_ids = privacy.text_field_ids(listed)
     return run
 
 
@@ -154,6 +161,8 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
         known = {} if run.full else stored_issues(run.store, [i["key"] for i in page
                                                               if rows.truncated(i)])
         complete = [completed(run, issue, known.get(issue["key"])) for issue in page]
+        if not run.store_text:
+            complete = [privacy.reduce_jira_issue(issue, run.text_ids) for issue in complete]
         batch = [rows.issue_row(issue) for issue in complete]
         for row in batch:
             if row["updated_at"] and (high is None or rows.parse_time(row["updated_at"])

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors import jira_rows as rows
+from collectors import privacy
 from processhealth import ui
 from processhealth.errors import UserError
 from processhealth.store import RawStore
@@ -139,11 +140,14 @@ def check_ids(files: list[SearchFile]) -> None:
                     f"import only the newer search, or save both again from the same site.")
 
 
-def save_search_files(files: list[SearchFile], store: RawStore) -> dict[str, int]:
+def save_search_files(files: list[SearchFile], store: RawStore,
+                      store_text_fields: bool = False) -> dict[str, int]:
     """Save issues per project, and field names the store does not know yet. Returns counts:
-    issues, changed, incomplete (issues whose saved changelog or comments were truncated)."""
+    issues, changed, incomplete (issues whose saved changelog or comments were truncated).
+    Free text is reduced to its length unless `store_text_fields` (collectors/privacy.py)."""
     counts = {"issues": 0, "changed": 0, "incomplete": 0}
     known = _known_fields(store)
+    text_ids = _text_fields(store)
     for f in files:
         names = dict(f.names)
         if not names:  # saved without expand=names: keep custom fields, named by their ids
@@ -161,6 +165,8 @@ def save_search_files(files: list[SearchFile], store: RawStore) -> dict[str, int
             known |= set(new_names)
         by_project: dict[str, list[dict[str, Any]]] = {}
         for issue in f.issues:
+            if not store_text_fields:
+                issue = privacy.reduce_jira_issue(issue, text_ids)
             by_project.setdefault(rows.project_of(issue), []).append(
                 rows.issue_row(issue, source_url=f.path.resolve().as_uri()))
             counts["incomplete"] += bool(rows.truncated(issue))
@@ -168,6 +174,16 @@ def save_search_files(files: list[SearchFile], store: RawStore) -> dict[str, int
             counts["changed"] += store.save(rows.SOURCE, "issues", batch, scope=project)
             counts["issues"] += len(batch)
     return counts
+
+
+def _text_fields(store: RawStore) -> set[str] | None:
+    """Free-text fields by the site's field list, if a collection stored one (with schemas);
+    None: judge each value (collectors/privacy.py)."""
+    if not store.table_exists("raw_jira_fields"):
+        return None
+    listed = [json.loads(r[0]) for r in store.con.execute(
+        "SELECT payload FROM raw_jira_fields WHERE (payload->'schema') IS NOT NULL").fetchall()]
+    return privacy.text_field_ids(listed) if listed else None
 
 
 def _known_fields(store: RawStore) -> set[str]:

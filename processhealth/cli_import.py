@@ -50,7 +50,7 @@ def jira_json(config: Config, paths: tuple[Path, ...]) -> None:
     files = [read_search_file(path) for path in json_files(list(paths))]
     check_ids(files)
     with RawStore(config.storage.raw_path) as store:
-        counts = save_search_files(files, store)
+        counts = save_search_files(files, store, config.privacy.store_text_fields)
     ui.say(f"imported {counts['issues']} Jira issues ({counts['changed']} new or changed) from "
            f"{len(files)} files; run `processhealth build` next.")
     if counts["incomplete"]:

@@ -361,6 +361,8 @@ class EffortConfig(Section):
 
 class PrivacyConfig(Section):
     store_message_text: bool = False
+    # Jira free-text fields and GitHub/Jira bodies kept verbatim (default: length only).
+    store_text_fields: bool = False
     min_group_size: int = Field(5, ge=1)
     pseudonymize: bool = False
     pseudonym_salt: SecretRef = SecretRef("PROCESSHEALTH_SALT")

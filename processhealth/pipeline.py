@@ -84,8 +84,9 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
             if full:
                 store.reset(name)
             store.clear_gaps(name)  # this collection records what it skips afresh
-            extra = {"store_message_text": config.privacy.store_message_text} if name == "slack" \
-                else {}
+            extra = ({"store_message_text": config.privacy.store_message_text}
+                     if name == "slack" else
+                     {"store_text_fields": config.privacy.store_text_fields})
             collector(name).collect(getattr(config, name), store, full=full, **extra)
 
 

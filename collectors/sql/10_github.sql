@@ -204,9 +204,10 @@ INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, 
 SELECT 'github:issue_comment:' || c.natural_key, 'github', c.f[1]::TIMESTAMPTZ,
        'github:' || c.f[2], 'github:' || c.scope || '#' || _gh_number(c.f[3]),
        CASE WHEN i.is_pr THEN 'pr_comment' ELSE 'issue_comment' END,
-       json_object('repo', c.scope, 'number', _gh_number(c.f[3]), 'length', length(c.f[4]))
+       json_object('repo', c.scope, 'number', _gh_number(c.f[3]),
+                   'length', coalesce(length(c.f[4]), c.f[5]::INTEGER))
 FROM (SELECT natural_key, scope, json_extract_string(payload, [
-          '$.created_at', '$.user.id', '$.issue_url', '$.body']) AS f
+          '$.created_at', '$.user.id', '$.issue_url', '$.body', '$.body_length']) AS f
       FROM raw_github_issue_comments
       WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted
                                 WHERE entity = 'issue_comments')) AS c
@@ -218,10 +219,10 @@ INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, 
 SELECT 'github:review_comment:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' || f[2],
        'github:' || scope || '#' || _gh_number(f[3]), 'pr_comment',
        json_object('repo', scope, 'number', _gh_number(f[3]), 'review_id', f[4], 'path', f[5],
-                   'length', length(f[6]))
+                   'length', coalesce(length(f[6]), f[7]::INTEGER))
 FROM (SELECT natural_key, scope, json_extract_string(payload, [
           '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
-          '$.path', '$.body']) AS f
+          '$.path', '$.body', '$.body_length']) AS f
       FROM raw_github_review_comments);
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)

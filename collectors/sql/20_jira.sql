@@ -30,7 +30,8 @@ CREATE TEMP MACRO _jira_filled(v) AS
     AND NOT (json_type(v) = 'ARRAY' AND json_array_length(v) = 0)
     AND NOT (json_type(v) = 'VARCHAR' AND trim(v ->> '$') IN ('', '{}', '[]'))
     AND NOT (json_type(v) = 'OBJECT' AND (v::VARCHAR = '{}'
-             OR (v -> 'nonEditableReason') IS NOT NULL OR (v ->> 'showField') = 'false'));
+             OR (v -> 'nonEditableReason') IS NOT NULL
+             OR coalesce(v ->> 'showField', '') = 'false'));
 
 -- Configuration (getvariable('config')): custom field names, status_map, waiting patterns.
 CREATE TEMP TABLE _jira_logical AS
@@ -87,7 +88,7 @@ WITH parsed AS (
                    "issuelinks": [{"outwardIssue": {"key": "VARCHAR"},
                                    "inwardIssue": {"key": "VARCHAR"}}],
                    "comment": {"comments": [{"id": "VARCHAR", "created": "VARCHAR",
-                                             "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "body": "JSON"}]},
+                                             "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "body": "JSON", "bodyLength": "BIGINT"}]},
                    "worklog": {"worklogs": [{"id": "VARCHAR", "created": "VARCHAR",
                                              "started": "VARCHAR", "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"},
                                              "timeSpentSeconds": "BIGINT"}]}},
@@ -304,8 +305,10 @@ INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, 
 SELECT 'jira:comment:' || c.id, 'jira', c.created::TIMESTAMPTZ, _jira_account(c.author),
        'jira:' || key, 'jira_comment', NULL,
        json_object('issue_key', key, 'project', project,
-                   'length', length(CASE WHEN json_type(c.body) = 'VARCHAR' THEN c.body ->> '$'
-                                         ELSE c.body::VARCHAR END))
+                   -- bodyLength: the body was reduced at ingest ([privacy] store_text_fields)
+                   'length', coalesce(length(CASE WHEN json_type(c.body) = 'VARCHAR'
+                                                  THEN c.body ->> '$' ELSE c.body::VARCHAR END),
+                                      c.bodyLength))
 FROM (SELECT key, project, unnest(x.comment.comments) AS c FROM _jira_issue);
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)

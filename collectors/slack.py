@@ -86,6 +86,7 @@ def collect(cfg: SlackConfig, store: RawStore, full: bool = False, *,
                  f"{sum(api.calls.values())} requests, {api.waiter.count} waits "
                  f"({api.waiter.seconds:.0f}s)")
     for name in summary.skipped:
+        store.note_gap(SOURCE, "messages", f"#{name}", "forbidden", "the app is not a member")
         ui.warn(f"slack: skipped #{name}: the app is not a member. Invite it in Slack with "
                 f"`/invite @<app>` to collect that channel (an archived channel's history comes "
                 f"only from an export: `processhealth import slack-export`).")

@@ -106,3 +106,20 @@ def test_a_github_404_on_one_list_of_an_existing_repository_is_partial(fresh_api
     assert result.exit_code == 0, result.output
     assert _rows(tmp_path / "raw.duckdb", "SELECT entity, scope, status FROM sync_coverage") == [
         ("releases", "acme/platform-infra", "missing")]
+
+
+def test_a_slack_channel_the_app_is_not_in_is_a_coverage_row(fresh_apis, tmp_path):
+    slack = fresh_apis.apps["slack"]
+    public = [c for c in slack.org.slack.channels if not c.is_im and not c.is_private]
+    left_out = public[0]
+    slack.member_of = {c.id for c in slack.org.slack.channels if not c.is_im} - {left_out.id}
+    slack.refresh()
+    try:
+        config = write_config(tmp_path, fresh_apis.urls)
+        result = invoke(config, "collect", "--source", "slack", environ=SECRETS_ENV)
+    finally:
+        slack.member_of = None
+        slack.refresh()
+    assert result.exit_code == 0, result.output
+    assert _rows(tmp_path / "raw.duckdb", "SELECT entity, scope, status FROM sync_coverage") == [
+        ("messages", f"#{left_out.name}", "forbidden")]

@@ -52,10 +52,14 @@ def gaps(db: AnalyticsDB) -> list[dict[str, str]]:
     """What the figures lack (source_coverage): skipped entities and quarantined raw rows."""
     if "source_coverage" not in db.columns:  # a database built by an older version
         return []
-    rows = db.rows("SELECT source, entity, scope, item, status, detail FROM source_coverage"
-                   " ORDER BY source, entity, scope, item")
+    # quarantined rows are counted per source, entity and scope (there may be many)
+    rows = db.rows(
+        "SELECT source, entity, scope, status, any_value(detail) AS detail, count(item) AS n,"
+        " min(item) AS example FROM source_coverage GROUP BY ALL"
+        " ORDER BY source, entity, scope")
     return [{"source": SOURCE_NAMES.get(r["source"], r["source"]),
-             "what": r["entity"].replace("_", " ") + (f" {r['item']}" if r["item"] else ""),
+             "what": r["entity"].replace("_", " ") + (
+                 f" ({fmt.count(r['n'], 'row')}, e.g. {r['example']})" if r["n"] else ""),
              "scope": r["scope"], "why": STATUS_WORDS.get(r["status"], r["status"]),
              "detail": r["detail"] or ""} for r in rows]
 

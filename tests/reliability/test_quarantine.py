@@ -9,6 +9,9 @@ import json
 
 import duckdb
 
+from reports.coverage import gaps
+from reports.db import AnalyticsDB
+
 from .support import SECRETS_ENV, copy_db, invoke, write_config
 
 
@@ -70,3 +73,8 @@ def test_unreadable_raw_rows_are_quarantined_and_the_build_goes_on(built, tmp_pa
             clean.close()
     finally:
         con.close()
+    # the report's caveats count them per source and entity
+    with AnalyticsDB.open(tmp_path / "processhealth.duckdb") as db:
+        shown = {(g["source"], g["what"]) for g in gaps(db)}
+    assert ("Jira", "issues (2 rows, e.g. ATL-9998)") in shown
+    assert ("Slack", "messages (1 row, e.g. C0/yesterday)") in shown

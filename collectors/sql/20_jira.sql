@@ -139,6 +139,14 @@ UNION ALL
 SELECT DISTINCT item.from, item.fromString, NULL, 3
 FROM _jira_change WHERE item.field = 'status' AND item.fromString IS NOT NULL;
 
+-- A status only changelogs name (retired since) has no Jira category: Jira's default names
+-- say to do or done; anything else counts as active.
+CREATE TEMP MACRO _jira_name_category(lname) AS CASE
+    WHEN regexp_full_match(lname, '(done|closed|resolved|released|complete[d]?|cancel+ed|'
+                                  || 'rejected|duplicate|won''t (do|fix))') THEN 'done'
+    WHEN regexp_full_match(lname, '(to ?do|open|new|backlog|reopened|selected for development)')
+        THEN 'todo' END;
+
 INSERT INTO jira_statuses
 WITH named AS (
     SELECT lower(name) AS lname, arg_min(name, rank) AS name,
@@ -155,10 +163,14 @@ SELECT n.status_id, n.name, n.jira_category,
             WHEN n.jira_category = 'new' THEN 'todo'
             WHEN n.jira_category = 'done' THEN 'done'
             WHEN coalesce(w.is_waiting, false) THEN 'waiting'
+            WHEN n.jira_category IS NULL AND _jira_name_category(n.lname) IS NOT NULL
+                THEN _jira_name_category(n.lname)
             ELSE 'active' END,
        CASE WHEN m.status_category IS NOT NULL THEN 'status_map'
             WHEN n.jira_category IN ('new', 'done') THEN 'jira_category'
             WHEN coalesce(w.is_waiting, false) THEN 'waiting_pattern'
+            WHEN n.jira_category IS NULL AND _jira_name_category(n.lname) IS NOT NULL
+                THEN 'status_name'
             ELSE 'jira_category' END
 FROM named AS n
 LEFT JOIN _jira_status_map AS m ON m.name = n.lname

@@ -1,7 +1,8 @@
 """Older and odder payloads (shapes recorded from real, older APIs) collect and build:
 user objects without `type`, teams without `slug`, issues with a `pull_request` stub whose links
 are null, a saved Jira search without `names`, empty placeholders in custom fields, and Slack
-`file_comment` messages (the author is the comment's)."""
+`file_comment` messages (the author is the comment's); a status only changelogs name maps by
+Jira's default names."""
 
 from __future__ import annotations
 
@@ -79,8 +80,12 @@ def test_a_jira_search_without_names_keeps_custom_fields_and_placeholders_are_no
                   "nonEditableReason": {"reason": "PLUGIN_LICENSE_ERROR",
                                         "message": "The Parent Link is only available to Jira "
                                                    "Premium users."}}
-    issues = [_issue("OLD-1", customfield_20001="filled", customfield_20002="{}",
-                     customfield_20003=unlicensed),
+    retired = {"histories": [{"id": "1", "created": "2026-02-03T08:00:00.000+0000",
+                              "items": [{"field": "status", "fieldtype": "jira", "from": "90",
+                                         "fromString": "Triage", "to": "91",
+                                         "toString": "Closed"}]}]}
+    issues = [{**_issue("OLD-1", customfield_20001="filled", customfield_20002="{}",
+                        customfield_20003=unlicensed), "changelog": retired},
               _issue("OLD-2", customfield_20001=None, customfield_20002={},
                      customfield_20003=None)]
     (tmp_path / "search.json").write_text(json.dumps({"issues": issues}))
@@ -91,6 +96,10 @@ def test_a_jira_search_without_names_keeps_custom_fields_and_placeholders_are_no
     assert invoke(config, "build", environ=SECRETS_ENV).exit_code == 0
     con = duckdb.connect(str(tmp_path / "processhealth.duckdb"), read_only=True)
     try:
+        # statuses only the changelog names: Jira's default "Closed" is done, others active
+        mapped = set(con.execute("SELECT name, status_category, mapped_by FROM jira_statuses"
+                                 " WHERE name IN ('Closed', 'Triage')").fetchall())
+        assert mapped == {("Closed", "done", "status_name"), ("Triage", "active", "jira_category")}
         found = dict(con.execute(
             "SELECT item_id || ' ' || field_id, has_value FROM item_fields"
             " WHERE item_id LIKE 'jira:OLD-%' AND field_id LIKE 'customfield_2000%'").fetchall())

@@ -104,12 +104,13 @@ SELECT i.natural_key AS key, 'github:' || i.natural_key AS item_id, i.scope AS r
        coalesce(p.f[1], i.f[9])::TIMESTAMPTZ AS merged_at,
        'github:' || i.f[10] AS author, 'github:' || i.f[11] AS assignee,
        p.f[2] AS head_ref, p.f[3] AS base_ref,
-       coalesce(p.f[4]::BOOLEAN, i.f[12]::BOOLEAN) AS draft, i.f[13] AS state_reason
+       coalesce(p.f[4]::BOOLEAN, i.f[12]::BOOLEAN) AS draft, i.f[13] AS state_reason,
+       i.f[16] AS issue_id
 FROM (SELECT natural_key, scope, json_extract_string(payload, [
           '$.number', '$.pull_request', '$.title', '$.html_url', '$.state', '$.labels',
           '$.created_at', '$.closed_at', '$.pull_request.merged_at', '$.user.id',
           '$.assignees[0].id', '$.draft', '$.state_reason', '$.pull_request.url',
-          '$.pull_request.html_url']) AS f
+          '$.pull_request.html_url', '$.id']) AS f
       FROM raw_github_issues
       WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted WHERE entity = 'issues')
       ) AS i
@@ -200,20 +201,30 @@ FROM (SELECT natural_key, scope, json_extract_string(payload, [
       FROM raw_github_reviews)
 WHERE f[1] IS NOT NULL;
 
+-- A comment's issue_url ends in the issue's number; in some older payloads, in its id instead.
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+WITH c AS (
+    SELECT natural_key, scope, f, coalesce(
+               (SELECT any_value(number) FROM _gh_items AS n
+                WHERE n.repo = c0.scope AND n.number = _gh_number(c0.f[3])),
+               (SELECT any_value(number) FROM _gh_items AS n
+                WHERE n.repo = c0.scope AND n.issue_id = _gh_number(c0.f[3])::VARCHAR),
+               _gh_number(c0.f[3])) AS number
+    FROM (SELECT natural_key, scope, json_extract_string(payload, [
+              '$.created_at', '$.user.id', '$.issue_url', '$.body', '$.body_length']) AS f
+          FROM raw_github_issue_comments
+          WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted
+                                    WHERE entity = 'issue_comments')) AS c0
+)
 SELECT 'github:issue_comment:' || c.natural_key, 'github', c.f[1]::TIMESTAMPTZ,
-       'github:' || c.f[2], 'github:' || c.scope || '#' || _gh_number(c.f[3]),
+       'github:' || c.f[2], 'github:' || c.scope || '#' || c.number,
        CASE WHEN i.is_pr THEN 'pr_comment' ELSE 'issue_comment' END,
-       json_object('repo', c.scope, 'number', _gh_number(c.f[3]),
+       json_object('repo', c.scope, 'number', c.number,
                    'length', coalesce(length(c.f[4]), c.f[5]::INTEGER))
-FROM (SELECT natural_key, scope, json_extract_string(payload, [
-          '$.created_at', '$.user.id', '$.issue_url', '$.body', '$.body_length']) AS f
-      FROM raw_github_issue_comments
-      WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted
-                                WHERE entity = 'issue_comments')) AS c
-LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || _gh_number(c.f[3])
-WHERE c.scope || '#' || _gh_number(c.f[3]) NOT IN (SELECT natural_key FROM _gh_deleted
-                                                    WHERE entity = 'issues');
+FROM c
+LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || c.number
+WHERE c.scope || '#' || c.number NOT IN (SELECT natural_key FROM _gh_deleted
+                                         WHERE entity = 'issues');
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
 SELECT 'github:review_comment:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' || f[2],

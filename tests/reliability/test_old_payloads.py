@@ -1,5 +1,6 @@
 """Older and odder payloads (shapes recorded from real, older APIs) collect and build:
-user objects without `type`, teams without `slug`, issues with a `pull_request` stub whose links
+user objects without `type`, teams without `slug`, issue comments whose issue_url ends in
+the issue's id, issues with a `pull_request` stub whose links
 are null, a saved Jira search without `names`, empty placeholders in custom fields, and Slack
 `file_comment` messages (the author is the comment's); a status only changelogs name maps by
 Jira's default names."""
@@ -30,9 +31,17 @@ def _strip_types(value):
 
 def test_old_github_payloads_collect_and_build(fresh_apis, tmp_path):
     stubbed: set[int] = set()
+    by_id: dict[int, int] = {}  # comment id -> the issue number its issue_url hid
+    numbers = fresh_apis.apps["github"].numbers
 
     def older(endpoint, body):
         body = _strip_types(body)
+        if endpoint == "issue_comments" and isinstance(body, list) and not by_id and body:
+            comment = body[0]
+            repo, number = comment["issue_url"].split("/repos/acme/")[1].split("/issues/")
+            issue_id = numbers[(repo, int(number))].id
+            comment["issue_url"] = comment["issue_url"].rsplit("/", 1)[0] + f"/{issue_id}"
+            by_id[comment["id"]] = int(number)
         if endpoint == "teams" and isinstance(body, list):
             body = [{k: v for k, v in t.items() if k != "slug"} for t in body]
         if endpoint == "issues" and isinstance(body, list):
@@ -58,6 +67,10 @@ def test_old_github_payloads_collect_and_build(fresh_apis, tmp_path):
         kind = con.execute("SELECT kind FROM work_items WHERE item_id = ?",
                            [f"github:acme/atlas-app#{number}"]).fetchall()
         assert kind == [("issue",)]
+        ((comment, number),) = by_id.items()
+        item = con.execute("SELECT item_id FROM events WHERE event_id = ?",
+                           [f"github:issue_comment:{comment}"]).fetchone()[0]
+        assert item.endswith(f"#{number}")
     finally:
         con.close()
 

@@ -119,11 +119,15 @@ LEFT JOIN (SELECT natural_key, json_extract_string(payload, [
            FROM raw_github_pulls) AS p ON p.natural_key = i.natural_key;
 
 -- Commits, and the pull request each belongs to (see the header).
+-- A commit rewritten by a rebase or force-push gets a new sha but keeps its author, author
+-- time and message: the raw store then holds both, and they are one act (counted once).
 CREATE OR REPLACE TEMP TABLE _gh_commits AS
 SELECT natural_key, scope AS repo, sha, authored::TIMESTAMPTZ AS occurred,
        coalesce('github:' || author_id, 'github:email:' || lower(email)) AS actor,
        _gh_ordered_distinct(_gh_keys(message)) AS keys, parents
-FROM _gh_c;
+FROM _gh_c
+QUALIFY row_number() OVER (PARTITION BY scope, authored, coalesce(author_id, lower(email)),
+                                        message ORDER BY natural_key) = 1;
 
 CREATE OR REPLACE TEMP TABLE _gh_pr_keys AS
 SELECT item_id, repo, number, coalesce(merged_at, closed_at) AS ended,

@@ -138,3 +138,31 @@ def test_items_deleted_upstream_are_marked_and_left_out_after_a_full_pass(story)
     # the raw rows are kept (the raw store is the record of what was read)
     assert _q(story.raw, "SELECT count(*) FROM raw_jira_issues WHERE natural_key = ?",
               [story.jira_deleted])[0][0] == 1
+
+
+def test_a_commit_rewritten_by_a_force_push_is_counted_once(built, tmp_path):
+    """The raw store holds a commit and its rewrite (new sha, same author, author time and
+    message), as after a force-push: one commit event, as before."""
+    import json
+
+    from .support import copy_db
+
+    raw, analytics, _ = built
+    copy_db(raw, tmp_path / "raw.duckdb")
+    config = write_config(tmp_path, {s: "http://127.0.0.1:1" for s in ("github", "jira",
+                                                                        "slack")})
+    con = duckdb.connect(str(tmp_path / "raw.duckdb"))
+    try:
+        key, scope, payload = con.execute(
+            "SELECT natural_key, scope, payload FROM raw_github_commits"
+            " ORDER BY natural_key LIMIT 1").fetchone()
+        rewritten = json.loads(payload)
+        rewritten["sha"] = "f" * 40
+        rewritten["commit"]["committer"]["date"] = "2026-03-01T00:00:00Z"
+        con.execute("INSERT INTO raw_github_commits VALUES (?, ?, NULL, now(), NULL, 'test', ?)",
+                    [f"{scope}@{'f' * 40}", scope, json.dumps(rewritten)])
+    finally:
+        con.close()
+    _run(config, "build")
+    count = "SELECT count(*) FROM events WHERE kind = 'commit'"
+    assert _q(tmp_path / "processhealth.duckdb", count) == _q(analytics, count)

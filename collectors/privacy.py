@@ -27,14 +27,22 @@ GITHUB_BODIES = ("issues", "pulls", "issue_comments", "review_comments", "review
 Json = dict[str, Any]
 
 
-def text_field_ids(listed: list[Json]) -> set[str]:
-    """The free-text fields of a site's field list (/field): their ids, and their names in
-    lower case (Data Center changelogs name a field only)."""
-    found = set(SYSTEM_TEXT)
+class TextFields(set):
+    """Ids of a site's free-text fields; `.names`: their names in lower case (Data Center
+    changelogs name a field only)."""
+
+    names: set[str]
+
+
+def text_field_ids(listed: list[Json]) -> TextFields:
+    """The free-text fields of a site's field list (/field)."""
+    found = TextFields(SYSTEM_TEXT)
+    found.names = set(SYSTEM_TEXT)
     for f in listed:
         custom = str((f.get("schema") or {}).get("custom") or "")
         if f.get("custom") and custom.endswith(TEXT_TYPES):
-            found |= {str(f["id"]), str(f.get("name") or f["id"]).lower()}
+            found.add(str(f["id"]))
+            found.names.add(str(f.get("name") or f["id"]).lower())
     return found
 
 
@@ -88,9 +96,10 @@ def reduce_jira_issue(issue: Json, text_ids: set[str] | None) -> Json:
     out = {**issue, "fields": fields}
     changelog = issue.get("changelog")
     if isinstance(changelog, dict) and isinstance(changelog.get("histories"), list):
-        names = {str(f).lower() for f in reduced | (text_ids or set())}
+        ids = reduced | set(text_ids or ())
+        names = set(getattr(text_ids, "names", set()))
         out["changelog"] = {**changelog, "histories": [
-            _history(h, names, text_ids) for h in changelog["histories"]]}
+            _history(h, ids, names, text_ids is None) for h in changelog["histories"]]}
     return out
 
 
@@ -100,12 +109,12 @@ def _without(item: Any, key: str) -> Any:
     return {**item, key: None, f"{key}Length": _length(item[key]) if item[key] else 0}
 
 
-def _history(history: Any, names: set[str], text_ids: set[str] | None) -> Any:
+def _history(history: Any, ids: set[str], names: set[str], guess: bool) -> Any:
     if not isinstance(history, dict) or not isinstance(history.get("items"), list):
         return history
     items = []
     for item in history["items"]:
-        if isinstance(item, dict) and _text_item(item, names, text_ids):
+        if isinstance(item, dict) and _text_item(item, ids, names, guess):
             item = {**item, "fromString": None, "toString": None,
                     "fromLength": len(item.get("fromString") or ""),
                     "toLength": len(item.get("toString") or "")}
@@ -113,14 +122,19 @@ def _history(history: Any, names: set[str], text_ids: set[str] | None) -> Any:
     return {**history, "items": items}
 
 
-def _text_item(item: Json, names: set[str], text_ids: set[str] | None) -> bool:
-    ident = str(item.get("fieldId") or item.get("field") or "").lower()
-    if ident in names or str(item.get("field") or "").lower() in SYSTEM_TEXT:
+def _text_item(item: Json, ids: set[str], names: set[str], guess: bool) -> bool:
+    """Whether a changelog item records a free-text field's words. Cloud names the field by id
+    (fieldId); Data Center by name only, custom fields with fieldtype "custom"."""
+    field = str(item.get("field") or "").lower()
+    custom = item.get("fieldtype") == "custom"
+    if item.get("fieldId"):
+        return str(item["fieldId"]) in ids
+    if not custom:
+        return field in SYSTEM_TEXT
+    if field in names:
         return True
-    # Data Center names the field only ("Acceptance Criteria"), and carries no from/to ids for
-    # free text: a custom field edit with strings and no ids is free text.
-    return (text_ids is None or not item.get("fieldId")) and item.get("fieldtype") == "custom" \
-        and item.get("from") is None and item.get("to") is None \
+    # Without a field list, a custom field edit with strings and no ids is free text.
+    return guess and item.get("from") is None and item.get("to") is None \
         and bool(item.get("fromString") or item.get("toString")) \
         and not _NOT_TEXT.match(str(item.get("toString") or item.get("fromString")).strip())
 

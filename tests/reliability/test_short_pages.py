@@ -80,3 +80,21 @@ def test_a_jira_pagination_loop_stops_the_run(fresh_apis, tmp_path):
     result = invoke(config, "collect", "--source", "jira", environ=SECRETS_ENV)
     assert result.exit_code == 2, result.output
     assert "loops" in result.output
+
+
+def test_a_slack_cursor_sent_twice_stops_the_run(fresh_apis, tmp_path):
+    """conversations.history keeps handing out the same cursor: the chain loops."""
+    from simulation.slack_emulator import encode_cursor
+
+    def loop(endpoint, body):
+        messages = body.get("messages") or []
+        if "has_more" in body and any(m.get("thread_ts") is None for m in messages):
+            body["has_more"] = True
+            body["response_metadata"] = {"next_cursor": encode_cursor("next_ts",
+                                                                      "9999999999.000000")}
+        return body
+    fresh_apis.apps["slack"].faults.mangle = loop
+    config = _config(tmp_path, fresh_apis)
+    result = invoke(config, "collect", "--source", "slack", environ=SECRETS_ENV)
+    assert result.exit_code == 2, result.output
+    assert "loops" in result.output

@@ -56,8 +56,10 @@ def copy_state(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
     in the raw store because a rebuild must not lose them; what the last collections skipped."""
     con.execute("INSERT INTO process_changes SELECT * FROM raw.state_process_changes")
     con.execute("INSERT INTO experiment_criteria SELECT * FROM raw.state_experiment_criteria")
-    con.execute("INSERT INTO source_coverage SELECT source, entity, scope, NULL, status,"
-                " detail, noted_at FROM sync_coverage")
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sync_coverage'"
+                   " AND database_name IN ('raw', 'temp')").fetchone()[0]:
+        con.execute("INSERT INTO source_coverage SELECT source, entity, scope, NULL, status,"
+                    " detail, noted_at FROM sync_coverage")
 
 
 def build_analytics(config: Any, steps: Iterable[BuildStep]) -> Path:

@@ -287,8 +287,15 @@ def fetch_child(run: Run, issue: dict[str, Any], child: str, have: list[dict[str
     start = 0
     while len(seen) < total:
         with errors(run.config, f"the {child} of {key}"):
-            page = run.client._get_json(f"issue/{key}/{endpoint}", params={
-                "startAt": start, "maxResults": CHILD_PAGE[child]})
+            try:
+                page = run.client._get_json(f"issue/{key}/{endpoint}", params={
+                    "startAt": start, "maxResults": CHILD_PAGE[child]})
+            except JIRAError as exc:
+                if exc.status_code != 404:
+                    raise
+                ui.warn(f"Jira issue {key} is gone since the search (deleted or moved, HTTP "
+                        f"404): its {child} are saved as the search returned them.")
+                break
         run.extra_calls += 1
         values = page.get("values" if child == "histories" else key_name) or []
         for item in values:
@@ -306,8 +313,15 @@ def fetch_child(run: Run, issue: dict[str, Any], child: str, have: list[dict[str
 def _dc_changelog(run: Run, key: str) -> list[dict[str, Any]]:
     """Data Center has no changelog pager; the issue endpoint inlines the whole history."""
     with errors(run.config, f"the changelog of {key}"):
-        doc = run.client._get_json(f"issue/{key}", params={"expand": "changelog",
-                                                           "fields": "updated"})
+        try:
+            doc = run.client._get_json(f"issue/{key}", params={"expand": "changelog",
+                                                               "fields": "updated"})
+        except JIRAError as exc:
+            if exc.status_code != 404:
+                raise
+            ui.warn(f"Jira issue {key} is gone since the search (deleted or moved, HTTP 404): "
+                    f"its changelog is saved as the search returned it.")
+            return []
     run.extra_calls += 1
     return list((doc.get("changelog") or {}).get("histories") or [])
 

@@ -123,3 +123,24 @@ def test_a_slack_channel_the_app_is_not_in_is_a_coverage_row(fresh_apis, tmp_pat
     assert result.exit_code == 0, result.output
     assert _rows(tmp_path / "raw.duckdb", "SELECT entity, scope, status FROM sync_coverage") == [
         ("messages", f"#{left_out.name}", "forbidden")]
+
+
+def test_a_jira_issue_gone_between_search_and_its_comments_keeps_what_the_search_sent(
+        fresh_apis, tmp_path):
+    """Comments are inlined up to a cap; the rest come from /issue/KEY/comment, which answers
+    404 once the issue is deleted or moved since the search: a warning, exit 0."""
+    jira = fresh_apis.apps["jira"]
+    busiest = max(jira.org.jira.issues, key=lambda i: len(i.comments))
+    jira.child_cap = 2
+    jira.faults.absent = {rf"/issue/{busiest.key}/comment$": 404}
+    try:
+        config = write_config(tmp_path, fresh_apis.urls)
+        result = invoke(config, "collect", "--source", "jira", environ=SECRETS_ENV)
+    finally:
+        jira.child_cap = 20
+    assert result.exit_code == 0, result.output
+    assert f"Jira issue {busiest.key} is gone since the search" in result.output
+    comments = _rows(tmp_path / "raw.duckdb", "SELECT json_array_length(payload->'$.fields"
+                     f".comment.comments') FROM raw_jira_issues WHERE natural_key = "
+                     f"'{busiest.key}'")
+    assert comments == [(2,)]

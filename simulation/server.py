@@ -38,7 +38,9 @@ class Faults:
     mangle(endpoint, body) -> body: rewrites every JSON body (oddities: nulls, missing keys).
     absent: {path regex: status}: requests whose path matches answer that status (404, 410, 403)
     with the API's own error body, as a server answers for what it lacks or the token cannot
-    see (Jira without the agile API, a repository with issues disabled)."""
+    see (Jira without the agile API, a repository with issues disabled).
+    headers(endpoint, headers): rewrites the response headers in place (e.g. a Link header that
+    leads back to a page already served, as a misbehaving proxy or server does)."""
 
     rate_limit_after: int | None = None
     rate_limit_reset: float = 2.0
@@ -54,6 +56,7 @@ class Faults:
     after: int = 0
     mangle: Callable[[str, Any], Any] | None = None
     absent: dict[str, int] = field(default_factory=dict)
+    headers: Callable[[str, Any], None] | None = None
 
 
 GARBLED = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
@@ -146,6 +149,8 @@ class Emulator:
         response = getattr(self, f"on_{endpoint}")(request, **values)
         if f.mangle is not None and response.is_json:
             response.set_data(json.dumps(f.mangle(endpoint, response.get_json())))
+        if f.headers is not None:
+            f.headers(endpoint, response.headers)
         if body_fault == "truncate":
             body = response.get_data()
             response.set_data(body[: len(body) // 2])

@@ -98,3 +98,18 @@ def test_a_slack_cursor_sent_twice_stops_the_run(fresh_apis, tmp_path):
     result = invoke(config, "collect", "--source", "slack", environ=SECRETS_ENV)
     assert result.exit_code == 2, result.output
     assert "loops" in result.output
+
+
+def test_a_github_link_back_to_a_page_already_read_stops_the_run(fresh_apis, tmp_path):
+    """Every issues page's next link leads to page 2: the second time round, the list loops."""
+    import re
+
+    def loop(endpoint, headers):
+        link = headers.get("link") or ""
+        if endpoint == "issues" and 'rel="next"' in link:
+            headers["link"] = re.sub(r'([?&]page=)\d+(>; rel="next")', r"\g<1>2\g<2>", link)
+    fresh_apis.apps["github"].faults.headers = loop
+    config = _config(tmp_path, fresh_apis)
+    result = invoke(config, "collect", "--source", "github", environ=SECRETS_ENV)
+    assert result.exit_code == 2, result.output
+    assert "loops" in result.output

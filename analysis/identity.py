@@ -30,6 +30,9 @@ def read_people_csv(path: Path) -> list[dict[str, str]]:
     except OSError as exc:
         raise UserError(f"[people] csv = {path} cannot be read: {exc}. Write it with "
                         f"`processhealth people --write {path.name}`, or remove the key.") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"[people] csv = {path} is not a UTF-8 CSV file ({exc}). Write it with "
+                        f"`processhealth people --write {path.name}`, or remove the key.") from None
     header = set(rows[0]) if rows else set()
     if rows and ("person" not in header or not header & {"github", "jira", "slack", "email"}):
         raise UserError(

@@ -15,15 +15,21 @@ collectors/sql/10_github.sql), so no per-PR commit calls are made.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from github.GithubException import UnknownObjectException
+from github.GithubException import (
+    GithubException,
+    RateLimitExceededException,
+    UnknownObjectException,
+)
 from github.Requester import Requester
 
 from collectors import github_client as gc
+from collectors import privacy
 from collectors.github_rows import (
     REPO_ENTITIES,
     REVIEWS,
@@ -35,6 +41,7 @@ from collectors.github_rows import (
     repo_rows,
     review_cursor,
     split_review_cursor,
+    team_slug,
     user_row,
 )
 from processhealth import ui
@@ -66,28 +73,39 @@ class Run:
     full: bool
     doing: str = "the organization"
     changed: int = 0
+    seen: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # full pass: keys read
+    store_text: bool = False  # [privacy] store_text_fields
 
     def at(self, path: str) -> str:
         """Absolute API URL of a path (provenance of rows whose payload has no `url`)."""
         return self.config.base_url.rstrip("/") + path
 
     def save(self, entity: str, rows: list[dict], scope: str, cursor: str | None = None) -> None:
+        if not self.store_text:
+            rows = privacy.reduce_github(entity, rows)
         self.changed += self.store.save(SOURCE, entity, rows, scope=scope, cursor=cursor)
+        if self.full:
+            self.seen.setdefault((entity, scope), set()).update(r["natural_key"] for r in rows)
         self.bar.advance(len(rows))
 
 
-def collect(config: GitHubConfig, store: RawStore, full: bool = False) -> None:
-    """Fetch new GitHub activity into `store` (everything again when `full`)."""
+def collect(config: GitHubConfig, store: RawStore, full: bool = False,
+            store_text_fields: bool = False) -> None:
+    """Fetch new GitHub activity into `store` (everything again when `full`); bodies are
+    reduced to their length unless `store_text_fields` (collectors/privacy.py)."""
     gh = gc.client(config)
     with ui.progress(f"github {gc.host_of(config)}", unit="items") as bar:
-        run = Run(config, store, gh.requester, bar, full)
+        run = Run(config, store, gh.requester, bar, full, store_text=store_text_fields)
         with gc.source_errors(config, lambda: run.doing):
             repos = collect_org(run)
             for repo in repos:
                 for entity in REPO_ENTITIES:
                     run.doing = f"{repo} {entity.name}"
                     bar.note(run.doing)
-                    collect_list(run, repo, entity)
+                    with skipped_if_absent(run, repo, entity.name):
+                        collect_list(run, repo, entity)
+                        if run.full and entity.name in DELETABLE:
+                            mark_gone(run, repo, entity.name)
                 run.doing = f"{repo} reviews"
                 bar.note(run.doing)
                 collect_reviews(run, repo)
@@ -131,9 +149,9 @@ def collect_org(run: Run) -> list[str]:
     teams: list[str] = []
     url = f"/orgs/{org}/teams"
     for batch in gc.pages(run.requester, url, {}, size):
-        run.save("teams", org_rows(batch, lambda t: f"{org}/{t['slug']}", run.at(url)),
+        run.save("teams", org_rows(batch, lambda t: f"{org}/{team_slug(t)}", run.at(url)),
                  scope=org)
-        teams += [t["slug"] for t in batch]
+        teams += [team_slug(t) for t in batch]
     for slug in teams:
         run.doing = f"the members of team {org}/{slug}"
         url = f"/orgs/{org}/teams/{slug}/members"
@@ -170,6 +188,46 @@ def _select(org: str, found: list[str], wanted: list[str]) -> list[str]:
 
 
 # --- repository lists --------------------------------------------------------------------------
+
+
+def _repo_exists(run: Run, repo: str) -> bool:
+    try:
+        gc.get(run.requester, f"/repos/{repo}")
+    except UnknownObjectException:
+        return False
+    return True
+
+
+DELETABLE = ("issues", "issue_comments")  # what GitHub lets a user delete (PRs stay)
+
+
+def mark_gone(run: Run, repo: str, entity: str) -> None:
+    """After a full pass of a list: stored items it no longer has are marked deleted."""
+    since = f"{run.config.since.isoformat()}T00:00:00Z" if run.config.since else None
+    gone = run.store.mark_deleted(SOURCE, entity, repo, run.seen.get((entity, repo), set()),
+                                  since=since)
+    if gone:
+        ui.warn(f"GitHub {repo}: {gone} stored {entity.replace('_', ' ')} no longer found "
+                f"(deleted); they are left out of analytics.")
+
+
+@contextlib.contextmanager
+def skipped_if_absent(run: Run, repo: str, entity: str) -> Iterator[None]:
+    """A list one repository does not have (404, or 410 "Issues are disabled for this repo") is
+    partial coverage: one warning, a sync_coverage row, and the run goes on. What was saved of
+    the list before stays; its checkpoint does not move past it."""
+    try:
+        yield
+    except GithubException as exc:
+        if exc.status not in (404, 410) or isinstance(exc, RateLimitExceededException):
+            raise
+        if exc.status == 404 and not _repo_exists(run, repo):
+            raise  # the repository itself is missing: a config error, not a lacking list
+        said = gc.message_of(exc)
+        ui.warn(f"GitHub answered {exc.status} ({said}) for the {entity} of {repo}; they are "
+                f"skipped, the rest of the collection goes on.")
+        run.store.note_gap(SOURCE, entity, repo, "gone" if exc.status == 410 else "missing",
+                           f"HTTP {exc.status}: {said}")
 
 
 def _floor(run: Run, entity: str, scope: str) -> str | None:

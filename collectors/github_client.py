@@ -144,12 +144,39 @@ def identity(config: GitHubConfig, requester: Requester) -> str:
     return f"token of {login}" if login else "a token"
 
 
+class ShortPage(ValueError):
+    """A page that is empty although its Link header names a next page."""
+
+
+class CheckedList(PaginatedList):
+    """PyGithub's list, which ends silently at an empty page and follows any next link: here
+    an empty page whose Link header promises more is an error the caller asks again for, and a
+    next link already followed (a pagination loop) stops the list."""
+
+    def _fetchNextPage(self) -> list:
+        url = self._PaginatedList__nextUrl  # type: ignore[attr-defined]
+        seen = self.__dict__.setdefault("_ph_seen", set())
+        if url in seen:
+            raise SourceError(
+                f"GitHub's pagination led back to a page already read ({url}); the list loops. "
+                f"Everything before it is saved; run `processhealth collect` again later.")
+        page = super()._fetchNextPage()
+        seen.add(url)
+        return page
+
+    def _getPage(self, data: Any, headers: Any) -> list:
+        if self.is_rest and not data and 'rel="next"' in str((headers or {}).get("link", "")):
+            raise ShortPage("an empty page whose Link header names a next page")
+        return super()._getPage(data, headers)
+
+
 def items(requester: Requester, url: str, params: dict[str, str]) -> Iterator[Json]:
     """Every item of a paged list, following the server's Link headers.
 
-    A cut-off body (invalid JSON, a reset mid-body) is asked for again, up to TRUNCATED_RETRIES
-    times; PyGithub's list keeps its place, so nothing already yielded is yielded twice."""
-    plist = PaginatedList(RawItem, requester, url, dict(params))
+    A cut-off body (invalid JSON, a reset mid-body) or an empty page that promises more is asked
+    for again, up to TRUNCATED_RETRIES times; PyGithub's list keeps its place, so nothing
+    already yielded is yielded twice."""
+    plist = CheckedList(RawItem, requester, url, dict(params))
     done = failures = 0
     while True:
         try:
@@ -211,11 +238,11 @@ def _cut_off(url: str, failures: int, exc: Exception) -> None:
     """Warn and let the caller ask again, or give up after TRUNCATED_RETRIES."""
     if failures > TRUNCATED_RETRIES:
         raise SourceError(
-            f"GitHub returned an unreadable (cut-off) response {failures} times in a row for "
-            f"{url}: {exc}. Everything before it is saved; run `processhealth collect` again "
-            f"to resume."
+            f"GitHub returned an unreadable (cut-off) or short response {failures} times in a "
+            f"row for {url}: {exc}. Everything before it is saved; run `processhealth collect` "
+            f"again to resume."
         ) from None
-    ui.warn(f"GitHub sent a cut-off response for {url}; asking again.")
+    ui.warn(f"GitHub sent a cut-off or short response for {url} ({exc}); asking again.")
 
 
 @contextlib.contextmanager
@@ -288,6 +315,11 @@ def app_refused(config: GitHubConfig, exc: GithubException, doing: str) -> str:
                f"for minutes only)")
     return (f"GitHub at {host} {what} while reading {doing}: {fix}. Nothing was saved for the "
             f"request that failed; run `processhealth collect` again once fixed.")
+
+
+def message_of(exc: GithubException) -> str:
+    """What GitHub said in an error answer (its `message`), else the exception's text."""
+    return _message(exc)
 
 
 def _message(exc: GithubException) -> str:

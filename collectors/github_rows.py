@@ -17,6 +17,7 @@ Reviews are a child of pulls: see `review_cursor`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,3 +123,12 @@ def user_row(login: str, profile: Json, url: str) -> Json:
     """A GET /users/{login} answer, keyed by the login it was asked for (the cache key)."""
     return {"natural_key": login, "updated_at": profile.get("updated_at"),
             "source_url": profile.get("url") or url, "payload": profile}
+
+
+def team_slug(team: Json) -> str:
+    """A team's slug; older GitHub Enterprise payloads lack it, and GitHub derives it from the
+    name (lower case, runs of other characters as one "-")."""
+    if team.get("slug"):
+        return str(team["slug"])
+    name = re.sub(r"[^a-z0-9]+", "-", str(team.get("name") or "").lower()).strip("-")
+    return name or str(team.get("id"))

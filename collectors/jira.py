@@ -22,12 +22,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jira import JIRA
+from jira import JIRA, JIRAError
 
 from collectors import jira_rows as rows
+from collectors import privacy
 from collectors.jira_client import connect, count_requests, errors, host_of, is_cloud, retry_notes
 from processhealth import ui
 from processhealth.config_models import JiraConfig
+from processhealth.errors import SourceError
 from processhealth.store import RawStore
 
 SOURCE = rows.SOURCE
@@ -39,6 +41,7 @@ SYSTEM_FIELDS = [
 MAX_LISTED_CUSTOM_FIELDS = 300  # beyond this the field list would not fit a URL; ask for *all
 CLOUD_PAGE, DC_PAGE = 100, 1000  # largest pages each flavour serves with fields requested
 CHILD_PAGE = {"histories": 100, "comments": 5000, "worklogs": 5000}
+SHORT_RETRIES = 2  # an empty or shapeless search page is asked for again this many times
 
 
 @dataclass
@@ -55,14 +58,19 @@ class Run:
     fields: list[str] = field(default_factory=list)
     requests: Any = None
     extra_calls: int = 0
+    text_ids: set[str] = field(default_factory=set)  # free-text fields ([privacy])
+    store_text: bool = False
 
 
-def collect(config: JiraConfig, store: RawStore, *, full: bool = False) -> None:
-    """Collect every configured project (all visible ones if none are listed) incrementally."""
+def collect(config: JiraConfig, store: RawStore, *, full: bool = False,
+            store_text_fields: bool = False) -> None:
+    """Collect every configured project (all visible ones if none are listed) incrementally;
+    free text is reduced to its length unless `store_text_fields` (collectors/privacy.py)."""
     client = connect(config)
     requests = count_requests(client)
     with retry_notes(), ui.progress("jira", unit="issues") as bar:
         run = start(client, config, store, full, requests)
+        run.store_text = store_text_fields
         for project in projects(run):
             for saved in collect_project(run, project):
                 bar.advance(saved)
@@ -106,6 +114,7 @@ def start(client: JIRA, config: JiraConfig, store: RawStore, full: bool,
     store.save(SOURCE, "statuses", rows.status_rows(statuses, f"{site}/rest/api/2/status"),
                scope="site")
     run.fields = requested_fields(listed, config)
+    run.text_ids = privacy.text_field_ids(listed)
     return run
 
 
@@ -147,44 +156,87 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
     if isinstance(since, datetime):
         since -= run.margin
     high = cursor
+    seen: set[str] = set()
     for page in search_pages(run, jql_for(project, since, run.zone), project):
         known = {} if run.full else stored_issues(run.store, [i["key"] for i in page
                                                               if rows.truncated(i)])
         complete = [completed(run, issue, known.get(issue["key"])) for issue in page]
+        if not run.store_text:
+            complete = [privacy.reduce_jira_issue(issue, run.text_ids) for issue in complete]
         batch = [rows.issue_row(issue) for issue in complete]
         for row in batch:
             if row["updated_at"] and (high is None or rows.parse_time(row["updated_at"])
                                       > rows.parse_time(high)):
                 high = row["updated_at"]
         run.store.save(SOURCE, "issues", batch, scope=project, cursor=high)
+        seen.update(row["natural_key"] for row in batch)
         yield len(batch)
+    if run.full:  # a full pass saw every issue the project has: the others are gone or moved
+        gone = run.store.mark_deleted(SOURCE, "issues", project, seen,
+                                      since=run.config.since.isoformat()
+                                      if run.config.since else None)
+        if gone:
+            ui.warn(f"Jira project {project}: {gone} stored issue(s) no longer found (deleted "
+                    f"or moved to another project); they are left out of analytics.")
 
 
 def search_pages(run: Run, jql: str, project: str) -> Iterator[list[dict[str, Any]]]:
-    """The one pagination loop: Cloud follows nextPageToken, Data Center startAt/total."""
+    """The one pagination loop: Cloud follows nextPageToken, Data Center startAt/total.
+
+    A page that lacks its issues list, or is empty where the API promised more (a total not
+    reached, a next token), is asked for again (SHORT_RETRIES times), then stops the run; a
+    next token already followed (a pagination loop) stops it too. Nothing is saved for a page
+    that was not read whole, so the checkpoint never moves past missing issues."""
     token: str | None = None
     start = 0
+    tokens: set[str] = set()
     while True:
-        with errors(run.config, f"the issues of project {project} ({jql})", project):
-            if run.cloud:
-                body = run.client.enhanced_search_issues(
-                    jql, nextPageToken=token, maxResults=CLOUD_PAGE, fields=list(run.fields),
-                    expand="changelog", json_result=True)
-            else:
-                body = run.client.search_issues(
-                    jql, startAt=start, maxResults=DC_PAGE, fields=list(run.fields),
-                    expand="changelog", json_result=True)
-        issues = body.get("issues") or []
+        for attempt in range(SHORT_RETRIES + 1):
+            body = _search_page(run, jql, project, token, start)
+            if not isinstance(body, dict):
+                body = {}
+            issues = body.get("issues")
+            more = (bool(body.get("nextPageToken")) and not body.get("isLast") if run.cloud
+                    else start < int(body.get("total") or 0))
+            if isinstance(issues, list) and (issues or not more):
+                break
+            if attempt == SHORT_RETRIES:
+                what = ("no issues list" if not isinstance(issues, list)
+                        else "no issues although it promised more")
+                raise SourceError(
+                    f"Jira at {host_of(run.config)} answered the search of project {project} "
+                    f"with {what}, {SHORT_RETRIES + 1} times (at "
+                    f"{'token ' + str(token) if run.cloud else 'startAt ' + str(start)}). "
+                    f"Everything before it is saved; run `processhealth collect` again to resume.")
+            ui.warn(f"Jira at {host_of(run.config)} sent a short search page for project "
+                    f"{project}; asking again.")
         if issues:
             yield issues
         if run.cloud:
             token = body.get("nextPageToken")
             if body.get("isLast") or not token:
                 return
+            if token in tokens:
+                raise SourceError(
+                    f"Jira at {host_of(run.config)} sent a nextPageToken for project {project} "
+                    f"it had sent before: the search loops. Everything before it is saved; run "
+                    f"`processhealth collect` again later.")
+            tokens.add(token)
         else:
             start += len(issues)
             if not issues or start >= int(body.get("total") or 0):
                 return
+
+
+def _search_page(run: Run, jql: str, project: str, token: str | None, start: int) -> Any:
+    with errors(run.config, f"the issues of project {project} ({jql})", project):
+        if run.cloud:
+            return run.client.enhanced_search_issues(
+                jql, nextPageToken=token, maxResults=CLOUD_PAGE, fields=list(run.fields),
+                expand="changelog", json_result=True)
+        return run.client.search_issues(
+            jql, startAt=start, maxResults=DC_PAGE, fields=list(run.fields),
+            expand="changelog", json_result=True)
 
 
 def stored_issues(store: RawStore, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -235,8 +287,15 @@ def fetch_child(run: Run, issue: dict[str, Any], child: str, have: list[dict[str
     start = 0
     while len(seen) < total:
         with errors(run.config, f"the {child} of {key}"):
-            page = run.client._get_json(f"issue/{key}/{endpoint}", params={
-                "startAt": start, "maxResults": CHILD_PAGE[child]})
+            try:
+                page = run.client._get_json(f"issue/{key}/{endpoint}", params={
+                    "startAt": start, "maxResults": CHILD_PAGE[child]})
+            except JIRAError as exc:
+                if exc.status_code != 404:
+                    raise
+                ui.warn(f"Jira issue {key} is gone since the search (deleted or moved, HTTP "
+                        f"404): its {child} are saved as the search returned them.")
+                break
         run.extra_calls += 1
         values = page.get("values" if child == "histories" else key_name) or []
         for item in values:
@@ -254,17 +313,36 @@ def fetch_child(run: Run, issue: dict[str, Any], child: str, have: list[dict[str
 def _dc_changelog(run: Run, key: str) -> list[dict[str, Any]]:
     """Data Center has no changelog pager; the issue endpoint inlines the whole history."""
     with errors(run.config, f"the changelog of {key}"):
-        doc = run.client._get_json(f"issue/{key}", params={"expand": "changelog",
-                                                           "fields": "updated"})
+        try:
+            doc = run.client._get_json(f"issue/{key}", params={"expand": "changelog",
+                                                               "fields": "updated"})
+        except JIRAError as exc:
+            if exc.status_code != 404:
+                raise
+            ui.warn(f"Jira issue {key} is gone since the search (deleted or moved, HTTP 404): "
+                    f"its changelog is saved as the search returned it.")
+            return []
     run.extra_calls += 1
     return list((doc.get("changelog") or {}).get("histories") or [])
 
 
 def collect_sprints(run: Run) -> None:
-    """Boards of the collected projects and their sprints (kanban boards have none)."""
+    """Boards of the collected projects and their sprints (kanban boards have none). A site
+    without the agile API (Jira Core / Work Management, or agile locked down: 404 or 403) is
+    partial coverage, not a failure: one warning and a sync_coverage row."""
+    site = host_of(run.config)
+    if not run.config.sprints:
+        run.store.note_gap(SOURCE, "sprints", site, "off", "[jira] sprints = false")
+        return
     wanted = set(run.config.projects)
     with errors(run.config, "the agile boards (/rest/agile/1.0/board)"):
-        boards = [b.raw for b in run.client.boards(maxResults=False)]
+        try:
+            boards = [b.raw for b in run.client.boards(maxResults=False)]
+        except JIRAError as exc:
+            if exc.status_code not in (403, 404):
+                raise
+            _skip_agile(run, site, "/rest/agile/1.0/board", exc)
+            return
     for board in boards:
         project = (board.get("location") or {}).get("projectKey")
         if not project or (wanted and project not in wanted):
@@ -273,5 +351,27 @@ def collect_sprints(run: Run) -> None:
         if board.get("type") == "kanban":
             continue
         with errors(run.config, f"the sprints of board {board['id']}"):
-            sprints = [s.raw for s in run.client.sprints(board["id"], maxResults=False)]
+            try:
+                sprints = [s.raw for s in run.client.sprints(board["id"], maxResults=False)]
+            except JIRAError as exc:
+                if exc.status_code not in (403, 404):
+                    raise
+                ui.warn(f"Jira at {site} answered HTTP {exc.status_code} for the sprints of "
+                        f"board {board['id']} ({project}); they are skipped.")
+                run.store.note_gap(SOURCE, "sprints", project, _gap_status(exc.status_code),
+                                   f"HTTP {exc.status_code} for board {board['id']}")
+                continue
         run.store.save(SOURCE, "sprints", rows.sprint_rows(sprints, board["id"]), scope=project)
+
+
+def _gap_status(status: int | None) -> str:
+    return {404: "missing", 410: "gone", 403: "forbidden"}.get(status or 0, "missing")
+
+
+def _skip_agile(run: Run, site: str, path: str, exc: JIRAError) -> None:
+    ui.warn(f"Jira at {site} has no agile API the account can read (HTTP {exc.status_code} for "
+            f"{path}), as on Jira Work Management or with agile locked down: boards and sprints "
+            f"are skipped, everything else is collected. Set [jira] sprints = false to skip "
+            f"them without this warning.")
+    run.store.note_gap(SOURCE, "sprints", site, _gap_status(exc.status_code),
+                       f"HTTP {exc.status_code} for {path}")

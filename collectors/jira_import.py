@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from collectors import jira_rows as rows
+from collectors import privacy
+from processhealth import ui
 from processhealth.errors import UserError
 from processhealth.store import RawStore
 
@@ -55,6 +57,9 @@ def read_search_file(path: Path) -> SearchFile:
                             f"saved search is read up to. Save the search in pages "
                             f"(maxResults=100) into a folder and import the folder.")
         doc = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise UserError(f"{path} nests JSON deeper than any Jira search response; check that "
+                        f"it is a saved Jira search.") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UserError(f"{path} is not a readable JSON file: {exc}.") from None
     issues = doc.get("issues") if isinstance(doc, dict) else doc
@@ -68,29 +73,100 @@ def read_search_file(path: Path) -> SearchFile:
                 and isinstance(issue.get("fields"), dict)):
             raise UserError(f"{path}: issue #{n + 1} lacks a \"key\" or a \"fields\" object; "
                             f"save the search with the default fields (or fields=*all).")
-        try:
-            rows.parse_time(issue["fields"].get("updated"))
-        except (TypeError, ValueError):
-            raise UserError(f"{path}: issue {issue['key']} has an unreadable \"updated\" time "
-                            f"{issue['fields'].get('updated')!r}; expected e.g. "
-                            f"2026-02-03T09:15:00.000+0000.") from None
+        check_issue(path, issue)
     names = doc.get("names") if isinstance(doc, dict) else None
     return SearchFile(path, issues, names if isinstance(names, dict) else {})
 
 
-def save_search_files(files: list[SearchFile], store: RawStore) -> dict[str, int]:
+MAX_DEPTH = 64  # Jira's deepest payloads (v3 rich-text bodies) nest about 15 levels
+
+
+def check_issue(path: Path, issue: dict[str, Any]) -> None:
+    """The fields the build relies on, with the types Jira gives them."""
+    key, fields = issue["key"], issue["fields"]
+    for name, required in (("created", True), ("updated", False)):
+        value = fields.get(name)
+        if value is None and not required:
+            continue
+        try:
+            if not isinstance(value, str):
+                raise TypeError
+            rows.parse_time(value)
+        except (TypeError, ValueError):
+            raise UserError(f"{path}: issue {key} has {'no' if value is None else 'an unreadable'}"
+                            f" \"{name}\" time{'' if value is None else f' {value!r}'}; "
+                            f"expected e.g. 2026-02-03T09:15:00.000+0000 (save the search with "
+                            f"the default fields, or fields=*all).") from None
+    project = fields.get("project")
+    if project is not None and not (isinstance(project, dict)
+                                    and isinstance(project.get("key"), str)):
+        raise UserError(f"{path}: issue {key} has a \"project\" of the wrong shape "
+                        f"({json.dumps(project)[:60]}); expected an object with a \"key\", as "
+                        f"Jira's search returns it.")
+    if issue.get("id") is not None and not isinstance(issue["id"], str | int):
+        raise UserError(f"{path}: issue {key} has an \"id\" of the wrong shape "
+                        f"({json.dumps(issue['id'])[:60]}); expected a number or a string.")
+    if _depth(issue) > MAX_DEPTH:
+        raise UserError(f"{path}: issue {key} nests more than {MAX_DEPTH} levels deep; no Jira "
+                        f"payload does. Check that the file is a saved Jira search.")
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest (iteratively: no recursion limit to hit)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                todo += [(v, level + 1) for v in (item.values() if isinstance(item, dict)
+                                                  else item)]
+    return deepest
+
+
+def check_ids(files: list[SearchFile]) -> None:
+    """One id is one issue: two keys sharing an id (in these files) cannot both be right."""
+    seen: dict[str, tuple[str, Path]] = {}
+    for f in files:
+        for issue in f.issues:
+            if issue.get("id") is None:
+                continue
+            ident = str(issue["id"])
+            key, where = seen.setdefault(ident, (issue["key"], f.path))
+            if key != issue["key"]:
+                raise UserError(
+                    f"{f.path}: issues {key} ({where.name}) and {issue['key']} share the id "
+                    f"{ident}; one id is one issue. A moved issue keeps its id under a new key: "
+                    f"import only the newer search, or save both again from the same site.")
+
+
+def save_search_files(files: list[SearchFile], store: RawStore,
+                      store_text_fields: bool = False) -> dict[str, int]:
     """Save issues per project, and field names the store does not know yet. Returns counts:
-    issues, changed, incomplete (issues whose saved changelog or comments were truncated)."""
+    issues, changed, incomplete (issues whose saved changelog or comments were truncated).
+    Free text is reduced to its length unless `store_text_fields` (collectors/privacy.py)."""
     counts = {"issues": 0, "changed": 0, "incomplete": 0}
     known = _known_fields(store)
+    text_ids = _text_fields(store)
     for f in files:
-        new_names = {k: v for k, v in f.names.items() if k not in known}
+        names = dict(f.names)
+        if not names:  # saved without expand=names: keep custom fields, named by their ids
+            unnamed = sorted({k for issue in f.issues for k in issue["fields"]
+                              if k.startswith("customfield_") and k not in known})
+            if unnamed:
+                ui.warn(f"{f.path} carries no field names (save searches with expand=names): "
+                        f"{len(unnamed)} custom fields the store does not know are kept under "
+                        f"their ids, e.g. {unnamed[0]}; a later `collect` names them.")
+                names = {k: k for k in unnamed}
+        new_names = {k: v for k, v in names.items() if k not in known}
         if new_names:
             store.save(rows.SOURCE, "fields", rows.field_rows(
                 rows.names_as_fields(new_names), f.path.resolve().as_uri()), scope="site")
             known |= set(new_names)
         by_project: dict[str, list[dict[str, Any]]] = {}
         for issue in f.issues:
+            if not store_text_fields:
+                issue = privacy.reduce_jira_issue(issue, text_ids)
             by_project.setdefault(rows.project_of(issue), []).append(
                 rows.issue_row(issue, source_url=f.path.resolve().as_uri()))
             counts["incomplete"] += bool(rows.truncated(issue))
@@ -98,6 +174,16 @@ def save_search_files(files: list[SearchFile], store: RawStore) -> dict[str, int
             counts["changed"] += store.save(rows.SOURCE, "issues", batch, scope=project)
             counts["issues"] += len(batch)
     return counts
+
+
+def _text_fields(store: RawStore) -> set[str] | None:
+    """Free-text fields by the site's field list, if a collection stored one (with schemas);
+    None: judge each value (collectors/privacy.py)."""
+    if not store.table_exists("raw_jira_fields"):
+        return None
+    listed = [json.loads(r[0]) for r in store.con.execute(
+        "SELECT payload FROM raw_jira_fields WHERE (payload->'schema') IS NOT NULL").fetchall()]
+    return privacy.text_field_ids(listed) if listed else None
 
 
 def _known_fields(store: RawStore) -> set[str]:

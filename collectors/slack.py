@@ -86,6 +86,7 @@ def collect(cfg: SlackConfig, store: RawStore, full: bool = False, *,
                  f"{sum(api.calls.values())} requests, {api.waiter.count} waits "
                  f"({api.waiter.seconds:.0f}s)")
     for name in summary.skipped:
+        store.note_gap(SOURCE, "messages", f"#{name}", "forbidden", "the app is not a member")
         ui.warn(f"slack: skipped #{name}: the app is not a member. Invite it in Slack with "
                 f"`/invite @<app>` to collect that channel (an archived channel's history comes "
                 f"only from an export: `processhealth import slack-export`).")
@@ -153,6 +154,7 @@ def collect_channel(api: SlackApi, store: RawStore, ch: dict, cfg: SlackConfig, 
     params.update({k: run[k] for k in ("oldest", "latest") if run[k]})
     url = history_url(api.base_url, cid)
     bots: set[str] = set()
+    seen: set[str] = set()
     try:
         for page in api.pages("conversations.history", **params):
             messages = page.get("messages") or []
@@ -169,12 +171,21 @@ def collect_channel(api: SlackApi, store: RawStore, ch: dict, cfg: SlackConfig, 
             # Replies and their parents (which carry latest_reply) land in one transaction.
             rows += [message_row(cid, m, rules, url) for m in messages]
             store.save(SOURCE, "messages", rows, scope=cid, cursor=cursor)
+            seen.update(row["natural_key"] for row in rows)
             summary.messages += sum(not is_reply(m) for m in messages)
             bar.advance(len(rows))
     except SlackCallError as exc:
         if exc.code not in SKIPPABLE:
             raise
         summary.skipped.append(ch.get("name") or cid)
+        return bots
+    if full and not state:  # one whole pass read every message and reply the channel has
+        since = _oldest(None, cfg)
+        gone = store.mark_deleted(SOURCE, "messages", cid, seen, since=datetime.fromtimestamp(
+            float(since), UTC).isoformat() if since else None)
+        if gone:
+            ui.warn(f"slack: #{ch.get('name') or cid}: {gone} stored message(s) no longer "
+                    f"found (deleted); they are left out of analytics.")
     return bots
 
 

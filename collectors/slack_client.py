@@ -31,6 +31,11 @@ from processhealth.errors import SourceError
 
 # Slack's 2025 limits for non-Marketplace apps: these methods, one request a minute each.
 LIMITED_METHODS = ("conversations.history", "conversations.replies")
+# The list each paged method answers with (a page without it is short, not empty).
+LIST_KEYS = {"conversations.history": "messages", "conversations.replies": "messages",
+             "conversations.list": "channels", "users.list": "members",
+             "usergroups.list": "usergroups"}
+SHORT_RETRIES = 2
 LIMITED_INTERVAL = 60.0
 TIMEOUT = 60  # seconds per request
 AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked",
@@ -178,15 +183,28 @@ class SlackApi:
         return next(self.pages(method, **params))
 
     def pages(self, method: str, **params: Any) -> Iterator[dict]:
-        """Each page of `method`, following next_cursor with slack-sdk's own iteration."""
-        self._pace(method)
+        """Each page of `method`, following next_cursor (as slack-sdk's iteration does).
+
+        A list page without its list, or empty although it says has_more, is asked for again
+        (SHORT_RETRIES times), then stops the run; a cursor already followed (a pagination
+        loop), or has_more without a cursor, stops it too: a short list must not pass as
+        complete."""
+        call = getattr(self.client, method.replace(".", "_"))
+        cursor = params.pop("cursor", None)
+        followed: set[str] = set()
         try:
-            for page in getattr(self.client, method.replace(".", "_"))(**params):
-                self.calls[method] += 1
-                self.last[method] = self.waiter.clock.now()
-                yield page.data
-                if (page.get("response_metadata") or {}).get("next_cursor"):
-                    self._pace(method)
+            while True:
+                data = self._page(method, call, params, cursor)
+                yield data
+                cursor = (data.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    if data.get("has_more") and method in LIST_KEYS:
+                        raise self._short(method, params, "has_more without a next_cursor")
+                    return
+                if cursor in followed:
+                    raise self._short(method, params, "a next_cursor it had sent before "
+                                                      "(the pagination loops)")
+                followed.add(cursor)
         except SlackApiError as exc:
             self.calls[method] += 1
             raise self._error(method, params, exc) from None
@@ -195,6 +213,28 @@ class SlackApi:
                 f"Could not read {method} from Slack at {self.host}: {exc}. Check slack.base_url "
                 f"({self.base_url}) and the network; the next run resumes where this one stopped."
             ) from None
+
+    def _page(self, method: str, call: Any, params: dict, cursor: str | None) -> dict:
+        key = LIST_KEYS.get(method)
+        for attempt in range(SHORT_RETRIES + 1):
+            self._pace(method)
+            page = call(**params, cursor=cursor) if cursor else call(**params)
+            self.calls[method] += 1
+            self.last[method] = self.waiter.clock.now()
+            data = page.data if isinstance(page.data, dict) else {}
+            found = data.get(key) if key else None
+            if key is None or (isinstance(found, list) and (found or not data.get("has_more"))):
+                return data
+            if attempt < SHORT_RETRIES:
+                ui.warn(f"Slack at {self.host} sent a short {method} page; asking again.")
+        raise self._short(method, params, f"no {key}" if not isinstance(found, list)
+                          else f"no {key} although has_more is true")
+
+    def _short(self, method: str, params: dict, what: str) -> SourceError:
+        where = f" for channel {params['channel']}" if "channel" in params else ""
+        return SourceError(
+            f"Slack at {self.host} answered {method}{where} with {what}. Everything before it "
+            f"is saved; run `processhealth collect` again to resume.")
 
     def _pace(self, method: str) -> None:
         interval = self.interval.get(method)

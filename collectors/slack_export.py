@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -159,11 +160,21 @@ def read_export(path: Path, cfg: SlackConfig) -> Export:
     archive = Archive(path)
     try:
         users = _objects(archive, "users.json", required=True)
+        for user in users:
+            if not isinstance(user.get("id"), str) or not user["id"]:
+                raise UserError(f"{archive.where('users.json')} lists a user without a text id "
+                                f"(found {json.dumps(user.get('id'))}, name "
+                                f"{json.dumps(user.get('name'))}); Slack user ids read like "
+                                f"U024BE7LH. Re-download the export.")
         found: list[tuple[dict, str]] = []
         for name, flags in LISTS.items():
             for ch in _objects(archive, name, required=name == "channels.json"):
                 if not ch.get("id"):
                     raise UserError(f"{archive.where(name)} lists a conversation without an id.")
+                if not isinstance(ch["id"], str) or not isinstance(ch.get("name", ""), str):
+                    raise UserError(f"{archive.where(name)} lists a conversation whose id or name "
+                                    f"is not text (id {json.dumps(ch['id'])}); Slack channel ids "
+                                    f"read like C024BE91L. Re-download the export.")
                 ch = {**ch, **flags}
                 found.append((ch, ch["id"] if ch.get("is_im") else ch.get("name") or ch["id"]))
         chosen, missing = select_channels([c for c, _ in found], cfg)
@@ -198,7 +209,18 @@ def _day_files(archive: Archive, folder: str) -> Iterator[tuple[str, list[dict]]
                                                  for m in data):
             raise UserError(f"{archive.where(name)} should be a JSON list of messages, each "
                             f"with a ts; it is not.")
+        for m in data:
+            for key in ("ts", "thread_ts"):
+                if key in m and not _is_ts(m[key]):
+                    raise UserError(f"{archive.where(name)} holds a message whose {key} is "
+                                    f"{json.dumps(m[key])[:40]}; Slack timestamps read like "
+                                    f"\"1700000000.000100\". Re-download the export.")
         yield name, data
+
+
+def _is_ts(value: object) -> bool:
+    """A Slack timestamp: seconds.microseconds as text."""
+    return isinstance(value, str) and re.fullmatch(r"\d{1,12}(\.\d{1,9})?", value) is not None
 
 
 def save_export(export: Export, store: RawStore, store_message_text: bool = False) -> int:

@@ -89,6 +89,9 @@ def message_row(channel_id: str, msg: dict, rules: Rules, source_url: str) -> di
         files = _files(msg)
         if files:
             payload["files"] = [_pick(f, FILE_KEYS) for f in files]
+    comment = msg.get("comment")
+    if not msg.get("user") and isinstance(comment, dict) and comment.get("user"):
+        payload["user"] = comment["user"]  # file_comment (older workspaces): the commenter
     payload["channel"] = channel_id
     payload["features"] = message_features(msg, rules)
     moments = [ts, msg.get("latest_reply"), (msg.get("edited") or {}).get("ts")]

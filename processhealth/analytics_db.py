@@ -53,9 +53,13 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def copy_state(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
     """Recorded process changes and their criteria (`processhealth experiment add`), which live
-    in the raw store because a rebuild must not lose them."""
+    in the raw store because a rebuild must not lose them; what the last collections skipped."""
     con.execute("INSERT INTO process_changes SELECT * FROM raw.state_process_changes")
     con.execute("INSERT INTO experiment_criteria SELECT * FROM raw.state_experiment_criteria")
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sync_coverage'"
+                   " AND database_name IN ('raw', 'temp')").fetchone()[0]:
+        con.execute("INSERT INTO source_coverage SELECT source, entity, scope, NULL, status,"
+                    " detail, noted_at FROM sync_coverage")
 
 
 def build_analytics(config: Any, steps: Iterable[BuildStep]) -> Path:
@@ -69,7 +73,10 @@ def build_analytics(config: Any, steps: Iterable[BuildStep]) -> Path:
     temp = target.with_name(f"{target.name}.building-{os.getpid()}")
     _remove(temp)
     _remove_abandoned(target)
-    RawStore(config.storage.raw_path).close()  # creates or migrates the raw store
+    if not Path(config.storage.raw_path).exists():
+        RawStore(config.storage.raw_path).close()  # a fresh install: an empty raw store
+    # Otherwise the raw store is only read (attached read-only): a reader holding it, or a
+    # WAL left by a killed notebook, does not stop the build, and its bytes stay as they are.
     con = open_duckdb(temp, memory_limit=config.storage.memory_limit,
                       storage_version=ANALYTICS_STORAGE_VERSION)  # readable by DuckDB 1.1+
     try:
@@ -111,6 +118,30 @@ def _alive(pid: int) -> bool:
     return True
 
 
+RAW_SHAPE = ("natural_key VARCHAR, scope VARCHAR, updated_at TIMESTAMPTZ, fetched_at TIMESTAMPTZ,"
+             " source_url VARCHAR, collector_version VARCHAR, payload JSON")
+# Tables of later raw-store migrations the build reads; a store no collect has migrated yet
+# gets empty stand-ins (the build never writes the raw store).
+RAW_STATE = {
+    "sync_deleted": "source VARCHAR, entity VARCHAR, natural_key VARCHAR, scope VARCHAR,"
+                    " noted_at TIMESTAMPTZ",
+    "sync_coverage": "source VARCHAR, entity VARCHAR, scope VARCHAR, status VARCHAR,"
+                     " detail VARCHAR, noted_at TIMESTAMPTZ",
+}
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
+    """Empty temporary stand-ins for the raw tables (and newer state tables) the build's SQL
+    names but the raw store does not have yet: every SQL file runs on a fresh install."""
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'raw'").fetchall()}
+    for name in sorted(set(names) - present):
+        con.execute(f"CREATE TEMP TABLE {name}({RAW_SHAPE})")
+    for name, columns in RAW_STATE.items():
+        if name not in present:
+            con.execute(f"CREATE TEMP TABLE {name}({columns})")
+
+
 def _attach_raw(con: duckdb.DuckDBPyConnection, raw_path: Path) -> None:
     try:
         con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw_path)])
@@ -124,6 +155,13 @@ def _run_step(con: duckdb.DuckDBPyConnection, config: Any, step: BuildStep,
     try:
         step(con, config)
     except duckdb.Error as exc:
+        if "corrupt database file" in str(exc).lower() or "checksum" in str(exc).lower():
+            raise UserError(
+                f"The raw store {config.storage.raw_path} is damaged (DuckDB says: "
+                f"{' '.join(str(exc).split())[:300]}), found at build step {step.name}. "
+                f"{target} was left as it was. Restore the raw store from a backup, or point "
+                f"[storage] raw_path at a new file and run `processhealth collect --full`."
+            ) from exc
         raise UserError(
             f"Build step {step.name} failed: {exc}. {target} was left as it was."
         ) from exc

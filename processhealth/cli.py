@@ -85,6 +85,28 @@ class _Group(click.Group):
                      f"paths in the config ([storage], [report] out, --out) and that the folder "
                      f"is writable.")
             ctx.exit(1)
+        except duckdb.Error as exc:  # a damaged database file, found while reading it
+            if not _damaged(exc):
+                raise
+            ui.error(damaged_message(exc))
+            ctx.exit(1)
+
+
+DAMAGE_SIGNS = ("corrupt database file", "could not read enough bytes", "checksum",
+                "not a valid duckdb database", "failed to read", "unexpected end of file")
+
+
+def _damaged(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(sign in text for sign in DAMAGE_SIGNS)
+
+
+def damaged_message(exc: Exception) -> str:
+    said = " ".join(str(exc).split())[:300]
+    return (f"A database file is damaged (DuckDB says: {said}). The analytics database is "
+            f"rebuilt by `processhealth build`; if the build says the same, the raw store "
+            f"([storage] raw_path) is damaged: restore it from a backup, or point raw_path at a "
+            f"new file and run `processhealth collect --full`.")
 
 
 @click.group(cls=_Group)
@@ -227,6 +249,7 @@ def experiment_add(config: Config, name: str, start: datetime, team: str | None,
     if team and known and team not in known:
         raise UserError(f"--team {team!r} is not a team in config; expected one of: "
                         f"{', '.join(known)}.")
+    state.check_start(start.date())
     parsed = [state.parse_criterion(text) for text in criteria]
     scope = parse_scope(scopes)
     from analysis.experiments import check  # what the evaluation understands

@@ -45,11 +45,12 @@ def jira_json(config: Config, paths: tuple[Path, ...]) -> None:
     expand=changelog,names so transitions and custom field names come along. Every file is
     checked before anything is written. Run `processhealth build` afterwards.
     """
-    from collectors.jira_import import json_files, read_search_file, save_search_files
+    from collectors.jira_import import check_ids, json_files, read_search_file, save_search_files
 
     files = [read_search_file(path) for path in json_files(list(paths))]
+    check_ids(files)
     with RawStore(config.storage.raw_path) as store:
-        counts = save_search_files(files, store)
+        counts = save_search_files(files, store, config.privacy.store_text_fields)
     ui.say(f"imported {counts['issues']} Jira issues ({counts['changed']} new or changed) from "
            f"{len(files)} files; run `processhealth build` next.")
     if counts["incomplete"]:

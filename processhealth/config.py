@@ -166,6 +166,9 @@ def load_config(path: str | Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"Config file {path} is not valid TOML: {exc}.") from None
+    except RecursionError:
+        raise UserError(f"Config file {path} nests arrays or tables deeper than a config can "
+                        f"(Python's TOML reader gave up); check the file.") from None
     cfg = parse_config(data, origin=str(path), base_dir=path.resolve().parent)
     cfg._path = path.resolve()
     return cfg

@@ -10,6 +10,7 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError, core_schema
@@ -112,20 +113,51 @@ def _check_sql_regex(pattern: str) -> str:
 SqlRegex = Annotated[str, AfterValidator(_check_sql_regex)]
 
 
+def _check_base_url(url: str | None) -> str | None:
+    """An http(s) URL with a host and no credentials (secrets come from the environment; a
+    token in the URL would be printed and stored). The message never repeats the credentials."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        shown = parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+        raise ValueError(f"expected an address without a user name or token in it (found one "
+                         f"before the host of {shown}); tokens are read from environment "
+                         f"variables, e.g. token = \"${{GITHUB_TOKEN}}\"")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// address with a host, e.g. "
+                         f"https://api.github.com; found {url[:60]!r}")
+    return url
+
+
+BaseUrl = Annotated[str, AfterValidator(_check_base_url)]
+Minutes = Annotated[float, Field(ge=0, le=24 * 60)]
+
+
+def _check_memory_limit(value: str) -> str:
+    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?) ?([KMGT]i?B)", value).groups()  # type: ignore
+    size = float(number) * {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}[unit[0]]
+    if not 64 * 2**20 <= size <= 64 * 2**40:
+        raise ValueError(f"expected a memory cap between 64MB and 64TB; found {value!r}")
+    return value
+
+
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # nan and inf are no thresholds: every comparison with them is false
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class StorageConfig(Section):
     raw_path: Path = Path(".processhealth/raw.duckdb")
     analytics_path: Path = Path("processhealth.duckdb")
     # DuckDB's memory cap for build and reports; past it, DuckDB spills to disk.
-    memory_limit: str = Field("3GB", pattern=r"^\d+(\.\d+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    memory_limit: Annotated[str, AfterValidator(_check_memory_limit)] = Field(
+        "3GB", pattern=r"^\d+(\.\d+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
 
 class GitHubConfig(Section):
     enabled: bool = False
-    base_url: str = "https://api.github.com"
+    base_url: BaseUrl = "https://api.github.com"
     # "token": a personal access token; "app": a GitHub App installation (app_id,
     # installation_id and its private key, from private_key = "${VAR}" or private_key_file).
     token: SecretRef = SecretRef("GITHUB_TOKEN")
@@ -175,7 +207,7 @@ DEFAULT_CUSTOM_FIELDS = {
 
 class JiraConfig(Section):
     enabled: bool = False
-    base_url: str | None = None
+    base_url: BaseUrl | None = None
     flavour: Literal["cloud", "datacenter", "auto"] = "auto"
     auth: Literal["basic", "pat"] = "basic"
     email: SecretRef = SecretRef("JIRA_EMAIL")
@@ -186,6 +218,7 @@ class JiraConfig(Section):
     status_map: dict[str, StatusCategory] = {}
     waiting_patterns: list[str] = list(DEFAULT_WAITING_PATTERNS)
     since: date | None = None
+    sprints: bool = True  # false on sites without the agile API (Jira Work Management)
 
     @field_validator("custom_fields", mode="before")
     @classmethod
@@ -214,7 +247,7 @@ DEFAULT_SHADOW_TOOL_EXTENSIONS = [".xlsx", ".xls", ".csv", ".numbers"]
 
 class SlackConfig(Section):
     enabled: bool = False
-    base_url: str = "https://slack.com/api/"
+    base_url: BaseUrl = "https://slack.com/api/"
     token: SecretRef = SecretRef("SLACK_TOKEN")
     channels: list[str] = ["*"]
     private_channels: list[str] = []
@@ -317,8 +350,8 @@ class EffortConfig(Section):
     lead_in_minutes: float = Field(30, ge=0)
     day_cap_hours: float = Field(10, gt=0, le=24)
     # Merged over the defaults: naming one kind keeps the others.
-    caps: dict[str, float] = dict(DEFAULT_CAPS)
-    sensitivity_gaps: list[float] = [30, 60, 120]
+    caps: dict[str, Minutes] = dict(DEFAULT_CAPS)
+    sensitivity_gaps: list[Annotated[float, Field(gt=0, le=24 * 60)]] = [30, 60, 120]
 
     @field_validator("caps", mode="before")
     @classmethod
@@ -328,6 +361,8 @@ class EffortConfig(Section):
 
 class PrivacyConfig(Section):
     store_message_text: bool = False
+    # Jira free-text fields and GitHub/Jira bodies kept verbatim (default: length only).
+    store_text_fields: bool = False
     min_group_size: int = Field(5, ge=1)
     pseudonymize: bool = False
     pseudonym_salt: SecretRef = SecretRef("PROCESSHEALTH_SALT")
@@ -352,7 +387,7 @@ class PeopleConfig(Section):
 
 class ReportConfig(Section):
     title: str = "Process health"
-    months: int = Field(12, ge=1)
+    months: int = Field(12, ge=1, le=120)
     out: Path = Path("report.html")
 
 

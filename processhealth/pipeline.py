@@ -3,6 +3,7 @@
 The build, in order (`build_steps()`; each step runs on a new, empty analytics database):
 
 1. the config as a SQL variable, and the recorded process changes copied from the raw store;
+   raw rows normalization could not read are set aside (processhealth/quarantine.py);
 2. normalize: `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
    (person_id and category still NULL);
 3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
@@ -13,9 +14,10 @@ The build, in order (`build_steps()`; each step runs on a new, empty analytics d
 6. verdicts per team-month, then the process experiments.
 
 Rules, people and team changes therefore apply by re-running `build` alone, with no collection.
-Raw tables a SQL file names (raw_github_*, raw_jira_*, raw_slack_*) are created empty in the raw
-store first, so every file runs on a fresh install. SQL can read the whole config (secrets only as
-"${VAR}" names) as JSON with `getvariable('config')`, e.g.
+Raw tables a SQL file names (raw_github_*, raw_jira_*, raw_slack_*) that the raw store lacks are
+empty temporary tables of the build, so every file runs on a fresh install; the raw store is only
+read (attached read-only), so a reader holding it never blocks a build. SQL can read the whole
+config (secrets only as "${VAR}" names) as JSON with `getvariable('config')`, e.g.
 `json_extract_string(getvariable('config'), '$.github.jira_key_pattern')`.
 """
 
@@ -42,8 +44,14 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import ui
-from processhealth.analytics_db import BuildStep, build_analytics, copy_state, create_schema
+from processhealth import quarantine, ui
+from processhealth.analytics_db import (
+    BuildStep,
+    build_analytics,
+    copy_state,
+    create_schema,
+    ensure_raw_tables,
+)
 from processhealth.config import SOURCES, Config
 from processhealth.errors import UserError
 from processhealth.store import RawStore
@@ -75,8 +83,10 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
         for name in wanted:
             if full:
                 store.reset(name)
-            extra = {"store_message_text": config.privacy.store_message_text} if name == "slack" \
-                else {}
+            store.clear_gaps(name)  # this collection records what it skips afresh
+            extra = ({"store_message_text": config.privacy.store_message_text}
+                     if name == "slack" else
+                     {"store_text_fields": config.privacy.store_text_fields})
             collector(name).collect(getattr(config, name), store, full=full, **extra)
 
 
@@ -89,8 +99,6 @@ def build(config: Config) -> Path:
     """Rebuild the analytics database from the raw store; returns its path."""
     config.validate_secrets(["privacy"])  # the pseudonym salt, when pseudonymize is on
     steps = build_steps()
-    _ensure_raw_tables(config, [*sql_files(NORMALIZE_SQL), *METRIC_BLOCKS,
-                                *sql_files(METRIC_SQL)])
     with ui.progress("build", unit="steps") as bar:
         return build_analytics(config, _counted(steps, bar))
 
@@ -98,8 +106,10 @@ def build(config: Config) -> Path:
 def build_steps() -> list[BuildStep]:
     """Every step of `processhealth build`, in the order they run (see the module docstring)."""
     return [
+        BuildStep("raw tables the SQL reads", raw_tables),
         BuildStep("config as a SQL variable", config_variable),
         BuildStep("recorded process changes", copy_state),
+        BuildStep("set aside raw rows that cannot be read", quarantine.build),
         *[sql_file_step(path) for path in sql_files(NORMALIZE_SQL)],
         *analysis_steps(),
         *metric_steps(),
@@ -171,12 +181,13 @@ def _counted(steps: list[BuildStep], bar: ui.Step) -> Iterable[BuildStep]:
     bar.note("")
 
 
-def _ensure_raw_tables(config: Config, files: list[Path]) -> None:
-    names = sorted({m for path in files for m in _RAW_REF.findall(path.read_text())})
-    with RawStore(config.storage.raw_path) as store:
-        for name in names:
-            source, entity = name.split("_", 1)
-            store.ensure_raw_table(source, entity)
+def raw_tables(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
+    """Raw tables a SQL file names (raw_github_*, ...) that the raw store lacks become empty
+    temporary tables of the raw shape, so every file runs on a fresh install; the raw store
+    itself is only read."""
+    files = [*sql_files(NORMALIZE_SQL), *METRIC_BLOCKS, *sql_files(METRIC_SQL)]
+    names = {f"raw_{m}" for path in files for m in _RAW_REF.findall(path.read_text())}
+    ensure_raw_tables(con, names)
 
 
 def _display(path: Path) -> str:

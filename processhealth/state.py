@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from processhealth.errors import UserError
@@ -45,6 +45,21 @@ def parse_criterion(text: str) -> Criterion:
     )
 
 
+EARLIEST_START = date(1990, 1, 1)
+FUTURE_DAYS = 5 * 366  # how far ahead a planned change may be recorded
+
+
+def check_start(started_on: date) -> None:
+    """A process change starts between 1990 and five years from today; outside that, the
+    before/after windows of the build leave the calendar or hold no data by construction."""
+    latest = date.today() + timedelta(days=FUTURE_DAYS)
+    if not EARLIEST_START <= started_on <= latest:
+        raise UserError(
+            f"--start {started_on.isoformat()} is outside the dates a process change can start: "
+            f"{EARLIEST_START.isoformat()} to {latest.isoformat()} (five years from today). "
+            f"Give the day the change started or will start, as YYYY-MM-DD.")
+
+
 def add_process_change(
     store: RawStore,
     name: str,
@@ -55,6 +70,7 @@ def add_process_change(
     scope: Mapping[str, Any] | None = None,
     criteria: Iterable[Criterion] = (),
 ) -> None:
+    check_start(started_on)
     exists = store.con.execute(
         "SELECT 1 FROM state_process_changes WHERE name = ?", [name]
     ).fetchone()

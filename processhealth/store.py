@@ -123,6 +123,13 @@ def lock_error(path: Path, exc: Exception) -> UserError:
         return UserError(
             f"{path} is not a DuckDB database (DuckDB says: {text}). The [storage] paths name "
             f"processhealth's own database files; move that file away or change the path.")
+    if any(sign in text.lower() for sign in ("could not read enough bytes", "corrupt",
+                                            "checksum")):
+        return UserError(
+            f"The database file {path} is damaged or cut short (DuckDB says: {text}). The "
+            f"analytics database is rebuilt by `processhealth build`, which never reads the old "
+            f"file; a damaged raw store must be restored from a backup, or replaced by a "
+            f"new raw_path and `processhealth collect --full`.")
     if "lock" not in text.lower():
         return UserError(f"Cannot open the database {path}: {text}")
     pid = re.search(r"PID (\d+)", text)
@@ -163,6 +170,9 @@ class RawStore:
             # rewrote the tables they touched. The WAL is as durable; close() checkpoints it.
             self.con.execute(f"SET checkpoint_threshold = '{RAW_CHECKPOINT}'")
             migrations.apply(self.con)
+        # Whether any row is marked deleted: a save then unmarks the keys it sees again.
+        self._deleted = self.table_exists("sync_deleted") and bool(
+            self.con.execute("SELECT count(*) FROM sync_deleted").fetchone()[0])
 
     def __enter__(self) -> RawStore:
         return self
@@ -249,6 +259,11 @@ class RawStore:
                 f"was saved; what was saved before it is kept.") from None
         with self.transaction():
             changed = self._upsert(table, batch) if batch.num_rows else 0
+            if self._deleted and batch.num_rows:  # seen again upstream: no longer deleted
+                self.con.execute(
+                    "DELETE FROM sync_deleted WHERE source = ? AND entity = ?"
+                    " AND list_contains(?, natural_key)",
+                    [source, entity, batch.column("natural_key").to_pylist()]).fetchall()
             if cursor is not None:
                 self._write_cursor(source, entity, scope, cursor)
         return changed
@@ -286,6 +301,45 @@ class RawStore:
             "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, now())",
             [source, entity, scope, str(cursor)],
         )
+
+    # --- items gone upstream -------------------------------------------------------------------
+
+    def mark_deleted(self, source: str, entity: str, scope: str, seen: Iterable[str],
+                     since: str | None = None) -> int:
+        """After a full pass of (entity, scope) that saw the keys `seen`: every stored row of
+        that scope (updated at or after `since`, when the pass started there) that it did not
+        see is marked deleted (sync_deleted); the seen ones are unmarked. Returns how many are
+        marked now."""
+        table = raw_table_name(source, entity)
+        if not self.table_exists(table):
+            return 0
+        keys = sorted(set(seen))
+        with self.transaction() as con:
+            con.execute("DELETE FROM sync_deleted WHERE source = ? AND entity = ? AND scope = ?",
+                        [source, entity, scope]).fetchall()
+            con.execute(
+                f"INSERT OR REPLACE INTO sync_deleted SELECT ?, ?, natural_key, scope, now()"
+                f" FROM {table} WHERE scope = ? AND (?::TIMESTAMPTZ IS NULL"
+                f" OR updated_at >= ?::TIMESTAMPTZ)"
+                f" AND natural_key NOT IN (SELECT unnest(?::VARCHAR[]))",
+                [source, entity, scope, since, since, keys]).fetchall()
+            found = con.execute("SELECT count(*) FROM sync_deleted WHERE source = ?"
+                                " AND entity = ? AND scope = ?", [source, entity, scope]
+                                ).fetchone()
+        marked = int(found[0]) if found else 0
+        self._deleted = self._deleted or marked > 0
+        return marked
+
+    # --- coverage -----------------------------------------------------------------------------
+
+    def clear_gaps(self, source: str) -> None:
+        """Forget what the last collection of `source` skipped (a new collection starts)."""
+        self.con.execute("DELETE FROM sync_coverage WHERE source = ?", [source])
+
+    def note_gap(self, source: str, entity: str, scope: str, status: str, detail: str) -> None:
+        """Record an entity this collection skipped (sync_coverage; the report shows it)."""
+        self.con.execute("INSERT OR REPLACE INTO sync_coverage VALUES (?, ?, ?, ?, ?, now())",
+                         [source, entity, scope, status, detail])
 
     def reset(self, source: str, *, drop_rows: bool = False) -> None:
         """Forget a source's checkpoints (for `collect --full`); rows stay unless drop_rows."""

@@ -21,6 +21,7 @@ PARAM_WORDS = {
 def coverage(db: AnalyticsDB, teams: list[str], months: list[date], min_group: int) -> dict:
     return {
         "sources": _sources(db),
+        "gaps": gaps(db),
         "unclassified": _unclassified(db, teams, months),
         "identities": _identities(db),
         "suppressed": _suppressed(db, teams, months, min_group),
@@ -40,6 +41,27 @@ def _sources(db: AnalyticsDB) -> list[dict[str, Any]]:
              else fmt.count(r["work_items"], "work item"),
              "range": f"{fmt.day_label(r['first'])} to {fmt.day_label(r['last'])}"}
             for r in rows]
+
+
+STATUS_WORDS = {"missing": "the server has none (404)", "gone": "the server retired it (410)",
+                "forbidden": "the account may not read it (403)",
+                "off": "switched off in the config", "quarantined": "could not be read"}
+
+
+def gaps(db: AnalyticsDB) -> list[dict[str, str]]:
+    """What the figures lack (source_coverage): skipped entities and quarantined raw rows."""
+    if "source_coverage" not in db.columns:  # a database built by an older version
+        return []
+    # quarantined rows are counted per source, entity and scope (there may be many)
+    rows = db.rows(
+        "SELECT source, entity, scope, status, any_value(detail) AS detail, count(item) AS n,"
+        " min(item) AS example FROM source_coverage GROUP BY ALL"
+        " ORDER BY source, entity, scope")
+    return [{"source": SOURCE_NAMES.get(r["source"], r["source"]),
+             "what": r["entity"].replace("_", " ") + (
+                 f" ({fmt.count(r['n'], 'row')}, e.g. {r['example']})" if r["n"] else ""),
+             "scope": r["scope"], "why": STATUS_WORDS.get(r["status"], r["status"]),
+             "detail": r["detail"] or ""} for r in rows]
 
 
 def _unclassified(db: AnalyticsDB, teams: list[str], months: list[date]) -> dict[str, Any]:

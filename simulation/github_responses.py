@@ -93,6 +93,12 @@ class GitHubResponses:
     def not_found(self, request: Request, error: HTTPException) -> Response:
         return self._json(error_body("Not Found", 404), 404)
 
+    def absent(self, request: Request, status: int) -> Response:
+        """Faults.absent: GitHub's words for a list a repository does not have."""
+        message = {410: "Issues are disabled for this repo", 404: "Not Found",
+                   403: "Resource not accessible by integration"}.get(status, "Error")
+        return self._json(error_body(message, status), status)
+
     def rate_limited(self, request: Request) -> Response:
         wait = max(0.0, self.faults.limited_until - time.monotonic())
         rid = f"0000:{self.stats.total:05d}:0000000:0000000:00000000"

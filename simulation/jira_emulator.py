@@ -69,6 +69,31 @@ class JiraEmulator(JiraResponses, Emulator):
         self.changelog_cap, self.child_cap = changelog_cap, child_cap
         self._sites: dict[str, japi.Site] = {}
 
+    def reload(self) -> None:
+        """Re-read the organization (tests change it between collections)."""
+        self._sites = {}
+
+    def move_issue(self, key: str, project: str, name: str | None = None) -> str:
+        """What Jira does when an issue is moved to another project: the next key there, the
+        same id, `updated` now. The project is created if the site lacks it. Returns the key."""
+        from datetime import UTC, datetime
+
+        issue = self.find(key)
+        if issue is None:
+            raise KeyError(key)
+        self.org.jira.projects.setdefault(project, name or project)
+        taken = [int(i.key.rsplit("-", 1)[1]) for i in self.org.jira.issues
+                 if i.project == project]
+        issue.key, issue.project = f"{project}-{max(taken, default=0) + 1}", project
+        issue.updated = datetime.now(UTC).replace(microsecond=0)
+        self.reload()
+        return issue.key
+
+    def delete_issue(self, key: str) -> None:
+        """An issue deleted on the site: gone from searches and from /issue/{key}."""
+        self.org.jira.issues = [i for i in self.org.jira.issues if i.key != key]
+        self.reload()
+
     @property
     def cloud(self) -> bool:
         return self.flavour == japi.CLOUD

@@ -78,3 +78,10 @@ class JiraResponses:
 
     def not_found(self, request: Request, error: Exception) -> Response:
         return self.error(404, f"null for uri: {request.url}")
+
+    def absent(self, request: Request, status: int) -> Response:
+        """Faults.absent: a site without an API (e.g. Jira Core has no /rest/agile) answers as
+        for any unknown path."""
+        if status == 404:
+            return self.not_found(request, None)
+        return self.error(status, "You do not have permission to view this resource.")

@@ -7,6 +7,7 @@ on a free port in a background thread. Faults are set on the app's `Faults`, for
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
 import threading
@@ -34,7 +35,12 @@ class Faults:
     then reset the connection (TCP RST). stall_next: the next N say nothing for `stall_seconds`
     (the client's read timeout fires first). after: error_burst and the *_next faults wait until
     this many requests have been answered (to strike mid-run, e.g. on the third page).
-    mangle(endpoint, body) -> body: rewrites every JSON body (oddities: nulls, missing keys)."""
+    mangle(endpoint, body) -> body: rewrites every JSON body (oddities: nulls, missing keys).
+    absent: {path regex: status}: requests whose path matches answer that status (404, 410, 403)
+    with the API's own error body, as a server answers for what it lacks or the token cannot
+    see (Jira without the agile API, a repository with issues disabled).
+    headers(endpoint, headers): rewrites the response headers in place (e.g. a Link header that
+    leads back to a page already served, as a misbehaving proxy or server does)."""
 
     rate_limit_after: int | None = None
     rate_limit_reset: float = 2.0
@@ -49,6 +55,8 @@ class Faults:
     stall_seconds: float = 5.0
     after: int = 0
     mangle: Callable[[str, Any], Any] | None = None
+    absent: dict[str, int] = field(default_factory=dict)
+    headers: Callable[[str, Any], None] | None = None
 
 
 GARBLED = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
@@ -133,11 +141,16 @@ class Emulator:
         denied = self.check_auth(request)
         if denied is not None:
             return denied(environ, start_response)
+        for pattern, status in f.absent.items():
+            if re.search(pattern, request.path):
+                return self.absent(request, status)(environ, start_response)
         if endpoint is None:
             return self.not_found(request, error)(environ, start_response)
         response = getattr(self, f"on_{endpoint}")(request, **values)
         if f.mangle is not None and response.is_json:
             response.set_data(json.dumps(f.mangle(endpoint, response.get_json())))
+        if f.headers is not None:
+            f.headers(endpoint, response.headers)
         if body_fault == "truncate":
             body = response.get_data()
             response.set_data(body[: len(body) // 2])
@@ -149,6 +162,12 @@ class Emulator:
 
     def not_found(self, request: Request, error: HTTPException) -> Response:
         return Response('{"message": "Not Found"}', status=404, content_type="application/json")
+
+    def absent(self, request: Request, status: int) -> Response:
+        """What the API answers for something it lacks (Faults.absent); per API."""
+        message = {404: "Not Found", 410: "Gone", 403: "Forbidden"}.get(status, "Error")
+        return Response(json.dumps({"message": message}), status=status,
+                        content_type="application/json")
 
 
 def _reset_midway(response: Response, environ, start_response):

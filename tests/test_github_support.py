@@ -68,8 +68,8 @@ def normalize(raw_path: Path, out: Path, github: dict | None = None
     config = Config.model_validate(
         {"storage": {"raw_path": str(raw_path), "analytics_path": str(out)},
          "github": github or {}})
-    pipeline._ensure_raw_tables(config, [SQL])
-    build_analytics(config, [BuildStep("config", pipeline.config_variable),
+    build_analytics(config, [BuildStep("raw tables", pipeline.raw_tables),
+                             BuildStep("config", pipeline.config_variable),
                              pipeline.sql_file_step(SQL)])
     return open_duckdb(out, read_only=True)
 

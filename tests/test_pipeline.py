@@ -14,7 +14,8 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     assert len(names) == len(set(names))
     python_steps = [n for n in names if not n.endswith(".sql")]
     assert python_steps == [
-        "config as a SQL variable", "recorded process changes", "parameters and thresholds",
+        "raw tables the SQL reads", "config as a SQL variable", "recorded process changes",
+        "set aside raw rows that cannot be read", "parameters and thresholds",
         "identities and people", "teams", "classification", "effort", "pseudonyms",
         "store the heaviest views as tables", "verdicts per team-month", "process experiments",
     ]
@@ -28,6 +29,7 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     # normalize, then the analysis, then the blocks before any view, and every view before
     # the step that stores the heavy ones as tables, which the verdicts then read.
     assert max(map(at, normalize)) < at("parameters and thresholds")
+    assert at("set aside raw rows that cannot be read") < min(map(at, normalize))
     assert at("pseudonyms") < min(map(at, blocks))
     assert max(map(at, blocks)) < min(map(at, views))
     assert max(map(at, views)) < at("store the heaviest views as tables") \

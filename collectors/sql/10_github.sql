@@ -66,7 +66,9 @@ FROM _gh_c WHERE author_id IS NOT NULL GROUP BY 1;
 INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
 SELECT 'github', a.id, a.login, coalesce(p.payload ->> 'email', c.email),
        coalesce(p.payload ->> 'name', a.login), a.is_bot
-FROM (SELECT id, min(login) AS login, bool_or(type = 'Bot') AS is_bot
+-- older payloads carry no `type`: a "[bot]" login is then the only sign of a bot
+FROM (SELECT id, min(login) AS login,
+             coalesce(bool_or(type = 'Bot'), false) OR bool_or(login LIKE '%[bot]') AS is_bot
       FROM _gh_seen WHERE id IS NOT NULL GROUP BY 1) AS a
 LEFT JOIN raw_github_users AS p ON p.natural_key = a.login
 LEFT JOIN _gh_commit_email AS c ON c.id = a.id
@@ -84,11 +86,17 @@ SELECT DISTINCT 'github', split_part(natural_key, ':', 1), payload ->> 'id'
 FROM raw_github_team_members WHERE payload ->> 'id' IS NOT NULL
 ON CONFLICT DO NOTHING;
 
+-- Items a full collection no longer found (deleted upstream) are left out, with their comments.
+CREATE OR REPLACE TEMP TABLE _gh_deleted AS
+SELECT entity, natural_key FROM sync_deleted WHERE source = 'github';
+
 -- Issues and pull requests: the issues list has both; pulls add the branch names.
 CREATE OR REPLACE TEMP TABLE _gh_items AS
 SELECT i.natural_key AS key, 'github:' || i.natural_key AS item_id, i.scope AS repo,
        i.f[1]::INTEGER AS number,
-       CASE WHEN i.f[2] IS NOT NULL THEN left(i.f[2], 1) = '{' END AS is_pr,
+       -- a pull_request stub whose links are all null (older payloads) marks no PR
+       CASE WHEN i.f[2] IS NOT NULL THEN left(i.f[2], 1) = '{'
+                 AND coalesce(i.f[14], i.f[15], i.f[9]) IS NOT NULL END AS is_pr,
        i.f[3] AS title, i.f[4] AS url, i.f[5] AS state,
        list_transform(from_json(coalesce(i.f[6], '[]'), '[{"name":"VARCHAR"}]'),
                       lambda l: l.name) AS labels,
@@ -96,22 +104,30 @@ SELECT i.natural_key AS key, 'github:' || i.natural_key AS item_id, i.scope AS r
        coalesce(p.f[1], i.f[9])::TIMESTAMPTZ AS merged_at,
        'github:' || i.f[10] AS author, 'github:' || i.f[11] AS assignee,
        p.f[2] AS head_ref, p.f[3] AS base_ref,
-       coalesce(p.f[4]::BOOLEAN, i.f[12]::BOOLEAN) AS draft, i.f[13] AS state_reason
+       coalesce(p.f[4]::BOOLEAN, i.f[12]::BOOLEAN) AS draft, i.f[13] AS state_reason,
+       i.f[16] AS issue_id
 FROM (SELECT natural_key, scope, json_extract_string(payload, [
           '$.number', '$.pull_request', '$.title', '$.html_url', '$.state', '$.labels',
           '$.created_at', '$.closed_at', '$.pull_request.merged_at', '$.user.id',
-          '$.assignees[0].id', '$.draft', '$.state_reason']) AS f
-      FROM raw_github_issues) AS i
+          '$.assignees[0].id', '$.draft', '$.state_reason', '$.pull_request.url',
+          '$.pull_request.html_url', '$.id']) AS f
+      FROM raw_github_issues
+      WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted WHERE entity = 'issues')
+      ) AS i
 LEFT JOIN (SELECT natural_key, json_extract_string(payload, [
                '$.merged_at', '$.head.ref', '$.base.ref', '$.draft']) AS f
            FROM raw_github_pulls) AS p ON p.natural_key = i.natural_key;
 
 -- Commits, and the pull request each belongs to (see the header).
+-- A commit rewritten by a rebase or force-push gets a new sha but keeps its author, author
+-- time and message: the raw store then holds both, and they are one act (counted once).
 CREATE OR REPLACE TEMP TABLE _gh_commits AS
 SELECT natural_key, scope AS repo, sha, authored::TIMESTAMPTZ AS occurred,
        coalesce('github:' || author_id, 'github:email:' || lower(email)) AS actor,
        _gh_ordered_distinct(_gh_keys(message)) AS keys, parents
-FROM _gh_c;
+FROM _gh_c
+QUALIFY row_number() OVER (PARTITION BY scope, authored, coalesce(author_id, lower(email)),
+                                        message ORDER BY natural_key) = 1;
 
 CREATE OR REPLACE TEMP TABLE _gh_pr_keys AS
 SELECT item_id, repo, number, coalesce(merged_at, closed_at) AS ended,
@@ -190,24 +206,39 @@ FROM (SELECT natural_key, scope, json_extract_string(payload, [
       FROM raw_github_reviews)
 WHERE f[1] IS NOT NULL;
 
+-- A comment's issue_url ends in the issue's number; in some older payloads, in its id instead.
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+WITH c AS (
+    SELECT natural_key, scope, f, coalesce(
+               (SELECT any_value(number) FROM _gh_items AS n
+                WHERE n.repo = c0.scope AND n.number = _gh_number(c0.f[3])),
+               (SELECT any_value(number) FROM _gh_items AS n
+                WHERE n.repo = c0.scope AND n.issue_id = _gh_number(c0.f[3])::VARCHAR),
+               _gh_number(c0.f[3])) AS number
+    FROM (SELECT natural_key, scope, json_extract_string(payload, [
+              '$.created_at', '$.user.id', '$.issue_url', '$.body', '$.body_length']) AS f
+          FROM raw_github_issue_comments
+          WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted
+                                    WHERE entity = 'issue_comments')) AS c0
+)
 SELECT 'github:issue_comment:' || c.natural_key, 'github', c.f[1]::TIMESTAMPTZ,
-       'github:' || c.f[2], 'github:' || c.scope || '#' || _gh_number(c.f[3]),
+       'github:' || c.f[2], 'github:' || c.scope || '#' || c.number,
        CASE WHEN i.is_pr THEN 'pr_comment' ELSE 'issue_comment' END,
-       json_object('repo', c.scope, 'number', _gh_number(c.f[3]), 'length', length(c.f[4]))
-FROM (SELECT natural_key, scope, json_extract_string(payload, [
-          '$.created_at', '$.user.id', '$.issue_url', '$.body']) AS f
-      FROM raw_github_issue_comments) AS c
-LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || _gh_number(c.f[3]);
+       json_object('repo', c.scope, 'number', c.number,
+                   'length', coalesce(length(c.f[4]), c.f[5]::INTEGER))
+FROM c
+LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || c.number
+WHERE c.scope || '#' || c.number NOT IN (SELECT natural_key FROM _gh_deleted
+                                         WHERE entity = 'issues');
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
 SELECT 'github:review_comment:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' || f[2],
        'github:' || scope || '#' || _gh_number(f[3]), 'pr_comment',
        json_object('repo', scope, 'number', _gh_number(f[3]), 'review_id', f[4], 'path', f[5],
-                   'length', length(f[6]))
+                   'length', coalesce(length(f[6]), f[7]::INTEGER))
 FROM (SELECT natural_key, scope, json_extract_string(payload, [
           '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
-          '$.path', '$.body']) AS f
+          '$.path', '$.body', '$.body_length']) AS f
       FROM raw_github_review_comments);
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)

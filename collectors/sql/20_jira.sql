@@ -23,10 +23,15 @@ CREATE TEMP MACRO _jira_plain(v) AS CASE
         THEN to_json(list_transform(from_json(v, '["JSON"]'), lambda x: _jira_text(x)))
     WHEN json_type(v) = 'OBJECT' THEN to_json(_jira_text(v))
     ELSE v END;
+-- Empty placeholders are not filled: "", [], {}, the text "{}" (Jira Software's Development
+-- field) and an unlicensed field's stand-in ({"showField": false, "nonEditableReason": ...}).
 CREATE TEMP MACRO _jira_filled(v) AS
     v IS NOT NULL AND json_type(v) <> 'NULL'
     AND NOT (json_type(v) = 'ARRAY' AND json_array_length(v) = 0)
-    AND NOT (json_type(v) = 'VARCHAR' AND trim(v ->> '$') = '');
+    AND NOT (json_type(v) = 'VARCHAR' AND trim(v ->> '$') IN ('', '{}', '[]'))
+    AND NOT (json_type(v) = 'OBJECT' AND (v::VARCHAR = '{}'
+             OR (v -> 'nonEditableReason') IS NOT NULL
+             OR coalesce(v ->> 'showField', '') = 'false'));
 
 -- Configuration (getvariable('config')): custom field names, status_map, waiting patterns.
 CREATE TEMP TABLE _jira_logical AS
@@ -83,7 +88,7 @@ WITH parsed AS (
                    "issuelinks": [{"outwardIssue": {"key": "VARCHAR"},
                                    "inwardIssue": {"key": "VARCHAR"}}],
                    "comment": {"comments": [{"id": "VARCHAR", "created": "VARCHAR",
-                                             "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "body": "JSON"}]},
+                                             "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "body": "JSON", "bodyLength": "BIGINT"}]},
                    "worklog": {"worklogs": [{"id": "VARCHAR", "created": "VARCHAR",
                                              "started": "VARCHAR", "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"},
                                              "timeSpentSeconds": "BIGINT"}]}},
@@ -92,12 +97,19 @@ WITH parsed AS (
                               "fromString": "VARCHAR", "to": "VARCHAR",
                               "toString": "VARCHAR"}]}]}}') AS d,
            json_extract(payload, getvariable('jira_value_paths')) AS field_values
+           , updated_at
     FROM raw_jira_issues
+    -- items a full collection no longer found upstream (deleted or moved away)
+    WHERE natural_key NOT IN (SELECT natural_key FROM sync_deleted
+                              WHERE source = 'jira' AND entity = 'issues')
 )
 SELECT key, d.id AS issue_id, d.fields AS x, d.changelog.histories AS histories, field_values,
        regexp_replace(coalesce(d.self, ''), '/rest/api/.*$', '') AS site,
        coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project
-FROM parsed;
+FROM parsed
+-- An issue moved to another project keeps its id under a new key: the latest copy is the issue.
+QUALIFY row_number() OVER (PARTITION BY coalesce(d.id, key)
+                           ORDER BY updated_at DESC NULLS LAST, key DESC) = 1;
 
 CREATE TEMP TABLE _jira_value AS
 SELECT key, unnest(getvariable('jira_value_fields')) AS field_id, unnest(field_values) AS value
@@ -127,6 +139,14 @@ UNION ALL
 SELECT DISTINCT item.from, item.fromString, NULL, 3
 FROM _jira_change WHERE item.field = 'status' AND item.fromString IS NOT NULL;
 
+-- A status only changelogs name (retired since) has no Jira category: Jira's default names
+-- say to do or done; anything else counts as active.
+CREATE TEMP MACRO _jira_name_category(lname) AS CASE
+    WHEN regexp_full_match(lname, '(done|closed|resolved|released|complete[d]?|cancel+ed|'
+                                  || 'rejected|duplicate|won''t (do|fix))') THEN 'done'
+    WHEN regexp_full_match(lname, '(to ?do|open|new|backlog|reopened|selected for development)')
+        THEN 'todo' END;
+
 INSERT INTO jira_statuses
 WITH named AS (
     SELECT lower(name) AS lname, arg_min(name, rank) AS name,
@@ -143,10 +163,14 @@ SELECT n.status_id, n.name, n.jira_category,
             WHEN n.jira_category = 'new' THEN 'todo'
             WHEN n.jira_category = 'done' THEN 'done'
             WHEN coalesce(w.is_waiting, false) THEN 'waiting'
+            WHEN n.jira_category IS NULL AND _jira_name_category(n.lname) IS NOT NULL
+                THEN _jira_name_category(n.lname)
             ELSE 'active' END,
        CASE WHEN m.status_category IS NOT NULL THEN 'status_map'
             WHEN n.jira_category IN ('new', 'done') THEN 'jira_category'
             WHEN coalesce(w.is_waiting, false) THEN 'waiting_pattern'
+            WHEN n.jira_category IS NULL AND _jira_name_category(n.lname) IS NOT NULL
+                THEN 'status_name'
             ELSE 'jira_category' END
 FROM named AS n
 LEFT JOIN _jira_status_map AS m ON m.name = n.lname
@@ -295,8 +319,10 @@ INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, 
 SELECT 'jira:comment:' || c.id, 'jira', c.created::TIMESTAMPTZ, _jira_account(c.author),
        'jira:' || key, 'jira_comment', NULL,
        json_object('issue_key', key, 'project', project,
-                   'length', length(CASE WHEN json_type(c.body) = 'VARCHAR' THEN c.body ->> '$'
-                                         ELSE c.body::VARCHAR END))
+                   -- bodyLength: the body was reduced at ingest ([privacy] store_text_fields)
+                   'length', coalesce(length(CASE WHEN json_type(c.body) = 'VARCHAR'
+                                                  THEN c.body ->> '$' ELSE c.body::VARCHAR END),
+                                      c.bodyLength))
 FROM (SELECT key, project, unnest(x.comment.comments) AS c FROM _jira_issue);
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)

@@ -60,6 +60,9 @@ WITH fields AS (  -- each message payload parsed once (one path list), not once 
                                          '$.bot_profile.name', '$.features', '$.text',
                                          '$.reply_count']) AS p
     FROM raw_slack_messages
+    -- messages a full collection no longer found (deleted upstream)
+    WHERE natural_key NOT IN (SELECT natural_key FROM sync_deleted
+                              WHERE source = 'slack' AND entity = 'messages')
 ),
 msg AS (
     SELECT m.natural_key,

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from urllib.parse import quote
 
+from collectors import privacy
 from collectors.github import SOURCE, unknown_logins
 from collectors.github_rows import (
     ENTITY,
@@ -51,8 +52,9 @@ def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1") -> int
             if entity == "reviews":
                 continue
             url = f"{base}/repos/{full}/{ENTITY[entity].path}"
-            saved += store.save(SOURCE, entity, repo_rows(ENTITY[entity], full, items, url),
-                                scope=full, cursor=newest(ENTITY[entity], items))
+            found = privacy.reduce_github(entity, repo_rows(ENTITY[entity], full, items, url))
+            saved += store.save(SOURCE, entity, found, scope=full,
+                                cursor=newest(ENTITY[entity], items))
         saved += _save_reviews(store, full, lists["pulls"], lists["reviews"], base)
     return saved + _save_users(org, store, base)
 
@@ -112,7 +114,7 @@ def _save_reviews(store: RawStore, full: str, pulls: list[dict], reviews: list[l
     if not pulls:
         return 0
     last = max(pulls, key=lambda p: (p["updated_at"], f"{full}#{p['number']}"))
-    return store.save(SOURCE, "reviews", rows, scope=full,
+    return store.save(SOURCE, "reviews", privacy.reduce_github("reviews", rows), scope=full,
                       cursor=review_cursor(last, f"{full}#{last['number']}"))
 
 

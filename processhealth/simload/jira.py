@@ -8,6 +8,7 @@ the same requested fields, the same row code (collectors/jira_rows.py) and the s
 from __future__ import annotations
 
 from collectors import jira_rows as rows
+from collectors import privacy
 from collectors.jira import requested_fields
 from processhealth.config_models import JiraConfig
 from processhealth.store import RawStore
@@ -30,8 +31,9 @@ def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1",
     for project in projects:
         issues = sorted((i for i in org.jira.issues if i.project == project),
                         key=lambda i: (i.updated, i.id))
-        batch = [rows.issue_row(japi.select_fields(japi.issue_json(site, i), wanted))
-                 for i in issues]
+        text_ids = privacy.text_field_ids(listed)  # reduced as the collector does by default
+        batch = [rows.issue_row(privacy.reduce_jira_issue(
+            japi.select_fields(japi.issue_json(site, i), wanted), text_ids)) for i in issues]
         cursor = max((r["updated_at"] for r in batch), key=rows.parse_time, default=None)
         store.save(rows.SOURCE, "issues", batch, scope=project, cursor=cursor)
         saved += len(batch)

@@ -44,7 +44,7 @@ JIRA_PAGE = 10
 PROCESSHEALTH = Path(sys.executable).with_name("processhealth")
 # Columns that record when something was written, not what: left out of every checksum.
 VOLATILE = {"fetched_at", "applied_at", "created_at"}
-VOLATILE_IN = {"sync_state": {"updated_at"}}
+VOLATILE_IN = {"sync_state": {"updated_at"}, "sync_coverage": {"noted_at"}}
 
 
 def make_org() -> Org:

@@ -33,6 +33,7 @@ class Case:
 
 
 CASES: list[Case] = []
+TOKEN_IN_URL = "ATATT3xTOKENinTHEurl0042"  # must never be shown
 NO_SECRETS: dict[str, str | None] = {k: None for k in SECRETS_ENV} | {"PROCESSHEALTH_CONFIG": None}
 
 
@@ -181,6 +182,100 @@ def config_storage_file_of_garbage(folder, built, mp):
 
 
 @case()
+def config_nested_too_deep(folder, built, mp):
+    return [*config(folder, "a = " + "[" * 3000 + "]" * 3000 + "\n"), "build"]
+
+
+@case()
+def config_report_months_past_the_range(folder, built, mp):
+    return [*config(folder, "[report]\nmonths = 30000\n"), "build"]
+
+
+@case()
+def config_absurd_memory_limit(folder, built, mp):
+    return [*config(folder, '[storage]\nmemory_limit = "99999TB"\n'), "build"]
+
+
+@case()
+def config_tiny_memory_limit(folder, built, mp):
+    return [*config(folder, '[storage]\nmemory_limit = "1KB"\n'), "build"]
+
+
+@case()
+def config_people_csv_that_is_binary(folder, built, mp):
+    args = with_databases(folder, built)
+    (folder / "people.csv").write_bytes(bytes(range(256)) * 4)
+    path = folder / "processhealth.toml"
+    path.write_text(path.read_text() + '[people]\ncsv = "people.csv"\n')
+    return [*args, "build"]
+
+
+@case()
+def config_empty_base_url(folder, built, mp):
+    return [*config(folder, '[github]\nbase_url = ""\n'), "build"]
+
+
+@case()
+def config_ftp_base_url(folder, built, mp):
+    return [*config(folder, '[slack]\nbase_url = "ftp://slack.example/api/"\n'), "build"]
+
+
+@case()
+def config_token_in_base_url(folder, built, mp):
+    return [*config(folder, f'[jira]\nbase_url = "https://ops:{TOKEN_IN_URL}@acme.example"\n'),
+            "build"]
+
+
+@case()
+def config_negative_cap(folder, built, mp):
+    return [*config(folder, "[effort.caps]\ncommit = -5\n"), "build"]
+
+
+@case()
+def config_nan_threshold(folder, built, mp):
+    return [*config(folder, "[verdicts]\noverhead_rise_pp = nan\n"), "build"]
+
+
+@case()
+def config_inf_threshold(folder, built, mp):
+    return [*config(folder, "[verdicts]\nthroughput_drop = inf\n"), "build"]
+
+
+def damaged(path: Path, truncate: bool) -> None:
+    import random
+
+    data = bytearray(path.read_bytes())
+    if truncate:
+        del data[len(data) // 3:]
+    else:  # scribble over the middle of the file, where the table data lives
+        rng = random.Random(7)
+        start = len(data) // 5
+        data[start:start + len(data) // 2] = rng.randbytes(len(data) // 2)
+    path.write_bytes(bytes(data))
+
+
+@case()
+def damaged_analytics_database_cut_short(folder, built, mp):
+    args = with_databases(folder, built)
+    damaged(folder / "processhealth.duckdb", truncate=True)
+    return [*args, "sql", "SELECT count(*) FROM events"]
+
+
+@case()
+def damaged_analytics_database_scribbled_over_report(folder, built, mp):
+    args = with_databases(folder, built)
+    damaged(folder / "processhealth.duckdb", truncate=False)
+    return [*args, "report", "--out", str(folder / "out")]
+
+
+@case()
+def damaged_raw_store_build(folder, built, mp):
+    args = with_databases(folder, built)
+    damaged(folder / "raw.duckdb", truncate=False)
+    return [*args, "build"]
+
+
+@case()
 def config_from_environment_variable_missing(folder, built, mp):
     mp.setenv("PROCESSHEALTH_CONFIG", str(folder / "gone.toml"))
     return ["build"]
@@ -223,6 +318,22 @@ def cli_bad_criterion(folder, built, mp):
 @case()
 def cli_impossible_start_date(folder, built, mp):
     return [*with_databases(folder, built), "experiment", "add", "x", "--start", "2026-02-30"]
+
+
+@case()
+def cli_start_at_the_end_of_the_calendar(folder, built, mp):
+    return [*with_databases(folder, built), "experiment", "add", "x", "--start", "9999-12-31"]
+
+
+@case()
+def cli_start_at_the_beginning_of_the_calendar(folder, built, mp):
+    return [*with_databases(folder, built), "experiment", "add", "x", "--start", "0001-01-01"]
+
+
+@case()
+def cli_start_out_of_range_without_a_raw_store(folder, built, mp):
+    return [*config(folder, '[storage]\nraw_path = "raw.duckdb"\n'), "experiment", "add", "x",
+            "--start", "9999-12-31"]
 
 
 @case()
@@ -343,6 +454,24 @@ def import_message_without_ts(folder, built, mp):
 
 
 @case()
+def import_message_with_a_non_numeric_ts(folder, built, mp):
+    return slack_import(folder, export_zip(folder, lambda f: f.update({
+        "general/2026-02-02.json": b'[{"ts": "yesterday", "user": "U1", "text": "hi"}]'})))
+
+
+@case()
+def import_numeric_channel_id(folder, built, mp):
+    return slack_import(folder, export_zip(folder, lambda f: f.update({
+        "channels.json": b'[{"id": 42, "name": "general", "created": 1}]'})))
+
+
+@case()
+def import_user_without_id(folder, built, mp):
+    return slack_import(folder, export_zip(folder, lambda f: f.update({
+        "users.json": b'[{"name": "ana", "team_id": "T1"}]'})))
+
+
+@case()
 def import_users_json_not_utf8(folder, built, mp):
     return slack_import(folder, export_zip(folder, lambda f: f.update(
         {"users.json": '[{"id": "U1", "name": "Zoë"}]'.encode("latin-1")})))
@@ -399,12 +528,62 @@ def import_jira_not_utf8(folder, built, mp):
 
 @case()
 def import_jira_second_file_bad_first_good(folder, built, mp):
-    issue = {"key": "PAY-1", "fields": {"updated": "2026-02-03T09:15:00.000+0000",
-                                        "project": {"key": "PAY"}}}
-    (folder / "a.json").write_text(json.dumps({"issues": [issue]}))
-    (folder / "b.json").write_text(json.dumps({"issues": [{**issue, "fields": {
-        "updated": "yesterday"}}]}))
+    (folder / "a.json").write_text(json.dumps({"issues": [JIRA_ISSUE]}))
+    (folder / "b.json").write_text(json.dumps({"issues": [{**JIRA_ISSUE, "fields": {
+        **JIRA_ISSUE["fields"], "updated": "yesterday"}}]}))
     return jira_import_args(folder, folder / "a.json", folder / "b.json")
+
+
+JIRA_ISSUE = {"id": "10001", "key": "PAY-1", "fields": {
+    "created": "2026-02-02T09:15:00.000+0000", "updated": "2026-02-03T09:15:00.000+0000",
+    "project": {"key": "PAY"}}}
+
+
+def jira_issue(**fields) -> dict:
+    return {**JIRA_ISSUE, "fields": {k: v for k, v in {**JIRA_ISSUE["fields"], **fields}.items()
+                                     if v is not None}}
+
+
+@case()
+def import_jira_issue_without_created(folder, built, mp):
+    (folder / "search.json").write_text(json.dumps({"issues": [jira_issue(created=None)]}))
+    return jira_import_args(folder, folder / "search.json")
+
+
+@case()
+def import_jira_two_keys_sharing_one_id(folder, built, mp):
+    (folder / "a.json").write_text(json.dumps({"issues": [JIRA_ISSUE]}))
+    (folder / "b.json").write_text(json.dumps({"issues": [{**JIRA_ISSUE, "key": "OPS-7"}]}))
+    return jira_import_args(folder, folder / "a.json", folder / "b.json")
+
+
+@case()
+def import_jira_project_as_a_string(folder, built, mp):
+    (folder / "search.json").write_text(json.dumps({"issues": [jira_issue(project="PAY")]}))
+    return jira_import_args(folder, folder / "search.json")
+
+
+@case()
+def import_jira_numeric_updated(folder, built, mp):
+    (folder / "search.json").write_text(json.dumps({"issues": [jira_issue(updated=1770000000)]}))
+    return jira_import_args(folder, folder / "search.json")
+
+
+@case()
+def import_jira_deep_nesting(folder, built, mp):
+    text = json.dumps({"issues": [jira_issue(customfield_10099="DEEP")]})
+    (folder / "search.json").write_text(text.replace('"DEEP"', "[" * 5000 + "]" * 5000))
+    return jira_import_args(folder, folder / "search.json")
+
+
+@case()
+def import_jira_moderate_nesting_past_the_limit(folder, built, mp):
+    deep: object = {"type": "text"}
+    for _ in range(100):
+        deep = {"content": [deep]}
+    (folder / "search.json").write_text(json.dumps(
+        {"issues": [jira_issue(description=deep)]}))
+    return jira_import_args(folder, folder / "search.json")
 
 
 @case()
@@ -448,6 +627,7 @@ def test_bad_input_ends_with_one_paragraph_and_changes_nothing(bad, built, tmp_p
         repr(result.exception)
     assert result.exit_code == bad.code, result.output
     check_one_paragraph(result.output)
+    assert TOKEN_IN_URL not in result.output
     assert snapshot(tmp_path) == before, "a file was created or changed"
 
 

@@ -229,3 +229,21 @@ COMMENT ON COLUMN experiment_criteria.op IS 'Comparison: <=, >=, < or >.';
 COMMENT ON COLUMN experiment_criteria.threshold IS 'Threshold, in the unit given.';
 COMMENT ON COLUMN experiment_criteria.unit IS 'pp (percentage points), % (relative change) or empty (the metric''s own unit).';
 COMMENT ON COLUMN experiment_criteria.text IS 'The criterion as the user wrote it.';
+
+CREATE TABLE source_coverage(
+    source VARCHAR NOT NULL,
+    entity VARCHAR NOT NULL,
+    scope VARCHAR NOT NULL,
+    item VARCHAR,
+    status VARCHAR NOT NULL,
+    detail VARCHAR,
+    noted_at TIMESTAMPTZ
+);
+COMMENT ON TABLE source_coverage IS 'What the figures lack: entities the last collection skipped (the server lacks them, refused them, or the config switched them off) and raw rows the build set aside because they could not be normalized. The report''s caveats list them.';
+COMMENT ON COLUMN source_coverage.source IS 'Source: github, jira or slack.';
+COMMENT ON COLUMN source_coverage.entity IS 'Entity, e.g. sprints, issues, issue_comments, messages.';
+COMMENT ON COLUMN source_coverage.scope IS 'Repository, Jira site or project, or channel concerned.';
+COMMENT ON COLUMN source_coverage.item IS 'The raw row''s natural key, for a quarantined row; NULL for a skipped entity.';
+COMMENT ON COLUMN source_coverage.status IS 'missing (404), gone (410), forbidden (403), off (config) or quarantined (a raw row that could not be normalized).';
+COMMENT ON COLUMN source_coverage.detail IS 'What the server said, the config switch, or why the row could not be normalized.';
+COMMENT ON COLUMN source_coverage.noted_at IS 'When the collection skipped it (UTC); NULL for quarantined rows.';

@@ -13,7 +13,7 @@ COMMENT ON COLUMN jira_statuses.status_id IS 'Jira status id (NULL for a name on
 COMMENT ON COLUMN jira_statuses.name IS 'Status name.';
 COMMENT ON COLUMN jira_statuses.jira_category IS 'Jira''s own status category key: new, indeterminate or done (NULL if unknown).';
 COMMENT ON COLUMN jira_statuses.status_category IS 'The mapping used everywhere: todo, active, waiting or done.';
-COMMENT ON COLUMN jira_statuses.mapped_by IS 'Why: status_map (config), waiting_pattern (jira.waiting_patterns on an in-progress status) or jira_category.';
+COMMENT ON COLUMN jira_statuses.mapped_by IS 'Why: status_map (config), waiting_pattern (jira.waiting_patterns on an in-progress status), jira_category, or status_name (a status only changelogs name, without a category: Jira''s default names such as Done, Closed, To Do, Backlog; any other such status is active).';
 
 CREATE TABLE jira_sprints(
     sprint_id VARCHAR PRIMARY KEY,

@@ -1,0 +1,82 @@
+"""Raw rows the build cannot normalize are set aside, not allowed to fail every build.
+
+A build step before normalization finds rows whose required fields are missing or unreadable
+(a Jira issue without a readable `created`, a GitHub issue without a number, a Slack message whose
+ts is not a timestamp, ...), records each in source_coverage (status 'quarantined', naming source,
+entity and key), warns, and hides them from normalization: a TEMP VIEW of the raw table's name
+shadows the raw table (temporary objects are found before the attached raw store). The raw store
+keeps the rows; a later build reads them again, so a fixed row is picked up by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from processhealth import ui
+
+# raw table -> (source, entity, SQL that is true for a row normalization cannot read). Each
+# condition parses the payload once (one path list or one from_json).
+_TIME = "try_cast({} AS TIMESTAMPTZ) IS NULL"
+_JIRA_TIMES = ('{"fields": {"created": "VARCHAR", "updated": "VARCHAR",'
+               ' "comment": {"comments": [{"created": "VARCHAR"}]},'
+               ' "worklog": {"worklogs": [{"created": "VARCHAR"}]}},'
+               ' "changelog": {"histories": [{"created": "VARCHAR"}]}}')
+CHECKS: dict[str, tuple[str, str, str, str]] = {
+    "raw_jira_issues": ("jira", "issues", f"""
+        (SELECT {_TIME.format('t.fields.created')}
+             OR (t.fields.updated IS NOT NULL AND {_TIME.format('t.fields.updated')})
+             OR len(list_filter(coalesce(t.changelog.histories, []),
+                                lambda h: {_TIME.format('h.created')})) > 0
+             OR len(list_filter(coalesce(t.fields.comment.comments, []),
+                                lambda c: {_TIME.format('c.created')})) > 0
+             OR len(list_filter(coalesce(t.fields.worklog.worklogs, []),
+                                lambda w: {_TIME.format('w.created')})) > 0
+         FROM (SELECT from_json(payload, '{_JIRA_TIMES}') AS t))""",
+                        "a missing or unreadable created, updated, history, comment or "
+                        "worklog time"),
+    "raw_github_issues": ("github", "issues", """
+        (SELECT try_cast(f[1] AS INTEGER) IS NULL OR try_cast(f[2] AS TIMESTAMPTZ) IS NULL
+         FROM (SELECT json_extract_string(payload, ['$.number', '$.created_at']) AS f))""",
+                          "a missing or unreadable number or created_at"),
+    "raw_slack_messages": ("slack", "messages", """
+        (SELECT NOT coalesce(regexp_full_match(f[1], '\\d{1,12}(\\.\\d{1,9})?'), false)
+             OR (f[2] IS NOT NULL AND NOT regexp_full_match(f[2], '\\d{1,12}(\\.\\d{1,9})?'))
+         FROM (SELECT json_extract_string(payload, ['$.ts', '$.thread_ts']) AS f))""",
+                           "a ts or thread_ts that is not a Slack timestamp"),
+}
+SHOWN = 10  # warnings named one by one; the rest are counted
+
+
+def build(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
+    """Record and hide the raw rows normalization cannot read (see the module docstring)."""
+    found: list[tuple[str, str, str, str]] = []
+    for table, (source, entity, bad, why) in CHECKS.items():
+        if not _exists(con, table):
+            continue
+        rows = con.execute(
+            f"SELECT natural_key, scope FROM raw.{table} WHERE coalesce({bad}, true)"
+            f" ORDER BY natural_key").fetchall()
+        if not rows:
+            continue
+        con.execute("INSERT INTO source_coverage SELECT ?, ?, scope, natural_key, 'quarantined',"
+                    " ?, NULL FROM (SELECT unnest(?::VARCHAR[]) AS natural_key,"
+                    " unnest(?::VARCHAR[]) AS scope)",
+                    [source, entity, why, [r[0] for r in rows], [r[1] for r in rows]])
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM raw.{table}"
+                    f" WHERE natural_key NOT IN (SELECT item FROM source_coverage"
+                    f" WHERE status = 'quarantined' AND source = '{source}'"
+                    f" AND entity = '{entity}')")
+        found += [(source, entity, key, why) for key, _ in rows]
+    for source, entity, key, why in found[:SHOWN]:
+        ui.warn(f"build: {source} {entity} {key} has {why}; it is left out of the analytics "
+                f"database (source_coverage lists it) and the build goes on.")
+    if len(found) > SHOWN:
+        ui.warn(f"build: {len(found) - SHOWN} more raw rows are left out for the same reasons; "
+                f"`SELECT * FROM source_coverage WHERE status = 'quarantined'` lists them all.")
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'raw'"
+                            " AND table_name = ?", [table]).fetchone()[0])

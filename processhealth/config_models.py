@@ -316,6 +316,9 @@ class EffortConfig(Section):
     session_gap_minutes: float = Field(45, gt=0)
     lead_in_minutes: float = Field(30, ge=0)
     day_cap_hours: float = Field(10, gt=0, le=24)
+    # A Jira history (one screen save) with N items is one act capped at cap(kind) plus this
+    # for each item after the first.
+    history_item_minutes: float = Field(1.5, ge=0)
     # Merged over the defaults: naming one kind keeps the others.
     caps: dict[str, float] = dict(DEFAULT_CAPS)
     sensitivity_gaps: list[float] = [30, 60, 120]

@@ -140,7 +140,7 @@ COMMENT ON COLUMN events.kind IS 'commit, pr_opened, pr_review, pr_comment, pr_m
 COMMENT ON COLUMN events.subkind IS 'What a process event is, or a Slack message linking a shadow tool. One of: `status_change` (Jira transition), `metadata_edit` (Jira field edit other than summary and description), `timesheet` (Jira worklog), `reminder` (Slack reminder, status request or Slackbot post), `shadow_tool`; NULL for every other event.';
 COMMENT ON COLUMN events.category IS 'One of: `customer`, `enabling`, `process`, `unclassified`.';
 COMMENT ON COLUMN events.category_rule IS 'Which rule set the category: an event-level rule or inherited from the item, channel or repository.';
-COMMENT ON COLUMN events.weight IS 'Multiplier for counting the event (1 unless stated otherwise).';
+COMMENT ON COLUMN events.weight IS 'Effort weight: 1, or 0 for a Jira echo or system entry (detail.echo names the rule; docs/metrics.md section 2), which is kept as a fact but credited no effort.';
 COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domains, mentions, field name, from/to values); message text only if privacy.store_message_text.';
 
 CREATE TABLE transitions(

@@ -209,8 +209,8 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
                 THEN {{'c': 'process', 'r': 'event:metadata_edit', 's': 'metadata_edit'}}
             WHEN e.kind = 'jira_worklog'
                 THEN {{'c': 'process', 'r': 'event:timesheet', 's': 'timesheet'}}
-            WHEN e.source = 'slack' AND (e.subkind IN ('reminder', 'status_request')
-                 OR i.source_user_id = 'USLACKBOT' {bot_check})
+            WHEN e.subkind IN ('reminder', 'status_request') OR (e.source = 'slack'
+                 AND (i.source_user_id = 'USLACKBOT' {bot_check}))
                 THEN {{'c': 'process', 'r': 'event:reminder', 's': coalesce(e.subkind, 'reminder')}}
             WHEN cl.category IS NOT NULL THEN {{'c': cl.category, 'r': cl.rule, 's': NULL}}
             WHEN w.category IS NOT NULL THEN {{'c': w.category, 'r': w.category_rule, 's': NULL}}

@@ -52,7 +52,8 @@ def item(field: str, to: str | None = None, to_string: str | None = None, *, fie
             "to": to, "toString": to_string}
 
 
-def build(tmp_path: Path, issues: list[dict], **config) -> duckdb.DuckDBPyConnection:
+def build(tmp_path: Path, issues: list[dict], github: dict | None = None,
+          **config) -> duckdb.DuckDBPyConnection:
     """Normalize the issues (every collectors/sql file, as the build does), then identities,
     teams, classification and effort."""
     raw = tmp_path / "raw.duckdb"
@@ -68,6 +69,8 @@ def build(tmp_path: Path, issues: list[dict], **config) -> duckdb.DuckDBPyConnec
         store.save("jira", "issues", [{"natural_key": i["key"], "updated_at": None,
                                        "source_url": i["self"], "payload": i} for i in issues],
                    scope="ATL")
+        for entity, items in (github or {}).items():
+            store.save("github", entity, items, scope="acme/atlas-app")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     create_schema(con)
@@ -184,3 +187,48 @@ def test_workflow_migration_and_bulk_changes_carry_no_effort(tmp_path):
     assert sum(1 for n in range(1, 13) if got[f"jira:changelog:{200 + n}:1"] > 0) == 1
     # still facts: the migration's status change is a transition
     assert rows(con, "SELECT count(*) FROM transitions")[0][0] == 3
+
+
+def test_a_nag_comment_in_jira_is_process_and_its_words_are_not_kept(tmp_path):
+    comments = [
+        {"id": "901", "created": ts(10), "author": BO, "body": "Any update on this?"},
+        {"id": "902", "created": ts(20), "author": ANA, "body": "Fixed the rounding in the total."},
+        {"id": "903", "created": ts(30), "author": BO,  # Cloud (REST v3): a document body
+         "body": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [
+             {"type": "text", "text": "What's the status? I track it in "},
+             {"type": "text", "text": "https://docs.google.com/spreadsheets/d/1x"}]}]}},
+    ]
+    con = build(tmp_path, [issue("ATL-1", -600, [], comments=comments)])
+    got = {e: (c, s, r) for e, c, s, r in rows(
+        con, "SELECT event_id, category, subkind, detail->>'is_reminder' FROM events "
+             "WHERE kind = 'jira_comment' ORDER BY event_id")}
+    assert got == {"jira:comment:901": ("process", "reminder", "true"),
+                   "jira:comment:902": ("customer", None, "false"),
+                   "jira:comment:903": ("process", "reminder", "false")}
+    assert rows(con, "SELECT detail->>'is_status_request', detail->>'shadow_tool' FROM events "
+                     "WHERE event_id = 'jira:comment:903'") == [
+        ("true", "docs.google.com/spreadsheets")]
+    for table in ("events", "work_items"):
+        text = rows(con, f"SELECT string_agg({table}::VARCHAR, ' ') FROM {table}")[0][0]
+        assert "update on" not in text.lower() and "rounding" not in text
+
+
+def test_a_nag_comment_on_a_pull_request_is_process(tmp_path):
+    user = {"id": 5, "login": "bo", "type": "User"}
+    pr = {"number": 1, "title": "Fix rounding", "state": "open", "labels": [], "user": user,
+          "html_url": "https://github.com/acme/atlas-app/pull/1", "created_at": ts(0),
+          "pull_request": {"url": "https://api.github.com/repos/acme/atlas-app/pulls/1"}}
+    url = "https://api.github.com/repos/acme/atlas-app/issues/1"
+    comments = [{"id": 77, "created_at": ts(5), "user": user, "issue_url": url,
+                 "body": "Friendly reminder: please update the ticket"},
+                {"id": 78, "created_at": ts(9), "user": user, "issue_url": url,
+                 "body": "Rebased on main"}]
+    github = {"issues": [{"natural_key": "acme/atlas-app#1", "updated_at": None,
+                          "source_url": url, "payload": pr}],
+              "issue_comments": [{"natural_key": str(c["id"]), "updated_at": None,
+                                  "source_url": url, "payload": c} for c in comments]}
+    con = build(tmp_path, [], github=github)
+    got = rows(con, "SELECT event_id, category, subkind FROM events WHERE kind = 'pr_comment' "
+                    "ORDER BY event_id")
+    assert got[0] == ("github:issue_comment:77", "process", "reminder")
+    assert got[1][0] == "github:issue_comment:78" and got[1][1:] != ("process", "reminder")

@@ -189,25 +189,31 @@ FROM (SELECT natural_key, scope, json_extract_string(payload, [
       FROM raw_github_reviews)
 WHERE f[1] IS NOT NULL;
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+-- Comments carry the flags of their words (05_text_flags.sql), never the words.
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
 SELECT 'github:issue_comment:' || c.natural_key, 'github', c.f[1]::TIMESTAMPTZ,
        'github:' || c.f[2], 'github:' || c.scope || '#' || _gh_number(c.f[3]),
-       CASE WHEN i.is_pr THEN 'pr_comment' ELSE 'issue_comment' END,
-       json_object('repo', c.scope, 'number', _gh_number(c.f[3]), 'length', length(c.f[4]))
-FROM (SELECT natural_key, scope, json_extract_string(payload, [
-          '$.created_at', '$.user.id', '$.issue_url', '$.body']) AS f
-      FROM raw_github_issue_comments) AS c
+       CASE WHEN i.is_pr THEN 'pr_comment' ELSE 'issue_comment' END, _ph_flag_subkind(c.t),
+       json_object('repo', c.scope, 'number', _gh_number(c.f[3]), 'length', length(c.f[4]),
+                   'is_reminder', c.t.is_reminder, 'is_status_request', c.t.is_status_request,
+                   'shadow_tool', c.t.shadow_tool)
+FROM (SELECT *, _ph_text_flags(f[4]) AS t
+      FROM (SELECT natural_key, scope, json_extract_string(payload, [
+                '$.created_at', '$.user.id', '$.issue_url', '$.body']) AS f
+            FROM raw_github_issue_comments)) AS c
 LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || _gh_number(c.f[3]);
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
 SELECT 'github:review_comment:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' || f[2],
-       'github:' || scope || '#' || _gh_number(f[3]), 'pr_comment',
+       'github:' || scope || '#' || _gh_number(f[3]), 'pr_comment', _ph_flag_subkind(t),
        json_object('repo', scope, 'number', _gh_number(f[3]), 'review_id', f[4], 'path', f[5],
-                   'length', length(f[6]))
-FROM (SELECT natural_key, scope, json_extract_string(payload, [
-          '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
-          '$.path', '$.body']) AS f
-      FROM raw_github_review_comments);
+                   'length', length(f[6]), 'is_reminder', t.is_reminder,
+                   'is_status_request', t.is_status_request, 'shadow_tool', t.shadow_tool)
+FROM (SELECT *, _ph_text_flags(f[6]) AS t
+      FROM (SELECT natural_key, scope, json_extract_string(payload, [
+                '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
+                '$.path', '$.body']) AS f
+            FROM raw_github_review_comments));
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
 SELECT 'github:commit:' || c.natural_key, 'github', c.occurred, c.actor, l.item_id, 'commit',

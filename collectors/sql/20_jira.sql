@@ -289,13 +289,17 @@ WHERE c.item.field <> 'status'
   AND c.item.field NOT IN ('timespent', 'timeestimate', 'timeoriginalestimate', 'WorklogId',
                            'WorklogTimeSpent');
 
+-- Comments carry the flags of their words (05_text_flags.sql), never the words.
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
 SELECT 'jira:comment:' || c.id, 'jira', c.created::TIMESTAMPTZ, _jira_account(c.author),
-       'jira:' || key, 'jira_comment', NULL,
+       'jira:' || key, 'jira_comment', _ph_flag_subkind(f),
        json_object('issue_key', key, 'project', project,
                    'length', length(CASE WHEN json_type(c.body) = 'VARCHAR' THEN c.body ->> '$'
-                                         ELSE c.body::VARCHAR END))
-FROM (SELECT key, project, unnest(x.comment.comments) AS c FROM _jira_issue);
+                                         ELSE c.body::VARCHAR END),
+                   'is_reminder', f.is_reminder, 'is_status_request', f.is_status_request,
+                   'shadow_tool', f.shadow_tool)
+FROM (SELECT key, project, c, _ph_text_flags(_ph_body_text(c.body::VARCHAR)) AS f
+      FROM (SELECT key, project, unnest(x.comment.comments) AS c FROM _jira_issue));
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
 SELECT 'jira:worklog:' || w.id, 'jira', w.created::TIMESTAMPTZ, _jira_account(w.author),

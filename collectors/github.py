@@ -4,13 +4,14 @@
 
 Per organization: repositories, members, teams and their members. Per repository, one paged list
 per entity (collectors/github_rows.py: issues with PRs, pulls, issue comments, review comments,
-commits, releases, issue events), then the reviews of every pull request touched since the last
-run, then a profile (GET /users/{login}) for each account not seen before.
+commits, releases, issue events), then the reviews and the commits of every pull request touched
+since the last run, then a profile (GET /users/{login}) for each account not seen before.
 
-Requests: one per page of 100 items of each list, one reviews call per touched pull request, one
-call per new account; nothing is completed lazily. Issue events (repo-wide, one list) give
-ready-for-review and merged-by; first-commit times come from the commits list (see
-collectors/sql/10_github.sql), so no per-PR commit calls are made.
+Requests: one per page of 100 items of each list, one reviews call and one commits call per
+touched pull request, one call per new account; nothing is completed lazily. Issue events
+(repo-wide, one list) give ready-for-review and merged-by; a pull request's own commits list
+(GET /pulls/{n}/commits) ties each commit to it and keeps a squash-merged pull request's commits,
+which the default branch no longer lists (collectors/sql/10_github.sql).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from github.Requester import Requester
 
 from collectors import github_client as gc
 from collectors.github_rows import (
+    PULL_COMMITS,
     REPO_ENTITIES,
     REVIEWS,
     Entity,
@@ -32,6 +34,7 @@ from collectors.github_rows import (
     is_older,
     newest,
     org_rows,
+    pull_commit_rows,
     repo_rows,
     review_cursor,
     split_review_cursor,
@@ -52,7 +55,8 @@ SAVE_ROWS = 1000
 LOGIN_PATHS = {
     "issues": "$.user.login", "pulls": "$.user.login", "issue_comments": "$.user.login",
     "review_comments": "$.user.login", "reviews": "$.user.login",
-    "commits": "$.author.login", "releases": "$.author.login", "issue_events": "$.actor.login",
+    "commits": "$.author.login", "pull_commits": "$.author.login",
+    "releases": "$.author.login", "issue_events": "$.actor.login",
     "members": "$.login", "team_members": "$.login",
 }
 
@@ -91,6 +95,9 @@ def collect(config: GitHubConfig, store: RawStore, full: bool = False) -> None:
                 run.doing = f"{repo} reviews"
                 bar.note(run.doing)
                 collect_reviews(run, repo)
+                run.doing = f"{repo} pull request commits"
+                bar.note(run.doing)
+                collect_pull_commits(run, repo)
             run.doing = "user profiles"
             bar.note(run.doing)
             collect_users(run)
@@ -261,6 +268,27 @@ def collect_reviews(run: Run, repo: str) -> None:
             ui.warn(f"{repo}#{number} is gone from GitHub (404); its reviews are skipped.")
         if n % REVIEW_BATCH == 0 or n == len(todo):
             run.save("reviews", rows, repo, review_cursor({"updated_at": updated}, key))
+            rows = []
+
+
+def collect_pull_commits(run: Run, repo: str) -> None:
+    """The commits of each pull request touched since its own checkpoint (as reviews): a commit
+    belongs to its pull request without needing an issue key, and a squash-merged pull request
+    keeps the commits the default branch no longer shows."""
+    after, after_key = split_review_cursor(run.store.get_cursor(SOURCE, "pull_commits", repo))
+    if not after and run.config.since is not None:
+        after = f"{run.config.since.isoformat()}T00:00:00Z"
+    rows: list[dict] = []
+    todo = touched_pulls(run.store, repo, after, after_key)
+    for n, (key, number, updated) in enumerate(todo, 1):
+        url = f"/repos/{repo}/{PULL_COMMITS.path.format(number=number)}"
+        try:
+            for batch in gc.pages(run.requester, url, {}, run.config.per_page):
+                rows += pull_commit_rows(repo, number, batch, run.at(url))
+        except UnknownObjectException:
+            ui.warn(f"{repo}#{number} is gone from GitHub (404); its commits are skipped.")
+        if n % REVIEW_BATCH == 0 or n == len(todo):
+            run.save("pull_commits", rows, repo, review_cursor({"updated_at": updated}, key))
             rows = []
 
 

@@ -4,8 +4,9 @@ generated config (simulation/family/config.py: only where the tools are and the 
 classification, effort and people keep the product's defaults). Nothing is tuned by hand.
 
 Databases are cached under /tmp/processhealth-family-cache-eff/: the raw store per
-<seed>-<index>-<size>-<hash of collectors/ and simulation/>, the analytics database per the same
-plus the hash of analysis/ and processhealth/, so a rerun after an analysis change only rebuilds.
+<seed>-<index>-<size>-<hash of collectors/*.py and simulation/>, the analytics database under it
+per the hash of collectors/ (its SQL included), analysis/ and processhealth/, so a rerun after a
+normalization or analysis change only rebuilds. `--collect-only` fills the raw stores.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ EMULATORS = {"github": ("simulation.github_emulator", "GitHubEmulator"),
              "slack": ("simulation.slack_emulator", "SlackEmulator")}
 
 
-def code_hash(*folders: str) -> str:
+def code_hash(*folders: str, suffixes: tuple[str, ...] = (".py", ".sql", ".toml")) -> str:
     h = hashlib.sha256()
     for folder in folders:
         for path in sorted((ROOT / folder).rglob("*")):
-            if path.suffix in (".py", ".sql", ".toml") and "__pycache__" not in path.parts:
+            if path.suffix in suffixes and "__pycache__" not in path.parts:
                 h.update(str(path.relative_to(ROOT)).encode())
                 h.update(path.read_bytes())
     return h.hexdigest()[:12]
@@ -62,12 +63,14 @@ def _config_text(org, urls: dict[str, str], raw: Path, analytics: Path) -> str:
             + f'\n[storage]\nraw_path = "{raw}"\nanalytics_path = "{analytics}"\n')
 
 
-def built_member(seed: int, index: int, size: str):
+def built_member(seed: int, index: int, size: str, build: bool = True):
     """(member with truth, path of its analytics database), collecting and building when the
-    cache has neither."""
+    cache has neither (only collecting when not `build`)."""
     member = generate_member(seed, index, size)
-    raw_key = f"{seed}-{index}-{size}-{code_hash('collectors', 'simulation')}"
-    built_key = f"{raw_key}-{code_hash('analysis', 'processhealth')}"
+    # collection: the collectors' Python and the simulation; the build: everything else
+    raw_key = (f"{seed}-{index}-{size}-{code_hash('collectors', suffixes=('.py',))}"
+               f"{code_hash('simulation')}")
+    built_key = f"{raw_key[-24:]}-{code_hash('collectors', 'analysis', 'processhealth')}"
     raw = CACHE / raw_key / "raw.duckdb"
     analytics = CACHE / raw_key / built_key / "processhealth.duckdb"
     if analytics.exists():
@@ -87,9 +90,23 @@ def built_member(seed: int, index: int, size: str):
             path.write_text(_config_text(member.org, urls, partial, analytics))
             pipeline.collect(load_config(path))
         shutil.move(partial, raw)
+    if not build:
+        return member, raw
     path = analytics.parent / "build.toml"
     dead = {s: "http://127.0.0.1:1" for s in EMULATORS}
     path.write_text(_config_text(member.org, dead, raw, analytics.with_suffix(".partial")))
     pipeline.build(load_config(path))
     shutil.move(analytics.with_suffix(".partial"), analytics)
     return member, analytics
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Collect (and build) family members into the "
+                                                 "cache.")
+    add_arguments(parser)
+    parser.add_argument("--collect-only", action="store_true")
+    args = parser.parse_args()
+    for job in jobs(args):
+        print(built_member(*job, build=not args.collect_only)[1], flush=True)

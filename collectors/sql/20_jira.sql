@@ -178,7 +178,8 @@ WITH users AS (
               FROM _jira_issue
 )
 SELECT 'jira', _jira_uid(u), any_value(u."name"), any_value(u.emailAddress),
-       any_value(u.displayName), bool_or(coalesce(u.accountType, '') = 'app')
+       any_value(u.displayName),
+       bool_or(coalesce(u.accountType, '') IN ('app', 'customer'))
 FROM users WHERE _jira_uid(u) IS NOT NULL
 GROUP BY _jira_uid(u)
 ON CONFLICT DO NOTHING;

@@ -34,7 +34,7 @@ COMMENT ON COLUMN identities.email IS 'Email address the tool reports for the ac
 COMMENT ON COLUMN identities.display_name IS 'Display name in the tool.';
 COMMENT ON COLUMN identities.is_bot IS 'True when the tool marks the account as a bot or app.';
 COMMENT ON COLUMN identities.person_id IS 'The person (people.person_id) this account belongs to; NULL if unmatched.';
-COMMENT ON COLUMN identities.matched_by IS 'How it was matched: config (explicit mapping), csv, email, login, name, or unmatched.';
+COMMENT ON COLUMN identities.matched_by IS 'How it was matched (docs/metrics.md section 0): csv, config (explicit mapping), email, name, login, nickname, bot (a non-human), deleted (GitHub''s deleted user), or unmatched.';
 
 CREATE TABLE teams(
     team VARCHAR PRIMARY KEY,

@@ -63,13 +63,28 @@ def _config_text(org, urls: dict[str, str], raw: Path, analytics: Path) -> str:
             + f'\n[storage]\nraw_path = "{raw}"\nanalytics_path = "{analytics}"\n')
 
 
+FAST = os.environ.get("PROCESSHEALTH_FAMILY_FAST") == "1"
+
+
+def _fast_load(org, raw: Path) -> None:
+    """The raw rows through the collectors' own row code without HTTP (processhealth/simload;
+    tests check they equal a collection's): for quick iterations, never for reported figures."""
+    from processhealth.store import RawStore
+
+    with RawStore(raw) as store:
+        for source in EMULATORS:
+            importlib.import_module(f"processhealth.simload.{source}").load(org, store)
+
+
 def built_member(seed: int, index: int, size: str, build: bool = True):
     """(member with truth, path of its analytics database), collecting and building when the
-    cache has neither (only collecting when not `build`)."""
+    cache has neither (only collecting when not `build`). PROCESSHEALTH_FAMILY_FAST=1 loads the
+    raw rows without HTTP (a separate cache)."""
     member = generate_member(seed, index, size)
     # collection: the collectors' Python and the simulation; the build: everything else
-    raw_key = (f"{seed}-{index}-{size}-{code_hash('collectors', suffixes=('.py',))}"
-               f"{code_hash('simulation')}")
+    raw_key = (("fast-" if FAST else "")
+               + f"{seed}-{index}-{size}-{code_hash('collectors', suffixes=('.py',))}"
+               + code_hash("simulation"))
     built_key = f"{raw_key[-24:]}-{code_hash('collectors', 'analysis', 'processhealth')}"
     raw = CACHE / raw_key / "raw.duckdb"
     analytics = CACHE / raw_key / built_key / "processhealth.duckdb"
@@ -78,6 +93,11 @@ def built_member(seed: int, index: int, size: str, build: bool = True):
     analytics.parent.mkdir(parents=True, exist_ok=True)
     for source in TOKEN_VARS.values():
         os.environ[source] = TOKEN
+    if not raw.exists() and FAST:
+        partial = raw.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        _fast_load(member.org, partial)
+        shutil.move(partial, raw)
     if not raw.exists():
         partial = raw.with_suffix(".partial")
         partial.unlink(missing_ok=True)

@@ -3,7 +3,8 @@
 Per person (bots excluded), all acts from all sources in time order (ties broken by event_id);
 an act is one event, or one Jira history (a screen save) with all its items; echo entries
 (events.weight = 0) are no act. g = minutes since that person's previous act.
-- g > G (effort.session_gap_minutes) starts a new session;
+- g > max(G, cap) starts a new session (G = effort.session_gap_minutes; a kind whose cap is
+  longer than G, such as a commit, continues a session over gaps up to its cap);
 - an act is credited min(g, cap), or min(P, cap) when it opens a session (P =
   effort.lead_in_minutes); cap = cap(kind) ([effort.caps], UNKNOWN_KIND_CAP for kinds it does
   not name), for a history of N items the largest of its items' caps + (N - 1) x
@@ -25,8 +26,15 @@ from analysis import insert_rows
 UNKNOWN_KIND_CAP = 15.0  # minutes; like a comment, for event kinds [effort.caps] does not name
 
 
+def _opens(gap: float) -> str:
+    """An act opens a session when it is the person's first or g exceeds both the session gap
+    and its own cap: an act whose cap is longer than the gap (a commit, 120 min) closes a stretch
+    of work that left no trace before it, as git-hours counts commits up to two hours apart."""
+    return f"(g IS NULL OR g > greatest({float(gap)}, cap))"
+
+
 def _minutes(gap: float, lead_in: float) -> str:
-    return (f"CASE WHEN g IS NULL OR g > {float(gap)} THEN least({float(lead_in)}, cap) "
+    return (f"CASE WHEN {_opens(gap)} THEN least({float(lead_in)}, cap) "
             f"ELSE least(g, cap) END")
 
 
@@ -79,7 +87,7 @@ def effort_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
     return f"""
     WITH c AS (
         SELECT person_id, act_id, seq, day, occurred_at, {_minutes(gap, lead_in)} AS minutes,
-               g IS NULL OR g > {float(gap)} AS opens
+               {_opens(gap)} AS opens
         FROM _gaps
     ), openers AS (
         SELECT person_id, seq, occurred_at AS session_start FROM c WHERE opens

@@ -10,6 +10,7 @@ benchmarks/family_build.py), then `identities` is compared with truth_identities
   with the person most of their true owner's accounts went to. GitHub's deleted user (`ghost`)
   stands for several people at once and is not an account of anyone's: left out of this count;
 - false merges: resolved people holding accounts of more than one true human;
+- right links per kind of evidence (identities.matched_by): the confidence docs/metrics.md states;
 - non-humans in a headcount: bots, service accounts and `ghost` whose person is not a bot, or
   that sit in a team in person_months.
 """
@@ -60,9 +61,16 @@ def evaluate(con: duckdb.DuckDBPyConnection, member) -> dict:
     counted = {k for k in nonhuman if k in found and (found[k][0] not in bots
                                                        or found[k][0] in teamed)}
     unlinked = [(k, owner[k]) for k in owner if k not in linked]
+    right = set(linked)
+    precision = Counter()  # per matched_by: accounts tied by it, and those tied right
+    for key in owner:
+        if key in found:
+            precision[(found[key][1], "all")] += 1
+            precision[(found[key][1], "right")] += key in right
     return {"accounts": len(owner), "linked": len(linked), "false_merges": merged,
             "nonhuman": len(nonhuman & found.keys()), "counted": sorted(counted),
-            "unlinked": unlinked, "matched_by": Counter(how for _, how in found.values())}
+            "unlinked": unlinked, "precision": precision,
+            "matched_by": Counter(how for _, how in found.values())}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         total.update(accounts=r["accounts"], linked=r["linked"], merges=len(r["false_merges"]),
                      nonhuman=r["nonhuman"], counted=len(r["counted"]))
         total.update({f"matched_by {k}": v for k, v in r["matched_by"].items()})
+        total.update({f"precision {how} {part}": v for (how, part), v in r["precision"].items()})
         kinds = Counter(k.split(":")[0] + (":email" if ":email:" in k else "")
                         for k, _ in r["unlinked"])
         total.update({f"unlinked {k}": v for k, v in kinds.items()})
@@ -100,6 +109,9 @@ def main(argv: list[str] | None = None) -> None:
                                            if k.startswith("unlinked ")))
     print("matched by: " + ", ".join(f"{k[11:]} {v}" for k, v in sorted(total.items())
                                      if k.startswith("matched_by ")))
+    hows = sorted({k.split()[1] for k in total if k.startswith("precision ")})
+    print("right links per kind of evidence (confidence): " + ", ".join(
+        f"{h} {total[f'precision {h} right']}/{total[f'precision {h} all']}" for h in hows))
 
 
 if __name__ == "__main__":

@@ -165,8 +165,9 @@ def method_text(config: Any) -> str:
     eff = config.effort
     return (
         f"Effort is estimated from activity timestamps: each person's events from all tools in "
-        f"time order, a gap over {eff.session_gap_minutes:g} min starts a session, each act is "
-        f"credited the time since the previous one up to a per-kind cap (commit "
+        f"time order (one Jira save is one act; Jira's echo entries none), a gap over "
+        f"{eff.session_gap_minutes:g} min (or over the act's cap, when longer) starts a session, "
+        f"each act is credited the time since the previous one up to a per-kind cap (commit "
         f"{eff.caps.get('commit', UNKNOWN_KIND_CAP):g} min, message "
         f"{eff.caps.get('slack_message', UNKNOWN_KIND_CAP):g} min), a session's first act "
         f"{eff.lead_in_minutes:g} min, at most {eff.day_cap_hours:g} h a day; time not seen is "

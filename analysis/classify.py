@@ -116,6 +116,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """)
     _defaults(con, "repo", "SELECT repo FROM _repos", cls.repos, "repos")
     _defaults(con, "channel", "SELECT name, channel_id FROM channels", cls.channels, "channels")
+    _team_defaults(con, config)
     _classify_items(con)
     con.execute(f"""
         UPDATE channels SET category = coalesce(b.category, d.category, 'unclassified'),
@@ -139,6 +140,27 @@ def _defaults(con: duckdb.DuckDBPyConnection, what: str, query: str, mapping: di
         found = first_glob(name or "", mapping)
         if found:
             rows.append((what, ident[0] if ident else name, found[0], f"{section}:{found[1]}"))
+    insert_rows(con, "_default", ("what", "id", "category", "rule"), rows)
+
+
+def _team_defaults(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+    """A repository or channel in a team's configured scope that nothing above classified:
+    [classification] team_repos (default customer: the team's product) and team_channels
+    (default enabling: its working chat)."""
+    from analysis.teams import scope_teams
+
+    cls, rows = config.classification, []
+    done = {(w, i) for w, i in con.execute("SELECT what, id FROM _default").fetchall()}
+    for what, query, source, category, section in (
+            ("repo", "SELECT repo, repo FROM _repos", "github", cls.team_repos, "team_repos"),
+            ("channel", "SELECT name, channel_id FROM channels", "slack", cls.team_channels,
+             "team_channels")):
+        if category == "unclassified":
+            continue
+        for name, ident in con.execute(query).fetchall():
+            teams = scope_teams(f"{source}:{name or ''}", config.teams)
+            if teams and (what, ident) not in done:
+                rows.append((what, ident, category, f"{section}:{teams[0]}"))
     insert_rows(con, "_default", ("what", "id", "category", "rule"), rows)
 
 
@@ -209,8 +231,8 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
                 THEN {{'c': 'process', 'r': 'event:metadata_edit', 's': 'metadata_edit'}}
             WHEN e.kind = 'jira_worklog'
                 THEN {{'c': 'process', 'r': 'event:timesheet', 's': 'timesheet'}}
-            WHEN e.source = 'slack' AND (e.subkind IN ('reminder', 'status_request')
-                 OR i.source_user_id = 'USLACKBOT' {bot_check})
+            WHEN e.subkind IN ('reminder', 'status_request') OR (e.source = 'slack'
+                 AND (i.source_user_id = 'USLACKBOT' {bot_check}))
                 THEN {{'c': 'process', 'r': 'event:reminder', 's': coalesce(e.subkind, 'reminder')}}
             WHEN cl.category IS NOT NULL THEN {{'c': cl.category, 'r': cl.rule, 's': NULL}}
             WHEN w.category IS NOT NULL THEN {{'c': w.category, 'r': w.category_rule, 's': NULL}}

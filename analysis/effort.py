@@ -1,10 +1,14 @@
 """The effort model (docs/metrics.md section 2): minutes credited to each human event.
 
-Per person (bots and unmatched-to-anyone events excluded), all events from all sources in time
-order (ties broken by event_id); g = minutes since that person's previous event.
-- g > G (effort.session_gap_minutes) starts a new session;
-- an event is credited min(g, cap(kind)), or min(P, cap(kind)) when it opens a session
-  (P = effort.lead_in_minutes); kinds without a cap in [effort.caps] get UNKNOWN_KIND_CAP;
+Per person (bots excluded), all acts from all sources in time order (ties broken by event_id);
+an act is one event, or one Jira history (a screen save) with all its items; echo entries
+(events.weight = 0) are no act. g = minutes since that person's previous act.
+- g > max(G, cap) starts a new session (G = effort.session_gap_minutes; a kind whose cap is
+  longer than G, such as a commit, continues a session over gaps up to its cap);
+- an act is credited min(g, cap), or min(P, cap) when it opens a session (P =
+  effort.lead_in_minutes); cap = cap(kind) ([effort.caps], UNKNOWN_KIND_CAP for kinds it does
+  not name), for a history of N items the largest of its items' caps + (N - 1) x
+  effort.history_item_minutes; the act's events share its credit equally;
 - a person-day (UTC calendar day) over effort.day_cap_hours is scaled down to it.
 Time not credited is unobserved, never assigned to a category. One SQL statement of window
 functions per run, so 10M events take seconds; sensitivity re-runs it for each gap in
@@ -22,52 +26,85 @@ from analysis import insert_rows
 UNKNOWN_KIND_CAP = 15.0  # minutes; like a comment, for event kinds [effort.caps] does not name
 
 
+def _opens(gap: float) -> str:
+    """An act opens a session when it is the person's first or g exceeds both the session gap
+    and its own cap: an act whose cap is longer than the gap (a commit, 120 min) closes a stretch
+    of work that left no trace before it, as git-hours counts commits up to two hours apart."""
+    return f"(g IS NULL OR g > greatest({float(gap)}, cap))"
+
+
 def _minutes(gap: float, lead_in: float) -> str:
-    return (f"CASE WHEN g IS NULL OR g > {float(gap)} THEN least({float(lead_in)}, cap) "
+    return (f"CASE WHEN {_opens(gap)} THEN least({float(lead_in)}, cap) "
             f"ELSE least(g, cap) END")
 
 
-# One pass of window functions: each human event with its cap and the gap g (minutes) since the
-# same person's previous event. Every gap's credits derive from it without sorting again.
-GAPS_SQL = f"""
-    CREATE OR REPLACE TEMP TABLE _gaps AS
-    SELECT e.person_id, e.event_id, e.occurred_at,
-           (e.occurred_at AT TIME ZONE 'UTC')::DATE AS day,
-           date_trunc('month', e.occurred_at AT TIME ZONE 'UTC')::DATE AS month,
-           coalesce(e.category, 'unclassified') AS category,
-           coalesce(k.cap, {float(UNKNOWN_KIND_CAP)}) AS cap,
-           epoch(e.occurred_at - lag(e.occurred_at) OVER w) / 60.0 AS g,
-           row_number() OVER w AS seq
+# Acts: what one person did at once. A Jira history (one save of a screen) is one act however many
+# items it has; every other event is an act of its own. Echo entries (events.weight = 0, see
+# collectors/sql/25_jira_echo.sql) are no act: no credit, and they do not split a session.
+ACTS_SQL = f"""
+    CREATE OR REPLACE TEMP TABLE _act_events AS
+    SELECT e.person_id, e.event_id,
+           CASE WHEN e.source = 'jira' AND e.kind IN ('jira_transition', 'jira_field_edit')
+                     AND e.detail->>'history_id' IS NOT NULL
+                THEN 'jira:history:' || (e.detail->>'history_id') ELSE e.event_id END AS act_id,
+           e.occurred_at, coalesce(e.category, 'unclassified') AS category,
+           coalesce(k.cap, {float(UNKNOWN_KIND_CAP)}) AS cap
     FROM events e
     JOIN people p ON p.person_id = e.person_id AND NOT p.is_bot
     LEFT JOIN _caps k ON k.kind = e.kind
-    WINDOW w AS (PARTITION BY e.person_id ORDER BY e.occurred_at, e.event_id)
+    WHERE coalesce(e.weight, 1) > 0
 """
 
 
-def effort_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
-    """SELECT person_id, event_id, session_id, minutes (after the day cap), from _gaps.
+def gaps_sql(item_minutes: float) -> str:
+    """One pass of window functions over acts: each act with its cap (the largest cap of its
+    events, plus `item_minutes` for each item after the first) and the gap g (minutes) since the
+    same person's previous act. Every gap's credits derive from it without sorting again."""
+    return f"""
+    CREATE OR REPLACE TEMP TABLE _gaps AS
+    WITH acts AS (
+        SELECT person_id, act_id, min(occurred_at) AS occurred_at, min(event_id) AS first_event,
+               max(cap) + {float(item_minutes)} * (count(*) - 1) AS cap
+        FROM _act_events GROUP BY person_id, act_id
+    )
+    SELECT person_id, act_id, occurred_at,
+           (occurred_at AT TIME ZONE 'UTC')::DATE AS day,
+           date_trunc('month', occurred_at AT TIME ZONE 'UTC')::DATE AS month, cap,
+           epoch(occurred_at - lag(occurred_at) OVER w) / 60.0 AS g,
+           row_number() OVER w AS seq
+    FROM acts
+    WINDOW w AS (PARTITION BY person_id ORDER BY occurred_at, first_event)
+    """
 
-    A session is named after the person and its first event's time; each event finds the latest
+
+def effort_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
+    """SELECT person_id, event_id, session_id, minutes (after the day cap), from _gaps: an act's
+    credit shared equally by its events.
+
+    A session is named after the person and its first act's time; each act finds the latest
     session opener at or before it with an ASOF join (cheaper than a second ordered window)."""
     cap = float(day_cap_minutes)
     return f"""
     WITH c AS (
-        SELECT person_id, event_id, seq, day, occurred_at, {_minutes(gap, lead_in)} AS minutes,
-               g IS NULL OR g > {float(gap)} AS opens
+        SELECT person_id, act_id, seq, day, occurred_at, {_minutes(gap, lead_in)} AS minutes,
+               {_opens(gap)} AS opens
         FROM _gaps
     ), openers AS (
         SELECT person_id, seq, occurred_at AS session_start FROM c WHERE opens
     ), days AS (
         SELECT person_id, day, sum(minutes) AS day_total FROM c GROUP BY ALL
+    ), n AS (
+        SELECT act_id, count(*) AS events FROM _act_events GROUP BY act_id
     )
-    SELECT c.person_id, c.event_id,
+    SELECT c.person_id, a.event_id,
            c.person_id || '@' || strftime(o.session_start, '%Y-%m-%dT%H:%M:%SZ') AS session_id,
            CASE WHEN d.day_total > {cap} THEN c.minutes * {cap} / d.day_total
-                ELSE c.minutes END AS minutes
+                ELSE c.minutes END / n.events AS minutes
     FROM c
     ASOF JOIN openers o ON o.person_id = c.person_id AND c.seq >= o.seq
     JOIN days d ON d.person_id = c.person_id AND d.day = c.day
+    JOIN n ON n.act_id = c.act_id
+    JOIN _act_events a ON a.act_id = c.act_id AND a.person_id = c.person_id
     """
 
 
@@ -77,23 +114,27 @@ def team_month_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
     cap = float(day_cap_minutes)
     return f"""
     WITH m AS (
-        SELECT person_id, day, month, category, {_minutes(gap, lead_in)} AS minutes FROM _gaps
+        SELECT person_id, act_id, day, month, {_minutes(gap, lead_in)} AS minutes FROM _gaps
     ), d AS (
         SELECT person_id, day, sum(minutes) AS total FROM m GROUP BY ALL
+    ), n AS (
+        SELECT act_id, count(*) AS events FROM _act_events GROUP BY act_id
     ), pmc AS (
-        SELECT m.person_id, m.month, m.category,
+        SELECT m.person_id, m.month, a.category,
                sum(CASE WHEN d.total > {cap} THEN m.minutes * {cap} / d.total
-                        ELSE m.minutes END) AS minutes
-        FROM m JOIN d USING (person_id, day) GROUP BY ALL
+                        ELSE m.minutes END / n.events) AS minutes
+        FROM m JOIN d USING (person_id, day) JOIN n USING (act_id)
+        JOIN _act_events a ON a.act_id = m.act_id AND a.person_id = m.person_id
+        GROUP BY ALL
     ), t AS (
         SELECT pm.team, x.month, x.category, x.person_id, x.minutes
         FROM pmc x JOIN person_months pm ON pm.person_id = x.person_id AND pm.month = x.month
-    ), n AS (
+    ), n2 AS (
         SELECT team, month, count(DISTINCT person_id) FILTER (WHERE minutes > 0) AS people
         FROM t GROUP BY ALL
     )
     SELECT {float(gap)}, team, month, category, sum(minutes), any_value(people)
-    FROM t JOIN n USING (team, month)
+    FROM t JOIN n2 USING (team, month)
     GROUP BY ALL
     """
 
@@ -108,14 +149,15 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     eff = config.effort
     day_cap = eff.day_cap_hours * 60
     _caps(con, eff.caps)
-    con.execute(GAPS_SQL)
+    con.execute(ACTS_SQL)
+    con.execute(gaps_sql(eff.history_item_minutes))
     con.execute("INSERT INTO effort " + effort_sql(eff.session_gap_minutes, eff.lead_in_minutes,
                                                    day_cap))
     for gap in sorted({float(g) for g in eff.sensitivity_gaps} | {eff.session_gap_minutes}):
         con.execute("INSERT INTO effort_sensitivity "
                     + team_month_sql(gap, eff.lead_in_minutes, day_cap))
-    con.execute("DROP TABLE _gaps")
-    con.execute("DROP TABLE _caps")
+    for table in ("_gaps", "_act_events", "_caps"):
+        con.execute(f"DROP TABLE {table}")
 
 
 def method_text(config: Any) -> str:
@@ -123,8 +165,9 @@ def method_text(config: Any) -> str:
     eff = config.effort
     return (
         f"Effort is estimated from activity timestamps: each person's events from all tools in "
-        f"time order, a gap over {eff.session_gap_minutes:g} min starts a session, each act is "
-        f"credited the time since the previous one up to a per-kind cap (commit "
+        f"time order (one Jira save is one act; Jira's echo entries none), a gap over "
+        f"{eff.session_gap_minutes:g} min (or over the act's cap, when longer) starts a session, "
+        f"each act is credited the time since the previous one up to a per-kind cap (commit "
         f"{eff.caps.get('commit', UNKNOWN_KIND_CAP):g} min, message "
         f"{eff.caps.get('slack_message', UNKNOWN_KIND_CAP):g} min), a session's first act "
         f"{eff.lead_in_minutes:g} min, at most {eff.day_cap_hours:g} h a day; time not seen is "

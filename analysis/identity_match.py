@@ -31,6 +31,11 @@ _NOREPLY = re.compile(r"@users\.noreply\.github\.com$", re.I)
 _TRANSLIT = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE",
                            "ß": "ss", "đ": "d", "Đ": "D", "þ": "th", "ı": "i"})
 _SLACK_BOT_IDS = {"USLACKBOT"}
+GHOST_ID = "10137"  # GitHub's deleted-user account
+_AUTOMATION_WORDS = {"bot", "bots", "robot", "automation", "automations", "automated", "service",
+                     "svc", "system", "integration", "integrations", "deploy",
+                     "deployer", "deployment", "noreply", "webhook", "scheduler", "reminder",
+                     "reminders", "notifications", "notifier", "alerts"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,13 @@ class Account:
     @property
     def key(self) -> str:
         return f"{self.source}:{self.uid}"
+
+    @property
+    def tool(self) -> str:
+        """The tool whose accounts are never merged with each other: a commit identity GitHub
+        tied to no account ("github:email:<address>") is `git`, of which a person may have
+        several (work and private addresses)."""
+        return "git" if self.source == "github" and self.uid.startswith("email:") else self.source
 
 
 @dataclass(frozen=True)
@@ -115,13 +127,29 @@ def name_forms(name: str | None) -> tuple[set[str], set[str]]:
     return strong, weak
 
 
+def is_deleted_account(a: Account) -> bool:
+    """GitHub's stand-in for deleted users ("ghost", id 10137): several people at once, none of
+    them any more; it belongs to no one and to no team."""
+    return a.source == "github" and (a.uid == GHOST_ID or (a.login or "").lower() == "ghost")
+
+
+def automation_shaped(text: str | None) -> bool:
+    """A login or display name that names a machine: a word such as bot, automation, service,
+    svc, ci, jenkins, deploy, noreply, reminders, notifications ("Automation for Jira",
+    "svc-deploy", "jenkins-ci", "PMTool Reminders"); whole words only, so Talbot is a person."""
+    words = re.split(r"[^a-z0-9]+", (text or "").lower().removesuffix("[bot]"))
+    return bool(_AUTOMATION_WORDS & set(words)) or (text or "").lower().endswith("[bot]")
+
+
 def is_bot_account(a: Account, bot_names: Iterable[str] = ()) -> bool:
-    """Flagged by its tool, named like a GitHub app or Slack bot, or listed in [people] bots (by
-    login, display name or account id, case ignored)."""
+    """Flagged by its tool (GitHub type Bot, Jira accountType app or customer, Slack is_bot),
+    named like a GitHub app, a Slack bot or an automation (`automation_shaped`), GitHub's deleted
+    user, or listed in [people] bots (by login, display name or account id, case ignored)."""
     names = {n.lower() for n in bot_names}
     login = (a.login or "").lower()
     return (a.is_bot or login.endswith("[bot]") or a.uid in _SLACK_BOT_IDS
-            or (a.source == "slack" and a.uid.startswith("B"))
+            or (a.source == "slack" and a.uid.startswith("B")) or is_deleted_account(a)
+            or automation_shaped(a.login) or automation_shaped(a.name)
             or bool(names & {login, (a.name or "").lower(), a.uid.lower()}))
 
 
@@ -154,8 +182,8 @@ class _Clusters:
         pa, pb = self.pinned.get(ra), self.pinned.get(rb)
         if pa and pb and pa != pb:
             return False
-        sources_a = {m.source for m in self.members[ra]}
-        return not sources_a & {m.source for m in self.members[rb]}
+        tools_a = {m.tool for m in self.members[ra]} - {"git"}
+        return not tools_a & {m.tool for m in self.members[rb]}
 
     def join(self, a: str, b: str, how: str) -> None:
         ra, rb = self.find(a), self.find(b)
@@ -207,8 +235,8 @@ def _pin(cl: _Clusters, accounts: list[Account], rows: Sequence[Mapping[str, Any
 
 def _by_evidence(cl: _Clusters, groups: Mapping[str, list[Account]], how: str) -> None:
     for _, group in sorted(groups.items()):
-        sources = [a.source for a in group]
-        if len(sources) != len(set(sources)):
+        tools = [a.tool for a in group if a.tool != "git"]
+        if len(tools) != len(set(tools)):
             continue  # the same evidence on two accounts of one tool: ambiguous
         first = group[0]
         for other in group[1:]:
@@ -258,6 +286,65 @@ def _by_login(cl: _Clusters, bots: set[str], weak: bool, shared: set[str]) -> bo
     return changed
 
 
+# Well-known diminutives that share no prefix with the name (first names, ASCII-folded). Prefix
+# forms (Alex, Gus, Tomo, Jo) need no entry: see `nickname_of`.
+DIMINUTIVES = [
+    {"robert", "bob", "bobby", "rob", "robbie", "bert"}, {"william", "bill", "billy", "will"},
+    {"richard", "dick", "rick", "ricky", "rich"}, {"margaret", "peggy", "maggie", "meg"},
+    {"elizabeth", "liz", "beth", "betty", "eliza", "lisa"}, {"james", "jim", "jimmy", "jamie"},
+    {"john", "jack", "johnny", "jon"}, {"edward", "ted", "ed", "eddie", "ned"},
+    {"charles", "chuck", "charlie"}, {"henry", "harry", "hank"}, {"anthony", "tony"},
+    {"katherine", "catherine", "kate", "katie", "kathy", "cathy"}, {"dmitri", "dmitry", "dima"},
+    {"ivan", "vanya"}, {"alexander", "aleksandr", "sasha", "alex"}, {"mikhail", "misha"},
+    {"yevgeny", "evgeny", "zhenya"}, {"ekaterina", "katya"}, {"lukasz", "luke", "lucas"},
+    {"francisco", "paco", "pancho"}, {"jose", "pepe"}, {"giuseppe", "beppe", "peppe"},
+    {"johannes", "hannes", "hans"}, {"susan", "sue", "susie"}, {"patricia", "patty", "trish"},
+]
+_DIMINUTIVE = {name: i for i, group in enumerate(DIMINUTIVES) for name in group}
+
+
+def nickname_of(a: str, b: str) -> bool:
+    """Two different first names (ASCII-folded) of one person: one a prefix of the other (Jo and
+    Jonas, Tomo and Tomoko), the same first three letters (Jules and Julia, Luke and Lukasz), or
+    listed together in DIMINUTIVES (Dima and Dmitri)."""
+    if a == b or not a or not b:
+        return False
+    short, long_ = sorted((a, b), key=len)
+    return ((len(short) >= 2 and long_.startswith(short)) or (len(short) >= 3 and a[:3] == b[:3])
+            or (a in _DIMINUTIVE and _DIMINUTIVE[a] == _DIMINUTIVE.get(b)))
+
+
+def _by_nickname(cl: _Clusters, bots: set[str]) -> bool:
+    """Tie two people whose names have the same surname and first names that are nickname forms
+    of each other, when each is the other's only such match (and no tool holds both)."""
+    names: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for root, members in cl.members.items():
+        for m in members:
+            tokens = name_tokens(m.name)
+            if m.key not in bots and len(tokens) >= 2:
+                names[root].add((tokens[0], tokens[-1]))
+    by_surname: dict[str, set[str]] = defaultdict(set)
+    for root, pairs in names.items():
+        for _, last in pairs:
+            by_surname[last].add(root)
+    def matches(root: str) -> set[str]:
+        return {other for first, last in names[root] for other in by_surname[last]
+                if other != root and any(last == l2 and nickname_of(first, f2)
+                                         for f2, l2 in names[other])}
+    changed = False
+    for root in sorted(names):
+        if root not in cl.members or root in cl.pinned:
+            continue
+        found = matches(root)
+        if len(found) != 1:
+            continue
+        other = found.pop()
+        if other in cl.members and matches(other) == {root} and cl.can_join(root, other):
+            cl.join(other, root, "nickname")
+            changed = True
+    return changed
+
+
 def resolve(accounts: list[Account], csv_rows: Sequence[Mapping[str, Any]] = (),
             mappings: Sequence[Mapping[str, Any]] = (), bot_names: Iterable[str] = (),
             ) -> tuple[dict[str, Resolved], list[Person], list[str]]:
@@ -281,6 +368,9 @@ def resolve(accounts: list[Account], csv_rows: Sequence[Mapping[str, Any]] = (),
     for weak in (False, True):
         while _by_login(cl, bots, weak, shared):
             pass
+        if not weak:
+            while _by_nickname(cl, bots):
+                pass
     names = {str(r["person"]): str(r["display_name"]) for r in csv_rows
              if r.get("person") and r.get("display_name")}
     return _people(cl, bots, names) + (unused,)
@@ -312,6 +402,7 @@ def _people(cl: _Clusters, bots: set[str], csv_names: Mapping[str, str],
         taken.add(person_id)
         people.append(Person(person_id, display, email, is_bot))
         for m in members:
-            how = "bot" if m.key in bots else cl.how.get(m.key) or "unmatched"
+            how = ("deleted" if is_deleted_account(m) else "bot" if m.key in bots
+                   else cl.how.get(m.key) or "unmatched")
             resolved[m.key] = Resolved(person_id, how)
     return resolved, people

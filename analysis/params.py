@@ -40,6 +40,8 @@ def rows(config: Any) -> list[tuple[str, str, bool, str]]:
          "A longer gap starts a session."),
         ("effort.lead_in_minutes", eff.lead_in_minutes, False, "Credit of a session's first act."),
         ("effort.day_cap_hours", eff.day_cap_hours, False, "Most hours credited to a person-day."),
+        ("effort.history_item_minutes", eff.history_item_minutes, False,
+         "Cap added per item after the first of a Jira history (one screen save)."),
         ("effort.caps", json.dumps({**eff.caps, "*": effort.UNKNOWN_KIND_CAP}, sort_keys=True),
          False, "Most minutes credited per event kind (* = any kind not listed)."),
         ("effort.sensitivity_gaps", json.dumps(eff.sensitivity_gaps), False,

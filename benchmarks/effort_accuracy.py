@@ -1,120 +1,118 @@
-"""Effort accuracy: estimated category shares per team-month against the simulation's truth.
+"""Effort accuracy on the scenario family: estimated category shares and hours against the truth.
 
-    .venv/bin/python benchmarks/effort_accuracy.py [--seed 7] [--keep DIR]
+    .venv/bin/python benchmarks/effort_accuracy.py                 # family seed 1, 8 members
+    .venv/bin/python benchmarks/effort_accuracy.py --orgs 48 --seed 1
+    .venv/bin/python benchmarks/effort_accuracy.py --small         # the test suite's two members
 
-Generates the demo organization (4 teams, 12 months), loads it into a raw store through the
-collectors' own row code (processhealth/simload, no HTTP), runs `build` with the demo config
-(default classification and effort settings), then compares metric_effort_allocation.share with
-simulation.truth.team_month_shares. Prints the error distribution (mean, p95, max, in percentage
-points), the share of team-months whose four categories are all within 5 points, the unclassified
-share, and the sensitivity to the session gap. A figure, not a pass/fail test.
+Each member is collected through the real clients and built with its generated config (the
+product's default classification, effort and people settings; benchmarks/family_build.py, cached).
+Compared with the member's truth (simulation/truth.py, truth_family.py: true tool-visible minutes
+per person, category and month, by the person's true team):
+- share cells: one per team, month and category (customer, enabling, process, unclassified) of
+  metric_effort_allocation against the true share; the share within 5 points, mean and p95 error;
+- credited / true hours per team over the year (min, median, max), squash-merge teams apart;
+- unclassified share of all credited effort, and where it sits (metric_effort_unclassified).
+A figure, not a pass/fail test.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
-import tempfile
 import time
-from pathlib import Path
+from collections import Counter
 
 import duckdb
 import pandas as pd
+from family_build import add_arguments, built_member, jobs
 
-from processhealth import pipeline
-from processhealth.config import Config, parse_config
-from processhealth.demo_config import demo_config_toml
-from processhealth.store import RawStore
-from simulation import OrgSpec, generate_org, truth
-from simulation.model import Org
-
-SOURCES = ("github", "jira", "slack")
-CATEGORIES = list(truth.CATEGORIES)
+CATEGORIES = ["customer", "enabling", "process", "unclassified"]
 
 
-def build_simulated(org: Org, folder: Path) -> tuple[Config, list[str]]:
-    """Raw store from the simulation's fast loaders, then `build`; returns config and sources."""
-    import tomllib
-
-    urls = {s: "http://127.0.0.1:1" for s in SOURCES}
-    config = parse_config(tomllib.loads(demo_config_toml(org, urls)), origin="benchmark",
-                          base_dir=folder)
-    loaded = []
-    with RawStore(config.storage.raw_path) as store:
-        for source in SOURCES:
-            if importlib.util.find_spec(f"processhealth.simload.{source}") is None:
-                continue
-            module = importlib.import_module(f"processhealth.simload.{source}")
-            module.load(org, store)
-            loaded.append(source)
-    pipeline.build(config)
-    return config, loaded
-
-
-def share_errors(con: duckdb.DuckDBPyConnection, org: Org) -> pd.DataFrame:
-    """One row per (team, month, category): estimated share, true share, error in points."""
+def member_figures(member, path) -> dict:
+    con = duckdb.connect(str(path), read_only=True)
     est = con.execute("""
-        SELECT team, strftime(month, '%Y-%m') AS month, category, share AS estimated
+        SELECT team, strftime(month, '%Y-%m') AS month, category, share AS estimated, hours
         FROM metric_effort_allocation
     """).df()
-    true = truth.team_month_shares(org).rename(columns={"share": "true"})
+    buckets = con.execute("""
+        SELECT bucket_kind || ':' || bucket AS bucket, hours FROM metric_effort_unclassified
+        WHERE bucket_kind IN ('channel', 'repo', 'project', 'event_kind')
+    """).df()
+    con.close()
+    true = member.truth["truth_team_month_shares"].rename(columns={"share": "true"})
     grid = true[["team", "month"]].drop_duplicates().merge(
         pd.DataFrame({"category": CATEGORIES}), how="cross")
-    out = grid.merge(true[["team", "month", "category", "true"]], how="left") \
-              .merge(est, how="left").fillna({"true": 0.0, "estimated": 0.0})
-    out["error_pp"] = 100 * (out["estimated"] - out["true"])
-    return out
-
-
-def summary(errors: pd.DataFrame) -> dict[str, float]:
-    abs_err = errors["error_pp"].abs()
-    per_tm = errors.assign(a=abs_err).groupby(["team", "month"])["a"].max()
-    return {"mean": abs_err.mean(), "p95": abs_err.quantile(0.95), "max": abs_err.max(),
-            "within_5pp": (per_tm <= 5).mean(), "team_months": len(per_tm)}
+    cells = grid.merge(true[["team", "month", "category", "true"]], how="left") \
+                .merge(est[["team", "month", "category", "estimated"]], how="left") \
+                .fillna({"true": 0.0, "estimated": 0.0})
+    cells["error_pp"] = 100 * (cells["estimated"] - cells["true"])
+    cells["org"] = member.index
+    styles = member.truth["truth_nuisances"].set_index("team")["merge_style"]
+    true_h = true.groupby("team")["minutes"].sum() / 60
+    est_h = est.groupby("team")["hours"].sum()
+    ratio = pd.DataFrame({"true_hours": true_h, "credited_hours": est_h}).fillna(0.0)
+    ratio["ratio"] = ratio["credited_hours"] / ratio["true_hours"]
+    ratio["merge_style"] = styles.reindex(ratio.index)
+    ratio["org"] = member.index
+    return {"cells": cells, "ratio": ratio.reset_index(names="team"),
+            "unclassified": est.loc[est["category"] == "unclassified", "hours"].sum(),
+            "hours": est["hours"].sum(), "buckets": buckets}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", type=Path, help="Keep the databases in this folder.")
+    add_arguments(parser)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    org = generate_org(args.seed, OrgSpec.demo())
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = args.keep or Path(tmp)
-        folder.mkdir(parents=True, exist_ok=True)
-        config, loaded = build_simulated(org, folder)
-        con = duckdb.connect(str(config.storage.analytics_path), read_only=True)
-        errors = share_errors(con, org)
-        unclassified = con.execute(
-            "SELECT sum(hours) FILTER (WHERE category = 'unclassified') / sum(hours)"
-            " FROM metric_effort_allocation").fetchone()[0]
-        sensitivity = con.execute("""
-            SELECT gap_minutes, category, round(100 * sum(minutes) / sum(sum(minutes))
-                   OVER (PARTITION BY gap_minutes), 1) AS share_pct
-            FROM effort_sensitivity GROUP BY gap_minutes, category ORDER BY category, gap_minutes
-        """).df()
-        con.close()
-    s = summary(errors)
-    print(f"seed {args.seed}: {len(org.teams)} teams, sources loaded: {', '.join(loaded)} "
-          f"({time.perf_counter() - started:.0f} s)")
-    if set(loaded) != set(SOURCES):
-        print("note: a source's fast loader is missing, so its work is invisible here")
-    print(f"share error per team-month and category, percentage points: mean {s['mean']:.2f}, "
-          f"p95 {s['p95']:.2f}, max {s['max']:.2f}")
-    print(f"team-months with every category within 5 pp: {100 * s['within_5pp']:.1f}% "
-          f"of {s['team_months']}")
-    print(f"unclassified share of credited effort: {100 * unclassified:.1f}%")
-    print("\nmean estimated vs true share by category:")
-    print(errors.groupby("category")[["estimated", "true", "error_pp"]].mean().round(3)
-          .to_string())
-    worst = errors.reindex(errors["error_pp"].abs().sort_values(ascending=False).index).head(5)
-    print("\nlargest errors:")
-    print(worst.round(3).to_string(index=False))
-    print("\nshare of all credited effort by session gap (minutes):")
-    print(sensitivity.pivot(index="category", columns="gap_minutes", values="share_pct")
-          .to_string())
+    cells, ratios, unclassified, hours, buckets = [], [], 0.0, 0.0, Counter()
+    todo = jobs(args)
+    for seed, index, size in todo:
+        member, path = built_member(seed, index, size)
+        f = member_figures(member, path)
+        cells.append(f["cells"])
+        ratios.append(f["ratio"])
+        unclassified += f["unclassified"]
+        hours += f["hours"]
+        for b, h in f["buckets"].itertuples(index=False):
+            for team in sorted(member.org.teams, key=lambda t: -len(t.name)):
+                b = b.replace(team.name, "<t>")
+            buckets[b] += h
+        print(f"  member {index}: {len(member.org.teams)} teams", flush=True)
+    report(pd.concat(cells, ignore_index=True), pd.concat(ratios, ignore_index=True),
+           unclassified / hours, hours, buckets, todo, time.perf_counter() - started)
+
+
+def report(cells, ratios, unclassified, hours, buckets, todo, wall) -> None:
+    seed, size = todo[0][0], todo[0][2]
+    err = cells["error_pp"].abs()
+    teams = len(ratios)
+    print(f"\nfamily seed {seed} ({size}): {len(todo)} organizations, {teams} teams, "
+          f"{len(cells) // 4} team-months, {len(cells)} share cells ({wall:.0f} s)")
+    print(f"share cells within 5 pp of truth: {100 * (err <= 5).mean():.1f}%  "
+          f"(mean error {err.mean():.2f} pp, p95 {err.quantile(0.95):.2f}, max {err.max():.1f})")
+    print("  by category: " + ", ".join(
+        f"{c} {100 * (cells.loc[cells.category == c, 'error_pp'].abs() <= 5).mean():.0f}% "
+        f"(mean signed {cells.loc[cells.category == c, 'error_pp'].mean():+.1f} pp)"
+        for c in CATEGORIES))
+    for label, part in (("all teams", ratios),
+                        ("squash-merge teams", ratios[ratios.merge_style == "squash"]),
+                        ("other teams", ratios[ratios.merge_style != "squash"])):
+        if len(part):
+            r = part["ratio"]
+            inside = ((r >= 0.9) & (r <= 1.1)).sum()
+            print(f"credited/true hours, {label:18s}: min {r.min():.2f}, median {r.median():.2f}"
+                  f", max {r.max():.2f}; {inside}/{len(r)} teams within 0.9-1.1")
+    print(f"unclassified share of credited effort: {100 * unclassified:.1f}% "
+          f"of {hours:,.0f} h")
+    if buckets:
+        print("largest unclassified buckets (hours; buckets overlap):")
+        for b, h in buckets.most_common(8):
+            print(f"  {b:50s} {h:9.0f}")
+    worst = cells.reindex(err.sort_values(ascending=False).index).head(6)
+    print("largest share errors:")
+    print(worst[["org", "team", "month", "category", "true", "estimated", "error_pp"]]
+          .round(3).to_string(index=False))
 
 
 if __name__ == "__main__":

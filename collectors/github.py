@@ -4,13 +4,14 @@
 
 Per organization: repositories, members, teams and their members. Per repository, one paged list
 per entity (collectors/github_rows.py: issues with PRs, pulls, issue comments, review comments,
-commits, releases, issue events), then the reviews of every pull request touched since the last
-run, then a profile (GET /users/{login}) for each account not seen before.
+commits, releases, issue events), then the reviews and the commits of every pull request touched
+since the last run, then a profile (GET /users/{login}) for each account not seen before.
 
-Requests: one per page of 100 items of each list, one reviews call per touched pull request, one
-call per new account; nothing is completed lazily. Issue events (repo-wide, one list) give
-ready-for-review and merged-by; first-commit times come from the commits list (see
-collectors/sql/10_github.sql), so no per-PR commit calls are made.
+Requests: one per page of 100 items of each list, one reviews call and one commits call per
+touched pull request, one call per new account; nothing is completed lazily. Issue events
+(repo-wide, one list) give ready-for-review and merged-by; a pull request's own commits list
+(GET /pulls/{n}/commits) ties each commit to it and keeps a squash-merged pull request's commits,
+which the default branch no longer lists (collectors/sql/10_github.sql).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from github.Requester import Requester
 from collectors import github_client as gc
 from collectors import privacy
 from collectors.github_rows import (
+    PULL_COMMITS,
     REPO_ENTITIES,
     REVIEWS,
     Entity,
@@ -38,12 +40,14 @@ from collectors.github_rows import (
     is_older,
     newest,
     org_rows,
+    pull_commit_rows,
     repo_rows,
     review_cursor,
     split_review_cursor,
     team_slug,
     user_row,
 )
+from collectors.slack_rows import Rules
 from processhealth import ui
 from processhealth.config_models import GitHubConfig
 from processhealth.errors import UserError
@@ -59,7 +63,8 @@ SAVE_ROWS = 1000
 LOGIN_PATHS = {
     "issues": "$.user.login", "pulls": "$.user.login", "issue_comments": "$.user.login",
     "review_comments": "$.user.login", "reviews": "$.user.login",
-    "commits": "$.author.login", "releases": "$.author.login", "issue_events": "$.actor.login",
+    "commits": "$.author.login", "pull_commits": "$.author.login",
+    "releases": "$.author.login", "issue_events": "$.actor.login",
     "members": "$.login", "team_members": "$.login",
 }
 
@@ -75,6 +80,7 @@ class Run:
     changed: int = 0
     seen: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # full pass: keys read
     store_text: bool = False  # [privacy] store_text_fields
+    flag_rules: Rules | None = None  # comment flags when bodies are reduced ([slack] patterns)
 
     def at(self, path: str) -> str:
         """Absolute API URL of a path (provenance of rows whose payload has no `url`)."""
@@ -82,7 +88,7 @@ class Run:
 
     def save(self, entity: str, rows: list[dict], scope: str, cursor: str | None = None) -> None:
         if not self.store_text:
-            rows = privacy.reduce_github(entity, rows)
+            rows = privacy.reduce_github(entity, rows, self.flag_rules)
         self.changed += self.store.save(SOURCE, entity, rows, scope=scope, cursor=cursor)
         if self.full:
             self.seen.setdefault((entity, scope), set()).update(r["natural_key"] for r in rows)
@@ -90,12 +96,14 @@ class Run:
 
 
 def collect(config: GitHubConfig, store: RawStore, full: bool = False,
-            store_text_fields: bool = False) -> None:
+            store_text_fields: bool = False, flag_rules: Rules | None = None) -> None:
     """Fetch new GitHub activity into `store` (everything again when `full`); bodies are
-    reduced to their length unless `store_text_fields` (collectors/privacy.py)."""
+    reduced to their length (comments' also to their flags, by `flag_rules`) unless
+    `store_text_fields` (collectors/privacy.py)."""
     gh = gc.client(config)
     with ui.progress(f"github {gc.host_of(config)}", unit="items") as bar:
-        run = Run(config, store, gh.requester, bar, full, store_text=store_text_fields)
+        run = Run(config, store, gh.requester, bar, full, store_text=store_text_fields,
+                  flag_rules=flag_rules)
         with gc.source_errors(config, lambda: run.doing):
             repos = collect_org(run)
             for repo in repos:
@@ -109,6 +117,9 @@ def collect(config: GitHubConfig, store: RawStore, full: bool = False,
                 run.doing = f"{repo} reviews"
                 bar.note(run.doing)
                 collect_reviews(run, repo)
+                run.doing = f"{repo} pull request commits"
+                bar.note(run.doing)
+                collect_pull_commits(run, repo)
             run.doing = "user profiles"
             bar.note(run.doing)
             collect_users(run)
@@ -319,6 +330,27 @@ def collect_reviews(run: Run, repo: str) -> None:
             ui.warn(f"{repo}#{number} is gone from GitHub (404); its reviews are skipped.")
         if n % REVIEW_BATCH == 0 or n == len(todo):
             run.save("reviews", rows, repo, review_cursor({"updated_at": updated}, key))
+            rows = []
+
+
+def collect_pull_commits(run: Run, repo: str) -> None:
+    """The commits of each pull request touched since its own checkpoint (as reviews): a commit
+    belongs to its pull request without needing an issue key, and a squash-merged pull request
+    keeps the commits the default branch no longer shows."""
+    after, after_key = split_review_cursor(run.store.get_cursor(SOURCE, "pull_commits", repo))
+    if not after and run.config.since is not None:
+        after = f"{run.config.since.isoformat()}T00:00:00Z"
+    rows: list[dict] = []
+    todo = touched_pulls(run.store, repo, after, after_key)
+    for n, (key, number, updated) in enumerate(todo, 1):
+        url = f"/repos/{repo}/{PULL_COMMITS.path.format(number=number)}"
+        try:
+            for batch in gc.pages(run.requester, url, {}, run.config.per_page):
+                rows += pull_commit_rows(repo, number, batch, run.at(url))
+        except UnknownObjectException:
+            ui.warn(f"{repo}#{number} is gone from GitHub (404); its commits are skipped.")
+        if n % REVIEW_BATCH == 0 or n == len(todo):
+            run.save("pull_commits", rows, repo, review_cursor({"updated_at": updated}, key))
             rows = []
 
 

@@ -74,6 +74,19 @@ REVIEWS = Entity("reviews", "pulls/{number}/reviews", order="asc", since=False,
                  cursor=_get("submitted_at"), updated=_get("submitted_at"))
 
 
+# Commits of one pull request (GET /pulls/{number}/commits, at most 250 by GitHub's limit): its own
+# commits, also those a squash merge left off the default branch. Natural key
+# "<owner>/<repo>#<number>@<sha>", since one commit can be in two pull requests.
+PULL_COMMITS = Entity("pull_commits", "pulls/{number}/commits", order="asc", since=False,
+                      cursor=_get("commit.committer.date"), updated=_get("commit.committer.date"))
+
+
+def pull_commit_rows(repo: str, number: int, items: Iterable[Json], url: str) -> list[Json]:
+    return [{"natural_key": f"{repo}#{number}@{item['sha']}",
+             "updated_at": PULL_COMMITS.updated(item), "source_url": item.get("url") or url,
+             "payload": item} for item in items]
+
+
 def repo_rows(entity: Entity, repo: str, items: Iterable[Json], url: str) -> list[Json]:
     """Raw rows for list items of one repository; `url` is the list's API URL (provenance
     for items that carry no `url` of their own, like reviews)."""

@@ -27,6 +27,7 @@ from jira import JIRA, JIRAError
 from collectors import jira_rows as rows
 from collectors import privacy
 from collectors.jira_client import connect, count_requests, errors, host_of, is_cloud, retry_notes
+from collectors.slack_rows import Rules
 from processhealth import ui
 from processhealth.config_models import JiraConfig
 from processhealth.errors import SourceError
@@ -60,17 +61,20 @@ class Run:
     extra_calls: int = 0
     text_ids: set[str] = field(default_factory=set)  # free-text fields ([privacy])
     store_text: bool = False
+    flag_rules: Rules | None = None  # comment flags when bodies are reduced ([slack] patterns)
 
 
 def collect(config: JiraConfig, store: RawStore, *, full: bool = False,
-            store_text_fields: bool = False) -> None:
+            store_text_fields: bool = False, flag_rules: Rules | None = None) -> None:
     """Collect every configured project (all visible ones if none are listed) incrementally;
-    free text is reduced to its length unless `store_text_fields` (collectors/privacy.py)."""
+    free text is reduced to its length (comments' also to their flags, by `flag_rules`) unless
+    `store_text_fields` (collectors/privacy.py)."""
     client = connect(config)
     requests = count_requests(client)
     with retry_notes(), ui.progress("jira", unit="issues") as bar:
         run = start(client, config, store, full, requests)
         run.store_text = store_text_fields
+        run.flag_rules = flag_rules
         for project in projects(run):
             for saved in collect_project(run, project):
                 bar.advance(saved)
@@ -162,7 +166,8 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
                                                               if rows.truncated(i)])
         complete = [completed(run, issue, known.get(issue["key"])) for issue in page]
         if not run.store_text:
-            complete = [privacy.reduce_jira_issue(issue, run.text_ids) for issue in complete]
+            complete = [privacy.reduce_jira_issue(issue, run.text_ids, run.flag_rules)
+                        for issue in complete]
         batch = [rows.issue_row(issue) for issue in complete]
         for row in batch:
             if row["updated_at"] and (high is None or rows.parse_time(row["updated_at"])

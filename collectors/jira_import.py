@@ -16,6 +16,7 @@ from typing import Any
 
 from collectors import jira_rows as rows
 from collectors import privacy
+from collectors.slack_rows import Rules
 from processhealth import ui
 from processhealth.errors import UserError
 from processhealth.store import RawStore
@@ -141,10 +142,12 @@ def check_ids(files: list[SearchFile]) -> None:
 
 
 def save_search_files(files: list[SearchFile], store: RawStore,
-                      store_text_fields: bool = False) -> dict[str, int]:
+                      store_text_fields: bool = False,
+                      flag_rules: Rules | None = None) -> dict[str, int]:
     """Save issues per project, and field names the store does not know yet. Returns counts:
     issues, changed, incomplete (issues whose saved changelog or comments were truncated).
-    Free text is reduced to its length unless `store_text_fields` (collectors/privacy.py)."""
+    Free text is reduced to its length (comments' also to their flags, by `flag_rules`) unless
+    `store_text_fields` (collectors/privacy.py)."""
     counts = {"issues": 0, "changed": 0, "incomplete": 0}
     known = _known_fields(store)
     text_ids = _text_fields(store)
@@ -166,7 +169,7 @@ def save_search_files(files: list[SearchFile], store: RawStore,
         by_project: dict[str, list[dict[str, Any]]] = {}
         for issue in f.issues:
             if not store_text_fields:
-                issue = privacy.reduce_jira_issue(issue, text_ids)
+                issue = privacy.reduce_jira_issue(issue, text_ids, flag_rules)
             by_project.setdefault(rows.project_of(issue), []).append(
                 rows.issue_row(issue, source_url=f.path.resolve().as_uri()))
             counts["incomplete"] += bool(rows.truncated(issue))

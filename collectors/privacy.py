@@ -7,22 +7,34 @@ What metrics need of a text is whether it is filled and how long it is, never it
   for an imported search, any custom string that is not a date, an issue key or a sprint) and
   the system description and environment become {"length": n} (an empty one stays as it was, so
   "filled" is unchanged); their changelog texts (fromString/toString) go, with their lengths
-  kept; comment bodies and worklog comments become null with bodyLength / commentLength.
+  kept; comment bodies and worklog comments become null with bodyLength / commentLength, and a
+  comment gets bodyFlags.
 - GitHub: the body of issues, pull requests, comments, review comments, reviews and releases
-  becomes null, with body_length. Titles, branch names and commit messages stay (Jira keys and
+  becomes null, with body_length; a comment or review comment gets body_flags.
+
+The flags (reminder, status request, shadow-tool link) are the ones Slack messages get at ingest,
+from the [slack] patterns (collectors/slack_rows.py); the build reads them from the body when it
+is stored, else from these (collectors/sql/05_text_flags.sql), so a comment counts alike whether
+or not its words were kept. Changing the patterns re-flags reduced comments at the next
+`collect --full`. Titles, branch names and commit messages stay (Jira keys and
   work item titles are read from them).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
+
+from collectors.slack_rows import Rules
+from processhealth.config_models import SlackConfig
 
 TEXT_TYPES = ("customfieldtypes:textarea", "customfieldtypes:textfield")
 SYSTEM_TEXT = ("description", "environment")
 _NOT_TEXT = re.compile(r"^(\d{4}-\d{2}-\d{2}([T ][\d:.+\-Z]*)?|[A-Z][A-Z0-9_]+-\d+|"
                        r"com\.atlassian\.greenhopper\.service\.sprint\.Sprint@.*)$", re.S)
 GITHUB_BODIES = ("issues", "pulls", "issue_comments", "review_comments", "reviews", "releases")
+GITHUB_COMMENTS = ("issue_comments", "review_comments")
 
 Json = dict[str, Any]
 
@@ -32,6 +44,29 @@ class TextFields(set):
     changelogs name a field only)."""
 
     names: set[str]
+
+
+@functools.cache
+def default_rules() -> Rules:
+    """The flag rules of the default [slack] settings."""
+    return Rules.from_config(SlackConfig())
+
+
+def text_flags(text: str, rules: Rules | None) -> dict[str, Any]:
+    """{is_reminder, is_status_request, shadow_tool} of a comment's words: the same rules as the
+    build applies to a stored body (collectors/sql/05_text_flags.sql): a pattern found anywhere,
+    the first configured shadow-tool domain the text contains, else a shadow-tool extension."""
+    rules = rules or default_rules()
+    lowered = text.lower()
+    shadow = next((host + path for host, path in rules.shadow_domains
+                   if host + path in lowered), None)
+    if shadow is None and rules.shadow_extensions:
+        found = re.search("(" + "|".join(map(re.escape, rules.shadow_extensions)) + r")\b",
+                          lowered)
+        shadow = found.group(1) if found else None
+    return {"is_reminder": any(p.search(text) for p in rules.reminder),
+            "is_status_request": any(p.search(text) for p in rules.status_request),
+            "shadow_tool": shadow}
 
 
 def text_field_ids(listed: list[Json]) -> TextFields:
@@ -79,9 +114,10 @@ def _is_text(field_id: str, value: Any, text_ids: set[str] | None) -> bool:
     return isinstance(value, str) and not _NOT_TEXT.match(value.strip())
 
 
-def reduce_jira_issue(issue: Json, text_ids: set[str] | None) -> Json:
+def reduce_jira_issue(issue: Json, text_ids: set[str] | None, rules: Rules | None = None) -> Json:
     """A copy of the issue with its free text reduced (see the module docstring). text_ids: the
-    site's free-text fields, or None to judge by the values (imports without a field list)."""
+    site's free-text fields, or None to judge by the values (imports without a field list);
+    rules: the comment flag rules ([slack] patterns; the defaults when None)."""
     fields = dict(issue.get("fields") or {})
     reduced = set()
     for field_id, value in list(fields.items()):
@@ -92,7 +128,8 @@ def reduce_jira_issue(issue: Json, text_ids: set[str] | None) -> Json:
                                                                 "comment")):
         inline = fields.get(block)
         if isinstance(inline, dict) and isinstance(inline.get(items), list):
-            fields[block] = {**inline, items: [_without(c, key) for c in inline[items]]}
+            flags = (rules or default_rules()) if block == "comment" else None
+            fields[block] = {**inline, items: [_without(c, key, flags) for c in inline[items]]}
     out = {**issue, "fields": fields}
     changelog = issue.get("changelog")
     if isinstance(changelog, dict) and isinstance(changelog.get("histories"), list):
@@ -103,10 +140,15 @@ def reduce_jira_issue(issue: Json, text_ids: set[str] | None) -> Json:
     return out
 
 
-def _without(item: Any, key: str) -> Any:
+def _without(item: Any, key: str, rules: Rules | None = None) -> Any:
+    """The item with its text `key` reduced to a length; with `rules`, also to its flags."""
     if not isinstance(item, dict) or key not in item:
         return item
-    return {**item, key: None, f"{key}Length": _length(item[key]) if item[key] else 0}
+    out = {**item, key: None, f"{key}Length": _length(item[key]) if item[key] else 0}
+    if rules is not None and item[key]:
+        text = item[key] if isinstance(item[key], str) else _adf_text(item[key])
+        out[f"{key}Flags"] = text_flags(text, rules)
+    return out
 
 
 def _history(history: Any, ids: set[str], names: set[str], guess: bool) -> Any:
@@ -139,15 +181,19 @@ def _text_item(item: Json, ids: set[str], names: set[str], guess: bool) -> bool:
         and not _NOT_TEXT.match(str(item.get("toString") or item.get("fromString")).strip())
 
 
-def reduce_github(entity: str, rows: list[Json]) -> list[Json]:
-    """GitHub rows with their bodies reduced to a length (see the module docstring)."""
+def reduce_github(entity: str, rows: list[Json], rules: Rules | None = None) -> list[Json]:
+    """GitHub rows with their bodies reduced to a length, comments' also to their flags (see
+    the module docstring; rules: the [slack] patterns, the defaults when None)."""
     if entity not in GITHUB_BODIES:
         return rows
     out = []
     for row in rows:
         payload = row.get("payload")
         if isinstance(payload, dict) and payload.get("body") is not None:
-            payload = {**payload, "body": None, "body_length": len(str(payload["body"]))}
+            body = str(payload["body"])
+            payload = {**payload, "body": None, "body_length": len(body)}
+            if entity in GITHUB_COMMENTS:
+                payload["body_flags"] = text_flags(body, rules)
             row = {**row, "payload": payload}
         out.append(row)
     return out

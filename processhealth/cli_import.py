@@ -46,11 +46,13 @@ def jira_json(config: Config, paths: tuple[Path, ...]) -> None:
     checked before anything is written. Run `processhealth build` afterwards.
     """
     from collectors.jira_import import check_ids, json_files, read_search_file, save_search_files
+    from collectors.slack_rows import Rules
 
     files = [read_search_file(path) for path in json_files(list(paths))]
     check_ids(files)
     with RawStore(config.storage.raw_path) as store:
-        counts = save_search_files(files, store, config.privacy.store_text_fields)
+        counts = save_search_files(files, store, config.privacy.store_text_fields,
+                                   Rules.from_config(config.slack))
     ui.say(f"imported {counts['issues']} Jira issues ({counts['changed']} new or changed) from "
            f"{len(files)} files; run `processhealth build` next.")
     if counts["incomplete"]:

@@ -304,24 +304,41 @@ def _rule(name: str, category: str, **match: Any) -> ClassificationRule:
 DEFAULT_RULES = [
     _rule("process-issue-types", "process", source="jira",
           issue_type=["Initiative", "Status Report"]),
-    _rule("customer-labels", "customer", labels=["customer", "support", "bug"]),
-    _rule("enabling-labels", "enabling", labels=["tech-debt", "infra", "experiment"]),
+    _rule("customer-labels", "customer",
+          labels=["customer", "customer-facing", "customer-request", "customer-reported", "cust",
+                  "support", "escalation", "bug"]),
+    _rule("enabling-labels", "enabling",
+          labels=["tech-debt", "techdebt", "tech_debt", "technical-debt", "debt", "refactor",
+                  "refactoring", "infra", "infrastructure", "ops", "devops", "experiment",
+                  "dependencies", "security", "tooling"]),
+    _rule("dependency-updates", "enabling", source="github",
+          title_regex=r"(?i)^(\w+\(deps[^)]*\):\s*)?(bump|update) (dependency )?\S+ "
+                      r"(from \S+ )?to v?\S+"),
     _rule("customer-issue-types", "customer", source="jira",
           issue_type=["Story", "Bug", "Epic", "Customer Request"]),
     _rule("enabling-issue-types", "enabling", source="jira",
           issue_type=["Task", "Tech Debt", "Spike", "Experiment"]),
     _rule("enabling-repos", "enabling", repo=["*-infra", "platform-*"]),
-    _rule("customer-channels", "customer", source="slack", channel=["support-*", "customer-*"]),
+    _rule("customer-channels", "customer", source="slack",
+          channel=["support-*", "*-support", "customer-*", "*-customers", "help-*", "*-help",
+                   "escalations-*", "*-escalations"]),
     _rule("process-channels", "process", source="slack",
-          channel=["standup*", "status*", "pmtool*", "process-*"]),
+          channel=["standup*", "*-standup", "*-standups", "daily-*", "*-daily", "*-sync",
+                   "status*", "*-status", "*-updates", "pmtool*", "process-*", "retro-*",
+                   "*-retro", "planning-*", "*-planning"]),
 ]
 DEFAULT_REPO_CATEGORIES: dict[str, Category] = {
     "*-infra": "enabling", "infra-*": "enabling", "platform-*": "enabling", "*-docs": "enabling",
     "*-app": "customer",
 }
 DEFAULT_CHANNEL_CATEGORIES: dict[str, Category] = {
-    "support-*": "customer", "customer-*": "customer", "eng-*": "enabling", "standup*": "process",
-    "status*": "process", "pmtool*": "process", "process-*": "process",
+    "support-*": "customer", "*-support": "customer", "customer-*": "customer",
+    "*-customers": "customer", "help-*": "customer", "*-help": "customer",
+    "eng-*": "enabling", "*-eng": "enabling", "dev-*": "enabling", "*-dev": "enabling",
+    "*-devs": "enabling", "engineering-*": "enabling", "*-engineering": "enabling",
+    "standup*": "process", "*-standup": "process", "*-daily": "process", "*-sync": "process",
+    "status*": "process", "*-status": "process", "*-updates": "process", "pmtool*": "process",
+    "process-*": "process",
 }
 
 
@@ -329,6 +346,11 @@ class ClassificationConfig(Section):
     rules: list[ClassificationRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
     repos: dict[str, Category] = dict(DEFAULT_REPO_CATEGORIES)
     channels: dict[str, Category] = dict(DEFAULT_CHANNEL_CATEGORIES)
+    # A repository or channel in a team's scope ([[teams]] repos, channels) that no rule or glob
+    # above classifies: a team's own repositories are its product, its own channels its working
+    # chat. "unclassified" turns the fallback off.
+    team_repos: Category = "customer"
+    team_channels: Category = "enabling"
 
     @field_validator("rules")
     @classmethod
@@ -349,6 +371,9 @@ class EffortConfig(Section):
     session_gap_minutes: float = Field(45, gt=0)
     lead_in_minutes: float = Field(30, ge=0)
     day_cap_hours: float = Field(10, gt=0, le=24)
+    # A Jira history (one screen save) with N items is one act capped at cap(kind) plus this
+    # for each item after the first.
+    history_item_minutes: float = Field(1.5, ge=0)
     # Merged over the defaults: naming one kind keeps the others.
     caps: dict[str, Minutes] = dict(DEFAULT_CAPS)
     sensitivity_gaps: list[Annotated[float, Field(gt=0, le=24 * 60)]] = [30, 60, 120]

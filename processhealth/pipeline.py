@@ -79,6 +79,8 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
         if not getattr(config, name).enabled:
             raise UserError(f"Source {name} is not enabled; set [{name}] enabled = true first.")
     config.validate_secrets(wanted)  # before any network call
+    from collectors.slack_rows import Rules  # comment flags of reduced GitHub and Jira bodies
+
     with RawStore(config.storage.raw_path) as store:
         for name in wanted:
             if full:
@@ -86,7 +88,8 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
             store.clear_gaps(name)  # this collection records what it skips afresh
             extra = ({"store_message_text": config.privacy.store_message_text}
                      if name == "slack" else
-                     {"store_text_fields": config.privacy.store_text_fields})
+                     {"store_text_fields": config.privacy.store_text_fields,
+                      "flag_rules": Rules.from_config(config.slack)})
             collector(name).collect(getattr(config, name), store, full=full, **extra)
 
 

@@ -15,8 +15,8 @@ def _pages(n: int, per_page: int) -> int:
 
 def minimum_requests(org: Org, per_page: int = 100) -> dict[str, int]:
     """The fewest requests a first collection of the whole organization can make, per route:
-    one per page of each list (an empty list still costs its one request), one reviews list per
-    pull request, one profile per account seen."""
+    one per page of each list (an empty list still costs its one request), one reviews list and
+    one commits list per pull request, one profile per account seen."""
     g = org.github
     need = {"org_repos": _pages(len(g.repos), per_page),
             "org_members": _pages(len(api.org_members(org)), per_page),
@@ -39,7 +39,9 @@ def minimum_requests(org: Org, per_page: int = 100) -> dict[str, int]:
                          ("releases", count(g.releases)),
                          ("issue_events", _pages(sum(e[2].repo == r.name for e in events),
                                                  per_page)),
-                         ("reviews", sum(_pages(n, per_page) for n in per_pr.values()))):
+                         ("reviews", sum(_pages(n, per_page) for n in per_pr.values())),
+                         ("pull_commits", sum(_pages(len(i.commit_shas), per_page)
+                                              for i in prs))):
             need[route] = need.get(route, 0) + n
     pids = ({i.user_pid for i in g.issues} | {rv.user_pid for rv in g.reviews}
             | {c.user_pid for c in g.issue_comments} | {c.user_pid for c in g.review_comments}

@@ -208,3 +208,42 @@ def test_classify_cli_reports_rules_and_explains_unclassified(con, tmp_path, wri
     assert result.exit_code == 0, result.output
     assert "ops-war-room" in result.output
     assert 'match = { source = "slack", channel = ["ops-war-room"] }' in result.output
+
+
+def test_defaults_cover_common_naming_and_a_teams_own_scope(con, tmp_path):
+    team = {"name": "orbit", "repos": ["gateway-web", "orbit"], "channels": ["team-orbit",
+                                                                           "orbit-*"]}
+    for cid, name in (("C1", "orbit-help"), ("C2", "orbit-dev"), ("C3", "orbit-daily"),
+                      ("C4", "team-orbit"), ("C5", "random"), ("C6", "acme-support"),
+                      ("C7", "scorecard-updates")):
+        channel(con, cid, name)
+    item(con, "github:acme/gateway-web#1", "github", "acme/gateway-web#1", "acme/gateway-web",
+         kind="pr", title="Add invoice export")
+    item(con, "github:acme/gateway-web#2", "github", "acme/gateway-web#2", "acme/gateway-web",
+         kind="pr", title="Bump lodash from 4.17.20 to 4.17.21", labels=("dependencies",))
+    item(con, "github:acme/gateway-web#3", "github", "acme/gateway-web#3", "acme/gateway-web",
+         kind="pr", title="chore(deps): update dependency react to v19")
+    item(con, "github:acme/billing#1", "github", "acme/billing#1", "acme/billing", kind="pr",
+         title="Add invoice export")
+    run_analysis(con, make_config(tmp_path, teams=[team]))
+    ch = categories(con, "channels", "name")
+    assert ch["orbit-help"] == ("customer", "customer-channels")
+    assert ch["acme-support"] == ("customer", "customer-channels")
+    assert ch["orbit-daily"] == ("process", "process-channels")
+    assert ch["scorecard-updates"] == ("process", "process-channels")
+    assert ch["orbit-dev"] == ("enabling", "channels:*-dev")
+    assert ch["team-orbit"] == ("enabling", "team_channels:orbit")  # the team's own chat
+    assert ch["random"] == ("unclassified", NO_RULE)  # not in any team's scope
+    got = categories(con, "work_items", "key")
+    assert got["acme/gateway-web#1"] == ("customer", "team_repos:orbit")  # the team's product
+    assert got["acme/gateway-web#2"][0] == "enabling"
+    assert got["acme/gateway-web#3"] == ("enabling", "dependency-updates")
+    assert got["acme/billing#1"] == ("unclassified", NO_RULE)  # in nobody's scope
+    con2 = domain_db()
+    channel(con2, "C4", "team-orbit")
+    item(con2, "github:acme/gateway-web#1", "github", "acme/gateway-web#1", "acme/gateway-web",
+         kind="pr")
+    run_analysis(con2, make_config(tmp_path, teams=[team], classification={
+        "team_repos": "unclassified", "team_channels": "unclassified"}))
+    assert categories(con2, "channels", "name")["team-orbit"][0] == "unclassified"
+    assert categories(con2, "work_items", "key")["acme/gateway-web#1"][0] == "unclassified"

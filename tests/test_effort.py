@@ -38,7 +38,7 @@ def reference_credits(events, gap=45.0, lead_in=30.0, day_cap=600.0, caps=DEFAUL
         for event_id, _, when, kind in person_events:
             cap = caps.get(kind, 15.0)
             g = None if prev is None else (when - prev).total_seconds() / 60
-            if g is None or g > gap:
+            if g is None or g > max(gap, cap):  # a commit (cap 120) bridges gaps up to 120
                 minutes, start = min(lead_in, cap), when
             else:
                 minutes = min(g, cap)
@@ -64,7 +64,8 @@ def test_credits_match_the_written_definition(tmp_path):
     con = domain_db()
     ana, bo = _two_people(con)
     rng = random.Random(3)
-    kinds = ["jira_comment", "jira_transition", "jira_created", "jira_worklog", "odd_kind"]
+    kinds = ["jira_comment", "jira_transition", "jira_created", "jira_worklog", "odd_kind",
+             "commit"]
     made = []
     for n in range(400):
         actor = ana if n % 2 else bo
@@ -91,11 +92,14 @@ def test_sessions_lead_in_caps_and_day_cap(tmp_path):
     event(con, "s:2", "slack", at(3), ana, "slack_message", channel_id="C1")  # 3 min
     event(con, "j:3", "jira", at(40), ana, "jira_comment", item_id="jira:ATL-1")  # min(37, 15)
     event(con, "j:4", "jira", at(200), ana, "jira_created", item_id="jira:ATL-1")  # new session
+    # a commit closes the coding before it: 90 min after the last act is within its cap (120)
+    event(con, "g:5", "github", at(290), ana, "commit")
+    event(con, "g:6", "github", at(440), ana, "commit")  # 150 min: over its cap, a new session
     run_analysis(con, make_config(tmp_path, teams=[TEAM]))
     got = dict(rows(con, "SELECT event_id, minutes FROM effort"))
-    assert got == {"s:1": 5, "s:2": 3, "j:3": 15, "j:4": 15}
+    assert got == {"s:1": 5, "s:2": 3, "j:3": 15, "j:4": 15, "g:5": 90, "g:6": 30}
     sessions = rows(con, "SELECT count(DISTINCT session_id) FROM effort")[0][0]
-    assert sessions == 2
+    assert sessions == 3
 
     con = domain_db()
     ana, _ = _two_people(con)

@@ -1,7 +1,8 @@
 """End to end on a small simulated organization: raw rows from the collectors' own row code
 (processhealth/simload), `build`, then estimated category shares against the simulation's truth.
-The acceptance figures (demo organization, 12 months) come from benchmarks/effort_accuracy.py;
-this keeps the whole chain honest in the test suite with a small, quick organization."""
+The acceptance figures (the scenario family, default config) come from
+benchmarks/effort_accuracy.py; this keeps the whole chain honest in the test suite with a small,
+quick organization."""
 
 from __future__ import annotations
 

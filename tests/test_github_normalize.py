@@ -88,15 +88,17 @@ def test_pr_facts_for_cycle_time(built):
     assert prs[0] == prs[1] and prs[2] == len(merged_by)
 
 
-def test_commits_are_tied_to_the_pr_naming_their_jira_key(built):
+def test_commits_are_tied_to_their_pr_with_or_without_a_jira_key(built):
     org, con, _ = built
     inferred = dict(con.execute(
         "SELECT detail->>'sha', (detail->>'pr_number')::INTEGER FROM events"
         " WHERE kind = 'commit'").fetchall())
-    keyed = [c for c in org.github.commits if c.pr_number is not None and ":" in c.message]
-    assert keyed and all(inferred[c.sha] == c.pr_number for c in keyed)
-    unkeyed = [c for c in org.github.commits if ":" not in c.message]
-    assert all(inferred[c.sha] is None for c in unkeyed)
+    in_pr = [c for c in org.github.commits if c.pr_number is not None]
+    keyed = [c for c in in_pr if ":" in c.message]
+    assert keyed and len(keyed) < len(in_pr)  # some PR commits name no key
+    assert all(inferred[c.sha] == c.pr_number for c in in_pr)  # read from each PR's commits
+    direct = [c for c in org.github.commits if c.pr_number is None]
+    assert all(inferred[c.sha] is None for c in direct if ":" not in c.message)
     links = con.execute("SELECT linked_keys FROM work_items WHERE kind = 'pr'").fetchall()
     assert all(len(keys) >= 1 for (keys,) in links)
 
@@ -108,8 +110,10 @@ def test_jira_key_pattern_comes_from_config(tmp_path):
                     {"jira_key_pattern": r"\bNOPE-\d+\b"})
     assert con.execute("SELECT count(*) FROM work_items WHERE len(linked_keys) > 0"
                        ).fetchone() == (0,)
+    # a commit's pull request comes from the PR's commits list, whatever the key pattern
+    in_pr = sum(c.pr_number is not None for c in tiny_org().github.commits)
     assert con.execute("SELECT count(*) FROM events WHERE kind = 'commit'"
-                       " AND detail->>'pr_number' IS NOT NULL").fetchone() == (0,)
+                       " AND detail->>'pr_number' IS NOT NULL").fetchone() == (in_pr,)
 
 
 def test_accounts_ghost_bot_and_commit_emails(tmp_path):
@@ -144,3 +148,33 @@ def test_closed_issues_keep_their_state_reason(built):
     assert got == {f"github:acme/{i.repo}#{i.number}":
                    ("completed" if i.closed_at and not i.is_pr else None)
                    for i in org.github.issues}
+
+
+def test_a_squash_merged_pr_keeps_its_commits_and_its_landing_commit_is_no_act(tmp_path):
+    from simulation.family import generate_member
+
+    org = generate_member(2026, 0, "small", with_truth=False).org  # squash and merge repos
+    styles = {r.name: r.merge_style for r in org.github.repos}
+    merged = [i for i in org.github.issues if i.is_pr and i.merged_at and i.commit_shas
+              and styles[i.repo] in ("squash", "merge")]
+    squashed = [i for i in merged if styles[i.repo] == "squash"]
+    away = {c.sha for c in org.github.commits if not c.listed}
+    assert squashed and away  # the default branch does not list the PRs' own commits
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        simload.load(org, store)
+    con = normalize(tmp_path / "raw.duckdb", tmp_path / "a.duckdb")
+    got = {(repo, sha): (pr, weight, lands) for repo, sha, pr, weight, lands in con.execute(
+        "SELECT detail->>'repo', detail->>'sha', (detail->>'pr_number')::INTEGER, weight,"
+        " (detail->>'lands_pr')::INTEGER FROM events WHERE kind = 'commit'").fetchall()}
+    dates = {c.sha: c.date for c in org.github.commits}
+    for pr in squashed:
+        full = f"{org.github.org}/{pr.repo}"
+        assert all(got[(full, sha)] == (pr.number, 1, None) for sha in pr.commit_shas)
+        started = con.execute("SELECT started_at FROM work_items WHERE item_id = ?",
+                              [f"github:{full}#{pr.number}"]).fetchone()[0]
+        first = min(dates[sha] for sha in pr.commit_shas)
+        assert started == min(first, pr.created_at).replace(microsecond=0)
+    landing = [v for v in got.values() if v[2] is not None]
+    # one "<title> (#N)" squash commit or "Merge pull request #N" commit per merged PR
+    assert len(landing) == len(merged)
+    assert all(weight == 0 and pr == lands for pr, weight, lands in landing)

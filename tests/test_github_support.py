@@ -70,6 +70,7 @@ def normalize(raw_path: Path, out: Path, github: dict | None = None
          "github": github or {}})
     build_analytics(config, [BuildStep("raw tables", pipeline.raw_tables),
                              BuildStep("config", pipeline.config_variable),
+                             pipeline.sql_file_step(SQL.with_name("05_text_flags.sql")),
                              pipeline.sql_file_step(SQL)])
     return open_duckdb(out, read_only=True)
 

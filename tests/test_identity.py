@@ -47,7 +47,7 @@ def test_email_name_and_login_evidence():
     ]
     how = {k: r.matched_by for k, r in resolved.items()}
     assert how["github:1"] == "login" and how["slack:s1"] == "name"
-    assert how["github:3"] == "email" and how["github:4"] == "unmatched"
+    assert how["github:3"] == "email" and how["github:4"] == "deleted"  # non-human, no team
     assert {p.person_id for p in people} >= {"ana-lima", "bo-berg", "carl-diaz"}
 
 
@@ -221,17 +221,72 @@ def test_build_reads_people_csv_from_config(tmp_path):
 def test_listed_bots_are_non_humans_in_every_source(section, write_config, capsys):
     def build(text: str) -> list[tuple]:
         con = domain_db()
-        identity(con, "github", "77", "release-robot")
-        identity(con, "jira", "557058:f00d", None, None, "Jira Automation")
-        identity(con, "slack", "U0DEPLOY", "deploybot", None, "Deploy Bot")
+        # names that do not look automated (those are non-humans without a list: see below)
+        identity(con, "github", "77", "relmgr")
+        identity(con, "jira", "557058:f00d", None, None, "Grumpy Cat")
+        identity(con, "slack", "U0DEPLOY", "shipit", None, "Ship It")
         identity(con, "jira", "j1", None, "ana@acme.example", "Ana Lima")
         ident.build(con, load_config(write_config(text)))
         return rows(con, "SELECT i.source, i.is_bot, i.matched_by, p.is_bot FROM identities i "
                          "JOIN people p USING (person_id) ORDER BY i.source, i.source_user_id")
 
     assert [r[1:] for r in build("")] == [(False, "unmatched", False)] * 4
-    listed = build(f'[{section}]\nbots = ["Release-Robot", "557058:F00D", "deploy bot"]\n')
+    listed = build(f'[{section}]\nbots = ["RelMgr", "557058:F00D", "ship it"]\n')
     assert listed == [("github", True, "bot", True), ("jira", True, "bot", True),
                       ("jira", False, "unmatched", False), ("slack", True, "bot", True)]
     warned = "[slack] bots is deprecated" in capsys.readouterr().err
     assert warned == (section == "slack")
+
+
+def test_accented_name_nickname_and_private_commit_address_are_one_person():
+    accounts = [
+        Account("jira", "j1", "jnunez", "jose.nunez@acme.example", "José Núñez"),
+        Account("github", "11", "jnunez-acme", None, "Jose Nunez"),  # accents dropped
+        # his commits: accents kept, a private address GitHub ties to no account
+        Account("github", "email:jose.nunez.42@gmail.com", None, "jose.nunez.42@gmail.com",
+                "José Núñez"),
+        Account("slack", "U1", "pepe", None, "Pepe Núñez"),  # a well-known diminutive
+        Account("jira", "j2", "tomoko", None, "Tomoko Sato"),
+        Account("slack", "U2", "tomo", None, "Tomo Sato"),  # a prefix nickname
+        Account("jira", "j3", "ana", None, "Ana Talbot"),  # "bot" only inside a word: a person
+        Account("slack", "U3", "ana.t", None, "Ana Talbot"),
+        Account("jira", "j4", "julia", None, "Julia Kim"),
+        Account("jira", "j5", "julian", None, "Julian Kim"),
+        Account("slack", "U4", "jules", None, "Jules Kim"),  # could be either: left apart
+    ]
+    resolved, people, _ = resolve(accounts)
+    assert people_of(resolved) == [
+        ["github:11", "github:email:jose.nunez.42@gmail.com", "jira:j1", "slack:U1"],
+        ["jira:j2", "slack:U2"], ["jira:j3", "slack:U3"], ["jira:j4"], ["jira:j5"], ["slack:U4"]]
+    assert resolved["slack:U1"].matched_by == "nickname"
+    assert not any(p.is_bot for p in people)
+
+
+def test_deleted_users_and_service_accounts_are_non_humans_with_no_team(tmp_path):
+    accounts = [
+        Account("github", "10137", "ghost", None, "Deleted user"),
+        Account("jira", "svc1", None, None, "Automation for Jira"),
+        Account("jira", "c1", None, "someone@customer.example", "Pat Buyer", is_bot=True),
+        Account("slack", "U9", "deploy-bot", None, "Deploy Bot"),
+        Account("github", "77", "svc-release", None, None),
+        Account("jira", "j1", None, None, "Ana Lima"),
+    ]
+    resolved, people, _ = resolve(accounts, bot_names=["svc-release"])
+    humans = [p.display_name for p in people if not p.is_bot]
+    assert humans == ["Ana Lima"]
+    assert resolved["github:10137"].matched_by == "deleted"
+    con = domain_db()
+    ghost = identity(con, "github", "10137", "ghost", None, "Deleted user")
+    ana = identity(con, "jira", "a1", None, "ana@acme.example", "Ana Lima")
+    item(con, "github:acme/atlas-app#1", "github", "acme/atlas-app#1", "acme/atlas-app",
+         kind="pr")
+    item(con, "jira:ATL-1", "jira", "ATL-1", "ATL", type="Story")
+    event(con, "g1", "github", at(0), ghost, "pr_review", item_id="github:acme/atlas-app#1")
+    event(con, "j1", "jira", at(5), ana, "jira_comment", item_id="jira:ATL-1")
+    config = make_config(tmp_path, teams=[{"name": "atlas", "jira_projects": ["ATL"],
+                                           "repos": ["atlas-*"]}])
+    for step in analysis_steps():
+        step(con, config)
+    teams = rows(con, "SELECT p.is_bot, pm.team FROM people p LEFT JOIN person_months pm "
+                      "USING (person_id) ORDER BY p.is_bot")
+    assert teams == [(False, "atlas"), (True, None)]  # the deleted user is in no team

@@ -33,6 +33,7 @@ def normalize(raw: Path, config: Config | None = None) -> duckdb.DuckDBPyConnect
     con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw)])
     con.execute("SET search_path = 'main,raw'")
     pipeline.config_variable(con, config)
+    pipeline.sql_file_step(SQL.with_name("05_text_flags.sql"))(con, config)  # comment flags
     pipeline.sql_file_step(SQL)(con, config)
     con.execute("SET search_path = 'main'")
     con.execute("DETACH raw")  # as the build does: the raw file stays free for writers

@@ -49,13 +49,17 @@ def test_without_a_field_list_prose_and_rich_text_go_but_dates_keys_and_sprints_
         "customfield_1": "Given a user, when they log in", "customfield_2": "2026-02-03",
         "customfield_3": "PAY-12", "customfield_4": [sprint], "customfield_5": adf,
         "customfield_6": 5.0, "customfield_7": "{}",
-        "comment": {"comments": [{"id": "9", "body": "looks good"}], "total": 1},
+        "comment": {"comments": [{"id": "9", "body": "looks good"},
+                                 {"id": "10", "body": "any update on this?"}], "total": 2},
     }), None)["fields"]
     assert out["customfield_1"] == {"length": 30}
     assert out["customfield_5"] == {"length": 15}
     assert (out["customfield_2"], out["customfield_3"], out["customfield_4"],
             out["customfield_6"]) == ("2026-02-03", "PAY-12", [sprint], 5.0)
-    assert out["comment"]["comments"] == [{"id": "9", "body": None, "bodyLength": 10}]
+    none = {"is_reminder": False, "is_status_request": False, "shadow_tool": None}
+    assert out["comment"]["comments"] == [
+        {"id": "9", "body": None, "bodyLength": 10, "bodyFlags": none},
+        {"id": "10", "body": None, "bodyLength": 19, "bodyFlags": {**none, "is_reminder": True}}]
     assert out["customfield_7"] == {"length": 2}  # filled-looking text is still not kept
 
 
@@ -65,3 +69,7 @@ def test_github_bodies_keep_their_length_only():
     assert [r["payload"] for r in reduce_github("issues", rows)] == [
         {"title": "Fix", "body": None, "body_length": 6}, {"title": "Fix", "body": None}]
     assert reduce_github("commits", rows) is rows
+    comment = [{"natural_key": "3", "payload": {"body": "see notion.so/x, any update on it?"}}]
+    assert reduce_github("issue_comments", comment)[0]["payload"] == {
+        "body": None, "body_length": 34, "body_flags": {
+            "is_reminder": True, "is_status_request": False, "shadow_tool": "notion.so"}}

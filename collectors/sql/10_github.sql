@@ -10,10 +10,11 @@
 -- "github:email:<address>", with the name and address the commit carries.
 --
 -- Jira keys ([github] jira_key_pattern) are read from PR titles and branches and from commit
--- messages. A commit belongs to the pull request of its repository that names one of its keys
--- and was the first to close (merge or close) at or after the commit, or is still open; the
--- commits list does not say which PR a commit came from, and asking each PR for its commits
--- would cost one more request per PR. Commits naming no key stay attached to no PR.
+-- messages. A commit belongs to the pull request whose commits list (raw_github_pull_commits)
+-- has it; a commit in no such list (one pushed straight to the branch, or data collected before
+-- pull-request commits were read) belongs to the pull request of its repository that names one
+-- of its keys and was the first to close (merge or close) at or after the commit, or is still
+-- open. Commits naming no key and in no list stay attached to no PR.
 
 CREATE OR REPLACE TEMP MACRO _gh_keys(t) AS
     regexp_extract_all(coalesce(t, ''),
@@ -39,6 +40,27 @@ FROM (SELECT natural_key, scope,
                                            '$.author.id', '$.author.login', '$.author.type',
                                            '$.parents']) AS f
       FROM raw_github_commits);
+
+-- A pull request's own commits (GET /pulls/{n}/commits; natural key "<repo>#<n>@<sha>"). Those
+-- the default branch does not list (a squash merge left them on the PR's branch) join the
+-- commits, so a squash-merge repository keeps its coding history.
+CREATE OR REPLACE TEMP TABLE _gh_pc AS
+SELECT scope || '@' || f[1] AS natural_key, scope, f[1] AS sha,
+       'github:' || split_part(natural_key, '@', 1) AS item_id,
+       TRY_CAST(regexp_extract(split_part(natural_key, '@', 1), '#(\d+)$', 1) AS INTEGER)
+           AS number, payload
+FROM (SELECT natural_key, scope, payload, json_extract_string(payload, ['$.sha']) AS f
+      FROM raw_github_pull_commits);
+
+INSERT INTO _gh_c
+SELECT natural_key, scope, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], json_array_length(f[9])
+FROM (SELECT natural_key, scope,
+             json_extract_string(any_value(payload), [
+                 '$.sha', '$.commit.message', '$.commit.author.date', '$.commit.author.email',
+                 '$.commit.author.name', '$.author.id', '$.author.login', '$.author.type',
+                 '$.parents']) AS f
+      FROM _gh_pc WHERE natural_key NOT IN (SELECT natural_key FROM _gh_c)
+      GROUP BY natural_key, scope);
 
 -- Accounts: every user object any payload embeds (id, login, type), with the profile fetched
 -- once per login.
@@ -142,10 +164,47 @@ JOIN _gh_pr_keys AS p ON p.repo = c.repo AND p.key = c.key
      AND (p.ended IS NULL OR p.ended >= c.occurred)
 GROUP BY c.natural_key;
 
+-- The pull request a commit belongs to: the one whose commits list has it (a merged one first,
+-- then the first to close), else the key rule above. A commit that lands a merged pull request
+-- on the default branch (its squash commit "<title> (#N)" or merge commit "Merge pull request
+-- #N ...", in no pull request's commits list) is the merge's echo: it keeps its place in history
+-- with weight 0 (docs/metrics.md section 2) and belongs to that pull request.
+CREATE OR REPLACE TEMP TABLE _gh_landing AS
+SELECT c.natural_key, i.item_id, i.number
+FROM (SELECT natural_key, repo,
+             TRY_CAST(coalesce(
+                 nullif(regexp_extract(m, '\(#(\d+)\)\s*$', 1), ''),
+                 nullif(regexp_extract(m, '^Merge pull request #(\d+)\b', 1), '')) AS INTEGER)
+                 AS number
+      FROM (SELECT c.natural_key, c.repo, split_part(g.message, chr(10), 1) AS m
+            FROM _gh_commits AS c JOIN _gh_c AS g USING (natural_key))) AS c
+JOIN _gh_items AS i ON i.repo = c.repo AND i.number = c.number AND i.is_pr
+     AND i.merged_at IS NOT NULL
+WHERE c.natural_key NOT IN (SELECT natural_key FROM _gh_pc)
+  AND i.item_id IN (SELECT item_id FROM _gh_pc);
+
+CREATE OR REPLACE TEMP TABLE _gh_commit_pr_by_list AS
+SELECT natural_key, item_id FROM (
+    SELECT p.natural_key,
+           arg_min(p.item_id, (i.merged_at IS NULL,
+                               coalesce(i.merged_at, i.closed_at, 'infinity'::TIMESTAMPTZ),
+                               p.number)) AS item_id
+    FROM _gh_pc AS p JOIN _gh_items AS i USING (item_id)
+    GROUP BY p.natural_key
+    UNION ALL
+    SELECT natural_key, item_id FROM _gh_landing
+    UNION ALL
+    SELECT natural_key, item_id FROM _gh_commit_pr
+    WHERE natural_key NOT IN (SELECT natural_key FROM _gh_pc)
+      AND natural_key NOT IN (SELECT natural_key FROM _gh_landing));
+DROP TABLE _gh_commit_pr;
+ALTER TABLE _gh_commit_pr_by_list RENAME TO _gh_commit_pr;
+
 CREATE OR REPLACE TEMP TABLE _gh_pr_commits AS
 SELECT l.item_id, min(c.occurred) AS first_commit_at, count(*) AS commits,
        flatten(list(c.keys ORDER BY c.occurred, c.sha)) AS keys
 FROM _gh_commit_pr AS l JOIN _gh_commits AS c USING (natural_key)
+WHERE l.natural_key NOT IN (SELECT natural_key FROM _gh_landing)
 GROUP BY l.item_id;
 
 CREATE OR REPLACE TEMP TABLE _gh_events AS
@@ -207,47 +266,58 @@ FROM (SELECT natural_key, scope, json_extract_string(payload, [
 WHERE f[1] IS NOT NULL;
 
 -- A comment's issue_url ends in the issue's number; in some older payloads, in its id instead.
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+-- Comments carry the flags of their words (05_text_flags.sql), never the words: from the body
+-- when it is stored, else from body_flags, set at ingest when the body was reduced
+-- (collectors/privacy.py, [privacy] store_text_fields).
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
 WITH c AS (
-    SELECT natural_key, scope, f, coalesce(
+    SELECT natural_key, scope, f, t, coalesce(
                (SELECT any_value(number) FROM _gh_items AS n
                 WHERE n.repo = c0.scope AND n.number = _gh_number(c0.f[3])),
                (SELECT any_value(number) FROM _gh_items AS n
                 WHERE n.repo = c0.scope AND n.issue_id = _gh_number(c0.f[3])::VARCHAR),
                _gh_number(c0.f[3])) AS number
-    FROM (SELECT natural_key, scope, json_extract_string(payload, [
-              '$.created_at', '$.user.id', '$.issue_url', '$.body', '$.body_length']) AS f
-          FROM raw_github_issue_comments
-          WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted
-                                    WHERE entity = 'issue_comments')) AS c0
+    FROM (SELECT natural_key, scope, f, coalesce(_ph_stored_flags(flags), _ph_text_flags(f[4])) AS t
+          FROM (SELECT natural_key, scope, json_extract_string(payload, [
+                    '$.created_at', '$.user.id', '$.issue_url', '$.body', '$.body_length']) AS f,
+                       payload -> '$.body_flags' AS flags
+                FROM raw_github_issue_comments
+                WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted
+                                          WHERE entity = 'issue_comments'))) AS c0
 )
 SELECT 'github:issue_comment:' || c.natural_key, 'github', c.f[1]::TIMESTAMPTZ,
        'github:' || c.f[2], 'github:' || c.scope || '#' || c.number,
-       CASE WHEN i.is_pr THEN 'pr_comment' ELSE 'issue_comment' END,
+       CASE WHEN i.is_pr THEN 'pr_comment' ELSE 'issue_comment' END, _ph_flag_subkind(c.t),
        json_object('repo', c.scope, 'number', c.number,
-                   'length', coalesce(length(c.f[4]), c.f[5]::INTEGER))
+                   'length', coalesce(length(c.f[4]), c.f[5]::INTEGER),
+                   'is_reminder', c.t.is_reminder, 'is_status_request', c.t.is_status_request,
+                   'shadow_tool', c.t.shadow_tool)
 FROM c
 LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || c.number
 WHERE c.scope || '#' || c.number NOT IN (SELECT natural_key FROM _gh_deleted
                                          WHERE entity = 'issues');
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
 SELECT 'github:review_comment:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' || f[2],
-       'github:' || scope || '#' || _gh_number(f[3]), 'pr_comment',
+       'github:' || scope || '#' || _gh_number(f[3]), 'pr_comment', _ph_flag_subkind(t),
        json_object('repo', scope, 'number', _gh_number(f[3]), 'review_id', f[4], 'path', f[5],
-                   'length', coalesce(length(f[6]), f[7]::INTEGER))
-FROM (SELECT natural_key, scope, json_extract_string(payload, [
-          '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
-          '$.path', '$.body', '$.body_length']) AS f
-      FROM raw_github_review_comments);
+                   'length', coalesce(length(f[6]), f[7]::INTEGER), 'is_reminder', t.is_reminder,
+                   'is_status_request', t.is_status_request, 'shadow_tool', t.shadow_tool)
+FROM (SELECT *, coalesce(_ph_stored_flags(flags), _ph_text_flags(f[6])) AS t
+      FROM (SELECT natural_key, scope, json_extract_string(payload, [
+                '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
+                '$.path', '$.body', '$.body_length']) AS f, payload -> '$.body_flags' AS flags
+            FROM raw_github_review_comments));
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, weight, detail)
 SELECT 'github:commit:' || c.natural_key, 'github', c.occurred, c.actor, l.item_id, 'commit',
+       CASE WHEN g.natural_key IS NULL THEN 1 ELSE 0 END,
        json_object('repo', c.repo, 'sha', c.sha, 'linked_keys', c.keys,
                    'pr_number', TRY_CAST(regexp_extract(l.item_id, '#(\d+)$', 1) AS INTEGER),
-                   'merge', c.parents > 1)
+                   'merge', c.parents > 1, 'lands_pr', g.number)
 FROM _gh_commits AS c
-LEFT JOIN _gh_commit_pr AS l USING (natural_key);
+LEFT JOIN _gh_commit_pr AS l USING (natural_key)
+LEFT JOIN _gh_landing AS g USING (natural_key);
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
 SELECT 'github:release:' || natural_key, 'github',
@@ -265,5 +335,7 @@ DROP TABLE _gh_items;
 DROP TABLE _gh_commits;
 DROP TABLE _gh_pr_keys;
 DROP TABLE _gh_commit_pr;
+DROP TABLE _gh_landing;
+DROP TABLE _gh_pc;
 DROP TABLE _gh_pr_commits;
 DROP TABLE _gh_events;

@@ -88,7 +88,7 @@ WITH parsed AS (
                    "issuelinks": [{"outwardIssue": {"key": "VARCHAR"},
                                    "inwardIssue": {"key": "VARCHAR"}}],
                    "comment": {"comments": [{"id": "VARCHAR", "created": "VARCHAR",
-                                             "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "body": "JSON", "bodyLength": "BIGINT"}]},
+                                             "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "body": "JSON", "bodyLength": "BIGINT", "bodyFlags": "JSON"}]},
                    "worklog": {"worklogs": [{"id": "VARCHAR", "created": "VARCHAR",
                                              "started": "VARCHAR", "author": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"},
                                              "timeSpentSeconds": "BIGINT"}]}},
@@ -202,7 +202,8 @@ WITH users AS (
               FROM _jira_issue
 )
 SELECT 'jira', _jira_uid(u), any_value(u."name"), any_value(u.emailAddress),
-       any_value(u.displayName), bool_or(coalesce(u.accountType, '') = 'app')
+       any_value(u.displayName),
+       bool_or(coalesce(u.accountType, '') IN ('app', 'customer'))
 FROM users WHERE _jira_uid(u) IS NOT NULL
 GROUP BY _jira_uid(u)
 ON CONFLICT DO NOTHING;
@@ -315,15 +316,22 @@ WHERE c.item.field <> 'status'
   AND c.item.field NOT IN ('timespent', 'timeestimate', 'timeoriginalestimate', 'WorklogId',
                            'WorklogTimeSpent');
 
+-- Comments carry the flags of their words (05_text_flags.sql), never the words.
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
 SELECT 'jira:comment:' || c.id, 'jira', c.created::TIMESTAMPTZ, _jira_account(c.author),
-       'jira:' || key, 'jira_comment', NULL,
+       'jira:' || key, 'jira_comment', _ph_flag_subkind(f),
        json_object('issue_key', key, 'project', project,
-                   -- bodyLength: the body was reduced at ingest ([privacy] store_text_fields)
+                   -- bodyLength, bodyFlags: the body was reduced at ingest ([privacy]
+                   -- store_text_fields = false, collectors/privacy.py)
                    'length', coalesce(length(CASE WHEN json_type(c.body) = 'VARCHAR'
                                                   THEN c.body ->> '$' ELSE c.body::VARCHAR END),
-                                      c.bodyLength))
-FROM (SELECT key, project, unnest(x.comment.comments) AS c FROM _jira_issue);
+                                      c.bodyLength),
+                   'is_reminder', f.is_reminder, 'is_status_request', f.is_status_request,
+                   'shadow_tool', f.shadow_tool)
+FROM (SELECT key, project, c,
+             coalesce(_ph_stored_flags(c.bodyFlags),
+                      _ph_text_flags(_ph_body_text(c.body::VARCHAR))) AS f
+      FROM (SELECT key, project, unnest(x.comment.comments) AS c FROM _jira_issue));
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
 SELECT 'jira:worklog:' || w.id, 'jira', w.created::TIMESTAMPTZ, _jira_account(w.author),

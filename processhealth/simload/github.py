@@ -16,9 +16,11 @@ from collectors import privacy
 from collectors.github import SOURCE, unknown_logins
 from collectors.github_rows import (
     ENTITY,
+    PULL_COMMITS,
     REVIEWS,
     newest,
     org_rows,
+    pull_commit_rows,
     repo_rows,
     review_cursor,
     user_row,
@@ -49,13 +51,14 @@ def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1") -> int
     for repo, lists in _repo_payloads(org, base):
         full = f"{name}/{repo}"
         for entity, items in lists.items():
-            if entity == "reviews":
+            if entity in ("reviews", "pull_commits"):
                 continue
             url = f"{base}/repos/{full}/{ENTITY[entity].path}"
             found = privacy.reduce_github(entity, repo_rows(ENTITY[entity], full, items, url))
             saved += store.save(SOURCE, entity, found, scope=full,
                                 cursor=newest(ENTITY[entity], items))
         saved += _save_reviews(store, full, lists["pulls"], lists["reviews"], base)
+        saved += _save_pull_commits(store, full, lists["pulls"], lists["pull_commits"], base)
     return saved + _save_users(org, store, base)
 
 
@@ -77,6 +80,8 @@ def _repo_payloads(org: Org, base: str) -> Iterator[tuple[str, dict[str, list[di
     for c in sorted(g.commits, key=lambda c: (c.date, c.sha)):
         if c.listed:  # a squash-merged PR's own commits are not on the default branch
             records[c.repo]["commits"].append(c)
+        else:
+            records[c.repo]["unlisted"].append(c)
     for rl in g.releases:
         records[rl.repo]["releases"].append(rl)
     for n, record in enumerate(api.event_records(org)):  # event ids number the whole org
@@ -85,19 +90,29 @@ def _repo_payloads(org: Org, base: str) -> Iterator[tuple[str, dict[str, list[di
         mine = records.pop(repo)
         out: dict[str, list] = {e: [] for e in (
             "issues", "pulls", "issue_comments", "review_comments", "commits", "releases",
-            "issue_events", "reviews")}
+            "issue_events", "reviews", "pull_commits")}
+        parents = api.commit_parents(mine["commits"])  # as the emulator chains them
+        by_pr: dict = defaultdict(list)
+        for c in mine["unlisted"]:
+            by_pr[c.pr_number].append(c)
+        for chain in by_pr.values():  # a squashed PR's commits chain on its branch
+            parents.update(api.commit_parents(chain))
+        commit_of = {c.sha: c for c in mine["commits"] + mine["unlisted"]}
         for i in mine["issues"]:
             out["issues"].append(api.issue(org, i, base))
             if i.is_pr:
                 out["pulls"].append(api.pull(org, by_repo[repo], i, base))
                 out["reviews"].append(
                     [api.review(org, rv, base) for rv in reviews[(repo, i.number)]])
+                own = sorted((commit_of[sha] for sha in i.commit_shas if sha in commit_of),
+                             key=lambda c: (c.date, c.sha))
+                out["pull_commits"].append(
+                    [api.commit(org, c, parents[c.sha], base) for c in own])
         out["issue_comments"] = [api.issue_comment(org, c, base) for c in mine["issue_comments"]]
         for c in mine["review_comments"]:
             review_id = api.review_of(c, reviews[(c.repo, c.number)])
             out["review_comments"].append(api.review_comment(org, c, review_id, base))
         if mine["commits"]:
-            parents = api.commit_parents(mine["commits"])
             out["commits"] = [api.commit(org, c, parents[c.sha], base) for c in mine["commits"]]
         out["releases"] = [api.release(org, rl, base) for rl in mine["releases"]]
         out["issue_events"] = [api.issue_event(org, n, record, base)
@@ -115,6 +130,19 @@ def _save_reviews(store: RawStore, full: str, pulls: list[dict], reviews: list[l
         return 0
     last = max(pulls, key=lambda p: (p["updated_at"], f"{full}#{p['number']}"))
     return store.save(SOURCE, "reviews", privacy.reduce_github("reviews", rows), scope=full,
+                      cursor=review_cursor(last, f"{full}#{last['number']}"))
+
+
+def _save_pull_commits(store: RawStore, full: str, pulls: list[dict],
+                       commits: list[list[dict]], base: str) -> int:
+    rows = []
+    for pull, found in zip(pulls, commits, strict=True):
+        url = f"{base}/repos/{full}/{PULL_COMMITS.path.format(number=pull['number'])}"
+        rows += pull_commit_rows(full, pull["number"], found, url)
+    if not pulls:
+        return 0
+    last = max(pulls, key=lambda p: (p["updated_at"], f"{full}#{p['number']}"))
+    return store.save(SOURCE, "pull_commits", rows, scope=full,
                       cursor=review_cursor(last, f"{full}#{last['number']}"))
 
 

@@ -2,7 +2,8 @@
 fields, descriptions and their changelog texts, Jira comment bodies and GitHub bodies are
 reduced at collection to their length, so neither database holds their words, while the
 figures that need them (filled or not, comment length) are unchanged. With the switch on they
-are kept verbatim. Through the real clients against the emulators; the words are planted by the
+are kept verbatim. Either way a comment keeps its reminder and shadow-tool flags: reduced
+comments carry the flags set at ingest (collectors/privacy.py). Through the real clients against the emulators; the words are planted by the
 emulators' `mangle` fault, as a real site would send them."""
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from .test_secrets import found_in_columns
 WORDS = {
     "field": "Acceptance: the password hash is $2b$12$SECRETfieldTEXT",
     "description": "Steps to reproduce SECRETdescriptionTEXT",
-    "jira_comment": "Looks good to me SECRETjiraCOMMENT",
-    "gh_comment": "Ship it SECRETgithubCOMMENT",
+    "jira_comment": "Any update on this? SECRETjiraCOMMENT docs.google.com/spreadsheets/d/1",
+    "gh_comment": "Friendly reminder: ship it SECRETgithubCOMMENT",
     "history": "old criteria SECREThistoryTEXT",
 }
 TEXT_FIELD = "customfield_10200"  # "Hypothesis", a text field in the emulators' field list
@@ -48,18 +49,25 @@ def test_free_text_is_reduced_to_its_length_unless_asked(keep, fresh_apis, tmp_p
     config = write_config(tmp_path, fresh_apis.urls,
                           extra=f"[privacy]\nstore_text_fields = {str(keep).lower()}\n")
     for args in (("collect", "--source", "jira"), ("collect", "--source", "github"),
-                 *([] if keep else [("build",)])):
+                 ("build",)):
         result = invoke(config, *args, environ=SECRETS_ENV)
         assert result.exit_code == 0, f"{args}: {result.output}"
     words = list(WORDS.values())
     raw_hits = found_in_columns(tmp_path / "raw.duckdb", words)
     if keep:
         assert {"raw_jira_issues.payload", "raw_github_issue_comments.payload"} <= set(raw_hits)
-        return
-    assert raw_hits == []
-    assert found_in_columns(tmp_path / "processhealth.duckdb", words) == []
+    else:
+        assert raw_hits == []
+        assert found_in_columns(tmp_path / "processhealth.duckdb", words) == []
     con = duckdb.connect(str(tmp_path / "processhealth.duckdb"), read_only=True)
     try:
+        flags = con.execute(
+            "SELECT kind, subkind, (detail->>'is_reminder')::BOOLEAN, detail->>'shadow_tool',"
+            " count(*) FROM events WHERE kind IN ('jira_comment', 'issue_comment')"
+            " GROUP BY ALL ORDER BY ALL").fetchall()
+        assert [f[:4] for f in flags] == [
+            ("issue_comment", "reminder", True, None),
+            ("jira_comment", "reminder", True, "docs.google.com/spreadsheets")], flags
         filled = con.execute("SELECT bool_and(has_value), count(*) FROM item_fields"
                              " WHERE field_id = ?", [TEXT_FIELD]).fetchone()
         assert filled[0] is True and filled[1] > 0

@@ -34,7 +34,7 @@ COMMENT ON COLUMN identities.email IS 'Email address the tool reports for the ac
 COMMENT ON COLUMN identities.display_name IS 'Display name in the tool.';
 COMMENT ON COLUMN identities.is_bot IS 'True when the tool marks the account as a bot or app.';
 COMMENT ON COLUMN identities.person_id IS 'The person (people.person_id) this account belongs to; NULL if unmatched.';
-COMMENT ON COLUMN identities.matched_by IS 'How it was matched: config (explicit mapping), csv, email, login, name, or unmatched.';
+COMMENT ON COLUMN identities.matched_by IS 'How it was matched (docs/metrics.md section 0): csv, config (explicit mapping), email, name, login, nickname, bot (a non-human), deleted (GitHub''s deleted user), or unmatched.';
 
 CREATE TABLE teams(
     team VARCHAR PRIMARY KEY,
@@ -139,10 +139,10 @@ COMMENT ON COLUMN events.person_id IS 'Acting person (people.person_id); an acco
 COMMENT ON COLUMN events.item_id IS 'Work item acted on (work_items.item_id), if any.';
 COMMENT ON COLUMN events.channel_id IS 'Slack channel (channels.channel_id), for Slack events.';
 COMMENT ON COLUMN events.kind IS 'commit, pr_opened, pr_review, pr_comment, pr_merged, pr_ready, issue_opened, issue_comment, jira_created, jira_transition, jira_field_edit, jira_comment, jira_worklog, slack_message, slack_reply, release, ...';
-COMMENT ON COLUMN events.subkind IS 'What a process event is, or a Slack message linking a shadow tool. One of: `status_change` (Jira transition), `metadata_edit` (Jira field edit other than summary and description), `timesheet` (Jira worklog), `reminder` (Slack reminder, status request or Slackbot post), `shadow_tool`; NULL for every other event.';
+COMMENT ON COLUMN events.subkind IS 'What a process event is, or a message or comment linking a shadow tool. One of: `status_change` (Jira transition), `metadata_edit` (Jira field edit other than summary and description), `timesheet` (Jira worklog), `reminder` (Slack reminder, status request or Slackbot post; a Jira or GitHub comment that is a reminder or status request), `shadow_tool`; NULL for every other event.';
 COMMENT ON COLUMN events.category IS 'One of: `customer`, `enabling`, `process`, `unclassified`.';
 COMMENT ON COLUMN events.category_rule IS 'Which rule set the category: an event-level rule or inherited from the item, channel or repository.';
-COMMENT ON COLUMN events.weight IS 'Multiplier for counting the event (1 unless stated otherwise).';
+COMMENT ON COLUMN events.weight IS 'Effort weight: 1, or 0 for a Jira echo or system entry (detail.echo names the rule; docs/metrics.md section 2), which is kept as a fact but credited no effort.';
 COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domains, mentions, field name, from/to values); message text only if privacy.store_message_text.';
 
 CREATE TABLE transitions(

@@ -1,0 +1,51 @@
+-- Derived flags of a comment's words, the ones Slack messages get at ingest (collectors/
+-- slack_rows.py): reminder, status request or nag, and shadow-tool link, from the [slack]
+-- reminder_patterns, status_request_patterns, shadow_tool_domains and shadow_tool_extensions
+-- (docs/metrics.md section 1). Used by the Jira and GitHub normalizations on comment bodies;
+-- only the flags reach the analytics database, never the words.
+SET VARIABLE ph_reminder_re = (
+    SELECT coalesce(string_agg('(?:' || (value ->> '$') || ')', '|'), '$.^')
+    FROM json_each(coalesce(json_extract(getvariable('config'), '$.slack.reminder_patterns'),
+                            '[]')));
+SET VARIABLE ph_status_re = (
+    SELECT coalesce(string_agg('(?:' || (value ->> '$') || ')', '|'), '$.^')
+    FROM json_each(coalesce(json_extract(getvariable('config'),
+                                         '$.slack.status_request_patterns'), '[]')));
+SET VARIABLE ph_shadow_domains = (
+    SELECT coalesce(list(lower(value ->> '$')), []::VARCHAR[])
+    FROM json_each(coalesce(json_extract(getvariable('config'), '$.slack.shadow_tool_domains'),
+                            '[]')));
+SET VARIABLE ph_shadow_ext_re = (
+    SELECT coalesce('(?i)(' || string_agg(regexp_escape(lower(value ->> '$')), '|') || ')\b',
+                    '$.^')
+    FROM json_each(coalesce(json_extract(getvariable('config'),
+                                         '$.slack.shadow_tool_extensions'), '[]')));
+
+-- The plain text of a comment body: a string (Jira Server/Data Center, REST v2, GitHub), or the
+-- text nodes of an Atlassian Document Format body (Jira Cloud, REST v3).
+CREATE OR REPLACE TEMP MACRO _ph_body_text(body) AS CASE
+    WHEN body IS NULL THEN ''
+    WHEN json_valid(body) AND json_type(body::JSON) = 'OBJECT'
+        THEN array_to_string(regexp_extract_all(body, '"text"\s*:\s*"((?:[^"\\]|\\.)*)"', 1), ' ')
+    WHEN json_valid(body) AND json_type(body::JSON) = 'VARCHAR' THEN body::JSON ->> '$'
+    ELSE body END;
+
+-- {is_reminder, is_status_request, shadow_tool} of a text.
+CREATE OR REPLACE TEMP MACRO _ph_text_flags(t) AS {
+    'is_reminder': regexp_matches(coalesce(t, ''), getvariable('ph_reminder_re'), 'i'),
+    'is_status_request': regexp_matches(coalesce(t, ''), getvariable('ph_status_re'), 'i'),
+    'shadow_tool': coalesce(
+        list_filter(getvariable('ph_shadow_domains'), lambda d: contains(lower(coalesce(t, '')), d))[1],
+        nullif(lower(regexp_extract(coalesce(t, ''), getvariable('ph_shadow_ext_re'), 1)), ''))
+};
+-- events.subkind of a comment with those flags (as for Slack messages).
+CREATE OR REPLACE TEMP MACRO _ph_flag_subkind(f) AS CASE
+    WHEN f.is_reminder OR f.is_status_request THEN 'reminder'
+    WHEN f.shadow_tool IS NOT NULL THEN 'shadow_tool' END;
+-- The same flags as set at ingest on a text that was reduced to its length ([privacy]
+-- store_text_fields = false: collectors/privacy.py), from a JSON object; NULL when there is none.
+CREATE OR REPLACE TEMP MACRO _ph_stored_flags(j) AS CASE WHEN j IS NOT NULL
+    AND json_type(j) = 'OBJECT' THEN {
+    'is_reminder': coalesce(TRY_CAST(j ->> 'is_reminder' AS BOOLEAN), false),
+    'is_status_request': coalesce(TRY_CAST(j ->> 'is_status_request' AS BOOLEAN), false),
+    'shadow_tool': j ->> 'shadow_tool'} END;

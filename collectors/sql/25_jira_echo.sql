@@ -1,0 +1,67 @@
+-- Jira echo and system entries (docs/metrics.md section 2, "Jira histories"): changelog entries
+-- Jira writes by itself as a consequence of another act, or that no person made one by one. They
+-- stay events (facts: status, field and link history are still read) but carry no effort:
+-- events.weight = 0 and detail.echo names the rule. Reads only the events and work items the
+-- Jira normalization wrote (20_jira.sql), so it runs on collected and imported data alike.
+--
+-- epic_child         an "Epic Child" item: the epic's side of a child's Epic Link / Parent;
+-- link_other_side    a "Link" item whose reciprocal (the other issue's Link item naming this
+--                    issue, same actor, within 60 s) comes first: Jira writes a link on both
+--                    issues; the first written (lower history id) is the act;
+-- create_screen      a history by the issue's creator within 5 s of its creation: values set
+--                    on the create screen (and post-functions), part of the create act;
+-- workflow_migration every item of a history that changes the "Workflow" field (a project's
+--                    workflow scheme migration rewrites each issue's status);
+-- bulk_change        one actor's histories on 10 or more issues within one minute (a bulk
+--                    edit or an admin script): the first history is the act, the rest echo.
+
+CREATE OR REPLACE TEMP TABLE _jira_hist AS
+SELECT event_id, item_id, actor_account, occurred_at, detail ->> 'history_id' AS history_id,
+       detail ->> 'issue_key' AS issue_key, lower(coalesce(detail ->> 'field', '')) AS field,
+       coalesce(
+           CASE WHEN regexp_matches(coalesce(detail ->> 'to_id', ''), '^[A-Z][A-Z0-9_]*-\d+$')
+                THEN detail ->> 'to_id' END,
+           CASE WHEN regexp_matches(coalesce(detail ->> 'from_id', ''), '^[A-Z][A-Z0-9_]*-\d+$')
+                THEN detail ->> 'from_id' END,
+           nullif(regexp_extract(coalesce(detail ->> 'to', detail ->> 'from', ''),
+                                 '\b([A-Z][A-Z0-9_]*-\d+)\b', 1), '')) AS other_key
+FROM events
+WHERE source = 'jira' AND kind IN ('jira_field_edit', 'jira_transition')
+  AND detail ->> 'history_id' IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE _jira_echo AS
+SELECT event_id, 'epic_child' AS rule FROM _jira_hist WHERE field = 'epic child'
+UNION ALL
+SELECT a.event_id, 'link_other_side'
+FROM _jira_hist AS a JOIN _jira_hist AS b
+  ON a.field = 'link' AND b.field = 'link' AND b.issue_key = a.other_key
+ AND b.other_key = a.issue_key AND b.actor_account IS NOT DISTINCT FROM a.actor_account
+ AND abs(epoch(a.occurred_at - b.occurred_at)) <= 60
+ AND (TRY_CAST(b.history_id AS BIGINT), b.history_id)
+     < (TRY_CAST(a.history_id AS BIGINT), a.history_id)
+UNION ALL
+SELECT h.event_id, 'create_screen'
+FROM _jira_hist AS h JOIN work_items AS w ON w.item_id = h.item_id
+WHERE h.actor_account = w.author_account
+  AND h.occurred_at BETWEEN w.created_at AND w.created_at + INTERVAL 5 SECOND
+UNION ALL
+SELECT h.event_id, 'workflow_migration'
+FROM _jira_hist AS h
+WHERE h.history_id IN (SELECT history_id FROM _jira_hist WHERE field = 'workflow')
+UNION ALL
+SELECT h.event_id, 'bulk_change'
+FROM _jira_hist AS h JOIN (
+    SELECT actor_account, date_trunc('minute', occurred_at) AS minute,
+           min((occurred_at, TRY_CAST(history_id AS BIGINT), history_id)) AS first
+    FROM _jira_hist WHERE actor_account IS NOT NULL
+    GROUP BY ALL HAVING count(DISTINCT issue_key) >= 10
+) AS b ON b.actor_account = h.actor_account AND b.minute = date_trunc('minute', h.occurred_at)
+WHERE (h.occurred_at, TRY_CAST(h.history_id AS BIGINT), h.history_id) <> b.first;
+
+UPDATE events SET weight = 0,
+       detail = json_merge_patch(events.detail, json_object('echo', x.rule))
+FROM (SELECT event_id, min(rule) AS rule FROM _jira_echo GROUP BY event_id) AS x
+WHERE events.event_id = x.event_id;
+
+DROP TABLE _jira_echo;
+DROP TABLE _jira_hist;

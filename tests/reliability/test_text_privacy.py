@@ -3,7 +3,8 @@ fields, descriptions and their changelog texts, Jira comment bodies and GitHub b
 reduced at collection to their length, so neither database holds their words, while the
 figures that need them (filled or not, comment length) are unchanged. With the switch on they
 are kept verbatim. Either way a comment keeps its reminder and shadow-tool flags: reduced
-comments carry the flags set at ingest (collectors/privacy.py). Through the real clients against the emulators; the words are planted by the
+comments carry the flags set at ingest (collectors/privacy.py).
+Through the real clients against the emulators; the words are planted by the
 emulators' `mangle` fault, as a real site would send them."""
 
 from __future__ import annotations

@@ -177,7 +177,16 @@ def judge(sigs: Sequence[Signal]) -> tuple[str, str]:
     for rule in (PIP, AMPLIFIER):
         if holds(sigs, rule):
             return rule, describe(sigs, rule) + "."
-    return NEUTRAL, "neither rule holds: " + describe(sigs, None) + "."
+    return NEUTRAL, neither(sigs)
+
+
+def neither(sigs: Sequence[Signal]) -> str:
+    """The reason of a month where neither rule holds, saying what was missing."""
+    text = "neither rule holds: " + describe(sigs, None)
+    rise = next((x for x in sigs if x.rule == PIP and x.required), None)
+    if rise is not None and rise.met:
+        text += "; no sure sign of work about work came with the rise"
+    return text + "."
 
 
 # --- plain words -------------------------------------------------------------------------------
@@ -447,6 +456,7 @@ class Run:
     months: list[date] = field(default_factory=list)
     given: bool = False
     carried: set[str] = field(default_factory=set)  # the signals the verdict was given on
+    anchor: str | None = None  # the recorded change whose baseline it is compared with
 
 
 @dataclass
@@ -498,7 +508,7 @@ def team_verdicts(months: list[MonthFigures], ctx: Context
                                  anchored))
             continue
         verdict, reason, shown = _step(st, f, base, base_figs, figures, ev, bpe, cfg,
-                                       is_anchored)
+                                       anchored)
         sig_rows += signal_rows(shown, "team_month", team, month=month)
         if ev.notes:
             reason = reason.rstrip(".") + "; " + "; ".join(ev.notes) + "."
@@ -508,7 +518,7 @@ def team_verdicts(months: list[MonthFigures], ctx: Context
 
 def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[MonthFigures],
           figures: dict[date, MonthFigures], ev: Evidence, bpe: float | None, cfg: Any,
-          anchored: bool = False) -> tuple[str, str, list[Signal]]:
+          anchor: str | None = None) -> tuple[str, str, list[Signal]]:
     """Advance the team's run by one month: (verdict, reason, the signals shown for it).
 
     After a recorded process change (`anchored`: the baseline is the months before it) the
@@ -517,7 +527,10 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
     first, and a level is restated only after restate_months."""
     month = f.month
     loose = signals(ev, cfg, sure=False)
+    anchored = anchor is not None
     passing = [rule for rule in (PIP, AMPLIFIER) if holds(loose, rule)]
+    if st.run is not None and st.run.anchor != anchor:
+        st.run = None  # a run belongs to one baseline: a recorded change starts a new one
     run = st.run
     if run is not None and run.given and run.rule not in passing and _censored_hold(
             loose, run):
@@ -525,10 +538,9 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
     if run is not None and run.rule not in passing:
         st.run = run = None
     if run is None and passing:
-        st.run = run = Run(passing[0], list(base))
+        st.run = run = Run(passing[0], list(base), anchor=anchor)
     if run is None:
-        return NEUTRAL, "neither rule holds: " + describe(signals(ev, cfg), None) + ".", \
-            signals(ev, cfg)
+        return NEUTRAL, neither(signals(ev, cfg)), signals(ev, cfg)
     run.months.append(month)
     rule = run.rule
     restate = cfg.restate_months if rule == PIP or anchored else cfg.amplifier_restate_months
@@ -551,14 +563,19 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
         run.given = True
         run.carried = {x.name for x in pooled if x.rule == rule and x.met and not x.required}
     if not run.given:
-        # not sure yet: the run slides on, its oldest month re-based like any other month
-        run.months = run.months[-(need - 1):] if need > 1 else []
-        run.base = st.bases.get(run.months[0], run.base) if run.months else list(base)
-        what = (f"{need} months running would be {_RULE_WORDS[rule]} on their estimates, but "
-                f"their pooled change is not sure: " if need > 1 else
+        n = len(pooled_months)
+        what = (f"{n} months running would be {_RULE_WORDS[rule]} on their estimates, but "
+                f"their pooled change is not sure: " if n > 1 else
                 f"this month would be {_RULE_WORDS[rule]} on its estimates, but its change is "
                 f"not sure: ")
-        return NEUTRAL, what + describe(pooled, rule) + ".", pooled
+        passed = {x.name for x in loose if x.rule == rule and x.met}
+        unsure = [x for x in pooled if x.rule == rule and (x.required or x.name in passed)]
+        if not anchored:
+            # the run slides on, its oldest month re-based like any other month; after a
+            # recorded change the months since it keep being pooled
+            run.months = run.months[-(need - 1):] if need > 1 else []
+            run.base = st.bases.get(run.months[0], run.base) if run.months else list(base)
+        return NEUTRAL, what + "; ".join(say(x) for x in unsure) + ".", pooled
     st.elevated.update(run.months)
     since = run.months[0]
     how = (f"{len(run.months)} months running since {since:%B %Y}" if len(run.months) > 1

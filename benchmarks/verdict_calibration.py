@@ -142,10 +142,30 @@ def verdicts_of(folder: Path, work: Path, config_text: str | None = None) -> lis
         verdicts.build(con, config)
         rows = con.execute("SELECT team, strftime(month, '%Y-%m'), verdict, reason"
                            " FROM health_verdicts ORDER BY team, month").fetchall()
+        churn = churn_months(con)
     finally:
         con.close()
         db.unlink(missing_ok=True)
-    return rows
+    return rows, churn
+
+
+def churn_months(con) -> set[tuple[str, str]]:
+    """(team, 'YYYY-MM') of months in which a person joined the team after its first month or
+    left it before its last (from person_months: first and last active month per person)."""
+    return set(con.execute("""
+        WITH spans AS (
+            SELECT pm.team, pm.person_id, min(pm.month) AS first, max(pm.month) AS last
+            FROM person_months AS pm JOIN people AS p USING (person_id)
+            WHERE pm.active AND NOT coalesce(p.is_bot, false) AND pm.team IS NOT NULL
+            GROUP BY pm.team, pm.person_id
+        ),
+        bounds AS (SELECT team, min(first) AS lo, max(last) AS hi FROM spans GROUP BY team)
+        SELECT s.team, strftime(s.first, '%Y-%m') FROM spans s JOIN bounds b USING (team)
+        WHERE s.first > b.lo
+        UNION
+        SELECT s.team, strftime(s.last, '%Y-%m') FROM spans s JOIN bounds b USING (team)
+        WHERE s.last < b.hi
+    """).fetchall())
 
 
 def run_member(job: tuple) -> dict:
@@ -156,10 +176,11 @@ def run_member(job: tuple) -> dict:
     started = time.perf_counter()
     folder = cached_build(seed, index, size, cache, digest)
     built = time.perf_counter() - started
-    rows = verdicts_of(folder, cache / "work" / f"{seed}-{index}-{size}", config_text)
+    rows, churn = verdicts_of(folder, cache / "work" / f"{seed}-{index}-{size}", config_text)
     truth = {name: pd.read_parquet(folder / f"{name}.parquet")
              for name in ("truth_verdict_margin", "truth_effects", "truth_nuisances")}
     return {"index": index, "org": (folder / "done").read_text().strip(), "rows": rows,
+            "churn": churn,
             "truth": truth, "built_s": built, "total_s": time.perf_counter() - started}
 
 
@@ -237,6 +258,8 @@ def score(result: dict, s: Scores) -> None:
                 groups.append("January")
             if n.key_in_commit < 0.4:
                 groups.append("weakly linked team")
+            if (r.team, r.month) in result.get("churn", ()):
+                groups.append("hiring month (a join or a leave)")
             if isinstance(r.placebo, str):
                 groups.append(f"placebo in force: {r.placebo}")
             if e.kind != "steady":

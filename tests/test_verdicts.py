@@ -283,3 +283,10 @@ def test_a_month_with_too_few_people_is_no_baseline() -> None:
     assert got == {"2025-10": "insufficient_data", "2025-11": "neutral", "2025-12": "neutral"}
     reason = db.one("SELECT reason FROM health_verdicts WHERE month = '2025-11-01'")
     assert reason.startswith("no baseline yet: no earlier month with enough people")
+
+
+def test_retired_level_thresholds_are_ignored_other_unknown_keys_refused() -> None:
+    cfg = Config(verdict={"coupling_low": 0.5, "coupling_high": 0.7, "paperwork_ratio": 0.5})
+    assert cfg.verdict == Config().verdict
+    with pytest.raises(ValueError):
+        Config(verdict={"coupling_lowest": 0.5})

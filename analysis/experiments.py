@@ -294,15 +294,21 @@ def change_evidence(data: Data, name: str, team: str, controls: list[str],
                     windows: Windows) -> verdicts.Evidence:
     def run(metric: str, measure: str, scale: float = 1.0) -> Interval:
         got = evaluate(data, team, controls, windows, metric, measure).estimate
-        return Interval(*(None if v is None else v * scale
-                          for v in (got.estimate, got.low, got.high)))
+        est, low, high = (None if v is None else v * scale
+                          for v in (got.estimate, got.low, got.high))
+        if scale < 0 and low is not None and high is not None:
+            low, high = high, low
+        return Interval(est, low, high)
 
+    # every signal a change (after minus before, weekly), compared with change thresholds: the
+    # weekly coupling is never held against a monthly level (issue 17 (g))
     return verdicts.Evidence(
         overhead_rise_pp=run("overhead_ratio", "change_pp"),
         throughput_change=run("customer_throughput", "change_pct", 0.01),
         lead_time_change=run("customer_lead_time_days", "change_pct", 0.01),
-        paperwork_ratio=run("paperwork_ratio", "level").estimate,
-        process_coupling=run("process_coupling", "level").estimate,
+        pickup_change=run("pickup_hours", "change_pct", 0.01),
+        prompted_rise_pp=run("organic_share", "change_pp", -1.0),
+        coupling_change_pp=run("process_coupling", "change_pp"),
         best_performer_engagement=data.engagement.get((name, team)),
     )
 

@@ -17,18 +17,29 @@ from analysis import effort, insert_rows
 
 # What each [verdict] threshold decides (docs/metrics.md section 9; analysis/verdicts.py).
 VERDICT_TEXT = {
-    "overhead_rise_pp": "Rise of the overhead ratio, in points, that process_is_product needs.",
+    "overhead_rise_pp": "Rise of the overhead ratio over its baseline, in points, that "
+                        "process_is_product needs (its interval above 0).",
     "amplifier_max_rise_pp": "Rise of the overhead ratio, in points, an amplifier stays under.",
-    "throughput_drop": "Drop of customer throughput (a share) that argues for "
-                       "process_is_product.",
-    "paperwork_ratio": "Paperwork ratio at or above which it argues for process_is_product.",
-    "coupling_low": "Process coupling below which it argues for process_is_product.",
-    "coupling_high": "Process coupling an amplifier needs at least.",
+    "throughput_drop": "Fall of customer items per person (a share, interval below 0) that "
+                       "argues for process_is_product.",
+    "prompted_rise_pp": "Rise, in points, of the share of process events that followed a "
+                        "reminder (interval above 0) that argues for process_is_product.",
+    "uncoupled_rise_pp": "Rise, in points of all credited minutes, of process minutes on items "
+                         "not delivered within 30 days (interval above 0) that argues for "
+                         "process_is_product.",
+    "coupling_drop_pp": "Fall of process coupling, in points (interval below 0), that argues "
+                        "for process_is_product.",
     "best_performer_engagement": "Best-performer engagement below which it argues for "
                                  "process_is_product.",
-    "improvement": "Rise of customer throughput, or fall of customer lead time (a share), "
-                   "that argues for amplifier.",
+    "improvement": "Rise of customer items per person, or fall of customer lead time or "
+                   "pull-request pickup (a share, interval excluding 0), that argues for "
+                   "amplifier.",
     "baseline_months": "How many earlier months a team-month is compared with.",
+    "persistence_months": "Months in a row a verdict needs, their pooled change sure.",
+    "restate_months": "Months process_is_product lasts before its level becomes the team's new "
+                      "normal.",
+    "amplifier_restate_months": "Months amplifier lasts before its level becomes the team's "
+                                "new normal.",
 }
 
 

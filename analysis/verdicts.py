@@ -1,28 +1,50 @@
 """Verdicts per team-month (docs/metrics.md section 9): amplifier, neutral, process_is_product or
 insufficient_data, with every signal beside its threshold and direction.
 
-A team-month is compared with baseline months: the `[verdict] baseline_months` months before the
-team's latest recorded process change when one started by then (so a change keeps being judged
-against how the team worked before it), else the trailing months that were not themselves a rise
-(so a lasting rise is not absorbed into its own baseline). Changes get 95% circular block-bootstrap
-intervals over the days of the month and of the baseline.
+The unit of variation is the month. Each team-month's figures are compared with the same figures
+of the team's own baseline months, and how far a month may stray by chance is measured on the
+team's own month-to-month spread, shrunk towards a prior spread measured on the scenario family
+(so two or three months of history never give a spread of zero):
 
-Rules (thresholds from `[verdict]`):
-- process_is_product: overhead ratio up >= overhead_rise_pp points (interval above 0), and one
-  of: customer throughput down >= throughput_drop, paperwork ratio >= paperwork_ratio, process
-  coupling < coupling_low, best-performer engagement < best_performer_engagement;
-- amplifier: overhead ratio up < amplifier_max_rise_pp points, coupling >= coupling_high, and one
-  of: customer throughput up >= improvement (interval above 0), customer lead time down >=
-  improvement (interval below 0): an improvement must be sure, or steady teams would be called
-  amplifiers half the time by chance;
-- neutral otherwise, including months without a baseline (the first month of data: no change
-  can be shown; the reason then starts with "no baseline yet" and baseline_months is
-  empty); insufficient_data under privacy.min_group_size people. Baseline months need
-  privacy.min_group_size people too.
+    estimate = mean(x over the window's months) - mean(x over the baseline months)
+    spread^2 = (PRIOR_MONTHS * prior_sd^2 + (k - 1) * sd(x_baseline)^2) / (PRIOR_MONTHS + k - 1)
+    interval = estimate -/+ t(0.975, PRIOR_MONTHS + k - 1) * spread * sqrt(1/n + 1/k)
+
+for n window months and k baseline months (a prediction interval for the window's mean).
+Throughput, lead time and pickup are compared on the log scale and reported as relative changes.
+A change is *sure* when its interval excludes 0.
+
+Figures per team-month: overhead ratio (points); customer items resolved per person and observed
+day; median customer lead time; geometric-mean pull-request pickup (5 pull requests or more);
+the share of process events that followed a reminder (20 process events or more); process
+coupling, and the share of all credited minutes that went to process work on items not
+delivered within 30 days, both left out while that look-ahead is not all observed; and a
+recorded change's best-performer engagement.
+
+Rules, tested first on each month's estimates alone, then on the window's pooled change:
+- process_is_product: overhead rose >= overhead_rise_pp points (on its estimate: a month's
+  overhead is the noisiest figure, and a tool adopted by choice raises it too) and at least one
+  sure sign of work about work: process work on undelivered items up >= uncoupled_rise_pp points,
+  reminded process work up >= prompted_rise_pp points, coupling down >= coupling_drop_pp points,
+  customer items per person down >= throughput_drop; or best-performer engagement below
+  best_performer_engagement;
+- amplifier: overhead rose < amplifier_max_rise_pp points, and customer items per person up, or
+  customer lead time or pickup down, by >= improvement, surely.
+
+Persistence against repeated looks: a month whose estimates pass a rule starts (or continues) a
+run, compared with the baseline of its first month. The verdict is given once the last
+`persistence_months` months of the run, pooled, pass the rule with their changes sure; it then
+holds while each month's estimates still pass. A run that is not sure slides on a month. After
+`restate_months` months of process_is_product (`amplifier_restate_months` of amplifier, whose
+throughput rises are as often slow drift) the level is restated as the team's new normal, with a
+reason, and the months since become its baseline. Otherwise the baseline is the last
+`baseline_months` earlier months within a year not under a verdict, each with enough people, or
+the months before the team's latest recorded process change.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,10 +52,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from analysis import insert_rows
-from analysis.bootstrap import Interval, PooledMedian, sums, weighted_bootstrap
+from analysis.bootstrap import Interval
 from analysis.teams import UNASSIGNED  # people of no team; not a team, so never judged
 from processhealth import ui
 
@@ -44,6 +65,24 @@ PIP, AMPLIFIER, NEUTRAL, INSUFFICIENT = (
 # the verdict neutral, a value readers' queries rely on; baseline_months is empty too).
 NO_BASELINE = "no baseline yet"
 NO_INTERVAL = Interval(None, None, None)
+
+# Prior month-to-month spread of each figure within a steady team (one standard deviation),
+# measured on the steady team-months of scenario family seed 1 (benchmarks/verdict_calibration.py,
+# docs/metrics.md section 9): the median over teams of the team's own spread. Log figures are
+# natural logs of the ratio. PRIOR_MONTHS: how many months of history the prior is worth.
+PRIOR_SD = {"overhead": 2.9, "throughput": 0.28, "lead_time": 0.44, "pickup": 0.40,
+            "coupling": 9.3, "uncoupled": 1.7,
+            "prompted": 2.0}  # steady teams get no reminders (spread 0): chosen, not measured
+PRIOR_MONTHS = 3
+LOG_FIGURES = ("throughput", "lead_time", "pickup")
+# Student t 97.5% quantiles by degrees of freedom (1..30; beyond, 1.96 is close enough).
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def t975(df: int) -> float:
+    return _T975[df - 1] if 1 <= df <= len(_T975) else 1.96
 
 
 @dataclass(frozen=True)
@@ -61,14 +100,17 @@ class Signal:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a verdict weighs: changes against the baseline (with intervals) and levels."""
+    """What a verdict weighs: changes against the baseline, with intervals, and one level."""
 
     overhead_rise_pp: Interval = NO_INTERVAL
-    throughput_change: Interval = NO_INTERVAL
-    lead_time_change: Interval = NO_INTERVAL
-    paperwork_ratio: float | None = None
-    process_coupling: float | None = None
+    throughput_change: Interval = NO_INTERVAL  # customer items per person (day), relative
+    lead_time_change: Interval = NO_INTERVAL  # median customer lead time, relative
+    pickup_change: Interval = NO_INTERVAL  # median pull-request pickup, relative
+    prompted_rise_pp: Interval = NO_INTERVAL  # share of process events after a reminder, points
+    coupling_change_pp: Interval = NO_INTERVAL  # process coupling, points
+    uncoupled_rise_pp: Interval = NO_INTERVAL  # process minutes that preceded no delivery, points
     best_performer_engagement: float | None = None
+    notes: tuple[str, ...] = ()  # figures left out, and why
 
 
 def passes(value: float | None, direction: str, threshold: float) -> bool:
@@ -97,47 +139,113 @@ def _change(rule: str, name: str, interval: Interval, direction: str, threshold:
                   direction, required, met)
 
 
-def signals(ev: Evidence, cfg: Any) -> list[Signal]:
-    """Every signal of both rules, thresholds from a VerdictConfig."""
+def signals(ev: Evidence, cfg: Any, sure: bool = True) -> list[Signal]:
+    """Every signal of both rules, thresholds from a VerdictConfig. With sure=False the changes
+    are judged on their estimates only (how a verdict already given is held)."""
     return [
         _change(PIP, "overhead_rise_pp", ev.overhead_rise_pp, ">=", cfg.overhead_rise_pp,
-                required=True),
+                required=True, sure=False),
         _change(PIP, "customer_throughput_change", ev.throughput_change, "<=",
-                -cfg.throughput_drop, sure=False),
-        _level(PIP, "paperwork_ratio", ev.paperwork_ratio, ">=", cfg.paperwork_ratio),
-        _level(PIP, "process_coupling", ev.process_coupling, "<", cfg.coupling_low),
+                -cfg.throughput_drop, sure=sure),
+        _change(PIP, "prompted_share_rise_pp", ev.prompted_rise_pp, ">=", cfg.prompted_rise_pp,
+                sure=sure),
+        _change(PIP, "process_coupling_change_pp", ev.coupling_change_pp, "<=",
+                -cfg.coupling_drop_pp, sure=sure),
+        _change(PIP, "uncoupled_overhead_rise_pp", ev.uncoupled_rise_pp, ">=",
+                cfg.uncoupled_rise_pp, sure=sure),
         _level(PIP, "best_performer_engagement", ev.best_performer_engagement, "<",
                cfg.best_performer_engagement),
         _change(AMPLIFIER, "overhead_rise_pp", ev.overhead_rise_pp, "<",
                 cfg.amplifier_max_rise_pp, required=True, sure=False),
-        _level(AMPLIFIER, "process_coupling", ev.process_coupling, ">=", cfg.coupling_high,
-               required=True),
         _change(AMPLIFIER, "customer_throughput_change", ev.throughput_change, ">=",
-                cfg.improvement),
+                cfg.improvement, sure=sure),
         _change(AMPLIFIER, "customer_lead_time_change", ev.lead_time_change, "<=",
-                -cfg.improvement),
+                -cfg.improvement, sure=sure),
+        _change(AMPLIFIER, "pr_pickup_change", ev.pickup_change, "<=", -cfg.improvement,
+                sure=sure),
     ]
 
 
+def holds(sigs: Sequence[Signal], rule: str) -> bool:
+    """All the rule's required signals and at least one of its others are met."""
+    mine = [s for s in sigs if s.rule == rule]
+    return all(s.met for s in mine if s.required) and any(s.met for s in mine if not s.required)
+
+
 def judge(sigs: Sequence[Signal]) -> tuple[str, str]:
-    """(verdict, reason): a rule holds when all its required signals and one other are met."""
+    """(verdict, reason) of one comparison (process-change verdicts: no persistence)."""
     for rule in (PIP, AMPLIFIER):
-        mine = [s for s in sigs if s.rule == rule]
-        required = [s for s in mine if s.required]
-        others = [s for s in mine if not s.required]
-        if all(s.met for s in required) and any(s.met for s in others):
-            met = [s for s in mine if s.met]
-            return rule, "; ".join(_describe(s) for s in met) + "."
-    return NEUTRAL, "neither rule holds: " + "; ".join(
-        _describe(s) for s in sigs if s.required and s.rule == PIP) + "."
+        if holds(sigs, rule):
+            return rule, describe(sigs, rule) + "."
+    return NEUTRAL, neither(sigs)
 
 
-def _describe(s: Signal) -> str:
-    value = "n/a" if s.value is None else f"{s.value:.3g}"
-    text = f"{s.name} {value} {s.direction} {s.threshold:g}"
+def neither(sigs: Sequence[Signal]) -> str:
+    """The reason of a month where neither rule holds, saying what was missing."""
+    text = "neither rule holds: " + describe(sigs, None)
+    rise = next((x for x in sigs if x.rule == PIP and x.required), None)
+    if rise is not None and rise.met:
+        text += "; no sure sign of work about work came with the rise"
+    return text + "."
+
+
+# --- plain words -------------------------------------------------------------------------------
+
+_WORDS = {  # signal -> (what, unit): pp = points, % = relative change, "" = a level
+    "overhead_rise_pp": ("overhead", "pp"),
+    "customer_throughput_change": ("customer items per person", "%"),
+    "customer_lead_time_change": ("customer lead time", "%"),
+    "pr_pickup_change": ("pull-request pickup time", "%"),
+    "prompted_share_rise_pp": ("the share of process work that followed a reminder", "pp"),
+    "process_coupling_change_pp": ("process coupling", "pp"),
+    "uncoupled_overhead_rise_pp": ("process work on items not delivered within 30 days", "pp"),
+    "best_performer_engagement": ("best-performer engagement", ""),
+}
+
+
+def _num(value: float, unit: str) -> str:
+    if unit == "%":
+        text = f"{100 * value:.0f}%"
+    else:
+        text = f"{value:.1f} pp" if unit == "pp" else f"{value:.2f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.% p") else text  # no -0.0
+
+
+def say(s: Signal) -> str:
+    """One signal in plain words, true as written: 'overhead rose 6.3 pp above its baseline
+    (1.9 to 11.4)', 'customer items per person fell 14% (-25% to -2%)'."""
+    what, unit = _WORDS.get(s.name, (s.name.replace("_", " "), ""))
+    if s.value is None:
+        return f"{what}: no figure"
+    if unit == "":
+        return f"{what} {s.value:.2f} (a warning below {s.threshold:g})"
+    shown = _num(abs(s.value), unit)
+    if shown.lstrip("0.").rstrip("% p") == "":  # rounds to 0
+        verb, amount = "did not change", ""
+    else:
+        verb, amount = ("rose" if s.value > 0 else "fell"), f" {shown}"
+    text = f"{what} {verb}{amount}" + (" above its baseline" if s.name == "overhead_rise_pp"
+                                       and verb == "rose" else "")
     if s.low is not None and s.high is not None:
-        text += f" (95% interval {s.low:.3g} to {s.high:.3g})"
+        text += f" ({_num(s.low, unit)} to {_num(s.high, unit)})"
     return text
+
+
+def describe(sigs: Sequence[Signal], rule: str | None) -> str:
+    """The rule's required signals and those that were met; for rule None, both rules'
+    required signals and any change that is sure."""
+    if rule is not None:
+        shown = [s for s in sigs if s.rule == rule and (s.required or s.met)]
+    else:
+        seen: set[str] = set()
+        shown = []
+        for s in sigs:
+            if s.name in seen or s.value is None:
+                continue
+            if s.required or (s.low is not None and (s.low > 0 or (s.high or 0) < 0)):
+                seen.add(s.name)
+                shown.append(s)
+    return "; ".join(say(s) for s in shown) or "no figure to compare"
 
 
 # --- rows of health_verdict_signals ------------------------------------------------------------
@@ -175,21 +283,76 @@ def engagement(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], float | 
         "SELECT change, team, best_performer_engagement FROM metric_adoption").fetchall()}
 
 
-# --- the team-month verdicts --------------------------------------------------------------------
+# --- month-level comparison --------------------------------------------------------------------
+
+
+def compare(baseline: Sequence[float], values: Sequence[float], prior_sd: float) -> Interval:
+    """The mean of the window's monthly values against the mean of its baseline months, with
+    the prediction interval of the module docstring (sqrt(1/n + 1/k) for n window months and k
+    baseline months); no interval without a value on either side."""
+    if not values or not baseline:
+        return NO_INTERVAL
+    k, n = len(baseline), len(values)
+    mean = sum(baseline) / k
+    own = sum((x - mean) ** 2 for x in baseline) / (k - 1) if k > 1 else 0.0
+    df = PRIOR_MONTHS + k - 1
+    spread = math.sqrt((PRIOR_MONTHS * prior_sd ** 2 + (k - 1) * own) / df)
+    half = t975(df) * spread * math.sqrt(1 / n + 1 / k)
+    est = sum(values) / n - mean
+    return Interval(est, est - half, est + half)
+
+
+def relative(iv: Interval) -> Interval:
+    """A log-scale interval as relative changes (exp(x) - 1)."""
+    if iv.estimate is None:
+        return iv
+    return Interval(*(None if v is None else math.expm1(v)
+                      for v in (iv.estimate, iv.low, iv.high)))
 
 
 @dataclass
-class TeamDays:
-    """One team's daily series: (process, productive) minutes, customer items, their lead times."""
+class MonthFigures:
+    """One team-month's figures as the verdict compares them (None: no figure that month)."""
 
-    minutes: dict[date, tuple[float, float]] = field(default_factory=dict)
-    customer_items: dict[date, list[float]] = field(default_factory=lambda: defaultdict(list))
+    team: str
+    month: date
+    people: int
+    days: int = 0  # observed days of the month
+    overhead: float | None = None  # percent
+    throughput: float | None = None  # log(customer items per person and day)
+    lead_time: float | None = None  # log(median lead time, days)
+    pickup: float | None = None  # log(median pickup, hours)
+    prompted: float | None = None  # percent of process events after a reminder
+    coupling: float | None = None  # percent; None while its window is incomplete
+    uncoupled: float | None = None  # percent of minutes: process that preceded no delivery
+    coupling_censored: bool = False
+
+    def get(self, name: str) -> float | None:
+        return getattr(self, name)
 
 
 def month_days(month: date, first: date, last: date) -> list[date]:
     nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     start, end = max(month, first), min(nxt - timedelta(days=1), last)
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def evidence(base: Sequence[MonthFigures], window: Sequence[MonthFigures],
+             best_performer: float | None = None) -> Evidence:
+    """The window's months (one, or a run's pooled months) against the baseline months."""
+    out: dict[str, Interval] = {}
+    for name in PRIOR_SD:
+        iv = compare([b.get(name) for b in base if b.get(name) is not None],
+                     [w.get(name) for w in window if w.get(name) is not None], PRIOR_SD[name])
+        out[name] = relative(iv) if name in LOG_FIGURES else iv
+    notes = ()
+    if window and window[-1].coupling_censored:
+        notes = ("coupling not yet known: the 30 days after the month are not all observed",)
+    return Evidence(overhead_rise_pp=out["overhead"], throughput_change=out["throughput"],
+                    lead_time_change=out["lead_time"], pickup_change=out["pickup"],
+                    prompted_rise_pp=out["prompted"], coupling_change_pp=out["coupling"],
+                    uncoupled_rise_pp=out["uncoupled"],
+                    best_performer_engagement=best_performer, notes=notes)
 
 
 def choose_baseline(month: date, earlier: Sequence[date], elevated: set[date],
@@ -205,145 +368,263 @@ def choose_baseline(month: date, earlier: Sequence[date], elevated: set[date],
     return calm[-n:], False
 
 
-def evidence(days: TeamDays, base: list[list[date]], current: list[date],
-             levels: dict[str, float | None]) -> Evidence:
-    """Changes of `current` days against the pooled baseline days, with bootstrap intervals."""
-    base_days = [d for month in base for d in month]
-    pairs = np.array([days.minutes.get(d, (0.0, 0.0)) for d in base_days]).reshape(-1, 2)
-    now = np.array([days.minutes.get(d, (0.0, 0.0)) for d in current]).reshape(-1, 2)
-    counts_b = np.array([len(days.customer_items.get(d, [])) for d in base_days], dtype=float)
-    counts_n = np.array([len(days.customer_items.get(d, [])) for d in current], dtype=float)
-    leads_b = PooledMedian([days.customer_items.get(d, []) for d in base_days])
-    leads_n = PooledMedian([days.customer_items.get(d, []) for d in current])
-    nb, nn = len(base_days), len(current)
-
-    def overhead(wb: np.ndarray, wa: np.ndarray) -> np.ndarray:
-        before, after = sums(wb, pairs), sums(wa, now)
-        return 100 * (after[:, 0] / after[:, 1] - before[:, 0] / before[:, 1])
-
-    def throughput(wb: np.ndarray, wa: np.ndarray) -> np.ndarray:
-        return (sums(wa, counts_n) / nn) / (sums(wb, counts_b) / nb) - 1
-
-    return Evidence(  # same resamples and values as bootstrap() over the days themselves
-        overhead_rise_pp=weighted_bootstrap(overhead, nb, nn),
-        throughput_change=weighted_bootstrap(throughput, nb, nn),
-        lead_time_change=weighted_bootstrap(
-            lambda wb, wa: leads_n.weighted(wa) / leads_b.weighted(wb) - 1, nb, nn),
-        **levels,
-    )
+# --- loading -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TeamMonth:
-    """One row of metric_team_months with the levels a verdict weighs."""
-
-    team: str
-    month: date
-    people: int
-    paperwork_ratio: float | None
-    process_coupling: float | None
-
-
-def _load(con: duckdb.DuckDBPyConnection
-          ) -> tuple[dict[str, TeamDays], list[TeamMonth], date, date]:
-    days: dict[str, TeamDays] = defaultdict(TeamDays)
-    for team, day, process, total in con.execute("""
-        SELECT team, day, coalesce(sum(minutes) FILTER (WHERE category = 'process'), 0),
-               coalesce(sum(minutes) FILTER (
-                   WHERE category IN ('customer', 'enabling', 'process')), 0)
-        FROM metric_event_facts WHERE team IS NOT NULL GROUP BY team, day
-    """).fetchall():
-        days[team].minutes[day] = (process, total)
-    for team, day, lead in con.execute("""
-        SELECT team, resolved_day, lead_time_days FROM metric_flow_items
-        WHERE category = 'customer' AND resolved_day IS NOT NULL AND team IS NOT NULL
-    """).fetchall():
-        days[team].customer_items[day].append(lead)
-    months = [TeamMonth(*row) for row in con.execute("""
-        SELECT tm.team, tm.month, tm.people_count, p.paperwork_ratio, c.process_coupling
-        FROM metric_team_months AS tm
-        LEFT JOIN metric_paperwork AS p USING (team, month)
-        LEFT JOIN metric_coupling AS c USING (team, month)
-        ORDER BY tm.team, tm.month
-    """).fetchall()]
+def load(con: duckdb.DuckDBPyConnection) -> tuple[list[MonthFigures], date | None, date | None]:
+    """Every team-month's figures (teams other than unassigned), and the span of observed days."""
     first, last = con.execute("SELECT min(day), max(day) FROM metric_event_team").fetchone()
-    return days, months, first, last
+    if first is None:
+        return [], None, None
+    effort = {(t, m): row for t, m, *row in con.execute("""
+        SELECT team, month,
+               coalesce(sum(minutes) FILTER (WHERE category = 'process'), 0),
+               coalesce(sum(minutes) FILTER (
+                   WHERE category IN ('customer', 'enabling', 'process')), 0),
+               count(*) FILTER (WHERE is_process AND prompted),
+               count(*) FILTER (WHERE is_process),
+               coalesce(sum(minutes) FILTER (
+                   WHERE category = 'process' AND coupled IS NOT TRUE), 0)
+        FROM metric_event_facts WHERE team IS NOT NULL GROUP BY team, month
+    """).fetchall()}
+    items = {(t, m): (n, lead) for t, m, n, lead in con.execute("""
+        SELECT team, resolved_month, count(*), median(lead_time_days)
+        FROM metric_flow_items
+        WHERE category = 'customer' AND resolved_day IS NOT NULL AND team IS NOT NULL
+        GROUP BY team, resolved_month
+    """).fetchall()}
+    pickup = {(t, m): h for t, m, h in con.execute("""
+        SELECT team, merged_month, exp(avg(ln(greatest(pickup_hours, 0.1))))
+        FROM metric_pr_items
+        WHERE merged_month IS NOT NULL AND team IS NOT NULL AND pickup_hours IS NOT NULL
+        GROUP BY team, merged_month
+        HAVING count(*) >= 5
+    """).fetchall()}
+    coupling = {(t, m): (c, complete) for t, m, c, complete in con.execute(
+        "SELECT team, month, process_coupling, window_complete FROM metric_coupling").fetchall()}
+    out = []
+    for team, month, people in con.execute(
+            "SELECT team, month, people_count FROM metric_team_months ORDER BY team, month"
+    ).fetchall():
+        if team == UNASSIGNED:
+            continue
+        f = MonthFigures(team, month, people, len(month_days(month, first, last)))
+        process, total, prompted, process_events, uncoupled = effort.get(
+            (team, month), (0, 0, 0, 0, 0))
+        if total:
+            f.overhead = 100 * process / total
+        if process_events >= 20:  # a share of fewer events says little
+            f.prompted = 100 * prompted / process_events
+        n, lead = items.get((team, month), (0, None))
+        if people and f.days:
+            f.throughput = math.log((n + 0.5) / (people * f.days))
+        if lead is not None and lead > 0:
+            f.lead_time = math.log(lead)
+        hours = pickup.get((team, month))
+        if hours is not None and hours > 0:
+            f.pickup = math.log(hours)
+        c, complete = coupling.get((team, month), (None, None))
+        if c is not None and complete:
+            f.coupling = 100 * c
+        if complete and total:  # like coupling, it looks 30 days past the month
+            f.uncoupled = 100 * uncoupled / total
+        f.coupling_censored = c is not None and not complete
+        out.append(f)
+    return out, first, last
+
+
+# --- the team-month verdicts --------------------------------------------------------------------
 
 
 @dataclass
 class Context:
-    """What every team's verdicts need: the observed days, recorded changes and thresholds."""
+    """What every team's verdicts need: recorded changes, engagement and thresholds."""
 
-    first: date
-    last: date
     changes: list[ProcessChange]  # by start
     engagement: dict[tuple[str, str], float | None]  # (change, team) -> best-performer engagement
     cfg: Any  # VerdictConfig
     min_people: int
 
 
-def team_verdicts(team: str, months: list[TeamMonth], days: TeamDays, ctx: Context
+@dataclass
+class Run:
+    """A rule's months in a row whose estimates pass its thresholds, with the baseline they are
+    compared with (fixed when the run began) and whether the verdict was given."""
+
+    rule: str
+    base: list[date]
+    months: list[date] = field(default_factory=list)
+    given: bool = False
+    carried: set[str] = field(default_factory=set)  # the signals the verdict was given on
+    anchor: str | None = None  # the recorded change whose baseline it is compared with
+
+
+@dataclass
+class TeamState:
+    seen: list[date] = field(default_factory=list)  # earlier months with enough people
+    elevated: set[date] = field(default_factory=set)  # months under a verdict: never a baseline
+    run: Run | None = None
+    bases: dict[date, list[date]] = field(default_factory=dict)  # each month's own baseline
+    restated: date | None = None  # the first month of a level restated as the new normal
+
+
+def team_verdicts(months: list[MonthFigures], ctx: Context
                   ) -> tuple[list[tuple], list[tuple]]:
     """(health_verdicts rows, health_verdict_signals rows) of one team, month by month in order."""
+    cfg = ctx.cfg
     verdict_rows: list[tuple] = []
     sig_rows: list[tuple] = []
-    elevated: set[date] = set()
-    seen: list[date] = []  # earlier months with enough people
-    for tm in months:
-        month, people = tm.month, tm.people
-        current = month_days(month, ctx.first, ctx.last)
-        month_end = current[-1] if current else month
+    st = TeamState()
+    figures = {f.month: f for f in months}
+    for f in months:
+        team, month = f.team, f.month
+        month_end = month_days(month, month, month + timedelta(days=31))[-1]
         change = next((c for c in reversed(ctx.changes)
                        if c.team in (None, team) and c.started_on <= month_end), None)
-        base, is_anchored = choose_baseline(month, seen, elevated,
+        base, is_anchored = choose_baseline(month, st.seen, st.elevated,
                                             change.started_on if change else None,
-                                            ctx.cfg.baseline_months)
+                                            cfg.baseline_months)
+        if st.restated is not None and not is_anchored:
+            base = [m for m in base if m >= st.restated] or base
+        st.bases[month] = list(base)
+        if st.run is not None and not is_anchored:
+            base = st.run.base  # a run is compared with the months before it began
         anchored = change.name if change and is_anchored else None
-        if people < ctx.min_people:
-            verdict_rows.append((team, month, INSUFFICIENT, f"only {people} people; "
-                                 f"privacy.min_group_size is {ctx.min_people}", people, base,
+        if f.people < ctx.min_people:
+            verdict_rows.append((team, month, INSUFFICIENT, f"only {f.people} people; "
+                                 f"privacy.min_group_size is {ctx.min_people}", f.people, base,
+                                 anchored))
+            st.run = None
+            continue
+        st.seen.append(month)
+        bpe = ctx.engagement.get((change.name, team)) if change else None
+        base_figs = [figures[m] for m in base]
+        ev = evidence(base_figs, [f], bpe)
+        if not base:
+            sig_rows += signal_rows(signals(ev, cfg), "team_month", team, month=month)
+            verdict_rows.append((team, month, NEUTRAL,
+                                 f"{NO_BASELINE}: no earlier month with enough people to compare "
+                                 f"with, so no rise or improvement can be shown", f.people, base,
                                  anchored))
             continue
-        seen.append(month)
-        ev = evidence(days, [month_days(m, ctx.first, ctx.last) for m in base], current, {
-            "paperwork_ratio": tm.paperwork_ratio, "process_coupling": tm.process_coupling,
-            "best_performer_engagement": ctx.engagement.get((change.name, team))
-            if change else None,
-        })
-        sigs = signals(ev, ctx.cfg)
-        if sigs[0].met:
-            elevated.add(month)
-        sig_rows += signal_rows(sigs, "team_month", team, month=month)
-        if base:
-            verdict, reason = judge(sigs)
-        else:  # no change can be shown, so neither rule can hold: neutral, as docs/metrics.md says;
-            # the reason starts with NO_BASELINE so a reader is told why (reports say so)
-            verdict = NEUTRAL
-            reason = (f"{NO_BASELINE}: no earlier month with enough people to compare with, so "
-                      f"no rise or improvement can be shown")
-        verdict_rows.append((team, month, verdict, reason, people, base, anchored))
+        verdict, reason, shown = _step(st, f, base, base_figs, figures, ev, bpe, cfg,
+                                       anchored)
+        sig_rows += signal_rows(shown, "team_month", team, month=month)
+        if ev.notes:
+            reason = reason.rstrip(".") + "; " + "; ".join(ev.notes) + "."
+        verdict_rows.append((team, month, verdict, reason, f.people, base, anchored))
+    return verdict_rows, sig_rows
+
+
+def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[MonthFigures],
+          figures: dict[date, MonthFigures], ev: Evidence, bpe: float | None, cfg: Any,
+          anchor: str | None = None) -> tuple[str, str, list[Signal]]:
+    """Advance the team's run by one month: (verdict, reason, the signals shown for it).
+
+    After a recorded process change (`anchored`: the baseline is the months before it) the
+    change is one comparison declared in advance, not a scan of every month for an onset: its
+    months are pooled from the run's first (up to baseline_months of them) and judged from the
+    first, and a level is restated only after restate_months."""
+    month = f.month
+    loose = signals(ev, cfg, sure=False)
+    anchored = anchor is not None
+    passing = [rule for rule in (PIP, AMPLIFIER) if holds(loose, rule)]
+    if st.run is not None and st.run.anchor != anchor:
+        st.run = None  # a run belongs to one baseline: a recorded change starts a new one
+    run = st.run
+    if run is not None and run.given and run.rule not in passing and _censored_hold(
+            loose, run):
+        passing.insert(0, run.rule)  # what it was given on is not observed yet: it holds
+    if run is not None and run.rule not in passing:
+        st.run = run = None
+    if run is None and passing:
+        st.run = run = Run(passing[0], list(base), anchor=anchor)
+    if run is None:
+        return NEUTRAL, neither(signals(ev, cfg)), signals(ev, cfg)
+    run.months.append(month)
+    rule = run.rule
+    restate = cfg.restate_months if rule == PIP or anchored else cfg.amplifier_restate_months
+    if run.given and len(run.months) > restate:
+        st.run = None
+        st.restated = run.months[0]
+        st.elevated = {m for m in st.elevated if m < run.months[0]}
+        return NEUTRAL, (f"new normal: the level reached in {run.months[0]:%B %Y} has lasted "
+                         f"{len(run.months) - 1} months, so it is the baseline from now on; "
+                         + describe(signals(ev, cfg), None) + "."), signals(ev, cfg)
+    need = 1 if anchored else cfg.persistence_months
+    if len(run.months) < need:
+        return NEUTRAL, (f"a first month that would be {_RULE_WORDS[rule]} on its estimates "
+                         f"({describe(loose, rule)}); a verdict needs {need} months running "
+                         f"with the pooled change sure."), signals(ev, cfg)
+    pooled_months = run.months[-cfg.baseline_months:] if anchored else run.months[-need:]
+    window = [figures[m] for m in pooled_months]
+    pooled = signals(evidence(base_figs, window, bpe), cfg)
+    if holds(pooled, rule):
+        run.given = True
+        run.carried = {x.name for x in pooled if x.rule == rule and x.met and not x.required}
+    if not run.given:
+        n = len(pooled_months)
+        what = (f"{n} months running would be {_RULE_WORDS[rule]} on their estimates, but "
+                f"their pooled change is not sure: " if n > 1 else
+                f"this month would be {_RULE_WORDS[rule]} on its estimates, but its change is "
+                f"not sure: ")
+        passed = {x.name for x in loose if x.rule == rule and x.met}
+        unsure = [x for x in pooled if x.rule == rule and (x.required or x.name in passed)]
+        if not anchored:
+            # the run slides on, its oldest month re-based like any other month; after a
+            # recorded change the months since it keep being pooled
+            run.months = run.months[-(need - 1):] if need > 1 else []
+            run.base = st.bases.get(run.months[0], run.base) if run.months else list(base)
+        return NEUTRAL, what + "; ".join(say(x) for x in unsure) + ".", pooled
+    st.elevated.update(run.months)
+    since = run.months[0]
+    how = (f"{len(run.months)} months running since {since:%B %Y}" if len(run.months) > 1
+           else f"since {since:%B %Y}")
+    before = "the recorded change" if anchored else "it"
+    pooled_words = (f"the last {len(pooled_months)} months pooled" if len(pooled_months) > 1
+                    else "this month")
+    text = f"{how} against the baseline before {before}; {pooled_words}: " + describe(pooled, rule)
+    if len(pooled_months) > 1:
+        text += "; this month: " + describe(loose, rule)
+    return rule, text + ".", pooled
+
+
+def _censored_hold(loose: list[Signal], run: Run) -> bool:
+    """A given verdict's required signals still pass, and every signal it was given on has no
+    figure this month because its 30-day look-ahead is not observed yet (coupling and work on
+    undelivered items, in the latest months)."""
+    mine = [x for x in loose if x.rule == run.rule]
+    return (all(x.met for x in mine if x.required) and bool(run.carried)
+            and run.carried <= _LOOK_AHEAD
+            and all(x.value is None for x in mine if x.name in run.carried))
+
+
+_LOOK_AHEAD = {"process_coupling_change_pp", "uncoupled_overhead_rise_pp"}
+_RULE_WORDS = {PIP: "'process has become the product'", AMPLIFIER: "'amplifier'"}
+
+
+def verdict_rows_of(months: list[MonthFigures], ctx: Context) -> tuple[list[tuple], list[tuple]]:
+    by_team: dict[str, list[MonthFigures]] = defaultdict(list)
+    for f in months:
+        by_team[f.team].append(f)
+    verdict_rows: list[tuple] = []
+    sig_rows: list[tuple] = []
+    for team_months in by_team.values():
+        v, s = team_verdicts(team_months, ctx)
+        verdict_rows += v
+        sig_rows += s
     return verdict_rows, sig_rows
 
 
 def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """Fill health_verdicts and the team-month rows of health_verdict_signals."""
-    with ui.profiled("load team days", indent="  "):
-        days, months, first, last = _load(con)
+    with ui.profiled("load team months", indent="  "):
+        months, first, _ = load(con)
     if first is None:
         return
-    ctx = Context(first, last, process_changes(con), engagement(con), config.verdict,
+    ctx = Context(process_changes(con), engagement(con), config.verdict,
                   config.privacy.min_group_size)
-    by_team: dict[str, list[TeamMonth]] = defaultdict(list)
-    for tm in months:
-        if tm.team != UNASSIGNED:
-            by_team[tm.team].append(tm)
-    verdict_rows: list[tuple] = []
-    sig_rows: list[tuple] = []
-    with ui.profiled(f"bootstrap {len(months)} team-months", indent="  "):
-        for team, rows in by_team.items():
-            v, s = team_verdicts(team, rows, days[team], ctx)
-            verdict_rows += v
-            sig_rows += s
+    verdict_rows, sig_rows = verdict_rows_of(months, ctx)
     insert_rows(con, "health_verdicts", ("team", "month", "verdict", "reason", "people_count",
                                          "baseline_months", "baseline_change"), verdict_rows)
     insert_rows(con, "health_verdict_signals", SIGNAL_COLUMNS, sig_rows)

@@ -417,18 +417,39 @@ class ReportConfig(Section):
 
 
 class VerdictConfig(Section):
-    overhead_rise_pp: float = 5
-    amplifier_max_rise_pp: float = 2
+    """Team-month and process-change verdicts (docs/metrics.md section 9); the defaults were
+    chosen on scenario family seed 1 (benchmarks/verdict_calibration.py)."""
+
+    overhead_rise_pp: float = 4
+    amplifier_max_rise_pp: float = 0
     throughput_drop: float = 0.10
-    paperwork_ratio: float = 0.5
-    coupling_low: float = 0.5
-    coupling_high: float = 0.7
+    prompted_rise_pp: float = 5
+    uncoupled_rise_pp: float = 5
+    coupling_drop_pp: float = 10
     best_performer_engagement: float = 0.5
-    # "improved" for amplifier: customer throughput up, or customer lead time down, by this share
+    # "improved" for amplifier: customer items per person up, or customer lead time or
+    # pull-request pickup down, by this share
     improvement: float = Field(0.10, ge=0)
     # months a team-month is compared with (those before the team's latest recorded change, else
-    # the trailing ones that were not themselves a rise)
-    baseline_months: int = Field(3, ge=1, le=12)
+    # the trailing ones that were not themselves candidates)
+    baseline_months: int = Field(6, ge=1, le=12)
+    # months in a row a verdict needs, their pooled change sure (a guard against repeated
+    # monthly looks)
+    persistence_months: int = Field(2, ge=1, le=6)
+    # months a verdict lasts before its level is restated as the team's new normal:
+    # process_is_product, amplifier (a rise in throughput is as often slow drift)
+    restate_months: int = Field(12, ge=2)
+    amplifier_restate_months: int = Field(2, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: Any) -> Any:
+        """Absolute paperwork and coupling levels measured linking hygiene, not process
+        (issue 17); configs that still set them are read without them."""
+        if isinstance(data, dict):
+            data = {k: v for k, v in data.items()
+                    if k not in ("paperwork_ratio", "coupling_low", "coupling_high")}
+        return data
 
 
 def _reject_duplicates(names: list[str], what: str) -> None:

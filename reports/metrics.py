@@ -43,7 +43,8 @@ OVERHEAD = Figure(
 )
 OVERHEAD_BASELINE = Figure(
     "overhead_baseline", "metric_overhead", "baseline_ratio", "share",
-    "Baseline (trailing 3 months)", "The same ratio over the three months before, pooled.",
+    "Baseline (the verdict's)",
+    "The mean ratio of the months this month's verdict was compared with.",
 )
 OVERHEAD_CHANGE = Figure(
     "overhead_change", "metric_overhead", "change_pp", "points", "Change against baseline",

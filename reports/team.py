@@ -27,13 +27,15 @@ from reports.metrics import (
 
 CATEGORIES = charts.CATEGORY_ORDER
 VERDICT_WORDS = {
-    "amplifier": ("Amplifier", "The process amplifies the product: overhead stayed flat, "
-                  "process activity tracks shipped work, and customer delivery improved."),
+    "amplifier": ("Amplifier", "The process amplifies the product: overhead did not rise, and "
+                  "customer delivery or review waits surely improved."),
     "neutral": ("Neutral", "Neither verdict applies: the process is not clearly amplifying "
                 "customer work, nor displacing it."),
     "process_is_product": ("The process has become the product",
-                           "Process overhead rose above the team's own baseline while customer "
-                           "delivery did not follow: the process is producing work of its own."),
+                           "Process overhead rose above the team's own baseline, with work about "
+                           "work to show for it (work that followed reminders, work on items "
+                           "never delivered, or fewer customer items): the process is producing "
+                           "work of its own."),
     "insufficient_data": ("Insufficient data",
                           "Too few people or too few weeks of activity behind this month to "
                           "give a verdict."),
@@ -44,11 +46,15 @@ NO_BASELINE_WORDS = ("No baseline yet", "This is the team's first month with eno
 # signal -> (words, unit of value and threshold as health_signals stores them)
 SIGNAL_WORDS = {
     "overhead_rise_pp": ("Overhead ratio rise over the baseline", "points"),
-    "customer_throughput_change": ("Customer items delivered, change against the baseline", "%"),
+    "customer_throughput_change": ("Customer items per person, change against the baseline",
+                                   "%"),
     "customer_lead_time_change": ("Customer lead time, change against the baseline", "%"),
-    "paperwork_ratio": ("Paperwork ratio", "share"),
-    "process_coupling": ("Process coupling", "share"),
+    "pr_pickup_change": ("Pull-request pickup time, change against the baseline", "%"),
+    "prompted_share_rise_pp": ("Share of process work that followed a reminder, rise", "points"),
+    "process_coupling_change_pp": ("Process coupling, change against the baseline", "points"),
     "best_performer_engagement": ("Best-performer engagement (ratio of adoption rates)", "ratio"),
+    "paperwork_ratio": ("Paperwork ratio", "share"),  # databases built before issue 17
+    "process_coupling": ("Process coupling", "share"),
 }
 RULE_WORDS = {"process_is_product": "Process has become the product", "amplifier": "Amplifier"}
 
@@ -200,7 +206,7 @@ def overhead(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> 
         OVERHEAD_BASELINE.view, (months[0], months[-1]), ("team", "baseline_months"))
         if r["team"] == team and r["baseline_months"]}
     rows += _chart_rows({m: v for m, v in baseline.items() if m in with_baseline and
-                         not fmt.missing(v[0])}, "baseline (trailing 3 months)", months)
+                         not fmt.missing(v[0])}, "baseline (the verdict's)", months)
     chart = None
     if rows:
         chart = charts.line_chart(

@@ -8,6 +8,7 @@ import duckdb
 from click.testing import CliRunner
 
 from processhealth.cli import _Group
+from processhealth.config import Config
 from processhealth.errors import SourceError, UserError
 
 READER = """
@@ -70,7 +71,7 @@ def test_analytics_schema_is_fully_commented_and_settings_recorded(write_config,
     assert uncommented_tables == []
     assert uncommented_columns == []
     assert settings["privacy.min_group_size"] == "5"
-    assert float(settings["verdict.overhead_rise_pp"]) == 5
+    assert float(settings["verdict.overhead_rise_pp"]) == Config().verdict.overhead_rise_pp == 4
 
 
 def test_sql_outputs_and_rejects_writes(write_config, run_cli):

@@ -64,14 +64,19 @@ def test_figures_carry_units_and_periods(html: str) -> None:
     assert "customer 132 h 3.6 FTE 59%" in text
     assert "process 88 h 2.4 FTE 39%" in text
     assert "unclassified 3.0 h 0.1 FTE 1%" in text
-    # overhead 40 / 100; baseline Jul-Sep 25 / 85 = 29.4%
+    # overhead 40 / 100; the verdict's baseline, the 6 months before the PM tool, 10 / 70 each:
+    # the overhead section shows that baseline, not another one (issue 17 (f))
     assert "Overhead ratio in October 2026: 40% of credited effort" in text
-    assert "the 3 months before: 29%; change: +10.6 pp" in text
+    assert "compared with: 14%; change: +25.7 pp" in text
     assert "Paperwork ratio, October 2026 100%" in text  # the edited items never see code
     assert "Process coupling, October 2026 0%" in text
     assert "Nag load, October 2026 2 per item" in text  # 2 reminders, 1 story done
-    # Against the months before the PM tool (10 / 70): 40% - 14.3% = +25.7 pp, every day alike
-    assert "Overhead ratio rise over the baseline +25.7 pp +25.7 pp to +25.7 pp" in text
+    # The verdict pools June-October (4 x 25 / 85 and 40 / 100) against the 6 months before
+    # the PM tool (10 / 70 each, no spread of their own): +17.2 pp; the prior spread 2.9 worth
+    # 3 months, df 8: half-width 2.306 x sqrt(3 x 2.9^2 / 8) x sqrt(1/5 + 1/6) = 2.48
+    assert "Overhead ratio rise over the baseline +17.2 pp +14.8 pp to +19.7 pp" in text
+    assert "5 months running since June 2026 against the baseline before the recorded change" \
+        in text
     # The change's criterion: weekly 25 / 85 after against 10 / 70 before, tiny flat at 10 / 70
     assert ("overhead_ratio <= +3pp +15.1 pp +15.1 pp to +15.1 pp difference-in-differences "
             "against teams without the change 12 before, 12 after not met") in text

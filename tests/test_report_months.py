@@ -72,7 +72,7 @@ def test_a_month_without_baseline_draws_no_baseline_point(tmp_path: Path) -> Non
                     ("2025-12-01", 1, pytest.approx(10 / 70))]
     page = render_report(config, tmp_path / "r.html", month="2026-01").read_text("utf-8")
     points = _overhead_points(page)
-    baseline = [p for p in points if p.endswith("Line: baseline (trailing 3 months)")]
+    baseline = [p for p in points if p.endswith("Line: baseline (the verdict's)")]
     assert baseline and not any(p.startswith("Month: Nov 2025;") for p in baseline)
     assert any(p.startswith("Month: Nov 2025;") and p.endswith("Line: overhead ratio")
                for p in points)

@@ -25,7 +25,7 @@ CREATE VIEW health_thresholds AS
 SELECT regexp_extract(name, '[^.]+$') AS name, value::DOUBLE AS value, name AS config_key
 FROM build_params WHERE is_threshold;
 COMMENT ON VIEW health_thresholds IS 'Deprecated, use build_params WHERE is_threshold: the thresholds the metric views and verdicts used, copied from config at build (min_group_size, the [verdict] section).';
-COMMENT ON COLUMN health_thresholds.name IS 'Threshold name, e.g. min_group_size, overhead_rise_pp, coupling_low.';
+COMMENT ON COLUMN health_thresholds.name IS 'Threshold name, e.g. min_group_size, overhead_rise_pp, prompted_rise_pp.';
 COMMENT ON COLUMN health_thresholds.value IS 'Its value at the last build.';
 COMMENT ON COLUMN health_thresholds.config_key IS 'Where it comes from in the config file, e.g. privacy.min_group_size (build_params.name).';
 

@@ -17,9 +17,9 @@ COMMENT ON TABLE health_verdicts IS 'One verdict per team-month: amplifier, neut
 COMMENT ON COLUMN health_verdicts.team IS 'Team.';
 COMMENT ON COLUMN health_verdicts.month IS 'First day of the month.';
 COMMENT ON COLUMN health_verdicts.verdict IS 'One of: `amplifier`, `neutral`, `process_is_product`, `insufficient_data`.';
-COMMENT ON COLUMN health_verdicts.reason IS 'One sentence: which rule decided, or why the data is insufficient.';
+COMMENT ON COLUMN health_verdicts.reason IS 'In plain words: which rule decided and on what, each change with its 95% interval (or why neither rule holds, why one month is not yet enough, a level restated as the new normal, or why the data is insufficient).';
 COMMENT ON COLUMN health_verdicts.people_count IS 'Active people behind the figures; under privacy.min_group_size the verdict is insufficient_data.';
-COMMENT ON COLUMN health_verdicts.baseline_months IS 'The months the changes were measured against.';
+COMMENT ON COLUMN health_verdicts.baseline_months IS 'The months the changes were measured against (metric_overhead.baseline_ratio is their mean overhead ratio).';
 COMMENT ON COLUMN health_verdicts.baseline_change IS 'The recorded process change whose start fixed the baseline (the months before it), NULL when the baseline is the trailing months.';
 
 CREATE TABLE health_change_verdicts(
@@ -111,14 +111,14 @@ COMMENT ON COLUMN health_verdict_signals.team IS 'Team.';
 COMMENT ON COLUMN health_verdict_signals.month IS 'First day of the month (scope team_month; NULL for scope change).';
 COMMENT ON COLUMN health_verdict_signals.change IS 'The process change, process_changes.name (scope change; NULL for scope team_month).';
 COMMENT ON COLUMN health_verdict_signals.rule IS 'The verdict the signal argues for. One of: `process_is_product`, `amplifier`.';
-COMMENT ON COLUMN health_verdict_signals.signal IS 'One of: `overhead_rise_pp`, `customer_throughput_change`, `customer_lead_time_change`, `paperwork_ratio`, `process_coupling`, `best_performer_engagement`.';
-COMMENT ON COLUMN health_verdict_signals.value IS 'overhead_rise_pp in percentage points, customer_*_change as a fraction of the baseline (-0.25 = down 25%), the others as levels; NULL when it cannot be computed. Scope team_month: the month against its baseline months; scope change: the after window against the before window (difference-in-differences where controls exist), levels of the after window.';
-COMMENT ON COLUMN health_verdict_signals.low IS 'Lower end of its 95% circular block-bootstrap interval (changes only).';
+COMMENT ON COLUMN health_verdict_signals.signal IS 'One of: `overhead_rise_pp`, `customer_throughput_change`, `customer_lead_time_change`, `pr_pickup_change`, `prompted_share_rise_pp`, `process_coupling_change_pp`, `uncoupled_overhead_rise_pp`, `best_performer_engagement`.';
+COMMENT ON COLUMN health_verdict_signals.value IS 'overhead_rise_pp, prompted_share_rise_pp, process_coupling_change_pp and uncoupled_overhead_rise_pp in percentage points, customer_*_change and pr_pickup_change as a fraction of the baseline (-0.25 = down 25%), best_performer_engagement as a level; NULL when it cannot be computed. Scope team_month: the month (for a verdict given, the last persistence_months months pooled) against its baseline months; scope change: the after window against the before window (difference-in-differences where controls exist).';
+COMMENT ON COLUMN health_verdict_signals.low IS 'Lower end of its 95% interval (changes only): scope team_month, from the team''s own month-to-month spread (docs/metrics.md section 9); scope change, a circular block bootstrap over weeks.';
 COMMENT ON COLUMN health_verdict_signals.high IS 'Upper end of that interval.';
 COMMENT ON COLUMN health_verdict_signals.threshold IS 'Threshold from config [verdict].';
 COMMENT ON COLUMN health_verdict_signals.direction IS 'How value is compared with threshold. One of: `>=`, `<=`, `<`, `>`.';
 COMMENT ON COLUMN health_verdict_signals.required IS 'True when the rule needs this signal; the rule also needs at least one of its other signals.';
-COMMENT ON COLUMN health_verdict_signals.met IS 'True when value passes the threshold (and, for changes, the interval excludes 0).';
+COMMENT ON COLUMN health_verdict_signals.met IS 'True when value passes the threshold (and, for changes other than the amplifier''s overhead rise and process_is_product''s overhead rise, the interval excludes 0).';
 
 -- Deprecated names, kept readable for queries written against them.
 CREATE VIEW health_signals AS
@@ -128,9 +128,9 @@ COMMENT ON VIEW health_signals IS 'Deprecated, use health_verdict_signals WHERE 
 COMMENT ON COLUMN health_signals.team IS 'Team.';
 COMMENT ON COLUMN health_signals.month IS 'First day of the month.';
 COMMENT ON COLUMN health_signals.rule IS 'The verdict the signal argues for: process_is_product or amplifier.';
-COMMENT ON COLUMN health_signals.signal IS 'overhead_rise_pp, customer_throughput_change, customer_lead_time_change, paperwork_ratio, process_coupling or best_performer_engagement.';
-COMMENT ON COLUMN health_signals.value IS 'The value this month: overhead_rise_pp in percentage points, customer_*_change as a fraction of the baseline (-0.25 = down 25%), the others as levels; NULL when it cannot be computed.';
-COMMENT ON COLUMN health_signals.low IS 'Lower end of its 95% circular block-bootstrap interval (changes only).';
+COMMENT ON COLUMN health_signals.signal IS 'As health_verdict_signals.signal.';
+COMMENT ON COLUMN health_signals.value IS 'As health_verdict_signals.value.';
+COMMENT ON COLUMN health_signals.low IS 'Lower end of its 95% interval (changes only).';
 COMMENT ON COLUMN health_signals.high IS 'Upper end of that interval.';
 COMMENT ON COLUMN health_signals.threshold IS 'Threshold from config [verdict].';
 COMMENT ON COLUMN health_signals.direction IS 'How value is compared with threshold: >=, <=, < or >.';

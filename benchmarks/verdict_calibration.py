@@ -1,0 +1,381 @@
+"""Verdict calibration (issue 17): the product's unchanged verdict code over the scenario family.
+
+    .venv/bin/python benchmarks/verdict_calibration.py                   # seed 1, 48 members
+    .venv/bin/python benchmarks/verdict_calibration.py --seed 2 --orgs 24 --workers 2
+    .venv/bin/python benchmarks/verdict_calibration.py --small           # the test subset
+
+Each member (simulation/family) is loaded into a raw store with the collectors' own row code
+(processhealth/simload: the rows a first collection against the emulators writes, without the
+HTTP round trips; tests/test_family.py checks those collections against the truth) and built once
+with `processhealth build`'s steps; the analytics database is cached under CACHE/<seed>-<index>-
+<hash>, the hash covering the simulation, the collectors, normalization and the analysis steps up
+to the metric building blocks. Every run then copies the cached database, recreates the metric
+views, and re-runs only the verdict step (analysis/verdicts.py) with the current code and config,
+so an iteration on the detector takes minutes.
+
+Printed, per verdict (process_is_product, amplifier), scored against truth_verdict_margin:
+- false alarms: the share of steady team-months (outside transition margins: steady teams, and
+  planted teams before their onset or after their end) given that verdict, with planning,
+  holiday (December), hiring (a join or leave that month), weakly linked teams and placebo
+  months broken out;
+- detection: the share of planted effects (team) flagged with their verdict within 2 months of
+  onset (the onset month or the two after), by variant and effect-size band;
+- median months from the onset month to the first month with the verdict;
+- persistence: the share of the months an effect is in force (outside margins) that carry its
+  verdict, and the share of effects flagged in every such month.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path("/tmp/processhealth-family-cache")
+# Code whose change makes a cached build stale: everything up to the metric building blocks.
+HASHED = ("simulation", "collectors", "processhealth/simload", "processhealth/store.py",
+          "processhealth/migrations", "processhealth/schema/analytics/core.sql",
+          "processhealth/schema/analytics/jira.sql", "processhealth/schema/analytics/analysis.sql",
+          "analysis/identity.py", "analysis/identity_match.py", "analysis/teams.py",
+          "analysis/classify.py", "analysis/effort.py", "analysis/privacy.py",
+          "analysis/sql/blocks", "analysis/materialize.py", "analysis/__init__.py")
+PIP, AMP = "process_is_product", "amplifier"
+KIND_VERDICT = {"process_as_product": PIP, "amplifier": AMP}
+
+
+def code_hash() -> str:
+    h = hashlib.sha256()
+    for name in HASHED:
+        path = ROOT / name
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for f in files:
+            if f.is_file() and f.suffix in (".py", ".sql"):
+                h.update(str(f.relative_to(ROOT)).encode())
+                text = f.read_text(encoding="utf-8")
+                if f.suffix == ".sql":  # comments change no data
+                    text = "\n".join(line for line in text.splitlines()
+                                      if not line.lstrip().startswith(("--", "COMMENT ON")))
+                h.update(text.encode())
+    return h.hexdigest()[:12]
+
+
+# --- build once, cache -------------------------------------------------------------------------
+
+
+def cached_build(seed: int, index: int, size: str, cache: Path, digest: str) -> Path:
+    """The folder of member `index`'s cached build (raw store not kept): processhealth.toml,
+    analytics.duckdb (the build before its verdict step) and truth.parquet files."""
+    folder = cache / f"{seed}-{index}-{size}-{digest}"
+    if (folder / "done").exists():
+        return folder
+    import importlib
+
+    from processhealth import pipeline
+    from processhealth.analytics_db import build_analytics
+    from processhealth.config import load_config
+    from processhealth.store import RawStore
+    from simulation.family import generate_member
+    from simulation.family.config import family_config_toml
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    member = generate_member(seed, index, size)
+    urls = {s: f"http://127.0.0.1:1/{s}" for s in ("github", "jira", "slack")}
+    (folder / "processhealth.toml").write_text(
+        family_config_toml(member.org, urls)
+        + f'\n[storage]\nraw_path = "{folder / "raw.duckdb"}"\n'
+        f'analytics_path = "{folder / "analytics.duckdb"}"\n', encoding="utf-8")
+    config = load_config(folder / "processhealth.toml")
+    with RawStore(config.storage.raw_path) as store:
+        for source in ("github", "jira", "slack"):
+            importlib.import_module(f"processhealth.simload.{source}").load(member.org, store)
+    steps = [s for s in pipeline.build_steps()
+             if s.name not in ("verdicts per team-month", "process experiments")]
+    pipeline._ensure_raw_tables(config, [*pipeline.sql_files(pipeline.NORMALIZE_SQL),
+                                         *pipeline.METRIC_BLOCKS,
+                                         *pipeline.sql_files(pipeline.METRIC_SQL)])
+    build_analytics(config, steps)
+    for name in ("truth_verdict_margin", "truth_effects", "truth_nuisances"):
+        member.truth[name].to_parquet(folder / f"{name}.parquet")
+    (folder / "raw.duckdb").unlink()
+    (folder / "done").write_text(f"{member.org.github.org}\n")
+    return folder
+
+
+def verdicts_of(folder: Path, work: Path, config_text: str | None = None) -> list[tuple]:
+    """(team, 'YYYY-MM', verdict, reason) of the current verdict code on a copy of the cached
+    build: build_params rewritten, metric views recreated, verdicts rebuilt."""
+    from analysis import materialize, params, verdicts
+    from processhealth import pipeline
+    from processhealth.config import load_config
+    from processhealth.store import open_duckdb
+
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / "analytics.duckdb"
+    shutil.copyfile(folder / "analytics.duckdb", db)
+    config = load_config(folder / "processhealth.toml")
+    if config_text:
+        path = work / "processhealth.toml"
+        path.write_text((folder / "processhealth.toml").read_text() + "\n" + config_text)
+        config = load_config(path)
+    con = open_duckdb(db)
+    try:
+        pipeline.config_variable(con, config)
+        con.execute("DELETE FROM build_params")
+        params.write(con, config)
+        stored = set(materialize.BUILDING_BLOCKS)
+        for path in pipeline.sql_files(pipeline.METRIC_SQL):
+            if path.stem not in stored:
+                pipeline.sql_file_step(path)(con, config)
+        for table in ("health_verdict_signals", "health_verdicts"):
+            con.execute(f"DELETE FROM {table}")
+        verdicts.build(con, config)
+        rows = con.execute("SELECT team, strftime(month, '%Y-%m'), verdict, reason"
+                           " FROM health_verdicts ORDER BY team, month").fetchall()
+        churn = churn_months(con)
+    finally:
+        con.close()
+        db.unlink(missing_ok=True)
+    return rows, churn
+
+
+def churn_months(con) -> set[tuple[str, str]]:
+    """(team, 'YYYY-MM') of months in which a person joined the team after its first month or
+    left it before its last (from person_months: first and last active month per person)."""
+    return set(con.execute("""
+        WITH spans AS (
+            SELECT pm.team, pm.person_id, min(pm.month) AS first, max(pm.month) AS last
+            FROM person_months AS pm JOIN people AS p USING (person_id)
+            WHERE pm.active AND NOT coalesce(p.is_bot, false) AND pm.team IS NOT NULL
+            GROUP BY pm.team, pm.person_id
+        ),
+        bounds AS (SELECT team, min(first) AS lo, max(last) AS hi FROM spans GROUP BY team)
+        SELECT s.team, strftime(s.first, '%Y-%m') FROM spans s JOIN bounds b USING (team)
+        WHERE s.first > b.lo
+        UNION
+        SELECT s.team, strftime(s.last, '%Y-%m') FROM spans s JOIN bounds b USING (team)
+        WHERE s.last < b.hi
+    """).fetchall())
+
+
+def run_member(job: tuple) -> dict:
+    """Build (or reuse) one member and score its verdicts: runs in a worker process."""
+    seed, index, size, cache, digest, config_text = job
+    import pandas as pd
+
+    started = time.perf_counter()
+    folder = cached_build(seed, index, size, cache, digest)
+    built = time.perf_counter() - started
+    rows, churn = verdicts_of(folder, cache / "work" / f"{seed}-{index}-{size}", config_text)
+    truth = {name: pd.read_parquet(folder / f"{name}.parquet")
+             for name in ("truth_verdict_margin", "truth_effects", "truth_nuisances")}
+    return {"index": index, "org": (folder / "done").read_text().strip(), "rows": rows,
+            "churn": churn,
+            "truth": truth, "built_s": built, "total_s": time.perf_counter() - started}
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+def add_months(month: str, n: int) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    y, m = divmod(y * 12 + m - 1 + n, 12)
+    return f"{y:04d}-{m + 1:02d}"
+
+
+def size_band(e) -> str:
+    if e.kind == "process_as_product":
+        slow = "no slowdown" if e.slowdown == 1.0 else (
+            "slowdown 1.15-1.35" if e.slowdown < 1.35 else "slowdown 1.35-1.60")
+        return f"{e.variant}, {slow}"
+    gain = "gain 10-17%" if e.throughput_gain < 0.175 else "gain 17-25%"
+    wait = "no wait cut" if e.wait_cut == 0 else "wait cut"
+    return f"{e.variant}, {gain}, {wait}"
+
+
+@dataclass
+class Tally:
+    n: int = 0
+    hits: Counter = field(default_factory=Counter)
+
+    def add(self, verdict: str) -> None:
+        self.n += 1
+        self.hits[verdict] += 1
+
+    def rate(self, verdict: str) -> str:
+        return f"{100 * self.hits[verdict] / self.n:5.1f}% ({self.hits[verdict]}/{self.n})" \
+            if self.n else "   n/a"
+
+
+@dataclass
+class Scores:
+    steady: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    detected: dict[str, dict[str, list[bool]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    delay: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    held: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    held_all: dict[str, list[bool]] = field(default_factory=lambda: defaultdict(list))
+    after: Tally = field(default_factory=Tally)  # months after an effect ended (outside margins)
+    wrong_kind: Counter = field(default_factory=Counter)
+    unjudged: Counter = field(default_factory=Counter)  # effects on teams under 5 people
+    examples: list[str] = field(default_factory=list)
+
+
+def score(result: dict, s: Scores) -> None:
+    got = {(t, m): (v, r) for t, m, v, r in result["rows"]}
+    margins = result["truth"]["truth_verdict_margin"]
+    effects = {r.team: r for r in result["truth"]["truth_effects"].itertuples()}
+    nuis = {r.team: r for r in result["truth"]["truth_nuisances"].itertuples()}
+    org = result["org"]
+    for r in margins.itertuples():
+        verdict, reason = got.get((r.team, r.month), ("missing", ""))
+        if verdict in ("insufficient_data", "missing"):
+            continue
+        if verdict == "neutral" and reason.startswith("no baseline yet"):
+            continue  # the team's first month: no verdict can be wrong there
+        if r.expected_verdict == "neutral":
+            if r.phase == "after":
+                s.after.add(verdict)
+            e, n = effects[r.team], nuis[r.team]
+            month = int(r.month[5:])
+            s.steady["all steady team-months"].add(verdict)
+            groups = []
+            if str(month) in str(n.planning_months).split(","):
+                groups.append("planning month")
+            if month == 12:
+                groups.append("holiday month (December)")
+            if month == 1:
+                groups.append("January")
+            if n.key_in_commit < 0.4:
+                groups.append("weakly linked team")
+            if (r.team, r.month) in result.get("churn", ()):
+                groups.append("hiring month (a join or a leave)")
+            if isinstance(r.placebo, str):
+                groups.append(f"placebo in force: {r.placebo}")
+            if e.kind != "steady":
+                groups.append(f"planted team, {r.phase} its effect")
+            if not groups:
+                groups.append("ordinary month of a steady team")
+            for g in groups:
+                s.steady[g].add(verdict)
+            if verdict in (PIP, AMP) and len(s.examples) < 400:
+                s.examples.append(f"{org}/{r.team} {r.month} {verdict} [{', '.join(groups)}]: "
+                                  f"{reason[:160]}")
+        elif r.expected_verdict in (PIP, AMP) and verdict in (PIP, AMP) \
+                and verdict != r.expected_verdict:
+            s.wrong_kind[r.expected_verdict] += 1
+    for team, e in effects.items():
+        if e.kind == "steady":
+            continue
+        want = KIND_VERDICT[e.kind]
+        onset = pd_month(e.onset)
+        window = [add_months(onset, k) for k in range(3)]
+        flagged = [m for (t, m), (v, _) in sorted(got.items()) if t == team and v == want
+                   and m >= onset and (e.end is None or m <= pd_month(e.end))]
+        if all(got.get((team, m), ("missing",))[0] in ("insufficient_data", "missing")
+               for m in window):
+            s.unjudged[e.kind] += 1  # fewer than min_group_size people: never judged
+            continue
+        hit = any(m in window for m in flagged)
+        s.detected[e.kind]["all"].append(hit)
+        s.detected[e.kind][size_band(e)].append(hit)
+        if flagged:
+            first = flagged[0]
+            s.delay[e.kind].append((int(first[:4]) * 12 + int(first[5:7]))
+                                   - (int(onset[:4]) * 12 + int(onset[5:7])))
+        during = margins[(margins.team == team) & (margins.expected_verdict == want)]
+        if len(during):
+            on = [got.get((team, m), ("", ""))[0] == want for m in during.month]
+            s.held[e.kind].append(sum(on) / len(on))
+            s.held_all[e.kind].append(all(on))
+
+
+def pd_month(value) -> str:
+    return f"{value.year:04d}-{value.month:02d}" if hasattr(value, "year") else str(value)[:7]
+
+
+def report(s: Scores, label: str, out=print) -> None:
+    out(f"\n== {label}")
+    out("false alarms on steady team-months (outside margins; months with no baseline yet "
+        "left out):")
+    out(f"  {'group':48s} {'process_is_product':>22s} {'amplifier':>22s}")
+    for name, t in sorted(s.steady.items(), key=lambda kv: (kv[0] != "all steady team-months",
+                                                            kv[0])):
+        out(f"  {name:48s} {t.rate(PIP):>22s} {t.rate(AMP):>22s}")
+    out(f"  {'months after an effect ended':48s} {s.after.rate(PIP):>22s} "
+        f"{s.after.rate(AMP):>22s}")
+    out("detection within 2 months of onset (onset month or the two after), per planted effect:")
+    for kind in ("process_as_product", "amplifier"):
+        for b, hits in sorted(s.detected[kind].items(), key=lambda kv: (kv[0] != "all", kv[0])):
+            out(f"  {kind:20s} {b:44s} {100 * sum(hits) / len(hits):5.1f}% "
+                f"({sum(hits)}/{len(hits)})")
+    for kind in ("process_as_product", "amplifier"):
+        d = s.delay[kind]
+        held, held_all = s.held[kind], s.held_all[kind]
+        out(f"  {kind}: median months onset to first flag "
+            f"{statistics.median(d) if d else 'n/a'} (flagged at all: {len(d)}); "
+            f"months in force flagged: mean "
+            f"{100 * statistics.mean(held) if held else 0:.0f}%; flagged in every month in "
+            f"force: {sum(held_all)}/{len(held_all)}; "
+            f"given the other kind in a month in force: {s.wrong_kind[KIND_VERDICT[kind]]}; "
+            f"effects on teams under privacy.min_group_size (never judged, left out): "
+            f"{s.unjudged[kind]}")
+
+
+def main() -> None:
+    from simulation.family import FULL_ORGS, SMALL_ORGS, SMALL_SEED
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--orgs", type=int, default=FULL_ORGS)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--first", type=int, default=0, help="first member index")
+    ap.add_argument("--small", action="store_true")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--cache", type=Path, default=CACHE)
+    ap.add_argument("--config", default="", help="extra TOML appended to each member's config")
+    ap.add_argument("--examples", type=int, default=0, help="print this many false alarms")
+    args = ap.parse_args()
+    size = "small" if args.small else "full"
+    seed = SMALL_SEED if args.small else args.seed
+    n = SMALL_ORGS if args.small else args.orgs
+    digest = code_hash()
+    jobs = [(seed, i, size, args.cache, digest, args.config)
+            for i in range(args.first, args.first + n)]
+    started = time.perf_counter()
+    s = Scores()
+    teams = months = 0
+    for result in results(jobs, args.workers):
+        score(result, s)
+        teams += result["truth"]["truth_effects"].shape[0]
+        months += result["truth"]["truth_verdict_margin"].shape[0]
+        print(f"  member {result['index']:2d} {result['org']:12s} build "
+              f"{result['built_s']:5.0f} s, total {result['total_s']:5.0f} s", flush=True)
+    report(s, f"family seed {seed}, members {args.first}-{args.first + n - 1} ({size}): "
+              f"{teams} teams, {months} team-months, {time.perf_counter() - started:.0f} s")
+    for line in s.examples[:args.examples]:
+        print("   ", line)
+
+
+def results(jobs: list, workers: int):
+    if workers > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            yield from pool.imap_unordered(run_member, jobs)
+    else:
+        for job in jobs:
+            yield run_member(job)
+
+
+if __name__ == "__main__":
+    main()

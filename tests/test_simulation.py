@@ -117,11 +117,11 @@ def test_generation_time_grows_roughly_linearly():
     def timed(people):
         spec = OrgSpec.sized(people)
         spec = OrgSpec(teams=spec.teams, months=1, start=date(2026, 2, 1))
-        t = time.perf_counter()
+        t = time.process_time()  # CPU time: other processes on a loaded machine do not count
         org = generate_org(1, spec)
-        return time.perf_counter() - t, len(org.activities)
+        return time.process_time() - t, len(org.activities)
 
-    t1, n1 = timed(21)
+    t1, n1 = min(timed(21) for _ in range(3))  # the small run is short: its best of three
     t2, n2 = timed(84)
     assert n2 > 3 * n1
     assert t2 / max(n2, 1) < 3 * t1 / max(n1, 1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -316,41 +316,37 @@ def touched_pulls(store: RawStore, repo: str, after: str, after_key: str) -> lis
 def collect_reviews(run: Run, repo: str) -> None:
     """Reviews of each pull request touched since the reviews checkpoint, oldest change first;
     every REVIEW_BATCH pulls are saved with the checkpoint of the last one."""
-    after, after_key = split_review_cursor(run.store.get_cursor(SOURCE, "reviews", repo))
-    if not after and run.config.since is not None:
-        after = f"{run.config.since.isoformat()}T00:00:00Z"
-    rows: list[dict] = []
-    todo = touched_pulls(run.store, repo, after, after_key)
-    for n, (key, number, updated) in enumerate(todo, 1):
-        url = f"/repos/{repo}/{REVIEWS.path.format(number=number)}"
-        try:
-            for batch in gc.pages(run.requester, url, {}, run.config.per_page):
-                rows += repo_rows(REVIEWS, repo, batch, run.at(url))
-        except UnknownObjectException:
-            ui.warn(f"{repo}#{number} is gone from GitHub (404); its reviews are skipped.")
-        if n % REVIEW_BATCH == 0 or n == len(todo):
-            run.save("reviews", rows, repo, review_cursor({"updated_at": updated}, key))
-            rows = []
+    _per_pull(run, repo, "reviews", REVIEWS.path,
+              lambda number, batch, url: repo_rows(REVIEWS, repo, batch, url))
 
 
 def collect_pull_commits(run: Run, repo: str) -> None:
     """The commits of each pull request touched since its own checkpoint (as reviews): a commit
     belongs to its pull request without needing an issue key, and a squash-merged pull request
     keeps the commits the default branch no longer shows."""
-    after, after_key = split_review_cursor(run.store.get_cursor(SOURCE, "pull_commits", repo))
+    _per_pull(run, repo, "pull_commits", PULL_COMMITS.path,
+              lambda number, batch, url: pull_commit_rows(repo, number, batch, url))
+
+
+def _per_pull(run: Run, repo: str, entity: str, path: str,
+              to_rows: Callable[[int, list[dict], str], list[dict]]) -> None:
+    """Read `path` (with {number}) for each pull request touched since the entity's checkpoint,
+    oldest change first; every REVIEW_BATCH pulls are saved with the checkpoint of the last."""
+    after, after_key = split_review_cursor(run.store.get_cursor(SOURCE, entity, repo))
     if not after and run.config.since is not None:
         after = f"{run.config.since.isoformat()}T00:00:00Z"
     rows: list[dict] = []
     todo = touched_pulls(run.store, repo, after, after_key)
     for n, (key, number, updated) in enumerate(todo, 1):
-        url = f"/repos/{repo}/{PULL_COMMITS.path.format(number=number)}"
+        url = f"/repos/{repo}/{path.format(number=number)}"
         try:
             for batch in gc.pages(run.requester, url, {}, run.config.per_page):
-                rows += pull_commit_rows(repo, number, batch, run.at(url))
+                rows += to_rows(number, batch, run.at(url))
         except UnknownObjectException:
-            ui.warn(f"{repo}#{number} is gone from GitHub (404); its commits are skipped.")
+            ui.warn(f"{repo}#{number} is gone from GitHub (404); its "
+                    f"{entity.replace('pull_', '')} are skipped.")
         if n % REVIEW_BATCH == 0 or n == len(todo):
-            run.save("pull_commits", rows, repo, review_cursor({"updated_at": updated}, key))
+            run.save(entity, rows, repo, review_cursor({"updated_at": updated}, key))
             rows = []
 
 

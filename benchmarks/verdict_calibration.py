@@ -101,9 +101,6 @@ def cached_build(seed: int, index: int, size: str, cache: Path, digest: str) -> 
             importlib.import_module(f"processhealth.simload.{source}").load(member.org, store)
     steps = [s for s in pipeline.build_steps()
              if s.name not in ("verdicts per team-month", "process experiments")]
-    pipeline._ensure_raw_tables(config, [*pipeline.sql_files(pipeline.NORMALIZE_SQL),
-                                         *pipeline.METRIC_BLOCKS,
-                                         *pipeline.sql_files(pipeline.METRIC_SQL)])
     build_analytics(config, steps)
     for name in ("truth_verdict_margin", "truth_effects", "truth_nuisances"):
         member.truth[name].to_parquet(folder / f"{name}.parquet")

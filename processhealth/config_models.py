@@ -266,6 +266,33 @@ class SlackConfig(Section):
     since: date | None = None
 
 
+DEFAULT_HYPOTHESIS_PATTERNS = [
+    r"\bhypothes[ie]s\b", r"\bwe (believe|expect|predict)\b",
+    r"^\s*if we\b[^.]*\b(then|will|drops?|falls?|rises?|improves?|reduces?|increases?)\b",
+]
+DEFAULT_SUCCESS_CRITERIA_PATTERNS = [
+    r"\bsuccess (criteri(a|on)|metrics?|measures?)\b", r"\bwe('ll| will) know\b",
+]
+DEFAULT_RESULT_PATTERNS = [
+    r"^\s*results?\s*:", r"\bhypothesis (was )?(confirmed|rejected|refuted|validated|disproved)\b",
+    r"\bcriteri(on|a) (was |were )?(met|not met|missed)\b",
+]
+
+
+class DeclaredExperimentsConfig(Section):
+    """Declared experiments (docs/metrics.md section 9): issues or pull requests whose text
+    carries a hypothesis and success criteria, and which close with a result. Flags derived at
+    ingest from the words (collectors/privacy.py), which are then dropped unless [privacy]
+    store_text_fields; patterns are case-insensitive and must also be valid for DuckDB (RE2)."""
+
+    hypothesis_patterns: list[SqlRegex] = list(DEFAULT_HYPOTHESIS_PATTERNS)
+    success_criteria_patterns: list[SqlRegex] = list(DEFAULT_SUCCESS_CRITERIA_PATTERNS)
+    result_patterns: list[SqlRegex] = list(DEFAULT_RESULT_PATTERNS)
+    # Jira fields (by name, any case) that declare one when filled, whatever their words.
+    hypothesis_fields: list[str] = ["Hypothesis"]
+    success_criteria_fields: list[str] = ["Success Criteria", "Success Metric"]
+
+
 class TeamConfig(Section):
     name: str = Field(min_length=1)
     members: list[str] = []

@@ -467,6 +467,14 @@ class VerdictConfig(Section):
     # process_is_product, amplifier (a rise in throughput is as often slow drift)
     restate_months: int = Field(12, ge=2)
     amplifier_restate_months: int = Field(2, ge=1)
+    # amplifier: customer items per person up and pull-request pickup down, pooled (their
+    # z-scores summed over sqrt(2)), at least this many standard errors from no change ...
+    amplifier_gain_z: float = Field(2.5, gt=0)
+    # ... over up to this many months of a run (the onset month and the two after)
+    amplifier_pool_months: int = Field(3, ge=1, le=6)
+    # standard errors taken off amplifier_gain_z when the team closed declared experiments with
+    # a result in the months judged (support only: placebo teams declare experiments too)
+    declared_experiment_credit: float = Field(0.0, ge=0)
 
     @model_validator(mode="before")
     @classmethod

@@ -60,7 +60,7 @@ def test_amplifier_needs_a_flat_overhead_and_a_sure_improvement_no_coupling_leve
 
 def test_missing_signals_are_never_met() -> None:
     rows = sigs()
-    assert len(rows) == 10 and not any(s.met for s in rows)
+    assert len(rows) == 11 and not any(s.met for s in rows)
     assert verdicts.judge(rows)[0] == "neutral"
 
 

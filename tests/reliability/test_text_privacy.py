@@ -136,9 +136,15 @@ def test_declared_experiment_flags_are_the_same_whether_the_words_are_kept(fresh
                 "SELECT item_id, has_hypothesis, has_success_criteria, has_result"
                 " FROM work_items WHERE has_hypothesis OR has_success_criteria OR has_result"
                 " ORDER BY item_id").fetchall()
+            flags[keep, "metric"] = con.execute(
+                "SELECT team, month, declared_closed, closed_with_result"
+                " FROM metric_declared_experiments WHERE declared_closed > 0"
+                " ORDER BY ALL").fetchall()
         finally:
             con.close()
     assert flags[False] == flags[True]
+    assert flags[False, "metric"] == flags[True, "metric"]
+    assert sum(r[3] for r in flags[False, "metric"]) > 0  # closed with a result, per team-month
     found = flags[False]
     for source in ("jira:", "github:"):  # planted in both tools, each flag set somewhere
         mine = [f for f in found if f[0].startswith(source)]

@@ -51,7 +51,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -100,6 +100,7 @@ class Signal:
     direction: str  # >=, <=, <, >
     required: bool
     met: bool
+    decides: bool = True  # False: shown beside the rule's figures, but not one of its tests
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ class Evidence:
     # customer items per person up and pull-request pickup down, pooled: standard errors
     gain_z: float | None = None
     declared: int = 0  # declared experiments closed with a result in the window's months
+    # team-months: amplifier on gain_z alone (one test, not three ORed); process-change
+    # verdicts (weekly windows, no gain_z): on the three changes, each sure
+    pooled_gain: bool = False
     notes: tuple[str, ...] = ()  # figures left out, and why
 
 
@@ -134,7 +138,7 @@ def _level(rule: str, name: str, value: float | None, direction: str, threshold:
 
 
 def _change(rule: str, name: str, interval: Interval, direction: str, threshold: float,
-            required: bool = False, sure: bool = True) -> Signal:
+            required: bool = False, sure: bool = True, decides: bool = True) -> Signal:
     """A change signal: its value passes the threshold and (when `sure`) its interval excludes 0
     on the same side."""
     met = passes(interval.estimate, direction, threshold)
@@ -143,7 +147,7 @@ def _change(rule: str, name: str, interval: Interval, direction: str, threshold:
             (interval.high is not None and interval.high < 0)
         met = met and away
     return Signal(rule, name, interval.estimate, interval.low, interval.high, threshold,
-                  direction, required, met)
+                  direction, required, met, decides)
 
 
 def signals(ev: Evidence, cfg: Any, sure: bool = True) -> list[Signal]:
@@ -165,13 +169,13 @@ def signals(ev: Evidence, cfg: Any, sure: bool = True) -> list[Signal]:
         _change(AMPLIFIER, "overhead_rise_pp", ev.overhead_rise_pp, "<",
                 cfg.amplifier_max_rise_pp, required=True, sure=False),
         _change(AMPLIFIER, "customer_throughput_change", ev.throughput_change, ">=",
-                cfg.improvement, sure=sure),
+                cfg.improvement, sure=sure, decides=not ev.pooled_gain),
         _change(AMPLIFIER, "customer_lead_time_change", ev.lead_time_change, "<=",
-                -cfg.improvement, sure=sure),
+                -cfg.improvement, sure=sure, decides=not ev.pooled_gain),
         _change(AMPLIFIER, "pr_pickup_change", ev.pickup_change, "<=", -cfg.improvement,
-                sure=sure),
-        _level(AMPLIFIER, "delivery_gain_z", ev.gain_z, ">=",
-               gain_bar(cfg, ev.declared) if sure else 0.0),
+                sure=sure, decides=not ev.pooled_gain),
+        replace(_level(AMPLIFIER, "delivery_gain_z", ev.gain_z, ">=",
+                       gain_bar(cfg, ev.declared) if sure else 0.0), decides=ev.pooled_gain),
     ]
 
 
@@ -186,7 +190,8 @@ def gain_bar(cfg: Any, declared: int) -> float:
 def holds(sigs: Sequence[Signal], rule: str) -> bool:
     """All the rule's required signals and at least one of its others are met."""
     mine = [s for s in sigs if s.rule == rule]
-    return all(s.met for s in mine if s.required) and any(s.met for s in mine if not s.required)
+    return all(s.met for s in mine if s.required) and any(
+        s.met for s in mine if not s.required and s.decides)
 
 
 def judge(sigs: Sequence[Signal]) -> tuple[str, str]:
@@ -208,6 +213,7 @@ def neither(sigs: Sequence[Signal]) -> str:
 
 # --- plain words -------------------------------------------------------------------------------
 
+_POOLED = ("customer_throughput_change", "pr_pickup_change", "delivery_gain_z")
 _WORDS = {  # signal -> (what, unit): pp = points, % = relative change, "" = a level
     "overhead_rise_pp": ("overhead", "pp"),
     "customer_throughput_change": ("customer items per person", "%"),
@@ -254,8 +260,10 @@ def say(s: Signal) -> str:
 def describe(sigs: Sequence[Signal], rule: str | None) -> str:
     """The rule's required signals and those that were met; for rule None, both rules'
     required signals and any change that is sure."""
-    if rule is not None:
-        shown = [s for s in sigs if s.rule == rule and (s.required or s.met)]
+    if rule is not None:  # an amplifier's pooled gain also shows the figures pooled
+        pooled = any(s.rule == rule and s.name == "delivery_gain_z" and s.decides for s in sigs)
+        shown = [s for s in sigs if s.rule == rule and s.value is not None and (
+            s.required or (s.met and s.decides) or (pooled and s.name in _POOLED))]
     else:
         seen: set[str] = set()
         shown = []
@@ -399,7 +407,7 @@ def evidence(base: Sequence[MonthFigures], window: Sequence[MonthFigures],
                     uncoupled_rise_pp=out["uncoupled"],
                     best_performer_engagement=best_performer,
                     gain_z=gain_z(base, window), declared=sum(w.declared for w in window),
-                    notes=notes)
+                    pooled_gain=True, notes=notes)
 
 
 def choose_baseline(month: date, earlier: Sequence[date], elevated: set[date],

@@ -76,10 +76,23 @@ def test_pooled_gain_adds_items_per_person_and_pickup_in_standard_errors() -> No
     ev = verdicts.evidence(base, [month])
     assert ev.throughput_change.low < 0 and ev.pickup_change.high > 0  # neither sure alone
     cfg = CFG.model_copy(update={"amplifier_gain_z": 2.0})
-    pooled = verdicts.signals(verdicts.Evidence(overhead_rise_pp=flat, gain_z=ev.gain_z), cfg)
-    assert verdicts.judge(pooled)[0] == "amplifier"
+    assert ev.pooled_gain and ev.gain_z == verdicts.gain_z(base, [month])
+    pooled = verdicts.signals(verdicts.Evidence(overhead_rise_pp=flat, gain_z=ev.gain_z,
+                                                pooled_gain=True), cfg)
+    verdict, reason = verdicts.judge(pooled)
+    assert verdict == "amplifier"
+    assert "2.1 standard errors from no change (needs 2.0)" in reason, reason
     assert verdicts.judge(verdicts.signals(verdicts.Evidence(
-        overhead_rise_pp=Interval(1.0, -2.0, 4.0), gain_z=ev.gain_z), cfg))[0] == "neutral"
+        overhead_rise_pp=Interval(1.0, -2.0, 4.0), gain_z=ev.gain_z, pooled_gain=True),
+        cfg))[0] == "neutral"
+    # team-months: one sure figure alone no longer decides (one test, not three ORed); the
+    # process-change verdicts (no pooled gain) still decide on it
+    up = Interval(0.3, 0.1, 0.5)
+    assert verdicts.judge(verdicts.signals(verdicts.Evidence(
+        overhead_rise_pp=flat, throughput_change=up, gain_z=1.0, pooled_gain=True),
+        cfg))[0] == "neutral"
+    assert verdicts.judge(verdicts.signals(verdicts.Evidence(
+        overhead_rise_pp=flat, throughput_change=up), cfg))[0] == "amplifier"
 
 
 def test_declared_experiments_only_lower_the_bar_for_a_measured_gain() -> None:
@@ -88,7 +101,7 @@ def test_declared_experiments_only_lower_the_bar_for_a_measured_gain() -> None:
 
     def verdict(z: float | None, declared: int) -> str:
         return verdicts.judge(verdicts.signals(verdicts.Evidence(
-            overhead_rise_pp=flat, gain_z=z, declared=declared), cfg))[0]
+            overhead_rise_pp=flat, gain_z=z, declared=declared, pooled_gain=True), cfg))[0]
 
     assert verdict(2.2, 0) == "neutral" and verdict(2.2, 3) == "amplifier"
     assert verdict(1.5, 3) == "neutral"  # support, not a gain

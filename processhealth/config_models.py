@@ -447,7 +447,7 @@ class VerdictConfig(Section):
     """Team-month and process-change verdicts (docs/metrics.md section 9); the defaults were
     chosen on scenario family seed 1 (benchmarks/verdict_calibration.py)."""
 
-    overhead_rise_pp: float = 4
+    overhead_rise_pp: float = 3.5
     amplifier_max_rise_pp: float = 0
     throughput_drop: float = 0.10
     prompted_rise_pp: float = 5

@@ -243,8 +243,9 @@ def say(s: Signal) -> str:
         return f"{what}: no figure"
     if unit == "":
         return f"{what} {s.value:.2f} (a warning below {s.threshold:g})"
-    if unit == "z":
-        return f"{what} {s.value:.1f} standard errors from no change (needs {s.threshold:.1f})"
+    if unit == "z":  # a month's own estimate is held to its direction only (threshold 0)
+        needs = f" (needs {s.threshold:.1f})" if s.threshold > 0 else ""
+        return f"{what} {s.value:.1f} standard errors from no change{needs}"
     shown = _num(abs(s.value), unit)
     if shown.lstrip("0.").rstrip("% p") == "":  # rounds to 0
         verb, amount = "did not change", ""

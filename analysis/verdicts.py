@@ -28,12 +28,14 @@ Rules, tested first on each month's estimates alone, then on the window's pooled
   reminded process work up >= prompted_rise_pp points, coupling down >= coupling_drop_pp points,
   customer items per person down >= throughput_drop; or best-performer engagement below
   best_performer_engagement;
-- amplifier: overhead rose < amplifier_max_rise_pp points, and customer items per person up, or
-  customer lead time or pickup down, by >= improvement, surely; or items per person up and
-  pickup down pooled into one statistic (their z-scores summed over sqrt(2)) at least
-  amplifier_gain_z standard errors from no change (a bar lowered by declared_experiment_credit
-  when the team closed declared experiments with a result in those months). An amplifier run
-  pools up to amplifier_pool_months months: its gains are small against the monthly spread.
+- amplifier: overhead rose < amplifier_max_rise_pp points, and customer items per person up and
+  pull-request pickup down, pooled into one statistic (their z-scores summed over sqrt(2)), at
+  least amplifier_gain_z standard errors from no change (a bar lowered by
+  declared_experiment_credit when the team closed declared experiments with a result in those
+  months); the single changes are shown beside it. An amplifier run pools up to
+  amplifier_pool_months months: its gains are small against the monthly spread. (Process-change
+  verdicts, analysis/experiments.py, have no pooled statistic: for them customer items per
+  person up, or customer lead time or pickup down, by >= improvement, surely.)
 
 Persistence against repeated looks: a month whose estimates pass a rule starts (or continues) a
 run, compared with the baseline of its first month. The verdict is given once the last

@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/verdict_calibration.py                   # seed 1, 48 members
     .venv/bin/python benchmarks/verdict_calibration.py --seed 2 --orgs 24 --workers 2
     .venv/bin/python benchmarks/verdict_calibration.py --small           # the test subset
+    .venv/bin/python benchmarks/verdict_calibration.py --seed 2 --orgs 4 --effects 0.4:0.45,0.8:0.6
+        # detection by planted amplifier size: every team of each member an amplifier of it
 
 Each member (simulation/family) is loaded into a raw store with the collectors' own row code
 (processhealth/simload: the rows a first collection against the emulators writes, without the

@@ -40,6 +40,13 @@ VERDICT_TEXT = {
                       "normal.",
     "amplifier_restate_months": "Months amplifier lasts before its level becomes the team's "
                                 "new normal.",
+    "amplifier_gain_z": "Standard errors from no change that customer items per person up and "
+                        "pull-request pickup down, pooled, need to argue for amplifier.",
+    "amplifier_pool_months": "Months of an amplifier run pooled (the onset month and the two "
+                             "after).",
+    "declared_experiment_credit": "Standard errors taken off amplifier_gain_z when the team "
+                                  "closed declared experiments with a result in the months "
+                                  "judged.",
 }
 
 

@@ -28,8 +28,14 @@ Rules, tested first on each month's estimates alone, then on the window's pooled
   reminded process work up >= prompted_rise_pp points, coupling down >= coupling_drop_pp points,
   customer items per person down >= throughput_drop; or best-performer engagement below
   best_performer_engagement;
-- amplifier: overhead rose < amplifier_max_rise_pp points, and customer items per person up, or
-  customer lead time or pickup down, by >= improvement, surely.
+- amplifier: overhead rose < amplifier_max_rise_pp points, and customer items per person up and
+  pull-request pickup down, pooled into one statistic (their z-scores summed over sqrt(2)), at
+  least amplifier_gain_z standard errors from no change (a bar lowered by
+  declared_experiment_credit when the team closed declared experiments with a result in those
+  months); the single changes are shown beside it. An amplifier run pools up to
+  amplifier_pool_months months: its gains are small against the monthly spread. (Process-change
+  verdicts, analysis/experiments.py, have no pooled statistic: for them customer items per
+  person up, or customer lead time or pickup down, by >= improvement, surely.)
 
 Persistence against repeated looks: a month whose estimates pass a rule starts (or continues) a
 run, compared with the baseline of its first month. The verdict is given once the last
@@ -47,7 +53,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -96,6 +102,7 @@ class Signal:
     direction: str  # >=, <=, <, >
     required: bool
     met: bool
+    decides: bool = True  # False: shown beside the rule's figures, but not one of its tests
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,12 @@ class Evidence:
     coupling_change_pp: Interval = NO_INTERVAL  # process coupling, points
     uncoupled_rise_pp: Interval = NO_INTERVAL  # process minutes that preceded no delivery, points
     best_performer_engagement: float | None = None
+    # customer items per person up and pull-request pickup down, pooled: standard errors
+    gain_z: float | None = None
+    declared: int = 0  # declared experiments closed with a result in the window's months
+    # team-months: amplifier on gain_z alone (one test, not three ORed); process-change
+    # verdicts (weekly windows, no gain_z): on the three changes, each sure
+    pooled_gain: bool = False
     notes: tuple[str, ...] = ()  # figures left out, and why
 
 
@@ -127,7 +140,7 @@ def _level(rule: str, name: str, value: float | None, direction: str, threshold:
 
 
 def _change(rule: str, name: str, interval: Interval, direction: str, threshold: float,
-            required: bool = False, sure: bool = True) -> Signal:
+            required: bool = False, sure: bool = True, decides: bool = True) -> Signal:
     """A change signal: its value passes the threshold and (when `sure`) its interval excludes 0
     on the same side."""
     met = passes(interval.estimate, direction, threshold)
@@ -136,7 +149,7 @@ def _change(rule: str, name: str, interval: Interval, direction: str, threshold:
             (interval.high is not None and interval.high < 0)
         met = met and away
     return Signal(rule, name, interval.estimate, interval.low, interval.high, threshold,
-                  direction, required, met)
+                  direction, required, met, decides)
 
 
 def signals(ev: Evidence, cfg: Any, sure: bool = True) -> list[Signal]:
@@ -158,18 +171,29 @@ def signals(ev: Evidence, cfg: Any, sure: bool = True) -> list[Signal]:
         _change(AMPLIFIER, "overhead_rise_pp", ev.overhead_rise_pp, "<",
                 cfg.amplifier_max_rise_pp, required=True, sure=False),
         _change(AMPLIFIER, "customer_throughput_change", ev.throughput_change, ">=",
-                cfg.improvement, sure=sure),
+                cfg.improvement, sure=sure, decides=not ev.pooled_gain),
         _change(AMPLIFIER, "customer_lead_time_change", ev.lead_time_change, "<=",
-                -cfg.improvement, sure=sure),
+                -cfg.improvement, sure=sure, decides=not ev.pooled_gain),
         _change(AMPLIFIER, "pr_pickup_change", ev.pickup_change, "<=", -cfg.improvement,
-                sure=sure),
+                sure=sure, decides=not ev.pooled_gain),
+        replace(_level(AMPLIFIER, "delivery_gain_z", ev.gain_z, ">=",
+                       gain_bar(cfg, ev.declared) if sure else 0.0), decides=ev.pooled_gain),
     ]
+
+
+def gain_bar(cfg: Any, declared: int) -> float:
+    """The pooled delivery gain an amplifier needs, in standard errors: amplifier_gain_z, less
+    declared_experiment_credit when the team closed declared experiments with a result in the
+    months judged (support for a measured gain, never a gain by itself: teams declare
+    experiments that change nothing too)."""
+    return cfg.amplifier_gain_z - (cfg.declared_experiment_credit if declared > 0 else 0.0)
 
 
 def holds(sigs: Sequence[Signal], rule: str) -> bool:
     """All the rule's required signals and at least one of its others are met."""
     mine = [s for s in sigs if s.rule == rule]
-    return all(s.met for s in mine if s.required) and any(s.met for s in mine if not s.required)
+    return all(s.met for s in mine if s.required) and any(
+        s.met for s in mine if not s.required and s.decides)
 
 
 def judge(sigs: Sequence[Signal]) -> tuple[str, str]:
@@ -191,6 +215,7 @@ def neither(sigs: Sequence[Signal]) -> str:
 
 # --- plain words -------------------------------------------------------------------------------
 
+_POOLED = ("customer_throughput_change", "pr_pickup_change", "delivery_gain_z")
 _WORDS = {  # signal -> (what, unit): pp = points, % = relative change, "" = a level
     "overhead_rise_pp": ("overhead", "pp"),
     "customer_throughput_change": ("customer items per person", "%"),
@@ -200,6 +225,7 @@ _WORDS = {  # signal -> (what, unit): pp = points, % = relative change, "" = a l
     "process_coupling_change_pp": ("process coupling", "pp"),
     "uncoupled_overhead_rise_pp": ("process work on items not delivered within 30 days", "pp"),
     "best_performer_engagement": ("best-performer engagement", ""),
+    "delivery_gain_z": ("customer items per person up and pull-request pickup down, pooled,", "z"),
 }
 
 
@@ -219,6 +245,9 @@ def say(s: Signal) -> str:
         return f"{what}: no figure"
     if unit == "":
         return f"{what} {s.value:.2f} (a warning below {s.threshold:g})"
+    if unit == "z":  # a month's own estimate is held to its direction only (threshold 0)
+        needs = f" (needs {s.threshold:.1f})" if s.threshold > 0 else ""
+        return f"{what} {s.value:.1f} standard errors from no change{needs}"
     shown = _num(abs(s.value), unit)
     if shown.lstrip("0.").rstrip("% p") == "":  # rounds to 0
         verb, amount = "did not change", ""
@@ -234,8 +263,10 @@ def say(s: Signal) -> str:
 def describe(sigs: Sequence[Signal], rule: str | None) -> str:
     """The rule's required signals and those that were met; for rule None, both rules'
     required signals and any change that is sure."""
-    if rule is not None:
-        shown = [s for s in sigs if s.rule == rule and (s.required or s.met)]
+    if rule is not None:  # an amplifier's pooled gain also shows the figures pooled
+        pooled = any(s.rule == rule and s.name == "delivery_gain_z" and s.decides for s in sigs)
+        shown = [s for s in sigs if s.rule == rule and s.value is not None and (
+            s.required or (s.met and s.decides) or (pooled and s.name in _POOLED))]
     else:
         seen: set[str] = set()
         shown = []
@@ -302,6 +333,30 @@ def compare(baseline: Sequence[float], values: Sequence[float], prior_sd: float)
     return Interval(est, est - half, est + half)
 
 
+def zscore(baseline: Sequence[float], values: Sequence[float], prior_sd: float) -> float | None:
+    """The window's change in standard errors (compare's estimate over its spread x
+    sqrt(1/n + 1/k)); None without a value on either side."""
+    iv = compare(baseline, values, prior_sd)
+    if iv.estimate is None:
+        return None
+    half = (iv.high - iv.low) / 2
+    df = PRIOR_MONTHS + len(baseline) - 1
+    return iv.estimate / (half / t975(df)) if half > 0 else None
+
+
+def gain_z(base: Sequence[MonthFigures], window: Sequence[MonthFigures]) -> float | None:
+    """Customer items per person up and pull-request pickup down, pooled: the sum of their
+    z-scores (pickup's sign turned) over the square root of how many there are (Stouffer),
+    each measured against its own month-to-month spread."""
+    parts = []
+    for name, sign in (("throughput", 1.0), ("pickup", -1.0)):
+        z = zscore([b.get(name) for b in base if b.get(name) is not None],
+                   [w.get(name) for w in window if w.get(name) is not None], PRIOR_SD[name])
+        if z is not None:
+            parts.append(sign * z)
+    return sum(parts) / math.sqrt(len(parts)) if parts else None
+
+
 def relative(iv: Interval) -> Interval:
     """A log-scale interval as relative changes (exp(x) - 1)."""
     if iv.estimate is None:
@@ -326,6 +381,7 @@ class MonthFigures:
     coupling: float | None = None  # percent; None while its window is incomplete
     uncoupled: float | None = None  # percent of minutes: process that preceded no delivery
     coupling_censored: bool = False
+    declared: int = 0  # declared experiments closed with a result (metric_declared_experiments)
 
     def get(self, name: str) -> float | None:
         return getattr(self, name)
@@ -352,7 +408,9 @@ def evidence(base: Sequence[MonthFigures], window: Sequence[MonthFigures],
                     lead_time_change=out["lead_time"], pickup_change=out["pickup"],
                     prompted_rise_pp=out["prompted"], coupling_change_pp=out["coupling"],
                     uncoupled_rise_pp=out["uncoupled"],
-                    best_performer_engagement=best_performer, notes=notes)
+                    best_performer_engagement=best_performer,
+                    gain_z=gain_z(base, window), declared=sum(w.declared for w in window),
+                    pooled_gain=True, notes=notes)
 
 
 def choose_baseline(month: date, earlier: Sequence[date], elevated: set[date],
@@ -402,6 +460,8 @@ def load(con: duckdb.DuckDBPyConnection) -> tuple[list[MonthFigures], date | Non
     """).fetchall()}
     coupling = {(t, m): (c, complete) for t, m, c, complete in con.execute(
         "SELECT team, month, process_coupling, window_complete FROM metric_coupling").fetchall()}
+    declared = dict(((t, m), n) for t, m, n in con.execute(
+        "SELECT team, month, closed_with_result FROM metric_declared_experiments").fetchall())
     out = []
     for team, month, people in con.execute(
             "SELECT team, month, people_count FROM metric_team_months ORDER BY team, month"
@@ -429,6 +489,7 @@ def load(con: duckdb.DuckDBPyConnection) -> tuple[list[MonthFigures], date | Non
         if complete and total:  # like coupling, it looks 30 days past the month
             f.uncoupled = 100 * uncoupled / total
         f.coupling_censored = c is not None and not complete
+        f.declared = declared.get((team, month), 0)
         out.append(f)
     return out, first, last
 
@@ -556,9 +617,13 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
         return NEUTRAL, (f"a first month that would be {_RULE_WORDS[rule]} on its estimates "
                          f"({describe(loose, rule)}); a verdict needs {need} months running "
                          f"with the pooled change sure."), signals(ev, cfg)
-    pooled_months = run.months[-cfg.baseline_months:] if anchored else run.months[-need:]
+    # an amplifier's run pools up to amplifier_pool_months (its gain is small against the
+    # month-to-month spread); a process-as-product run its last persistence_months
+    pool = max(need, cfg.amplifier_pool_months if rule == AMPLIFIER else need)
+    pooled_months = run.months[-cfg.baseline_months:] if anchored else run.months[-pool:]
     window = [figures[m] for m in pooled_months]
-    pooled = signals(evidence(base_figs, window, bpe), cfg)
+    pooled_ev = evidence(base_figs, window, bpe)
+    pooled = signals(pooled_ev, cfg)
     if holds(pooled, rule):
         run.given = True
         run.carried = {x.name for x in pooled if x.rule == rule and x.met and not x.required}
@@ -573,7 +638,7 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
         if not anchored:
             # the run slides on, its oldest month re-based like any other month; after a
             # recorded change the months since it keep being pooled
-            run.months = run.months[-(need - 1):] if need > 1 else []
+            run.months = run.months[-(pool - 1):] if pool > 1 else []
             run.base = st.bases.get(run.months[0], run.base) if run.months else list(base)
         return NEUTRAL, what + "; ".join(say(x) for x in unsure) + ".", pooled
     st.elevated.update(run.months)
@@ -586,6 +651,9 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
     text = f"{how} against the baseline before {before}; {pooled_words}: " + describe(pooled, rule)
     if len(pooled_months) > 1:
         text += "; this month: " + describe(loose, rule)
+    if rule == AMPLIFIER and pooled_ev.declared:
+        text += (f"; the team closed {pooled_ev.declared} declared experiment"
+                 f"{'s' if pooled_ev.declared > 1 else ''} with a result in these months")
     return rule, text + ".", pooled
 
 

@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/verdict_calibration.py                   # seed 1, 48 members
     .venv/bin/python benchmarks/verdict_calibration.py --seed 2 --orgs 24 --workers 2
     .venv/bin/python benchmarks/verdict_calibration.py --small           # the test subset
+    .venv/bin/python benchmarks/verdict_calibration.py --seed 2 --orgs 4 --effects 0.4:0.45,0.8:0.6
+        # detection by planted amplifier size: every team of each member an amplifier of it
 
 Each member (simulation/family) is loaded into a raw store with the collectors' own row code
 (processhealth/simload: the rows a first collection against the emulators writes, without the
@@ -71,10 +73,49 @@ def code_hash() -> str:
 # --- build once, cache -------------------------------------------------------------------------
 
 
-def cached_build(seed: int, index: int, size: str, cache: Path, digest: str) -> Path:
+def sized_member(seed: int, index: int, gain: float, cut: float):
+    """Member `index` with every team given an amplifier effect of one chosen size (variant
+    "both": customer items per person up by `gain`, review waits down by `cut`), no placebo and
+    no other effect; onsets are the drawn ones, else month 4-7 of the year. The simulation's
+    own parameters (simulation/knobs.py Effect), chosen; its code is unchanged."""
+    from dataclasses import replace
+    from datetime import date
+
+    from simulation.family import Member, member_seed
+    from simulation.family.draw import draw_spec
+    from simulation.knobs import Effect
+    from simulation.org import generate_org
+    from simulation.truth_family import family_frames
+
+    spec = draw_spec(seed, index, "full")
+    teams = []
+    for i, ts in enumerate(spec.teams):
+        k = ts.knobs
+        drawn = k.effect or k.placebo
+        if drawn is not None:
+            onset = drawn.onset
+        else:
+            y, m = divmod(spec.start.year * 12 + spec.start.month - 1 + 4 + i % 4, 12)
+            onset = date(y, m + 1, 1)
+            if onset.weekday() >= 5:  # the month's first weekday
+                onset = date.fromordinal(onset.toordinal() + 7 - onset.weekday())
+        tool = drawn.tool if drawn is not None else "PMTool"
+        effect = Effect(kind="amplifier", variant="both", onset=onset, tool=tool,
+                        throughput_gain=gain, wait_cut=cut)
+        teams.append(replace(ts, scenario="amplifier",
+                             knobs=replace(k, effect=effect, placebo=None)))
+    spec = replace(spec, teams=tuple(teams))
+    org = generate_org(member_seed(seed, index), spec)
+    return Member(index, member_seed(seed, index), spec, org, family_frames(org))
+
+
+def cached_build(seed: int, index: int, size: str, cache: Path, digest: str,
+                 effect: tuple[float, float] | None = None) -> Path:
     """The folder of member `index`'s cached build (raw store not kept): processhealth.toml,
-    analytics.duckdb (the build before its verdict step) and truth.parquet files."""
-    folder = cache / f"{seed}-{index}-{size}-{digest}"
+    analytics.duckdb (the build before its verdict step) and truth.parquet files. With
+    `effect` (gain, wait cut): the member with every team an amplifier of that size."""
+    tag = f"-amp{effect[0]:g}-{effect[1]:g}" if effect else ""
+    folder = cache / f"{seed}-{index}-{size}{tag}-{digest}"
     if (folder / "done").exists():
         return folder
     import importlib
@@ -89,7 +130,7 @@ def cached_build(seed: int, index: int, size: str, cache: Path, digest: str) -> 
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    member = generate_member(seed, index, size)
+    member = sized_member(seed, index, *effect) if effect else generate_member(seed, index, size)
     urls = {s: f"http://127.0.0.1:1/{s}" for s in ("github", "jira", "slack")}
     (folder / "processhealth.toml").write_text(
         family_config_toml(member.org, urls)
@@ -167,13 +208,13 @@ def churn_months(con) -> set[tuple[str, str]]:
 
 def run_member(job: tuple) -> dict:
     """Build (or reuse) one member and score its verdicts: runs in a worker process."""
-    seed, index, size, cache, digest, config_text = job
+    seed, index, size, cache, digest, config_text, *effect = job
     import pandas as pd
 
     started = time.perf_counter()
-    folder = cached_build(seed, index, size, cache, digest)
+    folder = cached_build(seed, index, size, cache, digest, effect[0] if effect else None)
     built = time.perf_counter() - started
-    rows, churn = verdicts_of(folder, cache / "work" / f"{seed}-{index}-{size}", config_text)
+    rows, churn = verdicts_of(folder, cache / "work" / folder.name, config_text)
     truth = {name: pd.read_parquet(folder / f"{name}.parquet")
              for name in ("truth_verdict_margin", "truth_effects", "truth_nuisances")}
     return {"index": index, "org": (folder / "done").read_text().strip(), "rows": rows,
@@ -341,7 +382,12 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--config", default="", help="extra TOML appended to each member's config")
     ap.add_argument("--examples", type=int, default=0, help="print this many false alarms")
+    ap.add_argument("--effects", default="",
+                    help="amplifier sizes GAIN:CUT,... (e.g. 0.25:0.3,0.5:0.5): every team of "
+                         "each member an amplifier of that size; prints detection by size")
     args = ap.parse_args()
+    if args.effects:
+        return by_effect_size(args)
     size = "small" if args.small else "full"
     seed = SMALL_SEED if args.small else args.seed
     n = SMALL_ORGS if args.small else args.orgs
@@ -361,6 +407,36 @@ def main() -> None:
               f"{teams} teams, {months} team-months, {time.perf_counter() - started:.0f} s")
     for line in s.examples[:args.examples]:
         print("   ", line)
+
+
+def by_effect_size(args) -> None:
+    """Detection within 2 months of onset by planted amplifier size (members with every team
+    an amplifier of one size: sized_member), and the smallest size reaching 80%."""
+    digest = code_hash()
+    sizes = [tuple(float(x) for x in pair.split(":")) for pair in args.effects.split(",")]
+    rows = []
+    for gain, cut in sizes:
+        jobs = [(args.seed, i, "full", args.cache, digest, args.config, (gain, cut))
+                for i in range(args.first, args.first + args.orgs)]
+        s = Scores()
+        for result in results(jobs, args.workers):
+            score(result, s)
+            print(f"  gain {gain:g} cut {cut:g}: member {result['index']:2d} build "
+                  f"{result['built_s']:5.0f} s", flush=True)
+        hits = s.detected["amplifier"]["all"]
+        d = s.delay["amplifier"]
+        rows.append((gain, cut, len(hits), sum(hits), statistics.median(d) if d else None,
+                     s.steady["all steady team-months"].rate(PIP), s.unjudged["amplifier"]))
+    print(f"\n== detection by planted amplifier size, family seed {args.seed}, members "
+          f"{args.first}-{args.first + args.orgs - 1}, every team an amplifier (variant both)")
+    print(f"  {'items/person gain':>18s} {'review wait cut':>16s} {'effects':>8s} "
+          f"{'within 2 months':>16s} {'median months':>14s}  pre-onset months called process")
+    for gain, cut, n, hit, med, pip, _ in rows:
+        rate = f"{100 * hit / n:5.1f}% ({hit}/{n})" if n else "n/a"
+        print(f"  {gain:>17.0%} {cut:>16.0%} {n:>8d} {rate:>16s} {str(med):>14s}  {pip}")
+    reached = [(g, c) for g, c, n, hit, *_ in rows if n and hit / n >= 0.8]
+    print("  smallest size detected in >= 80% within 2 months: "
+          + (f"gain {reached[0][0]:.0%}, wait cut {reached[0][1]:.0%}" if reached else "none"))
 
 
 def results(jobs: list, workers: int):

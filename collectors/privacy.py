@@ -12,6 +12,13 @@ What metrics need of a text is whether it is filled and how long it is, never it
 - GitHub: the body of issues, pull requests, comments, review comments, reviews and releases
   becomes null, with body_length; a comment or review comment gets body_flags.
 
+Declared experiments (docs/metrics.md section 9) are flagged here too, from the words in hand:
+a Jira issue gets textFlags {has_hypothesis, has_success_criteria, has_result} of its reduced
+description and text fields, a GitHub issue or pull request body_flags of its body, and every
+comment's flags add has_result ([declared_experiments] patterns). Jira fields named in
+[declared_experiments] hypothesis_fields / success_criteria_fields count by being filled, which
+the build sees either way (collectors/sql/20_jira.sql).
+
 The flags (reminder, status request, shadow-tool link) are the ones Slack messages get at ingest,
 from the [slack] patterns (collectors/slack_rows.py); the build reads them from the body when it
 is stored, else from these (collectors/sql/05_text_flags.sql), so a comment counts alike whether
@@ -66,7 +73,16 @@ def text_flags(text: str, rules: Rules | None) -> dict[str, Any]:
         shadow = found.group(1) if found else None
     return {"is_reminder": any(p.search(text) for p in rules.reminder),
             "is_status_request": any(p.search(text) for p in rules.status_request),
-            "shadow_tool": shadow}
+            "shadow_tool": shadow, **declared_flags(text, rules)}
+
+
+def declared_flags(text: str, rules: Rules | None) -> dict[str, bool]:
+    """{has_hypothesis, has_success_criteria, has_result} of a text: a [declared_experiments]
+    pattern found anywhere (the build applies the same to a stored text: 05_text_flags.sql)."""
+    hypothesis, criteria, result = (rules or default_rules()).declared
+    return {"has_hypothesis": any(p.search(text) for p in hypothesis),
+            "has_success_criteria": any(p.search(text) for p in criteria),
+            "has_result": any(p.search(text) for p in result)}
 
 
 def text_field_ids(listed: list[Json]) -> TextFields:
@@ -120,8 +136,10 @@ def reduce_jira_issue(issue: Json, text_ids: set[str] | None, rules: Rules | Non
     rules: the comment flag rules ([slack] patterns; the defaults when None)."""
     fields = dict(issue.get("fields") or {})
     reduced = set()
+    words = []
     for field_id, value in list(fields.items()):
         if _is_text(field_id, value, text_ids) and _filled(value):
+            words.append(value if isinstance(value, str) else _adf_text(value))
             fields[field_id] = {"length": _length(value)}
             reduced.add(field_id)
     for block, items, key in (("comment", "comments", "body"), ("worklog", "worklogs",
@@ -131,6 +149,9 @@ def reduce_jira_issue(issue: Json, text_ids: set[str] | None, rules: Rules | Non
             flags = (rules or default_rules()) if block == "comment" else None
             fields[block] = {**inline, items: [_without(c, key, flags) for c in inline[items]]}
     out = {**issue, "fields": fields}
+    if words:
+        out["textFlags"] = {k: any(declared_flags(w, rules)[k] for w in words)
+                            for k in ("has_hypothesis", "has_success_criteria", "has_result")}
     changelog = issue.get("changelog")
     if isinstance(changelog, dict) and isinstance(changelog.get("histories"), list):
         ids = reduced | set(text_ids or ())
@@ -194,6 +215,8 @@ def reduce_github(entity: str, rows: list[Json], rules: Rules | None = None) -> 
             payload = {**payload, "body": None, "body_length": len(body)}
             if entity in GITHUB_COMMENTS:
                 payload["body_flags"] = text_flags(body, rules)
+            elif entity in ("issues", "pulls"):
+                payload["body_flags"] = declared_flags(body, rules)
             row = {**row, "payload": payload}
         out.append(row)
     return out

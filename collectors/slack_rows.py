@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
-from processhealth.config_models import SlackConfig
+from processhealth.config_models import DeclaredExperimentsConfig, SlackConfig
 
 SLACKBOT_ID = "USLACKBOT"
 # Keys of a message that hold no text anyone typed; everything else is dropped by default.
@@ -47,9 +47,12 @@ class Rules:
     shadow_extensions: tuple[str, ...]
     jira_key: re.Pattern
     store_text: bool
+    # declared experiments ([declared_experiments]): hypothesis, success criteria, result
+    declared: tuple[tuple[re.Pattern, ...], ...] = ()
 
     @classmethod
-    def from_config(cls, cfg: SlackConfig, store_text: bool = False) -> Rules:
+    def from_config(cls, cfg: SlackConfig, store_text: bool = False,
+                    declared: DeclaredExperimentsConfig | None = None) -> Rules:
         def domain(entry: str) -> tuple[str, str]:
             host, _, path = entry.lower().removeprefix("www.").partition("/")
             return host, "/" + path if path else ""
@@ -61,7 +64,14 @@ class Rules:
             tuple(e.lower() for e in cfg.shadow_tool_extensions),
             re.compile(cfg.jira_key_pattern),
             store_text,
+            declared_patterns(declared or DeclaredExperimentsConfig()),
         )
+
+
+def declared_patterns(cfg: DeclaredExperimentsConfig) -> tuple[tuple[re.Pattern, ...], ...]:
+    """(hypothesis, success criteria, result) patterns, compiled case-insensitive."""
+    return tuple(tuple(re.compile(p, re.IGNORECASE) for p in patterns) for patterns in (
+        cfg.hypothesis_patterns, cfg.success_criteria_patterns, cfg.result_patterns))
 
 
 # --- messages -------------------------------------------------------------------------------

@@ -52,7 +52,8 @@ def jira_json(config: Config, paths: tuple[Path, ...]) -> None:
     check_ids(files)
     with RawStore(config.storage.raw_path) as store:
         counts = save_search_files(files, store, config.privacy.store_text_fields,
-                                   Rules.from_config(config.slack))
+                                   Rules.from_config(config.slack,
+                                                     declared=config.declared_experiments))
     ui.say(f"imported {counts['issues']} Jira issues ({counts['changed']} new or changed) from "
            f"{len(files)} files; run `processhealth build` next.")
     if counts["incomplete"]:

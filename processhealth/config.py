@@ -31,6 +31,7 @@ from pydantic import (
 from processhealth import ui
 from processhealth.config_models import (
     ClassificationConfig,
+    DeclaredExperimentsConfig,
     EffortConfig,
     GitHubConfig,
     JiraConfig,
@@ -67,6 +68,7 @@ class Config(Section):
     people: PeopleConfig = PeopleConfig()
     report: ReportConfig = ReportConfig()
     verdict: VerdictConfig = VerdictConfig()
+    declared_experiments: DeclaredExperimentsConfig = DeclaredExperimentsConfig()
 
     _path: Path | None = PrivateAttr(default=None)
 

@@ -266,6 +266,33 @@ class SlackConfig(Section):
     since: date | None = None
 
 
+DEFAULT_HYPOTHESIS_PATTERNS = [
+    r"\bhypothes[ie]s\b", r"\bwe (believe|expect|predict)\b",
+    r"^\s*if we\b[^.]*\b(then|will|drops?|falls?|rises?|improves?|reduces?|increases?)\b",
+]
+DEFAULT_SUCCESS_CRITERIA_PATTERNS = [
+    r"\bsuccess (criteri(a|on)|metrics?|measures?)\b", r"\bwe('ll| will) know\b",
+]
+DEFAULT_RESULT_PATTERNS = [
+    r"^\s*results?\s*:", r"\bhypothesis (was )?(confirmed|rejected|refuted|validated|disproved)\b",
+    r"\bcriteri(on|a) (was |were )?(met|not met|missed)\b",
+]
+
+
+class DeclaredExperimentsConfig(Section):
+    """Declared experiments (docs/metrics.md section 9): issues or pull requests whose text
+    carries a hypothesis and success criteria, and which close with a result. Flags derived at
+    ingest from the words (collectors/privacy.py), which are then dropped unless [privacy]
+    store_text_fields; patterns are case-insensitive and must also be valid for DuckDB (RE2)."""
+
+    hypothesis_patterns: list[SqlRegex] = list(DEFAULT_HYPOTHESIS_PATTERNS)
+    success_criteria_patterns: list[SqlRegex] = list(DEFAULT_SUCCESS_CRITERIA_PATTERNS)
+    result_patterns: list[SqlRegex] = list(DEFAULT_RESULT_PATTERNS)
+    # Jira fields (by name, any case) that declare one when filled, whatever their words.
+    hypothesis_fields: list[str] = ["Hypothesis"]
+    success_criteria_fields: list[str] = ["Success Criteria", "Success Metric"]
+
+
 class TeamConfig(Section):
     name: str = Field(min_length=1)
     members: list[str] = []
@@ -420,7 +447,7 @@ class VerdictConfig(Section):
     """Team-month and process-change verdicts (docs/metrics.md section 9); the defaults were
     chosen on scenario family seed 1 (benchmarks/verdict_calibration.py)."""
 
-    overhead_rise_pp: float = 4
+    overhead_rise_pp: float = 3.5
     amplifier_max_rise_pp: float = 0
     throughput_drop: float = 0.10
     prompted_rise_pp: float = 5
@@ -440,6 +467,14 @@ class VerdictConfig(Section):
     # process_is_product, amplifier (a rise in throughput is as often slow drift)
     restate_months: int = Field(12, ge=2)
     amplifier_restate_months: int = Field(2, ge=1)
+    # amplifier: customer items per person up and pull-request pickup down, pooled (their
+    # z-scores summed over sqrt(2)), at least this many standard errors from no change ...
+    amplifier_gain_z: float = Field(1.8, gt=0)
+    # ... over up to this many months of a run (the onset month and the two after)
+    amplifier_pool_months: int = Field(3, ge=1, le=6)
+    # standard errors taken off amplifier_gain_z when the team closed declared experiments with
+    # a result in the months judged (support only: placebo teams declare experiments too)
+    declared_experiment_credit: float = Field(0.0, ge=0)
 
     @model_validator(mode="before")
     @classmethod

@@ -89,7 +89,8 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
             extra = ({"store_message_text": config.privacy.store_message_text}
                      if name == "slack" else
                      {"store_text_fields": config.privacy.store_text_fields,
-                      "flag_rules": Rules.from_config(config.slack)})
+                      "flag_rules": Rules.from_config(
+                          config.slack, declared=config.declared_experiments)})
             collector(name).collect(getattr(config, name), store, full=full, **extra)
 
 

@@ -71,7 +71,7 @@ def test_analytics_schema_is_fully_commented_and_settings_recorded(write_config,
     assert uncommented_tables == []
     assert uncommented_columns == []
     assert settings["privacy.min_group_size"] == "5"
-    assert float(settings["verdict.overhead_rise_pp"]) == Config().verdict.overhead_rise_pp == 4
+    assert float(settings["verdict.overhead_rise_pp"]) == Config().verdict.overhead_rise_pp == 3.5
 
 
 def test_sql_outputs_and_rejects_writes(write_config, run_cli):

@@ -82,7 +82,7 @@ def test_example_config_loads_and_matches_defaults():
     cfg = load_config(REPO / "config.example.toml")
     defaults = Config()
     for section in ("github", "jira", "slack", "classification", "effort", "privacy", "people",
-                    "verdict"):
+                    "verdict", "declared_experiments"):
         assert getattr(cfg, section) == getattr(defaults, section), section
     assert example_config_text() == (REPO / "config.example.toml").read_text()
 

@@ -56,7 +56,7 @@ def test_without_a_field_list_prose_and_rich_text_go_but_dates_keys_and_sprints_
     assert out["customfield_5"] == {"length": 15}
     assert (out["customfield_2"], out["customfield_3"], out["customfield_4"],
             out["customfield_6"]) == ("2026-02-03", "PAY-12", [sprint], 5.0)
-    none = {"is_reminder": False, "is_status_request": False, "shadow_tool": None}
+    none = {"is_reminder": False, "is_status_request": False, "shadow_tool": None, **NO_DECLARED}
     assert out["comment"]["comments"] == [
         {"id": "9", "body": None, "bodyLength": 10, "bodyFlags": none},
         {"id": "10", "body": None, "bodyLength": 19, "bodyFlags": {**none, "is_reminder": True}}]
@@ -67,9 +67,32 @@ def test_github_bodies_keep_their_length_only():
     rows = [{"natural_key": "1", "payload": {"title": "Fix", "body": "secret"}},
             {"natural_key": "2", "payload": {"title": "Fix", "body": None}}]
     assert [r["payload"] for r in reduce_github("issues", rows)] == [
-        {"title": "Fix", "body": None, "body_length": 6}, {"title": "Fix", "body": None}]
+        {"title": "Fix", "body": None, "body_length": 6, "body_flags": NO_DECLARED},
+        {"title": "Fix", "body": None}]
     assert reduce_github("commits", rows) is rows
     comment = [{"natural_key": "3", "payload": {"body": "see notion.so/x, any update on it?"}}]
     assert reduce_github("issue_comments", comment)[0]["payload"] == {
         "body": None, "body_length": 34, "body_flags": {
-            "is_reminder": True, "is_status_request": False, "shadow_tool": "notion.so"}}
+            "is_reminder": True, "is_status_request": False, "shadow_tool": "notion.so",
+            **NO_DECLARED}}
+
+
+NO_DECLARED = {"has_hypothesis": False, "has_success_criteria": False, "has_result": False}
+
+
+def test_declared_experiment_flags_are_set_at_ingest_and_the_words_go():
+    out = reduce_jira_issue(issue({
+        "description": "We believe caching the lookups cuts p95.\nSuccess criteria: p95 < 300 ms",
+        "comment": {"comments": [{"id": "1", "body": "Result: hypothesis confirmed, p95 -20%"},
+                                 {"id": "2", "body": "the results look odd"}], "total": 2},
+    }), None)
+    assert out["fields"]["description"] == {"length": 71}
+    assert out["textFlags"] == {"has_hypothesis": True, "has_success_criteria": True,
+                                "has_result": False}
+    flags = [c["bodyFlags"]["has_result"] for c in out["fields"]["comment"]["comments"]]
+    assert flags == [True, False]  # "Result:" opens the text; "results" in passing is none
+    plain = reduce_jira_issue(issue({"description": "Fix the login page"}), None)
+    assert plain["textFlags"] == NO_DECLARED
+    pr = [{"natural_key": "4", "payload": {"body": "Hypothesis: if we batch, queue time drops"}}]
+    assert reduce_github("pulls", pr)[0]["payload"]["body_flags"] == {
+        **NO_DECLARED, "has_hypothesis": True}

@@ -58,9 +58,59 @@ def test_amplifier_needs_a_flat_overhead_and_a_sure_improvement_no_coupling_leve
     assert not any(s.name in ("process_coupling", "paperwork_ratio") for s in sigs())
 
 
+def test_pooled_gain_adds_items_per_person_and_pickup_in_standard_errors() -> None:
+    """Each figure's change over its standard error (compare's spread x sqrt(1/n + 1/k)),
+    pickup's sign turned, summed over sqrt(2): two changes of 1.5 standard errors each are
+    2.1 together, neither sure alone."""
+    base = [verdicts.MonthFigures("t", date(2026, m, 1), 6, 30, throughput=0.0, pickup=0.0)
+            for m in range(1, 7)]
+    # a flat baseline: the spread is the prior's, worth 3 of the 3 + 5 months: sqrt(3 / 8)
+    se_t = verdicts.PRIOR_SD["throughput"] * (3 / 8) ** 0.5 * (1 / 1 + 1 / 6) ** 0.5
+    se_p = verdicts.PRIOR_SD["pickup"] * (3 / 8) ** 0.5 * (1 / 1 + 1 / 6) ** 0.5
+    month = verdicts.MonthFigures("t", date(2026, 7, 1), 6, 31, throughput=1.5 * se_t,
+                                  pickup=-1.5 * se_p)
+    assert verdicts.gain_z(base, [month]) == pytest.approx(3.0 / 2 ** 0.5)
+    alone = verdicts.MonthFigures("t", date(2026, 7, 1), 6, 31, throughput=1.5 * se_t)
+    assert verdicts.gain_z(base, [alone]) == pytest.approx(1.5)  # pickup missing: one figure
+    flat = Interval(-0.5, -3.0, 2.0)
+    ev = verdicts.evidence(base, [month])
+    assert ev.throughput_change.low < 0 and ev.pickup_change.high > 0  # neither sure alone
+    cfg = CFG.model_copy(update={"amplifier_gain_z": 2.0})
+    assert ev.pooled_gain and ev.gain_z == verdicts.gain_z(base, [month])
+    pooled = verdicts.signals(verdicts.Evidence(overhead_rise_pp=flat, gain_z=ev.gain_z,
+                                                pooled_gain=True), cfg)
+    verdict, reason = verdicts.judge(pooled)
+    assert verdict == "amplifier"
+    assert "2.1 standard errors from no change (needs 2.0)" in reason, reason
+    assert verdicts.judge(verdicts.signals(verdicts.Evidence(
+        overhead_rise_pp=Interval(1.0, -2.0, 4.0), gain_z=ev.gain_z, pooled_gain=True),
+        cfg))[0] == "neutral"
+    # team-months: one sure figure alone no longer decides (one test, not three ORed); the
+    # process-change verdicts (no pooled gain) still decide on it
+    up = Interval(0.3, 0.1, 0.5)
+    assert verdicts.judge(verdicts.signals(verdicts.Evidence(
+        overhead_rise_pp=flat, throughput_change=up, gain_z=1.0, pooled_gain=True),
+        cfg))[0] == "neutral"
+    assert verdicts.judge(verdicts.signals(verdicts.Evidence(
+        overhead_rise_pp=flat, throughput_change=up), cfg))[0] == "amplifier"
+
+
+def test_declared_experiments_only_lower_the_bar_for_a_measured_gain() -> None:
+    cfg = CFG.model_copy(update={"amplifier_gain_z": 2.5, "declared_experiment_credit": 0.5})
+    flat = Interval(-0.5, -3.0, 2.0)
+
+    def verdict(z: float | None, declared: int) -> str:
+        return verdicts.judge(verdicts.signals(verdicts.Evidence(
+            overhead_rise_pp=flat, gain_z=z, declared=declared, pooled_gain=True), cfg))[0]
+
+    assert verdict(2.2, 0) == "neutral" and verdict(2.2, 3) == "amplifier"
+    assert verdict(1.5, 3) == "neutral"  # support, not a gain
+    assert verdict(None, 5) == "neutral" and verdict(-1.0, 5) == "neutral"
+
+
 def test_missing_signals_are_never_met() -> None:
     rows = sigs()
-    assert len(rows) == 10 and not any(s.met for s in rows)
+    assert len(rows) == 11 and not any(s.met for s in rows)
     assert verdicts.judge(rows)[0] == "neutral"
 
 

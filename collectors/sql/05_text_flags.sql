@@ -20,6 +20,30 @@ SET VARIABLE ph_shadow_ext_re = (
                     '$.^')
     FROM json_each(coalesce(json_extract(getvariable('config'),
                                          '$.slack.shadow_tool_extensions'), '[]')));
+-- Declared experiments (docs/metrics.md section 9): [declared_experiments] patterns for a
+-- hypothesis, success criteria and a result.
+SET VARIABLE ph_hypothesis_re = (
+    SELECT coalesce(string_agg('(?:' || (value ->> '$') || ')', '|'), '$.^')
+    FROM json_each(coalesce(json_extract(getvariable('config'),
+                                         '$.declared_experiments.hypothesis_patterns'), '[]')));
+SET VARIABLE ph_criteria_re = (
+    SELECT coalesce(string_agg('(?:' || (value ->> '$') || ')', '|'), '$.^')
+    FROM json_each(coalesce(json_extract(getvariable('config'),
+                                         '$.declared_experiments.success_criteria_patterns'),
+                            '[]')));
+SET VARIABLE ph_result_re = (
+    SELECT coalesce(string_agg('(?:' || (value ->> '$') || ')', '|'), '$.^')
+    FROM json_each(coalesce(json_extract(getvariable('config'),
+                                         '$.declared_experiments.result_patterns'), '[]')));
+SET VARIABLE ph_hypothesis_fields = (
+    SELECT coalesce(list(lower(value ->> '$')), []::VARCHAR[])
+    FROM json_each(coalesce(json_extract(getvariable('config'),
+                                         '$.declared_experiments.hypothesis_fields'), '[]')));
+SET VARIABLE ph_criteria_fields = (
+    SELECT coalesce(list(lower(value ->> '$')), []::VARCHAR[])
+    FROM json_each(coalesce(json_extract(getvariable('config'),
+                                         '$.declared_experiments.success_criteria_fields'),
+                            '[]')));
 
 -- The plain text of a comment body: a string (Jira Server/Data Center, REST v2, GitHub), or the
 -- text nodes of an Atlassian Document Format body (Jira Cloud, REST v3).
@@ -30,14 +54,27 @@ CREATE OR REPLACE TEMP MACRO _ph_body_text(body) AS CASE
     WHEN json_valid(body) AND json_type(body::JSON) = 'VARCHAR' THEN body::JSON ->> '$'
     ELSE body END;
 
--- {is_reminder, is_status_request, shadow_tool} of a text.
+-- {is_reminder, is_status_request, shadow_tool, has_result} of a text.
 CREATE OR REPLACE TEMP MACRO _ph_text_flags(t) AS {
     'is_reminder': regexp_matches(coalesce(t, ''), getvariable('ph_reminder_re'), 'i'),
     'is_status_request': regexp_matches(coalesce(t, ''), getvariable('ph_status_re'), 'i'),
     'shadow_tool': coalesce(
         list_filter(getvariable('ph_shadow_domains'), lambda d: contains(lower(coalesce(t, '')), d))[1],
-        nullif(lower(regexp_extract(coalesce(t, ''), getvariable('ph_shadow_ext_re'), 1)), ''))
+        nullif(lower(regexp_extract(coalesce(t, ''), getvariable('ph_shadow_ext_re'), 1)), '')),
+    'has_result': regexp_matches(coalesce(t, ''), getvariable('ph_result_re'), 'i')
 };
+-- {has_hypothesis, has_success_criteria, has_result} of an issue's or pull request's text.
+CREATE OR REPLACE TEMP MACRO _ph_declared_flags(t) AS {
+    'has_hypothesis': regexp_matches(coalesce(t, ''), getvariable('ph_hypothesis_re'), 'i'),
+    'has_success_criteria': regexp_matches(coalesce(t, ''), getvariable('ph_criteria_re'), 'i'),
+    'has_result': regexp_matches(coalesce(t, ''), getvariable('ph_result_re'), 'i')
+};
+-- The same, as set at ingest on a text reduced to its length (NULL when there is none).
+CREATE OR REPLACE TEMP MACRO _ph_stored_declared(j) AS CASE WHEN j IS NOT NULL
+    AND json_type(j) = 'OBJECT' THEN {
+    'has_hypothesis': coalesce(TRY_CAST(j ->> 'has_hypothesis' AS BOOLEAN), false),
+    'has_success_criteria': coalesce(TRY_CAST(j ->> 'has_success_criteria' AS BOOLEAN), false),
+    'has_result': coalesce(TRY_CAST(j ->> 'has_result' AS BOOLEAN), false)} END;
 -- events.subkind of a comment with those flags (as for Slack messages).
 CREATE OR REPLACE TEMP MACRO _ph_flag_subkind(f) AS CASE
     WHEN f.is_reminder OR f.is_status_request THEN 'reminder'
@@ -48,4 +85,5 @@ CREATE OR REPLACE TEMP MACRO _ph_stored_flags(j) AS CASE WHEN j IS NOT NULL
     AND json_type(j) = 'OBJECT' THEN {
     'is_reminder': coalesce(TRY_CAST(j ->> 'is_reminder' AS BOOLEAN), false),
     'is_status_request': coalesce(TRY_CAST(j ->> 'is_status_request' AS BOOLEAN), false),
-    'shadow_tool': j ->> 'shadow_tool'} END;
+    'shadow_tool': j ->> 'shadow_tool',
+    'has_result': coalesce(TRY_CAST(j ->> 'has_result' AS BOOLEAN), false)} END;

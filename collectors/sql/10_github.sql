@@ -127,17 +127,22 @@ SELECT i.natural_key AS key, 'github:' || i.natural_key AS item_id, i.scope AS r
        'github:' || i.f[10] AS author, 'github:' || i.f[11] AS assignee,
        p.f[2] AS head_ref, p.f[3] AS base_ref,
        coalesce(p.f[4]::BOOLEAN, i.f[12]::BOOLEAN) AS draft, i.f[13] AS state_reason,
-       i.f[16] AS issue_id
+       i.f[16] AS issue_id,
+       -- a declared experiment's flags (05_text_flags.sql): from the body when it is stored,
+       -- else from body_flags, set at ingest when it was reduced (collectors/privacy.py)
+       coalesce(_ph_stored_declared(i.flags), _ph_stored_declared(p.flags),
+                _ph_declared_flags(coalesce(i.f[17], p.f[5]))) AS declared
 FROM (SELECT natural_key, scope, json_extract_string(payload, [
           '$.number', '$.pull_request', '$.title', '$.html_url', '$.state', '$.labels',
           '$.created_at', '$.closed_at', '$.pull_request.merged_at', '$.user.id',
           '$.assignees[0].id', '$.draft', '$.state_reason', '$.pull_request.url',
-          '$.pull_request.html_url', '$.id']) AS f
+          '$.pull_request.html_url', '$.id', '$.body']) AS f, payload -> '$.body_flags' AS flags
       FROM raw_github_issues
       WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted WHERE entity = 'issues')
       ) AS i
 LEFT JOIN (SELECT natural_key, json_extract_string(payload, [
-               '$.merged_at', '$.head.ref', '$.base.ref', '$.draft']) AS f
+               '$.merged_at', '$.head.ref', '$.base.ref', '$.draft', '$.body']) AS f,
+                  payload -> '$.body_flags' AS flags
            FROM raw_github_pulls) AS p ON p.natural_key = i.natural_key;
 
 -- Commits, and the pull request each belongs to (see the header).
@@ -291,7 +296,7 @@ SELECT 'github:issue_comment:' || c.natural_key, 'github', c.f[1]::TIMESTAMPTZ,
        json_object('repo', c.scope, 'number', c.number,
                    'length', coalesce(length(c.f[4]), c.f[5]::INTEGER),
                    'is_reminder', c.t.is_reminder, 'is_status_request', c.t.is_status_request,
-                   'shadow_tool', c.t.shadow_tool)
+                   'shadow_tool', c.t.shadow_tool, 'has_result', c.t.has_result)
 FROM c
 LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || c.number
 WHERE c.scope || '#' || c.number NOT IN (SELECT natural_key FROM _gh_deleted
@@ -302,7 +307,8 @@ SELECT 'github:review_comment:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'gi
        'github:' || scope || '#' || _gh_number(f[3]), 'pr_comment', _ph_flag_subkind(t),
        json_object('repo', scope, 'number', _gh_number(f[3]), 'review_id', f[4], 'path', f[5],
                    'length', coalesce(length(f[6]), f[7]::INTEGER), 'is_reminder', t.is_reminder,
-                   'is_status_request', t.is_status_request, 'shadow_tool', t.shadow_tool)
+                   'is_status_request', t.is_status_request, 'shadow_tool', t.shadow_tool,
+                   'has_result', t.has_result)
 FROM (SELECT *, coalesce(_ph_stored_flags(flags), _ph_text_flags(f[6])) AS t
       FROM (SELECT natural_key, scope, json_extract_string(payload, [
                 '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
@@ -328,6 +334,18 @@ SELECT 'github:release:' || natural_key, 'github',
 FROM raw_github_releases
 WHERE NOT coalesce((payload ->> 'draft')::BOOLEAN, false);
 
+-- Declared experiments (docs/metrics.md section 9): the body's hypothesis and success criteria,
+-- and a result in the body or in any comment (flags only: 05_text_flags.sql).
+UPDATE work_items SET has_hypothesis = i.declared.has_hypothesis,
+                      has_success_criteria = i.declared.has_success_criteria,
+                      has_result = i.declared.has_result OR coalesce(r.has_result, false)
+FROM _gh_items AS i
+LEFT JOIN (SELECT item_id, bool_or(coalesce((detail ->> 'has_result')::BOOLEAN, false))
+                      AS has_result
+           FROM events WHERE source = 'github' AND kind IN ('issue_comment', 'pr_comment')
+           GROUP BY item_id) AS r USING (item_id)
+WHERE work_items.item_id = i.item_id;
+
 DROP TABLE _gh_c;
 DROP TABLE _gh_seen;
 DROP TABLE _gh_commit_email;
@@ -339,3 +357,4 @@ DROP TABLE _gh_landing;
 DROP TABLE _gh_pc;
 DROP TABLE _gh_pr_commits;
 DROP TABLE _gh_events;
+

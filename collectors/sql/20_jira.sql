@@ -78,7 +78,7 @@ SET VARIABLE jira_value_paths = (
 CREATE TEMP TABLE _jira_issue AS
 WITH parsed AS (
     SELECT natural_key AS key,
-           from_json(payload, '{"id": "VARCHAR", "self": "VARCHAR",
+           from_json(payload, '{"id": "VARCHAR", "self": "VARCHAR", "textFlags": "JSON",
                "fields": {"summary": "VARCHAR", "issuetype": {"name": "VARCHAR"},
                    "project": {"key": "VARCHAR"}, "status": {"id": "VARCHAR", "name": "VARCHAR",
                    "statusCategory": {"key": "VARCHAR"}}, "labels": ["VARCHAR"],
@@ -104,6 +104,7 @@ WITH parsed AS (
                               WHERE source = 'jira' AND entity = 'issues')
 )
 SELECT key, d.id AS issue_id, d.fields AS x, d.changelog.histories AS histories, field_values,
+       d.textFlags AS text_flags,
        regexp_replace(coalesce(d.self, ''), '/rest/api/.*$', '') AS site,
        coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project
 FROM parsed
@@ -327,7 +328,7 @@ SELECT 'jira:comment:' || c.id, 'jira', c.created::TIMESTAMPTZ, _jira_account(c.
                                                   THEN c.body ->> '$' ELSE c.body::VARCHAR END),
                                       c.bodyLength),
                    'is_reminder', f.is_reminder, 'is_status_request', f.is_status_request,
-                   'shadow_tool', f.shadow_tool)
+                   'shadow_tool', f.shadow_tool, 'has_result', f.has_result)
 FROM (SELECT key, project, c,
              coalesce(_ph_stored_flags(c.bodyFlags),
                       _ph_text_flags(_ph_body_text(c.body::VARCHAR))) AS f
@@ -339,3 +340,43 @@ SELECT 'jira:worklog:' || w.id, 'jira', w.created::TIMESTAMPTZ, _jira_account(w.
        json_object('issue_key', key, 'project', project, 'seconds', w.timeSpentSeconds,
                    'started', w.started)
 FROM (SELECT key, project, unnest(x.worklog.worklogs) AS w FROM _jira_issue);
+
+-- Declared experiments (docs/metrics.md section 9). A filled field named in
+-- [declared_experiments] hypothesis_fields / success_criteria_fields declares one whatever its
+-- words (filled is kept when the words are not); else the patterns, on the description and
+-- text fields when stored (05_text_flags.sql), or the textFlags set at ingest when they were
+-- reduced (collectors/privacy.py); a result in those or in any comment.
+UPDATE work_items SET has_hypothesis = d.has_hypothesis,
+                      has_success_criteria = d.has_success_criteria,
+                      has_result = d.has_result OR coalesce(r.has_result, false)
+FROM (
+    SELECT i.key,
+           coalesce(i.s.has_hypothesis, false) OR coalesce(v.hypothesis_field, false)
+               OR coalesce(v.words.has_hypothesis, false) AS has_hypothesis,
+           coalesce(i.s.has_success_criteria, false) OR coalesce(v.criteria_field, false)
+               OR coalesce(v.words.has_success_criteria, false) AS has_success_criteria,
+           coalesce(i.s.has_result, false) OR coalesce(v.words.has_result, false) AS has_result
+    FROM (SELECT key, _ph_stored_declared(text_flags) AS s FROM _jira_issue) AS i
+    LEFT JOIN (
+        SELECT v.key,
+               bool_or(list_contains(getvariable('ph_hypothesis_fields'), lower(fd.field_name)))
+                   AS hypothesis_field,
+               bool_or(list_contains(getvariable('ph_criteria_fields'), lower(fd.field_name)))
+                   AS criteria_field,
+               {'has_hypothesis': bool_or(f.has_hypothesis),
+                'has_success_criteria': bool_or(f.has_success_criteria),
+                'has_result': bool_or(f.has_result)} AS words
+        FROM (SELECT v.*, CASE WHEN v.field_id = 'description' OR fd.plugin LIKE '%:textarea'
+                                    OR fd.plugin LIKE '%:textfield'
+                               THEN _ph_declared_flags(_ph_body_text(v.value::VARCHAR)) END AS f
+              FROM _jira_value AS v JOIN _jira_field AS fd USING (field_id)) AS v
+        JOIN _jira_field AS fd USING (field_id)
+        WHERE _jira_filled(v.value)
+        GROUP BY v.key
+    ) AS v USING (key)
+) AS d
+LEFT JOIN (SELECT item_id, bool_or(coalesce((detail ->> 'has_result')::BOOLEAN, false))
+                      AS has_result
+           FROM events WHERE source = 'jira' AND kind = 'jira_comment'
+           GROUP BY item_id) AS r ON r.item_id = 'jira:' || d.key
+WHERE work_items.item_id = 'jira:' || d.key;

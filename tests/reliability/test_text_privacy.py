@@ -79,3 +79,73 @@ def test_free_text_is_reduced_to_its_length_unless_asked(keep, fresh_apis, tmp_p
         assert lengths == {len(WORDS["jira_comment"]), len(WORDS["gh_comment"])}
     finally:
         con.close()
+
+
+DECLARED = {  # what a declared experiment's words look like; the secrets must not be stored
+    "description": "We believe SECRETbeliefTEXT caching cuts p95.\nSuccess criteria: p95 < 300 ms",
+    "result": "Result: hypothesis confirmed SECRETresultTEXT",
+    "body": "Hypothesis: batching SECRETbodyTEXT halves queue time. Success metric: queue < 1 h",
+}
+
+
+def plant_declared(endpoint, body):
+    """Every third Jira issue and GitHub issue or pull request declares an experiment in its
+    text, and every fifth comment carries a result; the rest keep the emulators' words."""
+    if endpoint == "search_jql":
+        for issue in body.get("issues") or []:
+            number = int(issue["key"].rsplit("-", 1)[1])
+            if number % 3 == 0:
+                issue["fields"]["description"] = DECLARED["description"]
+            for comment in (issue["fields"].get("comment") or {}).get("comments") or []:
+                if int(comment["id"]) % 5 == 0:
+                    comment["body"] = DECLARED["result"]
+    if endpoint in ("issues", "pulls") and isinstance(body, list):
+        for item in body:
+            if item["number"] % 3 == 0:
+                item["body"] = DECLARED["body"]
+    if endpoint == "issue_comments" and isinstance(body, list):
+        for comment in body:
+            if comment["id"] % 5 == 0:
+                comment["body"] = DECLARED["result"]
+    return body
+
+
+def test_declared_experiment_flags_are_the_same_whether_the_words_are_kept(fresh_apis,
+                                                                         tmp_path):
+    """Hypothesis, success criteria and result flags per work item, from the words at ingest
+    when they are reduced and from the stored words otherwise: the same items either way, and
+    no word of them stored by default."""
+    flags = {}
+    for keep in (False, True):
+        fresh_apis.reset()
+        for source in ("jira", "github"):
+            fresh_apis.apps[source].faults.mangle = plant_declared
+        folder = tmp_path / f"keep-{keep}"
+        folder.mkdir()
+        config = write_config(folder, fresh_apis.urls,
+                              extra=f"[privacy]\nstore_text_fields = {str(keep).lower()}\n")
+        for args in (("collect", "--source", "jira"), ("collect", "--source", "github"),
+                     ("build",)):
+            result = invoke(config, *args, environ=SECRETS_ENV)
+            assert result.exit_code == 0, f"{args}: {result.output}"
+        if not keep:
+            assert found_in_columns(folder / "raw.duckdb", list(DECLARED.values())) == []
+        con = duckdb.connect(str(folder / "processhealth.duckdb"), read_only=True)
+        try:
+            flags[keep] = con.execute(
+                "SELECT item_id, has_hypothesis, has_success_criteria, has_result"
+                " FROM work_items WHERE has_hypothesis OR has_success_criteria OR has_result"
+                " ORDER BY item_id").fetchall()
+            flags[keep, "metric"] = con.execute(
+                "SELECT team, month, declared_closed, closed_with_result"
+                " FROM metric_declared_experiments WHERE declared_closed > 0"
+                " ORDER BY ALL").fetchall()
+        finally:
+            con.close()
+    assert flags[False] == flags[True]
+    assert flags[False, "metric"] == flags[True, "metric"]
+    assert sum(r[3] for r in flags[False, "metric"]) > 0  # closed with a result, per team-month
+    found = flags[False]
+    for source in ("jira:", "github:"):  # planted in both tools, each flag set somewhere
+        mine = [f for f in found if f[0].startswith(source)]
+        assert all(any(f[k] for f in mine) for k in (1, 2, 3)), (source, mine[:5])

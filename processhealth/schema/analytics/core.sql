@@ -85,7 +85,10 @@ CREATE TABLE work_items(
     linked_keys VARCHAR[],
     fields JSON,
     category VARCHAR,
-    category_rule VARCHAR
+    category_rule VARCHAR,
+    has_hypothesis BOOLEAN DEFAULT false,
+    has_success_criteria BOOLEAN DEFAULT false,
+    has_result BOOLEAN DEFAULT false
 );
 COMMENT ON TABLE work_items IS 'Jira issues, GitHub issues and pull requests: the units of work events attach to.';
 COMMENT ON COLUMN work_items.item_id IS 'Unique id: "jira:<KEY>" for Jira issues (jira:PAY-12), "github:<owner>/<repo>#<number>" for GitHub issues and pull requests (github:acme/api#7).';
@@ -114,6 +117,9 @@ COMMENT ON COLUMN work_items.linked_keys IS 'Jira keys referenced by the item: P
 COMMENT ON COLUMN work_items.fields IS 'Other fields as JSON (story points, sprint, custom fields by logical name).';
 COMMENT ON COLUMN work_items.category IS 'One of: `customer`, `enabling`, `process`, `unclassified`.';
 COMMENT ON COLUMN work_items.category_rule IS 'Which classification rule set the category (explains every figure).';
+COMMENT ON COLUMN work_items.has_hypothesis IS 'A declared experiment''s hypothesis: a filled Jira field named in [declared_experiments] hypothesis_fields, or hypothesis_patterns in the description, a text field or a GitHub body (flags set at ingest; no words stored).';
+COMMENT ON COLUMN work_items.has_success_criteria IS 'Success criteria declared: a filled Jira field named in success_criteria_fields, or success_criteria_patterns in its text.';
+COMMENT ON COLUMN work_items.has_result IS 'A result written on the item: result_patterns in its text or in any of its comments.';
 
 CREATE TABLE events(
     event_id VARCHAR PRIMARY KEY,

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 from click.testing import CliRunner
 from simulated import simulated_config
 from test_audit import words
@@ -15,6 +16,8 @@ from processhealth import state
 from processhealth.cli import cli
 from processhealth.store import RawStore
 from reports import format as fmt
+
+pytestmark = pytest.mark.slow  # builds whole organizations (see tests/conftest.py)
 
 
 def test_as_of_the_change_start_audits_the_quarter_before_it(tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
 """`processhealth demo` end to end, on the small organization: emulators, real clients, report."""
 
 import duckdb
+import pytest
 
 from processhealth.demo import run_demo
 from simulation import OrgSpec
+
+pytestmark = pytest.mark.slow  # builds whole organizations (see tests/conftest.py)
 
 
 def test_demo_collects_builds_and_reports_with_the_process_changes_recorded(tmp_path):

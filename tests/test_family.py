@@ -24,6 +24,8 @@ from simulation.family.draw import add_months, draw_spec
 from simulation.server import serve
 from simulation.truth import fingerprint
 
+pytestmark = pytest.mark.slow  # builds whole organizations (see tests/conftest.py)
+
 EMULATORS = {"github": ("simulation.github_emulator", "GitHubEmulator"),
              "jira": ("simulation.jira_emulator", "JiraEmulator"),
              "slack": ("simulation.slack_emulator", "SlackEmulator")}

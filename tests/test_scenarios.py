@@ -26,6 +26,8 @@ from processhealth.cli import cli
 from processhealth.config import load_config
 from processhealth.store import RawStore
 
+pytestmark = pytest.mark.slow  # builds whole organizations (see tests/conftest.py)
+
 SEEDS = [int(s) for s in os.environ.get("PROCESSHEALTH_SCENARIO_SEEDS", "1").split(",") if s]
 TOOL = [
     "pm-tool", "--team", "borealis", "--start", "2026-03-01", "--tool", "PMTool",

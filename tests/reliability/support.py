@@ -143,9 +143,12 @@ def write_config(folder: Path, urls: dict[str, str], **kw: Any) -> Path:
 # --- table digests ----------------------------------------------------------------------------
 
 def _canonical(value: Any) -> Any:
-    """Floats to 12 significant digits (parallel sums may differ in the last bit)."""
+    """Floats to 9 significant digits: DuckDB's parallel sums add in any order, so two builds of
+    the same data differ by up to about 1e-15 relatively (measured: effort_sensitivity,
+    metric_effort_allocation, health_verdict_signals); at 12 digits such a value now and then fell
+    on a rounding boundary and the digests differed."""
     if isinstance(value, float):
-        return float(f"{value:.12g}")
+        return float(f"{value:.9g}")
     if isinstance(value, list | tuple):
         return [_canonical(v) for v in value]
     if isinstance(value, dict):

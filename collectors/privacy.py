@@ -150,8 +150,8 @@ def reduce_jira_issue(issue: Json, text_ids: set[str] | None, rules: Rules | Non
             fields[block] = {**inline, items: [_without(c, key, flags) for c in inline[items]]}
     out = {**issue, "fields": fields}
     if words:
-        out["textFlags"] = {k: any(declared_flags(w, rules)[k] for w in words)
-                            for k in ("has_hypothesis", "has_success_criteria", "has_result")}
+        each = [declared_flags(w, rules) for w in words]  # once per text
+        out["textFlags"] = {k: any(f[k] for f in each) for k in each[0]}
     changelog = issue.get("changelog")
     if isinstance(changelog, dict) and isinstance(changelog.get("histories"), list):
         ids = reduced | set(text_ids or ())

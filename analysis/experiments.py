@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from analysis import insert_rows, verdicts
+from analysis import insert_rows, verdict_rules, verdicts
 from analysis.bootstrap import Interval, bootstrap
 from analysis.teams import UNASSIGNED
 from analysis.verdicts import ProcessChange
@@ -142,9 +142,9 @@ def outcome(interval: Interval, op: str, threshold: float) -> str:
         return "insufficient_data"
     worst, best = (interval.high, interval.low) if op in ("<=", "<") else \
         (interval.low, interval.high)
-    if verdicts.passes(worst, op, threshold):
+    if verdict_rules.passes(worst, op, threshold):
         return "met"
-    if not verdicts.passes(best, op, threshold):
+    if not verdict_rules.passes(best, op, threshold):
         return "not_met"
     return "inconclusive"
 
@@ -291,7 +291,7 @@ def _criterion_rows(data: Data, name: str, team: str, controls: list[str], windo
 
 
 def change_evidence(data: Data, name: str, team: str, controls: list[str],
-                    windows: Windows) -> verdicts.Evidence:
+                    windows: Windows) -> verdict_rules.Evidence:
     def run(metric: str, measure: str, scale: float = 1.0) -> Interval:
         got = evaluate(data, team, controls, windows, metric, measure).estimate
         est, low, high = (None if v is None else v * scale
@@ -302,7 +302,7 @@ def change_evidence(data: Data, name: str, team: str, controls: list[str],
 
     # every signal a change (after minus before, weekly), compared with change thresholds: the
     # weekly coupling is never held against a monthly level (issue 17 (g))
-    return verdicts.Evidence(
+    return verdict_rules.Evidence(
         overhead_rise_pp=run("overhead_ratio", "change_pp"),
         throughput_change=run("customer_throughput", "change_pct", 0.01),
         lead_time_change=run("customer_lead_time_days", "change_pct", 0.01),
@@ -329,15 +329,15 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
             people = fewest_people(data.people.get(team, {}), windows)
             results += _criterion_rows(data, name, team, controls, windows, people, min_people)
             ev = change_evidence(data, name, team, controls, windows)
-            sigs = verdicts.signals(ev, config.verdict)
+            sigs = verdict_rules.signals(ev, config.verdict)
             if people < min_people:
-                verdict, reason = verdicts.INSUFFICIENT, f"only {people} people"
+                verdict, reason = verdict_rules.INSUFFICIENT, f"only {people} people"
             elif ev.overhead_rise_pp.low is None:
-                verdict = verdicts.INSUFFICIENT
+                verdict = verdict_rules.INSUFFICIENT
                 reason = f"fewer than {MIN_POINTS} weeks of data before or after the change"
             else:
-                verdict, reason = verdicts.judge(sigs)
-                signal_rows += verdicts.signal_rows(sigs, "change", team, change=name)
+                verdict, reason = verdict_rules.judge(sigs)
+                signal_rows += verdict_rules.signal_rows(sigs, "change", team, change=name)
             verdict_rows.append((name, team, verdict, reason, people, controls,
                                  windows.before[0], windows.before[-1], windows.after[0],
                                  windows.after[-1]))
@@ -348,4 +348,4 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     insert_rows(con, "health_change_verdicts", (
         "change", "team", "verdict", "reason", "people_count", "control_teams", "before_from",
         "before_to", "after_from", "after_to"), verdict_rows)
-    insert_rows(con, "health_verdict_signals", verdicts.SIGNAL_COLUMNS, signal_rows)
+    insert_rows(con, "health_verdict_signals", verdict_rules.SIGNAL_COLUMNS, signal_rows)

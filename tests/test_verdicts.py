@@ -9,52 +9,53 @@ import pytest
 from test_metric_db import TinyDB
 
 from analysis import params, verdicts
+from analysis import verdict_rules as rules
 from analysis.bootstrap import Interval
 from processhealth.config import Config
 
 CFG = Config().verdict
 
 
-def sigs(**kw: object) -> list[verdicts.Signal]:
-    return verdicts.signals(verdicts.Evidence(**kw), CFG)  # type: ignore[arg-type]
+def sigs(**kw: object) -> list[rules.Signal]:
+    return rules.signals(rules.Evidence(**kw), CFG)  # type: ignore[arg-type]
 
 
 def test_process_is_product_needs_a_rise_and_a_sure_sign_of_work_about_work() -> None:
     rise = Interval(8.0, 5.5, 10.0)
-    assert verdicts.judge(sigs(overhead_rise_pp=rise))[0] == "neutral"  # a tool by choice
+    assert rules.judge(sigs(overhead_rise_pp=rise))[0] == "neutral"  # a tool by choice
     reminded = Interval(12.0, 4.0, 20.0)
-    assert verdicts.judge(sigs(overhead_rise_pp=rise, prompted_rise_pp=reminded))[0] == \
+    assert rules.judge(sigs(overhead_rise_pp=rise, prompted_rise_pp=reminded))[0] == \
         "process_is_product"
     small = Interval(2.0, -3.0, 7.0)  # under overhead_rise_pp (3)
-    assert verdicts.judge(sigs(overhead_rise_pp=small, prompted_rise_pp=reminded))[0] == \
+    assert rules.judge(sigs(overhead_rise_pp=small, prompted_rise_pp=reminded))[0] == \
         "neutral"
     unsure_reminded = Interval(12.0, -1.0, 25.0)
-    assert verdicts.judge(sigs(overhead_rise_pp=rise, prompted_rise_pp=unsure_reminded))[0] == \
+    assert rules.judge(sigs(overhead_rise_pp=rise, prompted_rise_pp=unsure_reminded))[0] == \
         "neutral"
     drop = Interval(-0.2, -0.35, -0.05)
-    verdict, reason = verdicts.judge(sigs(overhead_rise_pp=rise, throughput_change=drop))
+    verdict, reason = rules.judge(sigs(overhead_rise_pp=rise, throughput_change=drop))
     assert verdict == "process_is_product"
     assert reason == ("overhead rose 8.0 pp above its baseline (5.5 pp to 10.0 pp); customer "
                       "items per person fell 20% (-35% to -5%).")
     unsure_drop = Interval(-0.2, -0.4, 0.1)  # a drop now needs its interval too (issue 17)
-    assert verdicts.judge(sigs(overhead_rise_pp=rise, throughput_change=unsure_drop))[0] == \
+    assert rules.judge(sigs(overhead_rise_pp=rise, throughput_change=unsure_drop))[0] == \
         "neutral"
     uncoupled = Interval(-30.0, -45.0, -15.0)
-    assert verdicts.judge(sigs(overhead_rise_pp=rise, coupling_change_pp=uncoupled))[0] == \
+    assert rules.judge(sigs(overhead_rise_pp=rise, coupling_change_pp=uncoupled))[0] == \
         "process_is_product"
 
 
 def test_amplifier_needs_a_flat_overhead_and_a_sure_improvement_no_coupling_level() -> None:
     flat, up = Interval(-0.5, -3.0, 2.0), Interval(0.3, 0.1, 0.5)  # overhead not up at all
-    assert verdicts.judge(sigs(overhead_rise_pp=flat, throughput_change=up))[0] == "amplifier"
+    assert rules.judge(sigs(overhead_rise_pp=flat, throughput_change=up))[0] == "amplifier"
     unsure = Interval(0.3, -0.05, 0.6)
-    assert verdicts.judge(sigs(overhead_rise_pp=flat, throughput_change=unsure))[0] == "neutral"
+    assert rules.judge(sigs(overhead_rise_pp=flat, throughput_change=unsure))[0] == "neutral"
     faster = Interval(-0.3, -0.5, -0.1)
-    assert verdicts.judge(sigs(overhead_rise_pp=flat, lead_time_change=faster))[0] == \
+    assert rules.judge(sigs(overhead_rise_pp=flat, lead_time_change=faster))[0] == \
         "amplifier"
-    assert verdicts.judge(sigs(overhead_rise_pp=flat, pickup_change=faster))[0] == "amplifier"
+    assert rules.judge(sigs(overhead_rise_pp=flat, pickup_change=faster))[0] == "amplifier"
     risen = Interval(3.0, 1.0, 5.0)
-    assert verdicts.judge(sigs(overhead_rise_pp=risen, throughput_change=up))[0] == "neutral"
+    assert rules.judge(sigs(overhead_rise_pp=risen, throughput_change=up))[0] == "neutral"
     assert not any(s.name in ("process_coupling", "paperwork_ratio") for s in sigs())
 
 
@@ -65,8 +66,8 @@ def test_pooled_gain_adds_items_per_person_and_pickup_in_standard_errors() -> No
     base = [verdicts.MonthFigures("t", date(2026, m, 1), 6, 30, throughput=0.0, pickup=0.0)
             for m in range(1, 7)]
     # a flat baseline: the spread is the prior's, worth 3 of the 3 + 5 months: sqrt(3 / 8)
-    se_t = verdicts.PRIOR_SD["throughput"] * (3 / 8) ** 0.5 * (1 / 1 + 1 / 6) ** 0.5
-    se_p = verdicts.PRIOR_SD["pickup"] * (3 / 8) ** 0.5 * (1 / 1 + 1 / 6) ** 0.5
+    se_t = rules.PRIOR_SD["throughput"] * (3 / 8) ** 0.5 * (1 / 1 + 1 / 6) ** 0.5
+    se_p = rules.PRIOR_SD["pickup"] * (3 / 8) ** 0.5 * (1 / 1 + 1 / 6) ** 0.5
     month = verdicts.MonthFigures("t", date(2026, 7, 1), 6, 31, throughput=1.5 * se_t,
                                   pickup=-1.5 * se_p)
     assert verdicts.gain_z(base, [month]) == pytest.approx(3.0 / 2 ** 0.5)
@@ -77,21 +78,21 @@ def test_pooled_gain_adds_items_per_person_and_pickup_in_standard_errors() -> No
     assert ev.throughput_change.low < 0 and ev.pickup_change.high > 0  # neither sure alone
     cfg = CFG.model_copy(update={"amplifier_gain_z": 2.0})
     assert ev.pooled_gain and ev.gain_z == verdicts.gain_z(base, [month])
-    pooled = verdicts.signals(verdicts.Evidence(overhead_rise_pp=flat, gain_z=ev.gain_z,
+    pooled = rules.signals(rules.Evidence(overhead_rise_pp=flat, gain_z=ev.gain_z,
                                                 pooled_gain=True), cfg)
-    verdict, reason = verdicts.judge(pooled)
+    verdict, reason = rules.judge(pooled)
     assert verdict == "amplifier"
     assert "2.1 standard errors from no change (needs 2.0)" in reason, reason
-    assert verdicts.judge(verdicts.signals(verdicts.Evidence(
+    assert rules.judge(rules.signals(rules.Evidence(
         overhead_rise_pp=Interval(1.0, -2.0, 4.0), gain_z=ev.gain_z, pooled_gain=True),
         cfg))[0] == "neutral"
     # team-months: one sure figure alone no longer decides (one test, not three ORed); the
     # process-change verdicts (no pooled gain) still decide on it
     up = Interval(0.3, 0.1, 0.5)
-    assert verdicts.judge(verdicts.signals(verdicts.Evidence(
+    assert rules.judge(rules.signals(rules.Evidence(
         overhead_rise_pp=flat, throughput_change=up, gain_z=1.0, pooled_gain=True),
         cfg))[0] == "neutral"
-    assert verdicts.judge(verdicts.signals(verdicts.Evidence(
+    assert rules.judge(rules.signals(rules.Evidence(
         overhead_rise_pp=flat, throughput_change=up), cfg))[0] == "amplifier"
 
 
@@ -100,7 +101,7 @@ def test_declared_experiments_only_lower_the_bar_for_a_measured_gain() -> None:
     flat = Interval(-0.5, -3.0, 2.0)
 
     def verdict(z: float | None, declared: int) -> str:
-        return verdicts.judge(verdicts.signals(verdicts.Evidence(
+        return rules.judge(rules.signals(rules.Evidence(
             overhead_rise_pp=flat, gain_z=z, declared=declared, pooled_gain=True), cfg))[0]
 
     assert verdict(2.2, 0) == "neutral" and verdict(2.2, 3) == "amplifier"
@@ -111,33 +112,33 @@ def test_declared_experiments_only_lower_the_bar_for_a_measured_gain() -> None:
 def test_missing_signals_are_never_met() -> None:
     rows = sigs()
     assert len(rows) == 11 and not any(s.met for s in rows)
-    assert verdicts.judge(rows)[0] == "neutral"
+    assert rules.judge(rows)[0] == "neutral"
 
 
 def test_a_month_is_compared_on_the_spread_of_the_teams_own_months() -> None:
     # baseline 10, 12, 14: mean 12, own variance 4; prior sd 2 worth 3 months: spread^2 =
     # (3 * 4 + 2 * 4) / 5 = 4; df 5, t = 2.571; half-width 2.571 * 2 * sqrt(1 + 1/3) = 5.937
-    got = verdicts.compare([10, 12, 14], [20], prior_sd=2.0)
+    got = rules.compare([10, 12, 14], [20], prior_sd=2.0)
     assert got.estimate == pytest.approx(8.0)
     assert (got.low, got.high) == (pytest.approx(8 - 5.9375, abs=1e-3),
                                    pytest.approx(8 + 5.9375, abs=1e-3))
     # two months pooled: sqrt(1/2 + 1/3) instead of sqrt(1 + 1/3)
-    pooled = verdicts.compare([10, 12, 14], [20, 18], prior_sd=2.0)
+    pooled = rules.compare([10, 12, 14], [20, 18], prior_sd=2.0)
     assert pooled.estimate == pytest.approx(7.0)
     assert pooled.high - pooled.estimate == pytest.approx(2.571 * 2 * (5 / 6) ** 0.5, abs=1e-3)
     # one baseline month: the prior alone (df 3, t 3.182)
-    one = verdicts.compare([10], [13], prior_sd=2.0)
+    one = rules.compare([10], [13], prior_sd=2.0)
     assert one.low == pytest.approx(3 - 3.182 * 2 * 2 ** 0.5, abs=1e-3)
-    assert verdicts.compare([], [13], 2.0).estimate is None
+    assert rules.compare([], [13], 2.0).estimate is None
 
 
 def test_reasons_are_plain_words_with_the_interval() -> None:
-    s = verdicts.Signal("process_is_product", "overhead_rise_pp", 6.3, 1.9, 11.4, 3, ">=", True,
+    s = rules.Signal("process_is_product", "overhead_rise_pp", 6.3, 1.9, 11.4, 3, ">=", True,
                         True)
-    assert verdicts.say(s) == "overhead rose 6.3 pp above its baseline (1.9 pp to 11.4 pp)"
-    t = verdicts.Signal("process_is_product", "customer_throughput_change", -0.14, -0.25,
+    assert rules.say(s) == "overhead rose 6.3 pp above its baseline (1.9 pp to 11.4 pp)"
+    t = rules.Signal("process_is_product", "customer_throughput_change", -0.14, -0.25,
                         -0.02, -0.1, "<=", False, True)
-    assert verdicts.say(t) == "customer items per person fell 14% (-25% to -2%)"
+    assert rules.say(t) == "customer items per person fell 14% (-25% to -2%)"
 
 
 def month(m: str, overhead: float, prompted: float | None = 10.0, people: int = 6
@@ -256,7 +257,7 @@ def test_verdicts_on_a_hand_built_organization() -> None:
     assert value == pytest.approx(100 * (40 / 100 - 10 / 70))
     # two equal baseline months: spread^2 = (3 * prior^2 + 1 * 0) / 4, t(4) = 2.776,
     # sqrt(1/2 + 1/2) = 1
-    prior = verdicts.PRIOR_SD["overhead"]
+    prior = rules.PRIOR_SD["overhead"]
     assert value - low == pytest.approx(2.776 * (3 * prior ** 2 / 4) ** 0.5, abs=1e-3)
     assert met is True
     drop = db.one("SELECT value FROM health_signals WHERE team = 'busy' AND month = '2026-01-01'"
@@ -315,10 +316,10 @@ def test_change_verdicts_compare_a_change_of_weekly_coupling_with_a_change_thres
     ev = experiments.change_evidence(data, "x", "t", [], windows)
     assert ev.coupling_change_pp == Interval(pytest.approx(-25.0), pytest.approx(-25.0),
                                              pytest.approx(-25.0))
-    found = {(s.rule, s.name): s for s in verdicts.signals(ev, CFG)}
+    found = {(s.rule, s.name): s for s in rules.signals(ev, CFG)}
     coupling = found[("process_is_product", "process_coupling_change_pp")]
     assert (coupling.threshold, coupling.direction, coupling.met) == (-10, "<=", True)
-    assert verdicts.judge(verdicts.signals(ev, CFG))[0] == "process_is_product"
+    assert rules.judge(rules.signals(ev, CFG))[0] == "process_is_product"
 
 
 def test_a_month_with_too_few_people_is_no_baseline() -> None:

@@ -50,9 +50,3 @@ def run_cli(no_secrets: None) -> Callable[..., Result]:
         return CliRunner().invoke(cli, ["--config", str(config_path), *args], env=env)
     return run
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Files with a test marked slow run first: the suite hands whole files to its two workers
-    (--dist loadfile), and a long file started last keeps one worker busy while the other idles."""
-    slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)  # stable: the order within a file stays

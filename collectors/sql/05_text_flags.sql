@@ -3,47 +3,30 @@
 -- reminder_patterns, status_request_patterns, shadow_tool_domains and shadow_tool_extensions
 -- (docs/metrics.md section 1). Used by the Jira and GitHub normalizations on comment bodies;
 -- only the flags reach the analytics database, never the words.
-SET VARIABLE ph_reminder_re = (
-    SELECT coalesce(string_agg('(?:' || (value ->> '$') || ')', '|'), '$.^')
-    FROM json_each(coalesce(json_extract(getvariable('config'), '$.slack.reminder_patterns'),
-                            '[]')));
-SET VARIABLE ph_status_re = (
-    SELECT coalesce(string_agg('(?:' || (value ->> '$') || ')', '|'), '$.^')
-    FROM json_each(coalesce(json_extract(getvariable('config'),
-                                         '$.slack.status_request_patterns'), '[]')));
-SET VARIABLE ph_shadow_domains = (
-    SELECT coalesce(list(lower(value ->> '$')), []::VARCHAR[])
-    FROM json_each(coalesce(json_extract(getvariable('config'), '$.slack.shadow_tool_domains'),
-                            '[]')));
-SET VARIABLE ph_shadow_ext_re = (
-    SELECT coalesce('(?i)(' || string_agg(regexp_escape(lower(value ->> '$')), '|') || ')\b',
-                    '$.^')
-    FROM json_each(coalesce(json_extract(getvariable('config'),
-                                         '$.slack.shadow_tool_extensions'), '[]')));
+-- The config's list at `path` as strings (lower-cased for _ph_config_lower), and a list of
+-- regular expressions as one alternation ('$.^', matching nothing, when the list is empty).
+CREATE OR REPLACE TEMP MACRO _ph_config_list(path) AS coalesce(
+    (SELECT list(value ->> '$') FROM json_each(json_extract(getvariable('config'), path))),
+    []::VARCHAR[]);
+CREATE OR REPLACE TEMP MACRO _ph_config_lower(path) AS
+    list_transform(_ph_config_list(path), lambda x: lower(x));
+CREATE OR REPLACE TEMP MACRO _ph_config_re(path) AS coalesce(nullif(array_to_string(
+    list_transform(_ph_config_list(path), lambda p: '(?:' || p || ')'), '|'), ''), '$.^');
+
+SET VARIABLE ph_reminder_re = _ph_config_re('$.slack.reminder_patterns');
+SET VARIABLE ph_status_re = _ph_config_re('$.slack.status_request_patterns');
+SET VARIABLE ph_shadow_domains = _ph_config_lower('$.slack.shadow_tool_domains');
+SET VARIABLE ph_shadow_ext_re = coalesce('(?i)(' || nullif(array_to_string(list_transform(
+    _ph_config_lower('$.slack.shadow_tool_extensions'), lambda e: regexp_escape(e)), '|'), '')
+    || ')\b', '$.^');
 -- Declared experiments (docs/metrics.md section 9): [declared_experiments] patterns for a
--- hypothesis, success criteria and a result.
-SET VARIABLE ph_hypothesis_re = (
-    SELECT coalesce(string_agg('(?:' || (value ->> '$') || ')', '|'), '$.^')
-    FROM json_each(coalesce(json_extract(getvariable('config'),
-                                         '$.declared_experiments.hypothesis_patterns'), '[]')));
-SET VARIABLE ph_criteria_re = (
-    SELECT coalesce(string_agg('(?:' || (value ->> '$') || ')', '|'), '$.^')
-    FROM json_each(coalesce(json_extract(getvariable('config'),
-                                         '$.declared_experiments.success_criteria_patterns'),
-                            '[]')));
-SET VARIABLE ph_result_re = (
-    SELECT coalesce(string_agg('(?:' || (value ->> '$') || ')', '|'), '$.^')
-    FROM json_each(coalesce(json_extract(getvariable('config'),
-                                         '$.declared_experiments.result_patterns'), '[]')));
-SET VARIABLE ph_hypothesis_fields = (
-    SELECT coalesce(list(lower(value ->> '$')), []::VARCHAR[])
-    FROM json_each(coalesce(json_extract(getvariable('config'),
-                                         '$.declared_experiments.hypothesis_fields'), '[]')));
-SET VARIABLE ph_criteria_fields = (
-    SELECT coalesce(list(lower(value ->> '$')), []::VARCHAR[])
-    FROM json_each(coalesce(json_extract(getvariable('config'),
-                                         '$.declared_experiments.success_criteria_fields'),
-                            '[]')));
+-- hypothesis, success criteria and a result, and the Jira fields that hold them.
+SET VARIABLE ph_hypothesis_re = _ph_config_re('$.declared_experiments.hypothesis_patterns');
+SET VARIABLE ph_criteria_re = _ph_config_re('$.declared_experiments.success_criteria_patterns');
+SET VARIABLE ph_result_re = _ph_config_re('$.declared_experiments.result_patterns');
+SET VARIABLE ph_hypothesis_fields = _ph_config_lower('$.declared_experiments.hypothesis_fields');
+SET VARIABLE ph_criteria_fields = _ph_config_lower(
+    '$.declared_experiments.success_criteria_fields');
 
 -- The plain text of a comment body: a string (Jira Server/Data Center, REST v2, GitHub), or the
 -- text nodes of an Atlassian Document Format body (Jira Cloud, REST v3).

@@ -34,16 +34,17 @@ def shortening(source: str, strikes: int, skip: int = 1):
     return mangle
 
 
-def _config(tmp_path, apis):
-    return write_config(tmp_path, apis.urls, github="per_page = 5")
+def _collect(tmp_path, apis, source):
+    """`collect --source <source>` with GitHub pages of 5 against the emulators."""
+    config = write_config(tmp_path, apis.urls, github="per_page = 5")
+    return invoke(config, "collect", "--source", source, environ=SECRETS_ENV)
 
 
 @pytest.mark.parametrize("source", ["github", "jira", "slack"])
 def test_a_short_page_is_asked_for_again_and_nothing_is_missing(source, fresh_apis, tmp_path,
                                                                 clean_collections):
     fresh_apis.apps[source].faults.mangle = shortening(source, strikes=1)
-    config = _config(tmp_path, fresh_apis)
-    result = invoke(config, "collect", "--source", source, environ=SECRETS_ENV)
+    result = _collect(tmp_path, fresh_apis, source)
     assert result.exit_code == 0, result.output
     assert "asking again" in result.output
     want, _ = clean_collections[source]
@@ -54,13 +55,12 @@ def test_a_short_page_is_asked_for_again_and_nothing_is_missing(source, fresh_ap
 def test_a_page_that_stays_short_stops_the_run_and_the_next_run_has_everything(
         source, fresh_apis, tmp_path, clean_collections):
     fresh_apis.apps[source].faults.mangle = shortening(source, strikes=100)
-    config = _config(tmp_path, fresh_apis)
-    result = invoke(config, "collect", "--source", source, environ=SECRETS_ENV)
+    result = _collect(tmp_path, fresh_apis, source)
     assert result.exit_code == 2, result.output
     last = [line for line in result.output.splitlines() if line.strip()][-1]
     assert last.startswith("error: ") and "run `processhealth collect` again" in last, last
     fresh_apis.apps[source].faults.mangle = None
-    again = invoke(config, "collect", "--source", source, environ=SECRETS_ENV)
+    again = _collect(tmp_path, fresh_apis, source)
     assert again.exit_code == 0, again.output
     want, _ = clean_collections[source]
     assert differences(digest(tmp_path / "raw.duckdb"), want) == []
@@ -76,8 +76,7 @@ def test_a_jira_pagination_loop_stops_the_run(fresh_apis, tmp_path):
             body["nextPageToken"] = first["token"]
         return body
     fresh_apis.apps["jira"].faults.mangle = loop
-    config = _config(tmp_path, fresh_apis)
-    result = invoke(config, "collect", "--source", "jira", environ=SECRETS_ENV)
+    result = _collect(tmp_path, fresh_apis, "jira")
     assert result.exit_code == 2, result.output
     assert "loops" in result.output
 
@@ -94,8 +93,7 @@ def test_a_slack_cursor_sent_twice_stops_the_run(fresh_apis, tmp_path):
                                                                       "9999999999.000000")}
         return body
     fresh_apis.apps["slack"].faults.mangle = loop
-    config = _config(tmp_path, fresh_apis)
-    result = invoke(config, "collect", "--source", "slack", environ=SECRETS_ENV)
+    result = _collect(tmp_path, fresh_apis, "slack")
     assert result.exit_code == 2, result.output
     assert "loops" in result.output
 
@@ -109,7 +107,6 @@ def test_a_github_link_back_to_a_page_already_read_stops_the_run(fresh_apis, tmp
         if endpoint == "issues" and 'rel="next"' in link:
             headers["link"] = re.sub(r'([?&]page=)\d+(>; rel="next")', r"\g<1>2\g<2>", link)
     fresh_apis.apps["github"].faults.headers = loop
-    config = _config(tmp_path, fresh_apis)
-    result = invoke(config, "collect", "--source", "github", environ=SECRETS_ENV)
+    result = _collect(tmp_path, fresh_apis, "github")
     assert result.exit_code == 2, result.output
     assert "loops" in result.output

@@ -30,8 +30,8 @@ NO_INTERVAL = Interval(None, None, None)
 # measured on the steady team-months of scenario family seed 1 (benchmarks/verdict_calibration.py,
 # docs/metrics.md section 9): the median over teams of the team's own spread. Log figures are
 # natural logs of the ratio. PRIOR_MONTHS: how many months of history the prior is worth.
-PRIOR_SD = {"overhead": 2.9, "throughput": 0.28, "lead_time": 0.44, "pickup": 0.40,
-            "coupling": 9.3, "uncoupled": 1.7,
+PRIOR_SD = {"overhead": 1.6, "throughput": 0.36, "lead_time": 0.44, "pickup": 0.48,
+            "coupling": 11.2, "uncoupled": 0.84,
             "prompted": 2.0}  # steady teams get no reminders (spread 0): chosen, not measured
 PRIOR_MONTHS = 3
 LOG_FIGURES = ("throughput", "lead_time", "pickup")
@@ -130,7 +130,8 @@ def signals(ev: Evidence, cfg: Any, sure: bool = True) -> list[Signal]:
                 -cfg.improvement, sure=sure, decides=not ev.pooled_gain),
         _change(AMPLIFIER, "pr_pickup_change", ev.pickup_change, "<=", -cfg.improvement,
                 sure=sure, decides=not ev.pooled_gain),
-        replace(_level(AMPLIFIER, "delivery_gain_z", ev.gain_z, ">=",
+        # on its estimates alone a month needs a gain at all (above 0), then the bar
+        replace(_level(AMPLIFIER, "delivery_gain_z", ev.gain_z, ">=" if sure else ">",
                        gain_bar(cfg, ev.declared) if sure else 0.0), decides=ev.pooled_gain),
     ]
 

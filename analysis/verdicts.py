@@ -324,8 +324,8 @@ def team_verdicts(months: list[MonthFigures], ctx: Context
                                  f"with, so no rise or improvement can be shown", f.people, base,
                                  anchored))
             continue
-        verdict, reason, shown = _step(st, f, base, base_figs, figures, ev, bpe, cfg,
-                                       anchored)
+        verdict, reason, shown, base = _step(st, f, base, base_figs, figures, ev, bpe, cfg,
+                                             anchored)
         sig_rows += signal_rows(shown, "team_month", team, month=month)
         if ev.notes:
             reason = reason.rstrip(".") + "; " + "; ".join(ev.notes) + "."
@@ -335,8 +335,9 @@ def team_verdicts(months: list[MonthFigures], ctx: Context
 
 def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[MonthFigures],
           figures: dict[date, MonthFigures], ev: Evidence, bpe: float | None, cfg: Any,
-          anchor: str | None = None) -> tuple[str, str, list[Signal]]:
-    """Advance the team's run by one month: (verdict, reason, the signals shown for it).
+          anchor: str | None = None) -> tuple[str, str, list[Signal], list[date]]:
+    """Advance the team's run by one month: (verdict, reason, the signals shown for it, the
+    baseline months it was compared with).
 
     After a recorded process change (`anchored`: the baseline is the months before it) the
     change is one comparison declared in advance, not a scan of every month for an onset: its
@@ -354,10 +355,16 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
         passing.insert(0, run.rule)  # what it was given on is not observed yet: it holds
     if run is not None and run.rule not in passing:
         st.run = run = None
+        own = st.bases[month]
+        if own != base:  # the run's baseline ends with it: the month is judged on its own
+            base, base_figs = own, [figures[m] for m in own]
+            ev = evidence(base_figs, [f], bpe)
+            loose = signals(ev, cfg, sure=False)
+            passing = [rule for rule in (PIP, AMPLIFIER) if holds(loose, rule)]
     if run is None and passing:
         st.run = run = Run(passing[0], list(base), anchor=anchor)
     if run is None:
-        return NEUTRAL, neither(signals(ev, cfg)), signals(ev, cfg)
+        return NEUTRAL, neither(signals(ev, cfg)), signals(ev, cfg), base
     run.months.append(month)
     rule = run.rule
     restate = cfg.restate_months if rule == PIP or anchored else cfg.amplifier_restate_months
@@ -367,12 +374,12 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
         st.elevated = {m for m in st.elevated if m < run.months[0]}
         return NEUTRAL, (f"new normal: the level reached in {run.months[0]:%B %Y} has lasted "
                          f"{len(run.months) - 1} months, so it is the baseline from now on; "
-                         + describe(signals(ev, cfg), None) + "."), signals(ev, cfg)
+                         + describe(signals(ev, cfg), None) + "."), signals(ev, cfg), base
     need = 1 if anchored else cfg.persistence_months
     if len(run.months) < need:
         return NEUTRAL, (f"a first month that would be {_RULE_WORDS[rule]} on its estimates "
                          f"({describe(loose, rule)}); a verdict needs {need} months running "
-                         f"with the pooled change sure."), signals(ev, cfg)
+                         f"with the pooled change sure."), signals(ev, cfg), base
     # an amplifier's run pools up to amplifier_pool_months (its gain is small against the
     # month-to-month spread); a process-as-product run its last persistence_months
     pool = max(need, cfg.amplifier_pool_months if rule == AMPLIFIER else need)
@@ -396,7 +403,7 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
             # recorded change the months since it keep being pooled
             run.months = run.months[-(pool - 1):] if pool > 1 else []
             run.base = st.bases.get(run.months[0], run.base) if run.months else list(base)
-        return NEUTRAL, what + "; ".join(say(x) for x in unsure) + ".", pooled
+        return NEUTRAL, what + "; ".join(say(x) for x in unsure) + ".", pooled, base
     st.elevated.update(run.months)
     since = run.months[0]
     how = (f"{len(run.months)} months running since {since:%B %Y}" if len(run.months) > 1
@@ -410,7 +417,7 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
     if rule == AMPLIFIER and pooled_ev.declared:
         text += (f"; the team closed {pooled_ev.declared} declared experiment"
                  f"{'s' if pooled_ev.declared > 1 else ''} with a result in these months")
-    return rule, text + ".", pooled
+    return rule, text + ".", pooled, base
 
 
 def _censored_hold(loose: list[Signal], run: Run) -> bool:

@@ -448,7 +448,7 @@ class VerdictConfig(Section):
     chosen on scenario family seed 1 (benchmarks/verdict_calibration.py)."""
 
     overhead_rise_pp: float = 3.5
-    amplifier_max_rise_pp: float = 0
+    amplifier_max_rise_pp: float = 3.5
     throughput_drop: float = 0.10
     prompted_rise_pp: float = 5
     uncoupled_rise_pp: float = 5
@@ -469,7 +469,7 @@ class VerdictConfig(Section):
     amplifier_restate_months: int = Field(2, ge=1)
     # amplifier: customer items per person up and pull-request pickup down, pooled (their
     # z-scores summed over sqrt(2)), at least this many standard errors from no change ...
-    amplifier_gain_z: float = Field(1.8, gt=0)
+    amplifier_gain_z: float = Field(2.0, gt=0)
     # ... over up to this many months of a run (the onset month and the two after)
     amplifier_pool_months: int = Field(3, ge=1, le=6)
     # standard errors taken off amplifier_gain_z when the team closed declared experiments with

@@ -45,8 +45,9 @@ def test_process_is_product_needs_a_rise_and_a_sure_sign_of_work_about_work() ->
         "process_is_product"
 
 
-def test_amplifier_needs_a_flat_overhead_and_a_sure_improvement_no_coupling_level() -> None:
-    flat, up = Interval(-0.5, -3.0, 2.0), Interval(0.3, 0.1, 0.5)  # overhead not up at all
+def test_amplifier_needs_overhead_under_the_process_bar_and_a_sure_gain_no_coupling_level(
+) -> None:
+    flat, up = Interval(-0.5, -3.0, 2.0), Interval(0.3, 0.1, 0.5)
     assert rules.judge(sigs(overhead_rise_pp=flat, throughput_change=up))[0] == "amplifier"
     unsure = Interval(0.3, -0.05, 0.6)
     assert rules.judge(sigs(overhead_rise_pp=flat, throughput_change=unsure))[0] == "neutral"
@@ -54,7 +55,12 @@ def test_amplifier_needs_a_flat_overhead_and_a_sure_improvement_no_coupling_leve
     assert rules.judge(sigs(overhead_rise_pp=flat, lead_time_change=faster))[0] == \
         "amplifier"
     assert rules.judge(sigs(overhead_rise_pp=flat, pickup_change=faster))[0] == "amplifier"
-    risen = Interval(3.0, 1.0, 5.0)
+    # more items moved a person bring their own process acts: a rise under the
+    # process-as-product bar (overhead_rise_pp, 3.5 points) still allows amplifier
+    assert CFG.amplifier_max_rise_pp == CFG.overhead_rise_pp == 3.5
+    below = Interval(3.0, 1.0, 5.0)
+    assert rules.judge(sigs(overhead_rise_pp=below, throughput_change=up))[0] == "amplifier"
+    risen = Interval(3.5, 1.0, 6.0)
     assert rules.judge(sigs(overhead_rise_pp=risen, throughput_change=up))[0] == "neutral"
     assert not any(s.name in ("process_coupling", "paperwork_ratio") for s in sigs())
 
@@ -84,7 +90,7 @@ def test_pooled_gain_adds_items_per_person_and_pickup_in_standard_errors() -> No
     assert verdict == "amplifier"
     assert "2.1 standard errors from no change (needs 2.0)" in reason, reason
     assert rules.judge(rules.signals(rules.Evidence(
-        overhead_rise_pp=Interval(1.0, -2.0, 4.0), gain_z=ev.gain_z, pooled_gain=True),
+        overhead_rise_pp=Interval(3.6, 1.0, 6.2), gain_z=ev.gain_z, pooled_gain=True),
         cfg))[0] == "neutral"
     # team-months: one sure figure alone no longer decides (one test, not three ORed); the
     # process-change verdicts (no pooled gain) still decide on it
@@ -248,6 +254,12 @@ def test_verdicts_on_a_hand_built_organization() -> None:
     assert got[("busy", "2025-12")][1].startswith("a first month that would be")
     assert got[("busy", "2026-01")][0] == "process_is_product"
     assert got[("calm", "2026-01")][0] == "neutral"
+    # November's estimates (items per day up 3%, overhead flat) start an amplifier run compared
+    # with October alone; December ends it and is compared with its own baseline, October and
+    # November, not with the ended run's
+    assert got[("busy", "2025-11")][1].startswith("a first month that would be 'amplifier'")
+    assert db.one("SELECT baseline_months FROM health_verdicts WHERE team = 'busy'"
+                  " AND month = '2025-12-01'") == [date(2025, 10, 1), date(2025, 11, 1)]
     assert {v for (t, _), (v, _) in got.items() if t == "tiny"} == {"insufficient_data"}
     # January's signals: December and January pooled against October and November
     value, low, high, met = db.one(

@@ -469,7 +469,7 @@ class VerdictConfig(Section):
     amplifier_restate_months: int = Field(2, ge=1)
     # amplifier: customer items per person up and pull-request pickup down, pooled (their
     # z-scores summed over sqrt(2)), at least this many standard errors from no change ...
-    amplifier_gain_z: float = Field(2.0, gt=0)
+    amplifier_gain_z: float = Field(2.2, gt=0)
     # ... over up to this many months of a run (the onset month and the two after)
     amplifier_pool_months: int = Field(3, ge=1, le=6)
     # standard errors taken off amplifier_gain_z when the team closed declared experiments with

@@ -122,23 +122,25 @@ def _record(path: Path, month: date, counts: dict[str, Counts], now: datetime
 def sentence(month: date, written_at: datetime, then: Counts, now: Counts) -> str | None:
     """What changed since the first report, in words; None when nothing did."""
     label, day = fmt.month_label(month), fmt.day_label(written_at)
-    more = _things(now.events - then.events, now.items - then.items)
-    fewer = _things(then.events - now.events, then.items - now.items)
+    more, one_more = _things(now.events - then.events, now.items - then.items)
+    fewer, one_fewer = _things(then.events - now.events, then.items - now.items)
     said = []
     if more:
         said.append(f"{more} dated in {label} arrived after this month's report was first "
-                    f"written ({day}); the figures include them.")
+                    f"written ({day}); the figures include {'it' if one_more else 'them'}.")
     if fewer:
         said.append(f"{fewer} dated in {label} that this month's report counted when it was "
-                    f"first written ({day}) are no longer in the data (deleted, moved or "
-                    f"reopened at the source); the figures leave them out.")
+                    f"first written ({day}) {'is' if one_fewer else 'are'} no longer in the "
+                    f"data (deleted, moved or reopened at the source); the figures leave "
+                    f"{'it' if one_fewer else 'them'} out.")
     return " ".join(said) or None
 
 
-def _things(events: int, items: int) -> str:
+def _things(events: int, items: int) -> tuple[str, bool]:
+    """'3 events and 1 resolved item' for the positive ones, and whether that is one thing."""
     parts = []
     if events > 0:
         parts.append(f"{events:,} event{'s' if events != 1 else ''}")
     if items > 0:
         parts.append(f"{items:,} resolved item{'s' if items != 1 else ''}")
-    return " and ".join(parts)
+    return " and ".join(parts), max(events, 0) + max(items, 0) == 1

@@ -211,6 +211,11 @@ def test_a_month_not_over_gets_no_ledger_row(org: Config) -> None:
                                    "report was first written (1 March 2026); the figures "
                                    "include them."}
     assert _ledger(org) == {"atlas": (end, 5, 1)}
+    fewer = late.check(org, MONTH, {"atlas": late.Counts(5, 0)}, {"atlas"})
+    assert fewer.notes == {"atlas": "1 resolved item dated in February 2026 that this month's "
+                                    "report counted when it was first written (1 March 2026) "
+                                    "is no longer in the data (deleted, moved or reopened at "
+                                    "the source); the figures leave it out."}
 
 
 def test_a_missing_or_locked_raw_store_is_named_and_the_report_still_written(

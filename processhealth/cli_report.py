@@ -1,7 +1,9 @@
 """The `report`, `audit` and `export` commands: what leaves the analytics database.
 
 All three open the analytics database read-only, so they can run while `collect` writes the raw
-store or a BI tool has the database open.
+store or a BI tool has the database open. `report` also records, for a month that is over, what
+the month's first report counted in the raw store (reports.late); while a collect holds the raw
+store it cannot, and the report says in one line that late data could not be checked.
 """
 
 from __future__ import annotations

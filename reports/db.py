@@ -2,8 +2,10 @@
 the views a section reads are there.
 
 Reports read only the analysis views and tables (and a few domain tables for the coverage
-section), never the raw store. A view or column the database lacks is an error that names it:
-a section that silently dropped out would hide a renamed column behind an empty page.
+section) for their figures, never the raw store's data; the one thing a report reads and
+writes there is the ledger of what a past month's first report counted (reports.late). A view
+or column the database lacks is an error that names it: a section that silently dropped out
+would hide a renamed column behind an empty page.
 """
 
 from __future__ import annotations

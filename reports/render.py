@@ -2,8 +2,10 @@
 
     render_report(config, Path("report.html"), month="2026-05", team=None)
 
-Reads only the analytics database (opened read-only). Jinja2 autoescapes everything; the only
-markup inserted unescaped is chart SVG that `svg.safe_svg` has checked.
+Reads only the analytics database (opened read-only) for its figures; the raw store's ledger of
+what a past month's first report counted is read and added to (reports.late). Jinja2
+autoescapes everything; the only markup inserted unescaped is chart SVG that `svg.safe_svg` has
+checked.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from processhealth.config import Config
 from processhealth.errors import UserError
-from reports import asof, changes, coverage, found, overview
+from reports import asof, changes, coverage, found, late, overview
 from reports import format as fmt
 from reports import team as team_sections
 from reports.db import AnalyticsDB
@@ -50,13 +52,22 @@ def render_report(
 
 def as_of_context(config: Config, month: str | None, team: str | None) -> dict[str, Any]:
     """report_context from the data as it stood at the end of the report's month
-    (reports.asof): a later regeneration gives the same figures."""
+    (reports.asof): a later regeneration gives the same figures, and names per team the data
+    dated in the month that arrived after the month's first report (reports.late)."""
     with AnalyticsDB.open(config.storage.analytics_path,
                           config.storage.memory_limit) as db:
         report_month = choose_month(db, month)
     with asof.as_of_database(config, report_month) as (db, left_out):
         context = report_context(db, config, report_month, team)
+        names = [t["name"] for t in context["teams"]]
+        counts = late.month_counts(db, report_month, names)
+        min_group = config.privacy.min_group_size
+        shown = {n for n in names if not _team_suppressed(db, n, report_month, min_group)}
     context["as_of"] = left_out and {"events": left_out.events, "items": left_out.items}
+    checked = late.check(config, report_month, counts, shown)
+    for t in context["teams"]:
+        t["late"] = checked.notes.get(t["name"])
+    context["late_problem"] = checked.problem
     return context
 
 
@@ -91,6 +102,7 @@ def report_context(
                       "events": found.team_events(db, name, months, min_group)},
             "people": people_table(db, name, report_month, min_group)
             if config.privacy.show_people else None,
+            "late": None,  # as_of_context sets it (reports.late)
         })
     return {
         "title": config.report.title,
@@ -113,6 +125,7 @@ def report_context(
         "min_group": min_group,
         "show_people": config.privacy.show_people,
         "as_of": None,  # as_of_context sets it when later data was left out
+        "late_problem": None,  # as_of_context: why late data could not be checked
     }
 
 

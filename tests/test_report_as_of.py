@@ -68,6 +68,11 @@ def test_the_page_says_what_was_left_out_and_the_latest_month_is_not_cut(tmp_pat
     page = render_report(config, tmp_path / "r.html", month="2026-07", team="atlas"
                          ).read_text("utf-8")
     assert 'data-section="as-of"' in page and "12 before, 6 after" in page
+    # what the cut left out, as numbers (`as_of.items` once printed the dict's items method)
+    left_out = as_of_context(config, "2026-07", "atlas")["as_of"]
+    assert left_out["items"] > 0
+    assert (f'{left_out["events"]} events and {left_out["items"]} work items dated after it'
+            in page)
     latest = as_of_context(config, "2026-10", "atlas")
     assert latest["as_of"] is None and _weeks(latest) == "12 before, 12 after"
 

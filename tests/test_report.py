@@ -72,9 +72,9 @@ def test_figures_carry_units_and_periods(html: str) -> None:
     assert "Process coupling, October 2026 0%" in text
     assert "Nag load, October 2026 2 per item" in text  # 2 reminders, 1 story done
     # The verdict pools June-October (4 x 25 / 85 and 40 / 100) against the 6 months before
-    # the PM tool (10 / 70 each, no spread of their own): +17.2 pp; the prior spread 2.9 worth
-    # 3 months, df 8: half-width 2.306 x sqrt(3 x 2.9^2 / 8) x sqrt(1/5 + 1/6) = 2.48
-    assert "Overhead ratio rise over the baseline +17.2 pp +14.8 pp to +19.7 pp" in text
+    # the PM tool (10 / 70 each, no spread of their own): +17.2 pp; the prior spread 1.6 worth
+    # 3 months, df 8: half-width 2.306 x sqrt(3 x 1.6^2 / 8) x sqrt(1/5 + 1/6) = 1.37
+    assert "Overhead ratio rise over the baseline +17.2 pp +15.9 pp to +18.6 pp" in text
     assert "5 months running since June 2026 against the baseline before the recorded change" \
         in text
     # The change's criterion: weekly 25 / 85 after against 10 / 70 before, tiny flat at 10 / 70

@@ -15,16 +15,19 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from click.testing import CliRunner
+from test_audit import words
 
-from processhealth import pipeline
+from processhealth import pipeline, state
 from processhealth.cli import cli
 from processhealth.config import load_config
 from processhealth.store import RawStore
+from reports import format as fmt
 
 pytestmark = pytest.mark.slow  # builds whole organizations (see tests/conftest.py)
 
@@ -50,6 +53,7 @@ class Built:
     path: Path
     expected: dict[tuple[str, str], str | None]
     seconds: float  # wall time of generate + load + build
+    config_path: Path | None = None
 
     def rows(self, sql: str, *params: object) -> list[tuple]:
         con = duckdb.connect(str(self.path), read_only=True)
@@ -82,7 +86,8 @@ def build(seed: int, folder: Path) -> Built:
         assert result.exit_code == 0, result.output
     pipeline.build(config)
     expected = {(team, month): verdict for team, month, verdict in org.expected_verdicts}
-    return Built(seed, config.storage.analytics_path, expected, time.perf_counter() - started)
+    return Built(seed, config.storage.analytics_path, expected, time.perf_counter() - started,
+                 config_path)
 
 
 @pytest.fixture(scope="session")
@@ -175,3 +180,54 @@ def test_no_verdict_rests_on_fewer_than_five_people(scenario, seed: int) -> None
     assert small and {v for _, _, v in small} == {"insufficient_data"}  # the PMs' first month
     assert built.rows("SELECT count(*) FROM health_signals JOIN health_verdicts"
                       " USING (team, month) WHERE people_count < 5") == [(0,)]
+
+
+def test_audit_as_of_the_change_start_covers_the_quarter_before_it(scenario,
+                                                                   tmp_path: Path) -> None:
+    """`audit --as-of` the recorded PM tool's start (seed SEEDS[0]'s build, shared with the
+    tests above): the quarter before the change, with the views' figures."""
+    config = load_config(scenario(SEEDS[0]).config_path)
+    with RawStore(config.storage.raw_path, read_only=True) as store:
+        change = next(c for c in state.list_process_changes(store) if c["name"] == "pm-tool")
+    team, start = change["team"], change["started_on"]
+    out = tmp_path / "audit.html"
+    result = CliRunner().invoke(cli, ["--config", str(config.path), "audit", "--tool", "PM tool",
+                                      "--team", team, "--out", str(out),
+                                      "--as-of", f"{start:%Y-%m-%d}"])
+    assert result.exit_code == 0, result.output
+    text = words(out.read_text(encoding="utf-8"))
+
+    # the three whole months before the change's month, none of them after its start
+    last = (start.replace(day=1) - timedelta(days=1)).replace(day=1)
+    months = [_shift(last, -2), _shift(last, -1), last]
+    assert (f"Period: {fmt.month_label(months[0])} to {fmt.month_label(months[-1])} "
+            f"(the whole months before {fmt.day_label(start)};") in text
+
+    # the figures are the views' values for exactly those months
+    con = duckdb.connect(str(config.storage.analytics_path), read_only=True)
+    try:
+        shares = dict(con.execute(
+            "SELECT source, sum(hours) / sum(sum(hours)) OVER () FROM metric_work_sources"
+            " WHERE team = ? AND month BETWEEN ? AND ? AND NOT suppressed GROUP BY source",
+            [team, months[0], months[-1]]).fetchall())
+        process_hours, n_months = con.execute(
+            "SELECT sum(hours) FILTER (WHERE category = 'process'), count(DISTINCT month)"
+            " FROM metric_effort_allocation WHERE team = ? AND month BETWEEN ? AND ?"
+            " AND NOT suppressed", [team, months[0], months[-1]]).fetchone()
+        later = con.execute(
+            "SELECT sum(hours) FILTER (WHERE category = 'process') / count(DISTINCT month)"
+            " FROM metric_effort_allocation WHERE team = ? AND month BETWEEN ? AND ?",
+            [team, _shift(months[0], 3), _shift(months[-1], 3)]).fetchone()[0]
+    finally:
+        con.close()
+    assert n_months == 3
+    cells = " ".join(fmt.pct(shares.get(s, 0.0)) for s in ("github", "jira", "slack"))
+    assert f"{team} {cells}" in text
+    assert f"{team} {fmt.hours(process_hours / 3)} per month" in text
+    # and not those of the quarter after the change (the tool nobody wanted raised them)
+    assert fmt.hours(later) != fmt.hours(process_hours / 3)
+
+
+def _shift(month: date, by: int) -> date:
+    index = month.year * 12 + month.month - 1 + by
+    return date(index // 12, index % 12 + 1, 1)

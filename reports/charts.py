@@ -1,112 +1,488 @@
-"""Chart specs (Altair) rendered to inline SVG by vl-convert: no script, no network, no CDN.
-Each public function queues its chart and returns a PendingSvg; the spec is built and rendered
-in a worker process (reports/svg.py).
+"""The report's charts, drawn as inline SVG by small functions: no script, no network, no renderer.
 
-Every chart gets a title in words and axis titles with units. Data is aggregated before it gets
-here (a dozen months, a handful of stages), which keeps each SVG a few kilobytes.
+Each chart function takes rows the report has already aggregated (a dozen months, a handful of
+stages or criteria) and returns the chart's SVG as Markup, checked by `svg.safe_svg`. A chart
+costs well under a millisecond: the data's cost, not the drawing's (issue 20; it was 55-58 ms a
+chart with Altair and vl-convert in worker processes).
+
+What every chart has: a <title> and a <desc> (the title, subtitle and what is drawn, for screen
+readers), the title and subtitle drawn in words, axes with titles and units, a legend where
+colour or dash tells series apart, and on each data mark its figures twice: in words
+(`aria-label`) and as JSON (`data-row`), so the figures a chart draws can be read back from the
+page and compared with the database (tests/test_report_charts.py).
+
+Escaping: every string from the data (team, stage, criterion and series names, titles) reaches
+the SVG through `_esc` (markupsafe.escape) in `_el` and `_text`, the only two places that write
+markup, and `safe_svg` re-checks the result before it is marked safe.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-from collections.abc import Callable, Sequence
-from typing import Any, ParamSpec
+import json
+import math
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-import altair as alt
+from markupsafe import Markup
+from markupsafe import escape as _esc
 
-from reports.svg import PendingSvg, draw
+from reports.svg import safe_svg
 
 CATEGORY_ORDER = ["customer", "enabling", "process", "unclassified"]
 CATEGORY_COLORS = ["#2b6cb0", "#5b9f4a", "#d1495b", "#a0a0a0"]
 SERIES_COLORS = ["#2b6cb0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860"]
-# Metric-compatible with Liberation Sans, which vl-convert measures text with; the emoji fonts
-# last, so an emoji in a title from the data shows in the browser rather than an empty box.
+SOURCE_ORDER = ["GitHub", "Jira", "Slack"]
+SOURCE_COLORS = ["#444c56", "#2b6cb0", "#8a5fbf"]
+SINGLE_COLOR = "#4c78a8"  # a lone series (the adoption curve)
+# The emoji fonts last, so an emoji in a title from the data shows in the browser rather than an
+# empty box. Text widths below are Helvetica's (Arial and Liberation Sans share them).
 FONT = ("Helvetica, Arial, sans-serif, 'Apple Color Emoji', 'Segoe UI Emoji', "
         "'Noto Color Emoji'")
-# One entry per line: horizontal legends are laid out with vl-convert's font measurements, and
-# a wider browser font would make neighbours overlap.
-VERTICAL_LEGEND = alt.Legend(orient="bottom", direction="vertical", symbolType="stroke")
-WIDTH = 520
-VALIDATE_CHARTS = os.environ.get("PROCESSHEALTH_VALIDATE_CHARTS") == "1"
+WIDTH = 520  # the plot area; the SVG adds room for axes, titles and the legend
 HEIGHT = 180
+PAD = 5
+AXIS_COLOR, GRID_COLOR, INK = "#888", "#ddd", "#000"
+LABEL_SIZE, TITLE_SIZE, SUBTITLE_SIZE, LEGEND_SIZE = 11, 14, 12, 10
+LABEL_LIMIT = 180  # px: longer band labels are cut with an ellipsis (the full text is in a title)
+X_ANGLE = 40  # degrees the month labels are turned
+
+# Advance widths of ASCII 32..126 in Helvetica, per 1000 units of the font size
+_WIDTHS = [
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
+    *[556] * 10, 278, 278, 584, 584, 584, 556, 1015,
+    667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722,
+    667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333,
+    556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333,
+    500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+]
 
 
-def _label_padding(rows: Sequence[dict[str, Any]], field: str) -> dict[str, int]:
-    """Room on the left for axis labels: vl-convert measures text with its own fonts, and the
-    browser's sans-serif can be wider, which would push long labels past the SVG's edge."""
-    longest = max((len(str(r[field])) for r in rows), default=0)
-    return {"left": 5 + min(longest, 40) * 2, "top": 5, "right": 5, "bottom": 5}
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """The width in px of `text` at `size` px, estimated from Helvetica's widths (wide and emoji
+    characters count a full em and more); bold about a tenth wider. Used for layout only:
+    margins, legend spacing, where a long label is cut."""
+    units = 0.0
+    for ch in text:
+        code = ord(ch)
+        if 32 <= code <= 126:
+            units += _WIDTHS[code - 32]
+        elif unicodedata.combining(ch) or code in (0x200D, 0xFE0F):
+            continue
+        elif code >= 0x1F000:
+            units += 1250
+        elif unicodedata.east_asian_width(ch) in ("W", "F"):
+            units += 1000
+        else:
+            units += 600
+    return units * size / 1000 * (1.1 if bold else 1.0)
 
 
-DATA = "rows"  # the chart's rows, named: they join the spec only when it is done
+# ---- markup: the only two functions that write tags and text ---------------------------------
+
+def _num(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
-def _spec(chart: alt.TopLevelMixin, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The Vega-Lite spec of a chart whose layers read the named dataset DATA, with `rows` as
-    that dataset (Altair would copy and hash inline data at every step of building a chart)."""
-    spec = chart.to_dict(validate=VALIDATE_CHARTS)
-    spec.setdefault("datasets", {})[DATA] = list(rows)
-    return spec
+def _el(tag: str, attrs: dict[str, Any], content: str = "") -> str:
+    """<tag attrs>content</tag>: every attribute value escaped (numbers trimmed to 2 decimals);
+    `content` must be markup made by _el or _text."""
+    parts = [tag]
+    for name, value in attrs.items():
+        if value is None:
+            continue
+        shown = _num(value) if isinstance(value, float) else value
+        parts.append(f'{name}="{_esc(shown)}"')
+    opening = " ".join(parts)
+    return f"<{opening}>{content}</{tag}>" if content else f"<{opening}/>"
 
 
-P = ParamSpec("P")
+def _text(attrs: dict[str, Any], words: Any, tooltip: str | None = None) -> str:
+    """A <text> element; `words` (data or code) escaped, an optional <title> with the full text
+    of a cut label."""
+    inner = str(_esc(words))
+    if tooltip is not None:
+        inner = _el("title", {}, str(_esc(tooltip))) + inner
+    return f"{_el('text', attrs)[:-2]}>{inner}</text>"
 
 
-def _drawn(build: Callable[P, dict[str, Any]]) -> Callable[P, PendingSvg]:
-    """Make a spec builder a chart function: calling it queues the chart for a worker, which
-    builds the spec (without Altair's per-object schema validation: the specs are fixed code,
-    validated by the test suite with PROCESSHEALTH_VALIDATE_CHARTS=1) and renders it."""
-    _BUILDERS[build.__name__] = build
-
-    @functools.wraps(build)
-    def chart(*args: P.args, **kwargs: P.kwargs) -> PendingSvg:
-        return draw(_build_spec, build.__name__, *args, **kwargs)
-    return chart
+def _data_row(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-_BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {}
+def _mark(tag: str, attrs: dict[str, Any], label: str, row: dict[str, Any]) -> str:
+    """One data mark: its figures in words for screen readers and as JSON for read-back."""
+    return _el(tag, {**attrs, "role": "graphics-symbol", "aria-label": label,
+                     "data-row": _data_row(row)})
 
 
-def _build_spec(name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    with alt.utils.schemapi.debug_mode(VALIDATE_CHARTS):
-        return _BUILDERS[name](*args, **kwargs)
+# ---- numbers and scales ----------------------------------------------------------------------
+
+def _fraction(value: Any) -> float:
+    return float(value) if value is not None else 0.0
 
 
-def _base(title: str, subtitle: str | None = None) -> alt.Chart:
-    params: dict[str, Any] = {"text": title, "anchor": "start", "fontSize": 14, "font": FONT}
+def _optional(value: Any) -> float | None:
+    """A figure that may be missing (None or NaN)."""
+    return None if value is None or math.isnan(float(value)) else float(value)
+
+
+def _tick_step(low: float, high: float, count: int) -> float:
+    """The tick spacing d3 and Vega choose: 1, 2 or 5 times a power of ten, about `count`
+    ticks over the domain."""
+    step = (high - low) / max(count, 1)
+    power = math.floor(math.log10(step))
+    error = step / 10 ** power
+    factor = 10 if error >= math.sqrt(50) else 5 if error >= math.sqrt(10) else \
+        2 if error >= math.sqrt(2) else 1
+    return factor * 10 ** power
+
+
+class Linear:
+    """A linear scale from a domain that includes 0, made nice (extended to whole ticks)."""
+
+    def __init__(self, values: Iterable[float], length: float, count: int,
+                 percent: bool = False, flip: bool = False) -> None:
+        found = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+        low, high = min([0.0, *found]), max([0.0, *found])
+        if high == low:
+            high = low + 1
+        step = _tick_step(low, high, count)
+        for _ in range(10):  # as d3's nice(): the step may change once the domain grows
+            low, high = math.floor(low / step) * step, math.ceil(high / step) * step
+            again = _tick_step(low, high, count)
+            if again == step:
+                break
+            step = again
+        self.low, self.high, self.step = low, high, step
+        self.length, self.percent, self.flip = length, percent, flip
+
+    def __call__(self, value: float) -> float:
+        at = (float(value) - self.low) / (self.high - self.low) * self.length
+        return self.length - at if self.flip else at
+
+    def ticks(self) -> list[float]:
+        first = math.ceil(self.low / self.step - 1e-9)
+        last = math.floor(self.high / self.step + 1e-9)
+        return [round(i * self.step, 12) for i in range(first, last + 1)]
+
+    def label(self, value: float) -> str:
+        """A tick label with as many decimals as the step needs; a true minus sign."""
+        factor = 100 if self.percent else 1
+        step = self.step * factor
+        digits = max(0, -math.floor(math.log10(step) + 1e-9))
+        shown = value * factor
+        if abs(shown) < step / 2:
+            shown = 0.0
+        text = f"{shown:,.{digits}f}".replace("-", "\N{MINUS SIGN}")
+        return text + ("%" if self.percent else "")
+
+
+def _value_words(value: float, percent: bool) -> str:
+    """A figure in an aria-label: percentages to a tenth, other numbers to two decimals."""
+    if percent:
+        return f"{value * 100:.1f}%"
+    return f"{value:,.2f}".rstrip("0").rstrip(".").replace("-", "\N{MINUS SIGN}")
+
+
+class Band:
+    """Equal bands for the categories of a discrete axis (Vega's band scale: inner padding 0.1,
+    outer 0.05), or points in their middles (`points`: Vega's point scale, padding 0.5)."""
+
+    def __init__(self, names: Sequence[str], length: float, points: bool = False) -> None:
+        self.names = list(names)
+        n = max(len(self.names), 1)
+        if points:
+            step = length / n
+            self.bandwidth, self.start = 0.0, step / 2
+        else:
+            step = length / (n - 0.1 + 2 * 0.05)
+            self.bandwidth, self.start = step * 0.9, step * 0.05
+        self.step = step
+        self.index = {name: i for i, name in enumerate(self.names)}
+
+    def __call__(self, name: str) -> float:
+        return self.start + self.index[name] * self.step
+
+    def middle(self, name: str) -> float:
+        return self(name) + self.bandwidth / 2
+
+
+def _ordered(rows: Sequence[dict[str, Any]], field: str, order: str = "order") -> list[str]:
+    """The distinct values of `field`, sorted by the rows' `order` (the axis order)."""
+    first: dict[str, Any] = {}
+    for r in rows:
+        first.setdefault(r[field], r.get(order, 0))
+    return sorted(first, key=lambda name: first[name])
+
+
+def _cut(label: str, size: float, limit: float = LABEL_LIMIT) -> str:
+    """`label`, cut with an ellipsis to fit `limit` px (as Vega's labelLimit)."""
+    if text_width(label, size) <= limit:
+        return label
+    while label and text_width(label + "\N{HORIZONTAL ELLIPSIS}", size) > limit:
+        label = label[:-1]
+    return label + "\N{HORIZONTAL ELLIPSIS}"
+
+
+# ---- axes and legends: each returns its markup and how far it reaches outside the plot ------
+
+def _left_linear(scale: Linear, title: str, plot_w: float, grid: bool = True) -> tuple[str, float]:
+    parts = []
+    widest = 0.0
+    for tick in scale.ticks():
+        y = scale(tick)
+        label = scale.label(tick)
+        widest = max(widest, text_width(label, LABEL_SIZE))
+        if grid:
+            parts.append(_el("line", {"x1": 0, "x2": plot_w, "y1": y, "y2": y,
+                                      "stroke": GRID_COLOR}))
+        parts.append(_el("line", {"x1": -5, "x2": 0, "y1": y, "y2": y, "stroke": AXIS_COLOR}))
+        parts.append(_text({"x": -7, "y": y + 3.5, "text-anchor": "end",
+                            "font-size": LABEL_SIZE}, label))
+    parts.append(_el("line", {"x1": 0, "x2": 0, "y1": 0, "y2": scale.length,
+                              "stroke": AXIS_COLOR}))
+    title_x = -(7 + widest + 6)
+    parts.append(_text({"transform": f"translate({_num(title_x)},{_num(scale.length / 2)})"
+                        " rotate(-90)", "text-anchor": "middle", "font-size": LABEL_SIZE,
+                        "font-weight": "bold"}, title))
+    label = (f"Y-axis titled '{title}' for a linear scale with values from "
+             f"{scale.label(scale.low)} to {scale.label(scale.high)}")
+    return (_el("g", {"role": "graphics-object", "aria-roledescription": "axis",
+                      "aria-label": label}, "".join(parts)),
+            -title_x + LABEL_SIZE)
+
+
+def _left_band(scale: Band) -> tuple[str, float]:
+    parts = []
+    widest = 0.0
+    for name in scale.names:
+        y = scale.middle(name)
+        shown = _cut(name, LABEL_SIZE)
+        widest = max(widest, text_width(shown, LABEL_SIZE))
+        parts.append(_el("line", {"x1": -5, "x2": 0, "y1": y, "y2": y, "stroke": AXIS_COLOR}))
+        parts.append(_text({"x": -7, "y": y + 3.5, "text-anchor": "end",
+                            "font-size": LABEL_SIZE}, shown, name if shown != name else None))
+    parts.append(_el("line", {"x1": 0, "x2": 0, "y1": 0, "y2": scale.step * len(scale.names),
+                              "stroke": AXIS_COLOR}))
+    label = f"Y-axis with {len(scale.names)} values: " + ", ".join(scale.names)
+    return (_el("g", {"role": "graphics-object", "aria-roledescription": "axis",
+                      "aria-label": label}, "".join(parts)), 7 + widest)
+
+
+def _bottom_linear(scale: Linear, title: str, plot_h: float, grid: bool = True
+                   ) -> tuple[str, float, float]:
+    """The axis, its depth below the plot, and how far its last label reaches past the plot."""
+    parts = []
+    overhang = 0.0
+    for tick in scale.ticks():
+        x = scale(tick)
+        label = scale.label(tick)
+        if grid:
+            parts.append(_el("line", {"x1": x, "x2": x, "y1": 0, "y2": plot_h,
+                                      "stroke": GRID_COLOR}))
+        parts.append(_el("line", {"x1": x, "x2": x, "y1": plot_h, "y2": plot_h + 5,
+                                  "stroke": AXIS_COLOR}))
+        parts.append(_text({"x": x, "y": plot_h + 7 + LABEL_SIZE, "text-anchor": "middle",
+                            "font-size": LABEL_SIZE}, label))
+        overhang = max(overhang, x + text_width(label, LABEL_SIZE) / 2 - scale.length)
+    parts.append(_el("line", {"x1": 0, "x2": scale.length, "y1": plot_h, "y2": plot_h,
+                              "stroke": AXIS_COLOR}))
+    title_y = plot_h + 7 + LABEL_SIZE + 5 + LABEL_SIZE
+    parts.append(_text({"x": scale.length / 2, "y": title_y, "text-anchor": "middle",
+                        "font-size": LABEL_SIZE, "font-weight": "bold"}, title))
+    label = (f"X-axis titled '{title}' for a linear scale with values from "
+             f"{scale.label(scale.low)} to {scale.label(scale.high)}")
+    return (_el("g", {"role": "graphics-object", "aria-roledescription": "axis",
+                      "aria-label": label}, "".join(parts)), title_y + 4 - plot_h, overhang)
+
+
+def _bottom_turned(scale: Band, title: str, plot_w: float, plot_h: float
+                   ) -> tuple[str, float, float]:
+    """A discrete x axis with labels turned X_ANGLE degrees (months): the axis, its depth
+    below the plot, and how far its first label reaches left of the plot."""
+    parts = []
+    sin, cos = math.sin(math.radians(X_ANGLE)), math.cos(math.radians(X_ANGLE))
+    drop = reach = 0.0
+    for name in scale.names:
+        x = scale.middle(name)
+        width = text_width(name, LABEL_SIZE)
+        parts.append(_el("line", {"x1": x, "x2": x, "y1": plot_h, "y2": plot_h + 5,
+                                  "stroke": AXIS_COLOR}))
+        # as Vega turns them: the label's end 9 px below the tick's foot, along the turned text
+        parts.append(_text({"transform": f"translate({_num(x)},{_num(plot_h + 7)})"
+                            f" rotate(-{X_ANGLE}) translate(0,9)", "text-anchor": "end",
+                            "font-size": LABEL_SIZE}, name))
+        drop = max(drop, 7 + 9 * cos + width * sin + 3)
+        reach = max(reach, width * cos + LABEL_SIZE * sin - x - 9 * sin)
+    parts.append(_el("line", {"x1": 0, "x2": plot_w, "y1": plot_h, "y2": plot_h,
+                              "stroke": AXIS_COLOR}))
+    title_y = plot_h + drop + 4 + LABEL_SIZE
+    parts.append(_text({"x": plot_w / 2, "y": title_y, "text-anchor": "middle",
+                        "font-size": LABEL_SIZE, "font-weight": "bold"}, title))
+    names = scale.names
+    label = (f"X-axis titled '{title}' with {len(names)} values"
+             + (f": {names[0]} to {names[-1]}" if names else ""))
+    return (_el("g", {"role": "graphics-object", "aria-roledescription": "axis",
+                      "aria-label": label}, "".join(parts)), title_y + 4 - plot_h, reach)
+
+
+def _legend(title: str | None, entries: Sequence[tuple[str, str, str | None]], vertical: bool,
+            max_width: float) -> tuple[str, float, float]:
+    """A legend: `entries` (label, colour, dash or None for a filled square); a stroke sample
+    when a dash is given. Returns markup at (0, 0), its width and its height."""
+    parts = []
+    y = 0.0
+    if title:
+        parts.append(_text({"x": 0, "y": LABEL_SIZE, "font-size": LABEL_SIZE,
+                            "font-weight": "bold"}, title))
+        y = LABEL_SIZE + 6
+    x, row_h, width = 0.0, 16.0, 0.0
+    for label, color, dash in entries:
+        entry_w = 16 + 5 + text_width(label, LEGEND_SIZE)
+        if not vertical and x > 0 and x + entry_w > max_width:
+            x, y = 0.0, y + row_h
+        if dash is None:
+            parts.append(_el("rect", {"x": x + 3, "y": y + 3, "width": 10, "height": 10,
+                                      "fill": color}))
+        else:
+            parts.append(_el("line", {"x1": x, "x2": x + 16, "y1": y + 8, "y2": y + 8,
+                                      "stroke": color, "stroke-width": 2,
+                                      "stroke-dasharray": dash or None}))
+        parts.append(_text({"x": x + 21, "y": y + 12, "font-size": LEGEND_SIZE}, label))
+        width = max(width, x + entry_w)
+        if vertical:
+            y += row_h
+        else:
+            x += entry_w + 12
+    height = y if vertical else y + row_h
+    names = ", ".join(label for label, _, _ in entries)
+    aria = f"Legend titled '{title}': {names}" if title else f"Legend: {names}"
+    return (_el("g", {"role": "graphics-object", "aria-roledescription": "legend",
+                      "aria-label": aria}, "".join(parts)), width, height)
+
+
+# ---- the frame: title, subtitle, plot, axes, legend ------------------------------------------
+
+def _frame(kind: str, title: str, subtitle: str, desc: str, plot_w: float, plot_h: float,
+           left: tuple[str, float], bottom: tuple[str, float, float], marks: str,
+           legend: tuple[str, float, float] | None = None, turned: bool = False) -> Markup:
+    """Put a chart together. `left` is the left axis and its width, `bottom` the bottom axis,
+    its depth and how far it reaches sideways (left of the plot for turned month labels, right
+    of it for numbers)."""
+    axis_left, left_w = left
+    axis_bottom, depth, reach = bottom
+    top = PAD + TITLE_SIZE
+    heading = [_text({"x": PAD, "y": top, "font-size": TITLE_SIZE, "font-weight": "bold",
+                      "aria-hidden": "true"}, title)]
     if subtitle:
-        params["subtitle"] = subtitle
-        params["subtitleFont"] = FONT
-    return alt.Chart(alt.NamedData(name=DATA), title=alt.TitleParams(**params))
+        top += 4 + SUBTITLE_SIZE
+        heading.append(_text({"x": PAD, "y": top, "font-size": SUBTITLE_SIZE,
+                              "aria-hidden": "true"}, subtitle))
+    top += 12
+    left_edge = PAD + max(left_w, reach if turned else 0.0)
+    right_edge = PAD + (0.0 if turned else reach)
+    width = left_edge + plot_w + right_edge
+    height = top + plot_h + depth
+    body = [axis_left, axis_bottom, marks]
+    if legend is not None:
+        markup, legend_w, legend_h = legend
+        body.append(_el("g", {"transform": f"translate(0,{_num(plot_h + depth + 8)})"}, markup))
+        height += 8 + legend_h
+        width = max(width, left_edge + legend_w + PAD)
+    width = max(width, PAD * 2 + text_width(title, TITLE_SIZE, bold=True),
+                PAD * 2 + text_width(subtitle, SUBTITLE_SIZE))
+    width, height = math.ceil(width), math.ceil(height + PAD)
+    svg = _el("svg", {
+        "xmlns": "http://www.w3.org/2000/svg", "class": "chart", "data-chart": kind,
+        "width": width, "height": height, "viewBox": f"0 0 {width} {height}",
+        "role": "graphics-document", "font-family": FONT, "fill": INK,
+    }, "".join([
+        _el("title", {}, str(_esc(title))),
+        _el("desc", {}, str(_esc(desc))),
+        _el("rect", {"width": width, "height": height, "fill": "white"}),
+        *heading,
+        _el("g", {"transform": f"translate({_num(left_edge)},{_num(top)})"}, "".join(body)),
+    ]))
+    return safe_svg(svg)
 
 
-def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return (
-        chart.configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=11, titleFontSize=11)
-        .configure_legend(labelFont=FONT, titleFont=FONT, orient="bottom")
-        .configure_view(stroke=None)
-    )
+def _sentence(subtitle: str) -> str:
+    return subtitle.rstrip(". ") + ". " if subtitle else ""
 
 
-@_drawn
-def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> dict[str, Any]:
-    """Stacked bars: share of credited effort per category, one bar per month.
-
-    rows: {month: 'Mar 2026', order: int, category, share (0..1)}."""
-    chart = _base(title, subtitle).mark_bar().encode(
-        x=alt.X("month:O", title="Month", sort=alt.SortField("order"),
-                axis=alt.Axis(labelAngle=-40)),
-        y=alt.Y("share:Q", title="Share of credited effort", stack="normalize",
-                axis=alt.Axis(format="%")),
-        color=alt.Color("category:N", title="Category",
-                        scale=alt.Scale(domain=CATEGORY_ORDER, range=CATEGORY_COLORS)),
-        order=alt.Order("category_order:Q"),
-    ).properties(width=WIDTH, height=HEIGHT)
-    return _spec(_configure(chart), rows)
+def _span(names: Sequence[str]) -> str:
+    return f"{names[0]} to {names[-1]}" if len(names) > 1 else (names[0] if names else "none")
 
 
-@_drawn
+# ---- the charts ------------------------------------------------------------------------------
+
+def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
+    """Stacked bars: share of credited effort per category, one bar per month, each bar the
+    month's shares normalized to 100%.
+
+    rows: {month: 'Mar 2026', order: int, category, category_order, share (0..1)}."""
+    months = _ordered(rows, "month")
+    x = Band(months, WIDTH)
+    y = Linear([1.0], HEIGHT, math.ceil(HEIGHT / 40), percent=True, flip=True)
+    colors = dict(zip(CATEGORY_ORDER, CATEGORY_COLORS, strict=True))
+    bars = []
+    for month in months:
+        mine = sorted((r for r in rows if r["month"] == month),
+                      key=lambda r: (r.get("category_order", 9), str(r["category"])))
+        total = sum(_fraction(r["share"]) for r in mine)
+        level = 0.0
+        for r in mine:
+            share = _fraction(r["share"])
+            if total <= 0:
+                continue
+            low, level = level, level + share / total
+            bars.append(_mark("rect", {
+                "x": x(month), "y": y(level), "width": x.bandwidth,
+                "height": y(low) - y(level), "fill": colors.get(r["category"], "#a0a0a0")},
+                f"Month: {month}; Share of credited effort: {_value_words(share, True)}; "
+                f"Category: {r['category']}",
+                {"month": month, "category": r["category"], "share": share}))
+    legend = _legend("Category", [(c, colors[c], None) for c in CATEGORY_ORDER], False, WIDTH)
+    desc = (f"{_sentence(subtitle)}Stacked bars, one per month from {_span(months)}: each "
+            f"month's credited effort split into {', '.join(CATEGORY_ORDER)}, as shares of 100%.")
+    return _frame("allocation", title, subtitle, desc, WIDTH, HEIGHT,
+                  _left_linear(y, "Share of credited effort", WIDTH),
+                  _bottom_turned(x, "Month", WIDTH, HEIGHT),
+                  _el("g", {"role": "graphics-object", "aria-roledescription": "bars"},
+                      "".join(bars)), legend, turned=True)
+
+
+def _rule(scale: Linear, value: float, label: str | None, plot_w: float) -> str:
+    """A dashed horizontal reference line with its label above its left end."""
+    y = scale(value)
+    parts = [_el("line", {"x1": 0, "x2": plot_w, "y1": y, "y2": y, "stroke": "#666",
+                          "stroke-dasharray": "2,2"})]
+    if label:
+        parts.append(_text({"x": 4, "y": y - 3, "font-size": LABEL_SIZE, "fill": "#444"},
+                           label))
+    return _el("g", {"role": "graphics-object", "aria-roledescription": "reference line",
+                     "aria-label": f"Reference line at {_value_words(value, scale.percent)}"
+                     + (f": {label}" if label else "")}, "".join(parts))
+
+
+def _lines(series: dict[str, list[tuple[float, float, str, dict[str, Any]]]],
+           colors: dict[str, str], dashes: dict[str, str]) -> str:
+    """One path and its points per series: [(x, y, words, data row)] in drawing order."""
+    parts = []
+    for name, points in series.items():
+        path = "M" + "L".join(f"{_num(px)},{_num(py)}" for px, py, _, _ in points)
+        marks = [_el("path", {"d": path, "fill": "none", "stroke": colors[name],
+                              "stroke-width": 2, "stroke-dasharray": dashes[name] or None,
+                              "aria-hidden": "true"})]
+        marks += [_mark("circle", {"cx": px, "cy": py, "r": 3, "fill": colors[name]},
+                        words, row) for px, py, words, row in points]
+        parts.append(_el("g", {"role": "graphics-object", "aria-roledescription": "line",
+                               "aria-label": f"Line: {name}"}, "".join(marks)))
+    return "".join(parts)
+
+
 def line_chart(
     rows: Sequence[dict[str, Any]],
     title: str,
@@ -116,106 +492,168 @@ def line_chart(
     series_title: str = "Series",
     rule: float | None = None,
     rule_label: str | None = None,
-) -> dict[str, Any]:
+) -> Markup:
     """Lines over months. rows: {month: 'Mar 2026', order, series, value}. The first series
     (in row order) is drawn solid, the others dashed; an optional horizontal rule marks a
-    threshold or reference."""
+    threshold or reference. y_format '%' shows values 0..1 as percentages."""
+    percent = y_format == "%"
     names = list(dict.fromkeys(r["series"] for r in rows))
-    base = _base(title, subtitle)
-    axis = alt.Axis(format=y_format) if y_format else alt.Axis()
-    layers: list[Any] = [
-        base.mark_line(point=True).encode(
-            x=alt.X("month:O", title="Month", sort=alt.SortField("order"),
-                    axis=alt.Axis(labelAngle=-40)),
-            y=alt.Y("value:Q", title=y_title, axis=axis),
-            color=alt.Color("series:N", title=series_title, legend=VERTICAL_LEGEND,
-                            scale=alt.Scale(domain=names, range=SERIES_COLORS[:len(names)])),
-            strokeDash=alt.StrokeDash(
-                "series:N", title=series_title, legend=VERTICAL_LEGEND,
-                scale=alt.Scale(domain=names, range=[[1, 0]] + [[5, 3]] * (len(names) - 1))),
-        )
-    ]
+    months = _ordered(rows, "month")
+    x = Band(months, WIDTH, points=True)
+    values = [_fraction(r["value"]) for r in rows] + ([rule] if rule is not None else [])
+    y = Linear(values, HEIGHT, math.ceil(HEIGHT / 40), percent=percent, flip=True)
+    colors = {n: SERIES_COLORS[i % len(SERIES_COLORS)] for i, n in enumerate(names)}
+    dashes = {n: "" if i == 0 else "5,3" for i, n in enumerate(names)}
+    series: dict[str, list] = {n: [] for n in names}
+    for r in sorted(rows, key=lambda r: r.get("order", 0)):
+        value = _fraction(r["value"])
+        series[r["series"]].append((
+            x.middle(r["month"]), y(value),
+            f"Month: {r['month']}; {y_title}: {_value_words(value, percent)}; "
+            f"{series_title}: {r['series']}",
+            {"month": r["month"], "series": r["series"], "value": value}))
+    marks = _lines(series, colors, dashes)
     if rule is not None:
-        ref = alt.Chart(alt.Data(values=[{"y": rule, "label": rule_label or ""}]))
-        layers.append(ref.mark_rule(color="#666", strokeDash=[2, 2]).encode(y=alt.Y("y:Q")))
-        if rule_label:
-            layers.append(ref.mark_text(align="left", dx=4, dy=-6, color="#444", font=FONT)
-                          .encode(y=alt.Y("y:Q"), x=alt.XValue(0), text=alt.Text("label:N")))
-    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
-    return _spec(_configure(chart), rows)
+        marks = _rule(y, rule, rule_label, WIDTH) + marks
+    legend = _legend(series_title, [(n, colors[n], dashes[n]) for n in names], True, WIDTH)
+    desc = (f"{_sentence(subtitle)}{len(names)} line{'s' if len(names) != 1 else ''} over "
+            f"the months {_span(months)} ({', '.join(names)}); {y_title} from "
+            f"{y.label(y.low)} to {y.label(y.high)}."
+            + (f" A dashed reference line at {_value_words(rule, percent)}"
+               f"{': ' + rule_label if rule_label else ''}." if rule is not None else ""))
+    return _frame("line", title, subtitle, desc, WIDTH, HEIGHT,
+                  _left_linear(y, y_title, WIDTH), _bottom_turned(x, "Month", WIDTH, HEIGHT),
+                  marks, legend, turned=True)
 
 
-@_drawn
-def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> dict[str, Any]:
+def stage_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
     """Horizontal bars of median hours per stage, with a tick at the 75th percentile.
 
     rows: {stage, order, median_hours, p75_hours}."""
-    base = _base(title, subtitle)
-    y = alt.Y("stage:N", title=None, sort=alt.SortField("order"))
-    bars = base.mark_bar(color="#2b6cb0").encode(
-        y=y, x=alt.X("median_hours:Q", title="Hours (bar: median, tick: 75th percentile)"))
-    ticks = base.mark_tick(color="#222", thickness=2, size=18).encode(y=y, x=alt.X("p75_hours:Q"))
-    chart = alt.layer(bars, ticks).properties(
-        width=WIDTH, height=24 * max(len(rows), 1), padding=_label_padding(rows, "stage"))
-    return _spec(_configure(chart), rows)
+    stages = _ordered(rows, "stage")
+    height = 24 * max(len(stages), 1)
+    y = Band(stages, height)
+    x_title = "Hours (bar: median, tick: 75th percentile)"
+    x = Linear([v for r in rows for v in (r["median_hours"], _optional(r["p75_hours"]))], WIDTH,
+               math.ceil(WIDTH / 40))
+    marks = []
+    for r in sorted(rows, key=lambda r: r.get("order", 0)):
+        median, p75 = _fraction(r["median_hours"]), _optional(r["p75_hours"])
+        words = f"Stage: {r['stage']}; median: {_value_words(median, False)} hours"
+        row = {"stage": r["stage"], "median_hours": median, "p75_hours": p75}
+        if p75 is not None:
+            words += f"; 75th percentile: {_value_words(p75, False)} hours"
+        marks.append(_mark("rect", {"x": min(x(0), x(median)), "y": y(r["stage"]),
+                                    "width": abs(x(median) - x(0)), "height": y.bandwidth,
+                                    "fill": "#2b6cb0"}, words, row))
+        if p75 is not None:
+            middle = y.middle(r["stage"])
+            marks.append(_el("line", {"x1": x(p75), "x2": x(p75),
+                                      "y1": middle - 9, "y2": middle + 9, "stroke": "#222",
+                                      "stroke-width": 2, "opacity": 0.7, "aria-hidden": "true"}))
+    desc = (f"{_sentence(subtitle)}One bar per stage ({', '.join(stages)}): its median in "
+            f"hours, with a tick at the 75th percentile.")
+    return _frame("stage", title, subtitle, desc, WIDTH, height, _left_band(y),
+                  _bottom_linear(x, x_title, height),
+                  _el("g", {"role": "graphics-object", "aria-roledescription": "bars"},
+                      "".join(marks)))
 
 
-@_drawn
 def adoption_chart(
     rows: Sequence[dict[str, Any]], title: str, subtitle: str, half_peak: float | None
-) -> dict[str, Any]:
+) -> Markup:
     """Weekly active share of the team in a change's footprint, weeks since it started.
 
     rows: {week: int, value: 0..1, series}."""
-    base = _base(title, subtitle)
-    layers: list[Any] = [
-        base.mark_line(point=True).encode(
-            x=alt.X("week:Q", title="Weeks since the change started"),
-            y=alt.Y("value:Q", title="Weekly active users / team size",
-                    axis=alt.Axis(format="%")),
-            color=alt.Color("series:N", title=None, legend=None),
-        )
-    ]
+    x_title, y_title = "Weeks since the change started", "Weekly active users / team size"
+    x = Linear([r["week"] for r in rows], WIDTH, math.ceil(WIDTH / 40))
+    y = Linear([_fraction(r["value"]) for r in rows] + ([half_peak] if half_peak else []),
+               HEIGHT, math.ceil(HEIGHT / 40), percent=True, flip=True)
+    series: dict[str, list] = {}
+    for r in sorted(rows, key=lambda r: r["week"]):
+        value = _fraction(r["value"])
+        series.setdefault(r["series"], []).append((
+            x(r["week"]), y(value),
+            f"{x_title}: {r['week']}; {y_title}: {_value_words(value, True)}",
+            {"week": int(r["week"]), "value": value}))
+    colors = {name: SINGLE_COLOR for name in series}
+    marks = _lines(series, colors, {name: "" for name in series})
     if half_peak is not None:
-        ref = alt.Chart(alt.Data(values=[{"y": half_peak, "label": "half of the peak"}]))
-        layers.append(ref.mark_rule(color="#666", strokeDash=[2, 2]).encode(y=alt.Y("y:Q")))
-        layers.append(ref.mark_text(align="left", dx=4, dy=-6, color="#444", font=FONT)
-                      .encode(y=alt.Y("y:Q"), x=alt.XValue(0), text=alt.Text("label:N")))
-    chart = alt.layer(*layers).properties(width=WIDTH, height=HEIGHT)
-    return _spec(_configure(chart), rows)
+        marks = _rule(y, half_peak, "half of the peak", WIDTH) + marks
+    weeks = [r["week"] for r in rows]
+    desc = (f"{_sentence(subtitle)}A line over weeks {min(weeks)} to {max(weeks)} since the "
+            f"change started; {y_title} from {y.label(y.low)} to {y.label(y.high)}."
+            + (f" A dashed line at half of the peak, {_value_words(half_peak, True)}."
+               if half_peak is not None else ""))
+    return _frame("adoption", title, subtitle, desc, WIDTH, HEIGHT,
+                  _left_linear(y, y_title, WIDTH), _bottom_linear(x, x_title, HEIGHT), marks)
 
 
-@_drawn
-def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> dict[str, Any]:
+def interval_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
     """Estimates with 95% intervals against their thresholds, one row per criterion.
 
     rows: {criterion, order, estimate, low, high, threshold} in one common unit."""
-    base = _base(title, subtitle)
-    y = alt.Y("criterion:N", title=None, sort=alt.SortField("order"))
-    whisker = base.mark_rule(color="#333").encode(
-        y=y, x=alt.X("low:Q", title="Change after minus before (95% interval)"),
-        x2=alt.X2("high:Q"))
-    point = base.mark_point(filled=True, size=60, color="#2b6cb0").encode(
-        y=y, x=alt.X("estimate:Q"))
-    threshold = base.mark_tick(color="#d1495b", thickness=2, size=20).encode(
-        y=y, x=alt.X("threshold:Q"))
-    chart = alt.layer(whisker, point, threshold).properties(
-        width=WIDTH, height=28 * max(len(rows), 1), padding=_label_padding(rows, "criterion"))
-    return _spec(_configure(chart), rows)
+    criteria = _ordered(rows, "criterion")
+    height = 28 * max(len(criteria), 1)
+    y = Band(criteria, height)
+    x_title = "Change after minus before (95% interval)"
+    x = Linear([v for r in rows for v in (r["estimate"], r["low"], r["high"], r["threshold"])],
+               WIDTH, math.ceil(WIDTH / 40))
+    marks = []
+    for r in sorted(rows, key=lambda r: r.get("order", 0)):
+        middle = y.middle(r["criterion"])
+        estimate, low, high = (float(r[k]) for k in ("estimate", "low", "high"))
+        threshold = float(r["threshold"])
+        marks.append(_el("line", {"x1": x(low), "x2": x(high), "y1": middle, "y2": middle,
+                                  "stroke": "#333", "aria-hidden": "true"}))
+        marks.append(_el("line", {"x1": x(threshold), "x2": x(threshold), "y1": middle - 10,
+                                  "y2": middle + 10, "stroke": "#d1495b", "stroke-width": 2,
+                                  "opacity": 0.7, "aria-hidden": "true"}))
+        marks.append(_mark("circle", {"cx": x(estimate), "cy": middle, "r": 4.4,
+                                      "fill": "#2b6cb0", "opacity": 0.7},
+                           f"Criterion: {r['criterion']}; estimate: "
+                           f"{_value_words(estimate, False)}; 95% interval: "
+                           f"{_value_words(low, False)} to {_value_words(high, False)}; "
+                           f"threshold: {_value_words(threshold, False)}",
+                           {"criterion": r["criterion"], "estimate": estimate, "low": low,
+                            "high": high, "threshold": threshold}))
+    desc = (f"{_sentence(subtitle)}One row per criterion ({len(criteria)}): a dot at the "
+            f"estimate, a line over its 95% interval and a red tick at its threshold.")
+    return _frame("interval", title, subtitle, desc, WIDTH, height, _left_band(y),
+                  _bottom_linear(x, x_title, height),
+                  _el("g", {"role": "graphics-object", "aria-roledescription": "intervals"},
+                      "".join(marks)))
 
 
-@_drawn
-def source_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> dict[str, Any]:
-    """One horizontal bar per team split by tool. rows: {team, order, source, source_order,
-    share (0..1)}."""
-    chart = _base(title, subtitle).mark_bar().encode(
-        y=alt.Y("team:N", title=None, sort=alt.SortField("order")),
-        x=alt.X("share:Q", title="Share of credited effort", stack="normalize",
-                axis=alt.Axis(format="%")),
-        color=alt.Color("source:N", title="Tool",
-                        scale=alt.Scale(domain=["GitHub", "Jira", "Slack"],
-                                        range=["#444c56", "#2b6cb0", "#8a5fbf"])),
-        order=alt.Order("source_order:Q"),
-    ).properties(width=WIDTH, height=26 * max(len({r["team"] for r in rows}), 1),
-                 padding=_label_padding(rows, "team"))
-    return _spec(_configure(chart), rows)
+def source_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
+    """One horizontal bar per team split by tool, normalized to 100%. rows: {team, order,
+    source, source_order, share (0..1)}."""
+    teams = _ordered(rows, "team")
+    height = 26 * max(len(teams), 1)
+    y = Band(teams, height)
+    x = Linear([1.0], WIDTH, math.ceil(WIDTH / 40), percent=True)
+    colors = dict(zip(SOURCE_ORDER, SOURCE_COLORS, strict=True))
+    bars = []
+    for team in teams:
+        mine = sorted((r for r in rows if r["team"] == team),
+                      key=lambda r: r.get("source_order", 9))
+        total = sum(_fraction(r["share"]) for r in mine)
+        level = 0.0
+        for r in mine:
+            share = _fraction(r["share"])
+            if total <= 0:
+                continue
+            low, level = level, level + share / total
+            bars.append(_mark("rect", {
+                "x": x(low), "y": y(team), "width": x(level) - x(low), "height": y.bandwidth,
+                "fill": colors.get(r["source"], "#a0a0a0")},
+                f"Team: {team}; Tool: {r['source']}; Share of credited effort: "
+                f"{_value_words(share, True)}",
+                {"team": team, "source": r["source"], "share": share}))
+    legend = _legend("Tool", [(s, colors[s], None) for s in SOURCE_ORDER], False, WIDTH)
+    desc = (f"{_sentence(subtitle)}One bar per team ({len(teams)}), split into "
+            f"{', '.join(SOURCE_ORDER)} as shares of 100%.")
+    return _frame("source", title, subtitle, desc, WIDTH, height, _left_band(y),
+                  _bottom_linear(x, "Share of credited effort", height),
+                  _el("g", {"role": "graphics-object", "aria-roledescription": "bars"},
+                      "".join(bars)), legend)

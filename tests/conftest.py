@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +9,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from processhealth.config import Config, load_config
-
-# Reports skip Altair's schema validation of chart specs for speed; the suite turns it on, so a
-# broken spec fails here (subprocesses inherit it).
-os.environ["PROCESSHEALTH_VALIDATE_CHARTS"] = "1"
 
 SECRET_VARS = ("GITHUB_TOKEN", "JIRA_EMAIL", "JIRA_TOKEN", "SLACK_TOKEN", "PROCESSHEALTH_SALT")
 

@@ -4,6 +4,8 @@ months). Hand-made rows on the organization of tests/report_org.py (data from No
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from pathlib import Path
 
@@ -53,11 +55,11 @@ def test_without_strays_the_window_is_the_same(tmp_path: Path) -> None:
     assert "trends over 5 months (November 2025 to March 2026)" in text
 
 
-def _overhead_points(page: str) -> list[str]:
-    """The labels of the points the atlas overhead chart draws (its SVG's aria-labels)."""
+def _overhead_points(page: str) -> list[dict]:
+    """The points the atlas overhead chart draws: each point's figures (its data-row)."""
     at = page.index("atlas: process overhead against its own baseline")
     svg = page[page.rfind("<svg", 0, at):page.index("</svg>", at)]
-    return re.findall(r'aria-label="(Month: [^"]*)"', svg)
+    return [json.loads(html.unescape(row)) for row in re.findall(r' data-row="([^"]*)"', svg)]
 
 
 def test_a_month_without_baseline_draws_no_baseline_point(tmp_path: Path) -> None:
@@ -72,11 +74,12 @@ def test_a_month_without_baseline_draws_no_baseline_point(tmp_path: Path) -> Non
                     ("2025-12-01", 1, pytest.approx(10 / 70))]
     page = render_report(config, tmp_path / "r.html", month="2026-01").read_text("utf-8")
     points = _overhead_points(page)
-    baseline = [p for p in points if p.endswith("Line: baseline (the verdict's)")]
-    assert baseline and not any(p.startswith("Month: Nov 2025;") for p in baseline)
-    assert any(p.startswith("Month: Nov 2025;") and p.endswith("Line: overhead ratio")
-               for p in points)
-    assert not any("Overhead ratio: 0%" in p for p in points)
+    baseline = [p for p in points if p["series"] == "baseline (the verdict's)"]
+    assert baseline and "Nov 2025" not in [p["month"] for p in baseline]
+    assert {"month": "Dec 2025", "series": "baseline (the verdict's)",
+            "value": pytest.approx(10 / 70)} in baseline
+    assert any(p["month"] == "Nov 2025" and p["series"] == "overhead ratio" for p in points)
+    assert all(p["value"] > 0 for p in points)
 
 
 def test_the_first_month_says_no_baseline_yet(tmp_path: Path) -> None:

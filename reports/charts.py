@@ -92,8 +92,12 @@ def _el(tag: str, attrs: dict[str, Any], content: str = "") -> str:
     for name, value in attrs.items():
         if value is None:
             continue
-        shown = _num(value) if isinstance(value, float) else value
-        parts.append(f'{name}="{_esc(shown)}"')
+        if isinstance(value, float):
+            parts.append(f'{name}="{_num(value)}"')
+        elif isinstance(value, int):
+            parts.append(f'{name}="{value}"')
+        else:
+            parts.append(f'{name}="{_esc(value)}"')
     opening = " ".join(parts)
     return f"<{opening}>{content}</{tag}>" if content else f"<{opening}/>"
 
@@ -108,7 +112,12 @@ def _text(attrs: dict[str, Any], words: Any, tooltip: str | None = None) -> str:
 
 
 def _data_row(row: dict[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """A mark's figures as JSON, floats to 10 significant digits: DuckDB's parallel sums may
+    differ in the last bits from one run to the next, and a page regenerated from the same data
+    should not."""
+    return json.dumps({k: float(f"{v:.10g}") if isinstance(v, float) else v
+                       for k, v in row.items()},
+                      ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _mark(tag: str, attrs: dict[str, Any], label: str, row: dict[str, Any]) -> str:

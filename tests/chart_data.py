@@ -44,6 +44,15 @@ def team_part(page: str, team: str) -> str:
     return page[start:end if end > 0 else page.index('id="coverage"', start)]
 
 
+def rows_of(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in a fixed order, floats to the 10 significant digits a chart's data-row keeps: for
+    comparing a chart's rows with the database's in any order (`assert rows_of(a) ==
+    rows_of(b)` shows the difference)."""
+    normal = [{k: float(f"{v:.10g}") if isinstance(v, float) else v for k, v in r.items()}
+              for r in rows]
+    return sorted(normal, key=lambda r: repr(sorted(r.items())))
+
+
 def marks(chart: Chart) -> list[ET.Element]:
     return [e for e in chart.root.iter() if e.get("data-row") is not None]
 

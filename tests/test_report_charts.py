@@ -12,7 +12,17 @@ from typing import Any
 
 import duckdb
 import pytest
-from chart_data import NS, Chart, axis_scale, charts_in, marks, parse, team_part, value_at
+from chart_data import (
+    NS,
+    Chart,
+    axis_scale,
+    charts_in,
+    marks,
+    parse,
+    rows_of,
+    team_part,
+    value_at,
+)
 from report_org import report_database
 
 from processhealth.config import load_config
@@ -52,14 +62,6 @@ def query(db: Path, sql: str, *params: Any) -> list[tuple]:
 
 def label(month: date) -> str:
     return f"{month:%b %Y}"
-
-
-def rows_of(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows in a fixed order, floats to 12 significant digits: for comparing a chart's rows with
-    the database's in any order (`assert rows_of(a) == rows_of(b)` shows the difference)."""
-    normal = [{k: float(f"{v:.12g}") if isinstance(v, float) else v for k, v in r.items()}
-              for r in rows]
-    return sorted(normal, key=lambda r: repr(sorted(r.items())))
 
 
 def month_series(db: Path, team: str, view: str, column: str, extra: str = "") -> list[tuple]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
 import pytest
+from chart_data import charts_in, rows_of, team_part
 from simulated import simulated_config
 
 from processhealth.store import open_duckdb
@@ -87,3 +89,41 @@ def test_process_changes_found_in_the_simulated_organization(built: tuple[object
     assert "new-field-" not in text  # recorded: nothing to propose
     for team in ("atlas", "cobalt"):
         assert "Process changes found in the data, not recorded None in" in team_text(page, team)
+
+
+def test_charts_draw_the_views_figures_for_every_team(built: tuple[object, str]) -> None:
+    """Each team's allocation and overhead charts, read back from the page (their marks'
+    data-row), hold the views' figures for the report's months: every shown team-month, and
+    nothing of a team-month with fewer than min_group_size people."""
+    config, page = built
+    min_group = config.privacy.min_group_size  # type: ignore[attr-defined]
+    months = config.report.months  # type: ignore[attr-defined]
+    [(first,)] = query(config, "SELECT min(month)::DATE FROM metric_team_months"
+                               " WHERE people_count >= ?", min_group)
+    start = max(first, _months_back(months - 1))
+    teams = [t for (t,) in query(config, "SELECT team FROM teams ORDER BY team")]
+    assert len(teams) >= 3
+    for team in teams:
+        found = {c.title: c for c in charts_in(team_part(page, team))}
+        allocation = [{"month": f"{m:%b %Y}", "category": c, "share": s} for m, c, s in query(
+            config, "SELECT month::DATE, category, coalesce(share, 0)"
+            " FROM metric_effort_allocation WHERE team = ? AND month::DATE BETWEEN ?"
+            " AND DATE '2026-03-01' AND NOT suppressed AND people_count >= ?",
+            team, start, min_group)]
+        overhead = [{"month": f"{m:%b %Y}", "series": "overhead ratio", "value": v}
+                    for m, v in query(
+                        config, "SELECT month::DATE, overhead_ratio FROM metric_overhead"
+                        " WHERE team = ? AND month::DATE BETWEEN ? AND DATE '2026-03-01'"
+                        " AND NOT suppressed AND people_count >= ?"
+                        " AND overhead_ratio IS NOT NULL", team, start, min_group)]
+        chart = found.get(f"Where {team}'s effort went, month by month")
+        assert rows_of(chart.rows if chart else []) == rows_of(allocation), team
+        chart = found.get(f"{team}: process overhead against its own baseline")
+        drawn = [r for r in (chart.rows if chart else []) if r["series"] == "overhead ratio"]
+        assert rows_of(drawn) == rows_of(overhead), team
+
+
+def _months_back(n: int) -> date:
+    """The first of the month `n` months before March 2026."""
+    index = 2026 * 12 + 2 - n
+    return date(index // 12, index % 12 + 1, 1)

@@ -3,10 +3,10 @@ and one self-contained `team-<slug>.html` per team.
 
     render_pages(config, Path("report/"), month="2026-05")
 
-One file of 186 teams is about 21 MB with 930 charts: nobody mails that, and a browser struggles
-with it. Per-team files are each a few hundred kB and open on their own (inline CSS and SVG, no
-script, nothing fetched); the index links them by relative path, so the folder can be zipped,
-mailed or served as it is.
+One file of 186 teams is about 12 MB with about 750 charts: nobody mails that, and a browser
+struggles with it. Per-team files are each a few hundred kB and open on their own (inline CSS
+and SVG, no script, nothing fetched); the index links them by relative path, so the folder can
+be zipped, mailed or served as it is.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ WITH first_data AS (
 facts AS (  -- human events of a team, with the event's detail
     SELECT f.team, f.month, f.day, f.kind, f.channel_id, e.detail
     FROM metric_event_facts AS f
-    JOIN events AS e USING (event_id)
+    JOIN events AS e USING (event_seq)
     WHERE f.team IS NOT NULL AND f.team <> '(unassigned)'
       AND f.kind IN ('jira_field_edit', 'jira_created')
 ),

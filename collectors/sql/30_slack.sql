@@ -52,7 +52,9 @@ ON CONFLICT DO NOTHING;
 -- Messages and replies. Join/leave/topic notices and the like are not acts and are left out.
 -- Reminder subkind: a reminder or status-request pattern matched at ingest, any Slackbot
 -- message (Slackbot posts reminders), or a bot named in people.bots. Shadow-tool links otherwise.
-INSERT INTO events(event_id, source, occurred_at, actor_account, channel_id, kind, subkind, detail)
+-- The typed columns linked_keys and shadow_tool repeat detail.linked_keys and detail.shadow_tool.
+INSERT INTO events(event_id, source, occurred_at, actor_account, channel_id, kind, subkind, detail,
+                   linked_keys, shadow_tool)
 WITH fields AS (  -- each message payload parsed once (one path list), not once per field
     SELECT natural_key,
            json_extract_string(payload, ['$.channel', '$.ts', '$.thread_ts', '$.user',
@@ -132,5 +134,8 @@ SELECT 'slack:' || CASE WHEN is_reply THEN 'reply' ELSE 'message' END || ':' || 
            'is_bot', is_bot,
            'bot_id', bot_id,
            'subtype', subtype,
-           'text', text)
+           'text', text),
+       CASE WHEN json_type(f -> 'linked_keys') = 'ARRAY'
+            THEN from_json(f -> 'linked_keys', '["VARCHAR"]') END,
+       f ->> 'shadow_tool'
 FROM flagged;

@@ -3,7 +3,8 @@
 -- coupling to delivery, prompted by a reminder) that the team-month and weekly views add up.
 -- The build creates them before any metric view (processhealth/pipeline.py METRIC_BLOCKS: base,
 -- items, scope), and once every view exists stores the heavy ones as tables of the same name
--- (analysis/materialize.py). Times are UTC.
+-- (analysis/materialize.py). Times are UTC. Per-event rows are stored once: metric_event_team
+-- holds every event with its team and its facts; metric_event_facts is its human events.
 
 CREATE VIEW metric_team_months AS
 SELECT pm.team, pm.month,
@@ -20,37 +21,6 @@ COMMENT ON COLUMN metric_team_months.team IS 'Team.';
 COMMENT ON COLUMN metric_team_months.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_team_months.people_count IS 'Humans of the team active that month (person_months.active).';
 COMMENT ON COLUMN metric_team_months.suppressed IS 'True when people_count is below privacy.min_group_size.';
-
-CREATE VIEW metric_event_team AS
-SELECT e.event_id, e.source, e.kind, e.subkind, e.category, e.item_id, e.channel_id, e.person_id,
-       e.actor_account, e.occurred_at,
-       timezone('UTC', e.occurred_at)::DATE AS day,
-       date_trunc('week', timezone('UTC', e.occurred_at))::DATE AS week,
-       date_trunc('month', timezone('UTC', e.occurred_at))::DATE AS month,
-       coalesce(pm.team, p.team) AS team,
-       coalesce(p.is_bot, i.is_bot, false) AS is_bot
-FROM events AS e
-LEFT JOIN people AS p ON p.person_id = e.person_id
-LEFT JOIN person_months AS pm
-    ON pm.person_id = e.person_id
-    AND pm.month = date_trunc('month', timezone('UTC', e.occurred_at))::DATE
-LEFT JOIN identities AS i ON e.actor_account = i.source || ':' || i.source_user_id;
-COMMENT ON VIEW metric_event_team IS 'Every event with the team its actor belonged to that month (person_months, else people.team) and whether the actor is a bot.';
-COMMENT ON COLUMN metric_event_team.event_id IS 'The event (events.event_id).';
-COMMENT ON COLUMN metric_event_team.source IS 'Tool: github, jira or slack.';
-COMMENT ON COLUMN metric_event_team.kind IS 'Event kind (events.kind).';
-COMMENT ON COLUMN metric_event_team.subkind IS 'Event subkind (events.subkind).';
-COMMENT ON COLUMN metric_event_team.category IS 'customer, enabling, process or unclassified.';
-COMMENT ON COLUMN metric_event_team.item_id IS 'Work item acted on, if any.';
-COMMENT ON COLUMN metric_event_team.channel_id IS 'Slack channel, for Slack events.';
-COMMENT ON COLUMN metric_event_team.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
-COMMENT ON COLUMN metric_event_team.actor_account IS 'Acting account, "<source>:<source_user_id>".';
-COMMENT ON COLUMN metric_event_team.occurred_at IS 'When it happened.';
-COMMENT ON COLUMN metric_event_team.day IS 'UTC day.';
-COMMENT ON COLUMN metric_event_team.week IS 'Monday of its UTC week.';
-COMMENT ON COLUMN metric_event_team.month IS 'First day of its UTC month.';
-COMMENT ON COLUMN metric_event_team.team IS 'Team of the actor that month (person_months, else people.team); `(unassigned)` for a human whose activity falls in no team''s scope; NULL for bots and events without an account.';
-COMMENT ON COLUMN metric_event_team.is_bot IS 'True when the actor is a bot (people.is_bot, else identities.is_bot).';
 
 CREATE VIEW metric_item_team AS
 WITH owner AS (
@@ -117,14 +87,25 @@ COMMENT ON COLUMN metric_reminder_reach.reminder_event_id IS 'The reminder (even
 COMMENT ON COLUMN metric_reminder_reach.person_id IS 'A person it reached.';
 COMMENT ON COLUMN metric_reminder_reach.reminded_at IS 'When the reminder was sent.';
 
-CREATE VIEW metric_event_facts AS
-WITH ev AS MATERIALIZED (  -- rn: a number per event for joining the tests back (an integer
-    -- hash join; joining three times on the long event_id strings cost more than the tests)
-    SELECT row_number() OVER () AS rn, * EXCLUDE (actor_account) FROM metric_event_team
-    WHERE NOT is_bot
+CREATE VIEW metric_event_team AS
+WITH et AS MATERIALIZED (
+    SELECT e.event_id, e.source, e.kind, e.subkind, e.category, e.item_id, e.channel_id,
+           e.person_id, e.actor_account, e.occurred_at,
+           timezone('UTC', e.occurred_at)::DATE AS day,
+           date_trunc('week', timezone('UTC', e.occurred_at))::DATE AS week,
+           date_trunc('month', timezone('UTC', e.occurred_at))::DATE AS month,
+           coalesce(pm.team, p.team) AS team,
+           coalesce(p.is_bot, i.is_bot, false) AS is_bot,
+           e.event_seq
+    FROM events AS e
+    LEFT JOIN people AS p ON p.person_id = e.person_id
+    LEFT JOIN person_months AS pm
+        ON pm.person_id = e.person_id
+        AND pm.month = date_trunc('month', timezone('UTC', e.occurred_at))::DATE
+    LEFT JOIN identities AS i ON e.actor_account = i.source || ':' || i.source_user_id
 ),
 credited AS (
-    SELECT event_id, sum(minutes) AS minutes FROM effort GROUP BY event_id
+    SELECT event_seq, sum(minutes) AS minutes FROM effort GROUP BY event_seq
 ),
 jira_keys AS (
     SELECT item_id, key FROM work_items WHERE source = 'jira' AND key IS NOT NULL
@@ -141,10 +122,9 @@ code_links AS (  -- GitHub item -> the Jira item its title, branch or commits na
 event_links AS (  -- Jira items named by an event itself (a commit message, a Slack message)
     SELECT k.event_id, k.occurred_at, j.item_id
     FROM (
-        SELECT event_id, occurred_at,
-               unnest(from_json(detail -> 'linked_keys', '["VARCHAR"]')) AS key
+        SELECT event_id, occurred_at, unnest(linked_keys) AS key
         FROM events
-        WHERE source IN ('github', 'slack') AND json_type(detail -> 'linked_keys') = 'ARRAY'
+        WHERE source IN ('github', 'slack') AND linked_keys IS NOT NULL
     ) AS k
     JOIN jira_keys AS j USING (key)
 ),
@@ -174,43 +154,74 @@ delivery AS (  -- moments an item was delivered: linked code merged, or resolved
       AND (w.item_id IN (SELECT item_id FROM code_links)
            OR w.item_id IN (SELECT item_id FROM event_links WHERE event_id LIKE 'github:%'))
 ),
--- Each test runs only on the events it applies to (about 40% of events are process events), so
--- the as-of joins cost in proportion to those, not to every event.
+-- Each test runs only on the human events it applies to (about 40% of events are process
+-- events), so the as-of joins cost in proportion to those, not to every event; the results join
+-- back on event_seq (an integer, where the long event ids cost more than the tests).
 paper AS (
-    SELECT e.rn,
+    SELECT e.event_seq,
            coalesce(epoch(e.occurred_at) - epoch(ap.at) > 86400, true)
            AND coalesce(epoch(an.at) - epoch(e.occurred_at) > 86400, true) AS paperwork
-    FROM (SELECT rn, item_id, occurred_at FROM ev
-          WHERE source = 'jira' AND subkind IN ('status_change', 'metadata_edit')) AS e
+    FROM (SELECT event_seq, item_id, occurred_at FROM et
+          WHERE NOT is_bot AND source = 'jira' AND subkind IN ('status_change', 'metadata_edit'))
+         AS e
     ASOF LEFT JOIN activity AS ap ON ap.item_id = e.item_id AND e.occurred_at >= ap.at
     ASOF LEFT JOIN activity AS an ON an.item_id = e.item_id AND e.occurred_at <= an.at
 ),
 coupling AS (
-    SELECT e.rn,
+    SELECT e.event_seq,
            coalesce(epoch(e.occurred_at) - epoch(dp.at) <= 30 * 86400, false)
            OR coalesce(epoch(dn.at) - epoch(e.occurred_at) <= 30 * 86400, false) AS coupled
-    FROM (SELECT rn, item_id, occurred_at FROM ev
-          WHERE category = 'process' AND item_id IS NOT NULL) AS e
+    FROM (SELECT event_seq, item_id, occurred_at FROM et
+          WHERE NOT is_bot AND category = 'process' AND item_id IS NOT NULL) AS e
     ASOF LEFT JOIN delivery AS dp ON dp.item_id = e.item_id AND e.occurred_at >= dp.at
     ASOF LEFT JOIN delivery AS dn ON dn.item_id = e.item_id AND e.occurred_at <= dn.at
 ),
 prompting AS (
-    SELECT e.rn,
+    SELECT e.event_seq,
            coalesce(epoch(e.occurred_at) - epoch(rr.reminded_at) <= 86400, false) AS prompted
-    FROM (SELECT rn, person_id, occurred_at FROM ev WHERE category = 'process') AS e
+    FROM (SELECT event_seq, person_id, occurred_at FROM et
+          WHERE NOT is_bot AND category = 'process') AS e
     ASOF LEFT JOIN metric_reminder_reach AS rr
         ON rr.person_id = e.person_id AND e.occurred_at > rr.reminded_at
 )
-SELECT ev.event_id, ev.source, ev.kind, ev.subkind, ev.category, ev.item_id, ev.channel_id,
-       ev.person_id, ev.team, ev.occurred_at, ev.day, ev.week, ev.month,
+SELECT et.* EXCLUDE (event_seq), et.event_seq,
        coalesce(c.minutes, 0) AS minutes,
-       ev.category = 'process' AS is_process,
+       et.category = 'process' AS is_process,
        p.paperwork, k.coupled, r.prompted
-FROM ev
-LEFT JOIN credited AS c USING (event_id)
-LEFT JOIN paper AS p USING (rn)
-LEFT JOIN coupling AS k USING (rn)
-LEFT JOIN prompting AS r USING (rn);
+FROM et
+LEFT JOIN credited AS c USING (event_seq)
+LEFT JOIN paper AS p USING (event_seq)
+LEFT JOIN coupling AS k USING (event_seq)
+LEFT JOIN prompting AS r USING (event_seq);
+COMMENT ON VIEW metric_event_team IS 'Every event with the team its actor belonged to that month (person_months, else people.team), whether the actor is a bot, and for human events the per-event facts of docs/metrics.md section 5 (metric_event_facts is its human events).';
+COMMENT ON COLUMN metric_event_team.event_id IS 'The event (events.event_id).';
+COMMENT ON COLUMN metric_event_team.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN metric_event_team.kind IS 'Event kind (events.kind).';
+COMMENT ON COLUMN metric_event_team.subkind IS 'Event subkind (events.subkind).';
+COMMENT ON COLUMN metric_event_team.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN metric_event_team.item_id IS 'Work item acted on, if any.';
+COMMENT ON COLUMN metric_event_team.channel_id IS 'Slack channel, for Slack events.';
+COMMENT ON COLUMN metric_event_team.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
+COMMENT ON COLUMN metric_event_team.actor_account IS 'Acting account, "<source>:<source_user_id>".';
+COMMENT ON COLUMN metric_event_team.occurred_at IS 'When it happened.';
+COMMENT ON COLUMN metric_event_team.day IS 'UTC day.';
+COMMENT ON COLUMN metric_event_team.week IS 'Monday of its UTC week.';
+COMMENT ON COLUMN metric_event_team.month IS 'First day of its UTC month.';
+COMMENT ON COLUMN metric_event_team.team IS 'Team of the actor that month (person_months, else people.team); `(unassigned)` for a human whose activity falls in no team''s scope; NULL for bots and events without an account.';
+COMMENT ON COLUMN metric_event_team.is_bot IS 'True when the actor is a bot (people.is_bot, else identities.is_bot).';
+
+COMMENT ON COLUMN metric_event_team.event_seq IS 'The event''s events.event_seq (a join key within this database).';
+COMMENT ON COLUMN metric_event_team.minutes IS 'Minutes the effort model credited to it (0 if none; bots are credited none).';
+COMMENT ON COLUMN metric_event_team.is_process IS 'True for process-category events.';
+COMMENT ON COLUMN metric_event_team.paperwork IS 'For human Jira status changes and metadata edits: true when the item had no code, comment or Slack activity within 24 h either side. NULL for other events.';
+COMMENT ON COLUMN metric_event_team.coupled IS 'For human process events on a work item: true when the item was delivered (linked code merged, or resolved with linked code) within 30 days either side. NULL otherwise.';
+COMMENT ON COLUMN metric_event_team.prompted IS 'For human process events: true when a reminder reached the actor in the 24 h before. NULL otherwise.';
+
+CREATE VIEW metric_event_facts AS
+SELECT event_id, source, kind, subkind, category, item_id, channel_id, person_id, team,
+       occurred_at, day, week, month, minutes, is_process, paperwork, coupled, prompted, event_seq
+FROM metric_event_team
+WHERE NOT is_bot;
 COMMENT ON VIEW metric_event_facts IS 'Every human event with its credited minutes and the per-event tests of docs/metrics.md section 5: paperwork (no code, comment or Slack activity on the item within 24 h), coupled (the item was delivered within 30 days), prompted (a reminder reached the actor in the 24 h before).';
 COMMENT ON COLUMN metric_event_facts.event_id IS 'The event (events.event_id).';
 COMMENT ON COLUMN metric_event_facts.source IS 'Tool: github, jira or slack.';
@@ -230,3 +241,4 @@ COMMENT ON COLUMN metric_event_facts.is_process IS 'True for process-category ev
 COMMENT ON COLUMN metric_event_facts.paperwork IS 'For Jira status changes and metadata edits: true when the item had no code, comment or Slack activity within 24 h either side. NULL for other events.';
 COMMENT ON COLUMN metric_event_facts.coupled IS 'For process events on a work item: true when the item was delivered (linked code merged, or resolved with linked code) within 30 days either side. NULL otherwise.';
 COMMENT ON COLUMN metric_event_facts.prompted IS 'For process events: true when a reminder reached the actor in the 24 h before. NULL otherwise.';
+COMMENT ON COLUMN metric_event_facts.event_seq IS 'The event''s events.event_seq (a join key within this database).';

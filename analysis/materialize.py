@@ -20,7 +20,8 @@ from processhealth.store import sql_literal
 
 # In dependency order: each is stored after the ones it reads.
 BUILDING_BLOCKS = (
-    "metric_team_months", "metric_reminder_reach", "metric_event_team", "metric_item_team",
+    "metric_team_months", "metric_channel_presence", "metric_reminder_person_months",
+    "metric_event_team", "metric_item_team",
     "metric_status_intervals", "metric_flow_items", "metric_pr_items", "metric_scope_events",
     # Not a building block, but the report reads it six times per run (allocation, unclassified
     # share, months shown) and each read recomputes it over all effort rows.

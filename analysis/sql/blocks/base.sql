@@ -39,53 +39,136 @@ COMMENT ON VIEW metric_item_team IS 'The team a work item counts toward: its ass
 COMMENT ON COLUMN metric_item_team.item_id IS 'Work item (work_items.item_id).';
 COMMENT ON COLUMN metric_item_team.team IS 'Team: the assignee''s (that month, else people.team), else the author''s; `(unassigned)` when that person''s activity falls in no team''s scope; NULL when neither is a human with a team (e.g. bots).';
 
-CREATE VIEW metric_reminder_reach AS
+-- Who a reminder reaches (docs/metrics.md section 5): the people it mentions, and the channel's
+-- live members, who wrote there in the 30 days before it. In an organization-wide channel that is
+-- every reminder times everyone, so the pairs are not stored: a person's live stretches in each
+-- channel are (metric_channel_presence, linear in messages), and the metrics that need people
+-- count against them (prompted in metric_event_team, metric_reminder_person_months, nag load).
+CREATE VIEW metric_channel_presence AS
+WITH m AS (  -- the times a human wrote in a channel (ties once: liveness depends on times only)
+    SELECT DISTINCT e.channel_id, e.person_id, e.occurred_at
+    FROM events AS e JOIN people AS p ON p.person_id = e.person_id AND NOT p.is_bot
+    WHERE e.source = 'slack' AND e.channel_id IS NOT NULL
+),
+g AS (  -- a message more than 30 days after the previous one starts a new stretch
+    SELECT *, coalesce(occurred_at > lag(occurred_at) OVER w + INTERVAL 720 HOUR, true) AS starts
+    FROM m
+    WINDOW w AS (PARTITION BY channel_id, person_id ORDER BY occurred_at)
+),
+runs AS (
+    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY channel_id, person_id
+                                                     ORDER BY occurred_at) AS run
+    FROM g
+)
+SELECT channel_id, person_id, min(occurred_at) AS live_from,
+       max(occurred_at) + INTERVAL 720 HOUR AS live_until
+FROM runs
+GROUP BY channel_id, person_id, run;
+COMMENT ON VIEW metric_channel_presence IS 'When each person was a live member of a Slack channel, one row per stretch: from a message to 30 days after the last message of a run with no gap over 30 days. A reminder in the channel at time t reaches them when live_from < t <= live_until (docs/metrics.md section 5).';
+COMMENT ON COLUMN metric_channel_presence.channel_id IS 'Slack channel (channels.channel_id).';
+COMMENT ON COLUMN metric_channel_presence.person_id IS 'A human who wrote in it.';
+COMMENT ON COLUMN metric_channel_presence.live_from IS 'Their first message of the stretch (live just after it).';
+COMMENT ON COLUMN metric_channel_presence.live_until IS 'Their last message of the stretch plus 30 days (720 hours).';
+
+CREATE VIEW metric_reminder_mentions AS
 WITH reminders AS (
     SELECT event_id, channel_id, occurred_at, person_id AS sender, detail
     FROM events
     WHERE subkind = 'reminder'
-),
-mentioned AS (
-    SELECT m.event_id, i.person_id
-    FROM (
-        SELECT event_id,
-               unnest(from_json(detail -> 'mentions', '["VARCHAR"]')) AS uid
-        FROM reminders
-        WHERE json_type(detail -> 'mentions') = 'ARRAY'
-    ) AS m
-    JOIN identities AS i
-        ON i.source = 'slack' AND i.source_user_id = regexp_replace(m.uid, '^slack:', '')
-),
-writers AS (  -- everyone who ever wrote in a channel: the candidates for each of its reminders
-    SELECT DISTINCT channel_id, person_id
-    FROM events
-    WHERE source = 'slack' AND channel_id IS NOT NULL AND person_id IS NOT NULL
-),
-listeners AS (  -- people who wrote in the channel in the 30 days before: its live members
-    -- A candidate's last message before the reminder decides; one as-of lookup per candidate
-    -- grows with people per channel, where joining every message of the 30 days grew with
-    -- the channel's traffic.
-    SELECT c.event_id, c.person_id
-    FROM (
-        SELECT r.event_id, r.channel_id, r.occurred_at, w.person_id
-        FROM reminders AS r JOIN writers AS w USING (channel_id)
-    ) AS c
-    ASOF JOIN (
-        SELECT channel_id, person_id, occurred_at FROM events WHERE source = 'slack'
-    ) AS e
-        ON e.channel_id = c.channel_id AND e.person_id = c.person_id
-        AND c.occurred_at > e.occurred_at
-    WHERE e.occurred_at >= c.occurred_at - INTERVAL 30 DAY
 )
-SELECT DISTINCT r.event_id AS reminder_event_id, x.person_id, r.occurred_at AS reminded_at
-FROM (SELECT * FROM mentioned UNION ALL SELECT * FROM listeners) AS x
-JOIN reminders AS r USING (event_id)
-JOIN people AS p ON p.person_id = x.person_id
-WHERE NOT p.is_bot AND x.person_id IS DISTINCT FROM r.sender;
-COMMENT ON VIEW metric_reminder_reach IS 'Who each reminder reached: people it mentions, and people who wrote in its channel in the 30 days before (the channel''s live members). Basis of nag load and prompted activity (docs/metrics.md section 5).';
+SELECT DISTINCT r.event_id AS reminder_event_id, i.person_id, r.occurred_at AS reminded_at,
+       r.channel_id
+FROM (
+    SELECT *, unnest(from_json(detail -> 'mentions', '["VARCHAR"]')) AS uid
+    FROM reminders
+    WHERE json_type(detail -> 'mentions') = 'ARRAY'
+) AS r
+JOIN identities AS i
+    ON i.source = 'slack' AND i.source_user_id = regexp_replace(r.uid, '^slack:', '')
+JOIN people AS p ON p.person_id = i.person_id
+WHERE NOT p.is_bot AND i.person_id IS DISTINCT FROM r.sender;
+COMMENT ON VIEW metric_reminder_mentions IS 'The people each reminder mentions (humans other than its sender): with the channel''s live members (metric_channel_presence), whom it reached.';
+COMMENT ON COLUMN metric_reminder_mentions.reminder_event_id IS 'The reminder (events.event_id, subkind reminder).';
+COMMENT ON COLUMN metric_reminder_mentions.person_id IS 'A person it mentions.';
+COMMENT ON COLUMN metric_reminder_mentions.reminded_at IS 'When the reminder was sent.';
+COMMENT ON COLUMN metric_reminder_mentions.channel_id IS 'Its Slack channel; NULL for a Jira or GitHub comment.';
+
+CREATE VIEW metric_reminder_reach AS
+WITH listeners AS (
+    SELECT r.event_id AS reminder_event_id, s.person_id, r.occurred_at AS reminded_at
+    FROM events AS r
+    JOIN metric_channel_presence AS s
+        ON s.channel_id = r.channel_id AND s.live_from < r.occurred_at
+        AND r.occurred_at <= s.live_until
+    WHERE r.subkind = 'reminder' AND s.person_id IS DISTINCT FROM r.person_id
+)
+SELECT reminder_event_id, person_id, reminded_at FROM listeners
+UNION
+SELECT reminder_event_id, person_id, reminded_at FROM metric_reminder_mentions;
+COMMENT ON VIEW metric_reminder_reach IS 'Who each reminder reached: people it mentions, and people who wrote in its channel in the 30 days before (the channel''s live members). Basis of nag load and prompted activity (docs/metrics.md section 5). One row per reminder and person: read it for a few reminders; the metrics count against metric_channel_presence instead.';
 COMMENT ON COLUMN metric_reminder_reach.reminder_event_id IS 'The reminder (events.event_id, subkind reminder).';
 COMMENT ON COLUMN metric_reminder_reach.person_id IS 'A person it reached.';
 COMMENT ON COLUMN metric_reminder_reach.reminded_at IS 'When the reminder was sent.';
+
+CREATE VIEW metric_reminder_person_months AS
+WITH reminders AS (
+    SELECT event_id, channel_id, occurred_at AS x, person_id AS sender,
+           date_trunc('month', timezone('UTC', occurred_at))::DATE AS month
+    FROM events
+    WHERE subkind = 'reminder'
+),
+counted AS (  -- reminders of a channel and month at or before each one's time
+    SELECT channel_id, month, x,
+           count(*) OVER (PARTITION BY channel_id, month ORDER BY x
+                          RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto
+    FROM reminders WHERE channel_id IS NOT NULL
+),
+stretch_months AS (  -- each live stretch in each month it spans
+    SELECT s.*, unnest(generate_series(date_trunc('month', timezone('UTC', s.live_from)),
+                                       date_trunc('month', timezone('UTC', s.live_until)),
+                                       INTERVAL 1 MONTH))::DATE AS month
+    FROM metric_channel_presence AS s
+    WHERE s.channel_id IN (SELECT channel_id FROM counted)
+),
+heard AS (  -- reminders of the month within the stretch: counted up to its end minus up to its start
+    SELECT t.person_id, t.channel_id, t.month,
+           sum(coalesce(b.upto, 0) - coalesce(a.upto, 0)) AS reminders
+    FROM stretch_months AS t
+    ASOF LEFT JOIN counted AS b
+        ON b.channel_id = t.channel_id AND b.month = t.month AND t.live_until >= b.x
+    ASOF LEFT JOIN counted AS a
+        ON a.channel_id = t.channel_id AND a.month = t.month AND t.live_from >= a.x
+    GROUP BY ALL
+),
+own AS (  -- of those, the person's own (a reminder does not reach its sender)
+    SELECT r.sender AS person_id, r.channel_id, r.month, count(*) AS reminders
+    FROM reminders AS r
+    JOIN metric_channel_presence AS s
+        ON s.channel_id = r.channel_id AND s.person_id = r.sender
+        AND s.live_from < r.x AND r.x <= s.live_until
+    GROUP BY ALL
+),
+mentioned_only AS (  -- mentioned without being a live member
+    SELECT m.person_id, m.channel_id,
+           date_trunc('month', timezone('UTC', m.reminded_at))::DATE AS month, count(*) AS reminders
+    FROM metric_reminder_mentions AS m
+    LEFT JOIN metric_channel_presence AS s
+        ON s.channel_id = m.channel_id AND s.person_id = m.person_id
+        AND s.live_from < m.reminded_at AND m.reminded_at <= s.live_until
+    WHERE s.person_id IS NULL
+    GROUP BY ALL
+)
+SELECT person_id, channel_id, month, sum(reminders) AS reminders
+FROM (SELECT * FROM heard
+      UNION ALL SELECT person_id, channel_id, month, -reminders FROM own
+      UNION ALL SELECT * FROM mentioned_only)
+GROUP BY ALL
+HAVING sum(reminders) > 0;
+COMMENT ON VIEW metric_reminder_person_months IS 'How many reminders reached each person per channel and month (metric_reminder_reach counted without listing it): nag load and the reminder onsets add these up.';
+COMMENT ON COLUMN metric_reminder_person_months.person_id IS 'A person reached.';
+COMMENT ON COLUMN metric_reminder_person_months.channel_id IS 'The reminders'' Slack channel; NULL for Jira and GitHub comments (reaching only whom they mention).';
+COMMENT ON COLUMN metric_reminder_person_months.month IS 'First day of the UTC month the reminders were sent.';
+COMMENT ON COLUMN metric_reminder_person_months.reminders IS 'Reminders that reached the person (as a live member of the channel or by mention).';
 
 CREATE VIEW metric_event_team AS
 WITH et AS MATERIALIZED (
@@ -176,13 +259,58 @@ coupling AS (
     ASOF LEFT JOIN delivery AS dp ON dp.item_id = e.item_id AND e.occurred_at >= dp.at
     ASOF LEFT JOIN delivery AS dn ON dn.item_id = e.item_id AND e.occurred_at <= dn.at
 ),
+-- Prompted: the latest reminder that reached the actor before the event (metric_reminder_reach),
+-- found without listing every reminder's people: per live stretch of the actor in a channel with
+-- reminders, the channel's latest reminder before the event (and the stretch's end) by someone
+-- else, and the latest reminder that mentions them.
+channel_reminders AS (  -- each reminder with the latest time at or before it of one by another
+    -- sender (for an actor who sent the latest one)
+    SELECT channel_id, x, sender,
+           CASE WHEN min(k) OVER (PARTITION BY channel_id, x) < max(k) OVER (PARTITION BY channel_id, x)
+                THEN x
+                ELSE max(x) FILTER (WHERE seg_last) OVER (PARTITION BY channel_id ORDER BY x, k
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING
+                                                          AND 1 PRECEDING) END AS other_x
+    FROM (
+        SELECT *, k IS DISTINCT FROM lead(k) OVER (PARTITION BY channel_id ORDER BY x, k)
+                  AS seg_last
+        FROM (SELECT DISTINCT channel_id, occurred_at AS x, person_id AS sender,
+                              coalesce(person_id, '') AS k
+              FROM events WHERE subkind = 'reminder' AND channel_id IS NOT NULL)
+    )
+),
+process_events AS (
+    SELECT event_seq, person_id, occurred_at FROM et WHERE NOT is_bot AND category = 'process'
+),
+heard AS (  -- latest reminder by someone else in each live stretch near the event
+    SELECT c.event_seq,
+           CASE WHEN r.sender IS NOT DISTINCT FROM c.person_id THEN r.other_x ELSE r.x END AS x,
+           c.live_from
+    FROM (
+        SELECT e.event_seq, e.person_id, s.channel_id, s.live_from,
+               CASE WHEN s.live_until < e.occurred_at
+                    THEN s.live_until + INTERVAL 1 MICROSECOND ELSE e.occurred_at END AS upto
+        FROM process_events AS e
+        JOIN metric_channel_presence AS s
+            ON s.person_id = e.person_id AND s.live_from < e.occurred_at
+            AND s.live_until >= e.occurred_at - INTERVAL 25 HOUR
+        WHERE s.channel_id IN (SELECT channel_id FROM channel_reminders)
+    ) AS c
+    ASOF JOIN channel_reminders AS r ON r.channel_id = c.channel_id AND r.x < c.upto
+),
+mentioned AS (
+    SELECT e.event_seq, m.reminded_at AS x
+    FROM process_events AS e
+    ASOF JOIN metric_reminder_mentions AS m
+        ON m.person_id = e.person_id AND e.occurred_at > m.reminded_at
+),
 prompting AS (
     SELECT e.event_seq,
-           coalesce(epoch(e.occurred_at) - epoch(rr.reminded_at) <= 86400, false) AS prompted
-    FROM (SELECT event_seq, person_id, occurred_at FROM et
-          WHERE NOT is_bot AND category = 'process') AS e
-    ASOF LEFT JOIN metric_reminder_reach AS rr
-        ON rr.person_id = e.person_id AND e.occurred_at > rr.reminded_at
+           coalesce(epoch(e.occurred_at) - epoch(max(r.x)) <= 86400, false) AS prompted
+    FROM process_events AS e
+    LEFT JOIN (SELECT event_seq, x FROM heard WHERE x > live_from
+               UNION ALL SELECT event_seq, x FROM mentioned) AS r USING (event_seq)
+    GROUP BY e.event_seq, e.occurred_at
 )
 SELECT et.* EXCLUDE (event_seq), et.event_seq,
        coalesce(c.minutes, 0) AS minutes,

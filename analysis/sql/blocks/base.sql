@@ -158,7 +158,7 @@ mentioned_only AS (  -- mentioned without being a live member
     WHERE s.person_id IS NULL
     GROUP BY ALL
 )
-SELECT person_id, channel_id, month, sum(reminders) AS reminders
+SELECT person_id, channel_id, month, sum(reminders)::BIGINT AS reminders
 FROM (SELECT * FROM heard
       UNION ALL SELECT person_id, channel_id, month, -reminders FROM own
       UNION ALL SELECT * FROM mentioned_only)

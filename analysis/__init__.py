@@ -24,3 +24,21 @@ def insert_rows(con: Any, table: str, columns: Sequence[str], rows: Sequence[Seq
         con.execute(f"INSERT INTO {table}({names}) SELECT {names} FROM _insert_rows")
     finally:
         con.unregister("_insert_rows")
+
+
+# events' typed columns and the detail field each repeats (collectors/sql writes both).
+TYPED_DETAIL = {
+    "repo": "detail ->> 'repo'",
+    "history_id": "detail ->> 'history_id'",
+    "linked_keys": "CASE WHEN json_type(detail -> 'linked_keys') = 'ARRAY'"
+                   " THEN from_json(detail -> 'linked_keys', '[\"VARCHAR\"]') END",
+    "shadow_tool": "detail ->> 'shadow_tool'",
+}
+
+
+def fill_typed_columns(con: Any) -> None:
+    """Set events' typed columns from `detail` where an event was written with detail alone
+    (a hand-built database; normalization writes both)."""
+    sets = ", ".join(f"{column} = coalesce({column}, {expr})"
+                     for column, expr in TYPED_DETAIL.items())
+    con.execute(f"UPDATE events SET {sets} WHERE detail IS NOT NULL")

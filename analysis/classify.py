@@ -105,8 +105,8 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         CREATE OR REPLACE TEMP TABLE _repos AS
         SELECT DISTINCT container AS repo FROM work_items
         WHERE source = 'github' AND container <> ''
-        UNION SELECT DISTINCT detail->>'repo' FROM events
-        WHERE source = 'github' AND item_id IS NULL AND detail->>'repo' IS NOT NULL
+        UNION SELECT DISTINCT repo FROM events
+        WHERE source = 'github' AND item_id IS NULL AND repo IS NOT NULL
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _by_rule AS
@@ -210,18 +210,17 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     content = _list(CONTENT_FIELDS)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _commit_links AS
-        SELECT l.event_id, arg_min(j.category, l.pos) AS category,
+        SELECT l.event_seq, arg_min(j.category, l.pos) AS category,
                arg_min(j.category_rule || ' via ' || j.key, l.pos) AS rule
-        FROM (SELECT event_id, unnest(keys) AS key, generate_subscripts(keys, 1) AS pos
-              FROM (SELECT event_id, CAST(detail->'linked_keys' AS VARCHAR[]) AS keys
-                    FROM events WHERE kind = 'commit'
-                      AND json_type(detail->'linked_keys') = 'ARRAY')) l
+        FROM (SELECT event_seq, unnest(linked_keys) AS key,
+                     generate_subscripts(linked_keys, 1) AS pos
+              FROM events WHERE kind = 'commit' AND linked_keys IS NOT NULL) l
         JOIN work_items j ON j.source = 'jira' AND j.key = l.key AND j.category <> 'unclassified'
-        GROUP BY l.event_id
+        GROUP BY l.event_seq
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _event_class AS
-        SELECT e.event_id, CASE
+        SELECT e.event_seq, CASE
             WHEN e.kind = 'jira_transition'
                 THEN {{'c': 'process', 'r': 'event:status_change', 's': 'status_change'}}
             WHEN e.kind = 'jira_field_edit' AND (e.subkind = 'metadata_edit' OR (e.subkind IS NULL
@@ -243,18 +242,18 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
             ELSE {{'c': 'unclassified', 'r': {sql_literal(NO_RULE)}, 's': NULL}} END AS v
         FROM events e
         LEFT JOIN identities i ON e.actor_account = i.source || ':' || i.source_user_id
-        LEFT JOIN _commit_links cl ON cl.event_id = e.event_id
+        LEFT JOIN _commit_links cl ON cl.event_seq = e.event_seq
         LEFT JOIN work_items w ON w.item_id = e.item_id
         LEFT JOIN channels c ON c.channel_id = e.channel_id
-        LEFT JOIN _by_rule rb ON rb.what = 'repo' AND rb.id = e.detail->>'repo'
+        LEFT JOIN _by_rule rb ON rb.what = 'repo' AND rb.id = e.repo
              AND e.source = 'github' AND e.item_id IS NULL
-        LEFT JOIN _default rd ON rd.what = 'repo' AND rd.id = e.detail->>'repo'
+        LEFT JOIN _default rd ON rd.what = 'repo' AND rd.id = e.repo
              AND e.source = 'github' AND e.item_id IS NULL
     """)
     con.execute("""
         UPDATE events SET category = x.v.c, category_rule = x.v.r,
                subkind = coalesce(events.subkind, x.v.s)
-        FROM _event_class x WHERE events.event_id = x.event_id
+        FROM _event_class x WHERE events.event_seq = x.event_seq
     """)
     con.execute("DROP TABLE _event_class")
     con.execute("DROP TABLE _commit_links")

@@ -41,70 +41,88 @@ def _minutes(gap: float, lead_in: float) -> str:
 # Acts: what one person did at once. A Jira history (one save of a screen) is one act however many
 # items it has; every other event is an act of its own. Echo entries (events.weight = 0, see
 # collectors/sql/25_jira_echo.sql) are no act: no credit, and they do not split a session.
+# The passes below join on integers: the person's number (_person_no), the act's number (act_no:
+# the event's events.event_seq, or for a history the lowest event_seq of its items), never on
+# the long event and person ids.
 ACTS_SQL = f"""
+    CREATE OR REPLACE TEMP TABLE _person_no AS
+    SELECT person_id, row_number() OVER (ORDER BY person_id) AS person_no
+    FROM people WHERE NOT is_bot;
     CREATE OR REPLACE TEMP TABLE _act_events AS
-    SELECT e.person_id, e.event_id,
-           CASE WHEN e.source = 'jira' AND e.kind IN ('jira_transition', 'jira_field_edit')
-                     AND e.detail->>'history_id' IS NOT NULL
-                THEN 'jira:history:' || (e.detail->>'history_id') ELSE e.event_id END AS act_id,
-           e.occurred_at, coalesce(e.category, 'unclassified') AS category,
-           coalesce(k.cap, {float(UNKNOWN_KIND_CAP)}) AS cap
-    FROM events e
-    JOIN people p ON p.person_id = e.person_id AND NOT p.is_bot
-    LEFT JOIN _caps k ON k.kind = e.kind
-    WHERE coalesce(e.weight, 1) > 0
+    WITH e AS (
+        SELECT e.event_seq, e.event_id, p.person_id, p.person_no, e.occurred_at,
+               coalesce(e.category, 'unclassified') AS category,
+               coalesce(k.cap, {float(UNKNOWN_KIND_CAP)}) AS cap,
+               CASE WHEN e.source = 'jira' AND e.kind IN ('jira_transition', 'jira_field_edit')
+                    THEN e.history_id END AS history_id
+        FROM events e
+        JOIN _person_no p ON p.person_id = e.person_id
+        LEFT JOIN _caps k ON k.kind = e.kind
+        WHERE coalesce(e.weight, 1) > 0
+    )
+    SELECT * EXCLUDE (history_id), event_seq AS act_no, 1 AS act_events
+    FROM e WHERE history_id IS NULL
+    UNION ALL
+    SELECT * EXCLUDE (history_id),
+           min(event_seq) OVER (PARTITION BY person_no, history_id) AS act_no,
+           -- an act's events share its credit (as the history's act id, counted over persons)
+           count(*) OVER (PARTITION BY history_id) AS act_events
+    FROM e WHERE history_id IS NOT NULL
 """
 
 
 def gaps_sql(item_minutes: float) -> str:
     """One pass of window functions over acts: each act with its cap (the largest cap of its
     events, plus `item_minutes` for each item after the first) and the gap g (minutes) since the
-    same person's previous act. Every gap's credits derive from it without sorting again."""
+    same person's previous act (ties in time broken by the act's first event_id). Every gap's
+    credits derive from it without sorting again."""
     return f"""
     CREATE OR REPLACE TEMP TABLE _gaps AS
     WITH acts AS (
-        SELECT person_id, act_id, min(occurred_at) AS occurred_at, min(event_id) AS first_event,
+        SELECT act_no, any_value(person_no) AS person_no, min(occurred_at) AS occurred_at,
+               min(event_id) AS first_event,
                max(cap) + {float(item_minutes)} * (count(*) - 1) AS cap
-        FROM _act_events GROUP BY person_id, act_id
+        FROM _act_events GROUP BY act_no
     )
-    SELECT person_id, act_id, occurred_at,
+    SELECT person_no, act_no, occurred_at,
            (occurred_at AT TIME ZONE 'UTC')::DATE AS day,
            date_trunc('month', occurred_at AT TIME ZONE 'UTC')::DATE AS month, cap,
            epoch(occurred_at - lag(occurred_at) OVER w) / 60.0 AS g,
            row_number() OVER w AS seq
     FROM acts
-    WINDOW w AS (PARTITION BY person_id ORDER BY occurred_at, first_event)
+    WINDOW w AS (PARTITION BY person_no ORDER BY occurred_at, first_event)
     """
 
 
 def effort_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
-    """SELECT person_id, event_id, session_id, minutes (after the day cap), from _gaps: an act's
-    credit shared equally by its events.
+    """SELECT person_id, event_id, session_id, minutes (after the day cap), event_seq, from
+    _gaps: an act's credit shared equally by its events.
 
     A session is named after the person and its first act's time; each act finds the latest
     session opener at or before it with an ASOF join (cheaper than a second ordered window)."""
     cap = float(day_cap_minutes)
     return f"""
     WITH c AS (
-        SELECT person_id, act_id, seq, day, occurred_at, {_minutes(gap, lead_in)} AS minutes,
+        SELECT person_no, act_no, seq, day, occurred_at, {_minutes(gap, lead_in)} AS minutes,
                {_opens(gap)} AS opens
         FROM _gaps
     ), openers AS (
-        SELECT person_id, seq, occurred_at AS session_start FROM c WHERE opens
+        SELECT c.person_no, c.seq,
+               p.person_id || '@' || strftime(c.occurred_at, '%Y-%m-%dT%H:%M:%SZ') AS session_id
+        FROM c JOIN _person_no p USING (person_no) WHERE c.opens
     ), days AS (
-        SELECT person_id, day, sum(minutes) AS day_total FROM c GROUP BY ALL
-    ), n AS (
-        SELECT act_id, count(*) AS events FROM _act_events GROUP BY act_id
+        SELECT person_no, day, sum(minutes) AS day_total FROM c GROUP BY ALL
+    ), credit AS (
+        SELECT c.act_no, o.session_id,
+               CASE WHEN d.day_total > {cap} THEN c.minutes * {cap} / d.day_total
+                    ELSE c.minutes END AS minutes
+        FROM c
+        ASOF JOIN openers o ON o.person_no = c.person_no AND c.seq >= o.seq
+        JOIN days d ON d.person_no = c.person_no AND d.day = c.day
     )
-    SELECT c.person_id, a.event_id,
-           c.person_id || '@' || strftime(o.session_start, '%Y-%m-%dT%H:%M:%SZ') AS session_id,
-           CASE WHEN d.day_total > {cap} THEN c.minutes * {cap} / d.day_total
-                ELSE c.minutes END / n.events AS minutes
-    FROM c
-    ASOF JOIN openers o ON o.person_id = c.person_id AND c.seq >= o.seq
-    JOIN days d ON d.person_id = c.person_id AND d.day = c.day
-    JOIN n ON n.act_id = c.act_id
-    JOIN _act_events a ON a.act_id = c.act_id AND a.person_id = c.person_id
+    SELECT a.person_id, a.event_id, x.session_id, x.minutes / a.act_events AS minutes,
+           a.event_seq
+    FROM credit x JOIN _act_events a USING (act_no)
     """
 
 
@@ -114,21 +132,20 @@ def team_month_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
     cap = float(day_cap_minutes)
     return f"""
     WITH m AS (
-        SELECT person_id, act_id, day, month, {_minutes(gap, lead_in)} AS minutes FROM _gaps
+        SELECT person_no, act_no, day, month, {_minutes(gap, lead_in)} AS minutes FROM _gaps
     ), d AS (
-        SELECT person_id, day, sum(minutes) AS total FROM m GROUP BY ALL
-    ), n AS (
-        SELECT act_id, count(*) AS events FROM _act_events GROUP BY act_id
+        SELECT person_no, day, sum(minutes) AS total FROM m GROUP BY ALL
     ), pmc AS (
-        SELECT m.person_id, m.month, a.category,
+        SELECT m.person_no, m.month, a.category,
                sum(CASE WHEN d.total > {cap} THEN m.minutes * {cap} / d.total
-                        ELSE m.minutes END / n.events) AS minutes
-        FROM m JOIN d USING (person_id, day) JOIN n USING (act_id)
-        JOIN _act_events a ON a.act_id = m.act_id AND a.person_id = m.person_id
+                        ELSE m.minutes END / a.act_events) AS minutes
+        FROM m JOIN d USING (person_no, day)
+        JOIN _act_events a USING (act_no)
         GROUP BY ALL
     ), t AS (
-        SELECT pm.team, x.month, x.category, x.person_id, x.minutes
-        FROM pmc x JOIN person_months pm ON pm.person_id = x.person_id AND pm.month = x.month
+        SELECT pm.team, x.month, x.category, pm.person_id, x.minutes
+        FROM pmc x JOIN _person_no p USING (person_no)
+        JOIN person_months pm ON pm.person_id = p.person_id AND pm.month = x.month
     ), n2 AS (
         SELECT team, month, count(DISTINCT person_id) FILTER (WHERE minutes > 0) AS people
         FROM t GROUP BY ALL
@@ -156,7 +173,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     for gap in sorted({float(g) for g in eff.sensitivity_gaps} | {eff.session_gap_minutes}):
         con.execute("INSERT INTO effort_sensitivity "
                     + team_month_sql(gap, eff.lead_in_minutes, day_cap))
-    for table in ("_gaps", "_act_events", "_caps"):
+    for table in ("_gaps", "_act_events", "_caps", "_person_no"):
         con.execute(f"DROP TABLE {table}")
 
 

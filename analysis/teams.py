@@ -87,7 +87,7 @@ def _activity(con: duckdb.DuckDBPyConnection, teams: list[Any]) -> dict[tuple[st
         SELECT e.person_id,
                date_trunc('month', e.occurred_at AT TIME ZONE 'UTC')::DATE AS month,
                CASE WHEN e.source = 'slack' THEN 'slack:' || coalesce(c.name, e.channel_id, '')
-                    ELSE e.source || ':' || coalesce(w.container, e.detail->>'repo', '') END,
+                    ELSE e.source || ':' || coalesce(w.container, e.repo, '') END,
                count(*)
         FROM events e
         JOIN people p ON p.person_id = e.person_id AND NOT p.is_bot

@@ -192,6 +192,9 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
                        f" upper(c.base[:3]), 'C' || c.n)")
             if name == "event_id":  # some (atlas's reply in #pm-nags) do not name the team
                 renamed = f"'c' || c.n || ':' || {renamed}"
+            if name == "event_seq":  # a copy is a new event (its effort follows below)
+                select.append("nextval('event_seq')" if table == "events" else "NULL")
+                continue
             select.append("c.name" if name == "team" else renamed if kind == "VARCHAR"
                           else f"{renamed}::JSON" if kind == "JSON" else column)
         where = where.replace("$team", "c.base").replace("$key", "upper(c.base[:3])")
@@ -199,6 +202,8 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
         where = where.replace("item_id", "t.item_id").replace('"change"', 't."change"')
         con.execute(f"INSERT INTO {table} SELECT {', '.join(select)} FROM {table} AS t, copies"
                     f" AS c WHERE {where}")
+    con.execute("UPDATE effort SET event_seq = e.event_seq FROM events AS e"
+                " WHERE effort.event_seq IS NULL AND e.event_id = effort.event_id")
     con.execute("COMMIT")
 
 

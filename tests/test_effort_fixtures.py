@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 
+from analysis import fill_typed_columns
 from processhealth import pipeline
 from processhealth.analytics_db import create_schema
 from processhealth.config import Config, parse_config
@@ -61,6 +62,7 @@ def event(con, event_id: str, source: str, when: datetime, actor: str, kind: str
         "INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, channel_id,"
         " kind, subkind, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [event_id, source, when, actor, item_id, channel_id, kind, subkind, json.dumps(detail)])
+    fill_typed_columns(con)  # as normalization writes them beside detail
     return event_id
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from analysis import fill_typed_columns
 from processhealth import pipeline
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,7 +107,8 @@ class TinyDB:
             self._effort.append((person, event_id, "s", float(minutes)))
 
     def flush(self) -> None:
-        """Write the buffered events and effort (one bulk insert each)."""
+        """Write the buffered events and effort (one bulk insert each), with what normalization
+        and the effort model write beside them: the typed columns from detail, the event_seq."""
         for table, rows, columns in (
             ("events", self._events, "event_id, source, occurred_at, actor_account, person_id,"
              " item_id, channel_id, kind, subkind, category, detail"),
@@ -116,7 +118,14 @@ class TinyDB:
                 names = [c.strip() for c in columns.split(",")]
                 frame = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
                 self.con.register("_rows", frame)
-                self.con.execute(f"INSERT INTO {table}({columns}) SELECT {columns} FROM _rows")
+                if table == "effort":
+                    self.con.execute(f"INSERT INTO effort({columns}, event_seq) SELECT r.*,"
+                                     " e.event_seq FROM (SELECT {columns} FROM _rows) AS r"
+                                     " LEFT JOIN events AS e USING (event_id)"
+                                     .replace("{columns}", columns))
+                else:
+                    self.con.execute(f"INSERT INTO {table}({columns}) SELECT {columns} FROM _rows")
+                    fill_typed_columns(self.con)
                 self.con.unregister("_rows")
             rows.clear()
 

@@ -30,7 +30,8 @@ def _config(tmp_path: Path, stray_month: str | None = None) -> Path:
                         " kind, category, detail) VALUES (?, 'jira', ?, 'ghost', ?,"
                         " 'jira_issue_created', 'customer', '{}')",
                         [f"ghost-{n}", f"{stray_month}-{12 + n} 10:00:00+00", f"jira:OLD-{n}"])
-            con.execute("INSERT INTO effort VALUES ('ghost', ?, 'g', 15)", [f"ghost-{n}"])
+            con.execute("INSERT INTO effort SELECT 'ghost', event_id, 'g', 15, event_seq"
+                        " FROM events WHERE event_id = ?", [f"ghost-{n}"])
         con.close()
     path = tmp_path / "processhealth.toml"
     path.write_text(f'[storage]\nanalytics_path = "{db}"\nraw_path = "raw.duckdb"\n',

@@ -17,7 +17,7 @@ WITH first_data AS (
 facts AS (  -- human events of a team, with the event's detail
     SELECT f.team, f.month, f.day, f.kind, f.channel_id, e.detail
     FROM metric_event_facts AS f
-    JOIN events AS e USING (event_id)
+    JOIN events AS e USING (event_seq)
     WHERE f.team IS NOT NULL AND f.team <> '(unassigned)'
       AND f.kind IN ('jira_field_edit', 'jira_created')
 ),
@@ -90,10 +90,9 @@ channel_team AS (  -- the team writing most in a channel in a month (humans)
 ),
 reminder_team AS (  -- the team the channel's reminders reached most in a month
     SELECT channel_id, month, arg_max(team, n) AS team
-    FROM (SELECT e.channel_id, e.month, pm.team, count(*) AS n
-          FROM metric_reminder_reach AS r
-          JOIN metric_event_team AS e ON e.event_id = r.reminder_event_id
-          JOIN person_months AS pm ON pm.person_id = r.person_id AND pm.month = e.month
+    FROM (SELECT r.channel_id, r.month, pm.team, sum(r.reminders) AS n
+          FROM metric_reminder_person_months AS r
+          JOIN person_months AS pm ON pm.person_id = r.person_id AND pm.month = r.month
           WHERE pm.team <> '(unassigned)'
           GROUP BY ALL)
     GROUP BY ALL

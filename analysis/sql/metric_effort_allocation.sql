@@ -8,7 +8,7 @@ WITH credited AS (
     SELECT pm.team, pm.month, f.person_id, coalesce(e.category, 'unclassified') AS category,
            sum(f.minutes) AS minutes
     FROM effort f
-    JOIN events e USING (event_id)
+    JOIN events e USING (event_seq)
     JOIN person_months pm
       ON pm.person_id = e.person_id
      AND pm.month = date_trunc('month', e.occurred_at AT TIME ZONE 'UTC')::DATE

@@ -5,10 +5,10 @@
 CREATE OR REPLACE VIEW metric_effort_unclassified AS
 WITH u AS (
     SELECT e.event_id, e.source, e.kind, e.person_id, f.minutes, w.source AS item_source,
-           coalesce(w.container, e.detail->>'repo') AS container, w.type, w.labels,
+           coalesce(w.container, e.repo) AS container, w.type, w.labels,
            c.name AS channel_name
     FROM effort f
-    JOIN events e USING (event_id)
+    JOIN events e USING (event_seq)
     LEFT JOIN work_items w ON w.item_id = e.item_id
     LEFT JOIN channels c ON c.channel_id = e.channel_id
     WHERE coalesce(e.category, 'unclassified') = 'unclassified'

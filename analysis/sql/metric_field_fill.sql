@@ -21,7 +21,7 @@ edits AS (
     SELECT f.team, f.month, e.detail ->> 'field_id' AS field_id, count(*) AS edits,
            count(DISTINCT f.item_id) AS items_edited
     FROM metric_event_facts AS f
-    JOIN events AS e USING (event_id)
+    JOIN events AS e USING (event_seq)
     WHERE f.kind = 'jira_field_edit' AND f.team IS NOT NULL
     GROUP BY f.team, f.month, e.detail ->> 'field_id'
 )

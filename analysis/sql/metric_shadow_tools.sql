@@ -7,10 +7,10 @@ WITH shadow AS (
     SELECT f.team, f.month, count(*) AS shadow_tool_messages,
            count(DISTINCT f.person_id) AS people_sharing
     FROM metric_event_facts AS f
-    JOIN events AS e USING (event_id)
+    JOIN events AS e USING (event_seq)
     WHERE f.source = 'slack' AND f.team IS NOT NULL
       AND (e.subkind = 'shadow_tool'
-           OR coalesce(e.detail ->> 'shadow_tool', 'false') NOT IN ('false', '', 'null', '0'))
+           OR coalesce(e.shadow_tool, 'false') NOT IN ('false', '', 'null', '0'))
     GROUP BY f.team, f.month
 )
 SELECT tm.team, tm.month, coalesce(s.shadow_tool_messages, 0) AS shadow_tool_messages,

@@ -66,10 +66,10 @@ prs AS (
 shadow AS (
     SELECT f.team, f.week, count(*) AS shadow_tool_messages
     FROM metric_event_facts AS f
-    JOIN events AS e USING (event_id)
+    JOIN events AS e USING (event_seq)
     WHERE f.source = 'slack' AND f.team IS NOT NULL
       AND (e.subkind = 'shadow_tool'
-           OR coalesce(e.detail ->> 'shadow_tool', 'false') NOT IN ('false', '', 'null', '0'))
+           OR coalesce(e.shadow_tool, 'false') NOT IN ('false', '', 'null', '0'))
     GROUP BY f.team, f.week
 ),
 wide AS (

@@ -44,21 +44,22 @@ FROM (SELECT natural_key, scope,
 -- A pull request's own commits (GET /pulls/{n}/commits; natural key "<repo>#<n>@<sha>"). Those
 -- the default branch does not list (a squash merge left them on the PR's branch) join the
 -- commits, so a squash-merge repository keeps its coding history.
+-- Each payload parsed once, for every field a commit row needs (not kept whole).
 CREATE OR REPLACE TEMP TABLE _gh_pc AS
 SELECT scope || '@' || f[1] AS natural_key, scope, f[1] AS sha,
        'github:' || split_part(natural_key, '@', 1) AS item_id,
        TRY_CAST(regexp_extract(split_part(natural_key, '@', 1), '#(\d+)$', 1) AS INTEGER)
-           AS number, payload
-FROM (SELECT natural_key, scope, payload, json_extract_string(payload, ['$.sha']) AS f
+           AS number, f
+FROM (SELECT natural_key, scope,
+             json_extract_string(payload, ['$.sha', '$.commit.message', '$.commit.author.date',
+                                           '$.commit.author.email', '$.commit.author.name',
+                                           '$.author.id', '$.author.login', '$.author.type',
+                                           '$.parents']) AS f
       FROM raw_github_pull_commits);
 
 INSERT INTO _gh_c
 SELECT natural_key, scope, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], json_array_length(f[9])
-FROM (SELECT natural_key, scope,
-             json_extract_string(any_value(payload), [
-                 '$.sha', '$.commit.message', '$.commit.author.date', '$.commit.author.email',
-                 '$.commit.author.name', '$.author.id', '$.author.login', '$.author.type',
-                 '$.parents']) AS f
+FROM (SELECT natural_key, scope, any_value(f) AS f
       FROM _gh_pc WHERE natural_key NOT IN (SELECT natural_key FROM _gh_c)
       GROUP BY natural_key, scope);
 
@@ -240,31 +241,32 @@ SELECT i.item_id, 'github', CASE WHEN i.is_pr THEN 'pr' ELSE 'issue' END, i.key,
 FROM _gh_items AS i
 LEFT JOIN _gh_pr_commits AS pc USING (item_id);
 
--- Events.
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+-- Events. The typed columns repo and linked_keys repeat detail.repo and detail.linked_keys.
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo,
+                   linked_keys)
 SELECT 'github:' || CASE WHEN is_pr THEN 'pr_opened:' ELSE 'issue_opened:' END || key, 'github',
        created_at, author, item_id, CASE WHEN is_pr THEN 'pr_opened' ELSE 'issue_opened' END,
-       json_object('repo', repo, 'number', number, 'linked_keys',
-                   _gh_ordered_distinct(_gh_keys(title) || _gh_keys(head_ref)))
-FROM _gh_items;
+       json_object('repo', repo, 'number', number, 'linked_keys', keys), repo, keys
+FROM (SELECT *, _gh_ordered_distinct(_gh_keys(title) || _gh_keys(head_ref)) AS keys
+      FROM _gh_items);
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo)
 SELECT 'github:pr_merged:' || i.key, 'github', i.merged_at,
        (SELECT arg_max(e.actor, e.occurred) FROM _gh_events AS e
         WHERE e.item_key = i.key AND e.event = 'merged'),
-       i.item_id, 'pr_merged', json_object('repo', i.repo, 'number', i.number)
+       i.item_id, 'pr_merged', json_object('repo', i.repo, 'number', i.number), i.repo
 FROM _gh_items AS i WHERE i.is_pr AND i.merged_at IS NOT NULL;
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo)
 SELECT 'github:issue_event:' || e.natural_key, 'github', e.occurred, e.actor, i.item_id, 'pr_ready',
-       json_object('repo', e.repo, 'number', i.number)
+       json_object('repo', e.repo, 'number', i.number), e.repo
 FROM _gh_events AS e JOIN _gh_items AS i ON i.key = e.item_key
 WHERE e.event = 'ready_for_review';
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo)
 SELECT 'github:review:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' || f[2],
        'github:' || scope || '#' || _gh_number(f[3]), 'pr_review',
-       json_object('repo', scope, 'number', _gh_number(f[3]), 'state', f[4])
+       json_object('repo', scope, 'number', _gh_number(f[3]), 'state', f[4]), scope
 FROM (SELECT natural_key, scope, json_extract_string(payload, [
           '$.submitted_at', '$.user.id', '$.pull_request_url', '$.state']) AS f
       FROM raw_github_reviews)
@@ -274,7 +276,8 @@ WHERE f[1] IS NOT NULL;
 -- Comments carry the flags of their words (05_text_flags.sql), never the words: from the body
 -- when it is stored, else from body_flags, set at ingest when the body was reduced
 -- (collectors/privacy.py, [privacy] store_text_fields).
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail,
+                   repo, shadow_tool)
 WITH c AS (
     SELECT natural_key, scope, f, t, coalesce(
                (SELECT any_value(number) FROM _gh_items AS n
@@ -296,41 +299,44 @@ SELECT 'github:issue_comment:' || c.natural_key, 'github', c.f[1]::TIMESTAMPTZ,
        json_object('repo', c.scope, 'number', c.number,
                    'length', coalesce(length(c.f[4]), c.f[5]::INTEGER),
                    'is_reminder', c.t.is_reminder, 'is_status_request', c.t.is_status_request,
-                   'shadow_tool', c.t.shadow_tool, 'has_result', c.t.has_result)
+                   'shadow_tool', c.t.shadow_tool, 'has_result', c.t.has_result),
+       c.scope, c.t.shadow_tool
 FROM c
 LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || c.number
 WHERE c.scope || '#' || c.number NOT IN (SELECT natural_key FROM _gh_deleted
                                          WHERE entity = 'issues');
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail,
+                   repo, shadow_tool)
 SELECT 'github:review_comment:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' || f[2],
        'github:' || scope || '#' || _gh_number(f[3]), 'pr_comment', _ph_flag_subkind(t),
        json_object('repo', scope, 'number', _gh_number(f[3]), 'review_id', f[4], 'path', f[5],
                    'length', coalesce(length(f[6]), f[7]::INTEGER), 'is_reminder', t.is_reminder,
                    'is_status_request', t.is_status_request, 'shadow_tool', t.shadow_tool,
-                   'has_result', t.has_result)
+                   'has_result', t.has_result), scope, t.shadow_tool
 FROM (SELECT *, coalesce(_ph_stored_flags(flags), _ph_text_flags(f[6])) AS t
       FROM (SELECT natural_key, scope, json_extract_string(payload, [
                 '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
                 '$.path', '$.body', '$.body_length']) AS f, payload -> '$.body_flags' AS flags
             FROM raw_github_review_comments));
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, weight, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, weight, detail,
+                   repo, linked_keys)
 SELECT 'github:commit:' || c.natural_key, 'github', c.occurred, c.actor, l.item_id, 'commit',
        CASE WHEN g.natural_key IS NULL THEN 1 ELSE 0 END,
        json_object('repo', c.repo, 'sha', c.sha, 'linked_keys', c.keys,
                    'pr_number', TRY_CAST(regexp_extract(l.item_id, '#(\d+)$', 1) AS INTEGER),
-                   'merge', c.parents > 1, 'lands_pr', g.number)
+                   'merge', c.parents > 1, 'lands_pr', g.number), c.repo, c.keys
 FROM _gh_commits AS c
 LEFT JOIN _gh_commit_pr AS l USING (natural_key)
 LEFT JOIN _gh_landing AS g USING (natural_key);
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo)
 SELECT 'github:release:' || natural_key, 'github',
        (coalesce(payload ->> 'published_at', payload ->> 'created_at'))::TIMESTAMPTZ,
        _gh_account(payload -> 'author'), NULL, 'release',
        json_object('repo', scope, 'tag', payload ->> 'tag_name',
-                   'prerelease', (payload ->> 'prerelease')::BOOLEAN)
+                   'prerelease', (payload ->> 'prerelease')::BOOLEAN), scope
 FROM raw_github_releases
 WHERE NOT coalesce((payload ->> 'draft')::BOOLEAN, false);
 

@@ -286,19 +286,22 @@ SELECT 'jira:issue:' || coalesce(issue_id, key), 'jira', x.created::TIMESTAMPTZ,
        json_object('issue_key', key, 'project', project, 'issue_type', x.issuetype.name)
 FROM _jira_issue;
 
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
+-- The typed columns history_id and shadow_tool repeat detail.history_id and detail.shadow_tool.
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail,
+                   history_id)
 SELECT 'jira:changelog:' || history_id || ':' || item_no, 'jira', changed_at, actor, item_id,
        'jira_transition', 'status_change',
        json_object('issue_key', key, 'project', project, 'from_status', from_status,
                    'to_status', to_status, 'from_status_category', from_category,
                    'to_status_category', to_category, 'from_id', from_id, 'to_id', to_id,
-                   'history_id', history_id)
+                   'history_id', history_id), history_id
 FROM _jira_transition;
 
 -- Field edits: not the status (a transition), not what Jira writes by itself alongside another
 -- act (the resolution a transition sets, time tracking a worklog updates). Edits of summary or
 -- description are content, not metadata (docs/metrics.md section 1).
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail,
+                   history_id)
 SELECT 'jira:changelog:' || c.history_id || ':' || c.item_no, 'jira', c.changed_at, c.actor,
        'jira:' || c.key, 'jira_field_edit',
        CASE WHEN lower(coalesce(fd.field_id, c.item.field)) IN ('summary', 'description')
@@ -308,7 +311,8 @@ SELECT 'jira:changelog:' || c.history_id || ':' || c.item_no, 'jira', c.changed_
                    'field_name', coalesce(fd.field_name, c.item.field),
                    'logical_name', fd.logical_name,
                    'from', c.item.fromString, 'to', c.item.toString,
-                   'from_id', c.item.from, 'to_id', c.item.to, 'history_id', c.history_id)
+                   'from_id', c.item.from, 'to_id', c.item.to, 'history_id', c.history_id),
+       c.history_id
 FROM _jira_change AS c
 LEFT JOIN _jira_field_alias AS a ON a.alias = lower(c.item.field)
 LEFT JOIN _jira_field AS fd ON fd.field_id = coalesce(c.item.fieldId, a.field_id)
@@ -318,7 +322,8 @@ WHERE c.item.field <> 'status'
                            'WorklogTimeSpent');
 
 -- Comments carry the flags of their words (05_text_flags.sql), never the words.
-INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail)
+INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail,
+                   shadow_tool)
 SELECT 'jira:comment:' || c.id, 'jira', c.created::TIMESTAMPTZ, _jira_account(c.author),
        'jira:' || key, 'jira_comment', _ph_flag_subkind(f),
        json_object('issue_key', key, 'project', project,
@@ -328,7 +333,7 @@ SELECT 'jira:comment:' || c.id, 'jira', c.created::TIMESTAMPTZ, _jira_account(c.
                                                   THEN c.body ->> '$' ELSE c.body::VARCHAR END),
                                       c.bodyLength),
                    'is_reminder', f.is_reminder, 'is_status_request', f.is_status_request,
-                   'shadow_tool', f.shadow_tool, 'has_result', f.has_result)
+                   'shadow_tool', f.shadow_tool, 'has_result', f.has_result), f.shadow_tool
 FROM (SELECT key, project, c,
              coalesce(_ph_stored_flags(c.bodyFlags),
                       _ph_text_flags(_ph_body_text(c.body::VARCHAR))) AS f

@@ -52,7 +52,9 @@ ON CONFLICT DO NOTHING;
 -- Messages and replies. Join/leave/topic notices and the like are not acts and are left out.
 -- Reminder subkind: a reminder or status-request pattern matched at ingest, any Slackbot
 -- message (Slackbot posts reminders), or a bot named in people.bots. Shadow-tool links otherwise.
-INSERT INTO events(event_id, source, occurred_at, actor_account, channel_id, kind, subkind, detail)
+-- The typed columns linked_keys and shadow_tool repeat detail.linked_keys and detail.shadow_tool.
+INSERT INTO events(event_id, source, occurred_at, actor_account, channel_id, kind, subkind, detail,
+                   linked_keys, shadow_tool)
 WITH fields AS (  -- each message payload parsed once (one path list), not once per field
     SELECT natural_key,
            json_extract_string(payload, ['$.channel', '$.ts', '$.thread_ts', '$.user',
@@ -73,7 +75,12 @@ msg AS (
            m.p[5] AS bot_id,
            m.p[6] AS subtype,
            coalesce(m.p[7], m.p[8], b.payload ->> 'name') AS bot_name,
-           m.p[9]::JSON AS f,
+           -- the ingest features (collectors/slack_rows.py), parsed twice in all: their JSON
+           -- values, then their texts (each `f -> 'x'` would parse them again)
+           json_extract(m.p[9], ['$.link_domains', '$.mentions', '$.group_mentions',
+                                 '$.broadcast', '$.linked_keys', '$.file_types']) AS fj,
+           json_extract_string(m.p[9], ['$.is_reminder', '$.is_status_request',
+                                        '$.shadow_tool', '$.length']) AS fs,
            m.p[10] AS text,
            m.p[11]::INTEGER AS reply_count,
            coalesce(m.p[5] IS NOT NULL
@@ -91,12 +98,12 @@ configured AS (  -- names and ids compared without case, as identity resolution 
 flagged AS (
     SELECT msg.*,
            thread_ts IS NOT NULL AND thread_ts <> ts AS is_reply,
-           coalesce((f ->> 'is_reminder')::BOOLEAN, false)
+           coalesce(fs[1]::BOOLEAN, false)
                OR user_id = 'USLACKBOT'
                OR (is_bot AND list_has_any(configured.bots,
                                            [lower(bot_id), lower(user_id), lower(bot_name)]))
                AS is_reminder,
-           coalesce((f ->> 'is_status_request')::BOOLEAN, false) AS is_status_request
+           coalesce(fs[2]::BOOLEAN, false) AS is_status_request
     FROM msg, configured
     WHERE coalesce(subtype, '') NOT IN (
         'channel_join', 'channel_leave', 'channel_topic', 'channel_purpose', 'channel_name',
@@ -114,23 +121,25 @@ SELECT 'slack:' || CASE WHEN is_reply THEN 'reply' ELSE 'message' END || ':' || 
        channel_id,
        CASE WHEN is_reply THEN 'slack_reply' ELSE 'slack_message' END,
        CASE WHEN is_reminder OR is_status_request THEN 'reminder'
-            WHEN f ->> 'shadow_tool' IS NOT NULL THEN 'shadow_tool' END,
+            WHEN fs[3] IS NOT NULL THEN 'shadow_tool' END,
        json_object(
-           'length', (f ->> 'length')::INTEGER,
-           'link_domains', f -> 'link_domains',
-           'mentions', to_json(list_transform(from_json(f -> 'mentions', '["VARCHAR"]'),
+           'length', fs[4]::INTEGER,
+           'link_domains', fj[1],
+           'mentions', to_json(list_transform(from_json(fj[2], '["VARCHAR"]'),
                                               lambda x: 'slack:' || x)),
-           'group_mentions', f -> 'group_mentions',
-           'broadcast', f -> 'broadcast',
-           'linked_keys', f -> 'linked_keys',
-           'file_types', f -> 'file_types',
+           'group_mentions', fj[3],
+           'broadcast', fj[4],
+           'linked_keys', fj[5],
+           'file_types', fj[6],
            'is_reminder', is_reminder,
            'is_status_request', is_status_request,
-           'shadow_tool', f ->> 'shadow_tool',
+           'shadow_tool', fs[3],
            'thread_ts', thread_ts,
            'reply_count', reply_count,
            'is_bot', is_bot,
            'bot_id', bot_id,
            'subtype', subtype,
-           'text', text)
+           'text', text),
+       CASE WHEN json_type(fj[5]) = 'ARRAY' THEN from_json(fj[5], '["VARCHAR"]') END,
+       fs[3]
 FROM flagged;

@@ -3,7 +3,8 @@
 -- coupling to delivery, prompted by a reminder) that the team-month and weekly views add up.
 -- The build creates them before any metric view (processhealth/pipeline.py METRIC_BLOCKS: base,
 -- items, scope), and once every view exists stores the heavy ones as tables of the same name
--- (analysis/materialize.py). Times are UTC.
+-- (analysis/materialize.py). Times are UTC. Per-event rows are stored once: metric_event_team
+-- holds every event with its team and its facts; metric_event_facts is its human events.
 
 CREATE VIEW metric_team_months AS
 SELECT pm.team, pm.month,
@@ -20,37 +21,6 @@ COMMENT ON COLUMN metric_team_months.team IS 'Team.';
 COMMENT ON COLUMN metric_team_months.month IS 'First day of the month.';
 COMMENT ON COLUMN metric_team_months.people_count IS 'Humans of the team active that month (person_months.active).';
 COMMENT ON COLUMN metric_team_months.suppressed IS 'True when people_count is below privacy.min_group_size.';
-
-CREATE VIEW metric_event_team AS
-SELECT e.event_id, e.source, e.kind, e.subkind, e.category, e.item_id, e.channel_id, e.person_id,
-       e.actor_account, e.occurred_at,
-       timezone('UTC', e.occurred_at)::DATE AS day,
-       date_trunc('week', timezone('UTC', e.occurred_at))::DATE AS week,
-       date_trunc('month', timezone('UTC', e.occurred_at))::DATE AS month,
-       coalesce(pm.team, p.team) AS team,
-       coalesce(p.is_bot, i.is_bot, false) AS is_bot
-FROM events AS e
-LEFT JOIN people AS p ON p.person_id = e.person_id
-LEFT JOIN person_months AS pm
-    ON pm.person_id = e.person_id
-    AND pm.month = date_trunc('month', timezone('UTC', e.occurred_at))::DATE
-LEFT JOIN identities AS i ON e.actor_account = i.source || ':' || i.source_user_id;
-COMMENT ON VIEW metric_event_team IS 'Every event with the team its actor belonged to that month (person_months, else people.team) and whether the actor is a bot.';
-COMMENT ON COLUMN metric_event_team.event_id IS 'The event (events.event_id).';
-COMMENT ON COLUMN metric_event_team.source IS 'Tool: github, jira or slack.';
-COMMENT ON COLUMN metric_event_team.kind IS 'Event kind (events.kind).';
-COMMENT ON COLUMN metric_event_team.subkind IS 'Event subkind (events.subkind).';
-COMMENT ON COLUMN metric_event_team.category IS 'customer, enabling, process or unclassified.';
-COMMENT ON COLUMN metric_event_team.item_id IS 'Work item acted on, if any.';
-COMMENT ON COLUMN metric_event_team.channel_id IS 'Slack channel, for Slack events.';
-COMMENT ON COLUMN metric_event_team.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
-COMMENT ON COLUMN metric_event_team.actor_account IS 'Acting account, "<source>:<source_user_id>".';
-COMMENT ON COLUMN metric_event_team.occurred_at IS 'When it happened.';
-COMMENT ON COLUMN metric_event_team.day IS 'UTC day.';
-COMMENT ON COLUMN metric_event_team.week IS 'Monday of its UTC week.';
-COMMENT ON COLUMN metric_event_team.month IS 'First day of its UTC month.';
-COMMENT ON COLUMN metric_event_team.team IS 'Team of the actor that month (person_months, else people.team); `(unassigned)` for a human whose activity falls in no team''s scope; NULL for bots and events without an account.';
-COMMENT ON COLUMN metric_event_team.is_bot IS 'True when the actor is a bot (people.is_bot, else identities.is_bot).';
 
 CREATE VIEW metric_item_team AS
 WITH owner AS (
@@ -69,62 +39,156 @@ COMMENT ON VIEW metric_item_team IS 'The team a work item counts toward: its ass
 COMMENT ON COLUMN metric_item_team.item_id IS 'Work item (work_items.item_id).';
 COMMENT ON COLUMN metric_item_team.team IS 'Team: the assignee''s (that month, else people.team), else the author''s; `(unassigned)` when that person''s activity falls in no team''s scope; NULL when neither is a human with a team (e.g. bots).';
 
-CREATE VIEW metric_reminder_reach AS
+-- Who a reminder reaches (docs/metrics.md section 5): the people it mentions, and the channel's
+-- live members, who wrote there in the 30 days before it. In an organization-wide channel that is
+-- every reminder times everyone, so the pairs are not stored: a person's live stretches in each
+-- channel are (metric_channel_presence, linear in messages), and the metrics that need people
+-- count against them (prompted in metric_event_team, metric_reminder_person_months, nag load).
+CREATE VIEW metric_channel_presence AS
+WITH m AS (  -- the times a human wrote in a channel (ties once: liveness depends on times only)
+    SELECT DISTINCT e.channel_id, e.person_id, e.occurred_at
+    FROM events AS e JOIN people AS p ON p.person_id = e.person_id AND NOT p.is_bot
+    WHERE e.source = 'slack' AND e.channel_id IS NOT NULL
+),
+g AS (  -- a message more than 30 days after the previous one starts a new stretch
+    SELECT *, coalesce(occurred_at > lag(occurred_at) OVER w + INTERVAL 720 HOUR, true) AS starts
+    FROM m
+    WINDOW w AS (PARTITION BY channel_id, person_id ORDER BY occurred_at)
+),
+runs AS (
+    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY channel_id, person_id
+                                                     ORDER BY occurred_at) AS run
+    FROM g
+)
+SELECT channel_id, person_id, min(occurred_at) AS live_from,
+       max(occurred_at) + INTERVAL 720 HOUR AS live_until
+FROM runs
+GROUP BY channel_id, person_id, run;
+COMMENT ON VIEW metric_channel_presence IS 'When each person was a live member of a Slack channel, one row per stretch: from a message to 30 days after the last message of a run with no gap over 30 days. A reminder in the channel at time t reaches them when live_from < t <= live_until (docs/metrics.md section 5).';
+COMMENT ON COLUMN metric_channel_presence.channel_id IS 'Slack channel (channels.channel_id).';
+COMMENT ON COLUMN metric_channel_presence.person_id IS 'A human who wrote in it.';
+COMMENT ON COLUMN metric_channel_presence.live_from IS 'Their first message of the stretch (live just after it).';
+COMMENT ON COLUMN metric_channel_presence.live_until IS 'Their last message of the stretch plus 30 days (720 hours).';
+
+CREATE VIEW metric_reminder_mentions AS
 WITH reminders AS (
     SELECT event_id, channel_id, occurred_at, person_id AS sender, detail
     FROM events
     WHERE subkind = 'reminder'
-),
-mentioned AS (
-    SELECT m.event_id, i.person_id
-    FROM (
-        SELECT event_id,
-               unnest(from_json(detail -> 'mentions', '["VARCHAR"]')) AS uid
-        FROM reminders
-        WHERE json_type(detail -> 'mentions') = 'ARRAY'
-    ) AS m
-    JOIN identities AS i
-        ON i.source = 'slack' AND i.source_user_id = regexp_replace(m.uid, '^slack:', '')
-),
-writers AS (  -- everyone who ever wrote in a channel: the candidates for each of its reminders
-    SELECT DISTINCT channel_id, person_id
-    FROM events
-    WHERE source = 'slack' AND channel_id IS NOT NULL AND person_id IS NOT NULL
-),
-listeners AS (  -- people who wrote in the channel in the 30 days before: its live members
-    -- A candidate's last message before the reminder decides; one as-of lookup per candidate
-    -- grows with people per channel, where joining every message of the 30 days grew with
-    -- the channel's traffic.
-    SELECT c.event_id, c.person_id
-    FROM (
-        SELECT r.event_id, r.channel_id, r.occurred_at, w.person_id
-        FROM reminders AS r JOIN writers AS w USING (channel_id)
-    ) AS c
-    ASOF JOIN (
-        SELECT channel_id, person_id, occurred_at FROM events WHERE source = 'slack'
-    ) AS e
-        ON e.channel_id = c.channel_id AND e.person_id = c.person_id
-        AND c.occurred_at > e.occurred_at
-    WHERE e.occurred_at >= c.occurred_at - INTERVAL 30 DAY
 )
-SELECT DISTINCT r.event_id AS reminder_event_id, x.person_id, r.occurred_at AS reminded_at
-FROM (SELECT * FROM mentioned UNION ALL SELECT * FROM listeners) AS x
-JOIN reminders AS r USING (event_id)
-JOIN people AS p ON p.person_id = x.person_id
-WHERE NOT p.is_bot AND x.person_id IS DISTINCT FROM r.sender;
-COMMENT ON VIEW metric_reminder_reach IS 'Who each reminder reached: people it mentions, and people who wrote in its channel in the 30 days before (the channel''s live members). Basis of nag load and prompted activity (docs/metrics.md section 5).';
+SELECT DISTINCT r.event_id AS reminder_event_id, i.person_id, r.occurred_at AS reminded_at,
+       r.channel_id
+FROM (
+    SELECT *, unnest(from_json(detail -> 'mentions', '["VARCHAR"]')) AS uid
+    FROM reminders
+    WHERE json_type(detail -> 'mentions') = 'ARRAY'
+) AS r
+JOIN identities AS i
+    ON i.source = 'slack' AND i.source_user_id = regexp_replace(r.uid, '^slack:', '')
+JOIN people AS p ON p.person_id = i.person_id
+WHERE NOT p.is_bot AND i.person_id IS DISTINCT FROM r.sender;
+COMMENT ON VIEW metric_reminder_mentions IS 'The people each reminder mentions (humans other than its sender): with the channel''s live members (metric_channel_presence), whom it reached.';
+COMMENT ON COLUMN metric_reminder_mentions.reminder_event_id IS 'The reminder (events.event_id, subkind reminder).';
+COMMENT ON COLUMN metric_reminder_mentions.person_id IS 'A person it mentions.';
+COMMENT ON COLUMN metric_reminder_mentions.reminded_at IS 'When the reminder was sent.';
+COMMENT ON COLUMN metric_reminder_mentions.channel_id IS 'Its Slack channel; NULL for a Jira or GitHub comment.';
+
+CREATE VIEW metric_reminder_reach AS
+WITH listeners AS (
+    SELECT r.event_id AS reminder_event_id, s.person_id, r.occurred_at AS reminded_at
+    FROM events AS r
+    JOIN metric_channel_presence AS s
+        ON s.channel_id = r.channel_id AND s.live_from < r.occurred_at
+        AND r.occurred_at <= s.live_until
+    WHERE r.subkind = 'reminder' AND s.person_id IS DISTINCT FROM r.person_id
+)
+SELECT reminder_event_id, person_id, reminded_at FROM listeners
+UNION
+SELECT reminder_event_id, person_id, reminded_at FROM metric_reminder_mentions;
+COMMENT ON VIEW metric_reminder_reach IS 'Who each reminder reached: people it mentions, and people who wrote in its channel in the 30 days before (the channel''s live members). Basis of nag load and prompted activity (docs/metrics.md section 5). One row per reminder and person: read it for a few reminders; the metrics count against metric_channel_presence instead.';
 COMMENT ON COLUMN metric_reminder_reach.reminder_event_id IS 'The reminder (events.event_id, subkind reminder).';
 COMMENT ON COLUMN metric_reminder_reach.person_id IS 'A person it reached.';
 COMMENT ON COLUMN metric_reminder_reach.reminded_at IS 'When the reminder was sent.';
 
-CREATE VIEW metric_event_facts AS
-WITH ev AS MATERIALIZED (  -- rn: a number per event for joining the tests back (an integer
-    -- hash join; joining three times on the long event_id strings cost more than the tests)
-    SELECT row_number() OVER () AS rn, * EXCLUDE (actor_account) FROM metric_event_team
-    WHERE NOT is_bot
+CREATE VIEW metric_reminder_person_months AS
+WITH reminders AS (
+    SELECT event_id, channel_id, occurred_at AS x, person_id AS sender,
+           date_trunc('month', timezone('UTC', occurred_at))::DATE AS month
+    FROM events
+    WHERE subkind = 'reminder'
+),
+counted AS (  -- reminders of a channel and month at or before each one's time
+    SELECT channel_id, month, x,
+           count(*) OVER (PARTITION BY channel_id, month ORDER BY x
+                          RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto
+    FROM reminders WHERE channel_id IS NOT NULL
+),
+stretch_months AS (  -- each live stretch in each month it spans
+    SELECT s.*, unnest(generate_series(date_trunc('month', timezone('UTC', s.live_from)),
+                                       date_trunc('month', timezone('UTC', s.live_until)),
+                                       INTERVAL 1 MONTH))::DATE AS month
+    FROM metric_channel_presence AS s
+    WHERE s.channel_id IN (SELECT channel_id FROM counted)
+),
+heard AS (  -- reminders of the month within the stretch: counted up to its end minus up to its start
+    SELECT t.person_id, t.channel_id, t.month,
+           sum(coalesce(b.upto, 0) - coalesce(a.upto, 0)) AS reminders
+    FROM stretch_months AS t
+    ASOF LEFT JOIN counted AS b
+        ON b.channel_id = t.channel_id AND b.month = t.month AND t.live_until >= b.x
+    ASOF LEFT JOIN counted AS a
+        ON a.channel_id = t.channel_id AND a.month = t.month AND t.live_from >= a.x
+    GROUP BY ALL
+),
+own AS (  -- of those, the person's own (a reminder does not reach its sender)
+    SELECT r.sender AS person_id, r.channel_id, r.month, count(*) AS reminders
+    FROM reminders AS r
+    JOIN metric_channel_presence AS s
+        ON s.channel_id = r.channel_id AND s.person_id = r.sender
+        AND s.live_from < r.x AND r.x <= s.live_until
+    GROUP BY ALL
+),
+mentioned_only AS (  -- mentioned without being a live member
+    SELECT m.person_id, m.channel_id,
+           date_trunc('month', timezone('UTC', m.reminded_at))::DATE AS month, count(*) AS reminders
+    FROM metric_reminder_mentions AS m
+    LEFT JOIN metric_channel_presence AS s
+        ON s.channel_id = m.channel_id AND s.person_id = m.person_id
+        AND s.live_from < m.reminded_at AND m.reminded_at <= s.live_until
+    WHERE s.person_id IS NULL
+    GROUP BY ALL
+)
+SELECT person_id, channel_id, month, sum(reminders)::BIGINT AS reminders
+FROM (SELECT * FROM heard
+      UNION ALL SELECT person_id, channel_id, month, -reminders FROM own
+      UNION ALL SELECT * FROM mentioned_only)
+GROUP BY ALL
+HAVING sum(reminders) > 0;
+COMMENT ON VIEW metric_reminder_person_months IS 'How many reminders reached each person per channel and month (metric_reminder_reach counted without listing it): nag load and the reminder onsets add these up.';
+COMMENT ON COLUMN metric_reminder_person_months.person_id IS 'A person reached.';
+COMMENT ON COLUMN metric_reminder_person_months.channel_id IS 'The reminders'' Slack channel; NULL for Jira and GitHub comments (reaching only whom they mention).';
+COMMENT ON COLUMN metric_reminder_person_months.month IS 'First day of the UTC month the reminders were sent.';
+COMMENT ON COLUMN metric_reminder_person_months.reminders IS 'Reminders that reached the person (as a live member of the channel or by mention).';
+
+CREATE VIEW metric_event_team AS
+WITH et AS MATERIALIZED (
+    SELECT e.event_id, e.source, e.kind, e.subkind, e.category, e.item_id, e.channel_id,
+           e.person_id, e.actor_account, e.occurred_at,
+           timezone('UTC', e.occurred_at)::DATE AS day,
+           date_trunc('week', timezone('UTC', e.occurred_at))::DATE AS week,
+           date_trunc('month', timezone('UTC', e.occurred_at))::DATE AS month,
+           coalesce(pm.team, p.team) AS team,
+           coalesce(p.is_bot, i.is_bot, false) AS is_bot,
+           e.event_seq
+    FROM events AS e
+    LEFT JOIN people AS p ON p.person_id = e.person_id
+    LEFT JOIN person_months AS pm
+        ON pm.person_id = e.person_id
+        AND pm.month = date_trunc('month', timezone('UTC', e.occurred_at))::DATE
+    LEFT JOIN identities AS i ON e.actor_account = i.source || ':' || i.source_user_id
 ),
 credited AS (
-    SELECT event_id, sum(minutes) AS minutes FROM effort GROUP BY event_id
+    SELECT event_seq, sum(minutes) AS minutes FROM effort GROUP BY event_seq
 ),
 jira_keys AS (
     SELECT item_id, key FROM work_items WHERE source = 'jira' AND key IS NOT NULL
@@ -141,10 +205,9 @@ code_links AS (  -- GitHub item -> the Jira item its title, branch or commits na
 event_links AS (  -- Jira items named by an event itself (a commit message, a Slack message)
     SELECT k.event_id, k.occurred_at, j.item_id
     FROM (
-        SELECT event_id, occurred_at,
-               unnest(from_json(detail -> 'linked_keys', '["VARCHAR"]')) AS key
+        SELECT event_id, occurred_at, unnest(linked_keys) AS key
         FROM events
-        WHERE source IN ('github', 'slack') AND json_type(detail -> 'linked_keys') = 'ARRAY'
+        WHERE source IN ('github', 'slack') AND linked_keys IS NOT NULL
     ) AS k
     JOIN jira_keys AS j USING (key)
 ),
@@ -174,43 +237,119 @@ delivery AS (  -- moments an item was delivered: linked code merged, or resolved
       AND (w.item_id IN (SELECT item_id FROM code_links)
            OR w.item_id IN (SELECT item_id FROM event_links WHERE event_id LIKE 'github:%'))
 ),
--- Each test runs only on the events it applies to (about 40% of events are process events), so
--- the as-of joins cost in proportion to those, not to every event.
+-- Each test runs only on the human events it applies to (about 40% of events are process
+-- events), so the as-of joins cost in proportion to those, not to every event; the results join
+-- back on event_seq (an integer, where the long event ids cost more than the tests).
 paper AS (
-    SELECT e.rn,
+    SELECT e.event_seq,
            coalesce(epoch(e.occurred_at) - epoch(ap.at) > 86400, true)
            AND coalesce(epoch(an.at) - epoch(e.occurred_at) > 86400, true) AS paperwork
-    FROM (SELECT rn, item_id, occurred_at FROM ev
-          WHERE source = 'jira' AND subkind IN ('status_change', 'metadata_edit')) AS e
+    FROM (SELECT event_seq, item_id, occurred_at FROM et
+          WHERE NOT is_bot AND source = 'jira' AND subkind IN ('status_change', 'metadata_edit'))
+         AS e
     ASOF LEFT JOIN activity AS ap ON ap.item_id = e.item_id AND e.occurred_at >= ap.at
     ASOF LEFT JOIN activity AS an ON an.item_id = e.item_id AND e.occurred_at <= an.at
 ),
 coupling AS (
-    SELECT e.rn,
+    SELECT e.event_seq,
            coalesce(epoch(e.occurred_at) - epoch(dp.at) <= 30 * 86400, false)
            OR coalesce(epoch(dn.at) - epoch(e.occurred_at) <= 30 * 86400, false) AS coupled
-    FROM (SELECT rn, item_id, occurred_at FROM ev
-          WHERE category = 'process' AND item_id IS NOT NULL) AS e
+    FROM (SELECT event_seq, item_id, occurred_at FROM et
+          WHERE NOT is_bot AND category = 'process' AND item_id IS NOT NULL) AS e
     ASOF LEFT JOIN delivery AS dp ON dp.item_id = e.item_id AND e.occurred_at >= dp.at
     ASOF LEFT JOIN delivery AS dn ON dn.item_id = e.item_id AND e.occurred_at <= dn.at
 ),
+-- Prompted: the latest reminder that reached the actor before the event (metric_reminder_reach),
+-- found without listing every reminder's people: per live stretch of the actor in a channel with
+-- reminders, the channel's latest reminder before the event (and the stretch's end) by someone
+-- else, and the latest reminder that mentions them.
+channel_reminders AS (  -- each reminder with the latest time at or before it of one by another
+    -- sender (for an actor who sent the latest one)
+    SELECT channel_id, x, sender,
+           CASE WHEN min(k) OVER (PARTITION BY channel_id, x) < max(k) OVER (PARTITION BY channel_id, x)
+                THEN x
+                ELSE max(x) FILTER (WHERE seg_last) OVER (PARTITION BY channel_id ORDER BY x, k
+                                                          ROWS BETWEEN UNBOUNDED PRECEDING
+                                                          AND 1 PRECEDING) END AS other_x
+    FROM (
+        SELECT *, k IS DISTINCT FROM lead(k) OVER (PARTITION BY channel_id ORDER BY x, k)
+                  AS seg_last
+        FROM (SELECT DISTINCT channel_id, occurred_at AS x, person_id AS sender,
+                              coalesce(person_id, '') AS k
+              FROM events WHERE subkind = 'reminder' AND channel_id IS NOT NULL)
+    )
+),
+process_events AS (
+    SELECT event_seq, person_id, occurred_at FROM et WHERE NOT is_bot AND category = 'process'
+),
+heard AS (  -- latest reminder by someone else in each live stretch near the event
+    SELECT c.event_seq,
+           CASE WHEN r.sender IS NOT DISTINCT FROM c.person_id THEN r.other_x ELSE r.x END AS x,
+           c.live_from
+    FROM (
+        SELECT e.event_seq, e.person_id, s.channel_id, s.live_from,
+               CASE WHEN s.live_until < e.occurred_at
+                    THEN s.live_until + INTERVAL 1 MICROSECOND ELSE e.occurred_at END AS upto
+        FROM process_events AS e
+        JOIN metric_channel_presence AS s
+            ON s.person_id = e.person_id AND s.live_from < e.occurred_at
+            AND s.live_until >= e.occurred_at - INTERVAL 25 HOUR
+        WHERE s.channel_id IN (SELECT channel_id FROM channel_reminders)
+    ) AS c
+    ASOF JOIN channel_reminders AS r ON r.channel_id = c.channel_id AND r.x < c.upto
+),
+mentioned AS (
+    SELECT e.event_seq, m.reminded_at AS x
+    FROM process_events AS e
+    ASOF JOIN metric_reminder_mentions AS m
+        ON m.person_id = e.person_id AND e.occurred_at > m.reminded_at
+),
 prompting AS (
-    SELECT e.rn,
-           coalesce(epoch(e.occurred_at) - epoch(rr.reminded_at) <= 86400, false) AS prompted
-    FROM (SELECT rn, person_id, occurred_at FROM ev WHERE category = 'process') AS e
-    ASOF LEFT JOIN metric_reminder_reach AS rr
-        ON rr.person_id = e.person_id AND e.occurred_at > rr.reminded_at
+    SELECT e.event_seq,
+           coalesce(epoch(e.occurred_at) - epoch(max(r.x)) <= 86400, false) AS prompted
+    FROM process_events AS e
+    LEFT JOIN (SELECT event_seq, x FROM heard WHERE x > live_from
+               UNION ALL SELECT event_seq, x FROM mentioned) AS r USING (event_seq)
+    GROUP BY e.event_seq, e.occurred_at
 )
-SELECT ev.event_id, ev.source, ev.kind, ev.subkind, ev.category, ev.item_id, ev.channel_id,
-       ev.person_id, ev.team, ev.occurred_at, ev.day, ev.week, ev.month,
+SELECT et.* EXCLUDE (event_seq), et.event_seq,
        coalesce(c.minutes, 0) AS minutes,
-       ev.category = 'process' AS is_process,
+       et.category = 'process' AS is_process,
        p.paperwork, k.coupled, r.prompted
-FROM ev
-LEFT JOIN credited AS c USING (event_id)
-LEFT JOIN paper AS p USING (rn)
-LEFT JOIN coupling AS k USING (rn)
-LEFT JOIN prompting AS r USING (rn);
+FROM et
+LEFT JOIN credited AS c USING (event_seq)
+LEFT JOIN paper AS p USING (event_seq)
+LEFT JOIN coupling AS k USING (event_seq)
+LEFT JOIN prompting AS r USING (event_seq);
+COMMENT ON VIEW metric_event_team IS 'Every event with the team its actor belonged to that month (person_months, else people.team), whether the actor is a bot, and for human events the per-event facts of docs/metrics.md section 5 (metric_event_facts is its human events).';
+COMMENT ON COLUMN metric_event_team.event_id IS 'The event (events.event_id).';
+COMMENT ON COLUMN metric_event_team.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN metric_event_team.kind IS 'Event kind (events.kind).';
+COMMENT ON COLUMN metric_event_team.subkind IS 'Event subkind (events.subkind).';
+COMMENT ON COLUMN metric_event_team.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN metric_event_team.item_id IS 'Work item acted on, if any.';
+COMMENT ON COLUMN metric_event_team.channel_id IS 'Slack channel, for Slack events.';
+COMMENT ON COLUMN metric_event_team.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
+COMMENT ON COLUMN metric_event_team.actor_account IS 'Acting account, "<source>:<source_user_id>".';
+COMMENT ON COLUMN metric_event_team.occurred_at IS 'When it happened.';
+COMMENT ON COLUMN metric_event_team.day IS 'UTC day.';
+COMMENT ON COLUMN metric_event_team.week IS 'Monday of its UTC week.';
+COMMENT ON COLUMN metric_event_team.month IS 'First day of its UTC month.';
+COMMENT ON COLUMN metric_event_team.team IS 'Team of the actor that month (person_months, else people.team); `(unassigned)` for a human whose activity falls in no team''s scope; NULL for bots and events without an account.';
+COMMENT ON COLUMN metric_event_team.is_bot IS 'True when the actor is a bot (people.is_bot, else identities.is_bot).';
+
+COMMENT ON COLUMN metric_event_team.event_seq IS 'The event''s events.event_seq (a join key within this database).';
+COMMENT ON COLUMN metric_event_team.minutes IS 'Minutes the effort model credited to it (0 if none; bots are credited none).';
+COMMENT ON COLUMN metric_event_team.is_process IS 'True for process-category events.';
+COMMENT ON COLUMN metric_event_team.paperwork IS 'For human Jira status changes and metadata edits: true when the item had no code, comment or Slack activity within 24 h either side. NULL for other events.';
+COMMENT ON COLUMN metric_event_team.coupled IS 'For human process events on a work item: true when the item was delivered (linked code merged, or resolved with linked code) within 30 days either side. NULL otherwise.';
+COMMENT ON COLUMN metric_event_team.prompted IS 'For human process events: true when a reminder reached the actor in the 24 h before. NULL otherwise.';
+
+CREATE VIEW metric_event_facts AS
+SELECT event_id, source, kind, subkind, category, item_id, channel_id, person_id, team,
+       occurred_at, day, week, month, minutes, is_process, paperwork, coupled, prompted, event_seq
+FROM metric_event_team
+WHERE NOT is_bot;
 COMMENT ON VIEW metric_event_facts IS 'Every human event with its credited minutes and the per-event tests of docs/metrics.md section 5: paperwork (no code, comment or Slack activity on the item within 24 h), coupled (the item was delivered within 30 days), prompted (a reminder reached the actor in the 24 h before).';
 COMMENT ON COLUMN metric_event_facts.event_id IS 'The event (events.event_id).';
 COMMENT ON COLUMN metric_event_facts.source IS 'Tool: github, jira or slack.';
@@ -230,3 +369,4 @@ COMMENT ON COLUMN metric_event_facts.is_process IS 'True for process-category ev
 COMMENT ON COLUMN metric_event_facts.paperwork IS 'For Jira status changes and metadata edits: true when the item had no code, comment or Slack activity within 24 h either side. NULL for other events.';
 COMMENT ON COLUMN metric_event_facts.coupled IS 'For process events on a work item: true when the item was delivered (linked code merged, or resolved with linked code) within 30 days either side. NULL otherwise.';
 COMMENT ON COLUMN metric_event_facts.prompted IS 'For process events: true when a reminder reached the actor in the 24 h before. NULL otherwise.';
+COMMENT ON COLUMN metric_event_facts.event_seq IS 'The event''s events.event_seq (a join key within this database).';

@@ -24,23 +24,23 @@ WITH scope AS (
 -- Each matcher reads only the events its key can match (by kind, channel or work item), so a
 -- scope costs in proportion to what it names, and no recorded change costs nothing.
 matched AS (
-    SELECT s.change, s.change_team, e.event_id
+    SELECT s.change, s.change_team, e.event_seq
     FROM scope AS s JOIN events AS e
         ON s.key = 'field' AND e.kind = 'jira_field_edit'
         AND lower(s.value) IN (lower(e.detail ->> 'field'), lower(e.detail ->> 'field_name'),
                                lower(e.detail ->> 'field_id'))
     UNION ALL
-    SELECT s.change, s.change_team, e.event_id
+    SELECT s.change, s.change_team, e.event_seq
     FROM scope AS s JOIN events AS e
         ON s.key = 'status' AND e.kind = 'jira_transition'
         AND lower(s.value) = lower(coalesce(e.detail ->> 'to_status', e.detail ->> 'to'))
     UNION ALL
-    SELECT s.change, s.change_team, e.event_id
+    SELECT s.change, s.change_team, e.event_seq
     FROM scope AS s
     JOIN channels AS ch ON s.key = 'channel' AND ch.name GLOB s.value
     JOIN events AS e ON e.channel_id = ch.channel_id
     UNION ALL
-    SELECT s.change, s.change_team, e.event_id
+    SELECT s.change, s.change_team, e.event_seq
     FROM scope AS s
     JOIN work_items AS w ON (s.key = 'label' AND list_contains(w.labels, s.value))
         OR (s.key = 'issue_type' AND lower(w.type) = lower(s.value))
@@ -49,13 +49,13 @@ matched AS (
             AND (w.container GLOB s.value OR split_part(w.container, '/', 2) GLOB s.value))
     JOIN events AS e ON e.item_id = w.item_id
     UNION ALL
-    SELECT s.change, s.change_team, e.event_id
+    SELECT s.change, s.change_team, e.event_seq
     FROM scope AS s JOIN events AS e ON s.key = 'kind' AND e.kind = s.value
 )
 SELECT DISTINCT m.change, f.team, f.event_id, f.person_id, f.occurred_at, f.day, f.week, f.month,
        f.is_process, f.prompted
 FROM matched AS m
-JOIN metric_event_facts AS f USING (event_id)
+JOIN metric_event_facts AS f USING (event_seq)
 WHERE f.team IS NOT NULL AND (m.change_team IS NULL OR f.team = m.change_team);
 COMMENT ON VIEW metric_scope_events IS 'Human events in the footprint of a recorded process change (process_changes.scope), by members of the team it applies to, before and after its start.';
 COMMENT ON COLUMN metric_scope_events.change IS 'The process change (process_changes.name).';

@@ -121,6 +121,9 @@ COMMENT ON COLUMN work_items.has_hypothesis IS 'A declared experiment''s hypothe
 COMMENT ON COLUMN work_items.has_success_criteria IS 'Success criteria declared: a filled Jira field named in success_criteria_fields, or success_criteria_patterns in its text.';
 COMMENT ON COLUMN work_items.has_result IS 'A result written on the item: result_patterns in its text or in any of its comments.';
 
+-- event_seq: a compact integer key for the build's joins (drawn from a sequence as rows are
+-- inserted, so hand-written rows get one too).
+CREATE SEQUENCE event_seq;
 CREATE TABLE events(
     event_id VARCHAR PRIMARY KEY,
     source VARCHAR NOT NULL,
@@ -134,7 +137,12 @@ CREATE TABLE events(
     category VARCHAR,
     category_rule VARCHAR,
     weight DOUBLE DEFAULT 1,
-    detail JSON
+    detail JSON,
+    event_seq BIGINT NOT NULL DEFAULT nextval('event_seq'),
+    repo VARCHAR,
+    history_id VARCHAR,
+    linked_keys VARCHAR[],
+    shadow_tool VARCHAR
 );
 COMMENT ON TABLE events IS 'Every atomic act in every tool: commits, PR reviews, Jira transitions and edits, Slack messages, ...';
 COMMENT ON COLUMN events.event_id IS 'Unique, stable id "<source>:<entity>:<id>", e.g. github:review:800727, jira:changelog:100009:1, slack:message:C0001ACME/1762159332.000059.';
@@ -149,7 +157,12 @@ COMMENT ON COLUMN events.subkind IS 'What a process event is, or a message or co
 COMMENT ON COLUMN events.category IS 'One of: `customer`, `enabling`, `process`, `unclassified`.';
 COMMENT ON COLUMN events.category_rule IS 'Which rule set the category: an event-level rule or inherited from the item, channel or repository.';
 COMMENT ON COLUMN events.weight IS 'Effort weight: 1, or 0 for a Jira echo or system entry (detail.echo names the rule; docs/metrics.md section 2), which is kept as a fact but credited no effort.';
-COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domains, mentions, field name, from/to values); message text only if privacy.store_message_text.';
+COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domains, mentions, field name, from/to values); message text only if privacy.store_message_text. The facts the metrics read most are also typed columns (repo, history_id, linked_keys, shadow_tool), with the same values.';
+COMMENT ON COLUMN events.event_seq IS 'A number unique to the event within this database, for joins cheaper than on event_id; not stable across builds (a rebuild numbers the events anew): keep event_id for references.';
+COMMENT ON COLUMN events.repo IS 'GitHub repository (owner/name) of a GitHub event; detail.repo.';
+COMMENT ON COLUMN events.history_id IS 'Jira changelog history (one screen save) of a jira_transition or jira_field_edit; detail.history_id.';
+COMMENT ON COLUMN events.linked_keys IS 'Jira keys the event itself names (a pull request''s title or branch, a commit message, a Slack message); detail.linked_keys. NULL when the event carries none.';
+COMMENT ON COLUMN events.shadow_tool IS 'Shadow tool a message or comment links (a domain or file extension of [slack] shadow_tool_domains / shadow_tool_extensions), as text; detail.shadow_tool.';
 
 CREATE TABLE transitions(
     item_id VARCHAR NOT NULL,
@@ -193,13 +206,15 @@ CREATE TABLE effort(
     person_id VARCHAR NOT NULL,
     event_id VARCHAR NOT NULL,
     session_id VARCHAR NOT NULL,
-    minutes DOUBLE NOT NULL
+    minutes DOUBLE NOT NULL,
+    event_seq BIGINT
 );
 COMMENT ON TABLE effort IS 'The effort model''s attribution: minutes credited to each human event (docs/metrics.md section 2).';
 COMMENT ON COLUMN effort.person_id IS 'Person credited (people.person_id).';
 COMMENT ON COLUMN effort.event_id IS 'Event credited (events.event_id).';
 COMMENT ON COLUMN effort.session_id IS 'Work session the event belongs to (a gap over effort.session_gap_minutes starts a new one).';
 COMMENT ON COLUMN effort.minutes IS 'Minutes credited, after per-kind caps and the daily cap.';
+COMMENT ON COLUMN effort.event_seq IS 'The event''s events.event_seq (a join key within this database).';
 
 CREATE TABLE process_changes(
     name VARCHAR PRIMARY KEY,

@@ -412,6 +412,7 @@ def create_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
         con.execute(f"COMMENT ON COLUMN {table}.{column} IS {sql_literal(text)}")
 
 
+MERGE_AT = 65_536  # rows a session writes to a table before they join its sorted arrays
 _MISSING = np.int64(-2)  # seq of a key the table does not hold
 _UNKNOWN = np.int64(-1)  # seq of a key whose stored row has no seq, or whose hash is not unique
 
@@ -486,7 +487,7 @@ class _Stored:
             return
         values = zip(plan.payload_hash.tolist(), plan.seq.tolist(), strict=True)
         self.recent.update(zip(plan.keys.tolist(), values, strict=True))
-        if len(self.recent) > max(65_536, self.keys.size // 2):
+        if len(self.recent) > max(MERGE_AT, self.keys.size // 2):
             self._merge()
 
     def _merge(self) -> None:

@@ -264,25 +264,12 @@ class RawStore:
             raise SourceError(
                 f"{source} {entity} for {scope} cannot be stored: {exc}. Nothing of this batch "
                 f"was saved; what was saved before it is kept.") from None
-        if not batch.num_rows:
-            if cursor is not None:
-                with self.transaction():
-                    self._write_cursor(source, entity, scope, cursor)
-            return 0
-        stored = self._stored.get(table) or self._load_stored(table)
-        self.con.register("_ph_batch", batch)
-        try:
-            hashes = self.con.execute(_HASHES).fetchnumpy()
-        finally:
-            self.con.unregister("_ph_batch")
-        plan = stored.plan(hashes["k"], hashes["p"])
+        plan = None
         try:
             with self.transaction():
-                if plan.write.size:
-                    self._append(table, batch, plan)
-                if plan.replaced.size:
-                    self._delete_replaced(table, batch, plan)
-                if self._deleted:  # seen again upstream: no longer deleted
+                if batch.num_rows:
+                    plan = self._write(table, batch)
+                if self._deleted and batch.num_rows:  # seen again upstream: no longer deleted
                     self.con.execute(
                         "DELETE FROM sync_deleted WHERE source = ? AND entity = ?"
                         " AND list_contains(?, natural_key)",
@@ -292,8 +279,26 @@ class RawStore:
         except BaseException:
             self._stored.pop(table, None)  # reloaded from the table at the next save
             raise
-        stored.commit(plan)
+        if plan is None:
+            return 0
+        self._stored[table].commit(plan)
         return int(plan.write.size)
+
+    def _write(self, table: str, batch: pa.Table) -> _Plan:
+        """Append the batch's new and changed rows, delete the versions they replace; the plan
+        (what was written) is the caller's to commit to _Stored once the transaction is."""
+        stored = self._stored.get(table) or self._load_stored(table)
+        self.con.register("_ph_batch", batch)
+        try:
+            hashes = self.con.execute(_HASHES).fetchnumpy()
+        finally:
+            self.con.unregister("_ph_batch")
+        plan = stored.plan(hashes["k"], hashes["p"])
+        if plan.write.size:
+            self._append(table, batch, plan)
+        if plan.replaced.size:
+            self._delete_replaced(table, batch, plan)
+        return plan
 
     def _load_stored(self, table: str) -> _Stored:
         stored = _Stored.load(self.con, table)

@@ -144,7 +144,7 @@ def test_migrations_are_recorded_and_applied_once(tmp_path):
     con = duckdb.connect(str(path))
     assert con.execute("SELECT version, name FROM schema_migrations ORDER BY version"
                        ).fetchall() == [(1, "core"), (2, "coverage"), (3, "deleted"),
-                                         (4, "report_ledger")]
+                                         (4, "report_ledger"), (5, "raw_log")]
 
 
 def test_migrations_run_in_numeric_order(tmp_path):
@@ -211,3 +211,176 @@ def test_criterion_grammar(text, parsed):
 def test_criterion_grammar_rejects(text):
     with pytest.raises(UserError, match="not understood"):
         state.parse_criterion(text)
+
+
+# --- the raw tables' write path: hashes, seq, migration 005 -------------------------------------
+
+def table_rows(con, table="raw_github_pulls"):
+    return con.execute(f"SELECT natural_key, payload::VARCHAR, seq FROM {table}"
+                       " ORDER BY natural_key").fetchall()
+
+
+def test_a_changed_row_replaces_its_version_across_sessions(tmp_path):
+    path = tmp_path / "raw.duckdb"
+    with RawStore(path) as store:
+        assert store.save("github", "pulls", rows(20), scope="acme/api") == 20
+    with RawStore(path) as store:  # what the table holds is loaded from it
+        assert store.save("github", "pulls", rows(20), scope="acme/api") == 0
+        changed = rows(20)
+        changed[7]["payload"]["state"] = "closed"
+        assert store.save("github", "pulls", changed, scope="acme/api") == 1
+        got = table_rows(store.con)
+    assert len(got) == 20 and len({key for key, _, _ in got}) == 20
+    assert dict((k, p) for k, p, _ in got)["acme/api#7"] == \
+        '{"number":7,"state":"closed","user":{"login":"ana"}}'
+    seqs = [seq for _, _, seq in got]
+    assert len(set(seqs)) == 20 and max(seqs) == 20  # the changed row was written last
+
+
+def test_payload_hash_is_duckdbs_hash_of_the_stored_text(store):
+    store.save("github", "pulls", rows(5), scope="acme/api")
+    differ = store.con.execute("SELECT count(*) FROM raw_github_pulls"
+                               " WHERE payload_hash IS DISTINCT FROM hash(payload::VARCHAR)"
+                               ).fetchone()[0]
+    assert differ == 0
+
+
+def test_a_key_saved_under_another_scope_stays_one_row(store):
+    store.save("github", "pulls", rows(3), scope="acme/api")
+    moved = rows(1)
+    moved[0]["payload"]["state"] = "moved"
+    assert store.save("github", "pulls", moved, scope="acme/new") == 1
+    assert store.con.execute("SELECT natural_key, scope FROM raw_github_pulls"
+                             " WHERE natural_key = 'acme/api#0'").fetchall() == \
+        [("acme/api#0", "acme/new")]
+    assert store.count("github", "pulls") == 3
+
+
+def test_rows_written_without_hash_or_seq_are_replaced_not_duplicated(tmp_path):
+    """Rows a hand edit or another tool wrote (no payload_hash, no seq; the same key twice) are
+    found by natural_key when a save replaces them."""
+    path = tmp_path / "raw.duckdb"
+    with RawStore(path) as store:
+        store.save("github", "pulls", rows(4), scope="acme/api")
+        for _ in range(2):
+            store.con.execute(
+                "INSERT INTO raw_github_pulls(natural_key, scope, payload)"
+                " VALUES ('acme/api#9', 'acme/api', '{\"number\":9}')")
+        store.con.execute("INSERT INTO raw_github_pulls(natural_key, scope, payload)"
+                          " VALUES ('acme/api#1', 'acme/api', '{\"number\":1}')")
+    with RawStore(path) as store:
+        assert store.save("github", "pulls", rows(10), scope="acme/api") == 7  # 1, 4-9
+        got = table_rows(store.con)
+        assert store.save("github", "pulls", rows(10), scope="acme/api") == 0
+    assert [key for key, _, _ in got] == sorted(f"acme/api#{i}" for i in range(10))
+    assert all(seq is not None for _, _, seq in got)
+
+
+def test_many_saves_in_one_session_fold_into_the_sorted_map(store, monkeypatch):
+    monkeypatch.setattr("processhealth.store.MERGE_AT", 16)
+    for start in range(0, 200, 10):  # 20 pages, the map merges several times
+        assert store.save("github", "pulls", rows(10, start=start), scope="acme/api") == 10
+    stored = store._stored["raw_github_pulls"]
+    assert stored.keys.size + len(stored.recent) >= 200 and stored.keys.size > 0
+    changed = rows(200)
+    for row in changed[::50]:
+        row["payload"]["state"] = "closed"
+    assert store.save("github", "pulls", changed, scope="acme/api") == 4
+    assert store.count("github", "pulls") == 200
+    assert store.con.execute("SELECT count(*) FROM raw_github_pulls WHERE payload->>'state'"
+                             " = 'closed'").fetchone()[0] == 4
+
+
+def test_a_failed_save_leaves_the_map_consistent(store, monkeypatch):
+    store.save("github", "pulls", rows(5), scope="acme/api", cursor="c1")
+    changed = rows(5)
+    changed[0]["payload"]["state"] = "closed"
+
+    def fail(*args):
+        raise RuntimeError("killed after the rows were written")
+
+    monkeypatch.setattr(store, "_write_cursor", fail)
+    with pytest.raises(RuntimeError):
+        store.save("github", "pulls", changed, scope="acme/api", cursor="c2")
+    monkeypatch.undo()
+    assert store.save("github", "pulls", changed, scope="acme/api", cursor="c2") == 1
+    assert store.count("github", "pulls") == 5
+
+
+def test_deleted_rows_are_unmarked_when_seen_again(store):
+    store.save("github", "issues", rows(5), scope="acme/api")
+    assert store.mark_deleted("github", "issues", "acme/api", [f"acme/api#{i}" for i in (0, 1)]
+                              ) == 3
+    assert store.save("github", "issues", rows(1, start=3), scope="acme/api") == 0
+    assert store.con.execute("SELECT natural_key FROM sync_deleted ORDER BY 1").fetchall() == \
+        [("acme/api#2",), ("acme/api#4",)]
+
+
+# The DDL main's code (before migration 005) gave every raw table.
+OLD_SHAPE = ("natural_key VARCHAR PRIMARY KEY, scope VARCHAR, updated_at TIMESTAMPTZ,"
+             " fetched_at TIMESTAMPTZ, source_url VARCHAR, collector_version VARCHAR,"
+             " payload JSON USING COMPRESSION zstd")
+
+
+def old_store(path, tmp_path):
+    """A raw store as the code before migration 005 left it: migrations 1-4, keyed tables."""
+    folder = tmp_path / "old_migrations"
+    folder.mkdir()
+    for m in migrations.available()[:4]:
+        (folder / m.path.name).write_text(m.path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    migrations.apply(con, folder)
+    for table in ("raw_github_pulls", "raw_slack_messages"):
+        con.execute(f"CREATE TABLE {table}({OLD_SHAPE})")
+    con.executemany("INSERT INTO raw_github_pulls VALUES (?, 'acme/api', ?, now(), ?, 'old', ?)",
+                    [[r["natural_key"], r["updated_at"], r["source_url"],
+                      '{"number":%d,"state":"open","user":{"login":"ana"}}' % i]
+                     for i, r in enumerate(rows(30))])
+    con.execute("INSERT INTO sync_deleted VALUES ('github', 'pulls', 'acme/api#3', 'acme/api',"
+                " now())")
+    before = con.execute("SELECT * FROM raw_github_pulls").fetchall()
+    con.close()
+    return before
+
+
+def test_migration_005_keeps_rows_and_order_and_the_unchanged_check(tmp_path):
+    path = tmp_path / "raw.duckdb"
+    before = old_store(path, tmp_path)
+    with RawStore(path) as store:
+        after = store.con.execute("SELECT * EXCLUDE (payload_hash, seq) FROM raw_github_pulls"
+                                  ).fetchall()
+        assert after == before  # same rows, same order
+        shape = store.con.execute(
+            "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns()"
+            " WHERE table_name LIKE 'raw_%' GROUP BY ALL ORDER BY ALL").fetchall()
+        assert shape == [(t, ["natural_key", "scope", "updated_at", "fetched_at", "source_url",
+                              "collector_version", "payload", "payload_hash", "seq"])
+                         for t in ("raw_github_pulls", "raw_slack_messages")]
+        assert store.con.execute("SELECT count(*) FROM duckdb_constraints()"
+                                 " WHERE table_name LIKE 'raw_%' AND constraint_type ="
+                                 " 'PRIMARY KEY'").fetchone()[0] == 0
+        assert store.save("github", "pulls", rows(30), scope="acme/api") == 0
+        changed = rows(31)
+        changed[3]["payload"]["state"] = "closed"
+        assert store.save("github", "pulls", changed, scope="acme/api") == 2
+        assert store.count("github", "pulls") == 31
+        assert store.con.execute("SELECT count(*) FROM sync_deleted").fetchone()[0] == 0
+        missing = store.con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal"
+            " AND database_name = current_database() AND coalesce(comment, '') = ''").fetchall()
+        assert missing == []
+
+
+def test_the_build_reads_a_migrated_store_read_only(config, tmp_path):
+    before = old_store(config.storage.raw_path, tmp_path)
+    RawStore(config.storage.raw_path).close()  # migrates
+    raw_bytes = config.storage.raw_path.read_bytes()
+
+    def read(con, cfg):
+        assert con.execute("SELECT natural_key, scope, updated_at, fetched_at, source_url,"
+                           " collector_version, payload FROM raw_github_pulls").fetchall() \
+            == before
+
+    build_analytics(config, [BuildStep("read raw", read)])
+    assert config.storage.raw_path.read_bytes() == raw_bytes

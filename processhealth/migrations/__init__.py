@@ -2,12 +2,15 @@
 
 The raw store is the one file that lives on from version to version (collected payloads,
 checkpoints, recorded process changes), so its schema changes as migrations: files in `raw/`
-named `NNN_name.sql`, each run once, in its own transaction. The analytics database is rebuilt
+named `NNN_name.sql`, each run once, in its own transaction. A change SQL alone cannot state
+(every raw_* table, whose names the store chooses) is a `NNN_name.py` whose `migrate(con)` runs
+the same way. The analytics database is rebuilt
 from scratch at every build; its tables are a plain schema (processhealth/schema/analytics).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 RAW_DIR = Path(__file__).resolve().parent / "raw"
-_NAME = re.compile(r"^(\d+)_([A-Za-z0-9_]+)\.sql$")
+_NAME = re.compile(r"^(\d+)_([A-Za-z0-9_]+)\.(sql|py)$")
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,12 @@ class Migration:
 def available(folder: Path = RAW_DIR) -> list[Migration]:
     """The migration files in `folder`, sorted by number; duplicates and bad names are errors."""
     found: dict[int, Migration] = {}
-    for path in sorted(folder.glob("*.sql")):
+    for path in sorted([*folder.glob("*.sql"), *folder.glob("*.py")]):
+        if path.name == "__init__.py":
+            continue
         match = _NAME.match(path.name)
         if not match:
-            raise ValueError(f"migration file {path} should be named NNN_name.sql")
+            raise ValueError(f"migration file {path} should be named NNN_name.sql or .py")
         version = int(match.group(1))
         if version in found:
             other = found[version].path.name
@@ -69,7 +74,7 @@ def apply(con: duckdb.DuckDBPyConnection, folder: Path = RAW_DIR) -> list[int]:
             continue
         con.begin()
         try:
-            con.execute(migration.path.read_text(encoding="utf-8"))
+            _run(con, migration.path)
             con.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, now())",
                 [migration.version, migration.name],
@@ -80,3 +85,14 @@ def apply(con: duckdb.DuckDBPyConnection, folder: Path = RAW_DIR) -> list[int]:
             raise RuntimeError(f"migration {migration.path.name} failed: {exc}") from exc
         newly.append(migration.version)
     return newly
+
+
+def _run(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    if path.suffix == ".sql":
+        con.execute(path.read_text(encoding="utf-8"))
+        return
+    spec = importlib.util.spec_from_file_location(f"_ph_migration_{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.migrate(con)

@@ -21,7 +21,9 @@ def _plant(raw, table, key, change):
         row = con.execute(f"SELECT natural_key, scope, payload FROM {table} LIMIT 1").fetchone()
         payload = json.loads(row[2])
         change(payload)
-        con.execute(f"INSERT INTO {table} VALUES (?, ?, NULL, now(), NULL, 'test', ?)",
+        con.execute(f"INSERT INTO {table}(natural_key, scope, updated_at, fetched_at,"
+                    f" source_url, collector_version, payload)"
+                    f" VALUES (?, ?, NULL, now(), NULL, 'test', ?)",
                     [key, row[1], json.dumps(payload)])
     finally:
         con.close()

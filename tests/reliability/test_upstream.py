@@ -159,7 +159,9 @@ def test_a_commit_rewritten_by_a_force_push_is_counted_once(built, tmp_path):
         rewritten = json.loads(payload)
         rewritten["sha"] = "f" * 40
         rewritten["commit"]["committer"]["date"] = "2026-03-01T00:00:00Z"
-        con.execute("INSERT INTO raw_github_commits VALUES (?, ?, NULL, now(), NULL, 'test', ?)",
+        con.execute("INSERT INTO raw_github_commits(natural_key, scope, updated_at, fetched_at,"
+                    " source_url, collector_version, payload)"
+                    " VALUES (?, ?, NULL, now(), NULL, 'test', ?)",
                     [f"{scope}@{'f' * 40}", scope, json.dumps(rewritten)])
     finally:
         con.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 from collectors import privacy
@@ -32,6 +33,13 @@ from simulation.model import Org
 
 def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1") -> int:
     """Save the organization's GitHub data as a first collection would; returns rows saved."""
+    return load_repos(org, store, base_url) + save_users(org, store, base_url)
+
+
+def load_repos(org: Org, store: Any, base_url: str = "http://127.0.0.1:1") -> int:
+    """Everything but the user profiles (which read what this saved): the organization's
+    repositories, members and teams, then each repository's entities. `store` is a RawStore or
+    anything with its `save` (simload/bulk.py)."""
     base = base_url.rstrip("/")
     g, name = org.github, org.github.org
     saved = store.save(SOURCE, "repos", org_rows(
@@ -59,7 +67,7 @@ def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1") -> int
                                 cursor=newest(ENTITY[entity], items))
         saved += _save_reviews(store, full, lists["pulls"], lists["reviews"], base)
         saved += _save_pull_commits(store, full, lists["pulls"], lists["pull_commits"], base)
-    return saved + _save_users(org, store, base)
+    return saved
 
 
 def _repo_payloads(org: Org, base: str) -> Iterator[tuple[str, dict[str, list[dict]]]]:
@@ -120,7 +128,7 @@ def _repo_payloads(org: Org, base: str) -> Iterator[tuple[str, dict[str, list[di
         yield repo, out
 
 
-def _save_reviews(store: RawStore, full: str, pulls: list[dict], reviews: list[list[dict]],
+def _save_reviews(store: Any, full: str, pulls: list[dict], reviews: list[list[dict]],
                   base: str) -> int:
     rows = []
     for pull, found in zip(pulls, reviews, strict=True):
@@ -133,7 +141,7 @@ def _save_reviews(store: RawStore, full: str, pulls: list[dict], reviews: list[l
                       cursor=review_cursor(last, f"{full}#{last['number']}"))
 
 
-def _save_pull_commits(store: RawStore, full: str, pulls: list[dict],
+def _save_pull_commits(store: Any, full: str, pulls: list[dict],
                        commits: list[list[dict]], base: str) -> int:
     rows = []
     for pull, found in zip(pulls, commits, strict=True):
@@ -146,7 +154,9 @@ def _save_pull_commits(store: RawStore, full: str, pulls: list[dict],
                       cursor=review_cursor(last, f"{full}#{last['number']}"))
 
 
-def _save_users(org: Org, store: RawStore, base: str) -> int:
+def save_users(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1") -> int:
+    """The profile of every login the stored GitHub rows name (as a first collection asks)."""
+    base = base_url.rstrip("/")
     by_login = {p.github_login.lower(): p for p in org.people
                 if p.github_login and not p.github_deleted}
     rows = []

@@ -1,0 +1,65 @@
+"""The bulk loader (processhealth/simload/bulk.py) writes the same raw store as the per-source
+loaders: the same raw tables with the same rows, the same checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from processhealth.simload import bulk, github, jira, slack
+from processhealth.store import RawStore
+from simulation import OrgSpec, generate_org
+
+COLUMNS = "natural_key, scope, updated_at, source_url, collector_version, payload::VARCHAR"
+
+
+def same_stores(a: Path, b: Path) -> list[str]:
+    """Differences between two raw stores (fetched_at and checkpoint times aside)."""
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    found = []
+    ta = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name"
+                                    " = 'a' AND table_name LIKE 'raw%' ORDER BY 1").fetchall()]
+    tb = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name"
+                                    " = 'b' AND table_name LIKE 'raw%' ORDER BY 1").fetchall()]
+    if ta != tb:
+        found.append(f"tables {ta} != {tb}")
+    for t in set(ta) & set(tb):
+        # as multisets: DuckDB's parallel scans promise no row order, for either store
+        q = f"SELECT {COLUMNS} FROM {{db}}.{t}"
+        diff = con.execute(f"SELECT count(*) FROM (({q.format(db='a')}) EXCEPT ALL "
+                           f"({q.format(db='b')}))").fetchone()[0]
+        diff += con.execute(f"SELECT count(*) FROM (({q.format(db='b')}) EXCEPT ALL "
+                            f"({q.format(db='a')}))").fetchone()[0]
+        if diff:
+            found.append(f"{t}: {diff} rows differ")
+    cursors = "SELECT source, entity, scope, cursor FROM {db}.sync_state"
+    diff = con.execute(f"SELECT count(*) FROM (({cursors.format(db='a')}) EXCEPT "
+                       f"({cursors.format(db='b')}) UNION ALL (({cursors.format(db='b')}) "
+                       f"EXCEPT ({cursors.format(db='a')})))").fetchone()[0]
+    if diff:
+        found.append(f"sync_state: {diff} checkpoints differ")
+    return found
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_bulk_load_writes_what_the_loaders_write(tmp_path: Path, parallel: bool) -> None:
+    org = generate_org(3, OrgSpec.small(months=1))
+    with RawStore(tmp_path / "one_by_one.duckdb") as store:
+        for module in (github, jira, slack):
+            module.load(org, store)
+        expected = sum(store.count(*t.split("_", 2)[1:]) for t in store.raw_tables())
+    rows = bulk.load_fresh(org, tmp_path / "bulk.duckdb", parallel=parallel,
+                           # small chunks, so tables go over in several appends
+                           chunk_bytes=256 * 1024)
+    assert rows == expected > 1000
+    assert same_stores(tmp_path / "one_by_one.duckdb", tmp_path / "bulk.duckdb") == []
+
+
+def test_bulk_load_refuses_an_existing_store(tmp_path: Path) -> None:
+    RawStore(tmp_path / "raw.duckdb").close()
+    with pytest.raises(FileExistsError):
+        bulk.load_fresh(generate_org(3, OrgSpec.small(months=1)), tmp_path / "raw.duckdb")

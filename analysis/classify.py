@@ -190,16 +190,22 @@ def _classify_items(con: duckdb.DuckDBPyConnection) -> None:
         JOIN work_items j ON j.source = 'jira' AND j.key = l.key AND j.category <> 'unclassified'
         GROUP BY l.item_id
     """)
+    # The new values in the table's row order: DuckDB updates rows in scattered order one by one
+    # (46k GitHub items took 2 s), rows in order in bulk.
     con.execute(f"""
-        UPDATE work_items SET
-            category = coalesce(l.category, b.category, d.category, 'unclassified'),
-            category_rule = coalesce(l.rule, b.rule, d.rule, {sql_literal(NO_RULE)})
+        CREATE OR REPLACE TEMP TABLE _item_class AS
+        SELECT w.rowid AS row, coalesce(l.category, b.category, d.category, 'unclassified') AS c,
+               coalesce(l.rule, b.rule, d.rule, {sql_literal(NO_RULE)}) AS r
         FROM work_items w
         LEFT JOIN _links l ON l.item_id = w.item_id
         LEFT JOIN _by_rule b ON b.what = 'item' AND b.id = w.item_id
         LEFT JOIN _default d ON d.what = 'repo' AND d.id = w.container
-        WHERE work_items.item_id = w.item_id AND w.source <> 'jira'
+        WHERE w.source <> 'jira'
+        ORDER BY row
     """)
+    con.execute("UPDATE work_items SET category = x.c, category_rule = x.r FROM _item_class x"
+                " WHERE work_items.rowid = x.row")
+    con.execute("DROP TABLE _item_class")
 
 
 def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:

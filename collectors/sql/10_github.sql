@@ -44,24 +44,25 @@ FROM (SELECT natural_key, scope,
 -- A pull request's own commits (GET /pulls/{n}/commits; natural key "<repo>#<n>@<sha>"). Those
 -- the default branch does not list (a squash merge left them on the PR's branch) join the
 -- commits, so a squash-merge repository keeps its coding history.
--- Each payload parsed once, for every field a commit row needs (not kept whole).
 CREATE OR REPLACE TEMP TABLE _gh_pc AS
 SELECT scope || '@' || f[1] AS natural_key, scope, f[1] AS sha,
        'github:' || split_part(natural_key, '@', 1) AS item_id,
        TRY_CAST(regexp_extract(split_part(natural_key, '@', 1), '#(\d+)$', 1) AS INTEGER)
-           AS number, f
-FROM (SELECT natural_key, scope,
-             json_extract_string(payload, ['$.sha', '$.commit.message', '$.commit.author.date',
-                                           '$.commit.author.email', '$.commit.author.name',
-                                           '$.author.id', '$.author.login', '$.author.type',
-                                           '$.parents']) AS f
+           AS number, natural_key AS raw_key
+FROM (SELECT natural_key, scope, json_extract_string(payload, ['$.sha']) AS f
       FROM raw_github_pull_commits);
 
+-- Their payloads are read again only for the commits the default branch lacks (not kept whole).
 INSERT INTO _gh_c
 SELECT natural_key, scope, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], json_array_length(f[9])
-FROM (SELECT natural_key, scope, any_value(f) AS f
-      FROM _gh_pc WHERE natural_key NOT IN (SELECT natural_key FROM _gh_c)
-      GROUP BY natural_key, scope);
+FROM (SELECT p.natural_key, p.scope,
+             json_extract_string(any_value(r.payload), [
+                 '$.sha', '$.commit.message', '$.commit.author.date', '$.commit.author.email',
+                 '$.commit.author.name', '$.author.id', '$.author.login', '$.author.type',
+                 '$.parents']) AS f
+      FROM _gh_pc AS p JOIN raw_github_pull_commits AS r ON r.natural_key = p.raw_key
+      WHERE p.natural_key NOT IN (SELECT natural_key FROM _gh_c)
+      GROUP BY p.natural_key, p.scope);
 
 -- Accounts: every user object any payload embeds (id, login, type), with the profile fetched
 -- once per login.

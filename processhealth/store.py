@@ -185,6 +185,7 @@ class RawStore:
         self.con = open_duckdb(self.path, read_only=read_only)
         self._known_tables: set[str] = set()
         self._stored: dict[str, _Stored] = {}  # per raw table saved to: what it holds
+        self._cursors: dict[tuple[str, str, str], str] = {}  # as stored, once read or written
         if not read_only:
             # Saves are small transactions; with DuckDB's default (16 MB of WAL) every few pages
             # rewrote the tables they touched. The WAL is as durable; close() checkpoints it.
@@ -278,6 +279,7 @@ class RawStore:
                     self._write_cursor(source, entity, scope, cursor)
         except BaseException:
             self._stored.pop(table, None)  # reloaded from the table at the next save
+            self._cursors.clear()  # the cursor written in it is not
             raise
         if plan is None:
             return 0
@@ -288,11 +290,11 @@ class RawStore:
         """Append the batch's new and changed rows, delete the versions they replace; the plan
         (what was written) is the caller's to commit to _Stored once the transaction is."""
         stored = self._stored.get(table) or self._load_stored(table)
-        self.con.register("_ph_batch", batch)
-        try:
-            hashes = self.con.execute(_HASHES).fetchnumpy()
-        finally:
-            self.con.unregister("_ph_batch")
+        # DuckDB reads the Arrow table from this frame's local of the name the SQL uses (a
+        # replacement scan: ~1 ms less a statement than register/unregister, which for a page
+        # of 100 rows was a tenth of the save).
+        _ph_batch = batch  # noqa: F841
+        hashes = self.con.execute(_HASHES).fetchnumpy()
         plan = stored.plan(hashes["k"], hashes["p"])
         if plan.write.size:
             self._append(table, batch, plan)
@@ -309,13 +311,11 @@ class RawStore:
         rows = batch if plan.write.size == batch.num_rows else batch.take(plan.write)
         rows = rows.append_column("payload_hash", pa.array(plan.payload_hash, pa.uint64()))
         rows = rows.append_column("seq", pa.array(plan.seq, pa.int64()))
-        self.con.register("_ph_batch", rows)
+        _ph_batch = rows  # noqa: F841 (read by the SQL: see _write)
         try:
             self.con.execute(_APPEND.format(table=table))
         except duckdb.ConversionException as exc:
             raise SourceError(f"Rows for {table} carry an unreadable updated_at: {exc}") from None
-        finally:
-            self.con.unregister("_ph_batch")
 
     def _delete_replaced(self, table: str, batch: pa.Table, plan: _Plan) -> None:
         """Remove the versions the changed rows replace: by seq (zone maps find them), guarded by
@@ -344,17 +344,30 @@ class RawStore:
         row = self.con.execute(
             "SELECT cursor FROM sync_state WHERE source = ? AND entity = ? AND scope = ?",
             [source, entity, scope],
-        ).fetchone()
-        return row[0] if row else None
+        ).fetchall()
+        if row and row[0][0] is not None:
+            self._cursors[(source, entity, scope)] = row[0][0]
+        return row[0][0] if row else None
 
     def set_cursor(self, source: str, entity: str, scope: str, cursor: str) -> None:
         self._write_cursor(source, entity, scope, cursor)
 
     def _write_cursor(self, source: str, entity: str, scope: str, cursor: str) -> None:
-        self.con.execute(
-            "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, now())",
-            [source, entity, scope, str(cursor)],
-        )
+        """The checkpoint, written only when it moves (a page of a list that saves the same
+        cursor as the page before writes nothing); an UPDATE of the row costs a quarter of DuckDB's
+        INSERT OR REPLACE."""
+        key, cursor = (source, entity, scope), str(cursor)
+        if self._cursors.get(key) == cursor:
+            return
+        self._cursors.pop(key, None)  # until the write is in
+        [(updated,)] = self.con.execute(
+            "UPDATE sync_state SET cursor = ?, updated_at = now()"
+            " WHERE source = ? AND entity = ? AND scope = ?",
+            [cursor, source, entity, scope]).fetchall()
+        if not updated:
+            self.con.execute("INSERT INTO sync_state VALUES (?, ?, ?, ?, now())",
+                             [source, entity, scope, cursor])
+        self._cursors[key] = cursor
 
     # --- items gone upstream -------------------------------------------------------------------
 
@@ -397,6 +410,7 @@ class RawStore:
 
     def reset(self, source: str, *, drop_rows: bool = False) -> None:
         """Forget a source's checkpoints (for `collect --full`); rows stay unless drop_rows."""
+        self._cursors.clear()
         with self.transaction() as con:
             con.execute("DELETE FROM sync_state WHERE source = ?", [source])
             for table in self.raw_tables() if drop_rows else []:

@@ -258,13 +258,19 @@ class RawStore:
         Returns how many rows were inserted or had a different payload; unchanged rows are not
         rewritten, so a re-run that finds nothing new returns 0.
         """
-        table = self.ensure_raw_table(source, entity)
         try:
             batch = _arrow_batch(rows, scope, collector_version or DEFAULT_COLLECTOR_VERSION)
         except ValueError as exc:  # data of an unexpected shape, from an API or an export
             raise SourceError(
                 f"{source} {entity} for {scope} cannot be stored: {exc}. Nothing of this batch "
                 f"was saved; what was saved before it is kept.") from None
+        return self.save_batch(source, entity, batch, scope=scope, cursor=cursor)
+
+    def save_batch(self, source: str, entity: str, batch: pa.Table, *, scope: str | None = None,
+                   cursor: str | None = None) -> int:
+        """`save` of rows already made into one Arrow table by `_arrow_batch` (the bulk loader
+        of processhealth/simload builds them in worker processes); the cursor needs `scope`."""
+        table = self.ensure_raw_table(source, entity)
         plan = None
         try:
             with self.transaction():
@@ -275,7 +281,7 @@ class RawStore:
                         "DELETE FROM sync_deleted WHERE source = ? AND entity = ?"
                         " AND list_contains(?, natural_key)",
                         [source, entity, batch.column("natural_key").to_pylist()]).fetchall()
-                if cursor is not None:
+                if cursor is not None and scope is not None:
                     self._write_cursor(source, entity, scope, cursor)
         except BaseException:
             self._stored.pop(table, None)  # reloaded from the table at the next save

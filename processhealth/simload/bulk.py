@@ -8,9 +8,9 @@ slack.py) save as a collection does, one `RawStore.save` per entity and scope, e
 its own transaction. Into an empty store that is mostly overhead: at 1,300 people the 6.5M rows
 took 19 minutes. Here the loaders run unchanged, but their saves go to a spool that builds the
 same Arrow batches as `RawStore.save` (processhealth.store._arrow_batch: the same canonical JSON,
-keys, times and URLs) and hands them, tens of MB at a time, to one writer, which appends them
-with plain INSERTs (no ON CONFLICT: the store is new, and a key saved twice fails loudly instead
-of being merged) and records the checkpoints with `RawStore.set_cursor`.
+keys, times and URLs) and hands them, tens of MB at a time, to one writer, which stores them
+with `RawStore.save_batch` (the write path of every save, so hashes and seq are the same) and
+records the checkpoints with `RawStore.set_cursor`.
 
 The loaders run in forked worker processes, one per group of sources (GitHub alone; Jira and
 Slack together), while the parent writes; each raw table is written by one worker only, in that
@@ -39,12 +39,6 @@ from simulation.model import Org
 
 GROUPS: tuple[tuple[str, ...], ...] = (("github",), ("jira", "slack"))
 CHUNK_BYTES = 64 * 2**20  # payload bytes a worker gathers per table before handing them over
-_APPEND = """
-INSERT INTO {table}
-SELECT natural_key, scope, updated_at::TIMESTAMPTZ, now(), source_url, collector_version,
-       payload
-FROM _ph_bulk
-"""
 
 
 class Spool:
@@ -98,7 +92,7 @@ class Spool:
 
 
 class Writer:
-    """Appends spooled chunks to a new raw store (one plain INSERT per chunk)."""
+    """Stores spooled chunks in a new raw store (one `RawStore.save_batch` per chunk)."""
 
     def __init__(self, store: RawStore) -> None:
         self.store = store
@@ -112,14 +106,7 @@ class Writer:
             self.store.ensure_raw_table(*value)
             return
         source, entity, table = value
-        name = self.store.ensure_raw_table(source, entity)
-        con = self.store.con
-        con.register("_ph_bulk", table)
-        try:
-            with self.store.transaction():
-                con.execute(_APPEND.format(table=name))
-        finally:
-            con.unregister("_ph_bulk")
+        self.store.save_batch(source, entity, table)
         self.rows += table.num_rows
 
 

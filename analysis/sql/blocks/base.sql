@@ -238,26 +238,44 @@ delivery AS (  -- moments an item was delivered: linked code merged, or resolved
            OR w.item_id IN (SELECT item_id FROM event_links WHERE event_id LIKE 'github:%'))
 ),
 -- Each test runs only on the human events it applies to (about 40% of events are process
--- events), so the as-of joins cost in proportion to those, not to every event; the results join
--- back on event_seq (an integer, where the long event ids cost more than the tests).
+-- events), so its cost follows those, not every event; the results join back on event_seq (an
+-- integer, where the long event ids cost more than the tests). The activity or delivery just
+-- before and just after an event come from one pass of window functions over the event's item,
+-- with the events among its activity (at the same time counts as both before and after).
 paper AS (
-    SELECT e.event_seq,
-           coalesce(epoch(e.occurred_at) - epoch(ap.at) > 86400, true)
-           AND coalesce(epoch(an.at) - epoch(e.occurred_at) > 86400, true) AS paperwork
-    FROM (SELECT event_seq, item_id, occurred_at FROM et
-          WHERE NOT is_bot AND source = 'jira' AND subkind IN ('status_change', 'metadata_edit'))
-         AS e
-    ASOF LEFT JOIN activity AS ap ON ap.item_id = e.item_id AND e.occurred_at >= ap.at
-    ASOF LEFT JOIN activity AS an ON an.item_id = e.item_id AND e.occurred_at <= an.at
+    SELECT event_seq,
+           coalesce(epoch(occurred_at) - epoch(before) > 86400, true)
+           AND coalesce(epoch(after) - epoch(occurred_at) > 86400, true) AS paperwork
+    FROM (
+        SELECT event_seq, occurred_at,
+               max(act) OVER (PARTITION BY item_id ORDER BY occurred_at
+                              RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS before,
+               min(act) OVER (PARTITION BY item_id ORDER BY occurred_at
+                              RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS after
+        FROM (SELECT event_seq, item_id, occurred_at, NULL::TIMESTAMPTZ AS act FROM et
+              WHERE NOT is_bot AND source = 'jira'
+                AND subkind IN ('status_change', 'metadata_edit')
+              UNION ALL
+              SELECT NULL, item_id, "at", "at" FROM activity WHERE item_id IS NOT NULL)
+    )
+    WHERE event_seq IS NOT NULL
 ),
 coupling AS (
-    SELECT e.event_seq,
-           coalesce(epoch(e.occurred_at) - epoch(dp.at) <= 30 * 86400, false)
-           OR coalesce(epoch(dn.at) - epoch(e.occurred_at) <= 30 * 86400, false) AS coupled
-    FROM (SELECT event_seq, item_id, occurred_at FROM et
-          WHERE NOT is_bot AND category = 'process' AND item_id IS NOT NULL) AS e
-    ASOF LEFT JOIN delivery AS dp ON dp.item_id = e.item_id AND e.occurred_at >= dp.at
-    ASOF LEFT JOIN delivery AS dn ON dn.item_id = e.item_id AND e.occurred_at <= dn.at
+    SELECT event_seq,
+           coalesce(epoch(occurred_at) - epoch(before) <= 30 * 86400, false)
+           OR coalesce(epoch(after) - epoch(occurred_at) <= 30 * 86400, false) AS coupled
+    FROM (
+        SELECT event_seq, occurred_at,
+               max(act) OVER (PARTITION BY item_id ORDER BY occurred_at
+                              RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS before,
+               min(act) OVER (PARTITION BY item_id ORDER BY occurred_at
+                              RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS after
+        FROM (SELECT event_seq, item_id, occurred_at, NULL::TIMESTAMPTZ AS act FROM et
+              WHERE NOT is_bot AND category = 'process' AND item_id IS NOT NULL
+              UNION ALL
+              SELECT NULL, item_id, "at", "at" FROM delivery WHERE item_id IS NOT NULL)
+    )
+    WHERE event_seq IS NOT NULL
 ),
 -- Prompted: the latest reminder that reached the actor before the event (metric_reminder_reach),
 -- found without listing every reminder's people: per live stretch of the actor in a channel with

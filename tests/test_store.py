@@ -335,7 +335,7 @@ def old_store(path, tmp_path):
         con.execute(f"CREATE TABLE {table}({OLD_SHAPE})")
     con.executemany("INSERT INTO raw_github_pulls VALUES (?, 'acme/api', ?, now(), ?, 'old', ?)",
                     [[r["natural_key"], r["updated_at"], r["source_url"],
-                      '{"number":%d,"state":"open","user":{"login":"ana"}}' % i]
+                      f'{{"number":{i},"state":"open","user":{{"login":"ana"}}}}']
                      for i, r in enumerate(rows(30))])
     con.execute("INSERT INTO sync_deleted VALUES ('github', 'pulls', 'acme/api#3', 'acme/api',"
                 " now())")

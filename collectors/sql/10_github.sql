@@ -70,15 +70,54 @@ CREATE OR REPLACE TEMP MACRO _gh_user(t, root) AS TABLE
     SELECT u[1] AS id, u[2] AS login, u[3] AS type
     FROM (SELECT json_extract_string(payload, [root || '.id', root || '.login', root || '.type']) AS u
           FROM query_table(t));
+-- Issues, pulls, reviews, comments and issue events: every field the statements below read,
+-- the acting user's included, in one parse of each payload (body_flags, a JSON object, apart).
+CREATE OR REPLACE TEMP TABLE _gh_is AS
+SELECT natural_key, scope, json_extract_string(payload, [
+           '$.number', '$.pull_request', '$.title', '$.html_url', '$.state', '$.labels',
+           '$.created_at', '$.closed_at', '$.pull_request.merged_at', '$.user.id',
+           '$.assignees[0].id', '$.draft', '$.state_reason', '$.pull_request.url',
+           '$.pull_request.html_url', '$.id', '$.body', '$.user.login', '$.user.type']) AS f,
+       payload -> '$.body_flags' AS flags
+FROM raw_github_issues;
+CREATE OR REPLACE TEMP TABLE _gh_pu AS
+SELECT natural_key, json_extract_string(payload, [
+           '$.merged_at', '$.head.ref', '$.base.ref', '$.draft', '$.body', '$.user.id',
+           '$.user.login', '$.user.type']) AS f,
+       payload -> '$.body_flags' AS flags
+FROM raw_github_pulls;
+CREATE OR REPLACE TEMP TABLE _gh_rv AS
+SELECT natural_key, scope, json_extract_string(payload, [
+           '$.submitted_at', '$.user.id', '$.pull_request_url', '$.state', '$.user.login',
+           '$.user.type']) AS f
+FROM raw_github_reviews;
+CREATE OR REPLACE TEMP TABLE _gh_ic AS
+SELECT natural_key, scope, json_extract_string(payload, [
+           '$.created_at', '$.user.id', '$.issue_url', '$.body', '$.body_length', '$.user.login',
+           '$.user.type']) AS f,
+       payload -> '$.body_flags' AS flags
+FROM raw_github_issue_comments;
+CREATE OR REPLACE TEMP TABLE _gh_rc AS
+SELECT natural_key, scope, json_extract_string(payload, [
+           '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
+           '$.path', '$.body', '$.body_length', '$.user.login', '$.user.type']) AS f,
+       payload -> '$.body_flags' AS flags
+FROM raw_github_review_comments;
+CREATE OR REPLACE TEMP TABLE _gh_ie AS
+SELECT natural_key, scope, json_extract_string(payload, [
+           '$.event', '$.created_at', '$.actor.id', '$.issue.number', '$.actor.login',
+           '$.actor.type']) AS f
+FROM raw_github_issue_events;
+
 CREATE OR REPLACE TEMP TABLE _gh_seen AS
-SELECT * FROM _gh_user('raw_github_issues', '$.user')
-UNION ALL SELECT * FROM _gh_user('raw_github_pulls', '$.user')
-UNION ALL SELECT * FROM _gh_user('raw_github_reviews', '$.user')
-UNION ALL SELECT * FROM _gh_user('raw_github_issue_comments', '$.user')
-UNION ALL SELECT * FROM _gh_user('raw_github_review_comments', '$.user')
+SELECT f[10] AS id, f[18] AS login, f[19] AS type FROM _gh_is
+UNION ALL SELECT f[6], f[7], f[8] FROM _gh_pu
+UNION ALL SELECT f[2], f[5], f[6] FROM _gh_rv
+UNION ALL SELECT f[2], f[6], f[7] FROM _gh_ic
+UNION ALL SELECT f[2], f[8], f[9] FROM _gh_rc
 UNION ALL SELECT author_id, author_login, author_type FROM _gh_c
 UNION ALL SELECT * FROM _gh_user('raw_github_releases', '$.author')
-UNION ALL SELECT * FROM _gh_user('raw_github_issue_events', '$.actor')
+UNION ALL SELECT f[3], f[5], f[6] FROM _gh_ie
 UNION ALL SELECT * FROM _gh_user('raw_github_members', '$')
 UNION ALL SELECT * FROM _gh_user('raw_github_team_members', '$')
 UNION ALL SELECT * FROM _gh_user('raw_github_users', '$');
@@ -134,18 +173,10 @@ SELECT i.natural_key AS key, 'github:' || i.natural_key AS item_id, i.scope AS r
        -- else from body_flags, set at ingest when it was reduced (collectors/privacy.py)
        coalesce(_ph_stored_declared(i.flags), _ph_stored_declared(p.flags),
                 _ph_declared_flags(coalesce(i.f[17], p.f[5]))) AS declared
-FROM (SELECT natural_key, scope, json_extract_string(payload, [
-          '$.number', '$.pull_request', '$.title', '$.html_url', '$.state', '$.labels',
-          '$.created_at', '$.closed_at', '$.pull_request.merged_at', '$.user.id',
-          '$.assignees[0].id', '$.draft', '$.state_reason', '$.pull_request.url',
-          '$.pull_request.html_url', '$.id', '$.body']) AS f, payload -> '$.body_flags' AS flags
-      FROM raw_github_issues
+FROM (SELECT * FROM _gh_is
       WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted WHERE entity = 'issues')
       ) AS i
-LEFT JOIN (SELECT natural_key, json_extract_string(payload, [
-               '$.merged_at', '$.head.ref', '$.base.ref', '$.draft', '$.body']) AS f,
-                  payload -> '$.body_flags' AS flags
-           FROM raw_github_pulls) AS p ON p.natural_key = i.natural_key;
+LEFT JOIN _gh_pu AS p ON p.natural_key = i.natural_key;
 
 -- Commits, and the pull request each belongs to (see the header).
 -- A commit rewritten by a rebase or force-push gets a new sha but keeps its author, author
@@ -217,9 +248,7 @@ GROUP BY l.item_id;
 CREATE OR REPLACE TEMP TABLE _gh_events AS
 SELECT natural_key, scope AS repo, f[1] AS event, f[2]::TIMESTAMPTZ AS occurred,
        'github:' || f[3] AS actor, scope || '#' || f[4] AS item_key
-FROM (SELECT natural_key, scope, json_extract_string(payload, [
-          '$.event', '$.created_at', '$.actor.id', '$.issue.number']) AS f
-      FROM raw_github_issue_events);
+FROM _gh_ie;
 
 INSERT INTO work_items(item_id, source, kind, key, title, url, container, type, labels, status,
                        status_category, created_at, started_at, resolved_at, merged_at,
@@ -268,9 +297,7 @@ INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, 
 SELECT 'github:review:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' || f[2],
        'github:' || scope || '#' || _gh_number(f[3]), 'pr_review',
        json_object('repo', scope, 'number', _gh_number(f[3]), 'state', f[4]), scope
-FROM (SELECT natural_key, scope, json_extract_string(payload, [
-          '$.submitted_at', '$.user.id', '$.pull_request_url', '$.state']) AS f
-      FROM raw_github_reviews)
+FROM _gh_rv
 WHERE f[1] IS NOT NULL;
 
 -- A comment's issue_url ends in the issue's number; in some older payloads, in its id instead.
@@ -287,10 +314,7 @@ WITH c AS (
                 WHERE n.repo = c0.scope AND n.issue_id = _gh_number(c0.f[3])::VARCHAR),
                _gh_number(c0.f[3])) AS number
     FROM (SELECT natural_key, scope, f, coalesce(_ph_stored_flags(flags), _ph_text_flags(f[4])) AS t
-          FROM (SELECT natural_key, scope, json_extract_string(payload, [
-                    '$.created_at', '$.user.id', '$.issue_url', '$.body', '$.body_length']) AS f,
-                       payload -> '$.body_flags' AS flags
-                FROM raw_github_issue_comments
+          FROM (SELECT natural_key, scope, f, flags FROM _gh_ic
                 WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted
                                           WHERE entity = 'issue_comments'))) AS c0
 )
@@ -316,10 +340,7 @@ SELECT 'github:review_comment:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'gi
                    'is_status_request', t.is_status_request, 'shadow_tool', t.shadow_tool,
                    'has_result', t.has_result), scope, t.shadow_tool
 FROM (SELECT *, coalesce(_ph_stored_flags(flags), _ph_text_flags(f[6])) AS t
-      FROM (SELECT natural_key, scope, json_extract_string(payload, [
-                '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
-                '$.path', '$.body', '$.body_length']) AS f, payload -> '$.body_flags' AS flags
-            FROM raw_github_review_comments));
+      FROM _gh_rc);
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, weight, detail,
                    repo, linked_keys)
@@ -364,4 +385,10 @@ DROP TABLE _gh_landing;
 DROP TABLE _gh_pc;
 DROP TABLE _gh_pr_commits;
 DROP TABLE _gh_events;
+DROP TABLE _gh_is;
+DROP TABLE _gh_pu;
+DROP TABLE _gh_rv;
+DROP TABLE _gh_ic;
+DROP TABLE _gh_rc;
+DROP TABLE _gh_ie;
 

@@ -112,9 +112,12 @@ FROM parsed
 QUALIFY row_number() OVER (PARTITION BY coalesce(d.id, key)
                            ORDER BY updated_at DESC NULLS LAST, key DESC) = 1;
 
+-- `filled` once per value: custom fields, the fill rate and declared experiments all read it.
 CREATE TEMP TABLE _jira_value AS
-SELECT key, unnest(getvariable('jira_value_fields')) AS field_id, unnest(field_values) AS value
-FROM _jira_issue;
+SELECT *, _jira_filled(value) AS filled
+FROM (SELECT key, unnest(getvariable('jira_value_fields')) AS field_id,
+             unnest(field_values) AS value
+      FROM _jira_issue);
 
 CREATE TEMP TABLE _jira_change AS
 WITH h AS (SELECT key, project, unnest(histories) AS h FROM _jira_issue)
@@ -243,7 +246,7 @@ custom AS (
            any_value(v.value ->> '$') FILTER (WHERE fd.logical_name = 'epic_link'
                                                OR fd.plugin LIKE '%gh-epic-link') AS epic
     FROM _jira_value AS v JOIN _jira_field AS fd USING (field_id)
-    WHERE (fd.custom OR v.field_id = 'priority') AND _jira_filled(v.value)
+    WHERE (fd.custom OR v.field_id = 'priority') AND v.filled
     GROUP BY v.key
 )
 SELECT 'jira:' || i.key, 'jira', 'jira_issue', i.key, i.x.summary,
@@ -272,7 +275,7 @@ WITH carried AS (
     SELECT field_id FROM _jira_value GROUP BY field_id HAVING count(value) > 0
 )
 SELECT 'jira:' || i.key, c.field_id, fd.field_name, fd.logical_name, fd.custom,
-       coalesce(_jira_filled(v.value), false)
+       coalesce(v.filled, false)
 FROM _jira_issue AS i
 CROSS JOIN carried AS c
 JOIN _jira_field AS fd USING (field_id)
@@ -376,7 +379,7 @@ FROM (
                                THEN _ph_declared_flags(_ph_body_text(v.value::VARCHAR)) END AS f
               FROM _jira_value AS v JOIN _jira_field AS fd USING (field_id)) AS v
         JOIN _jira_field AS fd USING (field_id)
-        WHERE _jira_filled(v.value)
+        WHERE v.filled
         GROUP BY v.key
     ) AS v USING (key)
 ) AS d

@@ -187,9 +187,6 @@ WITH et AS MATERIALIZED (
         AND pm.month = date_trunc('month', timezone('UTC', e.occurred_at))::DATE
     LEFT JOIN identities AS i ON e.actor_account = i.source || ':' || i.source_user_id
 ),
-credited AS (
-    SELECT event_seq, sum(minutes) AS minutes FROM effort GROUP BY event_seq
-),
 jira_keys AS (
     SELECT item_id, key FROM work_items WHERE source = 'jira' AND key IS NOT NULL
 ),
@@ -329,16 +326,24 @@ prompting AS (
     LEFT JOIN (SELECT event_seq, x FROM heard WHERE x > live_from
                UNION ALL SELECT event_seq, x FROM mentioned) AS r USING (event_seq)
     GROUP BY e.event_seq, e.occurred_at
+),
+-- Credited minutes and the three tests, one narrow row per event, joined to the events once.
+facts AS (
+    SELECT event_seq, sum(minutes) AS minutes, any_value(paperwork) AS paperwork,
+           any_value(coupled) AS coupled, any_value(prompted) AS prompted
+    FROM (SELECT event_seq, minutes, NULL::BOOLEAN AS paperwork, NULL::BOOLEAN AS coupled,
+                 NULL::BOOLEAN AS prompted FROM effort
+          UNION ALL SELECT event_seq, NULL, paperwork, NULL, NULL FROM paper
+          UNION ALL SELECT event_seq, NULL, NULL, coupled, NULL FROM coupling
+          UNION ALL SELECT event_seq, NULL, NULL, NULL, prompted FROM prompting)
+    GROUP BY event_seq
 )
 SELECT et.* EXCLUDE (event_seq), et.event_seq,
-       coalesce(c.minutes, 0) AS minutes,
+       coalesce(f.minutes, 0) AS minutes,
        et.category = 'process' AS is_process,
-       p.paperwork, k.coupled, r.prompted
+       f.paperwork, f.coupled, f.prompted
 FROM et
-LEFT JOIN credited AS c USING (event_seq)
-LEFT JOIN paper AS p USING (event_seq)
-LEFT JOIN coupling AS k USING (event_seq)
-LEFT JOIN prompting AS r USING (event_seq);
+LEFT JOIN facts AS f USING (event_seq);
 COMMENT ON VIEW metric_event_team IS 'Every event with the team its actor belonged to that month (person_months, else people.team), whether the actor is a bot, and for human events the per-event facts of docs/metrics.md section 5 (metric_event_facts is its human events).';
 COMMENT ON COLUMN metric_event_team.event_id IS 'The event (events.event_id).';
 COMMENT ON COLUMN metric_event_team.source IS 'Tool: github, jira or slack.';

@@ -108,6 +108,7 @@ def hold_last_month(raw: Path, out: Path) -> int:
     out.unlink(missing_ok=True)
     con = open_duckdb(out)
     try:
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{raw}' AS raw (READ_ONLY)")
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'raw'"

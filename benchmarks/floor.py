@@ -401,6 +401,7 @@ def run_floor(raw_path: Path, out_path: Path, config_path: Path,
     t_all, c_all = time.perf_counter(), time.process_time()
     con = open_duckdb(out_path, memory_limit=memory_limit,
                       storage_version=ANALYTICS_STORAGE_VERSION)
+    con.execute("SET enable_progress_bar = false")  # stdout is for figures
     con.execute(f"ATTACH '{raw_path}' AS raw (READ_ONLY)")
     for table in ("sync_deleted",):  # a store older than its migration: an empty stand-in
         if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'raw'"

@@ -78,11 +78,11 @@ def prepare(people: int, seed: int = 7) -> None:
     ready.unlink(missing_ok=True)
     for stale in where.glob("*.duckdb*"):
         stale.unlink()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu(children=True)
     org = generate_org(seed, OrgSpec.sized(people))
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), _cpu(children=True)
     rows = bulk.load_fresh(org, where / "raw.duckdb")
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), _cpu(children=True)
     held = hold_last_month(where / "raw.duckdb", where / "last-month.duckdb")
     t3 = time.perf_counter()
     urls = {s: f"http://127.0.0.1:1/{s}" for s in ("github", "jira", "slack")}
@@ -92,7 +92,8 @@ def prepare(people: int, seed: int = 7) -> None:
     (where / "processhealth.toml").write_text(toml)
     humans = sum(not p.is_bot for p in org.people)
     line = (f"prepared {people}: {humans} people in {len(org.teams)} teams, generated in "
-            f"{t1 - t0:.0f} s, {rows:,} raw rows loaded in {t2 - t1:.0f} s, raw store "
+            f"{t1 - t0:.0f} s (CPU {c1 - c0:.0f} s), {rows:,} raw rows loaded in {t2 - t1:.0f} s "
+            f"(CPU {c2 - c1:.0f} s, loader workers included), raw store "
             f"{(where / 'raw.duckdb').stat().st_size / 2**30:.2f} GiB; last month's "
             f"{held:,} rows set apart in {t3 - t2:.0f} s (load average {_load()})")
     ready.write_text(line + "\n")
@@ -107,6 +108,7 @@ def hold_last_month(raw: Path, out: Path) -> int:
     out.unlink(missing_ok=True)
     con = open_duckdb(out)
     try:
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{raw}' AS raw (READ_ONLY)")
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'raw'"
@@ -166,9 +168,10 @@ def measure(where: Path, out: Path) -> None:
                       "worker_rss": workers, "counts": counts}), flush=True)
 
 
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+def _cpu(children: bool = False) -> float:
+    """CPU seconds (user + system) of this process, plus its ended children if asked."""
+    who = [resource.RUSAGE_SELF] + ([resource.RUSAGE_CHILDREN] if children else [])
+    return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, who))
 
 
 def _proc_cpu(pid: int) -> float:

@@ -11,6 +11,7 @@ import pytest
 from processhealth.simload import bulk, github, jira, slack
 from processhealth.store import RawStore
 from simulation import OrgSpec, generate_org
+from simulation.model import Org
 
 COLUMNS = "natural_key, scope, updated_at, source_url, collector_version, payload::VARCHAR"
 
@@ -45,21 +46,38 @@ def same_stores(a: Path, b: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("parallel", [True, False])
-def test_bulk_load_writes_what_the_loaders_write(tmp_path: Path, parallel: bool) -> None:
-    org = generate_org(3, OrgSpec.small(months=1))
-    with RawStore(tmp_path / "one_by_one.duckdb") as store:
+@pytest.fixture(scope="module")
+def org() -> Org:
+    return generate_org(3, OrgSpec.small(months=1))
+
+
+@pytest.fixture(scope="module")
+def one_by_one(org: Org, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """The per-source loaders' store, and its row count."""
+    path = tmp_path_factory.mktemp("simload") / "one_by_one.duckdb"
+    with RawStore(path) as store:
         for module in (github, jira, slack):
             module.load(org, store)
-        expected = sum(store.count(*t.split("_", 2)[1:]) for t in store.raw_tables())
+        rows = sum(store.count(*t.split("_", 2)[1:]) for t in store.raw_tables())
+    return path, rows
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_bulk_load_writes_what_the_loaders_write(org: Org, one_by_one: tuple[Path, int],
+                                                 tmp_path: Path, parallel: bool) -> None:
     rows = bulk.load_fresh(org, tmp_path / "bulk.duckdb", parallel=parallel,
                            # small chunks, so tables go over in several appends
                            chunk_bytes=256 * 1024)
-    assert rows == expected > 1000
-    assert same_stores(tmp_path / "one_by_one.duckdb", tmp_path / "bulk.duckdb") == []
+    assert rows == one_by_one[1] > 1000
+    assert same_stores(one_by_one[0], tmp_path / "bulk.duckdb") == []
 
 
-def test_bulk_load_refuses_an_existing_store(tmp_path: Path) -> None:
+def test_a_failing_worker_fails_the_load(org: Org, tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="worker failed"):
+        bulk.load_fresh(org, tmp_path / "bulk.duckdb", groups=(("github",), ("nosuch",)))
+
+
+def test_bulk_load_refuses_an_existing_store(org: Org, tmp_path: Path) -> None:
     RawStore(tmp_path / "raw.duckdb").close()
     with pytest.raises(FileExistsError):
-        bulk.load_fresh(generate_org(3, OrgSpec.small(months=1)), tmp_path / "raw.duckdb")
+        bulk.load_fresh(org, tmp_path / "raw.duckdb")

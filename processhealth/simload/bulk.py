@@ -5,18 +5,21 @@
 
 For benchmarks (benchmarks/scale.py prepare): the per-source loaders (github.py, jira.py,
 slack.py) save as a collection does, one `RawStore.save` per entity and scope, each an upsert in
-its own transaction. Into an empty store that is mostly overhead: at 1,300 people the 6.5M rows
-took 19 minutes. Here the loaders run unchanged, but their saves go to a spool that builds the
-same Arrow batches as `RawStore.save` (processhealth.store._arrow_batch: the same canonical JSON,
-keys, times and URLs) and hands them, tens of MB at a time, to one writer, which stores them
-with `RawStore.save_batch` (the write path of every save, so hashes and seq are the same) and
-records the checkpoints with `RawStore.set_cursor`.
+its own transaction, one source after the other: at 1,300 people the 6.5M rows took 19 minutes.
+Most of that CPU time is Python building the payloads (simulation/*_api.py) and the rows
+(collectors/*_rows.py, collectors/privacy.py), not DuckDB. So here the loaders run unchanged but
+two at a time, and their saves go to a spool that builds the same Arrow batches as
+`RawStore.save` (processhealth.store._arrow_batch: the same canonical JSON, keys, times and
+URLs) and hands them, tens of MB at a time, to one writer, which stores them with
+`RawStore.save_batch` (the write path of every save, so payload hashes and seq are the same)
+and records the checkpoints with `RawStore.set_cursor`.
 
-The loaders run in forked worker processes, one per group of sources (GitHub alone; Jira and
-Slack together), while the parent writes; each raw table is written by one worker only, in that
-worker's save order. The GitHub
-user profiles (`github._save_users`) read the stored GitHub rows, so the parent saves them last,
-through the ordinary `RawStore.save`.
+The loaders run two at a time: GitHub in this process, Jira then Slack in one forked worker (it
+shares the generated organization; one worker, not one per source, because each copies the
+pages of the objects it touches: at 1,300 people the organization alone is about 10 GB), while a
+thread of this process writes. Each raw table is written from one loader only, in its save
+order. The GitHub user profiles (`github.save_users`) read the stored GitHub rows, so they are
+saved last, through the ordinary `RawStore.save`.
 
 Only `fetched_at` differs from a sequential load (it is the time of writing, as always), and
 the physical row order, which DuckDB's parallel scans do not promise for either.
@@ -25,8 +28,11 @@ tests/test_simload_bulk.py compares the two stores row by row.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
+import queue
+import threading
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -114,16 +120,44 @@ def load_fresh(org: Org, path: str | Path, base_url: str = "http://127.0.0.1:1",
                groups: Sequence[Sequence[str]] = GROUPS, parallel: bool = True,
                chunk_bytes: int = CHUNK_BYTES) -> int:
     """Write the organization's GitHub, Jira and Slack rows into a new raw store at `path`
-    (it must not exist yet); returns the raw rows written."""
+    (it must not exist yet); returns the raw rows written.
+
+    parallel: the first group loads in this process while each other group loads in a forked
+    worker, and a thread of this process writes; otherwise everything runs here, in order."""
     from processhealth.simload import github
 
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} exists: bulk loading writes a new raw store only")
+    forked = parallel and len(groups) > 1 and "fork" in mp.get_all_start_methods()
+    workers: list[Any] = []
+    inbox: Any = None
+    if forked:  # before the store opens or a thread starts: a fork copies neither
+        ctx = mp.get_context("fork")  # the workers share the generated organization
+        inbox = ctx.Queue(maxsize=2 * len(groups))  # bounds the chunks in flight
+        gc.collect()
+        gc.freeze()  # the collector then leaves the organization's objects (and pages) alone
+        try:
+            workers = [ctx.Process(target=_work, args=(org, group, base_url, inbox, chunk_bytes),
+                                   daemon=True, name=f"simload-{'+'.join(group)}")
+                       for group in groups[1:]]
+            for w in workers:
+                w.start()
+        finally:
+            gc.unfreeze()
     with RawStore(path) as store:
         writer = Writer(store)
-        if parallel and "fork" in mp.get_all_start_methods():
-            _parallel(org, base_url, groups, writer, chunk_bytes)
+        if forked:
+            try:
+                _load_and_write(org, groups[0], base_url, chunk_bytes, inbox, len(workers),
+                                writer)
+            finally:
+                for w in workers:
+                    if w.is_alive() and w.exitcode is None:
+                        w.join(timeout=5)
+                    if w.is_alive():
+                        w.terminate()
+                        w.join()
         else:
             spool = Spool(writer, chunk_bytes)
             for group in groups:
@@ -145,36 +179,62 @@ def _load_group(org: Org, group: Sequence[str], spool: Spool, base_url: str) -> 
             {"jira": jira, "slack": slack}[source].load(org, spool, base_url)
 
 
-def _parallel(org: Org, base_url: str, groups: Sequence[Sequence[str]], writer: Writer,
-              chunk_bytes: int) -> None:
-    ctx = mp.get_context("fork")  # the workers share the generated organization, unpickled
-    queue = ctx.Queue(maxsize=2 * len(groups) + 2)  # bounds the chunks in flight
-    workers = [ctx.Process(target=_work, args=(org, group, base_url, queue, chunk_bytes),
-                           daemon=True, name=f"simload-{'+'.join(group)}") for group in groups]
-    for w in workers:
-        w.start()
-    running = len(workers)
-    try:
-        while running:
-            kind, value = queue.get()
-            if kind == "done":
-                running -= 1
-            elif kind == "error":
-                raise RuntimeError(f"a bulk-load worker failed:\n{value}")
-            else:
-                writer(kind, value)
-    finally:
-        for w in workers:
-            if w.is_alive() and running:
-                w.terminate()
-            w.join()
+def _load_and_write(org: Org, group: Sequence[str], base_url: str, chunk_bytes: int,
+                    inbox: Any, workers: int, writer: Writer) -> None:
+    """Load `group` here while one thread writes every chunk (this process's and the workers')
+    and another moves the workers' chunks from `inbox` to it. One connection, one writer."""
+    chunks: queue.Queue = queue.Queue(maxsize=4)
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        open_parts = workers + 1  # each worker and this process end with ("done", ...)
+        try:
+            while open_parts:
+                kind, value = chunks.get()
+                if kind == "done":
+                    open_parts -= 1
+                elif kind == "error":
+                    raise RuntimeError(f"a bulk-load worker failed:\n{value}")
+                else:
+                    writer(kind, value)
+        except BaseException as exc:
+            failed.append(exc)
+
+    def forward() -> None:
+        for _ in range(workers):
+            while True:
+                item = inbox.get()
+                put(item)
+                if item[0] in ("done", "error"):
+                    break
+
+    def put(item: tuple) -> None:
+        while not failed:
+            try:
+                chunks.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        raise failed[0]  # the writer stopped: say why (a worker's traceback, a DuckDB error)
+
+    threads = [threading.Thread(target=write, daemon=True, name="simload-writer"),
+               threading.Thread(target=forward, daemon=True, name="simload-inbox")]
+    for t in threads:
+        t.start()
+    spool = Spool(lambda kind, value: put((kind, value)), chunk_bytes)
+    _load_group(org, group, spool, base_url)
+    spool.flush()
+    put(("done", None))
+    threads[0].join()
+    if failed:
+        raise failed[0]
 
 
-def _work(org: Org, group: Sequence[str], base_url: str, queue: Any, chunk_bytes: int) -> None:
+def _work(org: Org, group: Sequence[str], base_url: str, inbox: Any, chunk_bytes: int) -> None:
     try:
-        spool = Spool(lambda kind, value: queue.put((kind, value)), chunk_bytes)
+        spool = Spool(lambda kind, value: inbox.put((kind, value)), chunk_bytes)
         _load_group(org, group, spool, base_url)
         spool.flush()
-        queue.put(("done", os.getpid()))
+        inbox.put(("done", os.getpid()))
     except BaseException:
-        queue.put(("error", traceback.format_exc()))
+        inbox.put(("error", traceback.format_exc()))

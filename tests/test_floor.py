@@ -50,3 +50,29 @@ def test_floor_writes_the_builds_events_and_a_team_month_table(tmp_path: Path) -
     assert teams <= {r[0] for r in rows}  # every configured team has months
     assert sum(r[2] for r in rows) == figures["events"]  # every event placed once
     assert all(0 < r[3] <= r[2] and r[4] > 0 for r in rows if r[0] in teams)
+
+
+def test_scale_prepare_sets_the_last_months_rows_apart(tmp_path: Path) -> None:
+    """The incremental-build hook (benchmarks/scale.py hold_last_month): every raw row updated
+    in the data's last month, and nothing else, copied to a store of its own."""
+    import duckdb
+
+    sys.path.insert(0, str(FLOOR.parent))
+    import scale
+
+    raw = Path(simulated_config().storage.raw_path)
+    held = scale.hold_last_month(raw, tmp_path / "last-month.duckdb")
+    con = duckdb.connect(str(tmp_path / "last-month.duckdb"), read_only=True)
+    con.execute(f"ATTACH '{raw}' AS raw (READ_ONLY)")
+    since = con.execute("SELECT month FROM held_since").fetchone()[0]
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'raw'"
+        " AND table_name LIKE 'raw\\_%' ESCAPE '\\'").fetchall()]
+    expected = sum(con.execute(f"SELECT count(*) FROM raw.{t} WHERE updated_at >= ?",
+                               [since]).fetchone()[0] for t in tables)
+    total = sum(con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for t in tables)
+    newest = max(con.execute(f"SELECT max(updated_at) FROM raw.{t}").fetchone()[0] or since
+                 for t in tables)
+    con.close()
+    assert 0 < held == expected < total
+    assert since.day == 1 and since <= newest and (newest - since).days < 31

@@ -178,3 +178,17 @@ def test_a_squash_merged_pr_keeps_its_commits_and_its_landing_commit_is_no_act(t
     # one "<title> (#N)" squash commit or "Merge pull request #N" commit per merged PR
     assert len(landing) == len(merged)
     assert all(weight == 0 and pr == lands for pr, weight, lands in landing)
+
+
+def test_typed_columns_repeat_detail(built):
+    """events' typed columns (repo, linked_keys, ...) hold what detail holds, for every event."""
+    from analysis import TYPED_DETAIL
+
+    _, con, _ = built
+    for column, expr in TYPED_DETAIL.items():
+        assert con.execute(f"SELECT count(*) FROM events WHERE {column} IS DISTINCT FROM"
+                           f" ({expr})").fetchone() == (0,), column
+    assert con.execute("SELECT count(*) FILTER (WHERE repo IS NULL), count(linked_keys) > 0"
+                       " FROM events").fetchone() == (0, True)
+    # event_seq: one per event, and what the joins of the analysis use
+    assert con.execute("SELECT count(DISTINCT event_seq) = count(*) FROM events").fetchone()[0]

@@ -173,3 +173,15 @@ def test_resolution_is_kept(cloud, org):
     # the emulator resolves every finished issue as "Done" and leaves open ones without one
     got = dict(cloud.execute("SELECT key, resolution FROM work_items").fetchall())
     assert got == {i.key: ("Done" if i.resolution_date else None) for i in org.jira.issues}
+
+
+def test_typed_columns_repeat_detail(cloud):
+    """events' typed columns (history_id, shadow_tool, ...) hold what detail holds."""
+    from analysis import TYPED_DETAIL
+
+    for column, expr in TYPED_DETAIL.items():
+        assert one(cloud, f"SELECT count(*) FROM events WHERE {column} IS DISTINCT FROM"
+                          f" ({expr})") == (0,), column
+    # every changelog event names its history, the act the effort model credits once
+    assert one(cloud, "SELECT count(*) FILTER (WHERE history_id IS NULL), count(*) FROM events"
+                      " WHERE kind IN ('jira_transition', 'jira_field_edit')")[0] == 0

@@ -168,3 +168,14 @@ def test_a_real_workspace_export_imports(tmp_path, zipped):
     accounts = db.execute("SELECT source_user_id, is_bot FROM identities").fetchall()
     assert sum(not bot for _, bot in accounts) == 4  # users.json
     assert {a for a, bot in accounts if bot} >= {"B0JL6RASU", "B0JL6UFSL", "B0VJZKVHC"}
+
+
+def test_typed_columns_repeat_detail(both):
+    """events' typed columns (linked_keys, shadow_tool) hold what detail holds."""
+    from analysis import TYPED_DETAIL
+
+    con = normalize(both / "api.duckdb", both / "typed-analytics.duckdb")
+    for column, expr in TYPED_DETAIL.items():
+        assert con.execute(f"SELECT count(*) FROM events WHERE {column} IS DISTINCT FROM"
+                           f" ({expr})").fetchone() == (0,), column
+    assert con.execute("SELECT count(linked_keys) > 0 FROM events").fetchone() == (True,)

@@ -1,10 +1,11 @@
 """Raw tables without a primary key, with payload_hash and seq (processhealth.store explains why).
 
 Each raw_* table of the older shape (natural_key PRIMARY KEY, seven columns) is copied into the
-new shape in its own row order (a plain scan with insertion order preserved, DuckDB's default; an
-ORDER BY rowid sorted the whole table, payloads included, and ran out of memory on a 2 GiB store): payload_hash is DuckDB's hash() of the stored payload, as a save
-computes it, and seq the row's rowid (unique, in the table's order). Rows, their order and every
-other column stay as they were, so a build reads the same rows as before.
+new shape in its own row order, by a plain scan with insertion order preserved (DuckDB's
+default; an ORDER BY rowid sorted the whole table, payloads included, and ran out of memory on a
+2 GiB store): payload_hash is DuckDB's hash() of the stored payload, as a save computes it, and
+seq the row's rowid (unique, in the table's order). Rows, their order and every other column
+stay as they were, so a build reads the same rows as before.
 """
 
 from __future__ import annotations

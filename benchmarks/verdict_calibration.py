@@ -231,6 +231,9 @@ def add_months(month: str, n: int) -> str:
     return f"{y:04d}-{m + 1:02d}"
 
 
+JUDGEABLE = "all with 2+ judged months in the window"
+
+
 def size_band(e) -> str:
     if e.kind == "process_as_product":
         slow = "no slowdown" if e.slowdown == 1.0 else (
@@ -327,6 +330,12 @@ def score(result: dict, s: Scores) -> None:
         hit = any(m in window for m in flagged)
         s.detected[e.kind]["all"].append(hit)
         s.detected[e.kind][size_band(e)].append(hit)
+        # a verdict needs persistence_months (2) judged months running: an effect whose window
+        # has fewer (the team reached five people late in it) cannot be flagged in it at all
+        judged = [m for m in window
+                  if got.get((team, m), ("missing",))[0] not in ("insufficient_data", "missing")]
+        if len(judged) >= 2:
+            s.detected[e.kind][JUDGEABLE].append(hit)
         if flagged:
             first = flagged[0]
             s.delay[e.kind].append((int(first[:4]) * 12 + int(first[5:7]))
@@ -354,7 +363,9 @@ def report(s: Scores, label: str, out=print) -> None:
         f"{s.after.rate(AMP):>22s}")
     out("detection within 2 months of onset (onset month or the two after), per planted effect:")
     for kind in ("process_as_product", "amplifier"):
-        for b, hits in sorted(s.detected[kind].items(), key=lambda kv: (kv[0] != "all", kv[0])):
+        order = sorted(s.detected[kind].items(),
+                       key=lambda kv: (kv[0] != "all", kv[0] != JUDGEABLE, kv[0]))
+        for b, hits in order:
             out(f"  {kind:20s} {b:44s} {100 * sum(hits) / len(hits):5.1f}% "
                 f"({sum(hits)}/{len(hits)})")
     for kind in ("process_as_product", "amplifier"):

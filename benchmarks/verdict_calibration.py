@@ -231,7 +231,7 @@ def add_months(month: str, n: int) -> str:
     return f"{y:04d}-{m + 1:02d}"
 
 
-JUDGEABLE = "all with 2+ judged months in the window"
+JUDGEABLE = "all with 2+ judged months in the window"  # judged: with a baseline
 
 
 def size_band(e) -> str:
@@ -330,10 +330,13 @@ def score(result: dict, s: Scores) -> None:
         hit = any(m in window for m in flagged)
         s.detected[e.kind]["all"].append(hit)
         s.detected[e.kind][size_band(e)].append(hit)
-        # a verdict needs persistence_months (2) judged months running: an effect whose window
-        # has fewer (the team reached five people late in it) cannot be flagged in it at all
-        judged = [m for m in window
-                  if got.get((team, m), ("missing",))[0] not in ("insufficient_data", "missing")]
+        # a verdict needs persistence_months (2) judged months running, each with a baseline:
+        # an effect whose window has fewer (the team reached five people late in it, so there is
+        # no earlier month to compare with) cannot be flagged in it at all; months with no
+        # baseline yet are left out of the false alarms the same way
+        judged = [m for m in window if got.get((team, m), ("missing", ""))[0] not in (
+            "insufficient_data", "missing") and not (
+            got[(team, m)][1].startswith("no baseline yet"))]
         if len(judged) >= 2:
             s.detected[e.kind][JUDGEABLE].append(hit)
         if flagged:

@@ -44,7 +44,7 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import quarantine, ui
+from processhealth import incremental, quarantine, ui
 from processhealth.analytics_db import (
     BuildStep,
     build_analytics,
@@ -99,22 +99,38 @@ def collector(name: str) -> Any:
     return importlib.import_module(f"collectors.{name}")
 
 
-def build(config: Config) -> Path:
-    """Rebuild the analytics database from the raw store; returns its path."""
+def build(config: Config, full: bool = False) -> Path:
+    """Build the analytics database from the raw store; returns its path. Incremental when the
+    previous database is a valid base, unless `full` (docs/build.md); see `last_plan`."""
     config.validate_secrets(["privacy"])  # the pseudonym salt, when pseudonymize is on
-    steps = build_steps()
+    plan = incremental.Plan(full=full)
+    steps = build_steps(plan)
     with ui.progress("build", unit="steps") as bar:
-        return build_analytics(config, _counted(steps, bar))
+        target = build_analytics(config, _counted(steps, bar))
+    global last_plan
+    last_plan = plan
+    return target
 
 
-def build_steps() -> list[BuildStep]:
-    """Every step of `processhealth build`, in the order they run (see the module docstring)."""
+last_plan: incremental.Plan | None = None  # what the last build() in this process did
+
+
+def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
+    """Every step of `processhealth build`, in the order they run (see the module docstring);
+    with a plan, the steps of an incremental build skip the normalization of kept sources."""
+    plan = plan if plan is not None else incremental.Plan(full=True)
     return [
         BuildStep("raw tables the SQL reads", raw_tables),
+        BuildStep("full or incremental", lambda con, config: incremental.decide(con, config, plan)),
         BuildStep("config as a SQL variable", config_variable),
         BuildStep("recorded process changes", copy_state),
-        BuildStep("set aside raw rows that cannot be read", quarantine.build),
-        *[sql_file_step(path) for path in sql_files(NORMALIZE_SQL)],
+        BuildStep("set aside raw rows that cannot be read", lambda con, config: quarantine.build(
+            con, config, sources=tuple(s for s in SOURCES if plan.normalizes(s)))),
+        BuildStep("normalized rows of the sources kept",
+                  lambda con, config: incremental.restore(con, config, plan)),
+        *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],
+        BuildStep("normalized tables kept for the next build",
+                  lambda con, config: incremental.save(con, config, plan)),
         *analysis_steps(),
         *metric_steps(),
         BuildStep("store the heaviest views as tables", materialize.build),
@@ -168,6 +184,18 @@ def sql_file_step(path: Path) -> BuildStep:
                 ) from exc
 
     return BuildStep(name, run)
+
+
+def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
+    """A normalization file's step, skipped when its source is kept (`NN_<source>...sql`)."""
+    step = sql_file_step(path)
+    source = next((s for s in SOURCES if f"_{s}" in path.stem), None)
+
+    def run(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+        if plan.normalizes(source):
+            step(con, config)
+
+    return BuildStep(step.name, run)
 
 
 def config_variable(con: duckdb.DuckDBPyConnection, config: Config) -> None:

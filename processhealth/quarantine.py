@@ -49,11 +49,13 @@ CHECKS: dict[str, tuple[str, str, str, str]] = {
 SHOWN = 10  # warnings named one by one; the rest are counted
 
 
-def build(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
-    """Record and hide the raw rows normalization cannot read (see the module docstring)."""
+def build(con: duckdb.DuckDBPyConnection, config: Any = None,
+          sources: tuple[str, ...] | None = None) -> None:
+    """Record and hide the raw rows normalization cannot read (see the module docstring); only
+    those of `sources` when given (an incremental build: the sources it normalizes again)."""
     found: list[tuple[str, str, str, str]] = []
     for table, (source, entity, bad, why) in CHECKS.items():
-        if not _exists(con, table):
+        if (sources is not None and source not in sources) or not _exists(con, table):
             continue
         rows = con.execute(
             f"SELECT natural_key, scope FROM raw.{table} WHERE coalesce({bad}, true)"

@@ -2,10 +2,14 @@
 
 The build, in order (`build_steps()`; each step runs on a new, empty analytics database):
 
-1. the config as a SQL variable, and the recorded process changes copied from the raw store;
-   raw rows normalization could not read are set aside (processhealth/quarantine.py);
-2. normalize: `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
-   (person_id and category still NULL);
+1. full or incremental (processhealth/incremental.py, docs/build.md): whether the previous
+   database is a valid base, and which sources changed since it was built; the config as a SQL
+   variable, and the recorded process changes copied from the raw store; raw rows normalization
+   could not read are set aside (processhealth/quarantine.py);
+2. normalize: the sources kept by an incremental build get their normalized rows from the
+   previous database; for the others `collectors/sql/*.sql`, sorted by name, turn raw payloads
+   into the domain tables (person_id and category still NULL); those tables are saved as they
+   are (schema ph_build) for the next build;
 3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
    effort -> pseudonyms;
 4. metrics: the building blocks (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then

@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from processhealth import ui
+from processhealth import quarantine, ui
 
 FORMAT = "1"  # of the ph_build tables; another value means a full build
 SOURCES = ("github", "jira", "slack")
@@ -196,6 +196,19 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
         if marks.get(source) != now.get(source):
             changed.setdefault(source, 0)
     return {s: changed[s] for s in SOURCES if s in changed}
+
+
+def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
+    """Set aside the raw rows normalization cannot read, of the sources normalized again; an
+    incremental build checks only the rows written since the last build (quarantine.build)."""
+    sources = tuple(s for s in SOURCES if plan.normalizes(s))
+    if plan.mode != "incremental":
+        quarantine.build(con, config, sources=sources)
+        return
+    since = dict(con.execute(f"SELECT table_name, max_seq FROM prev.{SCHEMA}.raw_tables"
+                             ).fetchall())
+    quarantine.build(con, config, sources=sources, since=since,
+                     before=f"SELECT source, entity, item FROM prev.{SCHEMA}.norm_source_coverage")
 
 
 def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:

@@ -48,7 +48,7 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import incremental, quarantine, ui
+from processhealth import incremental, ui
 from processhealth.analytics_db import (
     BuildStep,
     build_analytics,
@@ -128,8 +128,8 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("full or incremental", lambda con, config: incremental.decide(con, config, plan)),
         BuildStep("config as a SQL variable", config_variable),
         BuildStep("recorded process changes", copy_state),
-        BuildStep("set aside raw rows that cannot be read", lambda con, config: quarantine.build(
-            con, config, sources=tuple(s for s in SOURCES if plan.normalizes(s)))),
+        BuildStep("set aside raw rows that cannot be read",
+                  lambda con, config: incremental.quarantine_step(con, config, plan)),
         BuildStep("normalized rows of the sources kept",
                   lambda con, config: incremental.restore(con, config, plan)),
         *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],

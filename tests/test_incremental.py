@@ -134,11 +134,19 @@ def test_incremental_builds_equal_a_full_build(org_store):
     assert (plan.mode, plan.reason) == ("full", "there is no previous database")
     first = contents(target)
 
-    # the last month, appended as a collection writes it
+    # the last month, appended as a collection writes it, with a message the build cannot
+    # read (quarantined: checked now, carried by the next builds that normalize Slack again)
     assert replay.append(raw, folder / "held.duckdb") > 0
+    key, scope, found = one_row(raw, "raw_slack_messages", "payload ->> 'features' IS NOT NULL")
+    with RawStore(raw) as store:
+        bad = f"{key}-bad"
+        store.save("slack", "messages", [{"natural_key": bad, "updated_at": None,
+                                          "payload": {**found["payload"], "ts": "soon"}}],
+                   scope=scope)
     plan = build(config)
     assert plan.mode == "incremental" and set(plan.changed) == {"github", "jira", "slack"}
     assert "raw rows since the last build" in plan.summary()
+    assert quarantined(target) == [bad]
 
     # a changed Slack message (a new payload hash), and a Jira issue moved to another project
     # (a new key and scope; the old key marked deleted by the next full pass of its project)
@@ -165,6 +173,7 @@ def test_incremental_builds_equal_a_full_build(org_store):
     plan = build(config)
     assert plan.mode == "incremental" and plan.kept == ("github",)
     assert plan.changed == {"jira": 1, "slack": 1}
+    assert quarantined(target) == [bad]
 
     # a GitHub issue deleted upstream (a full pass of its repository no longer saw it)
     gone, scope, found = one_row(raw, "raw_github_issues")
@@ -217,6 +226,12 @@ def test_incremental_builds_equal_a_full_build(org_store):
     plan = build(changed)
     assert plan.mode == "full" and "config changed" in plan.reason
     assert not list(folder.glob("processhealth.duckdb.building-*"))
+
+
+def quarantined(db: Path) -> list[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [r[0] for r in con.execute("SELECT item FROM source_coverage"
+                                          " WHERE status = 'quarantined' ORDER BY 1").fetchall()]
 
 
 def _build_in_child(config_path: str) -> None:

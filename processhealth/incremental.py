@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from processhealth import quarantine, ui
+from processhealth import parse_cache, quarantine, ui
 
 FORMAT = "1"  # of the ph_build tables; another value means a full build
 SOURCES = ("github", "jira", "slack")
@@ -44,6 +44,7 @@ NORMALIZED = {
 QUARANTINED = "status = 'quarantined'"
 _CODE_DIRS = ("processhealth", "collectors", "analysis")
 _ROOT = Path(__file__).resolve().parent.parent
+NORMALIZE_SQL = _ROOT / "collectors" / "sql"
 
 
 @dataclass
@@ -57,6 +58,9 @@ class Plan:
     changed: dict[str, int] = field(default_factory=dict)  # source -> new or changed raw rows
     tables: list[tuple[str, str, int, int]] = field(default_factory=list)  # the raw store now
     deleted: list[tuple[str, str, int]] = field(default_factory=list)
+    since: dict[str, int] = field(default_factory=dict)  # raw table -> max seq last built
+    dirty: set[str] = field(default_factory=set)  # raw tables with rows new, changed or gone
+    parsed_kept: dict[str, int] = field(default_factory=dict)  # parse table -> rows reused
     identity: str = ""
     fingerprint: str = ""
     attached: bool = False
@@ -183,12 +187,14 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
     before = {t: (int(m), int(n)) for t, m, n in con.execute(
         f"SELECT table_name, max_seq, row_count FROM prev.{SCHEMA}.raw_tables").fetchall()}
     changed: dict[str, int] = {}
+    plan.since = {t: m for t, (m, _) in before.items()}
     for source, table, _, rows in plan.tables:
         top, count = before.get(table, (-1, 0))
         [(new,)] = con.execute(f"SELECT count(*) FROM raw.{table} WHERE seq > ? OR seq IS NULL",
                                [top]).fetchall()
         if new or rows - new != count:
             changed[source] = changed.get(source, 0) + int(new)
+            plan.dirty.add(table)
     marks = {s: (d, n) for s, d, n in con.execute(
         f"SELECT source, digest, row_count FROM prev.{SCHEMA}.deleted").fetchall()}
     now = {s: (d, n) for s, d, n in plan.deleted}
@@ -216,6 +222,8 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     tables; events draw a new event_seq (90_event_seq.sql numbers them all again)."""
     if plan.mode != "incremental" or not plan.kept:
         return
+    parse_cache.carry(con, parse_cache.marks_in("\n".join(
+        p.read_text() for p in sorted(NORMALIZE_SQL.glob("*.sql")))), plan.kept)
     kept = list(plan.kept)
     for table, source in NORMALIZED.items():
         columns = _columns(con, table, skip={"event_seq"})

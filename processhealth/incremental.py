@@ -1,22 +1,28 @@
-"""The incremental build: what the analytics database keeps about the raw store it was built
-from, whether the previous database is a valid base, and which sources' normalized rows it
-reuses (docs/build.md).
+"""The incremental build: the state a build keeps about the raw store it read, whether the
+previous build is a valid base, and which sources' normalized rows it reuses (docs/build.md).
 
-    plan = Plan(full=False)              # pipeline.build_steps(plan) consults it
+    plan = Plan(full=False, state=state_path(config))  # pipeline.build_steps(plan) consults it
     decide(con, config, plan)            # after the raw store is attached: full or incremental
-    restore(con, config, plan)           # kept sources' normalized rows, from the previous file
-    save(con, config, plan)              # after normalization: ph_build.* for the next build
+    restore(con, config, plan)           # kept sources' normalized rows, from the last state
+    save(con, config, plan)              # after normalization: the state for the next build
+    finish(con, plan); commit(plan, temp)  # the state file renamed in, before the swap
 
+The state lives in its own DuckDB file beside the raw store (`build-state/`), not in the
+analytics database: it holds what normalization made of the payloads before pseudonymization
+(logins, e-mails, parsed text), which belongs with the raw store, not in the shared contract.
 The unit is the source (github, jira, slack): no normalization statement of one source reads
 another source's rows, so a source none of whose raw rows changed since the last build (no row
 with a higher seq, none gone, the same deleted set) keeps its normalized rows, and a changed
-source is normalized from all of its raw rows as a full build does. The later steps run in full.
+source is normalized again (parsing only its new rows: processhealth/parse_cache.py). The later
+steps run in full.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +30,10 @@ from typing import Any
 import duckdb
 
 from processhealth import parse_cache, quarantine, ui
+from processhealth.analytics_db import _fsync, _remove, _remove_abandoned
 
-FORMAT = "1"  # of the ph_build tables; another value means a full build
+FORMAT = "1"  # of the state file; another value means a full build
 SOURCES = ("github", "jira", "slack")
-SCHEMA = "ph_build"
 # Domain tables normalization writes -> the SQL expression of a row's source.
 NORMALIZED = {
     "events": "source",
@@ -47,11 +53,21 @@ _ROOT = Path(__file__).resolve().parent.parent
 NORMALIZE_SQL = _ROOT / "collectors" / "sql"
 
 
+def state_path(config: Any) -> Path:
+    """The build state of one analytics database: beside the raw store (the same privacy class),
+    named after the analytics file's resolved path (two databases built from one raw store keep
+    two states)."""
+    target = Path(config.storage.analytics_path).resolve()
+    tag = hashlib.sha256(str(target).encode()).hexdigest()[:12]
+    return Path(config.storage.raw_path).parent / "build-state" / f"{target.name}-{tag}.duckdb"
+
+
 @dataclass
 class Plan:
     """What this build does; `full` is what was asked (`build --full`)."""
 
     full: bool = False
+    state: Path | None = None  # the state file (state_path); None: keep no state
     mode: str = "full"
     reason: str = ""
     kept: tuple[str, ...] = ()
@@ -64,6 +80,11 @@ class Plan:
     identity: str = ""
     fingerprint: str = ""
     attached: bool = False
+
+    @property
+    def temp(self) -> Path | None:
+        return self.state.with_name(f"{self.state.name}.building-{os.getpid()}") \
+            if self.state else None
 
     def normalizes(self, source: str | None) -> bool:
         """Whether this build runs the normalization of `source` (None: every build does)."""
@@ -133,6 +154,11 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     `prev` (read-only) when it is used. Says what it chose."""
     plan.identity, plan.tables, plan.deleted = _raw_now(con)
     plan.fingerprint = fingerprint(config)
+    if plan.state is not None:  # where this build writes the state for the next one
+        plan.state.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(plan.state)
+        _remove(plan.temp)
+        con.execute("ATTACH ? AS state", [str(plan.temp)])
     reason = _base_problem(con, config, plan)
     if reason is None:
         plan.mode, plan.changed = "incremental", _changes(con, plan)
@@ -152,22 +178,21 @@ def _base_problem(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> st
     target = Path(config.storage.analytics_path)
     if not target.exists():
         return "there is no previous database"
+    if plan.state is None or not plan.state.exists():
+        return "the previous build left no build state (built by an older version)"
     try:
-        con.execute("ATTACH ? AS prev (READ_ONLY)", [str(target)])
-    except duckdb.Error as exc:
-        return (f"the previous database cannot be read ({' '.join(str(exc).split())[:200]})")
-    plan.attached = True
-    try:
-        if not _has(con, "prev", SCHEMA, "state"):
-            return "the previous database has no build state (built by an older version)"
-        state = dict(con.execute(f"SELECT key, value FROM prev.{SCHEMA}.state").fetchall())
+        con.execute("ATTACH ? AS prev (READ_ONLY)", [str(plan.state)])
+        plan.attached = True
+        state = dict(con.execute("SELECT key, value FROM prev.state").fetchall())
         before = {t: (s, int(m), int(n)) for s, t, m, n in con.execute(
-            f"SELECT source, table_name, max_seq, row_count FROM prev.{SCHEMA}.raw_tables"
-        ).fetchall()}
+            "SELECT source, table_name, max_seq, row_count FROM prev.raw_tables").fetchall()}
     except duckdb.Error as exc:
-        return f"the previous database is damaged ({' '.join(str(exc).split())[:200]})"
+        return f"the build state cannot be read ({' '.join(str(exc).split())[:200]})"
     if state.get("format") != FORMAT:
-        return "the previous database's build state is of another format"
+        return "the build state is of another format"
+    if state.get("analytics") != _file_identity(target):
+        return (f"{target} is not the database the last build wrote (replaced, restored or "
+                f"copied since)")
     if state.get("raw_store") != plan.identity:
         return "the previous database was built from another raw store"
     if state.get("fingerprint") != plan.fingerprint:
@@ -181,11 +206,20 @@ def _base_problem(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> st
     return None
 
 
+def _file_identity(path: Path) -> str:
+    """Device, inode and size: a rename keeps them, a replaced or rewritten file does not."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}"
+
+
 def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
     """source -> raw rows new or changed since the last build, for each source that changed
     (rows gone or deleted marks changed count as a change with 0 rows if nothing else)."""
     before = {t: (int(m), int(n)) for t, m, n in con.execute(
-        f"SELECT table_name, max_seq, row_count FROM prev.{SCHEMA}.raw_tables").fetchall()}
+        "SELECT table_name, max_seq, row_count FROM prev.raw_tables").fetchall()}
     changed: dict[str, int] = {}
     plan.since = {t: m for t, (m, _) in before.items()}
     for source, table, _, rows in plan.tables:
@@ -196,7 +230,7 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
             changed[source] = changed.get(source, 0) + int(new)
             plan.dirty.add(table)
     marks = {s: (d, n) for s, d, n in con.execute(
-        f"SELECT source, digest, row_count FROM prev.{SCHEMA}.deleted").fetchall()}
+        "SELECT source, digest, row_count FROM prev.deleted").fetchall()}
     now = {s: (d, n) for s, d, n in plan.deleted}
     for source in set(marks) | set(now):
         if marks.get(source) != now.get(source):
@@ -211,10 +245,8 @@ def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> 
     if plan.mode != "incremental":
         quarantine.build(con, config, sources=sources)
         return
-    since = dict(con.execute(f"SELECT table_name, max_seq FROM prev.{SCHEMA}.raw_tables"
-                             ).fetchall())
-    quarantine.build(con, config, sources=sources, since=since,
-                     before=f"SELECT source, entity, item FROM prev.{SCHEMA}.norm_source_coverage")
+    quarantine.build(con, config, sources=sources, since=plan.since,
+                     before="SELECT source, entity, item FROM prev.norm_source_coverage")
 
 
 def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
@@ -228,10 +260,10 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     for table, source in NORMALIZED.items():
         columns = _columns(con, table, skip={"event_seq"})
         con.execute(f"INSERT INTO {table}({columns}) SELECT {columns}"
-                    f" FROM prev.{SCHEMA}.norm_{table} WHERE list_contains(?, {source})", [kept])
+                    f" FROM prev.norm_{table} WHERE list_contains(?, {source})", [kept])
     columns = _columns(con, "source_coverage")
     con.execute(f"INSERT INTO source_coverage({columns}) SELECT {columns}"
-                f" FROM prev.{SCHEMA}.norm_source_coverage WHERE list_contains(?, source)", [kept])
+                f" FROM prev.norm_source_coverage WHERE list_contains(?, source)", [kept])
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str, skip: set[str] | None = None) -> str:
@@ -243,23 +275,57 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str, skip: set[str] | None =
 
 def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """After normalization: the normalized tables and the state of the raw store they were
-    built from, in schema ph_build, for the next build (docs/build.md)."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    built from, into the new state file, for the next build (docs/build.md)."""
+    if plan.state is None:
+        return
     for table in NORMALIZED:
-        con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.norm_{table} AS SELECT * FROM {table}")
-    con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.norm_source_coverage AS"
+        con.execute(f"CREATE OR REPLACE TABLE state.norm_{table} AS SELECT * FROM {table}")
+    con.execute("CREATE OR REPLACE TABLE state.norm_source_coverage AS"
                 f" SELECT * FROM source_coverage WHERE {QUARANTINED}")
-    con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.state(key VARCHAR, value VARCHAR)")
-    con.execute(f"INSERT INTO {SCHEMA}.state VALUES ('format', ?), ('raw_store', ?),"
-                f" ('fingerprint', ?)", [FORMAT, plan.identity, plan.fingerprint])
-    con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.raw_tables(source VARCHAR,"
-                f" table_name VARCHAR, max_seq BIGINT, row_count BIGINT)")
+    con.execute("CREATE OR REPLACE TABLE state.raw_tables(source VARCHAR, table_name VARCHAR,"
+                " max_seq BIGINT, row_count BIGINT)")
     if plan.tables:
-        con.executemany(f"INSERT INTO {SCHEMA}.raw_tables VALUES (?, ?, ?, ?)", plan.tables)
-    con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.deleted(source VARCHAR, digest VARCHAR,"
-                f" row_count BIGINT)")
+        con.executemany("INSERT INTO state.raw_tables VALUES (?, ?, ?, ?)", plan.tables)
+    con.execute("CREATE OR REPLACE TABLE state.deleted(source VARCHAR, digest VARCHAR,"
+                " row_count BIGINT)")
     if plan.deleted:
-        con.executemany(f"INSERT INTO {SCHEMA}.deleted VALUES (?, ?, ?)", plan.deleted)
+        con.executemany("INSERT INTO state.deleted VALUES (?, ?, ?)", plan.deleted)
+
+
+def finish(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+    """After the last step: the previous state let go, the new one written out."""
     if plan.attached:
         con.execute("DETACH prev")
         plan.attached = False
+    if plan.state is not None:
+        con.execute("CHECKPOINT state")
+        con.execute("DETACH state")
+
+
+def commit(plan: Plan, analytics_temp: Path) -> None:
+    """Before the analytics file is swapped in: record which file it is (its inode survives
+    the rename) and rename the state file in. A crash between the two renames leaves a state
+    that names another file: the next build is then full."""
+    if plan.state is None or plan.temp is None:
+        return
+    meta = duckdb.connect(str(plan.temp))
+    try:
+        meta.execute("CREATE OR REPLACE TABLE state(key VARCHAR, value VARCHAR)")
+        meta.execute("INSERT INTO state VALUES ('format', ?), ('raw_store', ?),"
+                     " ('fingerprint', ?), ('analytics', ?)",
+                     [FORMAT, plan.identity, plan.fingerprint, _file_identity(analytics_temp)])
+        meta.execute("CHECKPOINT")
+    finally:
+        meta.close()
+    _fsync(plan.temp)
+    _remove(plan.state.with_name(plan.state.name + ".wal"))
+    os.replace(plan.temp, plan.state)
+    _fsync(plan.state.parent)
+
+
+def discard(plan: Plan) -> None:
+    """A failed build's state file, if it was not renamed in."""
+    if plan.temp is not None:
+        for path in (plan.temp, plan.temp.with_name(plan.temp.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()

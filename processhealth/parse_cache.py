@@ -9,10 +9,11 @@ marked in its SQL file:
 
 (raw table, parse table, the parse table's column holding the raw row's natural_key, then any
 raw tables the parse also depends on, e.g. the Jira field list). Every build saves the parse
-table right after the statement as ph_build.parsed_<table>. An incremental build that
-normalizes the source again runs the statement on the rows written since the last build only
-and adds the previous build's parsed rows of every row still there unchanged (its natural_key
-held by a row at or below the seq that build read: such a row is the one it parsed). Exact,
+table right after the statement in the build state file (processhealth/incremental.py). An
+incremental build that normalizes the source again runs the statement on the rows written since
+the last build only and adds the previous build's parsed rows of every row still there unchanged
+(its natural_key held by a row at or below the seq that build read: such a row is the one it
+parsed). Exact,
 because the statement reads each row alone (no joins, aggregates or other rows); the set-level
 logic after it runs on all rows as in a full build.
 """
@@ -26,7 +27,6 @@ from typing import Any
 import duckdb
 
 _MARK = re.compile(r"^--\s*ph:parsed\s+(\w+)\s+(\w+)\s+(\w+)((?:[ \t]+\w+)*)[ \t]*$", re.M)
-SCHEMA = "ph_build"
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,13 @@ def usable(con: duckdb.DuckDBPyConnection, plan: Any, mark: Mark) -> bool:
         return False
     if any(dep in plan.dirty for dep in mark.depends):
         return False
+    return _in_prev(con, mark)
+
+
+def _in_prev(con: duckdb.DuckDBPyConnection, mark: Mark) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'prev'"
-        " AND schema_name = ? AND table_name = ?", [SCHEMA, f"parsed{mark.table}"]
-    ).fetchone()[0])
+        " AND table_name = ?", [f"parsed{mark.table}"]).fetchone()[0])
 
 
 def run(con: duckdb.DuckDBPyConnection, statement: str, plan: Any) -> None:
@@ -77,25 +80,21 @@ def run(con: duckdb.DuckDBPyConnection, statement: str, plan: Any) -> None:
                     f" WHERE seq > {since} OR seq IS NULL")
         con.execute(re.sub(rf"\b{mark.raw}\b", "_ph_new_rows", statement))
         [(kept,)] = con.execute(
-            f"INSERT INTO {mark.table} SELECT * FROM prev.{SCHEMA}.parsed{mark.table}"
+            f"INSERT INTO {mark.table} SELECT * FROM prev.parsed{mark.table}"
             f" WHERE {mark.key} IN (SELECT natural_key FROM raw.{mark.raw}"
             f" WHERE seq <= {since})").fetchall()
         plan.parsed_kept[mark.table] = int(kept)
         con.execute("DROP VIEW _ph_new_rows")
     else:
         con.execute(statement)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.parsed{mark.table} AS"
-                f" SELECT * FROM {mark.table}")
+    if plan.state is not None:
+        con.execute(f"CREATE OR REPLACE TABLE state.parsed{mark.table} AS"
+                    f" SELECT * FROM {mark.table}")
 
 
 def carry(con: duckdb.DuckDBPyConnection, marks: list[Mark], kept: tuple[str, ...]) -> None:
-    """The kept sources' parsed rows, copied as they are for the build after this one."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    """The kept sources' parsed rows, copied as they are into the new state file."""
     for mark in marks:
-        if mark.source in kept and con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'prev'"
-                " AND schema_name = ? AND table_name = ?",
-                [SCHEMA, f"parsed{mark.table}"]).fetchone()[0]:
-            con.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.parsed{mark.table} AS"
-                        f" SELECT * FROM prev.{SCHEMA}.parsed{mark.table}")
+        if mark.source in kept and _in_prev(con, mark):
+            con.execute(f"CREATE OR REPLACE TABLE state.parsed{mark.table} AS"
+                        f" SELECT * FROM prev.parsed{mark.table}")

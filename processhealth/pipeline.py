@@ -9,7 +9,8 @@ The build, in order (`build_steps()`; each step runs on a new, empty analytics d
 2. normalize: the sources kept by an incremental build get their normalized rows from the
    previous database; for the others `collectors/sql/*.sql`, sorted by name, turn raw payloads
    into the domain tables (person_id and category still NULL); those tables are saved as they
-   are (schema ph_build) for the next build;
+   are, with the raw store's state, in the build state file beside the raw store, for the next
+   build;
 3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
    effort -> pseudonyms;
 4. metrics: the building blocks (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then
@@ -107,10 +108,16 @@ def build(config: Config, full: bool = False) -> Path:
     """Build the analytics database from the raw store; returns its path. Incremental when the
     previous database is a valid base, unless `full` (docs/build.md); see `last_plan`."""
     config.validate_secrets(["privacy"])  # the pseudonym salt, when pseudonymize is on
-    plan = incremental.Plan(full=full)
+    plan = incremental.Plan(full=full, state=incremental.state_path(config))
     steps = build_steps(plan)
-    with ui.progress("build", unit="steps") as bar:
-        target = build_analytics(config, _counted(steps, bar))
+    try:
+        with ui.progress("build", unit="steps") as bar:
+            target = build_analytics(
+                config, _counted(steps, bar),
+                finish=lambda con: incremental.finish(con, plan),
+                before_swap=lambda temp: incremental.commit(plan, temp))
+    finally:
+        incremental.discard(plan)
     global last_plan
     last_plan = plan
     return target

@@ -14,6 +14,7 @@ import hashlib
 import math
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import time
 from collections import Counter
@@ -223,12 +224,26 @@ def test_incremental_builds_equal_a_full_build(org_store):
     assert child.exitcode == -signal.SIGKILL
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
 
-    # a changed config: full, and it says why; the killed build's temp file is gone
+    # another file in the analytics database's place: full, and it says why; the killed
+    # build's temporary files are gone
+    shutil.copyfile(folder / "full.duckdb", target)
+    plan = build(config)
+    assert plan.mode == "full" and "is not the database the last build wrote" in plan.reason
+    assert not list(folder.rglob("*.building-*"))
+
+    # a changed config: full, and it says why
     changed = config.model_copy(deep=True)
     changed.slack.reminder_patterns = [*changed.slack.reminder_patterns, "ping me"]
     plan = build(changed)
     assert plan.mode == "full" and "config changed" in plan.reason
-    assert not list(folder.glob("processhealth.duckdb.building-*"))
+
+    # the build state (normalized rows before pseudonymization, parsed payloads) lives beside
+    # the raw store, never in the analytics database
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT DISTINCT schema_name FROM duckdb_tables()").fetchall() \
+            == [("main",)]
+    assert [p.parent for p in folder.rglob("*.duckdb") if "norm" in p.name or
+            p.parent.name == "build-state"] == [folder / "build-state"] * 2
 
 
 def quarantined(db: Path) -> list[str]:

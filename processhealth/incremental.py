@@ -125,10 +125,13 @@ def fingerprint(config: Any) -> str:
 def _raw_now(con: duckdb.DuckDBPyConnection) -> tuple[str, list, list]:
     """The raw store's identity, its tables (source, table, max seq, rows) and, per source,
     the order-free digest and count of its deleted marks."""
-    first = con.execute("SELECT min(applied_at)::VARCHAR FROM raw.schema_migrations"
+    # the first migration's time names the file; the last migration applied, its schema (a
+    # migration may rewrite rows in place, without new seqs)
+    first = con.execute("SELECT min(applied_at)::VARCHAR, max(version) FROM raw.schema_migrations"
                         " WHERE version = (SELECT min(version) FROM raw.schema_migrations)"
+                        " OR version = (SELECT max(version) FROM raw.schema_migrations)"
                         ).fetchone() if _has(con, "raw", "main", "schema_migrations") else None
-    identity = f"migrated {first[0]}" if first and first[0] else "unknown"
+    identity = f"created {first[0]}, migration {first[1]}" if first and first[0] else "unknown"
     tables = []
     for (name,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'raw'"
@@ -155,10 +158,16 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     plan.identity, plan.tables, plan.deleted = _raw_now(con)
     plan.fingerprint = fingerprint(config)
     if plan.state is not None:  # where this build writes the state for the next one
-        plan.state.parent.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned(plan.state)
-        _remove(plan.temp)
-        con.execute("ATTACH ? AS state", [str(plan.temp)])
+        try:
+            plan.state.parent.mkdir(parents=True, exist_ok=True)
+            _remove_abandoned(plan.state)
+            _remove(plan.temp)
+            con.execute("ATTACH ? AS state", [str(plan.temp)])
+        except (OSError, duckdb.Error) as exc:
+            ui.warn(f"build: cannot write the build state in {plan.state.parent} "
+                    f"({' '.join(str(exc).split())[:200]}); this build is full, and so will "
+                    f"the next one be.")
+            plan.state = None
     reason = _base_problem(con, config, plan)
     if reason is None:
         plan.mode, plan.changed = "incremental", _changes(con, plan)

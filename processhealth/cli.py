@@ -157,7 +157,8 @@ def build(config: Config, full: bool) -> None:
     """Build the analytics database from the raw store: incremental when the previous database
     is a valid base, else full (docs/build.md); atomic swap, readers keep working."""
     target = pipeline.build(config, full=full)
-    ui.say(f"built {target}")
+    plan = pipeline.last_plan
+    ui.say(f"built {target} ({plan.summary() if plan else 'full'})")
 
 
 @cli.command()

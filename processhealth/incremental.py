@@ -153,8 +153,9 @@ def _has(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str)
 
 
 def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
-    """Full or incremental, and which sources to keep; attaches the previous database as
-    `prev` (read-only) when it is used. Says what it chose."""
+    """Full or incremental, and which sources to keep; attaches the previous build state as
+    `prev` (read-only) when it is used, and the new one as `state`. plan.summary() says what
+    it chose (`processhealth build` prints it)."""
     plan.identity, plan.tables, plan.deleted = _raw_now(con)
     plan.fingerprint = fingerprint(config)
     if plan.state is not None:  # where this build writes the state for the next one
@@ -177,7 +178,6 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         if plan.attached:
             con.execute("DETACH prev")
             plan.attached = False
-    ui.say(f"build: {plan.summary()}")
 
 
 def _base_problem(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> str | None:

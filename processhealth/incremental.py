@@ -9,12 +9,12 @@ previous build is a valid base, and which sources' normalized rows it reuses (do
 
 The state lives in its own DuckDB file beside the raw store (`build-state/`), not in the
 analytics database: it holds what normalization made of the payloads before pseudonymization
-(logins, e-mails, parsed text), which belongs with the raw store, not in the shared contract.
+(logins, e-mails, Slack text when stored): it belongs with the raw store, not the contract.
 The unit is the source (github, jira, slack): no normalization statement of one source reads
 another source's rows, so a source none of whose raw rows changed since the last build (no row
 with a higher seq, none gone, the same deleted set) keeps its normalized rows, and a changed
-source is normalized again (parsing only its new rows: processhealth/parse_cache.py). The later
-steps run in full.
+source is normalized again from all of its raw rows (the quarantine check, a test of one row
+alone, only on the rows written since). The later steps run in full.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import duckdb
 
-from processhealth import parse_cache, quarantine, ui
+from processhealth import quarantine, ui
 from processhealth.analytics_db import _fsync, _remove, _remove_abandoned
 
 FORMAT = "1"  # of the state file; another value means a full build
@@ -50,7 +50,6 @@ NORMALIZED = {
 QUARANTINED = "status = 'quarantined'"
 _CODE_DIRS = ("processhealth", "collectors", "analysis")
 _ROOT = Path(__file__).resolve().parent.parent
-NORMALIZE_SQL = _ROOT / "collectors" / "sql"
 
 
 def state_path(config: Any) -> Path:
@@ -76,7 +75,6 @@ class Plan:
     deleted: list[tuple[str, str, int]] = field(default_factory=list)
     since: dict[str, int] = field(default_factory=dict)  # raw table -> max seq last built
     dirty: set[str] = field(default_factory=set)  # raw tables with rows new, changed or gone
-    parsed_kept: dict[str, int] = field(default_factory=dict)  # parse table -> rows reused
     identity: str = ""
     fingerprint: str = ""
     attached: bool = False
@@ -263,8 +261,6 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     tables; events draw a new event_seq (90_event_seq.sql numbers them all again)."""
     if plan.mode != "incremental" or not plan.kept:
         return
-    parse_cache.carry(con, parse_cache.marks_in("\n".join(
-        p.read_text() for p in sorted(NORMALIZE_SQL.glob("*.sql")))), plan.kept)
     kept = list(plan.kept)
     for table, source in NORMALIZED.items():
         columns = _columns(con, table, skip={"event_seq"})

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import incremental, parse_cache, ui
+from processhealth import incremental, ui
 from processhealth.analytics_db import (
     BuildStep,
     build_analytics,
@@ -179,20 +179,14 @@ def sql_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.sql")) if folder.is_dir() else []
 
 
-def sql_file_step(path: Path,
-                  execute: Callable[[duckdb.DuckDBPyConnection, str], Any] | None = None
-                  ) -> BuildStep:
-    """A build step that runs each statement of one SQL file (through `execute` if given),
-    naming it on failure."""
+def sql_file_step(path: Path) -> BuildStep:
+    """A build step that runs each statement of one SQL file, naming it on failure."""
     name = _display(path)
 
     def run(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         for number, statement in enumerate(duckdb.extract_statements(path.read_text()), 1):
             try:
-                if execute is None:
-                    con.execute(statement)
-                else:
-                    execute(con, statement.query)
+                con.execute(statement)
             except duckdb.Error as exc:
                 first = statement.query.strip().splitlines()[0][:80]
                 raise UserError(
@@ -205,7 +199,7 @@ def sql_file_step(path: Path,
 
 def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
     """A normalization file's step, skipped when its source is kept (`NN_<source>...sql`)."""
-    step = sql_file_step(path, lambda con, text: parse_cache.run(con, text, plan))
+    step = sql_file_step(path)
     source = next((s for s in SOURCES if f"_{s}" in path.stem), None)
 
     def run(con: duckdb.DuckDBPyConnection, config: Any) -> None:

@@ -148,9 +148,6 @@ def test_incremental_builds_equal_a_full_build(org_store):
     assert plan.mode == "incremental" and set(plan.changed) == {"github", "jira", "slack"}
     assert "raw rows since the last build" in plan.summary()
     assert quarantined(target) == [bad]
-    # only the rows written since were parsed (processhealth/parse_cache.py)
-    assert min(plan.parsed_kept.get(t, 0) for t in ("_gh_c", "_gh_is", "_jira_issue",
-                                                     "_slack_fields")) > 100
 
     # a changed Slack message (a new payload hash), and a Jira issue moved to another project
     # (a new key and scope; the old key marked deleted by the next full pass of its project)

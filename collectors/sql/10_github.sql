@@ -25,16 +25,11 @@ CREATE OR REPLACE TEMP MACRO _gh_account(u) AS
     CASE WHEN u ->> 'id' IS NOT NULL THEN 'github:' || (u ->> 'id') END;
 CREATE OR REPLACE TEMP MACRO _gh_number(url) AS TRY_CAST(regexp_extract(url, '/(\d+)$', 1) AS INTEGER);
 
--- Statements marked "-- ph:parsed <raw table> <table> <key column>" read each raw row alone
--- (processhealth/parse_cache.py): an incremental build runs them on the rows written since the
--- last build and keeps the parsed rows of the others.
---
 -- Speed: each payload is parsed once per statement. json_extract_string(payload, [paths])
 -- reads several fields in one parse; a chain such as payload -> 'a' ->> 'b' would re-serialize
 -- and re-parse, and every separate ->> parses the whole payload again.
 
 -- Commits, every field read once (the largest GitHub table).
--- ph:parsed raw_github_commits _gh_c natural_key
 CREATE OR REPLACE TEMP TABLE _gh_c AS
 SELECT natural_key, scope, f[1] AS sha, f[2] AS message, f[3] AS authored, f[4] AS email,
        f[5] AS name, f[6] AS author_id, f[7] AS author_login, f[8] AS author_type,
@@ -49,7 +44,6 @@ FROM (SELECT natural_key, scope,
 -- A pull request's own commits (GET /pulls/{n}/commits; natural key "<repo>#<n>@<sha>"). Those
 -- the default branch does not list (a squash merge left them on the PR's branch) join the
 -- commits, so a squash-merge repository keeps its coding history.
--- ph:parsed raw_github_pull_commits _gh_pc raw_key
 CREATE OR REPLACE TEMP TABLE _gh_pc AS
 SELECT scope || '@' || f[1] AS natural_key, scope, f[1] AS sha,
        'github:' || split_part(natural_key, '@', 1) AS item_id,
@@ -78,7 +72,6 @@ CREATE OR REPLACE TEMP MACRO _gh_user(t, root) AS TABLE
           FROM query_table(t));
 -- Issues, pulls, reviews, comments and issue events: every field the statements below read,
 -- the acting user's included, in one parse of each payload (body_flags, a JSON object, apart).
--- ph:parsed raw_github_issues _gh_is natural_key
 CREATE OR REPLACE TEMP TABLE _gh_is AS
 SELECT natural_key, scope, json_extract_string(payload, [
            '$.number', '$.pull_request', '$.title', '$.html_url', '$.state', '$.labels',
@@ -87,34 +80,29 @@ SELECT natural_key, scope, json_extract_string(payload, [
            '$.pull_request.html_url', '$.id', '$.body', '$.user.login', '$.user.type']) AS f,
        payload -> '$.body_flags' AS flags
 FROM raw_github_issues;
--- ph:parsed raw_github_pulls _gh_pu natural_key
 CREATE OR REPLACE TEMP TABLE _gh_pu AS
 SELECT natural_key, json_extract_string(payload, [
            '$.merged_at', '$.head.ref', '$.base.ref', '$.draft', '$.body', '$.user.id',
            '$.user.login', '$.user.type']) AS f,
        payload -> '$.body_flags' AS flags
 FROM raw_github_pulls;
--- ph:parsed raw_github_reviews _gh_rv natural_key
 CREATE OR REPLACE TEMP TABLE _gh_rv AS
 SELECT natural_key, scope, json_extract_string(payload, [
            '$.submitted_at', '$.user.id', '$.pull_request_url', '$.state', '$.user.login',
            '$.user.type']) AS f
 FROM raw_github_reviews;
--- ph:parsed raw_github_issue_comments _gh_ic natural_key
 CREATE OR REPLACE TEMP TABLE _gh_ic AS
 SELECT natural_key, scope, json_extract_string(payload, [
            '$.created_at', '$.user.id', '$.issue_url', '$.body', '$.body_length', '$.user.login',
            '$.user.type']) AS f,
        payload -> '$.body_flags' AS flags
 FROM raw_github_issue_comments;
--- ph:parsed raw_github_review_comments _gh_rc natural_key
 CREATE OR REPLACE TEMP TABLE _gh_rc AS
 SELECT natural_key, scope, json_extract_string(payload, [
            '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
            '$.path', '$.body', '$.body_length', '$.user.login', '$.user.type']) AS f,
        payload -> '$.body_flags' AS flags
 FROM raw_github_review_comments;
--- ph:parsed raw_github_issue_events _gh_ie natural_key
 CREATE OR REPLACE TEMP TABLE _gh_ie AS
 SELECT natural_key, scope, json_extract_string(payload, [
            '$.event', '$.created_at', '$.actor.id', '$.issue.number', '$.actor.login',

@@ -75,9 +75,6 @@ SET VARIABLE jira_value_paths = (
     FROM (SELECT unnest(getvariable('jira_value_fields')) AS id));
 -- Users are typed as {accountId, key, name, displayName, emailAddress, accountType}: Cloud
 -- names people by accountId, Server/Data Center by key and name.
--- Marked for processhealth/parse_cache.py: it reads each raw row alone (and the field list),
--- so an incremental build parses only the issues written since the last build.
--- ph:parsed raw_jira_issues _jira_issue key raw_jira_fields
 CREATE TEMP TABLE _jira_issue AS
 WITH parsed AS (
     SELECT natural_key AS key,
@@ -102,22 +99,18 @@ WITH parsed AS (
            json_extract(payload, getvariable('jira_value_paths')) AS field_values
            , updated_at
     FROM raw_jira_issues
+    -- items a full collection no longer found upstream (deleted or moved away)
+    WHERE natural_key NOT IN (SELECT natural_key FROM sync_deleted
+                              WHERE source = 'jira' AND entity = 'issues')
 )
 SELECT key, d.id AS issue_id, d.fields AS x, d.changelog.histories AS histories, field_values,
        d.textFlags AS text_flags,
        regexp_replace(coalesce(d.self, ''), '/rest/api/.*$', '') AS site,
-       coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project,
-       updated_at
-FROM parsed;
-
--- Items a full collection no longer found upstream (deleted or moved away) are left out.
-DELETE FROM _jira_issue WHERE key IN (SELECT natural_key FROM sync_deleted
-                                      WHERE source = 'jira' AND entity = 'issues');
+       coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project
+FROM parsed
 -- An issue moved to another project keeps its id under a new key: the latest copy is the issue.
-DELETE FROM _jira_issue WHERE key IN (
-    SELECT key FROM _jira_issue
-    QUALIFY row_number() OVER (PARTITION BY coalesce(issue_id, key)
-                               ORDER BY updated_at DESC NULLS LAST, key DESC) > 1);
+QUALIFY row_number() OVER (PARTITION BY coalesce(d.id, key)
+                           ORDER BY updated_at DESC NULLS LAST, key DESC) = 1;
 
 -- `filled` once per value: custom fields, the fill rate and declared experiments all read it.
 CREATE TEMP TABLE _jira_value AS

@@ -3,17 +3,6 @@
 -- Message text is not read here: collectors/slack_rows.py stored derived features at ingest
 -- (payload.features); the text itself is in the payload only with privacy.store_message_text.
 
--- Each message payload parsed once (one path list), not once per field or statement; marked
--- for processhealth/parse_cache.py (it reads each raw row alone: an incremental build parses
--- only the messages written since the last build).
--- ph:parsed raw_slack_messages _slack_fields natural_key
-CREATE OR REPLACE TEMP TABLE _slack_fields AS
-SELECT natural_key,
-       json_extract_string(payload, ['$.channel', '$.ts', '$.thread_ts', '$.user', '$.bot_id',
-                                     '$.subtype', '$.username', '$.bot_profile.name',
-                                     '$.features', '$.text', '$.reply_count']) AS p
-FROM raw_slack_messages;
-
 INSERT INTO channels(channel_id, name, is_private, purpose, member_count)
 SELECT natural_key,
        coalesce(payload ->> 'name', natural_key),
@@ -43,10 +32,12 @@ ON CONFLICT DO NOTHING;
 INSERT INTO identities(source, source_user_id, login, display_name, is_bot)
 SELECT 'slack', account, any_value(name), any_value(name), bool_or(is_bot)
 FROM (
-    SELECT coalesce(p[4], p[5]) AS account,
-           CASE WHEN p[4] IS NULL THEN coalesce(p[7], p[8]) END AS name,
-           p[4] IS NULL OR p[4] = 'USLACKBOT' AS is_bot
-    FROM _slack_fields
+    SELECT coalesce(p[1], p[2]) AS account,
+           CASE WHEN p[1] IS NULL THEN coalesce(p[3], p[4]) END AS name,
+           p[1] IS NULL OR p[1] = 'USLACKBOT' AS is_bot
+    FROM (SELECT json_extract_string(payload, ['$.user', '$.bot_id', '$.username',
+                                               '$.bot_profile.name']) AS p
+          FROM raw_slack_messages)
 )
 WHERE account IS NOT NULL
 GROUP BY account
@@ -64,9 +55,13 @@ ON CONFLICT DO NOTHING;
 -- The typed columns linked_keys and shadow_tool repeat detail.linked_keys and detail.shadow_tool.
 INSERT INTO events(event_id, source, occurred_at, actor_account, channel_id, kind, subkind, detail,
                    linked_keys, shadow_tool)
-WITH fields AS (
-    SELECT natural_key, p
-    FROM _slack_fields
+WITH fields AS (  -- each message payload parsed once (one path list), not once per field
+    SELECT natural_key,
+           json_extract_string(payload, ['$.channel', '$.ts', '$.thread_ts', '$.user',
+                                         '$.bot_id', '$.subtype', '$.username',
+                                         '$.bot_profile.name', '$.features', '$.text',
+                                         '$.reply_count']) AS p
+    FROM raw_slack_messages
     -- messages a full collection no longer found (deleted upstream)
     WHERE natural_key NOT IN (SELECT natural_key FROM sync_deleted
                               WHERE source = 'slack' AND entity = 'messages')
@@ -148,5 +143,3 @@ SELECT 'slack:' || CASE WHEN is_reply THEN 'reply' ELSE 'message' END || ':' || 
        CASE WHEN json_type(fj[5]) = 'ARRAY' THEN from_json(fj[5], '["VARCHAR"]') END,
        fs[3]
 FROM flagged;
-
-DROP TABLE _slack_fields;

@@ -214,12 +214,13 @@ def _base_problem(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> st
 
 
 def _file_identity(path: Path) -> str:
-    """Device, inode and size: a rename keeps them, a replaced or rewritten file does not."""
+    """Device, inode, size and modification time: a rename keeps them, a replaced file or one
+    written over in place does not."""
     try:
         st = path.stat()
     except OSError:
         return "missing"
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}"
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:

@@ -64,11 +64,11 @@ def _exact_part(value):
     return value
 
 
-def contents(path: Path) -> dict[str, Counter]:
-    """Every table and view of the main schema, as a multiset of its rows."""
+def contents(path: Path, only: tuple[str, ...] = ()) -> dict[str, Counter]:
+    """Every table and view of the main schema (or those named), as a multiset of its rows."""
     con = duckdb.connect(str(path), read_only=True)
     try:
-        names = [r[0] for r in con.execute(
+        names = only or [r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
             " AND schema_name = 'main' UNION ALL SELECT view_name FROM duckdb_views()"
             " WHERE database_name = current_database() AND schema_name = 'main'"
@@ -134,7 +134,7 @@ def test_incremental_builds_equal_a_full_build(org_store):
     assert replay.split_last_month(raw, folder / "held.duckdb") > 0
     plan = build(config)
     assert (plan.mode, plan.reason) == ("full", "there is no previous database")
-    first = contents(target)
+    first = contents(target, only=("events",))
 
     # the last month, appended as a collection writes it, with a message the build cannot
     # read (quarantined: checked now, carried by the next builds that normalize Slack again)
@@ -199,7 +199,7 @@ def test_incremental_builds_equal_a_full_build(org_store):
     full = contents(folder / "full.duckdb")
     assert len(full) > 50 and sum(map(len, full.values())) > 10_000
     assert differences(incremental, full) == []
-    assert any(d.startswith("events:") for d in differences(first, full))  # it can fail
+    assert differences(first, {"events": full["events"]})  # the comparison can fail
 
     # a killed incremental build leaves the old database as it was
     before = hashlib.sha256(target.read_bytes()).hexdigest()

@@ -62,11 +62,15 @@ def copy_state(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
                     " detail, noted_at FROM sync_coverage")
 
 
-def build_analytics(config: Any, steps: Iterable[BuildStep]) -> Path:
+def build_analytics(config: Any, steps: Iterable[BuildStep],
+                    finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+                    before_swap: Callable[[Path], None] | None = None) -> Path:
     """Build the analytics DB into a temp file next to the target, then swap it in atomically.
 
     Raw tables are readable unqualified (search_path main,raw) or as raw.<table>. On any failure
-    the temp file is removed and the old database stays.
+    the temp file is removed and the old database stays. `finish(con)` runs after the last
+    step, `before_swap(temp)` once the temp file is complete and synced, before the rename (the
+    incremental build's state file, processhealth/incremental.py).
     """
     target = Path(config.storage.analytics_path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -84,10 +88,14 @@ def build_analytics(config: Any, steps: Iterable[BuildStep]) -> Path:
         _attach_raw(con, Path(config.storage.raw_path))
         for step in steps:
             _run_step(con, config, step, target)
+        if finish is not None:
+            finish(con)
         con.execute("DETACH raw")
         con.execute("CHECKPOINT")
         con.close()
         _fsync(temp)
+        if before_swap is not None:
+            before_swap(temp)
         _remove(target.with_name(target.name + ".wal"))  # a stale WAL must not replay onto it
         os.replace(temp, target)
         _fsync(target.parent)

@@ -150,11 +150,15 @@ def collect(config: Config, sources: tuple[str, ...], full: bool) -> None:
 
 
 @cli.command()
+@click.option("--full", is_flag=True,
+              help="Rebuild everything, even when the previous database could be reused.")
 @pass_config
-def build(config: Config) -> None:
-    """Rebuild the analytics database from the raw store (atomic swap; readers keep working)."""
-    target = pipeline.build(config)
-    ui.say(f"built {target}")
+def build(config: Config, full: bool) -> None:
+    """Build the analytics database from the raw store: incremental when the previous database
+    is a valid base, else full (docs/build.md); atomic swap, readers keep working."""
+    target = pipeline.build(config, full=full)
+    plan = pipeline.last_plan
+    ui.say(f"built {target} ({plan.summary() if plan else 'full'})")
 
 
 @cli.command()

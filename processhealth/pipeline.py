@@ -2,10 +2,15 @@
 
 The build, in order (`build_steps()`; each step runs on a new, empty analytics database):
 
-1. the config as a SQL variable, and the recorded process changes copied from the raw store;
-   raw rows normalization could not read are set aside (processhealth/quarantine.py);
-2. normalize: `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
-   (person_id and category still NULL);
+1. full or incremental (processhealth/incremental.py, docs/build.md): whether the previous
+   database is a valid base, and which sources changed since it was built; the config as a SQL
+   variable, and the recorded process changes copied from the raw store; raw rows normalization
+   could not read are set aside (processhealth/quarantine.py);
+2. normalize: the sources kept by an incremental build get their normalized rows from the
+   previous database; for the others `collectors/sql/*.sql`, sorted by name, turn raw payloads
+   into the domain tables (person_id and category still NULL); those tables are saved as they
+   are, with the raw store's state, in the build state file beside the raw store, for the next
+   build;
 3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
    effort -> pseudonyms;
 4. metrics: the building blocks (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then
@@ -44,7 +49,7 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import quarantine, ui
+from processhealth import incremental, ui
 from processhealth.analytics_db import (
     BuildStep,
     build_analytics,
@@ -99,22 +104,44 @@ def collector(name: str) -> Any:
     return importlib.import_module(f"collectors.{name}")
 
 
-def build(config: Config) -> Path:
-    """Rebuild the analytics database from the raw store; returns its path."""
+def build(config: Config, full: bool = False) -> Path:
+    """Build the analytics database from the raw store; returns its path. Incremental when the
+    previous database is a valid base, unless `full` (docs/build.md); see `last_plan`."""
     config.validate_secrets(["privacy"])  # the pseudonym salt, when pseudonymize is on
-    steps = build_steps()
-    with ui.progress("build", unit="steps") as bar:
-        return build_analytics(config, _counted(steps, bar))
+    plan = incremental.Plan(full=full, state=incremental.state_path(config))
+    steps = build_steps(plan)
+    try:
+        with ui.progress("build", unit="steps") as bar:
+            target = build_analytics(
+                config, _counted(steps, bar),
+                finish=lambda con: incremental.finish(con, plan),
+                before_swap=lambda temp: incremental.commit(plan, temp))
+    finally:
+        incremental.discard(plan)
+    global last_plan
+    last_plan = plan
+    return target
 
 
-def build_steps() -> list[BuildStep]:
-    """Every step of `processhealth build`, in the order they run (see the module docstring)."""
+last_plan: incremental.Plan | None = None  # what the last build() in this process did
+
+
+def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
+    """Every step of `processhealth build`, in the order they run (see the module docstring);
+    with a plan, the steps of an incremental build skip the normalization of kept sources."""
+    plan = plan if plan is not None else incremental.Plan(full=True)
     return [
         BuildStep("raw tables the SQL reads", raw_tables),
+        BuildStep("full or incremental", lambda con, config: incremental.decide(con, config, plan)),
         BuildStep("config as a SQL variable", config_variable),
         BuildStep("recorded process changes", copy_state),
-        BuildStep("set aside raw rows that cannot be read", quarantine.build),
-        *[sql_file_step(path) for path in sql_files(NORMALIZE_SQL)],
+        BuildStep("set aside raw rows that cannot be read",
+                  lambda con, config: incremental.quarantine_step(con, config, plan)),
+        BuildStep("normalized rows of the sources kept",
+                  lambda con, config: incremental.restore(con, config, plan)),
+        *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],
+        BuildStep("normalized tables kept for the next build",
+                  lambda con, config: incremental.save(con, config, plan)),
         *analysis_steps(),
         *metric_steps(),
         BuildStep("store the heaviest views as tables", materialize.build),
@@ -168,6 +195,18 @@ def sql_file_step(path: Path) -> BuildStep:
                 ) from exc
 
     return BuildStep(name, run)
+
+
+def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
+    """A normalization file's step, skipped when its source is kept (`NN_<source>...sql`)."""
+    step = sql_file_step(path)
+    source = next((s for s in SOURCES if f"_{s}" in path.stem), None)
+
+    def run(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+        if plan.normalizes(source):
+            step(con, config)
+
+    return BuildStep(step.name, run)
 
 
 def config_variable(con: duckdb.DuckDBPyConnection, config: Config) -> None:

@@ -33,16 +33,22 @@ print(queries, flush=True)
 
 def test_build_swaps_while_another_process_reads(write_config, run_cli, tmp_path):
     path = write_config("")
-    assert run_cli(path, "build").exit_code == 0
+    first = run_cli(path, "build")
+    assert first.exit_code == 0
+    assert "(full: there is no previous database)" in first.output
     analytics = tmp_path / "processhealth.duckdb"
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(analytics), str(stop)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert reader.stdout.readline().strip() == "ready"
-        for _ in range(2):
-            result = run_cli(path, "build")
+        for args in (["build"], ["build", "--full"]):
+            result = run_cli(path, *args)
             assert result.exit_code == 0, result.output
+            # the second is incremental (docs/build.md), the third full because asked
+            assert ("(incremental: no raw row changed since the last build; github, jira, "
+                    "slack kept)" if args == ["build"] else "(full: --full was given)") \
+                in " ".join(result.output.split()), result.output
         time.sleep(0.2)  # let the reader query the swapped-out file a little longer
     finally:
         stop.touch()

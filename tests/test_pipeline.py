@@ -14,8 +14,10 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     assert len(names) == len(set(names))
     python_steps = [n for n in names if not n.endswith(".sql")]
     assert python_steps == [
-        "raw tables the SQL reads", "config as a SQL variable", "recorded process changes",
-        "set aside raw rows that cannot be read", "parameters and thresholds",
+        "raw tables the SQL reads", "full or incremental", "config as a SQL variable",
+        "recorded process changes", "set aside raw rows that cannot be read",
+        "normalized rows of the sources kept", "normalized tables kept for the next build",
+        "parameters and thresholds",
         "identities and people", "teams", "classification", "effort", "pseudonyms",
         "store the heaviest views as tables", "verdicts per team-month", "process experiments",
     ]
@@ -30,6 +32,12 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     # the step that stores the heavy ones as tables, which the verdicts then read.
     assert max(map(at, normalize)) < at("parameters and thresholds")
     assert at("set aside raw rows that cannot be read") < min(map(at, normalize))
+    # an incremental build (docs/build.md): decided once the raw store is attached, the kept
+    # sources' rows in before any normalization file, the normalized tables saved after all
+    assert at("raw tables the SQL reads") < at("full or incremental") \
+        < at("normalized rows of the sources kept") < min(map(at, normalize))
+    assert max(map(at, normalize)) < at("normalized tables kept for the next build") \
+        < at("parameters and thresholds")
     assert at("pseudonyms") < min(map(at, blocks))
     assert max(map(at, blocks)) < min(map(at, views))
     assert max(map(at, views)) < at("store the heaviest views as tables") \

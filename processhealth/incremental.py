@@ -1,0 +1,337 @@
+"""The incremental build: the state a build keeps about the raw store it read, whether the
+previous build is a valid base, and which sources' normalized rows it reuses (docs/build.md).
+
+    plan = Plan(full=False, state=state_path(config))  # pipeline.build_steps(plan) consults it
+    decide(con, config, plan)            # after the raw store is attached: full or incremental
+    restore(con, config, plan)           # kept sources' normalized rows, from the last state
+    save(con, config, plan)              # after normalization: the state for the next build
+    finish(con, plan); commit(plan, temp)  # the state file renamed in, before the swap
+
+The state lives in its own DuckDB file beside the raw store (`build-state/`), not in the
+analytics database: it holds what normalization made of the payloads before pseudonymization
+(logins, e-mails, Slack text when stored): it belongs with the raw store, not the contract.
+The unit is the source (github, jira, slack): no normalization statement of one source reads
+another source's rows, so a source none of whose raw rows changed since the last build (no row
+with a higher seq, none gone, the same deleted set) keeps its normalized rows, and a changed
+source is normalized again from all of its raw rows (the quarantine check, a test of one row
+alone, only on the rows written since). The later steps run in full.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from processhealth import quarantine, ui
+from processhealth.analytics_db import _fsync, _remove, _remove_abandoned
+
+FORMAT = "1"  # of the state file; another value means a full build
+SOURCES = ("github", "jira", "slack")
+# Domain tables normalization writes -> the SQL expression of a row's source.
+NORMALIZED = {
+    "events": "source",
+    "work_items": "source",
+    "identities": "source",
+    "group_members": "source",
+    "transitions": "'jira'",
+    "channels": "'slack'",
+    "jira_statuses": "'jira'",
+    "jira_sprints": "'jira'",
+    "item_fields": "'jira'",
+}
+# source_coverage rows the build itself writes (quarantine); the rest come from the raw store.
+QUARANTINED = "status = 'quarantined'"
+_CODE_DIRS = ("processhealth", "collectors", "analysis")
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def state_path(config: Any) -> Path:
+    """The build state of one analytics database: beside the raw store (the same privacy class),
+    named after the analytics file's resolved path (two databases built from one raw store keep
+    two states)."""
+    target = Path(config.storage.analytics_path).resolve()
+    tag = hashlib.sha256(str(target).encode()).hexdigest()[:12]
+    return Path(config.storage.raw_path).parent / "build-state" / f"{target.name}-{tag}.duckdb"
+
+
+@dataclass
+class Plan:
+    """What this build does; `full` is what was asked (`build --full`)."""
+
+    full: bool = False
+    state: Path | None = None  # the state file (state_path); None: keep no state
+    mode: str = "full"
+    reason: str = ""
+    kept: tuple[str, ...] = ()
+    changed: dict[str, int] = field(default_factory=dict)  # source -> new or changed raw rows
+    tables: list[tuple[str, str, int, int]] = field(default_factory=list)  # the raw store now
+    deleted: list[tuple[str, str, int]] = field(default_factory=list)
+    since: dict[str, int] = field(default_factory=dict)  # raw table -> max seq last built
+    dirty: set[str] = field(default_factory=set)  # raw tables with rows new, changed or gone
+    identity: str = ""
+    fingerprint: str = ""
+    attached: bool = False
+
+    @property
+    def temp(self) -> Path | None:
+        return self.state.with_name(f"{self.state.name}.building-{os.getpid()}") \
+            if self.state else None
+
+    def normalizes(self, source: str | None) -> bool:
+        """Whether this build runs the normalization of `source` (None: every build does)."""
+        return source is None or source not in self.kept
+
+    def summary(self) -> str:
+        if self.mode == "full":
+            return f"full: {self.reason}"
+        rows = sum(self.changed.values())
+        redone = [s for s in SOURCES if s in self.changed]
+        parts = []
+        if redone:
+            parts.append(f"{', '.join(redone)} changed ({rows:,} raw rows since the last "
+                         f"build), normalized again")
+        else:
+            parts.append("no raw row changed since the last build")
+        if self.kept:
+            parts.append(f"{', '.join(self.kept)} kept")
+        return "incremental: " + "; ".join(parts)
+
+
+def fingerprint(config: Any) -> str:
+    """Code (every .py and .sql of processhealth/, collectors/, analysis/), DuckDB's version and
+    the config (without [storage]: where the files are does not change what is in them)."""
+    digest = hashlib.sha256()
+    for folder in _CODE_DIRS:
+        for path in sorted((_ROOT / folder).rglob("*")):
+            if path.suffix in (".py", ".sql") and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(_ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    digest.update(duckdb.__version__.encode())
+    settings = json.loads(config.model_dump_json()) if config is not None else {}
+    settings.pop("storage", None)
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _raw_now(con: duckdb.DuckDBPyConnection) -> tuple[str, list, list]:
+    """The raw store's identity, its tables (source, table, max seq, rows) and, per source,
+    the order-free digest and count of its deleted marks."""
+    # the first migration's time names the file; the last migration applied, its schema (a
+    # migration may rewrite rows in place, without new seqs)
+    first = con.execute("SELECT min(applied_at)::VARCHAR, max(version) FROM raw.schema_migrations"
+                        " WHERE version = (SELECT min(version) FROM raw.schema_migrations)"
+                        " OR version = (SELECT max(version) FROM raw.schema_migrations)"
+                        ).fetchone() if _has(con, "raw", "main", "schema_migrations") else None
+    identity = f"created {first[0]}, migration {first[1]}" if first and first[0] else "unknown"
+    tables = []
+    for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'raw'"
+            " AND table_name LIKE 'raw\\_%' ESCAPE '\\' ORDER BY 1").fetchall():
+        source = name.split("_")[1]
+        top, rows = con.execute(f"SELECT coalesce(max(seq), -1), count(*) FROM raw.{name}"
+                                ).fetchone()
+        tables.append((source, name, int(top), int(rows)))
+    deleted = [(s, d, int(n)) for s, d, n in con.execute(
+        "SELECT source, coalesce(bit_xor(hash(entity, natural_key)), 0)::VARCHAR, count(*)"
+        " FROM sync_deleted GROUP BY source ORDER BY source").fetchall()]
+    return identity, tables, deleted
+
+
+def _has(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?"
+        " AND table_name = ?", [database, schema, table]).fetchone()[0])
+
+
+def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
+    """Full or incremental, and which sources to keep; attaches the previous build state as
+    `prev` (read-only) when it is used, and the new one as `state`. plan.summary() says what
+    it chose (`processhealth build` prints it)."""
+    plan.identity, plan.tables, plan.deleted = _raw_now(con)
+    plan.fingerprint = fingerprint(config)
+    if plan.state is not None:  # where this build writes the state for the next one
+        try:
+            plan.state.parent.mkdir(parents=True, exist_ok=True)
+            _remove_abandoned(plan.state)
+            _remove(plan.temp)
+            con.execute("ATTACH ? AS state", [str(plan.temp)])
+        except (OSError, duckdb.Error) as exc:
+            ui.warn(f"build: cannot write the build state in {plan.state.parent} "
+                    f"({' '.join(str(exc).split())[:200]}); this build is full, and so will "
+                    f"the next one be.")
+            plan.state = None
+    reason = _base_problem(con, config, plan)
+    if reason is None:
+        plan.mode, plan.changed = "incremental", _changes(con, plan)
+        plan.kept = tuple(s for s in SOURCES if s not in plan.changed)
+    else:
+        plan.mode, plan.reason, plan.kept, plan.changed = "full", reason, (), {}
+        if plan.attached:
+            con.execute("DETACH prev")
+            plan.attached = False
+
+
+def _base_problem(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> str | None:
+    """Why the previous database cannot be the base of this build (None: it can)."""
+    if plan.full:
+        return "--full was given"
+    target = Path(config.storage.analytics_path)
+    if not target.exists():
+        return "there is no previous database"
+    if plan.state is None or not plan.state.exists():
+        return "the previous build left no build state (built by an older version)"
+    try:
+        con.execute("ATTACH ? AS prev (READ_ONLY)", [str(plan.state)])
+        plan.attached = True
+        state = dict(con.execute("SELECT key, value FROM prev.state").fetchall())
+        before = {t: (s, int(m), int(n)) for s, t, m, n in con.execute(
+            "SELECT source, table_name, max_seq, row_count FROM prev.raw_tables").fetchall()}
+    except duckdb.Error as exc:
+        return f"the build state cannot be read ({' '.join(str(exc).split())[:200]})"
+    if state.get("format") != FORMAT:
+        return "the build state is of another format"
+    if state.get("analytics") != _file_identity(target):
+        return (f"{target} is not the database the last build wrote (replaced, restored or "
+                f"copied since)")
+    if state.get("raw_store") != plan.identity:
+        return "the previous database was built from another raw store"
+    if state.get("fingerprint") != plan.fingerprint:
+        return "the code, the DuckDB version or the config changed since the last build"
+    now = {t: m for _, t, m, _ in plan.tables}
+    for table, (_, top, _) in sorted(before.items()):
+        if table not in now:
+            return f"raw table {table} is gone from the raw store"
+        if now[table] < top:
+            return f"raw table {table} went back (a restored or re-collected raw store)"
+    return None
+
+
+def _file_identity(path: Path) -> str:
+    """Device, inode, size and modification time: a rename keeps them, a replaced file or one
+    written over in place does not."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
+    """source -> raw rows new or changed since the last build, for each source that changed
+    (rows gone or deleted marks changed count as a change with 0 rows if nothing else)."""
+    before = {t: (int(m), int(n)) for t, m, n in con.execute(
+        "SELECT table_name, max_seq, row_count FROM prev.raw_tables").fetchall()}
+    changed: dict[str, int] = {}
+    plan.since = {t: m for t, (m, _) in before.items()}
+    for source, table, _, rows in plan.tables:
+        top, count = before.get(table, (-1, 0))
+        [(new,)] = con.execute(f"SELECT count(*) FROM raw.{table} WHERE seq > ? OR seq IS NULL",
+                               [top]).fetchall()
+        if new or rows - new != count:
+            changed[source] = changed.get(source, 0) + int(new)
+            plan.dirty.add(table)
+    marks = {s: (d, n) for s, d, n in con.execute(
+        "SELECT source, digest, row_count FROM prev.deleted").fetchall()}
+    now = {s: (d, n) for s, d, n in plan.deleted}
+    for source in set(marks) | set(now):
+        if marks.get(source) != now.get(source):
+            changed.setdefault(source, 0)
+    return {s: changed[s] for s in SOURCES if s in changed}
+
+
+def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
+    """Set aside the raw rows normalization cannot read, of the sources normalized again; an
+    incremental build checks only the rows written since the last build (quarantine.build)."""
+    sources = tuple(s for s in SOURCES if plan.normalizes(s))
+    if plan.mode != "incremental":
+        quarantine.build(con, config, sources=sources)
+        return
+    quarantine.build(con, config, sources=sources, since=plan.since,
+                     before="SELECT source, entity, item FROM prev.norm_source_coverage")
+
+
+def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
+    """The kept sources' normalized rows, copied from the previous database into the domain
+    tables; events draw a new event_seq (90_event_seq.sql numbers them all again)."""
+    if plan.mode != "incremental" or not plan.kept:
+        return
+    kept = list(plan.kept)
+    for table, source in NORMALIZED.items():
+        columns = _columns(con, table, skip={"event_seq"})
+        con.execute(f"INSERT INTO {table}({columns}) SELECT {columns}"
+                    f" FROM prev.norm_{table} WHERE list_contains(?, {source})", [kept])
+    columns = _columns(con, "source_coverage")
+    con.execute(f"INSERT INTO source_coverage({columns}) SELECT {columns}"
+                f" FROM prev.norm_source_coverage WHERE list_contains(?, source)", [kept])
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str, skip: set[str] | None = None) -> str:
+    names = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
+        " AND schema_name = 'main' AND table_name = ? ORDER BY column_index", [table]).fetchall()]
+    return ", ".join(f'"{n}"' for n in names if n not in (skip or set()))
+
+
+def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
+    """After normalization: the normalized tables and the state of the raw store they were
+    built from, into the new state file, for the next build (docs/build.md)."""
+    if plan.state is None:
+        return
+    for table in NORMALIZED:
+        con.execute(f"CREATE OR REPLACE TABLE state.norm_{table} AS SELECT * FROM {table}")
+    con.execute("CREATE OR REPLACE TABLE state.norm_source_coverage AS"
+                f" SELECT * FROM source_coverage WHERE {QUARANTINED}")
+    con.execute("CREATE OR REPLACE TABLE state.raw_tables(source VARCHAR, table_name VARCHAR,"
+                " max_seq BIGINT, row_count BIGINT)")
+    if plan.tables:
+        con.executemany("INSERT INTO state.raw_tables VALUES (?, ?, ?, ?)", plan.tables)
+    con.execute("CREATE OR REPLACE TABLE state.deleted(source VARCHAR, digest VARCHAR,"
+                " row_count BIGINT)")
+    if plan.deleted:
+        con.executemany("INSERT INTO state.deleted VALUES (?, ?, ?)", plan.deleted)
+
+
+def finish(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+    """After the last step: the previous state let go, the new one written out."""
+    if plan.attached:
+        con.execute("DETACH prev")
+        plan.attached = False
+    if plan.state is not None:
+        con.execute("CHECKPOINT state")
+        con.execute("DETACH state")
+
+
+def commit(plan: Plan, analytics_temp: Path) -> None:
+    """Before the analytics file is swapped in: record which file it is (its inode survives
+    the rename) and rename the state file in. A crash between the two renames leaves a state
+    that names another file: the next build is then full."""
+    if plan.state is None or plan.temp is None:
+        return
+    meta = duckdb.connect(str(plan.temp))
+    try:
+        meta.execute("CREATE OR REPLACE TABLE state(key VARCHAR, value VARCHAR)")
+        meta.execute("INSERT INTO state VALUES ('format', ?), ('raw_store', ?),"
+                     " ('fingerprint', ?), ('analytics', ?)",
+                     [FORMAT, plan.identity, plan.fingerprint, _file_identity(analytics_temp)])
+        meta.execute("CHECKPOINT")
+    finally:
+        meta.close()
+    _fsync(plan.temp)
+    _remove(plan.state.with_name(plan.state.name + ".wal"))
+    os.replace(plan.temp, plan.state)
+    _fsync(plan.state.parent)
+
+
+def discard(plan: Plan) -> None:
+    """A failed build's state file, if it was not renamed in."""
+    if plan.temp is not None:
+        for path in (plan.temp, plan.temp.with_name(plan.temp.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()

@@ -17,12 +17,11 @@ SCALE_DIR/READY-<people>.
 `run`, per size: the floor in a fresh process (floor.py; its database `floor.duckdb`), then
 build + report in another fresh process, both on the same raw store, one right after the other.
 Each process reads its own peak RSS (getrusage RUSAGE_SELF ru_maxrss) and CPU time (user +
-system, all threads); the report's two chart worker processes are measured apart (their VmHWM
-and CPU from /proc; reports/svg.py). The memory goal is checked against the process plus both
-workers, an upper bound (the build's peak comes before the workers start). The floor's and the
-build's events are compared by count per (source, kind). Outputs (processhealth.duckdb,
-report.html, floor.duckdb) go to --out/<people> (default: the size's folder; give --out when
-the size's folder is shared). Events = rows of `events`.
+system, all threads); the report draws its charts in the same process (plain SVG, no chart
+workers since issue 20). The floor's and the build's events are compared by count per (source,
+kind). Outputs (processhealth.duckdb, report.html, floor.duckdb) go to --out/<people>
+(default: the size's folder; give --out when the size's folder is shared). Events = rows of
+`events`.
 
 The machine is shared: each size's line says the load average (1 minute) before and after, and
 the CPU seconds, which contention inflates less than wall time.
@@ -211,7 +210,6 @@ def measure(where: Path, out: Path) -> None:
     from processhealth.config import load_config
     from processhealth.store import open_duckdb
     from reports.render import render_report
-    from reports.svg import close_workers, worker_pids
 
     for token in ("GITHUB", "JIRA", "SLACK"):
         os.environ.setdefault(f"PROCESSHEALTH_DEMO_{token}_TOKEN", "unused")
@@ -220,46 +218,23 @@ def measure(where: Path, out: Path) -> None:
     if os.environ.get("BENCH_MEMORY_LIMIT"):  # what-if: another [storage] memory_limit
         config.storage.memory_limit = os.environ["BENCH_MEMORY_LIMIT"]
     c0, t0 = _cpu(), time.perf_counter()
-    pipeline.build(config)
+    pipeline.build(config, full=True)  # the full build, even when a previous one is there
     c1, t1 = _cpu(), time.perf_counter()
     render_report(config, out / "report.html")
     c2, t2 = _cpu(), time.perf_counter()
-    pids = worker_pids()
-    workers = max((_peak_rss(pid) for pid in pids), default=0)
-    worker_cpu = sum(_proc_cpu(pid) for pid in pids)
-    close_workers()
     con = open_duckdb(config.storage.analytics_path, read_only=True)
     counts = con.execute("SELECT source, kind, count(*) FROM events GROUP BY ALL").fetchall()
     con.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
     print(json.dumps({"events": sum(n for _, _, n in counts), "build": t1 - t0,
                       "report": t2 - t1, "build_cpu": c1 - c0,
-                      "report_cpu": c2 - c1 + worker_cpu, "peak_rss": peak,
-                      "worker_rss": workers, "counts": counts}), flush=True)
+                      "report_cpu": c2 - c1, "peak_rss": peak, "counts": counts}), flush=True)
 
 
 def _cpu(children: bool = False) -> float:
     """CPU seconds (user + system) of this process, plus its ended children if asked."""
     who = [resource.RUSAGE_SELF] + ([resource.RUSAGE_CHILDREN] if children else [])
     return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, who))
-
-
-def _proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a running process (its /proc stat)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _peak_rss(pid: int) -> int:
-    """Peak resident set of a running process (VmHWM), in bytes. Not RUSAGE_CHILDREN: a child's
-    ru_maxrss starts from its parent's resident set at fork, before it execs."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 def _load() -> str:
@@ -301,9 +276,8 @@ def run(sizes: list[int], profile: bool, memory_limit: str | None = None,
         total = f["build"] + f["report"]
         print(f"  {people} people: {f['events']:,} events, floor {f['floor']:.1f} s, build "
               f"{f['build']:.1f} s + report {f['report']:.1f} s = {total:.1f} s "
-              f"({total / f['floor']:.1f}x the floor), peak RSS {f['peak_rss'] / 2**30:.2f} GiB "
-              f"(each of 2 chart workers {f['worker_rss'] / 2**30:.2f} GiB), load "
-              f"{f['load']}", flush=True)
+              f"({total / f['floor']:.1f}x the floor), peak RSS {f['peak_rss'] / 2**30:.2f} GiB, "
+              f"load {f['load']}", flush=True)
         lines = compare_lines(floor["counts"], {(s, k): n for s, k, n in f["counts"]})
         print("    events by (source, kind), build vs floor:")
         print("\n".join("    " + line for line in lines), flush=True)
@@ -333,12 +307,12 @@ def _incremental_goals(results: list[dict]) -> None:
 
 def _table(results: list[dict]) -> None:
     print(f"\n{'people':>7} {'events':>12} {'build s':>8} {'report s':>9} {'total s':>8} "
-          f"{'peak RSS GiB':>13} {'+ workers':>10} {'floor s':>8} {'build/floor':>12} "
+          f"{'peak RSS GiB':>13} {'floor s':>8} {'build/floor':>12} "
           f"{'total/floor':>12} {'CPU s build':>12} {'report':>7} {'floor':>6} {'load':>10}")
     for f in results:
         total = f["build"] + f["report"]
         print(f"{f['people']:7d} {f['events']:12,d} {f['build']:8.1f} {f['report']:9.1f} "
-              f"{total:8.1f} {f['peak_rss'] / 2**30:13.2f} {2 * f['worker_rss'] / 2**30:10.2f} "
+              f"{total:8.1f} {f['peak_rss'] / 2**30:13.2f} "
               f"{f['floor']:8.1f} {f['build'] / f['floor']:12.1f} {total / f['floor']:12.1f} "
               f"{f['build_cpu']:12.0f} {f['report_cpu']:7.0f} {f['floor_cpu']:6.0f} "
               f"{f['load']:>10}")
@@ -353,11 +327,10 @@ def _goals(results: list[dict], memory_limit: str | None) -> None:
           f"{'met' if total <= GOAL_SECONDS else 'missed'}; {total / big['floor']:.1f}x the floor "
           f"({big['floor']:.1f} s), goal <= {GOAL_FLOOR_RATIO}x: "
           f"{'met' if total / big['floor'] <= GOAL_FLOOR_RATIO else 'missed'}")
-    peak = big["peak_rss"] + 2 * big["worker_rss"]
+    peak = big["peak_rss"]
     limit = f"memory_limit {memory_limit}, not the default" if memory_limit else \
         "default memory_limit"
-    print(f"- peak RSS {big['peak_rss'] / 2**30:.2f} GiB, with both chart workers at most "
-          f"{peak / 2**30:.2f} GiB ({limit}), goal <= {GOAL_RSS_GIB} GiB: "
+    print(f"- peak RSS {peak / 2**30:.2f} GiB ({limit}), goal <= {GOAL_RSS_GIB} GiB: "
           f"{'met' if peak <= GOAL_RSS_GIB * 2**30 else 'missed'}")
     if len(results) > 1:
         grow = total / (small["build"] + small["report"])

@@ -43,13 +43,3 @@ def safe_svg(svg: str) -> Markup:
             if "url(" in value and not re.fullmatch(r"url\(#[\w-]+\)", value.strip()):
                 raise UnsafeSvg("external url() in chart SVG")
     return Markup(svg)
-
-
-def worker_pids() -> list[int]:
-    """No chart worker processes since issue 20 (charts cost under a millisecond): always
-    empty. Kept for benchmarks/scale.py, which reports the workers' memory."""
-    return []
-
-
-def close_workers() -> None:
-    """Nothing to stop (see worker_pids); kept for benchmarks/scale.py."""

@@ -425,6 +425,20 @@ def _span(names: Sequence[str]) -> str:
     return f"{names[0]} to {names[-1]}" if len(names) > 1 else (names[0] if names else "none")
 
 
+def _stacked(rows: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], float, float, float]]:
+    """(row, its share, where its segment starts, where it ends) of one bar of shares stacked
+    in the rows' order and normalized to 100%; nothing when the shares sum to 0 or less."""
+    total = sum(_fraction(r["share"]) for r in rows)
+    if total <= 0:
+        return []
+    out, level = [], 0.0
+    for r in rows:
+        share = _fraction(r["share"])
+        low, level = level, level + share / total
+        out.append((r, share, low, level))
+    return out
+
+
 # ---- the charts ------------------------------------------------------------------------------
 
 def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> Markup:
@@ -440,13 +454,7 @@ def allocation_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) 
     for month in months:
         mine = sorted((r for r in rows if r["month"] == month),
                       key=lambda r: (r.get("category_order", 9), str(r["category"])))
-        total = sum(_fraction(r["share"]) for r in mine)
-        level = 0.0
-        for r in mine:
-            share = _fraction(r["share"])
-            if total <= 0:
-                continue
-            low, level = level, level + share / total
+        for r, share, low, level in _stacked(mine):
             bars.append(_mark("rect", {
                 "x": x(month), "y": y(level), "width": x.bandwidth,
                 "height": y(low) - y(level), "fill": colors.get(r["category"], "#a0a0a0")},
@@ -646,13 +654,7 @@ def source_chart(rows: Sequence[dict[str, Any]], title: str, subtitle: str) -> M
     for team in teams:
         mine = sorted((r for r in rows if r["team"] == team),
                       key=lambda r: r.get("source_order", 9))
-        total = sum(_fraction(r["share"]) for r in mine)
-        level = 0.0
-        for r in mine:
-            share = _fraction(r["share"])
-            if total <= 0:
-                continue
-            low, level = level, level + share / total
+        for r, share, low, level in _stacked(mine):
             bars.append(_mark("rect", {
                 "x": x(low), "y": y(team), "width": x(level) - x(low), "height": y.bandwidth,
                 "fill": colors.get(r["source"], "#a0a0a0")},

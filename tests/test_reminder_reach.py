@@ -11,6 +11,7 @@ here as the reference.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from datetime import datetime, timedelta
@@ -82,6 +83,7 @@ START = datetime(2026, 1, 1)
 STEP = timedelta(hours=6)  # a grid of 6 h: ties, and the 24 h and 30-day (120 steps) edges
 
 
+@functools.cache  # both tests below read the same 40 organizations; neither writes to them
 def random_org(seed: int) -> TinyDB:
     rng = random.Random(seed)
     db = TinyDB()

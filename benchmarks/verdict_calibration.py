@@ -244,6 +244,17 @@ def size_band(e) -> str:
     return f"{e.variant}, {gain}, {wait}"
 
 
+BRINGS = ("judged, with reminders or a slowdown",
+          "judged, a tool without either")
+
+
+def brings(e) -> str:
+    """What a process-as-product effect leaves beside its overhead: reminders (adoption that
+    follows them) or slower delivery (fewer customer items per person), or neither: a tool that
+    only adds its fields and the PM's grooming. The size dimension detection is stated for."""
+    return BRINGS[0] if bool(e.reminders) or e.slowdown > 1.0 else BRINGS[1]
+
+
 @dataclass
 class Tally:
     n: int = 0
@@ -339,6 +350,8 @@ def score(result: dict, s: Scores) -> None:
             got[(team, m)][1].startswith("no baseline yet"))]
         if len(judged) >= 2:
             s.detected[e.kind][JUDGEABLE].append(hit)
+            if e.kind == "process_as_product":
+                s.detected[e.kind][brings(e)].append(hit)
         if flagged:
             first = flagged[0]
             s.delay[e.kind].append((int(first[:4]) * 12 + int(first[5:7]))
@@ -367,7 +380,8 @@ def report(s: Scores, label: str, out=print) -> None:
     out("detection within 2 months of onset (onset month or the two after), per planted effect:")
     for kind in ("process_as_product", "amplifier"):
         order = sorted(s.detected[kind].items(),
-                       key=lambda kv: (kv[0] != "all", kv[0] != JUDGEABLE, kv[0]))
+                       key=lambda kv: (kv[0] != "all", kv[0] != JUDGEABLE, kv[0] not in BRINGS,
+                                       kv[0]))
         for b, hits in order:
             out(f"  {kind:20s} {b:44s} {100 * sum(hits) / len(hits):5.1f}% "
                 f"({sum(hits)}/{len(hits)})")
@@ -396,6 +410,10 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--config", default="", help="extra TOML appended to each member's config")
     ap.add_argument("--examples", type=int, default=0, help="print this many false alarms")
+    ap.add_argument("--build-hash", default="",
+                    help="reuse cached builds made at this code hash instead of the current one "
+                         "(only when the code changed since builds no data: check one member "
+                         "rebuilt at the current hash prints the same lines)")
     ap.add_argument("--effects", default="",
                     help="amplifier sizes GAIN:CUT,... (e.g. 0.25:0.3,0.5:0.5): every team of "
                          "each member an amplifier of that size; prints detection by size")
@@ -405,7 +423,7 @@ def main() -> None:
     size = "small" if args.small else "full"
     seed = SMALL_SEED if args.small else args.seed
     n = SMALL_ORGS if args.small else args.orgs
-    digest = code_hash()
+    digest = args.build_hash or code_hash()
     jobs = [(seed, i, size, args.cache, digest, args.config)
             for i in range(args.first, args.first + n)]
     started = time.perf_counter()
@@ -426,7 +444,7 @@ def main() -> None:
 def by_effect_size(args) -> None:
     """Detection within 2 months of onset by planted amplifier size (members with every team
     an amplifier of one size: sized_member), and the smallest size reaching 80%."""
-    digest = code_hash()
+    digest = args.build_hash or code_hash()
     sizes = [tuple(float(x) for x in pair.split(":")) for pair in args.effects.split(",")]
     rows = []
     for gain, cut in sizes:

@@ -40,9 +40,11 @@ Rules, tested first on each month's estimates alone, then on the window's pooled
 Persistence against repeated looks: a month whose estimates pass a rule starts (or continues) a
 run, compared with the baseline of its first month. The verdict is given once the last
 `persistence_months` months of the run, pooled, pass the rule with their changes sure; it then
-holds while each month's estimates still pass, or while the window it is judged on, that month
-included, still passes with its changes sure (one weak month inside a lasting effect does not
-end it). A run that is not sure slides on a month. After
+holds while each month's estimates still pass. A month under the bar still continues the run
+when the window it is judged on, that month included, passes with its changes sure (before the
+verdict is given, only if the month itself still shows a sign of the rule beside the overhead:
+the month after a one-month spike never continues it). A run that is not sure slides on a
+month. After
 `restate_months` months of process_is_product (`amplifier_restate_months` of amplifier, whose
 throughput rises are as often slow drift) the level is restated as the team's new normal, with a
 reason, and the months since become its baseline. Otherwise the baseline is the last
@@ -352,9 +354,9 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
     if st.run is not None and st.run.anchor != anchor:
         st.run = None  # a run belongs to one baseline: a recorded change starts a new one
     run = st.run
-    if run is not None and run.given and run.rule not in passing and (
-            _censored_hold(loose, run) or (not passing and _pooled_hold(
-                run, f, base_figs, figures, bpe, cfg, anchored))):
+    if run is not None and run.rule not in passing and (
+            (run.given and _censored_hold(loose, run)) or _may_pool(loose, run, passing) and (
+                _pooled_hold(run, f, base_figs, figures, bpe, cfg, anchored))):
         passing.insert(0, run.rule)  # not observed yet, or sure over the window: it holds
     if run is not None and run.rule not in passing:
         st.run = run = None
@@ -434,13 +436,23 @@ def _window(months: list[date], rule: str, anchored: bool, cfg: Any) -> list[dat
     return months[-cfg.baseline_months:] if anchored else months[-_pool(rule, cfg):]
 
 
+def _may_pool(loose: list[Signal], run: Run, passing: list[str]) -> bool:
+    """Whether a month that fails the run's rule on its own estimates may still continue the
+    run on its pooled window: never when it passes process_is_product while the run is an
+    amplifier (that rule is tried first); before the verdict is given, only when its own
+    estimates still carry a sign of the rule beside the required one (a month after a
+    one-month spike, back to normal, never continues it)."""
+    if PIP in passing and run.rule != PIP:
+        return False
+    return run.given or any(x.met for x in loose if x.rule == run.rule and not x.required)
+
+
 def _pooled_hold(run: Run, f: MonthFigures, base_figs: list[MonthFigures],
                  figures: dict[date, MonthFigures], bpe: float | None, cfg: Any,
                  anchored: bool) -> bool:
-    """A given verdict whose month passes no rule on its own estimates still holds when the
-    window it is judged on, this month included, passes the rule with its changes sure: one
-    weak month inside a lasting effect does not end it; a second in a row usually does (the
-    process-as-product window is 2 months). A month that passes the other rule is never held."""
+    """The run's window, this month included, passes the rule with its changes sure: one weak
+    month inside a lasting effect does not end it (nor, with its sign of the rule, keep it from
+    being given); a second in a row usually does (the process-as-product window is 2 months)."""
     window = [figures[m] for m in _window(run.months + [f.month], run.rule, anchored, cfg)]
     return holds(signals(evidence(base_figs, window, bpe), cfg), run.rule)
 

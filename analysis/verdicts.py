@@ -40,7 +40,11 @@ Rules, tested first on each month's estimates alone, then on the window's pooled
 Persistence against repeated looks: a month whose estimates pass a rule starts (or continues) a
 run, compared with the baseline of its first month. The verdict is given once the last
 `persistence_months` months of the run, pooled, pass the rule with their changes sure; it then
-holds while each month's estimates still pass. A run that is not sure slides on a month. After
+holds while each month's estimates still pass. A month under the bar still continues the run
+when the window it is judged on, that month included, passes with its changes sure (before the
+verdict is given, only if the month itself still shows a sign of the rule beside the overhead:
+the month after a one-month spike never continues it). A run that is not sure slides on a
+month. After
 `restate_months` months of process_is_product (`amplifier_restate_months` of amplifier, whose
 throughput rises are as often slow drift) the level is restated as the team's new normal, with a
 reason, and the months since become its baseline. Otherwise the baseline is the last
@@ -350,9 +354,10 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
     if st.run is not None and st.run.anchor != anchor:
         st.run = None  # a run belongs to one baseline: a recorded change starts a new one
     run = st.run
-    if run is not None and run.given and run.rule not in passing and _censored_hold(
-            loose, run):
-        passing.insert(0, run.rule)  # what it was given on is not observed yet: it holds
+    if run is not None and run.rule not in passing and (
+            (run.given and _censored_hold(loose, run)) or _may_pool(loose, run, passing) and (
+                _pooled_hold(run, f, base_figs, figures, bpe, cfg, anchored))):
+        passing.insert(0, run.rule)  # not observed yet, or sure over the window: it holds
     if run is not None and run.rule not in passing:
         st.run = run = None
         own = st.bases[month]
@@ -380,10 +385,7 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
         return NEUTRAL, (f"a first month that would be {_RULE_WORDS[rule]} on its estimates "
                          f"({describe(loose, rule)}); a verdict needs {need} months running "
                          f"with the pooled change sure."), signals(ev, cfg), base
-    # an amplifier's run pools up to amplifier_pool_months (its gain is small against the
-    # month-to-month spread); a process-as-product run its last persistence_months
-    pool = max(need, cfg.amplifier_pool_months if rule == AMPLIFIER else need)
-    pooled_months = run.months[-cfg.baseline_months:] if anchored else run.months[-pool:]
+    pooled_months = _window(run.months, rule, anchored, cfg)
     window = [figures[m] for m in pooled_months]
     pooled_ev = evidence(base_figs, window, bpe)
     pooled = signals(pooled_ev, cfg)
@@ -399,6 +401,7 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
         passed = {x.name for x in loose if x.rule == rule and x.met}
         unsure = [x for x in pooled if x.rule == rule and (x.required or x.name in passed)]
         if not anchored:
+            pool = _pool(rule, cfg)
             # the run slides on, its oldest month re-based like any other month; after a
             # recorded change the months since it keep being pooled
             run.months = run.months[-(pool - 1):] if pool > 1 else []
@@ -418,6 +421,40 @@ def _step(st: TeamState, f: MonthFigures, base: list[date], base_figs: list[Mont
         text += (f"; the team closed {pooled_ev.declared} declared experiment"
                  f"{'s' if pooled_ev.declared > 1 else ''} with a result in these months")
     return rule, text + ".", pooled, base
+
+
+def _pool(rule: str, cfg: Any) -> int:
+    """How many of a run's last months are judged pooled (no recorded change): an amplifier's
+    amplifier_pool_months (its gain is small against the month-to-month spread), a
+    process-as-product run's persistence_months."""
+    need = cfg.persistence_months
+    return max(need, cfg.amplifier_pool_months if rule == AMPLIFIER else need)
+
+
+def _window(months: list[date], rule: str, anchored: bool, cfg: Any) -> list[date]:
+    """The run's months judged pooled; after a recorded change up to baseline_months of them."""
+    return months[-cfg.baseline_months:] if anchored else months[-_pool(rule, cfg):]
+
+
+def _may_pool(loose: list[Signal], run: Run, passing: list[str]) -> bool:
+    """Whether a month that fails the run's rule on its own estimates may still continue the
+    run on its pooled window: never when it passes process_is_product while the run is an
+    amplifier (that rule is tried first); before the verdict is given, only when its own
+    estimates still carry a sign of the rule beside the required one (a month after a
+    one-month spike, back to normal, never continues it)."""
+    if PIP in passing and run.rule != PIP:
+        return False
+    return run.given or any(x.met for x in loose if x.rule == run.rule and not x.required)
+
+
+def _pooled_hold(run: Run, f: MonthFigures, base_figs: list[MonthFigures],
+                 figures: dict[date, MonthFigures], bpe: float | None, cfg: Any,
+                 anchored: bool) -> bool:
+    """The run's window, this month included, passes the rule with its changes sure: one weak
+    month inside a lasting effect does not end it (nor, with its sign of the rule, keep it from
+    being given); a second in a row usually does (the process-as-product window is 2 months)."""
+    window = [figures[m] for m in _window(run.months + [f.month], run.rule, anchored, cfg)]
+    return holds(signals(evidence(base_figs, window, bpe), cfg), run.rule)
 
 
 def _censored_hold(loose: list[Signal], run: Run) -> bool:

@@ -183,6 +183,51 @@ def test_one_month_spike_is_never_a_verdict_a_lasting_rise_is() -> None:
     assert got["2025-10"][1].startswith("4 months running since July 2025")
 
 
+def test_one_weak_month_inside_a_given_verdict_holds_on_the_pooled_window_two_end_it() -> None:
+    # baseline overhead mean 10.0, reminded share 10; the tool's months 22 / 35, then a month
+    # whose own overhead rose only 2 pp (under the 3.5 bar on its estimate)
+    head = [month(m, o) for m, o in CALM] + [month("2025-07", 22.0, 35.0),
+                                             month("2025-08", 22.0, 35.0)]
+    got = run(head + [month("2025-09", 12.0, 35.0), month("2025-10", 22.0, 35.0)])
+    assert [got[m][0] for m in ("2025-07", "2025-08", "2025-09", "2025-10")] == [
+        "neutral", "process_is_product", "process_is_product", "process_is_product"]
+    # August and September pooled: (22 + 12) / 2 - 10 = +7.0 pp; September alone +2.0 pp
+    assert "3 months running since July 2025" in got["2025-09"][1]
+    assert "the last 2 months pooled: overhead rose 7.0 pp above its baseline" in \
+        got["2025-09"][1]
+    assert "this month: overhead rose 2.0 pp above its baseline" in got["2025-09"][1]
+    assert got["2025-10"][1].startswith("4 months running since July 2025")
+    # two weak months in a row: September holds, October pooled with it is +1.25 pp and ends it
+    got = run(head + [month("2025-09", 12.0, 35.0), month("2025-10", 10.5, 35.0)])
+    assert [got[m][0] for m in ("2025-08", "2025-09", "2025-10")] == [
+        "process_is_product", "process_is_product", "neutral"]
+    # process_is_product is tried first: its run holds through a weak month even when that
+    # month's own estimates would pass as an amplifier (overhead under the bar, items up)
+    flat = [verdicts.MonthFigures("t", f.month, 6, 30, overhead=f.overhead,
+                                  prompted=f.prompted, throughput=0.0) for f in head]
+    rows, _ = verdicts.team_verdicts(flat + [verdicts.MonthFigures(
+        "t", date(2025, 9, 1), 6, 30, overhead=12.0, prompted=35.0, throughput=0.5)],
+        verdicts.Context([], {}, CFG, 5))
+    assert rows[-1][2] == "process_is_product", rows[-1][3]
+
+
+def test_a_second_month_under_the_bar_with_its_sign_still_gives_the_verdict_pooled() -> None:
+    # July passes on its own estimates; August's overhead rose only 2 pp, but its reminded
+    # work is still up 25 pp: the two months pooled, +7.0 pp and +25 pp, both sure
+    got = run([month(m, o) for m, o in CALM] + [month("2025-07", 22.0, 35.0),
+                                                month("2025-08", 12.0, 35.0)])
+    assert got["2025-08"][0] == "process_is_product"
+    assert got["2025-08"][1].startswith("2 months running since July 2025"), got["2025-08"][1]
+    assert "the last 2 months pooled: overhead rose 7.0 pp above its baseline" in \
+        got["2025-08"][1]
+    assert "this month: overhead rose 2.0 pp above its baseline" in got["2025-08"][1]
+    # without a sign of its own (reminded work back at 10) the month ends the run instead,
+    # however high the first month was: a one-month spike is never a verdict
+    got = run([month(m, o) for m, o in CALM] + [month("2025-07", 40.0, 60.0),
+                                                month("2025-08", 12.0, 10.0)])
+    assert got["2025-08"][0] == "neutral"
+
+
 def test_a_lasting_level_is_restated_as_the_new_normal() -> None:
     cfg = CFG.model_copy(update={"restate_months": 3})
     series = [month(m, o) for m, o in CALM] + [month(f"2025-{m:02d}", 22.0, 35.0)

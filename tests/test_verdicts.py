@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from test_metric_db import TinyDB
 
-from analysis import params, verdicts
+from analysis import params, verdict_figures, verdicts
 from analysis import verdict_rules as rules
 from analysis.bootstrap import Interval
 from processhealth.config import Config
@@ -76,14 +76,14 @@ def test_pooled_gain_adds_items_per_person_and_pickup_in_standard_errors() -> No
     se_p = rules.PRIOR_SD["pickup"] * (3 / 8) ** 0.5 * (1 / 1 + 1 / 6) ** 0.5
     month = verdicts.MonthFigures("t", date(2026, 7, 1), 6, 31, throughput=1.5 * se_t,
                                   pickup=-1.5 * se_p)
-    assert verdicts.gain_z(base, [month]) == pytest.approx(3.0 / 2 ** 0.5)
+    assert verdict_figures.gain_z(base, [month]) == pytest.approx(3.0 / 2 ** 0.5)
     alone = verdicts.MonthFigures("t", date(2026, 7, 1), 6, 31, throughput=1.5 * se_t)
-    assert verdicts.gain_z(base, [alone]) == pytest.approx(1.5)  # pickup missing: one figure
+    assert verdict_figures.gain_z(base, [alone]) == pytest.approx(1.5)  # pickup missing: one figure
     flat = Interval(-0.5, -3.0, 2.0)
     ev = verdicts.evidence(base, [month])
     assert ev.throughput_change.low < 0 and ev.pickup_change.high > 0  # neither sure alone
     cfg = CFG.model_copy(update={"amplifier_gain_z": 2.0})
-    assert ev.pooled_gain and ev.gain_z == verdicts.gain_z(base, [month])
+    assert ev.pooled_gain and ev.gain_z == verdict_figures.gain_z(base, [month])
     pooled = rules.signals(rules.Evidence(overhead_rise_pp=flat, gain_z=ev.gain_z,
                                                 pooled_gain=True), cfg)
     verdict, reason = rules.judge(pooled)

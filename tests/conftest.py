@@ -6,11 +6,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import shared_cache
 from click.testing import CliRunner, Result
 
 from processhealth.config import Config, load_config
 
 SECRET_VARS = ("GITHUB_TOKEN", "JIRA_EMAIL", "JIRA_TOKEN", "SLACK_TOKEN", "PROCESSHEALTH_SALT")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_cache_root(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Where tests/shared_cache.py keeps what the workers of this run share."""
+    shared_cache.ROOT = shared_cache.root_for(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture

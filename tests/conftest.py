@@ -14,6 +14,15 @@ from processhealth.config import Config, load_config
 SECRET_VARS = ("GITHUB_TOKEN", "JIRA_EMAIL", "JIRA_TOKEN", "SLACK_TOKEN", "PROCESSHEALTH_SALT")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with a test marked slow first (each file's tests stay together, in order): with
+    `--dist loadfile --no-loadscope-reorder` (pyproject) the two workers take the long files
+    first and share the short ones at the end, instead of one long file keeping one worker busy
+    while the other has finished."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _shared_cache_root(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Where tests/shared_cache.py keeps what the workers of this run share."""

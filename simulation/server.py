@@ -198,7 +198,10 @@ class Served:
         self.port = self.server.server_port
         self.url = f"http://{host}:{self.port}"
         app.base_url = self.url
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # The loop looks for a stop request every 0.05 s (the default 0.5 s made each stop()
+        # wait up to half a second: seconds per test file that starts emulators per test).
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True)
         self.thread.start()
 
     def stop(self) -> None:

@@ -1,7 +1,7 @@
 """The report tests' organization: hand-made domain rows run through the real views, verdicts and
 experiments, so every figure the tests assert follows from the rows below by hand.
 
-    path = report_database(tmp_path / "analytics.duckdb")   # built once per process, copied
+    path = report_database(tmp_path / "analytics.duckdb")   # built once per run, copied
 
 Two teams, November 2025 to October 2026. Every weekday each person commits to the month's pull
 request (60 customer minutes) and edits a field of a backlog item that never ships (PROCESS
@@ -13,13 +13,12 @@ the way real ones can be.
 
 from __future__ import annotations
 
-import atexit
 import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from shared_cache import shared
 from test_metric_db import REPO, TinyDB
 from test_verdicts import weekdays
 
@@ -243,17 +242,31 @@ def build(path: Path) -> Path:
     return path
 
 
-_BUILT: list[Path] = []
-
-
-def report_database(path: Path) -> Path:
-    """Copy the organization's database (built once per process) to `path`."""
-    if not _BUILT:
-        folder = Path(tempfile.mkdtemp(prefix="processhealth-report-org-"))
-        atexit.register(shutil.rmtree, folder, True)
-        _BUILT.append(build(folder / "analytics.duckdb"))
-    shutil.copyfile(_BUILT[0], path)
+def report_database(path: Path, stored_blocks: bool = False) -> Path:
+    """Copy the organization's database (built once per test run, tests/shared_cache.py) to
+    `path`. Its metric building blocks are views over the domain rows, so a test may change
+    those rows and read the views; with `stored_blocks` they are tables instead, stored the
+    way `processhealth build` stores them (analysis/materialize.py): the same rows, read faster,
+    for tests that change no domain rows."""
+    built = shared("report-org", lambda folder: build(folder / "analytics.duckdb"))
+    if stored_blocks:
+        built = shared("report-org-stored", lambda folder: _stored(built, folder))
+    shutil.copyfile(built, path)
     return Path(path)
+
+
+def _stored(built: Path, folder: Path) -> Path:
+    import duckdb
+
+    from analysis import materialize
+
+    path = Path(shutil.copyfile(built, folder / "analytics.duckdb"))
+    con = duckdb.connect(str(path))
+    try:
+        materialize.build(con)
+    finally:
+        con.close()
+    return path
 
 
 def collected_until(path: Path, until: date) -> Path:
@@ -282,10 +295,15 @@ def many_teams_database(path: Path, names: list[str]) -> Path:
     to show; the others copies of atlas): an organization of hundreds of teams in seconds."""
     import duckdb
 
+    from analysis import materialize
+
     report_database(path)
     con = duckdb.connect(str(path))
     try:
         copy_teams(con, {name: "tiny" if i % 5 == 4 else "atlas" for i, name in enumerate(names)})
+        # the heaviest views stored as tables, as `processhealth build` stores them (after the
+        # copies, so they hold every team): the report then reads what it reads in real use
+        materialize.build(con)
     finally:
         con.close()
     return Path(path)

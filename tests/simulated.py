@@ -1,6 +1,6 @@
 """An analytics database built from the simulated organization, the way a user would get one.
 
-    config = simulated_config(seed=7, spec="small")   # built once per process, removed at exit
+    config = simulated_config(seed=7, spec="small")   # built once per run, copied per process
 
 For the tests that check the report and the documented queries against a realistic database
 (test_queries, test_report_headlines, test_browser); the report's own figures are tested on the
@@ -16,6 +16,8 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
+
+from shared_cache import shared
 
 from processhealth.config import Config, load_config
 from processhealth.store import RawStore
@@ -43,17 +45,19 @@ _BUILT: dict[tuple[int, str], Path] = {}
 def simulated_config(seed: int = 7, spec: str = "small") -> Config:
     """Config of an analytics database built from `generate_org(seed, OrgSpec.<spec>())` through
     the fast loaders and `processhealth build`, with the scenario teams' process changes recorded.
-    Built once per process and kept in a temporary folder (removed at exit)."""
+    Built once per test run (tests/shared_cache.py: the xdist workers share it), and copied to a
+    temporary folder of this process (removed at exit), whose files its tests may change."""
     key = (seed, spec)
     if key not in _BUILT:
+        built = shared(f"simulated-{spec}-{seed}", lambda f: _build_simulated(f, seed, spec))
         folder = Path(tempfile.mkdtemp(prefix=f"processhealth-sim-{spec}-{seed}-"))
         atexit.register(shutil.rmtree, folder, True)
-        _build_simulated(folder, seed, spec)
+        shutil.copytree(built, folder, dirs_exist_ok=True)
         _BUILT[key] = folder / "processhealth.toml"
     return load_config(_BUILT[key])
 
 
-def _build_simulated(folder: Path, seed: int, spec: str) -> None:
+def _build_simulated(folder: Path, seed: int, spec: str) -> Path:
     from processhealth import pipeline, state
     from processhealth.demo_config import demo_config_toml
     from simulation import OrgSpec, generate_org
@@ -79,3 +83,4 @@ def _build_simulated(folder: Path, seed: int, spec: str) -> None:
                 team=team.name, tool=change["tool"], scope=change["scope"],
                 criteria=[state.parse_criterion(c) for c in change["criteria"]])
     pipeline.build(config)
+    return folder

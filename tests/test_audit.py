@@ -22,7 +22,7 @@ from reports.audit import PROPOSED_CRITERIA, render_audit
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    db = report_database(tmp_path / "analytics.duckdb")
+    db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
     path = tmp_path / "processhealth.toml"
     path.write_text(f'[storage]\nanalytics_path = "{db}"\nraw_path = "raw.duckdb"\n',
                     encoding="utf-8")

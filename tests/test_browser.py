@@ -40,7 +40,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def sample_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("browser-sample")
-    db = report_database(folder / "analytics.duckdb")
+    db = report_database(folder / "analytics.duckdb", stored_blocks=True)
     (folder / "processhealth.toml").write_text(f'[storage]\nanalytics_path = "{db}"\n')
     return render_report(load_config(folder / "processhealth.toml"), folder / "report.html")
 

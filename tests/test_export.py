@@ -18,7 +18,7 @@ from reports.export import MANIFEST, export_parquet
 
 @pytest.fixture
 def analytics(tmp_path: Path) -> Path:
-    path = report_database(tmp_path / "analytics.duckdb")
+    path = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
     (tmp_path / "processhealth.toml").write_text(f'[storage]\nanalytics_path = "{path}"\n')
     return path
 

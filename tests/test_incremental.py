@@ -128,6 +128,7 @@ def one_row(raw: Path, table: str, where: str = "true") -> tuple[str, str, dict]
     return key, scope, {"payload": orjson.loads(payload), "scope_keys": keys}
 
 
+@pytest.mark.slow  # seven builds
 def test_incremental_builds_equal_a_full_build(org_store):
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)

@@ -22,7 +22,8 @@ from reports.render import render_report, report_context
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return report_database(tmp_path_factory.mktemp("sample") / "analytics.duckdb")
+    return report_database(tmp_path_factory.mktemp("sample") / "analytics.duckdb",
+                           stored_blocks=True)
 
 
 def sample_config(folder: Path, db: Path, extra: str = "") -> Config:
@@ -148,7 +149,7 @@ def run_report(tmp_path: Path, db: Path, *args: str) -> tuple[int, str]:
 
 
 def test_a_missing_view_fails_the_report_naming_it(tmp_path: Path) -> None:
-    path = report_database(tmp_path / "partial.duckdb")
+    path = report_database(tmp_path / "partial.duckdb", stored_blocks=True)
     con = duckdb.connect(str(path))
     con.execute("DROP VIEW metric_overhead")
     con.close()
@@ -158,7 +159,7 @@ def test_a_missing_view_fails_the_report_naming_it(tmp_path: Path) -> None:
 
 
 def test_a_missing_column_fails_the_report_naming_it(tmp_path: Path) -> None:
-    path = report_database(tmp_path / "renamed.duckdb")
+    path = report_database(tmp_path / "renamed.duckdb", stored_blocks=True)
     con = duckdb.connect(str(path))
     con.execute("CREATE OR REPLACE VIEW metric_paperwork AS SELECT team, month, people_count,"
                 " suppressed, paperwork_ratio AS paper_ratio FROM metric_team_months"

@@ -45,7 +45,7 @@ PR_STAGES = {"Coding": "coding", "Pickup": "pickup", "Review": "review", "Deploy
 @pytest.fixture(scope="module")
 def org(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("charts")
-    db = report_database(folder / "analytics.duckdb")
+    db = report_database(folder / "analytics.duckdb", stored_blocks=True)
     (folder / "processhealth.toml").write_text(f'[storage]\nanalytics_path = "{db}"\n',
                                                encoding="utf-8")
     out = render_report(load_config(folder / "processhealth.toml"), folder / "report.html")

@@ -65,7 +65,7 @@ def test_slugs_are_safe_and_unique() -> None:
 
 
 def test_grid_shows_every_team_month_verdict(tmp_path: Path) -> None:
-    db = report_database(tmp_path / "analytics.duckdb")
+    db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
     out = tmp_path / "report.html"
     result = run_report(write_config(tmp_path, db), "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -82,7 +82,7 @@ def test_grid_shows_every_team_month_verdict(tmp_path: Path) -> None:
 
 
 def test_changed_verdicts_name_from_and_to(tmp_path: Path) -> None:
-    db = report_database(tmp_path / "analytics.duckdb")
+    db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
     con = duckdb.connect(str(db))  # atlas: neutral in September, amplifier in October
     con.execute("UPDATE health_verdicts SET verdict = 'neutral' WHERE team = 'atlas'"
                 " AND month = DATE '2026-09-01'")
@@ -97,7 +97,7 @@ def test_changed_verdicts_name_from_and_to(tmp_path: Path) -> None:
 
 
 def test_out_path_without_html_suffix_writes_pages(tmp_path: Path) -> None:
-    db = report_database(tmp_path / "analytics.duckdb")
+    db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
     out = tmp_path / "monthly"
     result = run_report(write_config(tmp_path, db), "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -113,7 +113,7 @@ def test_out_path_without_html_suffix_writes_pages(tmp_path: Path) -> None:
 
 
 def test_refuses_to_write_over_a_symlink(tmp_path: Path) -> None:
-    db = report_database(tmp_path / "analytics.duckdb")
+    db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
     config = write_config(tmp_path, db)
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me", encoding="utf-8")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from shared_cache import shared
 
 from processhealth.config import load_config
 from processhealth.pipeline import build
@@ -66,10 +67,14 @@ def clean_collections(apis: Apis, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
-def built(org: Org, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, float]:
+def built(org: Org) -> tuple[Path, Path, float]:
     """A raw store of all three sources (fast loaders) and its clean build: (raw, analytics,
-    seconds the build took). Copy them before changing anything."""
-    folder = tmp_path_factory.mktemp("built")
+    seconds the build took). Made once per run and shared by the xdist workers
+    (tests/shared_cache.py): copy them before changing anything."""
+    return shared("reliability-built", lambda folder: _build(org, folder))
+
+
+def _build(org: Org, folder: Path) -> tuple[Path, Path, float]:
     config = load_config(write_config(folder, {s: "http://127.0.0.1:1" for s in SOURCES}))
     with RawStore(config.storage.raw_path) as store:
         for loader in (load_github, load_jira, load_slack):
@@ -80,7 +85,8 @@ def built(org: Org, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
 
 
 @pytest.fixture(scope="session")
-def cron(built: tuple[Path, Path, float], tmp_path_factory: pytest.TempPathFactory) -> CronRun:
+def cron(built: tuple[Path, Path, float]) -> CronRun:
     """One whole cron run with tokens set, on an organization with hostile and odd content,
-    while another process holds the analytics database open (support.cron_run)."""
-    return cron_run(tmp_path_factory.mktemp("cron"), built[1])
+    while another process holds the analytics database open (support.cron_run). Made once per
+    run and shared by the xdist workers (tests/shared_cache.py): read its files, change none."""
+    return shared("reliability-cron", lambda folder: cron_run(folder, built[1]))

@@ -21,6 +21,7 @@ Goal (printed, not asserted): at least 100k records/s.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import resource
@@ -62,9 +63,10 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def replay(calls: list, path: Path, page: int | None) -> tuple[int, float, float]:
-    """Save every recorded call (split into pages of `page` rows, if given); rows, wall seconds,
-    CPU seconds.
+def replay(calls: list, path: Path, page: int | None,
+           bulk: bool = False) -> tuple[int, float, float]:
+    """Save every recorded call (split into pages of `page` rows, if given; inside
+    `RawStore.bulk()` if `bulk`); rows, wall seconds, CPU seconds.
 
     The time includes closing the store (its last checkpoint), so nothing is left unwritten.
     """
@@ -73,11 +75,12 @@ def replay(calls: list, path: Path, page: int | None) -> tuple[int, float, float
     for source, entity, *_ in calls:  # table creation is not ingest
         store.ensure_raw_table(source, entity)
     t0, c0 = time.perf_counter(), cpu_seconds()
-    for source, entity, kept, scope, cursor in calls:
-        chunks = [kept[i:i + page] for i in range(0, len(kept), page)] if page else [kept]
-        for chunk in chunks or [[]]:
-            store.save(source, entity, chunk, scope=scope, cursor=cursor)
-            rows += len(chunk)
+    with store.bulk() if bulk else contextlib.nullcontext():
+        for source, entity, kept, scope, cursor in calls:
+            chunks = [kept[i:i + page] for i in range(0, len(kept), page)] if page else [kept]
+            for chunk in chunks or [[]]:
+                store.save(source, entity, chunk, scope=scope, cursor=cursor)
+                rows += len(chunk)
     store.close()
     return rows, time.perf_counter() - t0, cpu_seconds() - c0
 
@@ -111,20 +114,23 @@ def measure(calls: list, folder: Path) -> None:
           + ", ".join(f"{s} {sizes[s] / counts[s] / 1024:.1f} KiB" for s in sorted(counts)))
     print(f"\n  {'batches':32} {'rows':>9} {'seconds':>8} {'records/s':>10} {'CPU s':>7}"
           f" {'per CPU s':>10} {'load':>5}")
-    for label, page, name in (("loader batches (entity x scope)", None, "a"),
-                              (f"pages of {PAGE} (as collectors save)", PAGE, "b"),
-                              ("pages again, nothing changed", PAGE, "b")):
-        row(label, calls, folder / f"{name}.duckdb", page)
+    for label, page, name, bulk in (
+            ("loader batches (entity x scope)", None, "a0", False),
+            ("loader batches in RawStore.bulk()", None, "a", True),
+            (f"pages of {PAGE} (as collectors save)", PAGE, "b", False),
+            ("pages again, nothing changed", PAGE, "b", False)):
+        row(label, calls, folder / f"{name}.duckdb", page, bulk)
     print(f"  raw store after the loader batches: {(folder / 'a.duckdb').stat().st_size:,} bytes")
-    print("\n  per source, loader batches (payload size decides the rate):")
+    print("\n  per source, loader batches in bulk (payload size decides the rate):")
     for source in sorted(counts):
-        row(source, [c for c in calls if c[0] == source], folder / f"{source}.duckdb", None)
+        row(source, [c for c in calls if c[0] == source], folder / f"{source}.duckdb", None,
+            True)
     print(f"\ngoal: at least {GOAL:,} records/s")
 
 
-def row(label: str, calls: list, path: Path, page: int | None) -> None:
+def row(label: str, calls: list, path: Path, page: int | None, bulk: bool = False) -> None:
     load = os.getloadavg()[0]
-    rows, seconds, cpu = replay(calls, path, page)
+    rows, seconds, cpu = replay(calls, path, page, bulk)
     print(f"  {label:32} {rows:9,d} {seconds:8.1f} {rows / seconds:10,.0f} {cpu:7.1f}"
           f" {rows / cpu:10,.0f} {load:5.1f}", flush=True)
 

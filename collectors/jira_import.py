@@ -151,6 +151,14 @@ def save_search_files(files: list[SearchFile], store: RawStore,
     counts = {"issues": 0, "changed": 0, "incomplete": 0}
     known = _known_fields(store)
     text_ids = _text_fields(store)
+    with store.bulk():  # one commit per 200k rows (RawStore.bulk), not per project and file
+        _save_files(store, files, known, text_ids, flag_rules, store_text_fields, counts)
+    return counts
+
+
+def _save_files(store: RawStore, files: list[SearchFile], known: set[str],
+                text_ids: set[str] | None, flag_rules: Rules | None, store_text_fields: bool,
+                counts: dict[str, int]) -> None:
     for f in files:
         names = dict(f.names)
         if not names:  # saved without expand=names: keep custom fields, named by their ids
@@ -176,7 +184,6 @@ def save_search_files(files: list[SearchFile], store: RawStore,
         for project, batch in by_project.items():
             counts["changed"] += store.save(rows.SOURCE, "issues", batch, scope=project)
             counts["issues"] += len(batch)
-    return counts
 
 
 def _text_fields(store: RawStore) -> set[str] | None:

@@ -231,7 +231,8 @@ def save_export(export: Export, store: RawStore, store_message_text: bool = Fals
     for name in export.missing:
         ui.warn(f"slack export: {archive.path} holds no conversation {name!r} named in [slack].")
     done = 0
-    with ui.progress("slack export", total=export.messages, unit="messages") as bar:
+    with ui.progress("slack export", total=export.messages, unit="messages") as bar, \
+            store.bulk():  # one commit per 200k rows (RawStore.bulk), not per batch
         store.save(SOURCE, "users", [user_row(u, source + "users.json") for u in export.users],
                    scope=team)
         store.save(SOURCE, "channels", [channel_row(c, source + f"{folder}/")

@@ -145,7 +145,7 @@ def load_fresh(org: Org, path: str | Path, base_url: str = "http://127.0.0.1:1",
                 w.start()
         finally:
             gc.unfreeze()
-    with RawStore(path) as store:
+    with RawStore(path) as store, store.bulk():  # a commit per 200k rows, not per chunk
         writer = Writer(store)
         if forked:
             try:

@@ -224,9 +224,12 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         JOIN work_items j ON j.source = 'jira' AND j.key = l.key AND j.category <> 'unclassified'
         GROUP BY l.event_seq
     """)
+    # With the categories, event_seq is numbered in event_id order (normalization draws it from
+    # a sequence as rows are inserted, in no fixed order): the same events get the same numbers
+    # in every build, and every later step joins on it. One UPDATE of every event, in row order.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _event_class AS
-        SELECT e.event_seq, CASE
+        SELECT e.rowid AS rid, row_number() OVER (ORDER BY e.event_id) AS n, CASE
             WHEN e.kind = 'jira_transition'
                 THEN {{'c': 'process', 'r': 'event:status_change', 's': 'status_change'}}
             WHEN e.kind = 'jira_field_edit' AND (e.subkind = 'metadata_edit' OR (e.subkind IS NULL
@@ -255,11 +258,12 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
              AND e.source = 'github' AND e.item_id IS NULL
         LEFT JOIN _default rd ON rd.what = 'repo' AND rd.id = e.repo
              AND e.source = 'github' AND e.item_id IS NULL
+        ORDER BY rid
     """)
     con.execute("""
         UPDATE events SET category = x.v.c, category_rule = x.v.r,
-               subkind = coalesce(events.subkind, x.v.s)
-        FROM _event_class x WHERE events.event_seq = x.event_seq
+               subkind = coalesce(events.subkind, x.v.s), event_seq = x.n
+        FROM _event_class x WHERE events.rowid = x.rid
     """)
     con.execute("DROP TABLE _event_class")
     con.execute("DROP TABLE _commit_links")

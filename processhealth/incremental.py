@@ -259,7 +259,7 @@ def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> 
 
 def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """The kept sources' normalized rows, copied from the previous database into the domain
-    tables; events draw a new event_seq (90_event_seq.sql numbers them all again)."""
+    tables; events draw a new event_seq (classification numbers them all again)."""
     if plan.mode != "incremental" or not plan.kept:
         return
     kept = list(plan.kept)

@@ -28,16 +28,14 @@ RULES = Rules.from_config(SlackConfig())
 
 def normalize(raw: Path, out: Path, cfg: SlackConfig | None = None,
               people: PeopleConfig | None = None) -> duckdb.DuckDBPyConnection:
-    """Build an analytics database from `raw` with only the Slack normalization (and the
-    numbering of events that ends every build's normalization); open it.
+    """Build an analytics database from `raw` with only the Slack normalization; open it.
     Missing raw tables are created empty first, as `processhealth build` does."""
     with RawStore(raw) as store:
         for entity in sorted(set(re.findall(r"\braw_slack_([a-z_]+)", SLACK_SQL.read_text()))):
             store.ensure_raw_table("slack", entity)
     config = Config(storage=StorageConfig(raw_path=raw, analytics_path=out),
                     slack=cfg or SlackConfig(), people=people or PeopleConfig())
-    build_analytics(config, [BuildStep("config", config_variable), sql_file_step(SLACK_SQL),
-                             sql_file_step(SLACK_SQL.with_name("90_event_seq.sql"))])
+    build_analytics(config, [BuildStep("config", config_variable), sql_file_step(SLACK_SQL)])
     return duckdb.connect(str(out), read_only=True)
 
 

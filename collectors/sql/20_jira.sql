@@ -240,9 +240,13 @@ WITH firsts AS (
 ),
 custom AS (
     SELECT v.key,
-           json_group_object(coalesce(fd.logical_name,
-                                      CASE WHEN fd.custom THEN fd.field_name END, v.field_id),
-                             _jira_plain(v.value)) AS fields,
+           -- json_group_object, in field order: its keys came in scan order, which differed
+           -- between two builds of the same data
+           ('{' || string_agg(
+               to_json(coalesce(fd.logical_name,
+                                CASE WHEN fd.custom THEN fd.field_name END, v.field_id))
+               || ':' || coalesce(to_json(_jira_plain(v.value)), 'null'::JSON),
+               ',' ORDER BY v.field_id) || '}')::JSON AS fields,
            any_value(v.value ->> '$') FILTER (WHERE fd.logical_name = 'epic_link'
                                                OR fd.plugin LIKE '%gh-epic-link') AS epic
     FROM _jira_value AS v JOIN _jira_field AS fd USING (field_id)

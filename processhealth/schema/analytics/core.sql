@@ -122,7 +122,8 @@ COMMENT ON COLUMN work_items.has_success_criteria IS 'Success criteria declared:
 COMMENT ON COLUMN work_items.has_result IS 'A result written on the item: result_patterns in its text or in any of its comments.';
 
 -- event_seq: a compact integer key for the build's joins (drawn from a sequence as rows are
--- inserted, so hand-written rows get one too).
+-- inserted, so hand-written rows get one too; the build's classification step numbers all
+-- events again in event_id order).
 CREATE SEQUENCE event_seq;
 CREATE TABLE events(
     event_id VARCHAR PRIMARY KEY,

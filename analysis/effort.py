@@ -74,13 +74,13 @@ ACTS_SQL = f"""
 def gaps_sql(item_minutes: float) -> str:
     """One pass of window functions over acts: each act with its cap (the largest cap of its
     events, plus `item_minutes` for each item after the first) and the gap g (minutes) since the
-    same person's previous act (ties in time broken by the act's first event_id). Every gap's
+    same person's previous act (ties in time broken by act_no, the act's lowest event_seq: its
+    first event_id, as classification numbers events in event_id order). Every gap's
     credits derive from it without sorting again."""
     return f"""
     CREATE OR REPLACE TEMP TABLE _gaps AS
     WITH acts AS (
         SELECT act_no, any_value(person_no) AS person_no, min(occurred_at) AS occurred_at,
-               min(event_id) AS first_event,
                max(cap) + {float(item_minutes)} * (count(*) - 1) AS cap
         FROM _act_events GROUP BY act_no
     )
@@ -90,7 +90,7 @@ def gaps_sql(item_minutes: float) -> str:
            epoch(occurred_at - lag(occurred_at) OVER w) / 60.0 AS g,
            row_number() OVER w AS seq
     FROM acts
-    WINDOW w AS (PARTITION BY person_no ORDER BY occurred_at, first_event)
+    WINDOW w AS (PARTITION BY person_no ORDER BY occurred_at, act_no)
     """
 
 

@@ -50,7 +50,7 @@ ACTS_SQL = f"""
     FROM people WHERE NOT is_bot;
     CREATE OR REPLACE TEMP TABLE _act_events AS
     WITH e AS (
-        SELECT e.event_seq, e.event_id, p.person_id, p.person_no, e.occurred_at,
+        SELECT e.event_seq, p.person_no, e.occurred_at,
                coalesce(e.category, 'unclassified') AS category,
                coalesce(k.cap, {float(UNKNOWN_KIND_CAP)}) AS cap,
                CASE WHEN e.source = 'jira' AND e.kind IN ('jira_transition', 'jira_field_edit')
@@ -120,9 +120,11 @@ def effort_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
         ASOF JOIN openers o ON o.person_no = c.person_no AND c.seq >= o.seq
         JOIN days d ON d.person_no = c.person_no AND d.day = c.day
     )
-    SELECT a.person_id, a.event_id, x.session_id, x.minutes / a.act_events AS minutes,
+    SELECT p.person_id, e.event_id, x.session_id, x.minutes / a.act_events AS minutes,
            a.event_seq
     FROM credit x JOIN _act_events a USING (act_no)
+    JOIN _person_no p ON p.person_no = a.person_no
+    JOIN events e ON e.event_seq = a.event_seq
     """
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from processhealth import analytics_db, pipeline
 from processhealth.config import load_config
+from processhealth.errors import UserError
 
 
 def test_build_steps_run_once_each_in_the_documented_order() -> None:
@@ -16,7 +17,8 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     assert python_steps == [
         "raw tables the SQL reads", "full or incremental", "config as a SQL variable",
         "recorded process changes", "set aside raw rows that cannot be read",
-        "normalized rows of the sources kept", "normalized tables kept for the next build",
+        "normalized rows of the sources kept", "event ids unique",
+        "normalized tables kept for the next build",
         "parameters and thresholds",
         "identities and people", "teams", "classification", "effort", "pseudonyms",
         "store the heaviest views as tables", "verdicts per team-month", "process experiments",
@@ -36,8 +38,8 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     # sources' rows in before any normalization file, the normalized tables saved after all
     assert at("raw tables the SQL reads") < at("full or incremental") \
         < at("normalized rows of the sources kept") < min(map(at, normalize))
-    assert max(map(at, normalize)) < at("normalized tables kept for the next build") \
-        < at("parameters and thresholds")
+    assert max(map(at, normalize)) < at("event ids unique") \
+        < at("normalized tables kept for the next build") < at("parameters and thresholds")
     assert at("pseudonyms") < min(map(at, blocks))
     assert max(map(at, blocks)) < min(map(at, views))
     assert max(map(at, views)) < at("store the heaviest views as tables") \
@@ -73,3 +75,14 @@ def test_one_parameters_table_and_its_old_names(write_config) -> None:
     ).fetchall())
     assert len(comments) == 4 and all(c.startswith("Deprecated, use ") for c in comments.values())
     con.close()
+
+
+def test_an_event_written_twice_stops_the_build(tmp_path) -> None:
+    con = duckdb.connect(str(tmp_path / "a.duckdb"))
+    analytics_db.create_schema(con)
+    row = ("github:commit:acme/api@1", "github", "2024-05-01T10:00:00Z", "commit")
+    con.execute("INSERT INTO events(event_id, source, occurred_at, kind) VALUES (?, ?, ?, ?)", row)
+    pipeline.unique_event_ids(con)  # once is fine
+    con.execute("INSERT INTO events(event_id, source, occurred_at, kind) VALUES (?, ?, ?, ?)", row)
+    with pytest.raises(UserError, match=r"github:commit:acme/api@1 \(2 times\)"):
+        pipeline.unique_event_ids(con)

@@ -264,20 +264,17 @@ class RawStore:
             self.con.begin()
             self._bulk.open = True
 
-    def _bulk_commit(self) -> None:
+    def _bulk_commit(self, keep: bool = True) -> None:
+        """End the open bulk transaction: commit it, or roll it back if not `keep`."""
         assert self._bulk is not None
         if self._bulk.open:
             self._bulk.open = False
             self._bulk.rows = 0
-            self.con.commit()
+            self.con.commit() if keep else self.con.rollback()
 
     def _bulk_abort(self) -> None:
         """Roll back the open bulk transaction; forget what memory says of its writes."""
-        assert self._bulk is not None
-        if self._bulk.open:
-            self._bulk.open = False
-            self._bulk.rows = 0
-            self.con.rollback()
+        self._bulk_commit(keep=False)
         self._stored.clear()  # reloaded from the tables at the next save
         self._cursors.clear()
 

@@ -28,7 +28,8 @@ VERDICT_TEXT = {
     "throughput_drop": "Fall of customer items per person (a share, interval below 0) that "
                        "argues for process_is_product.",
     "prompted_rise_pp": "Rise, in points, of the share of process events that followed a "
-                        "reminder (interval above 0) that argues for process_is_product.",
+                        "reminder (team-months: one asking the actor by name for an update; "
+                        "interval above 0) that argues for process_is_product.",
     "uncoupled_rise_pp": "Rise, in points of all credited minutes, of process minutes on items "
                          "not delivered within 30 days (interval above 0) that argues for "
                          "process_is_product.",

@@ -454,7 +454,7 @@ class VerdictConfig(Section):
     # adoption that follows reminders stands in for the overhead bar: with the share of process
     # events that followed a reminder up this many points (sure, when pooled), process_is_product
     # needs only an overhead that did not fall (above 100: never)
-    reminded_rise_pp: float = Field(30, ge=0)
+    reminded_rise_pp: float = Field(20, ge=0)
     uncoupled_rise_pp: float = 5
     coupling_drop_pp: float = 10
     best_performer_engagement: float = 0.5

@@ -184,7 +184,8 @@ def test_one_month_spike_is_never_a_verdict_a_lasting_rise_is() -> None:
 
 
 def test_one_weak_month_inside_a_given_verdict_holds_on_the_pooled_window_two_end_it() -> None:
-    # baseline overhead mean 10.0, reminded share 10; the tool's months 22 / 25 (reminded work up 15 pp: a sign, under reminded_rise_pp), then a month
+    # baseline overhead mean 10.0, reminded share 10; the tool's months 22 / 25 (reminded work
+    # up 15 pp: a sign, under reminded_rise_pp), then a month
     # whose own overhead rose only 2 pp (under the 3.5 bar on its estimate)
     head = [month(m, o) for m, o in CALM] + [month("2025-07", 22.0, 25.0),
                                              month("2025-08", 22.0, 25.0)]

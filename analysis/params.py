@@ -18,12 +18,18 @@ from analysis import effort, insert_rows
 # What each [verdict] threshold decides (docs/metrics.md section 9; analysis/verdicts.py).
 VERDICT_TEXT = {
     "overhead_rise_pp": "Rise of the overhead ratio over its baseline, in points, that "
-                        "process_is_product needs (its interval above 0).",
+                        "process_is_product needs (on its estimate), unless reminded_rise_pp "
+                        "stands in for it.",
+    "reminded_rise_pp": "Rise, in points, of the share of process events that followed a "
+                        "reminder (interval above 0 when pooled) that stands in for "
+                        "overhead_rise_pp: process_is_product then needs only an overhead that "
+                        "did not fall.",
     "amplifier_max_rise_pp": "Rise of the overhead ratio, in points, an amplifier stays under.",
     "throughput_drop": "Fall of customer items per person (a share, interval below 0) that "
                        "argues for process_is_product.",
     "prompted_rise_pp": "Rise, in points, of the share of process events that followed a "
-                        "reminder (interval above 0) that argues for process_is_product.",
+                        "reminder (team-months: one asking the actor by name for an update; "
+                        "interval above 0) that argues for process_is_product.",
     "uncoupled_rise_pp": "Rise, in points of all credited minutes, of process minutes on items "
                          "not delivered within 30 days (interval above 0) that argues for "
                          "process_is_product.",

@@ -1,5 +1,6 @@
 """The figures a team-month verdict compares (docs/metrics.md section 9): each team-month's
-overhead, customer items per person, lead time, pickup, reminded and uncoupled process work,
+overhead, customer items per person, lead time, pickup, process work that followed a reminder
+naming its actor, uncoupled process work,
 coupling and declared experiments (`load`), and a window of months against baseline months on
 the team's own month-to-month spread (`evidence`, `gain_z`). The rules and the runs that use
 them are in analysis/verdict_rules.py and analysis/verdicts.py."""
@@ -65,7 +66,7 @@ class MonthFigures:
     throughput: float | None = None  # log(customer items per person and day)
     lead_time: float | None = None  # log(median lead time, days)
     pickup: float | None = None  # log(median pickup, hours)
-    prompted: float | None = None  # percent of process events after a reminder
+    prompted: float | None = None  # percent of process events after a reminder naming the actor
     coupling: float | None = None  # percent; None while its window is incomplete
     uncoupled: float | None = None  # percent of minutes: process that preceded no delivery
     coupling_censored: bool = False
@@ -98,7 +99,7 @@ def evidence(base: Sequence[MonthFigures], window: Sequence[MonthFigures],
                     uncoupled_rise_pp=out["uncoupled"],
                     best_performer_engagement=best_performer,
                     gain_z=gain_z(base, window), declared=sum(w.declared for w in window),
-                    pooled_gain=True, notes=notes)
+                    pooled_gain=True, nagged=True, notes=notes)
 
 
 
@@ -115,7 +116,6 @@ def load(con: duckdb.DuckDBPyConnection) -> tuple[list[MonthFigures], date | Non
                coalesce(sum(minutes) FILTER (WHERE category = 'process'), 0),
                coalesce(sum(minutes) FILTER (
                    WHERE category IN ('customer', 'enabling', 'process')), 0),
-               count(*) FILTER (WHERE is_process AND prompted),
                count(*) FILTER (WHERE is_process),
                coalesce(sum(minutes) FILTER (
                    WHERE category = 'process' AND coupled IS NOT TRUE), 0)
@@ -134,6 +134,23 @@ def load(con: duckdb.DuckDBPyConnection) -> tuple[list[MonthFigures], date | Non
         GROUP BY team, merged_month
         HAVING count(*) >= 5
     """).fetchall()}
+    # process events within 24 h after a nag: a reminder whose words ask for an update or a
+    # status (detail.asks_update) and that names their actor. A reminder only posted to a
+    # channel (a daily /remind) reaches everyone who writes there, so "followed a reminder" would
+    # hold for nearly every event; a listed bot's notifications that name people ask nothing.
+    named = {(t, m): n for t, m, n in con.execute("""
+        SELECT e.team, e.month,
+               count(*) FILTER (WHERE epoch(e.occurred_at) - epoch(r.reminded_at) <= 86400)
+        FROM (SELECT team, month, person_id, occurred_at FROM metric_event_facts
+              WHERE is_process AND team IS NOT NULL) AS e
+        ASOF LEFT JOIN (
+            SELECT m.person_id, m.reminded_at
+            FROM metric_reminder_mentions AS m
+            JOIN events AS r ON r.event_id = m.reminder_event_id
+            WHERE coalesce(TRY_CAST(r.detail ->> 'asks_update' AS BOOLEAN), false)
+        ) AS r ON r.person_id = e.person_id AND e.occurred_at > r.reminded_at
+        GROUP BY e.team, e.month
+    """).fetchall()}
     coupling = {(t, m): (c, complete) for t, m, c, complete in con.execute(
         "SELECT team, month, process_coupling, window_complete FROM metric_coupling").fetchall()}
     declared = dict(((t, m), n) for t, m, n in con.execute(
@@ -145,12 +162,11 @@ def load(con: duckdb.DuckDBPyConnection) -> tuple[list[MonthFigures], date | Non
         if team == UNASSIGNED:
             continue
         f = MonthFigures(team, month, people, len(month_days(month, first, last)))
-        process, total, prompted, process_events, uncoupled = effort.get(
-            (team, month), (0, 0, 0, 0, 0))
+        process, total, process_events, uncoupled = effort.get((team, month), (0, 0, 0, 0))
         if total:
             f.overhead = 100 * process / total
         if process_events >= 20:  # a share of fewer events says little
-            f.prompted = 100 * prompted / process_events
+            f.prompted = 100 * named.get((team, month), 0) / process_events
         n, lead = items.get((team, month), (0, None))
         if people and f.days:
             f.throughput = math.log((n + 0.5) / (people * f.days))

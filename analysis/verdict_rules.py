@@ -32,7 +32,7 @@ NO_INTERVAL = Interval(None, None, None)
 # natural logs of the ratio. PRIOR_MONTHS: how many months of history the prior is worth.
 PRIOR_SD = {"overhead": 1.6, "throughput": 0.36, "lead_time": 0.44, "pickup": 0.48,
             "coupling": 11.2, "uncoupled": 0.84,
-            "prompted": 2.0}  # steady teams get no reminders (spread 0): chosen, not measured
+            "prompted": 2.0}  # no steady team is named in reminders (spread 0): chosen
 PRIOR_MONTHS = 3
 LOG_FIGURES = ("throughput", "lead_time", "pickup")
 # Student t 97.5% quantiles by degrees of freedom (1..30; beyond, 1.96 is close enough).
@@ -57,6 +57,8 @@ class Signal:
     required: bool
     met: bool
     decides: bool = True  # False: shown beside the rule's figures, but not one of its tests
+    note: str = ""  # words said after the figure (never stored)
+    what: str = ""  # the figure's words when they differ from _WORDS (never stored)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ class Evidence:
     throughput_change: Interval = NO_INTERVAL  # customer items per person (day), relative
     lead_time_change: Interval = NO_INTERVAL  # median customer lead time, relative
     pickup_change: Interval = NO_INTERVAL  # median pull-request pickup, relative
-    prompted_rise_pp: Interval = NO_INTERVAL  # share of process events after a reminder, points
+    # share of process events within 24 h after a reminder naming their actor, points
+    prompted_rise_pp: Interval = NO_INTERVAL
     coupling_change_pp: Interval = NO_INTERVAL  # process coupling, points
     uncoupled_rise_pp: Interval = NO_INTERVAL  # process minutes that preceded no delivery, points
     best_performer_engagement: float | None = None
@@ -77,6 +80,10 @@ class Evidence:
     # team-months: amplifier on gain_z alone (one test, not three ORed); process-change
     # verdicts (weekly windows, no gain_z): on the three changes, each sure
     pooled_gain: bool = False
+    # team-months: prompted_rise_pp counts process events after reminders that asked for an
+    # update and named their actor, and may stand in for the overhead bar (reminded_rise_pp);
+    # process-change verdicts: the weekly organic share (reminders reaching a channel too)
+    nagged: bool = False
     notes: tuple[str, ...] = ()  # figures left out, and why
 
 
@@ -110,12 +117,11 @@ def signals(ev: Evidence, cfg: Any, sure: bool = True) -> list[Signal]:
     """Every signal of both rules, thresholds from a VerdictConfig. With sure=False the changes
     are judged on their estimates only (how a verdict already given is held)."""
     return [
-        _change(PIP, "overhead_rise_pp", ev.overhead_rise_pp, ">=", cfg.overhead_rise_pp,
-                required=True, sure=False),
+        _overhead_bar(ev, cfg, sure),
         _change(PIP, "customer_throughput_change", ev.throughput_change, "<=",
                 -cfg.throughput_drop, sure=sure),
-        _change(PIP, "prompted_share_rise_pp", ev.prompted_rise_pp, ">=", cfg.prompted_rise_pp,
-                sure=sure),
+        replace(_change(PIP, "prompted_share_rise_pp", ev.prompted_rise_pp, ">=",
+                        cfg.prompted_rise_pp, sure=sure), what=_NAGGED if ev.nagged else ""),
         _change(PIP, "process_coupling_change_pp", ev.coupling_change_pp, "<=",
                 -cfg.coupling_drop_pp, sure=sure),
         _change(PIP, "uncoupled_overhead_rise_pp", ev.uncoupled_rise_pp, ">=",
@@ -134,6 +140,32 @@ def signals(ev: Evidence, cfg: Any, sure: bool = True) -> list[Signal]:
         replace(_level(AMPLIFIER, "delivery_gain_z", ev.gain_z, ">=" if sure else ">",
                        gain_bar(cfg, ev.declared) if sure else 0.0), decides=ev.pooled_gain),
     ]
+
+
+def _overhead_bar(ev: Evidence, cfg: Any, sure: bool) -> Signal:
+    """process_is_product's required overhead signal: a rise of overhead_rise_pp points on its
+    estimate, or, when the share of process work that followed a reminder naming its author
+    rose by reminded_rise_pp points (sure, when `sure`), an overhead that did not fall
+    (estimate >= 0): adoption that follows nagging is the essay's tell, and a mandated tool's
+    overhead often lags its reminders (its fields replace some earlier tracking at first)."""
+    reminded = _change(PIP, "prompted_share_rise_pp", ev.prompted_rise_pp, ">=",
+                       cfg.reminded_rise_pp, sure=sure)
+    if ev.nagged and reminded.met and not passes(ev.overhead_rise_pp.estimate, ">=",
+                                                 cfg.overhead_rise_pp):
+        low = _change(PIP, "overhead_rise_pp", ev.overhead_rise_pp, ">=", 0.0, required=True,
+                      sure=False)
+        # judged as said: a rise that prints as "did not change" (under 0.05) is not down
+        low = replace(low, met=low.value is not None and round(low.value, 1) >= 0.0)
+        return replace(low, note=(
+            f"under the {cfg.overhead_rise_pp:g} pp bar, enough with reminded process work up "
+            f"{cfg.reminded_rise_pp:g} pp or more" if low.met else
+            f"so reminded process work does not stand in for the {cfg.overhead_rise_pp:g} pp "
+            f"bar"))
+    return _change(PIP, "overhead_rise_pp", ev.overhead_rise_pp, ">=", cfg.overhead_rise_pp,
+                   required=True, sure=False)
+
+
+_NAGGED = "the share of process work that followed a reminder naming its author"
 
 
 def gain_bar(cfg: Any, declared: int) -> float:
@@ -196,6 +228,7 @@ def say(s: Signal) -> str:
     """One signal in plain words, true as written: 'overhead rose 6.3 pp above its baseline
     (1.9 to 11.4)', 'customer items per person fell 14% (-25% to -2%)'."""
     what, unit = _WORDS.get(s.name, (s.name.replace("_", " "), ""))
+    what = s.what or what
     if s.value is None:
         return f"{what}: no figure"
     if unit == "":
@@ -212,7 +245,7 @@ def say(s: Signal) -> str:
                                        and verb == "rose" else "")
     if s.low is not None and s.high is not None:
         text += f" ({_num(s.low, unit)} to {_num(s.high, unit)})"
-    return text
+    return text + (f", {s.note}" if s.note else "")
 
 
 def describe(sigs: Sequence[Signal], rule: str | None) -> str:

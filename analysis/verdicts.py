@@ -16,14 +16,17 @@ A change is *sure* when its interval excludes 0.
 
 Figures per team-month: overhead ratio (points); customer items resolved per person and observed
 day; median customer lead time; geometric-mean pull-request pickup (5 pull requests or more);
-the share of process events that followed a reminder (20 process events or more); process
+the share of process events within 24 h after a reminder that named their actor (20 process
+events or more; a reminder only posted to a channel names nobody); process
 coupling, and the share of all credited minutes that went to process work on items not
 delivered within 30 days, both left out while that look-ahead is not all observed; and a
 recorded change's best-performer engagement.
 
 Rules, tested first on each month's estimates alone, then on the window's pooled change:
 - process_is_product: overhead rose >= overhead_rise_pp points (on its estimate: a month's
-  overhead is the noisiest figure, and a tool adopted by choice raises it too) and at least one
+  overhead is the noisiest figure, and a tool adopted by choice raises it too), or did not fall
+  while process work following reminders that named its authors rose >= reminded_rise_pp
+  points (sure, when pooled: adoption that follows nagging stands in for the bar), and at least one
   sure sign of work about work: process work on undelivered items up >= uncoupled_rise_pp points,
   reminded process work up >= prompted_rise_pp points, coupling down >= coupling_drop_pp points,
   customer items per person down >= throughput_drop; or best-performer engagement below

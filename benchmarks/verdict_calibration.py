@@ -24,7 +24,9 @@ Printed, per verdict (process_is_product, amplifier), scored against truth_verdi
   onset (the onset month or the two after), by variant and effect-size band;
 - median months from the onset month to the first month with the verdict;
 - persistence: the share of the months an effect is in force (outside margins) that carry its
-  verdict, and the share of effects flagged in every such month.
+  verdict, and the share of effects flagged in every such month; and, from the first flag on
+  (the issue's "stays flagged while it lasts or is restated with a reason"), the share of the
+  later months in force that carry it or come after its level was restated as the new normal.
 """
 
 from __future__ import annotations
@@ -277,6 +279,9 @@ class Scores:
     delay: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     held: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     held_all: dict[str, list[bool]] = field(default_factory=lambda: defaultdict(list))
+    # after the first flag: months in force flagged, or after the level was restated
+    kept: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    kept_all: dict[str, list[bool]] = field(default_factory=lambda: defaultdict(list))
     after: Tally = field(default_factory=Tally)  # months after an effect ended (outside margins)
     wrong_kind: Counter = field(default_factory=Counter)
     unjudged: Counter = field(default_factory=Counter)  # effects on teams under 5 people
@@ -314,6 +319,8 @@ def score(result: dict, s: Scores) -> None:
                 groups.append("hiring month (a join or a leave)")
             if isinstance(r.placebo, str):
                 groups.append(f"placebo in force: {r.placebo}")
+            if isinstance(getattr(r, "reminder_bot", None), str):
+                groups.append(f"daily Slack /remind: {r.reminder_bot}")
             if e.kind != "steady":
                 groups.append(f"planted team, {r.phase} its effect")
             if not groups:
@@ -361,6 +368,15 @@ def score(result: dict, s: Scores) -> None:
             on = [got.get((team, m), ("", ""))[0] == want for m in during.month]
             s.held[e.kind].append(sum(on) / len(on))
             s.held_all[e.kind].append(all(on))
+        if flagged:  # "stays flagged while it lasts or is restated with a reason" (issue 17)
+            restated = min((m for (t, m), (v, why) in got.items() if t == team and m >= flagged[0]
+                            and why.startswith("new normal")), default=None)
+            later = [m for m in during.month if m > flagged[0]]
+            kept = [got.get((team, m), ("", ""))[0] == want
+                    or (restated is not None and m >= restated) for m in later]
+            if kept:
+                s.kept[e.kind].append(sum(kept) / len(kept))
+                s.kept_all[e.kind].append(all(kept))
 
 
 def pd_month(value) -> str:
@@ -396,6 +412,10 @@ def report(s: Scores, label: str, out=print) -> None:
             f"given the other kind in a month in force: {s.wrong_kind[KIND_VERDICT[kind]]}; "
             f"effects on teams under privacy.min_group_size (never judged, left out): "
             f"{s.unjudged[kind]}")
+        kept, kept_all = s.kept[kind], s.kept_all[kind]
+        out(f"  {kind}: after the first flag, months in force flagged or restated as the new "
+            f"normal: mean {100 * statistics.mean(kept) if kept else 0:.0f}%; in every such "
+            f"month: {sum(kept_all)}/{len(kept_all)}")
 
 
 def main() -> None:

@@ -451,6 +451,10 @@ class VerdictConfig(Section):
     amplifier_max_rise_pp: float = 3.5
     throughput_drop: float = 0.10
     prompted_rise_pp: float = 5
+    # adoption that follows reminders stands in for the overhead bar: with the share of process
+    # events that followed a reminder up this many points (sure, when pooled), process_is_product
+    # needs only an overhead that did not fall (above 100: never)
+    reminded_rise_pp: float = Field(20, ge=0)
     uncoupled_rise_pp: float = 5
     coupling_drop_pp: float = 10
     best_performer_engagement: float = 0.5

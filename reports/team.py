@@ -32,10 +32,11 @@ VERDICT_WORDS = {
     "neutral": ("Neutral", "Neither verdict applies: the process is not clearly amplifying "
                 "customer work, nor displacing it."),
     "process_is_product": ("The process has become the product",
-                           "Process overhead rose above the team's own baseline, with work about "
-                           "work to show for it (work that followed reminders, work on items "
-                           "never delivered, or fewer customer items): the process is producing "
-                           "work of its own."),
+                           "Process overhead rose above the team's own baseline (or held while "
+                           "people's process work followed reminders naming them), with work "
+                           "about work to show for it (work that followed such reminders, work "
+                           "on items never delivered, or fewer customer items): the process is "
+                           "producing work of its own."),
     "insufficient_data": ("Insufficient data",
                           "Too few people or too few weeks of activity behind this month to "
                           "give a verdict."),
@@ -50,7 +51,8 @@ SIGNAL_WORDS = {
                                    "%"),
     "customer_lead_time_change": ("Customer lead time, change against the baseline", "%"),
     "pr_pickup_change": ("Pull-request pickup time, change against the baseline", "%"),
-    "prompted_share_rise_pp": ("Share of process work that followed a reminder, rise", "points"),
+    "prompted_share_rise_pp": ("Share of process work that followed a reminder (team-months: "
+                               "one naming the person), rise", "points"),
     "process_coupling_change_pp": ("Process coupling, change against the baseline", "points"),
     "best_performer_engagement": ("Best-performer engagement (ratio of adoption rates)", "ratio"),
     "paperwork_ratio": ("Paperwork ratio", "share"),  # databases built before issue 17

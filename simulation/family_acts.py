@@ -42,6 +42,12 @@ def family_morning(e: Engine, st: TeamState) -> None:
                         f"Reminder: submit your timesheet in {_tool(st)}.", slackbot=True)
             for p in st.engineers:
                 st.reminded.setdefault(p, at)
+    since = team.knobs.reminder_bot
+    if since is not None and day >= since and day.weekday() < 5:
+        # Slack's /remind: on time to the minute, from Slackbot, to the channel; it asks for no
+        # new work, so nobody is marked reminded (no answer_reminder acts follow)
+        e.emit.post(team.channel("standup"), None, at_time(day, 9, 55),
+                    "Reminder: standup at 10:00 in the team room.", slackbot=True)
     if reg.tool_digest and day.weekday() == 0:
         at = at_time(day, 8) + timedelta(seconds=e.aux.randrange(0, 300))
         e.emit.post(team.channel("tool"), None, at,

@@ -72,6 +72,9 @@ class Knobs:
     placebo: Placebo | None = None  # steady teams only: an organic change with no effect
     grooming: float = 2.0  # the PM's baseline appetite for backlog grooming (team habit)
     pm_change: date | None = None  # the PM leaves and another takes over (no effect attached)
+    # a Slack /remind in the team's standup channel every weekday from this day on ("Reminder:
+    # standup at 10:00."), posted by Slackbot; it asks for no new work (a negative control)
+    reminder_bot: date | None = None
 
     def load(self, month: str) -> float:
         return dict(self.monthly_load).get(month, 1.0)

@@ -63,9 +63,23 @@ def verdict_margins(org: Org) -> pd.DataFrame:
             rows.append((team.name, start.strftime("%Y-%m"), ok[0] if len(ok) == 1 else None,
                          "|".join(ok), len(ok) > 1, eff.kind if in_force else "steady",
                          _phase(team, start, end, len(ok) > 1),
-                         pl.variant if pl is not None and end >= pl.onset else None))
+                         pl.variant if pl is not None and end >= pl.onset else None,
+                         _reminder_bot(team, start, end, org.start)))
     return pd.DataFrame(rows, columns=["team", "month", "expected_verdict", "acceptable",
-                                       "in_margin", "planted_kind", "phase", "placebo"])
+                                       "in_margin", "planted_kind", "phase", "placebo",
+                                       "reminder_bot"])
+
+
+def _reminder_bot(team, start: date, end: date, window_start: date) -> str | None:
+    """A steady team's daily Slack /remind that month: "since the start" (before the window),
+    "new" (its first 3 months) or "settled" (later); None without one."""
+    since = team.knobs.reminder_bot
+    if since is None or end < since:
+        return None
+    if since <= window_start:
+        return "since the start"
+    first = date(since.year, since.month, 1)
+    return "new" if (start.year - first.year) * 12 + start.month - first.month < 3 else "settled"
 
 
 def _phase(team, start: date, end: date, in_margin: bool) -> str:

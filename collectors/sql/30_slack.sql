@@ -133,6 +133,7 @@ SELECT 'slack:' || CASE WHEN is_reply THEN 'reply' ELSE 'message' END || ':' || 
            'file_types', fj[6],
            'is_reminder', is_reminder,
            'is_status_request', is_status_request,
+           'asks_update', coalesce(fs[1]::BOOLEAN, false) OR is_status_request,
            'shadow_tool', fs[3],
            'thread_ts', thread_ts,
            'reply_count', reply_count,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 from calendar import monthrange
+from dataclasses import replace
 from datetime import date, timedelta
 
 from ..knobs import Effect, Knobs, Placebo
@@ -69,6 +70,9 @@ def draw_spec(seed: int, index: int, size: str = "full") -> OrgSpec:
         _team(rng, names[i], products[i], kinds[i], start, months, org_zones, org_style,
               small, ghost=i == ghost_team)
         for i in range(n_teams))
+    if not small:
+        teams = tuple(_with_reminder_bot(random.Random(f"{seed}:family:reminder-bot:{index}:{i}"),
+                                         t, start, months) for i, t in enumerate(teams))
     return OrgSpec(teams=teams, start=start, months=months, org=org, domain=f"{org}.example",
                    ghost_leaver=False, family=True,
                    footprint=_footprint(random.Random(f"{seed}:family:footprint:{index}"),
@@ -182,6 +186,21 @@ def _placebo(rng: random.Random, kind: str, start: date, months: int, tool: str,
     onset = weekday_in_month(rng, add_months(start, rng.randint(lo, hi)))
     return Placebo(variant=pick(rng, R.PLACEBO_VARIANTS), onset=onset, tool=tool,
                    adoption=round(uniform(rng, R.PLACEBO_ADOPTION), 3))
+
+
+def _with_reminder_bot(rng: random.Random, team: TeamSpec, start: date,
+                       months: int) -> TeamSpec:
+    """A steady team, maybe given a daily Slack /remind (R.REMINDER_BOT_SHARE): from before the
+    window or from an onset drawn like a placebo's. Its own random stream: nothing else of the
+    member changes."""
+    if team.scenario != "steady" or rng.random() >= R.REMINDER_BOT_SHARE:
+        return team
+    if rng.random() < R.REMINDER_BOT_FROM_START:
+        since = start
+    else:
+        lo, hi = R.ONSET_MONTH
+        since = weekday_in_month(rng, add_months(start, rng.randint(lo, hi)))
+    return replace(team, knobs=replace(team.knobs, reminder_bot=since))
 
 
 def _ar_loads(rng: random.Random, months: int) -> list[float]:

@@ -102,6 +102,13 @@ PROCESS_EXPERIMENTS_SHARE = 0.25  # process-as-product teams that also declare e
 PLACEBO_SHARE = 0.4  # steady teams with a placebo change
 PLACEBO_VARIANTS = (("tool", 0.5), ("experiments", 0.5))
 PLACEBO_ADOPTION = (0.5, 0.95)  # chance a taken ticket gets the tool's fields (no decay)
+# Steady teams with a daily Slack /remind in their standup channel (Slack's built-in reminders;
+# standup bots): half from before the window, half arriving at a placebo-like onset. It reaches
+# everyone who writes in the channel and asks for no new work, so "process work that followed a
+# reminder" rises with nothing about the process changed. Drawn from a stream of its own, so the
+# rest of each member is as before; the share is not grounded in a source.
+REMINDER_BOT_SHARE = 0.3
+REMINDER_BOT_FROM_START = 0.5
 
 # --- names --------------------------------------------------------------------------------------
 

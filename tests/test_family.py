@@ -321,3 +321,43 @@ def test_footprints_vary_and_the_config_does_not_mark_effect_teams(subset):
     fp = dict(m.spec.footprint)
     assert {fp["customfield_10100"], fp["Awaiting PM Review"]} <= names
     assert fp["bot"] in {b.name for b in m.org.slack.bots}
+
+
+def test_a_daily_remind_names_nobody_asks_no_work_and_is_drawn_on_its_own_stream(
+        monkeypatch) -> None:
+    """The /remind negative control (Knobs.reminder_bot): only steady teams of full members get
+    it, about R.REMINDER_BOT_SHARE of them, from a random stream of its own (without it every
+    other draw is the same); from its first day Slackbot posts in the team's standup channel
+    every weekday, naming nobody; the truth names its months."""
+    import pandas as pd
+
+    from simulation.family import SMALL_SEED
+    from simulation.truth_family import verdict_margins
+
+    specs = [draw_spec(2, index, "full") for index in range(24)]
+    steady = sum(t.scenario == "steady" for s in specs for t in s.teams)
+    with_bot = [t for s in specs for t in s.teams if t.knobs.reminder_bot is not None]
+    assert all(t.scenario == "steady" for t in with_bot)
+    assert 0.15 <= len(with_bot) / steady <= 0.45, (len(with_bot), steady)
+    monkeypatch.setattr(R, "REMINDER_BOT_SHARE", 0.0)
+    for index, spec in enumerate(specs):
+        assert draw_spec(2, index, "full") == replace(spec, teams=tuple(
+            replace(t, knobs=replace(t.knobs, reminder_bot=None)) for t in spec.teams))
+    monkeypatch.undo()
+    assert all(t.knobs.reminder_bot is None for t in draw_spec(SMALL_SEED, 0, "small").teams)
+    spec = draw_spec(1, 0, "small")
+    i = next(n for n, t in enumerate(spec.teams) if t.scenario == "steady")
+    since = date(2025, 11, 3)  # a Monday inside the subset's window (Sep-Jan)
+    teams = list(spec.teams)
+    teams[i] = replace(teams[i], knobs=replace(teams[i].knobs, reminder_bot=since))
+    org = generate_org(member_seed(1, 0), replace(spec, teams=tuple(teams)))
+    team = org.teams[i]
+    posts = [x for c in org.slack.channels if c.name == team.channel("standup")
+             for x in c.messages if x.text.startswith("Reminder: standup")]
+    days = [since + timedelta(days=k) for k in range((org.end - since).days + 1)]
+    assert len(posts) == sum(d.weekday() < 5 for d in days) > 0
+    assert all(x.slackbot and "<@" not in x.text for x in posts)
+    months = verdict_margins(org)
+    mine = months[months.team == team.name].set_index("month").reminder_bot
+    assert pd.isna(mine["2025-10"]) and mine["2025-11"] == "new" and mine["2026-01"] == "new"
+    assert months[months.team != team.name].reminder_bot.isna().all()

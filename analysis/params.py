@@ -21,9 +21,9 @@ VERDICT_TEXT = {
                         "process_is_product needs (on its estimate), unless reminded_rise_pp "
                         "stands in for it.",
     "reminded_rise_pp": "Rise, in points, of the share of process events that followed a "
-                        "reminder (interval above 0 when pooled) that stands in for "
-                        "overhead_rise_pp: process_is_product then needs only an overhead that "
-                        "did not fall.",
+                        "reminder asking the actor by name for an update (interval above 0 when "
+                        "pooled) that stands in for overhead_rise_pp on team-months: "
+                        "process_is_product then needs only an overhead that did not fall.",
     "amplifier_max_rise_pp": "Rise of the overhead ratio, in points, an amplifier stays under.",
     "throughput_drop": "Fall of customer items per person (a share, interval below 0) that "
                        "argues for process_is_product.",

@@ -16,8 +16,8 @@ A change is *sure* when its interval excludes 0.
 
 Figures per team-month: overhead ratio (points); customer items resolved per person and observed
 day; median customer lead time; geometric-mean pull-request pickup (5 pull requests or more);
-the share of process events within 24 h after a reminder that named their actor (20 process
-events or more; a reminder only posted to a channel names nobody); process
+the share of process events within 24 h after a reminder that asked their actor by name for an
+update (20 process events or more; a reminder only posted to a channel names nobody); process
 coupling, and the share of all credited minutes that went to process work on items not
 delivered within 30 days, both left out while that look-ahead is not all observed; and a
 recorded change's best-performer engagement.

@@ -188,7 +188,9 @@ def sql_file_step(path: Path) -> BuildStep:
     def run(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         for number, statement in enumerate(duckdb.extract_statements(path.read_text()), 1):
             try:
-                con.execute(statement)
+                with ui.profiled(f"statement {number}: "
+                                 f"{' '.join(statement.query.split())[:70]}", "    "):
+                    con.execute(statement)
             except duckdb.Error as exc:
                 first = statement.query.strip().splitlines()[0][:80]
                 raise UserError(

@@ -109,6 +109,10 @@ RAW_CHECKPOINT = "1GiB"
 # rows written keeps what a kill can lose, and the transaction's memory, bounded.
 BULK_CHECKPOINT = "16MiB"
 BULK_COMMIT_ROWS = 200_000
+# Inside RawStore.bulk() DuckDB runs on one thread: a bulk save is mostly Python (encoding) and a
+# single-table append, and a second DuckDB thread made the demo organization's bulk replay ~10%
+# slower (benchmarks/RESULTS.md section 2: 2.63-2.72 s against 2.36-2.49 s, three runs each).
+BULK_THREADS = 1
 # A file that is not a DuckDB database (SQLite, ...) must not make DuckDB download an extension:
 # processhealth talks to the configured APIs only.
 NO_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -249,6 +253,8 @@ class RawStore:
         self._bulk = _Bulk(rows_per_commit)
         # A commit larger than the threshold skips the log and checkpoints at once.
         self.con.execute(f"SET checkpoint_threshold = '{BULK_CHECKPOINT}'")
+        [(threads,)] = self.con.execute("SELECT current_setting('threads')").fetchall()
+        self.con.execute(f"SET threads = {BULK_THREADS}")
         try:
             yield self
         finally:
@@ -257,6 +263,7 @@ class RawStore:
             finally:
                 self._bulk = None
                 self.con.execute(f"SET checkpoint_threshold = '{RAW_CHECKPOINT}'")
+                self.con.execute(f"SET threads = {int(threads)}")
 
     def _bulk_begin(self) -> None:
         assert self._bulk is not None

@@ -37,6 +37,20 @@ def test_bulk_writes_what_single_saves_write(tmp_path):
         assert bulk.count("github", "pulls") == 40
 
 
+def test_bulk_runs_duckdb_on_one_thread_and_gives_the_setting_back(tmp_path):
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        store.con.execute("SET threads = 3")
+        setting = "SELECT current_setting('threads')"
+        with store.bulk():
+            assert store.con.execute(setting).fetchone()[0] == 1
+            store.save("github", "pulls", rows(5), scope="acme/api")
+        assert store.con.execute(setting).fetchone()[0] == 3
+        with pytest.raises(RuntimeError), store.bulk():
+            raise RuntimeError("a loader failed")
+        assert store.con.execute(setting).fetchone()[0] == 3
+        assert store.count("github", "pulls") == 5
+
+
 KILLED = """
 import os, sys
 sys.path.insert(0, {root!r})

@@ -8,10 +8,10 @@ The build, in order (`build_steps()`; each step runs on a new, empty analytics d
    could not read are set aside (processhealth/quarantine.py);
 2. normalize: the sources kept by an incremental build get their normalized rows from the
    previous database; for the others `collectors/sql/*.sql`, sorted by name, turn raw payloads
-   into the domain tables (person_id and category still NULL); every event id is checked to
-   be there once (the events table has no primary-key index); those tables are saved as they
-   are, with the raw store's state, in the build state file beside the raw store, for the next
-   build;
+   into the domain tables (person_id and category still NULL); every event id and every
+   (item, field) of item_fields is checked to be there once (those tables have no primary-key
+   index); those tables are saved as they are, with the raw store's state, in the build state
+   file beside the raw store, for the next build;
 3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
    effort -> pseudonyms;
 4. metrics: the building blocks (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then
@@ -141,7 +141,7 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("normalized rows of the sources kept",
                   lambda con, config: incremental.restore(con, config, plan)),
         *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],
-        BuildStep("event ids unique", unique_event_ids),
+        BuildStep("keys unique", unique_keys),
         BuildStep("normalized tables kept for the next build",
                   lambda con, config: incremental.save(con, config, plan)),
         *analysis_steps(),
@@ -213,17 +213,24 @@ def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
     return BuildStep(step.name, run)
 
 
-def unique_event_ids(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
-    """Every events.event_id once (the table has no primary-key index; see core.sql): two
-    normalization statements that wrote the same event would double its credit."""
-    twice = con.execute("SELECT event_id, count(*) FROM events GROUP BY event_id"
-                        " HAVING count(*) > 1 ORDER BY event_id LIMIT 3").fetchall()
-    if twice:
-        named = ", ".join(f"{event_id} ({n} times)" for event_id, n in twice)
-        raise UserError(
-            f"Normalization wrote some events more than once, e.g. {named}: a bug in "
-            f"collectors/sql for data of this shape. The analytics database was left as it "
-            f"was; please report it with the event ids above.")
+# Keys the tables hold once without a primary-key index (see core.sql and jira.sql): two
+# normalization statements that wrote the same event would double its credit.
+UNIQUE_KEYS = {"events": ("event_id",), "item_fields": ("item_id", "field_id")}
+
+
+def unique_keys(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
+    """Every events.event_id and item_fields (item_id, field_id) once (no primary-key index)."""
+    for table, key in UNIQUE_KEYS.items():
+        columns = ", ".join(key)
+        twice = con.execute(f"SELECT {columns}, count(*) FROM {table} GROUP BY ALL"
+                            f" HAVING count(*) > 1 ORDER BY ALL LIMIT 3").fetchall()
+        if twice:
+            named = ", ".join(f"{' / '.join(map(str, row[:-1]))} ({row[-1]} times)"
+                              for row in twice)
+            raise UserError(
+                f"Normalization wrote some {table} rows more than once, e.g. {named}: a bug "
+                f"in collectors/sql for data of this shape. The analytics database was left as "
+                f"it was; please report it with the keys above.")
 
 
 def config_variable(con: duckdb.DuckDBPyConnection, config: Config) -> None:

@@ -17,7 +17,7 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     assert python_steps == [
         "raw tables the SQL reads", "full or incremental", "config as a SQL variable",
         "recorded process changes", "set aside raw rows that cannot be read",
-        "normalized rows of the sources kept", "event ids unique",
+        "normalized rows of the sources kept", "keys unique",
         "normalized tables kept for the next build",
         "parameters and thresholds",
         "identities and people", "teams", "classification", "effort", "pseudonyms",
@@ -38,7 +38,7 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     # sources' rows in before any normalization file, the normalized tables saved after all
     assert at("raw tables the SQL reads") < at("full or incremental") \
         < at("normalized rows of the sources kept") < min(map(at, normalize))
-    assert max(map(at, normalize)) < at("event ids unique") \
+    assert max(map(at, normalize)) < at("keys unique") \
         < at("normalized tables kept for the next build") < at("parameters and thresholds")
     assert at("pseudonyms") < min(map(at, blocks))
     assert max(map(at, blocks)) < min(map(at, views))
@@ -77,12 +77,21 @@ def test_one_parameters_table_and_its_old_names(write_config) -> None:
     con.close()
 
 
-def test_an_event_written_twice_stops_the_build(tmp_path) -> None:
+def test_an_event_or_item_field_written_twice_stops_the_build(tmp_path) -> None:
     con = duckdb.connect(str(tmp_path / "a.duckdb"))
     analytics_db.create_schema(con)
     row = ("github:commit:acme/api@1", "github", "2024-05-01T10:00:00Z", "commit")
+    field = ("jira:ATL-1", "customfield_10016", True)
     con.execute("INSERT INTO events(event_id, source, occurred_at, kind) VALUES (?, ?, ?, ?)", row)
-    pipeline.unique_event_ids(con)  # once is fine
+    con.execute("INSERT INTO item_fields(item_id, field_id, has_value) VALUES (?, ?, ?)", field)
+    con.execute("INSERT INTO item_fields(item_id, field_id, has_value) VALUES (?, ?, ?)",
+                ("jira:ATL-1", "priority", True))  # another field of the same item is fine
+    pipeline.unique_keys(con)  # once is fine
     con.execute("INSERT INTO events(event_id, source, occurred_at, kind) VALUES (?, ?, ?, ?)", row)
-    with pytest.raises(UserError, match=r"github:commit:acme/api@1 \(2 times\)"):
-        pipeline.unique_event_ids(con)
+    with pytest.raises(UserError, match=r"events rows .*github:commit:acme/api@1 \(2 times\)"):
+        pipeline.unique_keys(con)
+    con.execute("DELETE FROM events")
+    con.execute("INSERT INTO item_fields(item_id, field_id, has_value) VALUES (?, ?, ?)", field)
+    with pytest.raises(UserError,
+                       match=r"item_fields rows .*jira:ATL-1 / customfield_10016 \(2 times\)"):
+        pipeline.unique_keys(con)

@@ -52,17 +52,21 @@ SELECT scope || '@' || f[1] AS natural_key, scope, f[1] AS sha,
 FROM (SELECT natural_key, scope, json_extract_string(payload, ['$.sha']) AS f
       FROM raw_github_pull_commits);
 
--- Their payloads are read again only for the commits the default branch lacks (not kept whole).
+-- Their payloads are read again only for the commits the default branch lacks (not kept whole),
+-- one payload per commit: the pull request listing it first by raw key (the same commit listed
+-- by two pull requests carries the same commit fields). The raw key is chosen before the
+-- payloads are read: grouping the payloads themselves cost 10x (6.4 s against 0.6 s at 10M events).
 INSERT INTO _gh_c
 SELECT natural_key, scope, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], json_array_length(f[9])
 FROM (SELECT p.natural_key, p.scope,
-             json_extract_string(any_value(r.payload), [
+             json_extract_string(r.payload, [
                  '$.sha', '$.commit.message', '$.commit.author.date', '$.commit.author.email',
                  '$.commit.author.name', '$.author.id', '$.author.login', '$.author.type',
                  '$.parents']) AS f
-      FROM _gh_pc AS p JOIN raw_github_pull_commits AS r ON r.natural_key = p.raw_key
-      WHERE p.natural_key NOT IN (SELECT natural_key FROM _gh_c)
-      GROUP BY p.natural_key, p.scope);
+      FROM (SELECT natural_key, scope, min(raw_key) AS raw_key FROM _gh_pc
+            WHERE natural_key NOT IN (SELECT natural_key FROM _gh_c)
+            GROUP BY natural_key, scope) AS p
+      JOIN raw_github_pull_commits AS r ON r.natural_key = p.raw_key);
 
 -- Accounts: every user object any payload embeds (id, login, type), with the profile fetched
 -- once per login.

@@ -51,10 +51,17 @@ WHERE h.history_id IN (SELECT history_id FROM _jira_hist WHERE field = 'workflow
 UNION ALL
 SELECT h.event_seq, 'bulk_change'
 FROM _jira_hist AS h JOIN (
-    SELECT actor_account, date_trunc('minute', occurred_at) AS minute,
-           min((occurred_at, TRY_CAST(history_id AS BIGINT), history_id)) AS first
-    FROM _jira_hist WHERE actor_account IS NOT NULL
-    GROUP BY ALL HAVING count(DISTINCT issue_key) >= 10
+    -- distinct issues are counted only in the minutes with 10 entries or more (a plain count
+    -- first: counting distinct issues in every actor-minute took 4.8 s at 10M events, this 0.7 s)
+    SELECT h.actor_account, date_trunc('minute', h.occurred_at) AS minute,
+           min((h.occurred_at, TRY_CAST(h.history_id AS BIGINT), h.history_id)) AS first
+    FROM _jira_hist AS h
+    SEMI JOIN (SELECT actor_account, date_trunc('minute', occurred_at) AS minute
+               FROM _jira_hist WHERE actor_account IS NOT NULL
+               GROUP BY ALL HAVING count(*) >= 10) AS busy
+        ON busy.actor_account = h.actor_account
+        AND busy.minute = date_trunc('minute', h.occurred_at)
+    GROUP BY ALL HAVING count(DISTINCT h.issue_key) >= 10
 ) AS b ON b.actor_account = h.actor_account AND b.minute = date_trunc('minute', h.occurred_at)
 WHERE (h.occurred_at, TRY_CAST(h.history_id AS BIGINT), h.history_id) <> b.first;
 

@@ -127,7 +127,7 @@ COMMENT ON COLUMN work_items.has_result IS 'A result written on the item: result
 CREATE SEQUENCE event_seq;
 -- event_id is unique, but not a PRIMARY KEY: the key's index cost more than half of writing
 -- the events (10M: 29.8 s with it, 12.2 s without) and memory the build then lacked; the build
--- checks uniqueness once, after normalization (pipeline.unique_event_ids).
+-- checks uniqueness once, after normalization (pipeline.unique_keys).
 CREATE TABLE events(
     event_id VARCHAR NOT NULL,
     source VARCHAR NOT NULL,

@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ import duckdb
 from processhealth import quarantine, ui
 from processhealth.analytics_db import _fsync, _remove, _remove_abandoned
 
-FORMAT = "1"  # of the state file; another value means a full build
+FORMAT = "2"  # of the state file; another value means a full build
 SOURCES = ("github", "jira", "slack")
 # Domain tables normalization writes -> the SQL expression of a row's source.
 NORMALIZED = {
@@ -266,7 +267,7 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     for table, source in NORMALIZED.items():
         columns = _columns(con, table, skip={"event_seq"})
         con.execute(f"INSERT INTO {table}({columns}) SELECT {columns}"
-                    f" FROM prev.norm_{table} WHERE list_contains(?, {source})", [kept])
+                    f" FROM prev.main.{table} WHERE list_contains(?, {source})", [kept])
     columns = _columns(con, "source_coverage")
     con.execute(f"INSERT INTO source_coverage({columns}) SELECT {columns}"
                 f" FROM prev.norm_source_coverage WHERE list_contains(?, source)", [kept])
@@ -281,11 +282,24 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str, skip: set[str] | None =
 
 def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """After normalization: the normalized tables and the state of the raw store they were
-    built from, into the new state file, for the next build (docs/build.md)."""
-    if plan.state is None:
+    built from, into the new state file, for the next build (docs/build.md).
+
+    The new analytics database holds at this point exactly the normalized tables: it is
+    checkpointed and its file copied to be the state file (at 10M events 2.4 s + 1.0 s, where
+    copying the tables into the state file table by table took 17.7 s), then the raw store's
+    state is added to the copy."""
+    if plan.state is None or plan.temp is None:
         return
-    for table in NORMALIZED:
-        con.execute(f"CREATE OR REPLACE TABLE state.norm_{table} AS SELECT * FROM {table}")
+    [(analytics,)] = con.execute("SELECT path FROM duckdb_databases()"
+                                 " WHERE database_name = current_database()").fetchall()
+    con.execute("DETACH state")
+    with ui.profiled("checkpoint", "  "):
+        con.execute("CHECKPOINT")
+    for path in (plan.temp, plan.temp.with_name(plan.temp.name + ".wal")):
+        _remove(path)
+    with ui.profiled("copy", "  "):
+        shutil.copyfile(analytics, plan.temp)
+    con.execute("ATTACH ? AS state", [str(plan.temp)])
     con.execute("CREATE OR REPLACE TABLE state.norm_source_coverage AS"
                 f" SELECT * FROM source_coverage WHERE {QUARANTINED}")
     con.execute("CREATE OR REPLACE TABLE state.raw_tables(source VARCHAR, table_name VARCHAR,"

@@ -1,0 +1,82 @@
+"""What an incremental build that patches the previous analytics file in place would pay, against
+writing every event again (issue 20; docs/build.md, "patch in place, not rebuild").
+
+    .venv/bin/python benchmarks/patch_in_place.py /work/scratch/sfinal/130/processhealth.duckdb
+
+On a built analytics database (never changed: every step works on copies in a scratch folder
+beside it), prints the seconds of:
+1. copying the file (what a build would do first, so readers keep the old one until a rename);
+2. writing `events` whole into a new file (what every build does today);
+3. in the copy, deleting the last month's events and inserting them again, then a checkpoint,
+   with `events` in the order the build wrote it (normalization order);
+4. the same with `events` first rewritten in `occurred_at` order (step 4's own rewrite is not
+   timed: it is the layout a build would keep).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from processhealth.store import DEFAULT_MEMORY_LIMIT  # noqa: E402
+
+
+def timed(label: str, work) -> float:
+    started = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - started
+    print(f"  {label:62} {seconds:7.2f} s", flush=True)
+    return seconds
+
+
+def connect(path: Path, source: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path))
+    con.execute(f"SET memory_limit = '{DEFAULT_MEMORY_LIMIT}'")
+    con.execute("ATTACH ? AS old (READ_ONLY)", [str(source)])
+    return con
+
+
+def patch(con: duckdb.DuckDBPyConnection, since) -> None:
+    con.execute("DELETE FROM events WHERE occurred_at >= ?", [since])
+    con.execute("INSERT INTO events SELECT * FROM old.events WHERE occurred_at >= ?", [since])
+    con.execute("CHECKPOINT")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("database", type=Path, help="a built processhealth.duckdb")
+    source = parser.parse_args().database.resolve()
+    with duckdb.connect(str(source), read_only=True) as con:
+        since = con.execute("SELECT date_trunc('month', max(occurred_at)) FROM events"
+                            ).fetchone()[0]
+        month, total = con.execute("SELECT count(*) FILTER (WHERE occurred_at >= ?), count(*)"
+                                   " FROM events", [since]).fetchone()
+    print(f"{source}: {total:,} events, {month:,} in the last month (from {since:%Y-%m-%d}), "
+          f"file {source.stat().st_size / 2**20:,.0f} MiB")
+    with tempfile.TemporaryDirectory(dir=source.parent) as folder:
+        copy = Path(folder) / "copy.duckdb"
+        timed("copy the file", lambda: shutil.copyfile(source, copy))
+        fresh = connect(Path(folder) / "fresh.duckdb", source)
+        timed("write every event into a new file (as every build does)", lambda: (
+            fresh.execute("CREATE TABLE events AS SELECT * FROM old.events"),
+            fresh.execute("CHECKPOINT")))
+        fresh.close()
+        con = connect(copy, source)
+        timed("patch the last month in place, events in build order", lambda: patch(con, since))
+        con.execute("CREATE OR REPLACE TABLE events AS SELECT * FROM old.events"
+                    " ORDER BY occurred_at")
+        con.execute("CHECKPOINT")
+        timed("patch the last month in place, events in time order", lambda: patch(con, since))
+        con.close()
+
+
+if __name__ == "__main__":
+    main()

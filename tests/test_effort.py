@@ -84,6 +84,39 @@ def test_credits_match_the_written_definition(tmp_path):
         assert session_id.endswith("@" + start.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
+def test_every_sensitivity_gap_credits_as_written(tmp_path):
+    # all gaps are credited in one pass over the acts (analysis/effort.py sensitivity_sql); each
+    # must give, per month, what the written definition gives with that gap
+    con = domain_db()
+    ana, bo = _two_people(con)
+    rng = random.Random(5)
+    made = []
+    for person in (ana, bo):
+        when = T0
+        for n in range(150):
+            when += timedelta(minutes=rng.choice([5, 25, 40, 50, 70, 100, 130, 900]))
+            kind = rng.choice(["jira_comment", "pr_review", "pr_opened", "commit"])
+            event_id = f"jira:{person}:{n:03d}"
+            event(con, event_id, "jira", when, person, kind, item_id="jira:ATL-1")
+            made.append((event_id, person, when, kind))
+    run_analysis(con, make_config(tmp_path, teams=[TEAM]))
+    by_gap = defaultdict(dict)
+    for gap, month, minutes in rows(con, "SELECT gap_minutes, month, sum(minutes)"
+                                         " FROM effort_sensitivity GROUP BY ALL"):
+        by_gap[gap][month] = minutes
+    assert sorted(by_gap) == [30.0, 45.0, 60.0, 120.0]
+    for gap, months in by_gap.items():
+        credits = reference_credits(made, gap=gap)
+        want = defaultdict(float)
+        for event_id, _, when, _ in made:
+            want[when.date().replace(day=1)] += credits[event_id][0]
+        assert months == pytest.approx(dict(want)), gap
+    # a review 60-120 min after the previous act opens a session (30 min) under gaps up to 60
+    # and continues one (60 min) under 120: the comparison can tell the gaps apart
+    totals = [sum(by_gap[g].values()) for g in sorted(by_gap)]
+    assert totals == sorted(totals) and totals[-1] > totals[0]
+
+
 def test_sessions_lead_in_caps_and_day_cap(tmp_path):
     con = domain_db()
     ana, _ = _two_people(con)

@@ -131,6 +131,25 @@ def test_onsets_of_fields_types_channels_reminders_and_bots() -> None:
                " --scope channel=pmtool-atlas")
 
 
+def test_a_new_channel_two_teams_write_in_equally_goes_to_the_first_team_by_name() -> None:
+    """A tie in who writes most is decided by name, the same way in every build (arg_max of a
+    tie takes whichever row DuckDB met last)."""
+    for order in (("b", "a"), ("a", "b")):
+        db = found_org()
+        db.channel("C-tie", "shared-room")
+        n = 0
+        for team in order:  # 3 messages each, from Mon 2026-05-04
+            for k in range(1, 4):
+                n += 1
+                db.event(f"tie-{n}", f"2026-05-0{3 + k} 1{n % 10}:00", f"{team}{k}",
+                         "slack_message", channel="C-tie")
+        db.views()
+        got = db.con.execute("SELECT team, uses FROM metric_change_onsets"
+                             " WHERE kind = 'new_channel' AND scope_value = 'shared-room'"
+                             ).fetchall()
+        assert got == [("a", 6)], order
+
+
 def test_team_events_count_joins_leaves_and_bots() -> None:
     db = found_org()
     add_onsets(db)

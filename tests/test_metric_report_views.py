@@ -76,3 +76,24 @@ def test_coverage_sources_and_identities(db: TinyDB) -> None:
         "SELECT source, accounts, unmatched FROM metric_coverage_identities ORDER BY source"
     ).fetchall()
     assert identities == [("jira", 5, 0), ("slack", 1, 1)]  # the bot is no human account
+
+
+def test_process_items_tie_on_hours_whatever_order_they_were_added_in() -> None:
+    """Hours are summed as decimals: 0.1 + 0.2 + 0.3 as doubles is 0.6000000000000001 in one
+    order of addition and 0.6 in another, and DuckDB's threads add in no fixed order. Items
+    whose minutes agree to a millionth tie (then events, then key decide), so ranks do not
+    swap between two reads of the same database."""
+    db = TinyDB()
+    db.team("a", 5, ["2026-01"])
+    for key in ("A-1", "A-2"):
+        db.item(f"jira:{key}", created="2025-12-01", assignee="a1")
+    db.event("e1", "2026-01-05 10:00", "a1", "jira_field_edit", item="jira:A-2",
+             minutes=0.1 + 0.2 + 0.3)
+    db.event("e2", "2026-01-06 10:00", "a1", "jira_field_edit", item="jira:A-1", minutes=0.6)
+    db.views()
+    rows = db.con.execute(
+        "SELECT key, events, hours, rank FROM metric_process_items"
+        " WHERE team = 'a' AND month = ? ORDER BY rank", [JAN]).fetchall()
+    assert [(key, events, rank) for key, events, _, rank in rows] == [("A-1", 1, 1),
+                                                                      ("A-2", 1, 2)]
+    assert rows[0][2] == rows[1][2] == 0.6 / 60

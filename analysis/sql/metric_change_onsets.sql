@@ -81,15 +81,16 @@ onsets AS (
     QUALIFY row_number() OVER (PARTITION BY u.kind, u.team, u.scope_key, u.scope_value
                                ORDER BY u.month) = 1
 ),
+-- Ties go to the first name in order, so that a tie is decided the same way in every build.
 channel_team AS (  -- the team writing most in a channel in a month (humans)
-    SELECT channel_id, month, arg_max(team, n) AS team
+    SELECT channel_id, month, arg_min(team, (-n, team)) AS team
     FROM (SELECT channel_id, month, team, count(*) AS n FROM metric_event_team
           WHERE source = 'slack' AND NOT is_bot AND team IS NOT NULL AND team <> '(unassigned)'
           GROUP BY ALL)
     GROUP BY ALL
 ),
 reminder_team AS (  -- the team the channel's reminders reached most in a month
-    SELECT channel_id, month, arg_max(team, n) AS team
+    SELECT channel_id, month, arg_min(team, (-n, team)) AS team
     FROM (SELECT r.channel_id, r.month, pm.team, sum(r.reminders) AS n
           FROM metric_reminder_person_months AS r
           JOIN person_months AS pm ON pm.person_id = r.person_id AND pm.month = r.month
@@ -98,7 +99,7 @@ reminder_team AS (  -- the team the channel's reminders reached most in a month
     GROUP BY ALL
 ),
 bot_channel AS (  -- the channel a bot writes in most in a month
-    SELECT actor_account, month, arg_max(c.name, n) AS channel
+    SELECT actor_account, month, arg_min(c.name, (-n, c.name)) AS channel
     FROM (SELECT actor_account, month, channel_id, count(*) AS n FROM metric_event_team
           WHERE is_bot AND channel_id IS NOT NULL GROUP BY ALL)
     JOIN channels AS c USING (channel_id)

@@ -202,15 +202,30 @@ def sql_file_step(path: Path) -> BuildStep:
 
 
 def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
-    """A normalization file's step, skipped when its source is kept (`NN_<source>...sql`)."""
+    """A normalization file's step, skipped when its source is kept (`NN_<source>...sql`).
+
+    The TEMP tables the file creates are its working tables: they are dropped when it ends.
+    Temporary tables live in memory, and kept they would weigh on every later step: at 10M
+    events, Jira's parsed issues held most of the default 3 GB memory_limit, and the analysis
+    spilled to disk for the rest of the build."""
     step = sql_file_step(path)
     source = next((s for s in SOURCES if f"_{s}" in path.stem), None)
 
     def run(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         if plan.normalizes(source):
+            before = set(temp_tables(con))
             step(con, config)
+            for table in temp_tables(con):
+                if table not in before:
+                    con.execute(f'DROP TABLE temp.main."{table}"')
 
     return BuildStep(step.name, run)
+
+
+def temp_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The connection's TEMP tables."""
+    return [row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary ORDER BY table_name").fetchall()]
 
 
 # Keys the tables hold once without a primary-key index (see core.sql and jira.sql): two

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from simulated import simulated_config
 
-from processhealth import analytics_db, pipeline
+from processhealth import analytics_db, incremental, pipeline, store
 from processhealth.config import load_config
 from processhealth.errors import UserError
 
@@ -95,3 +96,34 @@ def test_an_event_or_item_field_written_twice_stops_the_build(tmp_path) -> None:
     with pytest.raises(UserError,
                        match=r"item_fields rows .*jira:ATL-1 / customfield_10016 \(2 times\)"):
         pipeline.unique_keys(con)
+
+def test_a_normalization_file_drops_the_temp_tables_it_made(tmp_path) -> None:
+    """Its working tables would hold memory for the rest of the build (at 10M events Jira's
+    held most of the 3 GB memory_limit); what existed before it is left alone."""
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE _before AS SELECT 1 AS x")
+    sql = tmp_path / "99_jira_test.sql"
+    sql.write_text("CREATE TEMP TABLE _work AS SELECT 42 AS x;\n"
+                   "CREATE TABLE out AS SELECT x FROM _work;\n")
+    pipeline._normalize_step(sql, incremental.Plan(full=True))(con, None)
+    assert pipeline.temp_tables(con) == ["_before"]
+    assert con.execute("SELECT x FROM out").fetchall() == [(42,)]
+
+
+def test_no_temp_table_outlives_normalization(tmp_path) -> None:
+    """On the simulated organization's raw store: after every normalization file, the
+    connection holds no TEMP table (views and macros may stay)."""
+    config = simulated_config()
+    con = store.open_duckdb(tmp_path / "a.duckdb")
+    analytics_db.create_schema(con)
+    analytics_db._attach_raw(con, config.storage.raw_path)
+    plan = incremental.Plan(full=True, state=tmp_path / "state.duckdb")
+    ran = []
+    for step in pipeline.build_steps(plan):
+        step(con, config)
+        ran.append(step.name)
+        if step.name == "keys unique":
+            break
+    assert any(name.endswith("20_jira.sql") for name in ran)
+    assert con.execute("SELECT count(*) FROM events WHERE source = 'jira'").fetchone()[0] > 0
+    assert pipeline.temp_tables(con) == []

@@ -15,6 +15,9 @@
 -- pull-request commits were read) belongs to the pull request of its repository that names one
 -- of its keys and was the first to close (merge or close) at or after the commit, or is still
 -- open. Commits naming no key and in no list stay attached to no PR.
+--
+-- The working tables (TEMP, held in memory) are dropped right after their last use: at 10M
+-- events the parsed payloads they hold are gigabytes, and kept they made later statements spill.
 
 CREATE OR REPLACE TEMP MACRO _gh_keys(t) AS
     regexp_extract_all(coalesce(t, ''),
@@ -140,6 +143,8 @@ FROM (SELECT id, min(login) AS login,
 LEFT JOIN raw_github_users AS p ON p.natural_key = a.login
 LEFT JOIN _gh_commit_email AS c ON c.id = a.id
 ON CONFLICT DO NOTHING;
+DROP TABLE _gh_seen;
+DROP TABLE _gh_commit_email;
 
 INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
 SELECT 'github', 'email:' || lower(email), NULL, min(email), min(name), false
@@ -181,6 +186,8 @@ FROM (SELECT * FROM _gh_is
       WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted WHERE entity = 'issues')
       ) AS i
 LEFT JOIN _gh_pu AS p ON p.natural_key = i.natural_key;
+DROP TABLE _gh_is;
+DROP TABLE _gh_pu;
 
 -- Commits, and the pull request each belongs to (see the header).
 -- A commit rewritten by a rebase or force-push gets a new sha but keeps its author, author
@@ -205,6 +212,7 @@ FROM (SELECT natural_key, repo, occurred, unnest(keys) AS key FROM _gh_commits) 
 JOIN _gh_pr_keys AS p ON p.repo = c.repo AND p.key = c.key
      AND (p.ended IS NULL OR p.ended >= c.occurred)
 GROUP BY c.natural_key;
+DROP TABLE _gh_pr_keys;
 
 -- The pull request a commit belongs to: the one whose commits list has it (a merged one first,
 -- then the first to close), else the key rule above. A commit that lands a merged pull request
@@ -224,6 +232,7 @@ JOIN _gh_items AS i ON i.repo = c.repo AND i.number = c.number AND i.is_pr
      AND i.merged_at IS NOT NULL
 WHERE c.natural_key NOT IN (SELECT natural_key FROM _gh_pc)
   AND i.item_id IN (SELECT item_id FROM _gh_pc);
+DROP TABLE _gh_c;
 
 CREATE OR REPLACE TEMP TABLE _gh_commit_pr_by_list AS
 SELECT natural_key, item_id FROM (
@@ -239,6 +248,7 @@ SELECT natural_key, item_id FROM (
     SELECT natural_key, item_id FROM _gh_commit_pr
     WHERE natural_key NOT IN (SELECT natural_key FROM _gh_pc)
       AND natural_key NOT IN (SELECT natural_key FROM _gh_landing));
+DROP TABLE _gh_pc;
 DROP TABLE _gh_commit_pr;
 ALTER TABLE _gh_commit_pr_by_list RENAME TO _gh_commit_pr;
 
@@ -253,6 +263,7 @@ CREATE OR REPLACE TEMP TABLE _gh_events AS
 SELECT natural_key, scope AS repo, f[1] AS event, f[2]::TIMESTAMPTZ AS occurred,
        'github:' || f[3] AS actor, scope || '#' || f[4] AS item_key
 FROM _gh_ie;
+DROP TABLE _gh_ie;
 
 INSERT INTO work_items(item_id, source, kind, key, title, url, container, type, labels, status,
                        status_category, created_at, started_at, resolved_at, merged_at,
@@ -274,6 +285,7 @@ SELECT i.item_id, 'github', CASE WHEN i.is_pr THEN 'pr' ELSE 'issue' END, i.key,
                    'first_commit_at', strftime(pc.first_commit_at, '%Y-%m-%dT%H:%M:%SZ'))
 FROM _gh_items AS i
 LEFT JOIN _gh_pr_commits AS pc USING (item_id);
+DROP TABLE _gh_pr_commits;
 
 -- Events. The typed columns repo and linked_keys repeat detail.repo and detail.linked_keys.
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo,
@@ -296,6 +308,7 @@ SELECT 'github:issue_event:' || e.natural_key, 'github', e.occurred, e.actor, i.
        json_object('repo', e.repo, 'number', i.number), e.repo
 FROM _gh_events AS e JOIN _gh_items AS i ON i.key = e.item_key
 WHERE e.event = 'ready_for_review';
+DROP TABLE _gh_events;
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo)
 SELECT 'github:review:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' || f[2],
@@ -303,6 +316,7 @@ SELECT 'github:review:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'github:' |
        json_object('repo', scope, 'number', _gh_number(f[3]), 'state', f[4]), scope
 FROM _gh_rv
 WHERE f[1] IS NOT NULL;
+DROP TABLE _gh_rv;
 
 -- A comment's issue_url ends in the issue's number; in some older payloads, in its id instead.
 -- Comments carry the flags of their words (05_text_flags.sql), never the words: from the body
@@ -334,6 +348,8 @@ FROM c
 LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || c.number
 WHERE c.scope || '#' || c.number NOT IN (SELECT natural_key FROM _gh_deleted
                                          WHERE entity = 'issues');
+DROP TABLE _gh_ic;
+DROP TABLE _gh_deleted;
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail,
                    repo, shadow_tool)
@@ -345,6 +361,7 @@ SELECT 'github:review_comment:' || natural_key, 'github', f[1]::TIMESTAMPTZ, 'gi
                    'has_result', t.has_result), scope, t.shadow_tool
 FROM (SELECT *, coalesce(_ph_stored_flags(flags), _ph_text_flags(f[6])) AS t
       FROM _gh_rc);
+DROP TABLE _gh_rc;
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, weight, detail,
                    repo, linked_keys)
@@ -356,6 +373,9 @@ SELECT 'github:commit:' || c.natural_key, 'github', c.occurred, c.actor, l.item_
 FROM _gh_commits AS c
 LEFT JOIN _gh_commit_pr AS l USING (natural_key)
 LEFT JOIN _gh_landing AS g USING (natural_key);
+DROP TABLE _gh_commits;
+DROP TABLE _gh_commit_pr;
+DROP TABLE _gh_landing;
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo)
 SELECT 'github:release:' || natural_key, 'github',
@@ -377,22 +397,4 @@ LEFT JOIN (SELECT item_id, bool_or(coalesce((detail ->> 'has_result')::BOOLEAN, 
            FROM events WHERE source = 'github' AND kind IN ('issue_comment', 'pr_comment')
            GROUP BY item_id) AS r USING (item_id)
 WHERE work_items.item_id = i.item_id;
-
-DROP TABLE _gh_c;
-DROP TABLE _gh_seen;
-DROP TABLE _gh_commit_email;
 DROP TABLE _gh_items;
-DROP TABLE _gh_commits;
-DROP TABLE _gh_pr_keys;
-DROP TABLE _gh_commit_pr;
-DROP TABLE _gh_landing;
-DROP TABLE _gh_pc;
-DROP TABLE _gh_pr_commits;
-DROP TABLE _gh_events;
-DROP TABLE _gh_is;
-DROP TABLE _gh_pu;
-DROP TABLE _gh_rv;
-DROP TABLE _gh_ic;
-DROP TABLE _gh_rc;
-DROP TABLE _gh_ie;
-

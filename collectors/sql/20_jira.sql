@@ -4,6 +4,8 @@
 -- Payloads may come from Cloud (accountId, parent, Sprint objects) or Server/Data Center
 -- (key/name, Epic Link, Greenhopper sprint strings); both are read. Each payload is parsed once
 -- into typed columns: issues carry megabytes of changelog, and re-parsing is the cost here.
+-- The working tables (TEMP, in memory) are dropped after their last use; the build drops the
+-- rest when the file ends (processhealth/pipeline.py).
 
 -- A user object as Jira embeds it -> "<accountId | key | name>"; NULL for anonymous acts.
 CREATE TEMP MACRO _jira_uid(u) AS coalesce(u.accountId, u."key", u."name");
@@ -179,6 +181,9 @@ SELECT n.status_id, n.name, n.jira_category,
 FROM named AS n
 LEFT JOIN _jira_status_map AS m ON m.name = n.lname
 LEFT JOIN waiting AS w USING (lname);
+DROP TABLE _jira_status_map;
+DROP TABLE _jira_waiting;
+DROP TABLE _jira_status_seen;
 
 CREATE TEMP TABLE _jira_category AS
 SELECT lower(name) AS lname, any_value(status_category) AS status_category
@@ -271,6 +276,7 @@ FROM _jira_issue AS i
 LEFT JOIN _jira_category AS sc ON sc.lname = lower(i.x.status.name)
 LEFT JOIN firsts AS t USING (key)
 LEFT JOIN custom AS c USING (key);
+DROP TABLE _jira_category;
 
 -- Fill rate base: every issue x every field of interest that the payloads carry (present in at
 -- least one); a field missing from one payload (Cloud omits `parent` when none) is empty.
@@ -303,6 +309,7 @@ SELECT 'jira:changelog:' || history_id || ':' || item_no, 'jira', changed_at, ac
                    'to_status_category', to_category, 'from_id', from_id, 'to_id', to_id,
                    'history_id', history_id), history_id
 FROM _jira_transition;
+DROP TABLE _jira_transition;
 
 -- Field edits: not the status (a transition), not what Jira writes by itself alongside another
 -- act (the resolution a transition sets, time tracking a worklog updates). Edits of summary or
@@ -327,6 +334,8 @@ WHERE c.item.field <> 'status'
   AND NOT (c.item.field = 'resolution' AND c.with_status)
   AND c.item.field NOT IN ('timespent', 'timeestimate', 'timeoriginalestimate', 'WorklogId',
                            'WorklogTimeSpent');
+DROP TABLE _jira_change;
+DROP TABLE _jira_field_alias;
 
 -- Comments carry the flags of their words (05_text_flags.sql), never the words.
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail,

@@ -79,10 +79,10 @@ def test_coverage_sources_and_identities(db: TinyDB) -> None:
 
 
 def test_process_items_tie_on_hours_whatever_order_they_were_added_in() -> None:
-    """Hours are summed as decimals: 0.1 + 0.2 + 0.3 as doubles is 0.6000000000000001 in one
-    order of addition and 0.6 in another, and DuckDB's threads add in no fixed order. Items
-    whose minutes agree to a millionth tie (then events, then key decide), so ranks do not
-    swap between two reads of the same database."""
+    """Minutes are summed in whole millionths: 0.1 + 0.2 + 0.3 as doubles is
+    0.6000000000000001 in one order of addition and 0.6 in another, and DuckDB's threads add in
+    no fixed order. Items whose minutes agree to a millionth tie (then events, then key decide),
+    so ranks do not swap between two reads of the same database."""
     db = TinyDB()
     db.team("a", 5, ["2026-01"])
     for key in ("A-1", "A-2"):

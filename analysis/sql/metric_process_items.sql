@@ -2,14 +2,16 @@
 -- on it and their credited hours, ranked within the team-month. The report lists each team's top
 -- five: the items a process keeps people busy with are where it has become work of its own.
 CREATE OR REPLACE VIEW metric_process_items AS
--- The minutes are summed as decimals (to a millionth of a minute): a sum of doubles depends on
--- the order DuckDB's threads add them in, and items whose hours tie would swap ranks between
--- two reads of the same database.
+-- The minutes are summed as whole millionths of a minute: a sum of doubles depends on the order
+-- DuckDB's threads add them in, and items whose hours tie would swap ranks between two reads
+-- of the same database. (Not a DECIMAL cast: DuckDB 1.1 and 2.0 round a double to a decimal
+-- differently, and the view must give the same answer in every DuckDB that reads the file.)
 SELECT f.team, f.month, f.item_id, w.key, w.title, w.url, w.source,
-       count(*) AS events, (sum(f.minutes::DECIMAL(18, 6)) / 60)::DOUBLE AS hours,
+       count(*) AS events,
+       sum(round(f.minutes * 1000000)::BIGINT)::DOUBLE / 60000000 AS hours,
        row_number() OVER (PARTITION BY f.team, f.month
-                          ORDER BY sum(f.minutes::DECIMAL(18, 6)) DESC, count(*) DESC, w.key,
-                                   f.item_id) AS rank
+                          ORDER BY sum(round(f.minutes * 1000000)::BIGINT) DESC, count(*) DESC,
+                                   w.key, f.item_id) AS rank
 FROM metric_event_facts AS f
 JOIN work_items AS w USING (item_id)
 WHERE f.is_process AND f.team IS NOT NULL
@@ -23,5 +25,5 @@ COMMENT ON COLUMN metric_process_items.title IS 'Its title (work_items.title).';
 COMMENT ON COLUMN metric_process_items.url IS 'Its address in its tool (work_items.url).';
 COMMENT ON COLUMN metric_process_items.source IS 'Tool: github or jira.';
 COMMENT ON COLUMN metric_process_items.events IS 'Process-category events by the team on the item that month.';
-COMMENT ON COLUMN metric_process_items.hours IS 'Credited hours of those events (summed as decimals, to a millionth of a minute, so that a tie stays a tie).';
+COMMENT ON COLUMN metric_process_items.hours IS 'Credited hours of those events (summed in whole millionths of a minute, so that a tie stays a tie).';
 COMMENT ON COLUMN metric_process_items.rank IS '1 for the item with the most process hours in the team-month (hours to a millionth of a minute, then most events, then key).';

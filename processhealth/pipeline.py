@@ -205,9 +205,9 @@ def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
     """A normalization file's step, skipped when its source is kept (`NN_<source>...sql`).
 
     The TEMP tables the file creates are its working tables: they are dropped when it ends.
-    Temporary tables live in memory, and kept they would weigh on every later step: at 10M
-    events, Jira's parsed issues held most of the default 3 GB memory_limit, and the analysis
-    spilled to disk for the rest of the build."""
+    Temporary tables live in memory; kept (Jira's parsed issues were, to the end of the build),
+    DuckDB writes them out to its temp directory once a later step needs the memory (docs/build.md:
+    about 3.5% of the build's CPU at 10M events)."""
     step = sql_file_step(path)
     source = next((s for s in SOURCES if f"_{s}" in path.stem), None)
 

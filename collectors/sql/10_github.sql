@@ -17,7 +17,7 @@
 -- open. Commits naming no key and in no list stay attached to no PR.
 --
 -- The working tables (TEMP, held in memory) are dropped right after their last use: at 10M
--- events the parsed payloads they hold are gigabytes, and kept they made later statements spill.
+-- events the parsed payloads they hold are gigabytes, which later statements need as memory.
 
 CREATE OR REPLACE TEMP MACRO _gh_keys(t) AS
     regexp_extract_all(coalesce(t, ''),

@@ -232,3 +232,21 @@ def test_a_nag_comment_on_a_pull_request_is_process(tmp_path):
                     "ORDER BY event_id")
     assert got[0] == ("github:issue_comment:77", "process", "reminder")
     assert got[1][0] == "github:issue_comment:78" and got[1][1:] != ("process", "reminder")
+
+
+def test_a_renamed_user_gets_the_same_names_whichever_payload_comes_first(tmp_path) -> None:
+    """Issues name a user with the object of their time: renamed in one, the e-mail hidden in
+    another. Each field is the greatest value given (never a NULL over a value), in every
+    build, whatever order the payloads are read in."""
+    renamed = {**ANA, "displayName": "Ana Lima-Souza"}
+    no_mail = {k: v for k, v in ANA.items() if k != "emailAddress"}
+    got = []
+    for n, order in enumerate(([ANA, renamed, no_mail], [no_mail, renamed, ANA],
+                               [renamed, no_mail, ANA])):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        con = build(folder, [issue(f"ATL-{i + 1}", i, [], creator=user)
+                             for i, user in enumerate(order)])
+        got.append(con.execute("SELECT login, email, display_name FROM identities"
+                               " WHERE source = 'jira' AND source_user_id = 'ana'").fetchall())
+    assert got == [[("ana", "ana@acme.example", "Ana Lima-Souza")]] * 3

@@ -146,6 +146,24 @@ def test_messages_of_bots_listed_in_people_bots_are_reminders(tmp_path):
     assert reminders("by-id", PeopleConfig(bots=["B0DEPLOY1"])) == ["slack:B0DEPLOY1"]
     assert reminders("by-name", PeopleConfig(bots=["Deployer"])) == ["slack:B0DEPLOY1"]
 
+def test_a_bot_seen_under_two_names_gets_the_same_one_in_every_order(tmp_path):
+    """A bot renamed between messages: its identity takes the greatest name, login and display
+    name alike, whichever message is read first."""
+    names = []
+    for n, order in enumerate((("deployer", "deploy-bot"), ("deploy-bot", "deployer"))):
+        messages = [{"ts": f"17000000{k}0.000100", "bot_id": "B0DEPLOY1",
+                     "subtype": "bot_message", "username": name, "text": "deployed"}
+                    for k, name in enumerate(order)]
+        raw = tmp_path / f"raw{n}.duckdb"
+        with RawStore(raw) as store:
+            store.save("slack", "messages",
+                       [message_row("C1", m, RULES, "u") for m in messages], scope="C1")
+        db = normalize(raw, tmp_path / f"out{n}.duckdb")
+        names.append(db.execute("SELECT login, display_name FROM identities"
+                                " WHERE source_user_id = 'B0DEPLOY1'").fetchall())
+    assert names == [[("deployer", "deployer")]] * 2
+
+
 @needs(PERCEVAL)
 def test_real_perceval_history_pages_parse_and_keep_no_text():
     page = json.loads((PERCEVAL / "slack_history.json").read_text())

@@ -199,6 +199,8 @@ FROM raw_jira_sprints
 GROUP BY natural_key;
 
 -- Accounts: every user object an issue names (reporters, assignees, editors, commenters, ...).
+-- A user whose object differs between payloads (renamed, e-mail hidden in some) gets, per field,
+-- the greatest value given: the same in every build (any_value took any).
 INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
 WITH users AS (
     SELECT x.reporter AS u FROM _jira_issue
@@ -210,8 +212,7 @@ WITH users AS (
     UNION ALL SELECT unnest(list_transform(x.worklog.worklogs, lambda w: w.author))
               FROM _jira_issue
 )
-SELECT 'jira', _jira_uid(u), any_value(u."name"), any_value(u.emailAddress),
-       any_value(u.displayName),
+SELECT 'jira', _jira_uid(u), max(u."name"), max(u.emailAddress), max(u.displayName),
        bool_or(coalesce(u.accountType, '') IN ('app', 'customer'))
 FROM users WHERE _jira_uid(u) IS NOT NULL
 GROUP BY _jira_uid(u)

@@ -29,8 +29,9 @@ SELECT 'slack', natural_key, payload ->> 'name', payload ->> 'name', true
 FROM raw_slack_bots
 ON CONFLICT DO NOTHING;
 
+-- An account seen under several names gets the same one in every build (the greatest).
 INSERT INTO identities(source, source_user_id, login, display_name, is_bot)
-SELECT 'slack', account, any_value(name), any_value(name), bool_or(is_bot)
+SELECT 'slack', account, max(name), max(name), bool_or(is_bot)
 FROM (
     SELECT coalesce(p[1], p[2]) AS account,
            CASE WHEN p[1] IS NULL THEN coalesce(p[3], p[4]) END AS name,

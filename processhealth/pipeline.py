@@ -234,11 +234,20 @@ UNIQUE_KEYS = {"events": ("event_id",), "item_fields": ("item_id", "field_id")}
 
 
 def unique_keys(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
-    """Every events.event_id and item_fields (item_id, field_id) once (no primary-key index)."""
+    """Every events.event_id and item_fields (item_id, field_id) once (no primary-key index).
+
+    Keys are grouped by their 64-bit hash first (integers: at 10M events 0.8 s, where grouping
+    the long event ids took 3.2-4.3 s and spilled); only the keys of a hash seen more than once
+    are then compared as text, so two keys that merely share a hash (DuckDB's string hash gives
+    a few such pairs among 10M event ids) are no error."""
     for table, key in UNIQUE_KEYS.items():
         columns = ", ".join(key)
-        twice = con.execute(f"SELECT {columns}, count(*) FROM {table} GROUP BY ALL"
-                            f" HAVING count(*) > 1 ORDER BY ALL LIMIT 3").fetchall()
+        twice = con.execute(
+            f"WITH shared AS (SELECT h FROM (SELECT hash({columns}) AS h FROM {table})"
+            f" GROUP BY h HAVING count(*) > 1)"
+            f" SELECT {columns}, count(*) FROM {table}"
+            f" WHERE hash({columns}) IN (SELECT h FROM shared)"
+            f" GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL LIMIT 3").fetchall()
         if twice:
             named = ", ".join(f"{' / '.join(map(str, row[:-1]))} ({row[-1]} times)"
                               for row in twice)

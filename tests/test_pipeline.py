@@ -97,6 +97,27 @@ def test_an_event_or_item_field_written_twice_stops_the_build(tmp_path) -> None:
                        match=r"item_fields rows .*jira:ATL-1 / customfield_10016 \(2 times\)"):
         pipeline.unique_keys(con)
 
+def test_two_event_ids_that_share_a_hash_are_not_taken_for_one_written_twice(tmp_path) -> None:
+    """unique_keys groups by the keys' 64-bit hash first; distinct ids with the same hash (two
+    such pairs were among the 10M scale organization's event ids) must pass, and a real
+    duplicate among them must still be found."""
+    con = duckdb.connect(str(tmp_path / "a.duckdb"))
+    analytics_db.create_schema(con)
+    pair = ("github:pr_opened:acme/borealis10-app#1009",
+            "github:pr_opened:acme/borealis19-app#1059")
+    [(h1, h2)] = con.execute("SELECT hash(?::VARCHAR), hash(?::VARCHAR)", list(pair)).fetchall()
+    assert h1 == h2  # DuckDB's string hash gives these two the same value
+    for event_id in pair:
+        con.execute("INSERT INTO events(event_id, source, occurred_at, kind)"
+                    " VALUES (?, 'github', '2024-05-01T10:00:00Z', 'pr_opened')", [event_id])
+    pipeline.unique_keys(con)
+    con.execute("INSERT INTO events(event_id, source, occurred_at, kind)"
+                " VALUES (?, 'github', '2024-05-01T10:00:00Z', 'pr_opened')", [pair[1]])
+    with pytest.raises(UserError, match=r"borealis19-app#1059 \(2 times\)") as raised:
+        pipeline.unique_keys(con)
+    assert "borealis10-app#1009" not in str(raised.value)
+
+
 def test_a_normalization_file_drops_the_temp_tables_it_made(tmp_path) -> None:
     """Its working tables would hold memory for the rest of the build (at 10M events Jira's
     held most of the 3 GB memory_limit); what existed before it is left alone."""

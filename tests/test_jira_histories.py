@@ -250,3 +250,29 @@ def test_a_renamed_user_gets_the_same_names_whichever_payload_comes_first(tmp_pa
         got.append(con.execute("SELECT login, email, display_name FROM identities"
                                " WHERE source = 'jira' AND source_user_id = 'ana'").fetchall())
     assert got == [[("ana", "ana@acme.example", "Ana Lima-Souza")]] * 3
+
+
+def test_an_account_committing_with_two_emails_equally_often_gets_one_in_every_order(tmp_path):
+    """The account's e-mail is the one it commits with most; of a tie the first in order. mode()
+    took whichever its hash table met first, and identity matching reads this e-mail."""
+    author = {"id": 7, "login": "cy", "type": "User"}
+
+    def commit(n: int, email: str) -> dict:
+        sha = f"{n:040x}"
+        return {"natural_key": sha, "updated_at": None,
+                "source_url": f"https://api.github.com/repos/acme/atlas-app/commits/{sha}",
+                "payload": {"sha": sha, "author": author, "parents": [],
+                            "commit": {"message": f"change {n}", "author": {
+                                "name": "Cy", "email": email, "date": ts(n)}}}}
+
+    got = set()
+    for n, emails in enumerate((["cy@home.example", "cy@acme.example"] * 2,
+                                ["cy@acme.example", "cy@home.example"] * 2,
+                                ["cy@home.example"] * 2 + ["cy@acme.example"] * 2)):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        con = build(folder, [], github={"commits": [commit(i, e) for i, e in
+                                                    enumerate(emails)]})
+        got.add(con.execute("SELECT email FROM identities WHERE source = 'github'"
+                            " AND source_user_id = '7'").fetchone())
+    assert got == {("cy@acme.example",)}

@@ -203,3 +203,51 @@ def test_wip_is_the_same_in_every_session_time_zone(db: TinyDB, zone: str) -> No
     got = dict(db.con.execute("SELECT strftime(month, '%Y-%m'), mean_wip FROM metric_wip"
                               " WHERE team = 't'").fetchall())
     assert got == {"2026-01": pytest.approx(0.5 / 31), "2026-02": pytest.approx(0.5 / 28)}
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_two_moves_at_the_same_time_give_the_same_stays_in_either_order(db: TinyDB,
+                                                                       order: int) -> None:
+    """Two moves of an item in one second (a save with two status items): which one opens the
+    stay that lasts must not depend on the order the rows happen to be read in."""
+    db.team("t", 5, ["2026-01"])
+    db.item("jira:T-1", created="2026-01-01", resolved="2026-01-09", assignee="t1")
+    db.move("jira:T-1", "2026-01-02", "To Do", "In Progress")
+    moves = [("In Progress", "Blocked"), ("Blocked", "In Review")]
+    for frm, to in (moves if order == 0 else moves[::-1]):
+        db.move("jira:T-1", "2026-01-04", frm, to)
+    db.move("jira:T-1", "2026-01-09", "In Review", "Done")
+    db.event("last", "2026-01-31 12:00", "t1", "slack_message", source="slack")
+    db.views()
+    stays = db.con.execute(
+        "SELECT status, hours FROM metric_status_intervals WHERE left_at IS NOT NULL"
+        " ORDER BY entered_at, hours").fetchall()
+    # In Progress -> Blocked comes first (Blocked -> In Review starts where it ends): the item
+    # was In Review from the 4th to the 9th
+    assert stays == [("To Do", 24.0), ("In Progress", 48.0), ("Blocked", 0.0),
+                     ("In Review", 120.0)]
+
+
+@pytest.mark.parametrize("first", ["active", "waiting"])
+def test_a_status_name_with_two_categories_gets_the_one_of_most_stays(db: TinyDB,
+                                                                     first: str) -> None:
+    """Two projects map "Review" to different categories: the team-month's row takes the
+    category of most of its stays, of a tie the first in order, whatever the rows' order."""
+    db.team("t", 5, ["2026-01"])
+    cats = [first, "waiting" if first == "active" else "active"]
+    for n, (project, category) in enumerate((("A", cats[0]), ("B", cats[1]))):
+        item = f"jira:{project}-1"
+        db.item(item, created="2026-01-01", resolved="2026-01-09", assignee=f"t{n + 1}")
+        db.con.execute("INSERT INTO transitions VALUES (?, '2026-01-02', NULL, NULL, 'To Do',"
+                       " 'Review', 'todo', ?)", [item, category])
+        db.con.execute("INSERT INTO transitions VALUES (?, '2026-01-05', NULL, NULL, 'Review',"
+                       " 'Done', ?, 'done')", [item, category])
+    db.event("last", "2026-01-31 12:00", "t1", "slack_message", source="slack")
+    db.views()
+    assert db.one("SELECT status_category, stays FROM metric_time_in_status"
+                  " WHERE team = 't' AND status = 'Review'") == ("active", 2)
+    db.con.execute("INSERT INTO transitions VALUES ('jira:A-1', '2026-01-06', NULL, NULL,"
+                   " 'Done', 'Review', 'done', 'waiting'),"
+                   " ('jira:A-1', '2026-01-07', NULL, NULL, 'Review', 'Done', 'waiting', 'done')")
+    assert db.one("SELECT status_category, stays FROM metric_time_in_status"
+                  " WHERE team = 't' AND status = 'Review'") == ("waiting", 3)

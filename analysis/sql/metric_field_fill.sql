@@ -12,7 +12,7 @@ WITH created AS (
     WHERE t.team IS NOT NULL
 ),
 fill AS (
-    SELECT team, month, field_id, any_value(field_name) AS field_name,
+    SELECT team, month, field_id, min(field_name) AS field_name,  -- the same in every build
            count(*) AS items_created, count(*) FILTER (WHERE has_value) AS items_with_value
     FROM created
     GROUP BY team, month, field_id

@@ -6,8 +6,15 @@ WITH stays AS (
     SELECT *, date_trunc('month', timezone('UTC', left_at))::DATE AS month
     FROM metric_status_intervals
     WHERE left_at IS NOT NULL
+),
+-- A status name two projects map to different categories: the category of most of the stays,
+-- of a tie the first in order (the same in every build).
+categories AS (
+    SELECT team, month, status, arg_min(status_category, (-n, status_category)) AS status_category
+    FROM (SELECT team, month, status, status_category, count(*) AS n FROM stays GROUP BY ALL)
+    GROUP BY ALL
 )
-SELECT s.team, s.month, s.status, any_value(s.status_category) AS status_category,
+SELECT s.team, s.month, s.status, any_value(c.status_category) AS status_category,
        count(*) AS stays,
        median(s.hours) AS median_hours,
        quantile_cont(s.hours, 0.75) AS p75_hours,
@@ -16,6 +23,8 @@ SELECT s.team, s.month, s.status, any_value(s.status_category) AS status_categor
        any_value(tm.suppressed) AS suppressed
 FROM stays AS s
 JOIN metric_team_months AS tm USING (team, month)
+LEFT JOIN categories AS c
+    ON c.team = s.team AND c.month = s.month AND c.status IS NOT DISTINCT FROM s.status
 GROUP BY s.team, s.month, s.status;
 COMMENT ON VIEW metric_time_in_status IS 'Time in status per team, month (when the stay ended) and status, from the changelog (docs/metrics.md section 4).';
 COMMENT ON COLUMN metric_time_in_status.team IS 'Team the items count toward.';

@@ -129,9 +129,14 @@ UNION ALL SELECT * FROM _gh_user('raw_github_members', '$')
 UNION ALL SELECT * FROM _gh_user('raw_github_team_members', '$')
 UNION ALL SELECT * FROM _gh_user('raw_github_users', '$');
 
+-- The e-mail an account commits with most; of equally frequent ones the first in order (mode()
+-- takes any of a tie, so the account's e-mail, which identity matching reads, could change
+-- between two builds of the same data).
 CREATE OR REPLACE TEMP TABLE _gh_commit_email AS
-SELECT author_id AS id, mode(email) AS email
-FROM _gh_c WHERE author_id IS NOT NULL GROUP BY 1;
+SELECT id, arg_min(email, (-n, email)) AS email
+FROM (SELECT author_id AS id, email, count(*) AS n FROM _gh_c
+      WHERE author_id IS NOT NULL AND email IS NOT NULL GROUP BY ALL)
+GROUP BY id;
 
 INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
 SELECT 'github', a.id, a.login, coalesce(p.payload ->> 'email', c.email),
@@ -298,7 +303,7 @@ FROM (SELECT *, _gh_ordered_distinct(_gh_keys(title) || _gh_keys(head_ref)) AS k
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo)
 SELECT 'github:pr_merged:' || i.key, 'github', i.merged_at,
-       (SELECT arg_max(e.actor, e.occurred) FROM _gh_events AS e
+       (SELECT arg_max(e.actor, (e.occurred, e.actor)) FROM _gh_events AS e
         WHERE e.item_key = i.key AND e.event = 'merged'),
        i.item_id, 'pr_merged', json_object('repo', i.repo, 'number', i.number), i.repo
 FROM _gh_items AS i WHERE i.is_pr AND i.merged_at IS NOT NULL;

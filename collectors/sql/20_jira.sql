@@ -253,8 +253,10 @@ custom AS (
                                 CASE WHEN fd.custom THEN fd.field_name END, v.field_id))
                || ':' || coalesce(to_json(_jira_plain(v.value)), 'null'::JSON),
                ',' ORDER BY v.field_id) || '}')::JSON AS fields,
-           any_value(v.value ->> '$') FILTER (WHERE fd.logical_name = 'epic_link'
-                                               OR fd.plugin LIKE '%gh-epic-link') AS epic
+           -- of two epic fields with a value, the first by field id, in every build
+           arg_min(v.value ->> '$', v.field_id) FILTER (
+               WHERE (fd.logical_name = 'epic_link' OR fd.plugin LIKE '%gh-epic-link')
+                 AND v.value ->> '$' IS NOT NULL) AS epic
     FROM _jira_value AS v JOIN _jira_field AS fd USING (field_id)
     WHERE (fd.custom OR v.field_id = 'priority') AND v.filled
     GROUP BY v.key

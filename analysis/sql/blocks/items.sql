@@ -8,9 +8,15 @@ WITH data_end AS (
 ),
 seq AS (
     SELECT item_id, "at", from_status, from_status_category, to_status, to_status_category,
-           lead("at") OVER (PARTITION BY item_id ORDER BY "at") AS next_at,
-           row_number() OVER (PARTITION BY item_id ORDER BY "at") AS n
-    FROM transitions
+           lead("at") OVER w AS next_at, row_number() OVER w AS n
+    -- Moves of an item at the same time (one save with two status items, an automation): a move
+    -- from a status another of them moved to comes after it (x -> y before y -> z), then by the
+    -- statuses' names, the same in every build; "at" alone let each build pick which move
+    -- opened the stay that lasts.
+    FROM (SELECT *, list_contains(list(to_status) OVER (PARTITION BY item_id, "at"),
+                                  from_status) AS follows
+          FROM transitions)
+    WINDOW w AS (PARTITION BY item_id ORDER BY "at", follows, from_status, to_status)
 ),
 intervals AS (
     SELECT s.item_id, s.from_status AS status, s.from_status_category AS status_category,

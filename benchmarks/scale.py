@@ -346,7 +346,7 @@ def main() -> None:
                                            "_measure_incremental"])
     parser.add_argument("sizes", nargs="+", help="people per organization (or a folder)")
     parser.add_argument("--profile", action="store_true", help="print each build step's time")
-    parser.add_argument("--memory-limit", help="[storage] memory_limit to use (default 3GB)")
+    parser.add_argument("--memory-limit", help="[storage] memory_limit to use (default 3.6GB)")
     parser.add_argument("--out", help="write each size's outputs to OUT/<people>")
     parser.add_argument("--incremental", action="store_const", const="also", default="",
                         help="also time an incremental build after one more month")

@@ -152,7 +152,7 @@ class StorageConfig(Section):
     analytics_path: Path = Path("processhealth.duckdb")
     # DuckDB's memory cap for build and reports; past it, DuckDB spills to disk.
     memory_limit: Annotated[str, AfterValidator(_check_memory_limit)] = Field(
-        "3GB", pattern=r"^\d+(\.\d+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+        "3.6GB", pattern=r"^\d+(\.\d+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
 
 class GitHubConfig(Section):

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from analysis import insert_rows
-from processhealth.store import sql_literal
+from processhealth.duckdb_files import sql_literal
 
 NO_RULE = "no matching rule"
 CONTENT_FIELDS = ("summary", "description")

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from processhealth import ui
-from processhealth.store import sql_literal
+from processhealth.duckdb_files import sql_literal
 
 # In dependency order: each is stored after the ones it reads.
 BUILDING_BLOCKS = (

@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from processhealth.store import (  # noqa: E402
+from processhealth.duckdb_files import (  # noqa: E402
     ANALYTICS_STORAGE_VERSION,
     DEFAULT_MEMORY_LIMIT,
     open_duckdb,

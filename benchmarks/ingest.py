@@ -33,8 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from processhealth.raw_rows import encode_text  # noqa: E402
 from processhealth.simload import github, jira, slack  # noqa: E402
-from processhealth.store import RawStore, _encode  # noqa: E402
+from processhealth.store import RawStore  # noqa: E402
 from simulation import OrgSpec, generate_org  # noqa: E402
 
 GOAL = 100_000
@@ -108,7 +109,7 @@ def measure(calls: list, folder: Path) -> None:
     counts = Counter()
     for source, _, kept, _, _ in calls:
         counts[source] += len(kept)
-        sizes[source] += sum(len(_encode(r["payload"])) for r in kept)
+        sizes[source] += sum(len(encode_text(r["payload"])) for r in kept)
     total = sum(counts.values())
     print(f"rows: {total:,} from {len(calls)} loader saves; mean payload "
           + ", ".join(f"{s} {sizes[s] / counts[s] / 1024:.1f} KiB" for s in sorted(counts)))

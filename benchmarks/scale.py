@@ -162,7 +162,7 @@ def _touched_store(held: Path, raw: Path, out: Path) -> None:
     """The held rows as a raw store floor.py reads: with the raw store's deleted marks."""
     import shutil
 
-    from processhealth.store import open_duckdb
+    from processhealth.duckdb_files import open_duckdb
 
     shutil.copyfile(held, out)
     con = open_duckdb(out)
@@ -175,7 +175,7 @@ def _touched_store(held: Path, raw: Path, out: Path) -> None:
 
 def run_incremental(people: int, env: dict[str, str], memory_limit: str | None) -> dict:
     """The incremental build after one more month, and the floor of the rows it touches."""
-    from processhealth.store import DEFAULT_MEMORY_LIMIT
+    from processhealth.duckdb_files import DEFAULT_MEMORY_LIMIT
 
     work, before = prepare_incremental(people, env)
     load_before = _load()
@@ -201,7 +201,7 @@ def measure(where: Path, out: Path) -> None:
     """In this (fresh) process: build + report; print one JSON line of figures."""
     from processhealth import pipeline
     from processhealth.config import load_config
-    from processhealth.store import open_duckdb
+    from processhealth.duckdb_files import open_duckdb
     from reports.render import render_report
 
     for token in ("GITHUB", "JIRA", "SLACK"):
@@ -243,7 +243,7 @@ def run(sizes: list[int], profile: bool, memory_limit: str | None = None,
         out_root: Path | None = None, incremental: str = "") -> None:
     from floor import compare_lines  # benchmarks/floor.py, beside this file
 
-    from processhealth.store import DEFAULT_MEMORY_LIMIT
+    from processhealth.duckdb_files import DEFAULT_MEMORY_LIMIT
 
     env = {**os.environ, **({"PROCESSHEALTH_PROFILE": "1"} if profile else {}),
            **({"BENCH_MEMORY_LIMIT": memory_limit} if memory_limit else {})}

@@ -158,7 +158,7 @@ def verdicts_of(folder: Path, work: Path, config_text: str | None = None) -> lis
     from analysis import materialize, params, verdicts
     from processhealth import pipeline
     from processhealth.config import load_config
-    from processhealth.store import open_duckdb
+    from processhealth.duckdb_files import open_duckdb
 
     work.mkdir(parents=True, exist_ok=True)
     db = work / "analytics.duckdb"

@@ -6,7 +6,8 @@ Every build starts from an empty file: the schema (processhealth/schema/analytic
 schema and not migrations: nothing is ever upgraded in place), then the steps that
 processhealth.pipeline lists. Readers keep the file they opened, because the swap is a rename; a
 failed or killed build leaves the old file and no temp file behind. The file is written in a
-storage format DuckDB 1.1 and later read (store.ANALYTICS_STORAGE_VERSION), for ops leads' tools.
+storage format DuckDB 1.1 and later read (duckdb_files.ANALYTICS_STORAGE_VERSION), for ops
+leads' tools.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from typing import Any
 
 import duckdb
 
+from processhealth.duckdb_files import ANALYTICS_STORAGE_VERSION, lock_error, open_duckdb
 from processhealth.errors import UserError
-from processhealth.store import ANALYTICS_STORAGE_VERSION, RawStore, lock_error, open_duckdb
+from processhealth.store import RawStore
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema" / "analytics"
 # In this order: later files comment on or refer to tables of earlier ones.

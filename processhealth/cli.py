@@ -34,8 +34,9 @@ from processhealth.config import (
     example_config_text,
 )
 from processhealth.doctor import checks as doctor_checks
+from processhealth.duckdb_files import open_duckdb
 from processhealth.errors import SourceError, UserError
-from processhealth.store import RawStore, open_duckdb
+from processhealth.store import RawStore
 
 READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 

@@ -20,8 +20,8 @@ from analysis.identity import write_people_csv
 from processhealth import ui
 from processhealth.cli_config import pass_config
 from processhealth.config import Config
+from processhealth.duckdb_files import open_duckdb
 from processhealth.errors import UserError
-from processhealth.store import open_duckdb
 
 SOURCES = ("github", "jira", "slack")
 # Words in a bucket's name that hint at its category, for suggested rules (a hint, not a rule).

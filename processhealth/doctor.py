@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 
 from processhealth.config import SOURCES, Config, load_config
+from processhealth.duckdb_files import open_duckdb
 from processhealth.errors import SourceError, UserError
 from processhealth.pipeline import collector
-from processhealth.store import open_duckdb
 
 
 def checks(config_path: Path, online: bool = False) -> list[tuple[str, str, str]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from processhealth.store import open_duckdb
+from processhealth.duckdb_files import open_duckdb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_MD = REPO_ROOT / "docs" / "schema.md"

@@ -1,4 +1,6 @@
-"""The raw store (the DuckDB file collectors write), and how processhealth opens a DuckDB file.
+"""The raw store: the DuckDB file collectors write (how processhealth opens a DuckDB file is
+processhealth/duckdb_files.py; a save's rows and the index of what a table holds,
+processhealth/raw_rows.py).
 
     with RawStore(cfg.storage.raw_path) as store:
         n = store.save("github", "pulls", rows, scope="acme/api", cursor="2024-05-01T00:00:00Z")
@@ -13,10 +15,11 @@ How a save writes (benchmarks/RESULTS.md section 2): the tables have no primary-
 one, and DuckDB's INSERT ... ON CONFLICT, cost more than the writing of the payloads). Each row
 carries `payload_hash`, DuckDB's hash() of its canonical JSON, and `seq`, its place in the order
 rows were written. The store keeps in memory, per table it saves to, the hash of every
-natural_key with its row's payload hash and seq (_Stored), loaded once per table and session: a
-save classifies its rows against it as new, changed or unchanged by comparing integers, appends
-the new and changed rows in one INSERT, and deletes the replaced versions by seq (seq only grows,
-so DuckDB's zone maps find them without an index). Unchanged rows are not written.
+natural_key with its row's payload hash and seq (raw_rows.Stored), loaded once per table and
+session: a save classifies its rows against it as new, changed or unchanged by comparing
+integers, appends the new and changed rows in one INSERT, and deletes the replaced versions by
+seq (seq only grows, so DuckDB's zone maps find them without an index). Unchanged rows are not
+written.
 
 A collector's save is its own transaction, with its cursor. Loading many rows at once (an
 import, the simulation's loaders) goes through `with store.bulk():`: the saves share a
@@ -27,42 +30,20 @@ of through its write-ahead log (1.3x the rows a second, RESULTS.md section 2).
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
-import orjson
 import pyarrow as pa
 
 from processhealth import __version__, migrations
+from processhealth.duckdb_files import open_duckdb, sql_literal
 from processhealth.errors import SourceError, UserError
+from processhealth.raw_rows import Plan, Stored, arrow_batch
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-# Canonical JSON (sorted keys, compact, UTF-8) so an unchanged payload compares equal to the
-# stored one. Encoding is most of a save's Python time: orjson is ~10x the stdlib encoder and
-# gives the same text for API payloads; the stdlib encoder takes what orjson refuses (integers
-# past 64 bits, non-string keys, lone surrogates, types without a JSON form).
-_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str, check_circular=False
-)
-_ORJSON = orjson.OPT_SORT_KEYS
-_JSON_TYPE = pa.json_(pa.large_string())
-
-
-def _encode_utf8(value: Any) -> bytes:
-    try:
-        return orjson.dumps(value, option=_ORJSON)
-    except (TypeError, orjson.JSONEncodeError):
-        return _ENCODER.encode(value).encode("utf-8", "surrogatepass")
-
-
-def _encode(value: Any) -> str:
-    return _encode_utf8(value).decode("utf-8", "surrogatepass")
 
 
 DEFAULT_COLLECTOR_VERSION = f"processhealth/{__version__}"
@@ -102,7 +83,6 @@ FROM _ph_batch
 _HASHES = "SELECT hash(natural_key) AS k, hash(payload) AS p FROM _ph_batch"
 
 
-MAX_SPILL = "8GiB"
 RAW_CHECKPOINT = "1GiB"
 # Inside RawStore.bulk(): a commit of more than this skips the write-ahead log (DuckDB's
 # auto_checkpoint_skip_wal_threshold) and is written once, compressed; a commit every this many
@@ -113,72 +93,6 @@ BULK_COMMIT_ROWS = 200_000
 # single-table append, and a second DuckDB thread made the demo organization's bulk replay ~10%
 # slower (benchmarks/RESULTS.md section 2: 2.63-2.72 s against 2.36-2.49 s, three runs each).
 BULK_THREADS = 1
-# A file that is not a DuckDB database (SQLite, ...) must not make DuckDB download an extension:
-# processhealth talks to the configured APIs only.
-NO_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-
-
-# DuckDB's own default is 80% of RAM, which it then keeps instead of spilling: a 3M-event build
-# peaked at 8 GiB. Capped, the same build peaked at 3.1 GiB in the same time (benchmarks/). A
-# whole build peaks about 0.4 GiB above the cap: at 10M events 3.16-3.27 GiB under "3GB",
-# 3.71-3.74 GiB under "3.6GB", which spills less (build 169-172 s against 179-184 s, alternating
-# runs; benchmarks/RESULTS.md section 3). The goal is a peak under 4 GiB.
-DEFAULT_MEMORY_LIMIT = "3.6GB"
-
-# The storage format of the analytics file. DuckDB 2.x writes by default a format no 1.x reader
-# opens, and the analytics file is the contract ops leads read with their own tools (DuckDB CLIs,
-# BI tools, notebooks pinned to 1.x); in this format DuckDB 1.1.0 and later read it
-# (tests/test_old_reader.py opens a fresh build with 1.1.3). It applies to files a connection
-# creates only: an existing file keeps its format. The raw store keeps DuckDB's own default: its
-# zstd-compressed payload columns need a newer format, and it is processhealth's working store.
-ANALYTICS_STORAGE_VERSION = "v1.1.0"
-
-
-def open_duckdb(path: Path, *, read_only: bool = False,
-                memory_limit: str = DEFAULT_MEMORY_LIMIT,
-                storage_version: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Connect with UTC as the session time zone and a memory cap ([storage] memory_limit);
-    a new file in the given storage format (DuckDB's newest if None); a held lock becomes a
-    clear UserError."""
-    config: dict[str, object] = {**NO_AUTOLOAD, "memory_limit": memory_limit}
-    if storage_version is not None:
-        config["storage_compatibility_version"] = storage_version
-    try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
-    except duckdb.IOException as exc:
-        raise lock_error(path, exc) from None
-    con.execute("SET TimeZone = 'UTC'")
-    # A runaway query must fail with a message, not fill the disk with spill files.
-    con.execute(f"SET max_temp_directory_size = '{MAX_SPILL}'")
-    return con
-
-
-def lock_error(path: Path, exc: Exception) -> UserError:
-    text = " ".join(str(exc).split())  # one paragraph
-    if "not a valid DuckDB database" in text or "extension" in text.lower():
-        return UserError(
-            f"{path} is not a DuckDB database (DuckDB says: {text}). The [storage] paths name "
-            f"processhealth's own database files; move that file away or change the path.")
-    if any(sign in text.lower() for sign in ("could not read enough bytes", "corrupt",
-                                            "checksum")):
-        return UserError(
-            f"The database file {path} is damaged or cut short (DuckDB says: {text}). The "
-            f"analytics database is rebuilt by `processhealth build`, which never reads the old "
-            f"file; a damaged raw store must be restored from a backup, or replaced by a "
-            f"new raw_path and `processhealth collect --full`.")
-    if "lock" not in text.lower():
-        return UserError(f"Cannot open the database {path}: {text}")
-    pid = re.search(r"PID (\d+)", text)
-    holder = f" (process {pid.group(1)})" if pid else ""
-    return UserError(
-        f"Another processhealth command is using {path}{holder}. DuckDB lets one process write "
-        f"a file at a time; wait for that command to finish, then run this one again."
-    )
-
-
-def sql_literal(text: object) -> str:
-    """`text` as a SQL string literal, for the statements that take no parameters (COMMENT ON)."""
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def raw_table_name(source: str, entity: str) -> str:
@@ -201,7 +115,7 @@ class RawStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = open_duckdb(self.path, read_only=read_only)
         self._known_tables: set[str] = set()
-        self._stored: dict[str, _Stored] = {}  # per raw table saved to: what it holds
+        self._stored: dict[str, Stored] = {}  # per raw table saved to: what it holds
         self._cursors: dict[tuple[str, str, str], str] = {}  # as stored, once read or written
         self._bulk: _Bulk | None = None  # inside `with store.bulk():`
         if not read_only:
@@ -332,7 +246,7 @@ class RawStore:
         rewritten, so a re-run that finds nothing new returns 0.
         """
         try:
-            batch = _arrow_batch(rows, scope, collector_version or DEFAULT_COLLECTOR_VERSION)
+            batch = arrow_batch(rows, scope, collector_version or DEFAULT_COLLECTOR_VERSION)
         except ValueError as exc:  # data of an unexpected shape, from an API or an export
             raise SourceError(
                 f"{source} {entity} for {scope} cannot be stored: {exc}. Nothing of this batch "
@@ -341,7 +255,7 @@ class RawStore:
 
     def save_batch(self, source: str, entity: str, batch: pa.Table, *, scope: str | None = None,
                    cursor: str | None = None) -> int:
-        """`save` of rows already made into one Arrow table by `_arrow_batch` (the bulk loader
+        """`save` of rows already made into one Arrow table by `arrow_batch` (the bulk loader
         of processhealth/simload builds them in worker processes); the cursor needs `scope`."""
         table = self.ensure_raw_table(source, entity)
         if self._bulk is not None:
@@ -379,7 +293,7 @@ class RawStore:
         return int(plan.write.size)
 
     def _save_rows(self, source: str, entity: str, table: str, batch: pa.Table,
-                   scope: str | None, cursor: str | None) -> _Plan | None:
+                   scope: str | None, cursor: str | None) -> Plan | None:
         """The writes of one save, in the caller's transaction; the plan, if rows came."""
         plan = None
         if batch.num_rows:
@@ -393,9 +307,9 @@ class RawStore:
             self._write_cursor(source, entity, scope, cursor)
         return plan
 
-    def _write(self, table: str, batch: pa.Table) -> _Plan:
+    def _write(self, table: str, batch: pa.Table) -> Plan:
         """Append the batch's new and changed rows, delete the versions they replace; the plan
-        (what was written) is the caller's to commit to _Stored once the transaction is."""
+        (what was written) is the caller's to commit to Stored once the transaction is."""
         stored = self._stored.get(table) or self._load_stored(table)
         # DuckDB reads the Arrow table from this frame's local of the name the SQL uses (a
         # replacement scan: ~1 ms less a statement than register/unregister, which for a page
@@ -409,12 +323,12 @@ class RawStore:
             self._delete_replaced(table, batch, plan)
         return plan
 
-    def _load_stored(self, table: str) -> _Stored:
-        stored = _Stored.load(self.con, table)
+    def _load_stored(self, table: str) -> Stored:
+        stored = Stored.load(self.con, table)
         self._stored[table] = stored
         return stored
 
-    def _append(self, table: str, batch: pa.Table, plan: _Plan) -> None:
+    def _append(self, table: str, batch: pa.Table, plan: Plan) -> None:
         rows = batch if plan.write.size == batch.num_rows else batch.take(plan.write)
         rows = rows.append_column("payload_hash", pa.array(plan.payload_hash, pa.uint64()))
         rows = rows.append_column("seq", pa.array(plan.seq, pa.int64()))
@@ -424,7 +338,7 @@ class RawStore:
         except duckdb.ConversionException as exc:
             raise SourceError(f"Rows for {table} carry an unreadable updated_at: {exc}") from None
 
-    def _delete_replaced(self, table: str, batch: pa.Table, plan: _Plan) -> None:
+    def _delete_replaced(self, table: str, batch: pa.Table, plan: Plan) -> None:
         """Remove the versions the changed rows replace: by seq (zone maps find them), guarded by
         the natural_key; if fewer went than expected (a row written by other means, without a
         seq, or two keys of the same 64-bit hash), every older row of those keys goes."""
@@ -547,185 +461,3 @@ class _Bulk:
         self.limit = limit
         self.open = False
         self.rows = 0
-
-
-MERGE_AT = 65_536  # rows a session writes to a table before they join its sorted arrays
-_MISSING = np.int64(-2)  # seq of a key the table does not hold
-_UNKNOWN = np.int64(-1)  # seq of a key whose stored row has no seq, or whose hash is not unique
-
-
-class _Plan:
-    """What one save writes: positions (in the batch) of the rows to append with their payload
-    hashes and new seqs; positions of those that replace a stored row, with that row's seq."""
-
-    def __init__(self, keys: np.ndarray, payload: np.ndarray, old_seq: np.ndarray,
-                 old_payload: np.ndarray, first_seq: int) -> None:
-        found = old_seq != _MISSING
-        write = ~found | (old_seq == _UNKNOWN) | (old_payload != payload)
-        self.write = np.flatnonzero(write)
-        self.keys = keys[self.write]
-        self.payload_hash = payload[self.write]
-        self.first_seq = first_seq
-        self.seq = np.arange(first_seq, first_seq + self.write.size, dtype=np.int64)
-        replaced = found[self.write]
-        self.replaced = self.write[replaced]
-        self.old_seq = old_seq[self.write][replaced]
-
-
-class _Stored:
-    """Of one raw table: the 64-bit hash of each natural_key stored, with its row's payload hash
-    and seq. Sorted arrays from the table (24 bytes a row), plus a dict of what this session wrote
-    since, merged into the arrays when it grows. Loaded once per table and session; only this
-    RawStore writes the file while it is open (DuckDB's lock)."""
-
-    def __init__(self, keys: np.ndarray, payload: np.ndarray, seq: np.ndarray,
-                 next_seq: int) -> None:
-        self.keys, self.payload, self.seq = keys, payload, seq
-        self.recent: dict[int, tuple[int, int]] = {}
-        self.next_seq = next_seq
-
-    @classmethod
-    def load(cls, con: duckdb.DuckDBPyConnection, table: str) -> _Stored:
-        got = con.execute(
-            f"SELECT hash(natural_key) AS k, coalesce(payload_hash, 0) AS p,"
-            f" coalesce(seq, -1) AS s FROM {table}").fetchnumpy()
-        [(top,)] = con.execute(f"SELECT max(seq) FROM {table}").fetchall()
-        next_seq = int(top) + 1 if top is not None else 0
-        keys, payload, seq = (np.asarray(got[c]) for c in ("k", "p", "s"))
-        return cls(*_sorted_unique(keys.astype(np.uint64), payload.astype(np.uint64),
-                                   seq.astype(np.int64), repeated_unknown=True), next_seq)
-
-    def plan(self, keys: np.ndarray, payload: np.ndarray) -> _Plan:
-        keys = np.asarray(keys, dtype=np.uint64)
-        payload = np.asarray(payload, dtype=np.uint64)
-        old_seq = np.full(keys.size, _MISSING, dtype=np.int64)
-        old_payload = np.zeros(keys.size, dtype=np.uint64)
-        if self.keys.size:
-            at = np.searchsorted(self.keys, keys).clip(max=self.keys.size - 1)
-            hit = self.keys[at] == keys
-            old_seq[hit] = self.seq[at[hit]]
-            old_payload[hit] = self.payload[at[hit]]
-        if self.recent:
-            get = self.recent.get
-            for i, key in enumerate(keys.tolist()):
-                found = get(key)
-                if found is not None:
-                    old_payload[i], old_seq[i] = found
-        return _Plan(keys, payload, old_seq, old_payload, self.next_seq)
-
-    def commit(self, plan: _Plan) -> None:
-        """The plan's rows are in the table now."""
-        self.next_seq = plan.first_seq + plan.write.size
-        if not plan.write.size:
-            return
-        if self.keys.size == 0 and not self.recent and plan.write.size > 1024:
-            self.keys, self.payload, self.seq = _sorted_unique(plan.keys, plan.payload_hash,
-                                                               plan.seq)
-            return
-        values = zip(plan.payload_hash.tolist(), plan.seq.tolist(), strict=True)
-        self.recent.update(zip(plan.keys.tolist(), values, strict=True))
-        if len(self.recent) > max(MERGE_AT, self.keys.size // 2):
-            self._merge()
-
-    def _merge(self) -> None:
-        n = len(self.recent)
-        keys = np.fromiter(self.recent.keys(), np.uint64, n)
-        payload = np.fromiter((v[0] for v in self.recent.values()), np.uint64, n)
-        seq = np.fromiter((v[1] for v in self.recent.values()), np.int64, n)
-        self.keys, self.payload, self.seq = _sorted_unique(
-            np.concatenate([self.keys, keys]), np.concatenate([self.payload, payload]),
-            np.concatenate([self.seq, seq]))
-        self.recent = {}
-
-
-def _sorted_unique(keys: np.ndarray, payload: np.ndarray, seq: np.ndarray, *,
-                   repeated_unknown: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sorted by key; of equal keys the last given wins (later writes come later). With
-    repeated_unknown (as loaded from the table), a key the table holds more than once (rows
-    written without a seq, or a 64-bit hash two keys share) gets seq -1, so that a save replacing
-    it deletes by natural_key instead of by seq."""
-    order = np.argsort(keys, kind="stable")
-    keys, payload, seq = keys[order], payload[order], seq[order]
-    last = np.ones(keys.size, dtype=bool)
-    last[:-1] = keys[1:] != keys[:-1]
-    if repeated_unknown:
-        first = np.ones(keys.size, dtype=bool)
-        first[1:] = keys[1:] != keys[:-1]
-        seq = np.where(first, seq, _UNKNOWN)
-    return keys[last], payload[last], seq[last]
-
-
-def _arrow_batch(rows: Iterable[Mapping[str, Any]], scope: str, version: str) -> pa.Table:
-    # One plain pass: this loop and the JSON encoding are the Python cost of a save.
-    keys: list[Any] = []
-    updated: list[Any] = []
-    urls: list[Any] = []
-    payloads: list[bytes] = []
-    encode = orjson.dumps
-    option = _ORJSON
-    checked = True  # orjson writes valid UTF-8 only; the stdlib fallback may not
-    for row in rows:
-        keys.append(row.get("natural_key"))
-        updated.append(row.get("updated_at"))
-        urls.append(row.get("source_url"))
-        value = row.get("payload")
-        try:
-            payloads.append(encode(value, option=option))
-        except (TypeError, orjson.JSONEncodeError):
-            payloads.append(_ENCODER.encode(value).encode("utf-8", "surrogatepass"))
-            checked = False
-    if not all(type(k) is str and k for k in keys):
-        keys = [_key(k) for k in keys]
-    if not all(type(u) is str or u is None for u in updated):
-        updated = [_iso(u) for u in updated]
-    if len(set(keys)) != len(keys):  # the last version of a key within one batch wins
-        last = {k: i for i, k in enumerate(keys)}
-        pick = sorted(last.values())
-        keys, updated, urls, payloads = ([col[i] for i in pick]
-                                         for col in (keys, updated, urls, payloads))
-    n = len(keys)
-    return pa.table({
-        "natural_key": pa.array(keys, pa.string()),
-        "scope": pa.repeat(scope, n).cast(pa.string()) if n else pa.array([], pa.string()),
-        "updated_at": pa.array(updated, pa.string()),
-        "source_url": pa.array(urls, pa.string()),
-        "collector_version": (pa.repeat(version, n).cast(pa.string()) if n
-                              else pa.array([], pa.string())),
-        "payload": _utf8_column(payloads, checked),
-    })
-
-
-def _utf8_column(payloads: list[bytes], checked: bool = False) -> pa.Array:
-    """The encoded payloads as an Arrow JSON column, built from one joined buffer and the offsets
-    of its parts (a list of bytes objects turned into an Arrow array item by item cost more than
-    the encoding).
-
-    Unless every payload came from orjson (which writes valid UTF-8 only), the bytes are checked
-    to be UTF-8 without decoding each payload in Python; the JSON type tells DuckDB the text is
-    JSON already (we encoded it), which spares it a parse per row.
-    """
-    offsets = np.zeros(len(payloads) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, payloads), np.int64, len(payloads)), out=offsets[1:])
-    text = pa.LargeStringArray.from_buffers(
-        len(payloads), pa.py_buffer(offsets), pa.py_buffer(b"".join(payloads)))
-    if not checked:
-        try:
-            text.validate(full=True)
-        except pa.ArrowInvalid as exc:  # a lone surrogate in the data
-            raise ValueError(f"a payload is not valid UTF-8 ({exc})") from None
-    return pa.ExtensionArray.from_storage(_JSON_TYPE, text)
-
-
-def _key(value: Any) -> str:
-    if value is None or value == "":
-        raise ValueError("every raw row needs a non-empty natural_key; found an empty one")
-    return str(value)
-
-
-def _iso(value: Any) -> str | None:
-    """ISO text for DuckDB to cast; naive values are read as UTC (the session time zone)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise ValueError(f"updated_at must be a datetime, an ISO string or None; got {value!r}")

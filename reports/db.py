@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
+from processhealth.duckdb_files import DEFAULT_MEMORY_LIMIT, open_duckdb
 from processhealth.errors import UserError
-from processhealth.store import DEFAULT_MEMORY_LIMIT, open_duckdb
 
 Params = list[Any] | dict[str, Any] | None  # positional (?) or named ($name) parameters
 

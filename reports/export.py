@@ -18,8 +18,8 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from processhealth.duckdb_files import sql_literal
 from processhealth.errors import UserError
-from processhealth.store import sql_literal
 from reports.db import AnalyticsDB
 
 MANIFEST = "_processhealth_export.json"

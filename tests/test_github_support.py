@@ -16,7 +16,8 @@ from processhealth import pipeline
 from processhealth.analytics_db import BuildStep, build_analytics
 from processhealth.config import Config
 from processhealth.config_models import GitHubConfig
-from processhealth.store import RawStore, open_duckdb
+from processhealth.duckdb_files import open_duckdb
+from processhealth.store import RawStore
 from simulation import OrgSpec, TeamSpec, generate_org
 from simulation.github_emulator import GitHubEmulator
 from simulation.server import Faults, Served, serve

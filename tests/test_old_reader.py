@@ -2,9 +2,9 @@
 `export --parquet`, read by DuckDB 1.1.3 (the last 1.1 release) in a throwaway venv.
 
 DuckDB 2.x writes by default a storage format no 1.x reader opens; the build writes the format of
-store.ANALYTICS_STORAGE_VERSION instead. The old reader must open every table and view (a view is
-re-bound by the reader, so a function or type 1.1 lacks fails here) and answer every cookbook
-query of docs/queries.md exactly as the current DuckDB does.
+duckdb_files.ANALYTICS_STORAGE_VERSION instead. The old reader must open every table and view (a
+view is re-bound by the reader, so a function or type 1.1 lacks fails here) and answer every
+cookbook query of docs/queries.md exactly as the current DuckDB does.
 
 The venv is cached under ~/.cache/processhealth-test/ (XDG_CACHE_HOME respected) so only the first
 run installs the wheel; the test skips only when PyPI cannot be reached.
@@ -26,7 +26,7 @@ import pytest
 from simulated import simulated_config
 from test_queries import cookbook
 
-from processhealth.store import ANALYTICS_STORAGE_VERSION, open_duckdb
+from processhealth.duckdb_files import ANALYTICS_STORAGE_VERSION, open_duckdb
 from reports.db import AnalyticsDB
 from reports.export import export_parquet
 

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from simulated import simulated_config
 
-from processhealth import analytics_db, incremental, pipeline, store
+from processhealth import analytics_db, duckdb_files, incremental, pipeline
 from processhealth.config import load_config
 from processhealth.errors import UserError
 
@@ -135,7 +135,7 @@ def test_no_temp_table_outlives_normalization(tmp_path) -> None:
     """On the simulated organization's raw store: after every normalization file, the
     connection holds no TEMP table (views and macros may stay)."""
     config = simulated_config()
-    con = store.open_duckdb(tmp_path / "a.duckdb")
+    con = duckdb_files.open_duckdb(tmp_path / "a.duckdb")
     analytics_db.create_schema(con)
     analytics_db._attach_raw(con, config.storage.raw_path)
     plan = incremental.Plan(full=True, state=tmp_path / "state.duckdb")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from simulated import simulated_config
 
-from processhealth.store import open_duckdb
+from processhealth.duckdb_files import open_duckdb
 
 QUERIES_MD = Path(__file__).resolve().parent.parent / "docs" / "queries.md"
 SECTION = re.compile(r"^## (\d+)\. (.+?)\n(.*?)(?=^## |\Z)", re.S | re.M)

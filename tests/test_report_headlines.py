@@ -11,7 +11,7 @@ import pytest
 from chart_data import charts_in, rows_of, team_part
 from simulated import simulated_config
 
-from processhealth.store import open_duckdb
+from processhealth.duckdb_files import open_duckdb
 from reports.render import render_report
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import pytest
 from simulated import simulated_config
 
 from processhealth import schema_doc
-from processhealth.store import open_duckdb
+from processhealth.duckdb_files import open_duckdb
 
 
 def test_schema_md_is_current() -> None:

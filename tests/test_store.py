@@ -277,7 +277,7 @@ def test_rows_written_without_hash_or_seq_are_replaced_not_duplicated(tmp_path):
 
 
 def test_many_saves_in_one_session_fold_into_the_sorted_map(store, monkeypatch):
-    monkeypatch.setattr("processhealth.store.MERGE_AT", 16)
+    monkeypatch.setattr("processhealth.raw_rows.MERGE_AT", 16)
     for start in range(0, 200, 10):  # 20 pages, the map merges several times
         assert store.save("github", "pulls", rows(10, start=start), scope="acme/api") == 10
     stored = store._stored["raw_github_pulls"]

@@ -9,7 +9,7 @@ its own transaction, one source after the other: at 1,300 people the 6.5M rows t
 Most of that CPU time is Python building the payloads (simulation/*_api.py) and the rows
 (collectors/*_rows.py, collectors/privacy.py), not DuckDB. So here the loaders run unchanged but
 two at a time, and their saves go to a spool that builds the same Arrow batches as
-`RawStore.save` (processhealth.store._arrow_batch: the same canonical JSON, keys, times and
+`RawStore.save` (processhealth.raw_rows.arrow_batch: the same canonical JSON, keys, times and
 URLs) and hands them, tens of MB at a time, to one writer, which stores them with
 `RawStore.save_batch` (the write path of every save, so payload hashes and seq are the same)
 and records the checkpoints with `RawStore.set_cursor`.
@@ -40,7 +40,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from processhealth.store import DEFAULT_COLLECTOR_VERSION, RawStore, _arrow_batch, raw_table_name
+from processhealth.raw_rows import arrow_batch
+from processhealth.store import DEFAULT_COLLECTOR_VERSION, RawStore, raw_table_name
 from simulation.model import Org
 
 GROUPS: tuple[tuple[str, ...], ...] = (("github",), ("jira", "slack"))
@@ -67,7 +68,7 @@ class Spool:
     def save(self, source: str, entity: str, rows: Iterable[Mapping[str, Any]], *, scope: str,
              cursor: str | None = None, collector_version: str | None = None) -> int:
         raw_table_name(source, entity)  # the same name check as RawStore.save
-        batch = _arrow_batch(rows, scope, collector_version or DEFAULT_COLLECTOR_VERSION)
+        batch = arrow_batch(rows, scope, collector_version or DEFAULT_COLLECTOR_VERSION)
         key = (source, entity)
         if key not in self.seen:  # RawStore.save creates the table even for no rows
             self.seen.add(key)

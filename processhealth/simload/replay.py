@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from processhealth.store import _JSON_TYPE, RawStore, open_duckdb
+from processhealth.duckdb_files import open_duckdb
+from processhealth.raw_rows import JSON_TYPE
+from processhealth.store import RawStore
 
 _COLUMNS = ("natural_key, scope, updated_at::VARCHAR AS updated_at, source_url,"
             " collector_version, payload::VARCHAR AS payload")
@@ -82,8 +84,8 @@ def append(raw: Path, held: Path, batch_rows: int = 50_000) -> int:
 
 
 def _as_saved(part: pa.RecordBatch) -> pa.Table:
-    """A batch in the shape `store._arrow_batch` makes (the payload as Arrow JSON)."""
+    """A batch in the shape `raw_rows.arrow_batch` makes (the payload as Arrow JSON)."""
     table = pa.Table.from_batches([part])
     payload = table.column("payload").combine_chunks().cast(pa.large_string())
     return table.set_column(table.schema.get_field_index("payload"), "payload",
-                            pa.ExtensionArray.from_storage(_JSON_TYPE, payload))
+                            pa.ExtensionArray.from_storage(JSON_TYPE, payload))

@@ -1,0 +1,80 @@
+"""How processhealth opens a DuckDB file (the raw store, the analytics database, a report's
+read): UTC as the session time zone, a memory cap, a bounded spill, no extension downloads, and a
+held lock or a damaged file turned into a message that says what to do."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from processhealth.errors import UserError
+
+# A runaway query must fail with a message, not fill the disk with spill files.
+MAX_SPILL = "8GiB"
+# A file that is not a DuckDB database (SQLite, ...) must not make DuckDB download an extension:
+# processhealth talks to the configured APIs only.
+NO_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+# DuckDB's own default is 80% of RAM, which it then keeps instead of spilling: a 3M-event build
+# peaked at 8 GiB. Capped, the same build peaked at 3.1 GiB in the same time (benchmarks/). A
+# whole build peaks about 0.4 GiB above the cap: at 10M events 3.16-3.27 GiB under "3GB",
+# 3.71-3.74 GiB under "3.6GB", which spills less (build 169-172 s against 179-184 s, alternating
+# runs; benchmarks/RESULTS.md section 3). The goal is a peak under 4 GiB.
+DEFAULT_MEMORY_LIMIT = "3.6GB"
+
+# The storage format of the analytics file. DuckDB 2.x writes by default a format no 1.x reader
+# opens, and the analytics file is the contract ops leads read with their own tools (DuckDB CLIs,
+# BI tools, notebooks pinned to 1.x); in this format DuckDB 1.1.0 and later read it
+# (tests/test_old_reader.py opens a fresh build with 1.1.3). It applies to files a connection
+# creates only: an existing file keeps its format. The raw store keeps DuckDB's own default: its
+# zstd-compressed payload columns need a newer format, and it is processhealth's working store.
+ANALYTICS_STORAGE_VERSION = "v1.1.0"
+
+
+def open_duckdb(path: Path, *, read_only: bool = False,
+                memory_limit: str = DEFAULT_MEMORY_LIMIT,
+                storage_version: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Connect with UTC as the session time zone and a memory cap ([storage] memory_limit);
+    a new file in the given storage format (DuckDB's newest if None); a held lock becomes a
+    clear UserError."""
+    config: dict[str, object] = {**NO_AUTOLOAD, "memory_limit": memory_limit}
+    if storage_version is not None:
+        config["storage_compatibility_version"] = storage_version
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        raise lock_error(path, exc) from None
+    con.execute("SET TimeZone = 'UTC'")
+    # A runaway query must fail with a message, not fill the disk with spill files.
+    con.execute(f"SET max_temp_directory_size = '{MAX_SPILL}'")
+    return con
+
+
+def lock_error(path: Path, exc: Exception) -> UserError:
+    text = " ".join(str(exc).split())  # one paragraph
+    if "not a valid DuckDB database" in text or "extension" in text.lower():
+        return UserError(
+            f"{path} is not a DuckDB database (DuckDB says: {text}). The [storage] paths name "
+            f"processhealth's own database files; move that file away or change the path.")
+    if any(sign in text.lower() for sign in ("could not read enough bytes", "corrupt",
+                                            "checksum")):
+        return UserError(
+            f"The database file {path} is damaged or cut short (DuckDB says: {text}). The "
+            f"analytics database is rebuilt by `processhealth build`, which never reads the old "
+            f"file; a damaged raw store must be restored from a backup, or replaced by a "
+            f"new raw_path and `processhealth collect --full`.")
+    if "lock" not in text.lower():
+        return UserError(f"Cannot open the database {path}: {text}")
+    pid = re.search(r"PID (\d+)", text)
+    holder = f" (process {pid.group(1)})" if pid else ""
+    return UserError(
+        f"Another processhealth command is using {path}{holder}. DuckDB lets one process write "
+        f"a file at a time; wait for that command to finish, then run this one again."
+    )
+
+
+def sql_literal(text: object) -> str:
+    """`text` as a SQL string literal, for the statements that take no parameters (COMMENT ON)."""
+    return "'" + str(text).replace("'", "''") + "'"

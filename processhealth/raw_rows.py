@@ -1,0 +1,218 @@
+"""A save's rows on their way into the raw store (processhealth/store.py): canonical JSON, the
+Arrow batch one save hands DuckDB, and the in-memory index of what each raw table holds, by which
+a save tells new, changed and unchanged rows apart (benchmarks/RESULTS.md section 2)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import orjson
+import pyarrow as pa
+
+# Canonical JSON (sorted keys, compact, UTF-8) so an unchanged payload compares equal to the
+# stored one. Encoding is most of a save's Python time: orjson is ~10x the stdlib encoder and
+# gives the same text for API payloads; the stdlib encoder takes what orjson refuses (integers
+# past 64 bits, non-string keys, lone surrogates, types without a JSON form).
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str, check_circular=False
+)
+_ORJSON = orjson.OPT_SORT_KEYS
+JSON_TYPE = pa.json_(pa.large_string())
+
+
+def _encode_utf8(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value, option=_ORJSON)
+    except (TypeError, orjson.JSONEncodeError):
+        return _ENCODER.encode(value).encode("utf-8", "surrogatepass")
+
+
+def encode_text(value: Any) -> str:
+    return _encode_utf8(value).decode("utf-8", "surrogatepass")
+
+
+MERGE_AT = 65_536  # rows a session writes to a table before they join its sorted arrays
+_MISSING = np.int64(-2)  # seq of a key the table does not hold
+_UNKNOWN = np.int64(-1)  # seq of a key whose stored row has no seq, or whose hash is not unique
+
+
+class Plan:
+    """What one save writes: positions (in the batch) of the rows to append with their payload
+    hashes and new seqs; positions of those that replace a stored row, with that row's seq."""
+
+    def __init__(self, keys: np.ndarray, payload: np.ndarray, old_seq: np.ndarray,
+                 old_payload: np.ndarray, first_seq: int) -> None:
+        found = old_seq != _MISSING
+        write = ~found | (old_seq == _UNKNOWN) | (old_payload != payload)
+        self.write = np.flatnonzero(write)
+        self.keys = keys[self.write]
+        self.payload_hash = payload[self.write]
+        self.first_seq = first_seq
+        self.seq = np.arange(first_seq, first_seq + self.write.size, dtype=np.int64)
+        replaced = found[self.write]
+        self.replaced = self.write[replaced]
+        self.old_seq = old_seq[self.write][replaced]
+
+
+class Stored:
+    """Of one raw table: the 64-bit hash of each natural_key stored, with its row's payload hash
+    and seq. Sorted arrays from the table (24 bytes a row), plus a dict of what this session wrote
+    since, merged into the arrays when it grows. Loaded once per table and session; only this
+    RawStore writes the file while it is open (DuckDB's lock)."""
+
+    def __init__(self, keys: np.ndarray, payload: np.ndarray, seq: np.ndarray,
+                 next_seq: int) -> None:
+        self.keys, self.payload, self.seq = keys, payload, seq
+        self.recent: dict[int, tuple[int, int]] = {}
+        self.next_seq = next_seq
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection, table: str) -> Stored:
+        got = con.execute(
+            f"SELECT hash(natural_key) AS k, coalesce(payload_hash, 0) AS p,"
+            f" coalesce(seq, -1) AS s FROM {table}").fetchnumpy()
+        [(top,)] = con.execute(f"SELECT max(seq) FROM {table}").fetchall()
+        next_seq = int(top) + 1 if top is not None else 0
+        keys, payload, seq = (np.asarray(got[c]) for c in ("k", "p", "s"))
+        return cls(*_sorted_unique(keys.astype(np.uint64), payload.astype(np.uint64),
+                                   seq.astype(np.int64), repeated_unknown=True), next_seq)
+
+    def plan(self, keys: np.ndarray, payload: np.ndarray) -> Plan:
+        keys = np.asarray(keys, dtype=np.uint64)
+        payload = np.asarray(payload, dtype=np.uint64)
+        old_seq = np.full(keys.size, _MISSING, dtype=np.int64)
+        old_payload = np.zeros(keys.size, dtype=np.uint64)
+        if self.keys.size:
+            at = np.searchsorted(self.keys, keys).clip(max=self.keys.size - 1)
+            hit = self.keys[at] == keys
+            old_seq[hit] = self.seq[at[hit]]
+            old_payload[hit] = self.payload[at[hit]]
+        if self.recent:
+            get = self.recent.get
+            for i, key in enumerate(keys.tolist()):
+                found = get(key)
+                if found is not None:
+                    old_payload[i], old_seq[i] = found
+        return Plan(keys, payload, old_seq, old_payload, self.next_seq)
+
+    def commit(self, plan: Plan) -> None:
+        """The plan's rows are in the table now."""
+        self.next_seq = plan.first_seq + plan.write.size
+        if not plan.write.size:
+            return
+        if self.keys.size == 0 and not self.recent and plan.write.size > 1024:
+            self.keys, self.payload, self.seq = _sorted_unique(plan.keys, plan.payload_hash,
+                                                               plan.seq)
+            return
+        values = zip(plan.payload_hash.tolist(), plan.seq.tolist(), strict=True)
+        self.recent.update(zip(plan.keys.tolist(), values, strict=True))
+        if len(self.recent) > max(MERGE_AT, self.keys.size // 2):
+            self._merge()
+
+    def _merge(self) -> None:
+        n = len(self.recent)
+        keys = np.fromiter(self.recent.keys(), np.uint64, n)
+        payload = np.fromiter((v[0] for v in self.recent.values()), np.uint64, n)
+        seq = np.fromiter((v[1] for v in self.recent.values()), np.int64, n)
+        self.keys, self.payload, self.seq = _sorted_unique(
+            np.concatenate([self.keys, keys]), np.concatenate([self.payload, payload]),
+            np.concatenate([self.seq, seq]))
+        self.recent = {}
+
+
+def _sorted_unique(keys: np.ndarray, payload: np.ndarray, seq: np.ndarray, *,
+                   repeated_unknown: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted by key; of equal keys the last given wins (later writes come later). With
+    repeated_unknown (as loaded from the table), a key the table holds more than once (rows
+    written without a seq, or a 64-bit hash two keys share) gets seq -1, so that a save replacing
+    it deletes by natural_key instead of by seq."""
+    order = np.argsort(keys, kind="stable")
+    keys, payload, seq = keys[order], payload[order], seq[order]
+    last = np.ones(keys.size, dtype=bool)
+    last[:-1] = keys[1:] != keys[:-1]
+    if repeated_unknown:
+        first = np.ones(keys.size, dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        seq = np.where(first, seq, _UNKNOWN)
+    return keys[last], payload[last], seq[last]
+
+
+def arrow_batch(rows: Iterable[Mapping[str, Any]], scope: str, version: str) -> pa.Table:
+    # One plain pass: this loop and the JSON encoding are the Python cost of a save.
+    keys: list[Any] = []
+    updated: list[Any] = []
+    urls: list[Any] = []
+    payloads: list[bytes] = []
+    encode = orjson.dumps
+    option = _ORJSON
+    checked = True  # orjson writes valid UTF-8 only; the stdlib fallback may not
+    for row in rows:
+        keys.append(row.get("natural_key"))
+        updated.append(row.get("updated_at"))
+        urls.append(row.get("source_url"))
+        value = row.get("payload")
+        try:
+            payloads.append(encode(value, option=option))
+        except (TypeError, orjson.JSONEncodeError):
+            payloads.append(_ENCODER.encode(value).encode("utf-8", "surrogatepass"))
+            checked = False
+    if not all(type(k) is str and k for k in keys):
+        keys = [_key(k) for k in keys]
+    if not all(type(u) is str or u is None for u in updated):
+        updated = [_iso(u) for u in updated]
+    if len(set(keys)) != len(keys):  # the last version of a key within one batch wins
+        last = {k: i for i, k in enumerate(keys)}
+        pick = sorted(last.values())
+        keys, updated, urls, payloads = ([col[i] for i in pick]
+                                         for col in (keys, updated, urls, payloads))
+    n = len(keys)
+    return pa.table({
+        "natural_key": pa.array(keys, pa.string()),
+        "scope": pa.repeat(scope, n).cast(pa.string()) if n else pa.array([], pa.string()),
+        "updated_at": pa.array(updated, pa.string()),
+        "source_url": pa.array(urls, pa.string()),
+        "collector_version": (pa.repeat(version, n).cast(pa.string()) if n
+                              else pa.array([], pa.string())),
+        "payload": _utf8_column(payloads, checked),
+    })
+
+
+def _utf8_column(payloads: list[bytes], checked: bool = False) -> pa.Array:
+    """The encoded payloads as an Arrow JSON column, built from one joined buffer and the offsets
+    of its parts (a list of bytes objects turned into an Arrow array item by item cost more than
+    the encoding).
+
+    Unless every payload came from orjson (which writes valid UTF-8 only), the bytes are checked
+    to be UTF-8 without decoding each payload in Python; the JSON type tells DuckDB the text is
+    JSON already (we encoded it), which spares it a parse per row.
+    """
+    offsets = np.zeros(len(payloads) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, payloads), np.int64, len(payloads)), out=offsets[1:])
+    text = pa.LargeStringArray.from_buffers(
+        len(payloads), pa.py_buffer(offsets), pa.py_buffer(b"".join(payloads)))
+    if not checked:
+        try:
+            text.validate(full=True)
+        except pa.ArrowInvalid as exc:  # a lone surrogate in the data
+            raise ValueError(f"a payload is not valid UTF-8 ({exc})") from None
+    return pa.ExtensionArray.from_storage(JSON_TYPE, text)
+
+
+def _key(value: Any) -> str:
+    if value is None or value == "":
+        raise ValueError("every raw row needs a non-empty natural_key; found an empty one")
+    return str(value)
+
+
+def _iso(value: Any) -> str | None:
+    """ISO text for DuckDB to cast; naive values are read as UTC (the session time zone)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise ValueError(f"updated_at must be a datetime, an ISO string or None; got {value!r}")

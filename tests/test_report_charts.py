@@ -26,7 +26,7 @@ from chart_data import (
 from report_org import report_database
 
 from processhealth.config import load_config
-from reports import charts, svg
+from reports import chart_parts, charts, svg
 from reports.render import render_report
 
 MONTHS = [date(2025, 11, 1), date(2025, 12, 1)] + [date(2026, m, 1) for m in range(1, 11)]
@@ -308,7 +308,7 @@ def test_long_labels_are_cut_and_keep_their_full_text() -> None:
     shown = full.tail  # the text drawn, after the <title> with the full label
     assert full.text == long and long.startswith(shown[:-1])
     assert shown.endswith("\N{HORIZONTAL ELLIPSIS}")
-    assert 100 < charts.text_width(shown, 11) <= charts.LABEL_LIMIT
+    assert 100 < chart_parts.text_width(shown, 11) <= chart_parts.LABEL_LIMIT
     assert chart.rows[0]["criterion"] == long
 
 

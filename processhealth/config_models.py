@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
+from processhealth.duckdb_files import DEFAULT_MEMORY_LIMIT
 from processhealth.errors import UserError
 
 Category = Literal["customer", "enabling", "process", "unclassified"]
@@ -152,7 +153,7 @@ class StorageConfig(Section):
     analytics_path: Path = Path("processhealth.duckdb")
     # DuckDB's memory cap for build and reports; past it, DuckDB spills to disk.
     memory_limit: Annotated[str, AfterValidator(_check_memory_limit)] = Field(
-        "3.6GB", pattern=r"^\d+(\.\d+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+        DEFAULT_MEMORY_LIMIT, pattern=r"^\d+(\.\d+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
 
 class GitHubConfig(Section):

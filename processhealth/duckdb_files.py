@@ -19,7 +19,7 @@ NO_AUTOLOAD = {"autoinstall_known_extensions": False, "autoload_known_extensions
 
 # DuckDB's own default is 80% of RAM, which it then keeps instead of spilling: a 3M-event build
 # peaked at 8 GiB. Capped, the same build peaked at 3.1 GiB in the same time (benchmarks/). A
-# whole build peaks about 0.4 GiB above the cap: at 10M events 3.16-3.27 GiB under "3GB",
+# whole build peaks about 0.4 GiB above the cap: at 10M events 3.12-3.19 GiB under "3GB",
 # 3.71-3.74 GiB under "3.6GB", which spills less (build 169-172 s against 179-184 s, alternating
 # runs; benchmarks/RESULTS.md section 3). The goal is a peak under 4 GiB.
 DEFAULT_MEMORY_LIMIT = "3.6GB"
@@ -47,7 +47,6 @@ def open_duckdb(path: Path, *, read_only: bool = False,
     except duckdb.IOException as exc:
         raise lock_error(path, exc) from None
     con.execute("SET TimeZone = 'UTC'")
-    # A runaway query must fail with a message, not fill the disk with spill files.
     con.execute(f"SET max_temp_directory_size = '{MAX_SPILL}'")
     return con
 

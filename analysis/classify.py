@@ -216,17 +216,18 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     content = _list(CONTENT_FIELDS)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _commit_links AS
-        SELECT l.event_seq, arg_min(j.category, l.pos) AS category,
+        SELECT l.rid, arg_min(j.category, l.pos) AS category,
                arg_min(j.category_rule || ' via ' || j.key, l.pos) AS rule
-        FROM (SELECT event_seq, unnest(linked_keys) AS key,
+        FROM (SELECT rowid AS rid, unnest(linked_keys) AS key,
                      generate_subscripts(linked_keys, 1) AS pos
               FROM events WHERE kind = 'commit' AND linked_keys IS NOT NULL) l
         JOIN work_items j ON j.source = 'jira' AND j.key = l.key AND j.category <> 'unclassified'
-        GROUP BY l.event_seq
+        GROUP BY l.rid
     """)
-    # With the categories, event_seq is numbered in event_id order (normalization draws it from
-    # a sequence as rows are inserted, in no fixed order): the same events get the same numbers
-    # in every build, and every later step joins on it. One UPDATE of every event, in row order.
+    # With the categories, event_seq is numbered in event_id order (a build's normalization
+    # writes 0, see defer_event_seq; rows written by hand draw from the sequence): the same events
+    # get the same numbers in every build, and every later step joins on it. One UPDATE of every
+    # event, in row order. Until then events are told apart by rowid (no event is deleted).
     # Numbered apart: a window sort that carried the categories' strings spilled at 10M events
     # (32.7 s for the table below; the numbering alone 3.1 s, the joins alone under 1 s).
     con.execute("""
@@ -258,7 +259,7 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         FROM events e
         JOIN _event_no o ON o.rid = e.rowid
         LEFT JOIN identities i ON e.actor_account = i.source || ':' || i.source_user_id
-        LEFT JOIN _commit_links cl ON cl.event_seq = e.event_seq
+        LEFT JOIN _commit_links cl ON cl.rid = e.rowid
         LEFT JOIN work_items w ON w.item_id = e.item_id
         LEFT JOIN channels c ON c.channel_id = e.channel_id
         LEFT JOIN _by_rule rb ON rb.what = 'repo' AND rb.id = e.repo
@@ -275,3 +276,25 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     con.execute("DROP TABLE _event_class")
     con.execute("DROP TABLE _event_no")
     con.execute("DROP TABLE _commit_links")
+    resume_event_seq(con)
+
+
+# What normalization's INSERTs into `events` cost with the column's default, nextval('event_seq'):
+# DuckDB inserts such rows one thread at a time, in order. At 10M events the Jira field edits
+# took 7.1 s with it and 3.6 s with a constant (benchmarks/RESULTS.md section 3). The numbers it
+# drew were thrown away: classification numbers every event again. So a build's normalization
+# writes 0, and classification restores the default.
+_SEQ_DEFAULT = "nextval('event_seq')"
+
+
+def defer_event_seq(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
+    """Before normalization: events are written with event_seq 0 until classification."""
+    con.execute("ALTER TABLE events ALTER COLUMN event_seq SET DEFAULT 0")
+
+
+def resume_event_seq(con: duckdb.DuckDBPyConnection) -> None:
+    """After the numbering: the schema's default again, its sequence past every number given
+    (a row added by hand later draws a number no event has)."""
+    con.execute(f"ALTER TABLE events ALTER COLUMN event_seq SET DEFAULT {_SEQ_DEFAULT}")
+    con.execute("SELECT max(nextval('event_seq'))"
+                " FROM range((SELECT coalesce(max(event_seq), 0) FROM events))").fetchall()

@@ -8,7 +8,8 @@ The build, in order (`build_steps()`; each step runs on a new, empty analytics d
    could not read are set aside (processhealth/quarantine.py);
 2. normalize: the sources kept by an incremental build get their normalized rows from the
    previous database; for the others `collectors/sql/*.sql`, sorted by name, turn raw payloads
-   into the domain tables (person_id and category still NULL); every event id and every
+   into the domain tables (person_id and category still NULL, event_seq 0 until classification
+   numbers the events); every event id and every
    (item, field) of item_fields is checked to be there once (those tables have no primary-key
    index); those tables are saved as they are, with the raw store's state, in the build state
    file beside the raw store, for the next build;
@@ -138,6 +139,7 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("recorded process changes", copy_state),
         BuildStep("set aside raw rows that cannot be read",
                   lambda con, config: incremental.quarantine_step(con, config, plan)),
+        BuildStep("events numbered later", classify.defer_event_seq),
         BuildStep("normalized rows of the sources kept",
                   lambda con, config: incremental.restore(con, config, plan)),
         *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],

@@ -18,7 +18,7 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     assert python_steps == [
         "raw tables the SQL reads", "full or incremental", "config as a SQL variable",
         "recorded process changes", "set aside raw rows that cannot be read",
-        "normalized rows of the sources kept", "keys unique",
+        "events numbered later", "normalized rows of the sources kept", "keys unique",
         "normalized tables kept for the next build",
         "parameters and thresholds",
         "identities and people", "teams", "classification", "effort", "pseudonyms",
@@ -148,3 +148,32 @@ def test_no_temp_table_outlives_normalization(tmp_path) -> None:
     assert any(name.endswith("20_jira.sql") for name in ran)
     assert con.execute("SELECT count(*) FROM events WHERE source = 'jira'").fetchone()[0] > 0
     assert pipeline.temp_tables(con) == []
+
+
+def test_events_are_numbered_once_and_a_row_added_later_draws_a_new_number(tmp_path) -> None:
+    """Normalization writes event_seq 0 (the column's default, nextval, made DuckDB insert one
+    thread at a time); classification numbers the events 1..n in event_id order and gives the
+    column its default back, past every number given."""
+    config = simulated_config()
+    con = duckdb_files.open_duckdb(tmp_path / "a.duckdb")
+    analytics_db.create_schema(con)
+    analytics_db._attach_raw(con, config.storage.raw_path)
+    plan = incremental.Plan(full=True, state=tmp_path / "state.duckdb")
+    for step in pipeline.build_steps(plan):
+        step(con, config)
+        if step.name == "keys unique":
+            assert con.execute("SELECT count(*) > 0 AND bool_and(event_seq = 0)"
+                               " FROM events").fetchone() == (True,)
+        if step.name == "classification":
+            break
+    n, seqs, ordered = con.execute(
+        "SELECT count(*), count(DISTINCT event_seq), bool_and(event_seq = rn) FROM"
+        " (SELECT event_seq, row_number() OVER (ORDER BY event_id) AS rn FROM events)").fetchone()
+    assert n == seqs and ordered
+    con.execute("INSERT INTO events(event_id, source, occurred_at, kind)"
+                " VALUES ('test:added', 'github', now(), 'commit')")
+    assert con.execute("SELECT event_seq FROM events WHERE event_id = 'test:added'"
+                       ).fetchone()[0] > n
+    default = con.execute("SELECT column_default FROM duckdb_columns() WHERE table_name = 'events'"
+                          " AND column_name = 'event_seq'").fetchone()[0]
+    assert "nextval" in default

@@ -108,11 +108,16 @@ WITH parsed AS (
 SELECT key, d.id AS issue_id, d.fields AS x, d.changelog.histories AS histories, field_values,
        d.textFlags AS text_flags,
        regexp_replace(coalesce(d.self, ''), '/rest/api/.*$', '') AS site,
-       coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project
-FROM parsed
--- An issue moved to another project keeps its id under a new key: the latest copy is the issue.
-QUALIFY row_number() OVER (PARTITION BY coalesce(d.id, key)
-                           ORDER BY updated_at DESC NULLS LAST, key DESC) = 1;
+       coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project,
+       updated_at
+FROM parsed;
+-- An issue moved to another project keeps its id under a new key: the latest copy is the issue,
+-- the others go. (A window over these few columns: over the parsed issues, as the statement
+-- above, it took 2.7 s at 10M events, moving every issue's parsed payload.)
+DELETE FROM _jira_issue WHERE key IN (
+    SELECT key FROM _jira_issue
+    QUALIFY row_number() OVER (PARTITION BY coalesce(issue_id, key)
+                               ORDER BY updated_at DESC NULLS LAST, key DESC) > 1);
 
 -- `filled` once per value: custom fields, the fill rate and declared experiments all read it.
 CREATE TEMP TABLE _jira_value AS

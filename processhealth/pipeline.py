@@ -51,7 +51,7 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import incremental, ui
+from processhealth import incremental, quarantine, ui
 from processhealth.analytics_db import (
     BuildStep,
     build_analytics,
@@ -220,6 +220,7 @@ def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
             for table in temp_tables(con):
                 if table not in before:
                     con.execute(f'DROP TABLE temp.main."{table}"')
+            quarantine.warn_recorded(con, path.name)
 
     return BuildStep(step.name, run)
 

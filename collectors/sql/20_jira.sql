@@ -84,7 +84,7 @@ WITH parsed AS (
                "fields": {"summary": "VARCHAR", "issuetype": {"name": "VARCHAR"},
                    "project": {"key": "VARCHAR"}, "status": {"id": "VARCHAR", "name": "VARCHAR",
                    "statusCategory": {"key": "VARCHAR"}}, "labels": ["VARCHAR"],
-                   "components": [{"name": "VARCHAR"}], "created": "VARCHAR",
+                   "components": [{"name": "VARCHAR"}], "created": "VARCHAR", "updated": "VARCHAR",
                    "resolutiondate": "VARCHAR", "resolution": {"name": "VARCHAR"}, "creator": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "reporter": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"},
                    "assignee": {"accountId": "VARCHAR", "key": "VARCHAR", "name": "VARCHAR", "displayName": "VARCHAR", "emailAddress": "VARCHAR", "accountType": "VARCHAR"}, "parent": {"key": "VARCHAR"},
                    "issuelinks": [{"outwardIssue": {"key": "VARCHAR"},
@@ -99,7 +99,7 @@ WITH parsed AS (
                               "fromString": "VARCHAR", "to": "VARCHAR",
                               "toString": "VARCHAR"}]}]}}') AS d,
            json_extract(payload, getvariable('jira_value_paths')) AS field_values
-           , updated_at
+           , updated_at, scope
     FROM raw_jira_issues
     -- items a full collection no longer found upstream (deleted or moved away)
     WHERE natural_key NOT IN (SELECT natural_key FROM sync_deleted
@@ -109,8 +109,28 @@ SELECT key, d.id AS issue_id, d.fields AS x, d.changelog.histories AS histories,
        d.textFlags AS text_flags,
        regexp_replace(coalesce(d.self, ''), '/rest/api/.*$', '') AS site,
        coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project,
-       updated_at
+       updated_at, scope
 FROM parsed;
+-- An issue whose times cannot be read is set aside (processhealth/quarantine.py, which warns):
+-- recorded in source_coverage and left out. Checked on this parse, not on one of its own before
+-- normalization as the other raw tables are: a second parse of every issue took 3.9 s at 10M
+-- events. Before the moves below, so that an unreadable copy does not hide a readable one.
+CREATE TEMP MACRO _jira_bad_time(t) AS try_cast(t AS TIMESTAMPTZ) IS NULL;
+CREATE TEMP TABLE _jira_unreadable AS
+SELECT key, scope FROM _jira_issue
+WHERE coalesce(_jira_bad_time(x.created)
+               OR (x.updated IS NOT NULL AND _jira_bad_time(x.updated))
+               OR len(list_filter(coalesce(histories, []), lambda h: _jira_bad_time(h.created))) > 0
+               OR len(list_filter(coalesce(x.comment.comments, []),
+                                  lambda c: _jira_bad_time(c.created))) > 0
+               OR len(list_filter(coalesce(x.worklog.worklogs, []),
+                                  lambda w: _jira_bad_time(w.created))) > 0, true);
+INSERT INTO source_coverage
+SELECT 'jira', 'issues', coalesce(scope, ''), key, 'quarantined',
+       'a missing or unreadable created, updated, history, comment or worklog time', NULL
+FROM _jira_unreadable;
+DELETE FROM _jira_issue WHERE key IN (SELECT key FROM _jira_unreadable);
+DROP TABLE _jira_unreadable;
 -- An issue moved to another project keeps its id under a new key: the latest copy is the issue,
 -- the others go. (A window over these few columns: over the parsed issues, as the statement
 -- above, it took 2.7 s at 10M events, moving every issue's parsed payload.)

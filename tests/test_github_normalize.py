@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+import duckdb
 import pytest
 from test_github_support import domain_rows, ghost_org, normalize, tiny_org
 
+from collectors.github_rows import pull_commit_rows
 from processhealth.simload import github as simload
 from processhealth.store import RawStore
 
@@ -192,3 +194,21 @@ def test_typed_columns_repeat_detail(built):
                        " FROM events").fetchone() == (0, True)
     # event_seq: one per event, and what the joins of the analysis use
     assert con.execute("SELECT count(DISTINCT event_seq) = count(*) FROM events").fetchone()[0]
+
+
+def test_a_pull_commit_key_ends_with_its_payload_sha(built):
+    """Normalization reads a pull request commit's sha from its raw key (collectors/sql/
+    10_github.sql, _gh_pc), not from its payload: the collector's rows must make it so."""
+    _, _, raw = built
+    con = duckdb.connect(str(raw), read_only=True)
+    try:
+        n, same = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE split_part(natural_key, '@', 2)"
+            " = payload ->> 'sha' AND natural_key = scope || '#' || split_part(split_part("
+            "natural_key, '#', 2), '@', 1) || '@' || (payload ->> 'sha'))"
+            " FROM raw_github_pull_commits").fetchone()
+    finally:
+        con.close()
+    assert n > 0 and same == n
+    keys = pull_commit_rows("acme/app", 7, [{"sha": "abc123", "commit": {}}], "http://x")
+    assert keys[0]["natural_key"] == "acme/app#7@abc123"

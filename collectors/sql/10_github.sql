@@ -46,13 +46,15 @@ FROM (SELECT natural_key, scope,
 
 -- A pull request's own commits (GET /pulls/{n}/commits; natural key "<repo>#<n>@<sha>"). Those
 -- the default branch does not list (a squash merge left them on the PR's branch) join the
--- commits, so a squash-merge repository keeps its coding history.
+-- commits, so a squash-merge repository keeps its coding history. The sha is read from the key,
+-- which the collector makes of the payload's sha (collectors/github_rows.py pull_commit_rows):
+-- parsing every payload for it took 4.0 s at 10M events.
 CREATE OR REPLACE TEMP TABLE _gh_pc AS
-SELECT scope || '@' || f[1] AS natural_key, scope, f[1] AS sha,
+SELECT scope || '@' || sha AS natural_key, scope, sha,
        'github:' || split_part(natural_key, '@', 1) AS item_id,
        TRY_CAST(regexp_extract(split_part(natural_key, '@', 1), '#(\d+)$', 1) AS INTEGER)
            AS number, natural_key AS raw_key
-FROM (SELECT natural_key, scope, json_extract_string(payload, ['$.sha']) AS f
+FROM (SELECT natural_key, scope, nullif(split_part(natural_key, '@', 2), '') AS sha
       FROM raw_github_pull_commits);
 
 -- Their payloads are read again only for the commits the default branch lacks (not kept whole),

@@ -121,9 +121,9 @@ COMMENT ON COLUMN work_items.has_hypothesis IS 'A declared experiment''s hypothe
 COMMENT ON COLUMN work_items.has_success_criteria IS 'Success criteria declared: a filled Jira field named in success_criteria_fields, or success_criteria_patterns in its text.';
 COMMENT ON COLUMN work_items.has_result IS 'A result written on the item: result_patterns in its text or in any of its comments.';
 
--- event_seq: a compact integer key for the build's joins (drawn from a sequence as rows are
--- inserted, so hand-written rows get one too; the build's classification step numbers all
--- events again in event_id order).
+-- event_seq: a compact integer key for the build's joins. Hand-written rows draw one from the
+-- sequence; a build's normalization writes 0 (analysis/classify.py defer_event_seq) and its
+-- classification step numbers all events in event_id order.
 CREATE SEQUENCE event_seq;
 -- event_id is unique, but not a PRIMARY KEY: the key's index cost more than half of writing
 -- the events (10M: 29.8 s with it, 12.2 s without) and memory the build then lacked; the build

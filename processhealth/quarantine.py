@@ -7,9 +7,10 @@ entity and key), warns, and hides them from normalization: a TEMP VIEW of the ra
 shadows the raw table (temporary objects are found before the attached raw store). The raw store
 keeps the rows; a later build reads them again, so a fixed row is picked up by itself.
 
-Jira issues are checked by their normalization's own parse instead (collectors/sql/20_jira.sql
-records and leaves out an issue whose times cannot be read; a second parse of every issue here
-took 3.9 s at 10M events), and warned about when that file has run (`warn_recorded`).
+GitHub and Jira issues are checked by their normalization's own parse instead
+(collectors/sql/10_github.sql and 20_jira.sql record and leave out an issue they cannot read; a
+second parse of every issue here took 1.1 and 3.9 s at 10M events), and warned about when that
+file has run (`warn_recorded`).
 """
 
 from __future__ import annotations
@@ -24,11 +25,6 @@ from processhealth import ui
 # row, why); a plain projection and filter over one scan (a scalar subquery per row made DuckDB
 # join the table with itself: 180 s at 10M events).
 CHECKS: dict[str, tuple[str, str, str, str, str]] = {
-    "raw_github_issues": ("github", "issues",
-                          "json_extract_string(payload, ['$.number', '$.created_at']) AS f",
-                          "try_cast(f[1] AS INTEGER) IS NULL"
-                          " OR try_cast(f[2] AS TIMESTAMPTZ) IS NULL",
-                          "a missing or unreadable number or created_at"),
     "raw_slack_messages": ("slack", "messages",
                            "json_extract_string(payload, ['$.ts', '$.thread_ts']) AS f", """
         NOT coalesce(regexp_full_match(f[1], '\\d{1,12}(\\.\\d{1,9})?'), false)
@@ -78,7 +74,8 @@ def build(con: duckdb.DuckDBPyConnection, config: Any = None,
 
 
 # Normalization files that set aside rows themselves: file name -> (source, entity).
-CHECKED_IN_NORMALIZATION = {"20_jira.sql": ("jira", "issues")}
+CHECKED_IN_NORMALIZATION = {"10_github.sql": ("github", "issues"),
+                            "20_jira.sql": ("jira", "issues")}
 
 
 def warn_recorded(con: duckdb.DuckDBPyConnection, file_name: str) -> None:

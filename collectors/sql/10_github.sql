@@ -89,6 +89,18 @@ SELECT natural_key, scope, json_extract_string(payload, [
            '$.pull_request.html_url', '$.id', '$.body', '$.user.login', '$.user.type']) AS f,
        payload -> '$.body_flags' AS flags
 FROM raw_github_issues;
+-- An issue without a readable number or created_at is set aside (processhealth/quarantine.py,
+-- which warns): recorded in source_coverage and left out. Checked on this parse, not on one of
+-- its own before normalization (1.1 s at 10M events).
+CREATE OR REPLACE TEMP TABLE _gh_unreadable AS
+SELECT natural_key, scope FROM _gh_is
+WHERE coalesce(try_cast(f[1] AS INTEGER) IS NULL OR try_cast(f[7] AS TIMESTAMPTZ) IS NULL, true);
+INSERT INTO source_coverage
+SELECT 'github', 'issues', coalesce(scope, ''), natural_key, 'quarantined',
+       'a missing or unreadable number or created_at', NULL
+FROM _gh_unreadable;
+DELETE FROM _gh_is WHERE natural_key IN (SELECT natural_key FROM _gh_unreadable);
+DROP TABLE _gh_unreadable;
 CREATE OR REPLACE TEMP TABLE _gh_pu AS
 SELECT natural_key, json_extract_string(payload, [
            '$.merged_at', '$.head.ref', '$.base.ref', '$.draft', '$.body', '$.user.id',

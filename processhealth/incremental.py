@@ -13,8 +13,9 @@ analytics database: it holds what normalization made of the payloads before pseu
 The unit is the source (github, jira, slack): no normalization statement of one source reads
 another source's rows, so a source none of whose raw rows changed since the last build (no row
 with a higher seq, none gone, the same deleted set) keeps its normalized rows, and a changed
-source is normalized again from all of its raw rows (the quarantine check, a test of one row
-alone, only on the rows written since). The later steps run in full.
+source is normalized again from all of its raw rows (the quarantine check before
+normalization, a test of one row alone, only on the rows written since). The later steps run in
+full.
 """
 
 from __future__ import annotations
@@ -249,7 +250,8 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
 
 def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """Set aside the raw rows normalization cannot read, of the sources normalized again; an
-    incremental build checks only the rows written since the last build (quarantine.build)."""
+    incremental build checks only the rows written since the last build (quarantine.build; the
+    GitHub and Jira issues, checked by normalization itself, are all checked every time)."""
     sources = tuple(s for s in SOURCES if plan.normalizes(s))
     if plan.mode != "incremental":
         quarantine.build(con, config, sources=sources)
@@ -260,7 +262,7 @@ def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> 
 
 def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """The kept sources' normalized rows, copied from the previous database into the domain
-    tables; events draw a new event_seq (classification numbers them all again)."""
+    tables; events get event_seq 0, as normalized ones do (classification numbers them all)."""
     if plan.mode != "incremental" or not plan.kept:
         return
     kept = list(plan.kept)

@@ -4,8 +4,9 @@ The build, in order (`build_steps()`; each step runs on a new, empty analytics d
 
 1. full or incremental (processhealth/incremental.py, docs/build.md): whether the previous
    database is a valid base, and which sources changed since it was built; the config as a SQL
-   variable, and the recorded process changes copied from the raw store; raw rows normalization
-   could not read are set aside (processhealth/quarantine.py);
+   variable, and the recorded process changes copied from the raw store; raw Slack messages
+   normalization could not read are set aside (processhealth/quarantine.py; GitHub and Jira
+   issues are set aside by their normalization files, and all are warned about after them);
 2. normalize: the sources kept by an incremental build get their normalized rows from the
    previous database; for the others `collectors/sql/*.sql`, sorted by name, turn raw payloads
    into the domain tables (person_id and category still NULL, event_seq 0 until classification
@@ -143,6 +144,8 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("normalized rows of the sources kept",
                   lambda con, config: incremental.restore(con, config, plan)),
         *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],
+        BuildStep("warn of the raw rows set aside", lambda con, config: quarantine.warn(
+            con, tuple(s for s in SOURCES if plan.normalizes(s)))),
         BuildStep("keys unique", unique_keys),
         BuildStep("normalized tables kept for the next build",
                   lambda con, config: incremental.save(con, config, plan)),
@@ -220,7 +223,6 @@ def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
             for table in temp_tables(con):
                 if table not in before:
                     con.execute(f'DROP TABLE temp.main."{table}"')
-            quarantine.warn_recorded(con, path.name)
 
     return BuildStep(step.name, run)
 

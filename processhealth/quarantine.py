@@ -1,16 +1,16 @@
 """Raw rows the build cannot normalize are set aside, not allowed to fail every build.
 
-A build step before normalization finds rows whose required fields are missing or unreadable
-(a Jira issue without a readable `created`, a GitHub issue without a number, a Slack message whose
-ts is not a timestamp, ...), records each in source_coverage (status 'quarantined', naming source,
-entity and key), warns, and hides them from normalization: a TEMP VIEW of the raw table's name
-shadows the raw table (temporary objects are found before the attached raw store). The raw store
-keeps the rows; a later build reads them again, so a fixed row is picked up by itself.
+Rows whose required fields are missing or unreadable (a Jira issue without a readable
+`created`, a GitHub issue without a number, a Slack message whose ts is not a timestamp, ...)
+are recorded in source_coverage (status 'quarantined', naming source, entity and key), left out
+of normalization, and warned about once normalization is done (`warn`). The raw store keeps the
+rows; a later build reads them again, so a fixed row is picked up by itself.
 
-GitHub and Jira issues are checked by their normalization's own parse instead
-(collectors/sql/10_github.sql and 20_jira.sql record and leave out an issue they cannot read; a
-second parse of every issue here took 1.1 and 3.9 s at 10M events), and warned about when that
-file has run (`warn_recorded`).
+Where they are found: Slack messages by a build step before normalization (`build`, CHECKS),
+which hides them with a TEMP VIEW of the raw table's name (temporary objects are found before
+the attached raw store); GitHub and Jira issues by their normalization's own parse
+(collectors/sql/10_github.sql and 20_jira.sql record and leave them out: a second parse of every
+issue here took 1.1 and 3.9 s at 10M events).
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ def build(con: duckdb.DuckDBPyConnection, config: Any = None,
     of that build's quarantined rows: source, entity, item), only rows written since are
     checked; an older row is quarantined if it was then (the check reads the row alone, and a
     row at or below that seq is the very row that build checked)."""
-    found: list[tuple[str, str, str, str]] = []
     for table, (source, entity, parsed, bad, why) in CHECKS.items():
         if (sources is not None and source not in sources) or not _exists(con, table):
             continue
@@ -69,26 +68,14 @@ def build(con: duckdb.DuckDBPyConnection, config: Any = None,
                     f" WHERE natural_key NOT IN (SELECT item FROM source_coverage"
                     f" WHERE status = 'quarantined' AND source = '{source}'"
                     f" AND entity = '{entity}')")
-        found += [(source, entity, key, why) for key, _ in rows]
-    _warn(found)
 
 
-# Normalization files that set aside rows themselves: file name -> (source, entity).
-CHECKED_IN_NORMALIZATION = {"10_github.sql": ("github", "issues"),
-                            "20_jira.sql": ("jira", "issues")}
-
-
-def warn_recorded(con: duckdb.DuckDBPyConnection, file_name: str) -> None:
-    """After a normalization file of CHECKED_IN_NORMALIZATION: warn about the rows it set aside."""
-    if file_name not in CHECKED_IN_NORMALIZATION:
-        return
-    source, entity = CHECKED_IN_NORMALIZATION[file_name]
-    _warn(con.execute("SELECT source, entity, item, detail FROM source_coverage"
-                      " WHERE status = 'quarantined' AND source = ? AND entity = ?"
-                      " ORDER BY item", [source, entity]).fetchall())
-
-
-def _warn(found: list[tuple[str, str, str, str]]) -> None:
+def warn(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...]) -> None:
+    """After normalization: warn about the rows set aside of the sources normalized in this
+    build (by `build` or by the normalization files), named up to SHOWN, the rest counted."""
+    found = con.execute(
+        "SELECT source, entity, item, detail FROM source_coverage WHERE status = 'quarantined'"
+        " AND list_contains(?, source) ORDER BY source, entity, item", [list(sources)]).fetchall()
     for source, entity, key, why in found[:SHOWN]:
         ui.warn(f"build: {source} {entity} {key} has {why}; it is left out of the analytics "
                 f"database (source_coverage lists it) and the build goes on.")

@@ -18,7 +18,8 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     assert python_steps == [
         "raw tables the SQL reads", "full or incremental", "config as a SQL variable",
         "recorded process changes", "set aside raw rows that cannot be read",
-        "events numbered later", "normalized rows of the sources kept", "keys unique",
+        "events numbered later", "normalized rows of the sources kept",
+        "warn of the raw rows set aside", "keys unique",
         "normalized tables kept for the next build",
         "parameters and thresholds",
         "identities and people", "teams", "classification", "effort", "pseudonyms",

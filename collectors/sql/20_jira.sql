@@ -134,8 +134,8 @@ DROP TABLE _jira_unreadable;
 -- An issue moved to another project keeps its id under a new key: the latest copy is the issue,
 -- the others go. (A window over these few columns: over the parsed issues, as the statement
 -- above, it took 2.7 s at 10M events, moving every issue's parsed payload.)
-DELETE FROM _jira_issue WHERE key IN (
-    SELECT key FROM _jira_issue
+DELETE FROM _jira_issue WHERE rowid IN (
+    SELECT rowid FROM _jira_issue
     QUALIFY row_number() OVER (PARTITION BY coalesce(issue_id, key)
                                ORDER BY updated_at DESC NULLS LAST, key DESC) > 1);
 

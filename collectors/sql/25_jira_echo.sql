@@ -24,8 +24,9 @@ SELECT rid, item_id, actor_account, occurred_at, history_id,
            CASE WHEN regexp_matches(coalesce(d[4], ''), '^[A-Z][A-Z0-9_]*-\d+$') THEN d[4] END,
            nullif(regexp_extract(coalesce(d[5], d[6], ''), '\b([A-Z][A-Z0-9_]*-\d+)\b', 1), ''))
            AS other_key
-FROM (SELECT rowid AS rid, *, json_extract_string(detail, ['$.issue_key', '$.field', '$.to_id', '$.from_id',
-                                             '$.to', '$.from']) AS d  -- one parse per row
+FROM (SELECT rowid AS rid, *,
+             json_extract_string(detail, ['$.issue_key', '$.field', '$.to_id', '$.from_id',
+                                          '$.to', '$.from']) AS d  -- one parse per row
       FROM events
       WHERE source = 'jira' AND kind IN ('jira_field_edit', 'jira_transition')
         AND history_id IS NOT NULL);

@@ -178,3 +178,17 @@ def test_events_are_numbered_once_and_a_row_added_later_draws_a_new_number(tmp_p
     default = con.execute("SELECT column_default FROM duckdb_columns() WHERE table_name = 'events'"
                           " AND column_name = 'event_seq'").fetchone()[0]
     assert "nextval" in default
+
+
+def test_a_connection_keeps_the_memory_it_frees_for_reuse(tmp_path) -> None:
+    """open_duckdb lets DuckDB keep freed buffer blocks up to the memory cap, and up to 1 GB of
+    its other freed memory, instead of handing them back to the system after each task (page
+    faults were most of a 10M-event build's system time; duckdb_files._keep_freed_memory)."""
+    con = duckdb_files.open_duckdb(tmp_path / "a.duckdb", memory_limit="1GB")
+    settings = dict(con.execute(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN ('memory_limit',"
+        " 'block_allocator_memory', 'allocator_flush_threshold')").fetchall())
+    assert settings["block_allocator_memory"] == settings["memory_limit"]
+    assert settings["allocator_flush_threshold"] == "1GB"
+    con.execute("CREATE TABLE t AS SELECT range AS i, range::VARCHAR AS s FROM range(300000)")
+    assert con.execute("SELECT count(DISTINCT s) FROM t").fetchone()[0] == 300000

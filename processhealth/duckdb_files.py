@@ -4,6 +4,7 @@ held lock or a damaged file turned into a message that says what to do."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -62,10 +63,8 @@ def open_duckdb(path: Path, *, read_only: bool = False,
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET max_temp_directory_size = '{MAX_SPILL}'")
     for name, value in _keep_freed_memory(memory_limit).items():
-        try:
+        with contextlib.suppress(duckdb.CatalogException):  # a DuckDB without the setting
             con.execute(f"SET {name} = {sql_literal(value)}")
-        except duckdb.CatalogException:
-            pass  # a DuckDB without the setting (see _keep_freed_memory)
     return con
 
 

@@ -72,3 +72,27 @@ def test_unclassified_share_is_small_with_the_default_rules(built):
     share = con.execute("SELECT sum(hours) FILTER (WHERE category = 'unclassified') / sum(hours)"
                         " FROM metric_effort_allocation").fetchone()[0]
     assert share < 0.10
+
+
+def test_effort_credits_each_event_once_and_the_event_table_carries_it(built):
+    """effort has one row per credited event (metric_event_team joins it as such, without
+    grouping), and every event of metric_event_team carries exactly its effort minutes and the
+    per-event tests of its own event only."""
+    _, con = built
+    rows, seqs = con.execute("SELECT count(*), count(DISTINCT event_seq) FROM effort").fetchone()
+    assert rows == seqs > 1000
+    events, team_rows, distinct = con.execute(
+        "SELECT (SELECT count(*) FROM events), count(*), count(DISTINCT event_seq)"
+        " FROM metric_event_team").fetchone()
+    assert events == team_rows == distinct
+    mismatched = con.execute("""
+        SELECT count(*) FROM metric_event_team AS t LEFT JOIN effort AS f USING (event_seq)
+        WHERE t.minutes IS DISTINCT FROM coalesce(f.minutes, 0)
+    """).fetchone()[0]
+    assert mismatched == 0
+    tested = con.execute("SELECT count(*) FILTER (WHERE paperwork IS NOT NULL),"
+                         " count(*) FILTER (WHERE coupled IS NOT NULL)"
+                         " FROM metric_event_team WHERE NOT is_bot").fetchone()
+    assert min(tested) > 0
+    assert con.execute("SELECT count(*) FROM metric_event_team WHERE is_bot"
+                       " AND (minutes > 0 OR paperwork IS NOT NULL)").fetchone()[0] == 0

@@ -213,7 +213,7 @@ CREATE TABLE effort(
     minutes DOUBLE NOT NULL,
     event_seq BIGINT
 );
-COMMENT ON TABLE effort IS 'The effort model''s attribution: minutes credited to each human event (docs/metrics.md section 2).';
+COMMENT ON TABLE effort IS 'The effort model''s attribution: minutes credited to each human event, one row per event (docs/metrics.md section 2).';
 COMMENT ON COLUMN effort.person_id IS 'Person credited (people.person_id).';
 COMMENT ON COLUMN effort.event_id IS 'Event credited (events.event_id).';
 COMMENT ON COLUMN effort.session_id IS 'Work session the event belongs to (a gap over effort.session_gap_minutes starts a new one).';

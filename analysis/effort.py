@@ -94,43 +94,49 @@ def gaps_sql(item_minutes: float) -> str:
     """
 
 
-def effort_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
-    """SELECT person_id, event_id, session_id, minutes (after the day cap), event_seq, from
-    _gaps: an act's credit shared equally by its events.
+def sessions_sql(gap: float) -> str:
+    """SELECT session_no, person_id, session_id from _gaps: one row per work session, numbered
+    by its first act (act_no: the event_seq of that act's first event, unique over persons) and
+    named after the person and its first act's time."""
+    return f"""
+    SELECT g.act_no AS session_no, p.person_id,
+           p.person_id || '@' || strftime(g.occurred_at, '%Y-%m-%dT%H:%M:%SZ') AS session_id
+    FROM _gaps AS g JOIN _person_no AS p USING (person_no)
+    WHERE {_opens(gap)}
+    """
 
-    A session is named after the person and its first act's time; each act finds the latest
-    session opener at or before it with an ASOF join (cheaper than a second ordered window)."""
+
+def credit_sql(gap: float, lead_in: float, day_cap_minutes: float) -> str:
+    """SELECT event_seq, session_no, minutes (after the day cap) from _gaps: an act's credit
+    shared equally by its events. Each act finds the latest session opener at or before it with
+    an ASOF join (cheaper than a second ordered window). Integers and a double only: the event,
+    person and session names are joined by the `effort` view when read."""
     cap = float(day_cap_minutes)
     return f"""
     WITH c AS (
-        SELECT person_no, act_no, seq, day, occurred_at, {_minutes(gap, lead_in)} AS minutes,
+        SELECT person_no, act_no, seq, day, {_minutes(gap, lead_in)} AS minutes,
                {_opens(gap)} AS opens
         FROM _gaps
     ), openers AS (
-        SELECT c.person_no, c.seq,
-               p.person_id || '@' || strftime(c.occurred_at, '%Y-%m-%dT%H:%M:%SZ') AS session_id
-        FROM c JOIN _person_no p USING (person_no) WHERE c.opens
+        SELECT person_no, seq, act_no AS session_no FROM c WHERE opens
     ), days AS (
         SELECT person_no, day, sum(minutes) AS day_total FROM c GROUP BY ALL
     ), credit AS (
-        SELECT c.act_no, o.session_id,
+        SELECT c.act_no, o.session_no,
                CASE WHEN d.day_total > {cap} THEN c.minutes * {cap} / d.day_total
                     ELSE c.minutes END AS minutes
         FROM c
         ASOF JOIN openers o ON o.person_no = c.person_no AND c.seq >= o.seq
         JOIN days d ON d.person_no = c.person_no AND d.day = c.day
     )
-    SELECT p.person_id, e.event_id, x.session_id, x.minutes / a.act_events AS minutes,
-           a.event_seq
+    SELECT a.event_seq, x.session_no, x.minutes / a.act_events AS minutes
     FROM credit x JOIN _act_events a USING (act_no)
-    JOIN _person_no p ON p.person_no = a.person_no
-    JOIN events e ON e.event_seq = a.event_seq
     """
 
 
 def sensitivity_sql(gaps: list[float], lead_in: float, day_cap_minutes: float) -> str:
     """Credited minutes per (gap, team, month, category) and people per team-month, for every
-    gap in one pass over the acts: the same credits as effort_sql without session ids (no sort
+    gap in one pass over the acts: the same credits as credit_sql without sessions (no sort
     needed), one column per gap until the end (at 10M events a pass per gap took 1.6-1.9 s,
     7.4 s for four; this one pass 1.5 s)."""
     cap = float(day_cap_minutes)
@@ -174,14 +180,16 @@ def _caps(con: duckdb.DuckDBPyConnection, caps: dict[str, float]) -> None:
 
 
 def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
-    """Fill `effort` with the configured gap and `effort_sensitivity` for every gap."""
+    """Fill `effort_sessions` and `effort_credit` (the `effort` view) with the configured gap,
+    and `effort_sensitivity` for every gap."""
     eff = config.effort
     day_cap = eff.day_cap_hours * 60
     _caps(con, eff.caps)
     con.execute(ACTS_SQL)
     con.execute(gaps_sql(eff.history_item_minutes))
-    con.execute("INSERT INTO effort " + effort_sql(eff.session_gap_minutes, eff.lead_in_minutes,
-                                                   day_cap))
+    con.execute("INSERT INTO effort_sessions " + sessions_sql(eff.session_gap_minutes))
+    con.execute("INSERT INTO effort_credit "
+                + credit_sql(eff.session_gap_minutes, eff.lead_in_minutes, day_cap))
     gaps = sorted({float(g) for g in eff.sensitivity_gaps} | {eff.session_gap_minutes})
     con.execute("INSERT INTO effort_sensitivity "
                 + sensitivity_sql(gaps, eff.lead_in_minutes, day_cap))
@@ -202,3 +210,25 @@ def method_text(config: Any) -> str:
         f"{eff.lead_in_minutes:g} min, at most {eff.day_cap_hours:g} h a day; time not seen is "
         f"left out."
     )
+
+
+def insert_named(con: duckdb.DuckDBPyConnection, query: str,
+                 params: list[Any] | None = None) -> None:
+    """Store credits given by name, as the `effort` view shows them: `query` yields person_id,
+    event_id, session_id and minutes, for events already in `events`. For databases written by
+    hand (tests, examples); a build writes effort_sessions and effort_credit directly."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _named AS {query}", params or [])
+    con.execute("""
+        INSERT INTO effort_sessions
+        SELECT coalesce((SELECT max(session_no) FROM effort_sessions), 0)
+                   + row_number() OVER (ORDER BY person_id, session_id), person_id, session_id
+        FROM (SELECT DISTINCT person_id, session_id FROM _named
+              EXCEPT SELECT person_id, session_id FROM effort_sessions)
+    """)
+    con.execute("""
+        INSERT INTO effort_credit
+        SELECT e.event_seq, s.session_no, n.minutes
+        FROM _named AS n JOIN events AS e USING (event_id)
+        JOIN effort_sessions AS s ON s.person_id = n.person_id AND s.session_id = n.session_id
+    """)
+    con.execute("DROP TABLE _named")

@@ -21,7 +21,7 @@ from analysis import insert_rows
 
 # (table, person column); tables whose key holds the person are rewritten, not updated.
 PERSON_COLUMNS = [
-    ("identities", "person_id"), ("events", "person_id"), ("effort", "person_id"),
+    ("identities", "person_id"), ("events", "person_id"), ("effort_sessions", "person_id"),
     ("work_items", "author_id"), ("work_items", "assignee_id"), ("transitions", "person_id"),
 ]
 
@@ -51,7 +51,8 @@ def apply_pseudonyms(con: duckdb.DuckDBPyConnection, salt: str) -> None:
     for table, column in PERSON_COLUMNS:
         con.execute(f"UPDATE {table} SET {column} = m.pseudo FROM _pseudo m "
                     f"WHERE {table}.{column} = m.person_id")
-    con.execute("UPDATE effort SET session_id = person_id || '@' || split_part(session_id, '@', 2)")
+    con.execute("UPDATE effort_sessions"
+                " SET session_id = person_id || '@' || split_part(session_id, '@', 2)")
     con.execute("UPDATE identities SET login = NULL, email = NULL, display_name = NULL")
     # people and person_months have the person in their primary key: rewrite them.
     con.execute("CREATE OR REPLACE TEMP TABLE _people AS SELECT * FROM people")

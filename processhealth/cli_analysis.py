@@ -151,7 +151,7 @@ def classify(config: Config, explain: bool, limit: int) -> None:
             SELECT coalesce(e.category, 'unclassified') AS category, e.category_rule,
                    count(*) AS events, sum(f.minutes) / 60 AS hours,
                    sum(f.minutes) / sum(sum(f.minutes)) OVER () AS share
-            FROM effort f JOIN events e USING (event_id)
+            FROM effort_credit f JOIN events e USING (event_seq)
             GROUP BY ALL ORDER BY category, hours DESC
         """).fetchall()
         buckets = con.execute("""

@@ -74,7 +74,7 @@ def later_rows(con: Any, cutoff: datetime) -> LeftOut | None:
 # from the transitions left).
 CUT = (
     "DELETE FROM events WHERE occurred_at >= $cut",
-    "DELETE FROM effort WHERE event_id NOT IN (SELECT event_id FROM events)",
+    "DELETE FROM effort_credit WHERE event_seq NOT IN (SELECT event_seq FROM events)",
     'DELETE FROM transitions WHERE "at" >= $cut',
     "DELETE FROM work_items WHERE created_at >= $cut",
     "DELETE FROM transitions WHERE item_id NOT IN (SELECT item_id FROM work_items)",

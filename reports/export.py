@@ -32,7 +32,9 @@ DERIVED_MONTH = {
     "work_items": "SELECT *, date_trunc('month', timezone('UTC', created_at))::DATE AS month"
                   " FROM work_items",
     "effort": "SELECT f.*, date_trunc('month', timezone('UTC', e.occurred_at))::DATE AS month"
-              " FROM effort AS f LEFT JOIN events AS e USING (event_id)",
+              " FROM effort AS f LEFT JOIN events AS e USING (event_seq)",
+    "effort_credit": "SELECT f.*, date_trunc('month', timezone('UTC', e.occurred_at))::DATE"
+                     " AS month FROM effort_credit AS f LEFT JOIN events AS e USING (event_seq)",
 }
 
 

@@ -160,13 +160,17 @@ def _change(db: _FileDB) -> None:
 _TEAM_ROWS = {
     "teams": "team = $team", "effort_sensitivity": "team = $team",
     "people": "person_id LIKE $team || '%'", "person_months": "person_id LIKE $team || '%'",
-    "identities": "person_id LIKE $team || '%'", "effort": "person_id LIKE $team || '%'",
+    "identities": "person_id LIKE $team || '%'",
+    "effort_sessions": "person_id LIKE $team || '%'",
     "events": "person_id LIKE $team || '%'",
     **{table: "item_id LIKE 'jira:' || $key || '-%' OR item_id LIKE 'github:acme/' || $team"
               " || '-app#%'" for table in ("work_items", "transitions", "item_fields")},
     "health_verdicts": "team = $team",
     "health_verdict_signals": 'team = $team AND "change" IS NULL',
 }
+
+
+_COPY_SESSIONS = 10**12  # copy n numbers its sessions from (n + 1) x this on
 
 
 def copy_teams(con: Any, copies: dict[str, str]) -> None:
@@ -194,6 +198,9 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
             if name == "event_seq":  # a copy is a new event (its effort follows below)
                 select.append("nextval('event_seq')" if table == "events" else "NULL")
                 continue
+            if name == "session_no":  # a copy's sessions are new sessions
+                select.append(f"t.session_no + (c.n + 1) * {_COPY_SESSIONS}")
+                continue
             select.append("c.name" if name == "team" else renamed if kind == "VARCHAR"
                           else f"{renamed}::JSON" if kind == "JSON" else column)
         where = where.replace("$team", "c.base").replace("$key", "upper(c.base[:3])")
@@ -201,8 +208,15 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
         where = where.replace("item_id", "t.item_id").replace('"change"', 't."change"')
         con.execute(f"INSERT INTO {table} SELECT {', '.join(select)} FROM {table} AS t, copies"
                     f" AS c WHERE {where}")
-    con.execute("UPDATE effort SET event_seq = e.event_seq FROM events AS e"
-                " WHERE effort.event_seq IS NULL AND e.event_id = effort.event_id")
+    # each credit of the base team's events, on the copy's event and session
+    con.execute(f"""
+        INSERT INTO effort_credit
+        SELECT ce.event_seq, f.session_no + (c.n + 1) * {_COPY_SESSIONS}, f.minutes
+        FROM effort_credit AS f JOIN events AS e USING (event_seq)
+        JOIN copies AS c ON e.person_id LIKE c.base || '%'
+        JOIN events AS ce ON ce.event_id = 'c' || c.n || ':' || replace(replace(e.event_id,
+            c.base, 'c' || c.n || '-'), upper(c.base[:3]), 'C' || c.n)
+    """)
     con.execute("COMMIT")
 
 
@@ -210,7 +224,7 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
 # is not there yet. Each month's stories and pull requests end within it, so nothing straddles.
 _UNTIL = (
     "DELETE FROM events WHERE occurred_at >= $until",
-    "DELETE FROM effort WHERE event_id NOT IN (SELECT event_id FROM events)",
+    "DELETE FROM effort_credit WHERE event_seq NOT IN (SELECT event_seq FROM events)",
     'DELETE FROM transitions WHERE "at" >= $until',
     "DELETE FROM work_items WHERE created_at >= $until",
     "DELETE FROM item_fields WHERE item_id NOT IN (SELECT item_id FROM work_items)",

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from analysis import fill_typed_columns
+from analysis import effort, fill_typed_columns
 from processhealth import pipeline
 
 REPO = Path(__file__).resolve().parent.parent
@@ -119,10 +119,7 @@ class TinyDB:
                 frame = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
                 self.con.register("_rows", frame)
                 if table == "effort":
-                    self.con.execute(f"INSERT INTO effort({columns}, event_seq) SELECT r.*,"
-                                     " e.event_seq FROM (SELECT {columns} FROM _rows) AS r"
-                                     " LEFT JOIN events AS e USING (event_id)"
-                                     .replace("{columns}", columns))
+                    effort.insert_named(self.con, f"SELECT {columns} FROM _rows")
                 else:
                     self.con.execute(f"INSERT INTO {table}({columns}) SELECT {columns} FROM _rows")
                     fill_typed_columns(self.con)

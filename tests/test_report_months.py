@@ -14,6 +14,7 @@ import pytest
 from report_org import report_database
 from test_audit import words
 
+from analysis import effort
 from processhealth.config import load_config
 from reports.render import render_report
 
@@ -30,8 +31,8 @@ def _config(tmp_path: Path, stray_month: str | None = None) -> Path:
                         " kind, category, detail) VALUES (?, 'jira', ?, 'ghost', ?,"
                         " 'jira_issue_created', 'customer', '{}')",
                         [f"ghost-{n}", f"{stray_month}-{12 + n} 10:00:00+00", f"jira:OLD-{n}"])
-            con.execute("INSERT INTO effort SELECT 'ghost', event_id, 'g', 15, event_seq"
-                        " FROM events WHERE event_id = ?", [f"ghost-{n}"])
+            effort.insert_named(con, "SELECT 'ghost' AS person_id, event_id, 'g' AS session_id,"
+                                " 15 AS minutes FROM events WHERE event_id = ?", [f"ghost-{n}"])
         con.close()
     path = tmp_path / "processhealth.toml"
     path.write_text(f'[storage]\nanalytics_path = "{db}"\nraw_path = "raw.duckdb"\n',

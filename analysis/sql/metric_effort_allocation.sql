@@ -5,9 +5,9 @@
 -- a row of its own, never spread over the others. Months are UTC calendar months.
 CREATE OR REPLACE VIEW metric_effort_allocation AS
 WITH credited AS (
-    SELECT pm.team, pm.month, f.person_id, coalesce(e.category, 'unclassified') AS category,
+    SELECT pm.team, pm.month, e.person_id, coalesce(e.category, 'unclassified') AS category,
            sum(f.minutes) AS minutes
-    FROM effort f
+    FROM effort_credit f
     JOIN events e USING (event_seq)
     JOIN person_months pm
       ON pm.person_id = e.person_id

@@ -7,7 +7,7 @@ WITH u AS (
     SELECT e.event_id, e.source, e.kind, e.person_id, f.minutes, w.source AS item_source,
            coalesce(w.container, e.repo) AS container, w.type, w.labels,
            c.name AS channel_name
-    FROM effort f
+    FROM effort_credit f
     JOIN events e USING (event_seq)
     LEFT JOIN work_items w ON w.item_id = e.item_id
     LEFT JOIN channels c ON c.channel_id = e.channel_id
@@ -27,7 +27,7 @@ WITH u AS (
     SELECT 'event_kind', kind, * FROM u
 )
 SELECT bucket_kind, bucket, sum(minutes) / 60 AS hours, count(*) AS events,
-       sum(minutes) / nullif((SELECT sum(minutes) FROM effort), 0) AS share_of_effort,
+       sum(minutes) / nullif((SELECT sum(minutes) FROM effort_credit), 0) AS share_of_effort,
        count(DISTINCT person_id) AS people_count,
        count(DISTINCT person_id) < (SELECT value::INTEGER FROM build_params
                                     WHERE name = 'privacy.min_group_size') AS suppressed

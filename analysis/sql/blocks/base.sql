@@ -334,12 +334,12 @@ prompting AS (
     GROUP BY e.event_seq, e.occurred_at
 ),
 -- Credited minutes and the three tests, one narrow row per event, joined to the events once.
--- effort has one row per credited event (analysis/effort.py); the tests, on about 40% of the
--- events, are grouped first and joined to it (at 10M events grouping all four took 16.2 s,
+-- effort_credit has one row per credited event (analysis/effort.py); the tests, on about 40% of
+-- the events, are grouped first and joined to it (at 10M events grouping all four took 16.2 s,
 -- this 9.9 s).
 facts AS (
     SELECT event_seq, f.minutes, t.paperwork, t.coupled, t.prompted
-    FROM (SELECT event_seq, minutes FROM effort) AS f
+    FROM (SELECT event_seq, minutes FROM effort_credit) AS f
     FULL JOIN (
         SELECT event_seq, any_value(paperwork) AS paperwork, any_value(coupled) AS coupled,
                any_value(prompted) AS prompted

@@ -147,6 +147,13 @@ def classify(config: Config, explain: bool, limit: int) -> None:
     """
     con = _open(config)
     try:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name ="
+                           " 'effort_credit' AND database_name = current_database()"
+                           ).fetchone()[0]:
+            raise UserError(
+                f"The analytics database {config.storage.analytics_path} was built by an older "
+                f"processhealth (it has no effort_credit table). Rebuild it with this version "
+                f"(`processhealth build`).")
         by_rule = con.execute("""
             SELECT coalesce(e.category, 'unclassified') AS category, e.category_rule,
                    count(*) AS events, sum(f.minutes) / 60 AS hours,

@@ -75,6 +75,7 @@ def later_rows(con: Any, cutoff: datetime) -> LeftOut | None:
 CUT = (
     "DELETE FROM events WHERE occurred_at >= $cut",
     "DELETE FROM effort_credit WHERE event_seq NOT IN (SELECT event_seq FROM events)",
+    "DELETE FROM effort_sessions WHERE session_no NOT IN (SELECT session_no FROM effort_credit)",
     'DELETE FROM transitions WHERE "at" >= $cut',
     "DELETE FROM work_items WHERE created_at >= $cut",
     "DELETE FROM transitions WHERE item_id NOT IN (SELECT item_id FROM work_items)",

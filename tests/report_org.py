@@ -225,6 +225,7 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
 _UNTIL = (
     "DELETE FROM events WHERE occurred_at >= $until",
     "DELETE FROM effort_credit WHERE event_seq NOT IN (SELECT event_seq FROM events)",
+    "DELETE FROM effort_sessions WHERE session_no NOT IN (SELECT session_no FROM effort_credit)",
     'DELETE FROM transitions WHERE "at" >= $until',
     "DELETE FROM work_items WHERE created_at >= $until",
     "DELETE FROM item_fields WHERE item_id NOT IN (SELECT item_id FROM work_items)",

@@ -208,6 +208,14 @@ def test_classify_cli_reports_rules_and_explains_unclassified(con, tmp_path, wri
     assert result.exit_code == 0, result.output
     assert "ops-war-room" in result.output
     assert 'match = { source = "slack", channel = ["ops-war-room"] }' in result.output
+    # a database built before effort was stored as effort_credit: a message, not a traceback
+    con.execute(f"ATTACH '{tmp_path / 'a.duckdb'}' AS out")
+    con.execute("DROP VIEW out.effort; DROP TABLE out.effort_credit")
+    con.execute("DETACH out")
+    result = run_cli(path, "classify")
+    assert result.exit_code != 0
+    assert "built by an older processhealth" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_defaults_cover_common_naming_and_a_teams_own_scope(con, tmp_path):

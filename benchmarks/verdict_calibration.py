@@ -139,7 +139,7 @@ def cached_build(seed: int, index: int, size: str, cache: Path, digest: str,
         + f'\n[storage]\nraw_path = "{folder / "raw.duckdb"}"\n'
         f'analytics_path = "{folder / "analytics.duckdb"}"\n', encoding="utf-8")
     config = load_config(folder / "processhealth.toml")
-    with RawStore(config.storage.raw_path) as store:
+    with RawStore.of(config) as store:
         for source in ("github", "jira", "slack"):
             importlib.import_module(f"processhealth.simload.{source}").load(member.org, store)
     steps = [s for s in pipeline.build_steps()

@@ -1,7 +1,7 @@
 """Import a Slack workspace export (the zip, or the folder it unpacks to) into the raw store.
 
     export = read_export(Path("acme.zip"), cfg.slack)          # checks every file: UserError
-    with RawStore(cfg.storage.raw_path) as store:
+    with RawStore.of(cfg) as store:
         save_export(export, store, store_message_text=False)
 
 The export holds channels.json (public channels), users.json, integration_logs.json, optionally

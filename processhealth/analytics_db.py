@@ -80,7 +80,7 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
     _remove(temp)
     _remove_abandoned(target)
     if not Path(config.storage.raw_path).exists():
-        RawStore(config.storage.raw_path).close()  # a fresh install: an empty raw store
+        RawStore.of(config).close()  # a fresh install: an empty raw store
     # Otherwise the raw store is only read (attached read-only): a reader holding it, or a
     # WAL left by a killed notebook, does not stop the build, and its bytes stay as they are.
     con = open_duckdb(temp, memory_limit=config.storage.memory_limit,

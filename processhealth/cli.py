@@ -260,7 +260,7 @@ def experiment_add(config: Config, name: str, start: datetime, team: str | None,
     from analysis.experiments import check  # what the evaluation understands
 
     check(scope, [c.metric for c in parsed])
-    with RawStore(config.storage.raw_path) as store:
+    with RawStore.of(config) as store:
         state.add_process_change(store, name, started_on=start.date(), team=team, tool=tool,
                                  scope=scope, criteria=parsed)
     ui.say(f"recorded process change {name!r} with {len(parsed)} criteria")
@@ -275,7 +275,7 @@ def experiment_list(config: Config, fmt: str) -> None:
     if not config.storage.raw_path.exists():
         changes: list[dict[str, Any]] = []
     else:
-        with RawStore(config.storage.raw_path, read_only=True) as store:
+        with RawStore.of(config, read_only=True) as store:
             changes = state.list_process_changes(store)
     columns = ["name", "started_on", "team", "tool", "scope", "criteria"]
     rows = [
@@ -291,7 +291,7 @@ def experiment_list(config: Config, fmt: str) -> None:
 @pass_config
 def experiment_remove(config: Config, name: str) -> None:
     """Delete a recorded process change and its criteria."""
-    with RawStore(config.storage.raw_path) as store:
+    with RawStore.of(config) as store:
         state.remove_process_change(store, name)
     ui.say(f"removed process change {name!r}")
 

@@ -29,7 +29,7 @@ def slack_export(config: Config, path: Path) -> None:
     from collectors.slack_export import read_export, save_export
 
     export = read_export(path, config.slack)
-    with RawStore(config.storage.raw_path) as store:
+    with RawStore.of(config) as store:
         count = save_export(export, store, config.privacy.store_message_text)
     ui.say(f"imported {count} Slack messages and replies from {len(export.conversations)} "
            f"conversations in {path}; run `processhealth build` next.")
@@ -50,7 +50,7 @@ def jira_json(config: Config, paths: tuple[Path, ...]) -> None:
 
     files = [read_search_file(path) for path in json_files(list(paths))]
     check_ids(files)
-    with RawStore(config.storage.raw_path) as store:
+    with RawStore.of(config) as store:
         counts = save_search_files(files, store, config.privacy.store_text_fields,
                                    Rules.from_config(config.slack,
                                                      declared=config.declared_experiments))

@@ -151,8 +151,9 @@ class Section(BaseModel):
 class StorageConfig(Section):
     raw_path: Path = Path(".processhealth/raw.duckdb")
     analytics_path: Path = Path("processhealth.duckdb")
-    # DuckDB's memory cap for build and reports; past it, DuckDB spills to disk. Memory it frees
-    # is kept for reuse up to the cap until the connection closes (duckdb_files.py).
+    # DuckDB's memory cap for the raw store, build and reports; past it, DuckDB spills to disk.
+    # Memory it frees is kept for reuse up to the cap until the connection closes
+    # (duckdb_files.py).
     memory_limit: Annotated[str, AfterValidator(_check_memory_limit)] = Field(
         DEFAULT_MEMORY_LIMIT, pattern=r"^\d+(\.\d+)? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 

@@ -68,7 +68,7 @@ def record_process_changes(config, org) -> None:
 
     criteria = [state.parse_criterion(c)
                 for c in ("overhead_ratio <= +3pp", "customer_throughput >= -10%")]
-    with RawStore(config.storage.raw_path) as store:
+    with RawStore.of(config) as store:
         for team in org.teams:
             if team.scenario == "tool_nobody_wanted":
                 state.add_process_change(

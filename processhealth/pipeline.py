@@ -89,7 +89,7 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
     config.validate_secrets(wanted)  # before any network call
     from collectors.slack_rows import Rules  # comment flags of reduced GitHub and Jira bodies
 
-    with RawStore(config.storage.raw_path) as store:
+    with RawStore.of(config) as store:
         for name in wanted:
             if full:
                 store.reset(name)

@@ -2,7 +2,7 @@
 processhealth/duckdb_files.py; a save's rows and the index of what a table holds,
 processhealth/raw_rows.py).
 
-    with RawStore(cfg.storage.raw_path) as store:
+    with RawStore.of(cfg) as store:
         n = store.save("github", "pulls", rows, scope="acme/api", cursor="2024-05-01T00:00:00Z")
 
 Raw tables have one fixed shape, `raw_<source>_<entity>`, created on demand: one row per
@@ -39,7 +39,7 @@ import duckdb
 import pyarrow as pa
 
 from processhealth import __version__, migrations
-from processhealth.duckdb_files import open_duckdb, sql_literal
+from processhealth.duckdb_files import DEFAULT_MEMORY_LIMIT, open_duckdb, sql_literal
 from processhealth.errors import SourceError, UserError
 from processhealth.raw_rows import Plan, Stored, arrow_batch
 
@@ -105,7 +105,14 @@ def raw_table_name(source: str, entity: str) -> str:
 class RawStore:
     """The raw DuckDB file: raw_* payload tables, sync_state checkpoints, state_* tables."""
 
-    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+    @classmethod
+    def of(cls, config: Any, read_only: bool = False) -> RawStore:
+        """The raw store that config's [storage] names, under its memory cap."""
+        return cls(config.storage.raw_path, read_only=read_only,
+                   memory_limit=config.storage.memory_limit)
+
+    def __init__(self, path: str | Path, read_only: bool = False,
+                 memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
         self.path = Path(path)
         self.read_only = read_only
         if read_only and not self.path.exists():
@@ -113,7 +120,7 @@ class RawStore:
                 f"There is no raw store at {self.path} yet. Run `processhealth collect` first."
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = open_duckdb(self.path, read_only=read_only)
+        self.con = open_duckdb(self.path, read_only=read_only, memory_limit=memory_limit)
         self._known_tables: set[str] = set()
         self._stored: dict[str, Stored] = {}  # per raw table saved to: what it holds
         self._cursors: dict[tuple[str, str, str], str] = {}  # as stored, once read or written

@@ -337,7 +337,7 @@ def record_criteria(config: Config, tool: str, teams: list[str] | None, name: st
     criteria = [state.parse_criterion(text) for text, *_ in PROPOSED_CRITERIA]
     targets: list[str | None] = list(teams) if teams else [None]
     recorded = []
-    with RawStore(config.storage.raw_path) as store:
+    with RawStore.of(config) as store:
         for team in targets:
             change = base if len(targets) == 1 else f"{base}-{team}"
             state.add_process_change(store, change, started_on=started_on, team=team, tool=tool,

@@ -384,3 +384,25 @@ def test_the_build_reads_a_migrated_store_read_only(config, tmp_path):
 
     build_analytics(config, [BuildStep("read raw", read)])
     assert config.storage.raw_path.read_bytes() == raw_bytes
+
+
+def test_the_raw_store_opens_under_the_configured_memory_cap(write_config, tmp_path):
+    """[storage] memory_limit caps the raw store too (collect, import, audit), not only the
+    build; before, the raw store always used the default cap."""
+    from processhealth.config import load_config
+    from processhealth.duckdb_files import DEFAULT_MEMORY_LIMIT
+
+    config = load_config(write_config('[storage]\nmemory_limit = "512MB"\n'))
+    expected = duckdb.connect(config={"memory_limit": "512MB"}).execute(
+        "SELECT current_setting('memory_limit')").fetchone()[0]
+    default = duckdb.connect(config={"memory_limit": DEFAULT_MEMORY_LIMIT}).execute(
+        "SELECT current_setting('memory_limit')").fetchone()[0]
+    assert expected != default
+    with RawStore.of(config) as store:
+        assert store.path == config.storage.raw_path
+        got = store.con.execute("SELECT current_setting('memory_limit'),"
+                                " current_setting('block_allocator_memory')").fetchone()
+    assert got == (expected, expected)
+    with RawStore.of(config, read_only=True) as store:
+        assert store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] \
+            == expected

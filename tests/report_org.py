@@ -173,6 +173,17 @@ _TEAM_ROWS = {
 _COPY_SESSIONS = 10**12  # copy n numbers its sessions from (n + 1) x this on
 
 
+def _copied(column: str) -> str:
+    """SQL: the value of `column` in copy c (ids c<n>-<i>, keys C<n>)."""
+    return (f"replace(replace({column}::VARCHAR, c.base, 'c' || c.n || '-'),"
+            f" upper(c.base[:3]), 'C' || c.n)")
+
+
+def _copied_event_id(column: str) -> str:
+    """SQL: an event id in copy c; some (atlas's reply in #pm-nags) do not name the team."""
+    return f"'c' || c.n || ':' || {_copied(column)}"
+
+
 def copy_teams(con: Any, copies: dict[str, str]) -> None:
     """Add teams `copies` (new name -> 'atlas' or 'tiny') as copies of that team's domain rows
     and stored verdicts, in SQL: hundreds of teams in seconds, where the verdict build takes
@@ -191,10 +202,7 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
         select = []
         for name, kind in columns:
             column = f't."{name}"'
-            renamed = (f"replace(replace({column}::VARCHAR, c.base, 'c' || c.n || '-'),"
-                       f" upper(c.base[:3]), 'C' || c.n)")
-            if name == "event_id":  # some (atlas's reply in #pm-nags) do not name the team
-                renamed = f"'c' || c.n || ':' || {renamed}"
+            renamed = _copied_event_id(column) if name == "event_id" else _copied(column)
             if name == "event_seq":  # a copy is a new event (its effort follows below)
                 select.append("nextval('event_seq')" if table == "events" else "NULL")
                 continue
@@ -214,8 +222,7 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
         SELECT ce.event_seq, f.session_no + (c.n + 1) * {_COPY_SESSIONS}, f.minutes
         FROM effort_credit AS f JOIN events AS e USING (event_seq)
         JOIN copies AS c ON e.person_id LIKE c.base || '%'
-        JOIN events AS ce ON ce.event_id = 'c' || c.n || ':' || replace(replace(e.event_id,
-            c.base, 'c' || c.n || '-'), upper(c.base[:3]), 'C' || c.n)
+        JOIN events AS ce ON ce.event_id = {_copied_event_id("e.event_id")}
     """)
     con.execute("COMMIT")
 

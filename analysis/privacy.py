@@ -51,8 +51,10 @@ def apply_pseudonyms(con: duckdb.DuckDBPyConnection, salt: str) -> None:
     for table, column in PERSON_COLUMNS:
         con.execute(f"UPDATE {table} SET {column} = m.pseudo FROM _pseudo m "
                     f"WHERE {table}.{column} = m.person_id")
+    # "<person>@<start time>": the time is what follows the last '@' (a person id, say a Jira
+    # Server username, may hold one of its own)
     con.execute("UPDATE effort_sessions"
-                " SET session_id = person_id || '@' || split_part(session_id, '@', 2)")
+                " SET session_id = person_id || '@' || regexp_extract(session_id, '[^@]*$')")
     con.execute("UPDATE identities SET login = NULL, email = NULL, display_name = NULL")
     # people and person_months have the person in their primary key: rewrite them.
     con.execute("CREATE OR REPLACE TEMP TABLE _people AS SELECT * FROM people")

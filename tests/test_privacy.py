@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from test_effort_fixtures import (
     at,
@@ -70,3 +72,22 @@ def test_small_groups_are_flagged(tmp_path):
     flags = rows(con, "SELECT DISTINCT people_count, suppressed FROM metric_effort_allocation")
     assert flags == [(2, True)]
     assert rows(con, "SELECT bool_and(suppressed) FROM metric_effort_sensitivity")[0][0]
+
+
+def test_pseudonymized_sessions_keep_their_time_when_a_person_id_holds_an_at_sign(
+        tmp_path, monkeypatch):
+    # A Jira Server account known only by a username like an e-mail address is a person of its
+    # own, named by its account key: the session ids built from it hold two '@'.
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
+    con = domain_db()
+    _org(con)
+    cy = identity(con, "jira", "cy@corp.example", None, None, None)
+    event(con, "e3", "jira", at(1), cy, "jira_comment", item_id="jira:ATL-1")
+    event(con, "e4", "jira", at(30), cy, "jira_comment", item_id="jira:ATL-1")
+    config = make_config(tmp_path, teams=[TEAM], privacy={"pseudonymize": True})
+    run_analysis(con, config)
+    sessions = rows(con, "SELECT session_id FROM effort_sessions")
+    assert len(sessions) >= 3  # ana's, bo's and cy's (cy's two comments are far apart: two)
+    for (session,) in sessions:
+        assert re.fullmatch(r"p-[0-9a-f]+@\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", session), session
+    assert len({s for (s,) in sessions}) == len(sessions)

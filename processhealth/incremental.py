@@ -54,11 +54,15 @@ _CODE_DIRS = ("processhealth", "collectors", "analysis")
 _ROOT = Path(__file__).resolve().parent.parent
 
 
+def analytics_target(config: Any) -> Path:
+    return Path(config.storage.analytics_path).resolve()
+
+
 def state_path(config: Any) -> Path:
     """The build state of one analytics database: beside the raw store (the same privacy class),
     named after the analytics file's resolved path (two databases built from one raw store keep
     two states)."""
-    target = Path(config.storage.analytics_path).resolve()
+    target = analytics_target(config)
     tag = hashlib.sha256(str(target).encode()).hexdigest()[:12]
     return Path(config.storage.raw_path).parent / "build-state" / f"{target.name}-{tag}.duckdb"
 
@@ -69,6 +73,7 @@ class Plan:
 
     full: bool = False
     state: Path | None = None  # the state file (state_path); None: keep no state
+    target: Path | None = None  # the analytics file it goes with (resolved)
     mode: str = "full"
     reason: str = ""
     kept: tuple[str, ...] = ()
@@ -335,8 +340,9 @@ def commit(plan: Plan, analytics_temp: Path) -> None:
     try:
         meta.execute("CREATE OR REPLACE TABLE state(key VARCHAR, value VARCHAR)")
         meta.execute("INSERT INTO state VALUES ('format', ?), ('raw_store', ?),"
-                     " ('fingerprint', ?), ('analytics', ?)",
-                     [FORMAT, plan.identity, plan.fingerprint, _file_identity(analytics_temp)])
+                     " ('fingerprint', ?), ('analytics', ?), ('analytics_path', ?)",
+                     [FORMAT, plan.identity, plan.fingerprint, _file_identity(analytics_temp),
+                      str(plan.target) if plan.target else None])
         meta.execute("CHECKPOINT")
     finally:
         meta.close()
@@ -344,6 +350,30 @@ def commit(plan: Plan, analytics_temp: Path) -> None:
     _remove(plan.state.with_name(plan.state.name + ".wal"))
     os.replace(plan.temp, plan.state)
     _fsync(plan.state.parent)
+    forget_orphans(plan.state)
+
+
+def forget_orphans(state: Path) -> list[Path]:
+    """Remove the other build states of the folder whose analytics database is gone (its path
+    was changed in the config, or the file deleted): each holds a copy of the normalized tables,
+    about 1 GB at 10M events, that no build would read again. A state that does not name its
+    file (written before this rule), or cannot be read now (another build holds it), is left.
+    Returns the states removed."""
+    removed = []
+    for other in sorted(state.parent.glob("*.duckdb")):
+        if other == state:
+            continue
+        try:
+            with duckdb.connect(str(other), read_only=True) as con:
+                found = con.execute("SELECT value FROM state WHERE key = 'analytics_path'"
+                                    ).fetchone()
+        except duckdb.Error:
+            continue
+        if found and found[0] and not Path(found[0]).exists():
+            for path in (other, other.with_name(other.name + ".wal")):
+                _remove(path)
+            removed.append(other)
+    return removed
 
 
 def discard(plan: Plan) -> None:

@@ -111,7 +111,8 @@ def build(config: Config, full: bool = False) -> Path:
     """Build the analytics database from the raw store; returns its path. Incremental when the
     previous database is a valid base, unless `full` (docs/build.md); see `last_plan`."""
     config.validate_secrets(["privacy"])  # the pseudonym salt, when pseudonymize is on
-    plan = incremental.Plan(full=full, state=incremental.state_path(config))
+    plan = incremental.Plan(full=full, state=incremental.state_path(config),
+                            target=incremental.analytics_target(config))
     steps = build_steps(plan)
     try:
         with ui.progress("build", unit="steps") as bar:

@@ -25,7 +25,7 @@ import duckdb
 import orjson
 import pytest
 
-from processhealth import pipeline
+from processhealth import incremental, pipeline
 from processhealth.config import load_config
 from processhealth.demo_config import demo_config_toml
 from processhealth.simload import bulk, replay
@@ -250,3 +250,20 @@ def quarantined(db: Path) -> list[str]:
     with duckdb.connect(str(db), read_only=True) as con:
         return [r[0] for r in con.execute("SELECT item FROM source_coverage"
                                           " WHERE status = 'quarantined' ORDER BY 1").fetchall()]
+
+
+def test_a_build_forgets_the_states_of_databases_that_are_gone(org_store):
+    folder, config = org_store
+    other = config.model_copy(deep=True)
+    other.storage.analytics_path = folder / "other.duckdb"
+    build(config)
+    build(other)
+    kept = folder / "build-state"
+    assert len(list(kept.glob("*.duckdb"))) == 2
+    # a state written before states named their database is left alone
+    legacy = kept / "older.duckdb"
+    with duckdb.connect(str(legacy)) as con:
+        con.execute("CREATE TABLE state AS SELECT 'format' AS key, '2' AS value")
+    (folder / "other.duckdb").unlink()
+    assert build(config).mode == "incremental"
+    assert sorted(kept.glob("*.duckdb")) == sorted([incremental.state_path(config), legacy])

@@ -1,8 +1,9 @@
 """A build step of its own: store the per-event and per-item metric views as tables.
 
-Every team-month view adds up the same per-event facts (metric_event_team, of which
-metric_event_facts is a filter: five as-of joins over all events); as views they would be
-recomputed by every query of every view, report and verdict. Per-event rows are stored once.
+Every team-month view adds up the same per-event facts (metric_event_base, of which
+metric_event_human is a filter: five as-of joins over all events); as views they would be
+recomputed by every query of every view, report and verdict. Per-event rows are stored once,
+without the event id (metric_event_team and metric_event_facts add it for readers).
 Once the build has created all views (and written build_params, which metric_team_months reads),
 these building blocks are stored as tables of the same name, with the same comments. The views
 that read them rebind by name, so nothing else changes; the SQL that defines them stays in
@@ -21,7 +22,7 @@ from processhealth.duckdb_files import sql_literal
 # In dependency order: each is stored after the ones it reads.
 BUILDING_BLOCKS = (
     "metric_team_months", "metric_channel_presence", "metric_reminder_person_months",
-    "metric_event_team", "metric_item_team",
+    "metric_event_base", "metric_item_team",
     "metric_status_intervals", "metric_flow_items", "metric_pr_items", "metric_scope_events",
     # Not a building block, but the report reads it six times per run (allocation, unclassified
     # share, months shown) and each read recomputes it over all effort rows.

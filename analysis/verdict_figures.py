@@ -108,7 +108,7 @@ def evidence(base: Sequence[MonthFigures], window: Sequence[MonthFigures],
 
 def load(con: duckdb.DuckDBPyConnection) -> tuple[list[MonthFigures], date | None, date | None]:
     """Every team-month's figures (teams other than unassigned), and the span of observed days."""
-    first, last = con.execute("SELECT min(day), max(day) FROM metric_event_team").fetchone()
+    first, last = con.execute("SELECT min(day), max(day) FROM metric_event_base").fetchone()
     if first is None:
         return [], None, None
     effort = {(t, m): row for t, m, *row in con.execute("""
@@ -119,7 +119,7 @@ def load(con: duckdb.DuckDBPyConnection) -> tuple[list[MonthFigures], date | Non
                count(*) FILTER (WHERE is_process),
                coalesce(sum(minutes) FILTER (
                    WHERE category = 'process' AND coupled IS NOT TRUE), 0)
-        FROM metric_event_facts WHERE team IS NOT NULL GROUP BY team, month
+        FROM metric_event_human WHERE team IS NOT NULL GROUP BY team, month
     """).fetchall()}
     items = {(t, m): (n, lead) for t, m, n, lead in con.execute("""
         SELECT team, resolved_month, count(*), median(lead_time_days)
@@ -141,7 +141,7 @@ def load(con: duckdb.DuckDBPyConnection) -> tuple[list[MonthFigures], date | Non
     named = {(t, m): n for t, m, n in con.execute("""
         SELECT e.team, e.month,
                count(*) FILTER (WHERE epoch(e.occurred_at) - epoch(r.reminded_at) <= 86400)
-        FROM (SELECT team, month, person_id, occurred_at FROM metric_event_facts
+        FROM (SELECT team, month, person_id, occurred_at FROM metric_event_human
               WHERE is_process AND team IS NOT NULL) AS e
         ASOF LEFT JOIN (
             SELECT m.person_id, m.reminded_at

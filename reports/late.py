@@ -10,7 +10,7 @@ Slack export imported in the next quarter) or go away (an issue deleted or moved
 found by `collect --full`). The analytics database is rebuilt from scratch by every build, so
 it cannot remember what an earlier report counted: the raw store's `state_report_ledger` does.
 When a report for a month that is over is written, each of its teams that has no row for the
-month gets one: how many events the team's people made in the month (metric_event_team) and
+month gets one: how many events the team's people made in the month (metric_event_base) and
 how many work items counting toward the team were resolved or merged in it (metric_item_team),
 as the report read them. A row is never overwritten. When a later report finds other counts,
 it says so per team, in plain words; its figures include the late data (the counts cannot tell
@@ -63,7 +63,7 @@ def month_counts(db: AnalyticsDB, month: date, teams: list[str]) -> dict[str, Co
     end = month_end(month)
     start = datetime(month.year, month.month, 1, tzinfo=UTC)
     events = dict(db.execute(
-        "SELECT team, count(*) FROM metric_event_team WHERE occurred_at >= $start"
+        "SELECT team, count(*) FROM metric_event_base WHERE occurred_at >= $start"
         " AND occurred_at < $end AND list_contains($teams, team) GROUP BY team",
         {"start": start, "end": end, "teams": teams}).fetchall())
     items = dict(db.execute(

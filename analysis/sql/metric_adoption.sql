@@ -49,7 +49,7 @@ ranked AS (
            ntile(4) OVER (PARTITION BY m.change, m.team
                           ORDER BY coalesce(sum(f.minutes), 0) DESC, m.person_id) AS quartile
     FROM members AS m
-    LEFT JOIN metric_event_facts AS f
+    LEFT JOIN metric_event_human AS f
         ON f.person_id = m.person_id AND f.category = 'customer'
         AND f.occurred_at >= m.started_on - INTERVAL 90 DAY AND f.occurred_at < m.started_on
     GROUP BY m.change, m.team, m.person_id

@@ -9,7 +9,7 @@ SELECT m.channel_id, m.month, any_value(c.name) AS name, any_value(c.category) A
            AS human_messages,
        count(*) FILTER (WHERE m.is_bot OR m.subkind = 'reminder') AS reminders_and_bots,
        count(*) FILTER (WHERE m.is_bot OR m.subkind = 'reminder') / count(*) AS noise_share
-FROM metric_event_team AS m
+FROM metric_event_base AS m
 JOIN channels AS c USING (channel_id)
 WHERE m.source = 'slack' AND m.channel_id IS NOT NULL
 GROUP BY m.channel_id, m.month;

@@ -3,7 +3,7 @@
 -- the distinct people writing there over its whole period, which no per-month count can give.
 CREATE OR REPLACE VIEW metric_audit_channel_writers AS
 SELECT channel_id, month, person_id, team, is_bot, count(*) AS messages
-FROM metric_event_team
+FROM metric_event_base
 WHERE source = 'slack' AND channel_id IS NOT NULL
 GROUP BY ALL;
 COMMENT ON VIEW metric_audit_channel_writers IS 'Slack messages per channel, month and author, with the author''s team (docs/metrics.md section 5, audit: which channels a team writes in, and how many people write there).';

@@ -12,11 +12,11 @@
 -- use that month.
 CREATE OR REPLACE VIEW metric_change_onsets AS
 WITH first_data AS (
-    SELECT min(month) AS first_month FROM metric_event_team
+    SELECT min(month) AS first_month FROM metric_event_base
 ),
 facts AS (  -- human events of a team, with the event's detail
     SELECT f.team, f.month, f.day, f.kind, f.channel_id, e.detail
-    FROM metric_event_facts AS f
+    FROM metric_event_human AS f
     JOIN events AS e USING (event_seq)
     WHERE f.team IS NOT NULL AND f.team <> '(unassigned)'
       AND f.kind IN ('jira_field_edit', 'jira_created')
@@ -47,17 +47,17 @@ uses_each AS (  -- (kind, team, scope, value) per month: how many uses, the firs
     GROUP BY ALL
     UNION ALL  -- a channel counts for the team writing most in it (below); here per channel
     SELECT 'new_channel', NULL, 'channel', c.name, 5, e.month, min(e.day), count(*)
-    FROM metric_event_team AS e JOIN channels AS c USING (channel_id)
+    FROM metric_event_base AS e JOIN channels AS c USING (channel_id)
     WHERE e.source = 'slack' AND NOT e.is_bot
     GROUP BY ALL
     UNION ALL  -- reminders by anyone, bots included
     SELECT 'new_reminders', NULL, 'channel', c.name, 3, e.month, min(e.day), count(*)
-    FROM metric_event_team AS e JOIN channels AS c USING (channel_id)
+    FROM metric_event_base AS e JOIN channels AS c USING (channel_id)
     WHERE e.subkind = 'reminder'
     GROUP BY ALL
     UNION ALL  -- a bot, named by the channel it writes in most that month (bots have no team)
     SELECT 'new_bot', NULL, NULL, e.actor_account, 5, e.month, min(e.day), count(*)
-    FROM metric_event_team AS e
+    FROM metric_event_base AS e
     WHERE e.is_bot AND e.actor_account IS NOT NULL
     GROUP BY ALL
 ),
@@ -84,7 +84,7 @@ onsets AS (
 -- Ties go to the first name in order, so that a tie is decided the same way in every build.
 channel_team AS (  -- the team writing most in a channel in a month (humans)
     SELECT channel_id, month, arg_min(team, (-n, team)) AS team
-    FROM (SELECT channel_id, month, team, count(*) AS n FROM metric_event_team
+    FROM (SELECT channel_id, month, team, count(*) AS n FROM metric_event_base
           WHERE source = 'slack' AND NOT is_bot AND team IS NOT NULL AND team <> '(unassigned)'
           GROUP BY ALL)
     GROUP BY ALL
@@ -100,7 +100,7 @@ reminder_team AS (  -- the team the channel's reminders reached most in a month
 ),
 bot_channel AS (  -- the channel a bot writes in most in a month
     SELECT actor_account, month, arg_min(c.name, (-n, c.name)) AS channel
-    FROM (SELECT actor_account, month, channel_id, count(*) AS n FROM metric_event_team
+    FROM (SELECT actor_account, month, channel_id, count(*) AS n FROM metric_event_base
           WHERE is_bot AND channel_id IS NOT NULL GROUP BY ALL)
     JOIN channels AS c USING (channel_id)
     GROUP BY ALL

@@ -5,7 +5,7 @@
 CREATE OR REPLACE VIEW metric_coupling AS
 WITH items AS (
     SELECT team, month, item_id, bool_or(coupled) AS coupled
-    FROM metric_event_facts
+    FROM metric_event_human
     WHERE is_process AND item_id IS NOT NULL AND team IS NOT NULL
     GROUP BY team, month, item_id
 ),

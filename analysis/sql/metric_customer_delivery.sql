@@ -31,7 +31,7 @@ prs AS (
 ),
 releases AS (
     SELECT team, month, count(*) AS releases
-    FROM metric_event_facts
+    FROM metric_event_human
     WHERE kind = 'release' AND team IS NOT NULL
     GROUP BY team, month
 )

@@ -20,7 +20,7 @@ fill AS (
 edits AS (
     SELECT f.team, f.month, e.detail ->> 'field_id' AS field_id, count(*) AS edits,
            count(DISTINCT f.item_id) AS items_edited
-    FROM metric_event_facts AS f
+    FROM metric_event_human AS f
     JOIN events AS e USING (event_seq)
     WHERE f.kind = 'jira_field_edit' AND f.team IS NOT NULL
     GROUP BY f.team, f.month, e.detail ->> 'field_id'

@@ -5,7 +5,7 @@ CREATE OR REPLACE VIEW metric_organic_share AS
 WITH counts AS (
     SELECT team, month, count(*) AS process_events,
            count(*) FILTER (WHERE prompted) AS prompted_events
-    FROM metric_event_facts
+    FROM metric_event_human
     WHERE is_process AND team IS NOT NULL
     GROUP BY team, month
 )

@@ -12,7 +12,7 @@ WITH minutes AS (
            sum(minutes) FILTER (WHERE category = 'process') AS process,
            sum(minutes) FILTER (WHERE category NOT IN ('customer', 'enabling', 'process')
                                    OR category IS NULL) AS unclassified
-    FROM metric_event_facts
+    FROM metric_event_human
     WHERE team IS NOT NULL
     GROUP BY team, month
 ),

@@ -6,7 +6,7 @@ CREATE OR REPLACE VIEW metric_paperwork AS
 WITH jira AS (
     SELECT team, month, count(*) AS jira_events,
            count(*) FILTER (WHERE paperwork) AS paperwork_events
-    FROM metric_event_facts
+    FROM metric_event_human
     WHERE source = 'jira' AND team IS NOT NULL
     GROUP BY team, month
 )

@@ -2,7 +2,7 @@
 -- only privacy.show_people = true shows (teams decide whether their members see it).
 CREATE OR REPLACE VIEW metric_person_hours AS
 SELECT f.team, f.month, f.person_id, p.display_name, f.category, sum(f.minutes) / 60 AS hours
-FROM metric_event_facts AS f
+FROM metric_event_human AS f
 JOIN people AS p USING (person_id)
 GROUP BY f.team, f.month, f.person_id, p.display_name, f.category;
 COMMENT ON VIEW metric_person_hours IS 'Credited hours per person, team-month and category (the report shows them only with privacy.show_people = true).';

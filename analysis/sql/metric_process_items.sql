@@ -12,7 +12,7 @@ SELECT f.team, f.month, f.item_id, w.key, w.title, w.url, w.source,
        row_number() OVER (PARTITION BY f.team, f.month
                           ORDER BY sum(round(f.minutes * 1000000)::BIGINT) DESC, count(*) DESC,
                                    w.key, f.item_id) AS rank
-FROM metric_event_facts AS f
+FROM metric_event_human AS f
 JOIN work_items AS w USING (item_id)
 WHERE f.is_process AND f.team IS NOT NULL
 GROUP BY f.team, f.month, f.item_id, w.key, w.title, w.url, w.source;

@@ -9,9 +9,9 @@ WITH shipped AS (
 ),
 touches AS (
     SELECT s.team, s.month, count(DISTINCT s.item_id) AS items_shipped,
-           count(f.event_id) AS process_events
+           count(f.event_seq) AS process_events
     FROM shipped AS s
-    LEFT JOIN metric_event_facts AS f ON f.item_id = s.item_id AND f.is_process
+    LEFT JOIN metric_event_human AS f ON f.item_id = s.item_id AND f.is_process
     GROUP BY s.team, s.month
 )
 SELECT tm.team, tm.month, coalesce(t.items_shipped, 0) AS items_shipped,

@@ -6,7 +6,7 @@ CREATE OR REPLACE VIEW metric_shadow_tools AS
 WITH shadow AS (
     SELECT f.team, f.month, count(*) AS shadow_tool_messages,
            count(DISTINCT f.person_id) AS people_sharing
-    FROM metric_event_facts AS f
+    FROM metric_event_human AS f
     JOIN events AS e USING (event_seq)
     WHERE f.source = 'slack' AND f.team IS NOT NULL
       AND (e.subkind = 'shadow_tool'

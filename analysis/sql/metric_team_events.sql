@@ -16,7 +16,7 @@ WITH members AS (
     WHERE NOT p.is_bot AND pm.team IS NOT NULL AND pm.team <> '(unassigned)'
 ),
 data_months AS (
-    SELECT min(month) AS first_month, max(month) AS last_month FROM metric_event_team
+    SELECT min(month) AS first_month, max(month) AS last_month FROM metric_event_base
 ),
 moves AS (
     SELECT 'people_joined' AS event, c.team, c.month
@@ -35,7 +35,7 @@ moves AS (
 ),
 bots AS (
     SELECT actor_account, min(month) AS first_month, max(month) AS last_month, count(*) AS n
-    FROM metric_event_team
+    FROM metric_event_base
     WHERE is_bot AND actor_account IS NOT NULL
     GROUP BY actor_account
 ),

@@ -30,7 +30,7 @@ effort AS (
                AS paperwork_ratio,
            1 - count(*) FILTER (WHERE prompted) / nullif(count(*) FILTER (WHERE is_process), 0)
                AS organic_share
-    FROM metric_event_facts
+    FROM metric_event_human
     WHERE team IS NOT NULL
     GROUP BY team, week
 ),
@@ -38,7 +38,7 @@ coupling AS (
     SELECT team, week, avg(coupled::INTEGER) AS process_coupling
     FROM (
         SELECT team, week, item_id, bool_or(coupled) AS coupled
-        FROM metric_event_facts
+        FROM metric_event_human
         WHERE is_process AND item_id IS NOT NULL AND team IS NOT NULL
         GROUP BY team, week, item_id
     )
@@ -65,7 +65,7 @@ prs AS (
 ),
 shadow AS (
     SELECT f.team, f.week, count(*) AS shadow_tool_messages
-    FROM metric_event_facts AS f
+    FROM metric_event_human AS f
     JOIN events AS e USING (event_seq)
     WHERE f.source = 'slack' AND f.team IS NOT NULL
       AND (e.subkind = 'shadow_tool'

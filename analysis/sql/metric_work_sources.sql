@@ -4,7 +4,7 @@
 CREATE OR REPLACE VIEW metric_work_sources AS
 WITH minutes AS (
     SELECT team, month, source, sum(minutes) AS minutes
-    FROM metric_event_facts
+    FROM metric_event_human
     WHERE team IS NOT NULL
     GROUP BY team, month, source
 )

@@ -3,8 +3,11 @@
 -- coupling to delivery, prompted by a reminder) that the team-month and weekly views add up.
 -- The build creates them before any metric view (processhealth/pipeline.py METRIC_BLOCKS: base,
 -- items, scope), and once every view exists stores the heavy ones as tables of the same name
--- (analysis/materialize.py). Times are UTC. Per-event rows are stored once: metric_event_team
--- holds every event with its team and its facts; metric_event_facts is its human events.
+-- (analysis/materialize.py). Times are UTC. Per-event rows are stored once: metric_event_base
+-- holds every event with its team and its facts, without the event id (writing 10M long unique
+-- ids cost a quarter of storing it); metric_event_human is its human events. The build's views
+-- read those two; metric_event_team and metric_event_facts, the same with events.event_id, are
+-- views for readers of the database.
 
 CREATE VIEW metric_team_months AS
 SELECT pm.team, pm.month,
@@ -43,7 +46,7 @@ COMMENT ON COLUMN metric_item_team.team IS 'Team: the assignee''s (that month, e
 -- live members, who wrote there in the 30 days before it. In an organization-wide channel that is
 -- every reminder times everyone, so the pairs are not stored: a person's live stretches in each
 -- channel are (metric_channel_presence, linear in messages), and the metrics that need people
--- count against them (prompted in metric_event_team, metric_reminder_person_months, nag load).
+-- count against them (prompted in metric_event_base, metric_reminder_person_months, nag load).
 CREATE VIEW metric_channel_presence AS
 WITH m AS (  -- the times a human wrote in a channel (ties once: liveness depends on times only)
     SELECT DISTINCT e.channel_id, e.person_id, e.occurred_at
@@ -170,7 +173,7 @@ COMMENT ON COLUMN metric_reminder_person_months.channel_id IS 'The reminders'' S
 COMMENT ON COLUMN metric_reminder_person_months.month IS 'First day of the UTC month the reminders were sent.';
 COMMENT ON COLUMN metric_reminder_person_months.reminders IS 'Reminders that reached the person (as a live member of the channel or by mention).';
 
-CREATE VIEW metric_event_team AS
+CREATE VIEW metric_event_base AS
 -- ev: every event with its team; read twice, by the narrow et that the tests below read many
 -- times and by the final join (materialized whole, its strings spilled at 10M events: et was
 -- 1.9 GB scanned six times).
@@ -350,12 +353,38 @@ facts AS (
         GROUP BY event_seq
     ) AS t USING (event_seq)
 )
-SELECT ev.* EXCLUDE (event_seq), ev.event_seq,
+SELECT ev.* EXCLUDE (event_seq, event_id), ev.event_seq,
        coalesce(f.minutes, 0) AS minutes,
        ev.category = 'process' AS is_process,
        f.paperwork, f.coupled, f.prompted
 FROM ev
 LEFT JOIN facts AS f USING (event_seq);
+COMMENT ON VIEW metric_event_base IS 'What the build stores of metric_event_team: every event with the team its actor belonged to that month (person_months, else people.team), whether the actor is a bot, and for human events the per-event facts of docs/metrics.md section 5 (metric_event_human is its human events); without event_id, which metric_event_team adds by event_seq.';
+COMMENT ON COLUMN metric_event_base.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN metric_event_base.kind IS 'Event kind (events.kind).';
+COMMENT ON COLUMN metric_event_base.subkind IS 'Event subkind (events.subkind).';
+COMMENT ON COLUMN metric_event_base.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN metric_event_base.item_id IS 'Work item acted on, if any.';
+COMMENT ON COLUMN metric_event_base.channel_id IS 'Slack channel, for Slack events.';
+COMMENT ON COLUMN metric_event_base.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
+COMMENT ON COLUMN metric_event_base.actor_account IS 'Acting account, "<source>:<source_user_id>".';
+COMMENT ON COLUMN metric_event_base.occurred_at IS 'When it happened.';
+COMMENT ON COLUMN metric_event_base.day IS 'UTC day.';
+COMMENT ON COLUMN metric_event_base.week IS 'Monday of its UTC week.';
+COMMENT ON COLUMN metric_event_base.month IS 'First day of its UTC month.';
+COMMENT ON COLUMN metric_event_base.team IS 'Team of the actor that month (person_months, else people.team); `(unassigned)` for a human whose activity falls in no team''s scope; NULL for bots and events without an account.';
+COMMENT ON COLUMN metric_event_base.is_bot IS 'True when the actor is a bot (people.is_bot, else identities.is_bot).';
+COMMENT ON COLUMN metric_event_base.event_seq IS 'The event''s events.event_seq (a join key within this database).';
+COMMENT ON COLUMN metric_event_base.minutes IS 'Minutes the effort model credited to it (0 if none; bots are credited none).';
+COMMENT ON COLUMN metric_event_base.is_process IS 'True for process-category events.';
+COMMENT ON COLUMN metric_event_base.paperwork IS 'For human Jira status changes and metadata edits: true when the item had no code, comment or Slack activity within 24 h either side. NULL for other events.';
+COMMENT ON COLUMN metric_event_base.coupled IS 'For human process events on a work item: true when the item was delivered (linked code merged, or resolved with linked code) within 30 days either side. NULL otherwise.';
+COMMENT ON COLUMN metric_event_base.prompted IS 'For human process events: true when a reminder reached the actor in the 24 h before. NULL otherwise.';
+
+CREATE VIEW metric_event_team AS
+SELECT e.event_id, b.*
+FROM metric_event_base AS b
+JOIN events AS e USING (event_seq);
 COMMENT ON VIEW metric_event_team IS 'Every event with the team its actor belonged to that month (person_months, else people.team), whether the actor is a bot, and for human events the per-event facts of docs/metrics.md section 5 (metric_event_facts is its human events).';
 COMMENT ON COLUMN metric_event_team.event_id IS 'The event (events.event_id).';
 COMMENT ON COLUMN metric_event_team.source IS 'Tool: github, jira or slack.';
@@ -372,7 +401,6 @@ COMMENT ON COLUMN metric_event_team.week IS 'Monday of its UTC week.';
 COMMENT ON COLUMN metric_event_team.month IS 'First day of its UTC month.';
 COMMENT ON COLUMN metric_event_team.team IS 'Team of the actor that month (person_months, else people.team); `(unassigned)` for a human whose activity falls in no team''s scope; NULL for bots and events without an account.';
 COMMENT ON COLUMN metric_event_team.is_bot IS 'True when the actor is a bot (people.is_bot, else identities.is_bot).';
-
 COMMENT ON COLUMN metric_event_team.event_seq IS 'The event''s events.event_seq (a join key within this database).';
 COMMENT ON COLUMN metric_event_team.minutes IS 'Minutes the effort model credited to it (0 if none; bots are credited none).';
 COMMENT ON COLUMN metric_event_team.is_process IS 'True for process-category events.';
@@ -380,11 +408,35 @@ COMMENT ON COLUMN metric_event_team.paperwork IS 'For human Jira status changes 
 COMMENT ON COLUMN metric_event_team.coupled IS 'For human process events on a work item: true when the item was delivered (linked code merged, or resolved with linked code) within 30 days either side. NULL otherwise.';
 COMMENT ON COLUMN metric_event_team.prompted IS 'For human process events: true when a reminder reached the actor in the 24 h before. NULL otherwise.';
 
-CREATE VIEW metric_event_facts AS
-SELECT event_id, source, kind, subkind, category, item_id, channel_id, person_id, team,
+CREATE VIEW metric_event_human AS
+SELECT source, kind, subkind, category, item_id, channel_id, person_id, team,
        occurred_at, day, week, month, minutes, is_process, paperwork, coupled, prompted, event_seq
-FROM metric_event_team
+FROM metric_event_base
 WHERE NOT is_bot;
+COMMENT ON VIEW metric_event_human IS 'What the build reads of metric_event_facts (without event_id): every human event with its credited minutes and the per-event tests of docs/metrics.md section 5: paperwork (no code, comment or Slack activity on the item within 24 h), coupled (the item was delivered within 30 days), prompted (a reminder reached the actor in the 24 h before).';
+COMMENT ON COLUMN metric_event_human.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN metric_event_human.kind IS 'Event kind.';
+COMMENT ON COLUMN metric_event_human.subkind IS 'Event subkind.';
+COMMENT ON COLUMN metric_event_human.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN metric_event_human.item_id IS 'Work item acted on, if any.';
+COMMENT ON COLUMN metric_event_human.channel_id IS 'Slack channel, for Slack events.';
+COMMENT ON COLUMN metric_event_human.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
+COMMENT ON COLUMN metric_event_human.team IS 'Team of the actor that month.';
+COMMENT ON COLUMN metric_event_human.occurred_at IS 'When it happened.';
+COMMENT ON COLUMN metric_event_human.day IS 'UTC day.';
+COMMENT ON COLUMN metric_event_human.week IS 'Monday of its UTC week.';
+COMMENT ON COLUMN metric_event_human.month IS 'First day of its UTC month.';
+COMMENT ON COLUMN metric_event_human.minutes IS 'Minutes the effort model credited to it (0 if none).';
+COMMENT ON COLUMN metric_event_human.is_process IS 'True for process-category events.';
+COMMENT ON COLUMN metric_event_human.paperwork IS 'For Jira status changes and metadata edits: true when the item had no code, comment or Slack activity within 24 h either side. NULL for other events.';
+COMMENT ON COLUMN metric_event_human.coupled IS 'For process events on a work item: true when the item was delivered (linked code merged, or resolved with linked code) within 30 days either side. NULL otherwise.';
+COMMENT ON COLUMN metric_event_human.prompted IS 'For process events: true when a reminder reached the actor in the 24 h before. NULL otherwise.';
+COMMENT ON COLUMN metric_event_human.event_seq IS 'The event''s events.event_seq (a join key within this database).';
+
+CREATE VIEW metric_event_facts AS
+SELECT e.event_id, h.*
+FROM metric_event_human AS h
+JOIN events AS e USING (event_seq);
 COMMENT ON VIEW metric_event_facts IS 'Every human event with its credited minutes and the per-event tests of docs/metrics.md section 5: paperwork (no code, comment or Slack activity on the item within 24 h), coupled (the item was delivered within 30 days), prompted (a reminder reached the actor in the 24 h before).';
 COMMENT ON COLUMN metric_event_facts.event_id IS 'The event (events.event_id).';
 COMMENT ON COLUMN metric_event_facts.source IS 'Tool: github, jira or slack.';

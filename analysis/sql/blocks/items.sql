@@ -125,7 +125,7 @@ ready AS (  -- ready for review: the first ready_for_review event, else opened u
            coalesce(min(e.occurred_at) FILTER (WHERE e.kind = 'pr_ready'),
                     CASE WHEN NOT pr.draft_now OR pr.merged_at IS NOT NULL THEN pr.opened_at END)
                AS ready_at
-    FROM pr LEFT JOIN metric_event_team AS e USING (item_id)
+    FROM pr LEFT JOIN metric_event_base AS e USING (item_id)
     GROUP BY pr.item_id, pr.draft_now, pr.merged_at, pr.opened_at
 ),
 acts AS (  -- a comment or review on a draft is no pickup: responses count from ready_at on
@@ -140,7 +140,7 @@ acts AS (  -- a comment or review on a draft is no pickup: responses count from 
                WHERE e.kind = 'pr_review' AND NOT e.is_bot
                  AND coalesce(e.person_id, e.actor_account) IS DISTINCT FROM pr.author
            ) AS first_review_at
-    FROM metric_event_team AS e
+    FROM metric_event_base AS e
     JOIN pr USING (item_id)
     JOIN ready AS r USING (item_id)
     GROUP BY e.item_id

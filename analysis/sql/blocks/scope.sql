@@ -52,10 +52,11 @@ matched AS (
     SELECT s.change, s.change_team, e.event_seq
     FROM scope AS s JOIN events AS e ON s.key = 'kind' AND e.kind = s.value
 )
-SELECT DISTINCT m.change, f.team, f.event_id, f.person_id, f.occurred_at, f.day, f.week, f.month,
+SELECT DISTINCT m.change, f.team, e.event_id, f.person_id, f.occurred_at, f.day, f.week, f.month,
        f.is_process, f.prompted
 FROM matched AS m
-JOIN metric_event_facts AS f USING (event_seq)
+JOIN metric_event_human AS f USING (event_seq)
+JOIN events AS e USING (event_seq)
 WHERE f.team IS NOT NULL AND (m.change_team IS NULL OR f.team = m.change_team);
 COMMENT ON VIEW metric_scope_events IS 'Human events in the footprint of a recorded process change (process_changes.scope), by members of the team it applies to, before and after its start.';
 COMMENT ON COLUMN metric_scope_events.change IS 'The process change (process_changes.name).';

@@ -79,10 +79,13 @@ def gaps_sql(item_minutes: float) -> str:
     credits derive from it without sorting again."""
     return f"""
     CREATE OR REPLACE TEMP TABLE _gaps AS
-    WITH acts AS (
+    WITH acts AS (  -- an act of one event is that event: only histories of several are grouped
+        -- (at 10M events grouping every act took 0.8-1.0 s more)
         SELECT act_no, any_value(person_no) AS person_no, min(occurred_at) AS occurred_at,
                max(cap) + {float(item_minutes)} * (count(*) - 1) AS cap
-        FROM _act_events GROUP BY act_no
+        FROM _act_events WHERE act_events > 1 GROUP BY act_no
+        UNION ALL
+        SELECT act_no, person_no, occurred_at, cap FROM _act_events WHERE act_events = 1
     )
     SELECT person_no, act_no, occurred_at,
            (occurred_at AT TIME ZONE 'UTC')::DATE AS day,

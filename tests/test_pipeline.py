@@ -153,7 +153,7 @@ def test_no_temp_table_outlives_normalization(tmp_path) -> None:
 
 def test_events_are_numbered_once_and_a_row_added_later_draws_a_new_number(tmp_path) -> None:
     """Normalization writes event_seq 0 (the column's default, nextval, made DuckDB insert one
-    thread at a time); classification numbers the events 1..n in event_id order and gives the
+    thread at a time); classification numbers the events 1..n in time order (ties by event_id) and gives the
     column its default back, past every number given."""
     config = simulated_config()
     con = duckdb_files.open_duckdb(tmp_path / "a.duckdb")
@@ -169,7 +169,8 @@ def test_events_are_numbered_once_and_a_row_added_later_draws_a_new_number(tmp_p
             break
     n, seqs, ordered = con.execute(
         "SELECT count(*), count(DISTINCT event_seq), bool_and(event_seq = rn) FROM"
-        " (SELECT event_seq, row_number() OVER (ORDER BY event_id) AS rn FROM events)").fetchone()
+        " (SELECT event_seq, row_number() OVER (ORDER BY occurred_at, event_id) AS rn"
+        " FROM events)").fetchone()
     assert n == seqs and ordered
     con.execute("INSERT INTO events(event_id, source, occurred_at, kind)"
                 " VALUES ('test:added', 'github', now(), 'commit')")

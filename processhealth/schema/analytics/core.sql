@@ -123,7 +123,7 @@ COMMENT ON COLUMN work_items.has_result IS 'A result written on the item: result
 
 -- event_seq: a compact integer key for the build's joins. Hand-written rows draw one from the
 -- sequence; a build's normalization writes 0 (analysis/classify.py defer_event_seq) and its
--- classification step numbers all events in event_id order.
+-- classification step numbers all events in time order (ties in event_id order).
 CREATE SEQUENCE event_seq;
 -- event_id is unique, but not a PRIMARY KEY: the key's index cost more than half of writing
 -- the events (10M: 29.8 s with it, 12.2 s without) and memory the build then lacked; the build
@@ -162,7 +162,7 @@ COMMENT ON COLUMN events.category IS 'One of: `customer`, `enabling`, `process`,
 COMMENT ON COLUMN events.category_rule IS 'Which rule set the category: an event-level rule or inherited from the item, channel or repository.';
 COMMENT ON COLUMN events.weight IS 'Effort weight: 1, or 0 for a Jira echo or system entry (detail.echo names the rule; docs/metrics.md section 2), which is kept as a fact but credited no effort.';
 COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domains, mentions, field name, from/to values); message text only if privacy.store_message_text. The facts the metrics read most are also typed columns (repo, history_id, linked_keys, shadow_tool), with the same values.';
-COMMENT ON COLUMN events.event_seq IS 'A number unique to the event within this database, for joins cheaper than on event_id; numbered in event_id order, so a build of the same data gives the same numbers, but new events shift the numbers after them: keep event_id for references.';
+COMMENT ON COLUMN events.event_seq IS 'A number unique to the event within this database, for joins cheaper than on event_id; numbered in time order (occurred_at, ties by event_id), so a build of the same data gives the same numbers, and events newer than all others (a new month) leave the numbers of the older ones as they were; an event that arrives late for its time shifts the numbers after it: keep event_id for references.';
 COMMENT ON COLUMN events.repo IS 'GitHub repository (owner/name) of a GitHub event; detail.repo.';
 COMMENT ON COLUMN events.history_id IS 'Jira changelog history (one screen save) of a jira_transition or jira_field_edit; detail.history_id.';
 COMMENT ON COLUMN events.linked_keys IS 'Jira keys the event itself names (a pull request''s title or branch, a commit message, a Slack message); detail.linked_keys. NULL when the event carries none.';

@@ -75,8 +75,8 @@ def gaps_sql(item_minutes: float) -> str:
     """One pass of window functions over acts: each act with its cap (the largest cap of its
     events, plus `item_minutes` for each item after the first) and the gap g (minutes) since the
     same person's previous act (ties in time broken by act_no, the act's lowest event_seq: its
-    first event_id, as classification numbers events of the same time in event_id order). Every gap's
-    credits derive from it without sorting again."""
+    first event_id, as classification numbers events of the same time in event_id order).
+    Every gap's credits derive from it without sorting again."""
     return f"""
     CREATE OR REPLACE TEMP TABLE _gaps AS
     WITH acts AS (  -- an act of one event is that event: only histories of several are grouped

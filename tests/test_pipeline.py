@@ -153,8 +153,8 @@ def test_no_temp_table_outlives_normalization(tmp_path) -> None:
 
 def test_events_are_numbered_once_and_a_row_added_later_draws_a_new_number(tmp_path) -> None:
     """Normalization writes event_seq 0 (the column's default, nextval, made DuckDB insert one
-    thread at a time); classification numbers the events 1..n in time order (ties by event_id) and gives the
-    column its default back, past every number given."""
+    thread at a time); classification numbers the events 1..n in time order (ties by event_id)
+    and gives the column its default back, past every number given."""
     config = simulated_config()
     con = duckdb_files.open_duckdb(tmp_path / "a.duckdb")
     analytics_db.create_schema(con)

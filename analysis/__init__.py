@@ -33,6 +33,9 @@ TYPED_DETAIL = {
     "linked_keys": "CASE WHEN json_type(detail -> 'linked_keys') = 'ARRAY'"
                    " THEN from_json(detail -> 'linked_keys', '[\"VARCHAR\"]') END",
     "shadow_tool": "detail ->> 'shadow_tool'",
+    "field": "detail ->> 'field'",
+    "field_id": "detail ->> 'field_id'",
+    "field_name": "detail ->> 'field_name'",
 }
 
 

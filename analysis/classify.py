@@ -244,9 +244,8 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
             WHEN e.kind = 'jira_transition'
                 THEN {{'c': 'process', 'r': 'event:status_change', 's': 'status_change'}}
             WHEN e.kind = 'jira_field_edit' AND (e.subkind = 'metadata_edit' OR (e.subkind IS NULL
-                 AND lower(coalesce(e.detail->>'field_id', e.detail->>'field', ''))
-                     NOT IN ({content})
-                 AND lower(coalesce(e.detail->>'field', '')) NOT IN ({content})))
+                 AND lower(coalesce(e.field_id, e.field, '')) NOT IN ({content})
+                 AND lower(coalesce(e.field, '')) NOT IN ({content})))
                 THEN {{'c': 'process', 'r': 'event:metadata_edit', 's': 'metadata_edit'}}
             WHEN e.kind = 'jira_worklog'
                 THEN {{'c': 'process', 'r': 'event:timesheet', 's': 'timesheet'}}

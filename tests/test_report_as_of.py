@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 from report_org import collected_until, report_database
 
+from analysis import fill_typed_columns
 from processhealth.config import Config, load_config
 from reports.db import AnalyticsDB
 from reports.render import as_of_context, render_report, report_context
@@ -102,6 +103,7 @@ def test_the_report_proposes_unrecorded_changes_and_shows_team_events(tmp_path: 
                         " 'slack', ?, 'jira:nagbot', 'nagbot', 'C-nag', 'slack_message',"
                         " 'reminder', 'process', '{}')",
                         [f"sep-nag-{n}", f"2026-09-{7 + n:02d} 09:00:00+00"])
+        fill_typed_columns(con)  # as normalization writes them beside detail
         con.execute("INSERT INTO people VALUES ('atlas7', 'Atlas7', NULL, 'atlas', false)")
         for month in ("2026-09-01", "2026-10-01"):
             con.execute("INSERT INTO person_months VALUES ('atlas7', ?, 'atlas', true)", [month])

@@ -6,7 +6,7 @@ CREATE OR REPLACE VIEW metric_audit_field_edits AS
 SELECT t.team,
        date_trunc('month', timezone('UTC', w.created_at))::DATE AS created_month,
        date_trunc('month', timezone('UTC', e.occurred_at))::DATE AS month,
-       e.detail ->> 'field_id' AS field_id,
+       e.field_id,
        count(*) AS edits
 FROM events AS e
 JOIN work_items AS w USING (item_id)

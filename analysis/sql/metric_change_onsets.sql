@@ -15,7 +15,7 @@ WITH first_data AS (
     SELECT min(month) AS first_month FROM metric_event_base
 ),
 facts AS (  -- human events of a team, with the event's detail
-    SELECT f.team, f.month, f.day, f.kind, f.channel_id, e.detail
+    SELECT f.team, f.month, f.day, f.kind, f.channel_id, e.field, e.field_name, e.detail
     FROM metric_event_human AS f
     JOIN events AS e USING (event_seq)
     WHERE f.team IS NOT NULL AND f.team <> '(unassigned)'
@@ -23,7 +23,7 @@ facts AS (  -- human events of a team, with the event's detail
 ),
 uses_each AS (  -- (kind, team, scope, value) per month: how many uses, the first day
     SELECT 'new_field' AS kind, team, 'field' AS scope_key,
-           coalesce(detail ->> 'field_name', detail ->> 'field') AS scope_value, 5 AS min_uses,
+           coalesce(field_name, field) AS scope_value, 5 AS min_uses,
            month, min(day) AS first_day, count(*) AS uses
     FROM facts WHERE kind = 'jira_field_edit'
     GROUP BY ALL
@@ -35,7 +35,7 @@ uses_each AS (  -- (kind, team, scope, value) per month: how many uses, the firs
     FROM item_fields AS f
     JOIN work_items AS w USING (item_id)
     JOIN metric_item_team AS t USING (item_id)
-    LEFT JOIN (SELECT DISTINCT item_id, detail ->> 'field_id' AS field_id FROM events
+    LEFT JOIN (SELECT DISTINCT item_id, field_id FROM events
                WHERE kind = 'jira_field_edit') AS x
         ON x.item_id = f.item_id AND x.field_id = f.field_id
     WHERE f.has_value AND x.item_id IS NULL AND t.team IS NOT NULL AND t.team <> '(unassigned)'

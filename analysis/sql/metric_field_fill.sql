@@ -18,12 +18,12 @@ fill AS (
     GROUP BY team, month, field_id
 ),
 edits AS (
-    SELECT f.team, f.month, e.detail ->> 'field_id' AS field_id, count(*) AS edits,
+    SELECT f.team, f.month, e.field_id, count(*) AS edits,
            count(DISTINCT f.item_id) AS items_edited
     FROM metric_event_human AS f
     JOIN events AS e USING (event_seq)
     WHERE f.kind = 'jira_field_edit' AND f.team IS NOT NULL
-    GROUP BY f.team, f.month, e.detail ->> 'field_id'
+    GROUP BY f.team, f.month, e.field_id
 )
 SELECT x.team, x.month, x.field_id, x.field_name, x.items_created, x.items_with_value,
        x.items_with_value / nullif(x.items_created, 0) AS fill_rate,

@@ -12,7 +12,7 @@ WITH moves AS (
            coalesce(detail ->> 'to_id', detail ->> 'to', detail ->> 'to_string'),
            'assignee'
     FROM events
-    WHERE kind = 'jira_field_edit' AND lower(coalesce(detail ->> 'field', '')) = 'assignee'
+    WHERE kind = 'jira_field_edit' AND lower(coalesce(field, '')) = 'assignee'
 ),
 seq AS (
     SELECT *, lag(a) OVER w AS prev_a, lag(b) OVER w AS prev_b, lag("at") OVER w AS prev_at

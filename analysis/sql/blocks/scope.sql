@@ -27,8 +27,7 @@ matched AS (
     SELECT s.change, s.change_team, e.event_seq
     FROM scope AS s JOIN events AS e
         ON s.key = 'field' AND e.kind = 'jira_field_edit'
-        AND lower(s.value) IN (lower(e.detail ->> 'field'), lower(e.detail ->> 'field_name'),
-                               lower(e.detail ->> 'field_id'))
+        AND lower(s.value) IN (lower(e.field), lower(e.field_name), lower(e.field_id))
     UNION ALL
     SELECT s.change, s.change_team, e.event_seq
     FROM scope AS s JOIN events AS e

@@ -146,7 +146,10 @@ CREATE TABLE events(
     repo VARCHAR,
     history_id VARCHAR,
     linked_keys VARCHAR[],
-    shadow_tool VARCHAR
+    shadow_tool VARCHAR,
+    field VARCHAR,
+    field_id VARCHAR,
+    field_name VARCHAR
 );
 COMMENT ON TABLE events IS 'Every atomic act in every tool: commits, PR reviews, Jira transitions and edits, Slack messages, ...';
 COMMENT ON COLUMN events.event_id IS 'Unique, stable id "<source>:<entity>:<id>", e.g. github:review:800727, jira:changelog:100009:1, slack:message:C0001ACME/1762159332.000059.';
@@ -161,11 +164,14 @@ COMMENT ON COLUMN events.subkind IS 'What a process event is, or a message or co
 COMMENT ON COLUMN events.category IS 'One of: `customer`, `enabling`, `process`, `unclassified`.';
 COMMENT ON COLUMN events.category_rule IS 'Which rule set the category: an event-level rule or inherited from the item, channel or repository.';
 COMMENT ON COLUMN events.weight IS 'Effort weight: 1, or 0 for a Jira echo or system entry (detail.echo names the rule; docs/metrics.md section 2), which is kept as a fact but credited no effort.';
-COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domains, mentions, field name, from/to values); message text only if privacy.store_message_text. The facts the metrics read most are also typed columns (repo, history_id, linked_keys, shadow_tool), with the same values.';
+COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domains, mentions, field name, from/to values); message text only if privacy.store_message_text. The facts the metrics read most are also typed columns (repo, history_id, linked_keys, shadow_tool, field, field_id, field_name), with the same values.';
 COMMENT ON COLUMN events.event_seq IS 'A number unique to the event within this database, for joins cheaper than on event_id; numbered in time order (occurred_at, ties by event_id), so a build of the same data gives the same numbers, and events newer than all others (a new month) leave the numbers of the older ones as they were; an event that arrives late for its time shifts the numbers after it: keep event_id for references.';
 COMMENT ON COLUMN events.repo IS 'GitHub repository (owner/name) of a GitHub event; detail.repo.';
 COMMENT ON COLUMN events.history_id IS 'Jira changelog history (one screen save) of a jira_transition or jira_field_edit; detail.history_id.';
 COMMENT ON COLUMN events.linked_keys IS 'Jira keys the event itself names (a pull request''s title or branch, a commit message, a Slack message); detail.linked_keys. NULL when the event carries none.';
+COMMENT ON COLUMN events.field IS 'Field a jira_field_edit changed, as the changelog names it (e.g. assignee, Sprint, a custom field''s name); detail.field. NULL for other events.';
+COMMENT ON COLUMN events.field_id IS 'Id of the field a jira_field_edit changed (e.g. assignee, customfield_10020), from the changelog or the site''s field list; detail.field_id. NULL for other events.';
+COMMENT ON COLUMN events.field_name IS 'Name of the field a jira_field_edit changed, from the site''s field list, else as the changelog names it; detail.field_name. NULL for other events.';
 COMMENT ON COLUMN events.shadow_tool IS 'Shadow tool a message or comment links (a domain or file extension of [slack] shadow_tool_domains / shadow_tool_extensions), as text; detail.shadow_tool.';
 
 CREATE TABLE transitions(

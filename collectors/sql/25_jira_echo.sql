@@ -15,18 +15,22 @@
 -- bulk_change        one actor's histories on 10 or more issues within one minute (a bulk
 --                    edit or an admin script): the first history is the act, the rest echo.
 
--- Rows are told apart by rowid: event_seq is numbered later, by classification.
+-- Rows are told apart by rowid: event_seq is numbered later, by classification. The field is
+-- the typed column; detail is parsed only for Link items, the only rule that reads more of it
+-- (parsing every history's detail took 1.3 s at 10M events).
 CREATE OR REPLACE TEMP TABLE _jira_hist AS
-SELECT rid, item_id, actor_account, occurred_at, history_id,
-       d[1] AS issue_key, lower(coalesce(d[2], '')) AS field,
+SELECT rid, item_id, actor_account, occurred_at, history_id, field,
+       d[1] AS issue_key,
        coalesce(
+           CASE WHEN regexp_matches(coalesce(d[2], ''), '^[A-Z][A-Z0-9_]*-\d+$') THEN d[2] END,
            CASE WHEN regexp_matches(coalesce(d[3], ''), '^[A-Z][A-Z0-9_]*-\d+$') THEN d[3] END,
-           CASE WHEN regexp_matches(coalesce(d[4], ''), '^[A-Z][A-Z0-9_]*-\d+$') THEN d[4] END,
-           nullif(regexp_extract(coalesce(d[5], d[6], ''), '\b([A-Z][A-Z0-9_]*-\d+)\b', 1), ''))
+           nullif(regexp_extract(coalesce(d[4], d[5], ''), '\b([A-Z][A-Z0-9_]*-\d+)\b', 1), ''))
            AS other_key
-FROM (SELECT rowid AS rid, *,
-             json_extract_string(detail, ['$.issue_key', '$.field', '$.to_id', '$.from_id',
-                                          '$.to', '$.from']) AS d  -- one parse per row
+FROM (SELECT rowid AS rid, item_id, actor_account, occurred_at, history_id,
+             lower(coalesce(field, '')) AS field,
+             CASE WHEN lower(field) = 'link'  -- one parse per Link item
+                  THEN json_extract_string(detail, ['$.issue_key', '$.to_id', '$.from_id', '$.to',
+                                                    '$.from']) END AS d
       FROM events
       WHERE source = 'jira' AND kind IN ('jira_field_edit', 'jira_transition')
         AND history_id IS NOT NULL);
@@ -63,7 +67,7 @@ FROM _jira_hist AS h JOIN (
                GROUP BY ALL HAVING count(*) >= 10) AS busy
         ON busy.actor_account = h.actor_account
         AND busy.minute = date_trunc('minute', h.occurred_at)
-    GROUP BY ALL HAVING count(DISTINCT h.issue_key) >= 10
+    GROUP BY ALL HAVING count(DISTINCT h.item_id) >= 10  -- issues (item_id is 'jira:' || key)
 ) AS b ON b.actor_account = h.actor_account AND b.minute = date_trunc('minute', h.occurred_at)
 WHERE (h.occurred_at, TRY_CAST(h.history_id AS BIGINT), h.history_id) <> b.first;
 

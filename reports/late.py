@@ -91,7 +91,7 @@ def check(config: Any, month: date, counts: dict[str, Counts], shown: set[str],
             f"analytics database copied away from its raw store?). The figures are as the "
             f"analytics database has them."))
     try:
-        first = _record(path, month, counts, now)
+        first = _record(config, month, counts, now)
     except (UserError, duckdb.Error, OSError) as exc:
         reason = " ".join(str(exc).replace(str(path), path.name).split())
         return LateCheck(problem=(
@@ -106,10 +106,11 @@ def check(config: Any, month: date, counts: dict[str, Counts], shown: set[str],
     return LateCheck(notes)
 
 
-def _record(path: Path, month: date, counts: dict[str, Counts], now: datetime
-            ) -> dict[str, tuple[datetime, Counts]]:
-    """The ledger's rows for `month` and `counts`' teams, after adding those it lacked."""
-    with RawStore(path) as store, store.transaction() as con:
+def _record(config: Any, month: date, counts: dict[str, Counts], now: datetime
+             ) -> dict[str, tuple[datetime, Counts]]:
+    """The ledger's rows for `month` and `counts`' teams, after adding those it lacked (the raw
+    store opened as every command opens it, under [storage] memory_limit)."""
+    with RawStore.of(config) as store, store.transaction() as con:
         con.executemany(
             "INSERT INTO state_report_ledger VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [[month, team, now, c.events, c.items] for team, c in sorted(counts.items())])

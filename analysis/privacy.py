@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 
 from analysis import insert_rows
+from processhealth.duckdb_files import sql_literal
 
 # (table, person column); tables whose key holds the person are rewritten, not updated.
 PERSON_COLUMNS = [
@@ -42,7 +43,12 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     apply_pseudonyms(con, salt)
 
 
+# Jira fields whose value is a person even when the account is unknown to the database.
+USER_FIELDS = ("assignee", "reporter", "creator")
+
+
 def apply_pseudonyms(con: duckdb.DuckDBPyConnection, salt: str) -> None:
+    _pseudonymize_user_edits(con, salt)  # reads identities' person ids before they change
     people = [r[0] for r in con.execute("SELECT person_id FROM people").fetchall()]
     con.execute("CREATE OR REPLACE TEMP TABLE _pseudo(person_id VARCHAR PRIMARY KEY,"
                 " pseudo VARCHAR, name VARCHAR)")
@@ -71,3 +77,45 @@ def apply_pseudonyms(con: duckdb.DuckDBPyConnection, salt: str) -> None:
     """)
     for table in ("_people", "_pm", "_pseudo"):
         con.execute(f"DROP TABLE {table}")
+
+
+def _pseudonymize_user_edits(con: duckdb.DuckDBPyConnection, salt: str) -> None:
+    """A Jira field edit whose value is a person (assignee, reporter, creator, or any field
+    whose old or new value is a Jira account the database knows, e.g. a user-picker custom
+    field) names that person in detail: the display name in `from`/`to`, the account in
+    `from_id`/`to_id`. Both become the person's pseudonym (an account no identity holds gets
+    one of its own), so the same person is the same value before and after (ping-pong still
+    sees A -> B -> A) and no name or account is left."""
+    users = ", ".join(map(sql_literal, USER_FIELDS))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _user_edits AS
+        SELECT rid, d[1] AS from_id, d[2] AS to_id
+        FROM (SELECT rowid AS rid, json_extract_string(detail, ['$.from_id', '$.to_id']) AS d,
+                     lower(coalesce(field, '')) AS field
+              FROM events WHERE source = 'jira' AND kind = 'jira_field_edit')
+        WHERE field IN ({users})
+           OR d[1] IN (SELECT source_user_id FROM identities WHERE source = 'jira')
+           OR d[2] IN (SELECT source_user_id FROM identities WHERE source = 'jira')
+    """)
+    values = con.execute("""
+        SELECT v.value, any_value(i.person_id)
+        FROM (SELECT from_id AS value FROM _user_edits UNION SELECT to_id FROM _user_edits) AS v
+        LEFT JOIN identities AS i ON i.source = 'jira' AND i.source_user_id = v.value
+        WHERE v.value IS NOT NULL
+        GROUP BY v.value
+    """).fetchall()
+    con.execute("CREATE OR REPLACE TEMP TABLE _user_pseudo(value VARCHAR, pseudo VARCHAR)")
+    insert_rows(con, "_user_pseudo", ("value", "pseudo"),
+                [(value, pseudonym(salt, person or f"jira-account:{value}"))
+                 for value, person in values])
+    # json_merge_patch drops a key whose new value is null: a side without a person
+    con.execute("""
+        UPDATE events SET detail = json_merge_patch(events.detail, json_object(
+                   'from', f.pseudo, 'to', t.pseudo, 'from_id', f.pseudo, 'to_id', t.pseudo))
+        FROM _user_edits AS u
+        LEFT JOIN _user_pseudo AS f ON f.value = u.from_id
+        LEFT JOIN _user_pseudo AS t ON t.value = u.to_id
+        WHERE events.rowid = u.rid
+    """)
+    con.execute("DROP TABLE _user_edits")
+    con.execute("DROP TABLE _user_pseudo")

@@ -91,3 +91,40 @@ def test_pseudonymized_sessions_keep_their_time_when_a_person_id_holds_an_at_sig
     for (session,) in sessions:
         assert re.fullmatch(r"p-[0-9a-f]+@\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", session), session
     assert len({s for (s,) in sessions}) == len(sessions)
+
+
+def test_pseudonyms_reach_the_people_a_jira_field_edit_names(tmp_path, monkeypatch):
+    # The changelog of a person-valued field names people in detail: display names in from/to,
+    # accounts in from_id/to_id. Assignee ana -> bo -> ana, a user-picker custom field set to
+    # bo, and an assignee account no identity holds.
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
+    con = domain_db()
+    _org(con)
+    bo = "jira:b1"
+    for n, (old, new) in enumerate([(("a1", "Ana Lima"), ("b1", "Bo Berg")),
+                                    (("b1", "Bo Berg"), ("a1", "Ana Lima")),
+                                    ((None, None), ("x9", "Xu Gone"))]):
+        event(con, f"as{n}", "jira", at(10 + n), bo, "jira_field_edit", item_id="jira:ATL-1",
+              field="assignee", field_id="assignee", field_name="Assignee",
+              **{"from": old[1], "to": new[1], "from_id": old[0], "to_id": new[0]})
+    event(con, "rv", "jira", at(20), bo, "jira_field_edit", item_id="jira:ATL-1",
+          field="Reviewer", field_id="customfield_10100", field_name="Reviewer",
+          **{"from": None, "to": "Bo Berg", "from_id": None, "to_id": "b1"})
+    event(con, "pr", "jira", at(21), bo, "jira_field_edit", item_id="jira:ATL-1",
+          field="priority", field_id="priority", field_name="Priority",
+          **{"from": "Low", "to": "High", "from_id": "4", "to_id": "2"})
+    config = make_config(tmp_path, teams=[TEAM], privacy={"pseudonymize": True})
+    run_analysis(con, config)
+    ana, bo_p = pseudonym("pepper", "ana-lima"), pseudonym("pepper", "bo-berg")
+    edits = {e: (f, t, fi, ti) for e, f, t, fi, ti in rows(con, """
+        SELECT event_id, detail ->> 'from', detail ->> 'to', detail ->> 'from_id',
+               detail ->> 'to_id' FROM events WHERE kind = 'jira_field_edit'""")}
+    assert edits["as0"] == (ana, bo_p, ana, bo_p) and edits["as1"] == (bo_p, ana, bo_p, ana)
+    gone = pseudonym("pepper", "jira-account:x9")
+    assert edits["as2"] == (None, gone, None, gone) and gone not in (ana, bo_p)
+    assert edits["rv"] == (None, bo_p, None, bo_p)
+    assert edits["pr"] == ("Low", "High", "4", "2")  # not a person: as it was
+    text = str(rows(con, "SELECT detail FROM events"))
+    for name in ("Ana Lima", "Bo Berg", "Xu Gone", '"a1"', '"b1"', '"x9"'):
+        assert name not in text
+    assert rows(con, "SELECT sum(assignee_ping_pongs) FROM metric_ping_pong")[0][0] == 1

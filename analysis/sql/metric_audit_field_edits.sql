@@ -17,5 +17,5 @@ COMMENT ON VIEW metric_audit_field_edits IS 'Edits of each Jira field on a team'
 COMMENT ON COLUMN metric_audit_field_edits.team IS 'Team the edited items count toward (metric_item_team).';
 COMMENT ON COLUMN metric_audit_field_edits.created_month IS 'First day of the UTC month the edited items were created.';
 COMMENT ON COLUMN metric_audit_field_edits.month IS 'First day of the UTC month of the edits.';
-COMMENT ON COLUMN metric_audit_field_edits.field_id IS 'Jira field id edited (events.detail.field_id), e.g. customfield_10016.';
+COMMENT ON COLUMN metric_audit_field_edits.field_id IS 'Jira field id edited (events.field_id), e.g. customfield_10016.';
 COMMENT ON COLUMN metric_audit_field_edits.edits IS 'jira_field_edit events on those items that month, by anyone (people, bots, automation).';

@@ -46,7 +46,7 @@ CREATE TABLE item_fields(
     custom BOOLEAN,
     has_value BOOLEAN NOT NULL
 );
-COMMENT ON TABLE item_fields IS 'Whether each Jira issue has a value in each custom field (and a few optional system fields): the field fill rate''s base, one row per (item_id, field_id) (checked by the build; no index). Edits per field are jira_field_edit events (detail.field_id).';
+COMMENT ON TABLE item_fields IS 'Whether each Jira issue has a value in each custom field (and a few optional system fields): the field fill rate''s base, one row per (item_id, field_id) (checked by the build; no index). Edits per field are jira_field_edit events (events.field_id).';
 COMMENT ON COLUMN item_fields.item_id IS 'Work item (work_items.item_id).';
 COMMENT ON COLUMN item_fields.field_id IS 'Jira field id, e.g. customfield_10016 or priority.';
 COMMENT ON COLUMN item_fields.field_name IS 'Field name as Jira shows it, e.g. Story Points.';

@@ -230,8 +230,9 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     # Events newer than all others number after them, which keep theirs (a late arrival, such as
     # a commit pushed weeks after its author date, shifts the numbers after it). The timestamp
     # decides most comparisons of the sort (at 10M events 1.9-2.1 s, against 2.7-2.8 s by
-    # event_id, whose long shared prefixes make every comparison a string comparison). One UPDATE of every
-    # event, in row order. Until then events are told apart by rowid (no event is deleted).
+    # event_id, whose long shared prefixes make every comparison a string comparison). One
+    # UPDATE of every event, in row order. Until then events are told apart by rowid (no event
+    # is deleted).
     # Numbered apart: a window sort that carried the categories' strings spilled at 10M events
     # (32.7 s for the table below; the numbering alone 3.1 s, the joins alone under 1 s).
     con.execute("""

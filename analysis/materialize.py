@@ -53,26 +53,7 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str) -> None:
             con.execute(f'COMMENT ON COLUMN {name}."{column}" IS {sql_literal(comment)}')
 
 
-# What the build stores and reads of a public view, with the view's columns but event_id: its
-# column comments are the public view's (analysis/sql/blocks/base.sql), written once.
-INTERNAL_OF = {"metric_event_base": "metric_event_team", "metric_event_human": "metric_event_facts"}
-
-
-def inherit_comments(con: duckdb.DuckDBPyConnection) -> None:
-    """Comment each column of INTERNAL_OF's relations as the public view comments it."""
-    for internal, public in INTERNAL_OF.items():
-        for column, comment in con.execute("""
-                SELECT i.column_name, p.comment
-                FROM duckdb_columns() AS i
-                JOIN duckdb_columns() AS p ON p.column_name = i.column_name
-                WHERE i.table_name = ? AND p.table_name = ? AND p.comment IS NOT NULL
-                  AND i.database_name = current_database()
-                  AND p.database_name = current_database()""", [internal, public]).fetchall():
-            con.execute(f'COMMENT ON COLUMN {internal}."{column}" IS {sql_literal(comment)}')
-
-
 def build(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
     """Store every view of BUILDING_BLOCKS as a table, in order."""
-    inherit_comments(con)
     for name in BUILDING_BLOCKS:
         materialize(con, name)

@@ -359,9 +359,27 @@ SELECT ev.* EXCLUDE (event_seq, event_id), ev.event_seq,
        f.paperwork, f.coupled, f.prompted
 FROM ev
 LEFT JOIN facts AS f USING (event_seq);
--- The columns of metric_event_base and metric_event_human are commented as those of
--- metric_event_team and metric_event_facts, once the build has every view (analysis/materialize.py).
 COMMENT ON VIEW metric_event_base IS 'What the build stores of metric_event_team: every event with the team its actor belonged to that month (person_months, else people.team), whether the actor is a bot, and for human events the per-event facts of docs/metrics.md section 5 (metric_event_human is its human events); without event_id, which metric_event_team adds by event_seq.';
+COMMENT ON COLUMN metric_event_base.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN metric_event_base.kind IS 'Event kind (events.kind).';
+COMMENT ON COLUMN metric_event_base.subkind IS 'Event subkind (events.subkind).';
+COMMENT ON COLUMN metric_event_base.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN metric_event_base.item_id IS 'Work item acted on, if any.';
+COMMENT ON COLUMN metric_event_base.channel_id IS 'Slack channel, for Slack events.';
+COMMENT ON COLUMN metric_event_base.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
+COMMENT ON COLUMN metric_event_base.actor_account IS 'Acting account, "<source>:<source_user_id>".';
+COMMENT ON COLUMN metric_event_base.occurred_at IS 'When it happened.';
+COMMENT ON COLUMN metric_event_base.day IS 'UTC day.';
+COMMENT ON COLUMN metric_event_base.week IS 'Monday of its UTC week.';
+COMMENT ON COLUMN metric_event_base.month IS 'First day of its UTC month.';
+COMMENT ON COLUMN metric_event_base.team IS 'Team of the actor that month (person_months, else people.team); `(unassigned)` for a human whose activity falls in no team''s scope; NULL for bots and events without an account.';
+COMMENT ON COLUMN metric_event_base.is_bot IS 'True when the actor is a bot (people.is_bot, else identities.is_bot).';
+COMMENT ON COLUMN metric_event_base.event_seq IS 'The event''s events.event_seq (a join key within this database).';
+COMMENT ON COLUMN metric_event_base.minutes IS 'Minutes the effort model credited to it (0 if none; bots are credited none).';
+COMMENT ON COLUMN metric_event_base.is_process IS 'True for process-category events.';
+COMMENT ON COLUMN metric_event_base.paperwork IS 'For human Jira status changes and metadata edits: true when the item had no code, comment or Slack activity within 24 h either side. NULL for other events.';
+COMMENT ON COLUMN metric_event_base.coupled IS 'For human process events on a work item: true when the item was delivered (linked code merged, or resolved with linked code) within 30 days either side. NULL otherwise.';
+COMMENT ON COLUMN metric_event_base.prompted IS 'For human process events: true when a reminder reached the actor in the 24 h before. NULL otherwise.';
 
 CREATE VIEW metric_event_team AS
 SELECT e.event_id, b.*
@@ -396,6 +414,24 @@ SELECT source, kind, subkind, category, item_id, channel_id, person_id, team,
 FROM metric_event_base
 WHERE NOT is_bot;
 COMMENT ON VIEW metric_event_human IS 'What the build reads of metric_event_facts (without event_id): every human event with its credited minutes and the per-event tests of docs/metrics.md section 5: paperwork (no code, comment or Slack activity on the item within 24 h), coupled (the item was delivered within 30 days), prompted (a reminder reached the actor in the 24 h before).';
+COMMENT ON COLUMN metric_event_human.source IS 'Tool: github, jira or slack.';
+COMMENT ON COLUMN metric_event_human.kind IS 'Event kind.';
+COMMENT ON COLUMN metric_event_human.subkind IS 'Event subkind.';
+COMMENT ON COLUMN metric_event_human.category IS 'customer, enabling, process or unclassified.';
+COMMENT ON COLUMN metric_event_human.item_id IS 'Work item acted on, if any.';
+COMMENT ON COLUMN metric_event_human.channel_id IS 'Slack channel, for Slack events.';
+COMMENT ON COLUMN metric_event_human.person_id IS 'Acting person (every account is a person, matched or its own); NULL only for an event without an account.';
+COMMENT ON COLUMN metric_event_human.team IS 'Team of the actor that month.';
+COMMENT ON COLUMN metric_event_human.occurred_at IS 'When it happened.';
+COMMENT ON COLUMN metric_event_human.day IS 'UTC day.';
+COMMENT ON COLUMN metric_event_human.week IS 'Monday of its UTC week.';
+COMMENT ON COLUMN metric_event_human.month IS 'First day of its UTC month.';
+COMMENT ON COLUMN metric_event_human.minutes IS 'Minutes the effort model credited to it (0 if none).';
+COMMENT ON COLUMN metric_event_human.is_process IS 'True for process-category events.';
+COMMENT ON COLUMN metric_event_human.paperwork IS 'For Jira status changes and metadata edits: true when the item had no code, comment or Slack activity within 24 h either side. NULL for other events.';
+COMMENT ON COLUMN metric_event_human.coupled IS 'For process events on a work item: true when the item was delivered (linked code merged, or resolved with linked code) within 30 days either side. NULL otherwise.';
+COMMENT ON COLUMN metric_event_human.prompted IS 'For process events: true when a reminder reached the actor in the 24 h before. NULL otherwise.';
+COMMENT ON COLUMN metric_event_human.event_seq IS 'The event''s events.event_seq (a join key within this database).';
 
 CREATE VIEW metric_event_facts AS
 SELECT e.event_id, h.*

@@ -164,11 +164,9 @@ def where_work_happens(db: AnalyticsDB, teams: list[str], months: list[date],
 
 def process_load(db: AnalyticsDB, teams: list[str], months: list[date], min_group: int) -> list:
     out = []
-    rows = [r for r in db.view_rows("metric_effort_allocation", (months[0], months[-1]),
-                                    ("team", "category", "hours", "fte", "people_count"))
-            if r["team"] in teams]
     for team in teams:
-        mine = [r for r in rows if r["team"] == team]
+        mine = db.team_rows("metric_effort_allocation", team, (months[0], months[-1]),
+                            ("category", "hours", "fte", "people_count"))
         shown = [r for r in mine if not is_suppressed(r, min_group)]
         if not shown:
             out.append({"team": team, "suppressed": bool(mine)})
@@ -192,8 +190,7 @@ def process_load(db: AnalyticsDB, teams: list[str], months: list[date], min_grou
 
 def _mean_text(db: AnalyticsDB, view: str, column: str, team: str, months: list[date],
                min_group: int, formatter: Any) -> str:
-    rows = [r for r in db.view_rows(view, (months[0], months[-1]), ("team", column))
-            if r["team"] == team]
+    rows = db.team_rows(view, team, (months[0], months[-1]), (column,))
     shown = [r for r in rows if not is_suppressed(r, min_group)]
     if rows and not shown:
         return fmt.TOO_FEW
@@ -282,9 +279,8 @@ def shadow_tools(db: AnalyticsDB, teams: list[str], months: list[date], min_grou
     view = "metric_shadow_tools"
     out = []
     for team in teams:
-        rows = [r for r in db.view_rows(view, (months[0], months[-1]),
-                                        ("team", "shadow_tool_messages", "people_sharing"))
-                if r["team"] == team]
+        rows = db.team_rows(view, team, (months[0], months[-1]),
+                            ("shadow_tool_messages", "people_sharing"))
         mine = [r for r in rows if not is_suppressed(r, min_group)]
         if rows and not mine:
             out.append({"team": team, "messages": fmt.TOO_FEW, "people": fmt.TOO_FEW})

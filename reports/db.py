@@ -83,6 +83,19 @@ class AnalyticsDB:
                                          list(months) if months else None)
         return self._cache[key]
 
+    def team_rows(self, view: str, team: str | None, months: tuple[date, date] | None = None,
+                  columns: tuple[str, ...] = ()) -> list[dict]:
+        """view_rows() of one team (None: rows of no team), in their order: the rows are grouped
+        by team once, where filtering them for each team grew with teams x rows (at 10M events,
+        186 teams, 0.6 s of the report)."""
+        key = ("team_rows", view, months)
+        if key not in self._grouped:
+            grouped: dict[Any, list[dict]] = {}
+            for row in self.view_rows(view, months, ("team", *columns)):
+                grouped.setdefault(row["team"], []).append(row)
+            self._grouped[key] = grouped
+        return self._grouped[key].get(team, [])
+
     def rows_by_team(self, sql: str, params: list[Any] | None = None) -> dict[Any, list[dict]]:
         """Rows of a query over all teams (it must return a `team` column), grouped by team, read
         once and kept: a per-team query of the event-level tables scans them once per team,

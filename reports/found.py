@@ -39,11 +39,10 @@ def proposals(db: AnalyticsDB, team: str | None, months: list[date], min_group: 
               ) -> list[dict[str, Any]]:
     """Unrecorded onsets of `team` (None: of every team) in the report's months; the uses of a
     team-month with fewer than `min_group` people are not shown."""
-    rows = db.view_rows(ONSETS, columns=(
-        "kind", "team", "month", "started_on", "scope_key", "scope_value", "uses", "recorded",
+    rows = db.team_rows(ONSETS, team, columns=(
+        "kind", "month", "started_on", "scope_key", "scope_value", "uses", "recorded",
         "command", "people_count", "suppressed"))
-    found = sorted((r for r in rows if r["team"] == team and not r["recorded"]
-                    and _in(months, r["month"])),
+    found = sorted((r for r in rows if not r["recorded"] and _in(months, r["month"])),
                    key=lambda r: (r["started_on"], r["kind"], r["scope_value"] or ""))
     return [{"what": KIND_WORDS.get(r["kind"], r["kind"]),
              "scope": f"{r['scope_key']}: {r['scope_value']}" if r["scope_key"] else "",
@@ -60,10 +59,10 @@ def team_events(db: AnalyticsDB, team: str | None, months: list[date], min_group
                 ) -> list[dict[str, Any]]:
     """Joins and leaves of `team` (None: bots of the organization) per month of the report; a
     team-month with fewer than `min_group` people shows no counts."""
-    rows = db.view_rows(EVENTS, columns=("event", "team", "month", "count", "people_count",
-                                         "suppressed"))
+    rows = db.team_rows(EVENTS, team, columns=("event", "month", "count", "people_count",
+                                               "suppressed"))
     out = []
-    for r in sorted((r for r in rows if r["team"] == team and _in(months, r["month"])),
+    for r in sorted((r for r in rows if _in(months, r["month"])),
                     key=lambda r: (r["month"], r["event"])):
         hidden = _hidden(r, min_group)
         out.append({"month": fmt.month_label(r["month"]),

@@ -111,9 +111,8 @@ def month_series(
     db: AnalyticsDB, figure: Figure, team: str, months: list[date], min_group: int
 ) -> dict[date, tuple[Any, bool]]:
     """{month: (value, suppressed)} for one team over the window."""
-    rows = db.view_rows(figure.view, (months[0], months[-1]), ("team", figure.column))
-    return {_as_date(r["month"]): (r[figure.column], is_suppressed(r, min_group))
-            for r in rows if r["team"] == team}
+    rows = db.team_rows(figure.view, team, (months[0], months[-1]), (figure.column,))
+    return {_as_date(r["month"]): (r[figure.column], is_suppressed(r, min_group)) for r in rows}
 
 
 def _as_date(value: Any) -> date:

@@ -148,9 +148,8 @@ def signal_value(value: Any, unit: str) -> str:
 
 def allocation(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> dict:
     view = "metric_effort_allocation"
-    rows = [r for r in db.view_rows(view, (months[0], months[-1]),
-                                    ("team", "category", "hours", "fte", "share", "people_count"))
-            if r["team"] == team]
+    rows = db.team_rows(view, team, (months[0], months[-1]),
+                        ("category", "hours", "fte", "share", "people_count"))
     by_month: dict[date, list[dict]] = {}
     for r in rows:
         by_month.setdefault(_as_date(r["month"]), []).append(r)
@@ -204,9 +203,9 @@ def overhead(db: AnalyticsDB, team: str, months: list[date], min_group: int) -> 
     month = months[-1]
     rows = _chart_rows(ratio, "overhead ratio", months)
     # a month without earlier months has no baseline: draw no point there (not one at 0%)
-    with_baseline = {_as_date(r["month"]) for r in db.view_rows(
-        OVERHEAD_BASELINE.view, (months[0], months[-1]), ("team", "baseline_months"))
-        if r["team"] == team and r["baseline_months"]}
+    with_baseline = {_as_date(r["month"]) for r in db.team_rows(
+        OVERHEAD_BASELINE.view, team, (months[0], months[-1]), ("baseline_months",))
+        if r["baseline_months"]}
     rows += _chart_rows({m: v for m, v in baseline.items() if m in with_baseline and
                          not fmt.missing(v[0])}, "baseline (the verdict's)", months)
     chart = None

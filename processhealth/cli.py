@@ -159,6 +159,9 @@ def build(config: Config, full: bool) -> None:
     is a valid base, else full (docs/build.md); atomic swap, readers keep working."""
     target = pipeline.build(config, full=full)
     plan = pipeline.last_plan
+    if plan is not None and plan.mode == "current":
+        ui.say(f"{target} is {plan.summary()}")
+        return
     ui.say(f"built {target} ({plan.summary() if plan else 'full'})")
 
 

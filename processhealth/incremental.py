@@ -84,6 +84,7 @@ class Plan:
     dirty: set[str] = field(default_factory=set)  # raw tables with rows new, changed or gone
     identity: str = ""
     fingerprint: str = ""
+    inputs: str = ""  # analysis_inputs(): what else the analysis reads
     attached: bool = False
 
     @property
@@ -98,6 +99,9 @@ class Plan:
     def summary(self) -> str:
         if self.mode == "full":
             return f"full: {self.reason}"
+        if self.mode == "current":
+            return ("up to date: nothing it is built from changed since the last build, so it "
+                    "was not rebuilt (`build --full` rebuilds it)")
         rows = sum(self.changed.values())
         redone = [s for s in SOURCES if s in self.changed]
         parts = []
@@ -157,12 +161,82 @@ def _has(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str)
         " AND table_name = ?", [database, schema, table]).fetchone()[0])
 
 
+# Raw store tables besides raw_* and sync_deleted that a build reads (analytics_db.copy_state);
+# not sync_state (cursors) nor state_report_ledger (the reports').
+_INPUT_TABLES = ("state_process_changes", "state_experiment_criteria", "sync_coverage")
+_PACKAGES = ("numpy", "pandas", "pyarrow")  # computing libraries besides DuckDB (fingerprint)
+
+
+def analysis_inputs(con: duckdb.DuckDBPyConnection, config: Any) -> str:
+    """A digest of what the analysis reads besides the raw rows and deleted marks (_changes),
+    the code, DuckDB and the config (fingerprint): the recorded process changes and experiment
+    criteria, what the last collections skipped, the versions of Python and of the computing
+    packages and, with pseudonyms on, whether the salt is the same (a pseudonym of a fixed
+    string: what the analytics database holds already, never the salt). The normalization of
+    a source does not read them, so they are not in the fingerprint; a build that finds them
+    and everything else unchanged is not needed (`current`)."""
+    import importlib.metadata
+    import sys
+
+    digest = hashlib.sha256(sys.version.encode())
+    for package in _PACKAGES:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(f"{package} {importlib.metadata.version(package)}".encode())
+    for table in _INPUT_TABLES:
+        if _has(con, "raw", "main", table):
+            rows, rows_digest = con.execute(
+                f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM raw.{table} AS t"
+            ).fetchone()
+            digest.update(f"{table} {rows} {rows_digest}".encode())
+    if config is not None and config.privacy.pseudonymize:
+        from analysis.privacy import pseudonym
+        salt = config.privacy.pseudonym_salt.resolve(key="privacy.pseudonym_salt")
+        digest.update(pseudonym(salt, "processhealth:build-inputs").encode())
+    return digest.hexdigest()
+
+
+def current(config: Any, plan: Plan) -> bool:
+    """Whether the analytics database is what a build would make now: it is the file the last
+    build wrote, from this raw store, with this code and config, no raw row new, changed, gone
+    or marked deleted since, and the same analysis inputs. Then `processhealth build` leaves
+    it as it is (plan.mode "current"), where an incremental build would copy every normalized
+    row and run the whole analysis again (at 1M events 18.9 s). Reads only; False on any doubt."""
+    target = Path(config.storage.analytics_path)
+    raw = Path(config.storage.raw_path)
+    if plan.full or plan.state is None or not plan.state.exists() or not target.exists() \
+            or not raw.exists():
+        return False
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw)])
+        con.execute("SET search_path = 'main,raw'")
+        plan.identity, plan.tables, plan.deleted = _raw_now(con)
+        plan.fingerprint = fingerprint(config)
+        plan.inputs = analysis_inputs(con, config)
+        if _base_problem(con, config, plan) is not None or _changes(con, plan):
+            return False
+        [(inputs,)] = con.execute(
+            "SELECT coalesce(max(value), '') FROM prev.state WHERE key = 'inputs'").fetchall()
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+        plan.attached = False
+        plan.dirty, plan.since = set(), {}  # decide() finds them again if a build follows
+    if inputs != plan.inputs:
+        return False
+    plan.mode, plan.kept, plan.changed = "current", SOURCES, {}
+    forget_orphans(plan.state)  # as a build would once its state is in place
+    return True
+
+
 def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """Full or incremental, and which sources to keep; attaches the previous build state as
     `prev` (read-only) when it is used, and the new one as `state`. plan.summary() says what
     it chose (`processhealth build` prints it)."""
     plan.identity, plan.tables, plan.deleted = _raw_now(con)
     plan.fingerprint = fingerprint(config)
+    plan.inputs = analysis_inputs(con, config)
     if plan.state is not None:  # where this build writes the state for the next one
         try:
             plan.state.parent.mkdir(parents=True, exist_ok=True)
@@ -340,9 +414,9 @@ def commit(plan: Plan, analytics_temp: Path) -> None:
     try:
         meta.execute("CREATE OR REPLACE TABLE state(key VARCHAR, value VARCHAR)")
         meta.execute("INSERT INTO state VALUES ('format', ?), ('raw_store', ?),"
-                     " ('fingerprint', ?), ('analytics', ?), ('analytics_path', ?)",
-                     [FORMAT, plan.identity, plan.fingerprint, _file_identity(analytics_temp),
-                      str(plan.target) if plan.target else None])
+                     " ('fingerprint', ?), ('inputs', ?), ('analytics', ?), ('analytics_path', ?)",
+                     [FORMAT, plan.identity, plan.fingerprint, plan.inputs,
+                      _file_identity(analytics_temp), str(plan.target) if plan.target else None])
         meta.execute("CHECKPOINT")
     finally:
         meta.close()

@@ -113,6 +113,10 @@ def build(config: Config, full: bool = False) -> Path:
     config.validate_secrets(["privacy"])  # the pseudonym salt, when pseudonymize is on
     plan = incremental.Plan(full=full, state=incremental.state_path(config),
                             target=incremental.analytics_target(config))
+    global last_plan
+    if incremental.current(config, plan):  # nothing to do: the database is what a build makes
+        last_plan = plan
+        return Path(config.storage.analytics_path)
     steps = build_steps(plan)
     try:
         with ui.progress("build", unit="steps") as bar:
@@ -122,7 +126,6 @@ def build(config: Config, full: bool = False) -> Path:
                 before_swap=lambda temp: incremental.commit(plan, temp))
     finally:
         incremental.discard(plan)
-    global last_plan
     last_plan = plan
     return target
 

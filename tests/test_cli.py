@@ -45,9 +45,10 @@ def test_build_swaps_while_another_process_reads(write_config, run_cli, tmp_path
         for args in (["build"], ["build", "--full"]):
             result = run_cli(path, *args)
             assert result.exit_code == 0, result.output
-            # the second is incremental (docs/build.md), the third full because asked
-            assert ("(incremental: no raw row changed since the last build; github, jira, "
-                    "slack kept)" if args == ["build"] else "(full: --full was given)") \
+            # the second finds nothing new and leaves the file (docs/build.md), the third is
+            # full because asked, and swaps it under the reader
+            assert ("is up to date: nothing it is built from changed since the last build"
+                    if args == ["build"] else "(full: --full was given)") \
                 in " ".join(result.output.split()), result.output
         time.sleep(0.2)  # let the reader query the swapped-out file a little longer
     finally:

@@ -19,13 +19,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import orjson
 import pytest
 
-from processhealth import incremental, pipeline
+from processhealth import incremental, pipeline, state
 from processhealth.config import load_config
 from processhealth.demo_config import demo_config_toml
 from processhealth.simload import bulk, replay
@@ -265,5 +266,59 @@ def test_a_build_forgets_the_states_of_databases_that_are_gone(org_store):
     with duckdb.connect(str(legacy)) as con:
         con.execute("CREATE TABLE state AS SELECT 'format' AS key, '2' AS value")
     (folder / "other.duckdb").unlink()
-    assert build(config).mode == "incremental"
+    assert build(config).mode == "current"  # nothing new: not rebuilt, but the states go
     assert sorted(kept.glob("*.duckdb")) == sorted([incremental.state_path(config), legacy])
+
+
+def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkeypatch):
+    folder, config = org_store
+    target = Path(config.storage.analytics_path)
+    assert build(config).mode == "full"
+    built = incremental._file_identity(target)
+
+    # nothing new: the file the last build wrote stays (same inode, size and time)
+    plan = build(config)
+    assert plan.mode == "current" and "up to date" in plan.summary()
+    assert incremental._file_identity(target) == built
+    out = subprocess.run(
+        [sys.executable, "-c", "from processhealth.cli import main; main()", "--config",
+         str(folder / "processhealth.toml"), "build"], env={**os.environ, **TOKENS},
+        capture_output=True, text=True, check=True)
+    assert "is up to date" in out.stderr and incremental._file_identity(target) == built
+
+    # a recorded process change is read by the analysis, not by normalization: built again,
+    # every source kept, and the change is in the database
+    with RawStore(folder / "raw.duckdb") as store:
+        state.add_process_change(store, "new-board", started_on=date(2026, 1, 5), tool="jira")
+    plan = build(config)
+    assert plan.mode == "incremental" and plan.kept == ("github", "jira", "slack")
+    assert incremental._file_identity(target) != built
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT name FROM process_changes").fetchall() == [("new-board",)]
+    assert build(config).mode == "current"
+
+    # with pseudonyms, another salt changes every pseudonym: built again
+    pseudonymized = config.model_copy(deep=True)
+    pseudonymized.privacy.pseudonymize = True
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "first salt")
+    assert build(pseudonymized).mode == "full"  # the config changed
+    assert build(pseudonymized).mode == "current"
+    before = person_ids(target)
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "second salt")
+    assert build(pseudonymized).mode == "incremental"
+    after = person_ids(target)
+    assert before and after and not before & after
+
+    # a new raw row: built again
+    key, scope, found = one_row(folder / "raw.duckdb", "raw_slack_messages")
+    found["payload"]["ts"] = "1767225600.000100"
+    with RawStore(folder / "raw.duckdb") as store:
+        store.save("slack", "messages", [{"natural_key": f"{key}-new", "updated_at": None,
+                                          "payload": found["payload"]}], scope=scope)
+    assert build(pseudonymized).changed == {"slack": 1}
+
+
+def person_ids(db: Path) -> set[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {r[0] for r in con.execute(
+            "SELECT DISTINCT person_id FROM people WHERE person_id IS NOT NULL").fetchall()}

@@ -33,6 +33,7 @@ import duckdb
 
 from processhealth import quarantine, ui
 from processhealth.analytics_db import _fsync, _remove, _remove_abandoned
+from processhealth.duckdb_files import open_duckdb
 
 FORMAT = "2"  # of the state file; another value means a full build
 SOURCES = ("github", "jira", "slack")
@@ -188,6 +189,12 @@ def analysis_inputs(con: duckdb.DuckDBPyConnection, config: Any) -> str:
                 f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM raw.{table} AS t"
             ).fetchone()
             digest.update(f"{table} {rows} {rows_digest}".encode())
+    people = config.people.csv if config is not None else None
+    if people is not None:  # identity.build reads it (person ids, names, teams)
+        try:
+            digest.update(b"people.csv " + Path(people).read_bytes())
+        except OSError as exc:  # a build would say what is wrong with it
+            digest.update(f"people.csv unreadable: {exc}".encode())
     if config is not None and config.privacy.pseudonymize:
         from analysis.privacy import pseudonym
         salt = config.privacy.pseudonym_salt.resolve(key="privacy.pseudonym_salt")
@@ -204,9 +211,10 @@ def current(config: Any, plan: Plan) -> bool:
     target = Path(config.storage.analytics_path)
     raw = Path(config.storage.raw_path)
     if plan.full or plan.state is None or not plan.state.exists() or not target.exists() \
-            or not raw.exists():
-        return False
-    con = duckdb.connect()
+            or not raw.exists() or target.with_name(target.name + ".wal").exists():
+        return False  # a write-ahead log beside it: someone wrote to it since (a build removes it)
+    # opened as the build's (UTC: the raw store's identity holds a timestamp as text)
+    con = open_duckdb(Path(":memory:"), memory_limit=config.storage.memory_limit)
     try:
         con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw)])
         con.execute("SET search_path = 'main,raw'")
@@ -226,7 +234,10 @@ def current(config: Any, plan: Plan) -> bool:
     if inputs != plan.inputs:
         return False
     plan.mode, plan.kept, plan.changed = "current", SOURCES, {}
-    forget_orphans(plan.state)  # as a build would once its state is in place
+    # what a build would clean up: temp files of killed builds, states of files that are gone
+    _remove_abandoned(target)
+    _remove_abandoned(plan.state)
+    forget_orphans(plan.state)
     return True
 
 

@@ -280,25 +280,53 @@ def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkey
     plan = build(config)
     assert plan.mode == "current" and "up to date" in plan.summary()
     assert incremental._file_identity(target) == built
-    out = subprocess.run(
-        [sys.executable, "-c", "from processhealth.cli import main; main()", "--config",
-         str(folder / "processhealth.toml"), "build"], env={**os.environ, **TOKENS},
-        capture_output=True, text=True, check=True)
-    assert "is up to date" in out.stderr and incremental._file_identity(target) == built
+    # the CLI, outside UTC, with the temp files of a killed build about (they go, as a build
+    # would remove them)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    leftovers = [target.with_name(f"{target.name}.building-{dead.pid}"),
+                 incremental.state_path(config).with_name(
+                     f"{incremental.state_path(config).name}.building-{dead.pid}")]
+    for path in leftovers:
+        path.write_bytes(b"left by a killed build")
+    out = cli_build(folder, TZ="Europe/Berlin")
+    assert "is up to date" in out and incremental._file_identity(target) == built
+    assert not any(path.exists() for path in leftovers)
+
+    # the people file the config names is read by the analysis: an edit builds again
+    people = folder / "people.csv"
+    people.write_text("person,github,jira,slack,email\n")
+    with_people = config.model_copy(deep=True)
+    with_people.people.csv = people
+    assert build(with_people).mode == "full"  # the config changed
+    assert build(with_people).mode == "current"
+    [(login,)] = query(target, "SELECT min(login) FROM identities WHERE source = 'github'"
+                               " AND NOT is_bot")
+    people.write_text(f"person,github,jira,slack,email\nfrom-the-csv,{login},,,\n")
+    assert build(with_people).mode == "incremental"
+    assert query(target, "SELECT count(*) FROM identities WHERE matched_by = 'csv'") == [(1,)]
+    assert build(with_people).mode == "current"
+
+    # someone wrote to the database (a write-ahead log beside it): built again, as it was
+    subprocess.run([sys.executable, "-c", WRITE_AND_DIE, str(target)], check=True)
+    assert target.with_name(target.name + ".wal").exists()
+    assert build(with_people).mode == "incremental"
+    assert query(target, "SELECT count(*) > 0 FROM events") == [(True,)]
+    built = incremental._file_identity(target)
 
     # a recorded process change is read by the analysis, not by normalization: built again,
     # every source kept, and the change is in the database
     with RawStore(folder / "raw.duckdb") as store:
         state.add_process_change(store, "new-board", started_on=date(2026, 1, 5), tool="jira")
-    plan = build(config)
+    plan = build(with_people)
     assert plan.mode == "incremental" and plan.kept == ("github", "jira", "slack")
     assert incremental._file_identity(target) != built
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("SELECT name FROM process_changes").fetchall() == [("new-board",)]
-    assert build(config).mode == "current"
+    assert build(with_people).mode == "current"
 
     # with pseudonyms, another salt changes every pseudonym: built again
-    pseudonymized = config.model_copy(deep=True)
+    pseudonymized = with_people.model_copy(deep=True)
     pseudonymized.privacy.pseudonymize = True
     monkeypatch.setenv("PROCESSHEALTH_SALT", "first salt")
     assert build(pseudonymized).mode == "full"  # the config changed
@@ -316,6 +344,31 @@ def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkey
         store.save("slack", "messages", [{"natural_key": f"{key}-new", "updated_at": None,
                                           "payload": found["payload"]}], scope=scope)
     assert build(pseudonymized).changed == {"slack": 1}
+
+
+# A reader that writes to the analytics database and dies before DuckDB checkpoints it: the
+# change stays in processhealth.duckdb.wal, the file itself keeps its size and time.
+WRITE_AND_DIE = """
+import os, sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("SET checkpoint_threshold = '1GB'")
+con.execute("DELETE FROM events")
+os._exit(0)
+"""
+
+
+def cli_build(folder: Path, **env: str) -> str:
+    """`processhealth build` in a fresh process; what it said."""
+    out = subprocess.run(
+        [sys.executable, "-c", "from processhealth.cli import main; main()", "--config",
+         str(folder / "processhealth.toml"), "build"], env={**os.environ, **TOKENS, **env},
+        capture_output=True, text=True, check=True)
+    return out.stdout + out.stderr
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
 
 
 def person_ids(db: Path) -> set[str]:

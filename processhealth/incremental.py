@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,9 +178,6 @@ def analysis_inputs(con: duckdb.DuckDBPyConnection, config: Any) -> str:
     string: what the analytics database holds already, never the salt). The normalization of
     a source does not read them, so they are not in the fingerprint; a build that finds them
     and everything else unchanged is not needed (`current`)."""
-    import importlib.metadata
-    import sys
-
     digest = hashlib.sha256(sys.version.encode())
     for package in _PACKAGES:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):

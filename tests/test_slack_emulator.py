@@ -129,7 +129,9 @@ def test_rate_limit_answers_429_with_integer_retry_after(org):
 
 def test_limited_mode_pages_15_and_answers_once_a_minute(org):
     ch = channel(org, "support-atlas")
-    app = SlackEmulator(org, TOKEN, limited=True, time_scale=0.01)  # a minute lasts 0.6 s
+    # a minute lasts 6 s: the second request must come within 1 s of the first for a Retry-After
+    # of 50 or more (at 0.6 s a minute a loaded CI machine took 0.18 s between them: 42)
+    app = SlackEmulator(org, TOKEN, limited=True, time_scale=0.1)
     with serve(app) as s:
         first = client(s.url).conversations_history(channel=ch.id, limit=999)
         assert len(first["messages"]) == 15 and first["has_more"]

@@ -91,10 +91,7 @@ class AnalyticsDB:
         self.require(view, "team", *columns, *(("month",) if months else ()))  # each caller's
         key = ("team_rows", view, months)
         if key not in self._grouped:
-            grouped: dict[Any, list[dict]] = {}
-            for row in self.view_rows(view, months, ("team", *columns)):
-                grouped.setdefault(row["team"], []).append(row)
-            self._grouped[key] = grouped
+            self._grouped[key] = _by_team(self.view_rows(view, months, ("team", *columns)))
         return self._grouped[key].get(team, [])
 
     def rows_by_team(self, sql: str, params: list[Any] | None = None) -> dict[Any, list[dict]]:
@@ -103,10 +100,7 @@ class AnalyticsDB:
         which grows with teams x events."""
         key = (sql, tuple(params or ()))
         if key not in self._grouped:
-            grouped: dict[Any, list[dict]] = {}
-            for row in self.rows(sql, params):
-                grouped.setdefault(row["team"], []).append(row)
-            self._grouped[key] = grouped
+            self._grouped[key] = _by_team(self.rows(sql, params))
         return self._grouped[key]
 
     def rows(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
@@ -132,3 +126,11 @@ class AnalyticsDB:
                 f"The analytics database {self.path or ''} does not have what the report reads: "
                 f"{exc}. Rebuild it with this version of processhealth (`processhealth build`)."
             ) from exc
+
+
+def _by_team(rows: list[dict[str, Any]]) -> dict[Any, list[dict[str, Any]]]:
+    """Rows grouped by their `team`, each group in the rows' order."""
+    grouped: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row["team"], []).append(row)
+    return grouped

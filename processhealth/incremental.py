@@ -70,11 +70,26 @@ def state_path(config: Any) -> Path:
     return Path(config.storage.raw_path).parent / "build-state" / f"{target.name}-{tag}.duckdb"
 
 
+class StateUnreadable(Exception):
+    """The previous build state failed while a build read its rows (a damaged block, say):
+    pipeline.build starts again, full, as for a state it cannot open (docs/build.md)."""
+
+
+def _from_state(what: str) -> Any:
+    """Run what(); a DuckDB error in it is the state's (StateUnreadable), not the raw store's."""
+    try:
+        return what()
+    except duckdb.Error as exc:
+        raise StateUnreadable(f"the build state cannot be read "
+                              f"({' '.join(str(exc).split())[:200]})") from exc
+
+
 @dataclass
 class Plan:
     """What this build does; `full` is what was asked (`build --full`)."""
 
     full: bool = False
+    full_reason: str = "--full was given"  # why, when `full`
     state: Path | None = None  # the state file (state_path); None: keep no state
     target: Path | None = None  # the analytics file it goes with (resolved)
     mode: str = "full"
@@ -272,7 +287,7 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
 def _base_problem(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> str | None:
     """Why the previous database cannot be the base of this build (None: it can)."""
     if plan.full:
-        return "--full was given"
+        return plan.full_reason
     target = Path(config.storage.analytics_path)
     if not target.exists():
         return "there is no previous database"
@@ -345,8 +360,9 @@ def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> 
     if plan.mode != "incremental":
         quarantine.build(con, config, sources=sources)
         return
-    quarantine.build(con, config, sources=sources, since=plan.since,
-                     before="SELECT source, entity, item FROM prev.norm_source_coverage")
+    _from_state(lambda: quarantine.build(
+        con, config, sources=sources, since=plan.since,
+        before="SELECT source, entity, item FROM prev.norm_source_coverage"))
 
 
 def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
@@ -354,7 +370,10 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     tables; events get event_seq 0, as normalized ones do (classification numbers them all)."""
     if plan.mode != "incremental" or not plan.kept:
         return
-    kept = list(plan.kept)
+    _from_state(lambda: _copy_kept(con, list(plan.kept)))
+
+
+def _copy_kept(con: duckdb.DuckDBPyConnection, kept: list[str]) -> None:
     for table, source in NORMALIZED.items():
         columns = _columns(con, table, skip={"event_seq"})
         con.execute(f"INSERT INTO {table}({columns}) SELECT {columns}"

@@ -117,17 +117,26 @@ def build(config: Config, full: bool = False) -> Path:
     if incremental.current(config, plan):  # nothing to do: the database is what a build makes
         last_plan = plan
         return Path(config.storage.analytics_path)
+    try:
+        target = _build(config, plan)
+    except incremental.StateUnreadable as exc:  # "any doubt means a build": full this time
+        plan = incremental.Plan(full=True, full_reason=str(exc), state=plan.state,
+                                target=plan.target)
+        target = _build(config, plan)
+    last_plan = plan
+    return target
+
+
+def _build(config: Config, plan: incremental.Plan) -> Path:
     steps = build_steps(plan)
     try:
         with ui.progress("build", unit="steps") as bar:
-            target = build_analytics(
+            return build_analytics(
                 config, _counted(steps, bar),
                 finish=lambda con: incremental.finish(con, plan),
                 before_swap=lambda temp: incremental.commit(plan, temp))
     finally:
         incremental.discard(plan)
-    last_plan = plan
-    return target
 
 
 last_plan: incremental.Plan | None = None  # what the last build() in this process did

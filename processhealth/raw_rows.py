@@ -5,6 +5,7 @@ a save tells new, changed and unchanged rows apart (benchmarks/RESULTS.md sectio
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -59,6 +60,18 @@ class Plan:
         self.old_seq = old_seq[self.write][replaced]
 
 
+def clock_seq() -> int:
+    """The lowest seq a session may start a table at: now, in microseconds since 1970.
+
+    A number is never handed out twice, even when the file is a restored copy that has forgotten
+    the numbers written after the copy was made (or a table was dropped and refilled): a build
+    treats each row above the highest seq it read as new (docs/build.md), so a row written later
+    under a number it already read would pass unseen. A session hands out one number a row, far
+    fewer than a million a second, so its numbers stay below the clock and the next session's
+    start."""
+    return time.time_ns() // 1000
+
+
 class Stored:
     """Of one raw table: the 64-bit hash of each natural_key stored, with its row's payload hash
     and seq. Sorted arrays from the table (24 bytes a row), plus a dict of what this session wrote
@@ -77,7 +90,7 @@ class Stored:
             f"SELECT hash(natural_key) AS k, coalesce(payload_hash, 0) AS p,"
             f" coalesce(seq, -1) AS s FROM {table}").fetchnumpy()
         [(top,)] = con.execute(f"SELECT max(seq) FROM {table}").fetchall()
-        next_seq = int(top) + 1 if top is not None else 0
+        next_seq = max(int(top) + 1 if top is not None else 0, clock_seq())
         keys, payload, seq = (np.asarray(got[c]) for c in ("k", "p", "s"))
         return cls(*_sorted_unique(keys.astype(np.uint64), payload.astype(np.uint64),
                                    seq.astype(np.int64), repeated_unknown=True), next_seq)

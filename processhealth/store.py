@@ -19,7 +19,8 @@ natural_key with its row's payload hash and seq (raw_rows.Stored), loaded once p
 session: a save classifies its rows against it as new, changed or unchanged by comparing
 integers, appends the new and changed rows in one INSERT, and deletes the replaced versions by
 seq (seq only grows, so DuckDB's zone maps find them without an index). Unchanged rows are not
-written.
+written. A session's first save to a table starts its seqs at the clock (raw_rows.clock_seq), so
+a number is never handed out twice, even in a restored copy of the file: builds rely on that.
 
 A collector's save is its own transaction, with its cursor. Loading many rows at once (an
 import, the simulation's loaders) goes through `with store.bulk():`: the saves share a
@@ -59,7 +60,8 @@ RAW_COLUMN_COMMENTS = {
     "payload_hash": "DuckDB's hash() of the payload text: a save skips a row whose payload hashes "
                     "the same (unchanged).",
     "seq": "Order in which rows were written to this table (grows with every new or changed "
-           "row).",
+           "row; a session starts at least at the clock, in microseconds since 1970, so no "
+           "number is handed out twice even in a store restored from a copy).",
 }
 # The columns of every raw table, in order (migration 005 turned the older keyed tables into this).
 RAW_COLUMNS = (

@@ -12,9 +12,10 @@ from tests.test_store import rows
 
 
 def table(store, name="raw_github_pulls"):
+    """The rows, with seq as its rank (the order of writing: the numbers start at the clock)."""
     return sorted(store.con.execute(
-        f"SELECT natural_key, scope, updated_at, source_url, payload, payload_hash, seq"
-        f" FROM {name}").fetchall())
+        f"SELECT natural_key, scope, updated_at, source_url, payload, payload_hash,"
+        f" rank() OVER (ORDER BY seq) FROM {name}").fetchall())
 
 
 def test_bulk_writes_what_single_saves_write(tmp_path):

@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,11 +76,17 @@ class StateUnreadable(Exception):
     pipeline.build starts again, full, as for a state it cannot open (docs/build.md)."""
 
 
-def _from_state(what: str) -> Any:
-    """Run what(); a DuckDB error in it is the state's (StateUnreadable), not the raw store's."""
+def _from_state(what: Callable[[], Any]) -> Any:
+    """Run what(), which reads the previous build state (`prev`) and nothing of the raw store:
+    a DuckDB error in it is the state's (StateUnreadable), unless it is about memory or disk
+    space, which a full build would need as much."""
     try:
         return what()
+    except duckdb.OutOfMemoryException:
+        raise
     except duckdb.Error as exc:
+        if "no space left" in str(exc).lower():
+            raise
         raise StateUnreadable(f"the build state cannot be read "
                               f"({' '.join(str(exc).split())[:200]})") from exc
 
@@ -88,7 +95,7 @@ def _from_state(what: str) -> Any:
 class Plan:
     """What this build does; `full` is what was asked (`build --full`)."""
 
-    full: bool = False
+    full: bool = False  # asked (`build --full`), or the state failed halfway (pipeline.build)
     full_reason: str = "--full was given"  # why, when `full`
     state: Path | None = None  # the state file (state_path); None: keep no state
     target: Path | None = None  # the analytics file it goes with (resolved)
@@ -239,7 +246,7 @@ def current(config: Any, plan: Plan) -> bool:
             return False
         [(inputs,)] = con.execute(
             "SELECT coalesce(max(value), '') FROM prev.state WHERE key = 'inputs'").fetchall()
-    except duckdb.Error:
+    except (duckdb.Error, StateUnreadable):
         return False
     finally:
         con.close()
@@ -332,8 +339,8 @@ def _file_identity(path: Path) -> str:
 def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
     """source -> raw rows new or changed since the last build, for each source that changed
     (rows gone or deleted marks changed count as a change with 0 rows if nothing else)."""
-    before = {t: (int(m), int(n)) for t, m, n in con.execute(
-        "SELECT table_name, max_seq, row_count FROM prev.raw_tables").fetchall()}
+    before = {t: (int(m), int(n)) for t, m, n in _from_state(lambda: con.execute(
+        "SELECT table_name, max_seq, row_count FROM prev.raw_tables").fetchall())}
     changed: dict[str, int] = {}
     plan.since = {t: m for t, (m, _) in before.items()}
     for source, table, _, rows in plan.tables:
@@ -343,8 +350,8 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
         if new or rows - new != count:
             changed[source] = changed.get(source, 0) + int(new)
             plan.dirty.add(table)
-    marks = {s: (d, n) for s, d, n in con.execute(
-        "SELECT source, digest, row_count FROM prev.deleted").fetchall()}
+    marks = {s: (d, n) for s, d, n in _from_state(lambda: con.execute(
+        "SELECT source, digest, row_count FROM prev.deleted").fetchall())}
     now = {s: (d, n) for s, d, n in plan.deleted}
     for source in set(marks) | set(now):
         if marks.get(source) != now.get(source):
@@ -360,9 +367,12 @@ def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> 
     if plan.mode != "incremental":
         quarantine.build(con, config, sources=sources)
         return
-    _from_state(lambda: quarantine.build(
-        con, config, sources=sources, since=plan.since,
-        before="SELECT source, entity, item FROM prev.norm_source_coverage"))
+    _from_state(lambda: con.execute(  # read from the state apart: quarantine reads the raw store
+        "CREATE OR REPLACE TEMP TABLE _prev_quarantined AS"
+        " SELECT source, entity, item FROM prev.norm_source_coverage"))
+    quarantine.build(con, config, sources=sources, since=plan.since,
+                     before="SELECT source, entity, item FROM _prev_quarantined")
+    con.execute("DROP TABLE _prev_quarantined")
 
 
 def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:

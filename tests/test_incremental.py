@@ -451,30 +451,42 @@ def test_an_unreadable_row_saved_into_a_refilled_store_is_set_aside(org_store):
     assert same_as_full(folder, config) == []
 
 
-def test_a_build_state_damaged_inside_makes_a_full_build_not_an_error(org_store):
-    """A state whose tables open but whose normalized rows do not read (a damaged block): the
-    build is full, says why, and does not blame the raw store."""
-    folder, config = org_store
-    raw = folder / "raw.duckdb"
-    build(config)
-    key, scope, found = one_row(raw, "raw_slack_messages", "payload ->> 'features' IS NOT NULL")
-    found["payload"]["features"] |= {"is_status_request": True}
-    with RawStore(raw) as store:  # Slack changes, GitHub and Jira are to be kept from the state
-        store.save("slack", "messages", [{"natural_key": key, "updated_at": None,
-                                          "payload": found["payload"]}], scope=scope)
-    kept = incremental.state_path(config)
-    with duckdb.connect(str(kept), read_only=True) as con:
+def damage(db: Path, table: str) -> None:
+    """Overwrite bytes inside every storage block of `table` (its checksums then fail)."""
+    with duckdb.connect(str(db), read_only=True) as con:
         blocks = sorted({b for (b,) in con.execute(
-            "SELECT block_id FROM pragma_storage_info('work_items') WHERE block_id >= 0"
+            f"SELECT block_id FROM pragma_storage_info('{table}') WHERE block_id >= 0"
         ).fetchall()})
         [(size,)] = con.execute("SELECT block_size FROM pragma_database_size()").fetchall()
     assert blocks
-    data = bytearray(kept.read_bytes())
+    data = bytearray(db.read_bytes())
     for block in blocks:  # after the file's three 4 KiB headers
         at = 3 * 4096 + block * size + 64
         data[at:at + 32] = b"\xff" * 32
-    kept.write_bytes(bytes(data))
-    plan = build(config)
-    assert plan.mode == "full" and plan.reason.startswith("the build state cannot be read")
+    db.write_bytes(bytes(data))
+
+
+def test_a_build_state_damaged_inside_makes_a_full_build_not_an_error(org_store):
+    """A state whose tables open but whose rows do not read (a damaged block): the build is
+    full, says why, and does not blame the raw store (it did, with advice to restore it). The
+    deleted marks are read to find the changes; the normalized rows, to keep a source."""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    key, scope, found = one_row(raw, "raw_slack_messages", "payload ->> 'features' IS NOT NULL")
+    marked = [("github", *one_row(raw, "raw_github_issues")[1:]),
+              ("jira", *one_row(raw, "raw_jira_issues")[1:])]
+    with RawStore(raw) as store:  # two sources: the state's deleted marks are not constants
+        for source, where, rows in marked:
+            store.mark_deleted(source, "issues", where, rows["scope_keys"][1:])
+    build(config)
+    kept = incremental.state_path(config)
+    for table in ("deleted", "work_items"):
+        found["payload"]["features"] |= {"length": len(table)}  # Slack changes, the rest is kept
+        with RawStore(raw) as store:
+            store.save("slack", "messages", [{"natural_key": key, "updated_at": None,
+                                              "payload": found["payload"]}], scope=scope)
+        damage(kept, table)
+        plan = build(config)
+        assert plan.mode == "full" and plan.reason.startswith("the build state cannot be read")
     assert same_as_full(folder, config) == []
     assert build(config).mode == "current"  # and the state it wrote serves the next build

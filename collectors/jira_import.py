@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -151,15 +152,31 @@ def save_search_files(files: list[SearchFile], store: RawStore,
     counts = {"issues": 0, "changed": 0, "incomplete": 0}
     known = _known_fields(store)
     text_ids = _text_fields(store)
-    with store.bulk():  # one commit per 200k rows (RawStore.bulk), not per project and file
+    # one transaction: an issue found unreadable halfway leaves the store as it was
+    with store.bulk(all_or_nothing=True):
         _save_files(store, files, known, text_ids, flag_rules, store_text_fields, counts)
     return counts
+
+
+def _newest(files: list[SearchFile]) -> dict[str, tuple[int, int]]:
+    """Issue key -> (file, position) of its newest version in these files (the greatest
+    `updated`; of equal or missing times, the later file): overlapping searches saved at
+    different times name an issue more than once, and an older copy must not replace it."""
+    best: dict[str, tuple[datetime | None, int, int]] = {}
+    for i, f in enumerate(files):
+        for n, issue in enumerate(f.issues):
+            updated = rows.parse_time((issue.get("fields") or {}).get("updated"))
+            old = best.get(issue["key"])
+            if old is None or old[0] is None or (updated is not None and updated >= old[0]):
+                best[issue["key"]] = (updated, i, n)
+    return {key: (i, n) for key, (_, i, n) in best.items()}
 
 
 def _save_files(store: RawStore, files: list[SearchFile], known: set[str],
                 text_ids: set[str] | None, flag_rules: Rules | None, store_text_fields: bool,
                 counts: dict[str, int]) -> None:
-    for f in files:
+    newest = _newest(files)
+    for i, f in enumerate(files):
         names = dict(f.names)
         if not names:  # saved without expand=names: keep custom fields, named by their ids
             unnamed = sorted({k for issue in f.issues for k in issue["fields"]
@@ -175,12 +192,20 @@ def _save_files(store: RawStore, files: list[SearchFile], known: set[str],
                 rows.names_as_fields(new_names), f.path.resolve().as_uri()), scope="site")
             known |= set(new_names)
         by_project: dict[str, list[dict[str, Any]]] = {}
-        for issue in f.issues:
-            if not store_text_fields:
-                issue = privacy.reduce_jira_issue(issue, text_ids, flag_rules)
-            by_project.setdefault(rows.project_of(issue), []).append(
-                rows.issue_row(issue, source_url=f.path.resolve().as_uri()))
-            counts["incomplete"] += bool(rows.truncated(issue))
+        for n, issue in enumerate(f.issues):
+            if newest[issue["key"]] != (i, n):
+                continue  # a newer version of it is saved from its own file
+            try:
+                if not store_text_fields:
+                    issue = privacy.reduce_jira_issue(issue, text_ids, flag_rules)
+                by_project.setdefault(rows.project_of(issue), []).append(
+                    rows.issue_row(issue, source_url=f.path.resolve().as_uri()))
+                counts["incomplete"] += bool(rows.truncated(issue))
+            except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+                raise UserError(
+                    f"{f.path}: issue {issue.get('key')} holds a part of a shape no Jira search "
+                    f"response has ({type(exc).__name__}: {exc}); nothing of this import was "
+                    f"saved. Save the search again, or leave this file out.") from None
         for project, batch in by_project.items():
             counts["changed"] += store.save(rows.SOURCE, "issues", batch, scope=project)
             counts["issues"] += len(batch)

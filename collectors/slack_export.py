@@ -231,8 +231,9 @@ def save_export(export: Export, store: RawStore, store_message_text: bool = Fals
     for name in export.missing:
         ui.warn(f"slack export: {archive.path} holds no conversation {name!r} named in [slack].")
     done = 0
+    # one transaction: a message found unreadable halfway leaves the store as it was
     with ui.progress("slack export", total=export.messages, unit="messages") as bar, \
-            store.bulk():  # one commit per 200k rows (RawStore.bulk), not per batch
+            store.bulk(all_or_nothing=True):
         store.save(SOURCE, "users", [user_row(u, source + "users.json") for u in export.users],
                    scope=team)
         store.save(SOURCE, "channels", [channel_row(c, source + f"{folder}/")
@@ -246,7 +247,8 @@ def save_export(export: Export, store: RawStore, store_message_text: bool = Fals
             bar.note(f"#{folder}")
             rows, top = [], None
             for name, messages in _day_files(archive, folder):
-                rows += [message_row(ch["id"], m, rules, source + name) for m in messages]
+                rows += _message_rows(archive.where(name), ch["id"], messages, rules,
+                                      source + name)
                 tops = [m["ts"] for m in messages if not is_reply(m)]
                 top = max([t for t in (top, *tops) if t], key=ts_key, default=None)
                 if len(rows) >= BATCH:
@@ -255,6 +257,17 @@ def save_export(export: Export, store: RawStore, store_message_text: bool = Fals
             done += _save(store, ch["id"], rows, bar, _cursor(store, ch["id"], top))
     archive.close()
     return done
+
+
+def _message_rows(where: str, cid: str, messages: list[dict], rules: Rules,
+                  source_url: str) -> list[dict]:
+    try:
+        return [message_row(cid, m, rules, source_url) for m in messages]
+    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+        raise UserError(f"{where} holds a message of a shape no Slack export has "
+                        f"({type(exc).__name__}: {exc}); nothing of this import was saved. "
+                        f"Re-download the export, or leave this conversation out of "
+                        f"[slack] channels.") from None
 
 
 def _save(store: RawStore, cid: str, rows: list[dict], bar: ui.Step,

@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 # Canonical JSON (sorted keys, compact, UTF-8) so an unchanged payload compares equal to the
 # stored one. Encoding is most of a save's Python time: orjson is ~10x the stdlib encoder and
@@ -178,13 +179,8 @@ def arrow_batch(rows: Iterable[Mapping[str, Any]], scope: str, version: str) -> 
         keys = [_key(k) for k in keys]
     if not all(type(u) is str or u is None for u in updated):
         updated = [_iso(u) for u in updated]
-    if len(set(keys)) != len(keys):  # the last version of a key within one batch wins
-        last = {k: i for i, k in enumerate(keys)}
-        pick = sorted(last.values())
-        keys, updated, urls, payloads = ([col[i] for i in pick]
-                                         for col in (keys, updated, urls, payloads))
     n = len(keys)
-    return pa.table({
+    return last_versions(pa.table({
         "natural_key": pa.array(keys, pa.string()),
         "scope": pa.repeat(scope, n).cast(pa.string()) if n else pa.array([], pa.string()),
         "updated_at": pa.array(updated, pa.string()),
@@ -192,7 +188,18 @@ def arrow_batch(rows: Iterable[Mapping[str, Any]], scope: str, version: str) -> 
         "collector_version": (pa.repeat(version, n).cast(pa.string()) if n
                               else pa.array([], pa.string())),
         "payload": _utf8_column(payloads, checked),
-    })
+    }))
+
+
+def last_versions(batch: pa.Table) -> pa.Table:
+    """The batch with each natural_key once: its last version, as saving the rows one after
+    another would leave. Within one save's rows, and in the batches of several saves that the
+    simulation's loader joins into one `save_batch` (processhealth/simload/bulk.py)."""
+    keys = batch.column("natural_key")
+    if pc.count_distinct(keys).as_py() == batch.num_rows:
+        return batch
+    last = {key: i for i, key in enumerate(keys.to_pylist())}
+    return batch.take(sorted(last.values()))
 
 
 def _utf8_column(payloads: list[bytes], checked: bool = False) -> pa.Array:

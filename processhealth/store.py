@@ -25,7 +25,8 @@ a number is never handed out twice, even in a restored copy of the file: builds 
 A collector's save is its own transaction, with its cursor. Loading many rows at once (an
 import, the simulation's loaders) goes through `with store.bulk():`: the saves share a
 transaction committed every 200k rows written, which DuckDB writes straight into the file instead
-of through its write-ahead log (1.3x the rows a second, RESULTS.md section 2).
+of through its write-ahead log (1.3x the rows a second, RESULTS.md section 2); an import's, one
+transaction for all of it (`all_or_nothing`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import pyarrow as pa
 from processhealth import __version__, migrations
 from processhealth.duckdb_files import DEFAULT_MEMORY_LIMIT, open_duckdb, sql_literal
 from processhealth.errors import SourceError, UserError
-from processhealth.raw_rows import Plan, Stored, arrow_batch
+from processhealth.raw_rows import Plan, Stored, arrow_batch, last_versions
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -162,7 +163,8 @@ class RawStore:
         self.con.commit()
 
     @contextlib.contextmanager
-    def bulk(self, rows_per_commit: int = BULK_COMMIT_ROWS) -> Iterator[RawStore]:
+    def bulk(self, rows_per_commit: int = BULK_COMMIT_ROWS,
+             all_or_nothing: bool = False) -> Iterator[RawStore]:
         """Saves inside share one transaction, committed once they have written
         `rows_per_commit` rows, and at the end (also when the block raises: each save in it was
         whole). The cursors commit with their rows, so a killed process resumes exactly from the
@@ -170,19 +172,27 @@ class RawStore:
         loaders, benchmarks/ingest.py): a large commit goes straight into the file, compressed,
         instead of through the write-ahead log and again at the checkpoint (RESULTS.md section 2).
 
+        `all_or_nothing` (the imports): one transaction for the whole block, committed at its
+        end only; when the block raises, or the process is killed, the store stays as it was
+        (an export found unreadable halfway leaves nothing of it behind).
+
         A save that fails inside DuckDB rolls back the whole open transaction, the saves before
         it since the last commit included (DuckDB cannot keep part of a transaction): their
         cursors go with them, so a new collection fetches them again."""
         if self._bulk is not None:  # nested: the outer block decides
             yield self
             return
-        self._bulk = _Bulk(rows_per_commit)
+        self._bulk = _Bulk(rows_per_commit, all_or_nothing)
         # A commit larger than the threshold skips the log and checkpoints at once.
         self.con.execute(f"SET checkpoint_threshold = '{BULK_CHECKPOINT}'")
         [(threads,)] = self.con.execute("SELECT current_setting('threads')").fetchall()
         self.con.execute(f"SET threads = {BULK_THREADS}")
         try:
             yield self
+        except BaseException:
+            if all_or_nothing:
+                self._bulk_abort()
+            raise
         finally:
             try:
                 self._bulk_commit()
@@ -210,6 +220,7 @@ class RawStore:
         self._bulk_commit(keep=False)
         self._stored.clear()  # reloaded from the tables at the next save
         self._cursors.clear()
+        self._known_tables.clear()  # a table created in the transaction is gone with it
 
     # --- raw tables ---------------------------------------------------------------------------
 
@@ -257,9 +268,12 @@ class RawStore:
         try:
             batch = arrow_batch(rows, scope, collector_version or DEFAULT_COLLECTOR_VERSION)
         except ValueError as exc:  # data of an unexpected shape, from an API or an export
+            kept = ("nothing of this import was saved" if self._bulk is not None
+                    and self._bulk.all_or_nothing else
+                    "nothing of this batch was saved; what was saved before it is kept")
             raise SourceError(
-                f"{source} {entity} for {scope} cannot be stored: {exc}. Nothing of this batch "
-                f"was saved; what was saved before it is kept.") from None
+                f"{source} {entity} for {scope} cannot be stored: {exc}. {kept.capitalize()}."
+            ) from None
         return self.save_batch(source, entity, batch, scope=scope, cursor=cursor)
 
     def save_batch(self, source: str, entity: str, batch: pa.Table, *, scope: str | None = None,
@@ -267,6 +281,7 @@ class RawStore:
         """`save` of rows already made into one Arrow table by `arrow_batch` (the bulk loader
         of processhealth/simload builds them in worker processes); the cursor needs `scope`."""
         table = self.ensure_raw_table(source, entity)
+        batch = last_versions(batch)
         if self._bulk is not None:
             return self._save_in_bulk(source, entity, table, batch, scope, cursor)
         plan = None
@@ -297,7 +312,7 @@ class RawStore:
             return 0
         self._stored[table].commit(plan)
         self._bulk.rows += int(plan.write.size)
-        if self._bulk.rows >= self._bulk.limit:
+        if self._bulk.rows >= self._bulk.limit and not self._bulk.all_or_nothing:
             self._bulk_commit()
         return int(plan.write.size)
 
@@ -466,7 +481,8 @@ def create_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
 class _Bulk:
     """The open `RawStore.bulk()` block: whether its transaction is open, rows written in it."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, all_or_nothing: bool = False) -> None:
         self.limit = limit
+        self.all_or_nothing = all_or_nothing
         self.open = False
         self.rows = 0

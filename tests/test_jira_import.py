@@ -64,3 +64,47 @@ def test_files_are_checked_before_anything_is_written(org, tmp_path, write_confi
     assert result.exit_code == 1 and "not a readable JSON file" in result.output
     missing = run_cli(write_config(toml(raw)), "import", "jira-json", str(tmp_path / "nope"))
     assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def test_an_issue_found_unreadable_halfway_leaves_the_store_as_it_was(org, tmp_path,
+                                                                      write_config, run_cli):
+    """A shape the file checks let through but the row code cannot read, in the second file:
+    the first file's issues were saved (and committed) before it, with a traceback (review)."""
+    files = write_search_json(org, tmp_path / "export", page_size=40)
+    data = json.loads(files[1].read_text())
+    data["issues"][0]["fields"]["comment"] = {"total": 3, "comments": 5}
+    files[1].write_text(json.dumps(data))
+    raw = tmp_path / "raw.duckdb"
+    config = write_config(toml(raw))
+    result = run_cli(config, "import", "jira-json", *map(str, files))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert str(files[1]) in result.output and "nothing of this import was saved" in result.output
+    with RawStore(raw, read_only=True) as store:
+        assert not store.table_exists("raw_jira_issues") or store.count("jira", "issues") == 0
+        assert not store.table_exists("raw_jira_fields") or store.count("jira", "fields") == 0
+
+
+def test_overlapping_searches_keep_each_issues_newest_version(org, tmp_path, write_config,
+                                                             run_cli):
+    """Two saved searches name the same issue, the later file with an older copy: the newest
+    is kept whatever the file order, and importing them again writes nothing (review)."""
+    first = write_search_json(org, tmp_path / "export", page_size=1000)[0]
+    data = json.loads(first.read_text())
+    issue = data["issues"][0]
+    old = json.loads(json.dumps(issue))
+    old["fields"]["updated"] = "2010-01-01T00:00:00.000+0000"
+    old["fields"]["summary"] = "an old copy"
+    older = tmp_path / "zz-older.json"
+    older.write_text(json.dumps({"issues": [old], "names": data.get("names", {})}))
+    raw = tmp_path / "raw.duckdb"
+    config = write_config(toml(raw))
+    result = run_cli(config, "import", "jira-json", str(first), str(older))
+    assert result.exit_code == 0, result.output
+    assert f"imported {len(data['issues'])} Jira issues" in result.output
+    with RawStore(raw, read_only=True) as store:
+        [(summary,)] = store.con.execute(
+            "SELECT payload -> 'fields' ->> 'summary' FROM raw_jira_issues WHERE natural_key = ?",
+            [issue["key"]]).fetchall()
+    assert summary == issue["fields"]["summary"]
+    again = run_cli(config, "import", "jira-json", str(first), str(older))
+    assert again.exit_code == 0 and "(0 new or changed)" in again.output

@@ -179,3 +179,24 @@ def test_typed_columns_repeat_detail(both):
         assert con.execute(f"SELECT count(*) FROM events WHERE {column} IS DISTINCT FROM"
                            f" ({expr})").fetchone() == (0,), column
     assert con.execute("SELECT count(linked_keys) > 0 FROM events").fetchone() == (True,)
+
+
+def test_a_message_found_unreadable_halfway_leaves_the_store_as_it_was(good_export, tmp_path,
+                                                                       run_cli):
+    """A message the file checks let through but the row code cannot read, in the last day
+    file: everything before it was committed, with a traceback (review)."""
+    with zipfile.ZipFile(good_export) as src:
+        last = max(n for n in src.namelist() if n.count("/") == 1 and n.endswith(".json")
+                   and src.read(n).strip() not in (b"", b"[]"))
+        messages = json.loads(src.read(last))
+    messages[-1]["edited"] = "yes"  # an object in every export
+    bad = _rewrite(good_export, tmp_path / "export.zip", drop=last,
+                   add=(last, json.dumps(messages).encode()))
+    config = tmp_path / "processhealth.toml"
+    config.write_text("")
+    result = run_cli(config, "import", "slack-export", str(bad))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert last in result.output and "nothing of this import was saved" in result.output
+    with RawStore(tmp_path / ".processhealth" / "raw.duckdb", read_only=True) as store:
+        assert [t for t in store.raw_tables() if store.con.execute(
+            f"SELECT count(*) FROM {t}").fetchone()[0]] == []

@@ -5,8 +5,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
+from processhealth.raw_rows import arrow_batch
 from processhealth.store import RawStore
 from tests.test_store import rows
 
@@ -132,3 +134,35 @@ def test_an_error_in_the_block_keeps_the_whole_saves_before_it(tmp_path):
         assert store.con.execute(
             "SELECT value FROM duckdb_settings() WHERE name = 'checkpoint_threshold'"
         ).fetchone()[0] == "1.0 GiB"
+
+
+def test_all_or_nothing_leaves_the_store_as_it_was_and_can_go_on(tmp_path):
+    """The imports' mode: a failure after several saves, one of them into a table created in
+    the block, leaves nothing; the store then saves into that table again (it raised
+    CatalogException: the table was gone, the store's memory still listed it)."""
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        store.save("github", "pulls", rows(5), scope="acme/api")
+        with pytest.raises(RuntimeError), store.bulk(rows_per_commit=3, all_or_nothing=True):
+            store.save("github", "pulls", rows(5, start=5), scope="acme/api", cursor="c1")
+            store.save("github", "issues", rows(4), scope="acme/api")  # a new table
+            raise RuntimeError("the export turned out unreadable")
+        assert store.count("github", "pulls") == 5 and not store.table_exists("raw_github_issues")
+        assert store.get_cursor("github", "pulls", "acme/api") is None
+        with store.bulk():
+            assert store.save("github", "issues", rows(4), scope="acme/api") == 4
+            assert store.save("github", "pulls", rows(5, start=5), scope="acme/api") == 5
+
+
+def test_batches_of_several_saves_joined_keep_each_keys_last_version(tmp_path):
+    """The simulation's loader joins saves into one save_batch: a key two of them carry is
+    stored once, its later version, as two saves one after the other leave it (it was twice)."""
+    first, second = rows(3), rows(3)
+    for row in second:
+        row["payload"]["state"] = "closed"
+    joined = pa.concat_tables([arrow_batch(first, "acme/api", "v"),
+                               arrow_batch(second, "acme/api", "v")])
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        assert store.save_batch("github", "pulls", joined, scope="acme/api") == 3
+        states = store.con.execute("SELECT DISTINCT payload->>'state' FROM raw_github_pulls"
+                                   ).fetchall()
+        assert store.count("github", "pulls") == 3 and states == [("closed",)]

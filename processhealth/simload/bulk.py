@@ -11,7 +11,9 @@ Most of that CPU time is Python building the payloads (simulation/*_api.py) and 
 two at a time, and their saves go to a spool that builds the same Arrow batches as
 `RawStore.save` (processhealth.raw_rows.arrow_batch: the same canonical JSON, keys, times and
 URLs) and hands them, tens of MB at a time, to one writer, which stores them with
-`RawStore.save_batch` (the write path of every save, so payload hashes and seq are the same)
+`RawStore.save_batch` (the write path of every save, so payload hashes and the order of
+seq are the same; a key that several joined saves repeat keeps its last version, as
+`raw_rows.last_versions` does for one save)
 and records the checkpoints with `RawStore.set_cursor`.
 
 The loaders run two at a time: GitHub in this process, Jira then Slack in one forked worker (it

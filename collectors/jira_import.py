@@ -184,13 +184,14 @@ def _save_files(store: RawStore, files: list[SearchFile], known: set[str],
             if unnamed:
                 ui.warn(f"{f.path} carries no field names (save searches with expand=names): "
                         f"{len(unnamed)} custom fields the store does not know are kept under "
-                        f"their ids, e.g. {unnamed[0]}; a later `collect` names them.")
+                        f"their ids, e.g. {unnamed[0]}; a later `collect`, or a file saved "
+                        f"with names, names them.")
                 names = {k: k for k in unnamed}
         new_names = {k: v for k, v in names.items() if k not in known}
         if new_names:
             store.save(rows.SOURCE, "fields", rows.field_rows(
                 rows.names_as_fields(new_names), f.path.resolve().as_uri()), scope="site")
-            known |= set(new_names)
+            known |= {k for k, v in new_names.items() if v != k}  # named, not by its id
         by_project: dict[str, list[dict[str, Any]]] = {}
         for n, issue in enumerate(f.issues):
             if newest[issue["key"]] != (i, n):
@@ -222,6 +223,10 @@ def _text_fields(store: RawStore) -> set[str] | None:
 
 
 def _known_fields(store: RawStore) -> set[str]:
+    """Field ids the store holds with a name: one kept under its own id (a file saved without
+    `names`) is named by the next file that names it."""
     if not store.table_exists("raw_jira_fields"):
         return set()
-    return {r[0] for r in store.con.execute("SELECT natural_key FROM raw_jira_fields").fetchall()}
+    return {r[0] for r in store.con.execute(
+        "SELECT natural_key FROM raw_jira_fields"
+        " WHERE payload ->> 'name' IS DISTINCT FROM natural_key").fetchall()}

@@ -19,7 +19,8 @@ import pyarrow.compute as pc
 # Canonical JSON (sorted keys, compact, UTF-8) so an unchanged payload compares equal to the
 # stored one. Encoding is most of a save's Python time: orjson is ~10x the stdlib encoder and
 # gives the same text for API payloads; the stdlib encoder takes what orjson refuses (integers
-# past 64 bits, non-string keys, lone surrogates, types without a JSON form).
+# past 64 bits, non-string keys, types without a JSON form). A lone surrogate it encodes too,
+# but such text is no UTF-8: the save then fails with a clear error (_utf8_column).
 _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str, check_circular=False
 )
@@ -77,7 +78,8 @@ class Stored:
     """Of one raw table: the 64-bit hash of each natural_key stored, with its row's payload hash
     and seq. Sorted arrays from the table (24 bytes a row), plus a dict of what this session wrote
     since, merged into the arrays when it grows. Loaded once per table and session; only this
-    RawStore writes the file while it is open (DuckDB's lock)."""
+    RawStore may write the file while it is open: DuckDB's lock keeps other processes out, not a
+    second RawStore of the same file in this process (no command opens two)."""
 
     def __init__(self, keys: np.ndarray, payload: np.ndarray, seq: np.ndarray,
                  next_seq: int) -> None:

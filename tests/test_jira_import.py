@@ -108,3 +108,32 @@ def test_overlapping_searches_keep_each_issues_newest_version(org, tmp_path, wri
     assert summary == issue["fields"]["summary"]
     again = run_cli(config, "import", "jira-json", str(first), str(older))
     assert again.exit_code == 0 and "(0 new or changed)" in again.output
+
+
+def test_a_field_kept_under_its_id_is_named_by_a_later_file(org, tmp_path, write_config,
+                                                          run_cli):
+    """A file saved without `names` keeps custom fields under their ids; a file that names
+    them, in the same import or a later one, gives them their names (they stayed ids)."""
+    first = write_search_json(org, tmp_path / "export", page_size=1000)[0]
+    data = json.loads(first.read_text())
+    bare = tmp_path / "a-bare.json"
+    bare.write_text(json.dumps({"issues": data["issues"]}))
+    named = tmp_path / "b-named.json"
+    named.write_text(json.dumps({"issues": data["issues"][:1], "names": data["names"]}))
+    raw = tmp_path / "raw.duckdb"
+    config = write_config(toml(raw))
+    field, name = next((k, v) for k, v in data["names"].items() if k.startswith("customfield_")
+                       and any(k in i["fields"] for i in data["issues"]))
+
+    def stored() -> str:
+        with RawStore(raw, read_only=True) as store:
+            return store.con.execute("SELECT payload ->> 'name' FROM raw_jira_fields"
+                                     " WHERE natural_key = ?", [field]).fetchone()[0]
+
+    assert run_cli(config, "import", "jira-json", str(bare)).exit_code == 0
+    assert stored() == field
+    assert run_cli(config, "import", "jira-json", str(named)).exit_code == 0
+    assert stored() == name
+    raw.unlink()
+    assert run_cli(config, "import", "jira-json", str(bare), str(named)).exit_code == 0
+    assert stored() == name

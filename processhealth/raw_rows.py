@@ -68,9 +68,9 @@ def clock_seq() -> int:
     A number is never handed out twice, even when the file is a restored copy that has forgotten
     the numbers written after the copy was made (or a table was dropped and refilled): a build
     treats each row above the highest seq it read as new (docs/build.md), so a row written later
-    under a number it already read would pass unseen. A session hands out one number a row, far
-    fewer than a million a second, so its numbers stay below the clock and the next session's
-    start."""
+    under a number it already read would pass unseen. A session hands out one number a row:
+    only a save of more than a million rows a second (tiny rows in one batch) runs ahead of the
+    clock, by milliseconds, and the next session starts after that."""
     return time.time_ns() // 1000
 
 
@@ -182,7 +182,8 @@ def arrow_batch(rows: Iterable[Mapping[str, Any]], scope: str, version: str) -> 
     if not all(type(u) is str or u is None for u in updated):
         updated = [_iso(u) for u in updated]
     n = len(keys)
-    return last_versions(pa.table({
+    return pa.table({  # a key given twice stays twice here: RawStore.save_batch keeps its last
+
         "natural_key": pa.array(keys, pa.string()),
         "scope": pa.repeat(scope, n).cast(pa.string()) if n else pa.array([], pa.string()),
         "updated_at": pa.array(updated, pa.string()),
@@ -190,7 +191,7 @@ def arrow_batch(rows: Iterable[Mapping[str, Any]], scope: str, version: str) -> 
         "collector_version": (pa.repeat(version, n).cast(pa.string()) if n
                               else pa.array([], pa.string())),
         "payload": _utf8_column(payloads, checked),
-    }))
+    })
 
 
 def last_versions(batch: pa.Table) -> pa.Table:

@@ -81,3 +81,30 @@ def test_bulk_load_refuses_an_existing_store(org: Org, tmp_path: Path) -> None:
     RawStore(tmp_path / "raw.duckdb").close()
     with pytest.raises(FileExistsError):
         bulk.load_fresh(org, tmp_path / "raw.duckdb")
+
+
+def test_a_failing_loader_here_stops_the_writer_and_leaves_no_store(org: Org, tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """The loader of this process fails after some chunks: its writer thread stops before the
+    store's transaction ends on the shared connection (it kept writing), the workers go, and
+    no half-written store blocks the next load (it stayed: FileExistsError)."""
+    import threading
+
+    real = github.load_repos
+
+    def failing(org, spool, base_url):
+        real(org, spool, base_url)
+        spool.flush()
+        raise ValueError("a loader failed here")
+
+    monkeypatch.setattr(github, "load_repos", failing)
+    path = tmp_path / "bulk.duckdb"
+    with pytest.raises(ValueError, match="a loader failed here"):
+        bulk.load_fresh(org, path, chunk_bytes=256 * 1024)
+    assert not path.exists()
+    for thread in threading.enumerate():  # each ends within its half-second poll
+        if thread.name.startswith("simload"):
+            thread.join(timeout=5)
+            assert not thread.is_alive(), thread.name
+    monkeypatch.setattr(github, "load_repos", real)
+    assert bulk.load_fresh(org, path) > 1000

@@ -30,6 +30,7 @@ tests/test_simload_bulk.py compares the two stores row by row.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing as mp
 import os
@@ -148,27 +149,32 @@ def load_fresh(org: Org, path: str | Path, base_url: str = "http://127.0.0.1:1",
                 w.start()
         finally:
             gc.unfreeze()
-    with RawStore(path) as store, store.bulk():  # a commit per 200k rows, not per chunk
-        writer = Writer(store)
-        if forked:
-            try:
-                _load_and_write(org, groups[0], base_url, chunk_bytes, inbox, len(workers),
-                                writer)
-            finally:
-                for w in workers:
-                    if w.is_alive() and w.exitcode is None:
-                        w.join(timeout=5)
-                    if w.is_alive():
-                        w.terminate()
-                        w.join()
-        else:
-            spool = Spool(writer, chunk_bytes)
-            for group in groups:
-                _load_group(org, group, spool, base_url)
-            spool.flush()
-        rows = writer.rows
-        if any("github" in group for group in groups):
-            rows += github.save_users(org, store, base_url)
+    try:
+        with RawStore(path) as store, store.bulk():  # a commit per 200k rows, not per chunk
+            writer = Writer(store)
+            if forked:
+                try:
+                    _load_and_write(org, groups[0], base_url, chunk_bytes, inbox,
+                                    len(workers), writer)
+                finally:
+                    for w in workers:
+                        if w.is_alive() and w.exitcode is None:
+                            w.join(timeout=5)
+                        if w.is_alive():
+                            w.terminate()
+                            w.join()
+            else:
+                spool = Spool(writer, chunk_bytes)
+                for group in groups:
+                    _load_group(org, group, spool, base_url)
+                spool.flush()
+            rows = writer.rows
+            if any("github" in group for group in groups):
+                rows += github.save_users(org, store, base_url)
+    except BaseException:  # the store is this load's alone: no half of it stays to block a retry
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
     return rows
 
 
@@ -196,6 +202,8 @@ def _load_and_write(org: Org, group: Sequence[str], base_url: str, chunk_bytes: 
                 kind, value = chunks.get()
                 if kind == "done":
                     open_parts -= 1
+                elif kind == "stop":  # this process's loader failed: write no more
+                    raise RuntimeError("stopped: the loader of this process failed")
                 elif kind == "error":
                     raise RuntimeError(f"a bulk-load worker failed:\n{value}")
                 else:
@@ -204,12 +212,20 @@ def _load_and_write(org: Org, group: Sequence[str], base_url: str, chunk_bytes: 
             failed.append(exc)
 
     def forward() -> None:
-        for _ in range(workers):
-            while True:
-                item = inbox.get()
-                put(item)
-                if item[0] in ("done", "error"):
-                    break
+        try:
+            for _ in range(workers):
+                while True:
+                    try:
+                        item = inbox.get(timeout=0.5)
+                    except queue.Empty:
+                        if failed:
+                            return  # the writer stopped: the caller says why
+                        continue
+                    put(item)
+                    if item[0] in ("done", "error"):
+                        break
+        except BaseException:
+            return  # put() found the writer stopped: the caller says why
 
     def put(item: tuple) -> None:
         while not failed:
@@ -225,8 +241,15 @@ def _load_and_write(org: Org, group: Sequence[str], base_url: str, chunk_bytes: 
     for t in threads:
         t.start()
     spool = Spool(lambda kind, value: put((kind, value)), chunk_bytes)
-    _load_group(org, group, spool, base_url)
-    spool.flush()
+    try:
+        _load_group(org, group, spool, base_url)
+        spool.flush()
+    except BaseException:
+        # the writer must be done with the connection before bulk() ends the transaction on it
+        with contextlib.suppress(BaseException):
+            put(("stop", None))
+        threads[0].join()
+        raise
     put(("done", None))
     threads[0].join()
     if failed:

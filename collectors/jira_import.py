@@ -19,7 +19,7 @@ from collectors import jira_rows as rows
 from collectors import privacy
 from collectors.slack_rows import Rules
 from processhealth import ui
-from processhealth.errors import UserError
+from processhealth.errors import SHAPE_ERRORS, UserError
 from processhealth.store import RawStore
 
 # A saved search page (100 issues with changelogs) is a few MB; parsing a far bigger file at
@@ -202,7 +202,7 @@ def _save_files(store: RawStore, files: list[SearchFile], known: set[str],
                 by_project.setdefault(rows.project_of(issue), []).append(
                     rows.issue_row(issue, source_url=f.path.resolve().as_uri()))
                 counts["incomplete"] += bool(rows.truncated(issue))
-            except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+            except SHAPE_ERRORS as exc:
                 raise UserError(
                     f"{f.path}: issue {issue.get('key')} holds a part of a shape no Jira search "
                     f"response has ({type(exc).__name__}: {exc}); nothing of this import was "

@@ -35,7 +35,7 @@ from collectors.slack_rows import (
 )
 from processhealth import ui
 from processhealth.config_models import SlackConfig
-from processhealth.errors import UserError
+from processhealth.errors import SHAPE_ERRORS, UserError
 from processhealth.store import RawStore
 
 SOURCE = "slack"
@@ -263,7 +263,7 @@ def _message_rows(where: str, cid: str, messages: list[dict], rules: Rules,
                   source_url: str) -> list[dict]:
     try:
         return [message_row(cid, m, rules, source_url) for m in messages]
-    except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+    except SHAPE_ERRORS as exc:
         raise UserError(f"{where} holds a message of a shape no Slack export has "
                         f"({type(exc).__name__}: {exc}); nothing of this import was saved. "
                         f"Re-download the export, or leave this conversation out of "

@@ -11,6 +11,11 @@ class UserError(Exception):
     exit_code = 1
 
 
+# What reading a value of an unexpected shape raises (a string where an object was expected, a
+# number out of range): an import turns these into a UserError naming the file.
+SHAPE_ERRORS = (TypeError, AttributeError, ValueError, KeyError, IndexError)
+
+
 class SourceError(Exception):
     """A source (API, export file) failed or answered unexpectedly. Exit code 2."""
 

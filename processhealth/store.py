@@ -32,6 +32,7 @@ transaction for all of it (`all_or_nothing`).
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -182,7 +183,8 @@ class RawStore:
         if self._bulk is not None:  # nested: the outer block decides
             yield self
             return
-        self._bulk = _Bulk(rows_per_commit, all_or_nothing)
+        # all or nothing: no commit before the end
+        self._bulk = _Bulk(math.inf if all_or_nothing else rows_per_commit, all_or_nothing)
         # A commit larger than the threshold skips the log and checkpoints at once.
         self.con.execute(f"SET checkpoint_threshold = '{BULK_CHECKPOINT}'")
         [(threads,)] = self.con.execute("SELECT current_setting('threads')").fetchall()
@@ -312,7 +314,7 @@ class RawStore:
             return 0
         self._stored[table].commit(plan)
         self._bulk.rows += int(plan.write.size)
-        if self._bulk.rows >= self._bulk.limit and not self._bulk.all_or_nothing:
+        if self._bulk.rows >= self._bulk.limit:
             self._bulk_commit()
         return int(plan.write.size)
 
@@ -481,7 +483,7 @@ def create_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
 class _Bulk:
     """The open `RawStore.bulk()` block: whether its transaction is open, rows written in it."""
 
-    def __init__(self, limit: int, all_or_nothing: bool = False) -> None:
+    def __init__(self, limit: float, all_or_nothing: bool = False) -> None:
         self.limit = limit
         self.all_or_nothing = all_or_nothing
         self.open = False

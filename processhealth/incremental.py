@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
-import json
 import os
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +33,7 @@ import duckdb
 
 from processhealth import quarantine, ui
 from processhealth.analytics_db import _fsync, _remove, _remove_abandoned
+from processhealth.build_inputs import analysis_inputs, file_identity, fingerprint, raw_now
 from processhealth.duckdb_files import open_duckdb
 
 FORMAT = "2"  # of the state file; another value means a full build
@@ -54,8 +52,6 @@ NORMALIZED = {
 }
 # source_coverage rows the build itself writes (quarantine); the rest come from the raw store.
 QUARANTINED = "status = 'quarantined'"
-_CODE_DIRS = ("processhealth", "collectors", "analysis")
-_ROOT = Path(__file__).resolve().parent.parent
 
 
 def analytics_target(config: Any) -> Path:
@@ -140,89 +136,6 @@ class Plan:
         return "incremental: " + "; ".join(parts)
 
 
-def fingerprint(config: Any) -> str:
-    """Code (every .py and .sql of processhealth/, collectors/, analysis/), DuckDB's version and
-    the config (without [storage]: where the files are does not change what is in them)."""
-    digest = hashlib.sha256()
-    for folder in _CODE_DIRS:
-        for path in sorted((_ROOT / folder).rglob("*")):
-            if path.suffix in (".py", ".sql") and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(_ROOT).as_posix().encode())
-                digest.update(path.read_bytes())
-    digest.update(duckdb.__version__.encode())
-    settings = json.loads(config.model_dump_json()) if config is not None else {}
-    settings.pop("storage", None)
-    digest.update(json.dumps(settings, sort_keys=True).encode())
-    return digest.hexdigest()
-
-
-def _raw_now(con: duckdb.DuckDBPyConnection) -> tuple[str, list, list]:
-    """The raw store's identity, its tables (source, table, max seq, rows) and, per source,
-    the order-free digest and count of its deleted marks."""
-    # the first migration's time names the file; the last migration applied, its schema (a
-    # migration may rewrite rows in place, without new seqs)
-    first = con.execute("SELECT min(applied_at)::VARCHAR, max(version) FROM raw.schema_migrations"
-                        " WHERE version = (SELECT min(version) FROM raw.schema_migrations)"
-                        " OR version = (SELECT max(version) FROM raw.schema_migrations)"
-                        ).fetchone() if _has(con, "raw", "main", "schema_migrations") else None
-    identity = f"created {first[0]}, migration {first[1]}" if first and first[0] else "unknown"
-    tables = []
-    for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'raw'"
-            " AND table_name LIKE 'raw\\_%' ESCAPE '\\' ORDER BY 1").fetchall():
-        source = name.split("_")[1]
-        top, rows = con.execute(f"SELECT coalesce(max(seq), -1), count(*) FROM raw.{name}"
-                                ).fetchone()
-        tables.append((source, name, int(top), int(rows)))
-    deleted = [(s, d, int(n)) for s, d, n in con.execute(
-        "SELECT source, coalesce(bit_xor(hash(entity, natural_key)), 0)::VARCHAR, count(*)"
-        " FROM sync_deleted GROUP BY source ORDER BY source").fetchall()]
-    return identity, tables, deleted
-
-
-def _has(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?"
-        " AND table_name = ?", [database, schema, table]).fetchone()[0])
-
-
-# Raw store tables besides raw_* and sync_deleted that a build reads (analytics_db.copy_state);
-# not sync_state (cursors) nor state_report_ledger (the reports').
-_INPUT_TABLES = ("state_process_changes", "state_experiment_criteria", "sync_coverage")
-_PACKAGES = ("numpy", "pandas", "pyarrow")  # computing libraries besides DuckDB (fingerprint)
-
-
-def analysis_inputs(con: duckdb.DuckDBPyConnection, config: Any) -> str:
-    """A digest of what the analysis reads besides the raw rows and deleted marks (_changes),
-    the code, DuckDB and the config (fingerprint): the recorded process changes and experiment
-    criteria, what the last collections skipped, the versions of Python and of the computing
-    packages and, with pseudonyms on, whether the salt is the same (a pseudonym of a fixed
-    string: what the analytics database holds already, never the salt). The normalization of
-    a source does not read them, so they are not in the fingerprint; a build that finds them
-    and everything else unchanged is not needed (`current`)."""
-    digest = hashlib.sha256(sys.version.encode())
-    for package in _PACKAGES:
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            digest.update(f"{package} {importlib.metadata.version(package)}".encode())
-    for table in _INPUT_TABLES:
-        if _has(con, "raw", "main", table):
-            rows, rows_digest = con.execute(
-                f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM raw.{table} AS t"
-            ).fetchone()
-            digest.update(f"{table} {rows} {rows_digest}".encode())
-    people = config.people.csv if config is not None else None
-    if people is not None:  # identity.build reads it (person ids, names, teams)
-        try:
-            digest.update(b"people.csv " + Path(people).read_bytes())
-        except OSError as exc:  # a build would say what is wrong with it
-            digest.update(f"people.csv unreadable: {exc}".encode())
-    if config is not None and config.privacy.pseudonymize:
-        from analysis.privacy import pseudonym
-        salt = config.privacy.pseudonym_salt.resolve(key="privacy.pseudonym_salt")
-        digest.update(pseudonym(salt, "processhealth:build-inputs").encode())
-    return digest.hexdigest()
-
-
 def current(config: Any, plan: Plan) -> bool:
     """Whether the analytics database is what a build would make now: it is the file the last
     build wrote, from this raw store, with this code and config, no raw row new, changed, gone
@@ -239,7 +152,7 @@ def current(config: Any, plan: Plan) -> bool:
     try:
         con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw)])
         con.execute("SET search_path = 'main,raw'")
-        plan.identity, plan.tables, plan.deleted = _raw_now(con)
+        plan.identity, plan.tables, plan.deleted = raw_now(con)
         plan.fingerprint = fingerprint(config)
         plan.inputs = analysis_inputs(con, config)
         if _base_problem(con, config, plan) is not None or _changes(con, plan):
@@ -266,7 +179,7 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """Full or incremental, and which sources to keep; attaches the previous build state as
     `prev` (read-only) when it is used, and the new one as `state`. plan.summary() says what
     it chose (`processhealth build` prints it)."""
-    plan.identity, plan.tables, plan.deleted = _raw_now(con)
+    plan.identity, plan.tables, plan.deleted = raw_now(con)
     plan.fingerprint = fingerprint(config)
     plan.inputs = analysis_inputs(con, config)
     if plan.state is not None:  # where this build writes the state for the next one
@@ -310,7 +223,7 @@ def _base_problem(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> st
         return f"the build state cannot be read ({' '.join(str(exc).split())[:200]})"
     if state.get("format") != FORMAT:
         return "the build state is of another format"
-    if state.get("analytics") != _file_identity(target):
+    if state.get("analytics") != file_identity(target):
         return (f"{target} is not the database the last build wrote (replaced, restored or "
                 f"copied since)")
     if state.get("raw_store") != plan.identity:
@@ -324,16 +237,6 @@ def _base_problem(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> st
         if now[table] < top:
             return f"raw table {table} went back (a restored or re-collected raw store)"
     return None
-
-
-def _file_identity(path: Path) -> str:
-    """Device, inode, size and modification time: a rename keeps them, a replaced file or one
-    written over in place does not."""
-    try:
-        st = path.stat()
-    except OSError:
-        return "missing"
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
@@ -455,7 +358,7 @@ def commit(plan: Plan, analytics_temp: Path) -> None:
         meta.execute("INSERT INTO state VALUES ('format', ?), ('raw_store', ?),"
                      " ('fingerprint', ?), ('inputs', ?), ('analytics', ?), ('analytics_path', ?)",
                      [FORMAT, plan.identity, plan.fingerprint, plan.inputs,
-                      _file_identity(analytics_temp), str(plan.target) if plan.target else None])
+                      file_identity(analytics_temp), str(plan.target) if plan.target else None])
         meta.execute("CHECKPOINT")
     finally:
         meta.close()

@@ -26,7 +26,7 @@ import duckdb
 import orjson
 import pytest
 
-from processhealth import incremental, pipeline, state
+from processhealth import build_inputs, incremental, pipeline, state
 from processhealth.config import load_config
 from processhealth.demo_config import demo_config_toml
 from processhealth.simload import bulk, replay
@@ -279,12 +279,12 @@ def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkey
     folder, config = org_store
     target = Path(config.storage.analytics_path)
     assert build(config).mode == "full"
-    built = incremental._file_identity(target)
+    built = build_inputs.file_identity(target)
 
     # nothing new: the file the last build wrote stays (same inode, size and time)
     plan = build(config)
     assert plan.mode == "current" and "up to date" in plan.summary()
-    assert incremental._file_identity(target) == built
+    assert build_inputs.file_identity(target) == built
     # the CLI, outside UTC, with the temp files of a killed build about (they go, as a build
     # would remove them)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -295,7 +295,7 @@ def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkey
     for path in leftovers:
         path.write_bytes(b"left by a killed build")
     out = cli_build(folder, TZ="Europe/Berlin")
-    assert "is up to date" in out and incremental._file_identity(target) == built
+    assert "is up to date" in out and build_inputs.file_identity(target) == built
     assert not any(path.exists() for path in leftovers)
 
     # the people file the config names is read by the analysis: an edit builds again
@@ -317,7 +317,7 @@ def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkey
     assert target.with_name(target.name + ".wal").exists()
     assert build(with_people).mode == "incremental"
     assert query(target, "SELECT count(*) > 0 FROM events") == [(True,)]
-    built = incremental._file_identity(target)
+    built = build_inputs.file_identity(target)
 
     # a recorded process change is read by the analysis, not by normalization: built again,
     # every source kept, and the change is in the database
@@ -325,7 +325,7 @@ def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkey
         state.add_process_change(store, "new-board", started_on=date(2026, 1, 5), tool="jira")
     plan = build(with_people)
     assert plan.mode == "incremental" and plan.kept == ("github", "jira", "slack")
-    assert incremental._file_identity(target) != built
+    assert build_inputs.file_identity(target) != built
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("SELECT name FROM process_changes").fetchall() == [("new-board",)]
     assert build(with_people).mode == "current"

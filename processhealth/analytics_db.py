@@ -130,7 +130,7 @@ def _alive(pid: int) -> bool:
 
 RAW_SHAPE = ("natural_key VARCHAR, scope VARCHAR, updated_at TIMESTAMPTZ, fetched_at TIMESTAMPTZ,"
              " source_url VARCHAR, collector_version VARCHAR, payload JSON, payload_hash UBIGINT,"
-             " seq BIGINT")  # store.RAW_COLUMNS, without its storage options
+             " seq BIGINT")  # raw_rows.RAW_COLUMNS, without its storage options
 # Tables of later raw-store migrations the build reads; a store no collect has migrated yet
 # gets empty stand-ins (the build never writes the raw store).
 RAW_STATE = {

@@ -1,10 +1,12 @@
-"""A save's rows on their way into the raw store (processhealth/store.py): canonical JSON, the
-Arrow batch one save hands DuckDB, and the in-memory index of what each raw table holds, by which
-a save tells new, changed and unchanged rows apart (benchmarks/RESULTS.md section 2)."""
+"""A save's rows on their way into the raw store (processhealth/store.py): the raw tables' one
+shape, canonical JSON, the Arrow batch one save hands DuckDB, and the in-memory index of what
+each raw table holds, by which a save tells new, changed and unchanged rows apart
+(benchmarks/RESULTS.md section 2)."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -15,6 +17,52 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from processhealth.duckdb_files import sql_literal
+
+# The one shape of every raw table: `raw_<source>_<entity>`, its columns and their comments.
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+RAW_COLUMN_COMMENTS = {
+    "natural_key": "The entity's key in its source (issue key, repo#number, channel/ts, ...).",
+    "scope": "Repository, project or channel whose collection wrote the row.",
+    "updated_at": "The source's own last-modified time for the entity, when it has one.",
+    "fetched_at": "When processhealth fetched this version of the row (UTC).",
+    "source_url": "API URL the row came from (provenance).",
+    "collector_version": "Collector that wrote the row, e.g. processhealth/0.1.0.",
+    "payload": "The entity as the API returned it (JSON), minus anything privacy settings drop.",
+    "payload_hash": "DuckDB's hash() of the payload text: a save skips a row whose payload hashes "
+                    "the same (unchanged).",
+    "seq": "Order in which rows were written to this table (grows with every new or changed "
+           "row; a session starts at least at the clock, in microseconds since 1970, so no "
+           "number is handed out twice even in a store restored from a copy).",
+}
+# The columns of every raw table, in order (migration 005 turned the older keyed tables into this).
+RAW_COLUMNS = (
+    "natural_key VARCHAR NOT NULL, scope VARCHAR, updated_at TIMESTAMPTZ, fetched_at TIMESTAMPTZ,"
+    " source_url VARCHAR, collector_version VARCHAR,"
+    # zstd: payloads are kilobytes of repetitive JSON; DuckDB's default string compression
+    # analysis made inserts ~1.5x slower and the file ~3x larger.
+    " payload JSON USING COMPRESSION zstd, payload_hash UBIGINT, seq BIGINT"
+)
+
+
+def raw_table_name(source: str, entity: str) -> str:
+    for part, value in (("source", source), ("entity", entity)):
+        if not _IDENT.match(value):
+            raise ValueError(f"raw table {part} {value!r} must match [a-z][a-z0-9_]*")
+    return f"raw_{source}_{entity}"
+
+
+def create_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """An empty raw table of the fixed shape, with its comments."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table}({RAW_COLUMNS})")
+    source, entity = table.removeprefix("raw_").split("_", 1)
+    con.execute(
+        f"COMMENT ON TABLE {table} IS 'Raw {entity} from {source}, one row per entity: the latest"
+        f" version saved of each natural_key.'")
+    for column, text in RAW_COLUMN_COMMENTS.items():
+        con.execute(f"COMMENT ON COLUMN {table}.{column} IS {sql_literal(text)}")
+
 
 # Canonical JSON (sorted keys, compact, UTF-8) so an unchanged payload compares equal to the
 # stored one. Encoding is most of a save's Python time: orjson is ~10x the stdlib encoder and

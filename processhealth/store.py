@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,37 +41,18 @@ import duckdb
 import pyarrow as pa
 
 from processhealth import __version__, migrations
-from processhealth.duckdb_files import DEFAULT_MEMORY_LIMIT, open_duckdb, sql_literal
+from processhealth.duckdb_files import DEFAULT_MEMORY_LIMIT, open_duckdb
 from processhealth.errors import SourceError, UserError
-from processhealth.raw_rows import Plan, Stored, arrow_batch, last_versions
-
-_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-
+from processhealth.raw_rows import (
+    Plan,
+    Stored,
+    arrow_batch,
+    create_raw_table,
+    last_versions,
+    raw_table_name,
+)
 
 DEFAULT_COLLECTOR_VERSION = f"processhealth/{__version__}"
-
-RAW_COLUMN_COMMENTS = {
-    "natural_key": "The entity's key in its source (issue key, repo#number, channel/ts, ...).",
-    "scope": "Repository, project or channel whose collection wrote the row.",
-    "updated_at": "The source's own last-modified time for the entity, when it has one.",
-    "fetched_at": "When processhealth fetched this version of the row (UTC).",
-    "source_url": "API URL the row came from (provenance).",
-    "collector_version": "Collector that wrote the row, e.g. processhealth/0.1.0.",
-    "payload": "The entity as the API returned it (JSON), minus anything privacy settings drop.",
-    "payload_hash": "DuckDB's hash() of the payload text: a save skips a row whose payload hashes "
-                    "the same (unchanged).",
-    "seq": "Order in which rows were written to this table (grows with every new or changed "
-           "row; a session starts at least at the clock, in microseconds since 1970, so no "
-           "number is handed out twice even in a store restored from a copy).",
-}
-# The columns of every raw table, in order (migration 005 turned the older keyed tables into this).
-RAW_COLUMNS = (
-    "natural_key VARCHAR NOT NULL, scope VARCHAR, updated_at TIMESTAMPTZ, fetched_at TIMESTAMPTZ,"
-    " source_url VARCHAR, collector_version VARCHAR,"
-    # zstd: payloads are kilobytes of repetitive JSON; DuckDB's default string compression
-    # analysis made inserts ~1.5x slower and the file ~3x larger.
-    " payload JSON USING COMPRESSION zstd, payload_hash UBIGINT, seq BIGINT"
-)
 
 # New and changed rows of a save, appended in one statement (_ph_batch holds only those, with the
 # payload hashes and seqs the save computed).
@@ -97,13 +77,6 @@ BULK_COMMIT_ROWS = 200_000
 # single-table append, and a second DuckDB thread made the demo organization's bulk replay ~10%
 # slower (benchmarks/RESULTS.md section 2: 2.63-2.72 s against 2.36-2.49 s, three runs each).
 BULK_THREADS = 1
-
-
-def raw_table_name(source: str, entity: str) -> str:
-    for part, value in (("source", source), ("entity", entity)):
-        if not _IDENT.match(value):
-            raise ValueError(f"raw table {part} {value!r} must match [a-z][a-z0-9_]*")
-    return f"raw_{source}_{entity}"
 
 
 class RawStore:
@@ -467,17 +440,6 @@ class RawStore:
                     con.execute(f"DROP TABLE {table}")
                     self._known_tables.discard(table)
                     self._stored.pop(table, None)
-
-
-def create_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """An empty raw table of the fixed shape, with its comments."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS {table}({RAW_COLUMNS})")
-    source, entity = table.removeprefix("raw_").split("_", 1)
-    con.execute(
-        f"COMMENT ON TABLE {table} IS 'Raw {entity} from {source}, one row per entity: the latest"
-        f" version saved of each natural_key.'")
-    for column, text in RAW_COLUMN_COMMENTS.items():
-        con.execute(f"COMMENT ON COLUMN {table}.{column} IS {sql_literal(text)}")
 
 
 class _Bulk:

@@ -10,7 +10,8 @@ import pytest
 from processhealth import migrations, state
 from processhealth.analytics_db import BuildStep, build_analytics, copy_state
 from processhealth.errors import UserError
-from processhealth.store import RawStore, raw_table_name
+from processhealth.raw_rows import raw_table_name
+from processhealth.store import RawStore
 
 
 def rows(n, state_value="open", start=0):

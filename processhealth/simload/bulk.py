@@ -43,8 +43,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from processhealth.raw_rows import arrow_batch
-from processhealth.store import DEFAULT_COLLECTOR_VERSION, RawStore, raw_table_name
+from processhealth.raw_rows import arrow_batch, raw_table_name
+from processhealth.store import DEFAULT_COLLECTOR_VERSION, RawStore
 from simulation.model import Org
 
 GROUPS: tuple[tuple[str, ...], ...] = (("github",), ("jira", "slack"))

@@ -14,7 +14,7 @@ import duckdb
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    from processhealth.store import create_raw_table
+    from processhealth.raw_rows import create_raw_table
 
     tables = [r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"

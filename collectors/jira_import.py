@@ -208,7 +208,8 @@ def _save_files(store: RawStore, files: list[SearchFile], known: set[str],
                     f"response has ({type(exc).__name__}: {exc}); nothing of this import was "
                     f"saved. Save the search again, or leave this file out.") from None
         for project, batch in by_project.items():
-            counts["changed"] += store.save(rows.SOURCE, "issues", batch, scope=project)
+            counts["changed"] += store.save(rows.SOURCE, "issues", batch, scope=project,
+                                            keep_newer=True)
             counts["issues"] += len(batch)
 
 

@@ -235,14 +235,15 @@ def save_export(export: Export, store: RawStore, store_message_text: bool = Fals
     with ui.progress("slack export", total=export.messages, unit="messages") as bar, \
             store.bulk(all_or_nothing=True):
         store.save(SOURCE, "users", [user_row(u, source + "users.json") for u in export.users],
-                   scope=team)
+                   scope=team, keep_newer=True)
         store.save(SOURCE, "channels", [channel_row(c, source + f"{folder}/")
-                                        for c, folder in export.conversations], scope=team)
+                                        for c, folder in export.conversations], scope=team,
+                   keep_newer=True)
         store.save(SOURCE, "integrations", [
             plain_row(f"{i.get('date')}/{i.get('service_id') or i.get('app_id')}/"
                       f"{i.get('change_type')}/{i.get('channel', '')}", i,
                       source + "integration_logs.json", i.get("date"))
-            for i in export.integrations], scope=team)
+            for i in export.integrations], scope=team, keep_newer=True)
         for ch, folder in export.conversations:
             bar.note(f"#{folder}")
             rows, top = [], None
@@ -272,7 +273,7 @@ def _message_rows(where: str, cid: str, messages: list[dict], rules: Rules,
 
 def _save(store: RawStore, cid: str, rows: list[dict], bar: ui.Step,
           cursor: str | None = None) -> int:
-    store.save(SOURCE, "messages", rows, scope=cid, cursor=cursor)
+    store.save(SOURCE, "messages", rows, scope=cid, cursor=cursor, keep_newer=True)
     bar.advance(len(rows))
     return len(rows)
 

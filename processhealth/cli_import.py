@@ -31,8 +31,10 @@ def slack_export(config: Config, path: Path) -> None:
     export = read_export(path, config.slack)
     with RawStore.of(config) as store:
         count = save_export(export, store, config.privacy.store_message_text)
+        kept = store.kept_newer
     ui.say(f"imported {count} Slack messages and replies from {len(export.conversations)} "
            f"conversations in {path}; run `processhealth build` next.")
+    _say_kept_newer(kept, "messages, users or channels")
 
 
 @import_group.command("jira-json")
@@ -54,8 +56,17 @@ def jira_json(config: Config, paths: tuple[Path, ...]) -> None:
         counts = save_search_files(files, store, config.privacy.store_text_fields,
                                    Rules.from_config(config.slack,
                                                      declared=config.declared_experiments))
+        kept = store.kept_newer
     ui.say(f"imported {counts['issues']} Jira issues ({counts['changed']} new or changed) from "
            f"{len(files)} files; run `processhealth build` next.")
+    _say_kept_newer(kept, "issues")
     if counts["incomplete"]:
         ui.warn(f"{counts['incomplete']} issues carry a truncated changelog, comment or worklog "
                 f"list (the saved search inlined only part of it); their history is incomplete.")
+
+
+def _say_kept_newer(kept: int, what: str) -> None:
+    """An import never replaces a newer version the store holds (RawStore.save, keep_newer)."""
+    if kept:
+        ui.say(f"{kept} {what} in these files are older than the versions the raw store holds "
+               f"(a collection or import saw them later): the raw store keeps its versions.")

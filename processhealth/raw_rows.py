@@ -108,6 +108,7 @@ class Plan:
         replaced = found[self.write]
         self.replaced = self.write[replaced]
         self.old_seq = old_seq[self.write][replaced]
+        self.keys_written: pa.Array | None = None  # their natural_keys (RawStore._write)
 
 
 def clock_seq() -> int:

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from processhealth import __version__, migrations
@@ -102,6 +103,7 @@ class RawStore:
         self._stored: dict[str, Stored] = {}  # per raw table saved to: what it holds
         self._cursors: dict[tuple[str, str, str], str] = {}  # as stored, once read or written
         self._bulk: _Bulk | None = None  # inside `with store.bulk():`
+        self.kept_newer = 0  # rows keep_newer saves left as stored (a later version was there)
         if not read_only:
             # Saves are small transactions; with DuckDB's default (16 MB of WAL) every few pages
             # rewrote the tables they touched. The WAL is as durable; close() checkpoints it.
@@ -233,12 +235,18 @@ class RawStore:
         scope: str,
         cursor: str | None = None,
         collector_version: str | None = None,
+        keep_newer: bool = False,
     ) -> int:
         """Upsert rows and (optionally) advance the cursor in ONE transaction.
 
         rows: {natural_key, updated_at (datetime, ISO string or None), source_url, payload (dict)}.
         Returns how many rows were inserted or had a different payload; unchanged rows are not
         rewritten, so a re-run that finds nothing new returns 0.
+
+        `keep_newer` (the imports: rows from a file saved at some time, not what the source
+        holds now): a row whose stored version has a later `updated_at` is not saved (counted in
+        `kept_newer`), and only the rows saved are taken as seen again (a key marked deleted
+        upstream stays marked unless a newer version of it comes).
         """
         try:
             batch = arrow_batch(rows, scope, collector_version or DEFAULT_COLLECTOR_VERSION)
@@ -249,20 +257,21 @@ class RawStore:
             raise SourceError(
                 f"{source} {entity} for {scope} cannot be stored: {exc}. {kept.capitalize()}."
             ) from None
-        return self.save_batch(source, entity, batch, scope=scope, cursor=cursor)
+        return self.save_batch(source, entity, batch, scope=scope, cursor=cursor,
+                               keep_newer=keep_newer)
 
     def save_batch(self, source: str, entity: str, batch: pa.Table, *, scope: str | None = None,
-                   cursor: str | None = None) -> int:
+                   cursor: str | None = None, keep_newer: bool = False) -> int:
         """`save` of rows already made into one Arrow table by `arrow_batch` (the bulk loader
         of processhealth/simload builds them in worker processes); the cursor needs `scope`."""
         table = self.ensure_raw_table(source, entity)
         batch = last_versions(batch)
         if self._bulk is not None:
-            return self._save_in_bulk(source, entity, table, batch, scope, cursor)
+            return self._save_in_bulk(source, entity, table, batch, scope, cursor, keep_newer)
         plan = None
         try:
             with self.transaction():
-                plan = self._save_rows(source, entity, table, batch, scope, cursor)
+                plan = self._save_rows(source, entity, table, batch, scope, cursor, keep_newer)
         except BaseException:
             self._stored.pop(table, None)  # reloaded from the table at the next save
             self._cursors.clear()  # the cursor written in it is not
@@ -273,13 +282,13 @@ class RawStore:
         return int(plan.write.size)
 
     def _save_in_bulk(self, source: str, entity: str, table: str, batch: pa.Table,
-                      scope: str | None, cursor: str | None) -> int:
+                      scope: str | None, cursor: str | None, keep_newer: bool) -> int:
         """save_batch inside `bulk()`: in the open transaction; memory learns the rows at once
         (a later batch of the same table sees them) and forgets everything on a rollback."""
         assert self._bulk is not None
         self._bulk_begin()
         try:
-            plan = self._save_rows(source, entity, table, batch, scope, cursor)
+            plan = self._save_rows(source, entity, table, batch, scope, cursor, keep_newer)
         except BaseException:
             self._bulk_abort()
             raise
@@ -292,21 +301,25 @@ class RawStore:
         return int(plan.write.size)
 
     def _save_rows(self, source: str, entity: str, table: str, batch: pa.Table,
-                   scope: str | None, cursor: str | None) -> Plan | None:
+                   scope: str | None, cursor: str | None, keep_newer: bool = False
+                   ) -> Plan | None:
         """The writes of one save, in the caller's transaction; the plan, if rows came."""
         plan = None
         if batch.num_rows:
-            plan = self._write(table, batch)
-        if self._deleted and batch.num_rows:  # seen again upstream: no longer deleted
+            plan = self._write(table, batch, keep_newer)
+        seen = batch.column("natural_key")
+        if keep_newer and plan is not None:  # from a file: only what was saved is news
+            seen = plan.keys_written
+        if self._deleted and len(seen):  # seen again upstream: no longer deleted
             self.con.execute(
                 "DELETE FROM sync_deleted WHERE source = ? AND entity = ?"
                 " AND list_contains(?, natural_key)",
-                [source, entity, batch.column("natural_key").to_pylist()]).fetchall()
+                [source, entity, seen.to_pylist()]).fetchall()
         if cursor is not None and scope is not None:
             self._write_cursor(source, entity, scope, cursor)
         return plan
 
-    def _write(self, table: str, batch: pa.Table) -> Plan:
+    def _write(self, table: str, batch: pa.Table, keep_newer: bool = False) -> Plan:
         """Append the batch's new and changed rows, delete the versions they replace; the plan
         (what was written) is the caller's to commit to Stored once the transaction is."""
         stored = self._stored.get(table) or self._load_stored(table)
@@ -316,11 +329,36 @@ class RawStore:
         _ph_batch = batch  # noqa: F841
         hashes = self.con.execute(_HASHES).fetchnumpy()
         plan = stored.plan(hashes["k"], hashes["p"])
+        older = self._older_than_stored(table, batch, plan) if keep_newer else None
+        if older is not None and older.size:  # plan again without them
+            keep = np.ones(batch.num_rows, dtype=bool)
+            keep[older] = False
+            batch = batch.filter(pa.array(keep))
+            plan = stored.plan(hashes["k"][keep], hashes["p"][keep])
+            self.kept_newer += int(older.size)
+        if keep_newer:
+            plan.keys_written = batch.column("natural_key").take(plan.write)
         if plan.write.size:
             self._append(table, batch, plan)
         if plan.replaced.size:
             self._delete_replaced(table, batch, plan)
         return plan
+
+    def _older_than_stored(self, table: str, batch: pa.Table, plan: Plan) -> np.ndarray:
+        """Positions (in the batch) of the changed rows whose stored version has a later
+        updated_at (found by its seq; a row without one, or without a time, is not older)."""
+        known = plan.old_seq >= 0
+        if not known.any():
+            return np.empty(0, dtype=np.int64)
+        positions = plan.replaced[known]
+        times = batch.column("updated_at").take(positions).to_pylist()
+        found = self.con.execute(
+            f"SELECT c.pos FROM (SELECT unnest(?::BIGINT[]) AS pos, unnest(?::BIGINT[]) AS seq,"
+            f" TRY_CAST(unnest(?::VARCHAR[]) AS TIMESTAMPTZ) AS at) AS c JOIN {table} AS t"
+            f" USING (seq)"
+            f" WHERE c.at < t.updated_at",
+            [positions.tolist(), plan.old_seq[known].tolist(), times]).fetchall()
+        return np.array(sorted(r[0] for r in found), dtype=np.int64)
 
     def _load_stored(self, table: str) -> Stored:
         stored = Stored.load(self.con, table)

@@ -137,3 +137,57 @@ def test_a_field_kept_under_its_id_is_named_by_a_later_file(org, tmp_path, write
     raw.unlink()
     assert run_cli(config, "import", "jira-json", str(bare), str(named)).exit_code == 0
     assert stored() == name
+
+
+def test_an_older_file_never_replaces_a_newer_stored_issue_nor_undoes_a_deletion(
+        org, tmp_path, write_config, run_cli):
+    """An import is a file saved at some time, not what Jira holds now (review): an issue the
+    store holds in a later version (a collection after the file was saved) stays as stored, the
+    import says so, and a key `collect --full` marked deleted upstream stays marked when the
+    file brings no newer version of it. A newer file still replaces it."""
+    first = write_search_json(org, tmp_path / "export", page_size=1000)[0]
+    data = json.loads(first.read_text())
+    issue, gone = data["issues"][0], data["issues"][1]
+
+    def version(updated: str, summary: str) -> dict:
+        copy = json.loads(json.dumps(issue))
+        copy["fields"].update(updated=updated, summary=summary)
+        return copy
+
+    def write(name: str, issues: list[dict]) -> str:
+        path = tmp_path / name
+        path.write_text(json.dumps({"issues": issues, "names": data.get("names", {})}))
+        return str(path)
+
+    raw = tmp_path / "raw.duckdb"
+    config = write_config(toml(raw))
+    assert run_cli(config, "import", "jira-json", str(first)).exit_code == 0
+    newer = write("b-newer.json", [version("2031-03-01T10:00:00.000+0000", "the newer copy")])
+    assert run_cli(config, "import", "jira-json", newer).exit_code == 0
+    with RawStore(raw) as store:  # as `collect --full` records an issue gone upstream
+        store.mark_deleted("jira", "issues", gone["fields"]["project"]["key"],
+                           seen=[k for k in (i["key"] for i in data["issues"]) if k != gone["key"]])
+
+    def stored() -> tuple[str, list[str]]:
+        with RawStore(raw, read_only=True) as store:
+            [(summary,)] = store.con.execute(
+                "SELECT payload -> 'fields' ->> 'summary' FROM raw_jira_issues"
+                " WHERE natural_key = ?", [issue["key"]]).fetchall()
+            marked = [r[0] for r in store.con.execute(
+                "SELECT natural_key FROM sync_deleted WHERE entity = 'issues'").fetchall()]
+        return summary, marked
+
+    assert stored() == ("the newer copy", [gone["key"]])
+    older = write("c-older.json", [version("2031-02-01T10:00:00.000+0000", "an older copy"),
+                                   gone])
+    result = run_cli(config, "import", "jira-json", older)
+    assert result.exit_code == 0, result.output
+    assert "(0 new or changed)" in result.output
+    assert "1 issues in these files are older than the versions the raw store holds" \
+        in result.output
+    assert stored() == ("the newer copy", [gone["key"]])
+    assert run_cli(config, "import", "jira-json", str(first)).exit_code == 0  # the first again
+    assert stored() == ("the newer copy", [gone["key"]])
+    newest = write("d-newest.json", [version("2031-04-01T10:00:00.000+0000", "the newest")])
+    assert "(1 new or changed)" in run_cli(config, "import", "jira-json", newest).output
+    assert stored() == ("the newest", [gone["key"]])

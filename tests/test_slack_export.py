@@ -200,3 +200,36 @@ def test_a_message_found_unreadable_halfway_leaves_the_store_as_it_was(good_expo
     with RawStore(tmp_path / ".processhealth" / "raw.duckdb", read_only=True) as store:
         assert [t for t in store.raw_tables() if store.con.execute(
             f"SELECT count(*) FROM {t}").fetchone()[0]] == []
+
+
+def test_an_older_export_never_replaces_a_message_the_store_holds_later(good_export, tmp_path,
+                                                                        run_cli):
+    """An export is the workspace as it was when it was made (review): a message edited since,
+    which the store holds in its edited version (a collection, or a later export), stays as
+    stored when the older export is imported again, and the import says so."""
+    with zipfile.ZipFile(good_export) as src:
+        day = min(n for n in src.namelist() if n.count("/") == 1 and n.endswith(".json")
+                  and src.read(n).strip() not in (b"", b"[]"))
+        messages = json.loads(src.read(day))
+    message = next(m for m in messages if not m.get("thread_ts"))
+    edited_ts = f"{float(message['ts']) + 86400:.6f}"
+    message["edited"] = {"user": message.get("user"), "ts": edited_ts}
+    message["text"] = (message.get("text") or "") + " (edited, see PROJ-1)"
+    later = _rewrite(good_export, tmp_path / "later.zip", drop=day,
+                     add=(day, json.dumps(messages).encode()))
+    config = tmp_path / "processhealth.toml"
+    config.write_text("")
+
+    def stored() -> str | None:
+        with RawStore(tmp_path / ".processhealth" / "raw.duckdb", read_only=True) as store:
+            return store.con.execute(
+                "SELECT payload -> 'edited' ->> 'ts' FROM raw_slack_messages"
+                " WHERE natural_key LIKE ?", [f"%/{message['ts']}"]).fetchone()[0]
+
+    assert run_cli(config, "import", "slack-export", str(later)).exit_code == 0
+    assert stored() == edited_ts
+    result = run_cli(config, "import", "slack-export", str(good_export))
+    assert result.exit_code == 0, result.output
+    assert "1 messages, users or channels in these files are older than the versions the raw" \
+        " store holds" in result.output
+    assert stored() == edited_ts

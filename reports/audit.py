@@ -264,13 +264,17 @@ def dead_channels(db: AnalyticsDB, teams: list[str], months: list[date],
     for r in rows:
         nag_share = r["reminders_and_bots"] / r["messages"] if r["messages"] else 0
         per_week = r["human_messages"] / weeks
+        # a channel's figures rest on the people who write in it: with fewer than min_group
+        # of them, neither its rates nor the dead-weight call derived from them are shown (a
+        # channel only bots write in rests on no person)
+        few = 0 < r["posters"] < min_group
         out.append({
             "name": r["name"], "category": r["category"] or "unclassified",
-            "per_week": fmt.number(per_week, "per week", 1),
-            "nag_share": fmt.pct(nag_share),
+            "per_week": fmt.TOO_FEW if few else fmt.number(per_week, "per week", 1),
+            "nag_share": fmt.TOO_FEW if few else fmt.pct(nag_share),
             "posters": fmt.count(r["posters"], "person", "people")
-            if r["posters"] >= min_group else f"fewer than {min_group}",
-            "dead": nag_share >= 0.5 or per_week < 1,
+            if r["posters"] >= min_group or not r["posters"] else f"fewer than {min_group}",
+            "dead": not few and (nag_share >= 0.5 or per_week < 1),
         })
     return {"rows": out}
 

@@ -10,8 +10,10 @@ checked.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import secrets
+import stat
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -214,10 +216,20 @@ def write_atomically(path: Path, text: str) -> Path:
     the rename) at a file the user never meant to overwrite."""
     path.parent.mkdir(parents=True, exist_ok=True)
     refuse_unsafe_target(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    # Created as any new file is (0666 less the umask), not private as a mkstemp file: a report
+    # is for a file share; one that replaces a report keeps that file's mode.
+    while True:
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp, stat.S_IMODE(path.stat().st_mode))
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

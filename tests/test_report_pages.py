@@ -3,7 +3,9 @@ a self-contained page per team), on the hand-made organization and on 200 teams.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from datetime import date
 from pathlib import Path
 
@@ -132,6 +134,32 @@ def test_refuses_to_write_over_a_symlink(tmp_path: Path) -> None:
     (pages / "team-tiny.html").unlink()
     result = run_report(config, "--out", str(pages))
     assert result.exit_code == 1 and "not a regular file" in result.output
+
+
+def test_reports_are_readable_as_any_new_file_and_keep_a_replaced_files_mode(
+        tmp_path: Path) -> None:
+    """A report is for a file share: written as any new file is (0666 less the umask), not
+    owner-only as a temporary file is, and a report written over keeps that file's mode
+    (new-user review: a 0644 report became 0600)."""
+    db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
+    config = write_config(tmp_path, db)
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.html"
+        assert run_report(config, "--out", str(fresh)).exit_code == 0
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        shared = tmp_path / "shared.html"
+        shared.write_text("last month", encoding="utf-8")
+        shared.chmod(0o664)
+        assert run_report(config, "--out", str(shared)).exit_code == 0
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o664
+        assert "last month" not in shared.read_text(encoding="utf-8")
+        pages = tmp_path / "pages"
+        assert run_report(config, "--out", str(pages)).exit_code == 0
+        assert {stat.S_IMODE(p.stat().st_mode) for p in pages.iterdir()} == {0o644}
+    finally:
+        os.umask(old)
+    assert not [p for p in tmp_path.rglob(".*.html.*")]  # no temporary file left
 
 
 @pytest.mark.slow

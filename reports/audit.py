@@ -58,12 +58,12 @@ def render_audit(
                           config.storage.memory_limit) as db:
         context = audit_context(db, config, tool, teams, as_of)
     html = environment().get_template("audit.html.j2").render(**context)
+    start = started_on or as_of or date.today()
+    # what --record would store is checked before the page is written: refused, it writes
+    # nothing at all
+    changes = planned_changes(config, tool, teams, name, start) if record else []
     path = write_atomically(Path(out_path), html)
-    recorded = []
-    if record:
-        recorded = record_criteria(config, tool, teams, name,
-                                   started_on or as_of or date.today(), scope or {})
-    return path, recorded
+    return path, record_criteria(config, tool, changes, start, scope or {})
 
 
 def audit_context(db: AnalyticsDB, config: Config, tool: str,
@@ -328,19 +328,37 @@ def _weekly_text(value: Any, unit: str) -> str:
     return fmt.number(value, "per week", 1)
 
 
-def record_criteria(config: Config, tool: str, teams: list[str] | None, name: str | None,
-                    started_on: date, scope: dict[str, list[str]]) -> list[str]:
-    """Store the proposed criteria as a process change (one per team when teams are named)."""
+def planned_changes(config: Config, tool: str, teams: list[str] | None, name: str | None,
+                    started_on: date) -> list[tuple[str, str | None]]:
+    """The process changes --record would store, (name, team): one per team when teams are
+    named. Refused (UserError) when a name is empty or taken, or the start date impossible."""
     base = name or "-".join(tool.lower().split())
     if not base:
         raise UserError("--tool needs a name with at least one letter or digit.")
-    criteria = [state.parse_criterion(text) for text, *_ in PROPOSED_CRITERIA]
+    state.check_start(started_on)
     targets: list[str | None] = list(teams) if teams else [None]
-    recorded = []
+    changes = [(base if len(targets) == 1 else f"{base}-{team}", team) for team in targets]
+    if Path(config.storage.raw_path).exists():
+        with RawStore.of(config, read_only=True) as store:
+            taken = {n for (n,) in store.con.execute(
+                "SELECT name FROM state_process_changes").fetchall()
+                } if store.table_exists("state_process_changes") else set()
+        if found := [n for n, _ in changes if n in taken]:
+            raise UserError(
+                f"A process change named {found[0]!r} already exists in "
+                f"{config.storage.raw_path}. Remove it first with `processhealth experiment "
+                f"remove {found[0]}`, or choose another --name. Nothing was written.")
+    return changes
+
+
+def record_criteria(config: Config, tool: str, changes: list[tuple[str, str | None]],
+                    started_on: date, scope: dict[str, list[str]]) -> list[str]:
+    """Store the proposed criteria as the planned process changes; their names."""
+    if not changes:
+        return []
+    criteria = [state.parse_criterion(text) for text, *_ in PROPOSED_CRITERIA]
     with RawStore.of(config) as store:
-        for team in targets:
-            change = base if len(targets) == 1 else f"{base}-{team}"
+        for change, team in changes:
             state.add_process_change(store, change, started_on=started_on, team=team, tool=tool,
                                      scope=scope, criteria=criteria)
-            recorded.append(change)
-    return recorded
+    return [change for change, _ in changes]

@@ -92,6 +92,13 @@ def test_cli_audit_record_per_team(config: Config, tmp_path: Path) -> None:
     listed = CliRunner().invoke(cli, ["--config", str(config.path), "experiment", "list",
                                       "--format", "json"])
     assert '"roadmap-tool-tiny"' in listed.output
+    # the same again: refused before anything is written, the page included (new-user review)
+    again = tmp_path / "again.html"
+    result = CliRunner().invoke(cli, [
+        "--config", str(config.path), "audit", "--tool", "Roadmap tool", "--team", "atlas",
+        "--team", "tiny", "--out", str(again), "--record", "--start", "2026-11-02"])
+    assert result.exit_code == 1 and "'roadmap-tool-atlas' already exists" in result.output
+    assert not again.exists()
 
 
 @pytest.mark.parametrize("criterion", [c[0] for c in PROPOSED_CRITERIA])

@@ -108,6 +108,30 @@ def check(scope: dict[str, list[str]], metrics: list[str]) -> None:
             )
 
 
+# Weekly metrics that are shares (0 to 1): a change of one is in points (pp); of the others, a
+# relative change (%) or one in the metric's own unit.
+SHARES = ("overhead_ratio", "paperwork_ratio", "organic_share", "process_coupling",
+          "flow_efficiency")
+
+
+def check_units(criteria: list[Any]) -> None:
+    """UserError for a criterion whose unit does not fit its metric: points (pp) of a metric
+    that is no share, or a bare number beyond 1 for a share (a level or change it can never
+    cross, so the criterion would be met or missed whatever happens)."""
+    for c in criteria:
+        metric, _ = metric_name(c.metric)
+        if c.unit == "pp" and metric not in SHARES:
+            raise UserError(
+                f"Criterion {c.text!r}: pp (percentage points) measures a change of a share, and "
+                f"{metric} is no share; give a relative change (e.g. \"{c.metric} {c.op} "
+                f"{c.threshold:+g}%\") or a number in its own unit.")
+        if c.unit == "" and metric in SHARES and abs(c.threshold) > 1:
+            raise UserError(
+                f"Criterion {c.text!r}: {metric} is a share from 0 to 1, so {c.threshold:g} "
+                f"without a unit can never be crossed; give points (e.g. \"{c.metric} {c.op} "
+                f"{c.threshold:+g}pp\") or a share (e.g. 0.3 for 30%).")
+
+
 # --- estimates ----------------------------------------------------------------------------------
 
 

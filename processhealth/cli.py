@@ -260,9 +260,10 @@ def experiment_add(config: Config, name: str, start: datetime, team: str | None,
     state.check_start(start.date())
     parsed = [state.parse_criterion(text) for text in criteria]
     scope = parse_scope(scopes)
-    from analysis.experiments import check  # what the evaluation understands
+    from analysis.experiments import check, check_units  # what the evaluation understands
 
     check(scope, [c.metric for c in parsed])
+    check_units(parsed)
     with RawStore.of(config) as store:
         state.add_process_change(store, name, started_on=start.date(), team=team, tool=tool,
                                  scope=scope, criteria=parsed)

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from report_org import HOSTILE_FIELD, report_database
 
+from analysis.experiments import check, check_units
 from processhealth import state
 from processhealth.cli import cli
 from processhealth.config import Config, load_config
@@ -103,7 +104,10 @@ def test_cli_audit_record_per_team(config: Config, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("criterion", [c[0] for c in PROPOSED_CRITERIA])
 def test_proposed_criteria_parse(criterion: str) -> None:
-    assert state.parse_criterion(criterion).text == criterion
+    parsed = state.parse_criterion(criterion)
+    assert parsed.text == criterion
+    check([], [parsed.metric])  # what `experiment add` accepts, the audit proposes
+    check_units([parsed])
 
 
 @pytest.mark.parametrize("view", ["metric_audit_channel_noise", "metric_audit_field_edits",

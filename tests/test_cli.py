@@ -114,6 +114,15 @@ def test_experiment_add_list_remove(write_config, run_cli):
     bad = run_cli(path, "experiment", "add", "x", "--start", "2024-03-01",
                   "--criterion", "overhead goes down")
     assert bad.exit_code == 1 and "not understood" in bad.output
+    # a unit that does not fit the metric (new-user review: both were recorded and judged)
+    for criterion, said in (("customer_throughput >= -5pp", "customer_throughput is no share"),
+                            ("overhead_ratio <= +3", "can never be crossed")):
+        bad = run_cli(path, "experiment", "add", "x", "--start", "2024-03-01",
+                      "--criterion", criterion)
+        assert bad.exit_code == 1 and said in bad.output, bad.output
+    assert run_cli(path, "experiment", "add", "y", "--start", "2024-03-01", "--criterion",
+                   "overhead_ratio <= 0.3", "--criterion", "customer_throughput >= -5%"
+                   ).exit_code == 0
     assert run_cli(path, "experiment", "remove", "pm-tool").exit_code == 0
     assert run_cli(path, "experiment", "remove", "pm-tool").exit_code == 1
 

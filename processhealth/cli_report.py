@@ -23,13 +23,13 @@ from processhealth.errors import UserError
 @click.command()
 @click.option("--month", metavar="YYYY-MM",
               help="Month to report on (default: the latest month of data that is over).")
-@click.option("--team", help="Only this team (default: every team).")
+@click.option("--team", "teams", multiple=True, help="Only this team (default: every team).")
 @click.option("--out", type=click.Path(path_type=Path),
               help="A path ending in .html: one HTML file. Anything else (a folder, existing "
                    "or not): index.html plus one team-<name>.html per team. Default: [report] "
                    "out in config, report.html.")
 @pass_config
-def report(config: Config, month: str | None, team: str | None, out: Path | None) -> None:
+def report(config: Config, month: str | None, teams: tuple[str, ...], out: Path | None) -> None:
     """Write the monthly process-health report: self-contained HTML.
 
     It opens with the organization at a glance: a team x month grid of verdicts, the teams
@@ -45,6 +45,10 @@ def report(config: Config, month: str | None, team: str | None, out: Path | None
     from reports.pages import is_folder_target, render_pages
     from reports.render import render_report
 
+    if len(teams) > 1:  # click would keep the last one without a word
+        raise UserError(f"report --team takes one team, not {len(teams)} ({', '.join(teams)}): "
+                        f"leave --team out for every team, or write one report per team.")
+    team = teams[0] if teams else None
     started = time.perf_counter()
     target = Path(out or config.report.out)
     if is_folder_target(target):

@@ -299,6 +299,12 @@ def cli_unknown_team_in_report(folder, built, mp):
 
 
 @case()
+def cli_two_teams_in_report(folder, built, mp):  # click kept the last one, silently
+    return [*with_databases(folder, built), "report", "--team", "a", "--team", "b", "--out",
+            "r.html"]
+
+
+@case()
 def cli_unknown_team_in_audit(folder, built, mp):
     return [*with_databases(folder, built), "audit", "--tool", "X", "--team", "nosuch"]
 
@@ -313,6 +319,12 @@ def cli_unknown_team_in_experiment(folder, built, mp):
 def cli_bad_criterion(folder, built, mp):
     return [*with_databases(folder, built), "experiment", "add", "x", "--start", "2026-02-01",
             "--criterion", "overhead goes up"]
+
+
+@case()
+def cli_criterion_in_points_of_a_count(folder, built, mp):
+    return [*with_databases(folder, built), "experiment", "add", "x", "--start", "2026-02-01",
+            "--criterion", "customer_throughput >= -5pp"]
 
 
 @case()

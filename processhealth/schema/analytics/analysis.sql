@@ -57,6 +57,6 @@ COMMENT ON COLUMN effort_sensitivity.category IS 'customer, enabling, process or
 COMMENT ON COLUMN effort_sensitivity.minutes IS 'Minutes credited with this gap.';
 COMMENT ON COLUMN effort_sensitivity.people_count IS 'People with credited minutes in the team-month.';
 
-COMMENT ON COLUMN identities.matched_by IS 'How the account was tied to its person: csv (people.csv), config ([[people.mappings]]), email, name, login (login or email name similar to the person''s name), bot, or unmatched (no other account found; the account is a person of its own).';
+COMMENT ON COLUMN identities.matched_by IS 'How the account was tied to its person: csv (people.csv), config ([[people.mappings]]), email, name, login (login or email name similar to the person''s name), nickname (the same surname, first names that are forms of each other), bot, deleted (GitHub''s deleted user, "ghost"), or unmatched (no other account found; the account is a person of its own).';
 COMMENT ON COLUMN identities.person_id IS 'The person (people.person_id) this account belongs to; every account has one, an unmatched account is a person of its own.';
 COMMENT ON COLUMN teams.source IS 'Where membership came from, joined by +: config (members), github_team, slack_usergroup; activity when only the team''s jira_projects, repos and channels place people; none for (unassigned).';

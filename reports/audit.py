@@ -81,7 +81,9 @@ def audit_context(db: AnalyticsDB, config: Config, tool: str,
         "tool": tool,
         "period": period,
         "period_note": "the last months of data" if as_of is None else
-        f"the whole months before {fmt.day_label(as_of)}",
+        f"the whole months before {fmt.day_label(as_of)}" + (
+            f"; the data ends with {fmt.month_label(months[-1])}"
+            if months[-1] < (as_of.replace(day=1) - timedelta(days=1)).replace(day=1) else ""),
         "generated_on": fmt.day_label(date.today()),
         "min_group": min_group,
         "month_label": fmt.month_label(month),
@@ -123,7 +125,15 @@ def audit_months(db: AnalyticsDB, as_of: date | None, first: date | None) -> lis
             f"before that date, and {since}. Give a later date, or "
             f"collect further back (`since` under [github], [jira] and [slack]) and run "
             f"`processhealth build` again.")
-    return [m for m in window(last, AUDIT_MONTHS) if m >= first]
+    # and never after the last month of data: a month with none would be averaged as if audited
+    latest = db.scalar("SELECT max(month)::DATE FROM metric_effort_allocation")
+    months = [m for m in window(last, AUDIT_MONTHS) if first <= m <= latest]
+    if not months:
+        raise UserError(
+            f"--as-of {as_of:%Y-%m-%d} is after the data: the audit covers the "
+            f"{AUDIT_MONTHS} whole months before that date, and the data ends with "
+            f"{fmt.month_label(latest)}. Give an earlier date, or collect and build first.")
+    return months
 
 
 def _month_end(month: date) -> date:

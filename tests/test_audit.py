@@ -165,6 +165,11 @@ def test_as_of_audits_the_whole_months_before_it(config: Config, tmp_path: Path)
     # the first whole month of data is the earliest window, trimmed to the data
     _, _ = render_audit(config, out, tool="PM tool", as_of=date(2026, 1, 1))
     assert "Period: November 2025 to December 2025" in words(out.read_text(encoding="utf-8"))
+    # and the last: a month after the data is not averaged in as if audited (new-user review:
+    # "September 2026 to November 2026" over two months of data)
+    _, _ = render_audit(config, out, tool="PM tool", as_of=date(2026, 12, 1))
+    assert ("Period: September 2026 to October 2026 (the whole months before 1 December 2026;"
+            " the data ends with October 2026") in words(out.read_text(encoding="utf-8"))
 
 
 def test_audit_help_documents_as_of() -> None:

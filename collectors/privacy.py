@@ -205,6 +205,8 @@ def _text_item(item: Json, ids: set[str], names: set[str], guess: bool) -> bool:
 def reduce_github(entity: str, rows: list[Json], rules: Rules | None = None) -> list[Json]:
     """GitHub rows with their bodies reduced to a length, comments' also to their flags (see
     the module docstring; rules: the [slack] patterns, the defaults when None)."""
+    if entity == "issue_events":  # each event embeds its issue, body and all
+        return [_without_issue_body(row) for row in rows]
     if entity not in GITHUB_BODIES:
         return rows
     out = []
@@ -220,3 +222,14 @@ def reduce_github(entity: str, rows: list[Json], rules: Rules | None = None) -> 
             row = {**row, "payload": payload}
         out.append(row)
     return out
+
+
+def _without_issue_body(row: Json) -> Json:
+    """An issue event's row with the body of the issue it embeds reduced to its length (the
+    issue's own row, in raw_github_issues, keeps its flags)."""
+    payload = row.get("payload")
+    issue = payload.get("issue") if isinstance(payload, dict) else None
+    if not isinstance(issue, dict) or issue.get("body") is None:
+        return row
+    issue = {**issue, "body": None, "body_length": len(str(issue["body"]))}
+    return {**row, "payload": {**payload, "issue": issue}}

@@ -21,6 +21,7 @@ WORDS = {
     "jira_comment": "Any update on this? SECRETjiraCOMMENT docs.google.com/spreadsheets/d/1",
     "gh_comment": "Friendly reminder: ship it SECRETgithubCOMMENT",
     "history": "old criteria SECREThistoryTEXT",
+    "gh_event_issue": "Customer report SECRETeventISSUE",  # the issue an issue event embeds
 }
 TEXT_FIELD = "customfield_10200"  # "Hypothesis", a text field in the emulators' field list
 
@@ -40,6 +41,10 @@ def plant(endpoint, body):
     if endpoint == "issue_comments" and isinstance(body, list):
         for comment in body:
             comment["body"] = WORDS["gh_comment"]
+    if endpoint == "issue_events" and isinstance(body, list):  # privacy review: it was stored
+        for event in body:
+            if isinstance(event.get("issue"), dict):
+                event["issue"]["body"] = WORDS["gh_event_issue"]
     return body
 
 
@@ -56,7 +61,8 @@ def test_free_text_is_reduced_to_its_length_unless_asked(keep, fresh_apis, tmp_p
     words = list(WORDS.values())
     raw_hits = found_in_columns(tmp_path / "raw.duckdb", words)
     if keep:
-        assert {"raw_jira_issues.payload", "raw_github_issue_comments.payload"} <= set(raw_hits)
+        assert {"raw_jira_issues.payload", "raw_github_issue_comments.payload",
+                "raw_github_issue_events.payload"} <= set(raw_hits)
     else:
         assert raw_hits == []
         assert found_in_columns(tmp_path / "processhealth.duckdb", words) == []

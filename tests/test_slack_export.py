@@ -233,3 +233,30 @@ def test_an_older_export_never_replaces_a_message_the_store_holds_later(good_exp
     assert "1 messages, users or channels in these files are older than the versions the raw" \
         " store holds" in result.output
     assert stored() == edited_ts
+
+
+def test_a_group_dm_is_named_by_its_id_not_by_its_members(good_export, tmp_path):
+    """A group DM's Slack name and purpose list its members' handles; with include_dms its
+    channel row names it by id and keeps no purpose, so no report names people through it
+    (privacy review: the audit printed "#mpdm-julia.chaudhry--dana.weber--...")."""
+    handles = "mpdm-julia.chaudhry--dana.weber--eitan.tanaka-1"
+    with zipfile.ZipFile(good_export) as src:
+        users = [u["id"] for u in json.loads(src.read("users.json"))[:3]]
+    mpim = {"id": "G0GROUPDM1", "name": handles, "created": 1767225600, "members": users,
+            "purpose": {"value": "Group messaging with: @julia.chaudhry @dana.weber"}}
+    day = [{"type": "message", "user": users[0], "ts": "1767229200.000100", "text": "hi"}]
+    archive = _rewrite(good_export, tmp_path / "export.zip", add=("mpims.json",
+                                                                  json.dumps([mpim]).encode()))
+    with zipfile.ZipFile(archive, "a") as z:
+        z.writestr(f"{handles}/2026-01-01.json", json.dumps(day))
+    cfg = SlackConfig(include_dms=True)
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        save_export(read_export(archive, cfg), store)
+    con = normalize(tmp_path / "raw.duckdb", tmp_path / "analytics.duckdb", cfg)
+    row = con.execute("SELECT name, purpose, is_private FROM channels WHERE channel_id = ?",
+                      [mpim["id"]]).fetchone()
+    assert row == ("group-dm-G0GROUPDM1", None, True)
+    assert not con.execute("SELECT count(*) FROM channels WHERE name LIKE '%chaudhry%'"
+                           " OR purpose LIKE '%chaudhry%'").fetchone()[0]
+    assert con.execute("SELECT count(*) FROM events WHERE channel_id = ?",
+                       [mpim["id"]]).fetchone()[0] == 1

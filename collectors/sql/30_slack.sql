@@ -3,15 +3,18 @@
 -- Message text is not read here: collectors/slack_rows.py stored derived features at ingest
 -- (payload.features); the text itself is in the payload only with privacy.store_message_text.
 
+-- A group DM's Slack name and purpose list its members' handles ("mpdm-ana--bo--cy-1", "Group
+-- messaging with: @ana @bo @cy"): it is named by its id instead, and its purpose left out, so no
+-- report or audit that names channels names people (a direct message's name is its id already).
 INSERT INTO channels(channel_id, name, is_private, purpose, member_count)
 SELECT natural_key,
-       coalesce(payload ->> 'name', natural_key),
-       coalesce((payload ->> 'is_private')::BOOLEAN, false)
-           OR coalesce((payload ->> 'is_im')::BOOLEAN, false)
-           OR coalesce((payload ->> 'is_mpim')::BOOLEAN, false),
-       nullif(payload -> 'purpose' ->> 'value', ''),
+       CASE WHEN dm THEN 'group-dm-' || natural_key ELSE coalesce(payload ->> 'name', natural_key)
+       END,
+       coalesce((payload ->> 'is_private')::BOOLEAN, false) OR dm
+           OR coalesce((payload ->> 'is_im')::BOOLEAN, false),
+       CASE WHEN NOT dm THEN nullif(payload -> 'purpose' ->> 'value', '') END,
        (payload ->> 'num_members')::INTEGER
-FROM raw_slack_channels;
+FROM (SELECT *, coalesce((payload ->> 'is_mpim')::BOOLEAN, false) AS dm FROM raw_slack_channels);
 
 -- Accounts: users (Slackbot is a bot here, though Slack says is_bot false), then bot ids from
 -- bots.info, then any other author or bot a message names (exports carry no bots list).

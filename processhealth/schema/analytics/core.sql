@@ -205,9 +205,9 @@ CREATE TABLE channels(
 );
 COMMENT ON TABLE channels IS 'Slack channels that were read, with their category.';
 COMMENT ON COLUMN channels.channel_id IS 'Slack channel id.';
-COMMENT ON COLUMN channels.name IS 'Channel name without #.';
+COMMENT ON COLUMN channels.name IS 'Channel name without #; a group DM is named group-dm-<id> (its Slack name lists its members), a direct message by its id.';
 COMMENT ON COLUMN channels.is_private IS 'True for private channels (read only when listed in config).';
-COMMENT ON COLUMN channels.purpose IS 'Channel purpose text.';
+COMMENT ON COLUMN channels.purpose IS 'Channel purpose text; NULL for a group DM (Slack writes its members into it).';
 COMMENT ON COLUMN channels.member_count IS 'Number of members when collected.';
 COMMENT ON COLUMN channels.category IS 'customer, enabling, process or unclassified; messages inherit it.';
 COMMENT ON COLUMN channels.category_rule IS 'Which classification rule or channel pattern set the category.';

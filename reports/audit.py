@@ -210,9 +210,11 @@ def _mean_text(db: AnalyticsDB, view: str, column: str, team: str, months: list[
 
 def dead_fields(db: AnalyticsDB, teams: list[str], months: list[date]) -> dict[str, Any]:
     """Per Jira field: fill rate on the items the teams created in the period (metric_field_fill)
-    and the edits made in the period on those items (metric_audit_field_edits)."""
+    and the edits made in the period on those items (metric_audit_field_edits). Only the items
+    of team-months with enough people count: a field's figures would otherwise rest on the
+    few people of a small team (privacy review)."""
     db.require("metric_field_fill", "team", "month", "field_id", "field_name", "items_created",
-               "items_with_value")
+               "items_with_value", "suppressed")
     db.require("metric_audit_field_edits", "team", "created_month", "month", "field_id", "edits")
     rows = db.rows(
         """
@@ -221,14 +223,20 @@ def dead_fields(db: AnalyticsDB, teams: list[str], months: list[date]) -> dict[s
                    sum(items_with_value) / sum(items_created) AS fill_rate
             FROM metric_field_fill
             WHERE team IN (SELECT unnest($teams)) AND month BETWEEN $first AND $last
+              AND NOT suppressed
             GROUP BY field_id
         ),
+        counted AS (
+            SELECT DISTINCT team, month FROM metric_field_fill
+            WHERE team IN (SELECT unnest($teams)) AND month BETWEEN $first AND $last
+              AND NOT suppressed
+        ),
         edits AS (
-            SELECT field_id, sum(edits) AS edits
-            FROM metric_audit_field_edits
-            WHERE team IN (SELECT unnest($teams)) AND created_month BETWEEN $first AND $last
-              AND month BETWEEN $first AND $last
-            GROUP BY field_id
+            SELECT e.field_id, sum(e.edits) AS edits
+            FROM metric_audit_field_edits AS e
+            JOIN counted AS c ON c.team = e.team AND c.month = e.created_month
+            WHERE e.month BETWEEN $first AND $last
+            GROUP BY e.field_id
         )
         SELECT f.field_id, f.field_name, f.items, f.fill_rate, coalesce(x.edits, 0) AS edits
         FROM fill AS f LEFT JOIN edits AS x USING (field_id)

@@ -50,10 +50,11 @@ def test_audit_sections_and_figures(config: Config, tmp_path: Path) -> None:
     # 6 x 1,955 min / 3 months = 65 h; FTE: 6 x mean(525/1815, 550/1900, 880/2230) = 1.9;
     # nag load: 0, 0 and 2 reminders per story done
     assert "atlas 65 h per month 1.9 FTE 33% 100% 0.67 per item done" in text
-    # the six stories created Aug-Oct (3 per team): Story Points filled but in October, each
-    # story's points edited once; the hostile field never filled
-    assert "Story Points (customfield_10016) 67% 6 items 6 edits" in text
-    assert f"{HOSTILE_FIELD} (customfield_666) 0% 6 items 0 edits dead weight" in text
+    # atlas's three stories created Aug-Oct (tiny's three are left out: its months have too few
+    # people, and a field's figures would rest on them): Story Points filled but in October,
+    # each story's points edited once; the hostile field never filled
+    assert "Story Points (customfield_10016) 67% 3 items 3 edits" in text
+    assert f"{HOSTILE_FIELD} (customfield_666) 0% 3 items 0 edits dead weight" in text
     # #pm-nags: 2 reminders, a stranger and atlas1 (92 days = 13.1 weeks: 0.2 per week, 50%
     # reminders): two people write there, so neither its rates nor a dead-weight call derived
     # from them are shown (no figure rests on fewer than 5 people); #random: 9 people once a

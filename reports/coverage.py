@@ -65,17 +65,19 @@ def gaps(db: AnalyticsDB) -> list[dict[str, str]]:
 
 
 def _unclassified(db: AnalyticsDB, teams: list[str], months: list[date]) -> dict[str, Any]:
-    row = db.one(
-        "SELECT sum(hours) FILTER (WHERE category = 'unclassified') / nullif(sum(hours), 0)"
-        " AS share, sum(hours) AS hours FROM metric_effort_allocation"
-        " WHERE team IN (SELECT unnest(?)) AND month::DATE BETWEEN ? AND ?",
-        [teams, months[0], months[-1]])
-    month_row = db.one(
-        "SELECT sum(hours) FILTER (WHERE category = 'unclassified') / nullif(sum(hours), 0)"
-        " AS share FROM metric_effort_allocation"
-        " WHERE team IN (SELECT unnest(?)) AND month::DATE = ?", [teams, months[-1]])
-    return {"window": fmt.pct((row or {}).get("share"), 1),
-            "month": fmt.pct((month_row or {}).get("share"), 1)}
+    """The unclassified share of the teams' credited hours, in the month and the window, over
+    their team-months with enough people only (privacy review: one small team's report showed
+    the share of its two people)."""
+    def share(first: date, last: date) -> str:
+        row = db.one(
+            "SELECT sum(hours) FILTER (WHERE category = 'unclassified' AND NOT suppressed)"
+            " / nullif(sum(hours) FILTER (WHERE NOT suppressed), 0) AS share,"
+            " bool_and(suppressed) AS few FROM metric_effort_allocation"
+            " WHERE team IN (SELECT unnest(?)) AND month::DATE BETWEEN ? AND ?",
+            [teams, first, last]) or {}
+        return fmt.TOO_FEW if row.get("few") else fmt.pct(row.get("share"), 1)
+
+    return {"window": share(months[0], months[-1]), "month": share(months[-1], months[-1])}
 
 
 def _identities(db: AnalyticsDB) -> dict[str, Any]:

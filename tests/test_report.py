@@ -98,6 +98,17 @@ def test_small_team_shows_too_few_people_and_no_verdict(html: str) -> None:
     assert "Team tiny: Nov 2025, Dec 2025" in text_of(html)  # listed under suppressed figures
 
 
+def test_a_small_teams_own_report_shows_no_figure_of_its_few_people(
+        sample_db: Path, tmp_path: Path) -> None:
+    """`report --team tiny`: the coverage section's unclassified share rested on tiny's people
+    alone (privacy review); it says "too few people" like every other figure of the team."""
+    out = render_report(sample_config(tmp_path, sample_db), tmp_path / "tiny.html",
+                        team="tiny")
+    coverage = text_of(out.read_text(encoding="utf-8").split('id="coverage"')[1])
+    assert "Unclassified share of credited effort: too few people in" in coverage
+    assert "too few people over" in coverage
+
+
 def test_hostile_titles_stay_text(html: str) -> None:
     assert "<script>" not in html and "<img" not in html
     assert "onerror=" not in html.replace("onerror=&#34;", "")

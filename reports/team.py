@@ -259,10 +259,14 @@ def _pr_cycle(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
     row = next((r for r in db.view_rows(view, (month, month), ("team", "prs_merged",
                                                                "self_merged_share", *columns))
                 if r["team"] == team), None)
-    if row is None or not row["prs_merged"]:
-        return {"pr_none": True}
-    if is_suppressed(row, min_group):
+    if row is None:  # no pull request at all: whether the month has enough people decides
+        row = next((r for r in db.view_rows("metric_team_months", (month, month),
+                                            ("team", "people_count")) if r["team"] == team),
+                   {"people_count": 0})
+    if is_suppressed(row, min_group):  # before "none merged": a count of a few people too
         return {"pr_suppressed": True}
+    if not row.get("prs_merged"):
+        return {"pr_none": True}
     data = [
         {"stage": label, "order": i, "median_hours": row[f"median_{key}_hours"],
          "p75_hours": row[f"p75_{key}_hours"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -107,6 +108,19 @@ def test_a_small_teams_own_report_shows_no_figure_of_its_few_people(
     coverage = text_of(out.read_text(encoding="utf-8").split('id="coverage"')[1])
     assert "Unclassified share of credited effort: too few people in" in coverage
     assert "too few people over" in coverage
+
+
+def test_a_small_team_with_no_merged_pull_request_says_too_few_people(
+        sample_db: Path, tmp_path: Path) -> None:
+    """"No pull request was merged" is a count of a small team's few people too (privacy
+    review): the suppression is checked first."""
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(sample_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM metric_pr_items WHERE team = 'tiny'")
+    out = render_report(sample_config(tmp_path, db), tmp_path / "r.html", team="tiny")
+    tiny = text_of(out.read_text(encoding="utf-8").split('id="coverage"')[0])
+    assert "too few people" in tiny and "No pull request was merged" not in tiny
 
 
 def test_hostile_titles_stay_text(html: str) -> None:

@@ -248,10 +248,13 @@ def under_change(change: ProcessChange) -> tuple[date, date]:
     return change.started_on, Windows.around(change.started_on).after[-1] + timedelta(days=6)
 
 
-def control_teams(data: Data, team: str, changed_team: str | None, windows: Windows) -> list[str]:
+def control_teams(data: Data, team: str, changed_team: str | None, windows: Windows,
+                  min_people: int = 0) -> list[str]:
     """Teams not under a recorded change of their own at any time of the windows (a change of
     theirs starting in them, or started before and still in its ramp or after window), when no
-    change for every team starts in them."""
+    change for every team starts in them; and with at least min_people people in every month
+    of the windows (fewest_people): an estimate against a smaller team's figures would rest on
+    its few people (privacy review)."""
     if changed_team is None:
         return []  # the change applies to every team
     lo, hi = windows.before[0], windows.after[-1] + timedelta(days=6)
@@ -262,7 +265,8 @@ def control_teams(data: Data, team: str, changed_team: str | None, windows: Wind
         start, end = under_change(c)
         if c.team is not None and start <= hi and end >= lo:
             busy.add(c.team)
-    return sorted(t for t in data.people if t != team and t not in busy and t != UNASSIGNED)
+    return sorted(t for t in data.people if t != team and t not in busy and t != UNASSIGNED
+                  and fewest_people(data.people[t], windows) >= min_people)
 
 
 @dataclass(frozen=True)
@@ -349,7 +353,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         teams = [changed_team] if changed_team else sorted(
             t for t in data.people if t != UNASSIGNED)
         for team in teams:
-            controls = control_teams(data, team, changed_team, windows)
+            controls = control_teams(data, team, changed_team, windows, min_people)
             people = fewest_people(data.people.get(team, {}), windows)
             results += _criterion_rows(data, name, team, controls, windows, people, min_people)
             ev = change_evidence(data, name, team, controls, windows)

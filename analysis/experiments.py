@@ -23,7 +23,7 @@ analysis.verdicts.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -252,9 +252,8 @@ def control_teams(data: Data, team: str, changed_team: str | None, windows: Wind
                   min_people: int = 0) -> list[str]:
     """Teams not under a recorded change of their own at any time of the windows (a change of
     theirs starting in them, or started before and still in its ramp or after window), when no
-    change for every team starts in them; and with at least min_people people in every month
-    of the windows (fewest_people): an estimate against a smaller team's figures would rest on
-    its few people (privacy review)."""
+    change for every team starts in them; and with at least min_people people in some month of
+    the windows (their other months' weeks are left out: `enough_people`)."""
     if changed_team is None:
         return []  # the change applies to every team
     lo, hi = windows.before[0], windows.after[-1] + timedelta(days=6)
@@ -265,8 +264,24 @@ def control_teams(data: Data, team: str, changed_team: str | None, windows: Wind
         start, end = under_change(c)
         if c.team is not None and start <= hi and end >= lo:
             busy.add(c.team)
+    months = {date(w.year, w.month, 1) for w in windows.before + windows.after}
     return sorted(t for t in data.people if t != team and t not in busy and t != UNASSIGNED
-                  and fewest_people(data.people[t], windows) >= min_people)
+                  and max((n for m, n in data.people[t].items() if m in months),
+                          default=0) >= min_people)
+
+
+def enough_people(data: Data, team: str, min_people: int) -> Data:
+    """The data with the other teams' weeks of months under min_people people left out: a
+    control team's week enters an estimate only from a month with enough people, or the
+    estimate would rest on its few people (privacy review). The team's own weeks stay: with
+    fewer people it is insufficient_data as a whole."""
+    def kept(other: str, series: Series) -> Series:
+        counts = data.people.get(other, {})
+        return {w: v for w, v in series.items()
+                if counts.get(date(w.year, w.month, 1), 0) >= min_people}
+
+    return replace(data, weekly={(t, m): s if t == team else kept(t, s)
+                                 for (t, m), s in data.weekly.items()})
 
 
 @dataclass(frozen=True)
@@ -355,8 +370,9 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         for team in teams:
             controls = control_teams(data, team, changed_team, windows, min_people)
             people = fewest_people(data.people.get(team, {}), windows)
-            results += _criterion_rows(data, name, team, controls, windows, people, min_people)
-            ev = change_evidence(data, name, team, controls, windows)
+            seen = enough_people(data, team, min_people)
+            results += _criterion_rows(seen, name, team, controls, windows, people, min_people)
+            ev = change_evidence(seen, name, team, controls, windows)
             sigs = verdict_rules.signals(ev, config.verdict)
             if people < min_people:
                 verdict, reason = verdict_rules.INSUFFICIENT, f"only {people} people"

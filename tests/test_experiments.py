@@ -191,9 +191,16 @@ def test_control_teams_leave_out_teams_still_under_their_own_change() -> None:
     data.changes[1] = ProcessChange("y", "b", date(2025, 10, 13))
     assert experiments.under_change(data.changes[1])[1] == date(2026, 1, 18)
     assert experiments.control_teams(data, "a", "a", w) == ["b", "c", "d"]
-    # a team with fewer than min_group_size people in a month of the windows is no control:
-    # the estimate would rest on its few people (privacy review)
+    # a team with fewer than min_group_size people in every month of the windows is no
+    # control, and of the others only the weeks of months with enough people count: the
+    # estimate would otherwise rest on a few people (privacy review)
     data.people.update(c={date(2026, 3, 1): 6, date(2026, 5, 1): 6},
                        d={date(2026, 3, 1): 6, date(2026, 5, 1): 3},
-                       b={date(2026, 2, 1): 5, date(2026, 6, 1): 9})
-    assert experiments.control_teams(data, "a", "a", w, min_people=5) == ["b", "c"]
+                       b={date(2026, 2, 1): 4, date(2026, 6, 1): 3})
+    assert experiments.control_teams(data, "a", "a", w, min_people=5) == ["c", "d"]
+    data.weekly.update({("d", "overhead_ratio"): {date(2026, 3, 2): 0.1, date(2026, 5, 4): 0.2},
+                        ("a", "overhead_ratio"): {date(2026, 5, 4): 0.3}})
+    data.people["a"] = {date(2026, 5, 1): 2}
+    seen = experiments.enough_people(data, "a", 5)
+    assert seen.weekly[("d", "overhead_ratio")] == {date(2026, 3, 2): 0.1}
+    assert seen.weekly[("a", "overhead_ratio")] == {date(2026, 5, 4): 0.3}  # its own: kept

@@ -79,10 +79,23 @@ def apply_pseudonyms(con: duckdb.DuckDBPyConnection, salt: str) -> None:
         con.execute(f"DROP TABLE {table}")
 
 
+def user_picker_fields(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Jira fields whose value is one person by the site's field list (schema type "user": a
+    single-user picker), when a collection stored the list: an edit of one names a person even
+    when no identity holds the account (privacy review: "Zed Outsider" stayed)."""
+    listed = con.execute("SELECT count(*) FROM duckdb_tables()"
+                         " WHERE table_name = 'raw_jira_fields'").fetchone()
+    if not listed or not listed[0]:
+        return []
+    return [r[0] for r in con.execute(
+        "SELECT natural_key FROM raw_jira_fields"
+        " WHERE payload -> 'schema' ->> 'type' = 'user'").fetchall()]
+
+
 def _pseudonymize_user_edits(con: duckdb.DuckDBPyConnection, salt: str) -> None:
-    """A Jira field edit whose value is a person (assignee, reporter, creator, or any field
-    whose old or new value is a Jira account the database knows, e.g. a user-picker custom
-    field) names that person in detail: the display name in `from`/`to`, the account in
+    """A Jira field edit whose value is a person (assignee, reporter, creator, a single-user
+    picker by the site's field list, or any field whose old or new value is a Jira account the
+    database knows) names that person in detail: the display name in `from`/`to`, the account in
     `from_id`/`to_id`. Both become the person's pseudonym (an account no identity holds gets
     one of its own), so the same person is the same value before and after (ping-pong still
     sees A -> B -> A) and no name or account is left."""
@@ -91,12 +104,12 @@ def _pseudonymize_user_edits(con: duckdb.DuckDBPyConnection, salt: str) -> None:
         CREATE OR REPLACE TEMP TABLE _user_edits AS
         SELECT rid, d[1] AS from_id, d[2] AS to_id
         FROM (SELECT rowid AS rid, json_extract_string(detail, ['$.from_id', '$.to_id']) AS d,
-                     lower(coalesce(field, '')) AS field
+                     lower(coalesce(field, '')) AS field, field_id
               FROM events WHERE source = 'jira' AND kind = 'jira_field_edit')
-        WHERE field IN ({users})
+        WHERE field IN ({users}) OR list_contains(?, field_id)
            OR d[1] IN (SELECT source_user_id FROM identities WHERE source = 'jira')
            OR d[2] IN (SELECT source_user_id FROM identities WHERE source = 'jira')
-    """)
+    """, [user_picker_fields(con)])
     values = con.execute("""
         SELECT v.value, any_value(i.person_id)
         FROM (SELECT from_id AS value FROM _user_edits UNION SELECT to_id FROM _user_edits) AS v

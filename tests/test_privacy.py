@@ -128,3 +128,34 @@ def test_pseudonyms_reach_the_people_a_jira_field_edit_names(tmp_path, monkeypat
     for name in ("Ana Lima", "Bo Berg", "Xu Gone", '"a1"', '"b1"', '"x9"'):
         assert name not in text
     assert rows(con, "SELECT sum(assignee_ping_pongs) FROM metric_ping_pong")[0][0] == 1
+
+
+def test_a_user_picker_by_the_field_list_is_pseudonymized_for_an_unknown_account(
+        tmp_path, monkeypatch):
+    """A single-user picker the site's field list types "user", set to an account no identity
+    holds: its name and account became nothing else's, so they stayed (privacy review: "Zed
+    Outsider"). By the field list, it gets a pseudonym of its own, as an unknown assignee
+    does; a text field of the same list stays as it was."""
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
+    con = domain_db()
+    _org(con)
+    con.execute("CREATE TABLE raw_jira_fields(natural_key VARCHAR, payload JSON)")
+    con.execute("""INSERT INTO raw_jira_fields VALUES
+        ('customfield_10300', '{"id": "customfield_10300", "name": "QA Owner",
+                                "schema": {"type": "user"}}'),
+        ('customfield_10301', '{"id": "customfield_10301", "name": "Team note",
+                                "schema": {"type": "string"}}')""")
+    bo = "jira:b1"
+    event(con, "qa", "jira", at(20), bo, "jira_field_edit", item_id="jira:ATL-1",
+          field="QA Owner", field_id="customfield_10300", field_name="QA Owner",
+          **{"from": None, "to": "Zed Outsider", "from_id": None, "to_id": "z9"})
+    event(con, "tn", "jira", at(21), bo, "jira_field_edit", item_id="jira:ATL-1",
+          field="Team note", field_id="customfield_10301", field_name="Team note",
+          **{"from": None, "to": "ok", "from_id": None, "to_id": None})
+    run_analysis(con, make_config(tmp_path, teams=[TEAM], privacy={"pseudonymize": True}))
+    edits = dict(rows(con, "SELECT event_id, [detail ->> 'to', detail ->> 'to_id']"
+                           " FROM events WHERE kind = 'jira_field_edit'"))
+    unknown = pseudonym("pepper", "jira-account:z9")
+    assert edits["qa"] == [unknown, unknown]
+    assert edits["tn"] == ["ok", None]
+    assert "Zed Outsider" not in str(rows(con, "SELECT detail FROM events"))

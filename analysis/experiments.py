@@ -65,12 +65,20 @@ class Windows:
     before: list[date]  # Mondays
     after: list[date]
 
+    def months(self) -> set[date]:
+        """The first days of the months the windows' weeks start in."""
+        return {_month(w) for w in self.before + self.after}
+
     @classmethod
     def around(cls, start: date) -> Windows:
         last_before = _monday(start - timedelta(days=7))
         first_after = _monday(start + timedelta(days=RAMP_DAYS + 6))
         return cls([last_before - timedelta(weeks=n) for n in reversed(range(BEFORE_WEEKS))],
                    [first_after + timedelta(weeks=n) for n in range(AFTER_WEEKS)])
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
 
 
 def _monday(day: date) -> date:
@@ -239,8 +247,7 @@ def fewest_people(counts: dict[date, int], windows: Windows) -> int:
     """The fewest people of the team in a month the windows touch and the team has data for. A
     month without data (before the data starts, after it ends, a gap) adds no weekly points, so
     it must not count as a month of 0 people; with no such month at all, 0."""
-    months = {date(w.year, w.month, 1) for w in windows.before + windows.after}
-    return min((counts[m] for m in months if m in counts), default=0)
+    return min((counts[m] for m in windows.months() if m in counts), default=0)
 
 
 def under_change(change: ProcessChange) -> tuple[date, date]:
@@ -264,7 +271,7 @@ def control_teams(data: Data, team: str, changed_team: str | None, windows: Wind
         start, end = under_change(c)
         if c.team is not None and start <= hi and end >= lo:
             busy.add(c.team)
-    months = {date(w.year, w.month, 1) for w in windows.before + windows.after}
+    months = windows.months()
     return sorted(t for t in data.people if t != team and t not in busy and t != UNASSIGNED
                   and max((n for m, n in data.people[t].items() if m in months),
                           default=0) >= min_people)
@@ -278,7 +285,7 @@ def enough_people(data: Data, team: str, min_people: int) -> Data:
     def kept(other: str, series: Series) -> Series:
         counts = data.people.get(other, {})
         return {w: v for w, v in series.items()
-                if counts.get(date(w.year, w.month, 1), 0) >= min_people}
+                if counts.get(_month(w), 0) >= min_people}
 
     return replace(data, weekly={(t, m): s if t == team else kept(t, s)
                                  for (t, m), s in data.weekly.items()})

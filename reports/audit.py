@@ -83,7 +83,7 @@ def audit_context(db: AnalyticsDB, config: Config, tool: str,
         "period_note": "the last months of data" if as_of is None else
         f"the whole months before {fmt.day_label(as_of)}" + (
             f"; the data ends with {fmt.month_label(months[-1])}"
-            if months[-1] < (as_of.replace(day=1) - timedelta(days=1)).replace(day=1) else ""),
+            if months[-1] < last_whole_month(as_of) else ""),
         "generated_on": fmt.day_label(date.today()),
         "min_group": min_group,
         "month_label": fmt.month_label(month),
@@ -114,7 +114,7 @@ def audit_months(db: AnalyticsDB, as_of: date | None, first: date | None) -> lis
             f"audit covers the {AUDIT_MONTHS} whole months before that date, which have not "
             f"happened yet. Give a date up to today, or leave --as-of out to audit the last "
             f"{AUDIT_MONTHS} months of data.")
-    last = (as_of.replace(day=1) - timedelta(days=1)).replace(day=1)
+    last = last_whole_month(as_of)
     if first is None or last < first:
         since = (f"the teams' figures start in {fmt.month_label(first)} (their first month "
                  f"with enough people), so the earliest date with a whole month of data before "
@@ -134,6 +134,11 @@ def audit_months(db: AnalyticsDB, as_of: date | None, first: date | None) -> lis
             f"{AUDIT_MONTHS} whole months before that date, and the data ends with "
             f"{fmt.month_label(latest)}. Give an earlier date, or collect and build first.")
     return months
+
+
+def last_whole_month(day: date) -> date:
+    """The first day of the last month that is over before `day`."""
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def _month_end(month: date) -> date:

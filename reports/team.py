@@ -259,11 +259,9 @@ def _pr_cycle(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict:
     row = next((r for r in db.view_rows(view, (month, month), ("team", "prs_merged",
                                                                "self_merged_share", *columns))
                 if r["team"] == team), None)
-    if row is None:  # no pull request at all: whether the month has enough people decides
-        row = next((r for r in db.view_rows("metric_team_months", (month, month),
-                                            ("team", "people_count")) if r["team"] == team),
-                   {"people_count": 0})
-    if is_suppressed(row, min_group):  # before "none merged": a count of a few people too
+    # metric_pr_cycle has a row per team-month (none: nobody active); suppression comes before
+    # "none merged", a count of a few people too
+    if row is None or is_suppressed(row, min_group):
         return {"pr_suppressed": True}
     if not row.get("prs_merged"):
         return {"pr_none": True}

@@ -126,7 +126,7 @@ def _adoption(db: AnalyticsDB, name: str, team: str, min_group: int) -> dict[str
     out: dict[str, Any] = {}
     adoption = db.view_rows(ADOPTION, columns=(
         "change", "team", "peak_share", "half_life_weeks", "best_performer_engagement",
-        "organic_share", "people_count", "suppressed"))
+        "organic_share", "people_count", "suppressed", "engagement_suppressed"))
     row = next((r for r in adoption if r["change"] == name and r["team"] == team), None)
     if row and is_suppressed(row, min_group):
         out["adoption_suppressed"] = True
@@ -136,8 +136,11 @@ def _adoption(db: AnalyticsDB, name: str, team: str, min_group: int) -> dict[str
             "peak": fmt.pct(row["peak_share"]),
             "half_life": "not reached" if fmt.missing(row["half_life_weeks"])
             else fmt.number(row["half_life_weeks"], "weeks", 0),
-            "engagement": fmt.NO_DATA if fmt.missing(engagement) else f"{engagement:.2f}",
-            "engagement_warning": not fmt.missing(engagement) and engagement < 0.5,
+            # each group, the best performers and the rest, must hold min_group people
+            "engagement": fmt.TOO_FEW if row["engagement_suppressed"]
+            else fmt.NO_DATA if fmt.missing(engagement) else f"{engagement:.2f}",
+            "engagement_warning": not row["engagement_suppressed"]
+            and not fmt.missing(engagement) and engagement < 0.5,
             "organic": fmt.pct(row["organic_share"]),
         }
     weekly = db.view_rows(ADOPTION_WEEKLY, columns=(

@@ -57,11 +57,41 @@ def test_adoption_half_life_organic_share_and_best_performer_engagement(db: Tiny
     peak, peak_week, half_life, organic, top, rest, engagement, top_people, people = row
     assert (peak, peak_week, half_life) == (pytest.approx(1.0), date(2026, 1, 12), 2)
     assert organic == pytest.approx(15 / 16)  # t3's edit an hour after the reminder
-    # After window: the 5 complete weeks from 2026-01-19. Top quartile by customer minutes:
-    # t1 (0 weeks) and t2 (1 week) -> 0.1; the rest 2 weeks each -> 0.4.
-    assert (top, rest) == (pytest.approx(0.1), pytest.approx(0.4))
-    assert engagement == pytest.approx(0.25)
-    assert (top_people, people) == (2, 5)
+    # The top quartile would be t1 and t2, two people: a figure about them alone. The top
+    # group is at least 5 people, so all five are in it and no rest is left to compare with.
+    assert (top, rest, engagement) == (None, None, None)
+    assert (top_people, people) == (5, 5)
+    assert db.one("SELECT engagement_suppressed, suppressed FROM metric_adoption") == (True, False)
+
+
+@pytest.mark.parametrize(("size", "top_group"), [(9, None), (10, 5), (19, 5), (21, 6), (24, 6)])
+def test_best_performer_groups_each_hold_at_least_the_minimum_group(size: int,
+                                                                    top_group: int | None) -> None:
+    """The top group is the top quartile (ceil(n / 4) people) or 5 people when that is fewer;
+    the rest must be 5 too. Top-group people adopt in 1 of the 5 after-window weeks and the rest
+    in 2: another split moves a person between the groups and changes a rate."""
+    db = TinyDB()
+    people = db.team("t", size, ["2026-01", "2026-02"])
+    db.item("jira:T-1", created="2025-12-01", assignee=people[0])
+    expected_top = top_group or 0
+    for place, person in enumerate(people):  # customer minutes before: t1 most
+        db.event(f"c-{person}", "2025-11-10 10:00", person, "commit", minutes=1000 - place)
+        weeks = ["2026-01-19"] if place < expected_top else ["2026-01-19", "2026-01-26"]
+        for monday in weeks:
+            db.event(f"{monday}-{person}", f"{monday} 10:00", person, "jira_field_edit",
+                     item="jira:T-1", detail={"field": "Business Value"})
+    db.event("end", "2026-02-28 10:00", people[0], "slack_message", category="enabling")
+    db.change("pm-tool", "2026-01-05", "t", {"field": ["Business Value"]})
+    db.views()
+    top, rest, engagement, top_people, suppressed = db.one(
+        "SELECT top_quartile_rate, rest_rate, best_performer_engagement, top_people,"
+        " engagement_suppressed FROM metric_adoption")
+    if top_group is None:
+        assert (top, rest, engagement, suppressed) == (None, None, None, True)
+        return
+    assert (top_people, suppressed) == (top_group, False)
+    assert (top, rest) == (pytest.approx(0.2), pytest.approx(0.4))
+    assert engagement == pytest.approx(0.5)
 
 
 def test_scope_matches_only_the_changes_team(db: TinyDB) -> None:

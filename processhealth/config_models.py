@@ -262,7 +262,7 @@ class SlackConfig(Section):
     shadow_tool_extensions: list[str] = list(DEFAULT_SHADOW_TOOL_EXTENSIONS)
     jira_key_pattern: Regex = r"\b[A-Z][A-Z0-9]+-\d+\b"
     # Incremental runs re-read this much history, to notice new replies in recent threads.
-    thread_lookback_days: int = Field(7, ge=0)
+    thread_lookback_days: int = Field(30, ge=0)
     # A commercially distributed app not approved for the Slack Marketplace gets one
     # conversations.history / replies request a minute (since 2025); pace instead of hitting 429s.
     limited_app: bool = False

@@ -230,3 +230,32 @@ def test_collect_command_runs_the_slack_collector(month, tmp_path, run_cli):
     stored = rows(tmp_path / ".processhealth" / "raw.duckdb")
     standups = [c.id for c in month.slack.channels if c.name.startswith("standup-")]
     assert stored and all(k.split("/")[0] in standups for k in stored)
+
+
+@pytest.mark.parametrize(("lookback", "seen"), [(None, True), (7, False)])
+def test_a_new_reply_to_a_three_week_old_thread_is_read_by_the_next_monthly_run(
+        fresh_org, tmp_path, lookback, seen):
+    """A monthly cron's next run re-reads thread_lookback_days (default 30) of history before
+    the newest message it holds, and reads the replies of the threads that moved. A reply to a
+    thread started 20 days before that is found by default; with 7 days (the default until
+    2026-12-06) it was lost until `collect --full` (README, upstream changes)."""
+    settings = {} if lookback is None else {"thread_lookback_days": lookback}
+    app = SlackEmulator(fresh_org, TOKEN)
+    raw = tmp_path / "raw.duckdb"
+    ch = next(c for c in fresh_org.slack.channels if c.name == "eng-atlas")
+    newest = max(float(m.ts) for c in fresh_org.slack.channels if not c.is_private
+                 for m in [*c.messages, *(r for p in c.messages for r in p.replies)])
+    parent = max((m for m in ch.messages if not m.replies and float(m.ts) < newest - 20 * 86400),
+                 key=lambda m: float(m.ts))
+    assert float(parent.ts) > newest - 25 * 86400  # a thread 20-25 days old
+    with serve(app) as s:
+        collect(s.url, raw, **settings)
+        later = datetime.combine(fresh_org.end + timedelta(days=30), time(10), UTC)
+        reply = SlackMessage(ch.id, f"{int(later.timestamp())}.900001", parent.user_pid,
+                             "a month later", thread_ts=parent.ts)
+        parent.thread_ts = parent.ts
+        parent.replies.append(reply)
+        app.refresh()
+        again = collect(s.url, raw, **settings)
+    assert (f"{ch.id}/{reply.ts}" in rows(raw)) is seen
+    assert (again.threads, again.replies) == ((1, 1) if seen else (0, 0))

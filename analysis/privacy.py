@@ -77,6 +77,46 @@ def apply_pseudonyms(con: duckdb.DuckDBPyConnection, salt: str) -> None:
     """)
     for table in ("_people", "_pm", "_pseudo"):
         con.execute(f"DROP TABLE {table}")
+    _pseudonymize_email_accounts(con, salt)
+
+
+# Account columns: "<source>:<source_user_id>".
+ACCOUNT_COLUMNS = [("events", "actor_account"), ("transitions", "actor_account"),
+                   ("work_items", "author_account"), ("work_items", "assignee_account")]
+
+
+def _pseudonymize_email_accounts(con: duckdb.DuckDBPyConnection, salt: str) -> None:
+    """A commit author GitHub ties to no account is the account "github:email:<address>"
+    (collectors/sql/10_github.sql): the address names the person outright, where a tool's
+    account id must be looked up. With pseudonyms it becomes "github:email:<12 hex>" (salted
+    like the person ids) in identities and every account column, so joins still hold."""
+    found = con.execute("SELECT DISTINCT source_user_id FROM identities"
+                        " WHERE source = 'github' AND source_user_id LIKE 'email:%'").fetchall()
+    accounts = {r[0] for r in found}
+    for table, column in ACCOUNT_COLUMNS:
+        accounts |= {r[0].removeprefix("github:") for r in con.execute(
+            f"SELECT DISTINCT {column} FROM {table} WHERE {column} LIKE 'github:email:%'"
+        ).fetchall()}
+    if not accounts:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _email_pseudo(account VARCHAR PRIMARY KEY,"
+                " pseudo VARCHAR)")
+    insert_rows(con, "_email_pseudo", ("account", "pseudo"),
+                [(a, "email:" + hmac.new(salt.encode(), b"account:" + a.encode(),
+                                         hashlib.sha256).hexdigest()[:12])
+                 for a in sorted(accounts)])
+    # identities has the account in its primary key: rewrite its rows
+    con.execute("CREATE OR REPLACE TEMP TABLE _email_ids AS SELECT i.* REPLACE (m.pseudo AS"
+                " source_user_id) FROM identities AS i JOIN _email_pseudo AS m"
+                " ON i.source = 'github' AND i.source_user_id = m.account")
+    con.execute("DELETE FROM identities WHERE source = 'github' AND source_user_id IN"
+                " (SELECT account FROM _email_pseudo)")
+    con.execute("INSERT INTO identities SELECT * FROM _email_ids")
+    for table, column in ACCOUNT_COLUMNS:
+        con.execute(f"UPDATE {table} SET {column} = 'github:' || m.pseudo FROM _email_pseudo m"
+                    f" WHERE {table}.{column} = 'github:' || m.account")
+    con.execute("DROP TABLE _email_ids")
+    con.execute("DROP TABLE _email_pseudo")
 
 
 def user_picker_fields(con: duckdb.DuckDBPyConnection) -> list[str]:

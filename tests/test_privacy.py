@@ -159,3 +159,26 @@ def test_a_user_picker_by_the_field_list_is_pseudonymized_for_an_unknown_account
     assert edits["qa"] == [unknown, unknown]
     assert edits["tn"] == ["ok", None]
     assert "Zed Outsider" not in str(rows(con, "SELECT detail FROM events"))
+
+
+def test_an_email_account_gets_a_pseudonym_and_still_joins_its_identity(tmp_path, monkeypatch):
+    """A commit author GitHub ties to no account acts as "github:email:<address>" (privacy
+    review of 2026-12-06: the address stayed in events.actor_account with pseudonyms on)."""
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
+    con = domain_db()
+    _org(con)
+    gone = identity(con, "github", "email:ana.lima@home.example", None, "Ana.Lima@home.example",
+                    "Ana Lima")
+    event(con, "c1", "github", at(7), gone, "commit")
+    config = make_config(tmp_path, teams=[TEAM], privacy={"pseudonymize": True})
+    run_analysis(con, config)
+    text = str(rows(con, "SELECT * FROM events")) + str(rows(con, "SELECT * FROM identities"))
+    assert "home.example" not in text and "ana.lima" not in text
+    [(account,)] = rows(con, "SELECT actor_account FROM events WHERE event_id = 'c1'")
+    assert re.fullmatch(r"github:email:[0-9a-f]{12}", account)
+    # the same account in identities, still tied to the person the address matched
+    [(person,)] = rows(con, "SELECT person_id FROM identities WHERE source = 'github'"
+                            " AND 'github:' || source_user_id = ?", account)
+    assert person == pseudonym("pepper", "ana-lima")
+    [(actor,)] = rows(con, "SELECT person_id FROM events WHERE event_id = 'c1'")
+    assert actor == person

@@ -29,10 +29,9 @@ from pydantic import (
 )
 
 from processhealth import ui
+from processhealth.config_analysis import ClassificationConfig, EffortConfig, VerdictConfig
 from processhealth.config_models import (
-    ClassificationConfig,
     DeclaredExperimentsConfig,
-    EffortConfig,
     GitHubConfig,
     JiraConfig,
     PeopleConfig,
@@ -43,8 +42,7 @@ from processhealth.config_models import (
     SlackConfig,
     StorageConfig,
     TeamConfig,
-    VerdictConfig,
-    _reject_duplicates,
+    reject_duplicates,
 )
 from processhealth.errors import UserError
 from processhealth.github_app_key import read_private_key
@@ -75,7 +73,7 @@ class Config(Section):
     @field_validator("teams")
     @classmethod
     def _unique_team_names(cls, teams: list[TeamConfig]) -> list[TeamConfig]:
-        _reject_duplicates([t.name for t in teams], "team name")
+        reject_duplicates([t.name for t in teams], "team name")
         return teams
 
     @model_validator(mode="after")

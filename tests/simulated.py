@@ -67,13 +67,14 @@ def _build_simulated(folder: Path, seed: int, spec: str) -> Path:
     (folder / "processhealth.toml").write_text(demo_config_toml(org, urls), encoding="utf-8")
     config = load_config(folder / "processhealth.toml")
     with RawStore(config.storage.raw_path) as store:
-        for source in ("github", "jira", "slack"):
-            name = f"processhealth.simload.{source}"
-            if importlib.util.find_spec(name) is None:  # a loader not written yet
-                warnings.warn(f"{name} is missing: the database has no {source} data",
-                              stacklevel=2)
-                continue
-            importlib.import_module(name).load(org, store)
+        with store.bulk():  # the loaders' rows in few commits (tests/test_store_bulk.py)
+            for source in ("github", "jira", "slack"):
+                name = f"processhealth.simload.{source}"
+                if importlib.util.find_spec(name) is None:  # a loader not written yet
+                    warnings.warn(f"{name} is missing: the database has no {source} data",
+                                  stacklevel=2)
+                    continue
+                importlib.import_module(name).load(org, store)
         for team in org.teams:
             change = SCENARIO_CHANGES.get(team.scenario)
             if change is None or team.change_on is None:

@@ -21,7 +21,7 @@ from test_effort_fixtures import (
     run_analysis,
 )
 
-from processhealth.config_models import DEFAULT_CAPS
+from processhealth.config_analysis import DEFAULT_CAPS
 
 TEAM = {"name": "atlas", "jira_projects": ["ATL"], "channels": ["*-atlas"]}
 

@@ -34,7 +34,7 @@ def built(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sim")
     text = demo_config_toml(org, {s: "http://127.0.0.1:1" for s in SOURCES})
     config = parse_config(tomllib.loads(text), origin="test", base_dir=folder)
-    with RawStore(config.storage.raw_path) as store:
+    with RawStore(config.storage.raw_path) as store, store.bulk():
         for source in SOURCES:
             importlib.import_module(f"processhealth.simload.{source}").load(org, store)
     pipeline.build(config)

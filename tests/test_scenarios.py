@@ -77,7 +77,7 @@ def build(seed: int, folder: Path) -> Built:
     config_path = folder / "processhealth.toml"
     config_path.write_text(demo_config_toml(org, urls), encoding="utf-8")
     config = load_config(config_path)
-    with RawStore(config.storage.raw_path) as store:
+    with RawStore(config.storage.raw_path) as store, store.bulk():
         for source in ("github", "jira", "slack"):
             importlib.import_module(f"processhealth.simload.{source}").load(org, store)
     for args in (TOOL, EXPERIMENTS):

@@ -349,3 +349,19 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     insert_rows(con, "health_verdicts", ("team", "month", "verdict", "reason", "people_count",
                                          "baseline_months", "baseline_change"), verdict_rows)
     insert_rows(con, "health_verdict_signals", SIGNAL_COLUMNS, sig_rows)
+    mark_complete_months(con, config.enabled_sources())
+
+
+def mark_complete_months(con: duckdb.DuckDBPyConnection, sources: list[str]) -> None:
+    """health_verdicts.month_complete: the month ended before the latest `collect` of every
+    enabled source that was ever collected (raw store sync_runs; its started_at is how far the
+    source is observed). NULL when none was: imports and loaded stores record no runs."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sync_runs'"
+                       " AND database_name IN ('raw', 'temp')").fetchone()[0]:
+        return  # no raw store (a database built by hand)
+    con.execute("""
+        UPDATE health_verdicts SET month_complete = (month + INTERVAL 1 MONTH)::TIMESTAMP
+            <= (SELECT timezone('UTC', min(last)) FROM (
+                    SELECT max(started_at) AS last FROM sync_runs
+                    WHERE list_contains(?, source) GROUP BY source))
+    """, [sources])

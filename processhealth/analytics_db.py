@@ -138,6 +138,8 @@ RAW_STATE = {
                     " noted_at TIMESTAMPTZ",
     "sync_coverage": "source VARCHAR, entity VARCHAR, scope VARCHAR, status VARCHAR,"
                      " detail VARCHAR, noted_at TIMESTAMPTZ",
+    "sync_runs": "source VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ,"
+                 " full_pass BOOLEAN",
 }
 
 

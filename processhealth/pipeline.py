@@ -34,6 +34,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,9 @@ def collect(config: Config, sources: Iterable[str] | None = None, full: bool = F
                      {"store_text_fields": config.privacy.store_text_fields,
                       "flag_rules": Rules.from_config(
                           config.slack, declared=config.declared_experiments)})
+            started = datetime.now(UTC)
             collector(name).collect(getattr(config, name), store, full=full, **extra)
+            store.record_run(name, started, full)  # observed up to `started` (month_complete)
 
 
 def collector(name: str) -> Any:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -462,6 +463,11 @@ class RawStore:
     def clear_gaps(self, source: str) -> None:
         """Forget what the last collection of `source` skipped (a new collection starts)."""
         self.con.execute("DELETE FROM sync_coverage WHERE source = ?", [source])
+
+    def record_run(self, source: str, started_at: datetime, full: bool) -> None:
+        """A collection of `source` that started at `started_at` finished (sync_runs)."""
+        self.con.execute("INSERT INTO sync_runs VALUES (?, ?, now(), ?)",
+                         [source, started_at, full])
 
     def note_gap(self, source: str, entity: str, scope: str, status: str, detail: str) -> None:
         """Record an entity this collection skipped (sync_coverage; the report shows it)."""

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -380,3 +380,37 @@ def person_ids(db: Path) -> set[str]:
     with duckdb.connect(str(db), read_only=True) as con:
         return {r[0] for r in con.execute(
             "SELECT DISTINCT person_id FROM people WHERE person_id IS NOT NULL").fetchall()}
+
+
+def test_months_a_collection_saw_whole_are_marked_complete(org_store):
+    """health_verdicts.month_complete: a month is whole once every enabled source was last
+    collected after it ended (raw store sync_runs, written by `collect`). A cron run on the
+    1st catches the new month's first hours; its verdict row says so (new-user review)."""
+    folder, config = org_store  # to March 2026, loaded: no collection ran
+    target = Path(config.storage.analytics_path)
+    build(config)
+
+    def complete() -> dict[str, bool | None]:
+        return dict(query(target, "SELECT DISTINCT strftime(month, '%Y-%m'), month_complete"
+                                  " FROM health_verdicts WHERE month >= '2026-02-01'"))
+
+    def collected(when: datetime, *sources: str) -> None:
+        with RawStore(folder / "raw.duckdb") as store:
+            for source in sources:
+                store.record_run(source, when, False)
+
+    assert complete() == {"2026-02": None, "2026-03": None}
+    collected(datetime(2026, 3, 1, 2, tzinfo=UTC), "github", "jira", "slack")
+    assert build(config).mode == "incremental"  # only the runs changed
+    assert complete() == {"2026-02": True, "2026-03": False}
+    collected(datetime(2026, 4, 1, 0, 30, tzinfo=UTC), "github", "jira")
+    build(config)
+    assert complete() == {"2026-02": True, "2026-03": False}  # Slack not yet
+    # a source the config no longer enables does not hold the months back
+    without = config.model_copy(deep=True)
+    without.slack.enabled = False
+    build(without)
+    assert complete() == {"2026-02": True, "2026-03": True}
+    collected(datetime(2026, 4, 2, tzinfo=UTC), "slack")
+    build(config)
+    assert complete() == {"2026-02": True, "2026-03": True}

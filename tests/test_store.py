@@ -146,7 +146,7 @@ def test_migrations_are_recorded_and_applied_once(tmp_path):
     con = duckdb.connect(str(path))
     assert con.execute("SELECT version, name FROM schema_migrations ORDER BY version"
                        ).fetchall() == [(1, "core"), (2, "coverage"), (3, "deleted"),
-                                         (4, "report_ledger"), (5, "raw_log")]
+                                         (4, "report_ledger"), (5, "raw_log"), (6, "runs")]
 
 
 def test_migrations_run_in_numeric_order(tmp_path):

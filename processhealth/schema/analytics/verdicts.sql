@@ -11,6 +11,7 @@ CREATE TABLE health_verdicts(
     people_count INTEGER NOT NULL,
     baseline_months DATE[],
     baseline_change VARCHAR,
+    month_complete BOOLEAN,
     PRIMARY KEY (team, month)
 );
 COMMENT ON TABLE health_verdicts IS 'One verdict per team-month: amplifier, neutral, process_is_product (process has become the product) or insufficient_data; the signals behind it are in health_verdict_signals (scope team_month).';
@@ -20,6 +21,7 @@ COMMENT ON COLUMN health_verdicts.verdict IS 'One of: `amplifier`, `neutral`, `p
 COMMENT ON COLUMN health_verdicts.reason IS 'In plain words: which rule decided and on what, each change with its 95% interval (or why neither rule holds, why one month is not yet enough, a level restated as the new normal, or why the data is insufficient).';
 COMMENT ON COLUMN health_verdicts.people_count IS 'Active people behind the figures; under privacy.min_group_size the verdict is insufficient_data.';
 COMMENT ON COLUMN health_verdicts.baseline_months IS 'The months the changes were measured against (metric_overhead.baseline_ratio is their mean overhead ratio).';
+COMMENT ON COLUMN health_verdicts.month_complete IS 'True when every enabled source collected by `collect` was last collected after the month ended, so the month is whole; false for a month a collection caught only part of (a cron run on the 1st leaves the new month with a few hours: leave such rows out, as the report does); NULL when no enabled source was ever collected by `collect` (imports only).';
 COMMENT ON COLUMN health_verdicts.baseline_change IS 'The recorded process change whose start fixed the baseline (the months before it), NULL when the baseline is the trailing months.';
 
 CREATE TABLE health_change_verdicts(

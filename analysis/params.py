@@ -8,6 +8,7 @@ analysis_params and health_thresholds are views over it (processhealth/schema/an
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from typing import Any
 
@@ -81,7 +82,37 @@ def rows(config: Any) -> list[tuple[str, str, bool, str]]:
     ]
     found += [(f"verdict.{name}", value, True, VERDICT_TEXT[name])
               for name, value in config.verdict.model_dump().items()]
+    found += [
+        ("config", settings_json(config), False,
+         "Every setting of this build as JSON (the patterns, channel and repository rules, "
+         "teams' tools and the rest), for reproducing a figure; secrets appear as their "
+         "${VARIABLE} names. Left out: [storage] and who is who (people mappings, the people "
+         "file, team members)."),
+        ("processhealth.version", _version(), False,
+         "The processhealth version that built this database (the schema's version: "
+         "docs/schema.md of that version describes it)."),
+    ]
     return [(name, str(value), threshold, text) for name, value, threshold, text in found]
+
+
+def settings_json(config: Any) -> str:
+    """The config as JSON without [storage] (where the files are) and without who is who:
+    people mappings and file, team member lists (names of people, which pseudonyms hide)."""
+    data = json.loads(config.model_dump_json())
+    data.pop("storage", None)
+    for key in ("mappings", "csv"):
+        data.get("people", {}).pop(key, None)
+    for team in data.get("teams", []):
+        team.pop("members", None)
+    data.get("github", {}).pop("private_key_file", None)
+    return json.dumps(data, sort_keys=True)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("processhealth")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def write(con: duckdb.DuckDBPyConnection, config: Any) -> None:

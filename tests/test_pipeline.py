@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import duckdb
 import pytest
 from simulated import simulated_config
@@ -193,3 +196,27 @@ def test_a_connection_keeps_the_memory_it_frees_for_reuse(tmp_path) -> None:
     assert settings["allocator_flush_threshold"] == "1GB"
     con.execute("CREATE TABLE t AS SELECT range AS i, range::VARCHAR AS s FROM range(300000)")
     assert con.execute("SELECT count(DISTINCT s) FROM t").fetchone()[0] == 300000
+
+
+def test_build_params_hold_every_setting_but_who_is_who(write_config) -> None:
+    """The figures' settings beyond the thresholds (SQL-user review: the channel rules and
+    waiting patterns that classified the demo were nowhere in the database), and the version
+    that built it; team members and people mappings name people and stay out."""
+    config = load_config(write_config(
+        '[jira]\nwaiting_patterns = ["on hold"]\n'
+        '[classification]\nteam_channels = "process"\n'
+        '[[teams]]\nname = "payments"\nmembers = ["ana.lima@acme.example"]\n'
+        'channels = ["pay-*"]\n'
+        '[[people.mappings]]\nperson = "Ana Lima"\ngithub = "ana-l"\n'))
+    con = duckdb.connect(str(pipeline.build(config)), read_only=True)
+    params = dict(con.execute("SELECT name, value FROM build_params").fetchall())
+    con.close()
+    settings = json.loads(params["config"])
+    assert settings["jira"]["waiting_patterns"] == ["on hold"]
+    assert settings["classification"]["team_channels"] == "process"
+    assert settings["teams"] == [{**settings["teams"][0], "name": "payments",
+                                  "channels": ["pay-*"]}]
+    assert settings["slack"]["reminder_patterns"]  # the defaults, as used
+    assert "storage" not in settings and "${JIRA_TOKEN}" in params["config"]
+    assert not [who for who in ("ana.lima", "Ana Lima", '"ana-l"') if who in params["config"]]
+    assert re.fullmatch(r"\d+\.\d+\S*|unknown", params["processhealth.version"])

@@ -43,7 +43,7 @@ CREATE TABLE teams(
 );
 COMMENT ON TABLE teams IS 'Teams, from config [[teams]] and optionally GitHub teams or Slack user groups.';
 COMMENT ON COLUMN teams.team IS 'Team name, unique.';
-COMMENT ON COLUMN teams.member_count IS 'Number of people currently in the team.';
+COMMENT ON COLUMN teams.member_count IS 'People whose team this is (people.team), whether or not active lately (a bot a team config lists counts too); the headcount behind figures is the active people of a month (person_months.active, metric_team_months.people_count).';
 COMMENT ON COLUMN teams.source IS 'Where membership came from: config, github_team or slack_usergroup.';
 
 CREATE TABLE person_months(

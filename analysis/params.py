@@ -85,9 +85,9 @@ def rows(config: Any) -> list[tuple[str, str, bool, str]]:
     found += [
         ("config", settings_json(config), False,
          "Every setting of this build as JSON (the patterns, channel and repository rules, "
-         "teams' tools and the rest), for reproducing a figure; secrets appear as their "
-         "${VARIABLE} names. Left out: [storage] and who is who (people mappings, the people "
-         "file, team members)."),
+         "teams' tools and the rest), for reproducing a figure. Left out: [storage], how each "
+         "source is reached (URLs, credentials, paging) and who is who (people mappings, the "
+         "people file, team members)."),
         ("processhealth.version", _version(), False,
          "The processhealth version that built this database (the schema's version: "
          "docs/schema.md of that version describes it)."),
@@ -95,16 +95,26 @@ def rows(config: Any) -> list[tuple[str, str, bool, str]]:
     return [(name, str(value), threshold, text) for name, value, threshold, text in found]
 
 
+# How a source is reached, which changes no figure: left out of build_params' config row.
+CONNECTION = ("base_url", "auth", "token", "email", "app_id", "installation_id", "private_key",
+              "private_key_file", "per_page", "seconds_between_requests", "retries",
+              "retry_backoff", "max_rate_limit_wait", "limited_app")
+
+
 def settings_json(config: Any) -> str:
-    """The config as JSON without [storage] (where the files are) and without who is who:
-    people mappings and file, team member lists (names of people, which pseudonyms hide)."""
+    """The config as JSON without where files are ([storage], [report] out), how each source
+    is reached (CONNECTION) and who is who: people mappings and file, team member lists (names
+    of people, which pseudonyms hide)."""
     data = json.loads(config.model_dump_json())
     data.pop("storage", None)
+    for source in ("github", "jira", "slack"):
+        for key in CONNECTION:
+            data.get(source, {}).pop(key, None)
     for key in ("mappings", "csv"):
         data.get("people", {}).pop(key, None)
+    data.get("report", {}).pop("out", None)  # a path: where, not what
     for team in data.get("teams", []):
         team.pop("members", None)
-    data.get("github", {}).pop("private_key_file", None)
     return json.dumps(data, sort_keys=True)
 
 

@@ -27,8 +27,10 @@ def test_overhead_ratio_and_change_against_the_verdicts_baseline(db: TinyDB) -> 
         db.event(f"e{n}", f"{day} 10:00", person, kind, category=category, minutes=minutes)
     db.views()
     # the baseline is the months the month's verdict was compared with (issue 17 (f))
-    db.con.execute("INSERT INTO health_verdicts VALUES ('t', ?, 'neutral', 'x', 5, [], NULL),"
-                   " ('t', ?, 'neutral', 'x', 5, [?], NULL)", [DEC, JAN, DEC])
+    db.con.execute("INSERT INTO health_verdicts(team, month, verdict, reason, people_count,"
+                   " baseline_months, baseline_change) VALUES"
+                   " ('t', ?, 'neutral', 'x', 5, [], NULL), ('t', ?, 'neutral', 'x', 5, [?], NULL)",
+                   [DEC, JAN, DEC])
     dec = db.one("SELECT overhead_ratio, baseline_ratio, unclassified_hours FROM metric_overhead"
                  " WHERE team = 't' AND month = ?", [DEC])
     assert dec == (pytest.approx(0.1), None, pytest.approx(20 / 60))

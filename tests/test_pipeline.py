@@ -217,6 +217,6 @@ def test_build_params_hold_every_setting_but_who_is_who(write_config) -> None:
     assert settings["teams"] == [{**settings["teams"][0], "name": "payments",
                                   "channels": ["pay-*"]}]
     assert settings["slack"]["reminder_patterns"]  # the defaults, as used
-    assert "storage" not in settings and "${JIRA_TOKEN}" in params["config"]
+    assert "storage" not in settings and "token" not in settings["jira"]
     assert not [who for who in ("ana.lima", "Ana Lima", '"ana-l"') if who in params["config"]]
     assert re.fullmatch(r"\d+\.\d+\S*|unknown", params["processhealth.version"])

@@ -44,7 +44,8 @@ JIRA_PAGE = 10
 PROCESSHEALTH = Path(sys.executable).with_name("processhealth")
 # Columns that record when something was written, not what: left out of every checksum.
 VOLATILE = {"fetched_at", "applied_at", "created_at"}
-VOLATILE_IN = {"sync_state": {"updated_at"}, "sync_coverage": {"noted_at"}}
+VOLATILE_IN = {"sync_state": {"updated_at"}, "sync_coverage": {"noted_at"},
+               "sync_runs": {"started_at", "finished_at"}}
 
 
 def make_org() -> Org:

@@ -118,7 +118,9 @@ class EffortConfig(Section):
     history_item_minutes: float = Field(1.5, ge=0)
     # Merged over the defaults: naming one kind keeps the others.
     caps: dict[str, Minutes] = dict(DEFAULT_CAPS)
-    sensitivity_gaps: list[Annotated[float, Field(gt=0, le=24 * 60)]] = [30, 60, 120]
+    # Session gaps of 60 minutes or less cannot change a credit with the default caps and
+    # lead-in (docs/metrics.md section 2): these show how far shares move where one can.
+    sensitivity_gaps: list[Annotated[float, Field(gt=0, le=24 * 60)]] = [30, 90, 180]
 
     @field_validator("caps", mode="before")
     @classmethod

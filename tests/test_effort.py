@@ -104,7 +104,7 @@ def test_every_sensitivity_gap_credits_as_written(tmp_path):
     for gap, month, minutes in rows(con, "SELECT gap_minutes, month, sum(minutes)"
                                          " FROM effort_sensitivity GROUP BY ALL"):
         by_gap[gap][month] = minutes
-    assert sorted(by_gap) == [30.0, 45.0, 60.0, 120.0]
+    assert sorted(by_gap) == [30.0, 45.0, 90.0, 180.0]
     for gap, months in by_gap.items():
         credits = reference_credits(made, gap=gap)
         want = defaultdict(float)
@@ -191,5 +191,28 @@ def test_sensitivity_has_every_gap(tmp_path):
     run_analysis(con, make_config(tmp_path, teams=[TEAM]))
     got = dict(rows(con, "SELECT gap_minutes, hours * 60 FROM metric_effort_sensitivity"
                          " WHERE category = 'customer'"))
-    assert got == {30.0: 30.0, 45.0: 30.0, 60.0: 30.0, 120.0: 30.0}  # 15+15, 15+15 (capped)
+    assert got == {30.0: 30.0, 45.0: 30.0, 90.0: 30.0, 180.0: 30.0}  # 15+15, 15+15 (capped)
     assert rows(con, "SELECT max(abs(share_change_pp)) FROM metric_effort_sensitivity")[0][0] == 0
+
+
+def test_session_gaps_up_to_an_hour_change_no_credit_with_the_default_caps(tmp_path):
+    """docs/metrics.md section 2: with the default caps and lead-in, G = 30, 45 and 60 credit
+    the same minutes (the sensitivity table's defaults show 90 and 180 for that reason), while
+    longer gaps move pull requests' and commits' credits."""
+    con = domain_db()
+    ana, bo = _two_people(con)
+    rng = random.Random(11)
+    kinds = sorted(DEFAULT_CAPS)
+    for person in (ana, bo):
+        when = T0
+        for n in range(400):
+            when += timedelta(minutes=rng.choice([1, 4, 10, 20, 29, 31, 44, 46, 59, 61, 75, 95,
+                                                  119, 121, 150, 170, 200, 600]))
+            event(con, f"jira:{person}:{n:03d}", "jira", when, person, rng.choice(kinds),
+                  item_id="jira:ATL-1")
+    run_analysis(con, make_config(tmp_path, teams=[TEAM],
+                                  effort={"sensitivity_gaps": [30, 60, 90, 180]}))
+    minutes = dict(rows(con, "SELECT gap_minutes, sum(minutes) FROM effort_sensitivity"
+                             " GROUP BY ALL"))
+    assert minutes[30.0] == pytest.approx(minutes[45.0]) == pytest.approx(minutes[60.0])
+    assert minutes[90.0] > minutes[60.0] * 1.01 and minutes[180.0] > minutes[90.0] * 1.01

@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from processhealth import __version__, cli_analysis, cli_import, cli_report, pipeline, state, ui
-from processhealth.cli_config import parse_scope, pass_config
+from processhealth.cli_config import current_config, parse_scope, pass_config
 from processhealth.config import (
     CONFIG_ENV_VAR,
     DEFAULT_CONFIG_NAME,
@@ -184,8 +184,9 @@ def doctor(ctx: click.Context, online: bool) -> None:
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
-@pass_config
-def sql(config: Config, query: str, fmt: str) -> None:
+@click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An analytics database file to query (a copy someone sent); no config needed.")
+def sql(query: str, fmt: str, db: Path | None) -> None:
     """Run one read-only SQL query (SELECT, EXPLAIN) on the analytics database."""
     try:
         statements = duckdb.extract_statements(query)
@@ -196,9 +197,10 @@ def sql(config: Config, query: str, fmt: str) -> None:
             "`processhealth sql` runs exactly one read-only statement (SELECT, WITH ... SELECT, "
             "DESCRIBE, SHOW, EXPLAIN). To change data, change config and run `processhealth build`."
         )
-    path = config.storage.analytics_path
+    path = db if db is not None else current_config().storage.analytics_path
     if not path.exists():
-        raise UserError(f"There is no analytics database at {path} yet; run `processhealth build`.")
+        raise UserError(f"There is no analytics database at {path}" + (
+            "." if db is not None else " yet; run `processhealth build`."))
     con = open_duckdb(path, read_only=True)
     # A query reads the database only: no local files, no URLs (read_csv, httpfs, ATTACH).
     con.execute("SET enable_external_access = false")

@@ -97,6 +97,26 @@ def test_sql_outputs_and_rejects_writes(write_config, run_cli):
         assert "Traceback" not in result.output
 
 
+def test_sql_on_a_database_file_without_a_config(tmp_path, run_cli):
+    """`sql --db FILE` queries a copy of the analytics database that came without its config
+    (SQL-user review: `sql` needed a config file), still read-only and in UTC."""
+    copy = tmp_path / "sent.duckdb"
+    with duckdb.connect(str(copy)) as con:
+        con.execute("CREATE TABLE t AS SELECT TIMESTAMPTZ '2026-01-01 00:30:00+00' AS ts")
+    missing_config = tmp_path / "none.toml"
+    result = run_cli(missing_config, "sql", "SELECT ts::DATE::VARCHAR AS day FROM t",
+                     "--format", "json", "--db", str(copy))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"day": "2026-01-01"}]
+    assert run_cli(missing_config, "sql", "DELETE FROM t", "--db", str(copy)).exit_code == 1
+    for bad in (tmp_path / "nothing.duckdb", missing_config.with_suffix(".txt")):
+        if bad.suffix == ".txt":
+            bad.write_text("not a database")
+        result = run_cli(missing_config, "sql", "SELECT 1", "--db", str(bad))
+        assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+        assert str(bad) in result.output
+
+
 def test_experiment_add_list_remove(write_config, run_cli):
     path = write_config('[[teams]]\nname = "payments"\n')
     result = run_cli(path, "experiment", "add", "pm-tool", "--start", "2024-03-01",

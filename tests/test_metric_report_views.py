@@ -50,6 +50,18 @@ def test_process_items_ranked_within_the_team_month(db: TinyDB) -> None:
         ("A-6", "Item A-6", "https://x/A-6", "jira", 1, pytest.approx(3 / 60), 6),
         ("A-7", "Item A-7", "https://x/A-7", "jira", 1, pytest.approx(3 / 60), 7),
     ]  # the commit on A-1 is customer work: not counted
+    assert db.con.execute("SELECT DISTINCT people_count, suppressed FROM metric_process_items"
+                          ).fetchall() == [(5, False)]
+
+
+def test_process_items_of_a_small_team_month_are_flagged(db: TinyDB) -> None:
+    """Like every team-month view, the item list says when it rests on too few people (SQL-user
+    review: it had no suppressed flag)."""
+    db.team("b", 2, ["2026-01"])
+    db.event("b-edit", "2026-01-07 10:00", "b1", "jira_field_edit", item="jira:A-4", minutes=9)
+    db.views()
+    assert db.con.execute("SELECT team, people_count, suppressed FROM metric_process_items"
+                          " WHERE team = 'b'").fetchall() == [("b", 2, True)]
 
 
 def test_person_hours_per_category(db: TinyDB) -> None:

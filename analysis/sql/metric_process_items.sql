@@ -6,6 +6,8 @@ CREATE OR REPLACE VIEW metric_process_items AS
 -- DuckDB's threads add them in, and items whose hours tie would swap ranks between two reads
 -- of the same database. (Not a DECIMAL cast: DuckDB 1.1 and 2.0 round a double to a decimal
 -- differently, and the view must give the same answer in every DuckDB that reads the file.)
+SELECT i.*, t.people_count, coalesce(t.suppressed, true) AS suppressed
+FROM (
 SELECT f.team, f.month, f.item_id, w.key, w.title, w.url, w.source,
        count(*) AS events,
        sum(round(f.minutes * 1000000)::BIGINT)::DOUBLE / 60000000 AS hours,
@@ -15,7 +17,9 @@ SELECT f.team, f.month, f.item_id, w.key, w.title, w.url, w.source,
 FROM metric_event_human AS f
 JOIN work_items AS w USING (item_id)
 WHERE f.is_process AND f.team IS NOT NULL
-GROUP BY f.team, f.month, f.item_id, w.key, w.title, w.url, w.source;
+GROUP BY f.team, f.month, f.item_id, w.key, w.title, w.url, w.source
+) AS i
+LEFT JOIN metric_team_months AS t ON t.team = i.team AND t.month = i.month;
 COMMENT ON VIEW metric_process_items IS 'Process events and credited process hours per team, month and work item, ranked within the team-month (the report''s "work items that drew the most process effort").';
 COMMENT ON COLUMN metric_process_items.team IS 'Team of the people who acted.';
 COMMENT ON COLUMN metric_process_items.month IS 'First day of the month.';
@@ -27,3 +31,5 @@ COMMENT ON COLUMN metric_process_items.source IS 'Tool: github or jira.';
 COMMENT ON COLUMN metric_process_items.events IS 'Process-category events by the team on the item that month.';
 COMMENT ON COLUMN metric_process_items.hours IS 'Credited hours of those events (summed in whole millionths of a minute, so that a tie stays a tie).';
 COMMENT ON COLUMN metric_process_items.rank IS '1 for the item with the most process hours in the team-month (hours to a millionth of a minute, then most events, then key).';
+COMMENT ON COLUMN metric_process_items.people_count IS 'Active people in the team that month (metric_team_months).';
+COMMENT ON COLUMN metric_process_items.suppressed IS 'True when people_count is below privacy.min_group_size: show the team-month as too few people.';

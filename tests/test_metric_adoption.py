@@ -159,3 +159,18 @@ def test_each_scope_key_matches_its_footprint() -> None:
         "label": {"on-p1"}, "type": {"on-p1"}, "project": {"on-p1"}, "repo": {"commit"},
         "kind": {"worklog"},
     }
+
+
+def test_weekly_series_start_with_the_first_week_the_data_covers() -> None:
+    """A week that began before the first event is not a week without work: it is left out,
+    as the weeks after the data ends are (SQL-user review: the demo's series began with two
+    weeks of zeros before its first event, which an experiment's before window would read
+    as no throughput)."""
+    db = TinyDB()
+    db.team("t", 5, ["2026-01"])
+    db.event("a", "2026-01-07 10:00", "t1", "commit", minutes=80)  # a Wednesday
+    db.event("end", "2026-01-31 10:00", "t1", "slack_message", category="enabling")
+    db.views()
+    weeks = [w.isoformat() for (w,) in db.con.execute(
+        "SELECT DISTINCT week FROM metric_weekly WHERE team = 't' ORDER BY 1").fetchall()]
+    assert weeks == ["2026-01-12", "2026-01-19"]

@@ -2,10 +2,14 @@
 -- 8): before/after windows, bootstrap intervals and difference-in-differences in
 -- analysis/experiments.py all read this view, so a criterion's metric name is a `metric` here.
 -- Weeks run Monday to Sunday (UTC); only complete weeks whose Monday falls in an observed
--- team-month are listed. Counts are 0 in a week without any; medians and ratios are absent.
+-- team-month are listed, and none that began before the first event (a week of zeros before the
+-- data starts would read as a week without work). Counts are 0 in a week without any; medians
+-- and ratios are absent.
 CREATE OR REPLACE VIEW metric_weekly AS
 WITH data_end AS (
-    SELECT timezone('UTC', max(occurred_at))::DATE AS day FROM events
+    SELECT timezone('UTC', max(occurred_at))::DATE AS day,
+           timezone('UTC', min(occurred_at))::DATE AS first_day
+    FROM events
 ),
 weeks AS (
     SELECT tm.team, tm.people_count,
@@ -19,7 +23,7 @@ cal AS (
     SELECT w.team, w.week, w.people_count
     FROM weeks AS w CROSS JOIN data_end AS d
     WHERE w.week >= w.month AND w.week < w.month + INTERVAL 1 MONTH
-      AND w.week + INTERVAL 6 DAY <= d.day
+      AND w.week >= d.first_day AND w.week + INTERVAL 6 DAY <= d.day
 ),
 effort AS (
     SELECT team, week,

@@ -243,11 +243,15 @@ def load(con: duckdb.DuckDBPyConnection) -> Data:
     return Data(weekly, people, changes, criteria, verdicts.engagement(con))
 
 
-def fewest_people(counts: dict[date, int], windows: Windows) -> int:
-    """The fewest people of the team in a month the windows touch and the team has data for. A
-    month without data (before the data starts, after it ends, a gap) adds no weekly points, so
-    it must not count as a month of 0 people; with no such month at all, 0."""
-    return min((counts[m] for m in windows.months() if m in counts), default=0)
+def fewest_people(counts: dict[date, int], windows: Windows, min_people: int = 0) -> int:
+    """The fewest people of the team in a month the windows touch whose weeks count: one the
+    team has data for (a month without data, before the data starts, after it ends, a gap, adds
+    no weekly points, so it is no month of 0 people) and with at least min_people people (the
+    weeks of a smaller month are left out, enough_people). With no such month, the most people
+    of any month (under min_people: insufficient data), or 0."""
+    months = [counts[m] for m in windows.months() if m in counts]
+    kept = [n for n in months if n >= min_people]
+    return min(kept) if kept else max(months, default=0)
 
 
 def under_change(change: ProcessChange) -> tuple[date, date]:
@@ -277,18 +281,24 @@ def control_teams(data: Data, team: str, changed_team: str | None, windows: Wind
                           default=0) >= min_people)
 
 
-def enough_people(data: Data, team: str, min_people: int) -> Data:
-    """The data with the other teams' weeks of months under min_people people left out: a
-    control team's week enters an estimate only from a month with enough people, or the
-    estimate would rest on its few people (privacy review). The team's own weeks stay: with
-    fewer people it is insufficient_data as a whole."""
-    def kept(other: str, series: Series) -> Series:
-        counts = data.people.get(other, {})
+def enough_people(data: Data, min_people: int) -> Data:
+    """The data with every team's weeks of months under min_people people left out: a week
+    enters an estimate only from a month with enough people, or the estimate would rest on a
+    few people (privacy review). That holds for the changed team too: a stray month of one
+    person before its data really starts (cron review: July's one person inside a before
+    window made a team of 6 "only 1 people") no longer decides the whole change."""
+    def kept(team: str, series: Series) -> Series:
+        counts = data.people.get(team, {})
         return {w: v for w, v in series.items()
                 if counts.get(_month(w), 0) >= min_people}
 
-    return replace(data, weekly={(t, m): s if t == team else kept(t, s)
-                                 for (t, m), s in data.weekly.items()})
+    return replace(data, weekly={(t, m): kept(t, s) for (t, m), s in data.weekly.items()})
+
+
+def too_few(min_people: int) -> str:
+    """Why a change or criterion is insufficient_data for its size: never the count itself,
+    which would be a figure about fewer than min_people people."""
+    return f"fewer than {min_people} people in every month of the windows"
 
 
 @dataclass(frozen=True)
@@ -327,7 +337,7 @@ def _criterion_rows(data: Data, name: str, team: str, controls: list[str], windo
         r = evaluate(data, team, controls, windows, metric, measure)
         note = None
         if people < min_people:
-            result, note = "insufficient_data", f"only {people} people"
+            result, note = "insufficient_data", too_few(min_people)
         elif r.estimate.low is None:
             result = "insufficient_data"
             note = (f"{r.before_weeks} weeks before and {r.after_weeks} after with values; "
@@ -376,13 +386,13 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
             t for t in data.people if t != UNASSIGNED)
         for team in teams:
             controls = control_teams(data, team, changed_team, windows, min_people)
-            people = fewest_people(data.people.get(team, {}), windows)
-            seen = enough_people(data, team, min_people)
+            people = fewest_people(data.people.get(team, {}), windows, min_people)
+            seen = enough_people(data, min_people)
             results += _criterion_rows(seen, name, team, controls, windows, people, min_people)
             ev = change_evidence(seen, name, team, controls, windows)
             sigs = verdict_rules.signals(ev, config.verdict)
             if people < min_people:
-                verdict, reason = verdict_rules.INSUFFICIENT, f"only {people} people"
+                verdict, reason = verdict_rules.INSUFFICIENT, too_few(min_people)
             elif ev.overhead_rise_pp.low is None:
                 verdict = verdict_rules.INSUFFICIENT
                 reason = f"fewer than {MIN_POINTS} weeks of data before or after the change"

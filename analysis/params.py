@@ -86,8 +86,8 @@ def rows(config: Any) -> list[tuple[str, str, bool, str]]:
         ("config", settings_json(config), False,
          "Every setting of this build as JSON (the patterns, channel and repository rules, "
          "teams' tools and the rest), for reproducing a figure. Left out: [storage], how each "
-         "source is reached (URLs, credentials, paging) and who is who (people mappings, the "
-         "people file, team members)."),
+         "source is reached (URLs, credentials, paging) and who is who ([people] and team "
+         "members)."),
         ("processhealth.version", _version(), False,
          "The processhealth version that built this database (the schema's version: "
          "docs/schema.md of that version describes it)."),
@@ -103,15 +103,14 @@ CONNECTION = ("base_url", "auth", "token", "email", "app_id", "installation_id",
 
 def settings_json(config: Any) -> str:
     """The config as JSON without where files are ([storage], [report] out), how each source
-    is reached (CONNECTION) and who is who: people mappings and file, team member lists (names
-    of people, which pseudonyms hide)."""
+    is reached (CONNECTION) and who is who: [people] (mappings, the people file, bots: logins,
+    names and e-mails) and team member lists, which pseudonyms hide."""
     data = json.loads(config.model_dump_json())
     data.pop("storage", None)
     for source in ("github", "jira", "slack"):
         for key in CONNECTION:
             data.get(source, {}).pop(key, None)
-    for key in ("mappings", "csv"):
-        data.get("people", {}).pop(key, None)
+    data.pop("people", None)  # mappings, the people file and bots: logins, names, e-mails
     data.get("report", {}).pop("out", None)  # a path: where, not what
     for team in data.get("teams", []):
         team.pop("members", None)

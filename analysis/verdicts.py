@@ -354,14 +354,20 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
 
 def mark_complete_months(con: duckdb.DuckDBPyConnection, sources: list[str]) -> None:
     """health_verdicts.month_complete: the month ended before the latest `collect` of every
-    enabled source that was ever collected (raw store sync_runs; its started_at is how far the
-    source is observed). NULL when none was: imports and loaded stores record no runs."""
+    enabled source (raw store sync_runs; its started_at is how far the source is observed).
+    NULL (unknown) while an enabled source has no finished `collect`: its first run failed, or
+    its data came from an import or the simulation's loaders (cron review: a failed first
+    Slack run left every month "complete")."""
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sync_runs'"
                        " AND database_name IN ('raw', 'temp')").fetchone()[0]:
         return  # no raw store (a database built by hand)
     con.execute("""
-        UPDATE health_verdicts SET month_complete = (month + INTERVAL 1 MONTH)::TIMESTAMP
-            <= (SELECT timezone('UTC', min(last)) FROM (
-                    SELECT max(started_at) AS last FROM sync_runs
-                    WHERE list_contains(?, source) GROUP BY source))
-    """, [sources])
+        UPDATE health_verdicts SET month_complete = CASE
+            WHEN (SELECT count(DISTINCT source) FROM sync_runs
+                  WHERE list_contains($sources, source)) = len($sources)
+            THEN (month + INTERVAL 1 MONTH)::TIMESTAMP
+                 <= (SELECT timezone('UTC', min(last)) FROM (
+                         SELECT max(started_at) AS last FROM sync_runs
+                         WHERE list_contains($sources, source) GROUP BY source))
+        END
+    """, {"sources": sources})

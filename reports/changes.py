@@ -10,7 +10,7 @@ from reports import charts
 from reports import format as fmt
 from reports.db import AnalyticsDB
 from reports.metrics import is_suppressed
-from reports.team import VERDICT_WORDS, verdict_signals
+from reports.team import VERDICT_WORDS, engagement_too_few, verdict_signals
 
 STATUS_WORDS = {
     "met": "met",
@@ -117,7 +117,8 @@ def _change_verdict(db: AnalyticsDB, name: str, team: str, min_group: int) -> di
         code, reason = "insufficient_data", f"Fewer than {min_group} people were active."
     label, sentence = VERDICT_WORDS.get(code, (str(code), ""))
     signals = [] if code == "insufficient_data" else verdict_signals(
-        db, CHANGE_SIGNALS, '"change" = ? AND team = ?', [name, team], code)
+        db, CHANGE_SIGNALS, '"change" = ? AND team = ?', [name, team], code,
+        too_few=engagement_too_few(db, team, name))
     return {"code": code, "label": label, "sentence": sentence, "reason": reason,
             "signals": signals}
 

@@ -128,7 +128,28 @@ def report_context(
         "show_people": config.privacy.show_people,
         "as_of": None,  # as_of_context sets it when later data was left out
         "late_problem": None,  # as_of_context: why late data could not be checked
+        "incomplete": incomplete(db, report_month),
     }
+
+
+def incomplete(db: AnalyticsDB, month: date) -> str | None:
+    """Why the report's month is not whole yet (health_verdicts.month_complete false: an
+    enabled source's last finished `collect` began before the month ended, e.g. the cron run
+    on the 1st failed for it), else None. Unknown (NULL: no collect of some source) says
+    nothing: the data came from imports."""
+    found = db.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'health_verdicts'"
+        " AND column_name = 'month_complete'").fetchone()
+    if not found or not found[0]:
+        return None  # a database built before the column
+    partial = db.scalar("SELECT count(*) FROM health_verdicts WHERE month::DATE = ?"
+                        " AND month_complete = false", [month])
+    if not partial:
+        return None
+    return (f"{fmt.month_label(month)} is not complete: at least one source's last finished "
+            f"`processhealth collect` began before the month ended (its latest run failed, or "
+            f"has not run since), so these figures and verdicts rest on part of the month. Run "
+            f"`processhealth collect`, `build` and `report` again.")
 
 
 def _team_suppressed(db: AnalyticsDB, team: str, month: date, min_group: int) -> bool:

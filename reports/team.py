@@ -95,7 +95,18 @@ def verdict(db: AnalyticsDB, team: str, month: date, min_group: int) -> dict[str
             "people": row.get("people_count"),
             "signals": [] if code == "insufficient_data" else
             verdict_signals(db, "health_signals", "team = ? AND month::DATE = ?", [team, month],
-                            code)}
+                            code, too_few=engagement_too_few(db, team))}
+
+
+def engagement_too_few(db: AnalyticsDB, team: str, change: str | None = None) -> set[str]:
+    """{"best_performer_engagement"} when the team's adoption figures (of `change`, or of every
+    recorded change) leave engagement out for too few people (metric_adoption
+    engagement_suppressed): the signal then reads "too few people", not "no data"."""
+    rows = [r for r in db.view_rows("metric_adoption",
+                                    columns=("change", "team", "engagement_suppressed"))
+            if r["team"] == team and (change is None or r["change"] == change)]
+    return {"best_performer_engagement"} if rows and all(
+        r["engagement_suppressed"] for r in rows) else set()
 
 
 def verdict_words(code: str, baseline_months: Any) -> tuple[str, str]:
@@ -107,11 +118,13 @@ def verdict_words(code: str, baseline_months: Any) -> tuple[str, str]:
     return VERDICT_WORDS.get(code, (str(code).replace("_", " "), ""))
 
 
-def verdict_signals(db: AnalyticsDB, table: str, where: str, params: list, code: str) -> list:
+def verdict_signals(db: AnalyticsDB, table: str, where: str, params: list, code: str,
+                    too_few: set[str] | frozenset[str] = frozenset()) -> list:
     """One row per signal: its value (and interval) beside each rule's threshold.
 
     For an amplifier or process-is-product verdict only the deciding rule's signals are shown;
-    otherwise the signals of both rules, so a reader sees how far each verdict was."""
+    otherwise the signals of both rules, so a reader sees how far each verdict was. A signal in
+    `too_few` without a value rests on too few people and says so."""
     db.require(table, "rule", "signal", "value", "low", "high", "threshold", "direction", "met")
     rows = db.rows(f"SELECT * FROM {table} WHERE {where}", params)
     if code in RULE_WORDS:
@@ -121,8 +134,10 @@ def verdict_signals(db: AnalyticsDB, table: str, where: str, params: list, code:
     for r in sorted(rows, key=lambda r: (order.index(r["signal"]) if r["signal"] in order
                                          else len(order), r["rule"])):
         label, unit = SIGNAL_WORDS.get(r["signal"], (r["signal"].replace("_", " "), ""))
+        value = fmt.TOO_FEW if r["signal"] in too_few and fmt.missing(r["value"]) else \
+            signal_value(r["value"], unit)
         entry = by_signal.setdefault(r["signal"], {
-            "label": label, "value": signal_value(r["value"], unit),
+            "label": label, "value": value,
             "interval": "" if fmt.missing(r.get("low")) or fmt.missing(r.get("high")) else
             f"{signal_value(r['low'], unit)} to {signal_value(r['high'], unit)}",
             "rules": []})

@@ -201,6 +201,42 @@ def test_control_teams_leave_out_teams_still_under_their_own_change() -> None:
     data.weekly.update({("d", "overhead_ratio"): {date(2026, 3, 2): 0.1, date(2026, 5, 4): 0.2},
                         ("a", "overhead_ratio"): {date(2026, 5, 4): 0.3}})
     data.people["a"] = {date(2026, 5, 1): 2}
-    seen = experiments.enough_people(data, "a", 5)
+    seen = experiments.enough_people(data, 5)
     assert seen.weekly[("d", "overhead_ratio")] == {date(2026, 3, 2): 0.1}
-    assert seen.weekly[("a", "overhead_ratio")] == {date(2026, 5, 4): 0.3}  # its own: kept
+    assert seen.weekly[("a", "overhead_ratio")] == {}  # its own small month too
+
+
+def test_a_stray_month_of_one_person_does_not_make_a_team_of_six_too_small() -> None:
+    # Cron review: one person's event in the month before the data really starts (inside the
+    # 12-week before window) made the whole change "only 1 people", printing a count under 5.
+    # The team's own weeks of months under min_group_size are left out, as its controls' are,
+    # and the change is judged on the months with enough people.
+    db = TinyDB()
+    months = ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04"]
+    org(db, "a", 6, {m: (10 if m < "2026-01" else 40) for m in months})
+    org(db, "b", 6, dict.fromkeys(months, 10))
+    db.con.execute("INSERT INTO person_months VALUES ('a1', '2025-10-01', 'a', true)")
+    db.event("a1-stray", "2025-10-20 10:00", "a1", "commit", minutes=60)
+    db.change("pm-tool", "2026-01-05", "a", {})
+    db.con.execute("INSERT INTO experiment_criteria VALUES ('pm-tool', 1, 'overhead_ratio',"
+                   " '<=', 3, 'pp', 'overhead_ratio <= +3pp')")
+    con = db.views()
+    assert con.execute("SELECT people_count FROM metric_team_months WHERE team = 'a'"
+                       " AND month = '2025-10-01'").fetchone() == (1,)
+    experiments.build(con, Config())
+    people, outcome, before = con.execute(
+        "SELECT people_count, outcome, before_weeks FROM health_experiment_results").fetchone()
+    assert (people, outcome) == (6, "not_met") and before == 9  # the October week left out
+    verdict = con.execute("SELECT verdict, people_count FROM health_change_verdicts").fetchone()
+    assert verdict[0] != "insufficient_data" and verdict[1] == 6
+    # a team too small in every month: insufficient, and no count under 5 is printed
+    db2 = TinyDB()
+    org(db2, "a", 3, dict.fromkeys(months, 10))
+    org(db2, "b", 6, dict.fromkeys(months, 10))
+    db2.change("pm-tool", "2026-01-05", "a", {})
+    con2 = db2.views()
+    experiments.build(con2, Config())
+    verdict, reason = con2.execute(
+        "SELECT verdict, reason FROM health_change_verdicts").fetchone()
+    assert verdict == "insufficient_data" and "fewer than 5 people" in reason
+    assert "3" not in reason

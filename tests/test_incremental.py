@@ -400,12 +400,13 @@ def test_months_a_collection_saw_whole_are_marked_complete(org_store):
                 store.record_run(source, when, False)
 
     assert complete() == {"2026-02": None, "2026-03": None}
-    collected(datetime(2026, 3, 1, 2, tzinfo=UTC), "github", "jira", "slack")
+    # Slack's first run failed (or its data was imported): unknown, not complete
+    collected(datetime(2026, 4, 1, 2, tzinfo=UTC), "github", "jira")
     assert build(config).mode == "incremental"  # only the runs changed
-    assert complete() == {"2026-02": True, "2026-03": False}
-    collected(datetime(2026, 4, 1, 0, 30, tzinfo=UTC), "github", "jira")
+    assert complete() == {"2026-02": None, "2026-03": None}
+    collected(datetime(2026, 3, 1, 2, tzinfo=UTC), "github", "jira", "slack")
     build(config)
-    assert complete() == {"2026-02": True, "2026-03": False}  # Slack not yet
+    assert complete() == {"2026-02": True, "2026-03": False}  # Slack's run was on March 1
     # a source the config no longer enables does not hold the months back
     without = config.model_copy(deep=True)
     without.slack.enabled = False

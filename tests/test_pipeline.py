@@ -207,6 +207,7 @@ def test_build_params_hold_every_setting_but_who_is_who(write_config) -> None:
         '[classification]\nteam_channels = "process"\n'
         '[[teams]]\nname = "payments"\nmembers = ["ana.lima@acme.example"]\n'
         'channels = ["pay-*"]\n'
+        '[people]\nbots = ["jo.build@acme.example"]\n'
         '[[people.mappings]]\nperson = "Ana Lima"\ngithub = "ana-l"\n'))
     con = duckdb.connect(str(pipeline.build(config)), read_only=True)
     params = dict(con.execute("SELECT name, value FROM build_params").fetchall())
@@ -218,5 +219,6 @@ def test_build_params_hold_every_setting_but_who_is_who(write_config) -> None:
                                   "channels": ["pay-*"]}]
     assert settings["slack"]["reminder_patterns"]  # the defaults, as used
     assert "storage" not in settings and "token" not in settings["jira"]
-    assert not [who for who in ("ana.lima", "Ana Lima", '"ana-l"') if who in params["config"]]
+    assert not [who for who in ("ana.lima", "Ana Lima", '"ana-l"', "jo.build")
+                if who in params["config"]]
     assert re.fullmatch(r"\d+\.\d+\S*|unknown", params["processhealth.version"])

@@ -82,6 +82,9 @@ def test_figures_carry_units_and_periods(html: str) -> None:
     assert "paperwork_ratio <= +5pp +0.0 pp +0.0 pp to +0.0 pp" in text
     # atlas's 6 people cannot make two groups of 5: no figure about its best performers alone
     assert "best-performer engagement too few people" in text
+    # and so in the signal tables (cron review: they said "no data")
+    assert "Best-performer engagement (ratio of adoption rates) too few people" in text
+    assert "Best-performer engagement (ratio of adoption rates) no data" not in text
     # Story: created Oct 1, started Oct 2, blocked Oct 5-6, done Oct 8: 5 of 6 days active
     assert "Flow efficiency of the median item resolved in October 2026: 83%" in text
     assert "Lead time (median), October 2026 7.0 days" in text
@@ -124,6 +127,25 @@ def test_a_small_team_with_no_merged_pull_request_says_too_few_people(
     out = render_report(sample_config(tmp_path, db), tmp_path / "r.html", team="tiny")
     tiny = text_of(out.read_text(encoding="utf-8").split('id="coverage"')[0])
     assert "too few people" in tiny and "No pull request was merged" not in tiny
+
+
+def test_a_month_a_source_was_not_collected_after_says_so(sample_db: Path, tmp_path: Path,
+                                                           html: str) -> None:
+    """health_verdicts.month_complete false for the report's month (a source's last finished
+    collect began before the month ended): the report says its figures rest on part of the
+    month (cron review: it said nothing)."""
+    assert 'data-section="incomplete"' not in html  # unknown (no collect): nothing said
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(sample_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE health_verdicts SET month_complete = month < '2026-10-01'")
+    out = render_report(sample_config(tmp_path, db), tmp_path / "r.html").read_text()
+    assert 'data-section="incomplete"' in out
+    assert "October 2026 is not complete" in text_of(out)
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE health_verdicts SET month_complete = true")
+    out = render_report(sample_config(tmp_path, db), tmp_path / "r.html").read_text()
+    assert 'data-section="incomplete"' not in out
 
 
 def test_hostile_titles_stay_text(html: str) -> None:

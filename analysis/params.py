@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from analysis import effort, insert_rows
+from processhealth.config_models import CONNECTION
 
 # What each [verdict] threshold decides (docs/metrics.md section 9; analysis/verdicts.py).
 VERDICT_TEXT = {
@@ -93,12 +94,6 @@ def rows(config: Any) -> list[tuple[str, str, bool, str]]:
          "docs/schema.md of that version describes it)."),
     ]
     return [(name, str(value), threshold, text) for name, value, threshold, text in found]
-
-
-# How a source is reached, which changes no figure: left out of build_params' config row.
-CONNECTION = ("base_url", "auth", "token", "email", "app_id", "installation_id", "private_key",
-              "private_key_file", "per_page", "seconds_between_requests", "retries",
-              "retry_backoff", "max_rate_limit_wait", "limited_app")
 
 
 def settings_json(config: Any) -> str:

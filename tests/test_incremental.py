@@ -415,3 +415,18 @@ def test_months_a_collection_saw_whole_are_marked_complete(org_store):
     collected(datetime(2026, 4, 2, tzinfo=UTC), "slack")
     build(config)
     assert complete() == {"2026-02": True, "2026-03": True}
+
+
+def test_a_new_address_for_a_source_needs_no_rebuild(org_store):
+    """How a source is reached (its URL, paging, retries) changes none of its rows: the
+    database stays current, where a changed setting the analysis reads builds again (cron
+    review: an emulator's new port made every build full)."""
+    folder, config = org_store
+    assert build(config).mode == "full"
+    moved = config.model_copy(deep=True)
+    moved.jira.base_url = "https://jira.elsewhere.example"
+    moved.github.per_page = 50
+    assert build(moved).mode == "current"
+    reread = moved.model_copy(deep=True)
+    reread.jira.waiting_patterns = ["parked"]
+    assert build(reread).mode == "full"

@@ -169,6 +169,8 @@ def test_closed_as_not_done_is_not_delivered(db: TinyDB) -> None:
             assignee="t1", resolution="not_planned")
     db.item("github:acme/app#10", kind="issue", created="2026-01-02", resolved="2026-01-06",
             assignee="t1", resolution="completed")
+    # the data's first and last events: weekly series cover the weeks between
+    db.event("first", "2026-01-01 09:00", "t1", "slack_message", source="slack")
     db.event("last", "2026-01-31 12:00", "t1", "slack_message", source="slack")  # data end
     db.views()
     items = dict(db.con.execute("SELECT item_id, resolved_at IS NOT NULL FROM metric_flow_items"

@@ -262,7 +262,7 @@ def experiment_add(config: Config, name: str, start: datetime, team: str | None,
     state.check_start(start.date())
     parsed = [state.parse_criterion(text) for text in criteria]
     scope = parse_scope(scopes)
-    from analysis.experiments import check, check_units  # what the evaluation understands
+    from analysis.criteria import check, check_units  # what the evaluation understands
 
     check(scope, [c.metric for c in parsed])
     check_units(parsed)

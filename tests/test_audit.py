@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from report_org import HOSTILE_FIELD, report_database
 
-from analysis.experiments import check, check_units
+from analysis.criteria import check, check_units
 from processhealth import state
 from processhealth.cli import cli
 from processhealth.config import Config, load_config

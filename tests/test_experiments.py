@@ -9,7 +9,7 @@ import pytest
 from test_metric_db import REPO, TinyDB
 from test_verdicts import org
 
-from analysis import experiments
+from analysis import criteria, experiments
 from analysis.bootstrap import Interval
 from analysis.verdicts import ProcessChange
 from processhealth.config import Config
@@ -26,12 +26,12 @@ def test_windows_skip_a_two_week_ramp() -> None:
 
 
 def test_criterion_names_and_measures() -> None:
-    assert experiments.metric_name("overhead_ratio_change") == ("overhead_ratio", True)
-    assert experiments.metric_name("coupling") == ("process_coupling", False)
-    assert experiments.measure_of("pp", False) == "change_pp"
-    assert experiments.measure_of("%", True) == "change_pct"
-    assert experiments.measure_of("", True) == "change"
-    assert experiments.measure_of("", False) == "level"
+    assert criteria.metric_name("overhead_ratio_change") == ("overhead_ratio", True)
+    assert criteria.metric_name("coupling") == ("process_coupling", False)
+    assert criteria.measure_of("pp", False) == "change_pp"
+    assert criteria.measure_of("%", True) == "change_pct"
+    assert criteria.measure_of("", True) == "change"
+    assert criteria.measure_of("", False) == "level"
 
 
 @pytest.mark.parametrize(("interval", "op", "threshold", "expected"), [
@@ -126,9 +126,9 @@ def test_criteria_outcomes_on_a_hand_built_organization() -> None:
 def test_known_metrics_and_scope_keys_match_the_sql() -> None:
     weekly = (REPO / "analysis" / "sql" / "metric_weekly.sql").read_text()
     listed = weekly.split("UNPIVOT wide\nON ")[1].split("INTO NAME")[0]
-    assert sorted(m.strip() for m in listed.split(",")) == sorted(experiments.WEEKLY_METRICS)
+    assert sorted(m.strip() for m in listed.split(",")) == sorted(criteria.WEEKLY_METRICS)
     text = (REPO / "analysis" / "sql" / "blocks" / "scope.sql").read_text()
-    assert all(f"'{key}'" in text for key in experiments.SCOPE_KEYS)
+    assert all(f"'{key}'" in text for key in criteria.SCOPE_KEYS)
 
 
 def test_experiment_add_refuses_unknown_scope_keys_and_metrics(write_config, run_cli) -> None:

@@ -74,11 +74,23 @@ def explicit_members(con: duckdb.DuckDBPyConnection, teams: list[Any]) -> dict[s
             if group:
                 found = groups.get((source, group.lower().lstrip("@")), set())
                 if not found:
-                    ui.warn(f"team {team.name}: {source} group {group!r} has no known members.")
+                    ui.warn(f"team {team.name}: {source} group {group!r} has no known members"
+                            + ("." if any(s == source for s, _ in groups) else NO_GROUPS[source]))
                 members |= found
         for person in sorted(members):
             result[person].append(team.name)
     return result
+
+
+# Why a team's group can have no members when the raw store holds no group of that tool at all.
+NO_GROUPS = {
+    "github": ": no GitHub team was collected (teams are read for [github] org, with a token "
+              "that may read the organization). List the team's members under [[teams]] "
+              "members instead.",
+    "slack": ": no Slack user group was collected (a Slack export carries none, and "
+             "usergroups.list needs the usergroups:read scope). List the team's members under "
+             "[[teams]] members, or collect Slack through the API.",
+}
 
 
 def _activity(con: duckdb.DuckDBPyConnection, teams: list[Any]) -> dict[tuple[str, date], Counter]:

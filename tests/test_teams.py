@@ -26,3 +26,27 @@ def test_listed_members_without_activity_get_their_first_listed_team(tmp_path) -
         ("bo-berg", "api", True)]
     assert rows(con, "SELECT team, member_count FROM teams ORDER BY team") == [
         ("api", 1), ("web", 2)]
+
+
+def test_a_group_of_a_tool_with_no_groups_collected_says_why(tmp_path, capsys) -> None:
+    """A Slack export carries no user groups: a team named by its Slack group then has no
+    members, and the warning says why and what to do (cron review: it said only "has no known
+    members", once per team, after every import)."""
+    config = make_config(tmp_path, teams=[{"name": "web", "slack_usergroup": "web-team"}])
+
+    def warnings(groups: list[tuple[str, str]]) -> str:
+        con = domain_db()
+        identity(con, "slack", "U1", "ana", "ana@acme.example", "Ana Lima")
+        event(con, "e1", "slack", at(0), "slack:U1", "slack_message")
+        for group, user in groups:
+            con.execute("INSERT INTO group_members VALUES ('slack', ?, ?)", [group, user])
+        for step in analysis_steps()[:3]:
+            step(con, config)
+        return " ".join(capsys.readouterr().err.split())
+
+    err = warnings([])
+    assert "slack group 'web-team' has no known members: no Slack user group was collected" in err
+    assert "[[teams]] members" in err
+    # with groups collected, a group that is not among them is only named
+    err = warnings([("other", "U1")])
+    assert "slack group 'web-team' has no known members." in err and "collected" not in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import numpy as np
@@ -125,7 +126,7 @@ def test_criteria_outcomes_on_a_hand_built_organization() -> None:
 
 def test_known_metrics_and_scope_keys_match_the_sql() -> None:
     weekly = (REPO / "analysis" / "sql" / "metric_weekly.sql").read_text()
-    listed = weekly.split("UNPIVOT wide\nON ")[1].split("INTO NAME")[0]
+    listed = re.search(r"UNPIVOT wide\s+ON (.*?)INTO NAME", weekly, re.S).group(1)
     assert sorted(m.strip() for m in listed.split(",")) == sorted(criteria.WEEKLY_METRICS)
     text = (REPO / "analysis" / "sql" / "blocks" / "scope.sql").read_text()
     assert all(f"'{key}'" in text for key in criteria.SCOPE_KEYS)

@@ -174,3 +174,17 @@ def test_weekly_series_start_with_the_first_week_the_data_covers() -> None:
     weeks = [w.isoformat() for (w,) in db.con.execute(
         "SELECT DISTINCT week FROM metric_weekly WHERE team = 't' ORDER BY 1").fetchall()]
     assert weeks == ["2026-01-12", "2026-01-19"]
+
+
+def test_weekly_series_of_a_small_team_month_are_flagged() -> None:
+    """Like every team-month view, the weekly series say when they rest on too few people
+    (SQL-user review: metric_weekly had no suppressed column)."""
+    db = TinyDB()
+    db.team("t", 5, ["2026-01"])
+    db.team("s", 2, ["2026-01"])
+    db.event("a", "2026-01-05 10:00", "t1", "commit", minutes=80)
+    db.event("b", "2026-01-05 11:00", "s1", "commit", minutes=80)
+    db.event("end", "2026-01-31 10:00", "t1", "slack_message", category="enabling")
+    db.views()
+    flags = dict(db.con.execute("SELECT DISTINCT team, suppressed FROM metric_weekly").fetchall())
+    assert flags == {"t": False, "s": True}

@@ -93,14 +93,20 @@ wide AS (
     LEFT JOIN prs AS p USING (team, week)
     LEFT JOIN shadow AS s USING (team, week)
 )
-UNPIVOT wide
-ON overhead_ratio, paperwork_ratio, organic_share, process_coupling, items_resolved,
-   customer_throughput, customer_lead_time_days, flow_time_days, flow_efficiency, prs_merged,
-   customer_prs_merged, pickup_hours, review_hours, pr_cycle_hours, shadow_tool_messages
-INTO NAME metric VALUE value;
+SELECT team, week, people_count, metric, value,
+       people_count < coalesce((SELECT value::INTEGER FROM build_params
+                                WHERE name = 'privacy.min_group_size'), 5) AS suppressed
+FROM (
+    UNPIVOT wide
+    ON overhead_ratio, paperwork_ratio, organic_share, process_coupling, items_resolved,
+       customer_throughput, customer_lead_time_days, flow_time_days, flow_efficiency, prs_merged,
+       customer_prs_merged, pickup_hours, review_hours, pr_cycle_hours, shadow_tool_messages
+    INTO NAME metric VALUE value
+);
 COMMENT ON VIEW metric_weekly IS 'Weekly series per team and metric, the input of process-experiment evaluation (docs/metrics.md section 8). Metrics: overhead_ratio, paperwork_ratio, organic_share, process_coupling (0-1 ratios); items_resolved, customer_throughput, prs_merged, customer_prs_merged, shadow_tool_messages (counts); customer_lead_time_days, flow_time_days (median days); flow_efficiency (median ratio); pickup_hours, review_hours, pr_cycle_hours (median hours).';
 COMMENT ON COLUMN metric_weekly.team IS 'Team.';
 COMMENT ON COLUMN metric_weekly.week IS 'Monday of the week (UTC).';
 COMMENT ON COLUMN metric_weekly.people_count IS 'Active people in the team in the month of that Monday.';
 COMMENT ON COLUMN metric_weekly.metric IS 'Metric name (see the view comment).';
 COMMENT ON COLUMN metric_weekly.value IS 'Its value that week.';
+COMMENT ON COLUMN metric_weekly.suppressed IS 'True when people_count is below privacy.min_group_size: a week of a month with too few people (process experiments leave such weeks out).';

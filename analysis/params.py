@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from analysis import effort, insert_rows
-from processhealth.config_models import CONNECTION
+from processhealth.build_inputs import what_counts
 
 # What each [verdict] threshold decides (docs/metrics.md section 9; analysis/verdicts.py).
 VERDICT_TEXT = {
@@ -100,11 +100,7 @@ def settings_json(config: Any) -> str:
     """The config as JSON without where files are ([storage], [report] out), how each source
     is reached (CONNECTION) and who is who: [people] (mappings, the people file, bots: logins,
     names and e-mails) and team member lists, which pseudonyms hide."""
-    data = json.loads(config.model_dump_json())
-    data.pop("storage", None)
-    for source in ("github", "jira", "slack"):
-        for key in CONNECTION:
-            data.get(source, {}).pop(key, None)
+    data = what_counts(config)
     data.pop("people", None)  # mappings, the people file and bots: logins, names, e-mails
     data.get("report", {}).pop("out", None)  # a path: where, not what
     for team in data.get("teams", []):

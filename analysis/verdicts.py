@@ -92,6 +92,7 @@ from analysis.verdict_rules import (
     signals,
 )
 from processhealth import ui
+from processhealth.analytics_db import raw_state_present
 
 
 def choose_baseline(month: date, earlier: Sequence[date], elevated: set[date],
@@ -358,8 +359,7 @@ def mark_complete_months(con: duckdb.DuckDBPyConnection, sources: list[str]) -> 
     NULL (unknown) while an enabled source has no finished `collect`: its first run failed, or
     its data came from an import or the simulation's loaders (cron review: a failed first
     Slack run left every month "complete")."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sync_runs'"
-                       " AND database_name IN ('raw', 'temp')").fetchone()[0]:
+    if not raw_state_present(con, "sync_runs"):
         return  # no raw store (a database built by hand)
     con.execute("""
         UPDATE health_verdicts SET month_complete = CASE

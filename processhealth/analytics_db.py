@@ -58,10 +58,18 @@ def copy_state(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
     in the raw store because a rebuild must not lose them; what the last collections skipped."""
     con.execute("INSERT INTO process_changes SELECT * FROM raw.state_process_changes")
     con.execute("INSERT INTO experiment_criteria SELECT * FROM raw.state_experiment_criteria")
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sync_coverage'"
-                   " AND database_name IN ('raw', 'temp')").fetchone()[0]:
+    if raw_state_present(con, "sync_coverage"):
         con.execute("INSERT INTO source_coverage SELECT source, entity, scope, NULL, status,"
                     " detail, noted_at FROM sync_coverage")
+
+
+def raw_state_present(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the build can read the raw store's state table `table`: the attached store's, or
+    the empty stand-in ensure_raw_tables made for an older store (not so in a database built by
+    hand, e.g. the tests' TinyDB)."""
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+        " AND database_name IN ('raw', 'temp')", [table]).fetchone()[0])
 
 
 def build_analytics(config: Any, steps: Iterable[BuildStep],

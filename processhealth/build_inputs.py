@@ -32,13 +32,22 @@ def fingerprint(config: Any) -> str:
                 digest.update(path.relative_to(_ROOT).as_posix().encode())
                 digest.update(path.read_bytes())
     digest.update(duckdb.__version__.encode())
-    settings = json.loads(config.model_dump_json()) if config is not None else {}
-    settings.pop("storage", None)
-    for source in ("github", "jira", "slack"):  # how a source is reached changes no row of it
-        for key in CONNECTION:                  # (cron review: a new port rebuilt everything)
-            settings.get(source, {}).pop(key, None)
+    settings = what_counts(config) if config is not None else {}
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def what_counts(config: Any) -> dict[str, Any]:
+    """The config as JSON data without what changes no row of the analytics database: where
+    the files are ([storage]) and how each source is reached (config_models.CONNECTION; cron
+    review: a new port rebuilt everything). The fingerprint hashes it; build_params' config
+    row shows it, less who is who."""
+    settings = json.loads(config.model_dump_json())
+    settings.pop("storage", None)
+    for source in ("github", "jira", "slack"):
+        for key in CONNECTION:
+            settings.get(source, {}).pop(key, None)
+    return settings
 
 
 def raw_now(con: duckdb.DuckDBPyConnection) -> tuple[str, list, list]:

@@ -137,10 +137,7 @@ def incomplete(db: AnalyticsDB, month: date) -> str | None:
     enabled source's last finished `collect` began before the month ended, e.g. the cron run
     on the 1st failed for it), else None. Unknown (NULL: no collect of some source) says
     nothing: the data came from imports."""
-    found = db.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'health_verdicts'"
-        " AND column_name = 'month_complete'").fetchone()
-    if not found or not found[0]:
+    if "month_complete" not in db.columns.get("health_verdicts", ()):
         return None  # a database built before the column
     partial = db.scalar("SELECT count(*) FROM health_verdicts WHERE month::DATE = ?"
                         " AND month_complete = false", [month])

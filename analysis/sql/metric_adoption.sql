@@ -99,9 +99,7 @@ SELECT p.change, p.team, c.started_on, p.weeks_observed, p.peak_share, k.peak_we
        CASE WHEN NOT r.engagement_suppressed THEN r.top_rate / nullif(r.rest_rate, 0) END
            AS best_performer_engagement,
        r.top_people, r.people_ranked AS people_count,
-       coalesce(r.people_ranked, 0) < coalesce(
-           (SELECT value::INTEGER FROM build_params WHERE name = 'privacy.min_group_size'), 5
-       ) AS suppressed,
+       coalesce(r.people_ranked, 0) < (SELECT n FROM min_group) AS suppressed,
        coalesce(r.engagement_suppressed, true) AS engagement_suppressed
 FROM peak AS p
 JOIN changes AS c USING (change)

@@ -135,12 +135,15 @@ def prepare_incremental(people: int, env: dict[str, str]) -> tuple[Path, dict]:
     import shutil
 
     from processhealth.simload import replay
+    from processhealth.store import RawStore
 
     where, work = folder(people), INCR_DIR / str(people)
     work.mkdir(parents=True, exist_ok=True)
     for stale in work.glob("*.duckdb*"):
         stale.unlink()
     shutil.copyfile(where / "raw.duckdb", work / "raw.duckdb")
+    with RawStore(work / "raw.duckdb"):  # migrated now: a migration changes the store's
+        pass  # identity, and the incremental build below would be full for it
     held = replay.split_last_month(work / "raw.duckdb", work / "held.duckdb")
     toml = (where / "processhealth.toml").read_text().split("\n[storage]\n")[0]
     (work / "processhealth.toml").write_text(

@@ -4,8 +4,8 @@ previous build is a valid base, and which sources' normalized rows it reuses (do
     plan = Plan(full=False, state=state_path(config))  # pipeline.build_steps(plan) consults it
     decide(con, config, plan)            # after the raw store is attached: full or incremental
     restore(con, config, plan)           # kept sources' normalized rows, from the last state
-    save(con, config, plan)              # after normalization: the state for the next build
-    finish(con, plan); commit(plan, temp)  # the state file renamed in, before the swap
+    build_state.save(con, config, plan)  # after normalization: the state for the next build
+    build_state.finish(con, plan); build_state.commit(plan, temp)  # renamed in, before the swap
 
 The state lives in its own DuckDB file beside the raw store (`build-state/`), not in the
 analytics database: it holds what normalization made of the payloads before pseudonymization
@@ -14,16 +14,14 @@ The unit is the source (github, jira, slack): no normalization statement of one 
 another source's rows, so a source none of whose raw rows changed since the last build (no row
 with a higher seq, none gone, the same deleted set) keeps its normalized rows, and a changed
 source is normalized again from all of its raw rows (the quarantine check before
-normalization, a test of one row alone, only on the rows written since). The later steps run in
-full.
+normalization, a test of one row alone, only on the rows written since); Slack only for the
+messages touched since (processhealth/slack_delta.py). The later steps run in full.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +29,12 @@ from typing import Any
 
 import duckdb
 
-from processhealth import quarantine, ui
-from processhealth.analytics_db import _fsync, _remove, _remove_abandoned
+from processhealth import quarantine, slack_delta, ui
+from processhealth.analytics_db import _remove, _remove_abandoned
 from processhealth.build_inputs import analysis_inputs, file_identity, fingerprint, raw_now
 from processhealth.duckdb_files import open_duckdb
 
-FORMAT = "2"  # of the state file; another value means a full build
+FORMAT = "3"  # of the state file; another value means a full build
 SOURCES = ("github", "jira", "slack")
 # Domain tables normalization writes -> the SQL expression of a row's source.
 NORMALIZED = {
@@ -50,6 +48,7 @@ NORMALIZED = {
     "jira_sprints": "'jira'",
     "item_fields": "'jira'",
 }
+ITEMS = {"slack": "messages"}  # what a source normalized by item (Plan.delta) counts
 # source_coverage rows the build itself writes (quarantine); the rest come from the raw store.
 QUARANTINED = "status = 'quarantined'"
 
@@ -98,6 +97,8 @@ class Plan:
     mode: str = "full"
     reason: str = ""
     kept: tuple[str, ...] = ()
+    delta: tuple[str, ...] = ()  # changed sources normalized for the items touched only
+    touched: dict[str, int] = field(default_factory=dict)  # source -> items normalized again
     changed: dict[str, int] = field(default_factory=dict)  # source -> new or changed raw rows
     tables: list[tuple[str, str, int, int]] = field(default_factory=list)  # the raw store now
     deleted: list[tuple[str, str, int]] = field(default_factory=list)
@@ -129,6 +130,8 @@ class Plan:
         if redone:
             parts.append(f"{', '.join(redone)} changed ({rows:,} raw rows since the last "
                          f"build), normalized again")
+            parts += [f"{source} only for the {self.touched[source]:,} {ITEMS[source]} "
+                      f"touched" for source in self.delta if source in self.touched]
         else:
             parts.append("no raw row changed since the last build")
         if self.kept:
@@ -197,6 +200,8 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     if reason is None:
         plan.mode, plan.changed = "incremental", _changes(con, plan)
         plan.kept = tuple(s for s in SOURCES if s not in plan.changed)
+        if "slack" in plan.changed and _from_state(lambda: slack_delta.usable(con)):
+            plan.delta = ("slack",)
     else:
         plan.mode, plan.reason, plan.kept, plan.changed = "full", reason, (), {}
         if plan.attached:
@@ -280,10 +285,21 @@ def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> 
 
 def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """The kept sources' normalized rows, copied from the previous database into the domain
-    tables; events get event_seq 0, as normalized ones do (classification numbers them all)."""
-    if plan.mode != "incremental" or not plan.kept:
-        return
-    _from_state(lambda: _copy_kept(con, list(plan.kept)))
+    tables; events get event_seq 0, as normalized ones do (classification numbers them all).
+    Slack normalized by message: the messages touched are found, the events of the others
+    copied (slack_delta.py)."""
+    incremental = plan.mode == "incremental"
+    if incremental and plan.kept:
+        _from_state(lambda: _copy_kept(con, list(plan.kept)))
+    how = "full"
+    if incremental and "slack" in plan.kept:
+        how = "kept"
+    elif incremental and "slack" in plan.delta:
+        how = "delta"
+        plan.touched["slack"] = slack_delta.touched(con, plan.since)
+        columns = _columns(con, "events", skip={"event_seq"})
+        _from_state(lambda: slack_delta.restore(con, columns))
+    _from_state(lambda: slack_delta.prepare(con, how))
 
 
 def _copy_kept(con: duckdb.DuckDBPyConnection, kept: list[str]) -> None:
@@ -301,72 +317,6 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str, skip: set[str] | None =
         "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
         " AND schema_name = 'main' AND table_name = ? ORDER BY column_index", [table]).fetchall()]
     return ", ".join(f'"{n}"' for n in names if n not in (skip or set()))
-
-
-def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
-    """After normalization: the normalized tables and the state of the raw store they were
-    built from, into the new state file, for the next build (docs/build.md).
-
-    The new analytics database holds at this point exactly the normalized tables: it is
-    checkpointed and its file copied to be the state file, then the raw store's state is added
-    to the copy. Copying the tables one by one into the state file took 1.9 s at 1M events and
-    15.5-17.7 s at 10M; this takes 0.05 s and 1.8 s + 1.0-10.8 s (the file copy is the
-    kernel's work, which varied that much on the benchmark's virtual machine)."""
-    if plan.state is None or plan.temp is None:
-        return
-    [(analytics,)] = con.execute("SELECT path FROM duckdb_databases()"
-                                 " WHERE database_name = current_database()").fetchall()
-    con.execute("DETACH state")
-    with ui.profiled("checkpoint", "  "):
-        con.execute("CHECKPOINT")
-    for path in (plan.temp, plan.temp.with_name(plan.temp.name + ".wal")):
-        _remove(path)
-    with ui.profiled("copy", "  "):
-        shutil.copyfile(analytics, plan.temp)
-    con.execute("ATTACH ? AS state", [str(plan.temp)])
-    con.execute("CREATE OR REPLACE TABLE state.norm_source_coverage AS"
-                f" SELECT * FROM source_coverage WHERE {QUARANTINED}")
-    con.execute("CREATE OR REPLACE TABLE state.raw_tables(source VARCHAR, table_name VARCHAR,"
-                " max_seq BIGINT, row_count BIGINT)")
-    if plan.tables:
-        con.executemany("INSERT INTO state.raw_tables VALUES (?, ?, ?, ?)", plan.tables)
-    con.execute("CREATE OR REPLACE TABLE state.deleted(source VARCHAR, digest VARCHAR,"
-                " row_count BIGINT)")
-    if plan.deleted:
-        con.executemany("INSERT INTO state.deleted VALUES (?, ?, ?)", plan.deleted)
-
-
-def finish(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
-    """After the last step: the previous state let go, the new one written out."""
-    if plan.attached:
-        con.execute("DETACH prev")
-        plan.attached = False
-    if plan.state is not None:
-        con.execute("CHECKPOINT state")
-        con.execute("DETACH state")
-
-
-def commit(plan: Plan, analytics_temp: Path) -> None:
-    """Before the analytics file is swapped in: record which file it is (its inode survives
-    the rename) and rename the state file in. A crash between the two renames leaves a state
-    that names another file: the next build is then full."""
-    if plan.state is None or plan.temp is None:
-        return
-    meta = duckdb.connect(str(plan.temp))
-    try:
-        meta.execute("CREATE OR REPLACE TABLE state(key VARCHAR, value VARCHAR)")
-        meta.execute("INSERT INTO state VALUES ('format', ?), ('raw_store', ?),"
-                     " ('fingerprint', ?), ('inputs', ?), ('analytics', ?), ('analytics_path', ?)",
-                     [FORMAT, plan.identity, plan.fingerprint, plan.inputs,
-                      file_identity(analytics_temp), str(plan.target) if plan.target else None])
-        meta.execute("CHECKPOINT")
-    finally:
-        meta.close()
-    _fsync(plan.temp)
-    _remove(plan.state.with_name(plan.state.name + ".wal"))
-    os.replace(plan.temp, plan.state)
-    _fsync(plan.state.parent)
-    forget_orphans(plan.state)
 
 
 def forget_orphans(state: Path) -> list[Path]:
@@ -390,11 +340,3 @@ def forget_orphans(state: Path) -> list[Path]:
                 _remove(path)
             removed.append(other)
     return removed
-
-
-def discard(plan: Plan) -> None:
-    """A failed build's state file, if it was not renamed in."""
-    if plan.temp is not None:
-        for path in (plan.temp, plan.temp.with_name(plan.temp.name + ".wal")):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()

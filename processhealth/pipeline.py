@@ -53,7 +53,7 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import incremental, quarantine, ui
+from processhealth import build_state, incremental, quarantine, slack_delta, ui
 from processhealth.analytics_db import (
     BuildStep,
     build_analytics,
@@ -136,10 +136,10 @@ def _build(config: Config, plan: incremental.Plan) -> Path:
         with ui.progress("build", unit="steps") as bar:
             return build_analytics(
                 config, _counted(steps, bar),
-                finish=lambda con: incremental.finish(con, plan),
-                before_swap=lambda temp: incremental.commit(plan, temp))
+                finish=lambda con: build_state.finish(con, plan),
+                before_swap=lambda temp: build_state.commit(plan, temp))
     finally:
-        incremental.discard(plan)
+        build_state.discard(plan)
 
 
 last_plan: incremental.Plan | None = None  # what the last build() in this process did
@@ -160,11 +160,12 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("normalized rows of the sources kept",
                   lambda con, config: incremental.restore(con, config, plan)),
         *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],
+        BuildStep("raw Slack messages shown whole again", slack_delta.show_all),
         BuildStep("warn of the raw rows set aside", lambda con, config: quarantine.warn(
             con, tuple(s for s in SOURCES if plan.normalizes(s)))),
         BuildStep("keys unique", unique_keys),
         BuildStep("normalized tables kept for the next build",
-                  lambda con, config: incremental.save(con, config, plan)),
+                  lambda con, config: build_state.save(con, config, plan)),
         *analysis_steps(),
         *metric_steps(),
         BuildStep("store the heaviest views as tables", materialize.build),

@@ -32,16 +32,27 @@ SELECT 'slack', natural_key, payload ->> 'name', payload ->> 'name', true
 FROM raw_slack_bots
 ON CONFLICT DO NOTHING;
 
+-- Who each message names, one row per message (quarantined ones aside): its author, its bot
+-- and the name it gives. An incremental build keeps these rows in its build state and adds the
+-- rows of the messages it normalizes again (processhealth/slack_delta.py), so the accounts
+-- below are aggregated over every message without parsing them all again.
+CREATE TEMP TABLE IF NOT EXISTS _slack_refs(natural_key VARCHAR, user_id VARCHAR,
+                                            bot_id VARCHAR, name VARCHAR);
+INSERT INTO _slack_refs
+SELECT natural_key, p[1], p[2], coalesce(p[3], p[4])
+FROM (SELECT natural_key,
+             json_extract_string(payload, ['$.user', '$.bot_id', '$.username',
+                                           '$.bot_profile.name']) AS p
+      FROM raw_slack_messages);
+
 -- An account seen under several names gets the same one in every build (the greatest).
 INSERT INTO identities(source, source_user_id, login, display_name, is_bot)
 SELECT 'slack', account, max(name), max(name), bool_or(is_bot)
 FROM (
-    SELECT coalesce(p[1], p[2]) AS account,
-           CASE WHEN p[1] IS NULL THEN coalesce(p[3], p[4]) END AS name,
-           p[1] IS NULL OR p[1] = 'USLACKBOT' AS is_bot
-    FROM (SELECT json_extract_string(payload, ['$.user', '$.bot_id', '$.username',
-                                               '$.bot_profile.name']) AS p
-          FROM raw_slack_messages)
+    SELECT coalesce(user_id, bot_id) AS account,
+           CASE WHEN user_id IS NULL THEN name END AS name,
+           user_id IS NULL OR user_id = 'USLACKBOT' AS is_bot
+    FROM _slack_refs
 )
 WHERE account IS NOT NULL
 GROUP BY account

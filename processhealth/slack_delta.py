@@ -1,0 +1,141 @@
+"""Slack normalized by message in an incremental build (docs/build.md, "Slack: only the
+messages touched").
+
+What a message's normalized rows (its event) are made of: its own payload, the user (`is_bot`)
+and the bot (its name) it names, the config (in the build fingerprint) and whether it is
+marked deleted. No other message, channel or group. So, when Slack changed since the last
+build, the messages normalized again (`_slack_touched`) are:
+
+- the rows saved since (a `seq` above the last build's, or none): new or changed payloads;
+- the messages the last build had that the raw store no longer holds (their events go);
+- the messages marked deleted, or no longer marked, since;
+- the messages that name a user or a bot whose raw row is new, changed or gone since.
+
+Every other Slack event is copied from the build state. Channels, group members and the
+accounts of users and bots are derived again from all their raw rows, as a full build does
+(hundreds to thousands of rows); the accounts seen in messages are aggregated over
+`_slack_refs`, one row per message (who it names), which the build state keeps, so no
+message is parsed twice. 30_slack.sql itself runs unchanged: it reads `raw_slack_messages`,
+which here is a view of the touched messages only (quarantined ones still left out), shown
+whole again after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+REFS = "_slack_refs"
+REFS_COLUMNS = "natural_key VARCHAR, user_id VARCHAR, bot_id VARCHAR, name VARCHAR"
+TOUCHED = "_slack_touched"
+# What the build state keeps for the next build (besides the normalized tables).
+STATE_TABLES = ("slack_refs", "slack_account_keys", "slack_deleted")
+_MESSAGES = "raw_slack_messages"
+_QUARANTINED = ("SELECT item FROM source_coverage WHERE status = 'quarantined'"
+                " AND source = 'slack' AND entity = 'messages'")
+_DELETED_NOW = ("SELECT natural_key FROM sync_deleted WHERE source = 'slack'"
+                " AND entity = 'messages'")
+
+
+def usable(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the previous build state (`prev`) holds what a by-message build needs and the
+    raw store has a messages table (without one there is nothing to normalize by message)."""
+    held = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'"
+        " AND schema_name = 'main'").fetchall()}
+    raw = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'raw'"
+                      " AND table_name = ?", [_MESSAGES]).fetchone()[0]
+    return set(STATE_TABLES) <= held and bool(raw)
+
+
+def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
+    """The table of who each message names, before normalization: empty for a full
+    normalization (30_slack.sql fills it), the last build's rows for a kept source, and those
+    of the untouched messages for a by-message one (`how`: full, kept or delta)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS}({REFS_COLUMNS})")
+    if how == "kept":
+        con.execute(f"INSERT INTO {REFS} SELECT * FROM prev.slack_refs")
+    elif how == "delta":
+        con.execute(f"INSERT INTO {REFS} SELECT * FROM prev.slack_refs"
+                    f" WHERE natural_key NOT IN (SELECT natural_key FROM {TOUCHED})")
+
+
+def touched(con: duckdb.DuckDBPyConnection, since: dict[str, int]) -> int:
+    """Find the messages to normalize again (the module docstring) into `_slack_touched`;
+    returns how many. `since`: raw table -> the highest seq the last build read."""
+    def top(table: str) -> int:
+        return since.get(table, -1)
+
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {TOUCHED} AS
+        WITH accounts_now AS (
+            SELECT 'user' AS kind, natural_key, seq FROM raw_slack_users
+            UNION ALL SELECT 'bot', natural_key, seq FROM raw_slack_bots
+        ),
+        accounts AS (  -- new, changed or gone since the last build
+            SELECT kind, natural_key FROM accounts_now
+            WHERE seq IS NULL OR seq > CASE kind WHEN 'user' THEN $users ELSE $bots END
+            UNION ALL
+            (SELECT kind, natural_key FROM prev.slack_account_keys
+             EXCEPT SELECT kind, natural_key FROM accounts_now)
+        ),
+        deleted_now AS ({_DELETED_NOW})
+        SELECT natural_key FROM raw.{_MESSAGES} WHERE seq IS NULL OR seq > $messages
+        UNION SELECT natural_key FROM prev.slack_refs
+              WHERE natural_key NOT IN (SELECT natural_key FROM {_MESSAGES})
+        UNION (SELECT natural_key FROM deleted_now
+               EXCEPT SELECT natural_key FROM prev.slack_deleted)
+        UNION (SELECT natural_key FROM prev.slack_deleted
+               EXCEPT SELECT natural_key FROM deleted_now)
+        UNION SELECT natural_key FROM prev.slack_refs
+              WHERE user_id IN (SELECT natural_key FROM accounts WHERE kind = 'user')
+                 OR bot_id IN (SELECT natural_key FROM accounts WHERE kind = 'bot')
+        """, {"users": top("raw_slack_users"), "bots": top("raw_slack_bots"),
+              "messages": top(_MESSAGES)})
+    return con.execute(f"SELECT count(*) FROM {TOUCHED}").fetchone()[0]
+
+
+def restore(con: duckdb.DuckDBPyConnection, columns: str) -> None:
+    """The last build's Slack events of the untouched messages (an event's id is
+    slack:message:<key> or slack:reply:<key>), then `raw_slack_messages` narrowed to the
+    touched messages for 30_slack.sql (`show_all` undoes it)."""
+    con.execute(f"INSERT INTO events({columns}) SELECT {columns} FROM prev.main.events"
+                f" WHERE source = 'slack' AND event_id NOT IN ("
+                f"SELECT 'slack:message:' || natural_key FROM {TOUCHED}"
+                f" UNION ALL SELECT 'slack:reply:' || natural_key FROM {TOUCHED})")
+    shown = con.execute("SELECT sql FROM duckdb_views() WHERE temporary"
+                        " AND view_name = ?", [_MESSAGES]).fetchall()
+    con.execute("CREATE OR REPLACE TEMP TABLE _slack_view(sql VARCHAR)")
+    if shown:
+        con.executemany("INSERT INTO _slack_view VALUES (?)", shown)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_MESSAGES} AS SELECT * FROM raw.{_MESSAGES}"
+                f" WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})"
+                f" AND natural_key NOT IN ({_QUARANTINED})")
+
+
+def show_all(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
+    """After 30_slack.sql: `raw_slack_messages` as before `restore` (the raw table, or the
+    quarantine's view of it)."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary"
+                       " AND table_name = '_slack_view'").fetchone()[0]:
+        return
+    shown = con.execute("SELECT sql FROM _slack_view").fetchall()
+    con.execute(f"DROP VIEW {_MESSAGES}")
+    for (sql,) in shown:
+        con.execute(sql)
+    con.execute(f"DROP TABLE _slack_view; DROP TABLE IF EXISTS {TOUCHED}")
+
+
+def save(con: duckdb.DuckDBPyConnection) -> None:
+    """Into the new build state (`state`): who each message names, the user and bot keys,
+    and the messages marked deleted, as the raw store holds them now."""
+    con.execute(f"CREATE OR REPLACE TABLE state.slack_refs AS SELECT * FROM {REFS}")
+    con.execute("CREATE OR REPLACE TABLE state.slack_account_keys AS"
+                " SELECT 'user' AS kind, natural_key FROM raw_slack_users"
+                " UNION ALL SELECT 'bot', natural_key FROM raw_slack_bots")
+    con.execute(f"CREATE OR REPLACE TABLE state.slack_deleted AS {_DELETED_NOW}")
+
+
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {REFS}")

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import orjson
 import pytest
-from test_incremental import build, contents, differences, make_org_store, one_row, quarantined
+from test_incremental import build, compare, make_org_store, one_row, quarantined
 
 from processhealth import incremental
 from processhealth.store import RawStore
@@ -28,8 +28,7 @@ def same_as_full(folder: Path, config) -> list[str]:
     full = config.model_copy(deep=True)
     full.storage.analytics_path = folder / "full.duckdb"
     build(full, full=True)
-    return differences(contents(Path(config.storage.analytics_path)),
-                       contents(folder / "full.duckdb"))
+    return compare(Path(config.storage.analytics_path), folder / "full.duckdb")
 
 
 def slack_message(raw: Path, name: str, ts: str) -> tuple[dict, str]:

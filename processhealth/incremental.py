@@ -296,7 +296,8 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         how = "kept"
     elif incremental and "slack" in plan.delta:
         how = "delta"
-        plan.touched["slack"] = slack_delta.touched(con, plan.since)
+        _from_state(lambda: slack_delta.load(con))
+        plan.touched["slack"] = slack_delta.touched(con)
         columns = _columns(con, "events", skip={"event_seq"})
         _from_state(lambda: slack_delta.restore(con, columns))
     _from_state(lambda: slack_delta.prepare(con, how))

@@ -6,10 +6,14 @@ and the bot (its name) it names, the config (in the build fingerprint) and wheth
 marked deleted. No other message, channel or group. So, when Slack changed since the last
 build, the messages normalized again (`_slack_touched`) are:
 
-- the rows saved since (a `seq` above the last build's, or none): new or changed payloads;
-- the messages the last build had that the raw store no longer holds (their events go);
+- the raw rows the last build did not read: a (key, `seq`) pair not in the build state, or no
+  `seq`: new or changed payloads, and older versions a raw store restored from a copy brought
+  back under numbers the last build saw with other rows (the seq alone would miss those);
+- the messages the last build read that the raw store no longer holds, as read (their
+  events go, or the message is one of the above);
 - the messages marked deleted, or no longer marked, since;
-- the messages that name a user or a bot whose raw row is new, changed or gone since.
+- the messages that name a user or a bot whose raw row is new, changed or gone since, by the
+  same (key, `seq`) test.
 
 Every other Slack event is copied from the build state. Channels, group members and the
 accounts of users and bots are derived again from all their raw rows, as a full build does
@@ -27,7 +31,7 @@ from typing import Any
 import duckdb
 
 REFS = "_slack_refs"
-REFS_COLUMNS = "natural_key VARCHAR, user_id VARCHAR, bot_id VARCHAR, name VARCHAR"
+REFS_COLUMNS = "natural_key VARCHAR, seq BIGINT, user_id VARCHAR, bot_id VARCHAR, name VARCHAR"
 TOUCHED = "_slack_touched"
 # What the build state keeps for the next build (besides the normalized tables).
 STATE_TABLES = ("slack_refs", "slack_account_keys", "slack_deleted")
@@ -49,50 +53,64 @@ def usable(con: duckdb.DuckDBPyConnection) -> bool:
     return set(STATE_TABLES) <= held and bool(raw)
 
 
+def load(con: duckdb.DuckDBPyConnection) -> None:
+    """The last build's Slack tables, copied out of its state (reads only the state, so that
+    incremental._from_state can tell a damaged state from a damaged raw store)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS} AS SELECT * FROM prev.slack_refs")
+    con.execute("CREATE OR REPLACE TEMP TABLE _slack_prev_accounts AS"
+                " SELECT * FROM prev.slack_account_keys")
+    con.execute("CREATE OR REPLACE TEMP TABLE _slack_prev_deleted AS"
+                " SELECT * FROM prev.slack_deleted")
+
+
 def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
     """The table of who each message names, before normalization: empty for a full
-    normalization (30_slack.sql fills it), the last build's rows for a kept source, and those
-    of the untouched messages for a by-message one (`how`: full, kept or delta)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS}({REFS_COLUMNS})")
+    normalization (30_slack.sql fills it), the last build's rows for a kept source (`how`:
+    full or kept; a by-message build has it from `load` and `touched`)."""
     if how == "kept":
-        con.execute(f"INSERT INTO {REFS} SELECT * FROM prev.slack_refs")
-    elif how == "delta":
-        con.execute(f"INSERT INTO {REFS} SELECT * FROM prev.slack_refs"
-                    f" WHERE natural_key NOT IN (SELECT natural_key FROM {TOUCHED})")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS} AS SELECT * FROM prev.slack_refs")
+    elif how == "full":
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS}({REFS_COLUMNS})")
 
 
-def touched(con: duckdb.DuckDBPyConnection, since: dict[str, int]) -> int:
-    """Find the messages to normalize again (the module docstring) into `_slack_touched`;
-    returns how many. `since`: raw table -> the highest seq the last build read."""
-    def top(table: str) -> int:
-        return since.get(table, -1)
-
+def touched(con: duckdb.DuckDBPyConnection) -> int:
+    """After `load`: find the messages to normalize again (the module docstring) into
+    `_slack_touched`, and drop their rows from `_slack_refs`; returns how many."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {TOUCHED} AS
         WITH accounts_now AS (
             SELECT 'user' AS kind, natural_key, seq FROM raw_slack_users
             UNION ALL SELECT 'bot', natural_key, seq FROM raw_slack_bots
         ),
-        accounts AS (  -- new, changed or gone since the last build
-            SELECT kind, natural_key FROM accounts_now
-            WHERE seq IS NULL OR seq > CASE kind WHEN 'user' THEN $users ELSE $bots END
+        accounts AS (  -- rows not read by the last build, or read and gone since
+            SELECT kind, natural_key FROM accounts_now WHERE seq IS NULL
             UNION ALL
-            (SELECT kind, natural_key FROM prev.slack_account_keys
-             EXCEPT SELECT kind, natural_key FROM accounts_now)
+            SELECT kind, natural_key FROM (SELECT kind, natural_key, seq FROM accounts_now
+                                           EXCEPT SELECT kind, natural_key, seq
+                                           FROM _slack_prev_accounts)
+            UNION ALL
+            SELECT kind, natural_key FROM (SELECT kind, natural_key, seq
+                                           FROM _slack_prev_accounts
+                                           EXCEPT SELECT kind, natural_key, seq
+                                           FROM accounts_now)
         ),
-        deleted_now AS ({_DELETED_NOW})
-        SELECT natural_key FROM raw.{_MESSAGES} WHERE seq IS NULL OR seq > $messages
-        UNION SELECT natural_key FROM prev.slack_refs
-              WHERE natural_key NOT IN (SELECT natural_key FROM {_MESSAGES})
+        deleted_now AS ({_DELETED_NOW}),
+        messages_now AS (SELECT natural_key, seq FROM raw.{_MESSAGES})
+        SELECT natural_key FROM messages_now WHERE seq IS NULL
+        UNION (SELECT natural_key FROM (SELECT natural_key, seq FROM messages_now
+                                        EXCEPT SELECT natural_key, seq FROM {REFS}))
+        UNION (SELECT natural_key FROM (SELECT natural_key, seq FROM {REFS}
+                                        EXCEPT SELECT natural_key, seq FROM messages_now))
         UNION (SELECT natural_key FROM deleted_now
-               EXCEPT SELECT natural_key FROM prev.slack_deleted)
-        UNION (SELECT natural_key FROM prev.slack_deleted
+               EXCEPT SELECT natural_key FROM _slack_prev_deleted)
+        UNION (SELECT natural_key FROM _slack_prev_deleted
                EXCEPT SELECT natural_key FROM deleted_now)
-        UNION SELECT natural_key FROM prev.slack_refs
+        UNION SELECT natural_key FROM {REFS}
               WHERE user_id IN (SELECT natural_key FROM accounts WHERE kind = 'user')
                  OR bot_id IN (SELECT natural_key FROM accounts WHERE kind = 'bot')
-        """, {"users": top("raw_slack_users"), "bots": top("raw_slack_bots"),
-              "messages": top(_MESSAGES)})
+        """)
+    con.execute(f"DELETE FROM {REFS} WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})")
+    con.execute("DROP TABLE _slack_prev_accounts; DROP TABLE _slack_prev_deleted")
     return con.execute(f"SELECT count(*) FROM {TOUCHED}").fetchone()[0]
 
 
@@ -132,8 +150,8 @@ def save(con: duckdb.DuckDBPyConnection) -> None:
     and the messages marked deleted, as the raw store holds them now."""
     con.execute(f"CREATE OR REPLACE TABLE state.slack_refs AS SELECT * FROM {REFS}")
     con.execute("CREATE OR REPLACE TABLE state.slack_account_keys AS"
-                " SELECT 'user' AS kind, natural_key FROM raw_slack_users"
-                " UNION ALL SELECT 'bot', natural_key FROM raw_slack_bots")
+                " SELECT 'user' AS kind, natural_key, seq FROM raw_slack_users"
+                " UNION ALL SELECT 'bot', natural_key, seq FROM raw_slack_bots")
     con.execute(f"CREATE OR REPLACE TABLE state.slack_deleted AS {_DELETED_NOW}")
 
 

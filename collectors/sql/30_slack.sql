@@ -36,11 +36,11 @@ ON CONFLICT DO NOTHING;
 -- and the name it gives. An incremental build keeps these rows in its build state and adds the
 -- rows of the messages it normalizes again (processhealth/slack_delta.py), so the accounts
 -- below are aggregated over every message without parsing them all again.
-CREATE TEMP TABLE IF NOT EXISTS _slack_refs(natural_key VARCHAR, user_id VARCHAR,
+CREATE TEMP TABLE IF NOT EXISTS _slack_refs(natural_key VARCHAR, seq BIGINT, user_id VARCHAR,
                                             bot_id VARCHAR, name VARCHAR);
 INSERT INTO _slack_refs
-SELECT natural_key, p[1], p[2], coalesce(p[3], p[4])
-FROM (SELECT natural_key,
+SELECT natural_key, seq, p[1], p[2], coalesce(p[3], p[4])
+FROM (SELECT natural_key, seq,
              json_extract_string(payload, ['$.user', '$.bot_id', '$.username',
                                            '$.bot_profile.name']) AS p
       FROM raw_slack_messages);

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import orjson
 import pytest
+import shared_cache
 
 from processhealth import build_inputs, incremental, pipeline, state
 from processhealth.config import load_config
@@ -137,16 +138,23 @@ def org_store(tmp_path, monkeypatch):
 
 
 def make_org_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, months: int = 2):
-    """A small simulated organization in a raw store (the bulk loader), with its config."""
+    """A small simulated organization in a raw store (the bulk loader), with its config. The
+    organization is generated and loaded once per test run (tests/shared_cache.py) and its raw
+    store copied for each test."""
     for name, value in TOKENS.items():
         monkeypatch.setenv(name, value)
-    org = generate_org(5, OrgSpec.small(months=months))
-    urls = {s: f"http://127.0.0.1:1/{s}" for s in ("github", "jira", "slack")}
-    toml = demo_config_toml(org, urls) + (
+
+    def make(folder: Path) -> tuple[str, Path]:
+        org = generate_org(5, OrgSpec.small(months=months))
+        bulk.load_fresh(org, folder / "raw.duckdb")
+        return demo_config_toml(org, {s: f"http://127.0.0.1:1/{s}" for s in (
+            "github", "jira", "slack")}), folder / "raw.duckdb"
+
+    toml, raw = shared_cache.shared(f"incremental-org-5-{months}", make)
+    shutil.copyfile(raw, tmp_path / "raw.duckdb")
+    (tmp_path / "processhealth.toml").write_text(toml + (
         f'\n[storage]\nraw_path = "{tmp_path / "raw.duckdb"}"\n'
-        f'analytics_path = "{tmp_path / "processhealth.duckdb"}"\n')
-    (tmp_path / "processhealth.toml").write_text(toml)
-    bulk.load_fresh(org, tmp_path / "raw.duckdb")
+        f'analytics_path = "{tmp_path / "processhealth.duckdb"}"\n'))
     return tmp_path, load_config(tmp_path / "processhealth.toml")
 
 

@@ -8,12 +8,13 @@ The build, in order (`build_steps()`; each step runs on a new, empty analytics d
    normalization could not read are set aside (processhealth/quarantine.py; GitHub and Jira
    issues are set aside by their normalization files, and all are warned about after them);
 2. normalize: the sources kept by an incremental build get their normalized rows from the
-   previous database; for the others `collectors/sql/*.sql`, sorted by name, turn raw payloads
-   into the domain tables (person_id and category still NULL, event_seq 0 until classification
-   numbers the events); every event id and every
-   (item, field) of item_fields is checked to be there once (those tables have no primary-key
-   index); those tables are saved as they are, with the raw store's state, in the build state
-   file beside the raw store, for the next build;
+   previous database (Slack: only the messages touched since are normalized again,
+   processhealth/slack_delta.py); for the others `collectors/sql/*.sql`, sorted by name, turn
+   raw payloads into the domain tables (person_id and category still NULL, event_seq 0 until
+   classification numbers the events); every event id and every (item, field) of item_fields
+   is checked to be there once (those tables have no primary-key index); those tables are
+   saved as they are, with the raw store's state, in the build state file beside the raw
+   store, for the next build;
 3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
    effort -> pseudonyms;
 4. metrics: the building blocks (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then

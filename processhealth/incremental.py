@@ -269,18 +269,18 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
 
 def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """Set aside the raw rows normalization cannot read, of the sources normalized again; an
-    incremental build checks only the rows written since the last build (quarantine.build; the
-    GitHub and Jira issues, checked by normalization itself, are all checked every time)."""
+    incremental build that normalizes Slack by message checks only the messages the last build
+    did not read as readable (quarantine.build; the GitHub and Jira issues, checked by
+    normalization itself, are all checked every time)."""
     sources = tuple(s for s in SOURCES if plan.normalizes(s))
-    if plan.mode != "incremental":
+    if plan.mode != "incremental" or "slack" not in plan.delta:
         quarantine.build(con, config, sources=sources)
         return
     _from_state(lambda: con.execute(  # read from the state apart: quarantine reads the raw store
-        "CREATE OR REPLACE TEMP TABLE _prev_quarantined AS"
-        " SELECT source, entity, item FROM prev.norm_source_coverage"))
-    quarantine.build(con, config, sources=sources, since=plan.since,
-                     before="SELECT source, entity, item FROM _prev_quarantined")
-    con.execute("DROP TABLE _prev_quarantined")
+        "CREATE OR REPLACE TEMP TABLE _prev_read AS SELECT natural_key, seq FROM prev.slack_refs"))
+    quarantine.build(con, config, sources=sources,
+                     read={"raw_slack_messages": "SELECT natural_key, seq FROM _prev_read"})
+    con.execute("DROP TABLE _prev_read")
 
 
 def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:

@@ -35,29 +35,24 @@ SHOWN = 10  # warnings named one by one; the rest are counted
 
 
 def build(con: duckdb.DuckDBPyConnection, config: Any = None,
-          sources: tuple[str, ...] | None = None, since: dict[str, int] | None = None,
-          before: str | None = None) -> None:
+          sources: tuple[str, ...] | None = None, read: dict[str, str] | None = None) -> None:
     """Record and hide the raw rows normalization cannot read (see the module docstring); only
     those of `sources` when given (an incremental build: the sources it normalizes again).
 
-    With `since` (raw table -> the highest seq an earlier build checked) and `before` (a query
-    of that build's quarantined rows: source, entity, item), only rows written since are
-    checked; an older row is quarantined if it was then (the check reads the row alone, and a
-    row at or below that seq is the very row that build checked)."""
+    With `read` (raw table -> a query of the (natural_key, seq) pairs the last build read and
+    found readable), only the other rows of that table are checked: a pair the last build read
+    is the very row it checked (the check reads the row alone). An older version a raw store
+    restored from a copy brings back has a pair it did not read, and so has a row it set aside
+    (they are checked again: there are few)."""
     for table, (source, entity, parsed, bad, why) in CHECKS.items():
         if (sources is not None and source not in sources) or not _exists(con, table):
             continue
         checked = (f"SELECT natural_key, scope FROM (SELECT natural_key, scope, seq, {parsed}"
-                   f" FROM raw.{table}) WHERE coalesce({bad}, true)")
-        if since is not None and before is not None and table in since:
-            rows = con.execute(
-                f"{checked} AND (seq > $since OR seq IS NULL)"
-                f" UNION ALL SELECT natural_key, scope FROM raw.{table} WHERE seq <= $since"
-                f" AND natural_key IN (SELECT item FROM ({before}) WHERE source = $source"
-                f" AND entity = $entity) ORDER BY natural_key",
-                {"since": since[table], "source": source, "entity": entity}).fetchall()
-        else:
-            rows = con.execute(f"{checked} ORDER BY natural_key").fetchall()
+                   f" FROM raw.{table}) AS r WHERE coalesce({bad}, true)")
+        if read is not None and table in read:
+            checked += (f" AND NOT EXISTS (SELECT 1 FROM ({read[table]}) AS k"
+                        f" WHERE k.natural_key = r.natural_key AND k.seq = r.seq)")
+        rows = con.execute(f"{checked} ORDER BY natural_key").fetchall()
         if not rows:
             continue
         con.execute("INSERT INTO source_coverage SELECT ?, ?, scope, natural_key, 'quarantined',"

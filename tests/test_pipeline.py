@@ -199,6 +199,23 @@ def test_a_connection_keeps_the_memory_it_frees_for_reuse(tmp_path) -> None:
     assert con.execute("SELECT count(DISTINCT s) FROM t").fetchone()[0] == 300000
 
 
+def test_duckdb_threads_come_from_the_environment(tmp_path, monkeypatch) -> None:
+    """PROCESSHEALTH_DUCKDB_THREADS caps each connection's threads (processes sharing the cores:
+    the suite's workers, a shared cron host); a value that is not a whole number of at least 1
+    is a clear error, not DuckDB's."""
+    monkeypatch.setenv(duckdb_files.THREADS_VAR, "1")
+    with duckdb_files.open_duckdb(tmp_path / "a.duckdb") as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+    monkeypatch.delenv(duckdb_files.THREADS_VAR)
+    with duckdb_files.open_duckdb(tmp_path / "a.duckdb") as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == duckdb.connect(
+        ).execute("SELECT current_setting('threads')").fetchone()[0]
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(duckdb_files.THREADS_VAR, bad)
+        with pytest.raises(UserError, match="whole number of threads"):
+            duckdb_files.open_duckdb(tmp_path / "b.duckdb")
+
+
 def test_build_params_hold_every_setting_but_who_is_who(write_config) -> None:
     """The figures' settings beyond the thresholds (SQL-user review: the channel rules and
     waiting patterns that classified the demo were nowhere in the database), and the version

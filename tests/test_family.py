@@ -53,6 +53,7 @@ def _raw_counts(raw) -> dict[str, int]:
     return counts
 
 
+@pytest.mark.extended  # CI runs it after the suite: two whole collections, about 30 s
 @pytest.mark.parametrize("index", range(2))
 def test_member_collects_through_the_real_clients_and_matches_its_truth(subset, index, tmp_path,
                                                                        monkeypatch):

@@ -31,7 +31,9 @@ import verdict_calibration as vc  # noqa: E402
 
 from simulation.family import SMALL_ORGS, SMALL_SEED  # noqa: E402
 
-pytestmark = pytest.mark.slow
+# The extended tier (CI runs it after the suite): the benchmark's own code on the subset, about
+# 13 s; benchmarks/verdict_calibration.py prints the rates on the whole family.
+pytestmark = [pytest.mark.slow, pytest.mark.extended]
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,8 @@ The unit is the source (github, jira, slack): no normalization statement of one 
 another source's rows, so a source none of whose raw rows changed since the last build (no row
 with a higher seq, none gone, the same deleted set) keeps its normalized rows, and a changed
 source is normalized again from all of its raw rows (the quarantine check before
-normalization, a test of one row alone, only on the rows written since); Slack only for the
-messages touched since (processhealth/slack_delta.py). The later steps run in full.
+normalization, a test of one row alone, only on the rows the last build did not read);
+Slack only for the messages touched since (processhealth/slack_delta.py). The later steps run in full.
 """
 
 from __future__ import annotations
@@ -102,7 +102,6 @@ class Plan:
     changed: dict[str, int] = field(default_factory=dict)  # source -> new or changed raw rows
     tables: list[tuple[str, str, int, int]] = field(default_factory=list)  # the raw store now
     deleted: list[tuple[str, str, int]] = field(default_factory=list)
-    since: dict[str, int] = field(default_factory=dict)  # raw table -> max seq last built
     dirty: set[str] = field(default_factory=set)  # raw tables with rows new, changed or gone
     identity: str = ""
     fingerprint: str = ""
@@ -167,7 +166,7 @@ def current(config: Any, plan: Plan) -> bool:
     finally:
         con.close()
         plan.attached = False
-        plan.dirty, plan.since = set(), {}  # decide() finds them again if a build follows
+        plan.dirty = set()  # decide() finds them again if a build follows
     if inputs != plan.inputs:
         return False
     plan.mode, plan.kept, plan.changed = "current", SOURCES, {}
@@ -250,7 +249,6 @@ def _changes(con: duckdb.DuckDBPyConnection, plan: Plan) -> dict[str, int]:
     before = {t: (int(m), int(n)) for t, m, n in _from_state(lambda: con.execute(
         "SELECT table_name, max_seq, row_count FROM prev.raw_tables").fetchall())}
     changed: dict[str, int] = {}
-    plan.since = {t: m for t, (m, _) in before.items()}
     for source, table, _, rows in plan.tables:
         top, count = before.get(table, (-1, 0))
         [(new,)] = con.execute(f"SELECT count(*) FROM raw.{table} WHERE seq > ? OR seq IS NULL",

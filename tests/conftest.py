@@ -39,8 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def _threads_per_worker(config: pytest.Config) -> None:
     """DuckDB threads per connection: the cores shared among the xdist workers, unless
     PROCESSHEALTH_DUCKDB_THREADS says otherwise. Two builds at once on 2 cores took 2.94-3.0 s
-    each with DuckDB's default (every core each), 2.44 s with one thread each, as one alone;
-    the suite 5:14-5:38 against 5:51-6:28."""
+    each with DuckDB's default (every core each), 2.44 s with one thread each, as one alone."""
     workers = getattr(config.option, "numprocesses", None)
     if isinstance(workers, int) and workers > 1 and THREADS_VAR not in os.environ:
         os.environ[THREADS_VAR] = str(max(1, (os.cpu_count() or 1) // workers))

@@ -47,12 +47,14 @@ def build(con: duckdb.DuckDBPyConnection, config: Any = None,
     for table, (source, entity, parsed, bad, why) in CHECKS.items():
         if (sources is not None and source not in sources) or not _exists(con, table):
             continue
-        checked = (f"SELECT natural_key, scope FROM (SELECT natural_key, scope, seq, {parsed}"
-                   f" FROM raw.{table}) AS r WHERE coalesce({bad}, true)")
-        if read is not None and table in read:
-            checked += (f" AND NOT EXISTS (SELECT 1 FROM ({read[table]}) AS k"
-                        f" WHERE k.natural_key = r.natural_key AND k.seq = r.seq)")
-        rows = con.execute(f"{checked} ORDER BY natural_key").fetchall()
+        rows_checked = f"raw.{table}"
+        if read is not None and table in read:  # left out before any payload is parsed
+            rows_checked = (f"(SELECT * FROM raw.{table} AS r WHERE NOT EXISTS (SELECT 1 FROM"
+                            f" ({read[table]}) AS k WHERE k.natural_key = r.natural_key"
+                            f" AND k.seq = r.seq))")
+        rows = con.execute(f"SELECT natural_key, scope FROM (SELECT natural_key, scope, {parsed}"
+                           f" FROM {rows_checked}) WHERE coalesce({bad}, true)"
+                           f" ORDER BY natural_key").fetchall()
         if not rows:
             continue
         con.execute("INSERT INTO source_coverage SELECT ?, ?, scope, natural_key, 'quarantined',"

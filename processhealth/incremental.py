@@ -15,7 +15,8 @@ another source's rows, so a source none of whose raw rows changed since the last
 with a higher seq, none gone, the same deleted set) keeps its normalized rows, and a changed
 source is normalized again from all of its raw rows (the quarantine check before
 normalization, a test of one row alone, only on the rows the last build did not read);
-Slack only for the messages touched since (processhealth/slack_delta.py). The later steps run in full.
+Slack only for the messages touched since (processhealth/slack_delta.py). The later steps run
+in full.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from test_incremental import build, compare, make_org_store, one_row, quarantined
-from test_slack_delta_review import PLAIN, event_ids, new_message, save, sql
+from test_slack_delta_review import PLAIN, event_ids, import_export, new_message, save, sql
 
 from processhealth import incremental
 from processhealth.store import RawStore
@@ -141,11 +141,7 @@ def test_messages_without_a_seq_are_checked_in_every_build(org_store):
 def test_a_slack_export_imported_over_a_store_with_a_quarantined_message(tmp_path, monkeypatch):
     """An export import (keep_newer, one transaction) rewrites many messages under new seqs;
     the message set aside before stays set aside, the others are read."""
-    from collectors.slack_export import read_export, save_export
-    from processhealth.config_models import SlackConfig
     from processhealth.simload import replay
-    from simulation import OrgSpec, generate_org
-    from simulation.slack_export import write_export
 
     folder, config = make_org_store(tmp_path, monkeypatch, months=1)
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
@@ -154,10 +150,7 @@ def test_a_slack_export_imported_over_a_store_with_a_quarantined_message(tmp_pat
     save(raw, "messages", key, scope, bad)
     build(config)
     assert quarantined(target) == [key]
-    archive = write_export(generate_org(5, OrgSpec.small(months=1)), folder / "export.zip",
-                           private=True)
-    with RawStore(raw) as store:
-        assert save_export(read_export(archive, SlackConfig()), store) > 0
+    import_export(folder)
     plan = build(config)
     assert plan.mode == "incremental" and plan.delta == ("slack",), plan.reason
     assert quarantined(target) == [key]

@@ -260,23 +260,29 @@ def test_slack_kept_in_one_build_then_normalized_by_message(org_store):
     assert same_as_full(folder, config) == []
 
 
-def test_a_slack_export_imported_over_a_collected_store(tmp_path, monkeypatch):
-    """`processhealth import slack-export` of the same workspace over the store without its
-    last month (keep_newer, one all-or-nothing transaction)."""
+def import_export(folder: Path) -> None:
+    """`processhealth import slack-export` of the same workspace (the simulated organization's
+    export) into folder's raw store."""
     from collectors.slack_export import read_export, save_export
     from processhealth.config_models import SlackConfig
-    from processhealth.simload import replay
     from simulation import OrgSpec, generate_org
     from simulation.slack_export import write_export
 
-    folder, config = make_org_store(tmp_path, monkeypatch, months=1)
-    raw = folder / "raw.duckdb"
-    assert replay.split_last_month(raw, folder / "held.duckdb") > 0
-    build(config)
     archive = write_export(generate_org(5, OrgSpec.small(months=1)), folder / "export.zip",
                            private=True)
-    with RawStore(raw) as store:
+    with RawStore(folder / "raw.duckdb") as store:
         assert save_export(read_export(archive, SlackConfig()), store) > 0
+
+
+def test_a_slack_export_imported_over_a_collected_store(tmp_path, monkeypatch):
+    """`processhealth import slack-export` of the same workspace over the store without its
+    last month (keep_newer, one all-or-nothing transaction)."""
+    from processhealth.simload import replay
+
+    folder, config = make_org_store(tmp_path, monkeypatch, months=1)
+    assert replay.split_last_month(folder / "raw.duckdb", folder / "held.duckdb") > 0
+    build(config)
+    import_export(folder)
     plan = build(config)
     assert plan.mode == "incremental" and plan.delta == ("slack",), plan.reason
     assert same_as_full(folder, config) == []

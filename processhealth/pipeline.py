@@ -1,7 +1,13 @@
 """`collect` and `build`: the collectors fill the raw store, the build makes the analytics database.
 
-The build, in order (`build_steps()`; each step runs on a new, empty analytics database):
+The build, in order (`build_steps()`; each step runs on a new analytics database that holds
+the schema and the metric views, without rows):
 
+0. the metric views, created before any row (they are views: their rows are read when
+   queried): the building blocks (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then
+   every metric view (`analysis/sql/*.sql`, sorted by name, so a new file is simply picked up).
+   A process makes them once, with the schema, into a template file that each build copies
+   (analytics_db.Prelude);
 1. full or incremental (processhealth/incremental.py, docs/build.md): whether the previous
    database is a valid base, and which sources changed since it was built; the config as a SQL
    variable, and the recorded process changes copied from the raw store; raw Slack messages
@@ -17,10 +23,8 @@ The build, in order (`build_steps()`; each step runs on a new, empty analytics d
    store, for the next build;
 3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
    effort -> pseudonyms;
-4. metrics: the building blocks (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then
-   every metric view (`analysis/sql/*.sql`, sorted by name, so a new file is simply picked up);
-5. the heaviest views stored as tables (analysis/materialize.py);
-6. verdicts per team-month, then the process experiments.
+4. the heaviest metric views stored as tables (analysis/materialize.py);
+5. verdicts per team-month, then the process experiments.
 
 Rules, people and team changes therefore apply by re-running `build` alone, with no collection.
 Raw tables a SQL file names (raw_github_*, raw_jira_*, raw_slack_*) that the raw store lacks are
@@ -57,6 +61,7 @@ from analysis import (
 from processhealth import build_state, incremental, quarantine, slack_delta, ui
 from processhealth.analytics_db import (
     BuildStep,
+    Prelude,
     build_analytics,
     copy_state,
     create_schema,
@@ -138,7 +143,8 @@ def _build(config: Config, plan: incremental.Plan) -> Path:
             return build_analytics(
                 config, _counted(steps, bar),
                 finish=lambda con: build_state.finish(con, plan),
-                before_swap=lambda temp: build_state.commit(plan, temp))
+                before_swap=lambda temp: build_state.commit(plan, temp),
+                prelude=Prelude(metric_steps(), metric_files()))
     finally:
         build_state.discard(plan)
 
@@ -168,7 +174,6 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("normalized tables kept for the next build",
                   lambda con, config: build_state.save(con, config, plan)),
         *analysis_steps(),
-        *metric_steps(),
         BuildStep("store the heaviest views as tables", materialize.build),
         BuildStep("verdicts per team-month", verdicts.build),
         BuildStep("process experiments", experiments.build),
@@ -187,9 +192,15 @@ def analysis_steps() -> list[BuildStep]:
     ]
 
 
-def metric_steps() -> list[BuildStep]:
+def metric_files() -> list[Path]:
     """The metric building blocks, then every metric view (docs/metrics.md)."""
-    return [sql_file_step(path) for path in (*METRIC_BLOCKS, *sql_files(METRIC_SQL))]
+    return [*METRIC_BLOCKS, *sql_files(METRIC_SQL)]
+
+
+def metric_steps() -> list[BuildStep]:
+    """A step per metric file: they create views only, so a build's file gets them with the
+    schema, before any row (analytics_db.Prelude), and the steps are not in build_steps()."""
+    return [sql_file_step(path) for path in metric_files()]
 
 
 def create_empty(con: duckdb.DuckDBPyConnection) -> None:

@@ -29,11 +29,13 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
         "store the heaviest views as tables", "verdicts per team-month", "process experiments",
     ]
     normalize = [n for n in names if n.startswith("collectors/sql/")]
-    blocks = [n for n in names if n.startswith("analysis/sql/blocks/")]
-    views = [n for n in names if n.startswith("analysis/sql/metric_")]
-    assert normalize and blocks == [f"analysis/sql/blocks/{f}" for f in
-                                    ("base.sql", "items.sql", "scope.sql")]
-    assert len(views) == len(list((pipeline.METRIC_SQL).glob("*.sql")))
+    assert normalize and not [n for n in names if n.startswith("analysis/sql/")]
+    # the metric views come with the schema (analytics_db.Prelude), blocks first
+    files = [p.relative_to(pipeline.REPO_ROOT).as_posix() for p in pipeline.metric_files()]
+    assert files[:3] == [f"analysis/sql/blocks/{f}" for f in ("base.sql", "items.sql",
+                                                              "scope.sql")]
+    assert sorted(files[3:]) == files[3:] and len(files[3:]) == len(
+        list(pipeline.METRIC_SQL.glob("*.sql")))
     at = names.index
     # normalize, then the analysis, then the blocks before any view, and every view before
     # the step that stores the heavy ones as tables, which the verdicts then read.
@@ -45,9 +47,7 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
         < at("normalized rows of the sources kept") < min(map(at, normalize))
     assert max(map(at, normalize)) < at("keys unique") \
         < at("normalized tables kept for the next build") < at("parameters and thresholds")
-    assert at("pseudonyms") < min(map(at, blocks))
-    assert max(map(at, blocks)) < min(map(at, views))
-    assert max(map(at, views)) < at("store the heaviest views as tables") \
+    assert at("pseudonyms") < at("store the heaviest views as tables") \
         < at("verdicts per team-month") < at("process experiments") == len(names) - 1
 
 
@@ -240,3 +240,31 @@ def test_build_params_hold_every_setting_but_who_is_who(write_config) -> None:
     assert not [who for who in ("ana.lima", "Ana Lima", '"ana-l"', "jo.build")
                 if who in params["config"]]
     assert re.fullmatch(r"\d+\.\d+\S*|unknown", params["processhealth.version"])
+
+
+def test_every_build_starts_with_the_metric_views_from_one_template_a_process(config,
+                                                                             tmp_path) -> None:
+    """analytics_db.Prelude: the views its steps create are in the new file before the first
+    build step; its steps run once per process (a template copied by each build), again only
+    when a file they come from changed."""
+    source = tmp_path / "view.sql"
+    source.write_text("one")
+    made = []
+
+    def create(con, cfg) -> None:
+        made.append(source.read_text())
+        con.execute(f"CREATE VIEW probe_view AS SELECT '{source.read_text()}' AS x")
+
+    seen = []
+    probe = analytics_db.BuildStep("probe", lambda con, cfg: seen.append(con.execute(
+        "SELECT x FROM probe_view").fetchall() + con.execute(
+        "SELECT count(*) FROM events").fetchall()))
+    prelude = analytics_db.Prelude([analytics_db.BuildStep("view", create)], [source])
+    for _ in range(2):
+        target = analytics_db.build_analytics(config, [probe], prelude=prelude)
+    assert made == ["one"] and seen == [[("one",), (0,)]] * 2
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT x FROM probe_view").fetchall() == [("one",)]
+    source.write_text("two")
+    analytics_db.build_analytics(config, [probe], prelude=prelude)
+    assert made == ["one", "two"] and seen[-1] == [("two",), (0,)]

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from processhealth import ui
-from processhealth.duckdb_files import sql_literal
+from processhealth.duckdb_files import one_commit, sql_literal
 
 # In dependency order: each is stored after the ones it reads.
 BUILDING_BLOCKS = (
@@ -48,15 +48,14 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"CREATE TABLE _materialized AS SELECT * FROM {name}")
     # one commit for the renames and comments (a commit each cost a third of this step in a
     # build of the tests' small organization)
-    con.execute("BEGIN")
-    con.execute(f"DROP VIEW {name}")
-    con.execute(f"ALTER TABLE _materialized RENAME TO {name}")
-    if found[0]:
-        con.execute(f"COMMENT ON TABLE {name} IS {sql_literal(found[0])}")
-    for column, comment in columns:
-        if comment:
-            con.execute(f'COMMENT ON COLUMN {name}."{column}" IS {sql_literal(comment)}')
-    con.execute("COMMIT")
+    with one_commit(con):
+        con.execute(f"DROP VIEW {name}")
+        con.execute(f"ALTER TABLE _materialized RENAME TO {name}")
+        if found[0]:
+            con.execute(f"COMMENT ON TABLE {name} IS {sql_literal(found[0])}")
+        for column, comment in columns:
+            if comment:
+                con.execute(f'COMMENT ON COLUMN {name}."{column}" IS {sql_literal(comment)}')
 
 
 def build(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:

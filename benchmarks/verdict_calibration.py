@@ -145,7 +145,7 @@ def cached_build(seed: int, index: int, size: str, cache: Path, digest: str,
             importlib.import_module(f"processhealth.simload.{source}").load(member.org, store)
     steps = [s for s in pipeline.build_steps()
              if s.name not in ("verdicts per team-month", "process experiments")]
-    build_analytics(config, steps)
+    build_analytics(config, steps, prelude=pipeline.prelude())
     for name in ("truth_verdict_margin", "truth_effects", "truth_nuisances"):
         member.truth[name].to_parquet(folder / f"{name}.parquet")
     (folder / "raw.duckdb").unlink()

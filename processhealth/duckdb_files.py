@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -85,6 +86,29 @@ def open_duckdb(path: Path, *, read_only: bool = False,
         for name, value in _keep_freed_memory(memory_limit).items():
             con.execute(f"SET {name} = {sql_literal(value)}")
     return con
+
+
+_IN_ONE_COMMIT: set[int] = set()  # id() of each connection inside a one_commit() block
+
+
+@contextlib.contextmanager
+def one_commit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block's statements in one transaction (a commit each costs more than a small
+    statement). Nested in another one_commit() of the same connection, the outer commit covers
+    them (DuckDB cannot tell whether a transaction is open, and a BEGIN inside one aborts it)."""
+    if id(con) in _IN_ONE_COMMIT:
+        yield
+        return
+    con.execute("BEGIN")
+    _IN_ONE_COMMIT.add(id(con))
+    try:
+        yield
+    except BaseException:
+        _IN_ONE_COMMIT.discard(id(con))
+        con.execute("ROLLBACK")
+        raise
+    _IN_ONE_COMMIT.discard(id(con))
+    con.execute("COMMIT")
 
 
 def lock_error(path: Path, exc: Exception) -> UserError:

@@ -144,7 +144,7 @@ def _build(config: Config, plan: incremental.Plan) -> Path:
                 config, _counted(steps, bar),
                 finish=lambda con: build_state.finish(con, plan),
                 before_swap=lambda temp: build_state.commit(plan, temp),
-                prelude=Prelude(metric_steps(), metric_files()))
+                prelude=prelude())
     finally:
         build_state.discard(plan)
 
@@ -174,6 +174,14 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("normalized tables kept for the next build",
                   lambda con, config: build_state.save(con, config, plan)),
         *analysis_steps(),
+        *verdict_steps(),
+    ]
+
+
+def verdict_steps() -> list[BuildStep]:
+    """After the analysis, on the metric views: the heaviest stored as tables, then verdicts
+    and process experiments (reports/asof.py runs them again on a cut copy)."""
+    return [
         BuildStep("store the heaviest views as tables", materialize.build),
         BuildStep("verdicts per team-month", verdicts.build),
         BuildStep("process experiments", experiments.build),
@@ -195,6 +203,11 @@ def analysis_steps() -> list[BuildStep]:
 def metric_files() -> list[Path]:
     """The metric building blocks, then every metric view (docs/metrics.md)."""
     return [*METRIC_BLOCKS, *sql_files(METRIC_SQL)]
+
+
+def prelude() -> Prelude:
+    """What a build's new file holds before its first step: the metric views (below)."""
+    return Prelude(metric_steps(), metric_files())
 
 
 def metric_steps() -> list[BuildStep]:

@@ -36,6 +36,7 @@ from typing import Any
 
 import duckdb
 
+from processhealth.duckdb_files import one_commit
 from reports.db import AnalyticsDB
 
 
@@ -109,9 +110,9 @@ def cut(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
 
 
 def recompute(con: duckdb.DuckDBPyConnection, config: Any) -> None:
-    """Drop the metric views, the stored building blocks and the verdict tables' rows, then run
-    the build's steps from the metric building blocks on (views, stored blocks, verdicts,
-    experiments, and any step after them)."""
+    """Drop the metric views, the stored building blocks and the verdict tables' rows, then
+    create the views again and run the build's steps after the analysis (stored blocks,
+    verdicts, experiments)."""
     from processhealth import pipeline
 
     for (name,) in con.execute(
@@ -128,10 +129,7 @@ def recompute(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         else:
             con.execute(f'DELETE FROM "{name}"')
     pipeline.config_variable(con, config)
-    steps = pipeline.build_steps()
-    first = pipeline.metric_steps()[0].name
-    start = next(i for i, s in enumerate(steps) if s.name == first)
-    for step in steps[start:]:
+    for step in (*pipeline.metric_steps(), *pipeline.verdict_steps()):
         step(con, config)
 
 
@@ -154,10 +152,9 @@ def as_of_database(config: Any, month: date) -> Iterator[tuple[AnalyticsDB, Left
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute(f"SET memory_limit = '{config.storage.memory_limit}'")
-            con.execute("BEGIN TRANSACTION")
-            cut(con, left_out.cutoff)
-            recompute(con, config)
-            con.execute("COMMIT")
+            with one_commit(con):
+                cut(con, left_out.cutoff)
+                recompute(con, config)
         finally:
             con.close()
         with AnalyticsDB.open(copy, config.storage.memory_limit) as db:

@@ -268,3 +268,24 @@ def test_every_build_starts_with_the_metric_views_from_one_template_a_process(co
     source.write_text("two")
     analytics_db.build_analytics(config, [probe], prelude=prelude)
     assert made == ["one", "two"] and seen[-1] == [("two",), (0,)]
+
+
+def test_one_commit_nested_commits_once_and_a_failure_takes_back_the_whole_block() -> None:
+    """duckdb_files.one_commit: an inner block (materialize inside the report's as-of
+    recompute) joins the outer transaction, where a BEGIN would abort it; an error anywhere
+    rolls back everything since the outer BEGIN."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t(x INTEGER)")
+    with duckdb_files.one_commit(con):
+        con.execute("INSERT INTO t VALUES (1)")
+        with duckdb_files.one_commit(con):
+            con.execute("INSERT INTO t VALUES (2)")
+        con.execute("INSERT INTO t VALUES (3)")
+    with pytest.raises(duckdb.Error), duckdb_files.one_commit(con):
+        con.execute("INSERT INTO t VALUES (4)")
+        with duckdb_files.one_commit(con):
+            con.execute("INSERT INTO t VALUES ('not a number')")
+    assert con.execute("SELECT list(x ORDER BY x) FROM t").fetchone()[0] == [1, 2, 3]
+    with duckdb_files.one_commit(con):  # usable again after the rollback
+        con.execute("INSERT INTO t VALUES (5)")
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 4

@@ -103,7 +103,12 @@ def _new_file(temp: Path, config: Any, prelude: Prelude | None) -> duckdb.DuckDB
     key = prelude.key()
     template = _TEMPLATES.get(key)
     if template is None or not template.exists():
-        folder = Path(tempfile.mkdtemp(prefix="processhealth-template-"))
+        prefix = "processhealth-template-"
+        for stale in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):  # of killed processes
+            pid = stale.name[len(prefix):].split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         template = folder / "analytics.duckdb"
         con = open_duckdb(template, **settings)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 
 import duckdb
 import pytest
@@ -289,3 +293,23 @@ def test_one_commit_nested_commits_once_and_a_failure_takes_back_the_whole_block
     with duckdb_files.one_commit(con):  # usable again after the rollback
         con.execute("INSERT INTO t VALUES (5)")
     assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 4
+
+
+def test_a_template_left_by_a_killed_process_is_removed_by_the_next_one(config, tmp_path,
+                                                                     monkeypatch) -> None:
+    """The template folder is removed when its process exits; one whose process was killed
+    (no exit handler ran) is removed by the next process that makes a template."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f"processhealth-template-{dead.pid}-abc"
+    alive = tmp_path / f"processhealth-template-{os.getpid()}-def"
+    for folder in (stale, alive):
+        folder.mkdir()
+        (folder / "analytics.duckdb").write_bytes(b"x")
+    source = tmp_path / "view.sql"
+    source.write_text(str(tmp_path))  # a key no other test made in this process
+    prelude = analytics_db.Prelude([], [source])
+    analytics_db.build_analytics(config, [], prelude=prelude)
+    assert not stale.exists() and alive.exists()
+    assert len(list(tmp_path.glob(f"processhealth-template-{os.getpid()}-*"))) == 2

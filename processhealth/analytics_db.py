@@ -89,39 +89,62 @@ def _new_file(temp: Path, config: Any, prelude: Prelude | None) -> duckdb.DuckDB
     """The new analytics file at `temp`, open, with the schema (and the prelude's objects: a
     copy of this process's template of them, made by its first build). Creating the views took
     a quarter of a build of the tests' small organization (0.6 of 2.5 s), whose suite builds
-    hundreds of times in each process; copying the 1 MB template takes milliseconds."""
+    hundreds of times in each process; copying the 1 MB template takes milliseconds. Where the
+    temporary folder cannot hold the template (full, read-only, or the file removed under the
+    process), the file is made in place, as without a template."""
     settings = {"memory_limit": config.storage.memory_limit,
                 "storage_version": ANALYTICS_STORAGE_VERSION}  # readable by DuckDB 1.1+
-    if prelude is None:
-        con = open_duckdb(temp, **settings)
+    if prelude is not None:
         try:
-            create_schema(con)
-        except BaseException:
-            con.close()
-            raise
-        return con
+            shutil.copyfile(_template(config, prelude, settings), temp)
+            return open_duckdb(temp, **settings)
+        except OSError:
+            _remove(temp)
+    con = open_duckdb(temp, **settings)
+    try:
+        _fill(con, config, prelude)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _fill(con: duckdb.DuckDBPyConnection, config: Any, prelude: Prelude | None) -> None:
+    create_schema(con)
+    for step in prelude.steps if prelude else ():
+        step(con, config)
+
+
+def _template(config: Any, prelude: Prelude, settings: dict[str, Any]) -> Path:
+    """This process's template file for `prelude`, made now if it has none (or it is gone). A
+    template folder is removed when its process exits; the next process that makes one removes
+    those of processes that were killed."""
     key = prelude.key()
     template = _TEMPLATES.get(key)
-    if template is None or not template.exists():
-        prefix = "processhealth-template-"
-        for stale in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):  # of killed processes
-            pid = stale.name[len(prefix):].split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
-                shutil.rmtree(stale, ignore_errors=True)
-        folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        template = folder / "analytics.duckdb"
+    if template is not None and template.exists():
+        return template
+    prefix = "processhealth-template-"
+    for stale in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+        pid = stale.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    template = folder / "analytics.duckdb"
+    try:
         con = open_duckdb(template, **settings)
         try:
-            create_schema(con)
-            for step in prelude.steps:
-                step(con, config)
+            _fill(con, config, prelude)
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        _TEMPLATES[key] = template
-    shutil.copyfile(template, temp)
-    return open_duckdb(temp, **settings)
+    except BaseException as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, UserError | duckdb.IOException):  # made in place instead, where
+            raise OSError(str(exc)) from exc  # an error of the views themselves recurs
+        raise
+    _TEMPLATES[key] = template
+    return template
 
 
 def copy_state(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:

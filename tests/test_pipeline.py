@@ -313,3 +313,22 @@ def test_a_template_left_by_a_killed_process_is_removed_by_the_next_one(config, 
     analytics_db.build_analytics(config, [], prelude=prelude)
     assert not stale.exists() and alive.exists()
     assert len(list(tmp_path.glob(f"processhealth-template-{os.getpid()}-*"))) == 2
+
+
+def test_without_a_usable_temporary_folder_the_file_is_made_in_place(config, tmp_path,
+                                                                     monkeypatch) -> None:
+    """A temporary folder that cannot hold the template (here: a file in its place) costs the
+    template, not the build: the schema and the views are created in the new file itself."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("x")
+    monkeypatch.setattr(tempfile, "tempdir", str(blocked))
+    source = tmp_path / "view.sql"
+    source.write_text(f"in place {tmp_path}")  # a key no other test made in this process
+    step = analytics_db.BuildStep("view", lambda con, cfg: con.execute(
+        "CREATE VIEW probe_view AS SELECT 1 AS x"))
+    target = analytics_db.build_analytics(config, [], prelude=analytics_db.Prelude([step],
+                                                                                   [source]))
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT x FROM probe_view").fetchall() == [(1,)]
+        assert con.execute("SELECT count(*) FROM events").fetchone() == (0,)
+    assert not list(target.parent.glob("*.building-*"))

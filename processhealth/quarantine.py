@@ -61,10 +61,17 @@ def build(con: duckdb.DuckDBPyConnection, config: Any = None,
                     " ?, NULL FROM (SELECT unnest(?::VARCHAR[]) AS natural_key,"
                     " unnest(?::VARCHAR[]) AS scope)",
                     [source, entity, why, [r[0] for r in rows], [r[1] for r in rows]])
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM raw.{table}"
-                    f" WHERE natural_key NOT IN (SELECT item FROM source_coverage"
-                    f" WHERE status = 'quarantined' AND source = '{source}'"
-                    f" AND entity = '{entity}')")
+        hide(con, table)
+
+
+def hide(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A TEMP VIEW of the raw table's name without the rows source_coverage sets aside, for
+    normalization to read (temporary objects are found before the attached raw store's)."""
+    source, entity = CHECKS[table][:2]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM raw.{table}"
+                f" WHERE natural_key NOT IN (SELECT item FROM source_coverage"
+                f" WHERE status = 'quarantined' AND source = '{source}'"
+                f" AND entity = '{entity}')")
 
 
 def warn(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...]) -> None:

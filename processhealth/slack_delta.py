@@ -30,6 +30,8 @@ from typing import Any
 
 import duckdb
 
+from processhealth import quarantine
+
 REFS = "_slack_refs"
 REFS_COLUMNS = "natural_key VARCHAR, seq BIGINT, user_id VARCHAR, bot_id VARCHAR, name VARCHAR"
 TOUCHED = "_slack_touched"
@@ -122,27 +124,21 @@ def restore(con: duckdb.DuckDBPyConnection, columns: str) -> None:
                 f" WHERE source = 'slack' AND event_id NOT IN ("
                 f"SELECT 'slack:message:' || natural_key FROM {TOUCHED}"
                 f" UNION ALL SELECT 'slack:reply:' || natural_key FROM {TOUCHED})")
-    shown = con.execute("SELECT sql FROM duckdb_views() WHERE temporary"
-                        " AND view_name = ?", [_MESSAGES]).fetchall()
-    con.execute("CREATE OR REPLACE TEMP TABLE _slack_view(sql VARCHAR)")
-    if shown:
-        con.executemany("INSERT INTO _slack_view VALUES (?)", shown)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_MESSAGES} AS SELECT * FROM raw.{_MESSAGES}"
                 f" WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})"
                 f" AND natural_key NOT IN ({_QUARANTINED})")
 
 
 def show_all(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
-    """After 30_slack.sql: `raw_slack_messages` as before `restore` (the raw table, or the
-    quarantine's view of it)."""
+    """After 30_slack.sql: `raw_slack_messages` as before `restore`: the raw table, or the
+    quarantine's view of it when it set messages aside (it made one exactly then)."""
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary"
-                       " AND table_name = '_slack_view'").fetchone()[0]:
-        return
-    shown = con.execute("SELECT sql FROM _slack_view").fetchall()
+                       " AND table_name = ?", [TOUCHED]).fetchone()[0]:
+        return  # not narrowed: no by-message build
     con.execute(f"DROP VIEW {_MESSAGES}")
-    for (sql,) in shown:
-        con.execute(sql)
-    con.execute(f"DROP TABLE _slack_view; DROP TABLE IF EXISTS {TOUCHED}")
+    if con.execute(f"SELECT count(*) FROM ({_QUARANTINED})").fetchone()[0]:
+        quarantine.hide(con, _MESSAGES)
+    con.execute(f"DROP TABLE {TOUCHED}")
 
 
 def save(con: duckdb.DuckDBPyConnection) -> None:

@@ -105,7 +105,8 @@ def one_commit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         yield
     except BaseException:
         _IN_ONE_COMMIT.discard(id(con))
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # e.g. the connection closed: the first error
+            con.execute("ROLLBACK")  # is the one to report
         raise
     _IN_ONE_COMMIT.discard(id(con))
     con.execute("COMMIT")

@@ -332,3 +332,12 @@ def test_without_a_usable_temporary_folder_the_file_is_made_in_place(config, tmp
         assert con.execute("SELECT x FROM probe_view").fetchall() == [(1,)]
         assert con.execute("SELECT count(*) FROM events").fetchone() == (0,)
     assert not list(target.parent.glob("*.building-*"))
+
+
+def test_one_commit_reports_the_error_of_the_block_not_of_its_rollback() -> None:
+    """A block that fails after closing its connection raises its own error (the ROLLBACK's,
+    on a closed connection, would hide it)."""
+    con = duckdb.connect()
+    with pytest.raises(ValueError, match="the block's own"), duckdb_files.one_commit(con):
+        con.close()
+        raise ValueError("the block's own error")

@@ -63,8 +63,8 @@ from processhealth.analytics_db import (
     BuildStep,
     Prelude,
     build_analytics,
+    copy_prelude,
     copy_state,
-    create_schema,
     ensure_raw_tables,
 )
 from processhealth.config import SOURCES, Config
@@ -217,11 +217,10 @@ def metric_steps() -> list[BuildStep]:
 
 
 def create_empty(con: duckdb.DuckDBPyConnection) -> None:
-    """The analytics tables and the metric building blocks, without data: where the tests' and
-    the reports' hand-built databases start."""
-    create_schema(con)
-    for path in METRIC_BLOCKS:
-        sql_file_step(path)(con, None)
+    """The analytics tables, the metric building blocks and every metric view, without data:
+    what a build's new file holds before its first step, and where the tests' hand-built
+    databases start (copied from this process's template, analytics_db.copy_prelude)."""
+    copy_prelude(con, prelude())
 
 
 def sql_files(folder: Path) -> list[Path]:

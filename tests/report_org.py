@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from shared_cache import shared
-from test_metric_db import REPO, TinyDB
+from test_metric_db import TinyDB
 from test_verdicts import weekdays
 
 from analysis import experiments, params, verdicts
@@ -51,7 +51,7 @@ class _FileDB(TinyDB):
 
         self.con = duckdb.connect(str(path))
         self.con.execute("SET TimeZone = 'UTC'")
-        pipeline.create_empty(self.con)  # tables and the metric building blocks
+        pipeline.create_empty(self.con)  # tables, building blocks and metric views
         self._events = []
         self._effort = []
 
@@ -256,8 +256,6 @@ def build(path: Path) -> Path:
     _change(db)
     db.flush()
     db.con.execute("COMMIT")
-    for view in sorted((REPO / "analysis" / "sql").glob("*.sql")):
-        db.con.execute(view.read_text())
     verdicts.build(db.con, config)
     experiments.build(db.con, config)
     db.con.close()

@@ -216,6 +216,24 @@ def metric_steps() -> list[BuildStep]:
     return [sql_file_step(path) for path in metric_files()]
 
 
+_DEFINES = re.compile(r"(?:CREATE\s+(?:OR\s+REPLACE\s+)?VIEW|COMMENT\s+ON\s+(?:VIEW|TABLE|COLUMN))"
+                      r"\s+(\w+)", re.IGNORECASE)
+_LEADING_COMMENTS = re.compile(r"\A(?:\s*--[^\n]*\n)*\s*")
+
+
+def view_statements(names: Iterable[str]) -> list[str]:
+    """The statements of the metric files that create the views `names` or comment on them, in
+    the order a build runs them (each view after those it reads): what makes the views a build
+    stored as tables (analysis/materialize.py) views again, without binding the other ~40."""
+    wanted, found = set(names), []
+    for path in metric_files():
+        for statement in duckdb.extract_statements(path.read_text(encoding="utf-8")):
+            defines = _DEFINES.match(_LEADING_COMMENTS.sub("", statement.query))
+            if defines and defines.group(1) in wanted:
+                found.append(statement.query)
+    return found
+
+
 def create_empty(con: duckdb.DuckDBPyConnection) -> None:
     """The analytics tables, the metric building blocks and every metric view, without data:
     what a build's new file holds before its first step, and where the tests' hand-built

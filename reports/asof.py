@@ -8,8 +8,9 @@ A month's figures must not change when later data arrives: coupling looks 30 day
 the analytics database holds anything dated after the month, the report is made from a copy cut
 at the month's end (UTC): events, transitions, items created, merges and resolutions after it are
 taken out (an item resolved later is open again, in the status it had then), with the months and
-process changes after it; then the metric views, the stored building blocks, the verdicts and the
-experiments are computed again on the copy, by the build's own steps. Regenerating the report
+process changes after it; then the stored building blocks, the verdicts and the experiments are
+computed again on the copy, by the build's own steps (the other metric views are views: they read
+the cut rows). Regenerating the report
 later therefore gives the same figures, unless data dated in the month itself arrived late (or
 went away upstream): the database cannot tell that data apart, so the figures include it, and
 reports.late names it per team from the raw store's ledger of what the month's first report
@@ -110,26 +111,26 @@ def cut(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
 
 
 def recompute(con: duckdb.DuckDBPyConnection, config: Any) -> None:
-    """Drop the metric views, the stored building blocks and the verdict tables' rows, then
-    create the views again and run the build's steps after the analysis (stored blocks,
-    verdicts, experiments)."""
+    """Make the stored building blocks views again (their tables dropped, their views created
+    from the build's SQL) and empty the verdict tables, then run the build's steps after the
+    analysis (stored blocks, verdicts, experiments). The other metric views stay: they are
+    views, computed when read."""
     from processhealth import pipeline
 
-    for (name,) in con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND view_name LIKE 'metric_%'"
-        " AND database_name = current_database()"
-    ).fetchall():
-        con.execute(f'DROP VIEW "{name}"')
+    stored = []
     for (name,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
         " AND (table_name LIKE 'metric_%' OR table_name LIKE 'health_%')"
     ).fetchall():
         if name.startswith("metric_"):
             con.execute(f'DROP TABLE "{name}"')
+            stored.append(name)
         else:
             con.execute(f'DELETE FROM "{name}"')
+    for statement in pipeline.view_statements(stored):
+        con.execute(statement)
     pipeline.config_variable(con, config)
-    for step in (*pipeline.metric_steps(), *pipeline.verdict_steps()):
+    for step in pipeline.verdict_steps():
         step(con, config)
 
 

@@ -341,3 +341,30 @@ def test_one_commit_reports_the_error_of_the_block_not_of_its_rollback() -> None
     with pytest.raises(ValueError, match="the block's own"), duckdb_files.one_commit(con):
         con.close()
         raise ValueError("the block's own error")
+
+
+def test_the_views_a_build_stores_as_tables_become_views_again_with_their_comments() -> None:
+    """What the as-of report runs (reports/asof.py): the statements of view_statements() turn
+    each stored building block back into its view, in an order each one binds in, comments
+    included, and touch no other view."""
+    from analysis import materialize
+
+    built = duckdb.connect()
+    pipeline.create_empty(built)
+    # (not the views' `sql`: DuckDB renders a copied view's joins without parentheses)
+    describe = ("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal"
+                " AND view_name LIKE 'metric_%' ORDER BY 1")
+    columns = ("SELECT table_name, column_name, column_index, data_type, comment"
+               " FROM duckdb_columns() WHERE table_name LIKE 'metric_%' ORDER BY 1, 3")
+    views, comments = built.execute(describe).fetchall(), built.execute(columns).fetchall()
+    stored = list(materialize.BUILDING_BLOCKS)
+    assert set(stored) <= {name for name, _ in views}
+
+    statements = pipeline.view_statements(stored)
+    for name in stored:
+        built.execute(f"DROP VIEW {name}")
+    for statement in statements:
+        built.execute(statement)
+    assert built.execute(describe).fetchall() == views
+    assert built.execute(columns).fetchall() == comments
+    assert pipeline.view_statements(["metric_no_such_view"]) == []

@@ -17,7 +17,7 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
-from test_metric_db import REPO, TinyDB
+from test_metric_db import TinyDB
 
 # The list of pairs as the build wrote it before counting (the reference).
 REFERENCE_REACH = """
@@ -115,10 +115,7 @@ def random_org(seed: int) -> TinyDB:
                  detail={"mentions": mentions} if mentions else {})
     for n in range(rng.randint(5, 40)):
         db.event(f"e{n}", when(), rng.choice(people), "jira_field_edit", category="process")
-    # The views read here are building blocks (TinyDB() creates them) but metric_nag_load: the
-    # other metric views are not created (each organization would take three times as long).
-    db.flush()
-    db.con.execute((REPO / "analysis" / "sql" / "metric_nag_load.sql").read_text())
+    db.flush()  # the views (building blocks, metric_nag_load) come with TinyDB()
     db.con.execute(f"CREATE TEMP TABLE ref_reach AS {REFERENCE_REACH}")
     return db
 

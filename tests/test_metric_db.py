@@ -166,3 +166,18 @@ def test_every_metric_view_and_column_is_commented() -> None:
           AND v.view_name NOT LIKE 'metric\\_effort%' ESCAPE '\\'
     """).fetchall()
     assert missing == []
+
+
+def test_a_file_database_of_any_name_gets_the_metric_views(tmp_path: Path) -> None:
+    # its database is named after the file: a quote in it, or the name the template was
+    # attached under, once failed (ParserException; "database ... already exists")
+    for stem in ('a"b', "processhealth_template", "processhealth_template_0"):
+        con = duckdb.connect(str(tmp_path / f"{stem}.duckdb"))
+        try:
+            pipeline.create_empty(con)
+            assert con.execute("SELECT count(*) FROM metric_coupling").fetchone() == (0,)
+            assert [r[0] for r in con.execute(
+                "SELECT database_name FROM duckdb_databases() WHERE NOT internal").fetchall()
+            ] == [stem]
+        finally:
+            con.close()

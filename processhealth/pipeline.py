@@ -234,6 +234,18 @@ def view_statements(names: Iterable[str]) -> list[str]:
     return found
 
 
+def metric_view_names() -> set[str]:
+    """Every view the metric files create (by the statements view_statements recognises)."""
+    names = set()
+    for path in metric_files():
+        for statement in duckdb.extract_statements(path.read_text(encoding="utf-8")):
+            query = _LEADING_COMMENTS.sub("", statement.query)
+            defines = _DEFINES.match(query)
+            if defines and query[:6].upper() == "CREATE":
+                names.add(defines.group(1))
+    return names
+
+
 def create_empty(con: duckdb.DuckDBPyConnection) -> None:
     """The analytics tables, the metric building blocks and every metric view, without data:
     what a build's new file holds before its first step, and where the tests' hand-built

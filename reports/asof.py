@@ -117,6 +117,27 @@ def recompute(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     views, computed when read."""
     from processhealth import pipeline
 
+    views = {name for (name,) in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND view_name LIKE 'metric_%'"
+        " AND database_name = current_database()").fetchall()}
+    tables = {name for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'metric_%'"
+        " AND database_name = current_database()").fetchall()}
+    if views | tables != pipeline.metric_view_names():
+        # built by another version (a view added, renamed or no longer stored since): its
+        # views are not this version's, which the verdict steps read; all made again, as before
+        for name in views:
+            con.execute(f'DROP VIEW "{name}"')
+        for name in tables:
+            con.execute(f'DROP TABLE "{name}"')
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'health_%'"
+            " AND database_name = current_database()").fetchall():
+            con.execute(f'DELETE FROM "{name}"')
+        pipeline.config_variable(con, config)
+        for step in (*pipeline.metric_steps(), *pipeline.verdict_steps()):
+            step(con, config)
+        return
     stored = []
     for (name,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"

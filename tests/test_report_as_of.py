@@ -16,6 +16,7 @@ from report_org import collected_until, report_database
 
 from analysis import fill_typed_columns
 from processhealth.config import Config, load_config
+from reports.asof import as_of_database
 from reports.db import AnalyticsDB
 from reports.render import as_of_context, render_report, report_context
 
@@ -130,3 +131,17 @@ def test_the_report_proposes_unrecorded_changes_and_shows_team_events(tmp_path: 
     tiny = page.split('data-team="tiny"')[1]
     assert "new-field-risk-tiny-2026-09 --start 2026-09-01 --team tiny" in tiny
     assert "6 edits" not in tiny and "too few people" in tiny.split("found-changes")[1][:2000]
+
+
+def test_a_database_built_by_an_older_version_is_cut_with_this_versions_views(
+        tmp_path: Path) -> None:
+    # built before metric_coupling existed: the copy gets it (the verdicts read it), as when
+    # every metric view was made again (the copy once failed: no table metric_coupling)
+    db = report_database(tmp_path / "late.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("DROP VIEW metric_coupling")
+    con.close()
+    config = _config(tmp_path, db)
+    with as_of_database(config, date(2026, 7, 1)) as (copy, left_out):
+        assert left_out is not None
+        assert copy.con.execute("SELECT count(*) FROM metric_coupling").fetchone()[0] > 0

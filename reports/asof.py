@@ -114,44 +114,32 @@ def recompute(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """Make the stored building blocks views again (their tables dropped, their views created
     from the build's SQL) and empty the verdict tables, then run the build's steps after the
     analysis (stored blocks, verdicts, experiments). The other metric views stay: they are
-    views, computed when read."""
+    views, computed when read. A database built by another version (its metric views and
+    stored tables not this version's set, which the verdict steps read) gets every metric view
+    made again from this version's SQL."""
     from processhealth import pipeline
 
-    views = {name for (name,) in con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND view_name LIKE 'metric_%'"
-        " AND database_name = current_database()").fetchall()}
-    tables = {name for (name,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'metric_%'"
-        " AND database_name = current_database()").fetchall()}
-    if views | tables != pipeline.metric_view_names():
-        # built by another version (a view added, renamed or no longer stored since): its
-        # views are not this version's, which the verdict steps read; all made again, as before
-        for name in views:
-            con.execute(f'DROP VIEW "{name}"')
-        for name in tables:
-            con.execute(f'DROP TABLE "{name}"')
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'health_%'"
-            " AND database_name = current_database()").fetchall():
-            con.execute(f'DELETE FROM "{name}"')
-        pipeline.config_variable(con, config)
-        for step in (*pipeline.metric_steps(), *pipeline.verdict_steps()):
-            step(con, config)
-        return
-    stored = []
-    for (name,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-        " AND (table_name LIKE 'metric_%' OR table_name LIKE 'health_%')"
-    ).fetchall():
-        if name.startswith("metric_"):
-            con.execute(f'DROP TABLE "{name}"')
-            stored.append(name)
-        else:
-            con.execute(f'DELETE FROM "{name}"')
-    for statement in pipeline.view_statements(stored):
-        con.execute(statement)
+    def names(sql: str) -> set[str]:
+        return {name for (name,) in con.execute(sql).fetchall()}
+
+    views = names("SELECT view_name FROM duckdb_views() WHERE NOT internal"
+                  " AND view_name LIKE 'metric_%' AND database_name = current_database()")
+    tables = names("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'metric_%'"
+                   " AND database_name = current_database()")
+    verdicts = names("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'health_%'"
+                     " AND database_name = current_database()")
+    this_version = views | tables == pipeline.metric_view_names()
+    for name in sorted(() if this_version else views):
+        con.execute(f'DROP VIEW "{name}"')
+    for name in sorted(tables):
+        con.execute(f'DROP TABLE "{name}"')
+    for name in sorted(verdicts):
+        con.execute(f'DELETE FROM "{name}"')
     pipeline.config_variable(con, config)
-    for step in pipeline.verdict_steps():
+    if this_version:
+        for statement in pipeline.view_statements(tables):
+            con.execute(statement)
+    for step in (*(() if this_version else pipeline.metric_steps()), *pipeline.verdict_steps()):
         step(con, config)
 
 

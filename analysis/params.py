@@ -8,14 +8,18 @@ analysis_params and health_thresholds are views over it (processhealth/schema/an
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from analysis import effort, insert_rows
 from processhealth.build_inputs import what_counts
+
+METRIC_SQL = Path(__file__).resolve().parent / "sql"  # the metric views (docs/metrics.md)
 
 # What each [verdict] threshold decides (docs/metrics.md section 9; analysis/verdicts.py).
 VERDICT_TEXT = {
@@ -92,6 +96,9 @@ def rows(config: Any) -> list[tuple[str, str, bool, str]]:
         ("processhealth.version", _version(), False,
          "The processhealth version that built this database (the schema's version: "
          "docs/schema.md of that version describes it)."),
+        ("processhealth.metric_sql", metric_sql_digest(), False,
+         "SHA-256 of the SQL of the metric views (analysis/sql) this database was built with: "
+         "two databases with the same value define every metric view alike."),
     ]
     return [(name, str(value), threshold, text) for name, value, threshold, text in found]
 
@@ -106,6 +113,16 @@ def settings_json(config: Any) -> str:
     for team in data.get("teams", []):
         team.pop("members", None)
     return json.dumps(data, sort_keys=True)
+
+
+def metric_sql_digest() -> str:
+    """SHA-256 of every file of analysis/sql (each name and its bytes), the metric views'
+    definitions: the report's as-of copy reuses a database's views only when it matches."""
+    digest = hashlib.sha256()
+    for path in sorted(METRIC_SQL.rglob("*.sql")):
+        digest.update(f"\0{path.relative_to(METRIC_SQL).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _version() -> str:

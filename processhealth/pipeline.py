@@ -45,7 +45,6 @@ from typing import Any
 
 import duckdb
 
-import analysis
 import collectors
 from analysis import (
     classify,
@@ -73,7 +72,7 @@ from processhealth.store import RawStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NORMALIZE_SQL = Path(collectors.__file__).resolve().parent / "sql"
-METRIC_SQL = Path(analysis.__file__).resolve().parent / "sql"
+METRIC_SQL = params.METRIC_SQL
 # Views the metric views read; each file reads only the ones before it.
 METRIC_BLOCKS = tuple(METRIC_SQL / "blocks" / name for name in ("base.sql", "items.sql",
                                                                   "scope.sql"))
@@ -232,18 +231,6 @@ def view_statements(names: Iterable[str]) -> list[str]:
             if defines and defines.group(1) in wanted:
                 found.append(statement.query)
     return found
-
-
-def metric_view_names() -> set[str]:
-    """Every view the metric files create (by the statements view_statements recognises)."""
-    names = set()
-    for path in metric_files():
-        for statement in duckdb.extract_statements(path.read_text(encoding="utf-8")):
-            query = _LEADING_COMMENTS.sub("", statement.query)
-            defines = _DEFINES.match(query)
-            if defines and query[:6].upper() == "CREATE":
-                names.add(defines.group(1))
-    return names
 
 
 def create_empty(con: duckdb.DuckDBPyConnection) -> None:

@@ -114,26 +114,27 @@ def recompute(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """Make the stored building blocks views again (their tables dropped, their views created
     from the build's SQL) and empty the verdict tables, then run the build's steps after the
     analysis (stored blocks, verdicts, experiments). The other metric views stay: they are
-    views, computed when read. A database built by another version (its metric views and
-    stored tables not this version's set, which the verdict steps read) gets every metric view
-    made again from this version's SQL."""
+    views, computed when read. A database whose metric views another version's SQL made
+    (build_params `processhealth.metric_sql`) gets every metric view made again from this
+    version's: the verdict steps read them."""
+    from analysis.params import metric_sql_digest
     from processhealth import pipeline
 
-    def names(sql: str) -> set[str]:
-        return {name for (name,) in con.execute(sql).fetchall()}
+    def names(sql: str) -> list[str]:
+        return [name for (name,) in con.execute(
+            f"{sql} AND database_name = current_database() ORDER BY 1").fetchall()]
 
     views = names("SELECT view_name FROM duckdb_views() WHERE NOT internal"
-                  " AND view_name LIKE 'metric_%' AND database_name = current_database()")
-    tables = names("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'metric_%'"
-                   " AND database_name = current_database()")
-    verdicts = names("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'health_%'"
-                     " AND database_name = current_database()")
-    this_version = views | tables == pipeline.metric_view_names()
-    for name in sorted(() if this_version else views):
+                  " AND view_name LIKE 'metric_%'")
+    tables = names("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'metric_%'")
+    this_version = con.execute(
+        "SELECT count(*) FROM build_params WHERE name = 'processhealth.metric_sql'"
+        " AND value = ?", [metric_sql_digest()]).fetchone()[0] == 1
+    for name in () if this_version else views:
         con.execute(f'DROP VIEW "{name}"')
-    for name in sorted(tables):
+    for name in tables:
         con.execute(f'DROP TABLE "{name}"')
-    for name in sorted(verdicts):
+    for name in names("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'health_%'"):
         con.execute(f'DELETE FROM "{name}"')
     pipeline.config_variable(con, config)
     if this_version:

@@ -135,13 +135,20 @@ def test_the_report_proposes_unrecorded_changes_and_shows_team_events(tmp_path: 
 
 def test_a_database_built_by_an_older_version_is_cut_with_this_versions_views(
         tmp_path: Path) -> None:
-    # built before metric_coupling existed: the copy gets it (the verdicts read it), as when
-    # every metric view was made again (the copy once failed: no table metric_coupling)
+    """The as-of copy reuses the database's metric views only when this version's SQL made
+    them (build_params processhealth.metric_sql); otherwise it makes them all again."""
     db = report_database(tmp_path / "late.duckdb")
     con = duckdb.connect(str(db))
+    # built before metric_coupling existed, and by other SQL: the copy gets it (the verdicts
+    # read it), as when every metric view was made again (the copy once failed: no table
+    # metric_coupling); and metric_wip as this version defines it
     con.execute("DROP VIEW metric_coupling")
+    con.execute("CREATE OR REPLACE VIEW metric_wip AS SELECT 'older' AS team")
+    con.execute("UPDATE build_params SET value = 'older' WHERE name = 'processhealth.metric_sql'")
     con.close()
     config = _config(tmp_path, db)
     with as_of_database(config, date(2026, 7, 1)) as (copy, left_out):
         assert left_out is not None
         assert copy.con.execute("SELECT count(*) FROM metric_coupling").fetchone()[0] > 0
+        assert "older" not in {t for (t,) in copy.con.execute(
+            "SELECT DISTINCT team FROM metric_wip").fetchall()}

@@ -149,10 +149,7 @@ def _template(config: Any, prelude: Prelude, settings: dict[str, Any]) -> Path:
     if template is not None and template.exists():
         return template
     prefix = "processhealth-template-"
-    for stale in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
-        pid = stale.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
+    remove_left_by_dead(Path(tempfile.gettempdir()), prefix)
     folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     template = folder / "analytics.duckdb"
@@ -243,10 +240,19 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
 
 def _remove_abandoned(target: Path) -> None:
     """Temp files of earlier builds whose process is gone (killed before it could clean up)."""
-    for path in target.parent.glob(f"{glob.escape(target.name)}.building-*"):
-        pid = re.match(r"(\d+)", path.name[len(target.name) + len(".building-"):])
+    remove_left_by_dead(target.parent, f"{target.name}.building-")
+
+
+def remove_left_by_dead(folder: Path, prefix: str) -> None:
+    """Remove the files and folders in `folder` named `prefix` + a process id (+ anything)
+    whose process is gone: what a killed process of ours could not clean up."""
+    for path in folder.glob(f"{glob.escape(prefix)}*"):
+        pid = re.match(r"(\d+)", path.name[len(prefix):])
         if pid and not _alive(int(pid.group(1))):
-            _remove(path)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                _remove(path)
 
 
 def _alive(pid: int) -> bool:

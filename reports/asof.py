@@ -20,12 +20,14 @@ People, teams, identities, categories and credited minutes stay as the build mad
 depend on configuration and on each event, not on later months. What the sources only give as
 it is now also stays: a work item's title, labels, type, category, linked keys and which fields
 hold a value (item_fields) are as last collected. The copy is written beside the analytics
-database (`.asof-*`, removed when the report is written; a killed report leaves it behind).
+database (`.asof-<pid>-*`, removed when the report is written; a killed report's copy is removed
+by the next report).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import tempfile
@@ -37,6 +39,7 @@ from typing import Any
 
 import duckdb
 
+from processhealth.analytics_db import remove_left_by_dead
 from processhealth.duckdb_files import one_commit
 from reports.db import AnalyticsDB
 
@@ -155,7 +158,8 @@ def as_of_database(config: Any, month: date) -> Iterator[tuple[AnalyticsDB, Left
         with AnalyticsDB.open(path, config.storage.memory_limit) as db:
             yield db, None
         return
-    folder = Path(tempfile.mkdtemp(prefix=".asof-", dir=path.parent))
+    remove_left_by_dead(path.parent, ".asof-")  # copies of killed reports
+    folder = Path(tempfile.mkdtemp(prefix=f".asof-{os.getpid()}-", dir=path.parent))
     try:
         copy = folder / path.name
         shutil.copyfile(path, copy)

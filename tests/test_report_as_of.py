@@ -7,6 +7,9 @@ October 2026."""
 from __future__ import annotations
 
 import html
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -152,3 +155,20 @@ def test_a_database_built_by_an_older_version_is_cut_with_this_versions_views(
         assert copy.con.execute("SELECT count(*) FROM metric_coupling").fetchone()[0] > 0
         assert "older" not in {t for (t,) in copy.con.execute(
             "SELECT DISTINCT team FROM metric_wip").fetchall()}
+
+
+def test_the_copy_a_killed_report_left_is_removed_by_the_next(tmp_path: Path) -> None:
+    """A report killed while it read its as-of copy leaves the copy (as big as the database)
+    beside the database; the next report removes it, not a running report's copy."""
+    db = report_database(tmp_path / "late.duckdb")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    killed, running = tmp_path / f".asof-{dead.pid}-x1", tmp_path / f".asof-{os.getpid()}-x2"
+    for folder in (killed, running):
+        folder.mkdir()
+        (folder / db.name).write_bytes(b"a copy")
+    with as_of_database(_config(tmp_path, db), date(2026, 7, 1)) as (_, left_out):
+        assert left_out is not None
+        [mine] = [p for p in tmp_path.glob(".asof-*") if p not in (killed, running)]
+        assert mine.name.startswith(f".asof-{os.getpid()}-")
+    assert not killed.exists() and running.exists() and not mine.exists()

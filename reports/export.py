@@ -14,15 +14,18 @@ e.g. `read_parquet('DIR/events/*/*.parquet', hive_partitioning = true)`.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from processhealth.analytics_db import remove_left_by_dead
 from processhealth.duckdb_files import sql_literal
 from processhealth.errors import UserError
 from reports.db import AnalyticsDB
 
 MANIFEST = "_processhealth_export.json"
+STAGING = ".exporting-"  # + pid: where an export writes before it moves the relations in
 # Relations without a month column, and the expression that gives each row its month.
 DERIVED_MONTH = {
     "events": "SELECT *, date_trunc('month', timezone('UTC', occurred_at))::DATE AS month"
@@ -39,31 +42,49 @@ DERIVED_MONTH = {
 
 
 def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object]]:
-    """Write every relation of `db` under out_dir; return {relation: {rows, partitioned_by}}."""
+    """Write every relation of `db` under out_dir; return {relation: {rows, partitioned_by}}.
+
+    Everything is written first into a hidden folder inside out_dir (`.exporting-<pid>`, which
+    engines skip as they skip any name starting with a dot), then each relation is moved into
+    place and the manifest written last: a failed or killed export leaves the previous export
+    whole (the hidden folder is removed then, or by the next export), where it used to leave
+    the previous relations deleted and some new ones written beside its manifest."""
     out_dir = Path(out_dir)
     previous = _check_target(out_dir)
-    for name in previous:
-        shutil.rmtree(out_dir / name, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, dict[str, object]] = {}
-    for name in sorted(db.columns):
-        query = DERIVED_MONTH.get(name, f'SELECT * FROM "{name}"')
-        partitioned = name in DERIVED_MONTH or "month" in db.columns[name]
-        rows = int(db.scalar(f"SELECT count(*) FROM ({query})"))
-        target = out_dir / name
-        if partitioned and rows:
-            db.con.execute(f"COPY ({query}) TO {sql_literal(target)}"
-                           " (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)")
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-            db.con.execute(f"COPY ({query}) TO {sql_literal(target / 'data.parquet')}"
-                           " (FORMAT parquet)")
-        written[name] = {"rows": rows, "partitioned_by": "month" if partitioned and rows
-                         else None}
+    remove_left_by_dead(out_dir, STAGING)
+    staging = out_dir / f"{STAGING}{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        written = {name: _write(db, name, staging / name) for name in sorted(db.columns)}
+        for name in previous:
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+        for name in written:
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+            os.replace(staging / name, out_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     manifest = {"exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "database": str(db.path) if db.path else None, "relations": written}
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    (out_dir / f"{MANIFEST}.new").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    os.replace(out_dir / f"{MANIFEST}.new", out_dir / MANIFEST)
     return written
+
+
+def _write(db: AnalyticsDB, name: str, target: Path) -> dict[str, object]:
+    """One relation as Parquet under `target`: by month if it has or derives one."""
+    query = DERIVED_MONTH.get(name, f'SELECT * FROM "{name}"')
+    partitioned = name in DERIVED_MONTH or "month" in db.columns[name]
+    rows = int(db.scalar(f"SELECT count(*) FROM ({query})"))
+    if partitioned and rows:
+        db.con.execute(f"COPY ({query}) TO {sql_literal(target)}"
+                       " (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)")
+    else:
+        target.mkdir(parents=True, exist_ok=True)
+        db.con.execute(f"COPY ({query}) TO {sql_literal(target / 'data.parquet')}"
+                       " (FORMAT parquet)")
+    return {"rows": rows, "partitioned_by": "month" if partitioned and rows else None}
 
 
 def _check_target(out_dir: Path) -> list[str]:
@@ -74,7 +95,8 @@ def _check_target(out_dir: Path) -> list[str]:
     if not out_dir.is_dir():
         raise UserError(f"--parquet {out_dir} is a file; expected a folder (new or empty, or "
                         f"one a previous `processhealth export` wrote).")
-    entries = [p.name for p in out_dir.iterdir()]
+    entries = [p.name for p in out_dir.iterdir()
+               if not p.name.startswith(STAGING) and p.name != f"{MANIFEST}.new"]
     if not entries:
         return []
     manifest = out_dir / MANIFEST

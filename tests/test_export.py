@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -12,6 +14,7 @@ from report_org import TEAMS, report_database
 
 from processhealth.cli import cli
 from processhealth.errors import UserError
+from reports import export
 from reports.db import AnalyticsDB
 from reports.export import MANIFEST, export_parquet
 
@@ -76,6 +79,45 @@ def test_export_replaces_its_own_output_and_refuses_other_folders(
         with pytest.raises(UserError, match="not empty"):
             export_parquet(db, other)
     assert (other / "a.csv").exists()
+
+
+def test_a_failed_or_killed_export_leaves_the_previous_export_whole(
+    analytics: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The relations are written into a hidden folder first: an export that fails halfway (a
+    full disk, a killed process) leaves the previous export as it was, not some relations
+    deleted and others new beside the old manifest (as it did)."""
+    out = tmp_path / "parquet"
+    with AnalyticsDB.open(analytics) as db:
+        export_parquet(db, out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert len([p for p in before if p.suffix == ".parquet"]) > 40
+
+    written = []
+
+    def fail_on_the_tenth(db, name, target):
+        if len(written) == 9:
+            raise OSError(28, "No space left on device")
+        written.append(name)
+        return real_write(db, name, target)
+
+    real_write = export._write
+    monkeypatch.setattr(export, "_write", fail_on_the_tenth)
+    with AnalyticsDB.open(analytics) as db, pytest.raises(OSError, match="No space"):
+        export_parquet(db, out)
+    monkeypatch.setattr(export, "_write", real_write)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+    # a killed export's hidden folder: not taken for foreign files, removed by the next export
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = out / f"{export.STAGING}{dead.pid}"
+    (left / "events").mkdir(parents=True)
+    (left / "events" / "data.parquet").write_bytes(b"half")
+    with AnalyticsDB.open(analytics) as db:
+        export_parquet(db, out)
+    assert not left.exists() and read(out, "events")[0] == events(analytics)
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
 def test_cli_export(analytics: Path, tmp_path: Path) -> None:

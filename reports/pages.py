@@ -44,11 +44,12 @@ def render_pages(config: Config, out_dir: Path, month: str | None = None,
         refuse_unsafe_target(target)
     env = environment()
     context.update(pages=True, index_href="index.html")
-    written = [write_atomically(out_dir / "index.html",
-                                env.get_template("index.html.j2").render(**context))]
     page = env.get_template("report.html.j2")
-    for t in context["teams"]:
-        html = page.render(**{**context, "teams": [t], "page_team": t["name"],
-                              "title": f"{context['title']}, team {t['name']}"})
-        written.append(write_atomically(out_dir / f"{t['anchor']}.html", html))
-    return written
+    # Every page rendered before any is written, the index last: a failure while rendering
+    # (the long part) leaves the folder as it was, not a new index beside last month's pages.
+    pages = [(out_dir / f"{t['anchor']}.html", page.render(
+        **{**context, "teams": [t], "page_team": t["name"],
+           "title": f"{context['title']}, team {t['name']}"})) for t in context["teams"]]
+    pages.append((out_dir / "index.html", env.get_template("index.html.j2").render(**context)))
+    written = [write_atomically(target, html) for target, html in pages]
+    return [written[-1], *written[:-1]]

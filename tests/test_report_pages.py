@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from report_org import TEAMS, many_teams_database, report_database
 
 from processhealth.cli import cli
-from reports import overview
+from reports import overview, pages
 
 HOSTILE_TEAMS = ["<script>alert(1)</script>", "A/B", "a b", "../../etc/passwd", "Zahlungsverkehr",
                  "支付", "结算", "CON", "."]
@@ -112,6 +112,43 @@ def test_out_path_without_html_suffix_writes_pages(tmp_path: Path) -> None:
     assert 'data-team="atlas"' in atlas and 'data-team="tiny"' not in atlas
     assert 'href="index.html#method"' in atlas and "<script" not in atlas.lower()
     assert set(grid_cells(atlas)) == {k for k in expected_cells(db) if k[0] == "atlas"}
+
+
+def test_a_failure_while_rendering_leaves_last_months_pages_as_they_were(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page is rendered before any is written, the index last: a failure on the second
+    team's page leaves the folder as the last report wrote it (a new index beside last month's
+    team pages, before)."""
+    db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
+    config = write_config(tmp_path, db)
+    out = tmp_path / "monthly"
+    assert run_report(config, "--out", str(out), "--month", "2026-09").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    class FailingSecondPage:
+        def __init__(self, env) -> None:  # noqa: ANN001 - jinja2's Environment
+            self.env, self.pages = env, 0
+
+        def get_template(self, name: str):  # noqa: ANN201
+            template = self.env.get_template(name)
+            if name != "report.html.j2":
+                return template
+            outer = self
+
+            class Template:
+                def render(self, **context) -> str:  # noqa: ANN003
+                    outer.pages += 1
+                    if outer.pages == 2:
+                        raise RuntimeError("rendering failed")
+                    return template.render(**context)
+
+            return Template()
+
+    real = pages.environment
+    monkeypatch.setattr(pages, "environment", lambda: FailingSecondPage(real()))
+    result = run_report(config, "--out", str(out))  # the latest month, October
+    assert result.exit_code != 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_refuses_to_write_over_a_symlink(tmp_path: Path) -> None:

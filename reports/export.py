@@ -19,6 +19,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from processhealth import ui
 from processhealth.analytics_db import remove_left_by_dead
 from processhealth.duckdb_files import sql_literal
 from processhealth.errors import UserError
@@ -57,7 +58,12 @@ def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        written = {name: _write(db, name, staging / name) for name in sorted(db.columns)}
+        written = {}
+        with ui.progress("export", total=len(db.columns), unit="tables and views") as bar:
+            for name in sorted(db.columns):
+                bar.note(name)
+                written[name] = _write(db, name, staging / name)
+                bar.advance()
         for name in previous:
             shutil.rmtree(out_dir / name, ignore_errors=True)
         for name in written:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,6 +126,8 @@ def test_cli_export(analytics: Path, tmp_path: Path) -> None:
                                       "export", "--parquet", str(tmp_path / "pq")])
     assert result.exit_code == 0, result.output
     assert "exported" in result.output and (tmp_path / "pq" / MANIFEST).exists()
+    relations = len(json.loads((tmp_path / "pq" / MANIFEST).read_text())["relations"])
+    assert re.search(rf"export: {relations} tables and views in \d", result.output)  # progress
 
 
 def run_sql(tmp_path: Path, query: str, *fmt: str) -> tuple[int, str]:

@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,22 +243,33 @@ def _remove_abandoned(target: Path) -> None:
     remove_left_by_dead(target.parent, f"{target.name}.building-")
 
 
-def remove_left_by_dead(folder: Path, prefix: str) -> None:
+def remove_left_by_dead(folder: Path, prefix: str, ours: Container[str] | None = None) -> None:
     """Remove the files and folders in `folder` named `prefix` + a process id (+ anything)
-    whose process is gone: what a killed process of ours could not clean up."""
+    whose process is gone: what a killed process of ours could not clean up. With `ours` (the
+    names this process has in use), one named with this process's own id but not in `ours`
+    goes too: a killed run whose id this one got again (in a container every run can be
+    pid 1). Best effort: what cannot be removed (another user's, say) stays."""
     for path in folder.glob(f"{glob.escape(prefix)}*"):
         pid = re.match(r"(\d+)", path.name[len(prefix):])
-        if pid and not _alive(int(pid.group(1))):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                _remove(path)
+        if not pid:
+            continue
+        number = int(pid.group(1))
+        if number == os.getpid():
+            if ours is None or path.name in ours:
+                continue
+        elif _alive(number):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: no such process id
         return False
     except PermissionError:  # another user's process
         return True

@@ -147,6 +147,9 @@ def recompute(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         step(con, config)
 
 
+_IN_USE: set[str] = set()  # this process's as-of copies (remove_left_by_dead leaves them)
+
+
 @contextlib.contextmanager
 def as_of_database(config: Any, month: date) -> Iterator[tuple[AnalyticsDB, LeftOut | None]]:
     """The analytics database as it stood at the end of `month` (a cut copy, removed after), or
@@ -158,8 +161,10 @@ def as_of_database(config: Any, month: date) -> Iterator[tuple[AnalyticsDB, Left
         with AnalyticsDB.open(path, config.storage.memory_limit) as db:
             yield db, None
         return
-    remove_left_by_dead(path.parent, ".asof-")  # copies of killed reports
+    # copies of killed reports (also one whose process id this process got again)
+    remove_left_by_dead(path.parent, ".asof-", ours=_IN_USE)
     folder = Path(tempfile.mkdtemp(prefix=f".asof-{os.getpid()}-", dir=path.parent))
+    _IN_USE.add(folder.name)
     try:
         copy = folder / path.name
         shutil.copyfile(path, copy)
@@ -175,4 +180,5 @@ def as_of_database(config: Any, month: date) -> Iterator[tuple[AnalyticsDB, Left
         with AnalyticsDB.open(copy, config.storage.memory_limit) as db:
             yield db, left_out
     finally:
+        _IN_USE.discard(folder.name)
         shutil.rmtree(folder, ignore_errors=True)

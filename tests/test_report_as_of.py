@@ -159,16 +159,27 @@ def test_a_database_built_by_an_older_version_is_cut_with_this_versions_views(
 
 def test_the_copy_a_killed_report_left_is_removed_by_the_next(tmp_path: Path) -> None:
     """A report killed while it read its as-of copy leaves the copy (as big as the database)
-    beside the database; the next report removes it, not a running report's copy."""
+    beside the database; the next report removes it, not a running report's copy, also when
+    it got the killed report's process id again (a container's pid 1)."""
     db = report_database(tmp_path / "late.duckdb")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    killed, running = tmp_path / f".asof-{dead.pid}-x1", tmp_path / f".asof-{os.getpid()}-x2"
-    for folder in (killed, running):
-        folder.mkdir()
-        (folder / db.name).write_bytes(b"a copy")
-    with as_of_database(_config(tmp_path, db), date(2026, 7, 1)) as (_, left_out):
-        assert left_out is not None
-        [mine] = [p for p in tmp_path.glob(".asof-*") if p not in (killed, running)]
-        assert mine.name.startswith(f".asof-{os.getpid()}-")
-    assert not killed.exists() and running.exists() and not mine.exists()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        killed, running = tmp_path / f".asof-{dead.pid}-x1", tmp_path / f".asof-{alive.pid}-x2"
+        same_pid = tmp_path / f".asof-{os.getpid()}-x3"  # a killed run with this pid
+        for folder in (killed, running, same_pid):
+            folder.mkdir()
+            (folder / db.name).write_bytes(b"a copy")
+        with as_of_database(_config(tmp_path, db), date(2026, 7, 1)) as (_, left_out):
+            assert left_out is not None
+            [mine] = [p for p in tmp_path.glob(".asof-*") if p not in (killed, running)]
+            assert mine.name.startswith(f".asof-{os.getpid()}-")
+            # a second as-of copy in this process leaves the first, which is in use
+            with as_of_database(_config(tmp_path, db), date(2026, 6, 1)) as (_, other):
+                assert other is not None and mine.exists()
+        assert not killed.exists() and running.exists() and not mine.exists()
+        assert not same_pid.exists()
+    finally:
+        alive.kill()
+        alive.wait()

@@ -45,11 +45,14 @@ DERIVED_MONTH = {
 def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object]]:
     """Write every relation of `db` under out_dir; return {relation: {rows, partitioned_by}}.
 
-    Everything is written first into a hidden folder inside out_dir (`.exporting-<pid>`, which
-    engines skip as they skip any name starting with a dot), then each relation is moved into
-    place and the manifest written last: a failed or killed export leaves the previous export
-    whole (the hidden folder is removed then, or by the next export), where it used to leave
-    the previous relations deleted and some new ones written beside its manifest."""
+    Everything is written first into a hidden folder inside out_dir (`.exporting-<pid>`: pyarrow
+    and Spark skip names starting with a dot; DuckDB's glob does not, so
+    `read_parquet('DIR/**/*.parquet')` reads it too while an export writes or after one was
+    killed: read each relation by its own folder), then each relation is moved into place and
+    the manifest replaced last: an export that fails or is killed while it writes leaves the
+    previous export whole (the hidden folder is removed then, or by the next export). One
+    killed while the relations move leaves a mix, which the next export replaces (the new
+    manifest, written as `.new` before the moves, names what was moved in)."""
     out_dir = Path(out_dir)
     previous = _check_target(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -64,6 +67,12 @@ def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object
                 bar.note(name)
                 written[name] = _write(db, name, staging / name)
                 bar.advance()
+        manifest = {"exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "database": str(db.path) if db.path else None, "relations": written}
+        # before any relation moves: an export killed while they move (or before the manifest
+        # is replaced) leaves here the names it moved in, which the next export then replaces
+        (out_dir / f"{MANIFEST}.new").write_text(json.dumps(manifest, indent=1),
+                                                 encoding="utf-8")
         for name in previous:
             shutil.rmtree(out_dir / name, ignore_errors=True)
         for name in written:
@@ -71,9 +80,6 @@ def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object
             os.replace(staging / name, out_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    manifest = {"exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "database": str(db.path) if db.path else None, "relations": written}
-    (out_dir / f"{MANIFEST}.new").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     os.replace(out_dir / f"{MANIFEST}.new", out_dir / MANIFEST)
     return written
 
@@ -106,15 +112,28 @@ def _check_target(out_dir: Path) -> list[str]:
     if not entries:
         return []
     manifest = out_dir / MANIFEST
-    if not manifest.exists():
+    # with the relations a killed export moved in: the `.new` manifest, written before the moves
+    killed = _relations(out_dir / f"{MANIFEST}.new")
+    if not manifest.exists() and not killed:
         raise UserError(
             f"--parquet {out_dir} is not empty and was not written by `processhealth export` "
             f"(no {MANIFEST} in it). Choose a new or empty folder; an export replaces only "
             f"what an earlier export wrote.")
-    previous = list(json.loads(manifest.read_text(encoding="utf-8")).get("relations", {}))
+    previous = (list(json.loads(manifest.read_text(encoding="utf-8")).get("relations", {}))
+                if manifest.exists() else [])
+    previous += [name for name in killed if name not in previous]
     foreign = sorted(set(entries) - set(previous) - {MANIFEST})
     if foreign:
         raise UserError(
             f"--parquet {out_dir} holds files an export did not write ({', '.join(foreign[:5])}"
             f"). Move them, or choose another folder.")
     return previous
+
+
+def _relations(manifest: Path) -> list[str]:
+    """The relations a manifest names; none when it is missing or unreadable (the `.new` one an
+    export killed while writing it left)."""
+    try:
+        return list(json.loads(manifest.read_text(encoding="utf-8")).get("relations", {}))
+    except (OSError, ValueError, AttributeError):
+        return []

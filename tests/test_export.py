@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,49 @@ def test_sql_refuses_anything_but_one_read(analytics: Path, tmp_path: Path, quer
     assert code == 1 and "read-only" in out
     with AnalyticsDB.open(analytics) as db:
         assert db.scalar("SELECT count(*) FROM events") == before > 0
+
+
+def test_an_export_killed_before_its_manifest_does_not_lock_the_folder(
+    analytics: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the relations were moved in but before the manifest replaced the old one
+    (whose relations differ: an older version's export without `people`): the next export
+    takes the moved-in relation for its own, not for a foreign file."""
+    out = tmp_path / "parquet"
+    with AnalyticsDB.open(analytics) as db:
+        export_parquet(db, out)
+    manifest = json.loads((out / MANIFEST).read_text())
+    del manifest["relations"]["people"]
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    shutil.rmtree(out / "people")
+
+    class Killed(BaseException):
+        pass
+
+    real_replace = export.os.replace
+
+    def killed_at_the_manifest(src, dst):
+        if Path(dst).name == MANIFEST:
+            raise Killed
+        real_replace(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", killed_at_the_manifest)
+    with AnalyticsDB.open(analytics) as db, pytest.raises(Killed):
+        export_parquet(db, out)
+    monkeypatch.setattr(export.os, "replace", real_replace)
+    assert (out / "people").is_dir()
+    with AnalyticsDB.open(analytics) as db:
+        export_parquet(db, out)
+    assert "people" in json.loads((out / MANIFEST).read_text())["relations"]
+    assert not (out / f"{MANIFEST}.new").exists()
+
+    # the first export into a new folder, killed the same way: no manifest yet, not refused
+    fresh = tmp_path / "fresh"
+    monkeypatch.setattr(export.os, "replace", killed_at_the_manifest)
+    with AnalyticsDB.open(analytics) as db, pytest.raises(Killed):
+        export_parquet(db, fresh)
+    monkeypatch.setattr(export.os, "replace", real_replace)
+    assert (fresh / "events").is_dir() and not (fresh / MANIFEST).exists()
+    with AnalyticsDB.open(analytics) as db:
+        export_parquet(db, fresh)
+    assert read(fresh, "events")[0] == events(analytics)

@@ -10,11 +10,10 @@ at the month's end (UTC): events, transitions, items created, merges and resolut
 taken out (an item resolved later is open again, in the status it had then), with the months and
 process changes after it; then the stored building blocks, the verdicts and the experiments are
 computed again on the copy, by the build's own steps (the other metric views are views: they read
-the cut rows). Regenerating the report
-later therefore gives the same figures, unless data dated in the month itself arrived late (or
-went away upstream): the database cannot tell that data apart, so the figures include it, and
-reports.late names it per team from the raw store's ledger of what the month's first report
-counted.
+the cut rows). Regenerating the report later therefore gives the same figures, unless data dated
+in the month itself arrived late (or went away upstream): the database cannot tell that data
+apart, so the figures include it, and reports.late names it per team from the raw store's ledger
+of what the month's first report counted.
 
 People, teams, identities, categories and credited minutes stay as the build made them: they
 depend on configuration and on each event, not on later months. What the sources only give as

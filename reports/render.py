@@ -20,6 +20,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from processhealth.analytics_db import remove_left_by_dead
 from processhealth.config import Config
 from processhealth.errors import UserError
 from reports import asof, changes, coverage, found, late, overview
@@ -234,10 +235,12 @@ def write_atomically(path: Path, text: str) -> Path:
     the rename) at a file the user never meant to overwrite."""
     path.parent.mkdir(parents=True, exist_ok=True)
     refuse_unsafe_target(path)
+    prefix = f".{path.name}.writing-"  # + pid: a killed report's is removed by the next one
+    remove_left_by_dead(path.parent, prefix)
     # Created as any new file is (0666 less the umask), not private as a mkstemp file: a report
     # is for a file share; one that replaces a report keeps that file's mode.
     while True:
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+        temp = path.with_name(f"{prefix}{os.getpid()}-{secrets.token_hex(6)}")
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             break

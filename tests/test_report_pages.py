@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import stat
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from report_org import TEAMS, many_teams_database, report_database
 
 from processhealth.cli import cli
 from reports import overview, pages
+from reports.render import write_atomically
 
 HOSTILE_TEAMS = ["<script>alert(1)</script>", "A/B", "a b", "../../etc/passwd", "Zahlungsverkehr",
                  "支付", "结算", "CON", "."]
@@ -149,6 +152,20 @@ def test_a_failure_while_rendering_leaves_last_months_pages_as_they_were(
     result = run_report(config, "--out", str(out))  # the latest month, October
     assert result.exit_code != 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_the_temporary_file_of_a_killed_report_is_removed_by_the_next(tmp_path: Path) -> None:
+    """A report is written to a temporary file beside it, then renamed: one killed before the
+    rename leaves that file (12 MB for 186 teams in one file); the next write removes it, not
+    one a running report is writing."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    killed = tmp_path / f".report.html.writing-{dead.pid}-abc"
+    running = tmp_path / f".report.html.writing-{os.getpid()}-def"
+    for path in (killed, running):
+        path.write_text("half a report", encoding="utf-8")
+    write_atomically(tmp_path / "report.html", "<html></html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["report.html", running.name])
 
 
 def test_refuses_to_write_over_a_symlink(tmp_path: Path) -> None:

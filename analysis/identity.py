@@ -7,6 +7,7 @@ map back as one (`processhealth people --write`).
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +61,18 @@ def csv_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
 
 
 def write_people_csv(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Write the map to `path` through a temporary file beside it, renamed over it at the end:
+    a failure leaves the file that was there."""
     rows = csv_rows(con)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    temp = path.with_name(f".{path.name}.writing-{os.getpid()}")
+    try:
+        with temp.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, CSV_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
     return len(rows)
 
 

@@ -49,8 +49,9 @@ def _open(config: Config) -> duckdb.DuckDBPyConnection:
                    "version control; point [people] csv at it and it wins over the heuristics.")
 @click.option("--unmatched", is_flag=True,
               help="Only list accounts that matched no other account.")
+@click.option("--force", is_flag=True, help="With --write: replace an existing file.")
 @pass_config
-def people(config: Config, write_path: Path | None, unmatched: bool) -> None:
+def people(config: Config, write_path: Path | None, unmatched: bool, force: bool) -> None:
     """Print who is who: each person's GitHub, Jira and Slack accounts and how they were matched.
 
     Matches come from people.csv, [[people.mappings]], then the same email, the same name, or a
@@ -61,6 +62,10 @@ def people(config: Config, write_path: Path | None, unmatched: bool) -> None:
     if write_path is not None and unmatched:
         raise UserError("--write writes every account and --unmatched lists only the unmatched "
                         "ones; use one or the other.")
+    if write_path is not None and write_path.exists() and not force:
+        raise UserError(f"{write_path} already exists (perhaps the map you edited, which [people] "
+                        f"csv names); write to another file and compare, or use --force to "
+                        f"replace it.")
     con = _open(config)
     try:
         if write_path is not None:

@@ -175,6 +175,13 @@ def test_people_cli_lists_and_writes_the_map(tmp_path, write_config, run_cli):
     assert "zz-top" in result.output and "Ana Lima" not in result.output
     out = tmp_path / "people.csv"
     assert run_cli(path, "people", "--write", str(out)).exit_code == 0
+    written = out.read_text()
+    out.write_text(written + "edited,by,hand,,\n")
+    again = run_cli(path, "people", "--write", str(out))  # the map someone edited stays
+    assert again.exit_code == 1 and "--force" in again.output
+    assert out.read_text().endswith("edited,by,hand,,\n")
+    assert run_cli(path, "people", "--write", str(out), "--force").exit_code == 0
+    assert out.read_text() == written and [p.name for p in tmp_path.glob(".people*")] == []
     rows_ = ident.read_people_csv(out)
     assert {r["person"] for r in rows_} == {"ana-lima", "zz-top"}
     edited = out.read_text().replace("zz-top,zz-top", "ana-lima,zz-top")

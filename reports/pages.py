@@ -11,6 +11,7 @@ be zipped, mailed or served as it is.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from processhealth.config import Config
@@ -21,6 +22,8 @@ from reports.render import (
     refuse_unsafe_target,
     write_atomically,
 )
+
+PAGES_LIST = ".processhealth-pages.json"  # the pages the last report wrote here
 
 
 def is_folder_target(out: Path) -> bool:
@@ -52,4 +55,22 @@ def render_pages(config: Config, out_dir: Path, month: str | None = None,
            "title": f"{context['title']}, team {t['name']}"})) for t in context["teams"]]
     pages.append((out_dir / "index.html", env.get_template("index.html.j2").render(**context)))
     written = [write_atomically(target, html) for target, html in pages]
+    if team is None:  # every team's page: those of teams gone since the last report go too
+        _forget_pages_of_teams_gone(out_dir, {path.name for path in written})
     return [written[-1], *written[:-1]]
+
+
+def _forget_pages_of_teams_gone(out_dir: Path, current: set[str]) -> None:
+    """Remove the pages the last report into out_dir wrote that this one did not (a team
+    removed from the config would otherwise keep last month's page in a folder that is mailed
+    around), then record this report's pages. Only files a report listed there are removed."""
+    listed = out_dir / PAGES_LIST
+    try:
+        before = set(json.loads(listed.read_text(encoding="utf-8")).get("pages", []))
+    except (OSError, ValueError, AttributeError):
+        before = set()
+    for name in sorted(before - current):
+        path = out_dir / Path(name).name  # a bare file name, never a path elsewhere
+        if path.name.endswith(".html") and path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+    write_atomically(listed, json.dumps({"pages": sorted(current)}, indent=1))

@@ -3,6 +3,7 @@ a self-contained page per team), on the hand-made organization and on 200 teams.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -106,8 +107,8 @@ def test_out_path_without_html_suffix_writes_pages(tmp_path: Path) -> None:
     out = tmp_path / "monthly"
     result = run_report(write_config(tmp_path, db), "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "team-atlas.html",
-                                                      "team-tiny.html"]
+    assert sorted(p.name for p in out.iterdir()) == [".processhealth-pages.json", "index.html",
+                                                      "team-atlas.html", "team-tiny.html"]
     index = (out / "index.html").read_text(encoding="utf-8")
     assert grid_cells(index) == expected_cells(db)
     assert '<a href="team-atlas.html">atlas</a>' in index and 'id="coverage"' in index
@@ -168,6 +169,31 @@ def test_the_temporary_file_of_a_killed_report_is_removed_by_the_next(tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["report.html", running.name])
 
 
+def test_the_page_of_a_team_gone_since_the_last_report_goes_too(tmp_path: Path) -> None:
+    """A team removed from the config keeps no page in the folder (which is mailed around):
+    the report removes the pages the last report there listed and this one did not write, and
+    only those (not a file of someone else's, nor anything with --team)."""
+    db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
+    config = write_config(tmp_path, db)
+    out = tmp_path / "monthly"
+    assert run_report(config, "--out", str(out), "--month", "2026-09").exit_code == 0
+    listed = out / ".processhealth-pages.json"
+    # last month's report also had a team "gone"; someone put their own page beside them
+    listed.write_text(json.dumps({"pages": [*json.loads(listed.read_text())["pages"],
+                                            "team-gone.html", "../analytics.duckdb"]}))
+    for name in ("team-gone.html", "team-mine.html"):
+        (out / name).write_text("<html></html>", encoding="utf-8")
+    assert run_report(config, "--out", str(out), "--team", "atlas").exit_code == 0
+    assert (out / "team-gone.html").exists()  # one team's page: the others are not judged
+    assert run_report(config, "--out", str(out)).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".processhealth-pages.json", "index.html", "team-atlas.html", "team-mine.html",
+        "team-tiny.html"]
+    assert db.exists()
+    assert json.loads(listed.read_text())["pages"] == ["index.html", "team-atlas.html",
+                                                       "team-tiny.html"]
+
+
 def test_refuses_to_write_over_a_symlink(tmp_path: Path) -> None:
     db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
     config = write_config(tmp_path, db)
@@ -225,7 +251,7 @@ def test_200_teams_write_200_pages_under_2_mb(tmp_path: Path) -> None:
     out = tmp_path / "pages/"
     result = run_report(write_config(tmp_path, db), "--out", str(out))
     assert result.exit_code == 0, result.output
-    files = sorted(out.iterdir())
+    files = sorted(p for p in out.iterdir() if p.name != ".processhealth-pages.json")
     assert len(files) == 201 and (out / "index.html") in files
     slugs = overview.slugs(sorted([*TEAMS, *names]))
     assert {p.name for p in files} == {"index.html"} | {f"team-{s}.html" for s in slugs.values()}

@@ -12,6 +12,8 @@ be zipped, mailed or served as it is.
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 
 from processhealth.config import Config
@@ -24,6 +26,7 @@ from reports.render import (
 )
 
 PAGES_LIST = ".processhealth-pages.json"  # the pages the last report wrote here
+_TEAM_PAGE = re.compile(r"team-[a-z0-9-]+\.html")  # the only names a list may have removed
 
 
 def is_folder_target(out: Path) -> bool:
@@ -55,22 +58,46 @@ def render_pages(config: Config, out_dir: Path, month: str | None = None,
            "title": f"{context['title']}, team {t['name']}"})) for t in context["teams"]]
     pages.append((out_dir / "index.html", env.get_template("index.html.j2").render(**context)))
     written = [write_atomically(target, html) for target, html in pages]
-    if team is None:  # every team's page: those of teams gone since the last report go too
-        _forget_pages_of_teams_gone(out_dir, {path.name for path in written})
+    _forget_pages_of_teams_gone(out_dir, written, every_team=team is None)
     return [written[-1], *written[:-1]]
 
 
-def _forget_pages_of_teams_gone(out_dir: Path, current: set[str]) -> None:
+def _listed_pages(listed: Path) -> set[str]:
+    """The names the list holds; nothing from a list that is missing, unreadable, hand-edited
+    into another shape or corrupt (it must not stop every later report into the folder)."""
+    try:
+        pages = json.loads(listed.read_text(encoding="utf-8")).get("pages", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {name for name in pages if isinstance(name, str)} if isinstance(pages, list) else set()
+
+
+def _forget_pages_of_teams_gone(out_dir: Path, written: list[Path], every_team: bool) -> None:
     """Remove the pages the last report into out_dir wrote that this one did not (a team
     removed from the config would otherwise keep last month's page in a folder that is mailed
-    around), then record this report's pages. Only files a report listed there are removed."""
+    around), then record this report's pages. Only a bare `team-<slug>.html` a report listed
+    there goes, never one this run wrote (compared without case, and by file identity, for a
+    case-insensitive file system). With --team the other teams are not judged: the list keeps
+    them and gains this team's page, so a page only ever written with --team still goes later."""
     listed = out_dir / PAGES_LIST
-    try:
-        before = set(json.loads(listed.read_text(encoding="utf-8")).get("pages", []))
-    except (OSError, ValueError, AttributeError):
-        before = set()
-    for name in sorted(before - current):
-        path = out_dir / Path(name).name  # a bare file name, never a path elsewhere
-        if path.name.endswith(".html") and path.is_file() and not path.is_symlink():
+    before = _listed_pages(listed)
+    current = {path.name for path in written}
+    if every_team:
+        ours = {name.casefold() for name in current}
+        for name in sorted(before):
+            path = out_dir / name
+            if (not _TEAM_PAGE.fullmatch(name) or name.casefold() in ours
+                    or path.is_symlink() or not path.is_file()
+                    or any(_same_file(path, page) for page in written)):
+                continue
             path.unlink(missing_ok=True)
+    else:
+        current |= {name for name in before if _TEAM_PAGE.fullmatch(name) or name == "index.html"}
     write_atomically(listed, json.dumps({"pages": sorted(current)}, indent=1))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

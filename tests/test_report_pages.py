@@ -268,3 +268,39 @@ def test_200_teams_write_200_pages_under_2_mb(tmp_path: Path) -> None:
     assert page.count("<svg") == 5
     assert "<title>A/B: process overhead against its own baseline</title>" in page
     assert date(2026, 10, 1).strftime("%b %Y") in page
+
+
+@pytest.mark.parametrize("listed", [
+    {"pages": ["./index.html", "sub/team-atlas.html", "../team-tiny.html", "TEAM-ATLAS.html",
+               "Index.html"]},
+    {"pages": None}, {"pages": [1, None, ["a"], {"b": 2}]}, {"pages": "team-atlas.html"}, [1]])
+def test_a_hand_edited_or_corrupt_list_removes_no_page_of_this_report(tmp_path: Path,
+                                                                      listed: object) -> None:
+    """Names in another spelling of a page just written (a path to it, another case on a
+    case-insensitive file system) leave it; a list of another shape is no list, and neither
+    stops the report (nor every later one into the folder)."""
+    db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
+    config = write_config(tmp_path, db)
+    out = tmp_path / "monthly"
+    assert run_report(config, "--out", str(out)).exit_code == 0
+    (out / pages.PAGES_LIST).write_text(json.dumps(listed), encoding="utf-8")
+    result = run_report(config, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".processhealth-pages.json", "index.html", "team-atlas.html", "team-tiny.html"]
+
+
+def test_a_page_written_only_with_team_goes_once_the_team_is_gone(tmp_path: Path) -> None:
+    db = report_database(tmp_path / "analytics.duckdb", stored_blocks=True)
+    config = write_config(tmp_path, db)
+    out = tmp_path / "monthly"
+    assert run_report(config, "--out", str(out), "--team", "atlas").exit_code == 0
+    (out / "team-gone.html").write_text("<html></html>", encoding="utf-8")
+    listed = out / pages.PAGES_LIST
+    listed.write_text(json.dumps({"pages": ["team-gone.html"]}), encoding="utf-8")
+    assert run_report(config, "--out", str(out), "--team", "tiny").exit_code == 0
+    assert json.loads(listed.read_text())["pages"] == ["index.html", "team-gone.html",
+                                                       "team-tiny.html"]
+    assert run_report(config, "--out", str(out)).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".processhealth-pages.json", "index.html", "team-atlas.html", "team-tiny.html"]

@@ -297,3 +297,34 @@ def test_deleted_users_and_service_accounts_are_non_humans_with_no_team(tmp_path
     teams = rows(con, "SELECT p.is_bot, pm.team FROM people p LEFT JOIN person_months pm "
                       "USING (person_id) ORDER BY p.is_bot")
     assert teams == [(False, "atlas"), (True, None)]  # the deleted user is in no team
+
+
+def test_people_write_refuses_a_link_a_missing_folder_and_a_stray_force(tmp_path, write_config,
+                                                                       run_cli):
+    import os
+
+    path = write_config('[storage]\nanalytics_path = "a.duckdb"\n')
+    config = make_config(tmp_path, storage={"analytics_path": "a.duckdb"})
+    con = domain_db()
+    identity(con, "github", "5", "zz-top")
+    for step in analysis_steps()[:3]:
+        step(con, config)
+    con.execute(f"ATTACH '{config.storage.analytics_path}' AS out")
+    con.execute("COPY FROM DATABASE memory TO out")
+    con.close()
+    kept = tmp_path / "repo.csv"
+    kept.write_text("mine\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(kept)
+    result = run_cli(path, "people", "--write", str(link), "--force")
+    assert result.exit_code == 1 and "symbolic link" in result.output
+    assert link.is_symlink() and kept.read_text() == "mine\n"
+    result = run_cli(path, "people", "--write", str(tmp_path / "nope" / "people.csv"))
+    assert result.exit_code == 1 and "does not exist" in result.output
+    assert run_cli(path, "people", "--force").exit_code == 1
+    os.chmod(kept, 0o664)
+    dead = tmp_path / ".repo.csv.writing-999999999-abc"  # a killed run's
+    dead.write_text("half")
+    assert run_cli(path, "people", "--write", str(kept), "--force").exit_code == 0
+    assert kept.read_text().startswith("person,") and oct(kept.stat().st_mode & 0o777) == "0o664"
+    assert not dead.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 from test_effort_fixtures import at, domain_db, event, identity, item, make_config, rows
@@ -156,18 +157,25 @@ def test_build_step_fills_people_and_person_ids(tmp_path):
         ("e1", "ana-lima"), ("e2", "slack:U9")]
 
 
-def test_people_cli_lists_and_writes_the_map(tmp_path, write_config, run_cli):
+def built_with_accounts(tmp_path, write_config, *accounts: tuple) -> Path:
+    """A config whose analytics database holds these accounts, their identities resolved."""
     path = write_config('[storage]\nanalytics_path = "a.duckdb"\n')
     config = make_config(tmp_path, storage={"analytics_path": "a.duckdb"})
     con = domain_db()
-    identity(con, "jira", "j1", None, "ana@acme.example", "Ana Lima")
-    identity(con, "slack", "U1", "ana", "ana@acme.example", "Ana Lima")
-    identity(con, "github", "5", "zz-top")
+    for account in accounts:
+        identity(con, *account)
     for step in analysis_steps()[:3]:
         step(con, config)
     con.execute(f"ATTACH '{config.storage.analytics_path}' AS out")
     con.execute("COPY FROM DATABASE memory TO out")
     con.close()
+    return path
+
+
+def test_people_cli_lists_and_writes_the_map(tmp_path, write_config, run_cli):
+    path = built_with_accounts(
+        tmp_path, write_config, ("jira", "j1", None, "ana@acme.example", "Ana Lima"),
+        ("slack", "U1", "ana", "ana@acme.example", "Ana Lima"), ("github", "5", "zz-top"))
     result = run_cli(path, "people")
     assert result.exit_code == 0, result.output
     assert "ana-lima" in result.output and "3 accounts, 1 unmatched" in result.output
@@ -303,15 +311,7 @@ def test_people_write_refuses_a_link_a_missing_folder_and_a_stray_force(tmp_path
                                                                        run_cli):
     import os
 
-    path = write_config('[storage]\nanalytics_path = "a.duckdb"\n')
-    config = make_config(tmp_path, storage={"analytics_path": "a.duckdb"})
-    con = domain_db()
-    identity(con, "github", "5", "zz-top")
-    for step in analysis_steps()[:3]:
-        step(con, config)
-    con.execute(f"ATTACH '{config.storage.analytics_path}' AS out")
-    con.execute("COPY FROM DATABASE memory TO out")
-    con.close()
+    path = built_with_accounts(tmp_path, write_config, ("github", "5", "zz-top"))
     kept = tmp_path / "repo.csv"
     kept.write_text("mine\n")
     link = tmp_path / "link.csv"

@@ -6,11 +6,8 @@ map back as one (`processhealth people --write`).
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import os
-import secrets
-import stat
+import io
 from pathlib import Path
 from typing import Any
 
@@ -64,26 +61,15 @@ def csv_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
 
 
 def write_people_csv(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """Write the map to `path` through a temporary file beside it, renamed over it at the end:
-    a failure leaves the file that was there, and a replaced file keeps its mode. The temporary
-    file of a killed run is removed by the next one."""
-    from processhealth.analytics_db import remove_left_by_dead
+    """Write the map to `path`, whole or not at all (processhealth.files.write_atomically)."""
+    from processhealth.files import write_atomically
 
     rows = csv_rows(con)
-    prefix = f".{path.name}.writing-"
-    remove_left_by_dead(path.parent, prefix)
-    temp = path.with_name(f"{prefix}{os.getpid()}-{secrets.token_hex(6)}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, CSV_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temp, stat.S_IMODE(path.stat().st_mode))
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomically(path, text.getvalue())
     return len(rows)
 
 

@@ -65,9 +65,6 @@ def people(config: Config, write_path: Path | None, unmatched: bool, force: bool
     if force and write_path is None:
         raise UserError("--force replaces the file --write names; without --write it does "
                         "nothing.")
-    if write_path is not None and write_path.is_symlink():
-        raise UserError(f"{write_path} is a symbolic link, so processhealth will not replace it "
-                        f"with a file (nor write through it); give the path it points to.")
     if write_path is not None and not write_path.parent.is_dir():
         raise UserError(f"The folder of {write_path} does not exist; create it first.")
     if write_path is not None and write_path.exists() and not force:

@@ -10,19 +10,15 @@ checked.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
-import stat
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from processhealth.analytics_db import remove_left_by_dead
 from processhealth.config import Config
 from processhealth.errors import UserError
+from processhealth.files import refuse_unsafe_target, write_atomically  # noqa: F401
 from reports import asof, changes, coverage, found, late, overview
 from reports import format as fmt
 from reports import team as team_sections
@@ -217,43 +213,3 @@ def people_table(db: AnalyticsDB, team: str, month: date, min_group: int) -> dic
             "rows": [{"name": name, "cells": [fmt.hours(cats.get(c, 0))
                                               for c in team_sections.CATEGORIES]}
                      for name, cats in people.items()]}
-
-
-def refuse_unsafe_target(path: Path) -> None:
-    """A UserError if `path` exists and is not a regular file (a symlink, a folder, a device)."""
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        kind = "a symbolic link" if path.is_symlink() else "not a regular file"
-        raise UserError(
-            f"{path} is {kind}, so processhealth will not write over it: reports replace only "
-            f"regular files, so a link cannot redirect them to another file. Remove it, or "
-            f"choose another --out.")
-
-
-def write_atomically(path: Path, text: str) -> Path:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`: a reader never
-    sees half a report. Only a regular file is replaced: a symlink could point the report (and
-    the rename) at a file the user never meant to overwrite."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    refuse_unsafe_target(path)
-    prefix = f".{path.name}.writing-"  # + pid: a killed report's is removed by the next one
-    remove_left_by_dead(path.parent, prefix)
-    # Created as any new file is (0666 less the umask), not private as a mkstemp file: a report
-    # is for a file share; one that replaces a report keeps that file's mode.
-    while True:
-        temp = path.with_name(f"{prefix}{os.getpid()}-{secrets.token_hex(6)}")
-        try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temp, stat.S_IMODE(path.stat().st_mode))
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
-

@@ -1,0 +1,52 @@
+"""Files processhealth writes for people to read (reports, the people map): written whole or not
+at all, never through a link."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from processhealth.analytics_db import remove_left_by_dead
+from processhealth.errors import UserError
+
+
+def refuse_unsafe_target(path: Path) -> None:
+    """A UserError if `path` exists and is not a regular file (a symlink, a folder, a device)."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        kind = "a symbolic link" if path.is_symlink() else "not a regular file"
+        raise UserError(
+            f"{path} is {kind}, so processhealth will not write over it: it replaces only "
+            f"regular files, so a link cannot redirect it to another file. Remove it, or "
+            f"choose another path.")
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`: a reader never
+    sees half a file (a report, the people map). Only a regular file is replaced: a symlink
+    could point the file (and the rename) at one the user never meant to overwrite."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    refuse_unsafe_target(path)
+    prefix = f".{path.name}.writing-"  # + pid: a killed report's is removed by the next one
+    remove_left_by_dead(path.parent, prefix)
+    # Created as any new file is (0666 less the umask), not private as a mkstemp file: a report
+    # is for a file share; one that replaces a report keeps that file's mode.
+    while True:
+        temp = path.with_name(f"{prefix}{os.getpid()}-{secrets.token_hex(6)}")
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temp, stat.S_IMODE(path.stat().st_mode))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path

@@ -27,6 +27,7 @@ from reports.db import AnalyticsDB
 
 MANIFEST = "_processhealth_export.json"
 STAGING = ".exporting-"  # + pid: where an export writes before it moves the relations in
+PART = "parquet.part"  # files in STAGING, renamed *.parquet just before their relation moves
 # Relations without a month column, and the expression that gives each row its month.
 DERIVED_MONTH = {
     "events": "SELECT *, date_trunc('month', timezone('UTC', occurred_at))::DATE AS month"
@@ -45,13 +46,14 @@ DERIVED_MONTH = {
 def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object]]:
     """Write every relation of `db` under out_dir; return {relation: {rows, partitioned_by}}.
 
-    Everything is written first into a hidden folder inside out_dir (`.exporting-<pid>`: pyarrow
-    and Spark skip names starting with a dot; DuckDB's glob does not, so
-    `read_parquet('DIR/**/*.parquet')` reads it too while an export writes or after one was
-    killed: read each relation by its own folder), then each relation is moved into place and
-    the manifest replaced last: an export that fails or is killed while it writes leaves the
-    previous export whole (the hidden folder is removed then, or by the next export). One
-    killed while the relations move leaves a mix, which the next export replaces (the new
+    Everything is written first into a hidden folder inside out_dir (`.exporting-<pid>`), as
+    `*.parquet.part` files, then each relation gets its `.parquet` names and is moved into
+    place, and the manifest is replaced last: an export that fails or is killed while it writes
+    leaves the previous export whole (the hidden folder is removed then, or by the next
+    export). pyarrow and Spark skip a folder whose name starts with a dot, but DuckDB's glob
+    does not: with `.parquet` names there, `read_parquet('DIR/**/*.parquet')` read the half
+    written relations of a running or killed export beside the previous ones (rows twice).
+    One killed while the relations move leaves a mix, which the next export replaces (the new
     manifest, written as `.new` before the moves, names what was moved in)."""
     out_dir = Path(out_dir)
     previous = _check_target(out_dir)
@@ -76,6 +78,7 @@ def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object
         for name in previous:
             shutil.rmtree(out_dir / name, ignore_errors=True)
         for name in written:
+            _finished(staging / name)
             shutil.rmtree(out_dir / name, ignore_errors=True)
             os.replace(staging / name, out_dir / name)
     finally:
@@ -90,13 +93,19 @@ def _write(db: AnalyticsDB, name: str, target: Path) -> dict[str, object]:
     partitioned = name in DERIVED_MONTH or "month" in db.columns[name]
     rows = int(db.scalar(f"SELECT count(*) FROM ({query})"))
     if partitioned and rows:
-        db.con.execute(f"COPY ({query}) TO {sql_literal(target)}"
-                       " (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE)")
+        db.con.execute(f"COPY ({query}) TO {sql_literal(target)} (FORMAT parquet,"
+                       f" PARTITION_BY (month), OVERWRITE_OR_IGNORE, FILE_EXTENSION '{PART}')")
     else:
         target.mkdir(parents=True, exist_ok=True)
-        db.con.execute(f"COPY ({query}) TO {sql_literal(target / 'data.parquet')}"
+        db.con.execute(f"COPY ({query}) TO {sql_literal(target / f'data.{PART}')}"
                        " (FORMAT parquet)")
     return {"rows": rows, "partitioned_by": "month" if partitioned and rows else None}
+
+
+def _finished(relation: Path) -> None:
+    """Give the files of a relation written in the staging folder their `.parquet` names."""
+    for part in sorted(relation.rglob(f"*.{PART}")):
+        os.replace(part, part.with_name(part.name.removesuffix(".part")))
 
 
 def _check_target(out_dir: Path) -> list[str]:

@@ -20,7 +20,9 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +152,7 @@ def _template(config: Any, prelude: Prelude, settings: dict[str, Any]) -> Path:
         return template
     prefix = "processhealth-template-"
     remove_left_by_dead(Path(tempfile.gettempdir()), prefix)
-    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{owner_tag()}-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     template = folder / "analytics.duckdb"
     try:
@@ -202,7 +204,7 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
     """
     target = Path(config.storage.analytics_path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f"{target.name}.building-{os.getpid()}")
+    temp = target.with_name(f"{target.name}.building-{owner_tag()}")
     _remove(temp)
     _remove_abandoned(target)
     if not Path(config.storage.raw_path).exists():
@@ -243,26 +245,56 @@ def _remove_abandoned(target: Path) -> None:
     remove_left_by_dead(target.parent, f"{target.name}.building-")
 
 
+def owner_tag(pid: int | None = None, host: str | None = None) -> str:
+    """Who made a temporary name: `<pid>@<host tag>` (this process and host unless given; the
+    tag is 8 hex digits of the sha256 of the host's name), which remove_left_by_dead reads back
+    (_owner). The host is there because a process id says nothing on another host that shares
+    the folder (NFS, a shared drive): pid 1234 is gone on host B while host A's build runs."""
+    tag = hashlib.sha256((host or socket.gethostname()).encode()).hexdigest()[:8]
+    return f"{os.getpid() if pid is None else pid}@{tag}"
+
+
+def _owner(rest: str) -> tuple[int, str | None] | None:
+    """(pid, host tag) of the part of a name after its prefix as owner_tag wrote it, (pid, None)
+    as versions before the host tag wrote it (the pid alone); either ends the name or is
+    followed by `-` or `.` (`.wal`). None for anything else."""
+    found = re.match(r"(\d+)(?:@([0-9a-f]{8}))?(?=[-.]|\Z)", rest)
+    return (int(found.group(1)), found.group(2)) if found else None
+
+
+# Another host's entries go only once this old: no build, report or export runs that long (a
+# build of 10M events takes about 130 s, benchmarks/RESULTS.md).
+FOREIGN_AGE = 24 * 3600
+
+
 def remove_left_by_dead(folder: Path, prefix: str, ours: Container[str] | None = None) -> None:
-    """Remove the files and folders in `folder` named `prefix` + a process id (+ anything)
-    whose process is gone: what a killed process of ours could not clean up. With `ours` (the
+    """Remove the files and folders in `folder` named `prefix` + owner_tag() (+ anything) whose
+    process is gone: what a killed process of ours could not clean up. With `ours` (the
     names this process has in use), one named with this process's own id but not in `ours`
     goes too: a killed run whose id this one got again (in a container every run can be
-    pid 1). Best effort: what cannot be removed (another user's, say) stays."""
+    pid 1). A name without a host tag (an earlier version's) counts as this host's. One of
+    another host stays (its process may run there) until it is FOREIGN_AGE old (its
+    modification time): a cron that runs each time in a fresh container, with a new random
+    host name, still removes what the container before it left. Best effort: what cannot be
+    removed (another user's, say) stays; a name not of that shape is never touched."""
+    here = owner_tag().partition("@")[2]
     for path in folder.glob(f"{glob.escape(prefix)}*"):
-        pid = re.match(r"(\d+)", path.name[len(prefix):])
-        if not pid:
+        owner = _owner(path.name[len(prefix):])
+        if owner is None:
             continue
-        number = int(pid.group(1))
-        if number == os.getpid():
-            if ours is None or path.name in ours:
+        number, host = owner
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
+            if host not in (None, here):
+                if time.time() - path.lstat().st_mtime < FOREIGN_AGE:
+                    continue
+            elif number == os.getpid():
+                if ours is None or path.name in ours:
+                    continue
+            elif _alive(number):
                 continue
-        elif _alive(number):
-            continue
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
                 path.unlink()
 
 

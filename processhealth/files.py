@@ -9,7 +9,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from processhealth.analytics_db import remove_left_by_dead
+from processhealth.analytics_db import owner_tag, remove_left_by_dead
 from processhealth.errors import UserError
 
 
@@ -29,12 +29,12 @@ def write_atomically(path: Path, text: str) -> Path:
     could point the file (and the rename) at one the user never meant to overwrite."""
     path.parent.mkdir(parents=True, exist_ok=True)
     refuse_unsafe_target(path)
-    prefix = f".{path.name}.writing-"  # + pid: a killed report's is removed by the next one
+    prefix = f".{path.name}.writing-"  # + owner tag: a killed report's goes with the next one
     remove_left_by_dead(path.parent, prefix)
     # Created as any new file is (0666 less the umask), not private as a mkstemp file: a report
     # is for a file share; one that replaces a report keeps that file's mode.
     while True:
-        temp = path.with_name(f"{prefix}{os.getpid()}-{secrets.token_hex(6)}")
+        temp = path.with_name(f"{prefix}{owner_tag()}-{secrets.token_hex(6)}")
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             break

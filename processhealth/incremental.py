@@ -22,7 +22,6 @@ in full.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 import duckdb
 
 from processhealth import quarantine, slack_delta, ui
-from processhealth.analytics_db import _remove, _remove_abandoned
+from processhealth.analytics_db import _remove, _remove_abandoned, owner_tag
 from processhealth.build_inputs import analysis_inputs, file_identity, fingerprint, raw_now
 from processhealth.duckdb_files import open_duckdb
 
@@ -111,7 +110,7 @@ class Plan:
 
     @property
     def temp(self) -> Path | None:
-        return self.state.with_name(f"{self.state.name}.building-{os.getpid()}") \
+        return self.state.with_name(f"{self.state.name}.building-{owner_tag()}") \
             if self.state else None
 
     def normalizes(self, source: str | None) -> bool:

@@ -19,14 +19,13 @@ People, teams, identities, categories and credited minutes stay as the build mad
 depend on configuration and on each event, not on later months. What the sources only give as
 it is now also stays: a work item's title, labels, type, category, linked keys and which fields
 hold a value (item_fields) are as last collected. The copy is written beside the analytics
-database (`.asof-<pid>-*`, removed when the report is written; a killed report's copy is removed
-by the next report).
+database (`.asof-<pid>@<host>-*`, removed when the report is written; a killed report's copy is
+removed by the next report on its host, or on any host a day later: remove_left_by_dead).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import tempfile
@@ -38,7 +37,7 @@ from typing import Any
 
 import duckdb
 
-from processhealth.analytics_db import remove_left_by_dead
+from processhealth.analytics_db import owner_tag, remove_left_by_dead
 from processhealth.duckdb_files import one_commit
 from reports.db import AnalyticsDB
 
@@ -162,7 +161,7 @@ def as_of_database(config: Any, month: date) -> Iterator[tuple[AnalyticsDB, Left
         return
     # copies of killed reports (also one whose process id this process got again)
     remove_left_by_dead(path.parent, ".asof-", ours=_IN_USE)
-    folder = Path(tempfile.mkdtemp(prefix=f".asof-{os.getpid()}-", dir=path.parent))
+    folder = Path(tempfile.mkdtemp(prefix=f".asof-{owner_tag()}-", dir=path.parent))
     _IN_USE.add(folder.name)
     try:
         copy = folder / path.name

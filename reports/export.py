@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from processhealth import ui
-from processhealth.analytics_db import remove_left_by_dead
+from processhealth.analytics_db import owner_tag, remove_left_by_dead
 from processhealth.duckdb_files import sql_literal
 from processhealth.errors import UserError
 from reports.db import AnalyticsDB
 
 MANIFEST = "_processhealth_export.json"
-STAGING = ".exporting-"  # + pid: where an export writes before it moves the relations in
+STAGING = ".exporting-"  # + owner_tag(): where an export writes before it moves the relations in
 PART = "parquet.part"  # files in STAGING, renamed *.parquet just before their relation moves
 # Relations without a month column, and the expression that gives each row its month.
 DERIVED_MONTH = {
@@ -46,20 +46,21 @@ DERIVED_MONTH = {
 def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object]]:
     """Write every relation of `db` under out_dir; return {relation: {rows, partitioned_by}}.
 
-    Everything is written first into a hidden folder inside out_dir (`.exporting-<pid>`), as
-    `*.parquet.part` files, then each relation gets its `.parquet` names and is moved into
-    place, and the manifest is replaced last: an export that fails or is killed while it writes
-    leaves the previous export whole (the hidden folder is removed then, or by the next
-    export). pyarrow and Spark skip a folder whose name starts with a dot, but DuckDB's glob
-    does not: with `.parquet` names there, `read_parquet('DIR/**/*.parquet')` read the half
-    written relations of a running or killed export beside the previous ones (rows twice).
-    One killed while the relations move leaves a mix, which the next export replaces (the new
-    manifest, written as `.new` before the moves, names what was moved in)."""
+    Everything is written first into a hidden folder inside out_dir
+    (`.exporting-<pid>@<host>`), as `*.parquet.part` files, then each relation gets its
+    `.parquet` names and is moved into place, and the manifest is replaced last: an export that
+    fails or is killed while it writes leaves the previous export whole (the hidden folder is
+    removed then, or by the next export). pyarrow and Spark skip a folder whose name starts
+    with a dot, but DuckDB's glob does not: with `.parquet` names there,
+    `read_parquet('DIR/**/*.parquet')` read the half-written relations of a running or killed
+    export beside the previous ones (rows twice). One killed while the relations move leaves a
+    mix, which the next export replaces (the new manifest, written as `.new` before the moves,
+    names what was moved in)."""
     out_dir = Path(out_dir)
     previous = _check_target(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_left_by_dead(out_dir, STAGING)
-    staging = out_dir / f"{STAGING}{os.getpid()}"
+    staging = out_dir / f"{STAGING}{owner_tag()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:

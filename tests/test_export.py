@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from report_org import TEAMS, report_database
 
+from processhealth.analytics_db import owner_tag
 from processhealth.cli import cli
 from processhealth.errors import UserError
 from reports import export
@@ -117,7 +118,7 @@ def test_a_failed_or_killed_export_leaves_the_previous_export_whole(
     # a killed export's hidden folder: not taken for foreign files, removed by the next export
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    left = out / f"{export.STAGING}{dead.pid}"
+    left = out / f"{export.STAGING}{owner_tag(dead.pid)}"
     (left / "events").mkdir(parents=True)
     (left / "events" / "data.parquet").write_bytes(b"half")
     with AnalyticsDB.open(analytics) as db:

@@ -10,6 +10,7 @@ from test_effort_fixtures import at, domain_db, event, identity, item, make_conf
 
 from analysis import identity as ident
 from analysis.identity_match import Account, Resolved, clean_email, login_keys, name_key, resolve
+from processhealth.analytics_db import owner_tag
 from processhealth.config import load_config
 from processhealth.pipeline import analysis_steps
 from simulation import OrgSpec, generate_org
@@ -323,7 +324,7 @@ def test_people_write_refuses_a_link_a_missing_folder_and_a_stray_force(tmp_path
     assert result.exit_code == 1 and "does not exist" in result.output
     assert run_cli(path, "people", "--force").exit_code == 1
     os.chmod(kept, 0o664)
-    dead = tmp_path / ".repo.csv.writing-999999999-abc"  # a killed run's
+    dead = tmp_path / f".repo.csv.writing-{owner_tag(999999999)}-abc"  # a killed run's
     dead.write_text("half")
     assert run_cli(path, "people", "--write", str(kept), "--force").exit_code == 0
     assert kept.read_text().startswith("person,") and oct(kept.stat().st_mode & 0o777) == "0o664"

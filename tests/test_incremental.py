@@ -28,6 +28,7 @@ import pytest
 import shared_cache
 
 from processhealth import build_inputs, incremental, pipeline, state
+from processhealth.analytics_db import owner_tag
 from processhealth.config import load_config
 from processhealth.demo_config import demo_config_toml
 from processhealth.simload import bulk, replay
@@ -264,7 +265,7 @@ def test_incremental_builds_equal_a_full_build(org_store):
         [sys.executable, "-c", "from processhealth.cli import main; main()", "--config",
          str(folder / "processhealth.toml"), "build"], env={**os.environ, **TOKENS},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    temp = target.with_name(f"{target.name}.building-{child.pid}")
+    temp = target.with_name(f"{target.name}.building-{owner_tag(child.pid)}")
     deadline = time.monotonic() + 60
     while not temp.exists() and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -333,9 +334,9 @@ def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkey
     # would remove them)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    leftovers = [target.with_name(f"{target.name}.building-{dead.pid}"),
+    leftovers = [target.with_name(f"{target.name}.building-{owner_tag(dead.pid)}"),
                  incremental.state_path(config).with_name(
-                     f"{incremental.state_path(config).name}.building-{dead.pid}")]
+                     f"{incremental.state_path(config).name}.building-{owner_tag(dead.pid)}")]
     for path in leftovers:
         path.write_bytes(b"left by a killed build")
     out = cli_build(folder, TZ="Europe/Berlin")

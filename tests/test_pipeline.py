@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 import duckdb
 import pytest
@@ -302,8 +303,8 @@ def test_a_template_left_by_a_killed_process_is_removed_by_the_next_one(config, 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = tmp_path / f"processhealth-template-{dead.pid}-abc"
-    alive = tmp_path / f"processhealth-template-{os.getpid()}-def"
+    stale = tmp_path / f"processhealth-template-{analytics_db.owner_tag(dead.pid)}-abc"
+    alive = tmp_path / f"processhealth-template-{analytics_db.owner_tag()}-def"
     for folder in (stale, alive):
         folder.mkdir()
         (folder / "analytics.duckdb").write_bytes(b"x")
@@ -312,7 +313,37 @@ def test_a_template_left_by_a_killed_process_is_removed_by_the_next_one(config, 
     prelude = analytics_db.Prelude([], [source])
     analytics_db.build_analytics(config, [], prelude=prelude)
     assert not stale.exists() and alive.exists()
-    assert len(list(tmp_path.glob(f"processhealth-template-{os.getpid()}-*"))) == 2
+    assert len(list(tmp_path.glob(f"processhealth-template-{analytics_db.owner_tag()}-*"))) == 2
+
+
+def test_what_another_host_left_stays_a_day(tmp_path) -> None:
+    """In a folder two hosts share (NFS), a process id says nothing about another host's
+    process: its entries stay, whatever their id, until they are a day old (a cron in fresh
+    containers, each a new host name, still cleans up). This host's, and those of versions
+    before the host tag (no tag), go when their process is gone; a name of any other shape
+    stays."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        tag = analytics_db.owner_tag
+        assert tag(dead.pid, host="host-b") != tag(dead.pid)
+        prefix = "x.duckdb.building-"
+        kept = [tag(dead.pid, host="host-b"),  # running on host B for all we know
+                tag(alive.pid), f"{dead.pid}@b0b", f"{dead.pid}x", "notes"]
+        gone = [tag(dead.pid, host="host-c"), tag(alive.pid, host="host-d"),  # a day old
+                f"{dead.pid}", f"{dead.pid}-abc", tag(dead.pid), f"{tag(dead.pid)}.wal"]
+        for name in kept + gone:
+            (tmp_path / f"{prefix}{name}").mkdir()
+            (tmp_path / f"{prefix}{name}" / "part").write_bytes(b"x")
+        day_ago = time.time() - 25 * 3600
+        for name in gone[:2]:
+            os.utime(tmp_path / f"{prefix}{name}", (day_ago, day_ago))
+        analytics_db.remove_left_by_dead(tmp_path, prefix)
+        assert sorted(p.name[len(prefix):] for p in tmp_path.iterdir()) == sorted(kept)
+    finally:
+        alive.kill()
+        alive.wait()
 
 
 def test_without_a_usable_temporary_folder_the_file_is_made_in_place(config, tmp_path,

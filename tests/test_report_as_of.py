@@ -7,7 +7,6 @@ October 2026."""
 from __future__ import annotations
 
 import html
-import os
 import subprocess
 import sys
 from datetime import date
@@ -18,6 +17,7 @@ import duckdb
 from report_org import collected_until, report_database
 
 from analysis import fill_typed_columns
+from processhealth.analytics_db import owner_tag
 from processhealth.config import Config, load_config
 from reports.asof import as_of_database
 from reports.db import AnalyticsDB
@@ -166,15 +166,16 @@ def test_the_copy_a_killed_report_left_is_removed_by_the_next(tmp_path: Path) ->
     dead.wait()
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        killed, running = tmp_path / f".asof-{dead.pid}-x1", tmp_path / f".asof-{alive.pid}-x2"
-        same_pid = tmp_path / f".asof-{os.getpid()}-x3"  # a killed run with this pid
+        killed = tmp_path / f".asof-{owner_tag(dead.pid)}-x1"
+        running = tmp_path / f".asof-{owner_tag(alive.pid)}-x2"
+        same_pid = tmp_path / f".asof-{owner_tag()}-x3"  # a killed run with this pid
         for folder in (killed, running, same_pid):
             folder.mkdir()
             (folder / db.name).write_bytes(b"a copy")
         with as_of_database(_config(tmp_path, db), date(2026, 7, 1)) as (_, left_out):
             assert left_out is not None
             [mine] = [p for p in tmp_path.glob(".asof-*") if p not in (killed, running)]
-            assert mine.name.startswith(f".asof-{os.getpid()}-")
+            assert mine.name.startswith(f".asof-{owner_tag()}-")
             # a second as-of copy in this process leaves the first, which is in use
             with as_of_database(_config(tmp_path, db), date(2026, 6, 1)) as (_, other):
                 assert other is not None and mine.exists()

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from report_org import TEAMS, many_teams_database, report_database
 
+from processhealth.analytics_db import owner_tag
 from processhealth.cli import cli
 from reports import overview, pages
 from reports.render import write_atomically
@@ -161,8 +162,8 @@ def test_the_temporary_file_of_a_killed_report_is_removed_by_the_next(tmp_path: 
     one a running report is writing."""
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    killed = tmp_path / f".report.html.writing-{dead.pid}-abc"
-    running = tmp_path / f".report.html.writing-{os.getpid()}-def"
+    killed = tmp_path / f".report.html.writing-{owner_tag(dead.pid)}-abc"
+    running = tmp_path / f".report.html.writing-{owner_tag()}-def"
     for path in (killed, running):
         path.write_text("half a report", encoding="utf-8")
     write_atomically(tmp_path / "report.html", "<html></html>")

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from processhealth.analytics_db import owner_tag
+
 from .support import (
     SECRETS_ENV,
     SOURCES,
@@ -95,7 +97,7 @@ def test_sigkill_during_build_leaves_the_old_or_the_new_database_never_a_mix(bui
     for trial in range(BUILD_TRIALS):
         copy_db(previous, target)
         proc = fork_cli(config, "build", environ=env())
-        temp = target.with_name(f"{target.name}.building-{proc.pid}")
+        temp = target.with_name(f"{target.name}.building-{owner_tag(proc.pid)}")
         assert wait_until(lambda p=proc, t=temp: t.exists() or not p.is_alive(), 60)
         # somewhere in the build's steps: the forked builds run warm and can take well under the
         # measured first build, so the kills aim at its first half

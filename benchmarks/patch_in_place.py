@@ -10,7 +10,12 @@ beside it), prints the seconds of:
 3. in the copy, deleting the last month's events and inserting them again, then a checkpoint,
    with `events` in the order the build wrote it (normalization order);
 4. the same with `events` first rewritten in `occurred_at` order (step 4's own rewrite is not
-   timed: it is the layout a build would keep).
+   timed: it is the layout a build would keep);
+5. in that time-ordered copy, the closure an exact incremental build would patch: the last
+   month and the events of `--items` work items spread over every earlier month (4,363 at 10M
+   events, the items whose rows or links a month of data changed: benchmarks/RESULTS.md section
+   8, fifteenth session), deleted and inserted again, then a checkpoint; and how much the file
+   grew (DuckDB reuses freed blocks only after a checkpoint).
 """
 
 from __future__ import annotations
@@ -50,10 +55,29 @@ def patch(con: duckdb.DuckDBPyConnection, since) -> None:
     con.execute("CHECKPOINT")
 
 
+def patch_closure(con: duckdb.DuckDBPyConnection, since, items: int) -> int:
+    """Delete and insert again the last month's events and every event of `items` work items
+    chosen evenly by hash among those with events before it; the events patched."""
+    con.execute(f"""CREATE TEMP TABLE _closure AS
+        SELECT item_id FROM (SELECT DISTINCT item_id FROM old.events
+                             WHERE occurred_at < ? AND item_id IS NOT NULL)
+        ORDER BY hash(item_id) LIMIT {int(items)}""", [since])
+    where = "occurred_at >= ? OR item_id IN (SELECT item_id FROM _closure)"
+    [(patched,)] = con.execute(f"SELECT count(*) FROM old.events WHERE {where}",
+                               [since]).fetchall()
+    con.execute(f"DELETE FROM events WHERE {where}", [since])
+    con.execute(f"INSERT INTO events SELECT * FROM old.events WHERE {where}", [since])
+    con.execute("CHECKPOINT")
+    return int(patched)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("database", type=Path, help="a built processhealth.duckdb")
-    source = parser.parse_args().database.resolve()
+    parser.add_argument("--items", type=int, default=4363,
+                        help="work items of earlier months in the closure (step 5)")
+    args = parser.parse_args()
+    source = args.database.resolve()
     with duckdb.connect(str(source), read_only=True) as con:
         since = con.execute("SELECT date_trunc('month', max(occurred_at)) FROM events"
                             ).fetchone()[0]
@@ -75,7 +99,16 @@ def main() -> None:
                     " ORDER BY occurred_at")
         con.execute("CHECKPOINT")
         timed("patch the last month in place, events in time order", lambda: patch(con, since))
+        con.execute("CREATE OR REPLACE TABLE events AS SELECT * FROM old.events"
+                    " ORDER BY occurred_at")
+        con.execute("CHECKPOINT")
+        size = copy.stat().st_size
+        patched: list[int] = []
+        timed(f"patch the last month and {args.items:,} earlier items, time order",
+              lambda: patched.append(patch_closure(con, since, args.items)))
         con.close()
+        print(f"  {patched[0]:,} events patched; the file grew by "
+              f"{(copy.stat().st_size - size) / 2**20:,.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import duckdb
@@ -212,3 +213,45 @@ def test_a_pull_commit_key_ends_with_its_payload_sha(built):
     assert n > 0 and same == n
     keys = pull_commit_rows("acme/app", 7, [{"sha": "abc123", "commit": {}}], "http://x")
     assert keys[0]["natural_key"] == "acme/app#7@abc123"
+
+
+def test_only_an_object_is_read_as_body_flags(tmp_path):
+    """body_flags is read as flags only when it is a JSON object (collectors/privacy.py writes
+    one): a string, even one holding an object's text, is no flags, so the flags come from the
+    body (none here), as when body_flags was read with its own `payload -> '$.body_flags'`."""
+    declared = {"has_hypothesis": True, "has_success_criteria": True, "has_result": False}
+    said = {"is_reminder": True, "is_status_request": False, "shadow_tool": None,
+            "has_result": False}
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        simload.load(tiny_org(), store)
+    raw = duckdb.connect(str(tmp_path / "raw.duckdb"))
+    shapes = {}  # (table, natural key): body_flags as stored
+    for table, flags in (("issues", declared), ("pulls", declared),
+                         ("issue_comments", said), ("review_comments", said)):
+        keys = [k for (k,) in raw.execute(  # issues that are no pull requests
+            f"SELECT natural_key FROM raw_github_{table} WHERE {table != 'issues'} OR"
+            f" natural_key NOT IN (SELECT natural_key FROM raw_github_pulls)"
+            f" ORDER BY natural_key LIMIT 4").fetchall()]
+        for key, value in zip(keys, (flags, json.dumps(flags), [flags], None), strict=True):
+            shapes[(table, key)] = value
+            raw.execute(f"UPDATE raw_github_{table} SET payload = json_merge_patch(payload,"
+                        f" json_object('body', NULL, 'body_flags', ?::JSON))"
+                        f" WHERE natural_key = ?", [json.dumps(value), key])
+    # a pull request's flags are read from its pull row when its issue row has none
+    pulls = [k for (t, k) in shapes if t == "pulls"]
+    raw.execute("UPDATE raw_github_issues SET payload = json_merge_patch(payload,"
+                " json_object('body', NULL, 'body_flags', NULL)) WHERE natural_key IN"
+                f" ({', '.join('?' * len(pulls))})", pulls)
+    raw.close()
+    con = normalize(tmp_path / "raw.duckdb", tmp_path / "a.duckdb")
+    for (table, key), value in shapes.items():
+        read = isinstance(value, dict)
+        if table in ("issues", "pulls"):
+            got = con.execute("SELECT has_hypothesis, has_success_criteria FROM work_items"
+                              " WHERE item_id = ?", [f"github:{key}"]).fetchone()
+            assert got == (read, read), (table, value)
+        else:
+            entity = "issue_comment" if table == "issue_comments" else "review_comment"
+            got = con.execute("SELECT subkind, (detail ->> 'is_reminder')::BOOLEAN FROM events"
+                              " WHERE event_id = ?", [f"github:{entity}:{key}"]).fetchone()
+            assert got == (("reminder", True) if read else (None, False)), (table, value)

@@ -81,17 +81,24 @@ CREATE OR REPLACE TEMP MACRO _gh_user(t, root) AS TABLE
           FROM query_table(t));
 -- Issues, pulls, reviews, comments and issue events: every field the statements below read,
 -- the acting user's included, in one parse of each payload. body_flags (a JSON object that
--- collectors/privacy.py writes when it reduces a body) is the last path, its text cast back to
--- JSON: reading it with a second `payload -> '$.body_flags'` parsed each payload again (1.4 s
--- at 10M events). Only an object is read as flags (05_text_flags.sql), as before.
+-- collectors/privacy.py writes when it reduces a body) is the last path but one, its text cast
+-- back to JSON: reading it with a second `payload -> '$.body_flags'` parsed each payload again
+-- (1.4 s at 10M events). Only an object is read as flags (05_text_flags.sql), as before; but
+-- a string's text comes out unquoted, so a string holding an object's text would read as one.
+-- The last path, a key privacy.py has always written in those flags (has_result of an issue's
+-- or pull request's, is_reminder of a comment's), tells an object; anything else that is there
+-- is read again on its own (_gh_flags), as before.
+CREATE OR REPLACE TEMP MACRO _gh_flags(payload, flags, key) AS CASE
+    WHEN key IS NOT NULL THEN flags::JSON
+    WHEN flags IS NOT NULL THEN payload -> '$.body_flags' END;
 CREATE OR REPLACE TEMP TABLE _gh_is AS
 SELECT natural_key, scope, json_extract_string(payload, [
            '$.number', '$.pull_request', '$.title', '$.html_url', '$.state', '$.labels',
            '$.created_at', '$.closed_at', '$.pull_request.merged_at', '$.user.id',
            '$.assignees[0].id', '$.draft', '$.state_reason', '$.pull_request.url',
            '$.pull_request.html_url', '$.id', '$.body', '$.user.login', '$.user.type',
-           '$.body_flags']) AS f,
-       TRY_CAST(f[20] AS JSON) AS flags
+           '$.body_flags', '$.body_flags.has_result']) AS f,
+       _gh_flags(payload, f[20], f[21]) AS flags
 FROM raw_github_issues;
 -- An issue without a readable number or created_at is set aside (processhealth/quarantine.py,
 -- which warns): recorded in source_coverage and left out. Checked on this parse, not on one of
@@ -108,8 +115,8 @@ DROP TABLE _gh_unreadable;
 CREATE OR REPLACE TEMP TABLE _gh_pu AS
 SELECT natural_key, json_extract_string(payload, [
            '$.merged_at', '$.head.ref', '$.base.ref', '$.draft', '$.body', '$.user.id',
-           '$.user.login', '$.user.type', '$.body_flags']) AS f,
-       TRY_CAST(f[9] AS JSON) AS flags
+           '$.user.login', '$.user.type', '$.body_flags', '$.body_flags.has_result']) AS f,
+       _gh_flags(payload, f[9], f[10]) AS flags
 FROM raw_github_pulls;
 CREATE OR REPLACE TEMP TABLE _gh_rv AS
 SELECT natural_key, scope, json_extract_string(payload, [
@@ -119,15 +126,15 @@ FROM raw_github_reviews;
 CREATE OR REPLACE TEMP TABLE _gh_ic AS
 SELECT natural_key, scope, json_extract_string(payload, [
            '$.created_at', '$.user.id', '$.issue_url', '$.body', '$.body_length', '$.user.login',
-           '$.user.type', '$.body_flags']) AS f,
-       TRY_CAST(f[8] AS JSON) AS flags
+           '$.user.type', '$.body_flags', '$.body_flags.is_reminder']) AS f,
+       _gh_flags(payload, f[8], f[9]) AS flags
 FROM raw_github_issue_comments;
 CREATE OR REPLACE TEMP TABLE _gh_rc AS
 SELECT natural_key, scope, json_extract_string(payload, [
            '$.created_at', '$.user.id', '$.pull_request_url', '$.pull_request_review_id',
            '$.path', '$.body', '$.body_length', '$.user.login', '$.user.type',
-           '$.body_flags']) AS f,
-       TRY_CAST(f[10] AS JSON) AS flags
+           '$.body_flags', '$.body_flags.is_reminder']) AS f,
+       _gh_flags(payload, f[10], f[11]) AS flags
 FROM raw_github_review_comments;
 CREATE OR REPLACE TEMP TABLE _gh_ie AS
 SELECT natural_key, scope, json_extract_string(payload, [

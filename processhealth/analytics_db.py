@@ -272,7 +272,8 @@ def remove_left_by_dead(folder: Path, prefix: str, ours: Container[str] | None =
     process is gone: what a killed process of ours could not clean up. With `ours` (the
     names this process has in use), one named with this process's own id but not in `ours`
     goes too: a killed run whose id this one got again (in a container every run can be
-    pid 1). A name without a host tag (an earlier version's) counts as this host's. One of
+    pid 1). A name without a host tag (an earlier version's) counts as this host's, and with
+    this process's id is never this process's (its own carry the host). One of
     another host stays (its process may run there) until it is FOREIGN_AGE old (its
     modification time): a cron that runs each time in a fresh container, with a new random
     host name, still removes what the container before it left. Best effort: what cannot be
@@ -288,7 +289,9 @@ def remove_left_by_dead(folder: Path, prefix: str, ours: Container[str] | None =
                 if time.time() - path.lstat().st_mtime < FOREIGN_AGE:
                     continue
             elif number == os.getpid():
-                if ours is None or path.name in ours:
+                # this process names its own with the host: one without was left by an earlier
+                # version's run with the same id (a container's pid 1), which no build removes
+                if host is not None and (ours is None or path.name in ours):
                     continue
             elif _alive(number):
                 continue

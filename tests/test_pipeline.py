@@ -346,6 +346,24 @@ def test_what_another_host_left_stays_a_day(tmp_path) -> None:
         alive.wait()
 
 
+def test_an_earlier_version_s_name_with_this_process_s_id_is_a_killed_run_s(tmp_path) -> None:
+    """This process names its files with its host: one named with its id alone was left by an
+    earlier version's run that had the same id (in a container every run can be pid 1), killed
+    before it cleaned up. It goes, as that version's `_remove(temp)` removed it; kept, a
+    database-sized `.building-1` stayed for good."""
+    prefix = "x.duckdb.building-"
+    left = [f"{os.getpid()}", f"{os.getpid()}.wal", f"{os.getpid()}-abc"]
+    mine = [analytics_db.owner_tag(), f"{analytics_db.owner_tag()}.wal"]
+    for name in left + mine:
+        (tmp_path / f"{prefix}{name}").write_bytes(b"x")
+    analytics_db.remove_left_by_dead(tmp_path, prefix)
+    assert sorted(p.name[len(prefix):] for p in tmp_path.iterdir()) == sorted(mine)
+    # with `ours` (as-of copies), this process's own names stay, the earlier version's go
+    (tmp_path / f"{prefix}{os.getpid()}").write_bytes(b"x")
+    analytics_db.remove_left_by_dead(tmp_path, prefix, ours={f"{prefix}{mine[0]}"})
+    assert [p.name[len(prefix):] for p in tmp_path.iterdir()] == [mine[0]]
+
+
 def test_without_a_usable_temporary_folder_the_file_is_made_in_place(config, tmp_path,
                                                                      monkeypatch) -> None:
     """A temporary folder that cannot hold the template (here: a file in its place) costs the

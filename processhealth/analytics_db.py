@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import glob
 import hashlib
 import os
@@ -250,8 +251,19 @@ def owner_tag(pid: int | None = None, host: str | None = None) -> str:
     tag is 8 hex digits of the sha256 of the host's name), which remove_left_by_dead reads back
     (_owner). The host is there because a process id says nothing on another host that shares
     the folder (NFS, a shared drive): pid 1234 is gone on host B while host A's build runs."""
-    tag = hashlib.sha256((host or socket.gethostname()).encode()).hexdigest()[:8]
+    tag = _host_tag(host) if host else _this_host()
     return f"{os.getpid() if pid is None else pid}@{tag}"
+
+
+def _host_tag(host: str) -> str:
+    return hashlib.sha256(host.encode()).hexdigest()[:8]
+
+
+@functools.cache
+def _this_host() -> str:
+    """This host's tag, read once: a process's names must not change with the host's name (a
+    laptop that joins another network), as Plan.temp, made again at each use, did mid-build."""
+    return _host_tag(socket.gethostname())
 
 
 def _owner(rest: str) -> tuple[int, str | None] | None:

@@ -364,6 +364,25 @@ def test_an_earlier_version_s_name_with_this_process_s_id_is_a_killed_run_s(tmp_
     assert [p.name[len(prefix):] for p in tmp_path.iterdir()] == [mine[0]]
 
 
+def test_a_process_s_temporary_names_stay_when_the_host_is_renamed(tmp_path, monkeypatch
+                                                                   ) -> None:
+    """The host part of a process's names is read once: a build state's temporary name
+    (Plan.temp, made again at each use) that changed with the host's name mid-build (a laptop
+    that joins another network) had the state's normalized tables copied into one file and the
+    state committed from another, new and empty, while the first stayed behind as another
+    host's for a day; the next build was full."""
+    tag = analytics_db.owner_tag()
+    names = iter(f"host-{n}" for n in range(100))
+    monkeypatch.setattr(analytics_db.socket, "gethostname", lambda: next(names))
+    plan = incremental.Plan(state=tmp_path / "state.duckdb")
+    assert plan.temp == plan.temp == tmp_path / f"state.duckdb.building-{tag}"
+    assert analytics_db.owner_tag() == tag
+    # what this process made is still its own: not left for a day as another host's
+    (tmp_path / f"x.building-{tag}").write_bytes(b"x")
+    analytics_db.remove_left_by_dead(tmp_path, "x.building-", ours=set())
+    assert not (tmp_path / f"x.building-{tag}").exists()
+
+
 def test_without_a_usable_temporary_folder_the_file_is_made_in_place(config, tmp_path,
                                                                      monkeypatch) -> None:
     """A temporary folder that cannot hold the template (here: a file in its place) costs the

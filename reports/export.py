@@ -50,7 +50,8 @@ def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object
     (`.exporting-<pid>@<host>`), as `*.parquet.part` files, then each relation gets its
     `.parquet` names and is moved into place, and the manifest is replaced last: an export that
     fails or is killed while it writes leaves the previous export whole (the hidden folder is
-    removed then, or by the next export). pyarrow and Spark skip a folder whose name starts
+    removed then, or by the next export on its host, or on any host a day later:
+    remove_left_by_dead). pyarrow and Spark skip a folder whose name starts
     with a dot, but DuckDB's glob does not: with `.parquet` names there,
     `read_parquet('DIR/**/*.parquet')` read the half-written relations of a running or killed
     export beside the previous ones (rows twice). One killed while the relations move leaves a

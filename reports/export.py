@@ -27,7 +27,7 @@ from reports.db import AnalyticsDB
 
 MANIFEST = "_processhealth_export.json"
 STAGING = ".exporting-"  # + owner_tag(): where an export writes before it moves the relations in
-PART = "parquet.part"  # files in STAGING, renamed *.parquet just before their relation moves
+PART = "parquet.part"  # files in STAGING, renamed *.parquet once their relation moved in
 # Relations without a month column, and the expression that gives each row its month.
 DERIVED_MONTH = {
     "events": "SELECT *, date_trunc('month', timezone('UTC', occurred_at))::DATE AS month"
@@ -47,16 +47,16 @@ def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object
     """Write every relation of `db` under out_dir; return {relation: {rows, partitioned_by}}.
 
     Everything is written first into a hidden folder inside out_dir
-    (`.exporting-<pid>@<host>`), as `*.parquet.part` files, then each relation gets its
-    `.parquet` names and is moved into place, and the manifest is replaced last: an export that
+    (`.exporting-<pid>@<host>`), as `*.parquet.part` files, then each relation is moved into
+    place and gets its `.parquet` names there, and the manifest is replaced last: an export that
     fails or is killed while it writes leaves the previous export whole (the hidden folder is
     removed then, or by the next export on its host, or on any host a day later:
     remove_left_by_dead). pyarrow and Spark skip a folder whose name starts
     with a dot, but DuckDB's glob does not: with `.parquet` names there,
     `read_parquet('DIR/**/*.parquet')` read the half-written relations of a running or killed
     export beside the previous ones (rows twice). One killed while the relations move leaves a
-    mix, which the next export replaces (the new manifest, written as `.new` before the moves,
-    names what was moved in)."""
+    mix (the relation it was moving perhaps with `.part` names still), which the next export
+    replaces (the new manifest, written as `.new` before the moves, names what was moved in)."""
     out_dir = Path(out_dir)
     previous = _check_target(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -80,9 +80,11 @@ def export_parquet(db: AnalyticsDB, out_dir: Path) -> dict[str, dict[str, object
         for name in previous:
             shutil.rmtree(out_dir / name, ignore_errors=True)
         for name in written:
-            _finished(staging / name)
             shutil.rmtree(out_dir / name, ignore_errors=True)
             os.replace(staging / name, out_dir / name)
+            # named once moved: killed in between, a `.parquet` name in the hidden folder would
+            # be read beside the relation another host's export moves in (it leaves the folder)
+            _finished(out_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     os.replace(out_dir / f"{MANIFEST}.new", out_dir / MANIFEST)
@@ -105,7 +107,7 @@ def _write(db: AnalyticsDB, name: str, target: Path) -> dict[str, object]:
 
 
 def _finished(relation: Path) -> None:
-    """Give the files of a relation written in the staging folder their `.parquet` names."""
+    """Give the files of a relation moved in from the staging folder their `.parquet` names."""
     for part in sorted(relation.rglob(f"*.{PART}")):
         os.replace(part, part.with_name(part.name.removesuffix(".part")))
 

@@ -290,7 +290,7 @@ def remove_left_by_dead(folder: Path, prefix: str, ours: Container[str] | None =
     modification time): a cron that runs each time in a fresh container, with a new random
     host name, still removes what the container before it left. Best effort: what cannot be
     removed (another user's, say) stays; a name not of that shape is never touched."""
-    here = owner_tag().partition("@")[2]
+    here = _this_host()
     for path in folder.glob(f"{glob.escape(prefix)}*"):
         owner = _owner(path.name[len(prefix):])
         if owner is None:

@@ -226,20 +226,11 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """)
     # With the categories, event_seq is numbered in time order, ties in event_id order (a build's
     # normalization writes 0, see defer_event_seq; rows written by hand draw from the sequence):
-    # the same events get the same numbers in every build, and every later step joins on it.
-    # Events newer than all others number after them, which keep theirs (a late arrival, such as
-    # a commit pushed weeks after its author date, shifts the numbers after it). The timestamp
-    # decides most comparisons of the sort (at 10M events 1.9-2.1 s, against 2.7-2.8 s by
-    # event_id, whose long shared prefixes make every comparison a string comparison). One
-    # UPDATE of every event, in row order. Until then events are told apart by rowid (no event
-    # is deleted).
+    # see number_events. One UPDATE of every event, in row order. Until then events are told
+    # apart by rowid (no event is deleted).
     # Numbered apart: a window sort that carried the categories' strings spilled at 10M events
     # (32.7 s for the table below; the numbering alone 3.1 s, the joins alone under 1 s).
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _event_no AS
-        SELECT rowid AS rid, row_number() OVER (ORDER BY occurred_at, event_id) AS n
-        FROM events
-    """)
+    number_events(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _event_class AS
         SELECT e.rowid AS rid, o.n, CASE
@@ -282,6 +273,49 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     con.execute("DROP TABLE _event_no")
     con.execute("DROP TABLE _commit_links")
     resume_event_seq(con)
+
+
+# event_seq = the UTC second of occurred_at (seconds since 1970) x SEQ_PER_SECOND + the event's
+# place among the events of that second (from 0, in occurred_at order, ties by event_id). So the
+# numbers follow time order (ties by event_id), a build of the same data gives the same numbers,
+# and an event that arrives late for its time (a commit pushed weeks after its author date, a
+# month collected later) changes only the numbers of the events of its own second: every other
+# event keeps its number, and so do the rows keyed by it (effort_credit, metric_event_base),
+# which an incremental analysis needs. A dense number (1..n in the same order) moved every event
+# after the late one: adding a month to the 10M-event benchmark renumbered most of the year
+# (benchmarks/RESULTS.md section 8). The numbers stay below 2**53, so tools that read numbers as
+# doubles (JavaScript, JSON) still read them exactly. The same sort as the dense number.
+SEQ_PER_SECOND = 1_000_000
+# Seconds whose numbers stay below 2**53 in size (years 1685-2255); an event outside them, or a
+# second with SEQ_PER_SECOND events or more, makes the build number 1..n instead
+# (dense_numbering): the same order, unique, but not stable under additions.
+_SECONDS = ((2**53 - 1) // SEQ_PER_SECOND - 1) * -1, (2**53 - 1) // SEQ_PER_SECOND - 1
+
+
+def number_events(con: duckdb.DuckDBPyConnection) -> None:
+    """`_event_no(rid, n)`: each event's rowid and its event_seq (see SEQ_PER_SECOND)."""
+    lo, hi = _SECONDS
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _event_no AS
+        SELECT rid, CASE WHEN s BETWEEN {lo} AND {hi} AND r < {SEQ_PER_SECOND}
+                         THEN least(greatest(s, {lo}), {hi}) * {SEQ_PER_SECOND} + r END AS n
+        FROM (SELECT rowid AS rid, epoch_ms(occurred_at) // 1000 AS s,
+                     row_number() OVER (PARTITION BY epoch_ms(occurred_at) // 1000
+                                        ORDER BY occurred_at, event_id) - 1 AS r
+              FROM events)
+    """)
+    if not con.execute("SELECT count(*) = count(n) FROM _event_no").fetchone()[0]:
+        dense_numbering(con)
+
+
+def dense_numbering(con: duckdb.DuckDBPyConnection) -> None:
+    """`_event_no` as 1..n in time order, ties by event_id: for times BIGINT cannot number by
+    the second (see SEQ_PER_SECOND)."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _event_no AS
+        SELECT rowid AS rid, row_number() OVER (ORDER BY occurred_at, event_id) AS n
+        FROM events
+    """)
 
 
 # What normalization's INSERTs into `events` cost with the column's default, nextval('event_seq'):

@@ -162,8 +162,9 @@ def test_no_temp_table_outlives_normalization(tmp_path) -> None:
 
 def test_events_are_numbered_once_and_a_row_added_later_draws_a_new_number(tmp_path) -> None:
     """Normalization writes event_seq 0 (the column's default, nextval, made DuckDB insert one
-    thread at a time); classification numbers the events 1..n in time order (ties by event_id)
-    and gives the column its default back, past every number given."""
+    thread at a time); classification numbers the events in time order (ties by event_id), by
+    their second (analysis/classify.py, SEQ_PER_SECOND), and gives the column its default back,
+    past every number given."""
     config = simulated_config()
     con = duckdb_files.open_duckdb(tmp_path / "a.duckdb")
     analytics_db.create_schema(con)
@@ -176,15 +177,17 @@ def test_events_are_numbered_once_and_a_row_added_later_draws_a_new_number(tmp_p
                                " FROM events").fetchone() == (True,)
         if step.name == "classification":
             break
-    n, seqs, ordered = con.execute(
-        "SELECT count(*), count(DISTINCT event_seq), bool_and(event_seq = rn) FROM"
-        " (SELECT event_seq, row_number() OVER (ORDER BY occurred_at, event_id) AS rn"
-        " FROM events)").fetchone()
-    assert n == seqs and ordered
+    n, seqs, ordered, by_second = con.execute(
+        "SELECT count(*), count(DISTINCT event_seq), bool_and(rn = rs),"
+        " bool_and(event_seq // 1000000 = epoch_ms(occurred_at) // 1000) FROM"
+        " (SELECT event_seq, occurred_at, row_number() OVER (ORDER BY occurred_at, event_id) AS rn,"
+        " row_number() OVER (ORDER BY event_seq) AS rs FROM events)").fetchone()
+    assert n == seqs and ordered and by_second
+    top = con.execute("SELECT max(event_seq) FROM events").fetchone()[0]
     con.execute("INSERT INTO events(event_id, source, occurred_at, kind)"
                 " VALUES ('test:added', 'github', now(), 'commit')")
     assert con.execute("SELECT event_seq FROM events WHERE event_id = 'test:added'"
-                       ).fetchone()[0] > n
+                       ).fetchone()[0] > top
     default = con.execute("SELECT column_default FROM duckdb_columns() WHERE table_name = 'events'"
                           " AND column_name = 'event_seq'").fetchone()[0]
     assert "nextval" in default

@@ -1,0 +1,72 @@
+"""events.event_seq (analysis/classify.py, number_events): time order, and stable when events
+are added, so that the rows keyed by it stay put for the events that did not move."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from analysis import classify
+
+_EVENTS = [  # (event_id, occurred_at)
+    ("github:commit:b", "2026-03-01 09:00:00+00"),
+    ("github:commit:a", "2026-03-01 09:00:00+00"),   # same second: ties by event_id
+    ("jira:changelog:1:1", "2026-03-01 09:00:00.250+00"),
+    ("jira:changelog:1:2", "2026-03-01 09:00:00.250+00"),
+    ("slack:message:C1:1", "2026-03-01 09:00:01+00"),
+    ("slack:message:C1:2", "2026-04-15 17:30:00.000001+00"),
+    ("jira:issue:10", "1969-12-31 23:59:59.5+00"),  # before 1970
+    ("jira:issue:11", "1969-12-31 23:59:58+00"),
+]
+
+
+def _numbered(rows: list[tuple[str, str]]) -> dict[str, int]:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE TABLE events(event_id VARCHAR, occurred_at TIMESTAMPTZ)")
+    con.executemany("INSERT INTO events VALUES (?, ?::TIMESTAMPTZ)", rows)
+    classify.number_events(con)
+    return dict(con.execute("SELECT e.event_id, o.n FROM events e JOIN _event_no o"
+                            " ON o.rid = e.rowid").fetchall())
+
+
+def _time_order(rows: list[tuple[str, str]]) -> list[str]:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events(event_id VARCHAR, occurred_at TIMESTAMPTZ)")
+    con.executemany("INSERT INTO events VALUES (?, ?::TIMESTAMPTZ)", rows)
+    return [r[0] for r in con.execute("SELECT event_id FROM events ORDER BY occurred_at, event_id"
+                                      ).fetchall()]
+
+
+def test_numbers_follow_time_then_event_id_and_are_unique_and_exact_in_a_double() -> None:
+    seq = _numbered(_EVENTS)
+    assert sorted(seq, key=seq.get) == _time_order(_EVENTS)
+    assert len(set(seq.values())) == len(_EVENTS)
+    assert all(abs(n) < 2**53 for n in seq.values())
+    # the second times SEQ_PER_SECOND, plus the place within the second
+    assert seq["github:commit:a"] == 1772355600 * classify.SEQ_PER_SECOND
+    assert seq["github:commit:b"] == seq["github:commit:a"] + 1
+    assert seq["jira:changelog:1:2"] == seq["github:commit:a"] + 3
+
+
+def test_an_event_that_arrives_late_moves_only_the_numbers_of_its_own_second() -> None:
+    before = _numbered(_EVENTS)
+    late = [("github:commit:0", "2026-03-01 09:00:00.100+00"),  # in a second with four events
+            ("github:commit:z", "2025-06-01 12:00:00+00")]      # alone in its second
+    after = _numbered(_EVENTS + late)
+    moved = {k for k in before if before[k] != after[k]}
+    # within its second it sorts after the two commits at .000 and before the two at .250
+    assert moved == {"jira:changelog:1:1", "jira:changelog:1:2"}
+    assert sorted(after, key=after.get) == _time_order(_EVENTS + late)
+    # a dense number (1..n) would have moved every event after 2025-06-01
+    dense = {k: i for i, k in enumerate(_time_order(_EVENTS + late), 1)}
+    old_dense = {k: i for i, k in enumerate(_time_order(_EVENTS), 1)}
+    assert len({k for k in old_dense if old_dense[k] != dense[k]}) == 6
+
+
+@pytest.mark.parametrize("outlier", ["2300-01-01 00:00:00+00", "1600-01-01 00:00:00+00"])
+def test_a_time_beyond_what_the_numbers_hold_numbers_the_events_one_to_n(outlier) -> None:
+    rows = _EVENTS + [("jira:issue:99", outlier)]
+    seq = _numbered(rows)
+    order = _time_order(rows)
+    assert [seq[k] for k in order] == list(range(1, len(rows) + 1))

@@ -182,3 +182,43 @@ def test_an_email_account_gets_a_pseudonym_and_still_joins_its_identity(tmp_path
     assert person == pseudonym("pepper", "ana-lima")
     [(actor,)] = rows(con, "SELECT person_id FROM events WHERE event_id = 'c1'")
     assert actor == person
+
+
+def test_a_pseudonymized_database_keeps_no_real_name_login_or_email_in_its_bytes(monkeypatch):
+    """Normalization writes the real logins, e-mails and names, which pseudonymization then
+    replaces; DuckDB leaves the blocks it stops using as they were, so the file held every one
+    of them in its bytes (readable with `strings`) until the build wrote its live rows into a
+    new file (analytics_db.write_live_rows_only)."""
+    import duckdb
+    from simulated import simulated_config
+
+    from processhealth import pipeline
+    from processhealth.config import load_config
+
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
+    # this process's copy of the simulated organization (tests/simulated.py)
+    path = simulated_config().storage.analytics_path.parent / "processhealth.toml"
+    text = path.read_text(encoding="utf-8")
+    assert "[privacy]" not in text
+    path.write_text(text + "\n[privacy]\npseudonymize = true\n", encoding="utf-8")
+    config = load_config(path)
+    version = "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'a'"
+    with duckdb.connect() as con:  # as the build without pseudonyms wrote it
+        con.execute(f"ATTACH '{config.storage.analytics_path}' AS a (READ_ONLY)")
+        [(stored,)] = con.execute(version).fetchall()
+    pipeline.build(config, full=True)
+    state = next((config.storage.raw_path.parent / "build-state").glob("*.duckdb"))
+    with duckdb.connect(str(state), read_only=True) as con:  # what normalization saw
+        real = {v for (v,) in con.execute(
+            "SELECT unnest([login, email, display_name]) FROM identities"
+            " WHERE source <> 'slack' OR NOT coalesce(is_bot, false)").fetchall()
+            if v and len(v) >= 5}
+    assert len(real) > 50
+    written = config.storage.analytics_path.read_bytes()
+    assert sorted(v for v in real if v.encode() in written) == []
+    with duckdb.connect(str(config.storage.analytics_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM identities WHERE person_id LIKE 'p-%'"
+                           ).fetchone()[0] > 0
+        assert con.execute(version.replace("'a'", "current_database()")).fetchone()[0] == stored
+        assert con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'events'"
+                           " AND column_name = 'event_seq'").fetchone()[0]

@@ -265,6 +265,7 @@ def write_live_rows_only(path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -
         con = open_duckdb(fresh, memory_limit=memory_limit,
                           storage_version=ANALYTICS_STORAGE_VERSION)
         try:
+            con.execute("SET enable_progress_bar = false")  # the build shows its own progress
             quoted = str(path).replace("'", "''")
             con.execute(f"ATTACH '{quoted}' AS processhealth_written (READ_ONLY)")
             [(database,)] = con.execute("SELECT current_database()").fetchall()

@@ -333,8 +333,10 @@ def defer_event_seq(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
 
 def resume_event_seq(con: duckdb.DuckDBPyConnection) -> None:
     """After the numbering: the schema's default again, its sequence past every number given
-    (a row added by hand later draws a number no event has)."""
-    [(top,)] = con.execute("SELECT coalesce(max(event_seq), 0) FROM events").fetchall()
+    (a row added by hand later draws a number no event has). From 1 at least: a DuckDB sequence
+    cannot start below its MINVALUE, 1, and numbers by the second are negative before 1970."""
+    [(top,)] = con.execute("SELECT greatest(coalesce(max(event_seq), 0), 0) FROM events"
+                           ).fetchall()
     # made again to start there (drawing every number up to it took 0.4 s at 10M events); the
     # column must not use it meanwhile
     con.execute("ALTER TABLE events ALTER COLUMN event_seq SET DEFAULT 0")

@@ -70,3 +70,26 @@ def test_a_time_beyond_what_the_numbers_hold_numbers_the_events_one_to_n(outlier
     seq = _numbered(rows)
     order = _time_order(rows)
     assert [seq[k] for k in order] == list(range(1, len(rows) + 1))
+
+
+def test_a_row_added_after_numbering_events_all_before_1970_draws_a_new_number() -> None:
+    """resume_event_seq starts the sequence past every number given, also when every number is
+    below 1 (events before 1970): a DuckDB sequence cannot start below its MINVALUE, 1."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE SEQUENCE event_seq")
+    con.execute("CREATE TABLE events(event_id VARCHAR, occurred_at TIMESTAMPTZ,"
+                " event_seq BIGINT NOT NULL DEFAULT 0)")
+    con.executemany("INSERT INTO events(event_id, occurred_at) VALUES (?, ?::TIMESTAMPTZ)",
+                    [("jira:issue:1", "1969-07-20 20:17:00+00"),
+                     ("jira:issue:2", "1969-07-20 20:17:00+00")])
+    classify.number_events(con)
+    con.execute("UPDATE events SET event_seq = o.n FROM _event_no o WHERE events.rowid = o.rid")
+    assert con.execute("SELECT max(event_seq) < 0 FROM events").fetchone()[0]
+    classify.resume_event_seq(con)
+    con.execute("INSERT INTO events(event_id, occurred_at) VALUES ('test:added', now())")
+    n, seqs, added, before = con.execute(
+        "SELECT count(*), count(DISTINCT event_seq),"
+        " max(event_seq) FILTER (WHERE event_id = 'test:added'),"
+        " max(event_seq) FILTER (WHERE event_id <> 'test:added') FROM events").fetchone()
+    assert n == seqs == 3 and added > before

@@ -275,8 +275,9 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     resume_event_seq(con)
 
 
-# event_seq = the UTC second of occurred_at (seconds since 1970) x SEQ_PER_SECOND + the event's
-# place among the events of that second (from 0, in occurred_at order, ties by event_id). So the
+# event_seq = the UTC second of occurred_at (seconds since 1970, rounded down: the second the time
+# falls in, also before 1970; _SECOND) x SEQ_PER_SECOND + the event's place among the events of
+# that second (from 0, in occurred_at order, ties by event_id). So the
 # numbers follow time order (ties by event_id), a build of the same data gives the same numbers,
 # and an event that arrives late for its time (a commit pushed weeks after its author date, a
 # month collected later) changes only the numbers of the events of its own second: every other
@@ -290,6 +291,12 @@ SEQ_PER_SECOND = 1_000_000
 # second with SEQ_PER_SECOND events or more, makes the build number 1..n instead
 # (dense_numbering): the same order, unique, but not stable under additions.
 _SECONDS = ((2**53 - 1) // SEQ_PER_SECOND - 1) * -1, (2**53 - 1) // SEQ_PER_SECOND - 1
+# SQL: the UTC second of occurred_at, rounded down. Not epoch_ms(occurred_at) // 1000: epoch_ms
+# rounds to the nearest millisecond (a Slack time at .9995-.9999 s went to the next second), and
+# `//` on integers rounds toward zero (a time before 1970 went to the second after it, and
+# -1 s < t < 1 s were one "second"); the order was right either way, the second was not.
+_SECOND = ("(epoch_us(occurred_at) // 1000000"
+           " - (epoch_us(occurred_at) % 1000000 < 0)::BIGINT)")
 
 
 def number_events(con: duckdb.DuckDBPyConnection) -> None:
@@ -299,10 +306,9 @@ def number_events(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE _event_no AS
         SELECT rid, CASE WHEN s BETWEEN {lo} AND {hi} AND r < {SEQ_PER_SECOND}
                          THEN least(greatest(s, {lo}), {hi}) * {SEQ_PER_SECOND} + r END AS n
-        FROM (SELECT rowid AS rid, epoch_ms(occurred_at) // 1000 AS s,
-                     row_number() OVER (PARTITION BY epoch_ms(occurred_at) // 1000
-                                        ORDER BY occurred_at, event_id) - 1 AS r
-              FROM events)
+        FROM (SELECT rid, s, row_number() OVER (PARTITION BY s ORDER BY occurred_at, event_id) - 1
+                     AS r
+              FROM (SELECT rowid AS rid, occurred_at, event_id, {_SECOND} AS s FROM events))
     """)
     if not con.execute("SELECT count(*) = count(n) FROM _event_no").fetchone()[0]:
         dense_numbering(con)

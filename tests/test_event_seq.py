@@ -72,6 +72,31 @@ def test_a_time_beyond_what_the_numbers_hold_numbers_the_events_one_to_n(outlier
     assert [seq[k] for k in order] == list(range(1, len(rows) + 1))
 
 
+def test_the_second_is_the_one_the_time_falls_in_to_the_microsecond_and_before_1970() -> None:
+    """SEQ_PER_SECOND numbers by the UTC second rounded down: a Slack time (microseconds) in the
+    last half millisecond of a second is of that second, not the next (epoch_ms rounds to the
+    nearest millisecond), and a time before 1970 of the second before it (`//` on integers
+    rounds toward zero), so the number over SEQ_PER_SECOND, rounded down, is the second."""
+    rows = _EVENTS + [("slack:message:C1:3", "2026-03-01 09:00:00.999600+00"),
+                      ("slack:message:C1:4", "2026-03-01 09:00:01.999999+00"),
+                      ("jira:issue:12", "1969-12-31 23:59:59.9996+00"),
+                      ("jira:issue:13", "1970-01-01 00:00:00.5+00")]
+    seq = _numbered(rows)
+    assert sorted(seq, key=seq.get) == _time_order(rows)
+    a = seq["github:commit:a"]
+    assert seq["slack:message:C1:3"] == a + 4  # after the two at .250 of the same second
+    assert seq["slack:message:C1:4"] == seq["slack:message:C1:1"] + 1
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for event_id, at in rows:
+        [(us,)] = con.execute("SELECT epoch_us(?::TIMESTAMPTZ)", [at]).fetchall()
+        assert seq[event_id] // classify.SEQ_PER_SECOND == us // 1_000_000, (event_id, at)
+    assert seq["jira:issue:11"] == -2 * classify.SEQ_PER_SECOND
+    assert seq["jira:issue:10"] == -classify.SEQ_PER_SECOND
+    assert seq["jira:issue:12"] == -classify.SEQ_PER_SECOND + 1
+    assert seq["jira:issue:13"] == 0
+
+
 def test_a_row_added_after_numbering_events_all_before_1970_draws_a_new_number() -> None:
     """resume_event_seq starts the sequence past every number given, also when every number is
     below 1 (events before 1970): a DuckDB sequence cannot start below its MINVALUE, 1."""

@@ -179,7 +179,7 @@ def test_events_are_numbered_once_and_a_row_added_later_draws_a_new_number(tmp_p
             break
     n, seqs, ordered, by_second = con.execute(
         "SELECT count(*), count(DISTINCT event_seq), bool_and(rn = rs),"
-        " bool_and(event_seq // 1000000 = epoch_ms(occurred_at) // 1000) FROM"
+        " bool_and(event_seq // 1000000 = epoch_us(occurred_at) // 1000000) FROM"
         " (SELECT event_seq, occurred_at, row_number() OVER (ORDER BY occurred_at, event_id) AS rn,"
         " row_number() OVER (ORDER BY event_seq) AS rs FROM events)").fetchone()
     assert n == seqs and ordered and by_second

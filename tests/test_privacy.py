@@ -184,30 +184,40 @@ def test_an_email_account_gets_a_pseudonym_and_still_joins_its_identity(tmp_path
     assert actor == person
 
 
-def test_a_pseudonymized_database_keeps_no_real_name_login_or_email_in_its_bytes(monkeypatch):
+def test_a_pseudonymized_database_keeps_no_real_name_login_or_email_in_its_bytes(
+        tmp_path, monkeypatch):
     """Normalization writes the real logins, e-mails and names, which pseudonymization then
     replaces; DuckDB leaves the blocks it stops using as they were, so the file held every one
     of them in its bytes (readable with `strings`) until the build wrote its live rows into a
     new file (analytics_db.write_live_rows_only)."""
+    import shutil
+
     import duckdb
     from simulated import simulated_config
 
-    from processhealth import pipeline
+    from processhealth import incremental, pipeline
     from processhealth.config import load_config
 
     monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
-    # this process's copy of the simulated organization (tests/simulated.py)
-    path = simulated_config().storage.analytics_path.parent / "processhealth.toml"
+    # a copy of the simulated organization (tests/simulated.py): this process's other tests
+    # read the one simulated_config() gives as it was built, without pseudonyms
+    shared = simulated_config()
+    shared_bytes = shared.storage.analytics_path.read_bytes()
+    folder = tmp_path / "org"
+    shutil.copytree(shared.storage.analytics_path.parent, folder)
+    path = folder / "processhealth.toml"
     text = path.read_text(encoding="utf-8")
     assert "[privacy]" not in text
     path.write_text(text + "\n[privacy]\npseudonymize = true\n", encoding="utf-8")
     config = load_config(path)
+    assert config.storage.analytics_path.is_relative_to(folder)
+    assert config.storage.raw_path.is_relative_to(folder)
     version = "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'a'"
     with duckdb.connect() as con:  # as the build without pseudonyms wrote it
         con.execute(f"ATTACH '{config.storage.analytics_path}' AS a (READ_ONLY)")
         [(stored,)] = con.execute(version).fetchall()
     pipeline.build(config, full=True)
-    state = next((config.storage.raw_path.parent / "build-state").glob("*.duckdb"))
+    state = incremental.state_path(config)  # this build's (the copy holds the shared one's)
     with duckdb.connect(str(state), read_only=True) as con:  # what normalization saw
         real = {v for (v,) in con.execute(
             "SELECT unnest([login, email, display_name]) FROM identities"
@@ -222,3 +232,10 @@ def test_a_pseudonymized_database_keeps_no_real_name_login_or_email_in_its_bytes
         assert con.execute(version.replace("'a'", "current_database()")).fetchone()[0] == stored
         assert con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'events'"
                            " AND column_name = 'event_seq'").fetchone()[0]
+    # the simulated organization the process's other tests use is as it was (the test wrote
+    # [privacy] into its config and pseudonymized its database: test_pipeline's tests after it
+    # in the same process then failed for want of PROCESSHEALTH_SALT)
+    monkeypatch.delenv("PROCESSHEALTH_SALT")
+    again = simulated_config()
+    assert not again.privacy.pseudonymize
+    assert again.storage.analytics_path.read_bytes() == shared_bytes

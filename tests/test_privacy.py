@@ -190,28 +190,14 @@ def test_a_pseudonymized_database_keeps_no_real_name_login_or_email_in_its_bytes
     replaces; DuckDB leaves the blocks it stops using as they were, so the file held every one
     of them in its bytes (readable with `strings`) until the build wrote its live rows into a
     new file (analytics_db.write_live_rows_only)."""
-    import shutil
-
     import duckdb
     from simulated import simulated_config
 
     from processhealth import incremental, pipeline
-    from processhealth.config import load_config
 
-    monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
-    # a copy of the simulated organization (tests/simulated.py): this process's other tests
-    # read the one simulated_config() gives as it was built, without pseudonyms
     shared = simulated_config()
     shared_bytes = shared.storage.analytics_path.read_bytes()
-    folder = tmp_path / "org"
-    shutil.copytree(shared.storage.analytics_path.parent, folder)
-    path = folder / "processhealth.toml"
-    text = path.read_text(encoding="utf-8")
-    assert "[privacy]" not in text
-    path.write_text(text + "\n[privacy]\npseudonymize = true\n", encoding="utf-8")
-    config = load_config(path)
-    assert config.storage.analytics_path.is_relative_to(folder)
-    assert config.storage.raw_path.is_relative_to(folder)
+    config = _pseudonymized_simulated(tmp_path, monkeypatch)
     version = "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'a'"
     with duckdb.connect() as con:  # as the build without pseudonyms wrote it
         con.execute(f"ATTACH '{config.storage.analytics_path}' AS a (READ_ONLY)")
@@ -239,3 +225,87 @@ def test_a_pseudonymized_database_keeps_no_real_name_login_or_email_in_its_bytes
     again = simulated_config()
     assert not again.privacy.pseudonymize
     assert again.storage.analytics_path.read_bytes() == shared_bytes
+
+
+def _pseudonymized_simulated(tmp_path, monkeypatch):
+    """The config of a copy of the simulated organization (tests/simulated.py) with
+    `[privacy] pseudonymize = true`: the one simulated_config() gives is this process's other
+    tests', which read it as it was built, without pseudonyms."""
+    import shutil
+
+    from simulated import simulated_config
+
+    from processhealth.config import load_config
+
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
+    folder = tmp_path / "org"
+    shutil.copytree(simulated_config().storage.analytics_path.parent, folder)
+    path = folder / "processhealth.toml"
+    text = path.read_text(encoding="utf-8")
+    assert "[privacy]" not in text
+    path.write_text(text + "\n[privacy]\npseudonymize = true\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.storage.analytics_path.is_relative_to(folder)
+    assert config.storage.raw_path.is_relative_to(folder)
+    return config
+
+
+# Run as `processhealth` in a child process: it kills itself in the rewrite of a pseudonymized
+# build, once the live rows are copied into the new file and before that file is checkpointed.
+KILLED_IN_REWRITE = """
+import os, signal
+from processhealth import analytics_db
+opened = analytics_db.open_duckdb
+class Killed:
+    def __init__(self, con):
+        self.con = con
+    def execute(self, sql, *args):
+        result = self.con.execute(sql, *args)
+        if sql.startswith("COPY FROM DATABASE"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+def open_duckdb(path, **settings):
+    con = opened(path, **settings)
+    return Killed(con) if str(path).endswith(".clean") else con
+analytics_db.open_duckdb = open_duckdb
+from processhealth.cli import main
+main()
+"""
+
+
+@pytest.mark.slow  # three builds, one in a child process
+def test_a_build_killed_in_its_rewrite_leaves_the_database_and_the_next_build_cleans_up(
+        tmp_path, monkeypatch):
+    """A pseudonymized build killed while it writes the live rows into `<temp>.clean`
+    (analytics_db.write_live_rows_only): the published database is as it was, and the next
+    build, even one with nothing to do, removes the killed one's files (remove_left_by_dead:
+    `<name>.building-<pid>@<host>` and whatever follows, here `.clean`). A full build's state
+    then names the rewritten file, so the build after it has nothing to do."""
+    import hashlib
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from processhealth import pipeline
+
+    config = _pseudonymized_simulated(tmp_path, monkeypatch)
+    target = config.storage.analytics_path
+    pipeline.build(config, full=True)
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_IN_REWRITE, "--config", str(config.path), "build",
+         "--full"], env=os.environ.copy(), capture_output=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    left = sorted(p.name for p in target.parent.glob(f"{target.name}.building-*"))
+    assert any(name.endswith(".clean") for name in left), left  # killed in the rewrite
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+    pipeline.build(config)  # nothing changed: not rebuilt, but what the killed one left goes
+    assert pipeline.last_plan.mode == "current"
+    assert sorted(p.name for p in tmp_path.rglob("*.building-*")) == []
+    pipeline.build(config, full=True)
+    assert sorted(p.name for p in tmp_path.rglob("*.building-*")) == []
+    pipeline.build(config)  # the build state names the rewritten file, as renamed into place
+    assert pipeline.last_plan.mode == "current"

@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from processhealth import ui
 from processhealth.duckdb_files import (
     ANALYTICS_STORAGE_VERSION,
     DEFAULT_MEMORY_LIMIT,
@@ -228,7 +229,8 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
         con.execute("CHECKPOINT")
         con.close()
         if _pseudonymized(config):
-            write_live_rows_only(temp, config.storage.memory_limit)
+            with ui.profiled("pseudonymized: the live rows into a new file"):
+                write_live_rows_only(temp, config.storage.memory_limit)
         _fsync(temp)
         if before_swap is not None:
             before_swap(temp)

@@ -275,7 +275,7 @@ main()
 """
 
 
-@pytest.mark.slow  # three builds, one in a child process
+@pytest.mark.extended  # CI runs it after the suite: three builds, one in a child process (9 s)
 def test_a_build_killed_in_its_rewrite_leaves_the_database_and_the_next_build_cleans_up(
         tmp_path, monkeypatch):
     """A pseudonymized build killed while it writes the live rows into `<temp>.clean`

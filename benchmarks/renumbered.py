@@ -7,7 +7,9 @@ the reference build of `scale.py run --only-incremental`) and AFTER (the whole s
 Prints, for the events in both: how many the build numbered differently (as stored), and how
 many a dense number (1..n in time order, ties by event_id: the numbering before the eighteenth
 session) would have numbered differently. An incremental analysis can keep the rows keyed by
-event_seq (effort_credit, metric_event_base) only for events whose number did not move.
+event_seq (effort_credit, metric_event_base) only for events whose number did not move; the
+rows of BEFORE that AFTER does not hold unchanged (`EXCEPT ALL`) are what it would rewrite.
+`benchmarks/scale.py run --only-incremental` prints both for its two builds.
 """
 
 from __future__ import annotations
@@ -41,6 +43,34 @@ def renumbered(before: Path, after: Path) -> dict[str, int]:
             "dense_moved": dense_moved, "time_changed": time_moved}
 
 
+REKEYED = ("effort_credit", "effort_sessions", "metric_event_base")
+
+
+def rewritten(before: Path, after: Path) -> dict[str, tuple[int, int]]:
+    """{table: (rows of BEFORE, of which AFTER does not hold unchanged)} for REKEYED."""
+    con = duckdb.connect(config={"memory_limit": "8GB"})
+    con.execute(f"ATTACH '{before}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{after}' AS b (READ_ONLY)")
+    return {t: (con.execute(f"SELECT count(*) FROM a.{t}").fetchone()[0],
+                con.execute(f"SELECT count(*) FROM (SELECT * FROM a.{t}"
+                            f" EXCEPT ALL SELECT * FROM b.{t})").fetchone()[0])
+            for t in REKEYED}
+
+
+def report(before: Path, after: Path) -> None:
+    r = renumbered(before, after)
+    print(f"events before {r['before']:,}; in both {r['in_both']:,}; new {r['new']:,}, of which "
+          f"{r['new_dated_before_the_last_event_before']:,} dated before the last event of BEFORE")
+    print(f"renumbered by the build: {r['moved']:,} ({100 * r['moved'] / r['in_both']:.2f}%)")
+    print(f"renumbered by a dense number 1..n: {r['dense_moved']:,} "
+          f"({100 * r['dense_moved'] / r['in_both']:.2f}%)")
+    if r["time_changed"]:
+        print(f"(events whose time changed: {r['time_changed']:,})")
+    for table, (rows, changed) in rewritten(before, after).items():
+        print(f"{table}: {changed:,} of {rows:,} rows ({100 * changed / max(rows, 1):.2f}%) "
+              f"not kept unchanged")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("before", type=Path)
@@ -49,15 +79,7 @@ def main() -> None:
     for path in (args.before, args.after):
         if not path.exists():
             sys.exit(f"{path} does not exist")
-    r = renumbered(args.before, args.after)
-    print(f"events before {r['before']:,}; in both {r['in_both']:,}; new {r['new']:,}, of which "
-          f"{r['new_dated_before_the_last_event_before']:,} dated before the last event of BEFORE")
-    print(f"renumbered by the build: {r['moved']:,} ({100 * r['moved'] / r['in_both']:.2f}%)")
-    print(f"renumbered by a dense number 1..n: {r['dense_moved']:,} "
-          f"({100 * r['dense_moved'] / r['in_both']:.2f}%)")
-    if r["time_changed"]:
-        print(f"(events whose time changed: {r['time_changed']:,})")
-
+    report(args.before, args.after)
 
 if __name__ == "__main__":
     main()

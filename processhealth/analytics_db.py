@@ -34,10 +34,11 @@ import duckdb
 from processhealth import ui
 from processhealth.duckdb_files import (
     ANALYTICS_STORAGE_VERSION,
-    DEFAULT_MEMORY_LIMIT,
+    fsync,
     lock_error,
     one_commit,
     open_duckdb,
+    write_live_rows_only,
 )
 from processhealth.errors import UserError
 from processhealth.store import RawStore
@@ -231,12 +232,12 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
         if _pseudonymized(config):
             with ui.profiled("pseudonymized: the live rows into a new file"):
                 write_live_rows_only(temp, config.storage.memory_limit)
-        _fsync(temp)
+        fsync(temp)
         if before_swap is not None:
             before_swap(temp)
         _remove(target.with_name(target.name + ".wal"))  # a stale WAL must not replay onto it
         os.replace(temp, target)
-        _fsync(target.parent)
+        fsync(target.parent)
     except BaseException:
         con.close()
         _remove(temp)
@@ -248,40 +249,6 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
 
 def _pseudonymized(config: Any) -> bool:
     return bool(getattr(getattr(config, "privacy", None), "pseudonymize", False))
-
-
-def write_live_rows_only(path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
-    """Replace the closed database file `path` with a copy of what it holds now, written into a
-    new file: none of the bytes its rows had before they were updated or deleted.
-
-    A pseudonymized build writes the people's logins, e-mails and names into the file
-    (normalization, which the build state keeps as it was), then replaces them
-    (analysis/privacy.py). DuckDB leaves the blocks it no longer uses as they were, so the file
-    still held every real e-mail, login and display name in its bytes, readable by anyone with
-    the file and `strings` (tests/test_privacy.py). The copy holds the same tables, views,
-    comments and sequence, in the same storage version; at 10M events it costs a write of the
-    whole database (benchmarks/RESULTS.md section 3), paid only with privacy.pseudonymize."""
-    fresh = path.with_name(path.name + ".clean")
-    _remove(fresh)
-    try:
-        con = open_duckdb(fresh, memory_limit=memory_limit,
-                          storage_version=ANALYTICS_STORAGE_VERSION)
-        try:
-            con.execute("SET enable_progress_bar = false")  # the build shows its own progress
-            quoted = str(path).replace("'", "''")
-            con.execute(f"ATTACH '{quoted}' AS processhealth_written (READ_ONLY)")
-            [(database,)] = con.execute("SELECT current_database()").fetchall()
-            target = database.replace('"', '""')
-            con.execute(f'COPY FROM DATABASE processhealth_written TO "{target}"')
-            con.execute("DETACH processhealth_written")
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        _fsync(fresh)
-        os.replace(fresh, path)
-    finally:
-        _remove(fresh)
-        _remove(fresh.with_name(fresh.name + ".wal"))
 
 
 def _remove_abandoned(target: Path) -> None:
@@ -421,11 +388,3 @@ def _run_step(con: duckdb.DuckDBPyConnection, config: Any, step: BuildStep,
 def _remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -14,8 +14,9 @@ from typing import Any
 import duckdb
 
 from processhealth import slack_delta, ui
-from processhealth.analytics_db import _fsync, _remove
+from processhealth.analytics_db import _remove
 from processhealth.build_inputs import file_identity
+from processhealth.duckdb_files import fsync
 from processhealth.incremental import FORMAT, QUARANTINED, Plan, forget_orphans
 
 
@@ -81,10 +82,10 @@ def commit(plan: Plan, analytics_temp: Path) -> None:
         meta.execute("CHECKPOINT")
     finally:
         meta.close()
-    _fsync(plan.temp)
+    fsync(plan.temp)
     _remove(plan.state.with_name(plan.state.name + ".wal"))
     os.replace(plan.temp, plan.state)
-    _fsync(plan.state.parent)
+    fsync(plan.state.parent)
     forget_orphans(plan.state)
 
 

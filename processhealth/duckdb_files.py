@@ -135,6 +135,50 @@ def lock_error(path: Path, exc: Exception) -> UserError:
     )
 
 
+def fsync(path: Path) -> None:
+    """Flush a file (or a folder: a rename in it) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_live_rows_only(path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
+    """Replace the closed database file `path` with a copy of what it holds now, written into a
+    new file: none of the bytes its rows had before they were updated or deleted.
+
+    A pseudonymized build writes the people's logins, e-mails and names into the file
+    (normalization, which the build state keeps as it was), then replaces them
+    (analysis/privacy.py). DuckDB leaves the blocks it no longer uses as they were, so the file
+    still held every real e-mail, login and display name in its bytes, readable by anyone with
+    the file and `strings` (tests/test_privacy.py). analytics_db.build_analytics calls this for
+    such a build. The copy holds the same tables, views, comments and sequence, in the same
+    storage version; at 10M events it costs a write of the whole database (benchmarks/RESULTS.md
+    section 3), paid only with privacy.pseudonymize."""
+    fresh = path.with_name(path.name + ".clean")
+    fresh.unlink(missing_ok=True)
+    try:
+        con = open_duckdb(fresh, memory_limit=memory_limit,
+                          storage_version=ANALYTICS_STORAGE_VERSION)
+        try:
+            con.execute("SET enable_progress_bar = false")  # the build shows its own progress
+            quoted = str(path).replace("'", "''")
+            con.execute(f"ATTACH '{quoted}' AS processhealth_written (READ_ONLY)")
+            [(database,)] = con.execute("SELECT current_database()").fetchall()
+            target = database.replace('"', '""')
+            con.execute(f'COPY FROM DATABASE processhealth_written TO "{target}"')
+            con.execute("DETACH processhealth_written")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        fsync(fresh)
+        os.replace(fresh, path)
+    finally:
+        fresh.unlink(missing_ok=True)
+        fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
+
+
 def sql_literal(text: object) -> str:
     """`text` as a SQL string literal, for the statements that take no parameters (COMMENT ON)."""
     return "'" + str(text).replace("'", "''") + "'"

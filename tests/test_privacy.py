@@ -189,7 +189,7 @@ def test_a_pseudonymized_database_keeps_no_real_name_login_or_email_in_its_bytes
     """Normalization writes the real logins, e-mails and names, which pseudonymization then
     replaces; DuckDB leaves the blocks it stops using as they were, so the file held every one
     of them in its bytes (readable with `strings`) until the build wrote its live rows into a
-    new file (analytics_db.write_live_rows_only)."""
+    new file (duckdb_files.write_live_rows_only)."""
     import duckdb
     from simulated import simulated_config
 
@@ -254,8 +254,8 @@ def _pseudonymized_simulated(tmp_path, monkeypatch):
 # build, once the live rows are copied into the new file and before that file is checkpointed.
 KILLED_IN_REWRITE = """
 import os, signal
-from processhealth import analytics_db
-opened = analytics_db.open_duckdb
+from processhealth import duckdb_files
+opened = duckdb_files.open_duckdb
 class Killed:
     def __init__(self, con):
         self.con = con
@@ -269,7 +269,7 @@ class Killed:
 def open_duckdb(path, **settings):
     con = opened(path, **settings)
     return Killed(con) if str(path).endswith(".clean") else con
-analytics_db.open_duckdb = open_duckdb
+duckdb_files.open_duckdb = open_duckdb
 from processhealth.cli import main
 main()
 """
@@ -279,7 +279,7 @@ main()
 def test_a_build_killed_in_its_rewrite_leaves_the_database_and_the_next_build_cleans_up(
         tmp_path, monkeypatch):
     """A pseudonymized build killed while it writes the live rows into `<temp>.clean`
-    (analytics_db.write_live_rows_only): the published database is as it was, and the next
+    (duckdb_files.write_live_rows_only): the published database is as it was, and the next
     build, even one with nothing to do, removes the killed one's files (remove_left_by_dead:
     `<name>.building-<pid>@<host>` and whatever follows, here `.clean`). A full build's state
     then names the rewritten file, so the build after it has nothing to do."""

@@ -290,7 +290,8 @@ SEQ_PER_SECOND = 1_000_000
 # Seconds whose numbers stay below 2**53 in size (years 1685-2255); an event outside them, or a
 # second with SEQ_PER_SECOND events or more, makes the build number 1..n instead
 # (dense_numbering): the same order, unique, but not stable under additions.
-_SECONDS = ((2**53 - 1) // SEQ_PER_SECOND - 1) * -1, (2**53 - 1) // SEQ_PER_SECOND - 1
+_LAST_SECOND = (2**53 - 1) // SEQ_PER_SECOND - 1
+_SECONDS = (-_LAST_SECOND, _LAST_SECOND)
 # SQL: the UTC second of occurred_at, rounded down. Not epoch_ms(occurred_at) // 1000: epoch_ms
 # rounds to the nearest millisecond (a Slack time at .9995-.9999 s went to the next second), and
 # `//` on integers rounds toward zero (a time before 1970 went to the second after it, and
@@ -305,7 +306,7 @@ def number_events(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _event_no AS
         SELECT rid, CASE WHEN s BETWEEN {lo} AND {hi} AND r < {SEQ_PER_SECOND}
-                         THEN least(greatest(s, {lo}), {hi}) * {SEQ_PER_SECOND} + r END AS n
+                         THEN s * {SEQ_PER_SECOND} + r END AS n
         FROM (SELECT rid, s, row_number() OVER (PARTITION BY s ORDER BY occurred_at, event_id) - 1
                      AS r
               FROM (SELECT rowid AS rid, occurred_at, event_id, {_SECOND} AS s FROM events))

@@ -34,6 +34,7 @@ import duckdb
 from processhealth import ui
 from processhealth.duckdb_files import (
     ANALYTICS_STORAGE_VERSION,
+    copy_database,
     fsync,
     lock_error,
     one_commit,
@@ -126,18 +127,11 @@ def copy_prelude(con: duckdb.DuckDBPyConnection, prelude: Prelude) -> None:
     except OSError:
         _fill(con, None, prelude)
         return
-    [(database,)] = con.execute("SELECT current_database()").fetchall()
     attached = {name for (name,) in con.execute(
         "SELECT database_name FROM duckdb_databases()").fetchall()}
     alias = next(f"processhealth_template_{n}" for n in range(len(attached) + 1)
                  if f"processhealth_template_{n}" not in attached)  # e.g. a file of that name
-    quoted = str(template).replace("'", "''")
-    con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
-    try:
-        target = database.replace('"', '""')  # a file's name is its database's (a"b.duckdb)
-        con.execute(f'COPY FROM DATABASE {alias} TO "{target}"')
-    finally:
-        con.execute(f"DETACH {alias}")
+    copy_database(con, template, alias)
 
 
 def _fill(con: duckdb.DuckDBPyConnection, config: Any, prelude: Prelude | None) -> None:

@@ -144,6 +144,19 @@ def fsync(path: Path) -> None:
         os.close(fd)
 
 
+def copy_database(con: duckdb.DuckDBPyConnection, source: Path, alias: str) -> None:
+    """Everything of the database file `source` (tables, views, comments, sequences) into the
+    open database of `con`, through `source` attached read-only as `alias` for the copy."""
+    quoted = str(source).replace("'", "''")
+    [(database,)] = con.execute("SELECT current_database()").fetchall()
+    con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
+    try:
+        target = database.replace('"', '""')  # a file's name is its database's (a"b.duckdb)
+        con.execute(f'COPY FROM DATABASE {alias} TO "{target}"')
+    finally:
+        con.execute(f"DETACH {alias}")
+
+
 def write_live_rows_only(path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
     """Replace the closed database file `path` with a copy of what it holds now, written into a
     new file: none of the bytes its rows had before they were updated or deleted.
@@ -163,12 +176,7 @@ def write_live_rows_only(path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -
                           storage_version=ANALYTICS_STORAGE_VERSION)
         try:
             con.execute("SET enable_progress_bar = false")  # the build shows its own progress
-            quoted = str(path).replace("'", "''")
-            con.execute(f"ATTACH '{quoted}' AS processhealth_written (READ_ONLY)")
-            [(database,)] = con.execute("SELECT current_database()").fetchall()
-            target = database.replace('"', '""')
-            con.execute(f'COPY FROM DATABASE processhealth_written TO "{target}"')
-            con.execute("DETACH processhealth_written")
+            copy_database(con, path, "processhealth_written")
             con.execute("CHECKPOINT")
         finally:
             con.close()

@@ -20,20 +20,23 @@ _EVENTS = [  # (event_id, occurred_at)
 ]
 
 
-def _numbered(rows: list[tuple[str, str]]) -> dict[str, int]:
+def _events(rows: list[tuple[str, str]]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("CREATE TABLE events(event_id VARCHAR, occurred_at TIMESTAMPTZ)")
     con.executemany("INSERT INTO events VALUES (?, ?::TIMESTAMPTZ)", rows)
+    return con
+
+
+def _numbered(rows: list[tuple[str, str]]) -> dict[str, int]:
+    con = _events(rows)
     classify.number_events(con)
     return dict(con.execute("SELECT e.event_id, o.n FROM events e JOIN _event_no o"
                             " ON o.rid = e.rowid").fetchall())
 
 
 def _time_order(rows: list[tuple[str, str]]) -> list[str]:
-    con = duckdb.connect()
-    con.execute("CREATE TABLE events(event_id VARCHAR, occurred_at TIMESTAMPTZ)")
-    con.executemany("INSERT INTO events VALUES (?, ?::TIMESTAMPTZ)", rows)
+    con = _events(rows)
     return [r[0] for r in con.execute("SELECT event_id FROM events ORDER BY occurred_at, event_id"
                                       ).fetchall()]
 

@@ -15,16 +15,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
-import glob
 import hashlib
 import os
-import re
 import shutil
-import socket
+import stat
 import tempfile
-import time
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,10 +35,12 @@ from processhealth.duckdb_files import (
     lock_error,
     one_commit,
     open_duckdb,
+    owner_only,
     write_live_rows_only,
 )
 from processhealth.errors import UserError
 from processhealth.store import RawStore
+from processhealth.temp_names import owner_tag, remove_left_by_dead
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema" / "analytics"
 # In this order: later files comment on or refer to tables of earlier ones.
@@ -191,7 +189,7 @@ def raw_state_present(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 def build_analytics(config: Any, steps: Iterable[BuildStep],
                     finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
                     before_swap: Callable[[Path], None] | None = None,
-                    prelude: Prelude | None = None) -> Path:
+                    prelude: Prelude | None = None, bar: ui.Step | None = None) -> Path:
     """Build the analytics DB into a temp file next to the target, then swap it in atomically.
 
     Raw tables are readable unqualified (search_path main,raw) or as raw.<table>. On any failure
@@ -209,36 +207,61 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
         RawStore.of(config).close()  # a fresh install: an empty raw store
     # Otherwise the raw store is only read (attached read-only): a reader holding it, or a
     # WAL left by a killed notebook, does not stop the build, and its bytes stay as they are.
-    try:
-        con = _new_file(temp, config, prelude)
-    except BaseException:
-        _remove(temp)
-        raise
-    try:
-        _attach_raw(con, Path(config.storage.raw_path))
-        for step in steps:
-            _run_step(con, config, step, target)
-        if finish is not None:
-            finish(con)
-        con.execute("DETACH raw")
-        con.execute("CHECKPOINT")
-        con.close()
-        if _pseudonymized(config):
-            with ui.profiled("pseudonymized: the live rows into a new file"):
-                write_live_rows_only(temp, config.storage.memory_limit)
-        fsync(temp)
-        if before_swap is not None:
-            before_swap(temp)
-        _remove(target.with_name(target.name + ".wal"))  # a stale WAL must not replay onto it
-        os.replace(temp, target)
-        fsync(target.parent)
-    except BaseException:
-        con.close()
-        _remove(temp)
-        raise
-    finally:
-        _remove(temp.with_name(temp.name + ".wal"))
+    private = _pseudonymized(config)
+    with owner_only(private) as umask:  # real names in its files until the rewrite
+        try:
+            con = _new_file(temp, config, prelude)
+        except BaseException:
+            _remove(temp)
+            raise
+        try:
+            _attach_raw(con, Path(config.storage.raw_path))
+            for step in steps:
+                _run_step(con, config, step, target)
+            if finish is not None:
+                finish(con)
+            con.execute("DETACH raw")
+            con.execute("CHECKPOINT")
+            con.close()
+            if private:
+                _rewrite(temp, config, bar)
+            _set_mode(temp, target, umask)
+            fsync(temp)
+            if before_swap is not None:
+                before_swap(temp)
+            _remove(target.with_name(target.name + ".wal"))  # a stale WAL must not replay onto it
+            os.replace(temp, target)
+            fsync(target.parent)
+        except BaseException:
+            con.close()
+            _remove(temp)
+            raise
+        finally:
+            _remove(temp.with_name(temp.name + ".wal"))
     return target
+
+
+def _rewrite(temp: Path, config: Any, bar: ui.Step | None) -> None:
+    """The pseudonymized build's last step: its live rows into a new file (the progress bar counts
+    it: at 10M events it takes about 28 s, RESULTS.md section 3)."""
+    if bar is not None:
+        bar.note("rewriting the file without the names pseudonyms replaced")
+    with ui.profiled("pseudonymized: the live rows into a new file"):
+        write_live_rows_only(temp, config.storage.memory_limit)
+    if bar is not None:
+        bar.advance()
+        bar.note("")
+
+
+def _set_mode(temp: Path, target: Path, umask: int) -> None:
+    """The new file gets the mode of the file it replaces (a group an admin let read it still
+    can), or a new file's (0666 less the umask), not the owner-only mode a pseudonymized build
+    writes under (duckdb_files.owner_only)."""
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:  # no file yet (or a link to nothing)
+        mode = 0o666 & ~umask
+    os.chmod(temp, mode)
 
 
 def _pseudonymized(config: Any) -> bool:
@@ -248,83 +271,6 @@ def _pseudonymized(config: Any) -> bool:
 def _remove_abandoned(target: Path) -> None:
     """Temp files of earlier builds whose process is gone (killed before it could clean up)."""
     remove_left_by_dead(target.parent, f"{target.name}.building-")
-
-
-def owner_tag(pid: int | None = None, host: str | None = None) -> str:
-    """Who made a temporary name: `<pid>@<host tag>` (this process and host unless given; the
-    tag is 8 hex digits of the sha256 of the host's name), which remove_left_by_dead reads back
-    (_owner). The host is there because a process id says nothing on another host that shares
-    the folder (NFS, a shared drive): pid 1234 is gone on host B while host A's build runs."""
-    tag = _host_tag(host) if host else _this_host()
-    return f"{os.getpid() if pid is None else pid}@{tag}"
-
-
-def _host_tag(host: str) -> str:
-    return hashlib.sha256(host.encode()).hexdigest()[:8]
-
-
-@functools.cache
-def _this_host() -> str:
-    """This host's tag, read once: a process's names must not change with the host's name (a
-    laptop that joins another network), as Plan.temp, made again at each use, did mid-build."""
-    return _host_tag(socket.gethostname())
-
-
-def _owner(rest: str) -> tuple[int, str | None] | None:
-    """(pid, host tag) of the part of a name after its prefix as owner_tag wrote it, (pid, None)
-    as versions before the host tag wrote it (the pid alone); either ends the name or is
-    followed by `-` or `.` (`.wal`). None for anything else."""
-    found = re.match(r"(\d+)(?:@([0-9a-f]{8}))?(?=[-.]|\Z)", rest)
-    return (int(found.group(1)), found.group(2)) if found else None
-
-
-# Another host's entries go only once this old: no build, report or export runs that long (a
-# build of 10M events takes about 130 s, benchmarks/RESULTS.md).
-FOREIGN_AGE = 24 * 3600
-
-
-def remove_left_by_dead(folder: Path, prefix: str, ours: Container[str] | None = None) -> None:
-    """Remove the files and folders in `folder` named `prefix` + owner_tag() (+ anything) whose
-    process is gone: what a killed process of ours could not clean up. With `ours` (the
-    names this process has in use), one named with this process's own id but not in `ours`
-    goes too: a killed run whose id this one got again (in a container every run can be
-    pid 1). A name without a host tag (an earlier version's) counts as this host's, and with
-    this process's id is never this process's (its own carry the host). One of
-    another host stays (its process may run there) until it is FOREIGN_AGE old (its
-    modification time): a cron that runs each time in a fresh container, with a new random
-    host name, still removes what the container before it left. Best effort: what cannot be
-    removed (another user's, say) stays; a name not of that shape is never touched."""
-    here = _this_host()
-    for path in folder.glob(f"{glob.escape(prefix)}*"):
-        owner = _owner(path.name[len(prefix):])
-        if owner is None:
-            continue
-        number, host = owner
-        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
-            if host not in (None, here):
-                if time.time() - path.lstat().st_mtime < FOREIGN_AGE:
-                    continue
-            elif number == os.getpid():
-                # this process names its own with the host: one without was left by an earlier
-                # version's run with the same id (a container's pid 1), which no build removes
-                if host is not None and (ours is None or path.name in ours):
-                    continue
-            elif _alive(number):
-                continue
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):  # OverflowError: no such process id
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 RAW_SHAPE = ("natural_key VARCHAR, scope VARCHAR, updated_at TIMESTAMPTZ, fetched_at TIMESTAMPTZ,"

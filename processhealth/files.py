@@ -9,8 +9,8 @@ import secrets
 import stat
 from pathlib import Path
 
-from processhealth.analytics_db import owner_tag, remove_left_by_dead
 from processhealth.errors import UserError
+from processhealth.temp_names import owner_tag, remove_left_by_dead
 
 
 def refuse_unsafe_target(path: Path) -> None:

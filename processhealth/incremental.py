@@ -30,9 +30,10 @@ from typing import Any
 import duckdb
 
 from processhealth import quarantine, slack_delta, ui
-from processhealth.analytics_db import _remove, _remove_abandoned, owner_tag
+from processhealth.analytics_db import _remove, _remove_abandoned
 from processhealth.build_inputs import analysis_inputs, file_identity, fingerprint, raw_now
 from processhealth.duckdb_files import open_duckdb
+from processhealth.temp_names import owner_tag
 
 FORMAT = "3"  # of the state file; another value means a full build
 SOURCES = ("github", "jira", "slack")

@@ -140,10 +140,10 @@ def _build(config: Config, plan: incremental.Plan) -> Path:
     try:
         with ui.progress("build", unit="steps") as bar:
             return build_analytics(
-                config, _counted(steps, bar),
+                config, _counted(steps, bar, config.privacy.pseudonymize),
                 finish=lambda con: build_state.finish(con, plan),
                 before_swap=lambda temp: build_state.commit(plan, temp),
-                prelude=prelude())
+                prelude=prelude(), bar=bar)
     finally:
         build_state.discard(plan)
 
@@ -325,8 +325,10 @@ def config_variable(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     con.execute("SET VARIABLE config = ?::JSON", [config.model_dump_json()])
 
 
-def _counted(steps: list[BuildStep], bar: ui.Step) -> Iterable[BuildStep]:
-    bar.total(len(steps))
+def _counted(steps: list[BuildStep], bar: ui.Step, rewrite: bool) -> Iterable[BuildStep]:
+    """The steps, counted on the bar (with one more for a pseudonymized build's rewrite of its
+    file, which build_analytics counts)."""
+    bar.total(len(steps) + rewrite)
     for step in steps:
         bar.note(step.name)
         with ui.profiled(step.name):  # step times, for benchmarks/

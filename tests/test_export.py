@@ -130,10 +130,10 @@ def test_a_failed_or_killed_export_leaves_the_previous_export_whole(
 KILLED_WHILE_MOVING = """
 import os, sys
 from pathlib import Path
-from processhealth import analytics_db
+from processhealth import temp_names
 from reports import export
 from reports.db import AnalyticsDB
-analytics_db._this_host = lambda: "0badc0de"  # another host sharing the folder
+temp_names._this_host = lambda: "0badc0de"  # another host sharing the folder
 out = Path(sys.argv[2])
 replace = os.replace
 def killed_at_the_first_move(src, dst):

@@ -28,11 +28,11 @@ import pytest
 import shared_cache
 
 from processhealth import build_inputs, incremental, pipeline, state
-from processhealth.analytics_db import owner_tag
 from processhealth.config import load_config
 from processhealth.demo_config import demo_config_toml
 from processhealth.simload import bulk, replay
 from processhealth.store import RawStore
+from processhealth.temp_names import owner_tag
 from simulation import OrgSpec, generate_org
 
 TOKENS = {f"PROCESSHEALTH_DEMO_{s}_TOKEN": "unused" for s in ("GITHUB", "JIRA", "SLACK")}

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from simulated import simulated_config
 
-from processhealth import analytics_db, duckdb_files, incremental, pipeline
+from processhealth import analytics_db, duckdb_files, incremental, pipeline, temp_names
 from processhealth.config import load_config
 from processhealth.errors import UserError
 
@@ -306,8 +306,8 @@ def test_a_template_left_by_a_killed_process_is_removed_by_the_next_one(config, 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = tmp_path / f"processhealth-template-{analytics_db.owner_tag(dead.pid)}-abc"
-    alive = tmp_path / f"processhealth-template-{analytics_db.owner_tag()}-def"
+    stale = tmp_path / f"processhealth-template-{temp_names.owner_tag(dead.pid)}-abc"
+    alive = tmp_path / f"processhealth-template-{temp_names.owner_tag()}-def"
     for folder in (stale, alive):
         folder.mkdir()
         (folder / "analytics.duckdb").write_bytes(b"x")
@@ -316,7 +316,7 @@ def test_a_template_left_by_a_killed_process_is_removed_by_the_next_one(config, 
     prelude = analytics_db.Prelude([], [source])
     analytics_db.build_analytics(config, [], prelude=prelude)
     assert not stale.exists() and alive.exists()
-    assert len(list(tmp_path.glob(f"processhealth-template-{analytics_db.owner_tag()}-*"))) == 2
+    assert len(list(tmp_path.glob(f"processhealth-template-{temp_names.owner_tag()}-*"))) == 2
 
 
 def test_what_another_host_left_stays_a_day(tmp_path) -> None:
@@ -329,7 +329,7 @@ def test_what_another_host_left_stays_a_day(tmp_path) -> None:
     dead.wait()
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        tag = analytics_db.owner_tag
+        tag = temp_names.owner_tag
         assert tag(dead.pid, host="host-b") != tag(dead.pid)
         prefix = "x.duckdb.building-"
         kept = [tag(dead.pid, host="host-b"),  # running on host B for all we know
@@ -342,7 +342,7 @@ def test_what_another_host_left_stays_a_day(tmp_path) -> None:
         day_ago = time.time() - 25 * 3600
         for name in gone[:2]:
             os.utime(tmp_path / f"{prefix}{name}", (day_ago, day_ago))
-        analytics_db.remove_left_by_dead(tmp_path, prefix)
+        temp_names.remove_left_by_dead(tmp_path, prefix)
         assert sorted(p.name[len(prefix):] for p in tmp_path.iterdir()) == sorted(kept)
     finally:
         alive.kill()
@@ -356,14 +356,14 @@ def test_an_earlier_version_s_name_with_this_process_s_id_is_a_killed_run_s(tmp_
     database-sized `.building-1` stayed for good."""
     prefix = "x.duckdb.building-"
     left = [f"{os.getpid()}", f"{os.getpid()}.wal", f"{os.getpid()}-abc"]
-    mine = [analytics_db.owner_tag(), f"{analytics_db.owner_tag()}.wal"]
+    mine = [temp_names.owner_tag(), f"{temp_names.owner_tag()}.wal"]
     for name in left + mine:
         (tmp_path / f"{prefix}{name}").write_bytes(b"x")
-    analytics_db.remove_left_by_dead(tmp_path, prefix)
+    temp_names.remove_left_by_dead(tmp_path, prefix)
     assert sorted(p.name[len(prefix):] for p in tmp_path.iterdir()) == sorted(mine)
     # with `ours` (as-of copies), this process's own names stay, the earlier version's go
     (tmp_path / f"{prefix}{os.getpid()}").write_bytes(b"x")
-    analytics_db.remove_left_by_dead(tmp_path, prefix, ours={f"{prefix}{mine[0]}"})
+    temp_names.remove_left_by_dead(tmp_path, prefix, ours={f"{prefix}{mine[0]}"})
     assert [p.name[len(prefix):] for p in tmp_path.iterdir()] == [mine[0]]
 
 
@@ -374,15 +374,15 @@ def test_a_process_s_temporary_names_stay_when_the_host_is_renamed(tmp_path, mon
     that joins another network) had the state's normalized tables copied into one file and the
     state committed from another, new and empty, while the first stayed behind as another
     host's for a day; the next build was full."""
-    tag = analytics_db.owner_tag()
+    tag = temp_names.owner_tag()
     names = iter(f"host-{n}" for n in range(100))
-    monkeypatch.setattr(analytics_db.socket, "gethostname", lambda: next(names))
+    monkeypatch.setattr(temp_names.socket, "gethostname", lambda: next(names))
     plan = incremental.Plan(state=tmp_path / "state.duckdb")
     assert plan.temp == plan.temp == tmp_path / f"state.duckdb.building-{tag}"
-    assert analytics_db.owner_tag() == tag
+    assert temp_names.owner_tag() == tag
     # what this process made is still its own: not left for a day as another host's
     (tmp_path / f"x.building-{tag}").write_bytes(b"x")
-    analytics_db.remove_left_by_dead(tmp_path, "x.building-", ours=set())
+    temp_names.remove_left_by_dead(tmp_path, "x.building-", ours=set())
     assert not (tmp_path / f"x.building-{tag}").exists()
 
 

@@ -227,6 +227,53 @@ def test_a_pseudonymized_database_keeps_no_real_name_login_or_email_in_its_bytes
     assert again.storage.analytics_path.read_bytes() == shared_bytes
 
 
+def test_a_pseudonymized_build_s_files_are_its_owner_s_until_the_published_one(config):
+    """A pseudonymized build's temporary file holds the real names until the rewrite, and a
+    build killed before its rename leaves it beside the published file (often a folder shared
+    with readers) until the next build: it and everything beside it the build creates (DuckDB's
+    write-ahead log, spill folder) are its owner's only while it runs. The published file gets
+    the mode of the file it replaces (a new file's when there was none), the umask is restored,
+    and the progress counts the rewrite as a step. A build without pseudonyms creates its files
+    as any new file is."""
+    import os
+    import stat
+
+    from processhealth import analytics_db, ui
+    from processhealth.temp_names import owner_tag
+
+    target = config.storage.analytics_path
+    temp = target.with_name(f"{target.name}.building-{owner_tag()}")
+    seen: dict[str, int] = {}
+
+    def spy(con, cfg):  # a step: what the build's files are while it runs
+        con.execute("CREATE TABLE probe AS SELECT 'Jane Doe' AS name")  # a commit: the log
+        seen.update({path.name[len(temp.name):]: stat.S_IMODE(path.stat().st_mode)
+                     for path in target.parent.glob(f"{temp.name}*")})
+
+    def build(pseudonymize: bool) -> ui.Step:
+        config.privacy.pseudonymize = pseudonymize
+        seen.clear()
+        bar = ui.Step(None, None)
+        analytics_db.build_analytics(config, [analytics_db.BuildStep("spy", spy)], bar=bar)
+        assert os.umask(0o022) == 0o022  # restored
+        return bar
+
+    old = os.umask(0o022)
+    try:
+        assert build(True).completed == 1  # the rewrite (the steps are counted by the caller)
+        assert "" in seen and ".wal" in seen, seen  # the file and its log, seen mid-build
+        assert set(seen.values()) == {0o600}, seen
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644  # a new file's
+        target.chmod(0o640)  # an admin lets a group read it
+        build(True)
+        assert stat.S_IMODE(target.stat().st_mode) == 0o640
+        assert build(False).completed == 0
+        assert set(seen.values()) == {0o644}, seen
+        assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
+
+
 def _pseudonymized_simulated(tmp_path, monkeypatch):
     """The config of a copy of the simulated organization (tests/simulated.py) with
     `[privacy] pseudonymize = true`: the one simulated_config() gives is this process's other

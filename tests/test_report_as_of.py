@@ -17,8 +17,8 @@ import duckdb
 from report_org import collected_until, report_database
 
 from analysis import fill_typed_columns
-from processhealth.analytics_db import owner_tag
 from processhealth.config import Config, load_config
+from processhealth.temp_names import owner_tag
 from reports.asof import as_of_database
 from reports.db import AnalyticsDB
 from reports.render import as_of_context, render_report, report_context

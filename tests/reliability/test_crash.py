@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from processhealth.analytics_db import owner_tag
+from processhealth.temp_names import owner_tag
 
 from .support import (
     SECRETS_ENV,

@@ -1,6 +1,7 @@
 """The raw store: the DuckDB file collectors write (how processhealth opens a DuckDB file is
 processhealth/duckdb_files.py; a save's rows and the index of what a table holds,
-processhealth/raw_rows.py).
+processhealth/raw_rows.py; its catalog, cursors, deleted marks, coverage and runs,
+processhealth/store_state.py).
 
     with RawStore.of(cfg) as store:
         n = store.save("github", "pulls", rows, scope="acme/api", cursor="2024-05-01T00:00:00Z")
@@ -34,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from processhealth.raw_rows import (
     last_versions,
     raw_table_name,
 )
+from processhealth.store_state import StoreState
 
 DEFAULT_COLLECTOR_VERSION = f"processhealth/{__version__}"
 
@@ -81,7 +82,7 @@ BULK_COMMIT_ROWS = 200_000
 BULK_THREADS = 1
 
 
-class RawStore:
+class RawStore(StoreState):
     """The raw DuckDB file: raw_* payload tables, sync_state checkpoints, state_* tables."""
 
     @classmethod
@@ -201,21 +202,6 @@ class RawStore:
         self._known_tables.clear()  # a table created in the transaction is gone with it
 
     # --- raw tables ---------------------------------------------------------------------------
-
-    def table_exists(self, name: str) -> bool:
-        found = self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
-            " AND schema_name = 'main' AND table_name = ?",
-            [name],
-        ).fetchone()
-        return bool(found and found[0])
-
-    def raw_tables(self) -> list[str]:
-        rows = self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-            " AND table_name LIKE 'raw\\_%' ESCAPE '\\' ORDER BY table_name"
-        ).fetchall()
-        return [r[0] for r in rows]
 
     def ensure_raw_table(self, source: str, entity: str) -> str:
         """Create raw_<source>_<entity> (fixed shape, commented) if missing; return its name."""
@@ -396,94 +382,6 @@ class RawStore:
         if not self.table_exists(table):
             return 0
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-
-    # --- checkpoints --------------------------------------------------------------------------
-
-    def get_cursor(self, source: str, entity: str, scope: str) -> str | None:
-        row = self.con.execute(
-            "SELECT cursor FROM sync_state WHERE source = ? AND entity = ? AND scope = ?",
-            [source, entity, scope],
-        ).fetchall()
-        if row and row[0][0] is not None:
-            self._cursors[(source, entity, scope)] = row[0][0]
-        return row[0][0] if row else None
-
-    def set_cursor(self, source: str, entity: str, scope: str, cursor: str) -> None:
-        if self._bulk is not None:  # with the rows it follows
-            self._bulk_begin()
-        self._write_cursor(source, entity, scope, cursor)
-
-    def _write_cursor(self, source: str, entity: str, scope: str, cursor: str) -> None:
-        """The checkpoint, written only when it moves (a page of a list that saves the same
-        cursor as the page before writes nothing); an UPDATE of the row costs a quarter of DuckDB's
-        INSERT OR REPLACE."""
-        key, cursor = (source, entity, scope), str(cursor)
-        if self._cursors.get(key) == cursor:
-            return
-        self._cursors.pop(key, None)  # until the write is in
-        [(updated,)] = self.con.execute(
-            "UPDATE sync_state SET cursor = ?, updated_at = now()"
-            " WHERE source = ? AND entity = ? AND scope = ?",
-            [cursor, source, entity, scope]).fetchall()
-        if not updated:
-            self.con.execute("INSERT INTO sync_state VALUES (?, ?, ?, ?, now())",
-                             [source, entity, scope, cursor])
-        self._cursors[key] = cursor
-
-    # --- items gone upstream -------------------------------------------------------------------
-
-    def mark_deleted(self, source: str, entity: str, scope: str, seen: Iterable[str],
-                     since: str | None = None) -> int:
-        """After a full pass of (entity, scope) that saw the keys `seen`: every stored row of
-        that scope (updated at or after `since`, when the pass started there) that it did not
-        see is marked deleted (sync_deleted); the seen ones are unmarked. Returns how many are
-        marked now."""
-        table = raw_table_name(source, entity)
-        if not self.table_exists(table):
-            return 0
-        keys = sorted(set(seen))
-        with self.transaction() as con:
-            con.execute("DELETE FROM sync_deleted WHERE source = ? AND entity = ? AND scope = ?",
-                        [source, entity, scope]).fetchall()
-            con.execute(
-                f"INSERT OR REPLACE INTO sync_deleted SELECT ?, ?, natural_key, scope, now()"
-                f" FROM {table} WHERE scope = ? AND (?::TIMESTAMPTZ IS NULL"
-                f" OR updated_at >= ?::TIMESTAMPTZ)"
-                f" AND natural_key NOT IN (SELECT unnest(?::VARCHAR[]))",
-                [source, entity, scope, since, since, keys]).fetchall()
-            found = con.execute("SELECT count(*) FROM sync_deleted WHERE source = ?"
-                                " AND entity = ? AND scope = ?", [source, entity, scope]
-                                ).fetchone()
-        marked = int(found[0]) if found else 0
-        self._deleted = self._deleted or marked > 0
-        return marked
-
-    # --- coverage -----------------------------------------------------------------------------
-
-    def clear_gaps(self, source: str) -> None:
-        """Forget what the last collection of `source` skipped (a new collection starts)."""
-        self.con.execute("DELETE FROM sync_coverage WHERE source = ?", [source])
-
-    def record_run(self, source: str, started_at: datetime, full: bool) -> None:
-        """A collection of `source` that started at `started_at` finished (sync_runs)."""
-        self.con.execute("INSERT INTO sync_runs VALUES (?, ?, now(), ?)",
-                         [source, started_at, full])
-
-    def note_gap(self, source: str, entity: str, scope: str, status: str, detail: str) -> None:
-        """Record an entity this collection skipped (sync_coverage; the report shows it)."""
-        self.con.execute("INSERT OR REPLACE INTO sync_coverage VALUES (?, ?, ?, ?, ?, now())",
-                         [source, entity, scope, status, detail])
-
-    def reset(self, source: str, *, drop_rows: bool = False) -> None:
-        """Forget a source's checkpoints (for `collect --full`); rows stay unless drop_rows."""
-        self._cursors.clear()
-        with self.transaction() as con:
-            con.execute("DELETE FROM sync_state WHERE source = ?", [source])
-            for table in self.raw_tables() if drop_rows else []:
-                if table.startswith(f"raw_{source}_"):
-                    con.execute(f"DROP TABLE {table}")
-                    self._known_tables.discard(table)
-                    self._stored.pop(table, None)
 
 
 class _Bulk:

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path("/tmp/processhealth-family-cache")
 # Code whose change makes a cached build stale: everything up to the metric building blocks.
 HASHED = ("simulation", "collectors", "processhealth/simload", "processhealth/store.py",
-          "processhealth/store_state.py", "processhealth/raw_rows.py",
+          "processhealth/store_sync.py", "processhealth/raw_rows.py",
           "processhealth/migrations", "processhealth/schema/analytics/core.sql",
           "processhealth/schema/analytics/jira.sql", "processhealth/schema/analytics/analysis.sql",
           "analysis/identity.py", "analysis/identity_match.py", "analysis/teams.py",

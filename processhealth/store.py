@@ -1,7 +1,7 @@
 """The raw store: the DuckDB file collectors write (how processhealth opens a DuckDB file is
 processhealth/duckdb_files.py; a save's rows and the index of what a table holds,
 processhealth/raw_rows.py; its catalog, cursors, deleted marks, coverage and runs,
-processhealth/store_state.py).
+processhealth/store_sync.py).
 
     with RawStore.of(cfg) as store:
         n = store.save("github", "pulls", rows, scope="acme/api", cursor="2024-05-01T00:00:00Z")
@@ -53,7 +53,7 @@ from processhealth.raw_rows import (
     last_versions,
     raw_table_name,
 )
-from processhealth.store_state import StoreState
+from processhealth.store_sync import StoreSync
 
 DEFAULT_COLLECTOR_VERSION = f"processhealth/{__version__}"
 
@@ -82,7 +82,7 @@ BULK_COMMIT_ROWS = 200_000
 BULK_THREADS = 1
 
 
-class RawStore(StoreState):
+class RawStore(StoreSync):
     """The raw DuckDB file: raw_* payload tables, sync_state checkpoints, state_* tables."""
 
     @classmethod

@@ -1,5 +1,5 @@
 """What RawStore (processhealth/store.py) holds besides the rows it saves, in the base class
-StoreState it inherits: which tables the file has, the collectors' cursors (sync_state), rows gone
+StoreSync it inherits: which tables the file has, the collectors' cursors (sync_state), rows gone
 upstream (sync_deleted), what a collection skipped and when it ran (sync_coverage, sync_runs).
 How a save writes is store.py's docstring."""
 
@@ -11,7 +11,7 @@ from datetime import datetime
 from processhealth.raw_rows import raw_table_name
 
 
-class StoreState:
+class StoreSync:
     """The raw store's catalog and sync_* tables. RawStore provides the connection (`con`), the
     memory these keep in step (`_cursors`, `_deleted`, `_known_tables`, `_stored`),
     `transaction()`, and the `bulk()` block that set_cursor joins."""

@@ -170,9 +170,6 @@ _TEAM_ROWS = {
 }
 
 
-_COPY_SESSIONS = 10**12  # copy n numbers its sessions from (n + 1) x this on
-
-
 def _copied(column: str) -> str:
     """SQL: the value of `column` in copy c (ids c<n>-<i>, keys C<n>)."""
     return (f"replace(replace({column}::VARCHAR, c.base, 'c' || c.n || '-'),"
@@ -196,6 +193,10 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
     con.executemany("INSERT INTO copies VALUES (?, ?, ?)",
                     [[n, name, base] for n, (name, base) in enumerate(copies.items())])
     con.execute("BEGIN TRANSACTION")
+    # copy n's sessions are numbered from (n + 1) x `span` on: above every session there is
+    # (numbers follow event_seq, the UTC second x 1,000,000 in a build), so none is shared
+    [(span,)] = con.execute("SELECT greatest(coalesce(max(session_no), 0), 0) + 1"
+                            " FROM effort_sessions").fetchall()
     for table, where in _TEAM_ROWS.items():
         columns = con.execute("SELECT column_name, data_type FROM duckdb_columns()"
                               " WHERE table_name = ? ORDER BY column_index", [table]).fetchall()
@@ -207,7 +208,7 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
                 select.append("nextval('event_seq')" if table == "events" else "NULL")
                 continue
             if name == "session_no":  # a copy's sessions are new sessions
-                select.append(f"t.session_no + (c.n + 1) * {_COPY_SESSIONS}")
+                select.append(f"t.session_no + (c.n + 1) * {span}")
                 continue
             select.append("c.name" if name == "team" else renamed if kind == "VARCHAR"
                           else f"{renamed}::JSON" if kind == "JSON" else column)
@@ -219,7 +220,7 @@ def copy_teams(con: Any, copies: dict[str, str]) -> None:
     # each credit of the base team's events, on the copy's event and session
     con.execute(f"""
         INSERT INTO effort_credit
-        SELECT ce.event_seq, f.session_no + (c.n + 1) * {_COPY_SESSIONS}, f.minutes
+        SELECT ce.event_seq, f.session_no + (c.n + 1) * {span}, f.minutes
         FROM effort_credit AS f JOIN events AS e USING (event_seq)
         JOIN copies AS c ON e.person_id LIKE c.base || '%'
         JOIN events AS ce ON ce.event_id = {_copied_event_id("e.event_id")}

@@ -146,8 +146,37 @@ def _current_answers(database: Path, queries: list[tuple[str, str]]) -> dict[str
 
 @pytest.mark.slow
 def test_duckdb_1_1_reads_the_analytics_file_and_its_parquet(tmp_path: Path) -> None:
+    _read_by_the_old_duckdb(simulated_config(7, "small").storage.analytics_path, tmp_path)
+
+
+@pytest.mark.extended  # CI runs it after the suite: a build of its own and the old reader (15 s)
+def test_duckdb_1_1_reads_a_pseudonymized_file(tmp_path: Path, monkeypatch) -> None:
+    """A pseudonymized build's file is not the one its steps wrote but a copy of its live rows
+    (duckdb_files.write_live_rows_only), made by `COPY FROM DATABASE` into a new file: the copy
+    must keep the storage format old readers open, and every view must still bind there."""
+    from processhealth import pipeline
+    from processhealth.config import load_config
+
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
+    folder = tmp_path / "org"
+    shutil.copytree(simulated_config(7, "small").storage.analytics_path.parent, folder)
+    path = folder / "processhealth.toml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n[privacy]\npseudonymize = true\n",
+                    encoding="utf-8")
+    config = load_config(path)
+    assert config.storage.analytics_path.is_relative_to(folder)
+    pipeline.build(config, full=True)
+    with open_duckdb(config.storage.analytics_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM identities WHERE person_id LIKE 'p-%'"
+                           ).fetchone()[0] > 0
+    _read_by_the_old_duckdb(config.storage.analytics_path, tmp_path / "read")
+
+
+def _read_by_the_old_duckdb(database: Path, tmp_path: Path) -> None:
+    """The old DuckDB opens `database` and its Parquet export, and reads every table, view and
+    cookbook answer exactly as the current one does."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     python = old_duckdb_python()
-    database = simulated_config(7, "small").storage.analytics_path
     # Each answer's rows in a fixed order: where ORDER BY ties, engines may list rows differently.
     queries = [(q, f"SELECT * FROM ({sql.strip().rstrip(';')}) ORDER BY ALL")
                for q, sql in cookbook()]

@@ -11,9 +11,9 @@ colour or dash tells series apart, and on each data mark its figures twice: in w
 (`aria-label`) and as JSON (`data-row`), so the figures a chart draws can be read back from the
 page and compared with the database (tests/test_report_charts.py).
 
-The parts they are drawn with (scales, axes, legends, the frame, and escaping: every string
-from the data reaches the SVG through the only two functions that write markup) are in
-reports/chart_parts.py.
+The parts they are drawn with (axes, legends, the frame, and escaping: every string from the
+data reaches the SVG through the only two functions that write markup) are in
+reports/chart_parts.py; the scales and the figures read from rows in reports/chart_scales.py.
 """
 
 from __future__ import annotations
@@ -28,24 +28,26 @@ from reports.chart_parts import (
     HEIGHT,
     LABEL_SIZE,
     WIDTH,
-    Band,
-    Linear,
     _bottom_linear,
     _bottom_turned,
     _el,
-    _fraction,
     _frame,
     _left_band,
     _left_linear,
     _legend,
     _mark,
     _num,
-    _optional,
-    _ordered,
     _sentence,
     _span,
-    _stacked,
     _text,
+)
+from reports.chart_scales import (
+    Band,
+    Linear,
+    _fraction,
+    _optional,
+    _ordered,
+    _stacked,
     _value_words,
 )
 

@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 
 from analysis import insert_rows
-from analysis.identity_match import Account, clean_email, resolve
+from analysis.identity_match import Account, resolve
+from analysis.identity_names import clean_email
 from processhealth.errors import UserError
 
 CSV_COLUMNS = ("person", "display_name", "email", "github", "jira", "slack")

@@ -50,8 +50,8 @@ HASHED = ("simulation", "collectors", "processhealth/simload", "processhealth/st
           "processhealth/store_sync.py", "processhealth/raw_rows.py",
           "processhealth/migrations", "processhealth/schema/analytics/core.sql",
           "processhealth/schema/analytics/jira.sql", "processhealth/schema/analytics/analysis.sql",
-          "analysis/identity.py", "analysis/identity_match.py", "analysis/teams.py",
-          "analysis/classify.py", "analysis/effort.py", "analysis/privacy.py",
+          "analysis/identity.py", "analysis/identity_match.py", "analysis/identity_names.py",
+          "analysis/teams.py", "analysis/classify.py", "analysis/effort.py", "analysis/privacy.py",
           "analysis/sql/blocks", "analysis/materialize.py", "analysis/__init__.py")
 PIP, AMP = "process_is_product", "amplifier"
 KIND_VERDICT = {"process_as_product": PIP, "amplifier": AMP}

@@ -6,7 +6,12 @@ Evidence, strongest first; the first that ties an account is recorded in `identi
 3. `email` — the same address on accounts in different tools (GitHub noreply addresses excluded);
 4. `name` — the same display name (accents, case and word order ignored);
 5. `login` — a login or email name that is a usual form of the person's name (asmith, alice-smith,
-   alice.smith, alice42 when Alice is the only Alice).
+   alice.smith, alice42 when Alice is the only Alice);
+6. `nickname` — the same surname and first names that are forms of each other (Bob/Robert, Dima/
+   Dmitri), when each is the other's only such match.
+A bot or automation account is recorded as `bot` and GitHub's deleted user ("ghost") as `deleted`,
+whatever tied them; an account nothing ties is `unmatched` (the table: docs/metrics.md section 0,
+"People").
 Heuristics never merge two accounts of the same tool, never cross an explicit mapping, and skip any
 evidence that points at more than one person, so they can leave an account unmatched but should not
 merge two people. Bots stay people of their own. Every account gets a person: an `unmatched`

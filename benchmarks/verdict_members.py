@@ -117,9 +117,11 @@ def cached_build(seed: int, index: int, size: str, cache: Path, digest: str,
     return folder
 
 
-def verdicts_of(folder: Path, work: Path, config_text: str | None = None) -> list[tuple]:
-    """(team, 'YYYY-MM', verdict, reason) of the current verdict code on a copy of the cached
-    build: build_params rewritten, metric views recreated, verdicts rebuilt."""
+def verdicts_of(folder: Path, work: Path, config_text: str | None = None
+                ) -> tuple[list[tuple], set[tuple[str, str]]]:
+    """The verdict rows (team, 'YYYY-MM', verdict, reason) of the current verdict code on a copy
+    of the cached build (build_params rewritten, metric views recreated, verdicts rebuilt), and
+    its churn months (churn_months)."""
     from analysis import materialize, params, verdicts
     from processhealth import pipeline
     from processhealth.config import load_config

@@ -1,10 +1,10 @@
 """Verdict rates on the scenario family's small subset (issue 17), through the benchmark's code.
 
 Both members of the fixed subset (simulation/family: two organizations of three teams, Sep-Jan,
-onsets in November) are loaded and built once per session with
-`benchmarks/verdict_calibration.py`'s cached build, then the verdict step runs on them as in
-`processhealth build`. The tolerances come from the benchmark (benchmarks/RESULTS.md section 7),
-not from single planted months:
+onsets in November) are loaded and built once per session with the benchmark's cached build
+(benchmarks/verdict_members.py), then the verdict step runs on them as in `processhealth build`.
+The tolerances come from the benchmark (benchmarks/RESULTS.md section 7), not from single
+planted months:
 
 - false alarms: measured 0.0% (process has become the product) and 0.7% (amplifier) of steady
   team-months on family seed 1, 0.0% and 1.7% on seed 2 (benchmarks/RESULTS.md section 7,

@@ -24,7 +24,7 @@ from collections import Counter
 import duckdb
 from family_build import add_arguments, built_member, jobs
 
-GHOST_ID = "10137"
+from analysis.identity_match import GHOST_ID
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, member) -> dict:

@@ -37,8 +37,8 @@ from typing import Any
 
 import duckdb
 
-from processhealth.analytics_db import owner_tag, remove_left_by_dead
 from processhealth.duckdb_files import one_commit
+from processhealth.temp_names import owner_tag, remove_left_by_dead
 from reports.db import AnalyticsDB
 
 

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from processhealth import ui
-from processhealth.analytics_db import owner_tag, remove_left_by_dead
 from processhealth.duckdb_files import sql_literal
 from processhealth.errors import UserError
+from processhealth.temp_names import owner_tag, remove_left_by_dead
 from reports.db import AnalyticsDB
 
 MANIFEST = "_processhealth_export.json"

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from report_org import TEAMS, report_database
 
-from processhealth.analytics_db import owner_tag
 from processhealth.cli import cli
 from processhealth.errors import UserError
+from processhealth.temp_names import owner_tag
 from reports import export
 from reports.db import AnalyticsDB
 from reports.export import MANIFEST, export_parquet

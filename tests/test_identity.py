@@ -11,9 +11,9 @@ from test_effort_fixtures import at, domain_db, event, identity, item, make_conf
 from analysis import identity as ident
 from analysis.identity_match import Account, Resolved, resolve
 from analysis.identity_names import clean_email, login_keys, name_key
-from processhealth.analytics_db import owner_tag
 from processhealth.config import load_config
 from processhealth.pipeline import analysis_steps
+from processhealth.temp_names import owner_tag
 from simulation import OrgSpec, generate_org
 
 

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 from report_org import TEAMS, many_teams_database, report_database
 
-from processhealth.analytics_db import owner_tag
 from processhealth.cli import cli
+from processhealth.temp_names import owner_tag
 from reports import overview, pages
 from reports.render import write_atomically
 

@@ -35,7 +35,6 @@ from processhealth.duckdb_files import (
     lock_error,
     one_commit,
     open_duckdb,
-    owner_only,
     write_live_rows_only,
 )
 from processhealth.errors import UserError
@@ -196,49 +195,92 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
     the temp file is removed and the old database stays. `finish(con)` runs after the last
     step, `before_swap(temp)` once the temp file is complete and synced, before the rename (the
     incremental build's state file, processhealth/incremental.py). The file starts with the
-    schema and, given a `prelude`, the objects it creates (`_new_file`).
+    schema and, given a `prelude`, the objects it creates (`_new_file`). The temp file, its
+    write-ahead log, DuckDB's spill folder and a pseudonymized build's rewrite are made in a
+    folder beside the target that only its owner can enter (`_private_folder`).
     """
     target = Path(config.storage.analytics_path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f"{target.name}.building-{owner_tag()}")
-    _remove(temp)
+    work = target.with_name(f"{target.name}.building-{owner_tag()}")
+    temp = work / work.name  # the name the temp file had before it had a folder
+    _remove_ours(work)
     _remove_abandoned(target)
     if not Path(config.storage.raw_path).exists():
         RawStore.of(config).close()  # a fresh install: an empty raw store
     # Otherwise the raw store is only read (attached read-only): a reader holding it, or a
     # WAL left by a killed notebook, does not stop the build, and its bytes stay as they are.
-    private = _pseudonymized(config)
-    with owner_only(private) as umask:  # real names in its files until the rewrite
-        try:
-            con = _new_file(temp, config, prelude)
-        except BaseException:
-            _remove(temp)
-            raise
-        try:
-            _attach_raw(con, Path(config.storage.raw_path))
-            for step in steps:
-                _run_step(con, config, step, target)
-            if finish is not None:
-                finish(con)
-            con.execute("DETACH raw")
-            con.execute("CHECKPOINT")
-            con.close()
-            if private:
-                _rewrite(temp, config, bar)
-            _set_mode(temp, target, umask)
-            fsync(temp)
-            if before_swap is not None:
-                before_swap(temp)
-            _remove(target.with_name(target.name + ".wal"))  # a stale WAL must not replay onto it
-            os.replace(temp, target)
-            fsync(target.parent)
-        except BaseException:
-            con.close()
-            _remove(temp)
-            raise
-        finally:
-            _remove(temp.with_name(temp.name + ".wal"))
+    try:
+        _private_folder(work)
+        con = _new_file(temp, config, prelude)
+    except BaseException:
+        _remove_ours(work)
+        raise
+    try:
+        _attach_raw(con, Path(config.storage.raw_path))
+        for step in steps:
+            _run_step(con, config, step, target)
+        if finish is not None:
+            finish(con)
+        con.execute("DETACH raw")
+        con.execute("CHECKPOINT")
+        con.close()
+        if _pseudonymized(config):
+            _rewrite(temp, config, bar)
+        _keep_mode_and_group(temp, target)
+        fsync(temp)
+        if before_swap is not None:
+            before_swap(temp)
+        _remove(target.with_name(target.name + ".wal"))  # a stale WAL must not replay onto it
+        os.replace(temp, target)
+        fsync(target.parent)
+    except BaseException:
+        con.close()
+        raise
+    finally:
+        _remove_ours(work)
     return target
+
+
+def _private_folder(path: Path) -> None:
+    """The build's folder, its owner's only. A pseudonymized build's temporary file holds the
+    real logins, e-mails and names until its rewrite, and a build killed before its rename
+    leaves it until the next build removes it, beside the published file, often in a folder
+    shared with readers. Created 0700 and set so: in a folder shared through a default ACL
+    (which the umask does not limit) the mode given to mkdir masks the inherited entries and
+    chmod sets the folder's ACL mask, so no one else can enter it. Files made in it are made
+    as in the target's folder (its default ACL is inherited too): a first build's file is
+    published with the mode and ACL any new file there gets."""
+    os.mkdir(path, 0o700)
+    os.chmod(path, 0o700)
+
+
+def _remove_ours(work: Path) -> None:
+    """This process's build folder, and what an earlier version that ran with this process's
+    id and host left under that name (the temp file itself, and its `.wal`)."""
+    if work.is_dir() and not work.is_symlink():
+        shutil.rmtree(work, ignore_errors=True)
+    for path in (work, work.with_name(work.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            path.unlink()
+
+
+def _keep_mode_and_group(temp: Path, target: Path) -> None:
+    """The new file gets the group and mode of the file it replaces (as a report does): a group
+    an admin let read `processhealth.duckdb` (chgrp, chmod 640) still can. A first build's
+    keeps the mode a new file gets in that folder. A group this user cannot give the file is
+    warned about, the mode still copied."""
+    try:
+        old = target.stat()
+    except OSError:  # no file yet (or a link to nothing)
+        return
+    if old.st_gid != temp.stat().st_gid:
+        try:
+            os.chown(temp, -1, old.st_gid)
+        except PermissionError:
+            ui.warn(f"{target} belonged to group {old.st_gid}, which this user cannot give the "
+                    f"new file: it has this user's group. Its mode is kept "
+                    f"({stat.S_IMODE(old.st_mode):o}); readers by that group may need `chgrp`.")
+    os.chmod(temp, stat.S_IMODE(old.st_mode))
 
 
 def _rewrite(temp: Path, config: Any, bar: ui.Step | None) -> None:
@@ -251,17 +293,6 @@ def _rewrite(temp: Path, config: Any, bar: ui.Step | None) -> None:
     if bar is not None:
         bar.advance()
         bar.note("")
-
-
-def _set_mode(temp: Path, target: Path, umask: int) -> None:
-    """The new file gets the mode of the file it replaces (a group an admin let read it still
-    can), or a new file's (0666 less the umask), not the owner-only mode a pseudonymized build
-    writes under (duckdb_files.owner_only)."""
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except OSError:  # no file yet (or a link to nothing)
-        mode = 0o666 & ~umask
-    os.chmod(temp, mode)
 
 
 def _pseudonymized(config: Any) -> bool:

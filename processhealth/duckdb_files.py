@@ -187,27 +187,6 @@ def write_live_rows_only(path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -
         fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def owner_only(active: bool = True) -> Iterator[int]:
-    """Inside the block, files and folders this process creates are its owner's only (umask
-    077): a pseudonymized build's temporary file, its write-ahead log and DuckDB's spill folder
-    beside it hold the real logins, e-mails and names until they are replaced, and a build
-    killed before its rename leaves them beside the published file, often in a folder shared
-    with readers, until the next build removes them. Yields the umask in force before (what a
-    file made outside the block would get: 0666 less it), restored at the end. Process-wide:
-    the build is the only thing running in a command's process."""
-    if not active:
-        old = os.umask(0)
-        os.umask(old)
-        yield old
-        return
-    old = os.umask(0o077)
-    try:
-        yield old
-    finally:
-        os.umask(old)
-
-
 def sql_literal(text: object) -> str:
     """`text` as a SQL string literal, for the statements that take no parameters (COMMENT ON)."""
     return "'" + str(text).replace("'", "''") + "'"

@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from processhealth.duckdb_files import (
     write_live_rows_only,
 )
 from processhealth.errors import UserError
+from processhealth.files import keep_mode_and_group
 from processhealth.store import RawStore
 from processhealth.temp_names import owner_tag, remove_left_by_dead
 
@@ -226,7 +226,7 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
         con.close()
         if _pseudonymized(config):
             _rewrite(temp, config, bar)
-        _keep_mode_and_group(temp, target)
+        keep_mode_and_group(temp, target)
         fsync(temp)
         if before_swap is not None:
             before_swap(temp)
@@ -262,25 +262,6 @@ def _remove_ours(work: Path) -> None:
     for path in (work, work.with_name(work.name + ".wal")):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             path.unlink()
-
-
-def _keep_mode_and_group(temp: Path, target: Path) -> None:
-    """The new file gets the group and mode of the file it replaces (as a report does): a group
-    an admin let read `processhealth.duckdb` (chgrp, chmod 640) still can. A first build's
-    keeps the mode a new file gets in that folder. A group this user cannot give the file is
-    warned about, the mode still copied."""
-    try:
-        old = target.stat()
-    except OSError:  # no file yet (or a link to nothing)
-        return
-    if old.st_gid != temp.stat().st_gid:
-        try:
-            os.chown(temp, -1, old.st_gid)
-        except PermissionError:
-            ui.warn(f"{target} belonged to group {old.st_gid}, which this user cannot give the "
-                    f"new file: it has this user's group. Its mode is kept "
-                    f"({stat.S_IMODE(old.st_mode):o}); readers by that group may need `chgrp`.")
-    os.chmod(temp, stat.S_IMODE(old.st_mode))
 
 
 def _rewrite(temp: Path, config: Any, bar: ui.Step | None) -> None:

@@ -3,12 +3,12 @@ at all, never through a link."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import stat
 from pathlib import Path
 
+from processhealth import ui
 from processhealth.errors import UserError
 from processhealth.temp_names import owner_tag, remove_left_by_dead
 
@@ -32,7 +32,7 @@ def write_atomically(path: Path, text: str) -> Path:
     prefix = f".{path.name}.writing-"  # + owner tag: a killed report's goes with the next one
     remove_left_by_dead(path.parent, prefix)
     # Created as any new file is (0666 less the umask), not private as a mkstemp file: a report
-    # is for a file share; one that replaces a report keeps that file's mode.
+    # is for a file share; one that replaces a report keeps that file's mode and group.
     while True:
         temp = path.with_name(f"{prefix}{owner_tag()}-{secrets.token_hex(6)}")
         try:
@@ -43,10 +43,28 @@ def write_atomically(path: Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temp, stat.S_IMODE(path.stat().st_mode))
+        keep_mode_and_group(temp, path)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
+
+
+def keep_mode_and_group(new: Path, replaced: Path) -> None:
+    """`new`, about to be renamed over `replaced`, gets its group and mode (a report, the
+    analytics database): a group an admin let read the file (chgrp, chmod 640) still can. With
+    nothing to replace, `new` keeps the mode a new file gets in that folder. A group this user
+    cannot give the file is warned about, the mode still copied."""
+    try:
+        old = replaced.stat()
+    except OSError:  # no file yet (or a link to nothing)
+        return
+    if old.st_gid != new.stat().st_gid:
+        try:
+            os.chown(new, -1, old.st_gid)
+        except PermissionError:
+            ui.warn(f"{replaced} belonged to group {old.st_gid}, which this user cannot give "
+                    f"the new file: it has this user's group. Its mode is kept "
+                    f"({stat.S_IMODE(old.st_mode):o}); readers by that group may need `chgrp`.")
+    os.chmod(new, stat.S_IMODE(old.st_mode))

@@ -51,11 +51,14 @@ def write_atomically(path: Path, text: str) -> Path:
     return path
 
 
+_GROUPS_WARNED: set[int] = set()  # a report's 200 pages of one such group warn once
+
+
 def keep_mode_and_group(new: Path, replaced: Path) -> None:
     """`new`, about to be renamed over `replaced`, gets its group and mode (a report, the
     analytics database): a group an admin let read the file (chgrp, chmod 640) still can. With
     nothing to replace, `new` keeps the mode a new file gets in that folder. A group this user
-    cannot give the file is warned about, the mode still copied."""
+    cannot give the file is warned about (once a process), the mode still copied."""
     try:
         old = replaced.stat()
     except OSError:  # no file yet (or a link to nothing)
@@ -64,7 +67,13 @@ def keep_mode_and_group(new: Path, replaced: Path) -> None:
         try:
             os.chown(new, -1, old.st_gid)
         except PermissionError:
-            ui.warn(f"{replaced} belonged to group {old.st_gid}, which this user cannot give "
-                    f"the new file: it has this user's group. Its mode is kept "
-                    f"({stat.S_IMODE(old.st_mode):o}); readers by that group may need `chgrp`.")
+            _warn_of_group(replaced, old)
     os.chmod(new, stat.S_IMODE(old.st_mode))
+
+
+def _warn_of_group(replaced: Path, old: os.stat_result) -> None:
+    if old.st_gid not in _GROUPS_WARNED:
+        _GROUPS_WARNED.add(old.st_gid)
+        ui.warn(f"{replaced} belonged to group {old.st_gid}, which this user cannot give the new "
+                f"file: it has this user's group. Its mode is kept "
+                f"({stat.S_IMODE(old.st_mode):o}); readers by that group may need `chgrp`.")

@@ -164,3 +164,37 @@ def test_the_group_an_admin_gave_the_published_file_keeps_reading_it(config):
         analytics_db.build_analytics(config, [])
         st = target.stat()
         assert (st.st_gid, stat.S_IMODE(st.st_mode)) == (group, 0o640), pseudonymize
+
+
+def test_a_group_the_builder_cannot_give_is_warned_about_once_and_the_mode_still_kept(
+        tmp_path, monkeypatch):
+    """Where the replaced file's group is one this user is not in (chown refuses), the new file
+    keeps this user's group, gets the mode, and the user is told once a process, not once for
+    each of a report's pages."""
+    import os
+    import stat
+
+    from processhealth import files, ui
+
+    replaced, new = tmp_path / "report.html", tmp_path / "new.html"
+    replaced.write_text("old")
+    try:
+        os.chown(replaced, -1, BI_GROUP)
+    except PermissionError:
+        pytest.skip("this user cannot give a file another group")
+    replaced.chmod(0o640)
+
+    def refused(*args, **kwargs):
+        raise PermissionError("not a member of that group")
+
+    warned: list[str] = []
+    monkeypatch.setattr(files.os, "chown", refused)
+    monkeypatch.setattr(ui, "warn", warned.append)
+    monkeypatch.setattr(files, "_GROUPS_WARNED", set())
+    for _ in range(3):
+        new.write_text("new")
+        new.chmod(0o644)
+        files.keep_mode_and_group(new, replaced)
+        assert stat.S_IMODE(new.stat().st_mode) == 0o640
+        assert new.stat().st_gid == os.getegid()
+    assert len(warned) == 1 and str(BI_GROUP) in warned[0], warned

@@ -6,7 +6,8 @@ Every build starts from a file without rows: the schema (processhealth/schema/an
 so a schema and not migrations: nothing is ever upgraded in place) and the metric views (a
 `Prelude`: made once per process into a template file that each build copies), then the steps
 that processhealth.pipeline lists. Readers keep the file they opened, because the swap is a
-rename; a failed or killed build leaves the old file and no temp file behind. The file is
+rename; a failed build leaves the old file and no temp file behind, a killed one its
+build folder (only its owner can enter it) until the next build removes it. The file is
 written in a storage format DuckDB 1.1 and later read (duckdb_files.ANALYTICS_STORAGE_VERSION),
 for ops leads' tools.
 """
@@ -39,7 +40,7 @@ from processhealth.duckdb_files import (
 from processhealth.errors import UserError
 from processhealth.files import keep_mode_and_group
 from processhealth.store import RawStore
-from processhealth.temp_names import owner_tag, remove_left_by_dead
+from processhealth.temp_names import owner_tag, remove_entry, remove_left_by_dead
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema" / "analytics"
 # In this order: later files comment on or refer to tables of earlier ones.
@@ -257,11 +258,8 @@ def _private_folder(path: Path) -> None:
 def _remove_ours(work: Path) -> None:
     """This process's build folder, and what an earlier version that ran with this process's
     id and host left under that name (the temp file itself, and its `.wal`)."""
-    if work.is_dir() and not work.is_symlink():
-        shutil.rmtree(work, ignore_errors=True)
     for path in (work, work.with_name(work.name + ".wal")):
-        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-            path.unlink()
+        remove_entry(path)
 
 
 def _rewrite(temp: Path, config: Any, bar: ui.Step | None) -> None:

@@ -78,10 +78,16 @@ def remove_left_by_dead(folder: Path, prefix: str, ours: Container[str] | None =
                     continue
             elif _alive(number):
                 continue
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink()
+            remove_entry(path)
+
+
+def remove_entry(path: Path) -> None:
+    """A temporary file, or folder with all it holds (a link is removed, not followed);
+    nothing there is no error."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

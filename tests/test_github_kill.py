@@ -66,6 +66,9 @@ def kill_when(app, proc: subprocess.Popen, route: str, count: int, delay: float)
 
 
 @pytest.mark.slow
+# CI runs it after the suite (10 s): tests/reliability/test_crash.py kills each source's
+# collection once in the suite, this kills GitHub's at many points.
+@pytest.mark.extended
 def test_sigkill_at_many_points_then_rerun_equals_a_clean_run(tmp_path, monkeypatch):
     org = tiny_org()
     with served(org, monkeypatch) as s:

@@ -39,6 +39,7 @@ def slack_message(raw: Path, name: str, ts: str) -> tuple[dict, str]:
 
 
 @pytest.mark.slow  # four builds
+@pytest.mark.extended  # CI runs it after the suite (6 s); restored copies are rare
 def test_a_raw_store_restored_from_a_copy_then_collected_into_is_built_again(org_store):
     """Rows the last build read are lost (the copy predates them) and as many are saved after:
     were their seqs the lost rows' numbers, the counts and the top seq would be as recorded, the
@@ -96,6 +97,7 @@ def test_an_unreadable_row_saved_into_a_refilled_store_is_set_aside(org_store):
 
 
 @pytest.mark.slow  # six builds
+@pytest.mark.extended  # CI runs it after the suite (12 s); restored copies are rare
 def test_a_restored_copy_brings_back_an_older_version_the_quarantine_judged_otherwise(org_store):
     """The quarantine check of an incremental build passes over the rows the last build read.
     A restored copy brings back an older version of a message under a seq the last build saw

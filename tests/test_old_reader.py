@@ -144,7 +144,22 @@ def _current_answers(database: Path, queries: list[tuple[str, str]]) -> dict[str
     return {"tags": tags, "queries": answers, "relations": relations}
 
 
+def test_the_analytics_file_is_written_in_the_format_old_readers_open() -> None:
+    """The suite's quick guard of the contract the extended tier checks in full below: the built
+    file carries the storage format of the 1.x family, not DuckDB 2's default."""
+    import duckdb
+
+    path = simulated_config(7, "small").storage.analytics_path
+    assert ANALYTICS_STORAGE_VERSION.startswith("v1.")
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{path}' AS a (READ_ONLY)")
+        [(tag,)] = con.execute("SELECT tags['storage_version'] FROM duckdb_databases()"
+                               " WHERE database_name = 'a'").fetchall()
+    assert tag.startswith("v1."), tag
+
+
 @pytest.mark.slow
+@pytest.mark.extended  # CI runs it after the suite: the old reader reads every relation (13 s)
 def test_duckdb_1_1_reads_the_analytics_file_and_its_parquet(tmp_path: Path) -> None:
     _read_by_the_old_duckdb(simulated_config(7, "small").storage.analytics_path, tmp_path)
 

@@ -84,15 +84,19 @@ def has(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) 
 # not sync_state (cursors) nor state_report_ledger (the reports').
 _INPUT_TABLES = ("state_process_changes", "state_experiment_criteria", "sync_coverage",
                  "sync_runs")
-_PACKAGES = ("numpy", "pandas", "pyarrow")  # computing libraries besides DuckDB (fingerprint)
+# Computing libraries besides DuckDB (fingerprint), and processhealth itself: build_params
+# holds its installed version (analysis/params.py), which a release that changed no file the
+# fingerprint hashes (report templates, docs) still changes.
+_PACKAGES = ("numpy", "pandas", "pyarrow", "processhealth")
 
 
 def analysis_inputs(con: duckdb.DuckDBPyConnection, config: Any) -> str:
     """A digest of what the analysis reads besides the raw rows and deleted marks (_changes),
     the code, DuckDB and the config (fingerprint): the recorded process changes and experiment
-    criteria, what the last collections skipped and when each ran, the versions of Python and
-    of the computing packages and, with pseudonyms on, whether the salt is the same (a
-    pseudonym of a fixed string: what the analytics database holds already, never the salt).
+    criteria, what the last collections skipped and when each ran, the versions of Python, of
+    the computing packages and of processhealth itself and, with pseudonyms on, whether the
+    salt is the same (a pseudonym of a fixed string: what the analytics database holds
+    already, never the salt).
     The normalization of a source does not read them, so they are not in the fingerprint; a
     build that finds them and everything else unchanged is not needed (`current`)."""
     digest = hashlib.sha256(sys.version.encode())

@@ -249,7 +249,10 @@ def sql_file_step(path: Path) -> BuildStep:
     name = _display(path)
 
     def run(con: duckdb.DuckDBPyConnection, config: Any) -> None:
-        for number, statement in enumerate(duckdb.extract_statements(path.read_text()), 1):
+        # UTF-8 whatever the locale: the files are (a typographic apostrophe in a literal of
+        # analysis/sql/blocks), and a build must not depend on the host's locale
+        text = path.read_text(encoding="utf-8")
+        for number, statement in enumerate(duckdb.extract_statements(text), 1):
             try:
                 with ui.profiled(f"statement {number}: "
                                  f"{' '.join(statement.query.split())[:70]}", "    "):
@@ -342,7 +345,8 @@ def raw_tables(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
     temporary tables of the raw shape, so every file runs on a fresh install; the raw store
     itself is only read."""
     files = [*sql_files(NORMALIZE_SQL), *METRIC_BLOCKS, *sql_files(METRIC_SQL)]
-    names = {f"raw_{m}" for path in files for m in _RAW_REF.findall(path.read_text())}
+    names = {f"raw_{m}" for path in files
+             for m in _RAW_REF.findall(path.read_text(encoding="utf-8"))}
     ensure_raw_tables(con, names)
 
 

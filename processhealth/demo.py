@@ -49,7 +49,7 @@ def run_demo(out: Path, seed: int = 7, spec=None) -> Path:
             os.environ[env] = DEMO_TOKEN
             ui.say(f"{source} emulator listening on {served.url}")
         config_path = out / "processhealth.toml"
-        config_path.write_text(demo_config_toml(org, urls))
+        config_path.write_text(demo_config_toml(org, urls), encoding="utf-8")
         config = load_config(config_path)
         pipeline.collect(config)
     record_process_changes(config, org)

@@ -226,15 +226,19 @@ def mark_gone(run: Run, repo: str, entity: str) -> None:
 def skipped_if_absent(run: Run, repo: str, entity: str) -> Iterator[None]:
     """A list one repository does not have (404, or 410 "Issues are disabled for this repo") is
     partial coverage: one warning, a sync_coverage row, and the run goes on. What was saved of
-    the list before stays; its checkpoint does not move past it."""
+    the list before stays; its checkpoint does not move past it. The commits of a repository
+    without a first commit (409 "Git Repository is empty.", github/rest-api-description#385)
+    are no gap: there are none, and the next run asks again."""
     try:
         yield
     except GithubException as exc:
+        said = gc.message_of(exc)
+        if exc.status == 409 and entity == "commits" and "is empty" in said:
+            return
         if exc.status not in (404, 410) or isinstance(exc, RateLimitExceededException):
             raise
         if exc.status == 404 and not _repo_exists(run, repo):
             raise  # the repository itself is missing: a config error, not a lacking list
-        said = gc.message_of(exc)
         ui.warn(f"GitHub answered {exc.status} ({said}) for the {entity} of {repo}; they are "
                 f"skipped, the rest of the collection goes on.")
         run.store.note_gap(SOURCE, entity, repo, "gone" if exc.status == 410 else "missing",

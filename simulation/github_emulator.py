@@ -37,7 +37,7 @@ from werkzeug.wrappers import Request, Response
 from . import github_api as api
 from .github_app import APP_RULES, GitHubAppSignIn
 from .github_minimum import minimum_requests
-from .github_responses import GitHubResponses
+from .github_responses import DOCS, GitHubResponses, error_body
 from .model import GhIssue, Org, Person, Repo
 from .server import Emulator
 
@@ -342,6 +342,11 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
 
     def on_commits(self, request: Request, **where: Any) -> Response:
         r = self._repo(**where)
+        if not self.commits[r.name] and not self.unlisted[r.name]:
+            # a repository created without a first commit: 409, whatever the filters
+            # (github/rest-api-description#385; docs.github.com, "Git database" guide)
+            return self._json(error_body("Git Repository is empty.", 409,
+                                         DOCS + "/commits/commits#list-commits"), 409)
         a = request.args
         since, until, sha = _since(a.get("since")), _since(a.get("until")), a.get("sha")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections import Counter
 from datetime import timedelta
@@ -31,7 +32,7 @@ from processhealth.simload import github as simload
 from processhealth.store import RawStore
 from simulation import generate_org
 from simulation.github_emulator import GitHubEmulator, minimum_requests
-from simulation.model import GhComment, GhReview
+from simulation.model import GhComment, GhReview, Repo
 from simulation.server import serve
 
 REPO_ENTITIES = ("issues", "pulls", "issue_comments", "review_comments", "commits", "releases",
@@ -253,3 +254,34 @@ def test_cut_off_bodies_are_asked_for_again_then_reported(gh, capsys):
     gh.app.faults.truncate_next = 10
     with pytest.raises(SourceError, match="cut-off.*4 times"):
         gc.get(requester, "/users/ghost")
+
+
+def test_an_empty_repository_is_one_with_no_commits_not_a_failed_collection(tmp_path,
+                                                                           monkeypatch):
+    """A repository created without a first commit answers 409 "Git Repository is empty." to
+    GET /repos/{o}/{r}/commits (github/rest-api-description#385): nothing is missing there, so
+    the collection goes on, notes no gap, and picks up the first commits once they exist."""
+    org = generate_org(11, TINY_SPEC)
+    first = org.github.repos[0]
+    org.github.repos.append(Repo(name="empty-repo", id=max(r.id for r in org.github.repos) + 1,
+                                 created_at=first.created_at, team=first.team))
+    path = tmp_path / "raw.duckdb"
+    with served(org, monkeypatch) as s:
+        collect(path, s.url)
+        assert dict(s.app.stats.by_route) == minimum_requests(org)  # the empty one asked once
+        collect(path, s.url)  # an incremental run asks again, and again goes on
+        moved = next(c for c in org.github.commits if c.repo == first.name)
+        org.github.commits.append(dataclasses.replace(
+            moved, repo="empty-repo", sha="f" * 40, date=moved.date + timedelta(days=1)))
+        s.app.reload()
+        collect(path, s.url)
+    with RawStore(path, read_only=True) as store:
+        repos = {k for (k,) in store.con.execute(
+            "SELECT natural_key FROM raw_github_repos").fetchall()}
+        gaps = store.con.execute("SELECT * FROM sync_coverage WHERE scope LIKE '%empty-repo'"
+                                 ).fetchall()
+        commits = store.con.execute("SELECT count(*) FROM raw_github_commits"
+                                    " WHERE scope LIKE '%/empty-repo'").fetchone()[0]
+    assert any(k.endswith("empty-repo") for k in repos)
+    assert gaps == []
+    assert commits == 1

@@ -107,23 +107,29 @@ def collect(config: GitHubConfig, store: RawStore, full: bool = False,
         with gc.source_errors(config, lambda: run.doing):
             repos = collect_org(run)
             for repo in repos:
-                for entity in REPO_ENTITIES:
-                    run.doing = f"{repo} {entity.name}"
-                    bar.note(run.doing)
-                    with skipped_if_absent(run, repo, entity.name):
-                        collect_list(run, repo, entity)
-                        if run.full and entity.name in DELETABLE:
-                            mark_gone(run, repo, entity.name)
-                run.doing = f"{repo} reviews"
-                bar.note(run.doing)
-                collect_reviews(run, repo)
-                run.doing = f"{repo} pull request commits"
-                bar.note(run.doing)
-                collect_pull_commits(run, repo)
+                with skipped_if_blocked(run, repo):
+                    collect_repo(run, repo)
             run.doing = "user profiles"
             bar.note(run.doing)
             collect_users(run)
         bar.note(f"{len(repos)} repositories, {run.changed} rows new or changed")
+
+
+def collect_repo(run: Run, repo: str) -> None:
+    """Every list of one repository, then the reviews and commits of its touched pulls."""
+    for entity in REPO_ENTITIES:
+        run.doing = f"{repo} {entity.name}"
+        run.bar.note(run.doing)
+        with skipped_if_absent(run, repo, entity.name):
+            collect_list(run, repo, entity)
+            if run.full and entity.name in DELETABLE:
+                mark_gone(run, repo, entity.name)
+    run.doing = f"{repo} reviews"
+    run.bar.note(run.doing)
+    collect_reviews(run, repo)
+    run.doing = f"{repo} pull request commits"
+    run.bar.note(run.doing)
+    collect_pull_commits(run, repo)
 
 
 def check(config: GitHubConfig) -> str:
@@ -243,6 +249,26 @@ def skipped_if_absent(run: Run, repo: str, entity: str) -> Iterator[None]:
                 f"skipped, the rest of the collection goes on.")
         run.store.note_gap(SOURCE, entity, repo, "gone" if exc.status == 410 else "missing",
                            f"HTTP {exc.status}: {said}")
+
+
+@contextlib.contextmanager
+def skipped_if_blocked(run: Run, repo: str) -> Iterator[None]:
+    """A repository GitHub has blocked stays in the org's list, but each of its routes answers
+    "Repository access blocked": 451 for a legal takedown (github/rest-api-description#3314),
+    403 for other blocks (PyGithub/PyGithub#1015). That repository is a coverage gap; the
+    other repositories are collected."""
+    try:
+        yield
+    except GithubException as exc:
+        said = gc.message_of(exc)
+        if exc.status not in (403, 451) or said != "Repository access blocked":
+            raise
+        block = exc.data.get("block") if isinstance(exc.data, dict) else None
+        reason = block.get("reason") if isinstance(block, dict) else None
+        said += f" ({reason})" if reason else ""
+        ui.warn(f"GitHub answered {exc.status} ({said}) for {repo}: it is skipped, the rest of "
+                f"the collection goes on.")
+        run.store.note_gap(SOURCE, "repository", repo, "forbidden", f"HTTP {exc.status}: {said}")
 
 
 def _floor(run: Run, entity: str, scope: str) -> str | None:

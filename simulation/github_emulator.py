@@ -16,6 +16,11 @@ events, commits (`since`, `until`, `sha`), releases; `rate_limit`; GitHub App si
 URLs use the `/repositories/{id}/...` form and this server's own host:port, exactly as GitHub
 writes them and PyGithub splits them. Every response carries `x-ratelimit-*` headers.
 
+A repository a test names in `blocked` (name -> reason) stays in the org's list, but each of
+its routes answers "Repository access blocked" with the block: 451 for a legal takedown ("dmca"),
+403 for others ("tos", "unavailable"), as GitHub does (github/rest-api-description#3314,
+PyGithub/PyGithub#1015); no generated organization has one.
+
 Errors are GitHub's bodies: 401 Bad credentials, 404 Not Found, 403 primary rate limit
 (`x-ratelimit-remaining: 0` and `x-ratelimit-reset`) or, with `rate_limit_kind = "secondary"`,
 403 secondary rate limit with `Retry-After` (github_responses.py). Faults (simulation/server.py)
@@ -93,6 +98,7 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         self.limit = rate_limit
         self.rate_limit_kind = "primary"  # or "secondary"
         self.window_start = time.time()
+        self.blocked: dict[str, str] = {}  # repository name -> block reason (tests plant it)
         self.reload()
 
     @property
@@ -157,6 +163,8 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
             self.repos.get(name or "") if owner == self.org.github.org else None)
         if r is None:
             raise NotFound()
+        if r.name in self.blocked:
+            raise Blocked(self.blocked[r.name])
         return r
 
     def _check_org(self, org: str | None, org_id: int | None) -> None:
@@ -170,6 +178,12 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
             return super().__call__(environ, start_response)
         except NotFound as exc:  # raised by a handler: unknown org, repository, user, number
             return self.not_found(Request(environ), exc)(environ, start_response)
+        except Blocked as exc:
+            body = {"message": "Repository access blocked", "block": {
+                "reason": exc.reason, "created_at": "2026-01-15T17:53:56Z",
+                "html_url": "https://github.com/tos"}}
+            status = 451 if exc.reason == "dmca" else 403
+            return self._json(body, status)(environ, start_response)
 
     # --- org, users ----------------------------------------------------------------------------
 
@@ -373,6 +387,14 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         base = self.api
         return self._page(request, f"/repositories/{r.id}/releases", items,
                           lambda rl: api.release(self.org, rl, base))
+
+
+class Blocked(Exception):
+    """A repository GitHub has blocked (`GitHubEmulator.blocked`), with the block's reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _by_pr(commits: list[Any]) -> dict[int | None, list[Any]]:

@@ -285,3 +285,28 @@ def test_an_empty_repository_is_one_with_no_commits_not_a_failed_collection(tmp_
     assert any(k.endswith("empty-repo") for k in repos)
     assert gaps == []
     assert commits == 1
+
+
+
+@pytest.mark.parametrize("reason,status", [("dmca", 451), ("tos", 403)])
+def test_a_blocked_repository_is_skipped_and_the_rest_collected(gh, clean, tmp_path, capsys,
+                                                                reason, status):
+    """A repository GitHub has blocked stays in the org's list, but each of its routes answers
+    "Repository access blocked" with the block's reason: 451 for a legal takedown
+    (github/rest-api-description#3314; ossf/allstar#36: "repos can be listed ... but
+    unavailable due to DMCA takedown"), 403 for a terms-of-service block
+    (PyGithub/PyGithub#1015, caarlos0/fork-cleaner#99). One warning and one coverage row for
+    that repository; the others are collected as without it, and the run does not fail."""
+    gh.app.blocked = {"atlas-app": reason}
+    path = tmp_path / "raw.duckdb"
+    collect(path, gh.url)
+    assert capsys.readouterr().err.count("Repository access blocked") == 1
+    got, want = raw_rows(path), clean[0]
+    for table in (f"raw_github_{e}" for e in (*REPO_ENTITIES, "reviews", "pull_commits")):
+        assert got.get(table, []) == [r for r in want[table] if r[1] != "acme/atlas-app"], table
+    assert got["raw_github_repos"] == want["raw_github_repos"]
+    with RawStore(path, read_only=True) as store:
+        gaps = store.con.execute("SELECT entity, scope, status, detail FROM sync_coverage"
+                                 ).fetchall()
+    assert gaps == [("repository", "acme/atlas-app", "forbidden",
+                     f"HTTP {status}: Repository access blocked ({reason})")]

@@ -99,6 +99,7 @@ def reset(app: GitHubEmulator) -> None:
     app.stats.reset()
     app.faults = Faults()
     app.rate_limit_kind = "primary"
+    app.blocked = {}
 
 
 def test_github_config_helper_is_valid():

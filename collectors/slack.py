@@ -213,10 +213,17 @@ def fetch_replies(api: SlackApi, cid: str, parent: dict, since: str | None, rule
     url = replies_url(api.base_url, cid, parent["ts"])
     summary.threads += 1
     rows = []
-    for page in api.pages("conversations.replies", **params):
-        replies = [m for m in page.get("messages") or [] if is_reply(m)]
-        bots |= {m["bot_id"] for m in replies if m.get("bot_id")}
-        rows += [message_row(cid, m, rules, url) for m in replies]
+    try:
+        for page in api.pages("conversations.replies", **params):
+            replies = [m for m in page.get("messages") or [] if is_reply(m)]
+            bots |= {m["bot_id"] for m in replies if m.get("bot_id")}
+            rows += [message_row(cid, m, rules, url) for m in replies]
+    except SlackCallError as exc:
+        # deleted since the history page listed its parent (slackapi/bolt-js#2307)
+        if exc.code != "thread_not_found":
+            raise
+        ui.warn(f"slack: the thread {parent['ts']} in channel {cid} is gone (thread_not_found; "
+                f"deleted since its channel's history was read); its replies are skipped.")
     summary.replies += len(rows)
     return rows
 

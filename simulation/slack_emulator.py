@@ -14,6 +14,10 @@ May 2025: conversations.history and conversations.replies return at most 15 mess
 answer one request a minute. `time_scale` shrinks that minute for tests (0.001: one every 0.06 s);
 Retry-After stays in unscaled seconds, so a client sleeping through a clock scaled the same way
 behaves exactly as it would against Slack.
+
+`deleted_threads` (parent ts values a test plants; no generated workspace has one): threads deleted
+after the history page that lists them was served. conversations.replies answers thread_not_found
+for them, as Slack does for a thread no longer there (slackapi/bolt-js#2307).
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ class SlackEmulator(Emulator):
         self.time_scale = time_scale
         self.last_accepted: dict[str, float] = {}
         self.fail_after: int | None = None  # every request after this many answers HTTP 500
+        self.deleted_threads: set[str] = set()  # replies answer thread_not_found (tests plant)
         self.refresh()
         self.methods: dict[str, tuple[str | None, Callable[[dict], Response]]] = {
             "auth.test": (None, self.auth_test),
@@ -274,6 +279,8 @@ class SlackEmulator(Emulator):
             return denied
         idx = self.ws.index[channel["id"]]
         ts = args.get("ts", "")
+        if ts in self.deleted_threads:
+            return _error("thread_not_found")
         thread = idx.threads.get(ts)
         if thread is None:
             i = idx.window(ts, ts, True)

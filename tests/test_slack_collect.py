@@ -259,3 +259,25 @@ def test_a_new_reply_to_a_three_week_old_thread_is_read_by_the_next_monthly_run(
         again = collect(s.url, raw, **settings)
     assert (f"{ch.id}/{reply.ts}" in rows(raw)) is seen
     assert (again.threads, again.replies) == ((1, 1) if seen else (0, 0))
+
+
+def test_a_thread_deleted_while_its_channel_is_read_is_skipped_not_a_failed_collection(
+        fresh_org, tmp_path, capsys):
+    """A thread deleted between the history page that lists its parent and the replies call
+    (with slack.limited_app, a page's threads take a minute each): conversations.replies answers
+    thread_not_found, "when the pointed thread is no longer available" (slackapi/bolt-js#2307;
+    api.slack.com/methods/conversations.replies lists the error). Its replies are skipped with a
+    warning; every other message and reply is collected as without it, and the run goes on."""
+    app = SlackEmulator(fresh_org, TOKEN)
+    ch = next(c for c in fresh_org.slack.channels if c.name == "eng-atlas")
+    parent = next(m for m in ch.messages if m.replies)
+    with serve(app) as s:
+        collect(s.url, tmp_path / "clean.duckdb")
+        app.deleted_threads = {parent.ts}
+        summary = collect(s.url, tmp_path / "raw.duckdb")
+    assert "thread_not_found" in capsys.readouterr().err
+    gone = {f"{ch.id}/{r.ts}" for r in parent.replies}
+    want = rows(tmp_path / "clean.duckdb")
+    assert rows(tmp_path / "raw.duckdb") == {k: v for k, v in want.items() if k not in gone}
+    assert summary.replies == sum(len(m.replies) for c in fresh_org.slack.channels
+                                  if not c.is_private for m in c.messages) - len(gone)

@@ -8,7 +8,8 @@ commits, releases, issue events), then the reviews and the commits of every pull
 since the last run, then a profile (GET /users/{login}) for each account not seen before.
 
 Requests: one per page of 100 items of each list, one reviews call and one commits call per
-touched pull request, one call per new account; nothing is completed lazily. Issue events
+touched pull request, one call per new account (and, without [github] org, one GET /repos/{o}/{r}
+per listed repository, for its current name); nothing is completed lazily. Issue events
 (repo-wide, one list) give ready-for-review and merged-by; a pull request's own commits list
 (GET /pulls/{n}/commits) ties each commit to it and keeps a squash-merged pull request's commits,
 which the default branch no longer lists (collectors/sql/10_github.sql).
@@ -81,6 +82,11 @@ class Run:
     seen: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # full pass: keys read
     store_text: bool = False  # [privacy] store_text_fields
     flag_rules: Rules | None = None  # comment flags when bodies are reduced ([slack] patterns)
+    moved: dict[str, str] = field(default_factory=dict)  # configured name -> current name
+
+    def repo_path(self, repo: str) -> str:
+        """API path of a repository, under its current name (see `_current_name`)."""
+        return f"/repos/{self.moved.get(repo, repo)}"
 
     def at(self, path: str) -> str:
         """Absolute API URL of a path (provenance of rows whose payload has no `url`)."""
@@ -150,7 +156,7 @@ def collect_org(run: Run) -> list[str]:
     """Save the org's repositories, members and teams; return the full names to collect."""
     org = run.config.org
     if not org:
-        return _listed_repos(run.config.repos)
+        return [_current_name(run, repo) for repo in _listed_repos(run.config.repos)]
     size = run.config.per_page
     repos: list[str] = []
     run.doing = f"the repositories of {org}"
@@ -189,6 +195,21 @@ def _listed_repos(wanted: list[str]) -> list[str]:
     return list(wanted)
 
 
+def _current_name(run: Run, repo: str) -> str:
+    """A listed repository renamed or transferred since answers its old name with 301 to
+    /repositories/{id}/... (docs.github.com, "HTTP redirects"), which PyGithub follows without
+    the query (state, sort, since, per_page): its lists would come back cut to open items.
+    Ask once for its current name and read its lists there; its rows keep the configured name,
+    so what was stored before the rename goes on under one name."""
+    run.doing = f"the repository {repo}"
+    current = str(gc.get(run.requester, f"/repos/{repo}").get("full_name") or repo)
+    if current.lower() != repo.lower():
+        run.moved[repo] = current
+        ui.warn(f"GitHub: {repo} is now {current} (renamed or transferred); it is read there, "
+                f"and its rows stay stored under {repo}, the name [github] repos gives it.")
+    return repo
+
+
 def _select(org: str, found: list[str], wanted: list[str]) -> list[str]:
     if not wanted:
         return found
@@ -209,7 +230,7 @@ def _select(org: str, found: list[str], wanted: list[str]) -> list[str]:
 
 def _repo_exists(run: Run, repo: str) -> bool:
     try:
-        gc.get(run.requester, f"/repos/{repo}")
+        gc.get(run.requester, run.repo_path(repo))
     except UnknownObjectException:
         return False
     return True
@@ -286,7 +307,7 @@ def collect_list(run: Run, repo: str, entity: Entity) -> None:
     params = dict(entity.params)
     if entity.since and floor:
         params["since"] = floor
-    url = f"/repos/{repo}/{entity.path}"
+    url = f"{run.repo_path(repo)}/{entity.path}"
     pages = gc.pages(run.requester, url, params, run.config.per_page)
     if entity.order == "asc":
         for batch in _chunks(pages):
@@ -368,7 +389,7 @@ def _per_pull(run: Run, repo: str, entity: str, path: str,
     rows: list[dict] = []
     todo = touched_pulls(run.store, repo, after, after_key)
     for n, (key, number, updated) in enumerate(todo, 1):
-        url = f"/repos/{repo}/{path.format(number=number)}"
+        url = f"{run.repo_path(repo)}/{path.format(number=number)}"
         try:
             for batch in gc.pages(run.requester, url, {}, run.config.per_page):
                 rows += to_rows(number, batch, run.at(url))

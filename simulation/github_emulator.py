@@ -19,7 +19,10 @@ writes them and PyGithub splits them. Every response carries `x-ratelimit-*` hea
 A repository a test names in `blocked` (name -> reason) stays in the org's list, but each of
 its routes answers "Repository access blocked" with the block: 451 for a legal takedown ("dmca"),
 403 for others ("tos", "unavailable"), as GitHub does (github/rest-api-description#3314,
-PyGithub/PyGithub#1015); no generated organization has one.
+PyGithub/PyGithub#1015); no generated organization has one. A repository a test names in
+`renamed` (old name -> current name) answers its old name's routes with 301 Moved Permanently to
+the same route and query under /repositories/{id}, as GitHub does after a rename or transfer
+(docs.github.com, "HTTP redirects"; the Location keeps the query: node-gh/gh#579).
 
 Errors are GitHub's bodies: 401 Bad credentials, 404 Not Found, 403 primary rate limit
 (`x-ratelimit-remaining: 0` and `x-ratelimit-reset`) or, with `rate_limit_kind = "secondary"`,
@@ -99,6 +102,7 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         self.rate_limit_kind = "primary"  # or "secondary"
         self.window_start = time.time()
         self.blocked: dict[str, str] = {}  # repository name -> block reason (tests plant it)
+        self.renamed: dict[str, str] = {}  # old repository name -> current one (tests plant it)
         self.reload()
 
     @property
@@ -159,6 +163,8 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
 
     def _repo(self, owner: str | None = None, name: str | None = None,
               repo_id: int | None = None) -> Repo:
+        if repo_id is None and owner == self.org.github.org and name in self.renamed:
+            raise Moved(self.repos[self.renamed[name]].id)
         r = self.repo_ids.get(repo_id) if repo_id is not None else (
             self.repos.get(name or "") if owner == self.org.github.org else None)
         if r is None:
@@ -178,6 +184,15 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
             return super().__call__(environ, start_response)
         except NotFound as exc:  # raised by a handler: unknown org, repository, user, number
             return self.not_found(Request(environ), exc)(environ, start_response)
+        except Moved as exc:
+            request = Request(environ)
+            rest = request.path.split("/", 4 + self.prefix.count("/"))[4 + self.prefix.count("/"):]
+            query = request.query_string.decode()
+            location = (f"{self.api}/repositories/{exc.repo_id}{'/' + rest[0] if rest else ''}"
+                        f"{'?' + query if query else ''}")
+            body = {"message": "Moved Permanently", "url": location,
+                    "documentation_url": DOCS + "/guides/best-practices-for-using-the-rest-api"}
+            return self._json(body, 301, {"location": location})(environ, start_response)
         except Blocked as exc:
             body = {"message": "Repository access blocked", "block": {
                 "reason": exc.reason, "created_at": "2026-01-15T17:53:56Z",
@@ -387,6 +402,14 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         base = self.api
         return self._page(request, f"/repositories/{r.id}/releases", items,
                           lambda rl: api.release(self.org, rl, base))
+
+
+class Moved(Exception):
+    """An old name of a renamed repository (`GitHubEmulator.renamed`): its id."""
+
+    def __init__(self, repo_id: int) -> None:
+        super().__init__(repo_id)
+        self.repo_id = repo_id
 
 
 class Blocked(Exception):

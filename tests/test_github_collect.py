@@ -310,3 +310,25 @@ def test_a_blocked_repository_is_skipped_and_the_rest_collected(gh, clean, tmp_p
                                  ).fetchall()
     assert gaps == [("repository", "acme/atlas-app", "forbidden",
                      f"HTTP {status}: Repository access blocked ({reason})")]
+
+
+def test_a_listed_repository_renamed_since_is_collected_whole_under_its_configured_name(
+        gh, clean, tmp_path, capsys):
+    """A repository renamed or transferred answers its old name with 301 Moved Permanently to
+    /repositories/{id}/..., keeping the query (docs.github.com/rest/using-the-rest-api/
+    troubleshooting-the-rest-api, "HTTP redirects"; node-gh/gh#579 shows such a Location).
+    PyGithub follows it with the path only, dropping the query (state=all, sort, since,
+    per_page): an old name in [github] repos got open issues and pulls only, and a checkpoint
+    past the closed ones. The collector asks for the repository's current name once and reads
+    its lists there; rows keep the configured name, so the history stored before the rename
+    goes on under one name."""
+    gh.app.renamed = {"old-atlas": "atlas-app"}
+    path = tmp_path / "raw.duckdb"
+    collect(path, gh.url, org=None, repos=["acme/old-atlas"])
+    got, want = raw_rows(path), clean[0]
+    for table in (f"raw_github_{e}" for e in (*REPO_ENTITIES, "reviews", "pull_commits")):
+        mine = [r for r in want[table] if r[1] == "acme/atlas-app"]
+        assert [(k.replace("acme/old-atlas", "acme/atlas-app"), s, *rest)
+                for k, s, *rest in got[table]] == [
+            (k, "acme/old-atlas", *rest) for k, _, *rest in mine], table
+    assert "acme/old-atlas is now acme/atlas-app" in capsys.readouterr().err

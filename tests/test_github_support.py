@@ -100,6 +100,7 @@ def reset(app: GitHubEmulator) -> None:
     app.faults = Faults()
     app.rate_limit_kind = "primary"
     app.blocked = {}
+    app.renamed = {}
 
 
 def test_github_config_helper_is_valid():

@@ -287,7 +287,6 @@ def test_an_empty_repository_is_one_with_no_commits_not_a_failed_collection(tmp_
     assert commits == 1
 
 
-
 @pytest.mark.parametrize("reason,status", [("dmca", 451), ("tos", 403)])
 def test_a_blocked_repository_is_skipped_and_the_rest_collected(gh, clean, tmp_path, capsys,
                                                                 reason, status):
@@ -301,6 +300,14 @@ def test_a_blocked_repository_is_skipped_and_the_rest_collected(gh, clean, tmp_p
     path = tmp_path / "raw.duckdb"
     collect(path, gh.url)
     assert capsys.readouterr().err.count("Repository access blocked") == 1
+    listed = tmp_path / "listed.duckdb"  # the same repository named in [github] repos
+    collect(listed, gh.url, org=None, repos=["acme/atlas-app", "acme/borealis-app"])
+    assert capsys.readouterr().err.count("Repository access blocked") == 1
+    with RawStore(listed, read_only=True) as store:
+        assert store.con.execute("SELECT scope, status FROM sync_coverage").fetchall() == [
+            ("acme/atlas-app", "forbidden")]
+        assert store.con.execute("SELECT count(*) FROM raw_github_issues"
+                                 " WHERE scope = 'acme/borealis-app'").fetchone()[0] > 0
     got, want = raw_rows(path), clean[0]
     for table in (f"raw_github_{e}" for e in (*REPO_ENTITIES, "reviews", "pull_commits")):
         assert got.get(table, []) == [r for r in want[table] if r[1] != "acme/atlas-app"], table

@@ -16,13 +16,8 @@ events, commits (`since`, `until`, `sha`), releases; `rate_limit`; GitHub App si
 URLs use the `/repositories/{id}/...` form and this server's own host:port, exactly as GitHub
 writes them and PyGithub splits them. Every response carries `x-ratelimit-*` headers.
 
-A repository a test names in `blocked` (name -> reason) stays in the org's list, but each of
-its routes answers "Repository access blocked" with the block: 451 for a legal takedown ("dmca"),
-403 for others ("tos", "unavailable"), as GitHub does (github/rest-api-description#3314,
-PyGithub/PyGithub#1015); no generated organization has one. A repository a test names in
-`renamed` (old name -> current name) answers its old name's routes with 301 Moved Permanently to
-the same route and query under /repositories/{id}, as GitHub does after a rename or transfer
-(docs.github.com, "HTTP redirects"; the Location keeps the query: node-gh/gh#579).
+Tests may plant a blocked repository (`blocked`), a renamed one (`renamed`), and a repository
+without commits answers its commits list with 409 (github_responses.py says how GitHub answers).
 
 Errors are GitHub's bodies: 401 Bad credentials, 404 Not Found, 403 primary rate limit
 (`x-ratelimit-remaining: 0` and `x-ratelimit-reset`) or, with `rate_limit_kind = "secondary"`,
@@ -45,7 +40,7 @@ from werkzeug.wrappers import Request, Response
 from . import github_api as api
 from .github_app import APP_RULES, GitHubAppSignIn
 from .github_minimum import minimum_requests
-from .github_responses import DOCS, GitHubResponses, error_body
+from .github_responses import DOCS, Blocked, GitHubResponses, Moved, error_body
 from .model import GhIssue, Org, Person, Repo
 from .server import Emulator
 
@@ -185,20 +180,9 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         except NotFound as exc:  # raised by a handler: unknown org, repository, user, number
             return self.not_found(Request(environ), exc)(environ, start_response)
         except Moved as exc:
-            request = Request(environ)
-            rest = request.path.split("/", 4 + self.prefix.count("/"))[4 + self.prefix.count("/"):]
-            query = request.query_string.decode()
-            location = (f"{self.api}/repositories/{exc.repo_id}{'/' + rest[0] if rest else ''}"
-                        f"{'?' + query if query else ''}")
-            body = {"message": "Moved Permanently", "url": location,
-                    "documentation_url": DOCS + "/guides/best-practices-for-using-the-rest-api"}
-            return self._json(body, 301, {"location": location})(environ, start_response)
+            return self.moved(Request(environ), exc.repo_id)(environ, start_response)
         except Blocked as exc:
-            body = {"message": "Repository access blocked", "block": {
-                "reason": exc.reason, "created_at": "2026-01-15T17:53:56Z",
-                "html_url": "https://github.com/tos"}}
-            status = 451 if exc.reason == "dmca" else 403
-            return self._json(body, status)(environ, start_response)
+            return self.blocked_answer(exc.reason)(environ, start_response)
 
     # --- org, users ----------------------------------------------------------------------------
 
@@ -402,22 +386,6 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         base = self.api
         return self._page(request, f"/repositories/{r.id}/releases", items,
                           lambda rl: api.release(self.org, rl, base))
-
-
-class Moved(Exception):
-    """An old name of a renamed repository (`GitHubEmulator.renamed`): its id."""
-
-    def __init__(self, repo_id: int) -> None:
-        super().__init__(repo_id)
-        self.repo_id = repo_id
-
-
-class Blocked(Exception):
-    """A repository GitHub has blocked (`GitHubEmulator.blocked`), with the block's reason."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _by_pr(commits: list[Any]) -> dict[int | None, list[Any]]:

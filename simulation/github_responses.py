@@ -115,3 +115,42 @@ class GitHubResponses:
         return self._json(body, 403, {
             "x-ratelimit-remaining": "0", "x-ratelimit-used": str(self.limit),
             "x-ratelimit-reset": str(math.ceil(time.time() + wait))})
+
+    def moved(self, request: Request, repo_id: int) -> Response:
+        """An old name of a renamed or transferred repository (`renamed`): 301 Moved Permanently
+        to the same route and query under /repositories/{id} (docs.github.com, "HTTP redirects";
+        the Location keeps the query: node-gh/gh#579)."""
+        depth = 4 + self.prefix.count("/")
+        rest = request.path.split("/", depth)[depth:]
+        query = request.query_string.decode()
+        location = (f"{self.api}/repositories/{repo_id}{'/' + rest[0] if rest else ''}"
+                    f"{'?' + query if query else ''}")
+        body = {"message": "Moved Permanently", "url": location,
+                "documentation_url": DOCS + "/guides/best-practices-for-using-the-rest-api"}
+        return self._json(body, 301, {"location": location})
+
+    def blocked_answer(self, reason: str) -> Response:
+        """A repository GitHub has blocked (`blocked`) stays in the org's list, but each of its
+        routes answers "Repository access blocked" with the block: 451 for a legal takedown
+        ("dmca"), 403 for others ("tos", "unavailable") (github/rest-api-description#3314,
+        PyGithub/PyGithub#1015); no generated organization has one."""
+        body = {"message": "Repository access blocked", "block": {
+            "reason": reason, "created_at": "2026-01-15T17:53:56Z",
+            "html_url": "https://github.com/tos"}}
+        return self._json(body, 451 if reason == "dmca" else 403)
+
+
+class Moved(Exception):
+    """An old name of a renamed repository (`GitHubEmulator.renamed`): its id."""
+
+    def __init__(self, repo_id: int) -> None:
+        super().__init__(repo_id)
+        self.repo_id = repo_id
+
+
+class Blocked(Exception):
+    """A repository GitHub has blocked (`GitHubEmulator.blocked`), with the block's reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

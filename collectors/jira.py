@@ -332,7 +332,8 @@ def _dc_changelog(run: Run, key: str) -> list[dict[str, Any]]:
 
 
 def collect_sprints(run: Run) -> None:
-    """Boards of the collected projects and their sprints (kanban boards have none). A site
+    """Boards of the collected projects and their sprints (kanban boards have none, nor do
+    team-managed boards with sprints off: their sprint list answers 400). A site
     without the agile API (Jira Core / Work Management, or agile locked down: 404 or 403) is
     partial coverage, not a failure: one warning and a sync_coverage row."""
     site = host_of(run.config)
@@ -359,6 +360,8 @@ def collect_sprints(run: Run) -> None:
             try:
                 sprints = [s.raw for s in run.client.sprints(board["id"], maxResults=False)]
             except JIRAError as exc:
+                if exc.status_code == 400 and "does not support sprints" in (exc.text or ""):
+                    continue  # a team-managed board with sprints off: it has none
                 if exc.status_code not in (403, 404):
                     raise
                 ui.warn(f"Jira at {site} answered HTTP {exc.status_code} for the sprints of "

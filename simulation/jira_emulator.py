@@ -68,6 +68,10 @@ class JiraEmulator(JiraResponses, Emulator):
         self.page_cap = page_cap or (CLOUD_PAGE_CAP if flavour == japi.CLOUD else DC_PAGE_CAP)
         self.changelog_cap, self.child_cap = changelog_cap, child_cap
         self._sites: dict[str, japi.Site] = {}
+        # Boards of team-managed projects with the sprints feature off (planted by tests; no
+        # generated organization has one): listed as type "simple", and their sprint list
+        # answers 400 "The board does not support sprints", as Jira Cloud does.
+        self.sprintless_boards: set[int] = set()
 
     def reload(self) -> None:
         """Re-read the organization (tests change it between collections)."""
@@ -262,12 +266,20 @@ class JiraEmulator(JiraResponses, Emulator):
         page = boards[start:start + size]
         return self.ok({"maxResults": size, "startAt": start, "total": len(boards),
                         "isLast": start + size >= len(boards),
-                        "values": [japi.board(site, b.id) for b in page]})
+                        "values": [self.board(site, b.id) for b in page]})
+
+    def board(self, site: japi.Site, board_id: int) -> dict[str, Any]:
+        out = japi.board(site, board_id)
+        if board_id in self.sprintless_boards:
+            out["type"] = "simple"
+        return out
 
     def on_sprints(self, request: Request, board_id: int) -> Response:
         if not any(b.id == board_id for b in self.org.jira.boards):
             return self.error(404, "The requested board cannot be viewed because it either does "
                                    "not exist or you do not have permission to view it.")
+        if board_id in self.sprintless_boards:
+            return self.error(400, "The board does not support sprints")
         site = self.site("2")
         states = set(filter(None, request.args.get("state", "").split(",")))
         sprints = [s for s in self.org.jira.sprints

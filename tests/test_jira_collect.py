@@ -272,3 +272,27 @@ def test_cut_off_body_stops_the_run_and_the_next_run_resumes(org, tmp_path):
         with RawStore(tmp_path / "sim.duckdb") as store:
             simload.load(org, store, served.url)
     assert stored(tmp_path / "raw.duckdb") == stored(tmp_path / "sim.duckdb")
+
+
+def test_a_board_without_sprints_is_skipped_and_the_others_collected(org, tmp_path):
+    """A team-managed project's board is listed with type "simple" (airbytehq/airbyte#25798:
+    such boards may hold sprints, so they are asked); with the sprints feature off, Jira answers
+    its sprint list with 400 "The board does not support sprints" (handled as a skip by
+    MeltanoLabs/tap-jira, tap_jira/streams.py SprintsStream.validate_response). It is a board
+    with no sprints, not a failed collection: the other boards' sprints are saved, no gap."""
+    emulator = JiraEmulator(org, TOKEN)
+    first = org.jira.boards[0]
+    emulator.sprintless_boards = {first.id}
+    with serve(emulator) as served:
+        collect(served.url, tmp_path / "raw.duckdb")
+    with RawStore(tmp_path / "raw.duckdb", read_only=True) as store:
+        boards = {int(k) for (k,) in store.con.execute(
+            "SELECT natural_key FROM raw_jira_boards").fetchall()}
+        sprints = store.con.execute("SELECT count(*), count(*) FILTER (WHERE (payload->>"
+                                    "'boardId')::INT = ?) FROM raw_jira_sprints",
+                                    [first.id]).fetchone()
+        gaps = store.con.execute("SELECT count(*) FROM sync_coverage").fetchone()[0]
+    assert boards == {b.id for b in org.jira.boards}
+    others = sum(s.board_id != first.id for s in org.jira.sprints)
+    assert others > 0 and sprints == (others, 0)
+    assert gaps == 0

@@ -4,7 +4,8 @@ boards and sprints, through the `jira` library (Cloud or Server/Data Center).
 Per project, one JQL search `project = KEY AND updated >= "<cursor>" ORDER BY updated ASC, key
 ASC` pages through what changed (Cloud: /search/jql with nextPageToken; Data Center: /search with
 startAt). JQL dates have minute precision in the API user's time zone, so each run overlaps the
-last by up to a minute; the upsert by issue key makes that harmless. A search inlines at most
+last by up to a minute (on Cloud, whose search index lags, by CLOUD_INDEX_LAG more); the
+upsert by issue key makes that harmless. A search inlines at most
 100 histories (Cloud) and 20 comments or worklogs; only an issue whose inline `total` exceeds
 what arrived costs extra calls, and not even then if the stored copy has the same `updated`.
 Each page is saved with the project's checkpoint in one transaction.
@@ -43,6 +44,11 @@ MAX_LISTED_CUSTOM_FIELDS = 300  # beyond this the field list would not fit a URL
 CLOUD_PAGE, DC_PAGE = 100, 1000  # largest pages each flavour serves with fields requested
 CHILD_PAGE = {"histories": 100, "comments": 5000, "worklogs": 5000}
 SHORT_RETRIES = 2  # an empty or shapeless search page is asked for again this many times
+# Cloud's /search/jql is eventually consistent: an edit is searchable seconds to minutes later,
+# a bulk edit later still (developer.atlassian.com/cloud/jira/platform/search-and-reconcile), so
+# an issue edited before the newest one seen may not have been found yet. Each run reaches back
+# this far before its cursor; issues found again are unchanged rows, their children reused.
+CLOUD_INDEX_LAG = timedelta(minutes=15)
 
 
 @dataclass
@@ -158,7 +164,7 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
     cursor = None if run.full else run.store.get_cursor(SOURCE, "issues", project)
     since: datetime | date | None = rows.parse_time(cursor) if cursor else run.config.since
     if isinstance(since, datetime):
-        since -= run.margin
+        since -= run.margin + (CLOUD_INDEX_LAG if run.cloud and cursor else timedelta(0))
     high = cursor
     seen: set[str] = set()
     for page in search_pages(run, jql_for(project, since, run.zone), project):

@@ -72,6 +72,11 @@ class JiraEmulator(JiraResponses, Emulator):
         # generated organization has one): listed as type "simple", and their sprint list
         # answers 400 "The board does not support sprints", as Jira Cloud does.
         self.sprintless_boards: set[int] = set()
+        # Issues Cloud's search index has not caught up with yet (planted by tests): /search/jql
+        # leaves them out, /issue/{key} serves them. Jira Cloud's search is eventually
+        # consistent: "from a few seconds to minutes", more after a bulk edit
+        # (developer.atlassian.com/cloud/jira/platform/search-and-reconcile).
+        self.unindexed: set[str] = set()
 
     def reload(self) -> None:
         """Re-read the organization (tests change it between collections)."""
@@ -183,6 +188,7 @@ class JiraEmulator(JiraResponses, Emulator):
             raise JqlError(f"The value '{unknown[0]}' does not exist for the field 'project'.")
         out = [i for i in self.org.jira.issues
                if (not q["projects"] or i.project in q["projects"])
+               and not (self.cloud and i.key in self.unindexed)
                and all(compare(getattr(i, f), op, at) for f, op, at in q["since"])]
         for field, descending in reversed(q["order"]):
             out.sort(key=sort_key(field), reverse=descending)

@@ -296,3 +296,27 @@ def test_a_board_without_sprints_is_skipped_and_the_others_collected(org, tmp_pa
     others = sum(s.board_id != first.id for s in org.jira.sprints)
     assert others > 0 and sprints == (others, 0)
     assert gaps == 0
+
+
+def test_an_issue_the_cloud_search_index_had_not_caught_up_with_is_read_next_run(org, tmp_path):
+    """Jira Cloud's /search/jql is eventually consistent: an edit shows in search "from a few
+    seconds to minutes" later, a bulk edit later still
+    (https://developer.atlassian.com/cloud/jira/platform/search-and-reconcile; JRACLOUD-96208).
+    An issue edited before another one but indexed after it must not fall behind the cursor:
+    the next run's search still reaches back to it."""
+    raw = tmp_path / "raw.duckdb"
+    emulator = JiraEmulator(org, TOKEN)
+    with serve(emulator) as served:
+        collect(served.url, raw)
+        late = org.jira.issues[3]
+        quick = next(i for i in org.jira.issues[4:] if i.project == late.project)
+        newest = max(i.updated for i in org.jira.issues)
+        late.summary, late.updated = "bulk-edited", newest + timedelta(minutes=1)
+        quick.summary, quick.updated = "edited", newest + timedelta(minutes=4)
+        emulator.unindexed = {late.key}  # the bulk edit is not searchable yet
+        emulator.reload()
+        collect(served.url, raw)
+        assert stored(raw)[quick.key]["fields"]["summary"] == "edited"
+        emulator.unindexed = set()  # the index caught up
+        collect(served.url, raw)
+    assert stored(raw)[late.key]["fields"]["summary"] == "bulk-edited"

@@ -49,6 +49,7 @@ SHORT_RETRIES = 2  # an empty or shapeless search page is asked for again this m
 # an issue edited before the newest one seen may not have been found yet. Each run reaches back
 # this far before its cursor; issues found again are unchanged rows, their children reused.
 CLOUD_INDEX_LAG = timedelta(minutes=15)
+DRIFT_PASSES = 3  # searches of a project when Data Center's paging shifted under the last one
 
 
 @dataclass
@@ -167,21 +168,30 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
         since -= run.margin + (CLOUD_INDEX_LAG if run.cloud and cursor else timedelta(0))
     high = cursor
     seen: set[str] = set()
-    for page in search_pages(run, jql_for(project, since, run.zone), project):
-        known = {} if run.full else stored_issues(run.store, [i["key"] for i in page
-                                                              if rows.truncated(i)])
-        complete = [completed(run, issue, known.get(issue["key"])) for issue in page]
-        if not run.store_text:
-            complete = [privacy.reduce_jira_issue(issue, run.text_ids, run.flag_rules)
-                        for issue in complete]
-        batch = [rows.issue_row(issue) for issue in complete]
-        for row in batch:
-            if row["updated_at"] and (high is None or rows.parse_time(row["updated_at"])
-                                      > rows.parse_time(high)):
-                high = row["updated_at"]
-        run.store.save(SOURCE, "issues", batch, scope=project, cursor=high)
-        seen.update(row["natural_key"] for row in batch)
-        yield len(batch)
+    for _ in range(DRIFT_PASSES):
+        shifted: list[datetime] = []
+        for page in search_pages(run, jql_for(project, since, run.zone), project, shifted):
+            known = {} if run.full else stored_issues(run.store, [i["key"] for i in page
+                                                                  if rows.truncated(i)])
+            complete = [completed(run, issue, known.get(issue["key"])) for issue in page]
+            if not run.store_text:
+                complete = [privacy.reduce_jira_issue(issue, run.text_ids, run.flag_rules)
+                            for issue in complete]
+            batch = [rows.issue_row(issue) for issue in complete]
+            for row in batch:
+                if row["updated_at"] and (high is None or rows.parse_time(row["updated_at"])
+                                          > rows.parse_time(high)):
+                    high = row["updated_at"]
+            run.store.save(SOURCE, "issues", batch, scope=project, cursor=high)
+            seen.update(row["natural_key"] for row in batch)
+            yield len(batch)
+        if not shifted:
+            break
+        since = min(shifted)  # what the shift may have hidden was updated at or after this
+    else:
+        ui.warn(f"Jira project {project}: its issues kept changing while the search was paged "
+                f"({DRIFT_PASSES} passes); an issue edited meanwhile may be missed until it "
+                f"changes again or `processhealth collect --full` runs.")
     if run.full:  # a full pass saw every issue the project has: the others are gone or moved
         gone = run.store.mark_deleted(SOURCE, "issues", project, seen,
                                       since=run.config.since.isoformat()
@@ -191,16 +201,26 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
                     f"or moved to another project); they are left out of analytics.")
 
 
-def search_pages(run: Run, jql: str, project: str) -> Iterator[list[dict[str, Any]]]:
+def search_pages(run: Run, jql: str, project: str, shifted: list[datetime] | None = None
+                 ) -> Iterator[list[dict[str, Any]]]:
     """The one pagination loop: Cloud follows nextPageToken, Data Center startAt/total.
 
     A page that lacks its issues list, or is empty where the API promised more (a total not
     reached, a next token), is asked for again (SHORT_RETRIES times), then stops the run; a
     next token already followed (a pagination loop) stops it too. Nothing is saved for a page
-    that was not read whole, so the checkpoint never moves past missing issues."""
+    that was not read whole, so the checkpoint never moves past missing issues.
+
+    Data Center's startAt counts positions in a result that can change between pages: an issue
+    already read that is edited (it moves to the end) or deleted makes every later one move up,
+    and the one at the next page's start is never served (Atlassian KB "Inconsistent paginated
+    API search result while using JQL"; JRASERVER-69860). Such a shift shows as an issue served
+    twice or a total that fell; `shifted` gets the time from which a search must be run again."""
     token: str | None = None
     start = 0
     tokens: set[str] = set()
+    first_read: dict[str, str | None] = {}  # key -> `updated` when first served (Data Center)
+    last_total: int | None = None
+    previous: list[dict[str, Any]] = []
     while True:
         for attempt in range(SHORT_RETRIES + 1):
             body = _search_page(run, jql, project, token, start)
@@ -234,9 +254,36 @@ def search_pages(run: Run, jql: str, project: str) -> Iterator[list[dict[str, An
                     f"`processhealth collect` again later.")
             tokens.add(token)
         else:
+            total = int(body.get("total") or 0)
+            if shifted is not None:
+                _note_shift(issues, total, last_total, previous, first_read, shifted)
+            last_total, previous = total, issues or previous
             start += len(issues)
-            if not issues or start >= int(body.get("total") or 0):
+            if not issues or start >= total:
                 return
+
+
+def _note_shift(issues: list[dict[str, Any]], total: int, last_total: int | None,
+                previous: list[dict[str, Any]], first_read: dict[str, str | None],
+                shifted: list[datetime]) -> None:
+    """A Data Center page that shows the result moved under startAt: an issue served before
+    (edited since: whatever followed its old place may have been skipped), or a smaller total
+    (one read before is gone: the page boundary may have skipped one)."""
+    def updated(issue: dict[str, Any] | None) -> str | None:
+        return ((issue or {}).get("fields") or {}).get("updated")
+
+    for issue in issues:
+        key = issue.get("key")
+        if key in first_read:
+            at = rows.parse_time(first_read[key])
+            if at is not None:
+                shifted.append(at)
+        else:
+            first_read[key] = updated(issue)
+    if last_total is not None and total < last_total and previous:
+        at = rows.parse_time(updated(previous[-1]))
+        if at is not None:
+            shifted.append(at)
 
 
 def _search_page(run: Run, jql: str, project: str, token: str | None, start: int) -> Any:

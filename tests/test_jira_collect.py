@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -320,3 +320,42 @@ def test_an_issue_the_cloud_search_index_had_not_caught_up_with_is_read_next_run
         emulator.unindexed = set()  # the index caught up
         collect(served.url, raw)
     assert stored(raw)[late.key]["fields"]["summary"] == "bulk-edited"
+
+
+class EditedWhilePaging(JiraEmulator):
+    """Data Center; after the first search page is served, an issue on it is edited (its
+    `updated` becomes now, which moves it to the end of `ORDER BY updated`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, flavour="datacenter", **kwargs)
+        self.searches, self.edited = 0, None
+
+    def on_search(self, request, api):
+        response = super().on_search(request, api)
+        self.searches += 1
+        if self.searches == 1:
+            import json
+
+            first = json.loads(response.get_data())["issues"][0]["key"]
+            self.edited = self.find(first)
+            self.edited.summary = "edited while paging"
+            self.edited.updated = datetime.now(UTC).replace(microsecond=0)
+            self.reload()
+        return response
+
+
+def test_an_issue_edited_while_data_center_pages_does_not_hide_another(org, tmp_path):
+    """Data Center pages a search by startAt over a result that can change between pages: an
+    issue already read that is edited moves to the end, every later one moves up one place, and
+    the one at the page boundary is never served (Atlassian KB "Inconsistent paginated API
+    search result while using JQL",
+    https://support.atlassian.com/jira/kb/inconsistent-paginated-api-search-result-while-using-jql;
+    JRASERVER-69860 "Issues may not be visible when using the REST API and pagination"). The
+    cursor then moves past that issue: without a second look it is never collected."""
+    emulator = EditedWhilePaging(org, TOKEN, page_cap=10)
+    with serve(emulator) as served:
+        collect(served.url, tmp_path / "raw.duckdb", auth="pat")
+    issues = stored(tmp_path / "raw.duckdb")
+    assert emulator.edited is not None
+    assert issues[emulator.edited.key]["fields"]["summary"] == "edited while paging"
+    assert sorted(issues) == sorted(i.key for i in org.jira.issues)

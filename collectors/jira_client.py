@@ -2,7 +2,8 @@
 
 Retries stay in the client: the library's ResilientSession honours 429/503 Retry-After itself
 (its warnings are forwarded to the terminal so a rate-limit wait is visible), and the urllib3
-adapter under it retries the gateway errors (500/502/504) it leaves alone. A body cut off
+adapter under it retries the gateway errors it leaves alone (500/502/504, and 503 without
+Retry-After). A body cut off
 mid-way ends the run with a message; the next run resumes from the last page saved.
 """
 
@@ -25,10 +26,24 @@ from processhealth.errors import SourceError
 
 TIMEOUT = 60  # seconds per request
 MAX_RETRY_DELAY = 60  # longest wait of the library between retries (its default)
-# Only gateway errors: 429/503 must reach the library, which waits Retry-After and says so.
-GATEWAY_RETRY = Retry(total=3, connect=0, read=0, status=3, status_forcelist=(500, 502, 504),
-                      allowed_methods=frozenset({"GET"}), backoff_factor=0.5,
-                      raise_on_status=False, respect_retry_after_header=False)
+
+
+class GatewayRetry(Retry):
+    """Gateway errors (500/502/504), and a 503 without Retry-After, which the library gives up
+    on at once (jira.resilientsession retries 503 only with the header; Jira sends it "sometimes":
+    Atlassian's rate-limiting guide). 429, and a 503 with Retry-After, reach the library, which
+    waits as told and says so."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code == 503 and not has_retry_after and self.total:
+            return method.upper() in (self.allowed_methods or ())
+        return super().is_retry(method, status_code, has_retry_after)
+
+
+GATEWAY_RETRY = GatewayRetry(total=3, connect=0, read=0, status=3,
+                             status_forcelist=(500, 502, 504),
+                             allowed_methods=frozenset({"GET"}), backoff_factor=0.5,
+                             raise_on_status=False, respect_retry_after_header=False)
 
 
 def host_of(config: JiraConfig) -> str:

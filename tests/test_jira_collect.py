@@ -245,8 +245,8 @@ class FlakySearch(JiraEmulator):
     def on_search_jql(self, request, api):
         self.searches += 1
         how = self.fail.get(self.searches)
-        if how == "502":
-            return self.server_error(request, 502)
+        if how in ("502", "503"):  # the emulator's 5xx carries no Retry-After
+            return self.server_error(request, int(how))
         response = super().on_search_jql(request, api)
         if how == "cut":
             response.set_data(response.get_data()[: len(response.get_data()) // 2])
@@ -260,6 +260,20 @@ def test_gateway_errors_are_retried(org, tmp_path):
     assert len(stored(tmp_path / "raw.duckdb")) == len(org.jira.issues)
     minimum = minimum_requests(org, "cloud", page_cap=25)
     assert emulator.stats.by_route["search_jql"] == minimum["search"] + 2
+
+
+def test_a_503_without_retry_after_is_retried_as_a_gateway_error(org, tmp_path):
+    """Jira answers 503 in maintenance or overload, only sometimes with Retry-After (Atlassian,
+    "Rate limiting": "some transient 5XX errors are accompanied by a Retry-After header"). The
+    library retries a 503 only when the header is there (jira.resilientsession, __recoverable):
+    without it one 503 stopped the whole collection. The adapter retries those, as 502/504;
+    a 503 with Retry-After still reaches the library, which waits as told and says so."""
+    emulator = FlakySearch(org, TOKEN, page_cap=25, fail={2: "503", 3: "503"})
+    with serve(emulator) as served:
+        collect(served.url, tmp_path / "raw.duckdb")
+    assert len(stored(tmp_path / "raw.duckdb")) == len(org.jira.issues)
+    assert emulator.stats.by_route["search_jql"] == minimum_requests(
+        org, "cloud", page_cap=25)["search"] + 2
 
 
 def test_cut_off_body_stops_the_run_and_the_next_run_resumes(org, tmp_path):

@@ -59,6 +59,8 @@ class Summary:
     waits: int = 0
     wait_seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
+    # the Slack error a skipped channel's history answered; listed but not joined: absent
+    skip_reasons: dict[str, str] = field(default_factory=dict)
 
 
 def collect(cfg: SlackConfig, store: RawStore, full: bool = False, *,
@@ -86,6 +88,13 @@ def collect(cfg: SlackConfig, store: RawStore, full: bool = False, *,
                  f"{sum(api.calls.values())} requests, {api.waiter.count} waits "
                  f"({api.waiter.seconds:.0f}s)")
     for name in summary.skipped:
+        if summary.skip_reasons.get(name) == "channel_not_found":
+            store.note_gap(SOURCE, "messages", f"#{name}", "missing",
+                           "channel_not_found: deleted since it was listed, or not visible")
+            ui.warn(f"slack: skipped #{name}: Slack answered channel_not_found for its history "
+                    f"(deleted or converted since it was listed, or a private channel the app "
+                    f"cannot see).")
+            continue
         store.note_gap(SOURCE, "messages", f"#{name}", "forbidden", "the app is not a member")
         ui.warn(f"slack: skipped #{name}: the app is not a member. Invite it in Slack with "
                 f"`/invite @<app>` to collect that channel (an archived channel's history comes "
@@ -178,6 +187,7 @@ def collect_channel(api: SlackApi, store: RawStore, ch: dict, cfg: SlackConfig, 
         if exc.code not in SKIPPABLE:
             raise
         summary.skipped.append(ch.get("name") or cid)
+        summary.skip_reasons[ch.get("name") or cid] = exc.code
         return bots
     if full and not state:  # one whole pass read every message and reply the channel has
         since = _oldest(None, cfg)

@@ -20,7 +20,7 @@ from processhealth.store import RawStore
 from simulation import OrgSpec, generate_org
 from simulation.model import SlackMessage
 from simulation.server import serve
-from simulation.slack_emulator import DEFAULT_SCOPES, SlackEmulator, minimum_requests
+from simulation.slack_emulator import DEFAULT_SCOPES, SlackEmulator, _json, minimum_requests
 
 FAST = ScaledClock(0.001)  # a Slack minute in 60 ms
 
@@ -218,6 +218,35 @@ def test_a_channel_the_app_is_not_in_is_skipped_with_a_warning(month, tmp_path, 
     assert summary.skipped == ["random"]
     assert "skipped #random" in capsys.readouterr().err
     assert not any(k.startswith(random.id) for k in rows(tmp_path / "raw.duckdb"))
+
+
+class GoneAfterListing(SlackEmulator):
+    """Lists every channel, then answers channel_not_found for one channel's history, as Slack
+    does for a channel deleted (or converted to private) after conversations.list named it."""
+
+    def __init__(self, *args, gone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gone = gone
+
+    def conversations_history(self, args: dict):
+        if args.get("channel") == self.gone:
+            return _json({"ok": False, "error": "channel_not_found"})
+        return super().conversations_history(args)
+
+
+def test_a_channel_gone_after_listing_is_a_missing_gap_not_a_membership_problem(
+        month, tmp_path, capsys):
+    """channel_not_found is no membership problem (inviting the app cannot help): the gap and
+    the warning say what Slack answered, where both used to say "the app is not a member"."""
+    random = next(c for c in month.slack.channels if c.name == "random")
+    with serve(GoneAfterListing(month, TOKEN, gone=random.id)) as s:
+        summary = collect(s.url, tmp_path / "raw.duckdb")
+    assert summary.skipped == ["random"]
+    err = capsys.readouterr().err
+    assert "skipped #random: Slack answered channel_not_found" in err and "not a member" not in err
+    with RawStore(tmp_path / "raw.duckdb", read_only=True) as store:
+        assert store.con.execute("SELECT scope, status FROM sync_coverage").fetchall() == [
+            ("#random", "missing")]
 
 
 def test_collect_command_runs_the_slack_collector(month, tmp_path, run_cli):

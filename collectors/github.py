@@ -60,6 +60,7 @@ REVIEW_BATCH = 100  # pull requests per saved batch of reviews (and per reviews 
 # costs about the same for 100 rows as for 1,000, so fewer, larger ones keep collection fast.
 # A run killed in between re-reads at most this many rows.
 SAVE_ROWS = 1000
+PULL_COMMITS_CAP = 250  # GET /pulls/{n}/commits lists no more (docs.github.com)
 # Where accounts appear in raw payloads; each gets one GET /users/{login} the first time.
 LOGIN_PATHS = {
     "issues": "$.user.login", "pulls": "$.user.login", "issue_comments": "$.user.login",
@@ -250,12 +251,19 @@ def _per_pull(run: Run, repo: str, entity: str, path: str,
     todo = touched_pulls(run.store, repo, after, after_key)
     for n, (key, number, updated) in enumerate(todo, 1):
         url = f"{run.repo_path(repo)}/{path.format(number=number)}"
+        got = 0
         try:
             for batch in gc.pages(run.requester, url, {}, run.config.per_page):
                 rows += to_rows(number, batch, run.at(url))
+                got += len(batch)
         except UnknownObjectException:
             ui.warn(f"{repo}#{number} is gone from GitHub (404); its "
                     f"{entity.replace('pull_', '')} are skipped.")
+        if entity == "pull_commits" and got >= PULL_COMMITS_CAP:
+            ui.warn(f"{repo}#{number} lists {got} commits, GitHub's most for a pull request: "
+                    f"its later commits are not read (a squash-merged one loses them).")
+            run.store.note_gap(SOURCE, entity, f"{repo}#{number}", "capped",
+                               f"GitHub lists at most {PULL_COMMITS_CAP} commits of a pull request")
         if n % REVIEW_BATCH == 0 or n == len(todo):
             run.save(entity, rows, repo, review_cursor({"updated_at": updated}, key))
             rows = []

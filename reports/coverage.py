@@ -45,7 +45,8 @@ def _sources(db: AnalyticsDB) -> list[dict[str, Any]]:
 
 STATUS_WORDS = {"missing": "the server has none (404)", "gone": "the server retired it (410)",
                 "forbidden": "the account may not read it (403)",
-                "off": "switched off in the config", "quarantined": "could not be read"}
+                "off": "switched off in the config", "quarantined": "could not be read",
+                "capped": "the server lists only part of it"}
 
 
 def gaps(db: AnalyticsDB) -> list[dict[str, str]]:

@@ -39,7 +39,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import github_api as api
 from .github_app import APP_RULES, GitHubAppSignIn
-from .github_minimum import minimum_requests
+from .github_minimum import PULL_COMMITS_CAP, minimum_requests
 from .github_responses import DOCS, Blocked, GitHubResponses, Moved, error_body
 from .model import GhIssue, Org, Person, Repo
 from .server import Emulator
@@ -308,7 +308,8 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         if self.unlisted[r.name]:
             items = sorted(items + [c for c in self.unlisted[r.name] if c.sha in shas],
                            key=lambda c: (c.date, c.sha))
-        base = self.api
+        items = items[:PULL_COMMITS_CAP]  # GitHub lists at most 250 (docs: "List commits on a
+        base = self.api                    # pull request"); no generated PR has more than 40
         return self._page(request, f"/repositories/{r.id}/pulls/{number}/commits", items,
                           lambda c: api.commit(self.org, c, self.parents[c.sha], base))
 

@@ -8,6 +8,8 @@ import math
 from . import github_api as api
 from .model import Org
 
+PULL_COMMITS_CAP = 250  # GitHub lists at most this many commits of a pull request
+
 
 def _pages(n: int, per_page: int) -> int:
     return max(1, math.ceil(n / per_page))
@@ -40,8 +42,9 @@ def minimum_requests(org: Org, per_page: int = 100) -> dict[str, int]:
                          ("issue_events", _pages(sum(e[2].repo == r.name for e in events),
                                                  per_page)),
                          ("reviews", sum(_pages(n, per_page) for n in per_pr.values())),
-                         ("pull_commits", sum(_pages(len(i.commit_shas), per_page)
-                                              for i in prs))):
+                         ("pull_commits", sum(
+                             _pages(min(len(i.commit_shas), PULL_COMMITS_CAP), per_page)
+                             for i in prs))):
             need[route] = need.get(route, 0) + n
     pids = ({i.user_pid for i in g.issues} | {rv.user_pid for rv in g.reviews}
             | {c.user_pid for c in g.issue_comments} | {c.user_pid for c in g.review_comments}

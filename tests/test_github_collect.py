@@ -339,3 +339,30 @@ def test_a_listed_repository_renamed_since_is_collected_whole_under_its_configur
                 for k, s, *rest in got[table]] == [
             (k, "acme/old-atlas", *rest) for k, _, *rest in mine], table
     assert "acme/old-atlas is now acme/atlas-app" in capsys.readouterr().err
+
+
+def test_a_pull_request_past_github_s_250_commits_is_named_as_a_gap(tmp_path, monkeypatch,
+                                                                     capsys):
+    """GET /pulls/{n}/commits lists at most 250 commits ("List commits on a pull request":
+    "Lists a maximum of 250 commits for a pull request"): the rest of a longer one is not read,
+    and a squash-merged one's are on no other list. That is said once, with a coverage row for
+    that pull request, where it was silent."""
+    org = generate_org(11, TINY_SPEC)
+    pr = next(i for i in org.github.issues if i.is_pr and i.commit_shas)
+    first = next(c for c in org.github.commits if c.sha == pr.commit_shas[0])
+    extra = [dataclasses.replace(first, sha=f"{n:040x}", date=first.date + timedelta(minutes=n),
+                                 listed=False) for n in range(1, 261 - len(pr.commit_shas))]
+    org.github.commits += extra
+    pr.commit_shas += [c.sha for c in extra]
+    path = tmp_path / "raw.duckdb"
+    with served(org, monkeypatch) as s:
+        collect(path, s.url)
+    warned = capsys.readouterr().err
+    assert warned.count("GitHub's most for a pull request") == 1
+    with RawStore(path, read_only=True) as store:
+        assert store.con.execute(
+            "SELECT count(*) FROM raw_github_pull_commits WHERE natural_key LIKE ?",
+            [f"%/{pr.repo}#{pr.number}@%"]).fetchone()[0] == 250
+        assert store.con.execute("SELECT scope, status FROM sync_coverage").fetchall() == [
+            (f"acme/{pr.repo}#{pr.number}", "capped")]
+

@@ -297,6 +297,6 @@ COMMENT ON COLUMN source_coverage.source IS 'Source: github, jira or slack.';
 COMMENT ON COLUMN source_coverage.entity IS 'Entity, e.g. sprints, issues, issue_comments, messages.';
 COMMENT ON COLUMN source_coverage.scope IS 'Repository, Jira site or project, or channel concerned.';
 COMMENT ON COLUMN source_coverage.item IS 'The raw row''s natural key, for a quarantined row; NULL for a skipped entity.';
-COMMENT ON COLUMN source_coverage.status IS 'missing (404), gone (410), forbidden (403), off (config) or quarantined (a raw row that could not be normalized).';
+COMMENT ON COLUMN source_coverage.status IS 'missing (404), gone (410), forbidden (403), capped (the server lists only part of it: a pull request''s commits past GitHub''s 250), off (config) or quarantined (a raw row that could not be normalized).';
 COMMENT ON COLUMN source_coverage.detail IS 'What the server said, the config switch, or why the row could not be normalized.';
 COMMENT ON COLUMN source_coverage.noted_at IS 'When the collection skipped it (UTC); NULL for quarantined rows.';

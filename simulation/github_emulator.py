@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.exceptions import NotFound
@@ -40,7 +39,7 @@ from werkzeug.wrappers import Request, Response
 from . import github_api as api
 from .github_app import APP_RULES, GitHubAppSignIn
 from .github_minimum import PULL_COMMITS_CAP, minimum_requests
-from .github_responses import DOCS, Blocked, GitHubResponses, Moved, error_body
+from .github_responses import Blocked, GitHubResponses, Moved, by_pr, since_param, state_ok
 from .model import GhIssue, Org, Person, Repo
 from .server import Emulator
 
@@ -139,7 +138,7 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         for c_list in self.commits.values():
             self.parents.update(api.commit_parents(c_list))
         for c_list in self.unlisted.values():  # a squashed PR's commits chain on its branch
-            for pr_commits in _by_pr(c_list).values():
+            for pr_commits in by_pr(c_list).values():
                 self.parents.update(api.commit_parents(pr_commits))
         for rl in g.releases:
             self.releases[rl.repo].append(rl)
@@ -243,11 +242,11 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
     def on_issues(self, request: Request, **where: Any) -> Response:
         r = self._repo(**where)
         a = request.args
-        state, since = a.get("state", "open"), _since(a.get("since"))
+        state, since = a.get("state", "open"), since_param(a.get("since"))
         sort, direction = a.get("sort", "created"), a.get("direction", "desc")
 
         def build() -> list[GhIssue]:
-            found = [i for i in self.issues[r.name] if _state_ok(i, state)
+            found = [i for i in self.issues[r.name] if state_ok(i, state)
                      and (since is None or api.iso(api.issue_updated(i)) >= since)]
             key = {"updated": lambda i: (api.iso(api.issue_updated(i)), i.id),
                    "comments": lambda i: (i.comment_count, i.id)}.get(
@@ -273,7 +272,7 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         direction = a.get("direction", "desc" if sort == "created" else "asc")
 
         def build() -> list[GhIssue]:
-            found = [i for i in self.issues[r.name] if i.is_pr and _state_ok(i, state)]
+            found = [i for i in self.issues[r.name] if i.is_pr and state_ok(i, state)]
             key = ((lambda i: (api.iso(api.issue_updated(i)), i.id)) if sort == "updated"
                    else (lambda i: (api.iso(i.created_at), i.id)))
             return sorted(found, key=key, reverse=direction == "desc")
@@ -315,7 +314,7 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
 
     def _comment_list(self, kind: str, r: Repo, request: Request) -> list[Any]:
         a = request.args
-        since = _since(a.get("since"))
+        since = since_param(a.get("since"))
         sort = a.get("sort", "created")
         direction = a.get("direction", "asc") if "sort" in a else "asc"
 
@@ -359,10 +358,9 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         if not self.commits[r.name] and not self.unlisted[r.name]:
             # a repository created without a first commit: 409, whatever the filters
             # (github/rest-api-description#385; docs.github.com, "Git database" guide)
-            return self._json(error_body("Git Repository is empty.", 409,
-                                         DOCS + "/commits/commits#list-commits"), 409)
+            return self.empty_repository()
         a = request.args
-        since, until, sha = _since(a.get("since")), _since(a.get("until")), a.get("sha")
+        since, until, sha = since_param(a.get("since")), since_param(a.get("until")), a.get("sha")
 
         def build() -> list[Any]:
             branch = None
@@ -387,25 +385,3 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         base = self.api
         return self._page(request, f"/repositories/{r.id}/releases", items,
                           lambda rl: api.release(self.org, rl, base))
-
-
-def _by_pr(commits: list[Any]) -> dict[int | None, list[Any]]:
-    out: dict[int | None, list[Any]] = {}
-    for c in commits:
-        out.setdefault(c.pr_number, []).append(c)
-    return out
-
-
-def _state_ok(i: GhIssue, state: str) -> bool:
-    return state == "all" or (state == "closed") == (i.closed_at is not None)
-
-
-def _since(value: str | None) -> str | None:
-    """An ISO 8601 parameter in GitHub's own format, so that string comparison orders it."""
-    if not value:
-        return None
-    try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return api.iso(at.replace(tzinfo=at.tzinfo or UTC).astimezone(UTC))

@@ -4,9 +4,11 @@ One idea kept apart from the routes: the `x-ratelimit-*` headers every response 
 of a list with GitHub's `Link` header (first/prev/next/last, `/repositories/{id}/...` URLs on
 this server's own host:port), GitHub's error body (`message`, `documentation_url`, `status`), 401
 for a missing or wrong token, 404, and the two 403s of a rate limit (primary:
-`x-ratelimit-remaining: 0` with `x-ratelimit-reset`; secondary: `Retry-After`).
-`GitHubResponses` is mixed into the emulator, which supplies `token`, `limit`, `window_start`,
-`rate_limit_kind`, `api`, `stats` and `faults`.
+`x-ratelimit-remaining: 0` with `x-ratelimit-reset`; secondary: `Retry-After`); and what GitHub
+answers about a whole repository: 409 for the commits of an empty one, 301 for an old name,
+451/403 for a blocked one. `GitHubResponses` is mixed into the emulator, which supplies `token`,
+`limit`, `window_start`, `rate_limit_kind`, `api`, `prefix`, `stats` and `faults`. The routes'
+parameter helpers (`since_param`, `state_ok`, `by_pr`) are at the end.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +25,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from .github_api import Json, iso
+from .model import GhIssue
 
 DOCS = "https://docs.github.com/rest"
 RATE_DOCS = ("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
@@ -129,6 +132,12 @@ class GitHubResponses:
                 "documentation_url": DOCS + "/guides/best-practices-for-using-the-rest-api"}
         return self._json(body, 301, {"location": location})
 
+    def empty_repository(self) -> Response:
+        """The commits list of a repository without a first commit: 409, whatever the filters
+        (github/rest-api-description#385; docs.github.com, "Git database" guide)."""
+        return self._json(error_body("Git Repository is empty.", 409,
+                                     DOCS + "/commits/commits#list-commits"), 409)
+
     def blocked_answer(self, reason: str) -> Response:
         """A repository GitHub has blocked (`blocked`) stays in the org's list, but each of its
         routes answers "Repository access blocked" with the block: 451 for a legal takedown
@@ -154,3 +163,29 @@ class Blocked(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+# --- request parameters and indexes, shared by the emulator's routes -----------------------
+
+
+def by_pr(commits: list[Any]) -> dict[int | None, list[Any]]:
+    out: dict[int | None, list[Any]] = {}
+    for c in commits:
+        out.setdefault(c.pr_number, []).append(c)
+    return out
+
+
+def state_ok(i: GhIssue, state: str) -> bool:  # an issue list's `state` filter
+    return state == "all" or (state == "closed") == (i.closed_at is not None)
+
+
+def since_param(value: str | None) -> str | None:
+    """A `since`/`until` parameter (ISO 8601) in GitHub's own format, so that string
+    comparison orders it."""
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return iso(at.replace(tzinfo=at.tzinfo or UTC).astimezone(UTC))

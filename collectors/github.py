@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from github.GithubException import (
@@ -165,6 +166,8 @@ def collect_list(run: Run, repo: str, entity: Entity) -> None:
     """One paged list of one repository, checkpointed as described in github_rows."""
     cursor = run.store.get_cursor(SOURCE, entity.name, repo)
     floor = _floor(run, entity.name, repo)
+    if entity.name == "commits" and cursor and floor and run.config.commits_lookback_days:
+        floor = _days_before(floor, run.config.commits_lookback_days)
     params = dict(entity.params)
     if entity.since and floor:
         params["since"] = floor
@@ -199,6 +202,12 @@ def _chunks(pages: Iterator[list[dict]]) -> Iterator[list[dict]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def _days_before(stamp: str, days: int) -> str:
+    """A checkpoint (GitHub's `YYYY-MM-DDTHH:MM:SSZ`) moved back `days` days, in that form."""
+    moved = datetime.fromisoformat(stamp.replace("Z", "+00:00")) - timedelta(days=days)
+    return moved.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _until_older(entity: Entity, batches: Iterator[list[dict]], floor: str | None

@@ -23,11 +23,12 @@ StatusCategory = Literal["todo", "active", "waiting", "done"]
 SourceName = Literal["github", "jira", "slack"]
 
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-# Settings of [github], [jira] and [slack] that say how a source is reached, which changes no
-# row it serves: left out of build_params' config row and of the build's fingerprint.
+# Settings of [github], [jira] and [slack] that say how a source is reached (or how far back a
+# collection reads again), which changes no row a build makes from the raw store: left out of
+# build_params' config row and of the build's fingerprint.
 CONNECTION = ("base_url", "auth", "token", "email", "app_id", "installation_id", "private_key",
               "private_key_file", "per_page", "seconds_between_requests", "retries",
-              "retry_backoff", "max_rate_limit_wait", "limited_app")
+              "retry_backoff", "max_rate_limit_wait", "limited_app", "commits_lookback_days")
 
 
 class SecretRef:
@@ -179,6 +180,9 @@ class GitHubConfig(Section):
     jira_key_pattern: SqlRegex = r"\b[A-Z][A-Z0-9]+-\d+\b"
     per_page: int = Field(100, ge=1, le=100)
     since: date | None = None
+    # Incremental runs read commits committed up to this many days before the newest one held
+    # (GitHub's `since` filters on the committer date; a commit pushed later is older).
+    commits_lookback_days: int = Field(30, ge=0)
     # Pause between requests; None = PyGithub's 0.25 s, except none for a loopback base_url.
     seconds_between_requests: float | None = Field(None, ge=0)
     # Retries of 5xx and rate-limited requests, with exponential backoff from retry_backoff s.

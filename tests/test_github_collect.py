@@ -75,7 +75,11 @@ def test_second_run_with_nothing_new_asks_once_per_list_and_writes_nothing(gh, c
     shutil.copy(clean[1], path)
     with RawStore(path) as store:
         stamps = store.con.execute("SELECT * FROM sync_state ORDER BY ALL").fetchall()
-    collect(path, gh.url)
+    collect(path, gh.url)  # with the default look-back: the commits of its 30 days again
+    assert gh.app.stats.by_route["commits"] == minimum_requests(tiny_org())["commits"]
+    assert raw_rows(path) == clean[0]
+    reset(gh.app)
+    collect(path, gh.url, commits_lookback_days=0)
     made = Counter(gh.app.stats.by_route)
     repos = len(tiny_org().github.repos)
     assert all(made[e] == repos for e in REPO_ENTITIES)
@@ -365,4 +369,30 @@ def test_a_pull_request_past_github_s_250_commits_is_named_as_a_gap(tmp_path, mo
             [f"%/{pr.repo}#{pr.number}@%"]).fetchone()[0] == 250
         assert store.con.execute("SELECT scope, status FROM sync_coverage").fetchall() == [
             (f"acme/{pr.repo}#{pr.number}", "capped")]
+
+
+def test_a_commit_pushed_after_a_run_but_made_before_it_is_read_by_the_next_run(
+        tmp_path, monkeypatch):
+    """GitHub lists commits by committer date and `since` filters on it (rundel/ghclass#139:
+    `until` filters on the committer date): a commit made on the 30th and pushed on the 2nd, a
+    run on the 1st in between, is older than that run's newest commit. Without a look-back the
+    next run never read it (nor any later one, until `collect --full`)."""
+    org = generate_org(11, TINY_SPEC)
+    path = tmp_path / "raw.duckdb"
+    with served(org, monkeypatch) as s:
+        collect(path, s.url)
+        newest = max(c.date for c in org.github.commits if c.listed)
+        made = next(c for c in org.github.commits if c.listed and c.date == newest)
+        late = dataclasses.replace(made, sha="e" * 40, date=newest - timedelta(days=2),
+                                   pr_number=None)
+        org.github.commits.append(late)
+        s.app.reload()
+        collect(path, s.url, commits_lookback_days=0)
+        with RawStore(path, read_only=True) as store:
+            assert store.con.execute("SELECT count(*) FROM raw_github_commits WHERE natural_key"
+                                     " LIKE '%@' || ?", [late.sha]).fetchone()[0] == 0
+        collect(path, s.url)  # the default look-back, 30 days
+    with RawStore(path, read_only=True) as store:
+        assert store.con.execute("SELECT count(*) FROM raw_github_commits WHERE natural_key"
+                                 " LIKE '%@' || ?", [late.sha]).fetchone()[0] == 1
 

@@ -12,7 +12,9 @@ touched pull request, one call per new account (and, without [github] org, one G
 per listed repository, for its current name); nothing is completed lazily. Issue events
 (repo-wide, one list) give ready-for-review and merged-by; a pull request's own commits list
 (GET /pulls/{n}/commits) ties each commit to it and keeps a squash-merged pull request's commits,
-which the default branch no longer lists (collectors/sql/10_github.sql).
+which the default branch no longer lists (collectors/sql/10_github.sql). An incremental run
+reads the commits list back to `commits_lookback_days` before its checkpoint: the list goes by
+committer date, and a commit pushed after a run may be older than that run's newest.
 """
 
 from __future__ import annotations

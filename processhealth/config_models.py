@@ -28,7 +28,8 @@ _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 # build_params' config row and of the build's fingerprint.
 CONNECTION = ("base_url", "auth", "token", "email", "app_id", "installation_id", "private_key",
               "private_key_file", "per_page", "seconds_between_requests", "retries",
-              "retry_backoff", "max_rate_limit_wait", "limited_app", "commits_lookback_days")
+              "retry_backoff", "max_rate_limit_wait", "limited_app", "commits_lookback_days",
+              "thread_lookback_days")
 
 
 class SecretRef:

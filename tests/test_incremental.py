@@ -471,6 +471,8 @@ def test_a_new_address_for_a_source_needs_no_rebuild(org_store):
     moved = config.model_copy(deep=True)
     moved.jira.base_url = "https://jira.elsewhere.example"
     moved.github.per_page = 50
+    moved.github.commits_lookback_days = 7  # how far back a collection reads again
+    moved.slack.thread_lookback_days = 7
     assert build(moved).mode == "current"
     reread = moved.model_copy(deep=True)
     reread.jira.waiting_patterns = ["parked"]

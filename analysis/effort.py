@@ -40,7 +40,7 @@ def _minutes(gap: float, lead_in: float) -> str:
 
 # Acts: what one person did at once. A Jira history (one save of a screen) is one act however many
 # items it has; every other event is an act of its own. Echo entries (events.weight = 0, see
-# collectors/sql/25_jira_echo.sql) are no act: no credit, and they do not split a session.
+# collectors/sql/echo/jira_echo.sql) are no act: no credit, and they do not split a session.
 # The passes below join on integers: the person's number (_person_no), the act's number (act_no:
 # the event's events.event_seq, or for a history the lowest event_seq of its items), never on
 # the long event and person ids.

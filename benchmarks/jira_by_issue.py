@@ -8,7 +8,7 @@ store without that month (`scale.py run --only-incremental` leaves one in
 
 Builds (full, `PROCESSHEALTH_PROFILE=1`, in a fresh process each) two copies of the raw store
 with GitHub and Slack emptied: one with every Jira issue, one with only the issues the month
-changed; prints the time of `20_jira.sql` and `25_jira_echo.sql` in each, alternating, twice.
+changed; prints the time of `20_jira.sql` and `echo/jira_echo.sql` in each, alternating, twice.
 Then copies, from the build state, the Jira rows of the issues the month did not change into a
 new file (what an incremental build by issue would copy instead of normalizing them again) and
 prints that time. Scratch files go to /work/scratch/jira_by_issue/ (about 3.5 GB at 1300).
@@ -36,7 +36,7 @@ from scale import folder  # noqa: E402
 from processhealth.duckdb_files import open_duckdb  # noqa: E402
 
 WORK = Path("/work/scratch/jira_by_issue")
-JIRA_FILES = ("collectors/sql/20_jira.sql", "collectors/sql/25_jira_echo.sql")
+JIRA_FILES = ("collectors/sql/20_jira.sql", "collectors/sql/echo/jira_echo.sql")
 KEPT_ROWS = (("events", "source = 'jira'"), ("work_items", "source = 'jira'"),
              ("transitions", "item_id LIKE 'jira:%'"), ("item_fields", "item_id LIKE 'jira:%'"))
 
@@ -126,7 +126,7 @@ def main() -> None:
         for name, where in (("every issue", every), ("changed issues only", changed)):
             s = jira_seconds(where)
             print(f"  {name:20s} 20_jira.sql {s.get(JIRA_FILES[0], float('nan')):6.2f} s"
-                  f"   25_jira_echo.sql {s.get(JIRA_FILES[1], float('nan')):5.2f} s", flush=True)
+                  f"   jira_echo.sql {s.get(JIRA_FILES[1], float('nan')):5.2f} s", flush=True)
     seconds, rows = copy_kept(state, held, WORK / "kept.duckdb")
     print(f"  the other issues' rows copied from the build state: {seconds:.2f} s ("
           + ", ".join(f"{t} {n:,}" for t, n in rows.items()) + ")")

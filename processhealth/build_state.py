@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from processhealth import slack_delta, ui
+from processhealth import jira_delta, slack_delta, ui
 from processhealth.analytics_db import _remove
 from processhealth.build_inputs import file_identity
 from processhealth.duckdb_files import fsync
@@ -31,6 +31,7 @@ def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     kernel's work, which varied that much on the benchmark's virtual machine)."""
     if plan.state is None or plan.temp is None:
         slack_delta.drop(con)
+        jira_delta.drop(con)
         return
     [(analytics,)] = con.execute("SELECT path FROM duckdb_databases()"
                                  " WHERE database_name = current_database()").fetchall()
@@ -54,6 +55,8 @@ def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         con.executemany("INSERT INTO state.deleted VALUES (?, ?, ?)", plan.deleted)
     slack_delta.save(con)
     slack_delta.drop(con)
+    jira_delta.save(con)
+    jira_delta.drop(con)
 
 
 def finish(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:

@@ -15,8 +15,8 @@ another source's rows, so a source none of whose raw rows changed since the last
 with a higher seq, none gone, the same deleted set) keeps its normalized rows, and a changed
 source is normalized again from all of its raw rows (the quarantine check before
 normalization, a test of one row alone, only on the rows the last build did not read);
-Slack only for the messages touched since (processhealth/slack_delta.py). The later steps run
-in full.
+Slack only for the messages touched since (processhealth/slack_delta.py), Jira only for the
+issues touched since (processhealth/jira_delta.py). The later steps run in full.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from typing import Any
 
 import duckdb
 
-from processhealth import quarantine, slack_delta, ui
+from processhealth import jira_delta, quarantine, slack_delta, ui
 from processhealth.analytics_db import _remove, _remove_abandoned
 from processhealth.build_inputs import analysis_inputs, file_identity, fingerprint, raw_now
 from processhealth.duckdb_files import open_duckdb
 from processhealth.temp_names import owner_tag
 
-FORMAT = "3"  # of the state file; another value means a full build
+FORMAT = "4"  # of the state file; another value means a full build
 SOURCES = ("github", "jira", "slack")
 # Domain tables normalization writes -> the SQL expression of a row's source.
 NORMALIZED = {
@@ -49,7 +49,7 @@ NORMALIZED = {
     "jira_sprints": "'jira'",
     "item_fields": "'jira'",
 }
-ITEMS = {"slack": "messages"}  # what a source normalized by item (Plan.delta) counts
+ITEMS = {"jira": "issues", "slack": "messages"}  # what a source normalized by item counts
 # source_coverage rows the build itself writes (quarantine); the rest come from the raw store.
 QUARANTINED = "status = 'quarantined'"
 
@@ -100,6 +100,8 @@ class Plan:
     kept: tuple[str, ...] = ()
     delta: tuple[str, ...] = ()  # changed sources normalized for the items touched only
     touched: dict[str, int] = field(default_factory=dict)  # source -> items normalized again
+    # source -> why a by-item normalization was done again on every item (jira_delta.consistent)
+    widened: dict[str, str] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)  # source -> new or changed raw rows
     tables: list[tuple[str, str, int, int]] = field(default_factory=list)  # the raw store now
     deleted: list[tuple[str, str, int]] = field(default_factory=list)
@@ -131,7 +133,10 @@ class Plan:
             parts.append(f"{', '.join(redone)} changed ({rows:,} raw rows since the last "
                          f"build), normalized again")
             parts += [f"{source} only for the {self.touched[source]:,} {ITEMS[source]} "
-                      f"touched" for source in self.delta if source in self.touched]
+                      f"touched" for source in self.delta
+                      if source in self.touched and source not in self.widened]
+            parts += [f"{source} for every {ITEMS[source][:-1]}: {why}"
+                      for source, why in self.widened.items()]
         else:
             parts.append("no raw row changed since the last build")
         if self.kept:
@@ -200,8 +205,13 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     if reason is None:
         plan.mode, plan.changed = "incremental", _changes(con, plan)
         plan.kept = tuple(s for s in SOURCES if s not in plan.changed)
+        delta = []
+        if "jira" in plan.changed and "raw_jira_fields" not in plan.dirty \
+                and _from_state(lambda: jira_delta.usable(con)):
+            delta.append("jira")  # a new field list changes what every issue's rows hold
         if "slack" in plan.changed and _from_state(lambda: slack_delta.usable(con)):
-            plan.delta = ("slack",)
+            delta.append("slack")
+        plan.delta = tuple(delta)
     else:
         plan.mode, plan.reason, plan.kept, plan.changed = "full", reason, (), {}
         if plan.attached:
@@ -286,10 +296,20 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """The kept sources' normalized rows, copied from the previous database into the domain
     tables; events get event_seq 0, as normalized ones do (classification numbers them all).
     Slack normalized by message: the messages touched are found, the events of the others
-    copied (slack_delta.py)."""
+    copied (slack_delta.py); so is Jira normalized by issue (jira_delta.py)."""
     incremental = plan.mode == "incremental"
     if incremental and plan.kept:
         _from_state(lambda: _copy_kept(con, list(plan.kept)))
+    if incremental and "jira" in plan.kept:
+        _from_state(lambda: jira_delta.prepare(con, "kept"))
+    elif incremental and "jira" in plan.delta:
+        _from_state(lambda: jira_delta.load(con))
+        plan.touched["jira"] = jira_delta.touched(con)
+        columns = {t: _columns(con, t, skip={"event_seq"}) for t in jira_delta.PER_ISSUE}
+        coverage = _columns(con, "source_coverage")
+        _from_state(lambda: jira_delta.restore(con, columns, coverage))
+    else:
+        jira_delta.prepare(con, "full")
     how = "full"
     if incremental and "slack" in plan.kept:
         how = "kept"

@@ -57,7 +57,7 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import build_state, incremental, quarantine, slack_delta, ui
+from processhealth import build_state, incremental, jira_delta, quarantine, slack_delta, ui
 from processhealth.analytics_db import (
     BuildStep,
     Prelude,
@@ -72,6 +72,9 @@ from processhealth.store import RawStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NORMALIZE_SQL = Path(collectors.__file__).resolve().parent / "sql"
+# The Jira echo rules read across issues: they run after the build state is written, over every
+# Jira event, in every build (processhealth/jira_delta.py).
+ECHO_SQL = NORMALIZE_SQL / "echo" / "jira_echo.sql"
 METRIC_SQL = params.METRIC_SQL
 # Views the metric views read; each file reads only the ones before it.
 METRIC_BLOCKS = tuple(METRIC_SQL / "blocks" / name for name in ("base.sql", "items.sql",
@@ -166,12 +169,13 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("normalized rows of the sources kept",
                   lambda con, config: incremental.restore(con, config, plan)),
         *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],
-        BuildStep("raw Slack messages shown whole again", slack_delta.show_all),
+        BuildStep("raw Jira issues and Slack messages shown whole again", show_all),
         BuildStep("warn of the raw rows set aside", lambda con, config: quarantine.warn(
             con, tuple(s for s in SOURCES if plan.normalizes(s)))),
         BuildStep("keys unique", unique_keys),
         BuildStep("normalized tables kept for the next build",
                   lambda con, config: build_state.save(con, config, plan)),
+        sql_file_step(ECHO_SQL),
         *analysis_steps(),
         *verdict_steps(),
     ]
@@ -277,15 +281,32 @@ def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
     step = sql_file_step(path)
     source = next((s for s in SOURCES if f"_{s}" in path.stem), None)
 
+    def once(con: duckdb.DuckDBPyConnection, config: Any) -> None:
+        before = set(temp_tables(con))
+        step(con, config)
+        for table in temp_tables(con):
+            if table not in before:
+                con.execute(f'DROP TABLE temp.main."{table}"')
+
     def run(con: duckdb.DuckDBPyConnection, config: Any) -> None:
-        if plan.normalizes(source):
-            before = set(temp_tables(con))
-            step(con, config)
-            for table in temp_tables(con):
-                if table not in before:
-                    con.execute(f'DROP TABLE temp.main."{table}"')
+        if not plan.normalizes(source):
+            return
+        once(con, config)
+        if source == "jira" and "jira" in plan.delta and path.stem.startswith("20_"):
+            stale = jira_delta.consistent(con)
+            if stale is not None:  # the kept issues' rows may differ: every issue again
+                jira_delta.widen(con)
+                plan.widened["jira"] = stale
+                once(con, config)
 
     return BuildStep(step.name, run)
+
+
+def show_all(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
+    """After normalization: the raw tables an incremental build narrowed to the items it
+    normalized again shown whole."""
+    jira_delta.show_all(con)
+    slack_delta.show_all(con)
 
 
 def temp_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -77,7 +77,7 @@ def build(tmp_path: Path, issues: list[dict], github: dict | None = None,
     con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw)])
     con.execute("SET search_path = 'main,raw'")
     pipeline.config_variable(con, cfg)
-    for path in pipeline.sql_files(SQL):
+    for path in [*pipeline.sql_files(SQL), pipeline.ECHO_SQL]:
         pipeline.sql_file_step(path)(con, cfg)
     con.execute("SET search_path = 'main'")
     con.execute("DETACH raw")

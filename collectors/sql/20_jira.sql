@@ -8,18 +8,18 @@
 -- rest when the file ends (processhealth/pipeline.py).
 
 -- A user object as Jira embeds it -> "<accountId | key | name>"; NULL for anonymous acts.
-CREATE TEMP MACRO _jira_uid(u) AS coalesce(u.accountId, u."key", u."name");
-CREATE TEMP MACRO _jira_account(u) AS 'jira:' || _jira_uid(u);
+CREATE OR REPLACE TEMP MACRO _jira_uid(u) AS coalesce(u.accountId, u."key", u."name");
+CREATE OR REPLACE TEMP MACRO _jira_account(u) AS 'jira:' || _jira_uid(u);
 -- A field value in plain form: option/user/object -> its name, lists -> lists of names,
 -- Data Center sprint strings ("...Sprint@1f[id=1,...,name=Sprint 4,...]") -> the sprint name.
-CREATE TEMP MACRO _jira_text(x) AS CASE
+CREATE OR REPLACE TEMP MACRO _jira_text(x) AS CASE
     WHEN json_type(x) = 'OBJECT'
         THEN coalesce(x ->> 'value', x ->> 'name', x ->> 'key', x ->> 'displayName',
                       x ->> 'accountId', x ->> 'id')
     WHEN (x ->> '$') LIKE 'com.atlassian.greenhopper.service.sprint.Sprint@%'
         THEN regexp_extract(x ->> '$', 'name=([^,\]]*)', 1)
     ELSE x ->> '$' END;
-CREATE TEMP MACRO _jira_plain(v) AS CASE
+CREATE OR REPLACE TEMP MACRO _jira_plain(v) AS CASE
     WHEN v IS NULL OR json_type(v) = 'NULL' THEN NULL
     WHEN json_type(v) = 'ARRAY'
         THEN to_json(list_transform(from_json(v, '["JSON"]'), lambda x: _jira_text(x)))
@@ -27,7 +27,7 @@ CREATE TEMP MACRO _jira_plain(v) AS CASE
     ELSE v END;
 -- Empty placeholders are not filled: "", [], {}, the text "{}" (Jira Software's Development
 -- field) and an unlicensed field's stand-in ({"showField": false, "nonEditableReason": ...}).
-CREATE TEMP MACRO _jira_filled(v) AS
+CREATE OR REPLACE TEMP MACRO _jira_filled(v) AS
     v IS NOT NULL AND json_type(v) <> 'NULL'
     AND NOT (json_type(v) = 'ARRAY' AND json_array_length(v) = 0)
     AND NOT (json_type(v) = 'VARCHAR' AND trim(v ->> '$') IN ('', '{}', '[]'))
@@ -99,7 +99,7 @@ WITH parsed AS (
                               "fromString": "VARCHAR", "to": "VARCHAR",
                               "toString": "VARCHAR"}]}]}}') AS d,
            json_extract(payload, getvariable('jira_value_paths')) AS field_values
-           , updated_at, scope
+           , updated_at, scope, seq
     FROM raw_jira_issues
     -- items a full collection no longer found upstream (deleted or moved away)
     WHERE natural_key NOT IN (SELECT natural_key FROM sync_deleted
@@ -109,13 +109,29 @@ SELECT key, d.id AS issue_id, d.fields AS x, d.changelog.histories AS histories,
        d.textFlags AS text_flags,
        regexp_replace(coalesce(d.self, ''), '/rest/api/.*$', '') AS site,
        coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project,
-       updated_at, scope
+       updated_at, scope, seq
 FROM parsed;
+-- What each issue read is made of, for the next build (processhealth/jira_delta.py: an
+-- incremental build makes it first, with the rows of the issues it keeps).
+CREATE TEMP TABLE IF NOT EXISTS _jira_refs(
+    natural_key VARCHAR, seq BIGINT, issue_id VARCHAR,
+    statuses STRUCT(status_id VARCHAR, "name" VARCHAR, jira_category VARCHAR, "rank" INTEGER)[],
+    carried VARCHAR[],
+    users STRUCT(uid VARCHAR, "name" VARCHAR, email VARCHAR, display_name VARCHAR,
+                 is_bot BOOLEAN)[]);
+-- What this build read, for the next one (processhealth/jira_delta.py): every row, with the id
+-- its moves are found by (none for the rows marked deleted, which are not parsed).
+CREATE TEMP TABLE _jira_read AS
+SELECT key, seq, issue_id FROM _jira_issue
+UNION ALL
+SELECT natural_key, seq, NULL FROM raw_jira_issues
+WHERE natural_key IN (SELECT natural_key FROM sync_deleted
+                      WHERE source = 'jira' AND entity = 'issues');
 -- An issue whose times cannot be read is set aside (processhealth/quarantine.py, which warns):
 -- recorded in source_coverage and left out. Checked on this parse, not on one of its own before
 -- normalization as the other raw tables are: a second parse of every issue took 3.9 s at 10M
 -- events. Before the moves below, so that an unreadable copy does not hide a readable one.
-CREATE TEMP MACRO _jira_bad_time(t) AS try_cast(t AS TIMESTAMPTZ) IS NULL;
+CREATE OR REPLACE TEMP MACRO _jira_bad_time(t) AS try_cast(t AS TIMESTAMPTZ) IS NULL;
 CREATE TEMP TABLE _jira_unreadable AS
 SELECT key, scope FROM _jira_issue
 WHERE coalesce(_jira_bad_time(x.created)
@@ -154,6 +170,56 @@ SELECT key, project, h.id AS history_id, h.created::TIMESTAMPTZ AS changed_at,
        list_contains(list_transform(h.items, lambda i: i.field), 'status') AS with_status
 FROM h;
 
+-- Per issue read, what the parts computed over all issues are made of (the statuses it names,
+-- the fields it carries, the user objects it holds, aggregated per user): added to `_jira_refs`,
+-- which holds the same for the issues an incremental build kept (processhealth/jira_delta.py;
+-- empty in a full normalization), so each part below is the same over either.
+INSERT INTO _jira_refs
+WITH statuses AS (
+    SELECT key, list(DISTINCT {'status_id': status_id, 'name': name,
+                               'jira_category': jira_category, 'rank': rank}) AS statuses
+    FROM (SELECT key, x.status.id AS status_id, x.status.name AS name,
+                 x.status.statusCategory.key AS jira_category, 2 AS rank
+          FROM _jira_issue WHERE x.status.name IS NOT NULL
+          UNION ALL
+          SELECT key, item.to, item.toString, NULL, 3
+          FROM _jira_change WHERE item.field = 'status' AND item.toString IS NOT NULL
+          UNION ALL
+          SELECT key, item.from, item.fromString, NULL, 3
+          FROM _jira_change WHERE item.field = 'status' AND item.fromString IS NOT NULL)
+    GROUP BY key
+),
+carried AS (
+    SELECT key, list(field_id ORDER BY field_id) AS carried
+    FROM _jira_value WHERE value IS NOT NULL GROUP BY key
+),
+users AS (
+    SELECT key, list({'uid': uid, 'name': name, 'email': email, 'display_name': display_name,
+                      'is_bot': is_bot}) AS users
+    FROM (SELECT key, _jira_uid(u) AS uid, max(u."name") AS name, max(u.emailAddress) AS email,
+                 max(u.displayName) AS display_name,
+                 bool_or(coalesce(u.accountType, '') IN ('app', 'customer')) AS is_bot
+          FROM (SELECT key, x.reporter AS u FROM _jira_issue
+                UNION ALL SELECT key, x.creator FROM _jira_issue
+                UNION ALL SELECT key, x.assignee FROM _jira_issue
+                UNION ALL SELECT DISTINCT key, author FROM _jira_change
+                UNION ALL SELECT key, unnest(list_transform(x.comment.comments,
+                                                            lambda c: c.author))
+                          FROM _jira_issue
+                UNION ALL SELECT key, unnest(list_transform(x.worklog.worklogs,
+                                                            lambda w: w.author))
+                          FROM _jira_issue)
+          WHERE _jira_uid(u) IS NOT NULL
+          GROUP BY key, _jira_uid(u))
+    GROUP BY key
+)
+SELECT r.key, r.seq, r.issue_id, s.statuses, c.carried, u.users
+FROM _jira_read AS r
+LEFT JOIN statuses AS s USING (key)
+LEFT JOIN carried AS c USING (key)
+LEFT JOIN users AS u USING (key);
+DROP TABLE _jira_read;
+
 -- Statuses: the status list, then current statuses, then names only a changelog shows; each
 -- name mapped once: status_map, else Jira's category (in progress: waiting if a pattern hits).
 CREATE TEMP TABLE _jira_status_seen AS
@@ -161,18 +227,12 @@ SELECT natural_key AS status_id, payload ->> 'name' AS name,
        payload -> 'statusCategory' ->> 'key' AS jira_category, 1 AS rank
 FROM raw_jira_statuses
 UNION ALL
-SELECT x.status.id, x.status.name, x.status.statusCategory.key, 2
-FROM _jira_issue WHERE x.status.name IS NOT NULL
-UNION ALL
-SELECT DISTINCT item.to, item.toString, NULL, 3
-FROM _jira_change WHERE item.field = 'status' AND item.toString IS NOT NULL
-UNION ALL
-SELECT DISTINCT item.from, item.fromString, NULL, 3
-FROM _jira_change WHERE item.field = 'status' AND item.fromString IS NOT NULL;
+SELECT s.status_id, s.name, s.jira_category, s.rank
+FROM (SELECT unnest(statuses) AS s FROM _jira_refs);
 
 -- A status only changelogs name (retired since) has no Jira category: Jira's default names
 -- say to do or done; anything else counts as active.
-CREATE TEMP MACRO _jira_name_category(lname) AS CASE
+CREATE OR REPLACE TEMP MACRO _jira_name_category(lname) AS CASE
     WHEN regexp_full_match(lname, '(done|closed|resolved|released|complete[d]?|cancel+ed|'
                                   || 'rejected|duplicate|won''t (do|fix))') THEN 'done'
     WHEN regexp_full_match(lname, '(to ?do|open|new|backlog|reopened|selected for development)')
@@ -180,9 +240,12 @@ CREATE TEMP MACRO _jira_name_category(lname) AS CASE
 
 INSERT INTO jira_statuses
 WITH named AS (
-    SELECT lower(name) AS lname, arg_min(name, rank) AS name,
-           arg_min(status_id, rank) FILTER (WHERE status_id IS NOT NULL) AS status_id,
-           arg_min(jira_category, rank) FILTER (WHERE jira_category IS NOT NULL) AS jira_category
+    -- of two spellings, ids or categories at one rank, the least: the same in every build
+    SELECT lower(name) AS lname, arg_min(name, (rank, name)) AS name,
+           arg_min(status_id, (rank, status_id)) FILTER (WHERE status_id IS NOT NULL)
+               AS status_id,
+           arg_min(jira_category, (rank, jira_category)) FILTER (WHERE jira_category IS NOT NULL)
+               AS jira_category
     FROM _jira_status_seen GROUP BY lower(name)
 ),
 waiting AS (
@@ -227,20 +290,9 @@ GROUP BY natural_key;
 -- A user whose object differs between payloads (renamed, e-mail hidden in some) gets, per field,
 -- the greatest value given: the same in every build (any_value took any).
 INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
-WITH users AS (
-    SELECT x.reporter AS u FROM _jira_issue
-    UNION ALL SELECT x.creator FROM _jira_issue
-    UNION ALL SELECT x.assignee FROM _jira_issue
-    UNION ALL SELECT DISTINCT author FROM _jira_change
-    UNION ALL SELECT unnest(list_transform(x.comment.comments, lambda c: c.author))
-              FROM _jira_issue
-    UNION ALL SELECT unnest(list_transform(x.worklog.worklogs, lambda w: w.author))
-              FROM _jira_issue
-)
-SELECT 'jira', _jira_uid(u), max(u."name"), max(u.emailAddress), max(u.displayName),
-       bool_or(coalesce(u.accountType, '') IN ('app', 'customer'))
-FROM users WHERE _jira_uid(u) IS NOT NULL
-GROUP BY _jira_uid(u)
+SELECT 'jira', u.uid, max(u."name"), max(u.email), max(u.display_name), bool_or(u.is_bot)
+FROM (SELECT unnest(users) AS u FROM _jira_refs)
+GROUP BY u.uid
 ON CONFLICT DO NOTHING;
 
 CREATE TEMP TABLE _jira_transition AS
@@ -309,9 +361,7 @@ DROP TABLE _jira_category;
 -- Fill rate base: every issue x every field of interest that the payloads carry (present in at
 -- least one); a field missing from one payload (Cloud omits `parent` when none) is empty.
 INSERT INTO item_fields
-WITH carried AS (
-    SELECT field_id FROM _jira_value GROUP BY field_id HAVING count(value) > 0
-)
+WITH carried AS (SELECT DISTINCT unnest(carried) AS field_id FROM _jira_refs)
 SELECT 'jira:' || i.key, c.field_id, fd.field_name, fd.logical_name, fd.custom,
        coalesce(v.filled, false)
 FROM _jira_issue AS i
@@ -430,5 +480,6 @@ FROM (
 LEFT JOIN (SELECT item_id, bool_or(coalesce((detail ->> 'has_result')::BOOLEAN, false))
                       AS has_result
            FROM events WHERE source = 'jira' AND kind = 'jira_comment'
+             AND item_id IN (SELECT 'jira:' || key FROM _jira_issue)  -- not the kept ones'
            GROUP BY item_id) AS r ON r.item_id = 'jira:' || d.key
 WHERE work_items.item_id = 'jira:' || d.key;

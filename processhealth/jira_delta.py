@@ -1,0 +1,187 @@
+"""Jira normalized by issue in an incremental build (docs/build.md, "Jira: only the issues
+touched").
+
+What an issue's normalized rows (its work item, transitions, item_fields rows and events) are
+made of: its own payload; the config and the site's field list (a change to either makes Jira
+full); the category of each status it names, read from the status list all issues make
+(`jira_statuses`); the set of fields any issue carries (`item_fields` has a row per issue and
+carried field); and, for an issue moved to another project, the other copies under its id (the
+latest is the issue). The Jira identities aggregate the user objects of every issue. So an
+incremental build normalizes again the issues touched since the last build (`touched`):
+
+- the raw rows the last build did not read: a (key, `seq`) pair not in the build state's
+  `jira_refs`, or no `seq` (new and changed issues, and an older version a raw store restored
+  from a copy brings back under a number the last build saw with another row);
+- the issues the last build read that the raw store no longer holds as read;
+- the issues marked deleted, or no longer marked, since;
+- every key sharing an issue id with one of those (moves), by the ids of the state and of the
+  raw rows now.
+
+The other issues' rows are copied from the build state. `jira_refs` keeps, per issue read, what
+the cross-issue parts are made of: the statuses it names, the fields it carries and the user
+objects it holds (aggregated per user). 20_jira.sql adds the touched issues' rows to it and
+computes the status list, the carried fields and the identities over all of it, so a full build
+is the case with no kept issue. When the status categories of the last build's statuses or the
+carried fields come out different (a new status, a field carried for the first time), the kept
+rows may be stale: `consistent` says so and the build normalizes Jira again from all its rows
+(pipeline._normalize_step). The Jira echo rules read across issues too (links, bulk changes);
+they run after the build state is written, over every Jira event, in every build
+(collectors/sql/echo/jira_echo.sql).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+REFS = "_jira_refs"
+_USER = ("STRUCT(uid VARCHAR, \"name\" VARCHAR, email VARCHAR, display_name VARCHAR,"
+         " is_bot BOOLEAN)")
+_STATUS = "STRUCT(status_id VARCHAR, \"name\" VARCHAR, jira_category VARCHAR, \"rank\" INTEGER)"
+REFS_COLUMNS = (f"natural_key VARCHAR, seq BIGINT, issue_id VARCHAR, statuses {_STATUS}[],"
+                f" carried VARCHAR[], users {_USER}[]")
+TOUCHED = "_jira_touched"
+# What the build state keeps for the next build (besides the normalized tables).
+STATE_TABLES = ("jira_refs", "jira_deleted")
+# The normalized tables holding an issue's own rows (item_id 'jira:<key>'), with the SQL
+# expression that picks Jira's rows.
+PER_ISSUE = {"events": "source = 'jira'", "work_items": "source = 'jira'",
+             "transitions": "true", "item_fields": "true"}
+_ISSUES = "raw_jira_issues"
+_DELETED_NOW = ("SELECT natural_key FROM sync_deleted WHERE source = 'jira'"
+                " AND entity = 'issues'")
+_KEPT = f"item_id NOT IN (SELECT 'jira:' || natural_key FROM {TOUCHED})"
+
+
+def usable(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the previous build state (`prev`) holds what a by-issue build needs and the raw
+    store has an issues table."""
+    held = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'"
+        " AND schema_name = 'main'").fetchall()}
+    raw = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'raw'"
+                      " AND table_name = ?", [_ISSUES]).fetchone()[0]
+    return set(STATE_TABLES) <= held and bool(raw)
+
+
+def load(con: duckdb.DuckDBPyConnection) -> None:
+    """The last build's Jira tables, copied out of its state (reads only the state, so that
+    incremental._from_state can tell a damaged state from a damaged raw store), with what
+    `consistent` compares: the category of each status name, and the fields carried."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS} AS SELECT * FROM prev.jira_refs")
+    con.execute("CREATE OR REPLACE TEMP TABLE _jira_prev_deleted AS"
+                " SELECT * FROM prev.jira_deleted")
+    con.execute("CREATE OR REPLACE TEMP TABLE _jira_prev_categories AS"
+                " SELECT lower(name) AS lname, any_value(status_category) AS status_category"
+                " FROM prev.main.jira_statuses GROUP BY lower(name)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _jira_prev_carried AS {_carried(REFS)}")
+
+
+def _carried(refs: str) -> str:
+    return (f"SELECT coalesce(list(field_id ORDER BY field_id), []) AS fields FROM"
+            f" (SELECT DISTINCT unnest(carried) AS field_id FROM {refs})")
+
+
+def touched(con: duckdb.DuckDBPyConnection) -> int:
+    """After `load`: find the issues to normalize again (the module docstring) into
+    `_jira_touched`, and drop their rows from `_jira_refs`; returns how many."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {TOUCHED} AS
+        WITH issues_now AS (SELECT natural_key, seq FROM raw.{_ISSUES}),
+        deleted_now AS ({_DELETED_NOW}),
+        changed AS (
+            SELECT natural_key FROM issues_now WHERE seq IS NULL
+            UNION (SELECT natural_key FROM (SELECT natural_key, seq FROM issues_now
+                                            EXCEPT SELECT natural_key, seq FROM {REFS}))
+            UNION (SELECT natural_key FROM (SELECT natural_key, seq FROM {REFS}
+                                            EXCEPT SELECT natural_key, seq FROM issues_now))
+            UNION (SELECT natural_key FROM deleted_now
+                   EXCEPT SELECT natural_key FROM _jira_prev_deleted)
+            UNION (SELECT natural_key FROM _jira_prev_deleted
+                   EXCEPT SELECT natural_key FROM deleted_now)
+        ),
+        ids AS (  -- of the changed keys, as the last build read them and as they are now
+            SELECT issue_id FROM {REFS} WHERE natural_key IN (SELECT natural_key FROM changed)
+            UNION SELECT payload ->> 'id' FROM raw.{_ISSUES}
+                  WHERE natural_key IN (SELECT natural_key FROM changed)
+        )
+        SELECT natural_key FROM changed
+        UNION SELECT natural_key FROM {REFS} WHERE issue_id IN (SELECT issue_id FROM ids)
+        """)
+    con.execute(f"DELETE FROM {REFS} WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})")
+    con.execute("DROP TABLE _jira_prev_deleted")
+    return con.execute(f"SELECT count(*) FROM {TOUCHED}").fetchone()[0]
+
+
+def restore(con: duckdb.DuckDBPyConnection, columns: dict[str, str],
+            coverage_columns: str) -> None:
+    """The last build's rows of the issues not touched (`columns`: table -> its columns but
+    event_seq), their quarantine records, then `raw_jira_issues` narrowed to the touched
+    issues for 20_jira.sql (`show_all` undoes it)."""
+    for table, jira in PER_ISSUE.items():
+        con.execute(f"INSERT INTO {table}({columns[table]}) SELECT {columns[table]}"
+                    f" FROM prev.main.{table} WHERE {jira} AND {_KEPT}")
+    con.execute(f"INSERT INTO source_coverage({coverage_columns}) SELECT {coverage_columns}"
+                f" FROM prev.norm_source_coverage WHERE source = 'jira' AND entity = 'issues'"
+                f" AND item NOT IN (SELECT natural_key FROM {TOUCHED})")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_ISSUES} AS SELECT * FROM raw.{_ISSUES}"
+                f" WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})")
+
+
+def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
+    """`_jira_refs` before normalization: empty for a full normalization (20_jira.sql fills
+    it), the last build's rows for a kept source (`how`: full or kept; a by-issue build has
+    it from `load` and `touched`)."""
+    if how == "kept":
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS} AS SELECT * FROM prev.jira_refs")
+    elif how == "full":
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS}({REFS_COLUMNS})")
+
+
+def consistent(con: duckdb.DuckDBPyConnection) -> str | None:
+    """After 20_jira.sql in a by-issue build: None when the kept issues' rows are what a full
+    normalization would give, else why not (a status of the last build now has another
+    category, or the fields carried changed)."""
+    [(moved, same)] = con.execute(f"""
+        SELECT (SELECT count(*) FROM _jira_prev_categories AS p
+                LEFT JOIN (SELECT lower(name) AS lname, any_value(status_category) AS category
+                           FROM jira_statuses GROUP BY lower(name)) AS n USING (lname)
+                WHERE n.category IS DISTINCT FROM p.status_category),
+               ({_carried(REFS)}) = (SELECT fields FROM _jira_prev_carried)""").fetchall()
+    if moved:
+        return "a Jira status is now in another category"
+    if not same:
+        return "the Jira fields that issues carry changed"
+    return None
+
+
+def widen(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo a by-issue normalization, for 20_jira.sql to run again on every issue: every Jira
+    row of the domain tables goes, and `raw_jira_issues` is shown whole."""
+    for table, jira in {**PER_ISSUE, "identities": "source = 'jira'",
+                        "jira_statuses": "true", "jira_sprints": "true"}.items():
+        con.execute(f"DELETE FROM {table} WHERE {jira}")
+    con.execute("DELETE FROM source_coverage WHERE source = 'jira' AND entity = 'issues'"
+                " AND status = 'quarantined'")
+    show_all(con)
+    prepare(con, "full")
+
+
+def show_all(con: duckdb.DuckDBPyConnection) -> None:
+    """After 20_jira.sql: `raw_jira_issues` the raw table again, the working tables gone."""
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary"
+                   " AND table_name = ?", [TOUCHED]).fetchone()[0]:
+        con.execute(f"DROP VIEW {_ISSUES}")
+        con.execute(f"DROP TABLE {TOUCHED}")
+    con.execute("DROP TABLE IF EXISTS _jira_prev_categories")
+    con.execute("DROP TABLE IF EXISTS _jira_prev_carried")
+
+
+def save(con: duckdb.DuckDBPyConnection) -> None:
+    """Into the new build state (`state`): what each issue read is made of, and the issues
+    marked deleted, as the raw store holds them now."""
+    con.execute(f"CREATE OR REPLACE TABLE state.jira_refs AS SELECT * FROM {REFS}")
+    con.execute(f"CREATE OR REPLACE TABLE state.jira_deleted AS {_DELETED_NOW}")
+
+
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {REFS}")

@@ -11,11 +11,13 @@
 CREATE OR REPLACE TEMP MACRO _jira_uid(u) AS coalesce(u.accountId, u."key", u."name");
 CREATE OR REPLACE TEMP MACRO _jira_account(u) AS 'jira:' || _jira_uid(u);
 -- A field value in plain form: option/user/object -> its name, lists -> lists of names,
+-- a cascading select ({"value": "Parent", "child": {"value": "Child"}}) -> "Parent - Child",
 -- Data Center sprint strings ("...Sprint@1f[id=1,...,name=Sprint 4,...]") -> the sprint name.
 CREATE OR REPLACE TEMP MACRO _jira_text(x) AS CASE
     WHEN json_type(x) = 'OBJECT'
-        THEN coalesce(x ->> 'value', x ->> 'name', x ->> 'key', x ->> 'displayName',
-                      x ->> 'accountId', x ->> 'id')
+        THEN coalesce(x ->> 'value' || coalesce(' - ' || (x -> 'child' ->> 'value'), ''),
+                      x ->> 'name', x ->> 'key', x ->> 'displayName', x ->> 'accountId',
+                      x ->> 'id')
     WHEN (x ->> '$') LIKE 'com.atlassian.greenhopper.service.sprint.Sprint@%'
         THEN regexp_extract(x ->> '$', 'name=([^,\]]*)', 1)
     ELSE x ->> '$' END;

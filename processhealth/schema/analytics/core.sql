@@ -114,7 +114,7 @@ COMMENT ON COLUMN work_items.author_id IS 'Creator person (people.person_id).';
 COMMENT ON COLUMN work_items.assignee_id IS 'Assignee person (people.person_id).';
 COMMENT ON COLUMN work_items.parent_key IS 'Parent or epic key (Jira).';
 COMMENT ON COLUMN work_items.linked_keys IS 'Jira keys referenced by the item: PR title, branch and commit messages, or Jira issue links.';
-COMMENT ON COLUMN work_items.fields IS 'Other fields as JSON (story points, sprint, custom fields by logical name).';
+COMMENT ON COLUMN work_items.fields IS 'Other fields as JSON (story points, sprint, custom fields by logical name), each value in plain form: an option, user or object as its name, a list as a list of names, a cascading select as "Parent - Child" (the parent alone when no child is chosen), a Data Center sprint string as the sprint name.';
 COMMENT ON COLUMN work_items.category IS 'One of: `customer`, `enabling`, `process`, `unclassified`.';
 COMMENT ON COLUMN work_items.category_rule IS 'Which classification rule set the category (explains every figure).';
 COMMENT ON COLUMN work_items.has_hypothesis IS 'A declared experiment''s hypothesis: a filled Jira field named in [declared_experiments] hypothesis_fields, or hypothesis_patterns in the description, a text field or a GitHub body (flags set at ingest; no words stored).';

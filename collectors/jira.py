@@ -8,7 +8,8 @@ last by up to a minute (on Cloud, whose search index lags, by CLOUD_INDEX_LAG mo
 upsert by issue key makes that harmless. A search inlines at most
 100 histories (Cloud) and 20 comments or worklogs; only an issue whose inline `total` exceeds
 what arrived costs extra calls, and not even then if the stored copy has the same `updated`.
-Each page is saved with the project's checkpoint in one transaction.
+Each page is saved in one transaction, on Cloud with the project's checkpoint; on Data Center,
+whose pages can shift under startAt, the checkpoint moves once the project's search is complete.
 
 Raw tables: raw_jira_issues (scope = project), raw_jira_fields, raw_jira_statuses,
 raw_jira_boards and raw_jira_sprints (scope = project).
@@ -178,12 +179,18 @@ def jql_time(since: datetime, zone: ZoneInfo) -> str:
 
 
 def collect_project(run: Run, project: str) -> Iterator[int]:
-    """Save each search page (completed) with the project's cursor; yield rows per page."""
+    """Save each search page (completed); yield rows per page. On Cloud each page moves the
+    project's cursor with it. On Data Center the cursor moves once the search is complete: an
+    issue edited while the search is paged hides one at a later page's start, which shows only
+    when the edited issue comes again at the end; pages saved before had moved the cursor past
+    the hidden issue, so a run stopped or killed before the project was searched again never
+    read it. A stopped run's next one searches again from where this one began."""
     cursor = None if run.full else run.store.get_cursor(SOURCE, "issues", project)
     since: datetime | date | None = rows.parse_time(cursor) if cursor else run.config.since
     if isinstance(since, datetime):
         since -= run.margin + (CLOUD_INDEX_LAG if run.cloud and cursor else timedelta(0))
     high = cursor
+    hold = not run.cloud  # Data Center: the cursor stays until every pass is read
     seen: set[str] = set()
     for _ in range(DRIFT_PASSES):
         shifted: list[datetime] = []
@@ -199,7 +206,8 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
                 if row["updated_at"] and (high is None or rows.parse_time(row["updated_at"])
                                           > rows.parse_time(high)):
                     high = row["updated_at"]
-            run.store.save(SOURCE, "issues", batch, scope=project, cursor=high)
+            run.store.save(SOURCE, "issues", batch, scope=project,
+                           cursor=None if hold else high)
             seen.update(row["natural_key"] for row in batch)
             yield len(batch)
         if not shifted:
@@ -209,6 +217,8 @@ def collect_project(run: Run, project: str) -> Iterator[int]:
         ui.warn(f"Jira project {project}: its issues kept changing while the search was paged "
                 f"({DRIFT_PASSES} passes); an issue edited meanwhile may be missed until it "
                 f"changes again or `processhealth collect --full` runs.")
+    if hold and high is not None:
+        run.store.set_cursor(SOURCE, "issues", project, high)
     if run.full:  # a full pass saw every issue the project has: the others are gone or moved
         gone = run.store.mark_deleted(SOURCE, "issues", project, seen,
                                       since=run.config.since.isoformat()

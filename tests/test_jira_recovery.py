@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_jira_collect import collect, stored
+from test_jira_collect import EditedWhilePaging, collect, stored
 from test_jira_emulator import EMAIL, LONG_SPEC, TOKEN
 
 from collectors import jira
+from collectors import jira_rows as rows
+from processhealth.errors import SourceError
 from processhealth.store import RawStore
 from simulation import generate_org
+from simulation import jira_api as japi
 from simulation.jira_emulator import JiraEmulator
 from simulation.server import serve
 
@@ -67,3 +70,49 @@ def test_jql_times_step_back_only_in_the_first_of_two_hours():
     assert jira.jql_time(at + timedelta(hours=1), NEW_YORK) == "2026-11-01 01:30"  # 01:30 EST
     assert jira.jql_time(at + timedelta(hours=2), NEW_YORK) == "2026-11-01 02:30"
     assert jira.jql_time(at, ZoneInfo("UTC")) == "2026-11-01 05:30"
+
+
+class StoppedWhileSearchingAgain(EditedWhilePaging):
+    """Data Center, an issue of the first page edited after it is served (EditedWhilePaging),
+    and the first search of the project again (the second pass, `updated >= ...`) answered
+    with a body cut in half, once: the run stops there, as a run killed in that pass."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stopped = False
+
+    def on_search(self, request, api):
+        response = super().on_search(request, api)
+        if not self.stopped and "updated >=" in request.args.get("jql", ""):
+            self.stopped = True
+            response.set_data(response.get_data()[: len(response.get_data()) // 2])
+        return response
+
+
+def test_a_run_stopped_while_data_center_searches_again_resumes_without_loss(org, tmp_path):
+    """Data Center pages by startAt; an issue of page one edited meanwhile moves to the end and
+    the issue at the next page's start is never served (Atlassian KB "Inconsistent paginated API
+    search result while using JQL"). The shift shows only when the edited issue comes again at
+    the end, and the project is then searched again. The pages read before were saved with
+    checkpoints past the hidden issue: a run stopped (or killed) before the second pass reached
+    it left a checkpoint from which the next run never searched for it."""
+    raw = tmp_path / "raw.duckdb"
+    atl = sorted((i for i in org.jira.issues if i.project == "ATL"),
+                 key=lambda i: (i.updated, int(i.key.split("-")[1])))
+    hidden = atl[10]  # at the start of page two, which the edit shifts up one place
+    emulator = StoppedWhileSearchingAgain(org, TOKEN, page_cap=10)
+    with serve(emulator) as served:
+        with pytest.raises(SourceError, match="unreadable answer .* resumes"):
+            collect(served.url, raw, auth="pat", projects=["ATL"])
+        assert emulator.stopped and emulator.edited is atl[0]
+        assert hidden.key not in stored(raw)  # the shift hid it from the first pass
+        with RawStore(raw, read_only=True) as store:
+            cursor = store.get_cursor("jira", "issues", "ATL")
+        assert cursor is None or rows.parse_time(cursor) <= hidden.updated
+        collect(served.url, raw, auth="pat", projects=["ATL"])
+    issues = stored(raw)
+    assert sorted(issues) == sorted(i.key for i in atl)
+    assert all(issues[i.key]["fields"]["updated"] == japi.jira_time(i.updated) for i in atl)
+    assert issues[atl[0].key]["fields"]["summary"] == "edited while paging"
+    with RawStore(raw, read_only=True) as store:
+        assert rows.parse_time(store.get_cursor("jira", "issues", "ATL")) == atl[0].updated

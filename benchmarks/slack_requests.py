@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from collectors import slack  # noqa: E402
-from collectors.slack_client import ScaledClock  # noqa: E402
+from collectors.clock import ScaledClock  # noqa: E402
 from collectors.slack_export import read_export, save_export  # noqa: E402
 from processhealth.config_models import SlackConfig  # noqa: E402
 from processhealth.simload import slack as simload  # noqa: E402

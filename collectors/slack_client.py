@@ -3,14 +3,14 @@
 Retries live here and only here, as slack-sdk retry handlers: 429 through a subclass of slack-sdk's
 RateLimitErrorRetryHandler that honours Retry-After; 5xx, dropped connections and cut-off bodies
 with a short backoff. Every wait goes through one `Waiter`, which shows it on the progress line and
-sleeps on a `Clock` that tests and benchmarks replace (a scaled clock runs a Slack minute in 60 ms).
+sleeps on a `Clock` that tests and benchmarks replace (collectors/clock.py: a scaled clock runs a
+Slack minute in 60 ms).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from collections import Counter
 from collections.abc import Iterator
 from http.client import HTTPException, IncompleteRead, RemoteDisconnected
@@ -25,6 +25,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from collectors.clock import Clock
 from processhealth import ui
 from processhealth.config_models import SlackConfig
 from processhealth.errors import SourceError
@@ -40,29 +41,6 @@ LIMITED_INTERVAL = 60.0
 TIMEOUT = 60  # seconds per request
 AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked",
                "token_expired", "no_permission", "not_allowed_token_type"}
-
-
-class Clock:
-    """Monotonic seconds and sleeping; the only place the Slack collector waits."""
-
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-class ScaledClock(Clock):
-    """Slack's seconds run `scale` times real time (0.001: a Slack minute lasts 60 ms)."""
-
-    def __init__(self, scale: float) -> None:
-        self.scale = scale
-
-    def now(self) -> float:
-        return time.monotonic() / self.scale
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds * self.scale)
 
 
 class Waiter:

@@ -11,7 +11,7 @@ import pytest
 from test_slack_rows import TOKEN
 
 from collectors import slack
-from collectors.slack_client import ScaledClock
+from collectors.clock import ScaledClock
 from processhealth import ui
 from processhealth.config_models import SlackConfig
 from processhealth.errors import SourceError, UserError

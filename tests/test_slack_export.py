@@ -11,7 +11,7 @@ import pytest
 from test_slack_rows import HFARAN, TOKEN, normalize
 
 from collectors import slack
-from collectors.slack_client import ScaledClock
+from collectors.clock import ScaledClock
 from collectors.slack_export import read_export, save_export
 from processhealth.config_models import SlackConfig
 from processhealth.store import RawStore

@@ -28,6 +28,7 @@ from jira import JIRA, JIRAError
 
 from collectors import jira_rows as rows
 from collectors import privacy
+from collectors.clock import Clock
 from collectors.jira_client import connect, count_requests, errors, host_of, is_cloud, retry_notes
 from collectors.jira_search import search_pages
 from collectors.slack_rows import Rules
@@ -71,11 +72,12 @@ class Run:
 
 
 def collect(config: JiraConfig, store: RawStore, *, full: bool = False,
-            store_text_fields: bool = False, flag_rules: Rules | None = None) -> None:
+            store_text_fields: bool = False, flag_rules: Rules | None = None,
+            clock: Clock | None = None) -> None:
     """Collect every configured project (all visible ones if none are listed) incrementally;
     free text is reduced to its length (comments' also to their flags, by `flag_rules`) unless
-    `store_text_fields` (collectors/privacy.py)."""
-    client = connect(config)
+    `store_text_fields` (collectors/privacy.py). Rate-limit waits sleep on `clock`."""
+    client = connect(config, clock)
     requests = count_requests(client)
     with retry_notes(), ui.progress("jira", unit="issues") as bar:
         run = start(client, config, store, full, requests)

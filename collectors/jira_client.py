@@ -1,10 +1,12 @@
 """Connecting the `jira` library (>= 3.10.5) and turning its failures into one-paragraph errors.
 
-Retries stay in the client: the library's ResilientSession honours 429/503 Retry-After itself
-(its warnings are forwarded to the terminal so a rate-limit wait is visible), and the urllib3
-adapter under it retries the gateway errors it leaves alone (500/502/504, and 503 without
-Retry-After). A body cut off
-mid-way ends the run with a message; the next run resumes from the last page saved.
+Retries stay in the client's transport, under the library's ResilientSession: the adapter waits
+out a 429 or 503 with Retry-After exactly as long as Jira asks (the library would ask again
+sooner, see RetryAfterAdapter), and its urllib3 retries take the gateway errors the library
+leaves alone (500/502/504, and 503 without Retry-After). What reaches the library is a 429
+without Retry-After and connection errors, which it retries with its own backoff (its warnings
+are forwarded to the terminal). A body cut off mid-way ends the run with a message; the next run
+resumes from the last page saved.
 """
 
 from __future__ import annotations
@@ -12,27 +14,30 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import requests
 from jira import JIRA, JIRAError
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
+from collectors.clock import Clock
 from processhealth import ui
 from processhealth.config_models import JiraConfig
 from processhealth.errors import SourceError
 
 TIMEOUT = 60  # seconds per request
 MAX_RETRY_DELAY = 60  # longest wait of the library between retries (its default)
+RETRY_AFTER_WAITS = 10  # waits for one request answered 429 (or 503) with Retry-After
 
 
 class GatewayRetry(Retry):
     """Gateway errors (500/502/504), and a 503 without Retry-After, which the library gives up
     on at once (jira.resilientsession retries 503 only with the header; Jira sends it "sometimes":
-    Atlassian's rate-limiting guide). 429, and a 503 with Retry-After, reach the library, which
-    waits as told and says so."""
+    Atlassian's rate-limiting guide). 429, and a 503 with Retry-After, go to RetryAfterAdapter."""
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code == 503 and not has_retry_after and self.total:
@@ -50,8 +55,65 @@ def host_of(config: JiraConfig) -> str:
     return urlparse(config.base_url or "").netloc or str(config.base_url)
 
 
-def connect(config: JiraConfig) -> JIRA:
-    """A client for config.base_url; the library asks serverInfo once (version, deployment)."""
+class RetryAfterAdapter(HTTPAdapter):
+    """Waits out a 429, or a 503 with Retry-After, exactly as long as Jira asks, then asks again.
+
+    The library retries these itself after min(max_retry_delay = 60, 2 x Retry-After) seconds
+    times a random 0.5-1 (jira.resilientsession, __recoverable): a Retry-After above 30 s could
+    be asked again too early, one above 60 s always was, three times in a few minutes, and then
+    the whole collection stopped. Asking early does not help: "If you reissue the request before
+    the retry period expires, the request will fail and return the same or longer Retry-After
+    period" (Atlassian, Jira Cloud "Rate limiting"). Each wait is announced, so a cron log shows
+    why the run pauses, and sleeps on `clock` (tests scale it). A Retry-After longer than
+    [jira] max_rate_limit_wait, or one more after RETRY_AFTER_WAITS waits, stops the run at once
+    with a message; everything read before is saved and the next run resumes there."""
+
+    def __init__(self, config: JiraConfig, clock: Clock) -> None:
+        super().__init__(max_retries=GATEWAY_RETRY)
+        self.host, self.longest, self.clock = host_of(config), config.max_rate_limit_wait, clock
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+             ) -> requests.Response:
+        for waits in range(RETRY_AFTER_WAITS + 1):
+            response = super().send(request, *args, **kwargs)
+            seconds = retry_after(response)
+            if seconds is None:
+                return response
+            what = (f"HTTP {response.status_code} to {request.method} "
+                    f"{urlsplit(request.url or '').path}")
+            until = (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%H:%M:%S")
+            if seconds > self.longest:
+                raise SourceError(
+                    f"Jira at {self.host} answered {what} and asked to wait {seconds:.0f} s "
+                    f"(Retry-After), longer than [jira] max_rate_limit_wait = {self.longest:g} s "
+                    f"allows. Everything read so far is saved; run `processhealth collect` again "
+                    f"after {until} UTC.")
+            if waits == RETRY_AFTER_WAITS:
+                raise SourceError(
+                    f"Jira at {self.host} still answered {what} after {waits} waits as long as "
+                    f"it asked (Retry-After). Everything read so far is saved; run `processhealth "
+                    f"collect` again later.")
+            response.close()
+            ui.warn(f"Jira at {self.host} answered {what} and asked to wait {seconds:.0f} s "
+                    f"(Retry-After); waiting until {until} UTC, then retrying.")
+            self.clock.sleep(seconds)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds a 429 or 503 asks to wait (Retry-After: seconds or an HTTP date), else None."""
+    value = response.headers.get("Retry-After")
+    if response.status_code not in (429, 503) or value is None:
+        return None
+    try:
+        return float(GATEWAY_RETRY.parse_retry_after(value))
+    except InvalidHeader:
+        return None  # unreadable: the library's own backoff (429) or the gateway retries (503)
+
+
+def connect(config: JiraConfig, clock: Clock | None = None) -> JIRA:
+    """A client for config.base_url; the library asks serverInfo once (version, deployment).
+    Waits for Retry-After sleep on `clock` (tests pass a ScaledClock)."""
     token = config.token.resolve(key="jira.token")
     options = {"server": config.base_url, "rest_api_version": "2", "check_update": False}
     auth: dict[str, Any] = {"token_auth": token} if config.auth == "pat" else {
@@ -59,8 +121,9 @@ def connect(config: JiraConfig) -> JIRA:
     with errors(config, "the server information (serverInfo)"):
         client = JIRA(options=options, timeout=TIMEOUT, max_retries=3, **auth)
     client._session.max_retry_delay = MAX_RETRY_DELAY  # JIRA() does not pass it on
+    adapter = RetryAfterAdapter(config, clock or Clock())
     for prefix in ("http://", "https://"):  # the session is the library's; no public hook
-        client._session.mount(prefix, HTTPAdapter(max_retries=GATEWAY_RETRY))
+        client._session.mount(prefix, adapter)
     return client
 
 
@@ -83,7 +146,8 @@ def count_requests(client: JIRA) -> Callable[[], int]:
 
 
 class _RetryNotes(logging.Handler):
-    """Shows the library's "will retry ... in Ns" warnings (rate limits, 503) on the terminal."""
+    """Shows the library's "will retry ... in Ns" warnings (a 429 without Retry-After, a
+    connection error) on the terminal."""
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()

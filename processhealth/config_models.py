@@ -232,6 +232,8 @@ class JiraConfig(Section):
     waiting_patterns: list[str] = list(DEFAULT_WAITING_PATTERNS)
     since: date | None = None
     sprints: bool = True  # false on sites without the agile API (Jira Work Management)
+    # Longest Retry-After (429, or 503) waited out before the run stops, resumable.
+    max_rate_limit_wait: float = Field(3600, gt=0)
 
     @field_validator("custom_fields", mode="before")
     @classmethod

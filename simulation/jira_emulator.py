@@ -59,7 +59,8 @@ class JiraEmulator(JiraResponses, Emulator):
 
     def __init__(self, org: Org, token: str, *, flavour: str = japi.CLOUD,
                  email: str | None = None, time_zone: str = "UTC",
-                 page_cap: int | None = None, changelog_cap: int = 100, child_cap: int = 20):
+                 page_cap: int | None = None, changelog_cap: int = 100, child_cap: int = 20,
+                 time_scale: float = 1.0):
         super().__init__()
         if flavour not in japi.FLAVOURS:
             raise ValueError(f"flavour must be one of {japi.FLAVOURS}, not {flavour!r}")
@@ -67,6 +68,7 @@ class JiraEmulator(JiraResponses, Emulator):
         self.time_zone = time_zone
         self.page_cap = page_cap or (CLOUD_PAGE_CAP if flavour == japi.CLOUD else DC_PAGE_CAP)
         self.changelog_cap, self.child_cap = changelog_cap, child_cap
+        self.time_scale = time_scale  # Retry-After in seconds of a clock this much faster
         self._sites: dict[str, japi.Site] = {}
         # Boards of team-managed projects with the sprints feature off (planted by tests; no
         # generated organization has one): listed as type "simple", and their sprint list

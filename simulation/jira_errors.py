@@ -3,7 +3,10 @@
 One idea kept apart from the routes: Jira's error body (`errorMessages`, `errors`), 401 for a
 missing or wrong credential (Cloud answers Basic auth with a password in plain text), 429 with an
 integer `Retry-After` and Cloud's `X-RateLimit-*` headers, 410 for the retired search, 404 and 500.
-`JiraResponses` is mixed into the emulator, which supplies `token`, `email`, `cloud` and `faults`.
+`JiraResponses` is mixed into the emulator, which supplies `token`, `email`, `cloud`, `faults`
+and `time_scale` (Retry-After counts unscaled seconds: Faults.rate_limit_reset is real seconds, so
+with time_scale 0.001 a 0.3 s limit asks for 300 s, and a client sleeping on a clock scaled the
+same way behaves as against Jira; as the Slack emulator).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class JiraResponses:
 
     token: str
     email: str | None
+    time_scale: float = 1.0
 
 
     @staticmethod
@@ -67,7 +71,7 @@ class JiraResponses:
                         headers=headers)
 
     def rate_limited(self, request: Request) -> Response:
-        left = max(1, math.ceil(self.faults.limited_until - time.monotonic()))
+        left = max(1, math.ceil((self.faults.limited_until - time.monotonic()) / self.time_scale))
         return self.error(429, "Rate limit exceeded.", headers={
             "Retry-After": str(left), "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0",
             "X-RateLimit-FillRate": "10", "X-RateLimit-Interval-Seconds": "1",

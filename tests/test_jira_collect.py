@@ -267,7 +267,7 @@ def test_a_503_without_retry_after_is_retried_as_a_gateway_error(org, tmp_path):
     "Rate limiting": "some transient 5XX errors are accompanied by a Retry-After header"). The
     library retries a 503 only when the header is there (jira.resilientsession, __recoverable):
     without it one 503 stopped the whole collection. The adapter retries those, as 502/504;
-    a 503 with Retry-After still reaches the library, which waits as told and says so."""
+    a 503 with Retry-After is waited out as told, as a 429 (test_jira_recovery.py)."""
     emulator = FlakySearch(org, TOKEN, page_cap=25, fail={2: "503", 3: "503"})
     with serve(emulator) as served:
         collect(served.url, tmp_path / "raw.duckdb")

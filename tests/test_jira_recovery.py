@@ -12,17 +12,20 @@ import pytest
 from test_jira_collect import EditedWhilePaging, collect, stored
 from test_jira_emulator import EMAIL, LONG_SPEC, TOKEN
 
-from collectors import jira
+from collectors import jira, jira_client
 from collectors import jira_rows as rows
+from collectors.clock import ScaledClock
+from processhealth.config_models import JiraConfig
 from processhealth.errors import SourceError
 from processhealth.store import RawStore
 from simulation import generate_org
 from simulation import jira_api as japi
-from simulation.jira_emulator import JiraEmulator
-from simulation.server import serve
+from simulation.jira_emulator import JiraEmulator, minimum_requests
+from simulation.server import Faults, serve
 
 NEW_YORK = ZoneInfo("America/New_York")
 FALL_BACK = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)  # 02:00 EDT -> 01:00 EST: 01:00-01:59 twice
+SCALE = 0.001  # rate-limit tests: Jira's seconds on a clock 1000 times faster
 
 
 @pytest.fixture(autouse=True)
@@ -116,3 +119,51 @@ def test_a_run_stopped_while_data_center_searches_again_resumes_without_loss(org
     assert issues[atl[0].key]["fields"]["summary"] == "edited while paging"
     with RawStore(raw, read_only=True) as store:
         assert rows.parse_time(store.get_cursor("jira", "issues", "ATL")) == atl[0].updated
+
+
+@pytest.fixture
+def limited(org, monkeypatch):
+    """Cloud whose 7th request starts a rate limit that lasts 300 s and says so (Retry-After:
+    300), all 1000 times faster: the emulator's limit lasts 0.3 s, the collector's clock sleeps
+    300 s in 0.3 s, and the library's own longest wait (60 s) is 0.06 s."""
+    monkeypatch.setattr(jira_client, "MAX_RETRY_DELAY", 60 * SCALE)
+    emulator = JiraEmulator(org, TOKEN, time_scale=SCALE)
+    emulator.faults.rate_limit_after = 6
+    emulator.faults.rate_limit_reset = 300 * SCALE
+    with serve(emulator) as served:
+        yield emulator, served.url
+
+
+def collect_on(url: str, raw, **settings) -> None:
+    with RawStore(raw) as store:
+        jira.collect(JiraConfig(enabled=True, base_url=url, **settings), store,
+                     clock=ScaledClock(SCALE))
+
+
+def test_a_retry_after_longer_than_the_library_waits_is_waited_out_and_said(
+        org, tmp_path, limited, capsys):
+    """Jira's 429 says in Retry-After how long to wait, and a request sent earlier "will fail
+    and return the same or longer Retry-After period" (Atlassian, Jira Cloud "Rate limiting").
+    The jira library waits min(60, 2 x Retry-After) x 0.5-1 s (resilientsession __recoverable):
+    told 300 s, it asked again within a minute, three times, then the collection stopped. Now
+    the collector waits as told, once, and says why it waits."""
+    emulator, url = limited
+    collect_on(url, tmp_path / "raw.duckdb")
+    assert len(stored(tmp_path / "raw.duckdb")) == len(org.jira.issues)
+    assert emulator.stats.total == sum(minimum_requests(org, "cloud").values()) + 1  # one 429
+    said = capsys.readouterr().err
+    assert "asked to wait 300 s (Retry-After); waiting until" in said
+
+
+def test_a_retry_after_longer_than_max_rate_limit_wait_stops_without_asking_again(
+        org, tmp_path, limited):
+    emulator, url = limited
+    raw = tmp_path / "raw.duckdb"
+    with pytest.raises(SourceError, match=r"asked to wait 300 s \(Retry-After\), longer than "
+                                          r"\[jira\] max_rate_limit_wait = 60 s allows.*"
+                                          r"run `processhealth collect` again after"):
+        collect_on(url, raw, max_rate_limit_wait=60)
+    assert emulator.stats.total == 7  # the 429 was not followed by an early request
+    emulator.faults = Faults()
+    collect_on(url, raw, max_rate_limit_wait=60)
+    assert len(stored(raw)) == len(org.jira.issues)

@@ -97,7 +97,7 @@ def served(org: Org) -> Iterator[Apis]:
 
 def config_text(urls: dict[str, str], *, raw: str = "raw.duckdb",
                 analytics: str = "processhealth.duckdb", team: str = "atlas",
-                github: str = "", slack: str = "", extra: str = "") -> str:
+                github: str = "", jira: str = "", slack: str = "", extra: str = "") -> str:
     """A config with all three sources on the emulators, and the team the org has."""
     return f"""[storage]
 raw_path = "{raw}"
@@ -114,6 +114,7 @@ retry_backoff = 0
 [jira]
 enabled = true
 base_url = "{urls['jira']}"
+{jira}
 
 [slack]
 enabled = true

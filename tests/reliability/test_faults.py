@@ -39,7 +39,8 @@ def long_rate_limit(f):
     f.rate_limit_after, f.rate_limit_reset = f.after, 60.0  # resets after max_rate_limit_wait
 
 
-SETTINGS = {long_rate_limit: {"github": "max_rate_limit_wait = 2"}}
+SETTINGS = {long_rate_limit: {"github": "max_rate_limit_wait = 2",
+                              "jira": "max_rate_limit_wait = 2"}}
 
 
 # (source, fault, what the run does). "completes": the client retries and the first run has it
@@ -54,6 +55,7 @@ CASES = [
     ("jira", reset, "stops"),
     ("jira", not_json, "stops"),
     ("jira", outage, "stops"),  # after the gateway retries
+    ("jira", long_rate_limit, "stops"),  # a Retry-After longer than [jira] max_rate_limit_wait
     ("slack", stall, "completes"),  # slack-sdk retry handlers
     ("slack", reset, "completes"),
     ("slack", not_json, "stops"),

@@ -84,10 +84,12 @@ def has(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) 
 # not sync_state (cursors) nor state_report_ledger (the reports').
 _INPUT_TABLES = ("state_process_changes", "state_experiment_criteria", "sync_coverage",
                  "sync_runs")
-# Computing libraries besides DuckDB (fingerprint), and processhealth itself: build_params
+# Computing libraries a build computes with besides DuckDB (not pandas, which DuckDB loads when
+# analysis.insert_rows registers an Arrow table, to tell the object's type; nothing of a build
+# computes with it: listed, an upgrade of it made the next build run), and processhealth itself: build_params
 # holds its installed version (analysis/params.py), which a release that changed no file the
 # fingerprint hashes (report templates, docs) still changes.
-_PACKAGES = ("numpy", "pandas", "pyarrow", "processhealth")
+_PACKAGES = ("numpy", "pyarrow", "processhealth")
 
 
 def analysis_inputs(con: duckdb.DuckDBPyConnection, config: Any) -> str:

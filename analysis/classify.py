@@ -147,9 +147,10 @@ def _team_defaults(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """A repository or channel in a team's configured scope that nothing above classified:
     [classification] team_repos (default customer: the team's product) and team_channels
     (default enabling: its working chat)."""
-    from analysis.teams import scope_teams
+    from analysis.teams import repo_aliases, scope_teams
 
     cls, rows = config.classification, []
+    aliases = repo_aliases(con)
     done = {(w, i) for w, i in con.execute("SELECT what, id FROM _default").fetchall()}
     for what, query, source, category, section in (
             ("repo", "SELECT repo, repo FROM _repos", "github", cls.team_repos, "team_repos"),
@@ -158,7 +159,8 @@ def _team_defaults(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         if category == "unclassified":
             continue
         for name, ident in con.execute(query).fetchall():
-            teams = scope_teams(f"{source}:{name or ''}", config.teams)
+            teams = scope_teams(f"{source}:{name or ''}", config.teams,
+                                aliases.get(name or "", ()) if source == "github" else ())
             if teams and (what, ident) not in done:
                 rows.append((what, ident, category, f"{section}:{teams[0]}"))
     insert_rows(con, "_default", ("what", "id", "category", "rule"), rows)

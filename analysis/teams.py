@@ -26,10 +26,13 @@ from processhealth import ui
 UNASSIGNED = "(unassigned)"
 
 
-def scope_teams(scope: str, teams: Iterable[Any]) -> list[str]:
-    """Teams whose configured scope covers `scope` ("jira:PAY", "github:acme/api", "slack:eng")."""
+def scope_teams(scope: str, teams: Iterable[Any], aliases: Iterable[str] = ()) -> list[str]:
+    """Teams whose configured scope covers `scope` ("jira:PAY", "github:acme/api", "slack:eng")
+    or one of its `aliases`, other names of the same scope (a renamed repository's earlier
+    names, `repo_aliases`)."""
     source, _, name = scope.partition(":")
-    short = name.rsplit("/", 1)[-1].lower()
+    names = [n.lower() for n in (name, *aliases)]
+    candidates = [*names, *(n.rsplit("/", 1)[-1] for n in names)]
     found = []
     for team in teams:
         if source == "jira":
@@ -38,10 +41,16 @@ def scope_teams(scope: str, teams: Iterable[Any]) -> list[str]:
             patterns = team.repos
         else:
             patterns = team.channels
-        if any(fnmatch.fnmatchcase(short, p.lower()) or fnmatch.fnmatchcase(name.lower(), p.lower())
-               for p in patterns):
+        if any(fnmatch.fnmatchcase(c, p.lower()) for p in patterns for c in candidates):
             found.append(team.name)
     return found
+
+
+def repo_aliases(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """A renamed repository's earlier names, by the name its rows carry (repo_names): a team
+    that names either gets its work."""
+    return dict(con.execute("SELECT repo, list(name ORDER BY name) FROM repo_names"
+                            " WHERE name <> repo GROUP BY repo").fetchall())
 
 
 def explicit_members(con: duckdb.DuckDBPyConnection, teams: list[Any]) -> dict[str, list[str]]:
@@ -108,10 +117,12 @@ def _activity(con: duckdb.DuckDBPyConnection, teams: list[Any]) -> dict[tuple[st
         GROUP BY ALL
     """).fetchall()
     cache: dict[str, list[str]] = {}
+    aliases = repo_aliases(con)
     activity: dict[tuple[str, date], Counter] = defaultdict(Counter)
     for person, month, scope, n in rows:
         if scope not in cache:
-            cache[scope] = scope_teams(scope, teams)
+            cache[scope] = scope_teams(scope, teams, aliases.get(scope.removeprefix("github:"), ())
+                                       if scope.startswith("github:") else ())
         counter = activity[(person, month)]
         for team in cache[scope]:
             counter[team] += n

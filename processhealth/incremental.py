@@ -45,6 +45,7 @@ NORMALIZED = {
     "group_members": "source",
     "transitions": "'jira'",
     "channels": "'slack'",
+    "repo_names": "'github'",
     "jira_statuses": "'jira'",
     "jira_sprints": "'jira'",
     "item_fields": "'jira'",

@@ -1,10 +1,12 @@
 -- GitHub normalization: raw_github_* (collectors/github.py or the simulated loader, same rows)
--- -> identities, group_members, work_items (kind 'pr' and 'issue') and events (issue_opened,
--- issue_comment, pr_opened, pr_ready, pr_review, pr_comment, pr_merged, commit, release).
+-- -> repo_names, identities, group_members, work_items (kind 'pr' and 'issue') and events
+-- (issue_opened, issue_comment, pr_opened, pr_ready, pr_review, pr_comment, pr_merged, commit,
+-- release).
 --
--- Ids: item "github:<owner>/<repo>#<number>"; event "github:<entity>:<id>" where entity is the
--- raw row it comes from (issue, review, issue_comment, review_comment, commit, release,
--- issue_event) or, for acts implied by an issue or PR, its kind (pr_opened, pr_merged, ...).
+-- Ids: item "github:<owner>/<repo>#<number>" (a renamed repository's latest name, see below);
+-- event "github:<entity>:<id>" where entity is the raw row it comes from (issue, review,
+-- issue_comment, review_comment, commit, release, issue_event) or, for acts implied by an issue
+-- or PR, its kind (pr_opened, pr_merged, ...).
 -- Accounts "github:<numeric user id>"; the deleted-user "ghost" keeps its id 10137. A commit
 -- whose email GitHub ties to no account (author null, e.g. a deleted user) is acted by
 -- "github:email:<address>", with the name and address the commit carries.
@@ -28,6 +30,24 @@ CREATE OR REPLACE TEMP MACRO _gh_account(u) AS
     CASE WHEN u ->> 'id' IS NOT NULL THEN 'github:' || (u ->> 'id') END;
 CREATE OR REPLACE TEMP MACRO _gh_number(url) AS TRY_CAST(regexp_extract(url, '/(\d+)$', 1) AS INTEGER);
 
+-- Renamed repositories. A repository renamed or transferred within the organization keeps its
+-- id, and [github] org lists it under its new name, so its rows were collected under each name
+-- it had: in `scope` and in the keys "<repo>#<n>", "<repo>@<sha>" and "<repo>#<n>@<sha>".
+-- Every name an id was listed under (raw_github_repos) is read as the name listed last
+-- (repo_names); of an issue, pull request or commit held under several names the copy under
+-- the latest name is kept (read after the rename: the newer). Nothing moves for a repository
+-- with one name, nor without [github] org (the rows of [github] repos keep the configured
+-- name, collectors/github_repos.py). `ago`: 1 for the latest name, 2 for the one before...
+CREATE OR REPLACE TEMP TABLE _gh_names AS
+SELECT natural_key AS name, arg_max(natural_key, o) OVER w AS repo,
+       row_number() OVER (w ORDER BY o DESC) AS ago
+FROM (SELECT natural_key, payload ->> 'id' AS id, (coalesce(seq, -1), fetched_at) AS o
+      FROM raw_github_repos WHERE payload ->> 'id' IS NOT NULL)
+WINDOW w AS (PARTITION BY id);
+INSERT INTO repo_names SELECT name, repo FROM _gh_names;
+DELETE FROM _gh_names WHERE repo IN (SELECT repo FROM _gh_names GROUP BY repo HAVING count(*) = 1);
+CREATE OR REPLACE TEMP MACRO _gh_renamed(key, scope, repo) AS repo || substr(key, length(scope) + 1);
+
 -- Speed: each payload is parsed once per statement. json_extract_string(payload, [paths])
 -- reads several fields in one parse; a chain such as payload -> 'a' ->> 'b' would re-serialize
 -- and re-parse, and every separate ->> parses the whole payload again.
@@ -43,6 +63,12 @@ FROM (SELECT natural_key, scope,
                                            '$.author.id', '$.author.login', '$.author.type',
                                            '$.parents']) AS f
       FROM raw_github_commits);
+DELETE FROM _gh_c WHERE rowid IN (
+    SELECT c.rowid FROM _gh_c AS c JOIN _gh_names AS n ON n.name = c.scope
+    QUALIFY row_number() OVER (PARTITION BY _gh_renamed(c.natural_key, c.scope, n.repo)
+                               ORDER BY n.ago) > 1);
+UPDATE _gh_c SET natural_key = _gh_renamed(natural_key, scope, n.repo), scope = n.repo
+FROM _gh_names AS n WHERE n.name = _gh_c.scope AND n.ago > 1;
 
 -- A pull request's own commits (GET /pulls/{n}/commits; natural key "<repo>#<n>@<sha>"). Those
 -- the default branch does not list (a squash merge left them on the PR's branch) join the
@@ -56,6 +82,13 @@ SELECT scope || '@' || sha AS natural_key, scope, sha,
            AS number, natural_key AS raw_key
 FROM (SELECT natural_key, scope, nullif(split_part(natural_key, '@', 2), '') AS sha
       FROM raw_github_pull_commits);
+DELETE FROM _gh_pc WHERE rowid IN (
+    SELECT c.rowid FROM _gh_pc AS c JOIN _gh_names AS n ON n.name = c.scope
+    QUALIFY row_number() OVER (PARTITION BY _gh_renamed(c.raw_key, c.scope, n.repo)
+                               ORDER BY n.ago) > 1);
+UPDATE _gh_pc SET natural_key = _gh_renamed(natural_key, scope, n.repo), scope = n.repo,
+                  item_id = 'github:' || _gh_renamed(split_part(raw_key, '@', 1), scope, n.repo)
+FROM _gh_names AS n WHERE n.name = _gh_pc.scope AND n.ago > 1;
 
 -- Their payloads are read again only for the commits the default branch lacks (not kept whole),
 -- one payload per commit: the pull request listing it first by raw key (the same commit listed
@@ -112,12 +145,24 @@ SELECT 'github', 'issues', coalesce(scope, ''), natural_key, 'quarantined',
 FROM _gh_unreadable;
 DELETE FROM _gh_is WHERE natural_key IN (SELECT natural_key FROM _gh_unreadable);
 DROP TABLE _gh_unreadable;
+DELETE FROM _gh_is WHERE rowid IN (
+    SELECT i.rowid FROM _gh_is AS i JOIN _gh_names AS n ON n.name = i.scope
+    QUALIFY row_number() OVER (PARTITION BY _gh_renamed(i.natural_key, i.scope, n.repo)
+                               ORDER BY n.ago) > 1);
+UPDATE _gh_is SET natural_key = _gh_renamed(natural_key, scope, n.repo), scope = n.repo
+FROM _gh_names AS n WHERE n.name = _gh_is.scope AND n.ago > 1;
 CREATE OR REPLACE TEMP TABLE _gh_pu AS
-SELECT natural_key, json_extract_string(payload, [
+SELECT natural_key, scope, json_extract_string(payload, [
            '$.merged_at', '$.head.ref', '$.base.ref', '$.draft', '$.body', '$.user.id',
            '$.user.login', '$.user.type', '$.body_flags', '$.body_flags.has_result']) AS f,
        _gh_flags(payload, f[9], f[10]) AS flags
 FROM raw_github_pulls;
+DELETE FROM _gh_pu WHERE rowid IN (
+    SELECT p.rowid FROM _gh_pu AS p JOIN _gh_names AS n ON n.name = p.scope
+    QUALIFY row_number() OVER (PARTITION BY _gh_renamed(p.natural_key, p.scope, n.repo)
+                               ORDER BY n.ago) > 1);
+UPDATE _gh_pu SET natural_key = _gh_renamed(natural_key, scope, n.repo)
+FROM _gh_names AS n WHERE n.name = _gh_pu.scope AND n.ago > 1;
 CREATE OR REPLACE TEMP TABLE _gh_rv AS
 SELECT natural_key, scope, json_extract_string(payload, [
            '$.submitted_at', '$.user.id', '$.pull_request_url', '$.state', '$.user.login',
@@ -141,6 +186,11 @@ SELECT natural_key, scope, json_extract_string(payload, [
            '$.event', '$.created_at', '$.actor.id', '$.issue.number', '$.actor.login',
            '$.actor.type']) AS f
 FROM raw_github_issue_events;
+-- Reviews, comments and issue events are keyed by their ids: one row each, its scope renamed.
+UPDATE _gh_rv SET scope = n.repo FROM _gh_names AS n WHERE n.name = _gh_rv.scope AND n.ago > 1;
+UPDATE _gh_ic SET scope = n.repo FROM _gh_names AS n WHERE n.name = _gh_ic.scope AND n.ago > 1;
+UPDATE _gh_rc SET scope = n.repo FROM _gh_names AS n WHERE n.name = _gh_rc.scope AND n.ago > 1;
+UPDATE _gh_ie SET scope = n.repo FROM _gh_names AS n WHERE n.name = _gh_ie.scope AND n.ago > 1;
 
 CREATE OR REPLACE TEMP TABLE _gh_seen AS
 SELECT f[10] AS id, f[18] AS login, f[19] AS type FROM _gh_is
@@ -189,9 +239,14 @@ SELECT DISTINCT 'github', split_part(natural_key, ':', 1), payload ->> 'id'
 FROM raw_github_team_members WHERE payload ->> 'id' IS NOT NULL
 ON CONFLICT DO NOTHING;
 
--- Items a full collection no longer found (deleted upstream) are left out, with their comments.
+-- Items a full collection no longer found (deleted upstream) are left out, with their comments;
+-- an issue under its latest name (a full pass marks what it misses under the earlier ones too).
 CREATE OR REPLACE TEMP TABLE _gh_deleted AS
-SELECT entity, natural_key FROM sync_deleted WHERE source = 'github';
+SELECT d.entity, CASE WHEN d.entity = 'issues' AND n.ago > 1
+                      THEN _gh_renamed(d.natural_key, d.scope, n.repo)
+                      ELSE d.natural_key END AS natural_key
+FROM sync_deleted AS d LEFT JOIN _gh_names AS n ON n.name = d.scope
+WHERE d.source = 'github';
 
 -- Issues and pull requests: the issues list has both; pulls add the branch names.
 CREATE OR REPLACE TEMP TABLE _gh_items AS
@@ -414,8 +469,10 @@ SELECT 'github:release:' || natural_key, 'github',
        _gh_account(payload -> 'author'), NULL, 'release',
        json_object('repo', scope, 'tag', payload ->> 'tag_name',
                    'prerelease', (payload ->> 'prerelease')::BOOLEAN), scope
-FROM raw_github_releases
+FROM (SELECT r.natural_key, coalesce(n.repo, r.scope) AS scope, r.payload
+      FROM raw_github_releases AS r LEFT JOIN _gh_names AS n ON n.name = r.scope AND n.ago > 1)
 WHERE NOT coalesce((payload ->> 'draft')::BOOLEAN, false);
+DROP TABLE _gh_names;
 
 -- Declared experiments (docs/metrics.md section 9): the body's hypothesis and success criteria,
 -- and a result in the body or in any comment (flags only: 05_text_flags.sql).

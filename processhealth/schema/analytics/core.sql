@@ -97,7 +97,7 @@ COMMENT ON COLUMN work_items.kind IS 'One of: `issue` (GitHub issue), `pr` (GitH
 COMMENT ON COLUMN work_items.key IS 'Human key: PAY-12 (Jira), acme/api#7 (GitHub).';
 COMMENT ON COLUMN work_items.title IS 'Summary or title.';
 COMMENT ON COLUMN work_items.url IS 'Link to the item in its tool.';
-COMMENT ON COLUMN work_items.container IS 'Jira project key or GitHub owner/repository.';
+COMMENT ON COLUMN work_items.container IS 'Jira project key or GitHub owner/repository (a renamed repository''s latest name, repo_names).';
 COMMENT ON COLUMN work_items.type IS 'Jira issue type (Story, Bug, Task, ...); NULL for GitHub items.';
 COMMENT ON COLUMN work_items.labels IS 'Labels.';
 COMMENT ON COLUMN work_items.components IS 'Jira components.';
@@ -166,7 +166,7 @@ COMMENT ON COLUMN events.category_rule IS 'Which rule set the category: an event
 COMMENT ON COLUMN events.weight IS 'Effort weight: 1, or 0 for a Jira echo or system entry (detail.echo names the rule; docs/metrics.md section 2), which is kept as a fact but credited no effort.';
 COMMENT ON COLUMN events.detail IS 'Derived features as JSON (length, link domains, mentions, field name, from/to values); message text only if privacy.store_message_text. The facts the metrics read most are also typed columns (repo, history_id, linked_keys, shadow_tool, field, field_id, field_name), with the same values.';
 COMMENT ON COLUMN events.event_seq IS 'A number unique to the event within this database, for joins cheaper than on event_id: the UTC second of occurred_at (seconds since 1970) x 1,000,000, plus the event''s place among the events of that second (from 0; in time order, ties by event_id). So the numbers follow time order, a build of the same data gives the same numbers, and an event added later (one that arrives late for its time, a new month) changes only the numbers of the events of its own second; every number is below 2^53, exact where numbers are read as doubles (JavaScript, JSON). A database with an event outside the years 1685-2255, or with 1,000,000 events in one second, is numbered 1..n in the same order instead. Keep event_id for references.';
-COMMENT ON COLUMN events.repo IS 'GitHub repository (owner/name) of a GitHub event; detail.repo.';
+COMMENT ON COLUMN events.repo IS 'GitHub repository (owner/name) of a GitHub event, a renamed one''s latest name (repo_names); detail.repo.';
 COMMENT ON COLUMN events.history_id IS 'Jira changelog history (one screen save) of a jira_transition or jira_field_edit; detail.history_id.';
 COMMENT ON COLUMN events.linked_keys IS 'Jira keys the event itself names (a pull request''s title or branch, a commit message, a Slack message); detail.linked_keys. NULL when the event carries none.';
 COMMENT ON COLUMN events.field IS 'Field a jira_field_edit changed, as the changelog names it (e.g. assignee, Sprint, a custom field''s name); detail.field. NULL for other events.';
@@ -211,6 +211,14 @@ COMMENT ON COLUMN channels.purpose IS 'Channel purpose text; NULL for a group DM
 COMMENT ON COLUMN channels.member_count IS 'Number of members when collected.';
 COMMENT ON COLUMN channels.category IS 'customer, enabling, process or unclassified; messages inherit it.';
 COMMENT ON COLUMN channels.category_rule IS 'Which classification rule or channel pattern set the category.';
+
+CREATE TABLE repo_names(
+    name VARCHAR PRIMARY KEY,
+    repo VARCHAR NOT NULL
+);
+COMMENT ON TABLE repo_names IS 'Each name [github] org listed a GitHub repository under, and the name its rows carry. A repository renamed or transferred within the organization keeps its id and is listed under its new name: all its names are read as the one listed last, and an item or commit read under two names is one (collectors/sql/10_github.sql). Empty without [github] org.';
+COMMENT ON COLUMN repo_names.name IS 'A name (owner/name) the organization listed the repository under, its current one included.';
+COMMENT ON COLUMN repo_names.repo IS 'The repository as work_items.container and events.repo name it: the name listed last.';
 
 -- The effort model's output is stored narrow, by integer keys (at 10M events writing the event,
 -- person and session ids beside every credit took 8.2-8.7 s, these two tables 2.5-2.9 s):

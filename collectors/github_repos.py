@@ -1,8 +1,8 @@
 """The GitHub collector's dealings with whole repositories (collectors/github.py): the
-organization's repositories, members and teams, the repositories `[github] repos` lists, and
-the answers that concern a repository or one of its lists rather than its items: a list it
-lacks (404/410), no commits yet (409), a repository GitHub has blocked (451/403), items gone
-after a full pass."""
+organization's repositories, members and teams, the repositories `[github] repos` lists (a
+renamed one under its new name), and the answers that concern a repository or one of its
+lists rather than its items: a list it lacks (404/410), no commits yet (409), a repository
+GitHub has blocked (451/403), items gone after a full pass (under its earlier names too)."""
 
 from __future__ import annotations
 
@@ -40,9 +40,11 @@ def collect_org(run: Run) -> list[str]:
     repos: list[str] = []
     run.doing = f"the repositories of {org}"
     url = f"/orgs/{org}/repos"
+    listed: dict[str, str] = {}  # repository id -> its name now
     for batch in gc.pages(run.requester, url, {"type": "all", "sort": "full_name"}, size):
         run.save("repos", org_rows(batch, lambda r: r["full_name"], run.at(url)), scope=org)
         repos += [r["full_name"] for r in batch]
+        listed.update({str(r["id"]): r["full_name"] for r in batch})
     run.doing = f"the members of {org}"
     url = f"/orgs/{org}/members"
     for batch in gc.pages(run.requester, url, {}, size):
@@ -60,7 +62,7 @@ def collect_org(run: Run) -> list[str]:
         for batch in gc.pages(run.requester, url, {}, size):
             rows = org_rows(batch, lambda u, s=slug: f"{s}:{u['login']}", run.at(url))
             run.save("team_members", rows, scope=f"{org}/{slug}")
-    return _select(org, repos, run.config.repos)
+    return _select(org, repos, _renamed(run, listed), run.config.repos)
 
 
 def _listed_repos(wanted: list[str]) -> list[str]:
@@ -94,13 +96,32 @@ def _current_name(run: Run, repo: str) -> str:
     return repo
 
 
-def _select(org: str, found: list[str], wanted: list[str]) -> list[str]:
+def _renamed(run: Run, now: dict[str, str]) -> dict[str, str]:
+    """Names stored before (raw_github_repos) -> the name the same repository id is listed
+    under now, where they differ: a repository renamed or transferred within the org."""
+    if not run.store.table_exists("raw_github_repos"):
+        return {}
+    rows = run.store.con.execute("SELECT natural_key, payload->>'id' FROM raw_github_repos"
+                                 ).fetchall()
+    return {name: now[i] for name, i in rows if i in now and now[i] != name}
+
+
+def _select(org: str, found: list[str], renamed: dict[str, str], wanted: list[str]
+            ) -> list[str]:
+    """The listed repositories `wanted` names; a name the organization listed before a rename
+    names the repository under its new one."""
     if not wanted:
         return found
-    chosen = [f for f in found if any(
-        fnmatch.fnmatchcase(f, w) or fnmatch.fnmatchcase(f.split("/", 1)[1], w) for w in wanted)]
+    renamed = {**{name.split("/", 1)[1]: to for name, to in renamed.items()}, **renamed}
     missing = [w for w in wanted if not any(c in w for c in "*?[") and not any(
         f == w or f.split("/", 1)[1] == w for f in found)]
+    for w in [w for w in missing if w in renamed]:
+        ui.warn(f"GitHub: [github] repos names {w}, which is now {renamed[w]} (renamed or "
+                f"transferred); it is read under its new name, as one repository with what was "
+                f"stored before. Name it {renamed[w]} in the config.")
+        wanted, missing = [*wanted, renamed[w]], [m for m in missing if m != w]
+    chosen = [f for f in found if any(
+        fnmatch.fnmatchcase(f, w) or fnmatch.fnmatchcase(f.split("/", 1)[1], w) for w in wanted)]
     if missing:
         raise UserError(
             f"[github] repos lists {', '.join(missing)}, but the organization {org} has no such "
@@ -124,13 +145,31 @@ DELETABLE = ("issues", "issue_comments")  # what GitHub lets a user delete (PRs 
 
 
 def mark_gone(run: Run, repo: str, entity: str) -> None:
-    """After a full pass of a list: stored items it no longer has are marked deleted."""
+    """After a full pass of a list: stored items it no longer has are marked deleted, also
+    those stored under an earlier name of the repository (`former_names`), which no later pass
+    reads: an issue deleted between the last run before a rename and the first after it."""
     since = f"{run.config.since.isoformat()}T00:00:00Z" if run.config.since else None
-    gone = run.store.mark_deleted(SOURCE, entity, repo, run.seen.get((entity, repo), set()),
-                                  since=since)
+    seen = run.seen.get((entity, repo), set())
+    gone = run.store.mark_deleted(SOURCE, entity, repo, seen, since=since)
+    for former in former_names(run, repo):  # issue keys "<repo>#<n>"; comment keys are ids
+        gone += run.store.mark_deleted(
+            SOURCE, entity, former, {former + k[len(repo):] if k.startswith(repo + "#") else k
+                                     for k in seen}, since=since)
     if gone:
         ui.warn(f"GitHub {repo}: {gone} stored {entity.replace('_', ' ')} no longer found "
                 f"(deleted); they are left out of analytics.")
+
+
+def former_names(run: Run, repo: str) -> list[str]:
+    """Earlier names the organization listed `repo` under (raw_github_repos rows of its id):
+    GitHub keeps a renamed or transferred repository's id (collectors/sql/10_github.sql reads
+    its rows under all its names as one repository)."""
+    if not run.store.table_exists("raw_github_repos"):
+        return []
+    return [r[0] for r in run.store.con.execute(
+        "SELECT natural_key FROM raw_github_repos WHERE natural_key <> ? AND payload->>'id' ="
+        " (SELECT payload->>'id' FROM raw_github_repos WHERE natural_key = ?)"
+        " ORDER BY natural_key", [repo, repo]).fetchall()]
 
 
 @contextlib.contextmanager

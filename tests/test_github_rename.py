@@ -128,3 +128,54 @@ def test_a_team_naming_the_old_or_the_new_name_gets_the_repositorys_work(renamed
     assert dict(old[:-1])["atlas"] > 0 and old[-1] == ("team_repos:atlas",)
     assert dict(neither[:-1])["atlas"] == 0
 
+
+def test_an_issue_deleted_before_the_first_run_after_the_rename_goes_at_the_next_full_run(
+        tmp_path, monkeypatch):
+    """An issue deleted after the last run under the old name is stored under that name only,
+    which no later run reads: the next `collect --full` marks it deleted there too (it looked
+    only under the new name, and the issue was counted for good)."""
+    org = generate_org(11, TINY_SPEC)
+    g = org.github
+    path, want_path = tmp_path / "raw.duckdb", tmp_path / "want.duckdb"
+    with served(org, monkeypatch) as s:
+        with RawStore(path) as store:
+            simload.load(org, store, base_url=s.url)
+        gone = next(i for i in g.issues if i.repo == OLD and not i.is_pr)
+        g.issues.remove(gone)  # deleted upstream, with its comments
+        g.issue_comments[:] = [c for c in g.issue_comments
+                               if (c.repo, c.number) != (gone.repo, gone.number)]
+        rename(org, OLD, NEW)
+        s.app.reload()
+        s.app.renamed = {OLD: NEW}
+        with RawStore(path) as store:  # as `collect --full` does
+            store.reset("github")
+            github.collect(github_config(s.url), store, full=True)
+        with RawStore(want_path) as store:
+            simload.load(org, store, base_url=s.url)
+    with RawStore(path, read_only=True) as store:
+        assert store.con.execute("SELECT entity, natural_key, scope FROM sync_deleted").fetchall(
+            ) == [("issues", f"acme/{OLD}#{gone.number}", f"acme/{OLD}")]
+    with normalize(want_path, tmp_path / "want-analytics.duckdb") as con:
+        want = domain_rows(con)
+    with normalize(path, tmp_path / "analytics.duckdb") as con:
+        got = domain_rows(con)
+    assert len(got["work_items"]) == len(g.issues)
+    assert got == want
+
+
+def test_repos_naming_the_old_name_reads_the_repository_under_its_new_one(tmp_path, monkeypatch,
+                                                                         capsys):
+    """[github] org with repos = ["atlas-app"]: after the rename the organization lists no
+    atlas-app, which stopped the collection (exit 2, "no such repository") at every run until
+    the config was changed. The stored id finds the repository under its new name."""
+    with collected_across_the_rename(tmp_path, monkeypatch, repos=[OLD]) as (path, s, org):
+        asked = {line.split("/")[2] + "/" + line.split("/")[3] for line in s.app.stats.log
+                 if line.startswith("GET /repos/")}
+    assert f"names {OLD}, which is now acme/{NEW}" in capsys.readouterr().err
+    assert asked == {f"acme/{NEW}"}  # only that repository, under its new name
+    with normalize(path, tmp_path / "analytics.duckdb") as con:
+        containers = dict(con.execute(
+            "SELECT container, count(*) FROM work_items GROUP BY ALL").fetchall())
+    assert containers[f"acme/{NEW}"] == sum(i.repo == NEW for i in org.github.issues)
+    assert f"acme/{OLD}" not in containers
+

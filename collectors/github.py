@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from github.GithubException import (
+    GithubException,
     UnknownObjectException,
 )
 from github.Requester import Requester
@@ -174,14 +175,10 @@ def collect_list(run: Run, repo: str, entity: Entity) -> None:
     if entity.since and floor:
         params["since"] = floor
     url = f"{run.repo_path(repo)}/{entity.path}"
-    pages = gc.pages(run.requester, url, params, run.config.per_page)
     if entity.order == "asc":
-        for batch in _chunks(pages):
-            top = newest(entity, batch)
-            run.save(entity.name, repo_rows(entity, repo, batch, run.at(url)), repo,
-                     advanced(cursor, top))
-            cursor = max(cursor or "", top or "") or None
+        _read_ascending(run, repo, entity, url, params, cursor)
         return
+    pages = gc.pages(run.requester, url, params, run.config.per_page)
     pending: list[dict] | None = None
     top: str | None = None
     for batch in _chunks(_until_older(entity, pages, floor)):
@@ -192,6 +189,49 @@ def collect_list(run: Run, repo: str, entity: Entity) -> None:
     if pending is not None:  # the last page carries the checkpoint
         run.save(entity.name, repo_rows(entity, repo, pending, run.at(url)), repo,
                  advanced(cursor, top))
+
+
+def _read_ascending(run: Run, repo: str, entity: Entity, url: str, params: dict[str, str],
+                    cursor: str | None) -> None:
+    """An oldest-first list, saved in chunks of SAVE_ROWS rows, each with its checkpoint.
+
+    GitHub stops a long list with 422 "pagination is limited for this resource" (a repository's
+    issue comments past about 40,000, following the Link header: singer-io/tap-github#61): what
+    was read is saved, and the list is asked again from there (`since`, which is inclusive), so
+    the run reads it whole instead of stopping GitHub at each 40,000. Only if a new pass gets no
+    further (that many items changed in the same second) is the rest a `capped` gap."""
+    while True:
+        chunk: list[dict] = []
+        try:
+            for page in gc.pages(run.requester, url, params, run.config.per_page):
+                chunk += page
+                if len(chunk) >= SAVE_ROWS:
+                    cursor, chunk = _save_ascending(run, repo, entity, url, chunk, cursor), []
+            if chunk:
+                _save_ascending(run, repo, entity, url, chunk, cursor)
+            return
+        except GithubException as exc:
+            if not gc.paging_limited(exc):
+                raise
+            said = gc.message_of(exc)
+            if chunk:
+                cursor = _save_ascending(run, repo, entity, url, chunk, cursor)
+        if cursor is None or cursor == params.get("since"):
+            ui.warn(f"GitHub {repo}: its {entity.name.replace('_', ' ')} list stops with "
+                    f"\"{said}\" before any item newer than {cursor}; the rest of it is not "
+                    f"read.")
+            run.store.note_gap(SOURCE, entity.name, repo, "capped", f"HTTP 422: {said}")
+            return
+        params["since"] = cursor  # asked again from the newest item read
+
+
+def _save_ascending(run: Run, repo: str, entity: Entity, url: str, chunk: list[dict],
+                    cursor: str | None) -> str | None:
+    """Save a chunk of an oldest-first list with its checkpoint; the checkpoint now."""
+    top = newest(entity, chunk)
+    run.save(entity.name, repo_rows(entity, repo, chunk, run.at(url)), repo,
+             advanced(cursor, top))
+    return max(cursor or "", top or "") or None
 
 
 def _chunks(pages: Iterator[list[dict]]) -> Iterator[list[dict]]:

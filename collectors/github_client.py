@@ -317,6 +317,17 @@ def app_refused(config: GitHubConfig, exc: GithubException, doing: str) -> str:
             f"request that failed; run `processhealth collect` again once fixed.")
 
 
+def paging_limited(exc: GithubException) -> bool:
+    """GitHub's 422 for a list paged past what it serves: "In order to keep the API fast for
+    everyone, pagination is limited for this resource." (a repository's issue comments, past
+    about 40,000: singer-io/tap-github#61, which followed the Link header into it), or, for
+    page numbers deep in a repository's issues, "Pagination with the page parameter is not
+    supported for large datasets" (google/go-github#3565, josegonzalez/python-github-backup#429)."""
+    said = message_of(exc).lower()
+    return exc.status == 422 and ("pagination is limited" in said
+                                  or "pagination with the page parameter" in said)
+
+
 def message_of(exc: GithubException) -> str:
     """What GitHub said in an error answer (its `message`), else the exception's text."""
     return _message(exc)

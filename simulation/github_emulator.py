@@ -16,8 +16,10 @@ events, commits (`since`, `until`, `sha`), releases; `rate_limit`; GitHub App si
 URLs use the `/repositories/{id}/...` form and this server's own host:port, exactly as GitHub
 writes them and PyGithub splits them. Every response carries `x-ratelimit-*` headers.
 
-Tests may plant a blocked repository (`blocked`), a renamed one (`renamed`), and a repository
-without commits answers its commits list with 409 (github_responses.py says how GitHub answers).
+Tests may plant a blocked repository (`blocked`), a renamed one (`renamed`) and lists that stop
+with 422 past some items (`paging_limit`, by list path such as "issues/comments"), and a
+repository without commits answers its commits list with 409 (github_responses.py says how
+GitHub answers).
 
 Errors are GitHub's bodies: 401 Bad credentials, 404 Not Found, 403 primary rate limit
 (`x-ratelimit-remaining: 0` and `x-ratelimit-reset`) or, with `rate_limit_kind = "secondary"`,
@@ -97,6 +99,7 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         self.window_start = time.time()
         self.blocked: dict[str, str] = {}  # repository name -> block reason (tests plant it)
         self.renamed: dict[str, str] = {}  # old repository name -> current one (tests plant it)
+        self.paging_limit: dict[str, int] = {}  # list path -> items served (tests plant it)
         self.reload()
 
     @property

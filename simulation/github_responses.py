@@ -6,9 +6,10 @@ this server's own host:port), GitHub's error body (`message`, `documentation_url
 for a missing or wrong token, 404, and the two 403s of a rate limit (primary:
 `x-ratelimit-remaining: 0` with `x-ratelimit-reset`; secondary: `Retry-After`); and what GitHub
 answers about a whole repository: 409 for the commits of an empty one, 301 for an old name,
-451/403 for a blocked one. `GitHubResponses` is mixed into the emulator, which supplies `token`,
-`limit`, `window_start`, `rate_limit_kind`, `api`, `prefix`, `stats` and `faults`. The routes'
-parameter helpers (`since_param`, `state_ok`, `by_pr`) are at the end.
+451/403 for a blocked one; and 422 past the items a list serves (`paging_limit`).
+`GitHubResponses` is mixed into the emulator, which supplies `token`, `limit`, `window_start`,
+`rate_limit_kind`, `api`, `prefix`, `stats`, `faults` and `paging_limit`. The routes' parameter
+helpers (`since_param`, `state_ok`, `by_pr`) are at the end.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class GitHubResponses:
             page = max(int(request.args.get("page", 1)), 1)
         except ValueError:
             per_page, page = 30, 1
+        limit = next((n for list_path, n in self.paging_limit.items()
+                      if path.endswith("/" + list_path)), None)
+        if limit is not None and page * per_page > limit:
+            return self.paging_limited()
         last = max(1, math.ceil(len(items) / per_page))
         body = [build(x) for x in items[(page - 1) * per_page: page * per_page]]
         args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
@@ -131,6 +136,16 @@ class GitHubResponses:
         body = {"message": "Moved Permanently", "url": location,
                 "documentation_url": DOCS + "/guides/best-practices-for-using-the-rest-api"}
         return self._json(body, 301, {"location": location})
+
+    def paging_limited(self) -> Response:
+        """A page past what a list serves (`paging_limit`: list path -> items): 422, though the
+        page before names it in its Link header, as GitHub answers a repository's issue
+        comments past about 40,000 (singer-io/tap-github#61, page 1334 of 30; the page x
+        per_page <= 40,000 rule of apache/incubator-devlake#8842); no generated organization
+        is limited."""
+        return self._json(error_body(
+            "In order to keep the API fast for everyone, pagination is limited for this "
+            "resource.", 422, "https://docs.github.com/v3/#pagination"), 422)
 
     def empty_repository(self) -> Response:
         """The commits list of a repository without a first commit: 409, whatever the filters

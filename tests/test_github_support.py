@@ -101,6 +101,7 @@ def reset(app: GitHubEmulator) -> None:
     app.rate_limit_kind = "primary"
     app.blocked = {}
     app.renamed = {}
+    app.paging_limit = {}
 
 
 def test_github_config_helper_is_valid():

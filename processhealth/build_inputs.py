@@ -86,9 +86,9 @@ _INPUT_TABLES = ("state_process_changes", "state_experiment_criteria", "sync_cov
                  "sync_runs")
 # Computing libraries a build computes with besides DuckDB (not pandas, which DuckDB loads when
 # analysis.insert_rows registers an Arrow table, to tell the object's type; nothing of a build
-# computes with it: listed, an upgrade of it made the next build run), and processhealth itself: build_params
-# holds its installed version (analysis/params.py), which a release that changed no file the
-# fingerprint hashes (report templates, docs) still changes.
+# computes with it: listed, an upgrade of it made the next build run), and processhealth
+# itself: build_params holds its installed version (analysis/params.py), which a release that
+# changed no file the fingerprint hashes (report templates, docs) still changes.
 _PACKAGES = ("numpy", "pyarrow", "processhealth")
 
 

@@ -101,9 +101,9 @@ def test_a_raw_store_restored_from_a_copy_brings_back_the_issue_a_move_replaced(
     """After the copy was made, issue A moved (its new copy B, newer, is the issue) and issue K
     changed; the copy restored (B gone, K's older version back under a seq the build read
     before), then collected into. A must be the issue again and K its older version. Guards:
-    the rows the last build read that are gone (`jira_refs` EXCEPT the raw pairs); the ids of
-    the changed keys as the last build read them (B's id is in no raw row now: A is found by
-    it alone); the (key, seq) test rather than a seq above the last build's."""
+    the rows the last build read that are gone (`jira_refs` EXCEPT the raw pairs; it also finds
+    K, whose pair the last build read is gone); the ids of the changed keys as the last build
+    read them (B's id is in no raw row now: A is found by it alone)."""
     folder, config = org_store
     raw = folder / "raw.duckdb"
     build(config)
@@ -280,3 +280,29 @@ def test_an_unreadable_moved_copy_stays_set_aside_while_other_issues_change(org_
     assert _sql(target, "SELECT count(*) FROM work_items WHERE item_id = ?",
                 [f"jira:{key}"]) == [(1,)]
     _same_as_full(folder, config)
+
+
+def test_a_status_no_issue_names_any_more_does_not_renormalize_every_issue(org_store):
+    """The only issue in a status outside the site's status list is deleted upstream: the status
+    is gone from jira_statuses, and no kept issue names it (each status a kept issue names is in
+    jira_refs, so in the status list of this build). Its kept rows cannot be stale: Jira stays
+    by issue. (jira_delta.consistent compared every status of the last build with a LEFT JOIN,
+    and a status gone counted as one "now in another category": Jira normalized twice, by
+    issue then from every issue.)"""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    build(config)
+    key, scope, issue = _issue(raw)
+    issue["fields"]["status"] = {"id": "19999", "name": "Parked",
+                                 "statusCategory": {"key": "indeterminate"}}
+    _put(raw, issue, "2030-01-01T00:00:00.000+0000")
+    assert not _by_issue(config).widened
+    keys = [r[0] for r in _sql(raw, "SELECT natural_key FROM raw_jira_issues WHERE scope = ?",
+                               [scope])]
+    with RawStore(raw) as store:
+        assert store.mark_deleted("jira", "issues", scope, [k for k in keys if k != key]) == 1
+    plan = _by_issue(config)
+    assert _sql(Path(config.storage.analytics_path),
+                "SELECT count(*) FROM jira_statuses WHERE name = 'Parked'") == [(0,)]
+    _same_as_full(folder, config)
+    assert (plan.touched, plan.widened) == ({"jira": 1}, {})

@@ -140,11 +140,13 @@ def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
 def consistent(con: duckdb.DuckDBPyConnection) -> str | None:
     """After 20_jira.sql in a by-issue build: None when the kept issues' rows are what a full
     normalization would give, else why not (a status of the last build now has another
-    category, or the fields carried changed)."""
+    category, or the fields carried changed). A status of the last build that is gone names
+    no kept issue (each status a kept issue names is in `_jira_refs`, so in this build's
+    jira_statuses): it does not count."""
     [(moved, same)] = con.execute(f"""
         SELECT (SELECT count(*) FROM _jira_prev_categories AS p
-                LEFT JOIN (SELECT lower(name) AS lname, any_value(status_category) AS category
-                           FROM jira_statuses GROUP BY lower(name)) AS n USING (lname)
+                JOIN (SELECT lower(name) AS lname, any_value(status_category) AS category
+                      FROM jira_statuses GROUP BY lower(name)) AS n USING (lname)
                 WHERE n.category IS DISTINCT FROM p.status_category),
                ({_carried(REFS)}) = (SELECT fields FROM _jira_prev_carried)""").fetchall()
     if moved:

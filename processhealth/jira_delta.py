@@ -21,10 +21,11 @@ The other issues' rows are copied from the build state. `jira_refs` keeps, per i
 the cross-issue parts are made of: the statuses it names, the fields it carries and the user
 objects it holds (aggregated per user). 20_jira.sql adds the touched issues' rows to it and
 computes the status list, the carried fields and the identities over all of it, so a full build
-is the case with no kept issue. When the status categories of the last build's statuses or the
-carried fields come out different (a new status, a field carried for the first time), the kept
-rows may be stale: `consistent` says so and the build normalizes Jira again from all its rows
-(pipeline._normalize_step). The Jira echo rules read across issues too (links, bulk changes);
+is the case with no kept issue. When a status of the last build's list now has another
+category (the site moved it), or the carried fields come out different (a field carried for the
+first time, or by no issue any more), the kept rows may be stale: `consistent` says so and the
+build normalizes Jira again from all its rows (pipeline._normalize_step). A new status, or one
+no issue names any more, changes no kept row. The Jira echo rules read across issues too (links, bulk changes);
 they run after the build state is written, over every Jira event, in every build
 (collectors/sql/echo/jira_echo.sql).
 """

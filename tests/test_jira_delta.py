@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from test_incremental import build, compare, make_org_store, one_row
 
+from collectors import jira_rows
 from processhealth import incremental
 from processhealth.simload import replay
 from processhealth.store import RawStore
@@ -30,9 +31,13 @@ def _sql(db: Path, statement: str, params: list | None = None) -> list[tuple]:
 
 
 def _save(raw: Path, entity: str, key: str, payload: dict, scope: str) -> None:
+    """Save a row as the collector does: an issue by jira_rows.issue_row (its `updated` is the
+    row's updated_at, which decides which copy of a moved issue is the issue)."""
+    row = (jira_rows.issue_row(payload) if entity == "issues"
+           else {"natural_key": key, "payload": payload, "updated_at": None})
+    assert row["natural_key"] == key
     with RawStore(raw) as store:
-        assert store.save("jira", entity, [{"natural_key": key, "payload": payload,
-                                             "updated_at": None}], scope=scope) == 1
+        assert store.save("jira", entity, [row], scope=scope) == 1
 
 
 def _refs(config) -> list[tuple]:
@@ -101,8 +106,9 @@ def test_jira_is_normalized_again_only_for_the_issues_touched(org_store):
     new = _sql(raw, "SELECT count(*) FROM raw_jira_issues WHERE seq > ?", [top])[0][0]
     assert new + 2 <= plan.touched["jira"] < _issue_count(raw)  # the new rows, moved's old key
     assert f"jira only for the {plan.touched['jira']:,} issues touched" in plan.summary()
-    assert _sql(target, "SELECT count(*) FROM work_items WHERE item_id IN (?, ?, ?)",
-                [f"jira:{key}", f"jira:{moved}", f"jira:{gone}"]) == [(1,)]
+    # the moved copy, newer, is the issue; the old key is not
+    assert _sql(target, "SELECT item_id FROM work_items WHERE item_id IN (?, ?, ?)",
+                [f"jira:{key}", f"jira:{moved}", f"jira:{gone}"]) == [(f"jira:{moved}",)]
     assert _sql(target, "SELECT status_category FROM jira_statuses WHERE name = 'Parked'") \
         == [("active",)]
     assert _sql(target, "SELECT item FROM source_coverage WHERE status = 'quarantined'"

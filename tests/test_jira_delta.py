@@ -129,6 +129,7 @@ def test_jira_is_normalized_again_only_for_the_issues_touched(org_store):
 
 
 @pytest.mark.slow  # six builds
+@pytest.mark.extended  # 12 s; CI runs it after the suite (the suite keeps the test above)
 def test_jira_is_normalized_from_every_issue_when_kept_rows_would_be_stale(org_store):
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)

@@ -25,14 +25,16 @@ is the case with no kept issue. When a status of the last build's list now has a
 category (the site moved it), or the carried fields come out different (a field carried for the
 first time, or by no issue any more), the kept rows may be stale: `consistent` says so and the
 build normalizes Jira again from all its rows (pipeline._normalize_step). A new status, or one
-no issue names any more, changes no kept row. The Jira echo rules read across issues too (links, bulk changes);
-they run after the build state is written, over every Jira event, in every build
-(collectors/sql/echo/jira_echo.sql).
+no issue names any more, changes no kept row. The Jira echo rules read across issues too
+(links, bulk changes); they run after the build state is written, over every Jira event, in
+every build (collectors/sql/echo/jira_echo.sql).
 """
 
 from __future__ import annotations
 
 import duckdb
+
+from processhealth.build_inputs import has
 
 REFS = "_jira_refs"
 _USER = ("STRUCT(uid VARCHAR, \"name\" VARCHAR, email VARCHAR, display_name VARCHAR,"
@@ -56,12 +58,8 @@ _KEPT = f"item_id NOT IN (SELECT 'jira:' || natural_key FROM {TOUCHED})"
 def usable(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the previous build state (`prev`) holds what a by-issue build needs and the raw
     store has an issues table."""
-    held = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'"
-        " AND schema_name = 'main'").fetchall()}
-    raw = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'raw'"
-                      " AND table_name = ?", [_ISSUES]).fetchone()[0]
-    return set(STATE_TABLES) <= held and bool(raw)
+    return all(has(con, "prev", "main", table) for table in STATE_TABLES) \
+        and has(con, "raw", "main", _ISSUES)
 
 
 def load(con: duckdb.DuckDBPyConnection) -> None:

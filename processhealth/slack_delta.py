@@ -31,6 +31,7 @@ from typing import Any
 import duckdb
 
 from processhealth import quarantine
+from processhealth.build_inputs import has
 
 REFS = "_slack_refs"
 REFS_COLUMNS = "natural_key VARCHAR, seq BIGINT, user_id VARCHAR, bot_id VARCHAR, name VARCHAR"
@@ -47,12 +48,8 @@ _DELETED_NOW = ("SELECT natural_key FROM sync_deleted WHERE source = 'slack'"
 def usable(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the previous build state (`prev`) holds what a by-message build needs and the
     raw store has a messages table (without one there is nothing to normalize by message)."""
-    held = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'"
-        " AND schema_name = 'main'").fetchall()}
-    raw = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'raw'"
-                      " AND table_name = ?", [_MESSAGES]).fetchone()[0]
-    return set(STATE_TABLES) <= held and bool(raw)
+    return all(has(con, "prev", "main", table) for table in STATE_TABLES) \
+        and has(con, "raw", "main", _MESSAGES)
 
 
 def load(con: duckdb.DuckDBPyConnection) -> None:

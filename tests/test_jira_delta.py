@@ -4,7 +4,11 @@ issue moved to another project (a new key under the same id), issues marked dele
 unmarked, an unreadable issue set aside and then fixed, a status seen for the first time, a
 user whose name changed in one issue; and, where kept issues' rows would be stale (a status
 now in another category, a field carried for the first time), Jira is normalized again from
-every issue and the build says why."""
+every issue and the build says why.
+
+In the extended tier (CI runs it after the suite): the suite's
+tests/test_incremental.py::test_incremental_builds_equal_a_full_build builds Jira by issue
+(a month appended, a moved issue) and compares it with a full build."""
 
 from __future__ import annotations
 
@@ -62,6 +66,7 @@ def _issue_count(raw: Path) -> int:
 
 
 @pytest.mark.slow  # seven builds
+@pytest.mark.extended  # 12-14 s; CI runs it after the suite
 def test_jira_is_normalized_again_only_for_the_issues_touched(org_store):
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
@@ -129,7 +134,7 @@ def test_jira_is_normalized_again_only_for_the_issues_touched(org_store):
 
 
 @pytest.mark.slow  # six builds
-@pytest.mark.extended  # 12 s; CI runs it after the suite (the suite keeps the test above)
+@pytest.mark.extended  # 12 s; CI runs it after the suite
 def test_jira_is_normalized_from_every_issue_when_kept_rows_would_be_stale(org_store):
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)

@@ -1,7 +1,11 @@
 """An incremental build normalizes Slack again only for the messages touched since the last
 build (processhealth/slack_delta.py), and gives what a full build gives: new and changed
 messages, messages gone from the raw store, marked deleted or unmarked, and the messages of a
-user whose raw row changed or went away."""
+user whose raw row changed or went away.
+
+In the extended tier (CI runs it after the suite): the suite's
+tests/test_incremental.py::test_incremental_builds_equal_a_full_build builds Slack by message
+(a month appended, a changed and an unreadable message) and compares it with a full build."""
 
 from __future__ import annotations
 
@@ -44,6 +48,7 @@ def _as_bot(target: Path, account: str) -> tuple[int, int]:
                            [f"slack:{account}"]).fetchone()
 
 
+@pytest.mark.extended  # 8-13 s; CI runs it after the suite
 def test_slack_is_normalized_again_only_for_the_messages_touched(org_store):
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)

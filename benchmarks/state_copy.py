@@ -25,12 +25,13 @@ import argparse
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from patch_in_place import timed  # noqa: E402  (beside this script)
 
 from processhealth import incremental, jira_delta, pipeline  # noqa: E402
 from processhealth.store import DEFAULT_MEMORY_LIMIT  # noqa: E402
@@ -39,14 +40,6 @@ from processhealth.store import DEFAULT_MEMORY_LIMIT  # noqa: E402
 STATE_ONLY = ("state", "raw_tables", "deleted", "norm_source_coverage", "slack_refs",
               "slack_account_keys", "slack_deleted", "jira_refs", "jira_deleted")
 JIRA_SHARE, SLACK_SHARE = 17, 8.5  # percent touched by the month (RESULTS.md section 8)
-
-
-def timed(label: str, work) -> float:
-    started = time.perf_counter()
-    work()
-    seconds = time.perf_counter() - started
-    print(f"  {label:62} {seconds:7.2f} s", flush=True)
-    return seconds
 
 
 def touched(con: duckdb.DuckDBPyConnection, source: str) -> None:

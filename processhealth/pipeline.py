@@ -15,12 +15,15 @@ the schema and the metric views, without rows):
    issues are set aside by their normalization files, and all are warned about after them);
 2. normalize: the sources kept by an incremental build get their normalized rows from the
    previous database (Slack: only the messages touched since are normalized again,
-   processhealth/slack_delta.py); for the others `collectors/sql/*.sql`, sorted by name, turn
-   raw payloads into the domain tables (person_id and category still NULL, event_seq 0 until
-   classification numbers the events); every event id and every (item, field) of item_fields
-   is checked to be there once (those tables have no primary-key index); those tables are
-   saved as they are, with the raw store's state, in the build state file beside the raw
-   store, for the next build;
+   processhealth/slack_delta.py; Jira only the issues, processhealth/jira_delta.py); for the
+   others `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
+   (person_id and category still NULL, event_seq 0 until classification numbers the events);
+   every event id and every (item, field) of item_fields is checked to be there once (those
+   tables have no primary-key index); those tables are saved as they are, with the raw store's
+   state, in the build state file beside the raw store, for the next build; then the Jira echo
+   rules run over every Jira event (`collectors/sql/echo/jira_echo.sql`: they read across
+   issues, so an incremental build that normalizes Jira by issue cannot run them on the touched
+   issues alone);
 3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
    effort -> pseudonyms;
 4. the heaviest metric views stored as tables (analysis/materialize.py);

@@ -232,6 +232,7 @@ CREATE TEMP TABLE _jira_status_seen AS
 SELECT natural_key AS status_id, payload ->> 'name' AS name,
        payload -> 'statusCategory' ->> 'key' AS jira_category, 1 AS rank
 FROM raw_jira_statuses
+WHERE payload ->> 'name' IS NOT NULL  -- no issue can be in a status without a name
 UNION ALL
 SELECT s.status_id, s.name, s.jira_category, s.rank
 FROM (SELECT unnest(statuses) AS s FROM _jira_refs);

@@ -35,6 +35,7 @@ from __future__ import annotations
 import duckdb
 
 from processhealth.build_inputs import has
+from processhealth.slack_delta import changed_keys
 
 REFS = "_jira_refs"
 _USER = ("STRUCT(uid VARCHAR, \"name\" VARCHAR, email VARCHAR, display_name VARCHAR,"
@@ -88,15 +89,7 @@ def touched(con: duckdb.DuckDBPyConnection) -> int:
         WITH issues_now AS (SELECT natural_key, seq FROM raw.{_ISSUES}),
         deleted_now AS ({_DELETED_NOW}),
         changed AS (
-            SELECT natural_key FROM issues_now WHERE seq IS NULL
-            UNION (SELECT natural_key FROM (SELECT natural_key, seq FROM issues_now
-                                            EXCEPT SELECT natural_key, seq FROM {REFS}))
-            UNION (SELECT natural_key FROM (SELECT natural_key, seq FROM {REFS}
-                                            EXCEPT SELECT natural_key, seq FROM issues_now))
-            UNION (SELECT natural_key FROM deleted_now
-                   EXCEPT SELECT natural_key FROM _jira_prev_deleted)
-            UNION (SELECT natural_key FROM _jira_prev_deleted
-                   EXCEPT SELECT natural_key FROM deleted_now)
+            {changed_keys("issues_now", REFS, "deleted_now", "_jira_prev_deleted")}
         ),
         ids AS (  -- of the changed keys, as the last build read them and as they are now
             SELECT issue_id FROM {REFS} WHERE natural_key IN (SELECT natural_key FROM changed)

@@ -72,6 +72,24 @@ def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS}({REFS_COLUMNS})")
 
 
+def changed_keys(now: str, refs: str, deleted_now: str, deleted_before: str) -> str:
+    """SQL of the natural keys whose raw rows changed since the last build, the rule Slack by
+    message and Jira by issue share: a (key, `seq`) pair of the raw store (`now`) the last
+    build did not read (`refs`), or no `seq`; a pair it read that the raw store no longer
+    holds; a deleted mark set or lifted since (`deleted_now` against `deleted_before`). Each
+    argument names a relation with natural_key (and seq, for the first two)."""
+    return f"""
+        SELECT natural_key FROM {now} WHERE seq IS NULL
+        UNION (SELECT natural_key FROM (SELECT natural_key, seq FROM {now}
+                                        EXCEPT SELECT natural_key, seq FROM {refs}))
+        UNION (SELECT natural_key FROM (SELECT natural_key, seq FROM {refs}
+                                        EXCEPT SELECT natural_key, seq FROM {now}))
+        UNION (SELECT natural_key FROM {deleted_now}
+               EXCEPT SELECT natural_key FROM {deleted_before})
+        UNION (SELECT natural_key FROM {deleted_before}
+               EXCEPT SELECT natural_key FROM {deleted_now})"""
+
+
 def touched(con: duckdb.DuckDBPyConnection) -> int:
     """After `load`: find the messages to normalize again (the module docstring) into
     `_slack_touched`, and drop their rows from `_slack_refs`; returns how many."""
@@ -95,15 +113,7 @@ def touched(con: duckdb.DuckDBPyConnection) -> int:
         ),
         deleted_now AS ({_DELETED_NOW}),
         messages_now AS (SELECT natural_key, seq FROM raw.{_MESSAGES})
-        SELECT natural_key FROM messages_now WHERE seq IS NULL
-        UNION (SELECT natural_key FROM (SELECT natural_key, seq FROM messages_now
-                                        EXCEPT SELECT natural_key, seq FROM {REFS}))
-        UNION (SELECT natural_key FROM (SELECT natural_key, seq FROM {REFS}
-                                        EXCEPT SELECT natural_key, seq FROM messages_now))
-        UNION (SELECT natural_key FROM deleted_now
-               EXCEPT SELECT natural_key FROM _slack_prev_deleted)
-        UNION (SELECT natural_key FROM _slack_prev_deleted
-               EXCEPT SELECT natural_key FROM deleted_now)
+        {changed_keys("messages_now", REFS, "deleted_now", "_slack_prev_deleted")}
         UNION SELECT natural_key FROM {REFS}
               WHERE user_id IN (SELECT natural_key FROM accounts WHERE kind = 'user')
                  OR bot_id IN (SELECT natural_key FROM accounts WHERE kind = 'bot')

@@ -90,15 +90,22 @@ class Prelude:
 _TEMPLATES: dict[str, Path] = {}  # Prelude.key() -> this process's template file
 
 
-def _new_file(temp: Path, config: Any, prelude: Prelude | None) -> duckdb.DuckDBPyConnection:
+def _new_file(temp: Path, config: Any, prelude: Prelude | None,
+              start: Path | None = None) -> duckdb.DuckDBPyConnection:
     """The new analytics file at `temp`, open, with the schema (and the prelude's objects: a
     copy of this process's template of them, made by its first build). Creating the views took
     a quarter of a build of the tests' small organization (0.6 of 2.5 s), whose suite builds
     hundreds of times in each process; copying the 1 MB template takes milliseconds. Where the
     temporary folder cannot hold the template (full, read-only, or the file removed under the
-    process), the file is made in place, as without a template."""
+    process), the file is made in place, as without a template. Given a `start` file (an
+    incremental build's: the last build state, which is the last build's database as
+    normalization left it, docs/build.md), a copy of it instead."""
     settings = {"memory_limit": config.storage.memory_limit,
                 "storage_version": ANALYTICS_STORAGE_VERSION}  # readable by DuckDB 1.1+
+    if start is not None:
+        with ui.profiled("the last build state copied as the start"):
+            shutil.copyfile(start, temp)
+        return open_duckdb(temp, **settings)
     if prelude is not None:
         try:
             shutil.copyfile(_template(config, prelude, settings), temp)
@@ -189,14 +196,16 @@ def raw_state_present(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 def build_analytics(config: Any, steps: Iterable[BuildStep],
                     finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
                     before_swap: Callable[[Path], None] | None = None,
-                    prelude: Prelude | None = None, bar: ui.Step | None = None) -> Path:
+                    prelude: Prelude | None = None, bar: ui.Step | None = None,
+                    start: Path | None = None) -> Path:
     """Build the analytics DB into a temp file next to the target, then swap it in atomically.
 
     Raw tables are readable unqualified (search_path main,raw) or as raw.<table>. On any failure
     the temp file is removed and the old database stays. `finish(con)` runs after the last
     step, `before_swap(temp)` once the temp file is complete and synced, before the rename (the
     incremental build's state file, processhealth/incremental.py). The file starts with the
-    schema and, given a `prelude`, the objects it creates (`_new_file`). The temp file, its
+    schema and, given a `prelude`, the objects it creates, or as a copy of `start`
+    (`_new_file`). The temp file, its
     write-ahead log, DuckDB's spill folder and a pseudonymized build's rewrite are made in a
     folder beside the target that only its owner can enter (`_private_folder`).
     """
@@ -212,7 +221,7 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
     # WAL left by a killed notebook, does not stop the build, and its bytes stay as they are.
     try:
         _private_folder(work)
-        con = _new_file(temp, config, prelude)
+        con = _new_file(temp, config, prelude, start)
     except BaseException:
         _remove_ours(work)
         raise

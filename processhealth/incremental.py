@@ -2,8 +2,10 @@
 previous build is a valid base, and which sources' normalized rows it reuses (docs/build.md).
 
     plan = Plan(full=False, state=state_path(config))  # pipeline.build_steps(plan) consults it
+    current(config, plan)                # nothing to do? else plan.start: the state a valid base
+    # the build's new file is a copy of the state when plan.start (analytics_db._new_file)
     decide(con, config, plan)            # after the raw store is attached: full or incremental
-    restore(con, config, plan)           # kept sources' normalized rows, from the last state
+    restore(con, config, plan)           # the rows of what is normalized again deleted
     build_state.save(con, config, plan)  # after normalization: the state for the next build
     build_state.finish(con, plan); build_state.commit(plan, temp)  # renamed in, before the swap
 
@@ -12,7 +14,8 @@ analytics database: it holds what normalization made of the payloads before pseu
 (logins, e-mails, Slack text when stored): it belongs with the raw store, not the contract.
 The unit is the source (github, jira, slack): no normalization statement of one source reads
 another source's rows, so a source none of whose raw rows changed since the last build (no row
-with a higher seq, none gone, the same deleted set) keeps its normalized rows, and a changed
+with a higher seq, none gone, the same deleted set) keeps its normalized rows (the build's file
+starts as a copy of the state, which holds them: nothing is copied row by row), and a changed
 source is normalized again from all of its raw rows (the quarantine check before
 normalization, a test of one row alone, only on the rows the last build did not read);
 Slack only for the messages touched since (processhealth/slack_delta.py), Jira only for the
@@ -50,7 +53,11 @@ NORMALIZED = {
     "jira_sprints": "'jira'",
     "item_fields": "'jira'",
 }
-ITEMS = {"jira": "issues", "slack": "messages"}  # what a source normalized by item counts
+ITEMS = {"jira": "issues", "slack": "messages"}
+# The build state's own tables (build_state.save), which its copy, the start of an incremental
+# build, drops.
+STATE_ONLY = ("state", "norm_source_coverage", "raw_tables", "deleted", *jira_delta.STATE_TABLES,
+              *slack_delta.STATE_TABLES)  # what a source normalized by item counts
 # source_coverage rows the build itself writes (quarantine); the rest come from the raw store.
 QUARANTINED = "status = 'quarantined'"
 
@@ -111,6 +118,9 @@ class Plan:
     fingerprint: str = ""
     inputs: str = ""  # analysis_inputs(): what else the analysis reads
     attached: bool = False
+    # the build's file starts as a copy of the state (`current` found it a valid base): an
+    # incremental build deletes the rows it normalizes again instead of copying the others
+    start: bool = False
 
     @property
     def temp(self) -> Path | None:
@@ -154,8 +164,10 @@ def current(config: Any, plan: Plan) -> bool:
     target = Path(config.storage.analytics_path)
     raw = Path(config.storage.raw_path)
     if plan.full or plan.state is None or not plan.state.exists() or not target.exists() \
-            or not raw.exists() or target.with_name(target.name + ".wal").exists():
-        return False  # a write-ahead log beside it: someone wrote to it since (a build removes it)
+            or not raw.exists():
+        return False
+    # a write-ahead log beside it: someone wrote to it since (a build removes it)
+    written = target.with_name(target.name + ".wal").exists()
     # opened as the build's (UTC: the raw store's identity holds a timestamp as text)
     con = open_duckdb(Path(":memory:"), memory_limit=config.storage.memory_limit)
     try:
@@ -164,7 +176,10 @@ def current(config: Any, plan: Plan) -> bool:
         plan.identity, plan.tables, plan.deleted = raw_now(con)
         plan.fingerprint = fingerprint(config)
         plan.inputs = analysis_inputs(con, config)
-        if _base_problem(con, config, plan) is not None or _changes(con, plan):
+        if _base_problem(con, config, plan) is not None:
+            return False
+        plan.start = True  # a build starts from a copy of the state (decide)
+        if written or _changes(con, plan):
             return False
         [(inputs,)] = con.execute(
             "SELECT coalesce(max(value), '') FROM prev.state WHERE key = 'inputs'").fetchall()
@@ -203,7 +218,12 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
                     f"the next one be.")
             plan.state = None
     reason = _base_problem(con, config, plan)
+    if reason is None and not plan.start:
+        reason = "the build state could not be checked before the build began"
+    if reason is not None and plan.start:  # the file is a copy of a state no longer valid
+        raise StateUnreadable(f"the build state changed as the build began ({reason})")
     if reason is None:
+        _from_state(lambda: _clean_start(con))
         plan.mode, plan.changed = "incremental", _changes(con, plan)
         plan.kept = tuple(s for s in SOURCES if s not in plan.changed)
         delta = []
@@ -293,22 +313,47 @@ def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> 
     con.execute("DROP TABLE _prev_read")
 
 
+def _clean_start(con: duckdb.DuckDBPyConnection) -> None:
+    """The build's file, a copy of the last build state, made the start of an incremental
+    build: the state's own tables dropped (they are not part of the analytics database), the
+    rows of every table but the normalized ones deleted (the steps before normalization write
+    them again: the recorded process changes, the collection gaps, the quarantine records).
+    The normalized rows stay: `restore` deletes those this build normalizes again. Each of
+    them is read once here, every column: a damaged block of the state fails now, and the
+    build is full (pipeline.build), where a block no later step happens to read would have
+    been carried into the published database unseen (2.2 s at 10M events, docs/build.md)."""
+    for table in NORMALIZED:
+        con.execute(f"SELECT bit_xor(hash(t)) FROM main.{table} AS t").fetchall()
+    for table in STATE_ONLY:
+        con.execute(f"DROP TABLE IF EXISTS main.{table}")
+    for (table,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            " AND schema_name = 'main' ORDER BY table_name").fetchall():
+        if table not in NORMALIZED:
+            con.execute(f'DELETE FROM main."{table}"')
+
+
 def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
-    """The kept sources' normalized rows, copied from the previous database into the domain
-    tables; events get event_seq 0, as normalized ones do (classification numbers them all).
-    Slack normalized by message: the messages touched are found, the events of the others
-    copied (slack_delta.py); so is Jira normalized by issue (jira_delta.py)."""
+    """In an incremental build, whose file starts as a copy of the last build state: the rows
+    of the sources normalized again deleted (a kept source's rows simply stay), and the kept
+    sources' quarantine records copied from the state. Slack normalized by message: the
+    messages touched are found and only their events deleted (slack_delta.py); so is Jira
+    normalized by issue (jira_delta.py). Kept events keep event_seq 0, as normalized ones
+    get it (classification numbers them all)."""
     incremental = plan.mode == "incremental"
-    if incremental and plan.kept:
-        _from_state(lambda: _copy_kept(con, list(plan.kept)))
+    if incremental:
+        _from_state(lambda: _copy_coverage(con, list(plan.kept)))
+        for source in plan.changed:
+            if source not in plan.delta:
+                _from_state(lambda source=source: _clear(con, source))
     if incremental and "jira" in plan.kept:
         _from_state(lambda: jira_delta.prepare(con, "kept"))
     elif incremental and "jira" in plan.delta:
         _from_state(lambda: jira_delta.load(con))
         plan.touched["jira"] = jira_delta.touched(con)
-        columns = {t: _columns(con, t, skip={"event_seq"}) for t in jira_delta.PER_ISSUE}
+        _from_state(lambda: _clear(con, "jira", jira_delta.KEPT))
         coverage = _columns(con, "source_coverage")
-        _from_state(lambda: jira_delta.restore(con, columns, coverage))
+        _from_state(lambda: jira_delta.restore(con, coverage))
     else:
         jira_delta.prepare(con, "full")
     how = "full"
@@ -318,16 +363,25 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         how = "delta"
         _from_state(lambda: slack_delta.load(con))
         plan.touched["slack"] = slack_delta.touched(con)
-        columns = _columns(con, "events", skip={"event_seq"})
-        _from_state(lambda: slack_delta.restore(con, columns))
+        _from_state(lambda: _clear(con, "slack", slack_delta.KEPT))
+        slack_delta.restore(con)
     _from_state(lambda: slack_delta.prepare(con, how))
 
 
-def _copy_kept(con: duckdb.DuckDBPyConnection, kept: list[str]) -> None:
-    for table, source in NORMALIZED.items():
-        columns = _columns(con, table, skip={"event_seq"})
-        con.execute(f"INSERT INTO {table}({columns}) SELECT {columns}"
-                    f" FROM prev.main.{table} WHERE list_contains(?, {source})", [kept])
+def _clear(con: duckdb.DuckDBPyConnection, source: str,
+           kept: dict[str, str] | None = None) -> None:
+    """Out of the copied state: the normalized rows of `source`, all of them, or in a table of
+    `kept` those its SQL predicate does not keep (the items touched)."""
+    for table, expr in NORMALIZED.items():
+        if expr.startswith("'") and expr != f"'{source}'":
+            continue  # a table of another source's rows only
+        keep = (kept or {}).get(table)
+        con.execute(f"DELETE FROM {table} WHERE ({expr}) = ?"
+                    + (f" AND ({keep}) IS NOT TRUE" if keep else ""), [source])
+
+
+def _copy_coverage(con: duckdb.DuckDBPyConnection, kept: list[str]) -> None:
+    """The kept sources' quarantine records (source_coverage was emptied by `_clean_start`)."""
     columns = _columns(con, "source_coverage")
     con.execute(f"INSERT INTO source_coverage({columns}) SELECT {columns}"
                 f" FROM prev.norm_source_coverage WHERE list_contains(?, source)", [kept])

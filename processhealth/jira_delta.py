@@ -17,7 +17,8 @@ incremental build normalizes again the issues touched since the last build (`tou
 - every key sharing an issue id with one of those (moves), by the ids of the state and of the
   raw rows now.
 
-The other issues' rows are copied from the build state. `jira_refs` keeps, per issue read, what
+The other issues' rows stay in the build's file, which starts as a copy of the build state.
+`jira_refs` keeps, per issue read, what
 the cross-issue parts are made of: the statuses it names, the fields it carries and the user
 objects it holds (aggregated per user). 20_jira.sql adds the touched issues' rows to it and
 computes the status list, the carried fields and the identities over all of it, so a full build
@@ -54,6 +55,9 @@ _ISSUES = "raw_jira_issues"
 _DELETED_NOW = ("SELECT natural_key FROM sync_deleted WHERE source = 'jira'"
                 " AND entity = 'issues'")
 _KEPT = f"item_id NOT IN (SELECT 'jira:' || natural_key FROM {TOUCHED})"
+# table -> the SQL predicate of the Jira rows a by-issue build keeps (those of the issues not
+# touched); every other Jira row of the normalized tables is made again (incremental._clear).
+KEPT = {table: _KEPT for table in PER_ISSUE}
 
 
 def usable(con: duckdb.DuckDBPyConnection) -> bool:
@@ -104,14 +108,10 @@ def touched(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(f"SELECT count(*) FROM {TOUCHED}").fetchone()[0]
 
 
-def restore(con: duckdb.DuckDBPyConnection, columns: dict[str, str],
-            coverage_columns: str) -> None:
-    """The last build's rows of the issues not touched (`columns`: table -> its columns but
-    event_seq), their quarantine records, then `raw_jira_issues` narrowed to the touched
-    issues for 20_jira.sql (`show_all` undoes it)."""
-    for table, jira in PER_ISSUE.items():
-        con.execute(f"INSERT INTO {table}({columns[table]}) SELECT {columns[table]}"
-                    f" FROM prev.main.{table} WHERE {jira} AND {_KEPT}")
+def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
+    """After the touched issues' rows are deleted from the copy of the state (`KEPT`): the
+    quarantine records of the others, then `raw_jira_issues` narrowed to the touched issues
+    for 20_jira.sql (`show_all` undoes it)."""
     con.execute(f"INSERT INTO source_coverage({coverage_columns}) SELECT {coverage_columns}"
                 f" FROM prev.norm_source_coverage WHERE source = 'jira' AND entity = 'issues'"
                 f" AND item NOT IN (SELECT natural_key FROM {TOUCHED})")

@@ -1,7 +1,8 @@
 """`collect` and `build`: the collectors fill the raw store, the build makes the analytics database.
 
 The build, in order (`build_steps()`; each step runs on a new analytics database that holds
-the schema and the metric views, without rows):
+the schema and the metric views, without rows; an incremental build's is a copy of the last
+build state, step 2):
 
 0. the metric views, created before any row (they are views: their rows are read when
    queried): the building blocks (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then
@@ -13,8 +14,9 @@ the schema and the metric views, without rows):
    variable, and the recorded process changes copied from the raw store; raw Slack messages
    normalization could not read are set aside (processhealth/quarantine.py; GitHub and Jira
    issues are set aside by their normalization files, and all are warned about after them);
-2. normalize: the sources kept by an incremental build get their normalized rows from the
-   previous database (Slack: only the messages touched since are normalized again,
+2. normalize: an incremental build's file starts as a copy of the last build state, which
+   holds the normalized rows of the last build: the sources it keeps keep them, the rows it
+   normalizes again are deleted first (Slack: only the messages touched since are normalized again,
    processhealth/slack_delta.py; Jira only the issues, processhealth/jira_delta.py); for the
    others `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
    (person_id and category still NULL, event_seq 0 until classification numbers the events);
@@ -149,7 +151,7 @@ def _build(config: Config, plan: incremental.Plan) -> Path:
                 config, _counted(steps, bar, config.privacy.pseudonymize),
                 finish=lambda con: build_state.finish(con, plan),
                 before_swap=lambda temp: build_state.commit(plan, temp),
-                prelude=prelude(), bar=bar)
+                prelude=prelude(), bar=bar, start=plan.state if plan.start else None)
     finally:
         build_state.discard(plan)
 

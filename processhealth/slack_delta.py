@@ -15,7 +15,8 @@ build, the messages normalized again (`_slack_touched`) are:
 - the messages that name a user or a bot whose raw row is new, changed or gone since, by the
   same (key, `seq`) test.
 
-Every other Slack event is copied from the build state. Channels, group members and the
+Every other Slack event stays in the build's file, which starts as a copy of the build
+state. Channels, group members and the
 accounts of users and bots are derived again from all their raw rows, as a full build does
 (hundreds to thousands of rows); the accounts seen in messages are aggregated over
 `_slack_refs`, one row per message (who it names), which the build state keeps, so no
@@ -43,6 +44,11 @@ _QUARANTINED = ("SELECT item FROM source_coverage WHERE status = 'quarantined'"
                 " AND source = 'slack' AND entity = 'messages'")
 _DELETED_NOW = ("SELECT natural_key FROM sync_deleted WHERE source = 'slack'"
                 " AND entity = 'messages'")
+# table -> the SQL predicate of the Slack rows a by-message build keeps: the events of the
+# messages not touched (an event's id is slack:message:<key> or slack:reply:<key>); every other
+# Slack row of the normalized tables is made again (incremental._clear).
+KEPT = {"events": f"event_id NOT IN (SELECT 'slack:message:' || natural_key FROM {TOUCHED}"
+                  f" UNION ALL SELECT 'slack:reply:' || natural_key FROM {TOUCHED})"}
 
 
 def usable(con: duckdb.DuckDBPyConnection) -> bool:
@@ -123,14 +129,10 @@ def touched(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(f"SELECT count(*) FROM {TOUCHED}").fetchone()[0]
 
 
-def restore(con: duckdb.DuckDBPyConnection, columns: str) -> None:
-    """The last build's Slack events of the untouched messages (an event's id is
-    slack:message:<key> or slack:reply:<key>), then `raw_slack_messages` narrowed to the
-    touched messages for 30_slack.sql (`show_all` undoes it)."""
-    con.execute(f"INSERT INTO events({columns}) SELECT {columns} FROM prev.main.events"
-                f" WHERE source = 'slack' AND event_id NOT IN ("
-                f"SELECT 'slack:message:' || natural_key FROM {TOUCHED}"
-                f" UNION ALL SELECT 'slack:reply:' || natural_key FROM {TOUCHED})")
+def restore(con: duckdb.DuckDBPyConnection) -> None:
+    """After the touched messages' events are deleted from the copy of the state (`KEPT`):
+    `raw_slack_messages` narrowed to the touched messages for 30_slack.sql (`show_all` undoes
+    it)."""
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_MESSAGES} AS SELECT * FROM raw.{_MESSAGES}"
                 f" WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})"
                 f" AND natural_key NOT IN ({_QUARANTINED})")

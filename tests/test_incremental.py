@@ -197,6 +197,7 @@ def test_incremental_builds_equal_a_full_build(org_store):
                    scope=scope)
     plan = build(config)
     assert plan.mode == "incremental" and set(plan.changed) == {"github", "jira", "slack"}
+    assert plan.start  # the file started as a copy of the state (its own tables dropped: compare)
     assert "raw rows since the last build" in plan.summary()
     assert quarantined(target) == [bad]
 

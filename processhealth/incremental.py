@@ -29,13 +29,13 @@ from typing import Any
 
 import duckdb
 
-from processhealth import jira_delta, quarantine, slack_delta, ui
+from processhealth import github_delta, jira_delta, quarantine, slack_delta, ui
 from processhealth.analytics_db import _remove, _remove_abandoned
 from processhealth.build_inputs import analysis_inputs, file_identity, fingerprint, raw_now
 from processhealth.duckdb_files import open_duckdb
 from processhealth.temp_names import owner_tag
 
-FORMAT = "4"  # of the state file; another value means a full build
+FORMAT = "5"  # of the state file; another value means a full build
 SOURCES = ("github", "jira", "slack")
 # Domain tables normalization writes -> the SQL expression of a row's source.
 NORMALIZED = {
@@ -50,7 +50,9 @@ NORMALIZED = {
     "jira_sprints": "'jira'",
     "item_fields": "'jira'",
 }
-ITEMS = {"jira": "issues", "slack": "messages"}  # what a source normalized by item counts
+# what a source normalized by item counts (GitHub: issues and pull requests, commits, reviews,
+# comments, issue events and releases, github_delta.py)
+ITEMS = {"github": "items", "jira": "issues", "slack": "messages"}
 # source_coverage rows the build itself writes (quarantine); the rest come from the raw store.
 QUARANTINED = "status = 'quarantined'"
 
@@ -207,6 +209,8 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         plan.mode, plan.changed = "incremental", _changes(con, plan)
         plan.kept = tuple(s for s in SOURCES if s not in plan.changed)
         delta = []
+        if "github" in plan.changed and _from_state(lambda: github_delta.usable(con)):
+            delta.append("github")
         if "jira" in plan.changed and "raw_jira_fields" not in plan.dirty \
                 and _from_state(lambda: jira_delta.usable(con)):
             delta.append("jira")  # a new field list changes what every issue's rows hold
@@ -301,6 +305,22 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     incremental = plan.mode == "incremental"
     if incremental and plan.kept:
         _from_state(lambda: _copy_kept(con, list(plan.kept)))
+    if incremental and "github" in plan.kept:
+        _from_state(lambda: github_delta.prepare(con, "kept"))
+    elif incremental and "github" in plan.delta:
+        _from_state(lambda: github_delta.load(con))
+        plan.touched["github"], why = github_delta.touched(con)
+        if why is None:
+            columns = {t: _columns(con, t, skip={"event_seq"})
+                       for t in ("events", "work_items", "identities", "group_members",
+                                 "repo_names")}
+            coverage = _columns(con, "source_coverage")
+            _from_state(lambda: github_delta.restore(con, columns, coverage))
+        else:  # every GitHub row normalized again
+            plan.widened["github"] = why
+            github_delta.prepare(con, "full")
+    else:
+        github_delta.prepare(con, "full")
     if incremental and "jira" in plan.kept:
         _from_state(lambda: jira_delta.prepare(con, "kept"))
     elif incremental and "jira" in plan.delta:

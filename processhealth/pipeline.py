@@ -60,7 +60,15 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import build_state, incremental, jira_delta, quarantine, slack_delta, ui
+from processhealth import (
+    build_state,
+    github_delta,
+    incremental,
+    jira_delta,
+    quarantine,
+    slack_delta,
+    ui,
+)
 from processhealth.analytics_db import (
     BuildStep,
     Prelude,
@@ -308,6 +316,7 @@ def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
 def show_all(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
     """After normalization: the raw tables an incremental build narrowed to the items it
     normalized again shown whole."""
+    github_delta.show_all(con)
     jira_delta.show_all(con)
     slack_delta.show_all(con)
 

@@ -192,6 +192,8 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
         f"SELECT count(*) FROM raw_github_{t}" for t in github_delta.TABLES).join(
             ["SELECT sum(n) FROM (", ") AS t(n)"]))
     assert plan.touched["github"] < units / 2
+    _same_as_full(folder, config, target)
+    # what each change did
     events = dict(_sql(target, "SELECT event_id, item_id FROM events WHERE event_id IN (?, ?)",
                        [f"github:commit:{orphan}", f"github:commit:{landing}"]))
     assert events == {f"github:commit:{orphan}": f"github:{early}",
@@ -209,7 +211,6 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
                 [uid]) == [("aaa-renamed",)]
     assert _sql(target, "SELECT item FROM source_coverage WHERE status = 'quarantined'"
                         " AND source = 'github'") == [(bad,)]
-    _same_as_full(folder, config, target)
 
     # the issue found again, the unreadable one fixed
     with RawStore(raw) as store:

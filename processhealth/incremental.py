@@ -16,7 +16,8 @@ with a higher seq, none gone, the same deleted set) keeps its normalized rows, a
 source is normalized again from all of its raw rows (the quarantine check before
 normalization, a test of one row alone, only on the rows the last build did not read);
 Slack only for the messages touched since (processhealth/slack_delta.py), Jira only for the
-issues touched since (processhealth/jira_delta.py). The later steps run in full.
+issues touched since (processhealth/jira_delta.py), GitHub only for the units (items, commits,
+comments, ...) touched since (processhealth/github_delta.py). The later steps run in full.
 """
 
 from __future__ import annotations
@@ -301,7 +302,8 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     """The kept sources' normalized rows, copied from the previous database into the domain
     tables; events get event_seq 0, as normalized ones do (classification numbers them all).
     Slack normalized by message: the messages touched are found, the events of the others
-    copied (slack_delta.py); so is Jira normalized by issue (jira_delta.py)."""
+    copied (slack_delta.py); so is Jira normalized by issue (jira_delta.py), and GitHub by unit
+    (github_delta.py; normalized from all its rows when its repositories' names changed)."""
     incremental = plan.mode == "incremental"
     if incremental and plan.kept:
         _from_state(lambda: _copy_kept(con, list(plan.kept)))

@@ -15,7 +15,8 @@ the schema and the metric views, without rows):
    issues are set aside by their normalization files, and all are warned about after them);
 2. normalize: the sources kept by an incremental build get their normalized rows from the
    previous database (Slack: only the messages touched since are normalized again,
-   processhealth/slack_delta.py; Jira only the issues, processhealth/jira_delta.py); for the
+   processhealth/slack_delta.py; Jira only the issues, processhealth/jira_delta.py; GitHub only
+   the items, commits, comments... touched, processhealth/github_delta.py); for the
    others `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
    (person_id and category still NULL, event_seq 0 until classification numbers the events);
    every event id and every (item, field) of item_fields is checked to be there once (those
@@ -180,7 +181,7 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("normalized rows of the sources kept",
                   lambda con, config: incremental.restore(con, config, plan)),
         *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],
-        BuildStep("raw Jira issues and Slack messages shown whole again", show_all),
+        BuildStep("raw GitHub, Jira and Slack tables shown whole again", show_all),
         BuildStep("warn of the raw rows set aside", lambda con, config: quarantine.warn(
             con, tuple(s for s in SOURCES if plan.normalizes(s)))),
         BuildStep("keys unique", unique_keys),

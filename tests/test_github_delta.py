@@ -91,7 +91,7 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
     assert replay.split_last_month(raw, folder / "held.duckdb") > 0
     prs = _merged_prs(raw)
-    assert len(prs) >= 6
+    assert len(prs) >= 7
     (early, repo, _, _), landed, extended, rebased_pr = prs[0], prs[1], prs[2], prs[3]
     late = prs[-1][0]
     [(like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_commits WHERE scope = ?",
@@ -143,6 +143,29 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
                      [f"{rebased_pr[0]}@%"])
     copy = _payload(raw, "commits", f"{repo}@{twin}")
     _save(raw, "commits", repo, [(f"{repo}@{'00' * 20}", {**copy, "sha": "00" * 20})])
+    # who merged `landed`: a "merged" event of its issue
+    [(merged_like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_issue_events"
+                                 " WHERE payload ->> 'event' = 'merged' AND scope = ?", [repo])
+    merged = _payload(raw, "issue_events", merged_like)
+    merged.update(id=3999000001, created_at="2030-01-03T00:00:00Z")
+    merged["issue"] = {**merged["issue"], "number": landed[2]}
+    merged["actor"] = {**merged["actor"], "id": 1999999, "login": "merger"}
+    _save(raw, "issue_events", repo, [("3999000001", merged)])
+    # a review comment with a result on an old pull request
+    [(review_like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_review_comments")
+    remark = _payload(raw, "review_comments", review_like)
+    remark.update(id=998000001, created_at="2030-01-04T00:00:00Z",
+                  pull_request_url=f"http://127.0.0.1:1/repos/{repo}/pulls/{prs[4][2]}")
+    remark["body_flags"] = {**remark["body_flags"], "has_result": True}
+    _save(raw, "review_comments", repo, [("998000001", remark)])
+    # an old commit of a list, its author date changed in place (the same pull request: its
+    # first commit is now earlier)
+    [(moved_commit,)] = _sql(raw, "SELECT min(split_part(natural_key, '@', 2)) FROM"
+                                  " raw_github_pull_commits WHERE natural_key LIKE ?",
+                             [f"{prs[5][0]}@%"])
+    redated = _payload(raw, "commits", f"{repo}@{moved_commit}")
+    redated["commit"]["author"]["date"] = "2019-06-01T00:00:00Z"
+    _save(raw, "commits", repo, [(f"{repo}@{moved_commit}", redated)])
     # a comment with a result on an old issue (not a pull request)
     [(commented, number)] = _sql(raw, """
         SELECT natural_key, (payload ->> 'number')::INTEGER FROM raw_github_issues
@@ -157,12 +180,13 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
     # an issue with comments deleted upstream (a full pass of its repository missed it)
     [(gone, gone_scope)] = _sql(raw, """
         SELECT i.natural_key, i.scope FROM raw_github_issues AS i
-        WHERE i.natural_key NOT IN (?, ?, ?, ?, ?, ?) AND EXISTS (
+        WHERE i.natural_key NOT IN (?, ?, ?, ?, ?, ?, ?, ?) AND EXISTS (
             SELECT 1 FROM raw_github_issue_comments AS c
             WHERE c.payload ->> 'issue_url' LIKE '%/' || i.scope || '/issues/'
                                                  || (i.payload ->> 'number'))
         ORDER BY i.natural_key LIMIT 1""",
-                                [early, late, landed[0], extended[0], rebased_pr[0], commented])
+                                [early, late, landed[0], extended[0], rebased_pr[0], commented,
+                                 prs[4][0], prs[5][0]])
     scope_keys = [k for (k,) in _sql(raw, "SELECT natural_key FROM raw_github_issues"
                                           " WHERE scope = ?", [gone_scope])]
     with RawStore(raw) as store:
@@ -180,8 +204,10 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
         SELECT DISTINCT i.natural_key, i.scope FROM raw_github_issues AS i
         JOIN raw_github_issue_events AS e
           ON e.scope = i.scope AND e.payload ->> '$.issue.number' = i.payload ->> 'number'
-        WHERE e.payload ->> 'event' = 'ready_for_review' AND i.natural_key NOT IN (?, ?, ?, ?, ?)
-        ORDER BY i.natural_key LIMIT 1""", [early, late, landed[0], extended[0], rebased_pr[0]])
+        WHERE e.payload ->> 'event' = 'ready_for_review'
+          AND i.natural_key NOT IN (?, ?, ?, ?, ?, ?, ?)
+        ORDER BY i.natural_key LIMIT 1""", [early, late, landed[0], extended[0], rebased_pr[0],
+                                        prs[4][0], prs[5][0]])
     good = _payload(raw, "issues", bad)
     _save(raw, "issues", bad_scope, [(bad, {**good, "created_at": "soon"})])
 
@@ -203,8 +229,13 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
     assert _sql(target, "SELECT count(*) FROM events WHERE event_id IN (?, ?)",
                 [f"github:commit:{repo}@{twin}", f"github:commit:{repo}@{'00' * 20}"]) \
         == [(1,)]
-    assert _sql(target, "SELECT has_result FROM work_items WHERE item_id = ?",
-                [f"github:{commented}"]) == [(True,)]
+    assert _sql(target, "SELECT item_id, has_result FROM work_items WHERE item_id IN (?, ?)"
+                        " ORDER BY ALL", [f"github:{commented}", f"github:{prs[4][0]}"]) \
+        == sorted([(f"github:{commented}", True), (f"github:{prs[4][0]}", True)])
+    assert _sql(target, "SELECT actor_account FROM events WHERE event_id = ?",
+                [f"github:pr_merged:{landed[0]}"]) == [("github:1999999",)]
+    assert _sql(target, "SELECT started_at FROM work_items WHERE item_id = ?",
+                [f"github:{prs[5][0]}"])[0][0].year == 2019
     assert _sql(target, "SELECT count(*) FROM work_items WHERE item_id IN (?, ?)",
                 [f"github:{gone}", f"github:{bad}"]) == [(0,)]
     assert _sql(target, "SELECT login FROM identities WHERE source_user_id = ?",

@@ -91,7 +91,7 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
     assert replay.split_last_month(raw, folder / "held.duckdb") > 0
     prs = _merged_prs(raw)
-    assert len(prs) >= 7
+    assert len(prs) >= 8
     (early, repo, _, _), landed, extended, rebased_pr = prs[0], prs[1], prs[2], prs[3]
     late = prs[-1][0]
     [(like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_commits WHERE scope = ?",
@@ -143,12 +143,12 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
                      [f"{rebased_pr[0]}@%"])
     copy = _payload(raw, "commits", f"{repo}@{twin}")
     _save(raw, "commits", repo, [(f"{repo}@{'00' * 20}", {**copy, "sha": "00" * 20})])
-    # who merged `landed`: a "merged" event of its issue
+    # who merged an old pull request: a later "merged" event of its issue
     [(merged_like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_issue_events"
                                  " WHERE payload ->> 'event' = 'merged' AND scope = ?", [repo])
     merged = _payload(raw, "issue_events", merged_like)
     merged.update(id=3999000001, created_at="2030-01-03T00:00:00Z")
-    merged["issue"] = {**merged["issue"], "number": landed[2]}
+    merged["issue"] = {**merged["issue"], "number": prs[6][2]}
     merged["actor"] = {**merged["actor"], "id": 1999999, "login": "merger"}
     _save(raw, "issue_events", repo, [("3999000001", merged)])
     # a review comment with a result on an old pull request
@@ -180,13 +180,13 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
     # an issue with comments deleted upstream (a full pass of its repository missed it)
     [(gone, gone_scope)] = _sql(raw, """
         SELECT i.natural_key, i.scope FROM raw_github_issues AS i
-        WHERE i.natural_key NOT IN (?, ?, ?, ?, ?, ?, ?, ?) AND EXISTS (
+        WHERE i.natural_key NOT IN (?, ?, ?, ?, ?, ?, ?, ?, ?) AND EXISTS (
             SELECT 1 FROM raw_github_issue_comments AS c
             WHERE c.payload ->> 'issue_url' LIKE '%/' || i.scope || '/issues/'
                                                  || (i.payload ->> 'number'))
         ORDER BY i.natural_key LIMIT 1""",
                                 [early, late, landed[0], extended[0], rebased_pr[0], commented,
-                                 prs[4][0], prs[5][0]])
+                                 prs[4][0], prs[5][0], prs[6][0]])
     scope_keys = [k for (k,) in _sql(raw, "SELECT natural_key FROM raw_github_issues"
                                           " WHERE scope = ?", [gone_scope])]
     with RawStore(raw) as store:
@@ -205,9 +205,9 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
         JOIN raw_github_issue_events AS e
           ON e.scope = i.scope AND e.payload ->> '$.issue.number' = i.payload ->> 'number'
         WHERE e.payload ->> 'event' = 'ready_for_review'
-          AND i.natural_key NOT IN (?, ?, ?, ?, ?, ?, ?)
+          AND i.natural_key NOT IN (?, ?, ?, ?, ?, ?, ?, ?)
         ORDER BY i.natural_key LIMIT 1""", [early, late, landed[0], extended[0], rebased_pr[0],
-                                        prs[4][0], prs[5][0]])
+                                        prs[4][0], prs[5][0], prs[6][0]])
     good = _payload(raw, "issues", bad)
     _save(raw, "issues", bad_scope, [(bad, {**good, "created_at": "soon"})])
 
@@ -233,7 +233,7 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
                         " ORDER BY ALL", [f"github:{commented}", f"github:{prs[4][0]}"]) \
         == sorted([(f"github:{commented}", True), (f"github:{prs[4][0]}", True)])
     assert _sql(target, "SELECT actor_account FROM events WHERE event_id = ?",
-                [f"github:pr_merged:{landed[0]}"]) == [("github:1999999",)]
+                [f"github:pr_merged:{prs[6][0]}"]) == [("github:1999999",)]
     assert _sql(target, "SELECT started_at FROM work_items WHERE item_id = ?",
                 [f"github:{prs[5][0]}"])[0][0].year == 2019
     assert _sql(target, "SELECT count(*) FROM work_items WHERE item_id IN (?, ?)",
@@ -250,4 +250,38 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
     plan = build(config)
     assert (plan.mode, plan.delta, plan.kept) == ("incremental", ("github",), ("jira", "slack"))
     assert not plan.widened and 2 <= plan.touched["github"] < 100
+    _same_as_full(folder, config, target)
+
+
+@pytest.mark.slow  # four builds
+@pytest.mark.extended  # about 10 s; CI runs it after the suite
+def test_github_is_normalized_from_every_row_when_a_repository_is_renamed(org_store):
+    """A repository listed under a new name (the same id): its rows are re-keyed under the
+    new name and their copies under the old one merged, across every unit of the repository:
+    GitHub is normalized from all its rows, and the build says why."""
+    folder, config = org_store
+    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
+    assert build(config).mode == "full"
+    [(name, scope)] = _sql(raw, "SELECT natural_key, scope FROM raw_github_repos"
+                                " ORDER BY natural_key LIMIT 1")
+    repo = _payload(raw, "repos", name)
+    _save(raw, "repos", scope, [(f"{name}-renamed", {**repo, "name": repo["name"] + "-renamed",
+                                                     "full_name": f"{name}-renamed"})])
+    plan = build(config)
+    assert plan.mode == "incremental" and plan.widened == {
+        "github": "a repository's names changed (renamed or transferred)"}
+    assert "github for every item: a repository's names changed" in plan.summary()
+    assert _sql(target, "SELECT count(*) FROM work_items WHERE item_id LIKE ?",
+                [f"github:{name}-renamed#%"])[0][0] > 0
+    _same_as_full(folder, config, target)
+
+    # the next change is by item again
+    [(comment, comment_scope)] = _sql(raw, "SELECT natural_key, scope"
+                                           " FROM raw_github_issue_comments"
+                                           " ORDER BY natural_key LIMIT 1")
+    payload = _payload(raw, "issue_comments", comment)
+    payload["body_length"] = 4321
+    _save(raw, "issue_comments", comment_scope, [(comment, payload)])
+    plan = build(config)
+    assert plan.delta == ("github",) and not plan.widened and plan.touched["github"] >= 1
     _same_as_full(folder, config, target)

@@ -310,11 +310,21 @@ def restore(con: duckdb.DuckDBPyConnection, columns: dict[str, str],
         con.execute(f"INSERT INTO {table}({columns[table]}) SELECT {columns[table]}"
                     f" FROM prev.main.{table} WHERE {github}"
                     f" AND NOT ({touched_predicate(table)})")
-    _narrow(con, _UNITS)
+    narrow(con)
     con.execute(f"INSERT INTO source_coverage({coverage_columns}) SELECT {coverage_columns}"
                 f" FROM prev.norm_source_coverage WHERE source = 'github'"
-                f" AND entity = 'issues' AND item NOT IN"
-                f" (SELECT natural_key FROM {_NARROW} WHERE tbl = 'issues')")
+                f" AND entity = 'issues' AND NOT ({COVERAGE_PREDICATE})")
+
+
+# The quarantine records (source_coverage) this build redoes: those of the issue rows shown.
+COVERAGE_PREDICATE = f"item IN (SELECT natural_key FROM {_NARROW} WHERE tbl = 'issues')"
+
+
+def narrow(con: duckdb.DuckDBPyConnection) -> None:
+    """After `touched`: the raw tables narrowed to the touched units' rows (TEMP VIEWs, which
+    `show_all` drops). `restore` calls it; a build that deletes the touched rows from a copy of
+    the state instead of copying the others calls it alone."""
+    _narrow(con, _UNITS)
     con.execute("DROP TABLE _github_raw_units")
 
 

@@ -91,7 +91,7 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
     assert replay.split_last_month(raw, folder / "held.duckdb") > 0
     prs = _merged_prs(raw)
-    assert len(prs) >= 8
+    assert len(prs) >= 10
     (early, repo, _, _), landed, extended, rebased_pr = prs[0], prs[1], prs[2], prs[3]
     late = prs[-1][0]
     [(like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_commits WHERE scope = ?",
@@ -115,6 +115,13 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
         "pull_request": {**landed_issue["pull_request"], "merged_at": None}})])
     _save(raw, "pulls", repo, [(landed[0], {**landed_pull, "state": "open", "closed_at": None,
                                             "merged_at": None})])
+    # a review comment with a result on a pull request (moved to another one below)
+    [(review_like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_review_comments")
+    moving = _payload(raw, "review_comments", review_like)
+    moving.update(id=998000002, created_at="2026-01-15T00:00:00Z",
+                  pull_request_url=f"http://127.0.0.1:1/repos/{repo}/pulls/{prs[7][2]}")
+    moving["body_flags"] = {**moving["body_flags"], "has_result": True}
+    _save(raw, "review_comments", repo, [("998000002", moving)])
     assert build(config).mode == "full"
     [(before,)] = _sql(target, "SELECT item_id FROM events WHERE event_id = ?",
                        [f"github:commit:{orphan}"])
@@ -151,8 +158,11 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
     merged["issue"] = {**merged["issue"], "number": prs[6][2]}
     merged["actor"] = {**merged["actor"], "id": 1999999, "login": "merger"}
     _save(raw, "issue_events", repo, [("3999000001", merged)])
+    # the review comment with a result now on another pull request (the first one's result
+    # goes)
+    _save(raw, "review_comments", repo, [("998000002", {
+        **moving, "pull_request_url": f"http://127.0.0.1:1/repos/{repo}/pulls/{prs[8][2]}"})])
     # a review comment with a result on an old pull request
-    [(review_like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_review_comments")
     remark = _payload(raw, "review_comments", review_like)
     remark.update(id=998000001, created_at="2030-01-04T00:00:00Z",
                   pull_request_url=f"http://127.0.0.1:1/repos/{repo}/pulls/{prs[4][2]}")
@@ -180,13 +190,14 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
     # an issue with comments deleted upstream (a full pass of its repository missed it)
     [(gone, gone_scope)] = _sql(raw, """
         SELECT i.natural_key, i.scope FROM raw_github_issues AS i
-        WHERE i.natural_key NOT IN (?, ?, ?, ?, ?, ?, ?, ?, ?) AND EXISTS (
+        WHERE i.natural_key NOT IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) AND EXISTS (
             SELECT 1 FROM raw_github_issue_comments AS c
             WHERE c.payload ->> 'issue_url' LIKE '%/' || i.scope || '/issues/'
                                                  || (i.payload ->> 'number'))
         ORDER BY i.natural_key LIMIT 1""",
                                 [early, late, landed[0], extended[0], rebased_pr[0], commented,
-                                 prs[4][0], prs[5][0], prs[6][0]])
+                                 prs[4][0], prs[5][0], prs[6][0], prs[7][0],
+                                 prs[8][0]])
     scope_keys = [k for (k,) in _sql(raw, "SELECT natural_key FROM raw_github_issues"
                                           " WHERE scope = ?", [gone_scope])]
     with RawStore(raw) as store:
@@ -205,9 +216,10 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
         JOIN raw_github_issue_events AS e
           ON e.scope = i.scope AND e.payload ->> '$.issue.number' = i.payload ->> 'number'
         WHERE e.payload ->> 'event' = 'ready_for_review'
-          AND i.natural_key NOT IN (?, ?, ?, ?, ?, ?, ?, ?)
+          AND i.natural_key NOT IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ORDER BY i.natural_key LIMIT 1""", [early, late, landed[0], extended[0], rebased_pr[0],
-                                        prs[4][0], prs[5][0], prs[6][0]])
+                                        prs[4][0], prs[5][0], prs[6][0], prs[7][0],
+                                        prs[8][0]])
     good = _payload(raw, "issues", bad)
     _save(raw, "issues", bad_scope, [(bad, {**good, "created_at": "soon"})])
 
@@ -234,6 +246,9 @@ def test_github_is_normalized_again_only_for_the_units_touched(org_store):
         == sorted([(f"github:{commented}", True), (f"github:{prs[4][0]}", True)])
     assert _sql(target, "SELECT actor_account FROM events WHERE event_id = ?",
                 [f"github:pr_merged:{prs[6][0]}"]) == [("github:1999999",)]
+    assert _sql(target, "SELECT item_id, has_result FROM work_items WHERE item_id IN (?, ?)"
+                        " ORDER BY ALL", [f"github:{prs[7][0]}", f"github:{prs[8][0]}"]) \
+        == sorted([(f"github:{prs[7][0]}", False), (f"github:{prs[8][0]}", True)])
     assert _sql(target, "SELECT started_at FROM work_items WHERE item_id = ?",
                 [f"github:{prs[5][0]}"])[0][0].year == 2019
     assert _sql(target, "SELECT count(*) FROM work_items WHERE item_id IN (?, ?)",

@@ -4,7 +4,9 @@ items: new commits in an existing pull request, a title change that makes the ke
 old commit to another pull request, a rebased commit (the duplicate with the lower key is now the
 one kept), a landing commit "(#N)" of a pull request merged now, a comment with a result on an
 old issue, an issue deleted upstream and found again, a login changed in one payload (identities
-aggregate every payload), an issue that becomes unreadable and is then fixed."""
+aggregate every payload), an issue that becomes unreadable and is then fixed, who merged an old
+pull request, review comments with a result (one moved to another pull request), an old commit
+redated in place; and a repository renamed (GitHub from all its rows, with the reason)."""
 
 from __future__ import annotations
 

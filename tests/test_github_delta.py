@@ -87,7 +87,7 @@ def _merged_prs(raw: Path) -> list[tuple[str, str, int, str]]:
 
 
 @pytest.mark.slow  # five builds
-@pytest.mark.extended  # about 15 s; CI runs it after the suite
+@pytest.mark.extended  # about 20 s; CI runs it after the suite
 def test_github_is_normalized_again_only_for_the_units_touched(org_store):
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from processhealth import jira_delta, slack_delta, ui
+from processhealth import github_delta, jira_delta, slack_delta, ui
 from processhealth.analytics_db import _remove
 from processhealth.build_inputs import file_identity
 from processhealth.duckdb_files import fsync
@@ -32,6 +32,7 @@ def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     if plan.state is None or plan.temp is None:
         slack_delta.drop(con)
         jira_delta.drop(con)
+        github_delta.drop(con)
         return
     [(analytics,)] = con.execute("SELECT path FROM duckdb_databases()"
                                  " WHERE database_name = current_database()").fetchall()
@@ -57,6 +58,8 @@ def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     slack_delta.drop(con)
     jira_delta.save(con)
     jira_delta.drop(con)
+    github_delta.save(con)
+    github_delta.drop(con)
 
 
 def finish(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:

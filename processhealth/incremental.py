@@ -19,7 +19,8 @@ starts as a copy of the state, which holds them: nothing is copied row by row), 
 source is normalized again from all of its raw rows (the quarantine check before
 normalization, a test of one row alone, only on the rows the last build did not read);
 Slack only for the messages touched since (processhealth/slack_delta.py), Jira only for the
-issues touched since (processhealth/jira_delta.py). The later steps run in full.
+issues touched since (processhealth/jira_delta.py), GitHub only for the units (items, commits,
+comments, ...) touched since (processhealth/github_delta.py). The later steps run in full.
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ from typing import Any
 
 import duckdb
 
-from processhealth import jira_delta, quarantine, slack_delta, ui
+from processhealth import github_delta, jira_delta, quarantine, slack_delta, ui
 from processhealth.analytics_db import _remove, _remove_abandoned
 from processhealth.build_inputs import analysis_inputs, file_identity, fingerprint, raw_now
 from processhealth.duckdb_files import open_duckdb
 from processhealth.temp_names import owner_tag
 
-FORMAT = "4"  # of the state file; another value means a full build
+FORMAT = "5"  # of the state file; another value means a full build
 SOURCES = ("github", "jira", "slack")
 # Domain tables normalization writes -> the SQL expression of a row's source.
 NORMALIZED = {
@@ -53,11 +54,13 @@ NORMALIZED = {
     "jira_sprints": "'jira'",
     "item_fields": "'jira'",
 }
-ITEMS = {"jira": "issues", "slack": "messages"}
+# what a source normalized by item counts (GitHub: issues and pull requests, commits, reviews,
+# comments, issue events and releases, github_delta.py)
+ITEMS = {"github": "items", "jira": "issues", "slack": "messages"}
 # The build state's own tables (build_state.save), which its copy, the start of an incremental
 # build, drops.
-STATE_ONLY = ("state", "norm_source_coverage", "raw_tables", "deleted", *jira_delta.STATE_TABLES,
-              *slack_delta.STATE_TABLES)  # what a source normalized by item counts
+STATE_ONLY = ("state", "norm_source_coverage", "raw_tables", "deleted",
+              *github_delta.STATE_TABLES, *jira_delta.STATE_TABLES, *slack_delta.STATE_TABLES)
 # source_coverage rows the build itself writes (quarantine); the rest come from the raw store.
 QUARANTINED = "status = 'quarantined'"
 
@@ -227,6 +230,8 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         plan.mode, plan.changed = "incremental", _changes(con, plan)
         plan.kept = tuple(s for s in SOURCES if s not in plan.changed)
         delta = []
+        if "github" in plan.changed and _from_state(lambda: github_delta.usable(con)):
+            delta.append("github")
         if "jira" in plan.changed and "raw_jira_fields" not in plan.dirty \
                 and _from_state(lambda: jira_delta.usable(con)):
             delta.append("jira")  # a new field list changes what every issue's rows hold
@@ -338,14 +343,30 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     of the sources normalized again deleted (a kept source's rows simply stay), and the kept
     sources' quarantine records copied from the state. Slack normalized by message: the
     messages touched are found and only their events deleted (slack_delta.py); so is Jira
-    normalized by issue (jira_delta.py). Kept events keep event_seq 0, as normalized ones
-    get it (classification numbers them all)."""
+    normalized by issue (jira_delta.py), and GitHub by unit (github_delta.py; normalized from
+    all its rows when its repositories' names changed). Kept events keep event_seq 0, as
+    normalized ones get it (classification numbers them all)."""
     incremental = plan.mode == "incremental"
     if incremental:
         _from_state(lambda: _copy_coverage(con, list(plan.kept)))
         for source in plan.changed:
             if source not in plan.delta:
                 _from_state(lambda source=source: _clear(con, source))
+    if incremental and "github" in plan.kept:
+        _from_state(lambda: github_delta.prepare(con, "kept"))
+    elif incremental and "github" in plan.delta:
+        _from_state(lambda: github_delta.load(con))
+        plan.touched["github"], why = github_delta.touched(con)
+        if why is None:
+            _from_state(lambda: _clear(con, "github", github_delta.KEPT))
+            coverage = _columns(con, "source_coverage")
+            _from_state(lambda: github_delta.restore(con, coverage))
+        else:  # every GitHub row normalized again
+            plan.widened["github"] = why
+            _from_state(lambda: _clear(con, "github"))
+            github_delta.prepare(con, "full")
+    else:
+        github_delta.prepare(con, "full")
     if incremental and "jira" in plan.kept:
         _from_state(lambda: jira_delta.prepare(con, "kept"))
     elif incremental and "jira" in plan.delta:

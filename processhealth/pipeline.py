@@ -16,8 +16,9 @@ build state, step 2):
    issues are set aside by their normalization files, and all are warned about after them);
 2. normalize: an incremental build's file starts as a copy of the last build state, which
    holds the normalized rows of the last build: the sources it keeps keep them, the rows it
-   normalizes again are deleted first (Slack: only the messages touched since are normalized again,
-   processhealth/slack_delta.py; Jira only the issues, processhealth/jira_delta.py); for the
+   normalizes again are deleted first (Slack: only the messages touched since are normalized
+   again, processhealth/slack_delta.py; Jira only the issues, processhealth/jira_delta.py;
+   GitHub only the items, commits, comments... touched, processhealth/github_delta.py); for the
    others `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
    (person_id and category still NULL, event_seq 0 until classification numbers the events);
    every event id and every (item, field) of item_fields is checked to be there once (those
@@ -62,7 +63,15 @@ from analysis import (
     teams,
     verdicts,
 )
-from processhealth import build_state, incremental, jira_delta, quarantine, slack_delta, ui
+from processhealth import (
+    build_state,
+    github_delta,
+    incremental,
+    jira_delta,
+    quarantine,
+    slack_delta,
+    ui,
+)
 from processhealth.analytics_db import (
     BuildStep,
     Prelude,
@@ -174,7 +183,7 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("normalized rows of the sources kept",
                   lambda con, config: incremental.restore(con, config, plan)),
         *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],
-        BuildStep("raw Jira issues and Slack messages shown whole again", show_all),
+        BuildStep("raw GitHub, Jira and Slack tables shown whole again", show_all),
         BuildStep("warn of the raw rows set aside", lambda con, config: quarantine.warn(
             con, tuple(s for s in SOURCES if plan.normalizes(s)))),
         BuildStep("keys unique", unique_keys),
@@ -310,6 +319,7 @@ def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
 def show_all(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
     """After normalization: the raw tables an incremental build narrowed to the items it
     normalized again shown whole."""
+    github_delta.show_all(con)
     jira_delta.show_all(con)
     slack_delta.show_all(con)
 

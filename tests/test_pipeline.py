@@ -27,7 +27,7 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
         "raw tables the SQL reads", "full or incremental", "config as a SQL variable",
         "recorded process changes", "set aside raw rows that cannot be read",
         "events numbered later", "normalized rows of the sources kept",
-        "raw Jira issues and Slack messages shown whole again", "warn of the raw rows set aside",
+        "raw GitHub, Jira and Slack tables shown whole again", "warn of the raw rows set aside",
         "keys unique",
         "normalized tables kept for the next build",
         "parameters and thresholds",

@@ -83,7 +83,7 @@ def test_slack_is_normalized_again_only_for_the_messages_touched(org_store):
         assert store.mark_deleted("slack", "messages", scope,
                                   [k for k in found["scope_keys"] if k != gone]) == 1
     plan = build(config)
-    assert plan.mode == "incremental" and plan.delta == ("jira", "slack")
+    assert plan.mode == "incremental" and plan.delta == ("github", "jira", "slack")
     written, as_bot = _as_bot(target, account)
     assert written == as_bot > 0  # the user's earlier messages were normalized again too
     # the new rows, the messages of the users saved again (the replay's users updated in the

@@ -20,6 +20,19 @@
 --
 -- The working tables (TEMP, held in memory) are dropped right after their last use: at 10M
 -- events the parsed payloads they hold are gigabytes, which later statements need as memory.
+--
+-- By item (processhealth/github_delta.py, docs/build.md "GitHub: only the items touched"): the
+-- file is in sections (`-- @section <name>` lines). `parse` reads the raw rows, `refs` adds to
+-- the compact per-unit tables _github_*_refs what the parts across items are made of (every
+-- commit, pull-request commit, issue, pull, review, comment, issue event and release read),
+-- `cross` computes those parts over all of _github_*_refs (rebase duplicates, the pull request
+-- of each commit, landing commits, pull-request aggregates, what each issue comment names) and
+-- `emit` writes the domain rows of the rows parsed. A full build parses every raw row into empty
+-- refs; an incremental one keeps the refs of the units not touched from the build state and
+-- shows the raw tables narrowed to the touched units, so both compute the cross-item parts over
+-- the same refs.
+
+-- @section prelude
 
 CREATE OR REPLACE TEMP MACRO _gh_keys(t) AS
     regexp_extract_all(coalesce(t, ''),
@@ -44,10 +57,11 @@ SELECT natural_key AS name, arg_max(natural_key, o) OVER w AS repo,
 FROM (SELECT natural_key, payload ->> 'id' AS id, (coalesce(seq, -1), fetched_at) AS o
       FROM raw_github_repos WHERE payload ->> 'id' IS NOT NULL)
 WINDOW w AS (PARTITION BY id);
-INSERT INTO repo_names SELECT name, repo FROM _gh_names;
+CREATE OR REPLACE TEMP TABLE _gh_all_names AS SELECT name, repo FROM _gh_names;
 DELETE FROM _gh_names WHERE repo IN (SELECT repo FROM _gh_names GROUP BY repo HAVING count(*) = 1);
 CREATE OR REPLACE TEMP MACRO _gh_renamed(key, scope, repo) AS repo || substr(key, length(scope) + 1);
 
+-- @section parse
 -- Speed: each payload is parsed once per statement. json_extract_string(payload, [paths])
 -- reads several fields in one parse; a chain such as payload -> 'a' ->> 'b' would re-serialize
 -- and re-parse, and every separate ->> parses the whole payload again.
@@ -139,12 +153,7 @@ FROM raw_github_issues;
 CREATE OR REPLACE TEMP TABLE _gh_unreadable AS
 SELECT natural_key, scope FROM _gh_is
 WHERE coalesce(try_cast(f[1] AS INTEGER) IS NULL OR try_cast(f[7] AS TIMESTAMPTZ) IS NULL, true);
-INSERT INTO source_coverage
-SELECT 'github', 'issues', coalesce(scope, ''), natural_key, 'quarantined',
-       'a missing or unreadable number or created_at', NULL
-FROM _gh_unreadable;
 DELETE FROM _gh_is WHERE natural_key IN (SELECT natural_key FROM _gh_unreadable);
-DROP TABLE _gh_unreadable;
 DELETE FROM _gh_is WHERE rowid IN (
     SELECT i.rowid FROM _gh_is AS i JOIN _gh_names AS n ON n.name = i.scope
     QUALIFY row_number() OVER (PARTITION BY _gh_renamed(i.natural_key, i.scope, n.repo)
@@ -192,15 +201,194 @@ UPDATE _gh_ic SET scope = n.repo FROM _gh_names AS n WHERE n.name = _gh_ic.scope
 UPDATE _gh_rc SET scope = n.repo FROM _gh_names AS n WHERE n.name = _gh_rc.scope AND n.ago > 1;
 UPDATE _gh_ie SET scope = n.repo FROM _gh_names AS n WHERE n.name = _gh_ie.scope AND n.ago > 1;
 
+-- @section schema
+-- The compact per-unit tables (what the cross-item parts read; processhealth/github_delta.py
+-- keeps them in the build state). Made before the file runs in a build (github_delta.prepare),
+-- so that they outlive it; here for a run of the file alone.
+CREATE TEMP TABLE IF NOT EXISTS _github_commit_refs(
+    natural_key VARCHAR, repo VARCHAR, sha VARCHAR, authored VARCHAR, msg VARCHAR,
+    email VARCHAR, name VARCHAR, author_id VARCHAR, author_login VARCHAR, author_type VARCHAR,
+    parents UBIGINT, keys VARCHAR[], lands INTEGER);
+CREATE TEMP TABLE IF NOT EXISTS _github_pc_refs(
+    natural_key VARCHAR, repo VARCHAR, item_id VARCHAR, number INTEGER, raw_key VARCHAR);
+CREATE TEMP TABLE IF NOT EXISTS _github_item_refs(
+    key VARCHAR, repo VARCHAR, number INTEGER, is_pr BOOLEAN, title_keys VARCHAR[],
+    closed_at TIMESTAMPTZ, merged_at VARCHAR, issue_id VARCHAR, uid VARCHAR, login VARCHAR,
+    type VARCHAR);
+CREATE TEMP TABLE IF NOT EXISTS _github_pull_refs(
+    key VARCHAR, merged_at VARCHAR, head_keys VARCHAR[], uid VARCHAR, login VARCHAR,
+    type VARCHAR);
+CREATE TEMP TABLE IF NOT EXISTS _github_row_refs(
+    tbl VARCHAR, natural_key VARCHAR, scope VARCHAR, uid VARCHAR, login VARCHAR, type VARCHAR,
+    num INTEGER, ref VARCHAR, event VARCHAR, occurred VARCHAR);
+
+-- @section refs
+-- The rows parsed, into the refs: a commit (its message kept as a digest, what rebase
+-- duplicates are told by; its Jira keys, and the number of the pull request it says it lands),
+-- a pull request's commit, an issue or pull request (the parts other rows read), a review,
+-- comment, issue event or release (the account it holds; a comment's issue number, an event's
+-- issue).
+CREATE OR REPLACE TEMP TABLE _gh_parsed_commits AS SELECT natural_key FROM _gh_c;
+INSERT INTO _github_commit_refs
+SELECT natural_key, scope, sha, authored, md5(message), email, name, author_id, author_login,
+       author_type, parents, _gh_ordered_distinct(_gh_keys(message)),
+       TRY_CAST(coalesce(nullif(regexp_extract(m, '\(#(\d+)\)\s*$', 1), ''),
+                         nullif(regexp_extract(m, '^Merge pull request #(\d+)\b', 1), ''))
+                AS INTEGER)
+FROM (SELECT *, split_part(message, chr(10), 1) AS m FROM _gh_c);
+DROP TABLE _gh_c;
+INSERT INTO _github_pc_refs SELECT natural_key, scope, item_id, number, raw_key FROM _gh_pc;
+DROP TABLE _gh_pc;
+INSERT INTO _github_item_refs
+SELECT natural_key, scope, f[1]::INTEGER,
+       -- a pull_request stub whose links are all null (older payloads) marks no PR
+       CASE WHEN f[2] IS NOT NULL THEN left(f[2], 1) = '{'
+                 AND coalesce(f[14], f[15], f[9]) IS NOT NULL END,
+       _gh_keys(f[3]), f[8]::TIMESTAMPTZ, f[9], f[16], f[10], f[18], f[19]
+FROM _gh_is;
+INSERT INTO _github_pull_refs
+SELECT natural_key, f[1], _gh_keys(f[2]), f[6], f[7], f[8] FROM _gh_pu;
+INSERT INTO _github_row_refs
+SELECT 'reviews', natural_key, scope, f[2], f[5], f[6], NULL, NULL, NULL, NULL FROM _gh_rv
+UNION ALL
+SELECT 'issue_comments', natural_key, scope, f[2], f[6], f[7], _gh_number(f[3]), NULL, NULL,
+       NULL FROM _gh_ic
+UNION ALL
+SELECT 'review_comments', natural_key, scope, f[2], f[8], f[9], _gh_number(f[3]), NULL, NULL,
+       NULL FROM _gh_rc
+UNION ALL
+SELECT 'issue_events', natural_key, scope, f[3], f[5], f[6], NULL, scope || '#' || f[4], f[1],
+       f[2] FROM _gh_ie
+UNION ALL
+SELECT 'releases', r.natural_key, coalesce(n.repo, r.scope), u[1], u[2], u[3], NULL, NULL, NULL,
+       NULL
+FROM (SELECT natural_key, scope, json_extract_string(payload, [
+          '$.author.id', '$.author.login', '$.author.type']) AS u
+      FROM raw_github_releases) AS r
+LEFT JOIN _gh_names AS n ON n.name = r.scope AND n.ago > 1;
+
+-- @section cross
+-- Items a full collection no longer found (deleted upstream) are left out, with their comments;
+-- an issue under its latest name (a full pass marks what it misses under the earlier ones too).
+CREATE OR REPLACE TEMP TABLE _gh_deleted AS
+SELECT d.entity, CASE WHEN d.entity = 'issues' AND n.ago > 1
+                      THEN _gh_renamed(d.natural_key, d.scope, n.repo)
+                      ELSE d.natural_key END AS natural_key
+FROM sync_deleted AS d LEFT JOIN _gh_names AS n ON n.name = d.scope
+WHERE d.source = 'github';
+
+-- Every issue and pull request (of the refs), with what other rows read of it.
+CREATE OR REPLACE TEMP TABLE _gh_all_items AS
+SELECT 'github:' || i.key AS item_id, i.key, i.repo, i.number, i.is_pr, i.closed_at,
+       coalesce(p.merged_at, i.merged_at)::TIMESTAMPTZ AS merged_at, i.issue_id,
+       _gh_ordered_distinct(i.title_keys || coalesce(p.head_keys, [])) AS keys
+FROM _github_item_refs AS i LEFT JOIN _github_pull_refs AS p USING (key)
+WHERE i.key NOT IN (SELECT natural_key FROM _gh_deleted WHERE entity = 'issues');
+
+-- Commits, and the pull request each belongs to (see the header).
+-- A commit rewritten by a rebase or force-push gets a new sha but keeps its author, author
+-- time and message: the raw store then holds both, and they are one act (counted once).
+CREATE OR REPLACE TEMP TABLE _gh_commits AS
+SELECT natural_key, repo, sha, authored::TIMESTAMPTZ AS occurred,
+       coalesce('github:' || author_id, 'github:email:' || lower(email)) AS actor, keys,
+       parents, lands
+FROM _github_commit_refs
+QUALIFY row_number() OVER (PARTITION BY repo, authored, coalesce(author_id, lower(email)),
+                                        msg ORDER BY natural_key) = 1;
+
+CREATE OR REPLACE TEMP TABLE _gh_pr_keys AS
+SELECT item_id, repo, number, coalesce(merged_at, closed_at) AS ended, unnest(keys) AS key
+FROM _gh_all_items WHERE is_pr;
+
+CREATE OR REPLACE TEMP TABLE _gh_commit_pr AS
+SELECT c.natural_key, arg_min(p.item_id, (coalesce(p.ended, 'infinity'::TIMESTAMPTZ), p.number))
+       AS item_id
+FROM (SELECT natural_key, repo, occurred, unnest(keys) AS key FROM _gh_commits) AS c
+JOIN _gh_pr_keys AS p ON p.repo = c.repo AND p.key = c.key
+     AND (p.ended IS NULL OR p.ended >= c.occurred)
+GROUP BY c.natural_key;
+DROP TABLE _gh_pr_keys;
+
+-- The pull request a commit belongs to: the one whose commits list has it (a merged one first,
+-- then the first to close), else the key rule above. A commit that lands a merged pull request
+-- on the default branch (its squash commit "<title> (#N)" or merge commit "Merge pull request
+-- #N ...", in no pull request's commits list) is the merge's echo: it keeps its place in history
+-- with weight 0 (docs/metrics.md section 2) and belongs to that pull request.
+CREATE OR REPLACE TEMP TABLE _gh_landing AS
+SELECT c.natural_key, i.item_id, i.number
+FROM _gh_commits AS c
+JOIN _gh_all_items AS i ON i.repo = c.repo AND i.number = c.lands AND i.is_pr
+     AND i.merged_at IS NOT NULL
+WHERE c.natural_key NOT IN (SELECT natural_key FROM _github_pc_refs)
+  AND i.item_id IN (SELECT item_id FROM _github_pc_refs);
+
+CREATE OR REPLACE TEMP TABLE _gh_commit_pr_by_list AS
+SELECT natural_key, item_id FROM (
+    SELECT p.natural_key,
+           arg_min(p.item_id, (i.merged_at IS NULL,
+                               coalesce(i.merged_at, i.closed_at, 'infinity'::TIMESTAMPTZ),
+                               p.number)) AS item_id
+    FROM _github_pc_refs AS p JOIN _gh_all_items AS i USING (item_id)
+    GROUP BY p.natural_key
+    UNION ALL
+    SELECT natural_key, item_id FROM _gh_landing
+    UNION ALL
+    SELECT natural_key, item_id FROM _gh_commit_pr
+    WHERE natural_key NOT IN (SELECT natural_key FROM _github_pc_refs)
+      AND natural_key NOT IN (SELECT natural_key FROM _gh_landing));
+DROP TABLE _gh_commit_pr;
+ALTER TABLE _gh_commit_pr_by_list RENAME TO _gh_commit_pr;
+
+CREATE OR REPLACE TEMP TABLE _gh_pr_commits AS
+SELECT l.item_id, min(c.occurred) AS first_commit_at, count(*) AS commits,
+       flatten(list(c.keys ORDER BY c.occurred, c.sha)) AS keys
+FROM _gh_commit_pr AS l JOIN _gh_commits AS c USING (natural_key)
+WHERE l.natural_key NOT IN (SELECT natural_key FROM _gh_landing)
+GROUP BY l.item_id;
+
+-- Who merged a pull request: the last "merged" event of its issue.
+CREATE OR REPLACE TEMP TABLE _gh_merged_by AS
+SELECT ref AS item_key, arg_max('github:' || uid, (occurred::TIMESTAMPTZ, 'github:' || uid))
+       AS actor
+FROM _github_row_refs WHERE tbl = 'issue_events' AND event = 'merged'
+GROUP BY ref;
+
+-- A comment's issue_url ends in the issue's number; in some older payloads, in its id instead.
+-- The issue each comment is on (those of deleted issues, and deleted comments, left out).
+CREATE OR REPLACE TEMP TABLE _gh_comment_item AS
+SELECT c.natural_key, c.scope, c.number, 'github:' || c.scope || '#' || c.number AS item_id,
+       CASE WHEN i.is_pr THEN 'pr_comment' ELSE 'issue_comment' END AS kind
+FROM (SELECT natural_key, scope, coalesce(
+          (SELECT any_value(number) FROM _gh_all_items AS n
+           WHERE n.repo = c0.scope AND n.number = c0.num),
+          (SELECT any_value(number) FROM _gh_all_items AS n
+           WHERE n.repo = c0.scope AND n.issue_id = c0.num::VARCHAR),
+          c0.num) AS number
+      FROM _github_row_refs AS c0
+      WHERE tbl = 'issue_comments'
+        AND natural_key NOT IN (SELECT natural_key FROM _gh_deleted
+                                WHERE entity = 'issue_comments')) AS c
+LEFT JOIN _gh_all_items AS i ON i.key = c.scope || '#' || c.number
+WHERE c.scope || '#' || c.number NOT IN (SELECT natural_key FROM _gh_deleted
+                                         WHERE entity = 'issues');
+
+-- @section emit
+INSERT INTO repo_names SELECT name, repo FROM _gh_all_names;
+DROP TABLE _gh_all_names;
+-- An issue without a readable number or created_at is set aside (above).
+INSERT INTO source_coverage
+SELECT 'github', 'issues', coalesce(scope, ''), natural_key, 'quarantined',
+       'a missing or unreadable number or created_at', NULL
+FROM _gh_unreadable;
+DROP TABLE _gh_unreadable;
+
+-- Accounts: every user object any payload embeds (id, login, type), with the profile fetched
+-- once per login.
 CREATE OR REPLACE TEMP TABLE _gh_seen AS
-SELECT f[10] AS id, f[18] AS login, f[19] AS type FROM _gh_is
-UNION ALL SELECT f[6], f[7], f[8] FROM _gh_pu
-UNION ALL SELECT f[2], f[5], f[6] FROM _gh_rv
-UNION ALL SELECT f[2], f[6], f[7] FROM _gh_ic
-UNION ALL SELECT f[2], f[8], f[9] FROM _gh_rc
-UNION ALL SELECT author_id, author_login, author_type FROM _gh_c
-UNION ALL SELECT * FROM _gh_user('raw_github_releases', '$.author')
-UNION ALL SELECT f[3], f[5], f[6] FROM _gh_ie
+SELECT uid AS id, login, type FROM _github_item_refs
+UNION ALL SELECT uid, login, type FROM _github_pull_refs
+UNION ALL SELECT uid, login, type FROM _github_row_refs
+UNION ALL SELECT author_id, author_login, author_type FROM _github_commit_refs
 UNION ALL SELECT * FROM _gh_user('raw_github_members', '$')
 UNION ALL SELECT * FROM _gh_user('raw_github_team_members', '$')
 UNION ALL SELECT * FROM _gh_user('raw_github_users', '$');
@@ -210,7 +398,7 @@ UNION ALL SELECT * FROM _gh_user('raw_github_users', '$');
 -- between two builds of the same data).
 CREATE OR REPLACE TEMP TABLE _gh_commit_email AS
 SELECT id, arg_min(email, (-n, email)) AS email
-FROM (SELECT author_id AS id, email, count(*) AS n FROM _gh_c
+FROM (SELECT author_id AS id, email, count(*) AS n FROM _github_commit_refs
       WHERE author_id IS NOT NULL AND email IS NOT NULL GROUP BY ALL)
 GROUP BY id;
 
@@ -229,7 +417,7 @@ DROP TABLE _gh_commit_email;
 
 INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
 SELECT 'github', 'email:' || lower(email), NULL, min(email), min(name), false
-FROM _gh_c
+FROM _github_commit_refs
 WHERE author_id IS NULL AND email <> ''
 GROUP BY 2
 ON CONFLICT DO NOTHING;
@@ -238,15 +426,6 @@ INSERT INTO group_members(source, group_name, source_user_id)
 SELECT DISTINCT 'github', split_part(natural_key, ':', 1), payload ->> 'id'
 FROM raw_github_team_members WHERE payload ->> 'id' IS NOT NULL
 ON CONFLICT DO NOTHING;
-
--- Items a full collection no longer found (deleted upstream) are left out, with their comments;
--- an issue under its latest name (a full pass marks what it misses under the earlier ones too).
-CREATE OR REPLACE TEMP TABLE _gh_deleted AS
-SELECT d.entity, CASE WHEN d.entity = 'issues' AND n.ago > 1
-                      THEN _gh_renamed(d.natural_key, d.scope, n.repo)
-                      ELSE d.natural_key END AS natural_key
-FROM sync_deleted AS d LEFT JOIN _gh_names AS n ON n.name = d.scope
-WHERE d.source = 'github';
 
 -- Issues and pull requests: the issues list has both; pulls add the branch names.
 CREATE OR REPLACE TEMP TABLE _gh_items AS
@@ -274,76 +453,6 @@ FROM (SELECT * FROM _gh_is
 LEFT JOIN _gh_pu AS p ON p.natural_key = i.natural_key;
 DROP TABLE _gh_is;
 DROP TABLE _gh_pu;
-
--- Commits, and the pull request each belongs to (see the header).
--- A commit rewritten by a rebase or force-push gets a new sha but keeps its author, author
--- time and message: the raw store then holds both, and they are one act (counted once).
-CREATE OR REPLACE TEMP TABLE _gh_commits AS
-SELECT natural_key, scope AS repo, sha, authored::TIMESTAMPTZ AS occurred,
-       coalesce('github:' || author_id, 'github:email:' || lower(email)) AS actor,
-       _gh_ordered_distinct(_gh_keys(message)) AS keys, parents
-FROM _gh_c
-QUALIFY row_number() OVER (PARTITION BY scope, authored, coalesce(author_id, lower(email)),
-                                        message ORDER BY natural_key) = 1;
-
-CREATE OR REPLACE TEMP TABLE _gh_pr_keys AS
-SELECT item_id, repo, number, coalesce(merged_at, closed_at) AS ended,
-       unnest(_gh_ordered_distinct(_gh_keys(title) || _gh_keys(head_ref))) AS key
-FROM _gh_items WHERE is_pr;
-
-CREATE OR REPLACE TEMP TABLE _gh_commit_pr AS
-SELECT c.natural_key, arg_min(p.item_id, (coalesce(p.ended, 'infinity'::TIMESTAMPTZ), p.number))
-       AS item_id
-FROM (SELECT natural_key, repo, occurred, unnest(keys) AS key FROM _gh_commits) AS c
-JOIN _gh_pr_keys AS p ON p.repo = c.repo AND p.key = c.key
-     AND (p.ended IS NULL OR p.ended >= c.occurred)
-GROUP BY c.natural_key;
-DROP TABLE _gh_pr_keys;
-
--- The pull request a commit belongs to: the one whose commits list has it (a merged one first,
--- then the first to close), else the key rule above. A commit that lands a merged pull request
--- on the default branch (its squash commit "<title> (#N)" or merge commit "Merge pull request
--- #N ...", in no pull request's commits list) is the merge's echo: it keeps its place in history
--- with weight 0 (docs/metrics.md section 2) and belongs to that pull request.
-CREATE OR REPLACE TEMP TABLE _gh_landing AS
-SELECT c.natural_key, i.item_id, i.number
-FROM (SELECT natural_key, repo,
-             TRY_CAST(coalesce(
-                 nullif(regexp_extract(m, '\(#(\d+)\)\s*$', 1), ''),
-                 nullif(regexp_extract(m, '^Merge pull request #(\d+)\b', 1), '')) AS INTEGER)
-                 AS number
-      FROM (SELECT c.natural_key, c.repo, split_part(g.message, chr(10), 1) AS m
-            FROM _gh_commits AS c JOIN _gh_c AS g USING (natural_key))) AS c
-JOIN _gh_items AS i ON i.repo = c.repo AND i.number = c.number AND i.is_pr
-     AND i.merged_at IS NOT NULL
-WHERE c.natural_key NOT IN (SELECT natural_key FROM _gh_pc)
-  AND i.item_id IN (SELECT item_id FROM _gh_pc);
-DROP TABLE _gh_c;
-
-CREATE OR REPLACE TEMP TABLE _gh_commit_pr_by_list AS
-SELECT natural_key, item_id FROM (
-    SELECT p.natural_key,
-           arg_min(p.item_id, (i.merged_at IS NULL,
-                               coalesce(i.merged_at, i.closed_at, 'infinity'::TIMESTAMPTZ),
-                               p.number)) AS item_id
-    FROM _gh_pc AS p JOIN _gh_items AS i USING (item_id)
-    GROUP BY p.natural_key
-    UNION ALL
-    SELECT natural_key, item_id FROM _gh_landing
-    UNION ALL
-    SELECT natural_key, item_id FROM _gh_commit_pr
-    WHERE natural_key NOT IN (SELECT natural_key FROM _gh_pc)
-      AND natural_key NOT IN (SELECT natural_key FROM _gh_landing));
-DROP TABLE _gh_pc;
-DROP TABLE _gh_commit_pr;
-ALTER TABLE _gh_commit_pr_by_list RENAME TO _gh_commit_pr;
-
-CREATE OR REPLACE TEMP TABLE _gh_pr_commits AS
-SELECT l.item_id, min(c.occurred) AS first_commit_at, count(*) AS commits,
-       flatten(list(c.keys ORDER BY c.occurred, c.sha)) AS keys
-FROM _gh_commit_pr AS l JOIN _gh_commits AS c USING (natural_key)
-WHERE l.natural_key NOT IN (SELECT natural_key FROM _gh_landing)
-GROUP BY l.item_id;
 
 CREATE OR REPLACE TEMP TABLE _gh_events AS
 SELECT natural_key, scope AS repo, f[1] AS event, f[2]::TIMESTAMPTZ AS occurred,
@@ -383,16 +492,16 @@ FROM (SELECT *, _gh_ordered_distinct(_gh_keys(title) || _gh_keys(head_ref)) AS k
       FROM _gh_items);
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo)
-SELECT 'github:pr_merged:' || i.key, 'github', i.merged_at,
-       (SELECT arg_max(e.actor, (e.occurred, e.actor)) FROM _gh_events AS e
-        WHERE e.item_key = i.key AND e.event = 'merged'),
+SELECT 'github:pr_merged:' || i.key, 'github', i.merged_at, m.actor,
        i.item_id, 'pr_merged', json_object('repo', i.repo, 'number', i.number), i.repo
-FROM _gh_items AS i WHERE i.is_pr AND i.merged_at IS NOT NULL;
+FROM _gh_items AS i LEFT JOIN _gh_merged_by AS m ON m.item_key = i.key
+WHERE i.is_pr AND i.merged_at IS NOT NULL;
+DROP TABLE _gh_merged_by;
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo)
 SELECT 'github:issue_event:' || e.natural_key, 'github', e.occurred, e.actor, i.item_id, 'pr_ready',
        json_object('repo', e.repo, 'number', i.number), e.repo
-FROM _gh_events AS e JOIN _gh_items AS i ON i.key = e.item_key
+FROM _gh_events AS e JOIN _gh_all_items AS i ON i.key = e.item_key
 WHERE e.event = 'ready_for_review';
 DROP TABLE _gh_events;
 
@@ -404,37 +513,23 @@ FROM _gh_rv
 WHERE f[1] IS NOT NULL;
 DROP TABLE _gh_rv;
 
--- A comment's issue_url ends in the issue's number; in some older payloads, in its id instead.
 -- Comments carry the flags of their words (05_text_flags.sql), never the words: from the body
 -- when it is stored, else from body_flags, set at ingest when the body was reduced
--- (collectors/privacy.py, [privacy] store_text_fields).
+-- (collectors/privacy.py, [privacy] store_text_fields). The issue each is on: _gh_comment_item.
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail,
                    repo, shadow_tool)
-WITH c AS (
-    SELECT natural_key, scope, f, t, coalesce(
-               (SELECT any_value(number) FROM _gh_items AS n
-                WHERE n.repo = c0.scope AND n.number = _gh_number(c0.f[3])),
-               (SELECT any_value(number) FROM _gh_items AS n
-                WHERE n.repo = c0.scope AND n.issue_id = _gh_number(c0.f[3])::VARCHAR),
-               _gh_number(c0.f[3])) AS number
-    FROM (SELECT natural_key, scope, f, coalesce(_ph_stored_flags(flags), _ph_text_flags(f[4])) AS t
-          FROM (SELECT natural_key, scope, f, flags FROM _gh_ic
-                WHERE natural_key NOT IN (SELECT natural_key FROM _gh_deleted
-                                          WHERE entity = 'issue_comments'))) AS c0
-)
 SELECT 'github:issue_comment:' || c.natural_key, 'github', c.f[1]::TIMESTAMPTZ,
-       'github:' || c.f[2], 'github:' || c.scope || '#' || c.number,
-       CASE WHEN i.is_pr THEN 'pr_comment' ELSE 'issue_comment' END, _ph_flag_subkind(c.t),
-       json_object('repo', c.scope, 'number', c.number,
+       'github:' || c.f[2], r.item_id, r.kind, _ph_flag_subkind(c.t),
+       json_object('repo', c.scope, 'number', r.number,
                    'length', coalesce(length(c.f[4]), c.f[5]::INTEGER),
                    'is_reminder', c.t.is_reminder, 'is_status_request', c.t.is_status_request,
                    'shadow_tool', c.t.shadow_tool, 'has_result', c.t.has_result),
        c.scope, c.t.shadow_tool
-FROM c
-LEFT JOIN _gh_items AS i ON i.key = c.scope || '#' || c.number
-WHERE c.scope || '#' || c.number NOT IN (SELECT natural_key FROM _gh_deleted
-                                         WHERE entity = 'issues');
+FROM (SELECT natural_key, scope, f, coalesce(_ph_stored_flags(flags), _ph_text_flags(f[4])) AS t
+      FROM _gh_ic) AS c
+JOIN _gh_comment_item AS r USING (natural_key);
 DROP TABLE _gh_ic;
+DROP TABLE _gh_comment_item;
 DROP TABLE _gh_deleted;
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, subkind, detail,
@@ -449,6 +544,7 @@ FROM (SELECT *, coalesce(_ph_stored_flags(flags), _ph_text_flags(f[6])) AS t
       FROM _gh_rc);
 DROP TABLE _gh_rc;
 
+-- The commits parsed (of the rebase duplicates, the one kept).
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, weight, detail,
                    repo, linked_keys)
 SELECT 'github:commit:' || c.natural_key, 'github', c.occurred, c.actor, l.item_id, 'commit',
@@ -458,10 +554,13 @@ SELECT 'github:commit:' || c.natural_key, 'github', c.occurred, c.actor, l.item_
                    'merge', c.parents > 1, 'lands_pr', g.number), c.repo, c.keys
 FROM _gh_commits AS c
 LEFT JOIN _gh_commit_pr AS l USING (natural_key)
-LEFT JOIN _gh_landing AS g USING (natural_key);
+LEFT JOIN _gh_landing AS g USING (natural_key)
+WHERE c.natural_key IN (SELECT natural_key FROM _gh_parsed_commits);
 DROP TABLE _gh_commits;
 DROP TABLE _gh_commit_pr;
 DROP TABLE _gh_landing;
+DROP TABLE _gh_parsed_commits;
+DROP TABLE _gh_all_items;
 
 INSERT INTO events(event_id, source, occurred_at, actor_account, item_id, kind, detail, repo)
 SELECT 'github:release:' || natural_key, 'github',

@@ -1,0 +1,354 @@
+"""GitHub normalized by item in an incremental build (docs/build.md, "GitHub: only the items
+touched").
+
+collectors/sql/10_github.sql is in sections: `parse` reads the raw rows, `refs` adds what the
+parts across items are made of to compact per-unit tables (`_github_*_refs`: a commit's repo,
+author time, author, message digest, Jira keys, the pull request number it says it lands,
+parents; a pull request's commit; an issue's or pull request's repo, number, is_pr, keys, close
+and merge times, issue id; a review's, comment's, issue event's or release's account, a comment's
+issue number, an event's issue), `cross` computes the cross-item parts over all of those refs
+(rebase duplicates, the pull request of each commit, landing commits, pull-request aggregates,
+who merged, the issue each comment is on) and `emit` writes the domain rows of the rows parsed;
+identities are aggregated from the refs, group members and repo names from their (small) raw
+tables, in every run. The units: an issue or pull request (its key under the repository's latest
+name: every raw row of it, under every name), a commit (its key under the latest name: its
+commits row and every pull request's commits row of it), and each review, issue comment, review
+comment, issue event and release.
+
+An incremental build (`touched`) finds
+
+- the units of the raw rows the last build did not read ((table, key, `seq`) not in the state's
+  `github_read`, or no `seq`), of those it read that are gone, and of the issues and issue
+  comments marked deleted or unmarked since;
+- parses those rows only (the `parse` and `refs` sections on raw tables narrowed to them), into
+  the last build's refs of the other units, and computes `cross` over all refs: the commits whose
+  result (kept as a rebase duplicate or not, its pull request, landing or not) and the issue
+  comments whose result (its issue, issue_comment or pr_comment, left out) differ from the last
+  build's events are touched too;
+- the items touched: those of the units above, and every item a touched commit, issue comment,
+  review comment or issue event names before or after (its aggregates, who merged it, has_result
+  read them); every issue event of a touched item is touched (pr_ready reads the item).
+
+Then the rows the build redoes are explicit (`KEPT`): `_github_touched_items` (work_items) and
+`_github_touched_events` (events); identities, group members and repo names are redone whole.
+They are deleted from the build's file, a copy of the state (incremental._clear; the other rows
+stay), `restore` narrows the raw tables to the touched units (TEMP VIEWs) and 10_github.sql runs
+unchanged; `show_all` undoes it. When the
+repositories' names changed (a rename or transfer re-keys rows across repositories) GitHub is
+normalized from all its rows, and the build says why.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+import collectors
+from processhealth.build_inputs import has
+
+SQL = Path(collectors.__file__).resolve().parent / "sql" / "10_github.sql"
+REFS = ("commit", "pc", "item", "pull", "row")  # _github_<x>_refs, state github_<x>_refs
+# Raw tables normalized by unit (the others, repos, members, team members and users, are read
+# whole in every run: small).
+TABLES = ("commits", "pull_commits", "issues", "pulls", "reviews", "issue_comments",
+          "review_comments", "issue_events", "releases")
+STATE_TABLES = (*(f"github_{r}_refs" for r in REFS), "github_read", "github_deleted",
+                "github_names")
+ITEMS = "_github_touched_items"  # item_id
+EVENTS = "_github_touched_events"  # event_id
+_UNITS = "_github_touched_units"  # kind ('item', 'commit' or a raw table), key
+_NARROW = "_github_narrow"  # tbl, natural_key: the raw rows shown
+_DELETED_NOW = ("SELECT entity, natural_key, scope FROM sync_deleted WHERE source = 'github'"
+                " AND entity IN ('issues', 'issue_comments')")
+
+def sections() -> dict[str, str]:
+    """10_github.sql's sections by name (`-- @section <name>` lines)."""
+    parts = re.split(r"^-- @section (\w+)\n", SQL.read_text(encoding="utf-8"), flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def _run(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    found = sections()
+    for name in names:
+        for statement in duckdb.extract_statements(found[name]):
+            con.execute(statement)
+
+
+# table -> the SQL predicate of the GitHub rows a by-item build keeps (those of the units not
+# touched); every other GitHub row of the normalized tables (identities, group members, repo
+# names) is made again (incremental._clear). A NULL in a touched set would make NOT IN
+# unknown for every row, which deletes them all: left out.
+KEPT = {"events": f"event_id NOT IN (SELECT event_id FROM {EVENTS} WHERE event_id IS NOT NULL)",
+        "work_items": f"item_id NOT IN (SELECT item_id FROM {ITEMS} WHERE item_id IS NOT NULL)"}
+
+
+def usable(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the previous build state (`prev`) holds what a by-item build needs."""
+    return all(has(con, "prev", "main", table) for table in STATE_TABLES)
+
+
+def load(con: duckdb.DuckDBPyConnection) -> None:
+    """The last build's GitHub tables, copied out of its state (reads only the state), with the
+    results `touched` compares: each commit's and issue comment's event."""
+    for ref in REFS:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _github_{ref}_refs AS"
+                    f" SELECT * FROM prev.github_{ref}_refs")
+    for table in ("read", "deleted", "names"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _github_prev_{table} AS"
+                    f" SELECT * FROM prev.github_{table}")
+    con.execute("CREATE OR REPLACE TEMP TABLE _github_prev_results AS"
+                " SELECT event_id, item_id, kind, weight::DOUBLE AS weight FROM prev.main.events"
+                " WHERE source = 'github' AND (kind = 'commit'"
+                " OR event_id LIKE 'github:issue_comment:%')")
+
+
+def _raw_now() -> str:
+    return " UNION ALL ".join(
+        f"SELECT '{t}' AS tbl, natural_key, scope, seq FROM raw_github_{t}" for t in TABLES)
+
+
+# A raw row's unit (kind, key), by its table, key and scope (with _gh_names of 10_github.sql).
+_UNIT = """
+    SELECT r.*, CASE WHEN r.tbl IN ('issues', 'pulls') THEN 'item'
+                     WHEN r.tbl IN ('commits', 'pull_commits') THEN 'commit'
+                     ELSE r.tbl END AS kind,
+           CASE WHEN r.tbl IN ('issues', 'pulls', 'commits')
+                THEN CASE WHEN n.ago > 1 THEN _gh_renamed(r.natural_key, r.scope, n.repo)
+                          ELSE r.natural_key END
+                WHEN r.tbl = 'pull_commits'
+                THEN CASE WHEN n.ago > 1 THEN n.repo ELSE r.scope END || '@'
+                     || nullif(split_part(r.natural_key, '@', 2), '')
+                ELSE r.natural_key END AS key
+    FROM ({rows}) AS r LEFT JOIN _gh_names AS n ON n.name = r.scope"""
+
+
+def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
+    """After `load`: find the units to normalize again (the module docstring), leave in the refs
+    those of the other units only, and make `_github_touched_items` and `_github_touched_events`.
+    Returns how many units, and None; or 0 and why GitHub must be normalized from all its rows
+    (then nothing is left of this: `prepare(con, "full")` follows)."""
+    _run(con, "prelude")
+    [(renamed,)] = con.execute(
+        "SELECT count(*) FROM (SELECT name, repo, ago FROM _gh_names"
+        " EXCEPT SELECT name, repo, ago FROM _github_prev_names"
+        " UNION ALL (SELECT name, repo, ago FROM _github_prev_names"
+        " EXCEPT SELECT name, repo, ago FROM _gh_names))").fetchall()
+    if renamed:
+        _drop_work(con)
+        _drop_prev(con)
+        return 0, "a repository's names changed (renamed or transferred)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _github_raw_units AS"
+                f" {_UNIT.format(rows=_raw_now())}")
+    # the units of the rows not read as they are now, and of the deleted marks changed
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _github_changed AS
+        WITH gone AS ({_UNIT.format(rows='''
+                SELECT tbl, natural_key, scope, seq FROM _github_prev_read
+                EXCEPT SELECT tbl, natural_key, scope, seq FROM _github_raw_units''')}),
+        marks AS (
+            SELECT * FROM ({_DELETED_NOW} EXCEPT SELECT * FROM _github_prev_deleted)
+            UNION ALL (SELECT * FROM _github_prev_deleted EXCEPT {_DELETED_NOW})
+        ),
+        marked AS ({_UNIT.format(rows='''
+                SELECT entity AS tbl, natural_key, scope, NULL AS seq FROM marks''')})
+        SELECT DISTINCT kind, key FROM (
+            SELECT kind, key FROM _github_raw_units AS u WHERE seq IS NULL
+               OR NOT EXISTS (SELECT 1 FROM _github_prev_read AS p WHERE p.tbl = u.tbl
+                              AND p.natural_key = u.natural_key AND p.seq = u.seq)
+            UNION ALL SELECT kind, key FROM gone
+            UNION ALL SELECT kind, key FROM marked)
+        WHERE key IS NOT NULL""")
+    # what the last build's refs of the changed rows said they name (their items)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _github_named AS
+        SELECT CASE WHEN r.tbl = 'issue_events' THEN r.ref ELSE r.scope || '#' || r.num END
+               AS key
+        FROM _github_row_refs AS r JOIN _github_changed AS c
+             ON c.kind = r.tbl AND c.key = r.natural_key
+        WHERE r.tbl IN ('issue_events', 'review_comments', 'issue_comments')""")
+    _forget(con, "_github_changed")
+    _narrow(con, "_github_changed")
+    _run(con, "parse", "refs", "cross")
+    # the results now of every commit and issue comment, against the last build's
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _github_differ AS
+        WITH now AS (
+            SELECT 'github:commit:' || c.natural_key AS event_id, l.item_id, 'commit' AS kind,
+                   CASE WHEN g.natural_key IS NULL THEN 1 ELSE 0 END::DOUBLE AS weight
+            FROM _gh_commits AS c LEFT JOIN _gh_commit_pr AS l USING (natural_key)
+            LEFT JOIN _gh_landing AS g USING (natural_key)
+            UNION ALL
+            SELECT 'github:issue_comment:' || natural_key, item_id, kind, 1
+            FROM _gh_comment_item
+        ),
+        prev AS (SELECT event_id, item_id, kind,
+                        CASE WHEN kind = 'commit' THEN weight ELSE 1 END AS weight
+                 FROM _github_prev_results)
+        SELECT coalesce(n.event_id, p.event_id) AS event_id, n.item_id AS now_item,
+               p.item_id AS prev_item
+        FROM now AS n FULL JOIN prev AS p USING (event_id)
+        WHERE (n.item_id, n.kind, n.weight) IS DISTINCT FROM (p.item_id, p.kind, p.weight)""")
+    # the results of the changed ones too: the items they name before and after
+    con.execute("""
+        INSERT INTO _github_differ
+        SELECT p.event_id, NULL, p.item_id FROM _github_prev_results AS p
+        JOIN _github_changed AS c
+          ON p.event_id = CASE c.kind WHEN 'commit' THEN 'github:commit:'
+                                      ELSE 'github:issue_comment:' END || c.key
+        WHERE c.kind IN ('commit', 'issue_comments')""")
+    _drop_work(con)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {_UNITS} AS
+        SELECT kind, key FROM _github_changed
+        UNION SELECT CASE WHEN event_id LIKE 'github:commit:%' THEN 'commit'
+                          ELSE 'issue_comments' END,
+                     regexp_replace(event_id, '^github:(commit|issue_comment):', '')
+              FROM _github_differ""")
+    con.execute(f"""
+        INSERT INTO {_UNITS}
+        SELECT DISTINCT 'item', key FROM (
+            SELECT key FROM _github_named
+            UNION ALL SELECT r.scope || '#' || r.num FROM _github_row_refs AS r
+                      JOIN {_UNITS} AS u ON u.kind = r.tbl AND u.key = r.natural_key
+                      WHERE r.tbl IN ('review_comments', 'issue_comments')
+            UNION ALL SELECT r.ref FROM _github_row_refs AS r
+                      JOIN {_UNITS} AS u ON u.kind = r.tbl AND u.key = r.natural_key
+                      WHERE r.tbl = 'issue_events'
+            UNION ALL SELECT substr(unnest([now_item, prev_item]), 8) FROM _github_differ)
+        WHERE key IS NOT NULL
+          AND key NOT IN (SELECT key FROM {_UNITS} WHERE kind = 'item')""")
+    # every issue event of a touched item (its pr_ready event reads the item)
+    con.execute(f"""
+        INSERT INTO {_UNITS}
+        SELECT DISTINCT 'issue_events', natural_key FROM (
+            SELECT natural_key, ref FROM _github_row_refs WHERE tbl = 'issue_events'
+            UNION ALL SELECT natural_key, ref FROM _github_prev_ie)
+        WHERE ref IN (SELECT key FROM {_UNITS} WHERE kind = 'item')
+          AND natural_key NOT IN (SELECT key FROM {_UNITS} WHERE kind = 'issue_events')""")
+    _forget(con, _UNITS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {ITEMS} AS SELECT 'github:' || key AS item_id"
+                f" FROM {_UNITS} WHERE kind = 'item'")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {EVENTS} AS
+        SELECT 'github:' || unnest(['pr_opened:', 'issue_opened:', 'pr_merged:']) || key
+               AS event_id FROM {_UNITS} WHERE kind = 'item'
+        UNION ALL
+        SELECT 'github:' || CASE kind WHEN 'commit' THEN 'commit'
+                                      WHEN 'reviews' THEN 'review'
+                                      WHEN 'issue_comments' THEN 'issue_comment'
+                                      WHEN 'review_comments' THEN 'review_comment'
+                                      WHEN 'issue_events' THEN 'issue_event'
+                                      WHEN 'releases' THEN 'release' END || ':' || key
+        FROM {_UNITS} WHERE kind <> 'item'""")
+    _drop_prev(con)
+    return con.execute(f"SELECT count(*) FROM {_UNITS}").fetchone()[0], None
+
+
+def _drop_prev(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("_github_changed", "_github_named", "_github_differ", "_github_prev_ie",
+                  "_github_prev_read", "_github_prev_deleted", "_github_prev_names",
+                  "_github_prev_results"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _forget(con: duckdb.DuckDBPyConnection, units: str) -> None:
+    """Drop the refs of `units` (kind, key) not dropped yet; the issue events' items they named
+    are kept aside in _github_prev_ie (a touched item touches its events)."""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS _github_prev_ie(natural_key VARCHAR,"
+                " ref VARCHAR)")
+    con.execute(f"INSERT INTO _github_prev_ie SELECT natural_key, ref FROM _github_row_refs"
+                f" WHERE tbl = 'issue_events' AND natural_key IN"
+                f" (SELECT key FROM {units} WHERE kind = 'issue_events')")
+    for ref, kind, key in (("commit", "commit", "natural_key"), ("pc", "commit", "natural_key"),
+                           ("item", "item", "key"), ("pull", "item", "key")):
+        con.execute(f"DELETE FROM _github_{ref}_refs WHERE {key} IN"
+                    f" (SELECT key FROM {units} WHERE kind = '{kind}')")
+    con.execute(f"DELETE FROM _github_row_refs WHERE EXISTS (SELECT 1 FROM {units} AS u"
+                f" WHERE u.kind = _github_row_refs.tbl AND u.key = _github_row_refs.natural_key)")
+
+
+def _narrow(con: duckdb.DuckDBPyConnection, units: str) -> None:
+    """The raw tables as TEMP VIEWs of the rows of `units` (every raw row of each unit)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_NARROW} AS SELECT r.tbl, r.natural_key"
+                f" FROM _github_raw_units AS r JOIN {units} AS u USING (kind, key)")
+    for table in TABLES:
+        if has(con, "raw", "main", f"raw_github_{table}"):
+            con.execute(f"CREATE OR REPLACE TEMP VIEW raw_github_{table} AS"
+                        f" SELECT * FROM raw.raw_github_{table} WHERE natural_key IN"
+                        f" (SELECT natural_key FROM {_NARROW} WHERE tbl = '{table}')")
+
+
+def _show_whole(con: duckdb.DuckDBPyConnection) -> None:
+    for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary"
+                               " AND view_name LIKE 'raw\\_github\\_%' ESCAPE '\\'").fetchall():
+        con.execute(f"DROP VIEW {view}")
+
+
+def _drop_work(con: duckdb.DuckDBPyConnection) -> None:
+    """10_github.sql's working tables (named _gh_*) and the narrowed raw tables."""
+    for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary"
+                                " AND table_name LIKE '\\_gh\\_%' ESCAPE '\\'").fetchall():
+        con.execute(f"DROP TABLE {table}")
+    _show_whole(con)
+
+
+def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
+    """After `touched`, and the rows this build redoes deleted from the copy of the state
+    (`KEPT`): the raw tables narrowed to the touched units for 10_github.sql (`show_all`
+    undoes it), and the quarantine records of the issue rows not shown, from the state."""
+    narrow(con)
+    con.execute(f"INSERT INTO source_coverage({coverage_columns}) SELECT {coverage_columns}"
+                f" FROM prev.norm_source_coverage WHERE source = 'github'"
+                f" AND entity = 'issues' AND NOT ({COVERAGE_PREDICATE})")
+
+
+# The quarantine records (source_coverage) this build redoes: those of the issue rows shown.
+COVERAGE_PREDICATE = f"item IN (SELECT natural_key FROM {_NARROW} WHERE tbl = 'issues')"
+
+
+def narrow(con: duckdb.DuckDBPyConnection) -> None:
+    """After `touched`: the raw tables narrowed to the touched units' rows (TEMP VIEWs, which
+    `show_all` drops)."""
+    _narrow(con, _UNITS)
+    con.execute("DROP TABLE _github_raw_units")
+
+
+def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
+    """The refs before normalization: empty for a full normalization (10_github.sql fills
+    them), the last build's for a kept source (`how`: full or kept; a by-item build has them
+    from `load` and `touched`)."""
+    if how == "kept":
+        for ref in REFS:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _github_{ref}_refs AS"
+                        f" SELECT * FROM prev.github_{ref}_refs")
+    elif how == "full":
+        drop(con)
+        _run(con, "schema")
+
+
+def show_all(con: duckdb.DuckDBPyConnection) -> None:
+    """After 10_github.sql: the raw tables whole again, the working tables gone."""
+    _show_whole(con)
+    for table in (ITEMS, EVENTS, _UNITS, _NARROW):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def save(con: duckdb.DuckDBPyConnection) -> None:
+    """Into the new build state (`state`): the refs, the raw rows read, the issues and comments
+    marked deleted and the repositories' names, as the raw store holds them now."""
+    for ref in REFS:
+        con.execute(f"CREATE OR REPLACE TABLE state.github_{ref}_refs AS"
+                    f" SELECT * FROM _github_{ref}_refs")
+    con.execute(f"CREATE OR REPLACE TABLE state.github_read AS {_raw_now()}")
+    con.execute(f"CREATE OR REPLACE TABLE state.github_deleted AS {_DELETED_NOW}")
+    _run(con, "prelude")
+    con.execute("CREATE OR REPLACE TABLE state.github_names AS SELECT name, repo, ago"
+                " FROM _gh_names")
+    con.execute("DROP TABLE _gh_names; DROP TABLE _gh_all_names")
+
+
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    for ref in REFS:
+        con.execute(f"DROP TABLE IF EXISTS _github_{ref}_refs")

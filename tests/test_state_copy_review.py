@@ -1,0 +1,242 @@
+"""Review of the incremental build that starts from a copy of the build state (f835ae2)."""
+
+from __future__ import annotations
+
+import errno
+import inspect
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_incremental import build, compare, make_org_store, one_row
+
+from processhealth import analytics_db, incremental
+from processhealth.simload import replay
+from processhealth.store import RawStore
+
+pytestmark = [pytest.mark.slow, pytest.mark.extended]
+
+
+@pytest.fixture
+def org_store(tmp_path, monkeypatch):
+    return make_org_store(tmp_path, monkeypatch, months=1)
+
+
+def same_as_full(folder: Path, config) -> list[str]:
+    full = config.model_copy(deep=True)
+    full.storage.analytics_path = folder / "full.duckdb"
+    build(full, full=True)
+    return compare(Path(config.storage.analytics_path), folder / "full.duckdb")
+
+
+def test_the_file_does_not_grow_over_incremental_builds(org_store):
+    """Held: each build's file starts as a copy of the last state, free blocks and all; over
+    ten builds that each normalize a message and an issue again it stays the size of a full
+    build's, and equals one."""
+    folder, config = org_store
+    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
+    assert replay.split_last_month(raw, folder / "held.duckdb") > 0
+    build(config)
+    assert replay.append(raw, folder / "held.duckdb") > 0
+    assert build(config).start
+    sizes = []
+    for i in range(8):
+        key, scope, found = one_row(raw, "raw_slack_messages",
+                                    "payload ->> 'features' IS NOT NULL")
+        found["payload"]["features"] |= {"length": 1000 + i}
+        issue, where, jira = one_row(raw, "raw_jira_issues")
+        jira["payload"]["fields"]["summary"] = f"summary {i}"
+        with RawStore(raw) as store:
+            store.save("slack", "messages", [{"natural_key": key, "payload": found["payload"],
+                                              "updated_at": None}], scope=scope)
+            store.save("jira", "issues", [{"natural_key": issue, "payload": jira["payload"],
+                                           "updated_at": None}], scope=where)
+        plan = build(config)
+        assert plan.mode == "incremental" and plan.start and plan.delta == ("jira", "slack")
+        sizes.append(target.stat().st_size)
+    assert same_as_full(folder, config) == []
+    assert max(sizes) < 1.25 * (folder / "full.duckdb").stat().st_size, sizes
+
+
+def test_a_state_replaced_between_its_copy_and_its_check_is_not_mixed_with_it(org_store,
+                                                                               monkeypatch):
+    """Another build that renames its state and file in after this build copied the state and
+    before `decide` attached it (as `prev`) and checked it: the copy holds the older state's
+    rows, `prev` and the changes found against it are the newer one's. Each source is kept
+    from the copy as if it held the newer rows: the month the other build added is missing.
+    (Before this change the kept rows were read from `prev` itself.) The states are swapped by
+    rename, as a build does (the file identity a state records survives a rename)."""
+    folder, config = org_store
+    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
+    state = incremental.state_path(config)
+    assert replay.split_last_month(raw, folder / "held.duckdb") > 0
+    build(config)
+    os.link(state, folder / "s1")
+    os.link(target, folder / "t1")
+    assert replay.append(raw, folder / "held.duckdb") > 0
+    assert build(config).mode == "incremental"
+    os.link(state, folder / "s2")
+    os.link(target, folder / "t2")
+    os.replace(folder / "s1", state)
+    os.replace(folder / "t1", target)
+    attach = analytics_db._attach_raw
+
+    def concurrent_build_finishes(con, path):  # after the copy of the state, before decide
+        if (folder / "s2").exists():
+            os.replace(folder / "s2", state)
+            os.replace(folder / "t2", target)
+        attach(con, path)
+
+    monkeypatch.setattr(analytics_db, "_attach_raw", concurrent_build_finishes)
+    plan = build(config)
+    monkeypatch.setattr(analytics_db, "_attach_raw", attach)
+    assert same_as_full(folder, config) == []
+    assert plan.mode == "full" and "changed as the build began" in plan.reason
+
+
+def test_an_item_deleted_upstream_leaves_no_bytes_in_the_published_file(org_store):
+    """A build without pseudonyms has no rewrite of its live rows. Before this change its file
+    was written afresh, so an item deleted upstream (or the old version of an item changed)
+    was not in it; the copy of the state DELETEs its rows, and DuckDB leaves their bytes in
+    the published file, readable with `strings`, until the blocks are reused."""
+    folder, config = org_store
+    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
+    gone, scope, found = one_row(raw, "raw_github_issues")
+    secret = "Confidential: layoffs planned for the Lisbon office, do not share"
+    found["payload"]["title"] = secret
+    with RawStore(raw) as store:
+        store.save("github", "issues", [{"natural_key": gone, "payload": found["payload"],
+                                         "updated_at": None}], scope=scope)
+    build(config)
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT title FROM work_items WHERE item_id = ?",
+                           [f"github:{gone}"]).fetchall() == [(secret,)]
+    with RawStore(raw) as store:
+        assert store.mark_deleted("github", "issues", scope,
+                                  [k for k in found["scope_keys"] if k != gone]) == 1
+    assert build(config).mode == "incremental"
+    assert same_as_full(folder, config) == []
+    assert secret.encode() not in (folder / "full.duckdb").read_bytes()
+    assert secret.encode() not in target.read_bytes()
+
+
+def test_a_state_removed_before_the_copy_makes_a_full_build(org_store, monkeypatch):
+    """`current` found the state a valid base, then it went before the build copied it: the
+    build is full, as a missing state always made it (it failed with FileNotFoundError)."""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    build(config)
+    key, scope, found = one_row(raw, "raw_slack_messages", "payload ->> 'features' IS NOT NULL")
+    found["payload"]["features"] |= {"length": 4321}
+    with RawStore(raw) as store:
+        store.save("slack", "messages", [{"natural_key": key, "payload": found["payload"],
+                                          "updated_at": None}], scope=scope)
+    checked = incremental.current
+
+    def then_removed(config, plan):  # e.g. the user cleaning build-state/ meanwhile
+        answer = checked(config, plan)
+        incremental.state_path(config).unlink()
+        return answer
+
+    monkeypatch.setattr(incremental, "current", then_removed)
+    plan = build(config)
+    assert plan.mode == "full"
+    monkeypatch.setattr(incremental, "current", checked)
+    assert same_as_full(folder, config) == []
+
+
+def test_a_pseudonymized_incremental_build_keeps_no_real_name_in_its_bytes(org_store,
+                                                                           monkeypatch):
+    """Held: the copy of the state holds the real names; the rewrite of the live rows leaves
+    none of them in the published file."""
+    folder, config = org_store
+    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
+    monkeypatch.setenv("PROCESSHEALTH_SALT", "pepper")
+    config.privacy.pseudonymize = True
+    assert replay.split_last_month(raw, folder / "held.duckdb") > 0
+    build(config)
+    assert replay.append(raw, folder / "held.duckdb") > 0
+    gone, scope, found = one_row(raw, "raw_github_issues")
+    with RawStore(raw) as store:
+        store.mark_deleted("github", "issues", scope,
+                           [k for k in found["scope_keys"] if k != gone])
+    plan = build(config)
+    assert plan.mode == "incremental" and plan.start
+    with duckdb.connect(str(incremental.state_path(config)), read_only=True) as con:
+        real = {v for (v,) in con.execute(
+            "SELECT unnest([login, email, display_name]) FROM identities"
+            " WHERE source <> 'slack' OR NOT coalesce(is_bot, false)").fetchall()
+            if v and len(v) >= 5}
+    assert len(real) > 20
+    written = target.read_bytes()
+    assert sorted(v for v in real if v.encode() in written) == []
+    assert same_as_full(folder, config) == []
+
+
+def test_duckdb_1_1_reads_an_incremental_build(tmp_path, monkeypatch):
+    """Held: the file of an incremental build (a copy of the state, rows deleted and added by
+    DuckDB 2) keeps the 1.x storage format, and DuckDB 1.1 reads every relation alike."""
+    from test_old_reader import READER, _current_answers, _differing, _plain, old_duckdb_python
+    (tmp_path / "org").mkdir()
+    folder, config = make_org_store(tmp_path / "org", monkeypatch, months=2)
+    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
+    assert replay.split_last_month(raw, folder / "held.duckdb") > 0
+    build(config)
+    assert replay.append(raw, folder / "held.duckdb") > 0
+    key, scope, found = one_row(raw, "raw_jira_issues")
+    found["payload"]["fields"]["summary"] = "changed"
+    with RawStore(raw) as store:
+        store.save("jira", "issues", [{"natural_key": key, "payload": found["payload"],
+                                       "updated_at": None}], scope=scope)
+    plan = build(config)
+    assert plan.mode == "incremental" and plan.start
+    # every table and view read by DuckDB 1.1 as the current DuckDB reads it (the cookbook
+    # queries of test_old_reader need the simulated organization's data)
+    current = _current_answers(target, [])
+    assert current["tags"].get("storage_version", "").startswith("v1.")
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"database": str(target), "queries": [], "parquet": {}}))
+    run = subprocess.run([str(old_duckdb_python()), "-c",
+                          READER.replace("PLAIN", inspect.getsource(_plain)), str(job)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    old = json.loads(run.stdout)
+    assert len(old["relations"]) > 50
+    assert _differing(old["relations"], current["relations"]) == []
+
+
+def test_a_full_disk_while_the_state_is_copied_names_the_analytics_folder(org_store,
+                                                                          monkeypatch):
+    """The copy of the state is written beside the analytics file: where that disk is full,
+    the error must not send the user to the build state's folder (beside the raw store, often
+    another disk), as shutil's error does (its filename is the source)."""
+    from click.testing import CliRunner
+
+    from processhealth.cli import cli
+    folder, config = org_store
+    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
+    build(config)
+    key, scope, found = one_row(raw, "raw_slack_messages", "payload ->> 'features' IS NOT NULL")
+    found["payload"]["features"] |= {"length": 4321}
+    with RawStore(raw) as store:
+        store.save("slack", "messages", [{"natural_key": key, "payload": found["payload"],
+                                          "updated_at": None}], scope=scope)
+    state = incremental.state_path(config)
+    before = (state.read_bytes(), target.read_bytes())
+
+    def full(out_fd, in_fd, offset, count):  # as the kernel answers a write to a full disk
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "sendfile", full)
+    result = CliRunner().invoke(cli, ["--config", str(folder / "processhealth.toml"), "build"])
+    monkeypatch.undo()
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "No space left on device" in said and "Traceback" not in said
+    assert str(state) not in said and str(state.parent) not in said, said
+    assert str(target.parent) in said
+    assert (state.read_bytes(), target.read_bytes()) == before
+    assert not list(folder.rglob("*.building-*"))

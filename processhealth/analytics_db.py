@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -103,8 +104,13 @@ def _new_file(temp: Path, config: Any, prelude: Prelude | None,
     settings = {"memory_limit": config.storage.memory_limit,
                 "storage_version": ANALYTICS_STORAGE_VERSION}  # readable by DuckDB 1.1+
     if start is not None:
-        with ui.profiled("the last build state copied as the start"):
-            shutil.copyfile(start, temp)
+        try:
+            with ui.profiled("the last build state copied as the start"):
+                shutil.copyfile(start, temp)
+        except OSError as exc:  # shutil names the state (the source) for a full disk too
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise
+            raise OSError(exc.errno, exc.strerror, str(temp)) from exc
         return open_duckdb(temp, **settings)
     if prelude is not None:
         try:

@@ -326,7 +326,17 @@ def _clean_start(con: duckdb.DuckDBPyConnection) -> None:
     The normalized rows stay: `restore` deletes those this build normalizes again. Each of
     them is read once here, every column: a damaged block of the state fails now, and the
     build is full (pipeline.build), where a block no later step happens to read would have
-    been carried into the published database unseen (2.2 s at 10M events, docs/build.md)."""
+    been carried into the published database unseen (2.2 s at 10M events, docs/build.md).
+
+    First, the copy must be the state `decide` checked (`prev`): another build may have renamed
+    its state in between the copy and the check, and the copy's rows would then be kept as if
+    they were the newer state's. Each build's `state` rows name the file it renamed in."""
+    [(differ,)] = con.execute(
+        "SELECT count(*) FROM ((SELECT * FROM main.state EXCEPT ALL SELECT * FROM prev.state)"
+        " UNION ALL (SELECT * FROM prev.state EXCEPT ALL SELECT * FROM main.state))").fetchall()
+    if differ:
+        raise StateUnreadable("the build state changed as the build began (another build "
+                              "wrote it)")
     for table in NORMALIZED:
         con.execute(f"SELECT bit_xor(hash(t)) FROM main.{table} AS t").fetchall()
     for table in STATE_ONLY:

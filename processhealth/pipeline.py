@@ -161,6 +161,13 @@ def _build(config: Config, plan: incremental.Plan) -> Path:
                 finish=lambda con: build_state.finish(con, plan),
                 before_swap=lambda temp: build_state.commit(plan, temp),
                 prelude=prelude(), bar=bar, start=plan.state if plan.start else None)
+    except FileNotFoundError as exc:  # the state `current` found went before it was copied
+        if plan.start and plan.state is not None and exc.filename is not None \
+                and Path(exc.filename) == plan.state:
+            raise incremental.StateUnreadable(
+                f"the build state is gone ({plan.state} was removed as the build began)"
+            ) from exc
+        raise
     finally:
         build_state.discard(plan)
 

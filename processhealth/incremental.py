@@ -162,8 +162,9 @@ def current(config: Any, plan: Plan) -> bool:
     """Whether the analytics database is what a build would make now: it is the file the last
     build wrote, from this raw store, with this code and config, no raw row new, changed, gone
     or marked deleted since, and the same analysis inputs. Then `processhealth build` leaves
-    it as it is (plan.mode "current"), where an incremental build would copy every normalized
-    row and run the whole analysis again (at 1M events 18.9 s). Reads only; False on any doubt."""
+    it as it is (plan.mode "current"), where an incremental build would copy the state and
+    run the whole analysis again (at 1M events 18.9 s). Reads only; False on any doubt, and
+    plan.start once the state is found a valid base (the build then starts from its copy)."""
     target = Path(config.storage.analytics_path)
     raw = Path(config.storage.raw_path)
     if plan.full or plan.state is None or not plan.state.exists() or not target.exists() \

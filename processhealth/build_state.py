@@ -54,12 +54,10 @@ def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
                 " row_count BIGINT)")
     if plan.deleted:
         con.executemany("INSERT INTO state.deleted VALUES (?, ?, ?)", plan.deleted)
-    slack_delta.save(con)
-    slack_delta.drop(con)
-    jira_delta.save(con)
-    jira_delta.drop(con)
-    github_delta.save(con)
-    github_delta.drop(con)
+    for name, delta in (("slack", slack_delta), ("jira", jira_delta), ("github", github_delta)):
+        with ui.profiled(f"{name}'s tables", "  "):
+            delta.save(con)
+            delta.drop(con)
 
 
 def finish(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:

@@ -46,6 +46,7 @@ from pathlib import Path
 import duckdb
 
 import collectors
+from processhealth import ui
 from processhealth.build_inputs import has
 
 SQL = Path(collectors.__file__).resolve().parent / "sql" / "10_github.sql"
@@ -129,7 +130,8 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
     those of the other units only, and make `_github_touched_items` and `_github_touched_events`.
     Returns how many units, and None; or 0 and why GitHub must be normalized from all its rows
     (then nothing is left of this: `prepare(con, "full")` follows)."""
-    _run(con, "prelude")
+    with ui.profiled("github: prelude", "    "):
+        _run(con, "prelude")
     [(renamed,)] = con.execute(
         "SELECT count(*) FROM (SELECT name, repo, ago FROM _gh_names"
         " EXCEPT SELECT name, repo, ago FROM _github_prev_names"
@@ -139,10 +141,10 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
         _drop_work(con)
         _drop_prev(con)
         return 0, "a repository's names changed (renamed or transferred)"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _github_raw_units AS"
+    _timed(con, 1, f"CREATE OR REPLACE TEMP TABLE _github_raw_units AS"
                 f" {_UNIT.format(rows=_raw_now())}")
     # the units of the rows not read as they are now, and of the deleted marks changed
-    con.execute(f"""
+    _timed(con, 2, f"""
         CREATE OR REPLACE TEMP TABLE _github_changed AS
         WITH gone AS ({_UNIT.format(rows='''
                 SELECT tbl, natural_key, scope, seq FROM _github_prev_read
@@ -161,7 +163,7 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
             UNION ALL SELECT kind, key FROM marked)
         WHERE key IS NOT NULL""")
     # what the last build's refs of the changed rows said they name (their items)
-    con.execute("""
+    _timed(con, 3, """
         CREATE OR REPLACE TEMP TABLE _github_named AS
         SELECT CASE WHEN r.tbl = 'issue_events' THEN r.ref ELSE r.scope || '#' || r.num END
                AS key
@@ -170,9 +172,10 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
         WHERE r.tbl IN ('issue_events', 'review_comments', 'issue_comments')""")
     _forget(con, "_github_changed")
     _narrow(con, "_github_changed")
-    _run(con, "parse", "refs", "cross")
+    with ui.profiled("github: parse, refs and cross of the changed rows", "    "):
+        _run(con, "parse", "refs", "cross")
     # the results now of every commit and issue comment, against the last build's
-    con.execute("""
+    _timed(con, 4, """
         CREATE OR REPLACE TEMP TABLE _github_differ AS
         WITH now AS (
             SELECT 'github:commit:' || c.natural_key AS event_id, l.item_id, 'commit' AS kind,
@@ -191,7 +194,7 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
         FROM now AS n FULL JOIN prev AS p USING (event_id)
         WHERE (n.item_id, n.kind, n.weight) IS DISTINCT FROM (p.item_id, p.kind, p.weight)""")
     # the results of the changed ones too: the items they name before and after
-    con.execute("""
+    _timed(con, 5, """
         INSERT INTO _github_differ
         SELECT p.event_id, NULL, p.item_id FROM _github_prev_results AS p
         JOIN _github_changed AS c
@@ -199,14 +202,14 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
                                       ELSE 'github:issue_comment:' END || c.key
         WHERE c.kind IN ('commit', 'issue_comments')""")
     _drop_work(con)
-    con.execute(f"""
+    _timed(con, 6, f"""
         CREATE OR REPLACE TEMP TABLE {_UNITS} AS
         SELECT kind, key FROM _github_changed
         UNION SELECT CASE WHEN event_id LIKE 'github:commit:%' THEN 'commit'
                           ELSE 'issue_comments' END,
                      regexp_replace(event_id, '^github:(commit|issue_comment):', '')
               FROM _github_differ""")
-    con.execute(f"""
+    _timed(con, 7, f"""
         INSERT INTO {_UNITS}
         SELECT DISTINCT 'item', key FROM (
             SELECT key FROM _github_named
@@ -220,7 +223,7 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
         WHERE key IS NOT NULL
           AND key NOT IN (SELECT key FROM {_UNITS} WHERE kind = 'item')""")
     # every issue event of a touched item (its pr_ready event reads the item)
-    con.execute(f"""
+    _timed(con, 8, f"""
         INSERT INTO {_UNITS}
         SELECT DISTINCT 'issue_events', natural_key FROM (
             SELECT natural_key, ref FROM _github_row_refs WHERE tbl = 'issue_events'
@@ -228,9 +231,9 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
         WHERE ref IN (SELECT key FROM {_UNITS} WHERE kind = 'item')
           AND natural_key NOT IN (SELECT key FROM {_UNITS} WHERE kind = 'issue_events')""")
     _forget(con, _UNITS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {ITEMS} AS SELECT 'github:' || key AS item_id"
+    _timed(con, 9, f"CREATE OR REPLACE TEMP TABLE {ITEMS} AS SELECT 'github:' || key AS item_id"
                 f" FROM {_UNITS} WHERE kind = 'item'")
-    con.execute(f"""
+    _timed(con, 10, f"""
         CREATE OR REPLACE TEMP TABLE {EVENTS} AS
         SELECT 'github:' || unnest(['pr_opened:', 'issue_opened:', 'pr_merged:']) || key
                AS event_id FROM {_UNITS} WHERE kind = 'item'
@@ -244,6 +247,11 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
         FROM {_UNITS} WHERE kind <> 'item'""")
     _drop_prev(con)
     return con.execute(f"SELECT count(*) FROM {_UNITS}").fetchone()[0], None
+
+
+def _timed(con: duckdb.DuckDBPyConnection, number: int, sql: str) -> duckdb.DuckDBPyConnection:
+    with ui.profiled(f"github touched {number}: {' '.join(sql.split())[:60]}", "    "):
+        return con.execute(sql)
 
 
 def _drop_prev(con: duckdb.DuckDBPyConnection) -> None:

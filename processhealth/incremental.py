@@ -366,10 +366,13 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     if incremental and "github" in plan.kept:
         _from_state(lambda: github_delta.prepare(con, "kept"))
     elif incremental and "github" in plan.delta:
-        _from_state(lambda: github_delta.load(con))
-        plan.touched["github"], why = github_delta.touched(con)
+        with ui.profiled("github: the last build's tables read", "  "):
+            _from_state(lambda: github_delta.load(con))
+        with ui.profiled("github: units touched", "  "):
+            plan.touched["github"], why = github_delta.touched(con)
         if why is None:
-            _from_state(lambda: _clear(con, "github", github_delta.KEPT))
+            with ui.profiled("github: their rows deleted", "  "):
+                _from_state(lambda: _clear(con, "github", github_delta.KEPT))
             coverage = _columns(con, "source_coverage")
             _from_state(lambda: github_delta.restore(con, coverage))
         else:  # every GitHub row normalized again
@@ -381,9 +384,11 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     if incremental and "jira" in plan.kept:
         _from_state(lambda: jira_delta.prepare(con, "kept"))
     elif incremental and "jira" in plan.delta:
-        _from_state(lambda: jira_delta.load(con))
-        plan.touched["jira"] = jira_delta.touched(con)
-        _from_state(lambda: _clear(con, "jira", jira_delta.KEPT))
+        with ui.profiled("jira: issues touched", "  "):
+            _from_state(lambda: jira_delta.load(con))
+            plan.touched["jira"] = jira_delta.touched(con)
+        with ui.profiled("jira: their rows deleted", "  "):
+            _from_state(lambda: _clear(con, "jira", jira_delta.KEPT))
         coverage = _columns(con, "source_coverage")
         _from_state(lambda: jira_delta.restore(con, coverage))
     else:
@@ -393,9 +398,11 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         how = "kept"
     elif incremental and "slack" in plan.delta:
         how = "delta"
-        _from_state(lambda: slack_delta.load(con))
-        plan.touched["slack"] = slack_delta.touched(con)
-        _from_state(lambda: _clear(con, "slack", slack_delta.KEPT))
+        with ui.profiled("slack: messages touched", "  "):
+            _from_state(lambda: slack_delta.load(con))
+            plan.touched["slack"] = slack_delta.touched(con)
+        with ui.profiled("slack: their events deleted", "  "):
+            _from_state(lambda: _clear(con, "slack", slack_delta.KEPT))
         slack_delta.restore(con)
     _from_state(lambda: slack_delta.prepare(con, how))
 

@@ -57,6 +57,10 @@ TABLES = ("commits", "pull_commits", "issues", "pulls", "reviews", "issue_commen
           "review_comments", "issue_events", "releases")
 STATE_TABLES = (*(f"github_{r}_refs" for r in REFS), "github_read", "github_deleted",
                 "github_names")
+# The tables of 10_github.sql's `cross` section (over every unit's refs), which a by-item
+# build computes once, in `touched`, and `normalize` reads again.
+CROSS = ("_gh_deleted", "_gh_all_items", "_gh_commits", "_gh_commit_pr", "_gh_landing",
+         "_gh_pr_commits", "_gh_merged_by", "_gh_comment_item")
 ITEMS = "_github_touched_items"  # item_id
 EVENTS = "_github_touched_events"  # event_id
 _UNITS = "_github_touched_units"  # kind ('item', 'commit' or a raw table), key
@@ -201,7 +205,7 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
           ON p.event_id = CASE c.kind WHEN 'commit' THEN 'github:commit:'
                                       ELSE 'github:issue_comment:' END || c.key
         WHERE c.kind IN ('commit', 'issue_comments')""")
-    _drop_work(con)
+    _drop_work(con, keep=CROSS)
     _timed(con, 6, f"""
         CREATE OR REPLACE TEMP TABLE {_UNITS} AS
         SELECT kind, key FROM _github_changed
@@ -294,12 +298,32 @@ def _show_whole(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP VIEW {view}")
 
 
-def _drop_work(con: duckdb.DuckDBPyConnection) -> None:
-    """10_github.sql's working tables (named _gh_*) and the narrowed raw tables."""
+def _drop_work(con: duckdb.DuckDBPyConnection, keep: tuple[str, ...] = ()) -> None:
+    """10_github.sql's working tables (named _gh_*) and the narrowed raw tables; the tables
+    of `keep` are set aside under _ghx_<name> (`normalize` puts them back)."""
     for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary"
                                 " AND table_name LIKE '\\_gh\\_%' ESCAPE '\\'").fetchall():
-        con.execute(f"DROP TABLE {table}")
+        if table in keep:
+            con.execute(f"DROP TABLE IF EXISTS _ghx{table[3:]}")
+            con.execute(f"ALTER TABLE {table} RENAME TO _ghx{table[3:]}")
+        else:
+            con.execute(f"DROP TABLE {table}")
     _show_whole(con)
+
+
+def normalize(con: duckdb.DuckDBPyConnection) -> None:
+    """10_github.sql in a by-item build, after `restore`: its sections but `cross`, whose
+    tables `touched` computed over every unit's refs (the touched units' refs, parsed again
+    here, are what they were there: the same raw rows), put back before `emit`. Computing
+    `cross` once instead of twice saved about 6 s at 10M events."""
+    for name in ("prelude", "parse", "refs"):
+        with ui.profiled(f"github: {name}", "    "):
+            _run(con, name)
+    for table in CROSS:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"ALTER TABLE _ghx{table[3:]} RENAME TO {table}")
+    with ui.profiled("github: emit", "    "):
+        _run(con, "emit")
 
 
 def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
@@ -339,7 +363,7 @@ def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
 def show_all(con: duckdb.DuckDBPyConnection) -> None:
     """After 10_github.sql: the raw tables whole again, the working tables gone."""
     _show_whole(con)
-    for table in (ITEMS, EVENTS, _UNITS, _NARROW):
+    for table in (ITEMS, EVENTS, _UNITS, _NARROW, *(f"_ghx{t[3:]}" for t in CROSS)):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 

@@ -304,7 +304,11 @@ def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
 
     def once(con: duckdb.DuckDBPyConnection, config: Any) -> None:
         before = set(temp_tables(con))
-        step(con, config)
+        if source == "github" and "github" in plan.delta and "github" not in plan.widened:
+            with ui.profiled(step.name):
+                github_delta.normalize(con)  # the file without its `cross` section
+        else:
+            step(con, config)
         for table in temp_tables(con):
             if table not in before:
                 con.execute(f'DROP TABLE temp.main."{table}"')

@@ -60,7 +60,8 @@ ITEMS = {"github": "items", "jira": "issues", "slack": "messages"}
 # The build state's own tables (build_state.save), which its copy, the start of an incremental
 # build, drops.
 STATE_ONLY = ("state", "norm_source_coverage", "raw_tables", "deleted",
-              *github_delta.STATE_TABLES, *jira_delta.STATE_TABLES, *slack_delta.STATE_TABLES)
+              *(t for t in github_delta.STATE_TABLES if t not in github_delta.IN_FILE),
+              *jira_delta.STATE_TABLES, *slack_delta.STATE_TABLES)
 # source_coverage rows the build itself writes (quarantine); the rest come from the raw store.
 QUARANTINED = "status = 'quarantined'"
 
@@ -324,7 +325,8 @@ def _clean_start(con: duckdb.DuckDBPyConnection) -> None:
     build: the state's own tables dropped (they are not part of the analytics database), the
     rows of every table but the normalized ones deleted (the steps before normalization write
     them again: the recorded process changes, the collection gaps, the quarantine records).
-    The normalized rows stay: `restore` deletes those this build normalizes again. Each of
+    The normalized rows stay, and so do GitHub's refs (github_delta.IN_FILE, used in place):
+    `restore` deletes those this build normalizes again. Each of
     them is read once here, every column: a damaged block of the state fails now, and the
     build is full (pipeline.build), where a block no later step happens to read would have
     been carried into the published database unseen (2.2 s at 10M events, docs/build.md).
@@ -338,14 +340,16 @@ def _clean_start(con: duckdb.DuckDBPyConnection) -> None:
     if differ:
         raise StateUnreadable("the build state changed as the build began (another build "
                               "wrote it)")
-    for table in NORMALIZED:
+    tables = [t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        " AND schema_name = 'main' ORDER BY table_name").fetchall()]
+    kept = [t for t in tables if t in NORMALIZED or t in github_delta.IN_FILE]
+    for table in kept:
         con.execute(f"SELECT bit_xor(hash(t)) FROM main.{table} AS t").fetchall()
-    for table in STATE_ONLY:
-        con.execute(f"DROP TABLE IF EXISTS main.{table}")
-    for (table,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-            " AND schema_name = 'main' ORDER BY table_name").fetchall():
-        if table not in NORMALIZED:
+    for table in tables:
+        if table in STATE_ONLY:
+            con.execute(f'DROP TABLE main."{table}"')
+        elif table not in kept:
             con.execute(f'DELETE FROM main."{table}"')
 
 

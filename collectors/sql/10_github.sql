@@ -205,20 +205,20 @@ UPDATE _gh_ie SET scope = n.repo FROM _gh_names AS n WHERE n.name = _gh_ie.scope
 -- The compact per-unit tables (what the cross-item parts read; processhealth/github_delta.py
 -- keeps them in the build state). Made before the file runs in a build (github_delta.prepare),
 -- so that they outlive it; here for a run of the file alone.
-CREATE TEMP TABLE IF NOT EXISTS _github_commit_refs(
+CREATE TABLE IF NOT EXISTS github_commit_refs(
     natural_key VARCHAR, repo VARCHAR, sha VARCHAR, authored VARCHAR, msg VARCHAR,
     email VARCHAR, name VARCHAR, author_id VARCHAR, author_login VARCHAR, author_type VARCHAR,
     parents UBIGINT, keys VARCHAR[], lands INTEGER);
-CREATE TEMP TABLE IF NOT EXISTS _github_pc_refs(
+CREATE TABLE IF NOT EXISTS github_pc_refs(
     natural_key VARCHAR, repo VARCHAR, item_id VARCHAR, number INTEGER, raw_key VARCHAR);
-CREATE TEMP TABLE IF NOT EXISTS _github_item_refs(
+CREATE TABLE IF NOT EXISTS github_item_refs(
     key VARCHAR, repo VARCHAR, number INTEGER, is_pr BOOLEAN, title_keys VARCHAR[],
     closed_at TIMESTAMPTZ, merged_at VARCHAR, issue_id VARCHAR, uid VARCHAR, login VARCHAR,
     type VARCHAR);
-CREATE TEMP TABLE IF NOT EXISTS _github_pull_refs(
+CREATE TABLE IF NOT EXISTS github_pull_refs(
     key VARCHAR, merged_at VARCHAR, head_keys VARCHAR[], uid VARCHAR, login VARCHAR,
     type VARCHAR);
-CREATE TEMP TABLE IF NOT EXISTS _github_row_refs(
+CREATE TABLE IF NOT EXISTS github_row_refs(
     tbl VARCHAR, natural_key VARCHAR, scope VARCHAR, uid VARCHAR, login VARCHAR, type VARCHAR,
     num INTEGER, ref VARCHAR, event VARCHAR, occurred VARCHAR);
 
@@ -229,7 +229,7 @@ CREATE TEMP TABLE IF NOT EXISTS _github_row_refs(
 -- comment, issue event or release (the account it holds; a comment's issue number, an event's
 -- issue).
 CREATE OR REPLACE TEMP TABLE _gh_parsed_commits AS SELECT natural_key FROM _gh_c;
-INSERT INTO _github_commit_refs
+INSERT INTO github_commit_refs
 SELECT natural_key, scope, sha, authored, md5(message), email, name, author_id, author_login,
        author_type, parents, _gh_ordered_distinct(_gh_keys(message)),
        TRY_CAST(coalesce(nullif(regexp_extract(m, '\(#(\d+)\)\s*$', 1), ''),
@@ -237,18 +237,18 @@ SELECT natural_key, scope, sha, authored, md5(message), email, name, author_id, 
                 AS INTEGER)
 FROM (SELECT *, split_part(message, chr(10), 1) AS m FROM _gh_c);
 DROP TABLE _gh_c;
-INSERT INTO _github_pc_refs SELECT natural_key, scope, item_id, number, raw_key FROM _gh_pc;
+INSERT INTO github_pc_refs SELECT natural_key, scope, item_id, number, raw_key FROM _gh_pc;
 DROP TABLE _gh_pc;
-INSERT INTO _github_item_refs
+INSERT INTO github_item_refs
 SELECT natural_key, scope, f[1]::INTEGER,
        -- a pull_request stub whose links are all null (older payloads) marks no PR
        CASE WHEN f[2] IS NOT NULL THEN left(f[2], 1) = '{'
                  AND coalesce(f[14], f[15], f[9]) IS NOT NULL END,
        _gh_keys(f[3]), f[8]::TIMESTAMPTZ, f[9], f[16], f[10], f[18], f[19]
 FROM _gh_is;
-INSERT INTO _github_pull_refs
+INSERT INTO github_pull_refs
 SELECT natural_key, f[1], _gh_keys(f[2]), f[6], f[7], f[8] FROM _gh_pu;
-INSERT INTO _github_row_refs
+INSERT INTO github_row_refs
 SELECT 'reviews', natural_key, scope, f[2], f[5], f[6], NULL, NULL, NULL, NULL FROM _gh_rv
 UNION ALL
 SELECT 'issue_comments', natural_key, scope, f[2], f[6], f[7], _gh_number(f[3]), NULL, NULL,
@@ -282,7 +282,7 @@ CREATE OR REPLACE TEMP TABLE _gh_all_items AS
 SELECT 'github:' || i.key AS item_id, i.key, i.repo, i.number, i.is_pr, i.closed_at,
        coalesce(p.merged_at, i.merged_at)::TIMESTAMPTZ AS merged_at, i.issue_id,
        _gh_ordered_distinct(i.title_keys || coalesce(p.head_keys, [])) AS keys
-FROM _github_item_refs AS i LEFT JOIN _github_pull_refs AS p USING (key)
+FROM github_item_refs AS i LEFT JOIN github_pull_refs AS p USING (key)
 WHERE i.key NOT IN (SELECT natural_key FROM _gh_deleted WHERE entity = 'issues');
 
 -- Commits, and the pull request each belongs to (see the header).
@@ -292,7 +292,7 @@ CREATE OR REPLACE TEMP TABLE _gh_commits AS
 SELECT natural_key, repo, sha, authored::TIMESTAMPTZ AS occurred,
        coalesce('github:' || author_id, 'github:email:' || lower(email)) AS actor, keys,
        parents, lands
-FROM _github_commit_refs
+FROM github_commit_refs
 QUALIFY row_number() OVER (PARTITION BY repo, authored, coalesce(author_id, lower(email)),
                                         msg ORDER BY natural_key) = 1;
 
@@ -319,8 +319,8 @@ SELECT c.natural_key, i.item_id, i.number
 FROM _gh_commits AS c
 JOIN _gh_all_items AS i ON i.repo = c.repo AND i.number = c.lands AND i.is_pr
      AND i.merged_at IS NOT NULL
-WHERE c.natural_key NOT IN (SELECT natural_key FROM _github_pc_refs)
-  AND i.item_id IN (SELECT item_id FROM _github_pc_refs);
+WHERE c.natural_key NOT IN (SELECT natural_key FROM github_pc_refs)
+  AND i.item_id IN (SELECT item_id FROM github_pc_refs);
 
 CREATE OR REPLACE TEMP TABLE _gh_commit_pr_by_list AS
 SELECT natural_key, item_id FROM (
@@ -328,13 +328,13 @@ SELECT natural_key, item_id FROM (
            arg_min(p.item_id, (i.merged_at IS NULL,
                                coalesce(i.merged_at, i.closed_at, 'infinity'::TIMESTAMPTZ),
                                p.number)) AS item_id
-    FROM _github_pc_refs AS p JOIN _gh_all_items AS i USING (item_id)
+    FROM github_pc_refs AS p JOIN _gh_all_items AS i USING (item_id)
     GROUP BY p.natural_key
     UNION ALL
     SELECT natural_key, item_id FROM _gh_landing
     UNION ALL
     SELECT natural_key, item_id FROM _gh_commit_pr
-    WHERE natural_key NOT IN (SELECT natural_key FROM _github_pc_refs)
+    WHERE natural_key NOT IN (SELECT natural_key FROM github_pc_refs)
       AND natural_key NOT IN (SELECT natural_key FROM _gh_landing));
 DROP TABLE _gh_commit_pr;
 ALTER TABLE _gh_commit_pr_by_list RENAME TO _gh_commit_pr;
@@ -350,7 +350,7 @@ GROUP BY l.item_id;
 CREATE OR REPLACE TEMP TABLE _gh_merged_by AS
 SELECT ref AS item_key, arg_max('github:' || uid, (occurred::TIMESTAMPTZ, 'github:' || uid))
        AS actor
-FROM _github_row_refs WHERE tbl = 'issue_events' AND event = 'merged'
+FROM github_row_refs WHERE tbl = 'issue_events' AND event = 'merged'
 GROUP BY ref;
 
 -- A comment's issue_url ends in the issue's number; in some older payloads, in its id instead.
@@ -364,7 +364,7 @@ FROM (SELECT natural_key, scope, coalesce(
           (SELECT any_value(number) FROM _gh_all_items AS n
            WHERE n.repo = c0.scope AND n.issue_id = c0.num::VARCHAR),
           c0.num) AS number
-      FROM _github_row_refs AS c0
+      FROM github_row_refs AS c0
       WHERE tbl = 'issue_comments'
         AND natural_key NOT IN (SELECT natural_key FROM _gh_deleted
                                 WHERE entity = 'issue_comments')) AS c
@@ -385,10 +385,10 @@ DROP TABLE _gh_unreadable;
 -- Accounts: every user object any payload embeds (id, login, type), with the profile fetched
 -- once per login.
 CREATE OR REPLACE TEMP TABLE _gh_seen AS
-SELECT uid AS id, login, type FROM _github_item_refs
-UNION ALL SELECT uid, login, type FROM _github_pull_refs
-UNION ALL SELECT uid, login, type FROM _github_row_refs
-UNION ALL SELECT author_id, author_login, author_type FROM _github_commit_refs
+SELECT uid AS id, login, type FROM github_item_refs
+UNION ALL SELECT uid, login, type FROM github_pull_refs
+UNION ALL SELECT uid, login, type FROM github_row_refs
+UNION ALL SELECT author_id, author_login, author_type FROM github_commit_refs
 UNION ALL SELECT * FROM _gh_user('raw_github_members', '$')
 UNION ALL SELECT * FROM _gh_user('raw_github_team_members', '$')
 UNION ALL SELECT * FROM _gh_user('raw_github_users', '$');
@@ -398,7 +398,7 @@ UNION ALL SELECT * FROM _gh_user('raw_github_users', '$');
 -- between two builds of the same data).
 CREATE OR REPLACE TEMP TABLE _gh_commit_email AS
 SELECT id, arg_min(email, (-n, email)) AS email
-FROM (SELECT author_id AS id, email, count(*) AS n FROM _github_commit_refs
+FROM (SELECT author_id AS id, email, count(*) AS n FROM github_commit_refs
       WHERE author_id IS NOT NULL AND email IS NOT NULL GROUP BY ALL)
 GROUP BY id;
 
@@ -417,7 +417,7 @@ DROP TABLE _gh_commit_email;
 
 INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
 SELECT 'github', 'email:' || lower(email), NULL, min(email), min(name), false
-FROM _github_commit_refs
+FROM github_commit_refs
 WHERE author_id IS NULL AND email <> ''
 GROUP BY 2
 ON CONFLICT DO NOTHING;

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import orjson
 import pytest
 from test_incremental import build, compare, make_org_store
+from test_jira_delta import _sql
 
 from processhealth import github_delta, incremental
 from processhealth.simload import replay
@@ -25,11 +25,6 @@ from processhealth.store import RawStore
 @pytest.fixture
 def org_store(tmp_path, monkeypatch):
     return make_org_store(tmp_path, monkeypatch)
-
-
-def _sql(db: Path, statement: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db)) as con:
-        return con.execute(statement, params or []).fetchall()
 
 
 def _payload(raw: Path, entity: str, key: str) -> dict:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_incremental import build, compare, make_org_store, one_row
+from test_incremental import build, make_org_store, one_row
+from test_jira_delta_review import _slack_changed
+from test_slack_delta_review import same_as_full
 
 from processhealth import analytics_db, incremental
 from processhealth.simload import replay
@@ -23,13 +25,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.extended]
 @pytest.fixture
 def org_store(tmp_path, monkeypatch):
     return make_org_store(tmp_path, monkeypatch, months=1)
-
-
-def same_as_full(folder: Path, config) -> list[str]:
-    full = config.model_copy(deep=True)
-    full.storage.analytics_path = folder / "full.duckdb"
-    build(full, full=True)
-    return compare(Path(config.storage.analytics_path), folder / "full.duckdb")
 
 
 def test_the_file_does_not_grow_over_incremental_builds(org_store):
@@ -132,11 +127,7 @@ def test_a_state_removed_before_the_copy_makes_a_full_build(org_store, monkeypat
     folder, config = org_store
     raw = folder / "raw.duckdb"
     build(config)
-    key, scope, found = one_row(raw, "raw_slack_messages", "payload ->> 'features' IS NOT NULL")
-    found["payload"]["features"] |= {"length": 4321}
-    with RawStore(raw) as store:
-        store.save("slack", "messages", [{"natural_key": key, "payload": found["payload"],
-                                          "updated_at": None}], scope=scope)
+    _slack_changed(raw, 4321)
     checked = incremental.current
 
     def then_removed(config, plan):  # e.g. the user cleaning build-state/ meanwhile
@@ -222,11 +213,7 @@ def test_a_full_disk_while_the_state_is_copied_names_the_analytics_folder(org_st
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
     build(config)
-    key, scope, found = one_row(raw, "raw_slack_messages", "payload ->> 'features' IS NOT NULL")
-    found["payload"]["features"] |= {"length": 4321}
-    with RawStore(raw) as store:
-        store.save("slack", "messages", [{"natural_key": key, "payload": found["payload"],
-                                          "updated_at": None}], scope=scope)
+    _slack_changed(raw, 4321)
     state = incremental.state_path(config)
     before = (state.read_bytes(), target.read_bytes())
 

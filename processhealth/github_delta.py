@@ -332,22 +332,20 @@ def normalize(con: duckdb.DuckDBPyConnection) -> None:
 def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
     """After `touched`, and the rows this build redoes deleted from the copy of the state
     (`KEPT`): the raw tables narrowed to the touched units for 10_github.sql (`show_all`
-    undoes it), and the quarantine records of the issue rows not shown, from the state."""
-    narrow(con)
+    undoes it), and the quarantine records of the issue rows not shown, from the state: of
+    those still in the raw store (a row gone, say from a raw store restored from a copy, is a
+    touched unit's but not shown, and a full build records nothing of it)."""
+    _narrow(con, _UNITS)
     con.execute(f"INSERT INTO source_coverage({coverage_columns}) SELECT {coverage_columns}"
                 f" FROM prev.norm_source_coverage WHERE source = 'github'"
-                f" AND entity = 'issues' AND NOT ({COVERAGE_PREDICATE})")
+                f" AND entity = 'issues' AND NOT ({COVERAGE_PREDICATE})"
+                f" AND item IN (SELECT natural_key FROM _github_raw_units"
+                f" WHERE tbl = 'issues')")
+    con.execute("DROP TABLE _github_raw_units")
 
 
 # The quarantine records (source_coverage) this build redoes: those of the issue rows shown.
 COVERAGE_PREDICATE = f"item IN (SELECT natural_key FROM {_NARROW} WHERE tbl = 'issues')"
-
-
-def narrow(con: duckdb.DuckDBPyConnection) -> None:
-    """After `touched`: the raw tables narrowed to the touched units' rows (TEMP VIEWs, which
-    `show_all` drops)."""
-    _narrow(con, _UNITS)
-    con.execute("DROP TABLE _github_raw_units")
 
 
 def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:

@@ -100,6 +100,120 @@ def test_no_github_working_table_outlives_normalization(org_store, monkeypatch):
     assert seen == [[]]
 
 
+def test_a_raw_store_restored_from_a_copy_brings_back_older_versions(org_store):
+    """After a copy of the raw store was made: an open pull request merged, an issue made
+    unreadable, a commit added to a pull request's commits list. The copy is restored (the
+    older versions are back, under the seqs an earlier build saw; the list entry is gone), then
+    collected into (each table grows again, so the build is incremental): the result equals a
+    full build, the pull request open, the issue read, the commit in its old pull request."""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    target = Path(config.storage.analytics_path)
+    assert build(config).mode == "full"
+    shutil.copyfile(raw, folder / "backup.duckdb")
+    [(repo,)] = _sql(raw, "SELECT scope FROM raw_github_pulls GROUP BY scope"
+                          " ORDER BY count(*) DESC, scope LIMIT 1")
+    [(opened,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_pulls WHERE scope = ?"
+                            " AND payload ->> 'merged_at' IS NULL", [repo])
+    [(issue, number)] = _sql(raw, "SELECT natural_key, payload ->> 'number' FROM"
+                                  " raw_github_issues WHERE scope = ? AND natural_key <> ?"
+                                  " ORDER BY natural_key LIMIT 1", [repo, opened])
+    [(listed, sha)] = _sql(raw, "SELECT min(natural_key), min(split_part(natural_key, '@', 2))"
+                                " FROM raw_github_pull_commits WHERE scope = ?"
+                                " AND natural_key NOT LIKE ?", [repo, f"{opened}@%"])
+    readable = _payload(raw, "issues", issue)
+    _set_merged(raw, repo, opened, "2026-03-01T00:00:00Z")
+    _save(raw, "issues", repo, [(issue, {**readable, "created_at": "soon"})])
+    _save(raw, "pull_commits", repo, [(f"{opened}@{sha}", _payload(raw, "pull_commits",
+                                                                   listed))])
+    _by_item(config)
+    assert _differences(folder, config) == []
+
+    shutil.copyfile(folder / "backup.duckdb", raw)  # restored
+    [(other,)] = _sql(raw, "SELECT max(natural_key) FROM raw_github_pulls WHERE scope = ?",
+                      [repo])
+    pull, title = _payload(raw, "pulls", other), _payload(raw, "issues", other)
+    _save(raw, "pulls", repo, [(other, {**pull, "body_length": 4321})])
+    _save(raw, "issues", repo, [(other, {**title, "title": title["title"] + " (again)"})])
+    [(commit,)] = _sql(raw, "SELECT max(natural_key) FROM raw_github_commits WHERE scope = ?",
+                       [repo])
+    _save(raw, "pull_commits", repo, [(f"{other}@{commit.split('@')[1]}",
+                                       _payload(raw, "commits", commit))])
+    _by_item(config)
+    assert _sql(target, "SELECT status FROM work_items WHERE item_id = ?",
+                [f"github:{opened}"]) == [("open",)]
+    assert _sql(target, "SELECT count(*) FROM work_items WHERE item_id = ?",
+                [f"github:{issue}"]) == [(1,)]
+    assert _differences(folder, config) == []
+
+
+def _grow(raw: Path, repo: str, table: str, sha: str) -> None:
+    """A new commit (or list entry of it) after a row was deleted: the table's top seq does not
+    go back (which makes the build full)."""
+    [(key,)] = _sql(raw, f"SELECT max(natural_key) FROM raw_github_{table} WHERE scope = ?",
+                    [repo])
+    payload = copy.deepcopy(_payload(raw, table, key))
+    payload["sha"] = sha * 20
+    payload["commit"]["message"] = f"Another change {sha}"
+    _save(raw, table, repo, [(f"{key.rsplit('@', 1)[0]}@{sha * 20}", payload)])
+
+
+def test_landing_commits_lists_and_rebase_copies_move_across_builds(org_store):
+    """A "(#N)" commit of a merged pull request without a commits list (not its landing
+    commit: the rule needs the list), then: the list appears (the commit lands it, weight 0);
+    a copy of a listed commit with a lower sha (the copy kept); the kept copy gone (the first
+    kept again); the pull request unmerged (the commit lands nothing); its list gone."""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    target = Path(config.storage.analytics_path)
+    [(repo,)] = _sql(raw, "SELECT scope FROM raw_github_pulls GROUP BY scope"
+                          " ORDER BY count(*) DESC, scope LIMIT 1")
+    [(pr, number)] = _sql(raw, "SELECT natural_key, (payload ->> 'number')::INTEGER FROM"
+                               " raw_github_pulls WHERE scope = ? AND payload ->> 'merged_at'"
+                               " IS NOT NULL ORDER BY natural_key LIMIT 1", [repo])
+    rows = _sql(raw, "SELECT natural_key, payload::VARCHAR FROM raw_github_pull_commits"
+                     " WHERE natural_key LIKE ? ORDER BY natural_key", [f"{pr}@%"])
+    assert rows
+    _sql(raw, "DELETE FROM raw_github_pull_commits WHERE natural_key LIKE ?", [f"{pr}@%"])
+    [(like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_commits WHERE scope = ?",
+                     [repo])
+    landing = copy.deepcopy(_payload(raw, "commits", like))
+    landing["sha"] = "1a" * 20
+    landing["commit"]["message"] = f"Ship it (#{number})"
+    _save(raw, "commits", repo, [(f"{repo}@{'1a' * 20}", landing)])
+    assert build(config).mode == "full"
+
+    def weight() -> list[tuple]:
+        return _sql(target, "SELECT item_id, weight FROM events WHERE event_id = ?",
+                    [f"github:commit:{repo}@{'1a' * 20}"])
+
+    assert weight()[0][1] == 1
+    key, text = rows[0]
+    import orjson
+    _save(raw, "pull_commits", repo, [(key, orjson.loads(text))])  # the list appears
+    _by_item(config)
+    assert weight() == [(f"github:{pr}", 0)]
+    assert _differences(folder, config) == []
+
+    sha = key.split("@")[1]
+    twin = _payload(raw, "commits", f"{repo}@{sha}")
+    _save(raw, "commits", repo, [(f"{repo}@{'00' * 20}", {**twin, "sha": "00" * 20})])
+    _by_item(config)
+    assert _differences(folder, config) == []
+    _delete(raw, "commits", f"{repo}@{'00' * 20}")  # the kept copy gone
+    _grow(raw, repo, "commits", "2b")
+    _by_item(config)
+    assert _differences(folder, config) == []
+    _set_merged(raw, repo, pr, None)
+    _by_item(config)
+    assert weight()[0][1] == 1
+    assert _differences(folder, config) == []
+    _delete(raw, "pull_commits", key)
+    _grow(raw, repo, "pull_commits", "3c")
+    _by_item(config)
+    assert _differences(folder, config) == []
+
+
 # --- many random small steps -------------------------------------------------------------------
 
 def _one(raw: Path, rng: random.Random, statement: str, params: list | None = None):

@@ -214,6 +214,62 @@ def test_landing_commits_lists_and_rebase_copies_move_across_builds(org_store):
     assert _differences(folder, config) == []
 
 
+def test_a_comment_found_by_issue_id_follows_its_item(org_store):
+    """An issue comment of the older payload shape (issue_url ends in the issue's id) with a
+    result, and a ready_for_review event, on issue X; then X becomes a pull request stub (the
+    comment a pr_comment), X is marked deleted (the comment falls back to the id as a number),
+    unmarked, and the comment moved to another issue by number."""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    [(repo,)] = _sql(raw, "SELECT scope FROM raw_github_issues GROUP BY scope"
+                          " ORDER BY count(*) DESC, scope LIMIT 1")
+    (x, x_id, x_number), (y, _, y_number) = _sql(
+        raw, "SELECT natural_key, payload ->> 'id', (payload ->> 'number')::INTEGER"
+             " FROM raw_github_issues WHERE scope = ? AND (payload -> 'pull_request') IS NULL"
+             " ORDER BY natural_key LIMIT 2", [repo])
+    [(like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_issue_comments")
+    comment = _payload(raw, "issue_comments", like)
+    comment.update(id=991000001, issue_url=f"http://127.0.0.1:1/repos/{repo}/issues/{x_id}")
+    comment["body_flags"] = {**comment["body_flags"], "has_result": True}
+    _save(raw, "issue_comments", repo, [("991000001", comment)])
+    [(event_like,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_issue_events"
+                                " WHERE payload ->> 'event' = 'ready_for_review'")
+    event = _payload(raw, "issue_events", event_like)
+    event.update(id=3991000001)
+    event["issue"] = {**event["issue"], "number": x_number}
+    _save(raw, "issue_events", repo, [("3991000001", event)])
+    assert build(config).mode == "full"
+    target = Path(config.storage.analytics_path)
+    assert _sql(target, "SELECT item_id, kind FROM events WHERE event_id = ?",
+                ["github:issue_comment:991000001"]) == [(f"github:{x}", "issue_comment")]
+
+    issue = _payload(raw, "issues", x)
+    _save(raw, "issues", repo, [(x, {**issue, "pull_request": {
+        "url": f"http://127.0.0.1:1/repos/{repo}/pulls/{x_number}",
+        "html_url": f"http://127.0.0.1:1/{repo}/pull/{x_number}", "merged_at": None}})])
+    _by_item(config)
+    assert _sql(target, "SELECT kind FROM events WHERE event_id = ?",
+                ["github:issue_comment:991000001"]) == [("pr_comment",)]
+    assert _differences(folder, config) == []
+    keys = [k for (k,) in _sql(raw, "SELECT natural_key FROM raw_github_issues WHERE scope = ?",
+                               [repo])]
+    with RawStore(raw) as store:
+        assert store.mark_deleted("github", "issues", repo, [k for k in keys if k != x]) == 1
+    _by_item(config)
+    assert _differences(folder, config) == []
+    with RawStore(raw) as store:
+        assert store.mark_deleted("github", "issues", repo, keys) == 0
+    _by_item(config)
+    assert _differences(folder, config) == []
+    _save(raw, "issue_comments", repo, [("991000001", {
+        **comment, "issue_url": f"http://127.0.0.1:1/repos/{repo}/issues/{y_number}"})])
+    _by_item(config)
+    assert _sql(target, "SELECT item_id, has_result FROM work_items WHERE item_id IN (?, ?)"
+                        " ORDER BY ALL", [f"github:{x}", f"github:{y}"]) == sorted(
+        [(f"github:{x}", False), (f"github:{y}", True)])
+    assert _differences(folder, config) == []
+
+
 # --- many random small steps -------------------------------------------------------------------
 
 def _one(raw: Path, rng: random.Random, statement: str, params: list | None = None):

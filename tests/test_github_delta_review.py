@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 import shutil
 from pathlib import Path
 
-import duckdb
+import orjson
 import pytest
 from test_github_delta import _payload, _refs, _save, _sql
 from test_incremental import build, compare, make_org_store
 
-from processhealth import build_state, github_delta
+from processhealth import build_state
 from processhealth.store import RawStore
 
 # The extended tier (CI runs it after the suite).
@@ -189,7 +190,6 @@ def test_landing_commits_lists_and_rebase_copies_move_across_builds(org_store):
 
     assert weight()[0][1] == 1
     key, text = rows[0]
-    import orjson
     _save(raw, "pull_commits", repo, [(key, orjson.loads(text))])  # the list appears
     _by_item(config)
     assert weight() == [(f"github:{pr}", 0)]
@@ -424,7 +424,6 @@ def _step(raw: Path, rng: random.Random, repo: str, n: int) -> str:
 
 
 def github_keys(message: str) -> list[str]:
-    import re
     return re.findall(r"\b[A-Z][A-Z0-9]+-\d+\b", message or "")
 
 

@@ -9,6 +9,7 @@ commits, comments found by issue id, deleted marks, pull-request stubs, releases
 from __future__ import annotations
 
 import copy
+import os
 import random
 import re
 import shutil
@@ -427,7 +428,10 @@ def github_keys(message: str) -> list[str]:
     return re.findall(r"\b[A-Z][A-Z0-9]+-\d+\b", message or "")
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+# One seed in CI's extended tier (about a minute each); PROCESSHEALTH_GITHUB_REVIEW_SEEDS=1,2,3
+# runs more (each of the three passed when the review was written).
+@pytest.mark.parametrize("seed", [int(s) for s in os.environ.get(
+    "PROCESSHEALTH_GITHUB_REVIEW_SEEDS", "1").split(",")])
 def test_random_small_steps_equal_a_full_build(org_store, seed):
     """Twelve builds of one to three random changes each (seeded), each compared with a full
     build of the same raw store."""

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from patch_in_place import timed  # noqa: E402  (beside this script)
 
-from processhealth import incremental, jira_delta, pipeline  # noqa: E402
+from processhealth import incremental, jira_delta, pipeline, state_start  # noqa: E402
 from processhealth.store import DEFAULT_MEMORY_LIMIT  # noqa: E402
 
 # What the state holds besides the analytics tables (build_state.save, *_delta.STATE_TABLES).
@@ -64,10 +64,10 @@ def copy_rows(path: Path, state: Path) -> None:
 
     def run() -> None:
         for table, jira in jira_delta.PER_ISSUE.items():
-            columns = incremental._columns(con, table, skip={"event_seq"})
+            columns = state_start.columns(con, table, skip={"event_seq"})
             con.execute(f"INSERT INTO {table}({columns}) SELECT {columns}"
                         f" FROM prev.main.{table} WHERE {jira} AND {JIRA_KEPT}")
-        columns = incremental._columns(con, "events", skip={"event_seq"})
+        columns = state_start.columns(con, "events", skip={"event_seq"})
         con.execute(f"INSERT INTO events({columns}) SELECT {columns} FROM prev.main.events"
                     f" WHERE source = 'slack' AND {SLACK_KEPT}")
         con.execute("CHECKPOINT")

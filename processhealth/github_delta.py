@@ -31,7 +31,7 @@ An incremental build (`touched`) finds
 
 Then the rows the build redoes are explicit (`KEPT`): `_github_touched_items` (work_items) and
 `_github_touched_events` (events); identities, group members and repo names are redone whole.
-They are deleted from the build's file, a copy of the state (incremental._clear; the other rows
+They are deleted from the build's file, a copy of the state (state_start.clear; the other rows
 stay), `restore` narrows the raw tables to the touched units (TEMP VIEWs) and 10_github.sql runs
 unchanged; `show_all` undoes it. When the
 repositories' names changed (a rename or transfer re-keys rows across repositories) GitHub is
@@ -89,7 +89,7 @@ def _run(con: duckdb.DuckDBPyConnection, *names: str) -> None:
 
 # table -> the SQL predicate of the GitHub rows a by-item build keeps (those of the units not
 # touched); every other GitHub row of the normalized tables (identities, group members, repo
-# names) is made again (incremental._clear). A NULL in a touched set would make NOT IN
+# names) is made again (state_start.clear). A NULL in a touched set would make NOT IN
 # unknown for every row, which deletes them all: left out.
 KEPT = {"events": f"event_id NOT IN (SELECT event_id FROM {EVENTS} WHERE event_id IS NOT NULL)",
         "work_items": f"item_id NOT IN (SELECT item_id FROM {ITEMS} WHERE item_id IS NOT NULL)"}

@@ -5,7 +5,8 @@ previous build is a valid base, and which sources' normalized rows it reuses (do
     current(config, plan)                # nothing to do? else plan.start: the state a valid base
     # the build's new file is a copy of the state when plan.start (analytics_db._new_file)
     decide(con, config, plan)            # after the raw store is attached: full or incremental
-    restore(con, config, plan)           # the rows of what is normalized again deleted
+    state_start.clean(con, plan)         # the copy made the start; state_start.restore deletes
+                                         # the rows of what is normalized again
     build_state.save(con, config, plan)  # after normalization: the state for the next build
     build_state.finish(con, plan); build_state.commit(plan, temp)  # renamed in, before the swap
 
@@ -57,11 +58,6 @@ NORMALIZED = {
 # what a source normalized by item counts (GitHub: issues and pull requests, commits, reviews,
 # comments, issue events and releases, github_delta.py)
 ITEMS = {"github": "items", "jira": "issues", "slack": "messages"}
-# The build state's own tables (build_state.save), which its copy, the start of an incremental
-# build, drops.
-STATE_ONLY = ("state", "norm_source_coverage", "raw_tables", "deleted",
-              *(t for t in github_delta.STATE_TABLES if t not in github_delta.IN_FILE),
-              *jira_delta.STATE_TABLES, *slack_delta.STATE_TABLES)
 # source_coverage rows the build itself writes (quarantine); the rest come from the raw store.
 QUARANTINED = "status = 'quarantined'"
 
@@ -228,7 +224,6 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     if reason is not None and plan.start:  # the file is a copy of a state no longer valid
         raise StateUnreadable(f"the build state changed as the build began ({reason})")
     if reason is None:
-        _from_state(lambda: _clean_start(con))
         plan.mode, plan.changed = "incremental", _changes(con, plan)
         plan.kept = tuple(s for s in SOURCES if s not in plan.changed)
         delta = []
@@ -318,123 +313,6 @@ def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> 
     quarantine.build(con, config, sources=sources,
                      read={"raw_slack_messages": "SELECT natural_key, seq FROM _prev_read"})
     con.execute("DROP TABLE _prev_read")
-
-
-def _clean_start(con: duckdb.DuckDBPyConnection) -> None:
-    """The build's file, a copy of the last build state, made the start of an incremental
-    build: the state's own tables dropped (they are not part of the analytics database), the
-    rows of every table but the normalized ones deleted (the steps before normalization write
-    them again: the recorded process changes, the collection gaps, the quarantine records).
-    The normalized rows stay, and so do GitHub's refs (github_delta.IN_FILE, used in place):
-    `restore` deletes those this build normalizes again. Each of
-    them is read once here, every column: a damaged block of the state fails now, and the
-    build is full (pipeline.build), where a block no later step happens to read would have
-    been carried into the published database unseen (2.2 s at 10M events, docs/build.md).
-
-    First, the copy must be the state `decide` checked (`prev`): another build may have renamed
-    its state in between the copy and the check, and the copy's rows would then be kept as if
-    they were the newer state's. Each build's `state` rows name the file it renamed in."""
-    [(differ,)] = con.execute(
-        "SELECT count(*) FROM ((SELECT * FROM main.state EXCEPT ALL SELECT * FROM prev.state)"
-        " UNION ALL (SELECT * FROM prev.state EXCEPT ALL SELECT * FROM main.state))").fetchall()
-    if differ:
-        raise StateUnreadable("the build state changed as the build began (another build "
-                              "wrote it)")
-    tables = [t for (t,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-        " AND schema_name = 'main' ORDER BY table_name").fetchall()]
-    kept = [t for t in tables if t in NORMALIZED or t in github_delta.IN_FILE]
-    for table in kept:
-        con.execute(f"SELECT bit_xor(hash(t)) FROM main.{table} AS t").fetchall()
-    for table in tables:
-        if table in STATE_ONLY:
-            con.execute(f'DROP TABLE main."{table}"')
-        elif table not in kept:
-            con.execute(f'DELETE FROM main."{table}"')
-
-
-def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
-    """In an incremental build, whose file starts as a copy of the last build state: the rows
-    of the sources normalized again deleted (a kept source's rows simply stay), and the kept
-    sources' quarantine records copied from the state. Slack normalized by message: the
-    messages touched are found and only their events deleted (slack_delta.py); so is Jira
-    normalized by issue (jira_delta.py), and GitHub by unit (github_delta.py; normalized from
-    all its rows when its repositories' names changed). Kept events keep event_seq 0, as
-    normalized ones get it (classification numbers them all)."""
-    incremental = plan.mode == "incremental"
-    if incremental:
-        _from_state(lambda: _copy_coverage(con, list(plan.kept)))
-        for source in plan.changed:
-            if source not in plan.delta:
-                _from_state(lambda source=source: _clear(con, source))
-    if incremental and "github" in plan.kept:
-        _from_state(lambda: github_delta.prepare(con, "kept"))
-    elif incremental and "github" in plan.delta:
-        with ui.profiled("github: the last build's tables read", "  "):
-            _from_state(lambda: github_delta.load(con))
-        with ui.profiled("github: units touched", "  "):
-            plan.touched["github"], why = github_delta.touched(con)
-        if why is None:
-            with ui.profiled("github: their rows deleted", "  "):
-                _from_state(lambda: _clear(con, "github", github_delta.KEPT))
-            coverage = _columns(con, "source_coverage")
-            _from_state(lambda: github_delta.restore(con, coverage))
-        else:  # every GitHub row normalized again
-            plan.widened["github"] = why
-            _from_state(lambda: _clear(con, "github"))
-            github_delta.prepare(con, "full")
-    else:
-        github_delta.prepare(con, "full")
-    if incremental and "jira" in plan.kept:
-        _from_state(lambda: jira_delta.prepare(con, "kept"))
-    elif incremental and "jira" in plan.delta:
-        with ui.profiled("jira: issues touched", "  "):
-            _from_state(lambda: jira_delta.load(con))
-            plan.touched["jira"] = jira_delta.touched(con)
-        with ui.profiled("jira: their rows deleted", "  "):
-            _from_state(lambda: _clear(con, "jira", jira_delta.KEPT))
-        coverage = _columns(con, "source_coverage")
-        _from_state(lambda: jira_delta.restore(con, coverage))
-    else:
-        jira_delta.prepare(con, "full")
-    how = "full"
-    if incremental and "slack" in plan.kept:
-        how = "kept"
-    elif incremental and "slack" in plan.delta:
-        how = "delta"
-        with ui.profiled("slack: messages touched", "  "):
-            _from_state(lambda: slack_delta.load(con))
-            plan.touched["slack"] = slack_delta.touched(con)
-        with ui.profiled("slack: their events deleted", "  "):
-            _from_state(lambda: _clear(con, "slack", slack_delta.KEPT))
-        slack_delta.restore(con)
-    _from_state(lambda: slack_delta.prepare(con, how))
-
-
-def _clear(con: duckdb.DuckDBPyConnection, source: str,
-           kept: dict[str, str] | None = None) -> None:
-    """Out of the copied state: the normalized rows of `source`, all of them, or in a table of
-    `kept` those its SQL predicate does not keep (the items touched)."""
-    for table, expr in NORMALIZED.items():
-        if expr.startswith("'") and expr != f"'{source}'":
-            continue  # a table of another source's rows only
-        keep = (kept or {}).get(table)
-        con.execute(f"DELETE FROM {table} WHERE ({expr}) = ?"
-                    + (f" AND ({keep}) IS NOT TRUE" if keep else ""), [source])
-
-
-def _copy_coverage(con: duckdb.DuckDBPyConnection, kept: list[str]) -> None:
-    """The kept sources' quarantine records (source_coverage was emptied by `_clean_start`)."""
-    columns = _columns(con, "source_coverage")
-    con.execute(f"INSERT INTO source_coverage({columns}) SELECT {columns}"
-                f" FROM prev.norm_source_coverage WHERE list_contains(?, source)", [kept])
-
-
-def _columns(con: duckdb.DuckDBPyConnection, table: str, skip: set[str] | None = None) -> str:
-    names = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
-        " AND schema_name = 'main' AND table_name = ? ORDER BY column_index", [table]).fetchall()]
-    return ", ".join(f'"{n}"' for n in names if n not in (skip or set()))
 
 
 def forget_orphans(state: Path) -> list[Path]:

@@ -56,7 +56,7 @@ _DELETED_NOW = ("SELECT natural_key FROM sync_deleted WHERE source = 'jira'"
                 " AND entity = 'issues'")
 _KEPT = f"item_id NOT IN (SELECT 'jira:' || natural_key FROM {TOUCHED})"
 # table -> the SQL predicate of the Jira rows a by-issue build keeps (those of the issues not
-# touched); every other Jira row of the normalized tables is made again (incremental._clear).
+# touched); every other Jira row of the normalized tables is made again (state_start.clear).
 KEPT = {table: _KEPT for table in PER_ISSUE}
 
 

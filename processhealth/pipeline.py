@@ -70,6 +70,7 @@ from processhealth import (
     jira_delta,
     quarantine,
     slack_delta,
+    state_start,
     ui,
 )
 from processhealth.analytics_db import (
@@ -181,14 +182,15 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
     plan = plan if plan is not None else incremental.Plan(full=True)
     return [
         BuildStep("raw tables the SQL reads", raw_tables),
-        BuildStep("full or incremental", lambda con, config: incremental.decide(con, config, plan)),
+        BuildStep("full or incremental", lambda con, config: (
+            incremental.decide(con, config, plan), state_start.clean(con, plan))),
         BuildStep("config as a SQL variable", config_variable),
         BuildStep("recorded process changes", copy_state),
         BuildStep("set aside raw rows that cannot be read",
                   lambda con, config: incremental.quarantine_step(con, config, plan)),
         BuildStep("events numbered later", classify.defer_event_seq),
         BuildStep("normalized rows of the sources kept",
-                  lambda con, config: incremental.restore(con, config, plan)),
+                  lambda con, config: state_start.restore(con, config, plan)),
         *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],
         BuildStep("raw GitHub, Jira and Slack tables shown whole again", show_all),
         BuildStep("warn of the raw rows set aside", lambda con, config: quarantine.warn(

@@ -46,7 +46,7 @@ _DELETED_NOW = ("SELECT natural_key FROM sync_deleted WHERE source = 'slack'"
                 " AND entity = 'messages'")
 # table -> the SQL predicate of the Slack rows a by-message build keeps: the events of the
 # messages not touched (an event's id is slack:message:<key> or slack:reply:<key>); every other
-# Slack row of the normalized tables is made again (incremental._clear).
+# Slack row of the normalized tables is made again (state_start.clear).
 KEPT = {"events": f"event_id NOT IN (SELECT 'slack:message:' || natural_key FROM {TOUCHED}"
                   f" UNION ALL SELECT 'slack:reply:' || natural_key FROM {TOUCHED})"}
 

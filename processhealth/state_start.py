@@ -1,0 +1,143 @@
+"""The incremental build's file, a copy of the last build state (docs/build.md, "The unit of
+re-derivation"): made the start of the build (`clean`: the state's own tables dropped, the
+tables the steps before normalization fill emptied, every kept row read once), then the rows
+this build normalizes again deleted (`restore`: whole sources, or the touched items' rows of
+GitHub, Jira and Slack). processhealth/incremental.py decides whether there is such a start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from processhealth import github_delta, jira_delta, slack_delta, ui
+from processhealth.incremental import NORMALIZED, Plan, StateUnreadable, _from_state
+
+# The build state's own tables (build_state.save), which its copy, the start of an incremental
+# build, drops.
+STATE_ONLY = ("state", "norm_source_coverage", "raw_tables", "deleted",
+              *(t for t in github_delta.STATE_TABLES if t not in github_delta.IN_FILE),
+              *jira_delta.STATE_TABLES, *slack_delta.STATE_TABLES)
+
+def clean(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+    """The build's file, a copy of the last build state, made the start of an incremental
+    build: the state's own tables dropped (they are not part of the analytics database), the
+    rows of every table but the normalized ones deleted (the steps before normalization write
+    them again: the recorded process changes, the collection gaps, the quarantine records).
+    The normalized rows stay, and so do GitHub's refs (github_delta.IN_FILE, used in place):
+    `restore` deletes those this build normalizes again. Each of
+    them is read once here, every column: a damaged block of the state fails now, and the
+    build is full (pipeline.build), where a block no later step happens to read would have
+    been carried into the published database unseen (2.2 s at 10M events, docs/build.md).
+
+    First, the copy must be the state `decide` checked (`prev`): another build may have renamed
+    its state in between the copy and the check, and the copy's rows would then be kept as if
+    they were the newer state's. Each build's `state` rows name the file it renamed in.
+    Nothing for a full build (its file starts empty)."""
+    if plan.mode != "incremental":
+        return
+    _from_state(lambda: _clean(con))
+
+
+def _clean(con: duckdb.DuckDBPyConnection) -> None:
+    [(differ,)] = con.execute(
+        "SELECT count(*) FROM ((SELECT * FROM main.state EXCEPT ALL SELECT * FROM prev.state)"
+        " UNION ALL (SELECT * FROM prev.state EXCEPT ALL SELECT * FROM main.state))").fetchall()
+    if differ:
+        raise StateUnreadable("the build state changed as the build began (another build "
+                              "wrote it)")
+    tables = [t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        " AND schema_name = 'main' ORDER BY table_name").fetchall()]
+    kept = [t for t in tables if t in NORMALIZED or t in github_delta.IN_FILE]
+    for table in kept:
+        con.execute(f"SELECT bit_xor(hash(t)) FROM main.{table} AS t").fetchall()
+    for table in tables:
+        if table in STATE_ONLY:
+            con.execute(f'DROP TABLE main."{table}"')
+        elif table not in kept:
+            con.execute(f'DELETE FROM main."{table}"')
+
+
+def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
+    """In an incremental build, whose file starts as a copy of the last build state: the rows
+    of the sources normalized again deleted (a kept source's rows simply stay), and the kept
+    sources' quarantine records copied from the state. Slack normalized by message: the
+    messages touched are found and only their events deleted (slack_delta.py); so is Jira
+    normalized by issue (jira_delta.py), and GitHub by unit (github_delta.py; normalized from
+    all its rows when its repositories' names changed). Kept events keep event_seq 0, as
+    normalized ones get it (classification numbers them all)."""
+    incremental = plan.mode == "incremental"
+    if incremental:
+        _from_state(lambda: _copy_coverage(con, list(plan.kept)))
+        for source in plan.changed:
+            if source not in plan.delta:
+                _from_state(lambda source=source: clear(con, source))
+    if incremental and "github" in plan.kept:
+        _from_state(lambda: github_delta.prepare(con, "kept"))
+    elif incremental and "github" in plan.delta:
+        with ui.profiled("github: the last build's tables read", "  "):
+            _from_state(lambda: github_delta.load(con))
+        with ui.profiled("github: units touched", "  "):
+            plan.touched["github"], why = github_delta.touched(con)
+        if why is None:
+            with ui.profiled("github: their rows deleted", "  "):
+                _from_state(lambda: clear(con, "github", github_delta.KEPT))
+            coverage = columns(con, "source_coverage")
+            _from_state(lambda: github_delta.restore(con, coverage))
+        else:  # every GitHub row normalized again
+            plan.widened["github"] = why
+            _from_state(lambda: clear(con, "github"))
+            github_delta.prepare(con, "full")
+    else:
+        github_delta.prepare(con, "full")
+    if incremental and "jira" in plan.kept:
+        _from_state(lambda: jira_delta.prepare(con, "kept"))
+    elif incremental and "jira" in plan.delta:
+        with ui.profiled("jira: issues touched", "  "):
+            _from_state(lambda: jira_delta.load(con))
+            plan.touched["jira"] = jira_delta.touched(con)
+        with ui.profiled("jira: their rows deleted", "  "):
+            _from_state(lambda: clear(con, "jira", jira_delta.KEPT))
+        coverage = columns(con, "source_coverage")
+        _from_state(lambda: jira_delta.restore(con, coverage))
+    else:
+        jira_delta.prepare(con, "full")
+    how = "full"
+    if incremental and "slack" in plan.kept:
+        how = "kept"
+    elif incremental and "slack" in plan.delta:
+        how = "delta"
+        with ui.profiled("slack: messages touched", "  "):
+            _from_state(lambda: slack_delta.load(con))
+            plan.touched["slack"] = slack_delta.touched(con)
+        with ui.profiled("slack: their events deleted", "  "):
+            _from_state(lambda: clear(con, "slack", slack_delta.KEPT))
+        slack_delta.restore(con)
+    _from_state(lambda: slack_delta.prepare(con, how))
+
+
+def clear(con: duckdb.DuckDBPyConnection, source: str,
+           kept: dict[str, str] | None = None) -> None:
+    """Out of the copied state: the normalized rows of `source`, all of them, or in a table of
+    `kept` those its SQL predicate does not keep (the items touched)."""
+    for table, expr in NORMALIZED.items():
+        if expr.startswith("'") and expr != f"'{source}'":
+            continue  # a table of another source's rows only
+        keep = (kept or {}).get(table)
+        con.execute(f"DELETE FROM {table} WHERE ({expr}) = ?"
+                    + (f" AND ({keep}) IS NOT TRUE" if keep else ""), [source])
+
+
+def _copy_coverage(con: duckdb.DuckDBPyConnection, kept: list[str]) -> None:
+    """The kept sources' quarantine records (source_coverage was emptied by `clean`)."""
+    names = columns(con, "source_coverage")
+    con.execute(f"INSERT INTO source_coverage({names}) SELECT {names}"
+                f" FROM prev.norm_source_coverage WHERE list_contains(?, source)", [kept])
+
+
+def columns(con: duckdb.DuckDBPyConnection, table: str, skip: set[str] | None = None) -> str:
+    names = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
+        " AND schema_name = 'main' AND table_name = ? ORDER BY column_index", [table]).fetchall()]
+    return ", ".join(f'"{n}"' for n in names if n not in (skip or set()))

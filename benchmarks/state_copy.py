@@ -36,9 +36,8 @@ from patch_in_place import timed  # noqa: E402  (beside this script)
 from processhealth import incremental, jira_delta, pipeline, state_start  # noqa: E402
 from processhealth.store import DEFAULT_MEMORY_LIMIT  # noqa: E402
 
-# What the state holds besides the analytics tables (build_state.save, *_delta.STATE_TABLES).
-STATE_ONLY = ("state", "raw_tables", "deleted", "norm_source_coverage", "slack_refs",
-              "slack_account_keys", "slack_deleted", "jira_refs", "jira_deleted")
+# What the state holds besides the analytics tables: what a build drops from its copy.
+STATE_ONLY = state_start.STATE_ONLY
 JIRA_SHARE, SLACK_SHARE = 17, 8.5  # percent touched by the month (RESULTS.md section 8)
 
 

@@ -350,8 +350,8 @@ COVERAGE_PREDICATE = f"item IN (SELECT natural_key FROM {_NARROW} WHERE tbl = 'i
 
 def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
     """The refs before normalization: empty for a full normalization (10_github.sql fills
-    them); for a kept source (`how` "kept") and a by-item build, the last build's, which the
-    build's file, a copy of the state, holds."""
+    them; `how` "full"); a kept source and a by-item build have the last build's in the
+    build's file, a copy of the state."""
     if how == "full":
         drop(con)
         _run(con, "schema")

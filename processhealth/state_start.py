@@ -74,7 +74,7 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
             if source not in plan.delta:
                 _from_state(lambda source=source: clear(con, source))
     if incremental and "github" in plan.kept:
-        _from_state(lambda: github_delta.prepare(con, "kept"))
+        pass  # its refs are in the copy, as the state holds them (github_delta.IN_FILE)
     elif incremental and "github" in plan.delta:
         with ui.profiled("github: the last build's tables read", "  "):
             _from_state(lambda: github_delta.load(con))

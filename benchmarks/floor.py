@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 import tomllib
@@ -55,6 +54,7 @@ from benchmarks.floor_sql import (  # noqa: E402
     PERSON_MONTHS,
     TEAM_MONTH,
 )
+from benchmarks.peak_rss import peak_rss  # noqa: E402
 from processhealth.duckdb_files import (  # noqa: E402
     ANALYTICS_STORAGE_VERSION,
     DEFAULT_MEMORY_LIMIT,
@@ -128,7 +128,7 @@ def run_floor(raw_path: Path, out_path: Path, config_path: Path,
             "stages": times,
             "events": sum(n for _, _, n in counts), "team_months": team_months,
             "counts": [[s, k, n] for s, k, n in counts],
-            "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+            "peak_rss": peak_rss()}
 
 
 def build_counts(analytics: Path) -> dict[tuple[str, str], int]:

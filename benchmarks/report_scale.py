@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+
+from benchmarks.peak_rss import peak_rss  # noqa: E402
+
 GOAL_SECONDS = 20
 
 
@@ -83,7 +85,7 @@ def render(config_path: str, layout: str, out: str) -> None:
     print(json.dumps({
         "seconds": seconds, "files": len(paths), "total_mb": sum(sizes) / 1e6,
         "largest_mb": max(sizes) / 1e6,
-        "rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "rss_gib": peak_rss() / 2**30,
         **spent,
     }))
 

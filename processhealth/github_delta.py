@@ -91,8 +91,9 @@ def sections() -> dict[str, str]:
 def _run(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     found = sections()
     for name in names:
-        for statement in duckdb.extract_statements(found[name]):
-            with ui.profiled(f"{name}: {' '.join(statement.query.split())[:70]}", "      "):
+        for number, statement in enumerate(duckdb.extract_statements(found[name]), 1):
+            with ui.profiled(f"{name} {number}: {' '.join(statement.query.split())[:70]}",
+                             "      "):
                 con.execute(statement)
 
 

@@ -38,15 +38,19 @@ import duckdb
 from processhealth.build_inputs import has
 from processhealth.slack_delta import changed_keys
 
-REFS = "_jira_refs"
+REFS = "jira_refs"
 _USER = ("STRUCT(uid VARCHAR, \"name\" VARCHAR, email VARCHAR, display_name VARCHAR,"
          " is_bot BOOLEAN)")
 _STATUS = "STRUCT(status_id VARCHAR, \"name\" VARCHAR, jira_category VARCHAR, \"rank\" INTEGER)"
 REFS_COLUMNS = (f"natural_key VARCHAR, seq BIGINT, issue_id VARCHAR, statuses {_STATUS}[],"
                 f" carried VARCHAR[], users {_USER}[]")
 TOUCHED = "_jira_touched"
-# What the build state keeps for the next build (besides the normalized tables).
+# What the build state keeps for the next build (besides the normalized tables); IN_FILE as
+# for Slack (slack_delta.IN_FILE): `jira_refs` is a table of the build's file, which the state,
+# a copy of it, holds and the next build finds in its own copy (about 1 s at 10M events to
+# write into the state, and as much to copy out of it).
 STATE_TABLES = ("jira_refs", "jira_deleted")
+IN_FILE = ("jira_refs",)
 # The normalized tables holding an issue's own rows (item_id 'jira:<key>'), with the SQL
 # expression that picks Jira's rows.
 PER_ISSUE = {"events": "source = 'jira'", "work_items": "source = 'jira'",
@@ -69,9 +73,9 @@ def usable(con: duckdb.DuckDBPyConnection) -> bool:
 
 def load(con: duckdb.DuckDBPyConnection) -> None:
     """The last build's Jira tables, copied out of its state (reads only the state, so that
-    incremental._from_state can tell a damaged state from a damaged raw store), with what
-    `consistent` compares: the category of each status name, and the fields carried."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS} AS SELECT * FROM prev.jira_refs")
+    incremental._from_state can tell a damaged state from a damaged raw store; `jira_refs` is
+    in the build's file, a copy of the state), with what `consistent` compares: the category
+    of each status name, and the fields carried."""
     con.execute("CREATE OR REPLACE TEMP TABLE _jira_prev_deleted AS"
                 " SELECT * FROM prev.jira_deleted")
     con.execute("CREATE OR REPLACE TEMP TABLE _jira_prev_categories AS"
@@ -87,7 +91,7 @@ def _carried(refs: str) -> str:
 
 def touched(con: duckdb.DuckDBPyConnection) -> int:
     """After `load`: find the issues to normalize again (the module docstring) into
-    `_jira_touched`, and drop their rows from `_jira_refs`; returns how many."""
+    `_jira_touched`, and drop their rows from `jira_refs`; returns how many."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {TOUCHED} AS
         WITH issues_now AS (SELECT natural_key, seq FROM raw.{_ISSUES}),
@@ -120,20 +124,18 @@ def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
 
 
 def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
-    """`_jira_refs` before normalization: empty for a full normalization (20_jira.sql fills
-    it), the last build's rows for a kept source (`how`: full or kept; a by-issue build has
-    it from `load` and `touched`)."""
-    if how == "kept":
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS} AS SELECT * FROM prev.jira_refs")
-    elif how == "full":
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS}({REFS_COLUMNS})")
+    """`jira_refs` before normalization: empty for a full normalization (20_jira.sql fills
+    it; `how` "full"); a kept source and a by-issue build have the last build's in the
+    build's file, a copy of the state (`touched` deleted the touched issues' rows)."""
+    if how == "full":
+        con.execute(f"CREATE OR REPLACE TABLE {REFS}({REFS_COLUMNS})")
 
 
 def consistent(con: duckdb.DuckDBPyConnection) -> str | None:
     """After 20_jira.sql in a by-issue build: None when the kept issues' rows are what a full
     normalization would give, else why not (a status of the last build now has another
     category, or the fields carried changed). A status of the last build that is gone names
-    no kept issue (each status a kept issue names is in `_jira_refs`, so in this build's
+    no kept issue (each status a kept issue names is in `jira_refs`, so in this build's
     jira_statuses): it does not count."""
     [(moved, same)] = con.execute(f"""
         SELECT (SELECT count(*) FROM _jira_prev_categories AS p
@@ -171,9 +173,8 @@ def show_all(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def save(con: duckdb.DuckDBPyConnection) -> None:
-    """Into the new build state (`state`): what each issue read is made of, and the issues
-    marked deleted, as the raw store holds them now."""
-    con.execute(f"CREATE OR REPLACE TABLE state.jira_refs AS SELECT * FROM {REFS}")
+    """Into the new build state (`state`), which already holds what each issue read is made
+    of (`IN_FILE`): the issues marked deleted, as the raw store holds them now."""
     con.execute(f"CREATE OR REPLACE TABLE state.jira_deleted AS {_DELETED_NOW}")
 
 

@@ -19,7 +19,8 @@ Every other Slack event stays in the build's file, which starts as a copy of the
 state. Channels, group members and the
 accounts of users and bots are derived again from all their raw rows, as a full build does
 (hundreds to thousands of rows); the accounts seen in messages are aggregated over
-`_slack_refs`, one row per message (who it names), which the build state keeps, so no
+`slack_refs`, one row per message (who it names), a table of the build's file that the build
+state, a copy of it, keeps (the next build finds it in its own copy of the state), so no
 message is parsed twice. 30_slack.sql itself runs unchanged: it reads `raw_slack_messages`,
 which here is a view of the touched messages only (quarantined ones still left out), shown
 whole again after it.
@@ -34,11 +35,17 @@ import duckdb
 from processhealth import quarantine
 from processhealth.build_inputs import has
 
-REFS = "_slack_refs"
+REFS = "slack_refs"
 REFS_COLUMNS = "natural_key VARCHAR, seq BIGINT, user_id VARCHAR, bot_id VARCHAR, name VARCHAR"
 TOUCHED = "_slack_touched"
-# What the build state keeps for the next build (besides the normalized tables).
+# What the build state keeps for the next build (besides the normalized tables); IN_FILE are
+# tables of the build's file, which the state, a copy of it, holds without writing them again
+# (dropped from the analytics file once the state is copied, `drop`), and which the next build
+# finds in its file, a copy of the state: the rows of the messages touched are deleted there
+# and written again. Writing them into the state took about 1 s at 10M events, and so did
+# copying them out of it into the next build.
 STATE_TABLES = ("slack_refs", "slack_account_keys", "slack_deleted")
+IN_FILE = ("slack_refs",)
 _MESSAGES = "raw_slack_messages"
 _QUARANTINED = ("SELECT item FROM source_coverage WHERE status = 'quarantined'"
                 " AND source = 'slack' AND entity = 'messages'")
@@ -60,8 +67,8 @@ def usable(con: duckdb.DuckDBPyConnection) -> bool:
 
 def load(con: duckdb.DuckDBPyConnection) -> None:
     """The last build's Slack tables, copied out of its state (reads only the state, so that
-    incremental._from_state can tell a damaged state from a damaged raw store)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS} AS SELECT * FROM prev.slack_refs")
+    incremental._from_state can tell a damaged state from a damaged raw store); `slack_refs`
+    is in the build's file, a copy of the state."""
     con.execute("CREATE OR REPLACE TEMP TABLE _slack_prev_accounts AS"
                 " SELECT * FROM prev.slack_account_keys")
     con.execute("CREATE OR REPLACE TEMP TABLE _slack_prev_deleted AS"
@@ -70,12 +77,11 @@ def load(con: duckdb.DuckDBPyConnection) -> None:
 
 def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
     """The table of who each message names, before normalization: empty for a full
-    normalization (30_slack.sql fills it), the last build's rows for a kept source (`how`:
-    full or kept; a by-message build has it from `load` and `touched`)."""
-    if how == "kept":
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS} AS SELECT * FROM prev.slack_refs")
-    elif how == "full":
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {REFS}({REFS_COLUMNS})")
+    normalization (30_slack.sql fills it; `how` "full"); a kept source and a by-message build
+    have the last build's in the build's file, a copy of the state (`touched` deleted the
+    touched messages' rows)."""
+    if how == "full":
+        con.execute(f"CREATE OR REPLACE TABLE {REFS}({REFS_COLUMNS})")
 
 
 def changed_keys(now: str, refs: str, deleted_now: str, deleted_before: str) -> str:
@@ -151,9 +157,9 @@ def show_all(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
 
 
 def save(con: duckdb.DuckDBPyConnection) -> None:
-    """Into the new build state (`state`): who each message names, the user and bot keys,
-    and the messages marked deleted, as the raw store holds them now."""
-    con.execute(f"CREATE OR REPLACE TABLE state.slack_refs AS SELECT * FROM {REFS}")
+    """Into the new build state (`state`), which already holds who each message names
+    (`IN_FILE`): the user and bot keys, and the messages marked deleted, as the raw store holds
+    them now."""
     con.execute("CREATE OR REPLACE TABLE state.slack_account_keys AS"
                 " SELECT 'user' AS kind, natural_key, seq FROM raw_slack_users"
                 " UNION ALL SELECT 'bot', natural_key, seq FROM raw_slack_bots")

@@ -15,16 +15,19 @@ from processhealth.incremental import NORMALIZED, Plan, StateUnreadable, _from_s
 
 # The build state's own tables (build_state.save), which its copy, the start of an incremental
 # build, drops.
+# The state tables that are tables of the build's file too: its copy keeps them (the GitHub,
+# Jira and Slack refs, which an incremental build uses in place).
+IN_FILE = (*github_delta.IN_FILE, *jira_delta.IN_FILE, *slack_delta.IN_FILE)
 STATE_ONLY = ("state", "norm_source_coverage", "raw_tables", "deleted",
-              *(t for t in github_delta.STATE_TABLES if t not in github_delta.IN_FILE),
-              *jira_delta.STATE_TABLES, *slack_delta.STATE_TABLES)
+              *(t for t in (*github_delta.STATE_TABLES, *jira_delta.STATE_TABLES,
+                            *slack_delta.STATE_TABLES) if t not in IN_FILE))
 
 def clean(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     """The build's file, a copy of the last build state, made the start of an incremental
     build: the state's own tables dropped (they are not part of the analytics database), the
     rows of every table but the normalized ones deleted (the steps before normalization write
     them again: the recorded process changes, the collection gaps, the quarantine records).
-    The normalized rows stay, and so do GitHub's refs (github_delta.IN_FILE, used in place):
+    The normalized rows stay, and so do the refs (`IN_FILE`, used in place):
     `restore` deletes those this build normalizes again. Each of
     them is read once here, every column: a damaged block of the state fails now, and the
     build is full (pipeline.build), where a block no later step happens to read would have
@@ -49,7 +52,7 @@ def _clean(con: duckdb.DuckDBPyConnection) -> None:
     tables = [t for (t,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
         " AND schema_name = 'main' ORDER BY table_name").fetchall()]
-    kept = [t for t in tables if t in NORMALIZED or t in github_delta.IN_FILE]
+    kept = [t for t in tables if t in NORMALIZED or t in IN_FILE]
     for table in kept:
         con.execute(f"SELECT bit_xor(hash(t)) FROM main.{table} AS t").fetchall()
     for table in tables:
@@ -73,8 +76,9 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         for source in plan.changed:
             if source not in plan.delta:
                 _from_state(lambda source=source: clear(con, source))
+    # a kept source's refs are in the copy, as the state holds them (`IN_FILE`)
     if incremental and "github" in plan.kept:
-        pass  # its refs are in the copy, as the state holds them (github_delta.IN_FILE)
+        pass
     elif incremental and "github" in plan.delta:
         with ui.profiled("github: the last build's tables read", "  "):
             _from_state(lambda: github_delta.load(con))
@@ -92,7 +96,7 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     else:
         github_delta.prepare(con, "full")
     if incremental and "jira" in plan.kept:
-        _from_state(lambda: jira_delta.prepare(con, "kept"))
+        pass
     elif incremental and "jira" in plan.delta:
         with ui.profiled("jira: issues touched", "  "):
             _from_state(lambda: jira_delta.load(con))
@@ -103,18 +107,17 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         _from_state(lambda: jira_delta.restore(con, coverage))
     else:
         jira_delta.prepare(con, "full")
-    how = "full"
     if incremental and "slack" in plan.kept:
-        how = "kept"
+        pass
     elif incremental and "slack" in plan.delta:
-        how = "delta"
         with ui.profiled("slack: messages touched", "  "):
             _from_state(lambda: slack_delta.load(con))
             plan.touched["slack"] = slack_delta.touched(con)
         with ui.profiled("slack: their events deleted", "  "):
             _from_state(lambda: clear(con, "slack", slack_delta.KEPT))
         slack_delta.restore(con)
-    _from_state(lambda: slack_delta.prepare(con, how))
+    else:
+        slack_delta.prepare(con, "full")
 
 
 def clear(con: duckdb.DuckDBPyConnection, source: str,

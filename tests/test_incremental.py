@@ -27,7 +27,7 @@ import orjson
 import pytest
 import shared_cache
 
-from processhealth import build_inputs, incremental, pipeline, state
+from processhealth import build_inputs, incremental, pipeline, state, state_start
 from processhealth.config import load_config
 from processhealth.demo_config import demo_config_toml
 from processhealth.simload import bulk, replay
@@ -198,6 +198,15 @@ def test_incremental_builds_equal_a_full_build(org_store):
     plan = build(config)
     assert plan.mode == "incremental" and set(plan.changed) == {"github", "jira", "slack"}
     assert plan.start  # the file started as a copy of the state (its own tables dropped: compare)
+    # the state's own tables, and the refs it holds as a copy of the build's file, are in the
+    # state and not in the analytics database
+    own = set(state_start.STATE_ONLY) | set(state_start.IN_FILE)
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert not own & {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()")
+                          .fetchall()}
+    with duckdb.connect(str(incremental.state_path(config)), read_only=True) as con:
+        assert own <= {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()")
+                       .fetchall()}
     assert "raw rows since the last build" in plan.summary()
     assert quarantined(target) == [bad]
 

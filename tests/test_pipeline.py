@@ -148,7 +148,7 @@ def test_a_normalization_file_drops_the_temp_tables_it_made(tmp_path) -> None:
 def test_no_temp_table_outlives_normalization(tmp_path) -> None:
     """On the simulated organization's raw store: once normalization is done and its tables
     saved in the build state, the connection holds no TEMP table (views and macros may stay;
-    who each Slack message names, `_slack_refs`, lives until the save writes it there)."""
+    the refs the state keeps, such as who each Slack message names, are tables of the file)."""
     config = simulated_config()
     con = duckdb_files.open_duckdb(tmp_path / "a.duckdb")
     analytics_db.create_schema(con)

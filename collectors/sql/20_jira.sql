@@ -117,9 +117,11 @@ SELECT key, d.id AS issue_id, d.fields AS x, d.changelog.histories AS histories,
        coalesce(d.fields.project.key, regexp_extract(key, '^(.*)-[0-9]+$', 1)) AS project,
        updated_at, scope, seq
 FROM parsed;
--- What each issue read is made of, for the next build (processhealth/jira_delta.py: an
--- incremental build makes it first, with the rows of the issues it keeps).
-CREATE TEMP TABLE IF NOT EXISTS _jira_refs(
+-- What each issue read is made of, for the next build (processhealth/jira_delta.py): a table
+-- of the build's file, which the build state, a copy of it, keeps; an incremental build, a
+-- copy of the state, finds there the rows of the issues it keeps. Dropped from the analytics
+-- file once the state is copied.
+CREATE TABLE IF NOT EXISTS jira_refs(
     natural_key VARCHAR, seq BIGINT, issue_id VARCHAR,
     statuses STRUCT(status_id VARCHAR, "name" VARCHAR, jira_category VARCHAR, "rank" INTEGER)[],
     carried VARCHAR[],
@@ -177,10 +179,10 @@ SELECT key, project, h.id AS history_id, h.created::TIMESTAMPTZ AS changed_at,
 FROM h;
 
 -- Per issue read, what the parts computed over all issues are made of (the statuses it names,
--- the fields it carries, the user objects it holds, aggregated per user): added to `_jira_refs`,
+-- the fields it carries, the user objects it holds, aggregated per user): added to `jira_refs`,
 -- which holds the same for the issues an incremental build kept (processhealth/jira_delta.py;
 -- empty in a full normalization), so each part below is the same over either.
-INSERT INTO _jira_refs
+INSERT INTO jira_refs
 WITH statuses AS (
     SELECT key, list(DISTINCT {'status_id': status_id, 'name': name,
                                'jira_category': jira_category, 'rank': rank}) AS statuses
@@ -235,7 +237,7 @@ FROM raw_jira_statuses
 WHERE payload ->> 'name' IS NOT NULL  -- no issue can be in a status without a name
 UNION ALL
 SELECT s.status_id, s.name, s.jira_category, s.rank
-FROM (SELECT unnest(statuses) AS s FROM _jira_refs);
+FROM (SELECT unnest(statuses) AS s FROM jira_refs);
 
 -- A status only changelogs name (retired since) has no Jira category: Jira's default names
 -- say to do or done; anything else counts as active.
@@ -298,7 +300,7 @@ GROUP BY natural_key;
 -- the greatest value given: the same in every build (any_value took any).
 INSERT INTO identities(source, source_user_id, login, email, display_name, is_bot)
 SELECT 'jira', u.uid, max(u."name"), max(u.email), max(u.display_name), bool_or(u.is_bot)
-FROM (SELECT unnest(users) AS u FROM _jira_refs)
+FROM (SELECT unnest(users) AS u FROM jira_refs)
 GROUP BY u.uid
 ON CONFLICT DO NOTHING;
 
@@ -368,7 +370,7 @@ DROP TABLE _jira_category;
 -- Fill rate base: every issue x every field of interest that the payloads carry (present in at
 -- least one); a field missing from one payload (Cloud omits `parent` when none) is empty.
 INSERT INTO item_fields
-WITH carried AS (SELECT DISTINCT unnest(carried) AS field_id FROM _jira_refs)
+WITH carried AS (SELECT DISTINCT unnest(carried) AS field_id FROM jira_refs)
 SELECT 'jira:' || i.key, c.field_id, fd.field_name, fd.logical_name, fd.custom,
        coalesce(v.filled, false)
 FROM _jira_issue AS i

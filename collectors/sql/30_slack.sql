@@ -33,12 +33,14 @@ FROM raw_slack_bots
 ON CONFLICT DO NOTHING;
 
 -- Who each message names, one row per message (quarantined ones aside): its author, its bot
--- and the name it gives. An incremental build keeps these rows in its build state and adds the
--- rows of the messages it normalizes again (processhealth/slack_delta.py), so the accounts
--- below are aggregated over every message without parsing them all again.
-CREATE TEMP TABLE IF NOT EXISTS _slack_refs(natural_key VARCHAR, seq BIGINT, user_id VARCHAR,
-                                            bot_id VARCHAR, name VARCHAR);
-INSERT INTO _slack_refs
+-- and the name it gives. A table of the build's file, which the build state, a copy of it,
+-- keeps: an incremental build, a copy of the state, finds the kept messages' rows there and
+-- adds the rows of the messages it normalizes again (processhealth/slack_delta.py), so the
+-- accounts below are aggregated over every message without parsing them all again. It is
+-- dropped from the analytics file once the state is copied.
+CREATE TABLE IF NOT EXISTS slack_refs(natural_key VARCHAR, seq BIGINT, user_id VARCHAR,
+                                      bot_id VARCHAR, name VARCHAR);
+INSERT INTO slack_refs
 SELECT natural_key, seq, p[1], p[2], coalesce(p[3], p[4])
 FROM (SELECT natural_key, seq,
              json_extract_string(payload, ['$.user', '$.bot_id', '$.username',
@@ -52,7 +54,7 @@ FROM (
     SELECT coalesce(user_id, bot_id) AS account,
            CASE WHEN user_id IS NULL THEN name END AS name,
            user_id IS NULL OR user_id = 'USLACKBOT' AS is_bot
-    FROM _slack_refs
+    FROM slack_refs
 )
 WHERE account IS NOT NULL
 GROUP BY account

@@ -36,6 +36,8 @@ def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         return
     [(analytics,)] = con.execute("SELECT path FROM duckdb_databases()"
                                  " WHERE database_name = current_database()").fetchall()
+    with ui.profiled("github_read", "  "):
+        github_delta.keep(con)
     con.execute("DETACH state")
     with ui.profiled("checkpoint", "  "):
         con.execute("CHECKPOINT")

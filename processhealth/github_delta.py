@@ -57,7 +57,11 @@ REFS = ("commit", "pc", "item", "pull", "row")
 # build, whose file is a copy of the state, finds them there (only the touched units' rows are
 # deleted and written); they are dropped from the analytics file once the state is copied
 # (build_state.save, `drop`). Writing them into the state took 4.5 s at 10M events.
-IN_FILE = tuple(f"github_{r}_refs" for r in REFS)
+# So is `github_read`, the raw rows read (table, key, scope, seq): a by-item build deletes the
+# rows gone or not read as they are and adds the raw rows it had not read (`touched`), where
+# writing every raw row's key into the state took about 2 s at 10M events and copying them out
+# of it 0.5 s; a build that normalized GitHub from all its rows writes it whole (`keep`).
+IN_FILE = (*(f"github_{r}_refs" for r in REFS), "github_read")
 # Raw tables normalized by unit (the others, repos, members, team members and users, are read
 # whole in every run: small).
 TABLES = ("commits", "pull_commits", "issues", "pulls", "reviews", "issue_comments",
@@ -113,7 +117,7 @@ def usable(con: duckdb.DuckDBPyConnection) -> bool:
 def load(con: duckdb.DuckDBPyConnection) -> None:
     """The last build's GitHub tables, copied out of its state (reads only the state), with the
     results `touched` compares: each commit's and issue comment's event."""
-    for table in ("read", "deleted", "names"):
+    for table in ("deleted", "names"):  # github_read is in the build's file (IN_FILE)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _github_prev_{table} AS"
                     f" SELECT * FROM prev.github_{table}")
     con.execute("CREATE OR REPLACE TEMP TABLE _github_prev_results AS"
@@ -161,11 +165,13 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
     _timed(con, 1, f"CREATE OR REPLACE TEMP TABLE _github_raw_units AS"
                 f" {_UNIT.format(rows=_raw_now())}")
     # the units of the rows not read as they are now, and of the deleted marks changed
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _github_gone_rows AS
+        SELECT tbl, natural_key, scope, seq FROM github_read
+        EXCEPT SELECT tbl, natural_key, scope, seq FROM _github_raw_units""")
     _timed(con, 2, f"""
         CREATE OR REPLACE TEMP TABLE _github_changed AS
-        WITH gone AS ({_UNIT.format(rows='''
-                SELECT tbl, natural_key, scope, seq FROM _github_prev_read
-                EXCEPT SELECT tbl, natural_key, scope, seq FROM _github_raw_units''')}),
+        WITH gone AS ({_UNIT.format(rows='SELECT * FROM _github_gone_rows')}),
         marks AS (
             SELECT * FROM ({_DELETED_NOW} EXCEPT SELECT * FROM _github_prev_deleted)
             UNION ALL (SELECT * FROM _github_prev_deleted EXCEPT {_DELETED_NOW})
@@ -174,11 +180,23 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
                 SELECT entity AS tbl, natural_key, scope, NULL AS seq FROM marks''')})
         SELECT DISTINCT kind, key FROM (
             SELECT kind, key FROM _github_raw_units AS u WHERE seq IS NULL
-               OR NOT EXISTS (SELECT 1 FROM _github_prev_read AS p WHERE p.tbl = u.tbl
+               OR NOT EXISTS (SELECT 1 FROM github_read AS p WHERE p.tbl = u.tbl
                               AND p.natural_key = u.natural_key AND p.seq = u.seq)
             UNION ALL SELECT kind, key FROM gone
             UNION ALL SELECT kind, key FROM marked)
         WHERE key IS NOT NULL""")
+    # github_read made the raw rows as they are now: the rows gone (and those without a seq,
+    # read again) out, the rows not read in
+    con.execute("""
+        DELETE FROM github_read WHERE seq IS NULL OR EXISTS (
+            SELECT 1 FROM _github_gone_rows AS g WHERE g.tbl = github_read.tbl
+            AND g.natural_key = github_read.natural_key AND g.seq = github_read.seq)""")
+    con.execute("""
+        INSERT INTO github_read
+        SELECT tbl, natural_key, scope, seq FROM _github_raw_units AS u WHERE seq IS NULL
+            OR NOT EXISTS (SELECT 1 FROM github_read AS p WHERE p.tbl = u.tbl
+                           AND p.natural_key = u.natural_key AND p.seq = u.seq)""")
+    con.execute("DROP TABLE _github_gone_rows")
     # what the last build's refs of the changed rows said they name (their items)
     _timed(con, 3, """
         CREATE OR REPLACE TEMP TABLE _github_named AS
@@ -277,7 +295,7 @@ def _timed(con: duckdb.DuckDBPyConnection, number: int, sql: str) -> duckdb.Duck
 
 def _drop_prev(con: duckdb.DuckDBPyConnection) -> None:
     for table in ("_github_changed", "_github_named", "_github_differ", "_github_prev_ie",
-                  "_github_prev_read", "_github_prev_deleted", "_github_prev_names",
+                  "_github_prev_deleted", "_github_prev_names",
                   "_github_prev_results"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
@@ -396,11 +414,18 @@ def show_all(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+def keep(con: duckdb.DuckDBPyConnection) -> None:
+    """Before the build's file is copied to be the state: `github_read`, the raw rows read,
+    whole when GitHub was normalized from all its rows (`prepare` dropped it; a by-item build
+    made it what the raw store holds now, in `touched`, and a kept GitHub has the last
+    build's, as the raw store still is)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS github_read AS {_raw_now()}")
+
+
 def save(con: duckdb.DuckDBPyConnection) -> None:
-    """Into the new build state (`state`), which already holds the refs (`IN_FILE`): the raw
-    rows read, the issues and comments marked deleted and the repositories' names, as the raw
-    store holds them now."""
-    con.execute(f"CREATE OR REPLACE TABLE state.github_read AS {_raw_now()}")
+    """Into the new build state (`state`), which already holds the refs and the raw rows read
+    (`IN_FILE`): the issues and comments marked deleted and the repositories' names, as the
+    raw store holds them now."""
     con.execute(f"CREATE OR REPLACE TABLE state.github_deleted AS {_DELETED_NOW}")
     _run(con, "prelude")
     con.execute("CREATE OR REPLACE TABLE state.github_names AS SELECT name, repo, ago"
@@ -409,5 +434,5 @@ def save(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:
-    for ref in REFS:
-        con.execute(f"DROP TABLE IF EXISTS github_{ref}_refs")
+    for table in IN_FILE:
+        con.execute(f"DROP TABLE IF EXISTS {table}")

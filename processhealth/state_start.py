@@ -98,8 +98,9 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     if incremental and "jira" in plan.kept:
         pass
     elif incremental and "jira" in plan.delta:
-        with ui.profiled("jira: issues touched", "  "):
+        with ui.profiled("jira: the last build's tables read", "  "):
             _from_state(lambda: jira_delta.load(con))
+        with ui.profiled("jira: issues touched", "  "):
             plan.touched["jira"] = jira_delta.touched(con)
         with ui.profiled("jira: their rows deleted", "  "):
             _from_state(lambda: clear(con, "jira", jira_delta.KEPT))

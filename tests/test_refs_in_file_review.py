@@ -118,8 +118,9 @@ def test_github_rows_without_seq_added_edited_in_place_and_removed(org_store):
     reads each again in every by-item build, and github_read, patched in place now, drops
     them and adds them back. A hand-written comment is added, edited in place (moved to
     another issue), then removed. The `seq IS NULL` part of github_read's delete is what
-    these need: without it the state's github_read holds the row twice. (The same key twice in a GitHub table fails a full build
-    too, "events rows more than once": not a case of these changes.)"""
+    these need: without it the state's github_read holds the row twice. (The same key twice
+    in a GitHub table fails a full build too, "events rows more than once": not a case of
+    these changes.)"""
     folder, config = org_store
     raw = folder / "raw.duckdb"
     assert build(config).mode == "full"
@@ -382,5 +383,133 @@ def test_a_change_to_no_unit_of_github_then_units_again(org_store):
     _touch_comment(raw, 6, 6060)
     plan = _by_item(config)
     assert plan.touched["github"] >= 1
+    assert _differences(folder, config) == []
+    _read_matches_raw(folder, config)
+
+
+def test_a_github_table_the_raw_store_gains_later(org_store):
+    """The raw store has no releases and no issue events table at first (the build reads empty
+    TEMP tables of their shape, and github_read has none of their rows); a copy made earlier
+    brings them in: GitHub is normalized by item, the new rows are read."""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    shutil.copyfile(raw, folder / "backup.duckdb")
+    _sql(raw, "DROP TABLE raw_github_releases")
+    _sql(raw, "DROP TABLE raw_github_issue_events")
+    assert build(config).mode == "full"
+    _read_matches_raw_without = _sql(incremental.state_path(config),
+                                     "SELECT count(*) FROM github_read"
+                                     " WHERE tbl IN ('releases', 'issue_events')")
+    assert _read_matches_raw_without == [(0,)]
+    import duckdb
+    with duckdb.connect(str(raw)) as con:
+        con.execute(f"ATTACH '{folder / 'backup.duckdb'}' AS b (READ_ONLY)")
+        for table in ("raw_github_releases", "raw_github_issue_events"):
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM b.{table}")
+    plan = build(config)
+    assert plan.mode == "incremental", plan.summary()
+    assert _differences(folder, config) == []
+    _read_matches_raw(folder, config)
+
+
+def test_a_slack_message_without_seq_edited_in_place_across_kept_builds(org_store):
+    """A Slack message written by hand (no seq) names a new user name; slack_refs, in the
+    file, gets its row; GitHub-only builds follow (Slack changed each time: the row without
+    seq is read again, its refs row deleted and written again); then edited in place to name
+    another author, and removed."""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    assert build(config).mode == "full"
+    key, scope, found = one_row(raw, "raw_slack_messages",
+                                "payload ->> 'subtype' IS NULL AND payload ->> 'thread_ts'"
+                                " IS NULL AND payload ->> 'user' IS NOT NULL")
+    payload = {**found["payload"], "ts": "1767225900.000100"}
+    new_key = f"{scope}/by-hand"
+    _sql(raw, "INSERT INTO raw_slack_messages(natural_key, scope, payload) VALUES (?, ?, ?)",
+         [new_key, scope, orjson.dumps(payload).decode()])
+    plan = build(config)
+    assert "slack" in plan.delta, plan.summary()
+    assert _differences(folder, config) == []
+    _touch_comment(raw, 7, 7070)
+    plan = _by_item(config)
+    assert _differences(folder, config) == []
+    [(other,)] = _sql(raw, "SELECT min(natural_key) FROM raw_slack_users WHERE natural_key <> ?",
+                      [payload.get("user")])
+    payload["user"] = other
+    _sql(raw, "UPDATE raw_slack_messages SET payload = ? WHERE natural_key = ?",
+         [orjson.dumps(payload).decode(), new_key])
+    plan = build(config)
+    assert "slack" in plan.delta, plan.summary()
+    assert _differences(folder, config) == []
+    _sql(raw, "DELETE FROM raw_slack_messages WHERE natural_key = ?", [new_key])
+    plan = build(config)
+    assert plan.mode == "incremental", plan.summary()
+    assert _differences(folder, config) == []
+
+
+def test_an_unreadable_issue_touched_only_through_a_comment(org_store):
+    """An unreadable issue (set aside: a quarantine record) is touched later only because a
+    comment moves to it: it is one of the other units (`normalize` parses its row and records
+    it again; the record copied from the state is left out), then it is fixed."""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    target = Path(config.storage.analytics_path)
+    assert build(config).mode == "full"
+    [(like, scope)] = _sql(raw, "SELECT natural_key, scope FROM raw_github_issues"
+                                " ORDER BY natural_key LIMIT 1")
+    bad = _payload(raw, "issues", like)
+    url = (bad.get("url") or f"http://127.0.0.1:1/repos/{scope}/issues/1").rsplit("/", 1)[0]
+    bad = {**bad, "number": 9001, "id": 9999001, "created_at": "soon", "url": f"{url}/9001",
+           "html_url": f"{url}/9001"}
+    _save(raw, "issues", scope, [(f"{scope}#9001", bad)])
+    _by_item(config)
+    quarantined = ("SELECT item FROM source_coverage WHERE status = 'quarantined'"
+                   " AND source = 'github'")
+    assert _sql(target, quarantined) == [(f"{scope}#9001",)]
+    [(ckey,)] = _sql(raw, "SELECT min(natural_key) FROM raw_github_issue_comments"
+                          " WHERE scope = ?", [scope])
+    comment = _payload(raw, "issue_comments", ckey)
+    comment["issue_url"] = f"{url}/9001"
+    _save(raw, "issue_comments", scope, [(ckey, comment)])
+    _by_item(config)
+    assert _sql(target, quarantined) == [(f"{scope}#9001",)]
+    assert _differences(folder, config) == []
+    _save(raw, "issues", scope, [(f"{scope}#9001", {**bad, "created_at": "2026-01-02T00:00:00Z"})])
+    _by_item(config)
+    assert _sql(target, quarantined) == []
+    assert _differences(folder, config) == []
+    _read_matches_raw(folder, config)
+
+
+def test_a_rename_with_rows_without_seq_then_by_item(org_store):
+    """A row without seq present while a repository is renamed (GitHub from all its rows:
+    `prepare` drops github_read and `keep` writes it whole), then by-item builds that read the
+    row again each time, one restoring the old name's payload of an item."""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    assert build(config).mode == "full"
+    key, scope, payload = _comment(raw, 2)
+    _sql(raw, "INSERT INTO raw_github_issue_comments(natural_key, scope, payload)"
+              " VALUES (?, ?, ?)", [f"{key}0", scope, orjson.dumps(
+                  {**payload, "id": 88880001, "body_length": 12}).decode()])
+    [(name, rscope)] = _sql(raw, "SELECT natural_key, scope FROM raw_github_repos"
+                                 " ORDER BY natural_key LIMIT 1")
+    repo = _payload(raw, "repos", name)
+    _save(raw, "repos", rscope, [(f"{name}-renamed", {**repo, "name": repo["name"] + "-renamed",
+                                                      "full_name": f"{name}-renamed"})])
+    plan = build(config)
+    assert plan.widened.get("github"), plan.summary()
+    assert _differences(folder, config) == []
+    _read_matches_raw(folder, config)
+    _touch_comment(raw, 8, 8080)
+    _by_item(config)
+    assert _differences(folder, config) == []
+    _read_matches_raw(folder, config)
+    [(ikey, iscope)] = _sql(raw, "SELECT natural_key, scope FROM raw_github_issues"
+                                 " WHERE scope = ? ORDER BY natural_key LIMIT 1", [name])
+    issue = _payload(raw, "issues", ikey)
+    issue["title"] = issue.get("title", "") + " (under the old name)"
+    _save(raw, "issues", iscope, [(ikey, issue)])
+    _by_item(config)
     assert _differences(folder, config) == []
     _read_matches_raw(folder, config)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import orjson
 import pytest
 from test_github_delta import _payload, _save
@@ -38,7 +39,6 @@ def org_store(tmp_path, monkeypatch):
 
 
 def _sql(db: Path, statement: str, params: list | None = None) -> list[tuple]:
-    import duckdb
     with duckdb.connect(str(db)) as con:
         return con.execute(statement, params or []).fetchall()
 
@@ -397,11 +397,10 @@ def test_a_github_table_the_raw_store_gains_later(org_store):
     _sql(raw, "DROP TABLE raw_github_releases")
     _sql(raw, "DROP TABLE raw_github_issue_events")
     assert build(config).mode == "full"
-    _read_matches_raw_without = _sql(incremental.state_path(config),
+    none_read = _sql(incremental.state_path(config),
                                      "SELECT count(*) FROM github_read"
                                      " WHERE tbl IN ('releases', 'issue_events')")
-    assert _read_matches_raw_without == [(0,)]
-    import duckdb
+    assert none_read == [(0,)]
     with duckdb.connect(str(raw)) as con:
         con.execute(f"ATTACH '{folder / 'backup.duckdb'}' AS b (READ_ONLY)")
         for table in ("raw_github_releases", "raw_github_issue_events"):

@@ -15,7 +15,7 @@ name: every raw row of it, under every name), a commit (its key under the latest
 commits row and every pull request's commits row of it), and each review, issue comment, review
 comment, issue event and release.
 
-An incremental build (`touched`) finds
+An incremental build (`touched`, processhealth/github_touched.py) finds
 
 - the units of the raw rows the last build did not read ((table, key, `seq`) not in the state's
   `github_read`, or no `seq`), of those it read that are gone, and of the issues and issue
@@ -80,10 +80,10 @@ PARSED = ("_gh_is", "_gh_pu", "_gh_rv", "_gh_ic", "_gh_rc", "_gh_ie", "_gh_unrea
           "_gh_parsed_commits")
 ITEMS = "_github_touched_items"  # item_id
 EVENTS = "_github_touched_events"  # event_id
-_UNITS = "_github_touched_units"  # kind ('item', 'commit' or a raw table), key
-_EXTRA = "_github_extra_units"  # kind, key: the units touched whose rows `touched` did not parse
-_NARROW = "_github_narrow"  # tbl, natural_key: the raw rows shown
-_DELETED_NOW = ("SELECT entity, natural_key, scope FROM sync_deleted WHERE source = 'github'"
+UNITS = "_github_touched_units"  # kind ('item', 'commit' or a raw table), key
+EXTRA = "_github_extra_units"  # kind, key: the units touched whose rows `touched` did not parse
+NARROW = "_github_narrow"  # tbl, natural_key: the raw rows shown
+DELETED_NOW = ("SELECT entity, natural_key, scope FROM sync_deleted WHERE source = 'github'"
                 " AND entity IN ('issues', 'issue_comments')")
 
 def sections() -> dict[str, str]:
@@ -92,7 +92,7 @@ def sections() -> dict[str, str]:
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
-def _run(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+def run_sections(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     found = sections()
     for name in names:
         for number, statement in enumerate(duckdb.extract_statements(found[name]), 1):
@@ -126,202 +126,17 @@ def load(con: duckdb.DuckDBPyConnection) -> None:
                 " OR event_id LIKE 'github:issue_comment:%')")
 
 
-def _raw_now() -> str:
+def raw_now() -> str:
     return " UNION ALL ".join(
         f"SELECT '{t}' AS tbl, natural_key, scope, seq FROM raw_github_{t}" for t in TABLES)
 
 
-# A raw row's unit (kind, key), by its table, key and scope (with _gh_names of 10_github.sql).
-_UNIT = """
-    SELECT r.*, CASE WHEN r.tbl IN ('issues', 'pulls') THEN 'item'
-                     WHEN r.tbl IN ('commits', 'pull_commits') THEN 'commit'
-                     ELSE r.tbl END AS kind,
-           CASE WHEN r.tbl IN ('issues', 'pulls', 'commits')
-                THEN CASE WHEN n.ago > 1 THEN _gh_renamed(r.natural_key, r.scope, n.repo)
-                          ELSE r.natural_key END
-                WHEN r.tbl = 'pull_commits'
-                THEN CASE WHEN n.ago > 1 THEN n.repo ELSE r.scope END || '@'
-                     || nullif(split_part(r.natural_key, '@', 2), '')
-                ELSE r.natural_key END AS key
-    FROM ({rows}) AS r LEFT JOIN _gh_names AS n ON n.name = r.scope"""
-
-
-def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
-    """After `load`: find the units to normalize again (the module docstring), leave in the refs
-    those of the other units only, and make `_github_touched_items` and `_github_touched_events`.
-    Returns how many units, and None; or 0 and why GitHub must be normalized from all its rows
-    (then nothing is left of this: `prepare(con, "full")` follows)."""
-    with ui.profiled("github: prelude", "    "):
-        _run(con, "prelude")
-    [(renamed,)] = con.execute(
-        "SELECT count(*) FROM (SELECT name, repo, ago FROM _gh_names"
-        " EXCEPT SELECT name, repo, ago FROM _github_prev_names"
-        " UNION ALL (SELECT name, repo, ago FROM _github_prev_names"
-        " EXCEPT SELECT name, repo, ago FROM _gh_names))").fetchall()
-    if renamed:
-        _drop_work(con)
-        _drop_prev(con)
-        return 0, "a repository's names changed (renamed or transferred)"
-    _timed(con, 1, f"CREATE OR REPLACE TEMP TABLE _github_raw_units AS"
-                f" {_UNIT.format(rows=_raw_now())}")
-    # the units of the rows not read as they are now, and of the deleted marks changed
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _github_gone_rows AS
-        SELECT tbl, natural_key, scope, seq FROM github_read
-        EXCEPT SELECT tbl, natural_key, scope, seq FROM _github_raw_units""")
-    _timed(con, 2, f"""
-        CREATE OR REPLACE TEMP TABLE _github_changed AS
-        WITH gone AS ({_UNIT.format(rows='SELECT * FROM _github_gone_rows')}),
-        marks AS (
-            SELECT * FROM ({_DELETED_NOW} EXCEPT SELECT * FROM _github_prev_deleted)
-            UNION ALL (SELECT * FROM _github_prev_deleted EXCEPT {_DELETED_NOW})
-        ),
-        marked AS ({_UNIT.format(rows='''
-                SELECT entity AS tbl, natural_key, scope, NULL AS seq FROM marks''')})
-        SELECT DISTINCT kind, key FROM (
-            SELECT kind, key FROM _github_raw_units AS u WHERE seq IS NULL
-               OR NOT EXISTS (SELECT 1 FROM github_read AS p WHERE p.tbl = u.tbl
-                              AND p.natural_key = u.natural_key AND p.seq = u.seq)
-            UNION ALL SELECT kind, key FROM gone
-            UNION ALL SELECT kind, key FROM marked)
-        WHERE key IS NOT NULL""")
-    # github_read made the raw rows as they are now: the rows gone (and those without a seq,
-    # read again) out, the rows not read in
-    con.execute("""
-        DELETE FROM github_read WHERE seq IS NULL OR EXISTS (
-            SELECT 1 FROM _github_gone_rows AS g WHERE g.tbl = github_read.tbl
-            AND g.natural_key = github_read.natural_key AND g.seq = github_read.seq)""")
-    con.execute("""
-        INSERT INTO github_read
-        SELECT tbl, natural_key, scope, seq FROM _github_raw_units AS u WHERE seq IS NULL
-            OR NOT EXISTS (SELECT 1 FROM github_read AS p WHERE p.tbl = u.tbl
-                           AND p.natural_key = u.natural_key AND p.seq = u.seq)""")
-    con.execute("DROP TABLE _github_gone_rows")
-    # what the last build's refs of the changed rows said they name (their items)
-    _timed(con, 3, """
-        CREATE OR REPLACE TEMP TABLE _github_named AS
-        SELECT CASE WHEN r.tbl = 'issue_events' THEN r.ref ELSE r.scope || '#' || r.num END
-               AS key
-        FROM github_row_refs AS r JOIN _github_changed AS c
-             ON c.kind = r.tbl AND c.key = r.natural_key
-        WHERE r.tbl IN ('issue_events', 'review_comments', 'issue_comments')""")
-    _forget(con, "_github_changed")
-    _narrow(con, "_github_changed")
-    with ui.profiled("github: parse, refs and cross of the changed rows", "    "):
-        _run(con, "parse", "refs", "cross")
-    # the results now of every commit and issue comment, against the last build's
-    _timed(con, 4, """
-        CREATE OR REPLACE TEMP TABLE _github_differ AS
-        WITH now AS (
-            SELECT 'github:commit:' || c.natural_key AS event_id, l.item_id, 'commit' AS kind,
-                   CASE WHEN g.natural_key IS NULL THEN 1 ELSE 0 END::DOUBLE AS weight
-            FROM _gh_commits AS c LEFT JOIN _gh_commit_pr AS l USING (natural_key)
-            LEFT JOIN _gh_landing AS g USING (natural_key)
-            UNION ALL
-            SELECT 'github:issue_comment:' || natural_key, item_id, kind, 1
-            FROM _gh_comment_item
-        ),
-        prev AS (SELECT event_id, item_id, kind,
-                        CASE WHEN kind = 'commit' THEN weight ELSE 1 END AS weight
-                 FROM _github_prev_results)
-        SELECT coalesce(n.event_id, p.event_id) AS event_id, n.item_id AS now_item,
-               p.item_id AS prev_item
-        FROM now AS n FULL JOIN prev AS p USING (event_id)
-        WHERE (n.item_id, n.kind, n.weight) IS DISTINCT FROM (p.item_id, p.kind, p.weight)""")
-    # the results of the changed ones too: the items they name before and after
-    _timed(con, 5, """
-        INSERT INTO _github_differ
-        SELECT p.event_id, NULL, p.item_id FROM _github_prev_results AS p
-        JOIN _github_changed AS c
-          ON p.event_id = CASE c.kind WHEN 'commit' THEN 'github:commit:'
-                                      ELSE 'github:issue_comment:' END || c.key
-        WHERE c.kind IN ('commit', 'issue_comments')""")
-    _drop_work(con, keep=CROSS + PARSED)
-    _timed(con, 6, f"""
-        CREATE OR REPLACE TEMP TABLE {_UNITS} AS
-        SELECT kind, key FROM _github_changed
-        UNION SELECT CASE WHEN event_id LIKE 'github:commit:%' THEN 'commit'
-                          ELSE 'issue_comments' END,
-                     regexp_replace(event_id, '^github:(commit|issue_comment):', '')
-              FROM _github_differ""")
-    _timed(con, 7, f"""
-        INSERT INTO {_UNITS}
-        SELECT DISTINCT 'item', key FROM (
-            SELECT key FROM _github_named
-            UNION ALL SELECT r.scope || '#' || r.num FROM github_row_refs AS r
-                      JOIN {_UNITS} AS u ON u.kind = r.tbl AND u.key = r.natural_key
-                      WHERE r.tbl IN ('review_comments', 'issue_comments')
-            UNION ALL SELECT r.ref FROM github_row_refs AS r
-                      JOIN {_UNITS} AS u ON u.kind = r.tbl AND u.key = r.natural_key
-                      WHERE r.tbl = 'issue_events'
-            UNION ALL SELECT substr(unnest([now_item, prev_item]), 8) FROM _github_differ)
-        WHERE key IS NOT NULL
-          AND key NOT IN (SELECT key FROM {_UNITS} WHERE kind = 'item')""")
-    # every issue event of a touched item (its pr_ready event reads the item)
-    _timed(con, 8, f"""
-        INSERT INTO {_UNITS}
-        SELECT DISTINCT 'issue_events', natural_key FROM (
-            SELECT natural_key, ref FROM github_row_refs WHERE tbl = 'issue_events'
-            UNION ALL SELECT natural_key, ref FROM _github_prev_ie)
-        WHERE ref IN (SELECT key FROM {_UNITS} WHERE kind = 'item')
-          AND natural_key NOT IN (SELECT key FROM {_UNITS} WHERE kind = 'issue_events')""")
-    # the refs of the changed units are those just made, from the same raw rows: only the
-    # other units' are made again
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_EXTRA} AS SELECT kind, key FROM {_UNITS}"
-                f" EXCEPT SELECT kind, key FROM _github_changed")
-    _forget(con, _EXTRA)
-    _timed(con, 9, f"CREATE OR REPLACE TEMP TABLE {ITEMS} AS SELECT 'github:' || key AS item_id"
-                f" FROM {_UNITS} WHERE kind = 'item'")
-    _timed(con, 10, f"""
-        CREATE OR REPLACE TEMP TABLE {EVENTS} AS
-        SELECT 'github:' || unnest(['pr_opened:', 'issue_opened:', 'pr_merged:']) || key
-               AS event_id FROM {_UNITS} WHERE kind = 'item'
-        UNION ALL
-        SELECT 'github:' || CASE kind WHEN 'commit' THEN 'commit'
-                                      WHEN 'reviews' THEN 'review'
-                                      WHEN 'issue_comments' THEN 'issue_comment'
-                                      WHEN 'review_comments' THEN 'review_comment'
-                                      WHEN 'issue_events' THEN 'issue_event'
-                                      WHEN 'releases' THEN 'release' END || ':' || key
-        FROM {_UNITS} WHERE kind <> 'item'""")
-    _drop_prev(con)
-    return con.execute(f"SELECT count(*) FROM {_UNITS}").fetchone()[0], None
-
-
-def _timed(con: duckdb.DuckDBPyConnection, number: int, sql: str) -> duckdb.DuckDBPyConnection:
-    with ui.profiled(f"github touched {number}: {' '.join(sql.split())[:60]}", "    "):
-        return con.execute(sql)
-
-
-def _drop_prev(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("_github_changed", "_github_named", "_github_differ", "_github_prev_ie",
-                  "_github_prev_deleted", "_github_prev_names",
-                  "_github_prev_results"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-
-
-def _forget(con: duckdb.DuckDBPyConnection, units: str) -> None:
-    """Drop the refs of `units` (kind, key) not dropped yet; the issue events' items they named
-    are kept aside in _github_prev_ie (a touched item touches its events)."""
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS _github_prev_ie(natural_key VARCHAR,"
-                " ref VARCHAR)")
-    con.execute(f"INSERT INTO _github_prev_ie SELECT natural_key, ref FROM github_row_refs"
-                f" WHERE tbl = 'issue_events' AND natural_key IN"
-                f" (SELECT key FROM {units} WHERE kind = 'issue_events')")
-    for ref, kind, key in (("commit", "commit", "natural_key"), ("pc", "commit", "natural_key"),
-                           ("item", "item", "key"), ("pull", "item", "key")):
-        con.execute(f"DELETE FROM github_{ref}_refs WHERE {key} IN"
-                    f" (SELECT key FROM {units} WHERE kind = '{kind}')")
-    con.execute(f"DELETE FROM github_row_refs WHERE EXISTS (SELECT 1 FROM {units} AS u"
-                f" WHERE u.kind = github_row_refs.tbl AND u.key = github_row_refs.natural_key)")
-
-
-def _narrow(con: duckdb.DuckDBPyConnection, units: str, shown: str | None = None) -> None:
+def narrow(con: duckdb.DuckDBPyConnection, units: str, shown: str | None = None) -> None:
     """`_github_narrow`, the raw rows of `units` (every raw row of each unit), and the raw
     tables as TEMP VIEWs of those of `shown` (default: the same units)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_NARROW} AS SELECT r.tbl, r.natural_key"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {NARROW} AS SELECT r.tbl, r.natural_key"
                 f" FROM _github_raw_units AS r JOIN {units} AS u USING (kind, key)")
-    rows = _NARROW
+    rows = NARROW
     if shown is not None:
         rows = "_github_shown"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT r.tbl, r.natural_key"
@@ -338,23 +153,10 @@ def _show(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> None:
                     f" (SELECT natural_key FROM {rows} WHERE tbl = '{table}')")
 
 
-def _show_whole(con: duckdb.DuckDBPyConnection) -> None:
+def show_whole(con: duckdb.DuckDBPyConnection) -> None:
     for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary"
                                " AND view_name LIKE 'raw\\_github\\_%' ESCAPE '\\'").fetchall():
         con.execute(f"DROP VIEW {view}")
-
-
-def _drop_work(con: duckdb.DuckDBPyConnection, keep: tuple[str, ...] = ()) -> None:
-    """10_github.sql's working tables (named _gh_*) and the narrowed raw tables; the tables
-    of `keep` are set aside under _ghx_<name> (`normalize` puts them back)."""
-    for (table,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary"
-                                " AND table_name LIKE '\\_gh\\_%' ESCAPE '\\'").fetchall():
-        if table in keep:
-            con.execute(f"DROP TABLE IF EXISTS _ghx{table[3:]}")
-            con.execute(f"ALTER TABLE {table} RENAME TO _ghx{table[3:]}")
-        else:
-            con.execute(f"DROP TABLE {table}")
-    _show_whole(con)
 
 
 def normalize(con: duckdb.DuckDBPyConnection) -> None:
@@ -366,16 +168,16 @@ def normalize(con: duckdb.DuckDBPyConnection) -> None:
     at 10M events."""
     for name in ("prelude", "parse", "refs"):
         with ui.profiled(f"github: {name}", "    "):
-            _run(con, name)
+            run_sections(con, name)
     for table in PARSED:  # what `touched` parsed of the changed units (the rows not shown)
         con.execute(f"INSERT INTO {table} SELECT * FROM _ghx{table[3:]}")
         con.execute(f"DROP TABLE _ghx{table[3:]}")
-    _show(con, "releases", _NARROW)  # `emit` reads the releases (few) from the raw rows
+    _show(con, "releases", NARROW)  # `emit` reads the releases (few) from the raw rows
     for table in CROSS:
         con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(f"ALTER TABLE _ghx{table[3:]} RENAME TO {table}")
     with ui.profiled("github: emit", "    "):
-        _run(con, "emit")
+        run_sections(con, "emit")
 
 
 def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
@@ -384,7 +186,7 @@ def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
     undoes it), and the quarantine records of the issue rows not shown, from the state: of
     those still in the raw store (a row gone, say from a raw store restored from a copy, is a
     touched unit's but not shown, and a full build records nothing of it)."""
-    _narrow(con, _UNITS, shown=_EXTRA)
+    narrow(con, UNITS, shown=EXTRA)
     con.execute(f"INSERT INTO source_coverage({coverage_columns}) SELECT {coverage_columns}"
                 f" FROM prev.norm_source_coverage WHERE source = 'github'"
                 f" AND entity = 'issues' AND NOT ({COVERAGE_PREDICATE})"
@@ -394,7 +196,7 @@ def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
 
 
 # The quarantine records (source_coverage) this build redoes: those of the issue rows shown.
-COVERAGE_PREDICATE = f"item IN (SELECT natural_key FROM {_NARROW} WHERE tbl = 'issues')"
+COVERAGE_PREDICATE = f"item IN (SELECT natural_key FROM {NARROW} WHERE tbl = 'issues')"
 
 
 def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
@@ -403,13 +205,13 @@ def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
     build's file, a copy of the state."""
     if how == "full":
         drop(con)
-        _run(con, "schema")
+        run_sections(con, "schema")
 
 
 def show_all(con: duckdb.DuckDBPyConnection) -> None:
     """After 10_github.sql: the raw tables whole again, the working tables gone."""
-    _show_whole(con)
-    for table in (ITEMS, EVENTS, _UNITS, _EXTRA, _NARROW, "_github_shown",
+    show_whole(con)
+    for table in (ITEMS, EVENTS, UNITS, EXTRA, NARROW, "_github_shown",
                   *(f"_ghx{t[3:]}" for t in CROSS + PARSED)):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
@@ -419,15 +221,15 @@ def keep(con: duckdb.DuckDBPyConnection) -> None:
     whole when GitHub was normalized from all its rows (`prepare` dropped it; a by-item build
     made it what the raw store holds now, in `touched`, and a kept GitHub has the last
     build's, as the raw store still is)."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS github_read AS {_raw_now()}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS github_read AS {raw_now()}")
 
 
 def save(con: duckdb.DuckDBPyConnection) -> None:
     """Into the new build state (`state`), which already holds the refs and the raw rows read
     (`IN_FILE`): the issues and comments marked deleted and the repositories' names, as the
     raw store holds them now."""
-    con.execute(f"CREATE OR REPLACE TABLE state.github_deleted AS {_DELETED_NOW}")
-    _run(con, "prelude")
+    con.execute(f"CREATE OR REPLACE TABLE state.github_deleted AS {DELETED_NOW}")
+    run_sections(con, "prelude")
     con.execute("CREATE OR REPLACE TABLE state.github_names AS SELECT name, repo, ago"
                 " FROM _gh_names")
     con.execute("DROP TABLE _gh_names; DROP TABLE _gh_all_names")

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from processhealth import github_delta, jira_delta, slack_delta, ui
+from processhealth import github_delta, github_touched, jira_delta, slack_delta, ui
 from processhealth.incremental import NORMALIZED, Plan, StateUnreadable, _from_state
 
 # The build state's own tables (build_state.save), which its copy, the start of an incremental
@@ -83,7 +83,7 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         with ui.profiled("github: the last build's tables read", "  "):
             _from_state(lambda: github_delta.load(con))
         with ui.profiled("github: units touched", "  "):
-            plan.touched["github"], why = github_delta.touched(con)
+            plan.touched["github"], why = github_touched.touched(con)
         if why is None:
             with ui.profiled("github: their rows deleted", "  "):
                 _from_state(lambda: clear(con, "github", github_delta.KEPT))

@@ -21,26 +21,21 @@ import pytest
 from test_github_delta import _payload, _save
 from test_github_delta_review import _set_merged
 from test_incremental import build, compare, make_org_store, one_row
-from test_jira_delta_review import _issue, _put
+from test_jira_delta_review import _issue, _put, _sql
 
-from processhealth import github_delta, incremental, jira_delta, pipeline, slack_delta
+from processhealth import github_delta, incremental, jira_delta, pipeline, slack_delta, state_start
 from processhealth.errors import UserError
 from processhealth.store import RawStore
 
 # The extended tier (CI runs it after the suite).
 pytestmark = [pytest.mark.slow, pytest.mark.extended]
 
-IN_FILE = (*github_delta.IN_FILE, *jira_delta.IN_FILE, *slack_delta.IN_FILE)
+IN_FILE = state_start.IN_FILE
 
 
 @pytest.fixture
 def org_store(tmp_path, monkeypatch):
     return make_org_store(tmp_path, monkeypatch, months=1)
-
-
-def _sql(db: Path, statement: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db)) as con:
-        return con.execute(statement, params or []).fetchall()
 
 
 def _state(config) -> dict[str, list[tuple]]:

@@ -13,11 +13,11 @@ import duckdb
 from processhealth import github_delta, github_touched, jira_delta, slack_delta, ui
 from processhealth.incremental import NORMALIZED, Plan, StateUnreadable, _from_state
 
+# The state tables that are tables of the build's file too: its copy keeps them (the GitHub,
+# Jira and Slack refs and github_read, which an incremental build uses in place).
+IN_FILE = (*github_delta.IN_FILE, *jira_delta.IN_FILE, *slack_delta.IN_FILE)
 # The build state's own tables (build_state.save), which its copy, the start of an incremental
 # build, drops.
-# The state tables that are tables of the build's file too: its copy keeps them (the GitHub,
-# Jira and Slack refs, which an incremental build uses in place).
-IN_FILE = (*github_delta.IN_FILE, *jira_delta.IN_FILE, *slack_delta.IN_FILE)
 STATE_ONLY = ("state", "norm_source_coverage", "raw_tables", "deleted",
               *(t for t in (*github_delta.STATE_TABLES, *jira_delta.STATE_TABLES,
                             *slack_delta.STATE_TABLES) if t not in IN_FILE))

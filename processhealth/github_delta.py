@@ -182,8 +182,10 @@ def normalize(con: duckdb.DuckDBPyConnection) -> None:
 
 def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
     """After `touched`, and the rows this build redoes deleted from the copy of the state
-    (`KEPT`): the raw tables narrowed to the touched units for 10_github.sql (`show_all`
-    undoes it), and the quarantine records of the issue rows not shown, from the state: of
+    (`KEPT`): the raw tables narrowed to the touched units `touched` did not parse, for
+    10_github.sql (`show_all` undoes it; `narrow` lists every touched unit's rows, which
+    COVERAGE_PREDICATE reads), and the quarantine records of the other issue rows, from the
+    state: of
     those still in the raw store (a row gone, say from a raw store restored from a copy, is a
     touched unit's but not shown, and a full build records nothing of it)."""
     narrow(con, UNITS, shown=EXTRA)

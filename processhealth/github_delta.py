@@ -201,13 +201,12 @@ def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
 COVERAGE_PREDICATE = f"item IN (SELECT natural_key FROM {NARROW} WHERE tbl = 'issues')"
 
 
-def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
-    """The refs before normalization: empty for a full normalization (10_github.sql fills
-    them; `how` "full"); a kept source and a by-item build have the last build's in the
-    build's file, a copy of the state."""
-    if how == "full":
-        drop(con)
-        run_sections(con, "schema")
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """The refs, empty, before GitHub is normalized from all its rows (10_github.sql fills
+    them); a kept source and a by-item build use the last build's in the build's file, a copy
+    of the state, and call nothing here."""
+    drop(con)
+    run_sections(con, "schema")
 
 
 def show_all(con: duckdb.DuckDBPyConnection) -> None:

@@ -42,7 +42,7 @@ def touched(con: duckdb.DuckDBPyConnection) -> tuple[int, str | None]:
     """After `load`: find the units to normalize again (the module docstring), leave in the refs
     those of the other units only, and make `_github_touched_items` and `_github_touched_events`.
     Returns how many units, and None; or 0 and why GitHub must be normalized from all its rows
-    (then nothing is left of this: `prepare(con, "full")` follows)."""
+    (then nothing is left of this: `prepare(con)` follows)."""
     with ui.profiled("github: prelude", "    "):
         run_sections(con, "prelude")
     [(renamed,)] = con.execute(

@@ -123,12 +123,11 @@ def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
                 f" WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
-    """`jira_refs` before normalization: empty for a full normalization (20_jira.sql fills
-    it; `how` "full"); a kept source and a by-issue build have the last build's in the
-    build's file, a copy of the state (`touched` deleted the touched issues' rows)."""
-    if how == "full":
-        con.execute(f"CREATE OR REPLACE TABLE {REFS}({REFS_COLUMNS})")
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """`jira_refs`, empty, before Jira is normalized from every issue (20_jira.sql fills it);
+    a kept source and a by-issue build use the last build's in the build's file, a copy of the
+    state (`touched` deleted the touched issues' rows), and call nothing here."""
+    con.execute(f"CREATE OR REPLACE TABLE {REFS}({REFS_COLUMNS})")
 
 
 def consistent(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -159,7 +158,7 @@ def widen(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM source_coverage WHERE source = 'jira' AND entity = 'issues'"
                 " AND status = 'quarantined'")
     show_all(con)
-    prepare(con, "full")
+    prepare(con)
 
 
 def show_all(con: duckdb.DuckDBPyConnection) -> None:

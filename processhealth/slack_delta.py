@@ -75,13 +75,12 @@ def load(con: duckdb.DuckDBPyConnection) -> None:
                 " SELECT * FROM prev.slack_deleted")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, how: str) -> None:
-    """The table of who each message names, before normalization: empty for a full
-    normalization (30_slack.sql fills it; `how` "full"); a kept source and a by-message build
-    have the last build's in the build's file, a copy of the state (`touched` deleted the
-    touched messages' rows)."""
-    if how == "full":
-        con.execute(f"CREATE OR REPLACE TABLE {REFS}({REFS_COLUMNS})")
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """The table of who each message names, empty, before Slack is normalized from every
+    message (30_slack.sql fills it); a kept source and a by-message build use the last build's
+    in the build's file, a copy of the state (`touched` deleted the touched messages' rows),
+    and call nothing here."""
+    con.execute(f"CREATE OR REPLACE TABLE {REFS}({REFS_COLUMNS})")
 
 
 def changed_keys(now: str, refs: str, deleted_now: str, deleted_before: str) -> str:

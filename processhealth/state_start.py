@@ -92,9 +92,9 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         else:  # every GitHub row normalized again
             plan.widened["github"] = why
             _from_state(lambda: clear(con, "github"))
-            github_delta.prepare(con, "full")
+            github_delta.prepare(con)
     else:
-        github_delta.prepare(con, "full")
+        github_delta.prepare(con)
     if incremental and "jira" in plan.kept:
         pass
     elif incremental and "jira" in plan.delta:
@@ -107,7 +107,7 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         coverage = columns(con, "source_coverage")
         _from_state(lambda: jira_delta.restore(con, coverage))
     else:
-        jira_delta.prepare(con, "full")
+        jira_delta.prepare(con)
     if incremental and "slack" in plan.kept:
         pass
     elif incremental and "slack" in plan.delta:
@@ -118,7 +118,7 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
             _from_state(lambda: clear(con, "slack", slack_delta.KEPT))
         slack_delta.restore(con)
     else:
-        slack_delta.prepare(con, "full")
+        slack_delta.prepare(con)
 
 
 def clear(con: duckdb.DuckDBPyConnection, source: str,

@@ -26,11 +26,11 @@
 -- the compact per-unit tables _github_*_refs what the parts across items are made of (every
 -- commit, pull-request commit, issue, pull, review, comment, issue event and release read),
 -- `cross` computes those parts over all of _github_*_refs (rebase duplicates, the pull request
--- of each commit, landing commits, pull-request aggregates, what each issue comment names) and
--- `emit` writes the domain rows of the rows parsed. A full build parses every raw row into empty
--- refs; an incremental one keeps the refs of the units not touched from the build state and
--- shows the raw tables narrowed to the touched units, so both compute the cross-item parts over
--- the same refs.
+-- of each commit, landing commits, what each issue comment names), `pr_commits` the pull-request
+-- aggregates of their commits, and `emit` writes the domain rows of the rows parsed. A full
+-- build parses every raw row into empty refs; an incremental one keeps the refs of the units not
+-- touched from the build state and shows the raw tables narrowed to the touched units, so both
+-- compute the cross-item parts over the same refs (`pr_commits` for the items touched only).
 
 -- @section prelude
 
@@ -339,13 +339,6 @@ SELECT natural_key, item_id FROM (
 DROP TABLE _gh_commit_pr;
 ALTER TABLE _gh_commit_pr_by_list RENAME TO _gh_commit_pr;
 
-CREATE OR REPLACE TEMP TABLE _gh_pr_commits AS
-SELECT l.item_id, min(c.occurred) AS first_commit_at, count(*) AS commits,
-       flatten(list(c.keys ORDER BY c.occurred, c.sha)) AS keys
-FROM _gh_commit_pr AS l JOIN _gh_commits AS c USING (natural_key)
-WHERE l.natural_key NOT IN (SELECT natural_key FROM _gh_landing)
-GROUP BY l.item_id;
-
 -- Who merged a pull request: the last "merged" event of its issue.
 CREATE OR REPLACE TEMP TABLE _gh_merged_by AS
 SELECT ref AS item_key, arg_max('github:' || uid, (occurred::TIMESTAMPTZ, 'github:' || uid))
@@ -371,6 +364,16 @@ FROM (SELECT natural_key, scope, coalesce(
 LEFT JOIN _gh_all_items AS i ON i.key = c.scope || '#' || c.number
 WHERE c.scope || '#' || c.number NOT IN (SELECT natural_key FROM _gh_deleted
                                          WHERE entity = 'issues');
+
+-- @section pr_commits
+-- Pull-request aggregates of the commits each pull request holds. Only `emit` reads them (a
+-- pull request's work item), so a by-item build computes them for the items touched only.
+CREATE OR REPLACE TEMP TABLE _gh_pr_commits AS
+SELECT l.item_id, min(c.occurred) AS first_commit_at, count(*) AS commits,
+       flatten(list(c.keys ORDER BY c.occurred, c.sha)) AS keys
+FROM _gh_commit_pr AS l JOIN _gh_commits AS c USING (natural_key)
+WHERE l.natural_key NOT IN (SELECT natural_key FROM _gh_landing)
+GROUP BY l.item_id;
 
 -- @section emit
 INSERT INTO repo_names SELECT name, repo FROM _gh_all_names;

@@ -132,3 +132,14 @@ def file_identity(path: Path) -> str:
     except OSError:
         return "missing"
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def raw_rows_of(table: str, rows: str) -> str:
+    """SQL of the rows of raw.<table> listed in `rows` (a relation with natural_key and seq,
+    taken from that raw table): by seq, and the rows without one by natural_key. A by-item
+    build's rows are mostly the newest, and DuckDB skips the row groups outside the seqs'
+    range; by natural_key it read every payload (at 10M events 1.1-1.3 s for 190,000 of the
+    2.35M commits, 0.3 s by seq)."""
+    return (f"SELECT * FROM raw.{table} WHERE seq IN (SELECT seq FROM {rows})"
+            f" UNION ALL SELECT * FROM raw.{table} WHERE seq IS NULL AND natural_key IN"
+            f" (SELECT natural_key FROM {rows} WHERE seq IS NULL)")

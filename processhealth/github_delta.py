@@ -48,7 +48,7 @@ import duckdb
 
 import collectors
 from processhealth import ui
-from processhealth.build_inputs import has
+from processhealth.build_inputs import has, raw_rows_of
 
 SQL = Path(collectors.__file__).resolve().parent / "sql" / "10_github.sql"
 REFS = ("commit", "pc", "item", "pull", "row")
@@ -82,7 +82,7 @@ ITEMS = "_github_touched_items"  # item_id
 EVENTS = "_github_touched_events"  # event_id
 UNITS = "_github_touched_units"  # kind ('item', 'commit' or a raw table), key
 EXTRA = "_github_extra_units"  # kind, key: the units touched whose rows `touched` did not parse
-NARROW = "_github_narrow"  # tbl, natural_key: the raw rows shown
+NARROW = "_github_narrow"  # tbl, natural_key, seq: the raw rows shown
 DELETED_NOW = ("SELECT entity, natural_key, scope FROM sync_deleted WHERE source = 'github'"
                 " AND entity IN ('issues', 'issue_comments')")
 
@@ -134,23 +134,24 @@ def raw_now() -> str:
 def narrow(con: duckdb.DuckDBPyConnection, units: str, shown: str | None = None) -> None:
     """`_github_narrow`, the raw rows of `units` (every raw row of each unit), and the raw
     tables as TEMP VIEWs of those of `shown` (default: the same units)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {NARROW} AS SELECT r.tbl, r.natural_key"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {NARROW} AS SELECT r.tbl, r.natural_key, r.seq"
                 f" FROM _github_raw_units AS r JOIN {units} AS u USING (kind, key)")
     rows = NARROW
     if shown is not None:
         rows = "_github_shown"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT r.tbl, r.natural_key"
-                    f" FROM _github_raw_units AS r JOIN {shown} AS u USING (kind, key)")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT r.tbl, r.natural_key,"
+                    f" r.seq FROM _github_raw_units AS r JOIN {shown} AS u USING (kind, key)")
     for table in TABLES:
         _show(con, table, rows)
 
 
 def _show(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> None:
-    """raw_github_<table> as a TEMP VIEW of its rows listed in `rows` (tbl, natural_key)."""
+    """raw_github_<table> as a TEMP VIEW of its rows listed in `rows` (tbl, natural_key,
+    seq)."""
     if has(con, "raw", "main", f"raw_github_{table}"):
+        listed = f"(SELECT natural_key, seq FROM {rows} WHERE tbl = '{table}')"
         con.execute(f"CREATE OR REPLACE TEMP VIEW raw_github_{table} AS"
-                    f" SELECT * FROM raw.raw_github_{table} WHERE natural_key IN"
-                    f" (SELECT natural_key FROM {rows} WHERE tbl = '{table}')")
+                    f" {raw_rows_of(f'raw_github_{table}', listed)}")
 
 
 def show_whole(con: duckdb.DuckDBPyConnection) -> None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import duckdb
 
-from processhealth.build_inputs import has
+from processhealth.build_inputs import has, raw_rows_of
 from processhealth.slack_delta import changed_keys
 
 REFS = "jira_refs"
@@ -128,8 +128,10 @@ def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
     con.execute(f"INSERT INTO source_coverage({coverage_columns}) SELECT {coverage_columns}"
                 f" FROM prev.norm_source_coverage WHERE source = 'jira' AND entity = 'issues'"
                 f" AND item NOT IN (SELECT natural_key FROM {TOUCHED})")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {_ISSUES} AS SELECT * FROM raw.{_ISSUES}"
-                f" WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _jira_touched_rows AS SELECT natural_key, seq"
+                f" FROM raw.{_ISSUES} WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_ISSUES} AS"
+                f" {raw_rows_of(_ISSUES, '_jira_touched_rows')}")
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
@@ -176,6 +178,7 @@ def show_all(con: duckdb.DuckDBPyConnection) -> None:
                    " AND table_name = ?", [TOUCHED]).fetchone()[0]:
         con.execute(f"DROP VIEW {_ISSUES}")
         con.execute(f"DROP TABLE {TOUCHED}")
+        con.execute("DROP TABLE IF EXISTS _jira_touched_rows")
     con.execute("DROP TABLE IF EXISTS _jira_prev_categories")
     con.execute("DROP TABLE IF EXISTS _jira_prev_carried")
 

@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 
 from processhealth import quarantine
-from processhealth.build_inputs import has
+from processhealth.build_inputs import has, raw_rows_of
 
 REFS = "slack_refs"
 REFS_COLUMNS = "natural_key VARCHAR, seq BIGINT, user_id VARCHAR, bot_id VARCHAR, name VARCHAR"
@@ -138,9 +138,11 @@ def restore(con: duckdb.DuckDBPyConnection) -> None:
     """After the touched messages' events are deleted from the copy of the state (`KEPT`):
     `raw_slack_messages` narrowed to the touched messages for 30_slack.sql (`show_all` undoes
     it)."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {_MESSAGES} AS SELECT * FROM raw.{_MESSAGES}"
-                f" WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _slack_touched_rows AS SELECT natural_key, seq"
+                f" FROM raw.{_MESSAGES} WHERE natural_key IN (SELECT natural_key FROM {TOUCHED})"
                 f" AND natural_key NOT IN ({_QUARANTINED})")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_MESSAGES} AS"
+                f" {raw_rows_of(_MESSAGES, '_slack_touched_rows')}")
 
 
 def show_all(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
@@ -150,6 +152,7 @@ def show_all(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
                        " AND table_name = ?", [TOUCHED]).fetchone()[0]:
         return  # not narrowed: no by-message build
     con.execute(f"DROP VIEW {_MESSAGES}")
+    con.execute("DROP TABLE IF EXISTS _slack_touched_rows")
     if con.execute(f"SELECT count(*) FROM ({_QUARANTINED})").fetchone()[0]:
         quarantine.hide(con, _MESSAGES)
     con.execute(f"DROP TABLE {TOUCHED}")

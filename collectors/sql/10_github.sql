@@ -288,13 +288,25 @@ WHERE i.key NOT IN (SELECT natural_key FROM _gh_deleted WHERE entity = 'issues')
 -- Commits, and the pull request each belongs to (see the header).
 -- A commit rewritten by a rebase or force-push gets a new sha but keeps its author, author
 -- time and message: the raw store then holds both, and they are one act (counted once).
+-- Only the commits whose (repository, author time, author, message) hash is shared are sorted
+-- into groups (a window over every commit took 1.2-1.4 s at 10M events, this 0.7 s).
 CREATE OR REPLACE TEMP TABLE _gh_commits AS
+WITH shared AS (
+    SELECT h FROM (SELECT hash(repo, authored, coalesce(author_id, lower(email)), msg) AS h
+                   FROM github_commit_refs)
+    GROUP BY h HAVING count(*) > 1
+),
+rebased AS (  -- every copy but the first of each group
+    SELECT rowid AS rid FROM github_commit_refs
+    WHERE hash(repo, authored, coalesce(author_id, lower(email)), msg) IN (SELECT h FROM shared)
+    QUALIFY row_number() OVER (PARTITION BY repo, authored, coalesce(author_id, lower(email)),
+                                            msg ORDER BY natural_key) > 1
+)
 SELECT natural_key, repo, sha, authored::TIMESTAMPTZ AS occurred,
        coalesce('github:' || author_id, 'github:email:' || lower(email)) AS actor, keys,
        parents, lands
-FROM github_commit_refs
-QUALIFY row_number() OVER (PARTITION BY repo, authored, coalesce(author_id, lower(email)),
-                                        msg ORDER BY natural_key) = 1;
+FROM github_commit_refs AS c
+WHERE NOT EXISTS (SELECT 1 FROM rebased AS r WHERE r.rid = c.rowid);
 
 CREATE OR REPLACE TEMP TABLE _gh_pr_keys AS
 SELECT item_id, repo, number, coalesce(merged_at, closed_at) AS ended, unnest(keys) AS key

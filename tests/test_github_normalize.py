@@ -255,3 +255,30 @@ def test_only_an_object_is_read_as_body_flags(tmp_path):
             got = con.execute("SELECT subkind, (detail ->> 'is_reminder')::BOOLEAN FROM events"
                               " WHERE event_id = ?", [f"github:{entity}:{key}"]).fetchone()
             assert got == (("reminder", True) if read else (None, False)), (table, value)
+
+
+def test_a_pull_commit_row_without_a_sha_in_its_key_changes_no_other_commit(tmp_path):
+    """A pull request's commits-list row whose key lacks its "@<sha>" (a row written by hand or
+    by an older collector) is no commit of any pull request. The lists are read with NOT IN, which
+    one NULL key made unknown for every commit: the landing commits lost their pull request and
+    the key rule gave none."""
+    from simulation.family import generate_member
+
+    org = generate_member(2026, 0, "small", with_truth=False).org  # squash and merge repos
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        simload.load(org, store)
+    commits = ("SELECT detail->>'repo', detail->>'sha', (detail->>'pr_number')::INTEGER, weight,"
+               " (detail->>'lands_pr')::INTEGER FROM events WHERE kind = 'commit' ORDER BY ALL")
+    before = normalize(tmp_path / "raw.duckdb", tmp_path / "a.duckdb").execute(commits).fetchall()
+    assert any(row[4] is not None for row in before)  # landing commits, found by that NOT IN
+    raw = duckdb.connect(str(tmp_path / "raw.duckdb"), read_only=True)
+    key, scope, payload = raw.execute(
+        "SELECT natural_key, scope, payload::VARCHAR FROM raw_github_pull_commits"
+        " ORDER BY ALL LIMIT 1").fetchone()
+    raw.close()
+    with RawStore(tmp_path / "raw.duckdb") as store:
+        store.save("github", "pull_commits", [{"natural_key": key.split("@")[0],
+                                               "payload": json.loads(payload),
+                                               "updated_at": None}], scope=scope)
+    after = normalize(tmp_path / "raw.duckdb", tmp_path / "b.duckdb").execute(commits).fetchall()
+    assert after == before

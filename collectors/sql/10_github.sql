@@ -95,7 +95,11 @@ SELECT scope || '@' || sha AS natural_key, scope, sha,
        TRY_CAST(regexp_extract(split_part(natural_key, '@', 1), '#(\d+)$', 1) AS INTEGER)
            AS number, natural_key AS raw_key
 FROM (SELECT natural_key, scope, nullif(split_part(natural_key, '@', 2), '') AS sha
-      FROM raw_github_pull_commits);
+      FROM raw_github_pull_commits)
+-- a row whose key lacks its "@<sha>" (written by hand, or by an older collector) lists no commit;
+-- its NULL key made every `NOT IN` over these lists unknown, which took every landing commit's
+-- pull request away (tests/test_github_normalize.py)
+WHERE sha IS NOT NULL AND scope IS NOT NULL;
 DELETE FROM _gh_pc WHERE rowid IN (
     SELECT c.rowid FROM _gh_pc AS c JOIN _gh_names AS n ON n.name = c.scope
     QUALIFY row_number() OVER (PARTITION BY _gh_renamed(c.raw_key, c.scope, n.repo)

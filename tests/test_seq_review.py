@@ -61,6 +61,19 @@ def _merged_pair(raw: Path) -> tuple[str, str, str, str, str]:
     return repo, p, sha, q, q.rsplit("#", 1)[1]
 
 
+def _built_with_a_listed_commit(org_store):
+    """After a full build: the folder, config, raw store and analytics file, and a commit `sha`
+    listed by merged pull request `p` of `repo`, an earlier merged `q` of the same repository,
+    and the list entry's payload."""
+    folder, config = org_store
+    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
+    assert build(config).mode == "full"
+    repo, p, sha, q, _ = _merged_pair(raw)
+    [(listed,)] = _sql(raw, "SELECT payload::VARCHAR FROM raw_github_pull_commits"
+                            " WHERE natural_key = ?", [f"{p}@{sha}"])
+    return folder, config, raw, target, repo, p, sha, q, orjson.loads(listed)
+
+
 def _pr_row(target: Path, item: str) -> list[tuple]:
     return _sql(target, "SELECT started_at, linked_keys, fields FROM work_items WHERE item_id = ?",
                 [f"github:{item}"])
@@ -73,13 +86,7 @@ def test_a_commit_unit_mixing_rows_with_and_without_seq(org_store):
     a third pull request; then saved by the store over the hand row (a seq); its seq cleared
     by hand; gone. The two pull requests' aggregates follow the commit (pr_commits for the
     items touched only)."""
-    folder, config = org_store
-    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
-    assert build(config).mode == "full"
-    repo, p, sha, q, _ = _merged_pair(raw)
-    [(listed,)] = _sql(raw, "SELECT payload::VARCHAR FROM raw_github_pull_commits"
-                            " WHERE natural_key = ?", [f"{p}@{sha}"])
-    entry = orjson.loads(listed)
+    folder, config, raw, target, repo, p, sha, q, entry = _built_with_a_listed_commit(org_store)
     before = _pr_row(target, q)
     _hand(raw, "raw_github_pull_commits", f"{q}@{sha}", repo, entry)
     commit = _payload(raw, "commits", f"{repo}@{sha}") if _sql(
@@ -118,13 +125,7 @@ def test_pull_requests_touched_only_because_a_commit_moved(org_store):
     """A saved list entry moves a commit to an earlier merged pull request (both pull requests'
     first_commit_at, commits and keys change, neither's own rows do); the entry gone moves it
     back; a list row whose key lacks '@<sha>' (left out of the lists) in the same builds."""
-    folder, config = org_store
-    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
-    assert build(config).mode == "full"
-    repo, p, sha, q, _ = _merged_pair(raw)
-    [(listed,)] = _sql(raw, "SELECT payload::VARCHAR FROM raw_github_pull_commits"
-                            " WHERE natural_key = ?", [f"{p}@{sha}"])
-    entry = orjson.loads(listed)
+    folder, config, raw, target, repo, p, sha, q, entry = _built_with_a_listed_commit(org_store)
     before = {k: _pr_row(target, k) for k in (p, q)}
     _save(raw, "pull_commits", repo, [(f"{q}@{sha}", entry)])
     _save(raw, "pull_commits", repo, [(q, entry)])  # no '@<sha>'

@@ -56,6 +56,16 @@ def _same_as_full(folder: Path, config, target: Path) -> None:
     assert _refs(config) == _refs(full_config)
 
 
+def _rename_a_repository(raw: Path) -> str:
+    """The first repository saved again under a new name ("<name>-renamed"); its old name."""
+    [(name, scope)] = _sql(raw, "SELECT natural_key, scope FROM raw_github_repos"
+                                " ORDER BY natural_key LIMIT 1")
+    repo = _payload(raw, "repos", name)
+    _save(raw, "repos", scope, [(f"{name}-renamed", {**repo, "name": repo["name"] + "-renamed",
+                                                     "full_name": f"{name}-renamed"})])
+    return name
+
+
 def _commit(raw: Path, like: str, sha: str, message: str, date: str) -> dict:
     """A commit payload made from the commit `like`, with another sha, message and date."""
     payload = _payload(raw, "commits", like)
@@ -274,11 +284,7 @@ def test_github_is_normalized_from_every_row_when_a_repository_is_renamed(org_st
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
     assert build(config).mode == "full"
-    [(name, scope)] = _sql(raw, "SELECT natural_key, scope FROM raw_github_repos"
-                                " ORDER BY natural_key LIMIT 1")
-    repo = _payload(raw, "repos", name)
-    _save(raw, "repos", scope, [(f"{name}-renamed", {**repo, "name": repo["name"] + "-renamed",
-                                                     "full_name": f"{name}-renamed"})])
+    name = _rename_a_repository(raw)
     plan = build(config)
     assert plan.mode == "incremental" and plan.widened == {
         "github": "a repository's names changed (renamed or transferred)"}

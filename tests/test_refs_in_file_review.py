@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import orjson
 import pytest
-from test_github_delta import _payload, _save
+from test_github_delta import _payload, _rename_a_repository, _save
 from test_github_delta_review import _set_merged
 from test_incremental import build, compare, make_org_store, one_row
 from test_jira_delta_review import _issue, _put, _sql
@@ -31,6 +31,19 @@ from processhealth.store import RawStore
 pytestmark = [pytest.mark.slow, pytest.mark.extended]
 
 IN_FILE = state_start.IN_FILE
+
+
+def _change_jira_and_slack(raw: Path, summary: str, length: int) -> None:
+    """One Jira issue's summary and one Slack message's length saved again."""
+    _, _, issue = _issue(raw)
+    issue["fields"]["summary"] = summary
+    _put(raw, issue)
+    mkey, mscope, message = one_row(raw, "raw_slack_messages",
+                                    "payload ->> 'features' IS NOT NULL")
+    message["payload"]["features"] |= {"length": length}
+    with RawStore(raw) as store:
+        store.save("slack", "messages", [{"natural_key": mkey, "updated_at": None,
+                                          "payload": message["payload"]}], scope=mscope)
 
 
 @pytest.fixture
@@ -229,19 +242,10 @@ def test_full_builds_between_incremental_ones(org_store):
     assert _leaked(Path(config.storage.analytics_path)) == []
     _read_matches_raw(folder, config)
     _touch_comment(raw, 1, 1313)
-    key, _, issue = _issue(raw)
-    issue["fields"]["summary"] = "after a full build"
-    _put(raw, issue)
-    mkey, mscope, message = one_row(raw, "raw_slack_messages",
-                                    "payload ->> 'features' IS NOT NULL")
-    message["payload"]["features"] |= {"length": 4321}
-    with RawStore(raw) as store:
-        store.save("slack", "messages", [{"natural_key": mkey, "updated_at": None,
-                                          "payload": message["payload"]}], scope=mscope)
+    _change_jira_and_slack(raw, "after a full build", 4321)
     plan = _by_item(config)
     assert set(plan.delta) == {"github", "jira", "slack"}, plan.summary()
     assert _differences(folder, config) == []
-    del key
 
 
 def test_sources_kept_for_several_builds_then_changed(org_store):
@@ -255,15 +259,7 @@ def test_sources_kept_for_several_builds_then_changed(org_store):
         plan = _by_item(config)
         assert set(plan.kept) == {"jira", "slack"}, plan.summary()
         assert _leaked(Path(config.storage.analytics_path)) == []
-    _, _, issue = _issue(raw)
-    issue["fields"]["summary"] = "changed after three kept builds"
-    _put(raw, issue)
-    mkey, mscope, message = one_row(raw, "raw_slack_messages",
-                                    "payload ->> 'features' IS NOT NULL")
-    message["payload"]["features"] |= {"length": 999}
-    with RawStore(raw) as store:
-        store.save("slack", "messages", [{"natural_key": mkey, "updated_at": None,
-                                          "payload": message["payload"]}], scope=mscope)
+    _change_jira_and_slack(raw, "changed after three kept builds", 999)
     plan = build(config)
     assert set(plan.delta) == {"jira", "slack"} and plan.kept == ("github",), plan.summary()
     assert _differences(folder, config) == []
@@ -486,11 +482,7 @@ def test_a_rename_with_rows_without_seq_then_by_item(org_store):
     _sql(raw, "INSERT INTO raw_github_issue_comments(natural_key, scope, payload)"
               " VALUES (?, ?, ?)", [f"{key}0", scope, orjson.dumps(
                   {**payload, "id": 88880001, "body_length": 12}).decode()])
-    [(name, rscope)] = _sql(raw, "SELECT natural_key, scope FROM raw_github_repos"
-                                 " ORDER BY natural_key LIMIT 1")
-    repo = _payload(raw, "repos", name)
-    _save(raw, "repos", rscope, [(f"{name}-renamed", {**repo, "name": repo["name"] + "-renamed",
-                                                      "full_name": f"{name}-renamed"})])
+    name = _rename_a_repository(raw)
     plan = build(config)
     assert plan.widened.get("github"), plan.summary()
     assert _differences(folder, config) == []

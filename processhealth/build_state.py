@@ -20,15 +20,21 @@ from processhealth.duckdb_files import fsync
 from processhealth.incremental import FORMAT, QUARANTINED, Plan, forget_orphans
 
 
-def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
-    """After normalization: the normalized tables and the state of the raw store they were
-    built from, into the new state file, for the next build (docs/build.md).
+def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan, after: str) -> None:
+    """The build's tables and the state of the raw store they were built from, into the new
+    state file, for the next build (docs/build.md, "What a build keeps for the next one"):
+    `after` the analysis, so the state holds what the analysis wrote too (the person ids,
+    categories and event numbers of the events, the credited minutes, the stored views), or,
+    with `privacy.pseudonymize` on, `after` normalization (a pseudonymized file holds no
+    person ids: the state is then the normalized tables, and each build analyses them anew).
+    The call at the other stage does nothing.
 
-    The new analytics database holds at this point exactly the normalized tables: it is
-    checkpointed and its file copied to be the state file, then the raw store's state is added
-    to the copy. Copying the tables one by one into the state file took 1.9 s at 1M events and
+    The new analytics database is checkpointed and its file copied to be the state file, then
+    the raw store's state is added to the copy. Copying the tables one by one into the state file took 1.9 s at 1M events and
     15.5-17.7 s at 10M; this takes 0.05 s and 1.8 s + 1.0-10.8 s (the file copy is the
     kernel's work, which varied that much on the benchmark's virtual machine)."""
+    if after != ("normalization" if config.privacy.pseudonymize else "analysis"):
+        return
     if plan.state is None or plan.temp is None:
         slack_delta.drop(con)
         jira_delta.drop(con)

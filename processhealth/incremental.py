@@ -7,7 +7,8 @@ previous build is a valid base, and which sources' normalized rows it reuses (do
     decide(con, config, plan)            # after the raw store is attached: full or incremental
     state_start.clean(con, plan)         # the copy made the start; state_start.restore deletes
                                          # the rows of what is normalized again
-    build_state.save(con, config, plan)  # after normalization: the state for the next build
+    build_state.save(con, config, plan, "analysis")  # the state for the next build (after
+                                         # normalization instead when pseudonymized)
     build_state.finish(con, plan); build_state.commit(plan, temp)  # renamed in, before the swap
 
 The state lives in its own DuckDB file beside the raw store (`build-state/`), not in the

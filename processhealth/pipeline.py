@@ -197,10 +197,12 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
             con, tuple(s for s in SOURCES if plan.normalizes(s)))),
         BuildStep("keys unique", unique_keys),
         BuildStep("normalized tables kept for the next build",
-                  lambda con, config: build_state.save(con, config, plan)),
+                  lambda con, config: build_state.save(con, config, plan, "normalization")),
         sql_file_step(ECHO_SQL),
         *analysis_steps(),
         *verdict_steps(),
+        BuildStep("analysed tables kept for the next build",
+                  lambda con, config: build_state.save(con, config, plan, "analysis")),
     ]
 
 

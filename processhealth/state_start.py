@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from analysis import materialize
 from processhealth import github_delta, github_touched, jira_delta, slack_delta, ui
 from processhealth.incremental import NORMALIZED, Plan, StateUnreadable, _from_state
 
@@ -26,7 +27,12 @@ def clean(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     """The build's file, a copy of the last build state, made the start of an incremental
     build: the state's own tables dropped (they are not part of the analytics database), the
     rows of every table but the normalized ones deleted (the steps before normalization write
-    them again: the recorded process changes, the collection gaps, the quarantine records).
+    them again: the recorded process changes, the collection gaps, the quarantine records; and
+    the analysis its tables: people, teams, credited minutes, verdicts), and the views a build
+    stores as tables (analysis/materialize.py) made views again. The normalized tables keep
+    what the last build's analysis wrote into them (person ids, categories, event numbers,
+    the Jira echo): each of those writes is total, so the analysis writes them as a build
+    from empty tables does (docs/build.md, "Cost").
     The normalized rows stay, and so do the refs (`IN_FILE`, used in place):
     `restore` deletes those this build normalizes again. Each of
     them is read once here, every column: a damaged block of the state fails now, and the
@@ -55,11 +61,19 @@ def _clean(con: duckdb.DuckDBPyConnection) -> None:
     kept = [t for t in tables if t in NORMALIZED or t in IN_FILE]
     for table in kept:
         con.execute(f"SELECT bit_xor(hash(t)) FROM main.{table} AS t").fetchall()
+    stored = [t for t in tables if t in materialize.BUILDING_BLOCKS]
     for table in tables:
-        if table in STATE_ONLY:
+        if table in STATE_ONLY or table in stored:
             con.execute(f'DROP TABLE main."{table}"')
         elif table not in kept:
             con.execute(f'DELETE FROM main."{table}"')
+    # a state taken after the analysis holds the views the build stores as tables: views again
+    from processhealth.pipeline import view_statements  # (pipeline imports this module)
+
+    for statement in view_statements(stored):
+        con.execute(statement)
+    if stored:  # their blocks free for the tables the analysis writes (else the file grows)
+        con.execute("CHECKPOINT")
 
 
 def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:

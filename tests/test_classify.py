@@ -21,9 +21,11 @@ from test_effort_fixtures import (
 )
 
 from analysis.classify import NO_RULE
+from processhealth import pipeline
 from processhealth.cli_analysis import suggest
 from processhealth.config import parse_config
 from processhealth.demo_config import demo_config_toml
+from processhealth.incremental import NORMALIZED
 from processhealth.store import RawStore
 from simulation import OrgSpec, generate_org
 
@@ -255,3 +257,42 @@ def test_defaults_cover_common_naming_and_a_teams_own_scope(con, tmp_path):
         "team_repos": "unclassified", "team_channels": "unclassified"}))
     assert categories(con2, "channels", "name")["team-orbit"][0] == "unclassified"
     assert categories(con2, "work_items", "key")["acme/gateway-web#1"][0] == "unclassified"
+
+
+def test_a_bot_named_in_config_is_followed_when_the_events_are_analysed_again(con, tmp_path):
+    """[people] bots names an account by its login; its messages that normalization did not flag
+    are reminders for their sender alone (`event:bot_reminder`). An incremental build analyses
+    the last build's events again (docs/build.md, "Cost"): after the account's login changed,
+    the fill is gone and the message classified as a build from empty tables classifies it;
+    a message flagged at ingest stays a reminder."""
+    notifier = identity(con, "slack", "U9", "deploy-notifier", None, "Deploy Notifier")
+    channel(con, "C1", "eng-atlas")
+    event(con, "m1", "slack", at(0), notifier, "slack_message", channel_id="C1")
+    event(con, "m2", "slack", at(1), notifier, "slack_message", channel_id="C1",
+          subkind="reminder")
+    config = make_config(tmp_path, teams=[TEAM], people={"bots": ["deploy-notifier"]},
+                         classification={"channels": {"eng-*": "enabling"}})
+    run_analysis(con, config)
+    query = "SELECT event_id, category, category_rule, subkind FROM events ORDER BY 1"
+    once = rows(con, query)
+    assert once == [("m1", "process", "event:bot_reminder", "reminder"),
+                    ("m2", "process", "event:reminder", "reminder")]
+    assert _analysed_again(con, config) == once  # analysed twice: as once
+    con.execute("UPDATE identities SET login = 'deployer', display_name = 'Deployer'"
+                " WHERE source_user_id = 'U9'")
+    assert _analysed_again(con, config) == [
+        ("m1", "enabling", "channels:eng-*", None),
+        ("m2", "process", "event:reminder", "reminder")]
+
+
+def _analysed_again(con, config) -> list[tuple]:
+    """The analysis run again over its own output, as an incremental build runs it over the
+    copy of the last state (state_start.clean: every table but the normalized ones emptied)."""
+    tables = [t for (t,) in rows(con, "SELECT table_name FROM duckdb_tables()"
+                                      " WHERE NOT temporary")]
+    for table in tables:
+        if table not in NORMALIZED:
+            con.execute(f'DELETE FROM "{table}"')
+    for step in pipeline.analysis_steps():
+        step(con, config)
+    return rows(con, "SELECT event_id, category, category_rule, subkind FROM events ORDER BY 1")

@@ -86,12 +86,13 @@ def test_no_github_working_table_outlives_normalization(org_store, monkeypatch):
     seen: list[list[str]] = []
     save = build_state.save
 
-    def spy(con, config, plan):
-        seen.append([t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name LIKE"
-            " '\\_gh%' ESCAPE '\\' OR table_name LIKE '\\_github\\_touched%' ESCAPE '\\'"
-            " OR table_name LIKE '\\_github\\_narrow%' ESCAPE '\\')").fetchall()])
-        return save(con, config, plan)
+    def spy(con, config, plan, after):
+        if after == "normalization":
+            seen.append([t for (t,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE temporary AND (table_name LIKE"
+                " '\\_gh%' ESCAPE '\\' OR table_name LIKE '\\_github\\_touched%' ESCAPE"
+                " '\\' OR table_name LIKE '\\_github\\_narrow%' ESCAPE '\\')").fetchall()])
+        return save(con, config, plan, after)
 
     monkeypatch.setattr(build_state, "save", spy)
     [(like, scope)] = _sql(raw, "SELECT natural_key, scope FROM raw_github_issues"

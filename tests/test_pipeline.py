@@ -33,6 +33,7 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
         "parameters and thresholds",
         "identities and people", "teams", "classification", "effort", "pseudonyms",
         "store the heaviest views as tables", "verdicts per team-month", "process experiments",
+        "analysed tables kept for the next build",
     ]
     normalize = [n for n in names if n.startswith("collectors/sql/")
                  and not n.startswith("collectors/sql/echo/")]
@@ -58,7 +59,8 @@ def test_build_steps_run_once_each_in_the_documented_order() -> None:
     assert max(map(at, normalize)) < at("keys unique") \
         < at("normalized tables kept for the next build") < at("parameters and thresholds")
     assert at("pseudonyms") < at("store the heaviest views as tables") \
-        < at("verdicts per team-month") < at("process experiments") == len(names) - 1
+        < at("verdicts per team-month") < at("process experiments") \
+        < at("analysed tables kept for the next build") == len(names) - 1
 
 
 def test_a_schema_file_that_is_not_listed_stops_the_build(tmp_path, monkeypatch) -> None:

@@ -29,8 +29,11 @@ def org_store(tmp_path, monkeypatch):
 
 def test_the_file_does_not_grow_over_incremental_builds(org_store):
     """Held: each build's file starts as a copy of the last state, free blocks and all; over
-    ten builds that each normalize a message and an issue again it stays the size of a full
-    build's, and equals one."""
+    ten builds that each normalize a message and an issue again it does not grow, and equals
+    a full build. Since the state is taken after the analysis (docs/build.md, "What a build
+    keeps for the next one"), the file carries the blocks of the refs the state holds and the
+    analytics file does not (free blocks, reused by the next build): it is then the state's
+    size, about 1.3x a full build's here."""
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
     assert replay.split_last_month(raw, folder / "held.duckdb") > 0
@@ -53,7 +56,8 @@ def test_the_file_does_not_grow_over_incremental_builds(org_store):
         assert plan.mode == "incremental" and plan.start and plan.delta == ("jira", "slack")
         sizes.append(target.stat().st_size)
     assert same_as_full(folder, config) == []
-    assert max(sizes) < 1.25 * (folder / "full.duckdb").stat().st_size, sizes
+    assert max(sizes[4:]) < 1.1 * max(sizes[:4]), sizes  # no growth
+    assert max(sizes) < 1.5 * (folder / "full.duckdb").stat().st_size, sizes
 
 
 def test_a_state_replaced_between_its_copy_and_its_check_is_not_mixed_with_it(org_store,

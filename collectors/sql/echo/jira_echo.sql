@@ -71,6 +71,12 @@ FROM _jira_hist AS h JOIN (
 ) AS b ON b.actor_account = h.actor_account AND b.minute = date_trunc('minute', h.occurred_at)
 WHERE (h.occurred_at, TRY_CAST(h.history_id AS BIGINT), h.history_id) <> b.first;
 
+-- Total (docs/build.md, "Cost"): an incremental build starts from the last build's events, echo
+-- marks and all, so an entry that is no echo now gets back what normalization wrote (weight 1,
+-- its detail without `echo`; a Jira event has weight 0 only as an echo).
+UPDATE events SET weight = 1, detail = json_merge_patch(events.detail, '{"echo": null}')
+WHERE source = 'jira' AND weight = 0 AND rowid NOT IN (SELECT rid FROM _jira_echo);
+
 UPDATE events SET weight = 0,
        detail = json_merge_patch(events.detail, json_object('echo', x.rule))
 FROM (SELECT rid, min(rule) AS rule FROM _jira_echo GROUP BY rid) AS x

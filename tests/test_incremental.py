@@ -313,6 +313,24 @@ def quarantined(db: Path) -> list[str]:
                                           " WHERE status = 'quarantined' ORDER BY 1").fetchall()]
 
 
+def test_the_analysis_of_its_own_output_equals_a_full_build(org_store):
+    """The build state is taken after the analysis (docs/build.md, "What a build keeps for the
+    next one"): a build whose only change is one the analysis reads (a recorded process
+    change) keeps every source, so it analyses the last build's events, person ids, categories,
+    event numbers and echo marks again. Every table and view equals a full build's: the
+    analysis's writes are total."""
+    folder, config = org_store
+    assert build(config).mode == "full"
+    with RawStore(folder / "raw.duckdb") as store:
+        state.add_process_change(store, "new-board", started_on=date(2026, 1, 5), tool="jira")
+    plan = build(config)
+    assert plan.mode == "incremental" and plan.kept == ("github", "jira", "slack")
+    full_config = config.model_copy(deep=True)
+    full_config.storage.analytics_path = folder / "full.duckdb"
+    build(full_config, full=True)
+    assert compare(Path(config.storage.analytics_path), folder / "full.duckdb") == []
+
+
 def test_a_build_forgets_the_states_of_databases_that_are_gone(org_store):
     folder, config = org_store
     other = config.model_copy(deep=True)

@@ -189,6 +189,33 @@ def test_workflow_migration_and_bulk_changes_carry_no_effort(tmp_path):
     assert rows(con, "SELECT count(*) FROM transitions")[0][0] == 3
 
 
+def test_an_entry_that_is_no_echo_any_more_gets_its_weight_and_detail_back(tmp_path):
+    """An incremental build runs the echo rules over the last build's Jira events, echo marks
+    and all (docs/build.md, "Cost"). Twelve issues edited by one actor in a minute (a bulk
+    change: 11 echo entries), then three of those issues gone: the nine left are no bulk
+    change, and their events are what a build of those nine alone writes (weight 1, the
+    detail without `echo`), the rule having run twice; run a third time, nothing changes."""
+    def bulk(count: int) -> list[dict]:
+        return [issue(f"ATL-{n}", -5000, [history(200 + n, 120 + n / 60, BO,
+                                                  item("labels", None, "q3", fieldtype="jira"))])
+                for n in range(1, count + 1)]
+
+    query = ("SELECT event_id, weight, detail FROM events WHERE kind = 'jira_field_edit'"
+             " ORDER BY event_id")
+    for name in ("nine", "twelve"):
+        (tmp_path / name).mkdir()
+    alone = rows(build(tmp_path / "nine", bulk(9)), query)
+    assert [w for _, w, _ in alone] == [1] * 9
+    con = build(tmp_path / "twelve", bulk(12))
+    assert sorted(w for _, w, _ in rows(con, query)) == [0] * 11 + [1]
+    con.execute("DELETE FROM events WHERE item_id IN ('jira:ATL-10', 'jira:ATL-11',"
+                " 'jira:ATL-12')")
+    echo_rules = pipeline.sql_file_step(pipeline.ECHO_SQL)
+    for _ in range(2):
+        echo_rules(con, None)
+        assert rows(con, query) == alone
+
+
 def test_a_nag_comment_in_jira_is_process_and_its_words_are_not_kept(tmp_path):
     comments = [
         {"id": "901", "created": ts(10), "author": BO, "body": "Any update on this?"},

@@ -265,7 +265,9 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
             WHEN coalesce(rb.category, rd.category) IS NOT NULL
                 THEN {{'c': coalesce(rb.category, rd.category), 'r': coalesce(rb.rule, rd.rule),
                        's': NULL}}
-            ELSE {{'c': 'unclassified', 'r': {sql_literal(NO_RULE)}, 's': NULL}} END AS v
+            ELSE {{'c': 'unclassified', 'r': {sql_literal(NO_RULE)}, 's': NULL}} END AS v,
+            e.category AS was_c, e.category_rule AS was_r, e.subkind AS was_s,
+            e.event_seq AS was_n
         FROM (SELECT e.*, e.rowid AS rid, o.n,
                      CASE WHEN e.category_rule = '{BOT_REMINDER}' THEN NULL ELSE e.subkind END
                          AS sk
@@ -280,10 +282,15 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
              AND e.source = 'github' AND e.item_id IS NULL
         ORDER BY rid
     """)
+    # only the rows whose values change are written: an incremental build's kept events carry
+    # the last build's (docs/build.md, "Cost"), most of them the same
     con.execute("""
         UPDATE events SET category = x.v.c, category_rule = x.v.r,
                subkind = coalesce(x.sk, x.v.s), event_seq = x.n
-        FROM _event_class x WHERE events.rowid = x.rid
+        FROM (SELECT * FROM _event_class
+              WHERE (v.c, v.r, coalesce(sk, v.s), n) IS DISTINCT FROM (was_c, was_r, was_s, was_n))
+             AS x
+        WHERE events.rowid = x.rid
     """)
     con.execute("DROP TABLE _event_class")
     con.execute("DROP TABLE _event_no")

@@ -109,9 +109,12 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     """)
     insert_rows(con, "people", ("person_id", "display_name", "email", "is_bot"),
                 [(p.person_id, p.display_name, p.email, p.is_bot) for p in people])
+    # only the rows whose person changes are written: an incremental build's kept rows carry
+    # the last build's person ids (docs/build.md, "Cost"), nearly all of them the same
     for table, account, person in _PERSON_COLUMNS:
         con.execute(f"UPDATE {table} SET {person} = r.person_id FROM _resolved r "
-                    f"WHERE {table}.{account} = r.account")
+                    f"WHERE {table}.{account} = r.account"
+                    f" AND {table}.{person} IS DISTINCT FROM r.person_id")
     con.execute("DROP TABLE _resolved")
 
 

@@ -41,7 +41,7 @@ from processhealth.build_inputs import analysis_inputs, file_identity, fingerpri
 from processhealth.duckdb_files import open_duckdb
 from processhealth.temp_names import owner_tag
 
-FORMAT = "5"  # of the state file; another value means a full build
+FORMAT = "6"  # of the state file; another value means a full build
 SOURCES = ("github", "jira", "slack")
 # Domain tables normalization writes -> the SQL expression of a row's source.
 NORMALIZED = {

@@ -80,7 +80,8 @@ WHERE source = 'jira' AND weight = 0 AND rowid NOT IN (SELECT rid FROM _jira_ech
 UPDATE events SET weight = 0,
        detail = json_merge_patch(events.detail, json_object('echo', x.rule))
 FROM (SELECT rid, min(rule) AS rule FROM _jira_echo GROUP BY rid) AS x
-WHERE events.rowid = x.rid;
+WHERE events.rowid = x.rid  -- written only where it changes (kept entries carry it already)
+  AND (events.weight IS DISTINCT FROM 0 OR events.detail ->> 'echo' IS DISTINCT FROM x.rule);
 
 DROP TABLE _jira_echo;
 DROP TABLE _jira_hist;

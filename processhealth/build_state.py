@@ -31,8 +31,9 @@ def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan, after: str) ->
 
     The new analytics database is checkpointed and its file copied to be the state file, then
     the raw store's state is added to the copy. Copying the tables one by one into the state
-    file took 1.9 s at 1M events and 15.5-17.7 s at 10M; this takes 0.05 s and 1.8 s + 1.0-10.8 s (the file copy is the
-    kernel's work, which varied that much on the benchmark's virtual machine)."""
+    file took 1.9 s at 1M events and 15.5-17.7 s at 10M; this takes 0.05 s and 1.8 s +
+    1.0-10.8 s (the file copy is the kernel's work, which varied that much on the benchmark's
+    virtual machine)."""
     if after != ("normalization" if config.privacy.pseudonymize else "analysis"):
         return
     if plan.state is None or plan.temp is None:

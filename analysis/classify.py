@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from analysis import insert_rows
+from processhealth import ui
 from processhealth.duckdb_files import sql_literal
 
 NO_RULE = "no matching rule"
@@ -120,7 +121,8 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     _defaults(con, "repo", "SELECT repo FROM _repos", cls.repos, "repos")
     _defaults(con, "channel", "SELECT name, channel_id FROM channels", cls.channels, "channels")
     _team_defaults(con, config)
-    _classify_items(con)
+    with ui.profiled("items", indent="  "):
+        _classify_items(con)
     con.execute(f"""
         UPDATE channels SET category = coalesce(b.category, d.category, 'unclassified'),
                category_rule = coalesce(b.rule, d.rule, {sql_literal(NO_RULE)})
@@ -235,7 +237,15 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     # apart by rowid (no event is deleted).
     # Numbered apart: a window sort that carried the categories' strings spilled at 10M events
     # (32.7 s for the table below; the numbering alone 3.1 s, the joins alone under 1 s).
-    number_events(con)
+    with ui.profiled("event numbers", indent="  "):
+        number_events(con)
+    with ui.profiled("event classes", indent="  "):
+        _event_classes(con, bot_check, content)
+    with ui.profiled("events written", indent="  "):
+        _write_event_classes(con)
+
+
+def _event_classes(con: duckdb.DuckDBPyConnection, bot_check: str, content: str) -> None:
     # sk: the subkind normalization wrote. A build that starts from the last build's events
     # (docs/build.md, "Cost") finds the subkind this step filled in then (a message of an
     # account named in [people] bots that normalization did not flag: BOT_REMINDER) and takes
@@ -282,6 +292,9 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
              AND e.source = 'github' AND e.item_id IS NULL
         ORDER BY rid
     """)
+
+
+def _write_event_classes(con: duckdb.DuckDBPyConnection) -> None:
     # only the rows whose values change are written: an incremental build's kept events carry
     # the last build's (docs/build.md, "Cost"), most of them the same
     con.execute("""

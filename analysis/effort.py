@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from analysis import insert_rows
+from processhealth import ui
 
 UNKNOWN_KIND_CAP = 15.0  # minutes; like a comment, for event kinds [effort.caps] does not name
 
@@ -188,14 +189,16 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     eff = config.effort
     day_cap = eff.day_cap_hours * 60
     _caps(con, eff.caps)
-    con.execute(ACTS_SQL)
-    con.execute(gaps_sql(eff.history_item_minutes))
-    con.execute("INSERT INTO effort_sessions " + sessions_sql(eff.session_gap_minutes))
-    con.execute("INSERT INTO effort_credit "
-                + credit_sql(eff.session_gap_minutes, eff.lead_in_minutes, day_cap))
     gaps = sorted({float(g) for g in eff.sensitivity_gaps} | {eff.session_gap_minutes})
-    con.execute("INSERT INTO effort_sensitivity "
-                + sensitivity_sql(gaps, eff.lead_in_minutes, day_cap))
+    for name, sql in (
+            ("acts", ACTS_SQL), ("gaps", gaps_sql(eff.history_item_minutes)),
+            ("sessions", "INSERT INTO effort_sessions " + sessions_sql(eff.session_gap_minutes)),
+            ("credits", "INSERT INTO effort_credit "
+             + credit_sql(eff.session_gap_minutes, eff.lead_in_minutes, day_cap)),
+            ("sensitivity", "INSERT INTO effort_sensitivity "
+             + sensitivity_sql(gaps, eff.lead_in_minutes, day_cap))):
+        with ui.profiled(name, indent="  "):
+            con.execute(sql)
     for table in ("_gaps", "_act_events", "_caps", "_person_no"):
         con.execute(f"DROP TABLE {table}")
 

@@ -11,7 +11,14 @@ from typing import Any
 import duckdb
 
 from analysis import materialize
-from processhealth import github_delta, github_touched, jira_delta, slack_delta, ui
+from processhealth import (
+    event_base_delta,
+    github_delta,
+    github_touched,
+    jira_delta,
+    slack_delta,
+    ui,
+)
 from processhealth.incremental import NORMALIZED, Plan, StateUnreadable, _from_state
 
 # The state tables that are tables of the build's file too: its copy keeps them (the GitHub,
@@ -62,6 +69,9 @@ def _clean(con: duckdb.DuckDBPyConnection) -> None:
     for table in kept:
         con.execute(f"SELECT bit_xor(hash(t)) FROM main.{table} AS t").fetchall()
     stored = [t for t in tables if t in materialize.BUILDING_BLOCKS]
+    if "metric_event_base" in stored:  # kept, to be patched (event_base_delta.py)
+        event_base_delta.keep(con)
+        tables.remove("metric_event_base")
     for table in tables:
         if table in STATE_ONLY or table in stored:
             con.execute(f'DROP TABLE main."{table}"')
@@ -133,6 +143,7 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         slack_delta.restore(con)
     else:
         slack_delta.prepare(con)
+    event_base_delta.fresh_from(con)  # rows written from here on are fresh
 
 
 def clear(con: duckdb.DuckDBPyConnection, source: str,
@@ -143,8 +154,9 @@ def clear(con: duckdb.DuckDBPyConnection, source: str,
         if expr.startswith("'") and expr != f"'{source}'":
             continue  # a table of another source's rows only
         keep = (kept or {}).get(table)
-        con.execute(f"DELETE FROM {table} WHERE ({expr}) = ?"
-                    + (f" AND ({keep}) IS NOT TRUE" if keep else ""), [source])
+        where = f"({expr}) = ?" + (f" AND ({keep}) IS NOT TRUE" if keep else "")
+        event_base_delta.gone(con, table, where, [source])
+        con.execute(f"DELETE FROM {table} WHERE {where}", [source])
 
 
 def _copy_coverage(con: duckdb.DuckDBPyConnection, kept: list[str]) -> None:

@@ -20,7 +20,6 @@ from test_slack_delta_review import PLAIN, save
 
 from processhealth import incremental
 from processhealth.config_analysis import ClassificationRule, RuleMatch
-from processhealth.store import RawStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.extended]
 
@@ -80,6 +79,9 @@ def test_a_slack_user_flagged_a_bot_then_not(org_store):
                          " 'slack' AND source_user_id = ?", [user]) == [(value, value)]
 
     person = q(target, "SELECT person_id FROM identities WHERE source_user_id = ?", [user])
+    # the state is the analysed tables (85a0f07): the next build starts from these flags
+    assert q(incremental.state_path(config), "SELECT count(person_id) > 0, count(category) > 0"
+             " FROM events") == [(True, True)]
     flag(True)
     assert same_as_full(folder, config) == []
     flag(False)
@@ -93,8 +95,8 @@ def test_a_slack_bot_named_in_people_bots_by_a_later_message(org_store):
     greatest any message gives. A later message under a name listed in [people] bots makes
     the account's name listed, so the earlier, kept message is counted a reminder
     (classification's fill, category_rule event:bot_reminder); with the later message under
-    the first name again the fill must go too. Needs 85a0f07's mark: without it the kept message stays a
-    reminder."""
+    the first name again the fill must go too. Needs 85a0f07's mark: without it the kept
+    message stays a reminder."""
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
     config.people.bots = ["zz-alerts"]
@@ -193,6 +195,42 @@ def test_people_csv_merges_then_splits_people_in_kept_rows(org_store):
     people.write_text("person,github,jira,slack,email\n")
     incremental_build(config)
     assert q(target, "SELECT event_id, person_id FROM events ORDER BY ALL") == before
+    assert same_as_full(folder, config) == []
+
+
+def test_a_new_jira_account_renames_a_person_of_kept_slack_and_github_rows(org_store):
+    """A person without a Jira account gets one (an issue's new assignee, with the person's
+    email and another name): the person id, named after the Jira account now, changes on the
+    kept Slack and GitHub rows; the assignee put back, the Jira account goes (by-issue Jira:
+    identities aggregated from every issue's users) and the old id comes back."""
+    folder, config = org_store
+    raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
+    build(config)
+    [(person, email)] = q(target, """
+        SELECT person_id, min(email) FROM identities WHERE NOT is_bot GROUP BY 1
+        HAVING count(*) FILTER (WHERE source = 'jira') = 0 AND min(email) IS NOT NULL
+        ORDER BY 1 LIMIT 1""")
+    key, _, payload = _issue(raw, "payload -> 'fields' ->> 'assignee' IS NOT NULL")
+    kept = ("SELECT count(*) FROM events WHERE source <> 'jira' AND person_id = ?"
+            " GROUP BY ALL")
+    [(acts,)] = q(target, kept, [person])
+    issue = copy.deepcopy(payload)
+    issue["fields"]["assignee"] = {"accountId": "totality-0001", "accountType": "atlassian",
+                                   "active": True, "displayName": "Totality Newname",
+                                   "emailAddress": email}
+    _put(raw, issue, "2030-01-01T00:00:00.000+0000")
+    plan = incremental_build(config)
+    assert plan.kept == ("github", "slack") and plan.touched["jira"] == 1
+    [(renamed,)] = q(target, "SELECT person_id FROM identities WHERE source_user_id ="
+                             " 'totality-0001'")
+    assert renamed != person and q(target, kept, [renamed]) == [(acts,)]
+    assert same_as_full(folder, config) == []
+
+    _put(raw, payload, "2030-01-02T00:00:00.000+0000")
+    incremental_build(config)
+    assert q(target, "SELECT count(*) FROM identities WHERE source_user_id = 'totality-0001'") \
+        == [(0,)]
+    assert q(target, kept, [person]) == [(acts,)]
     assert same_as_full(folder, config) == []
 
 

@@ -249,7 +249,8 @@ def _event_classes(con: duckdb.DuckDBPyConnection, bot_check: str, content: str)
     # sk: the subkind normalization wrote. A build that starts from the last build's events
     # (docs/build.md, "Cost") finds the subkind this step filled in then (a message of an
     # account named in [people] bots that normalization did not flag: BOT_REMINDER) and takes
-    # it as the NULL it was, so the fill follows the account's names now.
+    # it as the NULL it was, so the fill follows the account's names now (with its subkind: a
+    # rule of [[classification.rules]] may carry the same name; review of 85a0f07).
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _event_class AS
         SELECT e.rid, e.n, e.sk, CASE
@@ -279,7 +280,8 @@ def _event_classes(con: duckdb.DuckDBPyConnection, bot_check: str, content: str)
             e.category AS was_c, e.category_rule AS was_r, e.subkind AS was_s,
             e.event_seq AS was_n
         FROM (SELECT e.*, e.rowid AS rid, o.n,
-                     CASE WHEN e.category_rule = '{BOT_REMINDER}' THEN NULL ELSE e.subkind END
+                     CASE WHEN e.category_rule = '{BOT_REMINDER}' AND e.subkind = 'reminder'
+                          THEN NULL ELSE e.subkind END
                          AS sk
               FROM events e JOIN _event_no o ON o.rid = e.rowid) e
         LEFT JOIN identities i ON e.actor_account = i.source || ':' || i.source_user_id

@@ -302,8 +302,10 @@ def _scope(con: duckdb.DuckDBPyConnection, db: str) -> None:
            OR item_id IN (SELECT item_id FROM items)
            OR item_id IN (SELECT item_id FROM code)
            OR subkind = 'reminder'
-           OR (linked_keys IS NOT NULL
-               AND list_has_any(linked_keys, (SELECT list(key) FROM jira_keys)))
+        UNION  -- the events naming their keys
+        SELECT rid FROM (SELECT rowid AS rid, unnest(linked_keys) AS key
+                         FROM {db}.main.events WHERE linked_keys IS NOT NULL)
+        WHERE key IN (SELECT key FROM jira_keys)
     """)
     con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {db}.main.events"
                 f" WHERE rowid IN (SELECT rid FROM _ph_scope)")

@@ -20,7 +20,9 @@ build state, step 2):
    again, processhealth/slack_delta.py; Jira only the issues, processhealth/jira_delta.py;
    GitHub only the items, commits, comments... touched, processhealth/github_delta.py); for the
    others `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
-   (person_id and category still NULL, event_seq 0 until classification numbers the events);
+   (the rows they write: person_id and category NULL, event_seq 0 until classification numbers
+   the events; kept rows carry the last build's analysis, which the analysis writes again
+   where it changes);
    every event id and every (item, field) of item_fields is checked to be there once (those
    tables have no primary-key index); those tables are saved as they are, with the raw store's
    state, in the build state file beside the raw store, for the next build; then the Jira echo

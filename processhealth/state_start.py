@@ -92,8 +92,9 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     sources' quarantine records copied from the state. Slack normalized by message: the
     messages touched are found and only their events deleted (slack_delta.py); so is Jira
     normalized by issue (jira_delta.py), and GitHub by unit (github_delta.py; normalized from
-    all its rows when its repositories' names changed). Kept events keep event_seq 0, as
-    normalized ones get it (classification numbers them all)."""
+    all its rows when its repositories' names changed). Kept events keep the last build's
+    event_seq and analysis; normalized ones get 0 (classification numbers them all; the patch
+    of metric_event_base takes the rows written from here on as fresh: event_base_delta.py)."""
     incremental = plan.mode == "incremental"
     if incremental:
         _from_state(lambda: _copy_coverage(con, list(plan.kept)))

@@ -158,6 +158,7 @@ def patch(con: duckdb.DuckDBPyConnection) -> None:
                 UNION ALL (SELECT * FROM {_IDENTITIES} EXCEPT SELECT source_user_id, person_id
                            FROM identities WHERE source = 'slack'))""")
         _dirty(con)
+    ui.counted(con, "event base: events that can differ", _DIRTY, indent="    ")
     with ui.profiled("event base: their rows deleted", indent="    "):
         con.execute(f"""
             DELETE FROM {KEPT} WHERE event_seq IN (
@@ -167,6 +168,7 @@ def patch(con: duckdb.DuckDBPyConnection) -> None:
     try:
         with ui.profiled("event base: what they read", indent="    "):
             _scope(con, db)
+        ui.counted(con, "event base: events they read", "_ph_scope", indent="    ")
         with ui.profiled("event base: their rows", indent="    "):
             con.execute(f"INSERT INTO {KEPT} SELECT * FROM metric_event_base"
                         f" WHERE event_seq IN (SELECT event_seq FROM {_DIRTY})")

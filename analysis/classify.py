@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from analysis import insert_rows
-from processhealth import event_base_delta, ui
+from processhealth import ui
 from processhealth.duckdb_files import sql_literal
 
 NO_RULE = "no matching rule"
@@ -299,10 +299,6 @@ def _event_classes(con: duckdb.DuckDBPyConnection, bot_check: str, content: str)
 def _write_event_classes(con: duckdb.DuckDBPyConnection) -> None:
     # only the rows whose values change are written: an incremental build's kept events carry
     # the last build's (docs/build.md, "Cost"), most of them the same
-    changed = ("(v.c, v.r, coalesce(sk, v.s), n) IS DISTINCT FROM (was_c, was_r, was_s, was_n)")
-    event_base_delta.analysed(con, f"""
-        SELECT x.rid, e.person_id, x.was_s, x.was_n FROM _event_class AS x
-        JOIN events AS e ON e.rowid = x.rid WHERE {changed}""")
     con.execute("""
         UPDATE events SET category = x.v.c, category_rule = x.v.r,
                subkind = coalesce(x.sk, x.v.s), event_seq = x.n

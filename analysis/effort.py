@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from analysis import insert_rows
-from processhealth import event_base_delta, ui
+from processhealth import ui
 
 UNKNOWN_KIND_CAP = 15.0  # minutes; like a comment, for event kinds [effort.caps] does not name
 
@@ -199,9 +199,6 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
              + sensitivity_sql(gaps, eff.lead_in_minutes, day_cap))):
         with ui.profiled(name, indent="  "):
             con.execute(sql)
-        if name == "gaps":  # how far a changed act can move another's credit
-            [(cap,)] = con.execute("SELECT coalesce(max(cap), 0) FROM _gaps").fetchall()
-            event_base_delta.reach_minutes(con, max(float(cap), eff.session_gap_minutes))
     for table in ("_gaps", "_act_events", "_caps", "_person_no"):
         con.execute(f"DROP TABLE {table}")
 

@@ -67,7 +67,6 @@ from analysis import (
 )
 from processhealth import (
     build_state,
-    event_base_delta,
     github_delta,
     incremental,
     jira_delta,
@@ -201,25 +200,12 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("keys unique", unique_keys),
         BuildStep("normalized tables kept for the next build",
                   lambda con, config: build_state.save(con, config, plan, "normalization")),
-        echo_step(),
+        sql_file_step(ECHO_SQL),
         *analysis_steps(),
         *verdict_steps(),
         BuildStep("analysed tables kept for the next build",
                   lambda con, config: build_state.save(con, config, plan, "analysis")),
     ]
-
-
-def echo_step() -> BuildStep:
-    """The Jira echo rules (`ECHO_SQL`), with the kept events whose weight they change noted
-    for the patch of metric_event_base (processhealth/event_base_delta.py)."""
-    step = sql_file_step(ECHO_SQL)
-
-    def run(con: duckdb.DuckDBPyConnection, config: Any) -> None:
-        event_base_delta.weights_before(con)
-        step(con, config)
-        event_base_delta.weights_after(con)
-
-    return BuildStep(step.name, run)
 
 
 def verdict_steps() -> list[BuildStep]:

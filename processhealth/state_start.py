@@ -11,14 +11,7 @@ from typing import Any
 import duckdb
 
 from analysis import materialize
-from processhealth import (
-    event_base_delta,
-    github_delta,
-    github_touched,
-    jira_delta,
-    slack_delta,
-    ui,
-)
+from processhealth import github_delta, github_touched, jira_delta, slack_delta, ui
 from processhealth.incremental import NORMALIZED, Plan, StateUnreadable, _from_state
 
 # The state tables that are tables of the build's file too: its copy keeps them (the GitHub,
@@ -69,9 +62,6 @@ def _clean(con: duckdb.DuckDBPyConnection) -> None:
     for table in kept:
         con.execute(f"SELECT bit_xor(hash(t)) FROM main.{table} AS t").fetchall()
     stored = [t for t in tables if t in materialize.BUILDING_BLOCKS]
-    if "metric_event_base" in stored:  # kept, to be patched (event_base_delta.py)
-        event_base_delta.keep(con)
-        tables.remove("metric_event_base")
     for table in tables:
         if table in STATE_ONLY or table in stored:
             con.execute(f'DROP TABLE main."{table}"')
@@ -93,8 +83,7 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     messages touched are found and only their events deleted (slack_delta.py); so is Jira
     normalized by issue (jira_delta.py), and GitHub by unit (github_delta.py; normalized from
     all its rows when its repositories' names changed). Kept events keep the last build's
-    event_seq and analysis; normalized ones get 0 (classification numbers them all; the patch
-    of metric_event_base takes the rows written from here on as fresh: event_base_delta.py)."""
+    event_seq and analysis; normalized ones get 0 (classification numbers them all)."""
     incremental = plan.mode == "incremental"
     if incremental:
         _from_state(lambda: _copy_coverage(con, list(plan.kept)))
@@ -144,7 +133,6 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         slack_delta.restore(con)
     else:
         slack_delta.prepare(con)
-    event_base_delta.fresh_from(con)  # rows written from here on are fresh
 
 
 def clear(con: duckdb.DuckDBPyConnection, source: str,
@@ -156,7 +144,6 @@ def clear(con: duckdb.DuckDBPyConnection, source: str,
             continue  # a table of another source's rows only
         keep = (kept or {}).get(table)
         where = f"({expr}) = ?" + (f" AND ({keep}) IS NOT TRUE" if keep else "")
-        event_base_delta.gone(con, table, where, [source])
         con.execute(f"DELETE FROM {table} WHERE {where}", [source])
 
 

@@ -20,24 +20,19 @@ build state, step 2):
    again, processhealth/slack_delta.py; Jira only the issues, processhealth/jira_delta.py;
    GitHub only the items, commits, comments... touched, processhealth/github_delta.py); for the
    others `collectors/sql/*.sql`, sorted by name, turn raw payloads into the domain tables
-   (the rows they write: person_id and category NULL, event_seq 0 until classification numbers
-   the events; kept rows carry the last build's analysis, which the analysis writes again
-   where it changes);
-   every event id and every (item, field) of item_fields is checked to be there once (those
-   tables have no primary-key index); those tables are saved as they are, with the raw store's
-   state, in the build state file beside the raw store, for the next build; then the Jira echo
-   rules run over every Jira event (`collectors/sql/echo/jira_echo.sql`: they read across
-   issues, so an incremental build that normalizes Jira by issue cannot run them on the touched
-   issues alone);
+   (person_id and category NULL, event_seq 0 until classification numbers the events; kept
+   rows carry the last build's analysis); every event id and every (item, field) of
+   item_fields is checked to be there once (no primary-key index); then the Jira echo rules
+   run over every Jira event (`collectors/sql/echo/jira_echo.sql`: they read across issues);
 3. analysis: parameters and thresholds -> identities and people -> teams -> classification ->
-   effort -> pseudonyms;
+   effort -> pseudonyms (each write total: kept rows get what a build from scratch gives);
 4. the heaviest metric views stored as tables (analysis/materialize.py);
-5. verdicts per team-month, then the process experiments.
+5. verdicts per team-month, then the process experiments;
+6. the whole file, with the raw store's state, saved as the build state beside the raw store
+   for the next build (with pseudonyms: the normalized tables, before the echo rules).
 
-Rules, people and team changes therefore apply by re-running `build` alone, with no collection.
-Raw tables a SQL file names (raw_github_*, raw_jira_*, raw_slack_*) that the raw store lacks are
-empty temporary tables of the build, so every file runs on a fresh install; the raw store is only
-read (attached read-only), so a reader holding it never blocks a build. SQL can read the whole
+Rules, people and team changes apply by re-running `build` alone, with no collection. The raw
+store is only read (attached read-only: a reader holding it never blocks a build). SQL reads the
 config (secrets only as "${VAR}" names) as JSON with `getvariable('config')`, e.g.
 `json_extract_string(getvariable('config'), '$.github.jira_key_pattern')`.
 """
@@ -299,12 +294,9 @@ def sql_file_step(path: Path) -> BuildStep:
 
 
 def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
-    """A normalization file's step, skipped when its source is kept (`NN_<source>...sql`).
-
-    The TEMP tables the file creates are its working tables: they are dropped when it ends.
-    Temporary tables live in memory; kept (Jira's parsed issues were, to the end of the build),
-    DuckDB writes them out to its temp directory once a later step needs the memory (docs/build.md:
-    about 3.5% of the build's CPU at 10M events)."""
+    """A normalization file's step, skipped when its source is kept (`NN_<source>...sql`). The
+    TEMP tables the file creates are dropped when it ends (in memory, kept ones were spilled
+    later: about 3.5% of the build's CPU at 10M events, docs/build.md)."""
     step = sql_file_step(path)
     source = next((s for s in SOURCES if f"_{s}" in path.stem), None)
 
@@ -334,8 +326,7 @@ def _normalize_step(path: Path, plan: incremental.Plan) -> BuildStep:
 
 
 def show_all(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
-    """After normalization: the raw tables an incremental build narrowed to the items it
-    normalized again shown whole."""
+    """After normalization: the raw tables an incremental build narrowed shown whole."""
     github_delta.show_all(con)
     jira_delta.show_all(con)
     slack_delta.show_all(con)
@@ -394,9 +385,8 @@ def _counted(steps: list[BuildStep], bar: ui.Step, rewrite: bool) -> Iterable[Bu
 
 
 def raw_tables(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
-    """Raw tables a SQL file names (raw_github_*, ...) that the raw store lacks become empty
-    temporary tables of the raw shape, so every file runs on a fresh install; the raw store
-    itself is only read."""
+    """Raw tables a SQL file names that the raw store lacks become empty temporary tables of
+    the raw shape, so every file runs on a fresh install (the raw store is only read)."""
     files = [*sql_files(NORMALIZE_SQL), *METRIC_BLOCKS, *sql_files(METRIC_SQL)]
     names = {f"raw_{m}" for path in files
              for m in _RAW_REF.findall(path.read_text(encoding="utf-8"))}

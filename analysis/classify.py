@@ -276,9 +276,7 @@ def _event_classes(con: duckdb.DuckDBPyConnection, bot_check: str, content: str)
             WHEN coalesce(rb.category, rd.category) IS NOT NULL
                 THEN {{'c': coalesce(rb.category, rd.category), 'r': coalesce(rb.rule, rd.rule),
                        's': NULL}}
-            ELSE {{'c': 'unclassified', 'r': {sql_literal(NO_RULE)}, 's': NULL}} END AS v,
-            e.category AS was_c, e.category_rule AS was_r, e.subkind AS was_s,
-            e.event_seq AS was_n
+            ELSE {{'c': 'unclassified', 'r': {sql_literal(NO_RULE)}, 's': NULL}} END AS v
         FROM (SELECT e.*, e.rowid AS rid, o.n,
                      CASE WHEN e.category_rule = '{BOT_REMINDER}' AND e.subkind = 'reminder'
                           THEN NULL ELSE e.subkind END
@@ -302,10 +300,11 @@ def _write_event_classes(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         UPDATE events SET category = x.v.c, category_rule = x.v.r,
                subkind = coalesce(x.sk, x.v.s), event_seq = x.n
-        FROM (SELECT * FROM _event_class
-              WHERE (v.c, v.r, coalesce(sk, v.s), n) IS DISTINCT FROM (was_c, was_r, was_s, was_n))
-             AS x
+        FROM _event_class x
         WHERE events.rowid = x.rid
+          AND (x.v.c, x.v.r, coalesce(x.sk, x.v.s), x.n)
+              IS DISTINCT FROM (events.category, events.category_rule, events.subkind,
+                                events.event_seq)
     """)
     con.execute("DROP TABLE _event_class")
     con.execute("DROP TABLE _event_no")

@@ -10,6 +10,7 @@ import hashlib
 import importlib.metadata
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,14 @@ def has(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) 
     return bool(con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ?"
         " AND table_name = ?", [database, schema, table]).fetchone()[0])
+
+
+def state_has(con: duckdb.DuckDBPyConnection, tables: Iterable[str],
+              in_refs: Iterable[str]) -> bool:
+    """Whether the previous build state holds `tables`: those `in_refs` in the copy of its refs
+    file (`refs`, analytics_db.attach_refs), the others in the state itself (`prev`)."""
+    refs = set(in_refs)
+    return all(has(con, "refs" if t in refs else "prev", "main", t) for t in tables)
 
 
 # Raw store tables besides raw_* and sync_deleted that a build reads (analytics_db.copy_state);

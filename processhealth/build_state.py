@@ -1,13 +1,14 @@
-"""The build state file: written after normalization for the next build, renamed in just
-before the analytics file, and the states of analytics files that are gone removed
-(docs/build.md, "What a build keeps for the next one"). processhealth/incremental.py decides
-what a build reuses from it."""
+"""The build state file: written after the analysis (after normalization when pseudonymized)
+for the next build, renamed in with its refs file just before the analytics file, and the
+states of analytics files that are gone removed (docs/build.md, "What a build keeps for the
+next one"). processhealth/incremental.py decides what a build reuses from it."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,6 @@ def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan, after: str) ->
     if after != ("normalization" if config.privacy.pseudonymize else "analysis"):
         return
     if plan.state is None or plan.temp is None:
-        slack_delta.drop(con)
-        jira_delta.drop(con)
-        github_delta.drop(con)
         return
     [(analytics,)] = con.execute("SELECT path FROM duckdb_databases()"
                                  " WHERE database_name = current_database()").fetchall()
@@ -66,36 +64,60 @@ def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan, after: str) ->
     for name, delta in (("slack", slack_delta), ("jira", jira_delta), ("github", github_delta)):
         with ui.profiled(f"{name}'s tables", "  "):
             delta.save(con)
-            delta.drop(con)
+
+
+def refs_at(plan: Plan) -> Path | None:
+    """Where the build writes its refs (analytics_db.attach_refs): beside the state, to be
+    renamed in with it, or, where the state's folder cannot be made, in the build's own folder
+    (None; `decide` then says the build keeps no state)."""
+    if plan.state is None:
+        return None
+    try:
+        plan.state.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return plan.refs_temp
 
 
 def finish(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
-    """After the last step: the previous state let go, the new one written out."""
+    """After the last step: the previous state let go, the new one written out, and the refs
+    file (which analytics_db.build_analytics checkpoints and detaches next) marked as this
+    build's: the state's `refs` key names the same token (`commit`)."""
     if plan.attached:
         con.execute("DETACH prev")
         plan.attached = False
     if plan.state is not None:
         con.execute("CHECKPOINT state")
         con.execute("DETACH state")
+        plan.refs_token = uuid.uuid4().hex
+        con.execute("CREATE OR REPLACE TABLE refs.refs_build AS SELECT ? AS token",
+                    [plan.refs_token])
 
 
 def commit(plan: Plan, analytics_temp: Path) -> None:
     """Before the analytics file is swapped in: record which file it is (its inode survives
-    the rename) and rename the state file in. A crash between the two renames leaves a state
-    that names another file: the next build is then full."""
-    if plan.state is None or plan.temp is None:
+    the rename) and which refs file goes with it, and rename the refs file and the state file
+    in. A crash between the renames leaves a state that names another analytics file or
+    another refs file: the next build is then full."""
+    if plan.state is None or plan.temp is None or plan.refs is None \
+            or plan.refs_at != plan.refs_temp or not plan.refs_token:
         return
     meta = duckdb.connect(str(plan.temp))
     try:
         meta.execute("CREATE OR REPLACE TABLE state(key VARCHAR, value VARCHAR)")
         meta.execute("INSERT INTO state VALUES ('format', ?), ('raw_store', ?),"
-                     " ('fingerprint', ?), ('inputs', ?), ('analytics', ?), ('analytics_path', ?)",
+                     " ('fingerprint', ?), ('inputs', ?), ('analytics', ?), ('analytics_path', ?),"
+                     " ('refs', ?)",
                      [FORMAT, plan.identity, plan.fingerprint, plan.inputs,
-                      file_identity(analytics_temp), str(plan.target) if plan.target else None])
+                      file_identity(analytics_temp), str(plan.target) if plan.target else None,
+                      plan.refs_token])
         meta.execute("CHECKPOINT")
     finally:
         meta.close()
     fsync(plan.temp)
+    fsync(plan.refs_at)
+    _remove(plan.refs.with_name(plan.refs.name + ".wal"))
+    os.replace(plan.refs_at, plan.refs)
     _remove(plan.state.with_name(plan.state.name + ".wal"))
     os.replace(plan.temp, plan.state)
     fsync(plan.state.parent)
@@ -103,8 +125,9 @@ def commit(plan: Plan, analytics_temp: Path) -> None:
 
 
 def discard(plan: Plan) -> None:
-    """A failed build's state file, if it was not renamed in."""
-    if plan.temp is not None:
-        for path in (plan.temp, plan.temp.with_name(plan.temp.name + ".wal")):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+    """A failed build's state file and refs file, if they were not renamed in."""
+    for temp in (plan.temp, plan.refs_at):
+        if temp is not None:
+            for path in (temp, temp.with_name(temp.name + ".wal")):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()

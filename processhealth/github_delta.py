@@ -48,7 +48,7 @@ import duckdb
 
 import collectors
 from processhealth import ui
-from processhealth.build_inputs import has, raw_rows_of
+from processhealth.build_inputs import has, raw_rows_of, state_has
 
 SQL = Path(collectors.__file__).resolve().parent / "sql" / "10_github.sql"
 REFS = ("commit", "pc", "item", "pull", "row")
@@ -61,7 +61,7 @@ REFS = ("commit", "pc", "item", "pull", "row")
 # rows gone or not read as they are and adds the raw rows it had not read (`touched`), where
 # writing every raw row's key into the state took about 2 s at 10M events and copying them out
 # of it 0.5 s; a build that normalized GitHub from all its rows writes it whole (`keep`).
-IN_FILE = (*(f"github_{r}_refs" for r in REFS), "github_read")
+IN_REFS = (*(f"github_{r}_refs" for r in REFS), "github_read")
 # Raw tables normalized by unit (the others, repos, members, team members and users, are read
 # whole in every run: small).
 TABLES = ("commits", "pull_commits", "issues", "pulls", "reviews", "issue_comments",
@@ -111,13 +111,13 @@ KEPT = {"events": f"event_id NOT IN (SELECT event_id FROM {EVENTS} WHERE event_i
 
 def usable(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the previous build state (`prev`) holds what a by-item build needs."""
-    return all(has(con, "prev", "main", table) for table in STATE_TABLES)
+    return state_has(con, STATE_TABLES, IN_REFS)
 
 
 def load(con: duckdb.DuckDBPyConnection) -> None:
     """The last build's GitHub tables, copied out of its state (reads only the state), with the
     results `touched` compares: each commit's and issue comment's event."""
-    for table in ("deleted", "names"):  # github_read is in the build's file (IN_FILE)
+    for table in ("deleted", "names"):  # github_read is in the refs (IN_REFS)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _github_prev_{table} AS"
                     f" SELECT * FROM prev.github_{table}")
     con.execute("CREATE OR REPLACE TEMP TABLE _github_prev_results AS"
@@ -213,8 +213,8 @@ COVERAGE_PREDICATE = f"item IN (SELECT natural_key FROM {NARROW} WHERE tbl = 'is
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """The refs, empty, before GitHub is normalized from all its rows (10_github.sql fills
-    them); a kept source and a by-item build use the last build's in the build's file, a copy
-    of the state, and call nothing here."""
+    them); a kept source and a by-item build use the last build's in the copy of the state's
+    refs file, and call nothing here."""
     drop(con)
     run_sections(con, "schema")
 
@@ -232,12 +232,12 @@ def keep(con: duckdb.DuckDBPyConnection) -> None:
     whole when GitHub was normalized from all its rows (`prepare` dropped it; a by-item build
     made it what the raw store holds now, in `touched`, and a kept GitHub has the last
     build's, as the raw store still is)."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS github_read AS {raw_now()}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS refs.github_read AS {raw_now()}")
 
 
 def save(con: duckdb.DuckDBPyConnection) -> None:
     """Into the new build state (`state`), which already holds the refs and the raw rows read
-    (`IN_FILE`): the issues and comments marked deleted and the repositories' names, as the
+    (`IN_REFS`): the issues and comments marked deleted and the repositories' names, as the
     raw store holds them now."""
     con.execute(f"CREATE OR REPLACE TABLE state.github_deleted AS {DELETED_NOW}")
     run_sections(con, "prelude")
@@ -247,5 +247,5 @@ def save(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:
-    for table in IN_FILE:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    for table in IN_REFS:
+        con.execute(f"DROP TABLE IF EXISTS refs.{table}")

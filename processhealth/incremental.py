@@ -41,7 +41,7 @@ from processhealth.build_inputs import analysis_inputs, file_identity, fingerpri
 from processhealth.duckdb_files import open_duckdb
 from processhealth.temp_names import owner_tag
 
-FORMAT = "6"  # of the state file; another value means a full build
+FORMAT = "7"  # of the state file; another value means a full build
 SOURCES = ("github", "jira", "slack")
 # Domain tables normalization writes -> the SQL expression of a row's source.
 NORMALIZED = {
@@ -74,6 +74,13 @@ def state_path(config: Any) -> Path:
     target = analytics_target(config)
     tag = hashlib.sha256(str(target).encode()).hexdigest()[:12]
     return Path(config.storage.raw_path).parent / "build-state" / f"{target.name}-{tag}.duckdb"
+
+
+def refs_path(state: Path) -> Path:
+    """The refs file of a build state: what normalization read (analytics_db.attach_refs),
+    beside the state file; its `refs_build` row names the build that wrote both (the state's
+    `refs` key), so a copy of one with a copy of another build's other is told."""
+    return state.with_name(state.name + ".refs")
 
 
 class StateUnreadable(Exception):
@@ -123,10 +130,24 @@ class Plan:
     # incremental build deletes the rows it normalizes again instead of copying the others
     start: bool = False
 
+    refs_token: str = ""  # names this build's refs file in its state (build_state.finish)
+    refs_at: Path | None = None  # where this build writes its refs (None: its own folder)
+
     @property
     def temp(self) -> Path | None:
         return self.state.with_name(f"{self.state.name}.building-{owner_tag()}") \
             if self.state else None
+
+    @property
+    def refs(self) -> Path | None:
+        """The refs file kept beside the state (analytics_db.attach_refs; `refs_path`)."""
+        return refs_path(self.state) if self.state else None
+
+    @property
+    def refs_temp(self) -> Path | None:
+        """This build's refs file, renamed in with its state (build_state.commit)."""
+        return self.refs.with_name(f"{self.refs.name}.building-{owner_tag()}") \
+            if self.refs else None
 
     def normalizes(self, source: str | None) -> bool:
         """Whether this build runs the normalization of `source` (None: every build does)."""
@@ -197,6 +218,7 @@ def current(config: Any, plan: Plan) -> bool:
     # what a build would clean up: temp files of killed builds, states of files that are gone
     _remove_abandoned(target)
     _remove_abandoned(plan.state)
+    _remove_abandoned(refs_path(plan.state))
     forget_orphans(plan.state)
     return True
 
@@ -212,6 +234,7 @@ def decide(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         try:
             plan.state.parent.mkdir(parents=True, exist_ok=True)
             _remove_abandoned(plan.state)
+            _remove_abandoned(refs_path(plan.state))
             _remove(plan.temp)
             con.execute("ATTACH ? AS state", [str(plan.temp)])
         except (OSError, duckdb.Error) as exc:
@@ -252,6 +275,8 @@ def _base_problem(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> st
         return "there is no previous database"
     if plan.state is None or not plan.state.exists():
         return "the previous build left no build state (built by an older version)"
+    if plan.refs is None or not plan.refs.exists():
+        return "the previous build state has no refs file (removed, or an older version's)"
     try:
         con.execute("ATTACH ? AS prev (READ_ONLY)", [str(plan.state)])
         plan.attached = True
@@ -310,7 +335,7 @@ def quarantine_step(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> 
         quarantine.build(con, config, sources=sources)
         return
     _from_state(lambda: con.execute(  # read from the state apart: quarantine reads the raw store
-        "CREATE OR REPLACE TEMP TABLE _prev_read AS SELECT natural_key, seq FROM prev.slack_refs"))
+        "CREATE OR REPLACE TEMP TABLE _prev_read AS SELECT natural_key, seq FROM refs.slack_refs"))
     quarantine.build(con, config, sources=sources,
                      read={"raw_slack_messages": "SELECT natural_key, seq FROM _prev_read"})
     con.execute("DROP TABLE _prev_read")
@@ -333,7 +358,8 @@ def forget_orphans(state: Path) -> list[Path]:
         except duckdb.Error:
             continue
         if found and found[0] and not Path(found[0]).exists():
-            for path in (other, other.with_name(other.name + ".wal")):
+            for path in (other, other.with_name(other.name + ".wal"), refs_path(other),
+                         refs_path(other).with_name(refs_path(other).name + ".wal")):
                 _remove(path)
             removed.append(other)
     return removed

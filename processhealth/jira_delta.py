@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import duckdb
 
-from processhealth.build_inputs import has, raw_rows_of
+from processhealth.build_inputs import has, raw_rows_of, state_has
 from processhealth.slack_delta import changed_keys
 
 REFS = "jira_refs"
@@ -45,12 +45,12 @@ _STATUS = "STRUCT(status_id VARCHAR, \"name\" VARCHAR, jira_category VARCHAR, \"
 REFS_COLUMNS = (f"natural_key VARCHAR, seq BIGINT, issue_id VARCHAR, statuses {_STATUS}[],"
                 f" carried VARCHAR[], users {_USER}[]")
 TOUCHED = "_jira_touched"
-# What the build state keeps for the next build (besides the normalized tables); IN_FILE as
-# for Slack (slack_delta.IN_FILE): `jira_refs` is a table of the build's file, which the state,
-# a copy of it, holds and the next build finds in its own copy (about 1 s at 10M events to
-# write into the state, and as much to copy out of it).
+# What the build state keeps for the next build (besides the normalized tables); IN_REFS as
+# for Slack (slack_delta.IN_REFS): `jira_refs` is a table of the refs file, which the state
+# keeps and the next build finds in its own copy (about 1 s at 10M events to write into the
+# state, and as much to copy out of it).
 STATE_TABLES = ("jira_refs", "jira_deleted")
-IN_FILE = ("jira_refs",)
+IN_REFS = ("jira_refs",)
 # The normalized tables holding an issue's own rows (item_id 'jira:<key>'), with the SQL
 # expression that picks Jira's rows.
 PER_ISSUE = {"events": "source = 'jira'", "work_items": "source = 'jira'",
@@ -67,8 +67,7 @@ KEPT = {table: _KEPT for table in PER_ISSUE}
 def usable(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the previous build state (`prev`) holds what a by-issue build needs and the raw
     store has an issues table."""
-    return all(has(con, "prev", "main", table) for table in STATE_TABLES) \
-        and has(con, "raw", "main", _ISSUES)
+    return state_has(con, STATE_TABLES, IN_REFS) and has(con, "raw", "main", _ISSUES)
 
 
 def load(con: duckdb.DuckDBPyConnection) -> None:
@@ -136,9 +135,9 @@ def restore(con: duckdb.DuckDBPyConnection, coverage_columns: str) -> None:
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """`jira_refs`, empty, before Jira is normalized from every issue (20_jira.sql fills it);
-    a kept source and a by-issue build use the last build's in the build's file, a copy of the
-    state (`touched` deleted the touched issues' rows), and call nothing here."""
-    con.execute(f"CREATE OR REPLACE TABLE {REFS}({REFS_COLUMNS})")
+    a kept source and a by-issue build use the last build's in the copy of the state's refs
+    file (`touched` deleted the touched issues' rows), and call nothing here."""
+    con.execute(f"CREATE OR REPLACE TABLE refs.{REFS}({REFS_COLUMNS})")
 
 
 def consistent(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -185,9 +184,6 @@ def show_all(con: duckdb.DuckDBPyConnection) -> None:
 
 def save(con: duckdb.DuckDBPyConnection) -> None:
     """Into the new build state (`state`), which already holds what each issue read is made
-    of (`IN_FILE`): the issues marked deleted, as the raw store holds them now."""
+    of (`IN_REFS`): the issues marked deleted, as the raw store holds them now."""
     con.execute(f"CREATE OR REPLACE TABLE state.jira_deleted AS {_DELETED_NOW}")
 
-
-def drop(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {REFS}")

@@ -152,16 +152,18 @@ def build(config: Config, full: bool = False) -> Path:
 
 def _build(config: Config, plan: incremental.Plan) -> Path:
     steps = build_steps(plan)
+    plan.refs_at = build_state.refs_at(plan)
     try:
         with ui.progress("build", unit="steps") as bar:
             return build_analytics(
                 config, _counted(steps, bar, config.privacy.pseudonymize),
                 finish=lambda con: build_state.finish(con, plan),
                 before_swap=lambda temp: build_state.commit(plan, temp),
-                prelude=prelude(), bar=bar, start=plan.state if plan.start else None)
+                prelude=prelude(), bar=bar, start=plan.state if plan.start else None,
+                refs=plan.refs_at, refs_start=plan.refs if plan.start else None)
     except FileNotFoundError as exc:  # the state `current` found went before it was copied
         if plan.start and plan.state is not None and exc.filename is not None \
-                and Path(exc.filename) == plan.state:
+                and Path(exc.filename) in (plan.state, plan.refs):
             raise incremental.StateUnreadable(
                 f"the build state is gone ({plan.state} was removed as the build began)"
             ) from exc

@@ -33,19 +33,18 @@ from typing import Any
 import duckdb
 
 from processhealth import quarantine
-from processhealth.build_inputs import has, raw_rows_of
+from processhealth.build_inputs import has, raw_rows_of, state_has
 
 REFS = "slack_refs"
 REFS_COLUMNS = "natural_key VARCHAR, seq BIGINT, user_id VARCHAR, bot_id VARCHAR, name VARCHAR"
 TOUCHED = "_slack_touched"
-# What the build state keeps for the next build (besides the normalized tables); IN_FILE are
-# tables of the build's file, which the state, a copy of it, holds without writing them again
-# (dropped from the analytics file once the state is copied, `drop`), and which the next build
-# finds in its file, a copy of the state: the rows of the messages touched are deleted there
-# and written again. Writing them into the state took about 1 s at 10M events, and so did
-# copying them out of it into the next build.
+# What the build state keeps for the next build (besides the normalized tables); IN_REFS are
+# tables of the refs file (analytics_db.attach_refs), which the build writes in place and the
+# state keeps beside its own file, and which the next build finds in its copy of it: the rows
+# of the messages touched are deleted there and written again. Writing them into the state
+# took about 1 s at 10M events, and so did copying them out of it into the next build.
 STATE_TABLES = ("slack_refs", "slack_account_keys", "slack_deleted")
-IN_FILE = ("slack_refs",)
+IN_REFS = ("slack_refs",)
 _MESSAGES = "raw_slack_messages"
 _QUARANTINED = ("SELECT item FROM source_coverage WHERE status = 'quarantined'"
                 " AND source = 'slack' AND entity = 'messages'")
@@ -61,8 +60,7 @@ KEPT = {"events": f"event_id NOT IN (SELECT 'slack:message:' || natural_key FROM
 def usable(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the previous build state (`prev`) holds what a by-message build needs and the
     raw store has a messages table (without one there is nothing to normalize by message)."""
-    return all(has(con, "prev", "main", table) for table in STATE_TABLES) \
-        and has(con, "raw", "main", _MESSAGES)
+    return state_has(con, STATE_TABLES, IN_REFS) and has(con, "raw", "main", _MESSAGES)
 
 
 def load(con: duckdb.DuckDBPyConnection) -> None:
@@ -78,9 +76,9 @@ def load(con: duckdb.DuckDBPyConnection) -> None:
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """The table of who each message names, empty, before Slack is normalized from every
     message (30_slack.sql fills it); a kept source and a by-message build use the last build's
-    in the build's file, a copy of the state (`touched` deleted the touched messages' rows),
-    and call nothing here."""
-    con.execute(f"CREATE OR REPLACE TABLE {REFS}({REFS_COLUMNS})")
+    in the copy of the state's refs file (`touched` deleted the touched messages' rows), and
+    call nothing here."""
+    con.execute(f"CREATE OR REPLACE TABLE refs.{REFS}({REFS_COLUMNS})")
 
 
 def changed_keys(now: str, refs: str, deleted_now: str, deleted_before: str) -> str:
@@ -160,13 +158,10 @@ def show_all(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
 
 def save(con: duckdb.DuckDBPyConnection) -> None:
     """Into the new build state (`state`), which already holds who each message names
-    (`IN_FILE`): the user and bot keys, and the messages marked deleted, as the raw store holds
+    (`IN_REFS`): the user and bot keys, and the messages marked deleted, as the raw store holds
     them now."""
     con.execute("CREATE OR REPLACE TABLE state.slack_account_keys AS"
                 " SELECT 'user' AS kind, natural_key, seq FROM raw_slack_users"
                 " UNION ALL SELECT 'bot', natural_key, seq FROM raw_slack_bots")
     con.execute(f"CREATE OR REPLACE TABLE state.slack_deleted AS {_DELETED_NOW}")
 
-
-def drop(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {REFS}")

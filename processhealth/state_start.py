@@ -14,14 +14,14 @@ from analysis import materialize
 from processhealth import github_delta, github_touched, jira_delta, slack_delta, ui
 from processhealth.incremental import NORMALIZED, Plan, StateUnreadable, _from_state
 
-# The state tables that are tables of the build's file too: its copy keeps them (the GitHub,
-# Jira and Slack refs and github_read, which an incremental build uses in place).
-IN_FILE = (*github_delta.IN_FILE, *jira_delta.IN_FILE, *slack_delta.IN_FILE)
+# The state tables of its refs file (analytics_db.attach_refs): the GitHub, Jira and Slack
+# refs and github_read, which an incremental build uses in place, in its copy of that file.
+IN_REFS = (*github_delta.IN_REFS, *jira_delta.IN_REFS, *slack_delta.IN_REFS)
 # The build state's own tables (build_state.save), which its copy, the start of an incremental
 # build, drops.
 STATE_ONLY = ("state", "norm_source_coverage", "raw_tables", "deleted",
               *(t for t in (*github_delta.STATE_TABLES, *jira_delta.STATE_TABLES,
-                            *slack_delta.STATE_TABLES) if t not in IN_FILE))
+                            *slack_delta.STATE_TABLES) if t not in IN_REFS))
 
 def clean(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     """The build's file, a copy of the last build state, made the start of an incremental
@@ -33,15 +33,16 @@ def clean(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
     what the last build's analysis wrote into them (person ids, categories, event numbers,
     the Jira echo): each of those writes is total, so the analysis writes them as a build
     from empty tables does (docs/build.md, "Cost").
-    The normalized rows stay, and so do the refs (`IN_FILE`, used in place):
-    `restore` deletes those this build normalizes again. Each of
+    The normalized rows stay, and so do the refs (`IN_REFS`, used in place in the copy of the
+    refs file): `restore` deletes those this build normalizes again. Each of
     them is read once here, every column: a damaged block of the state fails now, and the
     build is full (pipeline.build), where a block no later step happens to read would have
     been carried into the published database unseen (2.2 s at 10M events, docs/build.md).
 
     First, the copy must be the state `decide` checked (`prev`): another build may have renamed
     its state in between the copy and the check, and the copy's rows would then be kept as if
-    they were the newer state's. Each build's `state` rows name the file it renamed in.
+    they were the newer state's. Each build's `state` rows name the file it renamed in, and
+    the refs file it wrote (a token in both): the two copies must be of one build.
     Nothing for a full build (its file starts empty)."""
     if plan.mode != "incremental":
         return
@@ -55,12 +56,18 @@ def _clean(con: duckdb.DuckDBPyConnection) -> None:
     if differ:
         raise StateUnreadable("the build state changed as the build began (another build "
                               "wrote it)")
+    [(token,)] = con.execute("SELECT coalesce(max(value), '') FROM main.state"
+                             " WHERE key = 'refs'").fetchall()
+    [(refs,)] = con.execute("SELECT coalesce(max(token), '') FROM refs.refs_build").fetchall()
+    if not token or token != refs:
+        raise StateUnreadable("the build state's refs file is another build's (one of the two "
+                              "was replaced, or a build stopped between renaming them)")
     tables = [t for (t,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
         " AND schema_name = 'main' ORDER BY table_name").fetchall()]
-    kept = [t for t in tables if t in NORMALIZED or t in IN_FILE]
-    for table in kept:
-        con.execute(f"SELECT bit_xor(hash(t)) FROM main.{table} AS t").fetchall()
+    kept = [t for t in tables if t in NORMALIZED]
+    for table in (*(f"main.{t}" for t in kept), *(f"refs.{t}" for t in IN_REFS)):
+        con.execute(f"SELECT bit_xor(hash(t)) FROM {table} AS t").fetchall()
     stored = [t for t in tables if t in materialize.BUILDING_BLOCKS]
     for table in tables:
         if table in STATE_ONLY or table in stored:
@@ -90,7 +97,7 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         for source in plan.changed:
             if source not in plan.delta:
                 _from_state(lambda source=source: clear(con, source))
-    # a kept source's refs are in the copy, as the state holds them (`IN_FILE`)
+    # a kept source's refs are in the copy of the refs file, as the state holds them
     if incremental and "github" in plan.kept:
         pass
     elif incremental and "github" in plan.delta:

@@ -41,9 +41,10 @@ def _save(raw: Path, entity: str, scope: str, rows: list[tuple[str, dict]]) -> N
 
 
 def _refs(config) -> dict[str, list[tuple]]:
-    """The GitHub refs of the build state."""
-    return {t: _sql(incremental.state_path(config), f"SELECT * FROM {t} ORDER BY ALL")
-            for t in github_delta.STATE_TABLES}
+    """The GitHub refs of the build state (in its refs file) and its own GitHub tables."""
+    state = incremental.state_path(config)
+    return {t: _sql(incremental.refs_path(state) if t in github_delta.IN_REFS else state,
+                    f"SELECT * FROM {t} ORDER BY ALL") for t in github_delta.STATE_TABLES}
 
 
 def _same_as_full(folder: Path, config, target: Path) -> None:

@@ -198,15 +198,18 @@ def test_incremental_builds_equal_a_full_build(org_store):
     plan = build(config)
     assert plan.mode == "incremental" and set(plan.changed) == {"github", "jira", "slack"}
     assert plan.start  # the file started as a copy of the state (its own tables dropped: compare)
-    # the state's own tables, and the refs it holds as a copy of the build's file, are in the
-    # state and not in the analytics database
-    own = set(state_start.STATE_ONLY) | set(state_start.IN_FILE)
-    with duckdb.connect(str(target), read_only=True) as con:
-        assert not own & {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()")
-                          .fetchall()}
-    with duckdb.connect(str(incremental.state_path(config)), read_only=True) as con:
-        assert own <= {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()")
-                       .fetchall()}
+    # the state's own tables are in the state, the refs in its refs file, and neither in the
+    # analytics database
+    own, refs = set(state_start.STATE_ONLY), {*state_start.IN_REFS, "refs_build"}
+    state = incremental.state_path(config)
+    tables = {}
+    for path in (target, state, incremental.refs_path(state)):
+        with duckdb.connect(str(path), read_only=True) as con:
+            tables[path] = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()")
+                            .fetchall()}
+    assert not (own | refs) & tables[target]
+    assert own <= tables[state] and not refs & tables[state]
+    assert refs == tables[incremental.refs_path(state)]
     assert "raw rows since the last build" in plan.summary()
     assert quarantined(target) == [bad]
 

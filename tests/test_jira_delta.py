@@ -46,7 +46,7 @@ def _save(raw: Path, entity: str, key: str, payload: dict, scope: str) -> None:
 
 def _refs(config) -> list[tuple]:
     """The build state's jira_refs, lists sorted (their order is the aggregate's)."""
-    return _sql(incremental.state_path(config),
+    return _sql(incremental.refs_path(incremental.state_path(config)),
                 "SELECT natural_key, seq, issue_id, list_sort(statuses), list_sort(carried),"
                 " list_sort(users) FROM jira_refs ORDER BY ALL")
 

@@ -70,7 +70,7 @@ def _other_scope(raw: Path, scope: str) -> str:
 
 
 def _refs(config) -> list[tuple]:
-    return _sql(incremental.state_path(config),
+    return _sql(incremental.refs_path(incremental.state_path(config)),
                 "SELECT natural_key, seq, issue_id, list_sort(statuses), list_sort(carried),"
                 " list_sort(users) FROM jira_refs ORDER BY ALL")
 
@@ -224,7 +224,7 @@ def test_a_damaged_jira_refs_makes_the_build_full_and_a_kept_jira_keeps_its_refs
     _put(raw, issue, "2030-01-01T00:00:00.000+0000")
     assert _by_issue(config).touched == {"jira": 1}
 
-    state = incremental.state_path(config)
+    state = incremental.refs_path(incremental.state_path(config))
     issue["fields"]["summary"] = "changed again"
     _put(raw, issue, "2030-01-02T00:00:00.000+0000")
     damage(state, "jira_refs")

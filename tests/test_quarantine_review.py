@@ -38,7 +38,7 @@ def same_as_full(folder: Path, config) -> list[str]:
     full.storage.analytics_path = folder / "full.duckdb"
     build(full, full=True)
     out = compare(Path(config.storage.analytics_path), folder / "full.duckdb")
-    got, want = refs(incremental.state_path(config)), refs(incremental.state_path(full))
+    got, want = (refs(incremental.refs_path(incremental.state_path(c))) for c in (config, full))
     if got != want:
         out.append(f"state slack_refs: {sorted((got - want).elements())[:3]} only incremental,"
                    f" {sorted((want - got).elements())[:3]} only full")

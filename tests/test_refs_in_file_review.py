@@ -30,7 +30,7 @@ from processhealth.store import RawStore
 # The extended tier (CI runs it after the suite).
 pytestmark = [pytest.mark.slow, pytest.mark.extended]
 
-IN_FILE = state_start.IN_FILE
+IN_REFS = state_start.IN_REFS
 
 
 def _change_jira_and_slack(raw: Path, summary: str, length: int) -> None:
@@ -54,10 +54,11 @@ def org_store(tmp_path, monkeypatch):
 def _state(config) -> dict[str, list[tuple]]:
     """Every table of the build state GitHub, Jira and Slack keep, sorted."""
     path = incremental.state_path(config)
+    refs = incremental.refs_path(path)
     out = {}
     for table in (*github_delta.STATE_TABLES, *slack_delta.STATE_TABLES, "jira_deleted"):
-        out[table] = _sql(path, f"SELECT * FROM {table} ORDER BY ALL")
-    out["jira_refs"] = _sql(path, "SELECT natural_key, seq, issue_id, list_sort(statuses),"
+        out[table] = _sql(refs if table in IN_REFS else path, f"SELECT * FROM {table} ORDER BY ALL")
+    out["jira_refs"] = _sql(refs, "SELECT natural_key, seq, issue_id, list_sort(statuses),"
                                   " list_sort(carried), list_sort(users) FROM jira_refs"
                                   " ORDER BY ALL")
     return out
@@ -66,7 +67,7 @@ def _state(config) -> dict[str, list[tuple]]:
 def _leaked(target: Path) -> list[str]:
     """State tables found in an analytics file."""
     found = {t for (t,) in _sql(target, "SELECT table_name FROM duckdb_tables()")}
-    return sorted(found & {*IN_FILE, *github_delta.STATE_TABLES, *jira_delta.STATE_TABLES,
+    return sorted(found & {*IN_REFS, *github_delta.STATE_TABLES, *jira_delta.STATE_TABLES,
                            *slack_delta.STATE_TABLES})
 
 
@@ -89,7 +90,7 @@ def _read_matches_raw(folder: Path, config) -> None:
     now = sorted(_sql(raw, " UNION ALL ".join(
         f"SELECT '{t}', natural_key, scope, seq FROM raw_github_{t}"
         for t in github_delta.TABLES)), key=repr)
-    read = sorted(_sql(incremental.state_path(config),
+    read = sorted(_sql(incremental.refs_path(incremental.state_path(config)),
                        "SELECT tbl, natural_key, scope, seq FROM github_read"), key=repr)
     assert read == now
 
@@ -388,7 +389,7 @@ def test_a_github_table_the_raw_store_gains_later(org_store):
     _sql(raw, "DROP TABLE raw_github_releases")
     _sql(raw, "DROP TABLE raw_github_issue_events")
     assert build(config).mode == "full"
-    none_read = _sql(incremental.state_path(config),
+    none_read = _sql(incremental.refs_path(incremental.state_path(config)),
                                      "SELECT count(*) FROM github_read"
                                      " WHERE tbl IN ('releases', 'issue_events')")
     assert none_read == [(0,)]

@@ -134,7 +134,7 @@ def test_a_damaged_slack_refs_in_the_state_makes_a_full_build_not_an_error(org_s
     build(config)
     key, scope, found = one_row(raw, "raw_slack_messages", PLAIN)
     save(raw, "messages", key, scope, {**found["payload"], "reply_count": 1})
-    damage(incremental.state_path(config), "slack_refs")
+    damage(incremental.refs_path(incremental.state_path(config)), "slack_refs")
     plan = build(config)
     assert plan.mode == "full" and plan.reason.startswith("the build state cannot be read")
     assert same_as_full(folder, config) == []

@@ -30,10 +30,12 @@ def org_store(tmp_path, monkeypatch):
 def test_the_file_does_not_grow_over_incremental_builds(org_store):
     """Held: each build's file starts as a copy of the last state, free blocks and all; over
     ten builds that each normalize a message and an issue again it does not grow, and equals
-    a full build. Since the state is taken after the analysis (docs/build.md, "What a build
-    keeps for the next one"), the file carries the blocks of the refs the state holds and the
-    analytics file does not (free blocks, reused by the next build): it is then the state's
-    size, about 1.3x a full build's here."""
+    a full build. The refs the state keeps are in a file of their own (analytics_db.attach_refs;
+    when they were tables of the build's file their blocks stayed in the analytics file, free,
+    551 MB of 2.34 GB at 10M events). Here, in 256 KiB blocks, the file is still 1.2-1.35x a
+    full build's: measured, 61-65 blocks used against 57 (the rows an incremental build
+    deletes stay in their row groups) and 13-17 free (the segments the last checkpoint
+    replaced: the state is taken after the analysis, whose writes into kept rows it holds)."""
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
     assert replay.split_last_month(raw, folder / "held.duckdb") > 0
@@ -57,7 +59,7 @@ def test_the_file_does_not_grow_over_incremental_builds(org_store):
         sizes.append(target.stat().st_size)
     assert same_as_full(folder, config) == []
     assert max(sizes[4:]) < 1.1 * max(sizes[:4]), sizes  # no growth
-    assert max(sizes) < 1.5 * (folder / "full.duckdb").stat().st_size, sizes
+    assert max(sizes) < 1.4 * (folder / "full.duckdb").stat().st_size, sizes
 
 
 def test_a_state_replaced_between_its_copy_and_its_check_is_not_mixed_with_it(org_store,
@@ -72,19 +74,24 @@ def test_a_state_replaced_between_its_copy_and_its_check_is_not_mixed_with_it(or
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
     state = incremental.state_path(config)
     assert replay.split_last_month(raw, folder / "held.duckdb") > 0
+    refs = incremental.refs_path(state)
     build(config)
     os.link(state, folder / "s1")
+    os.link(refs, folder / "r1")
     os.link(target, folder / "t1")
     assert replay.append(raw, folder / "held.duckdb") > 0
     assert build(config).mode == "incremental"
     os.link(state, folder / "s2")
+    os.link(refs, folder / "r2")
     os.link(target, folder / "t2")
     os.replace(folder / "s1", state)
+    os.replace(folder / "r1", refs)
     os.replace(folder / "t1", target)
     attach = analytics_db._attach_raw
 
     def concurrent_build_finishes(con, path):  # after the copy of the state, before decide
         if (folder / "s2").exists():
+            os.replace(folder / "r2", refs)
             os.replace(folder / "s2", state)
             os.replace(folder / "t2", target)
         attach(con, path)

@@ -207,22 +207,23 @@ UPDATE _gh_ie SET scope = n.repo FROM _gh_names AS n WHERE n.name = _gh_ie.scope
 
 -- @section schema
 -- The compact per-unit tables (what the cross-item parts read; processhealth/github_delta.py
--- keeps them in the build state). Made before the file runs in a build (github_delta.prepare),
--- so that they outlive it; here for a run of the file alone.
-CREATE TABLE IF NOT EXISTS github_commit_refs(
+-- keeps them for the next build), in the refs file (analytics_db.attach_refs). Made before the
+-- file runs in a build (github_delta.prepare), so that they outlive it; here for a run of the
+-- file alone.
+CREATE TABLE IF NOT EXISTS refs.github_commit_refs(
     natural_key VARCHAR, repo VARCHAR, sha VARCHAR, authored VARCHAR, msg VARCHAR,
     email VARCHAR, name VARCHAR, author_id VARCHAR, author_login VARCHAR, author_type VARCHAR,
     parents UBIGINT, keys VARCHAR[], lands INTEGER);
-CREATE TABLE IF NOT EXISTS github_pc_refs(
+CREATE TABLE IF NOT EXISTS refs.github_pc_refs(
     natural_key VARCHAR, repo VARCHAR, item_id VARCHAR, number INTEGER, raw_key VARCHAR);
-CREATE TABLE IF NOT EXISTS github_item_refs(
+CREATE TABLE IF NOT EXISTS refs.github_item_refs(
     key VARCHAR, repo VARCHAR, number INTEGER, is_pr BOOLEAN, title_keys VARCHAR[],
     closed_at TIMESTAMPTZ, merged_at VARCHAR, issue_id VARCHAR, uid VARCHAR, login VARCHAR,
     type VARCHAR);
-CREATE TABLE IF NOT EXISTS github_pull_refs(
+CREATE TABLE IF NOT EXISTS refs.github_pull_refs(
     key VARCHAR, merged_at VARCHAR, head_keys VARCHAR[], uid VARCHAR, login VARCHAR,
     type VARCHAR);
-CREATE TABLE IF NOT EXISTS github_row_refs(
+CREATE TABLE IF NOT EXISTS refs.github_row_refs(
     tbl VARCHAR, natural_key VARCHAR, scope VARCHAR, uid VARCHAR, login VARCHAR, type VARCHAR,
     num INTEGER, ref VARCHAR, event VARCHAR, occurred VARCHAR);
 

@@ -118,10 +118,9 @@ SELECT key, d.id AS issue_id, d.fields AS x, d.changelog.histories AS histories,
        updated_at, scope, seq
 FROM parsed;
 -- What each issue read is made of, for the next build (processhealth/jira_delta.py): a table
--- of the build's file, which the build state, a copy of it, keeps; an incremental build, a
--- copy of the state, finds there the rows of the issues it keeps. Dropped from the analytics
--- file once the state is copied.
-CREATE TABLE IF NOT EXISTS jira_refs(
+-- of the refs file (analytics_db.attach_refs), which the build state keeps beside its own; an
+-- incremental build, on a copy of it, finds there the rows of the issues it keeps.
+CREATE TABLE IF NOT EXISTS refs.jira_refs(
     natural_key VARCHAR, seq BIGINT, issue_id VARCHAR,
     statuses STRUCT(status_id VARCHAR, "name" VARCHAR, jira_category VARCHAR, "rank" INTEGER)[],
     carried VARCHAR[],

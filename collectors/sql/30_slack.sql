@@ -33,12 +33,12 @@ FROM raw_slack_bots
 ON CONFLICT DO NOTHING;
 
 -- Who each message names, one row per message (quarantined ones aside): its author, its bot
--- and the name it gives. A table of the build's file, which the build state, a copy of it,
--- keeps: an incremental build, a copy of the state, finds the kept messages' rows there and
--- adds the rows of the messages it normalizes again (processhealth/slack_delta.py), so the
--- accounts below are aggregated over every message without parsing them all again. It is
--- dropped from the analytics file once the state is copied.
-CREATE TABLE IF NOT EXISTS slack_refs(natural_key VARCHAR, seq BIGINT, user_id VARCHAR,
+-- and the name it gives. A table of the refs file (analytics_db.attach_refs), which the build
+-- state keeps beside its own: an incremental build, on a copy of it, finds the kept messages'
+-- rows there and adds the rows of the messages it normalizes again
+-- (processhealth/slack_delta.py), so the accounts below are aggregated over every message
+-- without parsing them all again.
+CREATE TABLE IF NOT EXISTS refs.slack_refs(natural_key VARCHAR, seq BIGINT, user_id VARCHAR,
                                       bot_id VARCHAR, name VARCHAR);
 INSERT INTO slack_refs
 SELECT natural_key, seq, p[1], p[2], coalesce(p[3], p[4])

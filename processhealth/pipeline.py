@@ -29,12 +29,11 @@ build state, step 2):
 4. the heaviest metric views stored as tables (analysis/materialize.py);
 5. verdicts per team-month, then the process experiments;
 6. the whole file, with the raw store's state, saved as the build state beside the raw store
-   for the next build (with pseudonyms: the normalized tables, before the echo rules).
+   for the next build, with the refs file (with pseudonyms: after normalization).
 
-Rules, people and team changes apply by re-running `build` alone, with no collection. The raw
-store is only read (attached read-only: a reader holding it never blocks a build). SQL reads the
-config (secrets only as "${VAR}" names) as JSON with `getvariable('config')`, e.g.
-`json_extract_string(getvariable('config'), '$.github.jira_key_pattern')`.
+Rules, people and team changes apply by re-running `build` alone. The raw store is only read
+(attached read-only: a reader never blocks a build). SQL reads the config (secrets only as
+"${VAR}" names) as JSON: `json_extract_string(getvariable('config'), '$.github.x')`.
 """
 
 from __future__ import annotations
@@ -162,10 +161,9 @@ def _build(config: Config, plan: incremental.Plan) -> Path:
                 prelude=prelude(), bar=bar, start=plan.state if plan.start else None,
                 refs=plan.refs_at, refs_start=plan.refs if plan.start else None)
     except FileNotFoundError as exc:  # the state `current` found went before it was copied
-        if plan.start and plan.state is not None and exc.filename is not None \
-                and Path(exc.filename) in (plan.state, plan.refs):
+        if plan.start and exc.filename and Path(exc.filename) in (plan.state, plan.refs):
             raise incremental.StateUnreadable(
-                f"the build state is gone ({plan.state} was removed as the build began)"
+                f"the build state is gone ({exc.filename} was removed as the build began)"
             ) from exc
         raise
     finally:

@@ -348,7 +348,8 @@ def test_a_build_forgets_the_states_of_databases_that_are_gone(org_store):
         con.execute("CREATE TABLE state AS SELECT 'format' AS key, '2' AS value")
     (folder / "other.duckdb").unlink()
     assert build(config).mode == "current"  # nothing new: not rebuilt, but the states go
-    assert sorted(kept.glob("*.duckdb")) == sorted([incremental.state_path(config), legacy])
+    state = incremental.state_path(config)  # (and the refs file of the one that went)
+    assert sorted(kept.iterdir()) == sorted([state, incremental.refs_path(state), legacy])
 
 
 def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkeypatch):
@@ -365,9 +366,9 @@ def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkey
     # would remove them)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    leftovers = [target.with_name(f"{target.name}.building-{owner_tag(dead.pid)}"),
-                 incremental.state_path(config).with_name(
-                     f"{incremental.state_path(config).name}.building-{owner_tag(dead.pid)}")]
+    kept = incremental.state_path(config)
+    leftovers = [path.with_name(f"{path.name}.building-{owner_tag(dead.pid)}")
+                 for path in (target, kept, incremental.refs_path(kept))]
     for path in leftovers:
         path.write_bytes(b"left by a killed build")
     out = cli_build(folder, TZ="Europe/Berlin")

@@ -6,6 +6,7 @@ import errno
 import inspect
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -132,24 +133,49 @@ def test_the_bytes_of_rows_deleted_in_place_go_with_build_full(org_store):
     assert secret.encode() not in target.read_bytes()
 
 
-def test_a_state_removed_before_the_copy_makes_a_full_build(org_store, monkeypatch):
-    """`current` found the state a valid base, then it went before the build copied it: the
-    build is full, as a missing state always made it (it failed with FileNotFoundError)."""
+@pytest.mark.parametrize("removed", ["state", "refs"])
+def test_a_state_removed_before_the_copy_makes_a_full_build(org_store, monkeypatch, removed):
+    """`current` found the state a valid base, then it (or its refs file) went before the
+    build copied it: the build is full, as a missing state always made it (it failed with
+    FileNotFoundError)."""
     folder, config = org_store
     raw = folder / "raw.duckdb"
     build(config)
     _slack_changed(raw, 4321)
     checked = incremental.current
+    state = incremental.state_path(config)
 
     def then_removed(config, plan):  # e.g. the user cleaning build-state/ meanwhile
         answer = checked(config, plan)
-        incremental.state_path(config).unlink()
+        (state if removed == "state" else incremental.refs_path(state)).unlink()
         return answer
 
     monkeypatch.setattr(incremental, "current", then_removed)
     plan = build(config)
-    assert plan.mode == "full"
+    assert plan.mode == "full" and "is gone" in plan.reason, plan.reason
     monkeypatch.setattr(incremental, "current", checked)
+    assert same_as_full(folder, config) == []
+
+
+def test_a_refs_file_of_another_build_makes_a_full_build(org_store):
+    """The refs file is renamed in with its state (analytics_db.attach_refs): an older build's
+    refs file beside a newer state (restored from a backup, or a build stopped between the two
+    renames) must not be kept as if it were the state's: both name the build (a token), and
+    a copy of one with another build's other makes the build full."""
+    folder, config = org_store
+    raw = folder / "raw.duckdb"
+    build(config)
+    refs = incremental.refs_path(incremental.state_path(config))
+    shutil.copyfile(refs, folder / "older-refs")
+    _slack_changed(raw, 4321)
+    assert build(config).mode == "incremental"
+    os.replace(folder / "older-refs", refs)
+    _slack_changed(raw, 4322)
+    plan = build(config)
+    assert plan.mode == "full" and "refs file is another build's" in plan.reason, plan.reason
+    assert same_as_full(folder, config) == []
+    _slack_changed(raw, 4323)  # and the state written by that full build serves the next
+    assert build(config).mode == "incremental"
     assert same_as_full(folder, config) == []
 
 

@@ -23,8 +23,9 @@ _EVENTS = [  # (event_id, occurred_at)
 def _events(rows: list[tuple[str, str]]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("CREATE TABLE events(event_id VARCHAR, occurred_at TIMESTAMPTZ)")
-    con.executemany("INSERT INTO events VALUES (?, ?::TIMESTAMPTZ)", rows)
+    con.execute("CREATE TABLE events(event_id VARCHAR, occurred_at TIMESTAMPTZ,"
+                " event_seq BIGINT NOT NULL DEFAULT 0)")
+    con.executemany("INSERT INTO events(event_id, occurred_at) VALUES (?, ?::TIMESTAMPTZ)", rows)
     return con
 
 
@@ -121,3 +122,74 @@ def test_a_row_added_after_numbering_events_all_before_1970_draws_a_new_number()
         " max(event_seq) FILTER (WHERE event_id = 'test:added'),"
         " max(event_seq) FILTER (WHERE event_id <> 'test:added') FROM events").fetchone()
     assert n == seqs == 3 and added > before
+
+
+def _apply(con: duckdb.DuckDBPyConnection) -> None:
+    """number_events, then its numbers written (as classification writes them)."""
+    classify.number_events(con)
+    con.execute("UPDATE events SET event_seq = o.n FROM _event_no o WHERE events.rowid = o.rid")
+    con.execute("DROP TABLE _event_no")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_numbering_only_the_seconds_that_moved_gives_the_numbers_of_a_numbering_of_all(seed):
+    """A build that starts from the last build's events numbers only the seconds whose numbers
+    moved (classify._moved). Random histories, each step one of: events added (numbered 0, as
+    normalization writes them), events gone, an event normalized again (gone, and added back
+    with 0), a row numbered by hand from the sequence, an event outside the seconds a number
+    can hold (numbered 1..n, then back): after each, the numbers equal those a numbering of
+    every event from 0 gives, and so does the number of rows it numbered fall when nothing
+    moved."""
+    import random
+
+    rnd = random.Random(seed)
+    seconds = [f"2026-03-0{1 + d} 09:00:0{s}" for d in range(3) for s in range(4)] + \
+        ["1970-01-01 00:00:00", "1969-12-31 23:59:59"]
+    made = 0
+
+    def new(n: int) -> list[tuple[str, str]]:
+        nonlocal made
+        rows = []
+        for _ in range(n):
+            made += 1
+            at = rnd.choice(seconds) + rnd.choice(["", ".25", ".5", ".999999"]) + "+00"
+            rows.append((f"e:{rnd.randrange(10**6):06d}:{made}", at))
+        return rows
+
+    con = _events(new(30))
+    _apply(con)
+    for _ in range(12):
+        step = rnd.choice(["add", "gone", "again", "hand", "far", "none"])
+        if step == "add":
+            con.executemany("INSERT INTO events(event_id, occurred_at) VALUES (?, ?::TIMESTAMPTZ)",
+                            new(rnd.randint(1, 4)))
+        elif step == "gone":
+            con.execute("DELETE FROM events WHERE rowid IN (SELECT rowid FROM events"
+                        " USING SAMPLE 2 ROWS)")
+        elif step == "again":
+            [(event_id, at)] = con.execute("SELECT event_id, occurred_at FROM events"
+                                           " USING SAMPLE 1 ROWS").fetchall()
+            con.execute("DELETE FROM events WHERE event_id = ?", [event_id])
+            con.execute("INSERT INTO events(event_id, occurred_at) VALUES (?, ?)", [event_id, at])
+        elif step == "hand":
+            con.execute("UPDATE events SET event_seq = 9 * 10^15 WHERE rowid IN"
+                        " (SELECT rowid FROM events USING SAMPLE 1 ROWS)")
+        elif step == "far":  # a second no number holds: every event 1..n, then it goes
+            con.execute("INSERT INTO events(event_id, occurred_at)"
+                        " VALUES ('e:far', '2300-01-01 00:00:00+00')")
+            _apply(con)
+            assert con.execute("SELECT max(event_seq) FROM events").fetchone()[0] == \
+                con.execute("SELECT count(*) FROM events").fetchone()[0]
+            con.execute("DELETE FROM events WHERE event_id = 'e:far'")
+        _apply(con)
+        rows = con.execute("SELECT event_id, occurred_at FROM events").fetchall()
+        fresh = _events([(e, str(at)) for e, at in rows])
+        _apply(fresh)
+        want = dict(fresh.execute("SELECT event_id, event_seq FROM events").fetchall())
+        got = dict(con.execute("SELECT event_id, event_seq FROM events").fetchall())
+        assert got == want, step
+    # nothing moved: nothing numbered, every number kept
+    classify.number_events(con)
+    assert con.execute("SELECT count(*) FROM _event_no").fetchone()[0] == \
+        con.execute("SELECT count(*) FROM events WHERE occurred_at < '1970-01-01 00:00:01+00'"
+                    " AND occurred_at >= '1970-01-01 00:00:00+00'").fetchone()[0]

@@ -220,7 +220,8 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
     write-ahead log, DuckDB's spill folder and a pseudonymized build's rewrite are made in a
     folder beside the target that only its owner can enter (`_private_folder`). The refs
     normalization keeps for the next build are in a file of their own, attached as `refs`
-    (`attach_refs`): at `refs` (a copy of `refs_start` when given), else in that folder.
+    (`attach_refs`): at `refs` (a copy of `refs_start` when given), else in memory (a build
+    that keeps no state, and the tests' builds of a few steps).
     """
     target = Path(config.storage.analytics_path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -240,7 +241,7 @@ def build_analytics(config: Any, steps: Iterable[BuildStep],
         raise
     try:
         _attach_raw(con, Path(config.storage.raw_path))
-        attach_refs(con, refs if refs is not None else work / REFS_FILE, refs_start)
+        attach_refs(con, refs, refs_start)
         for step in steps:
             _run_step(con, config, step, target)
         if finish is not None:
@@ -343,22 +344,24 @@ def _attach_raw(con: duckdb.DuckDBPyConnection, raw_path: Path) -> None:
     con.execute("SET search_path = 'main,raw'")
 
 
-REFS_FILE = "refs.duckdb"  # in the build's folder, when the build keeps no state
-
-
-def attach_refs(con: duckdb.DuckDBPyConnection, path: Path, start: Path | None = None) -> None:
+def attach_refs(con: duckdb.DuckDBPyConnection, path: Path | None,
+                start: Path | None = None) -> None:
     """The refs (what normalization read, for the next build: github_*_refs, github_read,
     jira_refs, slack_refs) in a DuckDB file of their own at `path`, attached as `refs` and
     readable unqualified (search_path main,raw,refs); the SQL creates them as refs.<table>.
     They were tables of the build's file until the state was taken after the analysis: their
     blocks, dropped from the published file, stayed in it, free (551 MB of 2.34 GB at 10M
     events; DuckDB truncates only trailing free blocks). Given `start` (the last build
-    state's refs), a copy of it; any file already at `path` is replaced."""
-    for stale in (path, path.with_name(path.name + ".wal")):
-        _remove(stale)
-    if start is not None:
-        _copy(start, path, "the last build's refs copied")
-    con.execute("ATTACH ? AS refs", [str(path)])
+    state's refs), a copy of it; any file already at `path` is replaced. Without a `path`, in
+    memory (nothing keeps them)."""
+    if path is None:
+        con.execute("ATTACH ':memory:' AS refs")
+    else:
+        for stale in (path, path.with_name(path.name + ".wal")):
+            _remove(stale)
+        if start is not None:
+            _copy(start, path, "the last build's refs copied")
+        con.execute("ATTACH ? AS refs", [str(path)])
     con.execute("SET search_path = 'main,raw,refs'")
 
 

@@ -15,7 +15,7 @@ import pytest
 from test_effort_fixtures import rows
 
 from processhealth import pipeline
-from processhealth.analytics_db import create_schema
+from processhealth.analytics_db import attach_refs, create_schema
 from processhealth.config import parse_config
 from processhealth.store import RawStore
 
@@ -75,7 +75,7 @@ def build(tmp_path: Path, issues: list[dict], github: dict | None = None,
     con.execute("SET TimeZone = 'UTC'")
     create_schema(con)
     con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw)])
-    con.execute("SET search_path = 'main,raw'")
+    attach_refs(con, None)  # the refs normalization writes (search_path main,raw,refs)
     pipeline.config_variable(con, cfg)
     for path in [*pipeline.sql_files(SQL), pipeline.ECHO_SQL]:
         pipeline.sql_file_step(path)(con, cfg)

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from processhealth import pipeline
-from processhealth.analytics_db import create_schema
+from processhealth.analytics_db import attach_refs, create_schema
 from processhealth.config import Config, parse_config
 from processhealth.config_models import DEFAULT_WAITING_PATTERNS
 from processhealth.simload import jira as simload
@@ -31,7 +31,7 @@ def normalize(raw: Path, config: Config | None = None) -> duckdb.DuckDBPyConnect
         for entity in ("issues", "fields", "statuses", "boards", "sprints"):
             store.ensure_raw_table("jira", entity)
     con.execute("ATTACH ? AS raw (READ_ONLY)", [str(raw)])
-    con.execute("SET search_path = 'main,raw'")
+    attach_refs(con, None)  # the refs normalization writes (search_path main,raw,refs)
     pipeline.config_variable(con, config)
     pipeline.sql_file_step(SQL.with_name("05_text_flags.sql"))(con, config)  # comment flags
     pipeline.sql_file_step(SQL)(con, config)

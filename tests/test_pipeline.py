@@ -155,7 +155,7 @@ def test_no_temp_table_outlives_normalization(tmp_path) -> None:
     con = duckdb_files.open_duckdb(tmp_path / "a.duckdb")
     analytics_db.create_schema(con)
     analytics_db._attach_raw(con, config.storage.raw_path)
-    analytics_db.attach_refs(con, tmp_path / "refs.duckdb")
+    analytics_db.attach_refs(con, None)
     plan = incremental.Plan(full=True, state=tmp_path / "state.duckdb")
     ran = []
     for step in pipeline.build_steps(plan):
@@ -177,7 +177,7 @@ def test_events_are_numbered_once_and_a_row_added_later_draws_a_new_number(tmp_p
     con = duckdb_files.open_duckdb(tmp_path / "a.duckdb")
     analytics_db.create_schema(con)
     analytics_db._attach_raw(con, config.storage.raw_path)
-    analytics_db.attach_refs(con, tmp_path / "refs.duckdb")
+    analytics_db.attach_refs(con, None)
     plan = incremental.Plan(full=True, state=tmp_path / "state.duckdb")
     for step in pipeline.build_steps(plan):
         step(con, config)

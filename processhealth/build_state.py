@@ -68,8 +68,8 @@ def save(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan, after: str) ->
 
 def refs_at(plan: Plan) -> Path | None:
     """Where the build writes its refs (analytics_db.attach_refs): beside the state, to be
-    renamed in with it, or, where the state's folder cannot be made, in the build's own folder
-    (None; `decide` then says the build keeps no state)."""
+    renamed in with it, or, where the state's folder cannot be made, in memory (None; `decide`
+    then says the build keeps no state)."""
     if plan.state is None:
         return None
     try:

@@ -4,11 +4,10 @@ The build, in order (`build_steps()`; each step runs on a new analytics database
 the schema and the metric views, without rows; an incremental build's is a copy of the last
 build state, step 2):
 
-0. the metric views, created before any row (they are views: their rows are read when
-   queried): the building blocks (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then
-   every metric view (`analysis/sql/*.sql`, sorted by name, so a new file is simply picked up).
-   A process makes them once, with the schema, into a template file that each build copies
-   (analytics_db.Prelude);
+0. the metric views, created before any row (views: read when queried): the building blocks
+   (`analysis/sql/blocks/`, in the order of METRIC_BLOCKS), then every metric view
+   (`analysis/sql/*.sql`, sorted by name). A process makes them once, with the schema, into a
+   template file that each build copies (analytics_db.Prelude);
 1. full or incremental (processhealth/incremental.py, docs/build.md): whether the previous
    database is a valid base, and which sources changed since it was built; the config as a SQL
    variable, and the recorded process changes copied from the raw store; raw Slack messages
@@ -51,6 +50,7 @@ import collectors
 from analysis import (
     classify,
     effort,
+    event_seq,
     experiments,
     identity,
     materialize,
@@ -185,7 +185,7 @@ def build_steps(plan: incremental.Plan | None = None) -> list[BuildStep]:
         BuildStep("recorded process changes", copy_state),
         BuildStep("set aside raw rows that cannot be read",
                   lambda con, config: incremental.quarantine_step(con, config, plan)),
-        BuildStep("events numbered later", classify.defer_event_seq),
+        BuildStep("events numbered later", event_seq.defer_event_seq),
         BuildStep("normalized rows of the sources kept",
                   lambda con, config: state_start.restore(con, config, plan)),
         *[_normalize_step(path, plan) for path in sql_files(NORMALIZE_SQL)],

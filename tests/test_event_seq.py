@@ -1,4 +1,4 @@
-"""events.event_seq (analysis/classify.py, number_events): time order, and stable when events
+"""events.event_seq (analysis/event_seq.py, number_events): time order, and stable when events
 are added, so that the rows keyed by it stay put for the events that did not move."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from analysis import classify
+from analysis import event_seq as numbering
 
 _EVENTS = [  # (event_id, occurred_at)
     ("github:commit:b", "2026-03-01 09:00:00+00"),
@@ -31,7 +31,7 @@ def _events(rows: list[tuple[str, str]]) -> duckdb.DuckDBPyConnection:
 
 def _numbered(rows: list[tuple[str, str]]) -> dict[str, int]:
     con = _events(rows)
-    classify.number_events(con)
+    numbering.number_events(con)
     return dict(con.execute("SELECT e.event_id, o.n FROM events e JOIN _event_no o"
                             " ON o.rid = e.rowid").fetchall())
 
@@ -48,7 +48,7 @@ def test_numbers_follow_time_then_event_id_and_are_unique_and_exact_in_a_double(
     assert len(set(seq.values())) == len(_EVENTS)
     assert all(abs(n) < 2**53 for n in seq.values())
     # the second times SEQ_PER_SECOND, plus the place within the second
-    assert seq["github:commit:a"] == 1772355600 * classify.SEQ_PER_SECOND
+    assert seq["github:commit:a"] == 1772355600 * numbering.SEQ_PER_SECOND
     assert seq["github:commit:b"] == seq["github:commit:a"] + 1
     assert seq["jira:changelog:1:2"] == seq["github:commit:a"] + 3
 
@@ -94,10 +94,10 @@ def test_the_second_is_the_one_the_time_falls_in_to_the_microsecond_and_before_1
     con.execute("SET TimeZone = 'UTC'")
     for event_id, at in rows:
         [(us,)] = con.execute("SELECT epoch_us(?::TIMESTAMPTZ)", [at]).fetchall()
-        assert seq[event_id] // classify.SEQ_PER_SECOND == us // 1_000_000, (event_id, at)
-    assert seq["jira:issue:11"] == -2 * classify.SEQ_PER_SECOND
-    assert seq["jira:issue:10"] == -classify.SEQ_PER_SECOND
-    assert seq["jira:issue:12"] == -classify.SEQ_PER_SECOND + 1
+        assert seq[event_id] // numbering.SEQ_PER_SECOND == us // 1_000_000, (event_id, at)
+    assert seq["jira:issue:11"] == -2 * numbering.SEQ_PER_SECOND
+    assert seq["jira:issue:10"] == -numbering.SEQ_PER_SECOND
+    assert seq["jira:issue:12"] == -numbering.SEQ_PER_SECOND + 1
     assert seq["jira:issue:13"] == 0
 
 
@@ -112,10 +112,10 @@ def test_a_row_added_after_numbering_events_all_before_1970_draws_a_new_number()
     con.executemany("INSERT INTO events(event_id, occurred_at) VALUES (?, ?::TIMESTAMPTZ)",
                     [("jira:issue:1", "1969-07-20 20:17:00+00"),
                      ("jira:issue:2", "1969-07-20 20:17:00+00")])
-    classify.number_events(con)
+    numbering.number_events(con)
     con.execute("UPDATE events SET event_seq = o.n FROM _event_no o WHERE events.rowid = o.rid")
     assert con.execute("SELECT max(event_seq) < 0 FROM events").fetchone()[0]
-    classify.resume_event_seq(con)
+    numbering.resume_event_seq(con)
     con.execute("INSERT INTO events(event_id, occurred_at) VALUES ('test:added', now())")
     n, seqs, added, before = con.execute(
         "SELECT count(*), count(DISTINCT event_seq),"
@@ -126,7 +126,7 @@ def test_a_row_added_after_numbering_events_all_before_1970_draws_a_new_number()
 
 def _apply(con: duckdb.DuckDBPyConnection) -> None:
     """number_events, then its numbers written (as classification writes them)."""
-    classify.number_events(con)
+    numbering.number_events(con)
     con.execute("UPDATE events SET event_seq = o.n FROM _event_no o WHERE events.rowid = o.rid")
     con.execute("DROP TABLE _event_no")
 
@@ -134,7 +134,7 @@ def _apply(con: duckdb.DuckDBPyConnection) -> None:
 @pytest.mark.parametrize("seed", range(6))
 def test_numbering_only_the_seconds_that_moved_gives_the_numbers_of_a_numbering_of_all(seed):
     """A build that starts from the last build's events numbers only the seconds whose numbers
-    moved (classify._moved). Random histories, each step one of: events added (numbered 0, as
+    moved (event_seq._moved). Random histories, each step one of: events added (numbered 0, as
     normalization writes them), events gone, an event normalized again (gone, and added back
     with 0), a row numbered by hand from the sequence, an event outside the seconds a number
     can hold (numbered 1..n, then back): after each, the numbers equal those a numbering of
@@ -189,7 +189,7 @@ def test_numbering_only_the_seconds_that_moved_gives_the_numbers_of_a_numbering_
         got = dict(con.execute("SELECT event_id, event_seq FROM events").fetchall())
         assert got == want, step
     # nothing moved: nothing numbered, every number kept
-    classify.number_events(con)
+    numbering.number_events(con)
     assert con.execute("SELECT count(*) FROM _event_no").fetchone()[0] == \
         con.execute("SELECT count(*) FROM events WHERE occurred_at < '1970-01-01 00:00:01+00'"
                     " AND occurred_at >= '1970-01-01 00:00:00+00'").fetchone()[0]

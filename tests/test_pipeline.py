@@ -171,7 +171,7 @@ def test_no_temp_table_outlives_normalization(tmp_path) -> None:
 def test_events_are_numbered_once_and_a_row_added_later_draws_a_new_number(tmp_path) -> None:
     """Normalization writes event_seq 0 (the column's default, nextval, made DuckDB insert one
     thread at a time); classification numbers the events in time order (ties by event_id), by
-    their second (analysis/classify.py, SEQ_PER_SECOND), and gives the column its default back,
+    their second (analysis/event_seq.py, SEQ_PER_SECOND), and gives the column its default back,
     past every number given."""
     config = simulated_config()
     con = duckdb_files.open_duckdb(tmp_path / "a.duckdb")

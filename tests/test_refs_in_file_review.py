@@ -1,5 +1,6 @@
-"""Review of the refs kept in the build's own file (github_*_refs, github_read, jira_refs,
-slack_refs: tables of the build's DuckDB file, which the build state is a byte copy of) and of
+"""Review of the refs kept in place (github_*_refs, github_read, jira_refs, slack_refs:
+tables of the build's DuckDB file when it was written; since the twenty-sixth session of the
+refs file beside the state, analytics_db.attach_refs, which each build copies) and of
 the GitHub by-item build that keeps what `touched` parsed (github_delta.PARSED, `_ghx_*`).
 After each sequence of raw-store changes an incremental build must equal a `build --full` of
 the same raw store: every table and view of the analytics file, and every table of the build

@@ -54,6 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.disk import print_disk  # noqa: E402
 from benchmarks.peak_rss import peak_rss  # noqa: E402
 
 SCALE_DIR = Path(os.environ.get("PROCESSHEALTH_SCALE_DIR", "/work/scratch/scale"))
@@ -204,7 +205,7 @@ def run_incremental(people: int, env: dict[str, str], memory_limit: str | None) 
           f"the touched rows ({f['touched_events']:,} events) {f['floor']:.1f} s (CPU "
           f"{f['floor_cpu']:.0f} s): {f['build'] / f['floor']:.1f}x the floor (CPU "
           f"{f['build_cpu'] / max(f['floor_cpu'], 1e-9):.1f}x); load {f['load']}", flush=True)
-    _disk(work)
+    print_disk(work)
     import renumbered  # benchmarks/renumbered.py, beside this file
 
     print("    what the month changed of the earlier events' numbers and rows (renumbered.py):")
@@ -214,31 +215,6 @@ def run_incremental(people: int, env: dict[str, str], memory_limit: str | None) 
     # longer count as theirs (benchmarks/peak_rss.py)
     print(f"    this harness process peaked at {peak_rss() / 2**30:.2f} GiB", flush=True)
     return f
-
-
-def _disk(work: Path) -> None:
-    """What the files of the builds take on disk: the analytics database after the
-    incremental build, the full build's before the month (`before.duckdb`, its copy), the build
-    state and its refs file (processhealth/analytics_db.attach_refs); each with its free
-    blocks (PRAGMA database_size), which DuckDB reuses but gives back only at the file's end."""
-    import duckdb
-
-    from processhealth import incremental
-    from processhealth.config import load_config
-
-    state = incremental.state_path(load_config(work / "processhealth.toml"))
-    parts = []
-    for name, path in (("analytics", work / "processhealth.duckdb"),
-                       ("full build before the month", work / "before.duckdb"),
-                       ("state", state), ("refs", incremental.refs_path(state))):
-        if not path.exists():
-            continue
-        with duckdb.connect(str(path), read_only=True) as con:
-            [(block, free)] = con.execute("SELECT block_size, free_blocks"
-                                          " FROM pragma_database_size()").fetchall()
-        parts.append(f"{name} {path.stat().st_size / 1e9:.2f} GB ({block * free / 1e6:,.0f} MB"
-                     f" free)")
-    print(f"    on disk: {'; '.join(parts)}", flush=True)
 
 
 def measure(where: Path, out: Path) -> None:

@@ -131,7 +131,7 @@ class Plan:
     start: bool = False
 
     refs_token: str = ""  # names this build's refs file in its state (build_state.finish)
-    refs_at: Path | None = None  # where this build writes its refs (None: its own folder)
+    refs_at: Path | None = None  # where this build writes its refs (None: in memory)
 
     @property
     def temp(self) -> Path | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 
 import duckdb
@@ -23,6 +24,19 @@ def built(tmp_path_factory):
     con = normalize(folder / "raw.duckdb", folder / "analytics.duckdb")
     yield tiny_org(), con, folder / "raw.duckdb"
     con.close()
+
+
+@pytest.fixture(scope="module")
+def squash_store(tmp_path_factory):
+    """(org, raw store) of a family member with squash- and merge-style repositories, generated
+    and loaded once for this file's tests (each copies the store before changing it)."""
+    from simulation.family import generate_member
+
+    folder = tmp_path_factory.mktemp("squash")
+    org = generate_member(2026, 0, "small", with_truth=False).org
+    with RawStore(folder / "raw.duckdb") as store:
+        simload.load(org, store)
+    return org, folder / "raw.duckdb"
 
 
 def per_repo(con, sql: str) -> Counter:
@@ -153,19 +167,16 @@ def test_closed_issues_keep_their_state_reason(built):
                    for i in org.github.issues}
 
 
-def test_a_squash_merged_pr_keeps_its_commits_and_its_landing_commit_is_no_act(tmp_path):
-    from simulation.family import generate_member
-
-    org = generate_member(2026, 0, "small", with_truth=False).org  # squash and merge repos
+def test_a_squash_merged_pr_keeps_its_commits_and_its_landing_commit_is_no_act(squash_store,
+                                                                             tmp_path):
+    org, raw = squash_store  # squash and merge repos
     styles = {r.name: r.merge_style for r in org.github.repos}
     merged = [i for i in org.github.issues if i.is_pr and i.merged_at and i.commit_shas
               and styles[i.repo] in ("squash", "merge")]
     squashed = [i for i in merged if styles[i.repo] == "squash"]
     away = {c.sha for c in org.github.commits if not c.listed}
     assert squashed and away  # the default branch does not list the PRs' own commits
-    with RawStore(tmp_path / "raw.duckdb") as store:
-        simload.load(org, store)
-    con = normalize(tmp_path / "raw.duckdb", tmp_path / "a.duckdb")
+    con = normalize(raw, tmp_path / "a.duckdb")
     got = {(repo, sha): (pr, weight, lands) for repo, sha, pr, weight, lands in con.execute(
         "SELECT detail->>'repo', detail->>'sha', (detail->>'pr_number')::INTEGER, weight,"
         " (detail->>'lands_pr')::INTEGER FROM events WHERE kind = 'commit'").fetchall()}
@@ -257,16 +268,13 @@ def test_only_an_object_is_read_as_body_flags(tmp_path):
             assert got == (("reminder", True) if read else (None, False)), (table, value)
 
 
-def test_a_pull_commit_row_without_a_sha_in_its_key_changes_no_other_commit(tmp_path):
+def test_a_pull_commit_row_without_a_sha_in_its_key_changes_no_other_commit(squash_store,
+                                                                           tmp_path):
     """A pull request's commits-list row whose key lacks its "@<sha>" (a row written by hand or
     by an older collector) is no commit of any pull request. The lists are read with NOT IN, which
     one NULL key made unknown for every commit: the landing commits lost their pull request and
     the key rule gave none."""
-    from simulation.family import generate_member
-
-    org = generate_member(2026, 0, "small", with_truth=False).org  # squash and merge repos
-    with RawStore(tmp_path / "raw.duckdb") as store:
-        simload.load(org, store)
+    shutil.copyfile(squash_store[1], tmp_path / "raw.duckdb")  # squash and merge repos
     commits = ("SELECT detail->>'repo', detail->>'sha', (detail->>'pr_number')::INTEGER, weight,"
                " (detail->>'lands_pr')::INTEGER FROM events WHERE kind = 'commit' ORDER BY ALL")
     before = normalize(tmp_path / "raw.duckdb", tmp_path / "a.duckdb").execute(commits).fetchall()

@@ -4,6 +4,6 @@ Knows nothing of processhealth's collectors or analysis: it speaks only the thre
 """
 
 from .model import Org
-from .org import OrgSpec, TeamSpec, generate_org
+from .org import OrgSpec, TeamSpec, generate_org, generate_people
 
-__all__ = ["Org", "OrgSpec", "TeamSpec", "generate_org"]
+__all__ = ["Org", "OrgSpec", "TeamSpec", "generate_org", "generate_people"]

@@ -115,6 +115,31 @@ def dt(d: date, hour: int = 9) -> datetime:
 def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
     """The organization for `seed`: same seed, same organization, byte for byte."""
     spec = spec or OrgSpec.demo()
+    org, rng, states = _populate(seed, spec)
+    _setup_github(org, spec)
+    _setup_jira(org, spec, rng)
+    _setup_slack(org, spec)
+    engine = Engine(org, rng)
+    for st in states:
+        engine.states[st.team.name] = st
+        _seed_backlog(engine, st)
+    engine.run()
+    _private_chatter(org, engine, rng)
+    _finish(org, spec)
+    return org
+
+
+def generate_people(seed: int = 7, spec: OrgSpec | None = None) -> Org:
+    """generate_org's organization before any day is simulated: its people, with every account
+    and the messiness of their names and emails, teams and roles (the same as generate_org's:
+    tests/test_simulation.py), but no records. For tests of identity matching, a tenth of the
+    cost of the demo organization."""
+    return _populate(seed, spec or OrgSpec.demo())[0]
+
+
+def _populate(seed: int, spec: OrgSpec) -> tuple[Org, random.Random, list[TeamState]]:
+    """The organization's people and teams, the random stream after drawing them, and the
+    teams' starting states."""
     rng = random.Random(seed)
     org = Org(
         seed,
@@ -182,17 +207,7 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
         leaver = org.person(states[3].engineers[-1])
         leaver.left_on = spec.start + timedelta(days=75)
         leaver.github_deleted = True
-    _setup_github(org, spec)
-    _setup_jira(org, spec, rng)
-    _setup_slack(org, spec)
-    engine = Engine(org, rng)
-    for st in states:
-        engine.states[st.team.name] = st
-        _seed_backlog(engine, st)
-    engine.run()
-    _private_chatter(org, engine, rng)
-    _finish(org, spec)
-    return org
+    return org, rng, states
 
 
 def _project_key(name: str, i: int) -> str:

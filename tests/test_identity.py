@@ -14,7 +14,7 @@ from analysis.identity_names import clean_email, login_keys, name_key
 from processhealth.config import load_config
 from processhealth.pipeline import analysis_steps
 from processhealth.temp_names import owner_tag
-from simulation import OrgSpec, generate_org
+from simulation import OrgSpec, generate_people
 
 
 def people_of(resolved):
@@ -112,8 +112,9 @@ def test_people_csv_wins_then_config_mappings():
 
 
 def test_recovers_the_simulated_accounts_without_false_merges():
-    """Acceptance on the demo organization's accounts, as the tools show them."""
-    org = generate_org(7, OrgSpec.demo())
+    """Acceptance on the demo organization's accounts, as the tools show them (its people as
+    generate_org makes them, without simulating their days: tests/test_simulation.py)."""
+    org = generate_people(7, OrgSpec.demo())
     accounts, truth = [], {}
     for p in org.people:
         seen = []

@@ -39,6 +39,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import github_api as api
+from . import github_events
 from .github_app import APP_RULES, GitHubAppSignIn
 from .github_minimum import PULL_COMMITS_CAP, minimum_requests
 from .github_responses import Blocked, GitHubResponses, Moved, by_pr, since_param, state_ok
@@ -145,7 +146,7 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
                 self.parents.update(api.commit_parents(pr_commits))
         for rl in g.releases:
             self.releases[rl.repo].append(rl)
-        for n, record in enumerate(api.event_records(self.org)):
+        for n, record in enumerate(github_events.event_records(self.org)):
             self.events[record[2].repo].append((api.EVENT_ID_BASE + n, record))
         self.logins: dict[str, Person] = {
             p.github_login.lower(): p for p in self.org.people
@@ -354,7 +355,7 @@ class GitHubEmulator(GitHubAppSignIn, GitHubResponses, Emulator):
         items = self._cached(("events", r.name), lambda: self.events[r.name][::-1])
         base = self.api
         return self._page(request, f"/repositories/{r.id}/issues/events", items,
-                          lambda e: api.issue_event(self.org, e[0], e[1], base))
+                          lambda e: github_events.issue_event(self.org, e[0], e[1], base))
 
     def on_commits(self, request: Request, **where: Any) -> Response:
         r = self._repo(**where)

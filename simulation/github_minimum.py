@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from . import github_api as api
+from . import github_events
 from .model import Org
 
 PULL_COMMITS_CAP = 250  # GitHub lists at most this many commits of a pull request
@@ -25,7 +26,7 @@ def minimum_requests(org: Org, per_page: int = 100) -> dict[str, int]:
             "org_teams": _pages(len(g.teams), per_page),
             "team_members": sum(_pages(len(api.team_members(org, s)), per_page)
                                 for s in g.teams)}
-    events = api.event_records(org)
+    events = github_events.event_records(org)
     for r in g.repos:
         def count(items: list, repo: str = r.name) -> int:
             return _pages(sum(1 for x in items if x.repo == repo), per_page)

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from .github_api import event_records
+from .github_events import event_records
 from .model import Org
 from .verdict_truth import acceptable_verdicts
 

@@ -28,6 +28,7 @@ from collectors.github_rows import (
 )
 from processhealth.store import RawStore
 from simulation import github_api as api
+from simulation import github_events
 from simulation.model import Org
 
 
@@ -92,7 +93,7 @@ def _repo_payloads(org: Org, base: str) -> Iterator[tuple[str, dict[str, list[di
             records[c.repo]["unlisted"].append(c)
     for rl in g.releases:
         records[rl.repo]["releases"].append(rl)
-    for n, record in enumerate(api.event_records(org)):  # event ids number the whole org
+    for n, record in enumerate(github_events.event_records(org)):  # event ids number the whole org
         records[record[2].repo]["issue_events"].append((api.EVENT_ID_BASE + n, record))
     for repo in by_repo:  # the order of g.repos, as a collection saves them
         mine = records.pop(repo)
@@ -123,7 +124,7 @@ def _repo_payloads(org: Org, base: str) -> Iterator[tuple[str, dict[str, list[di
         if mine["commits"]:
             out["commits"] = [api.commit(org, c, parents[c.sha], base) for c in mine["commits"]]
         out["releases"] = [api.release(org, rl, base) for rl in mine["releases"]]
-        out["issue_events"] = [api.issue_event(org, n, record, base)
+        out["issue_events"] = [github_events.issue_event(org, n, record, base)
                                for n, record in mine["issue_events"]]
         yield repo, out
 

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from .. import github_api as api
+from .. import github_events
 from ..jira_export import write_search_json
 from ..slack_export import write_export
 from ..truth import write_truth
@@ -48,7 +49,7 @@ def github_payloads(org) -> dict[str, dict[str, list]]:
     """repo -> list name -> payloads, as the emulator serves them (commits: default branch)."""
     out: dict[str, dict[str, list]] = {}
     repos = {r.name: r for r in org.github.repos}
-    events = api.event_records(org)
+    events = github_events.event_records(org)
     for name, r in repos.items():
         issues = [i for i in org.github.issues if i.repo == name]
         listed = sorted((c for c in org.github.commits if c.repo == name and c.listed),
@@ -68,7 +69,7 @@ def github_payloads(org) -> dict[str, dict[str, list]]:
             "commits": [api.commit(org, c, parents[c.sha], BASE) for c in listed],
             "releases": [api.release(org, rl, BASE) for rl in org.github.releases
                          if rl.repo == name],
-            "issue_events": [api.issue_event(org, api.EVENT_ID_BASE + n, e, BASE)
+            "issue_events": [github_events.issue_event(org, api.EVENT_ID_BASE + n, e, BASE)
                              for n, e in enumerate(events) if e[2].repo == name],
         }
     return out

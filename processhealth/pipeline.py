@@ -77,6 +77,7 @@ from processhealth.analytics_db import (
     copy_state,
     ensure_raw_tables,
 )
+from processhealth.build_keys import unique_keys
 from processhealth.config import SOURCES, Config
 from processhealth.errors import UserError
 from processhealth.store import RawStore
@@ -340,33 +341,6 @@ def temp_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 # Keys the tables hold once without a primary-key index (see core.sql and jira.sql): two
 # normalization statements that wrote the same event would double its credit.
-UNIQUE_KEYS = {"events": ("event_id",), "item_fields": ("item_id", "field_id")}
-
-
-def unique_keys(con: duckdb.DuckDBPyConnection, config: Any = None) -> None:
-    """Every events.event_id and item_fields (item_id, field_id) once (no primary-key index).
-
-    Keys are grouped by their 64-bit hash first (integers: at 10M events 0.8 s, where grouping
-    the long event ids took 3.2-4.3 s and spilled); only the keys of a hash seen more than once
-    are then compared as text, so two keys that merely share a hash (DuckDB's string hash gives
-    a few such pairs among 10M event ids) are no error."""
-    for table, key in UNIQUE_KEYS.items():
-        columns = ", ".join(key)
-        twice = con.execute(
-            f"WITH shared AS (SELECT h FROM (SELECT hash({columns}) AS h FROM {table})"
-            f" GROUP BY h HAVING count(*) > 1)"
-            f" SELECT {columns}, count(*) FROM {table}"
-            f" WHERE hash({columns}) IN (SELECT h FROM shared)"
-            f" GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL LIMIT 3").fetchall()
-        if twice:
-            named = ", ".join(f"{' / '.join(map(str, row[:-1]))} ({row[-1]} times)"
-                              for row in twice)
-            raise UserError(
-                f"Normalization wrote some {table} rows more than once, e.g. {named}: a bug "
-                f"in collectors/sql for data of this shape. The analytics database was left as "
-                f"it was; please report it with the keys above.")
-
-
 def config_variable(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """Expose the config to SQL as getvariable('config') (JSON; secrets stay "${VAR}")."""
     con.execute("SET VARIABLE config = ?::JSON", [config.model_dump_json()])

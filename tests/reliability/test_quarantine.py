@@ -80,3 +80,37 @@ def test_unreadable_raw_rows_are_quarantined_and_the_build_goes_on(built, tmp_pa
         shown = {(g["source"], g["what"]) for g in gaps(db)}
     assert ("Jira", "issues (2 rows, e.g. ATL-9998)") in shown
     assert ("Slack", "messages (1 row, e.g. C0/yesterday)") in shown
+
+
+def test_raw_rows_copied_by_hand_are_named_with_the_fix_and_the_fix_builds(built, tmp_path):
+    """A raw store holds one row per natural key (RawStore.save upserts). A copy written by
+    another program or by hand made Slack events repeat, and the build blamed normalization
+    ("a bug in collectors/sql"). It names the raw table and key, leaves the database as it was,
+    and its DELETE (keep the latest copy) makes the next build the clean one."""
+    raw, analytics, _ = built
+    copy_db(raw, tmp_path / "raw.duckdb")
+    config = write_config(tmp_path, {s: "http://127.0.0.1:1" for s in ("github", "jira",
+                                                                        "slack")})
+    with duckdb.connect(str(tmp_path / "raw.duckdb")) as con:
+        [(key,)] = con.execute("SELECT min(natural_key) FROM raw_slack_messages").fetchall()
+        con.execute("INSERT INTO raw_slack_messages SELECT * REPLACE ((SELECT max(seq) + 1 FROM"
+                    " raw_slack_messages) AS seq) FROM raw_slack_messages WHERE natural_key = ?",
+                    [key])
+    result = invoke(config, "build", environ=SECRETS_ENV)
+    assert result.exit_code != 0
+    said = " ".join(result.output.split())
+    assert f"holds some rows of raw_slack_messages more than once, e.g. {key}:" in said, said
+    assert "collectors/sql" not in said
+    assert not (tmp_path / "processhealth.duckdb").exists()
+    fix = said[said.index("DELETE FROM"):said.index("), then build again")]
+    with duckdb.connect(str(tmp_path / "raw.duckdb")) as con:
+        con.execute(fix)
+        assert con.execute("SELECT count(*) FROM raw_slack_messages WHERE natural_key = ?",
+                           [key]).fetchone()[0] == 1
+    result = invoke(config, "build", environ=SECRETS_ENV)
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(tmp_path / "processhealth.duckdb"), read_only=True) as con, \
+            duckdb.connect(str(analytics), read_only=True) as clean:
+        for table in ("work_items", "events"):
+            want = clean.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == want

@@ -130,10 +130,10 @@ def generate_org(seed: int = 7, spec: OrgSpec | None = None) -> Org:
 
 
 def generate_people(seed: int = 7, spec: OrgSpec | None = None) -> Org:
-    """generate_org's organization before any day is simulated: its people, with every account
-    and the messiness of their names and emails, teams and roles (the same as generate_org's:
-    tests/test_simulation.py), but no records. For tests of identity matching, a tenth of the
-    cost of the demo organization."""
+    """generate_org's organization before any day is simulated: its people with their accounts
+    and messy names and emails, teams and roles (the same as generate_org's:
+    tests/test_simulation.py), no records. For tests of identity matching: milliseconds, where
+    the demo organization takes seconds."""
     return _populate(seed, spec or OrgSpec.demo())[0]
 
 
@@ -141,18 +141,8 @@ def _populate(seed: int, spec: OrgSpec) -> tuple[Org, random.Random, list[TeamSt
     """The organization's people and teams, the random stream after drawing them, and the
     teams' starting states."""
     rng = random.Random(seed)
-    org = Org(
-        seed,
-        spec.start,
-        spec.end,
-        [],
-        [],
-        GitHubData(spec.org),
-        JiraData(),
-        SlackData("T0ACME0001", "Acme", spec.org),
-        [],
-        [],
-    )
+    org = Org(seed, spec.start, spec.end, [], [], GitHubData(spec.org), JiraData(),
+              SlackData("T0ACME0001", "Acme", spec.org), [], [])
     used: set[str] = set()
     org.people.extend(make_bots(spec.start))
     if spec.family:

@@ -3,6 +3,7 @@ counts, incremental runs, resuming, retries, the limited mode, and errors that s
 
 from __future__ import annotations
 
+import pickle
 from contextlib import nullcontext
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -41,10 +42,15 @@ def month():
     return generate_org(7, OrgSpec.small(months=1))
 
 
+@pytest.fixture(scope="module")
+def _fresh_pickled() -> bytes:
+    return pickle.dumps(generate_org(5, OrgSpec.small(months=1)))
+
+
 @pytest.fixture
-def fresh_org():
-    """A one-month organization a test may change."""
-    return generate_org(5, OrgSpec.small(months=1))
+def fresh_org(_fresh_pickled):
+    """A one-month organization a test may change: a copy of one generated once per file."""
+    return pickle.loads(_fresh_pickled)
 
 
 def collect(url: str, raw: Path, clock=FAST, **settings) -> slack.Summary:

@@ -5,6 +5,7 @@ run, time zones, 429s, errors that say what to do, and SIGKILL-and-resume."""
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -35,10 +36,15 @@ def credentials(monkeypatch):
     monkeypatch.setenv("JIRA_TOKEN", TOKEN)
 
 
+@pytest.fixture(scope="module")
+def _org_pickled() -> bytes:
+    return pickle.dumps(generate_org(7, LONG_SPEC))
+
+
 @pytest.fixture
-def org():
-    """A fresh copy per test (some tests edit it); generating it takes a fraction of a second."""
-    return generate_org(7, LONG_SPEC)
+def org(_org_pickled):
+    """A fresh copy per test (the tests edit it): of one generated once per file."""
+    return pickle.loads(_org_pickled)
 
 
 def collect(url: str, raw: Path, **settings) -> None:

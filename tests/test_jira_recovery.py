@@ -5,6 +5,7 @@ Retry-After is longer than the library waits."""
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,10 +35,15 @@ def credentials(monkeypatch):
     monkeypatch.setenv("JIRA_TOKEN", TOKEN)
 
 
+@pytest.fixture(scope="module")
+def _org_pickled() -> bytes:
+    return pickle.dumps(generate_org(7, LONG_SPEC))
+
+
 @pytest.fixture
-def org():
-    """A fresh copy per test (the tests edit it)."""
-    return generate_org(7, LONG_SPEC)
+def org(_org_pickled):
+    """A fresh copy per test (the tests edit it): of one generated once per file."""
+    return pickle.loads(_org_pickled)
 
 
 @pytest.mark.parametrize("flavour", ["cloud", "datacenter"])

@@ -13,6 +13,8 @@ import duckdb
 
 from processhealth.errors import UserError
 
+# Keys the tables hold once without a primary-key index (see core.sql and jira.sql): two
+# normalization statements that wrote the same event would double its credit.
 UNIQUE_KEYS = {"events": ("event_id",), "item_fields": ("item_id", "field_id")}
 
 

@@ -339,8 +339,6 @@ def temp_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT table_name FROM duckdb_tables() WHERE temporary ORDER BY table_name").fetchall()]
 
 
-# Keys the tables hold once without a primary-key index (see core.sql and jira.sql): two
-# normalization statements that wrote the same event would double its credit.
 def config_variable(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """Expose the config to SQL as getvariable('config') (JSON; secrets stay "${VAR}")."""
     con.execute("SET VARIABLE config = ?::JSON", [config.model_dump_json()])

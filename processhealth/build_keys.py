@@ -48,10 +48,10 @@ def _raw_copies(con: duckdb.DuckDBPyConnection) -> None:
     raw store is written only by `RawStore.save` (one row per key), so such copies were written
     by hand (or by another program), and they, not normalization, repeat the keys. Looked for
     only once keys repeat (a scan of every raw table)."""
-    tables = [t for (t,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'raw'"
+    tables = [t for (t,) in con.execute(  # the raw tables (of the fixed shape)
+        "SELECT table_name FROM duckdb_columns() WHERE database_name = 'raw'"
         " AND schema_name = 'main' AND table_name LIKE 'raw\\_%' ESCAPE '\\'"
-        " ORDER BY table_name").fetchall()]
+        " AND column_name = 'natural_key' ORDER BY table_name").fetchall()]
     for table in tables:
         keys = [k for (k,) in con.execute(
             f'SELECT natural_key FROM raw.main."{table}" GROUP BY natural_key'
@@ -61,6 +61,6 @@ def _raw_copies(con: duckdb.DuckDBPyConnection) -> None:
                 f"The raw store holds some rows of {table} more than once, e.g. "
                 f"{', '.join(keys)}: a collection saves one row per key, so these copies were "
                 f"written by another program or by hand. The analytics database was left as it "
-                f"was. Keep the latest copy of each (stop any collection first, then in DuckDB: "
-                f'DELETE FROM {table} t WHERE seq < (SELECT max(seq) FROM {table} u WHERE '
-                f"u.natural_key = t.natural_key)), then build again.")
+                f"was. Keep one copy of each, the latest (stop any collection first, then in "
+                f"DuckDB: DELETE FROM {table} WHERE rowid NOT IN (SELECT arg_max(rowid, "
+                f"coalesce(seq, -1)) FROM {table} GROUP BY natural_key)), then build again.")

@@ -91,22 +91,27 @@ def test_raw_rows_copied_by_hand_are_named_with_the_fix_and_the_fix_builds(built
     copy_db(raw, tmp_path / "raw.duckdb")
     config = write_config(tmp_path, {s: "http://127.0.0.1:1" for s in ("github", "jira",
                                                                         "slack")})
+    # three copies as other programs write them: with a newer seq, the same seq, no seq
     with duckdb.connect(str(tmp_path / "raw.duckdb")) as con:
-        [(key,)] = con.execute("SELECT min(natural_key) FROM raw_slack_messages").fetchall()
-        con.execute("INSERT INTO raw_slack_messages SELECT * REPLACE ((SELECT max(seq) + 1 FROM"
-                    " raw_slack_messages) AS seq) FROM raw_slack_messages WHERE natural_key = ?",
-                    [key])
+        keys = [k for (k,) in con.execute("SELECT natural_key FROM raw_slack_messages"
+                                          " ORDER BY natural_key LIMIT 3").fetchall()]
+        for key, seq in zip(keys, ("(SELECT max(seq) + 1 FROM raw_slack_messages)", "seq",
+                                   "NULL"), strict=True):
+            con.execute(f"INSERT INTO raw_slack_messages SELECT * REPLACE ({seq} AS seq)"
+                        f" FROM raw_slack_messages WHERE natural_key = ?", [key])
     result = invoke(config, "build", environ=SECRETS_ENV)
     assert result.exit_code != 0
     said = " ".join(result.output.split())
-    assert f"holds some rows of raw_slack_messages more than once, e.g. {key}:" in said, said
+    assert (f"holds some rows of raw_slack_messages more than once, e.g. {', '.join(keys)}:"
+            in said), said
     assert "collectors/sql" not in said
     assert not (tmp_path / "processhealth.duckdb").exists()
     fix = said[said.index("DELETE FROM"):said.index("), then build again")]
     with duckdb.connect(str(tmp_path / "raw.duckdb")) as con:
         con.execute(fix)
-        assert con.execute("SELECT count(*) FROM raw_slack_messages WHERE natural_key = ?",
-                           [key]).fetchone()[0] == 1
+        assert con.execute("SELECT natural_key, count(*), bool_and(seq IS NOT NULL) FROM"
+                           " raw_slack_messages WHERE natural_key IN (?, ?, ?) GROUP BY ALL"
+                           " ORDER BY ALL", keys).fetchall() == [(k, 1, True) for k in keys]
     result = invoke(config, "build", environ=SECRETS_ENV)
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(tmp_path / "processhealth.duckdb"), read_only=True) as con, \

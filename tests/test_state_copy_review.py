@@ -33,10 +33,15 @@ def test_the_file_does_not_grow_over_incremental_builds(org_store):
     ten builds that each normalize a message and an issue again it does not grow, and equals
     a full build. The refs the state keeps are in a file of their own (analytics_db.attach_refs;
     when they were tables of the build's file their blocks stayed in the analytics file, free,
-    551 MB of 2.34 GB at 10M events). Here, in 256 KiB blocks, the file is still 1.2-1.35x a
-    full build's: measured, 61-65 blocks used against 57 (the rows an incremental build
-    deletes stay in their row groups) and 13-17 free (the segments the last checkpoint
-    replaced: the state is taken after the analysis, whose writes into kept rows it holds)."""
+    551 MB of 2.34 GB at 10M events; 1.83 GB against 1.64 GB for a full build since).
+
+    Here, in 256 KiB blocks, one block is 1.7-1.8% of a full build's 56-59, and the file is
+    1.24-1.41x a full build's: 58-65 blocks used against 54-56 (the rows an incremental build
+    deletes stay in their row groups) and 13-18 free (the segments the last checkpoint
+    replaced: the state is taken after the analysis, whose writes into kept rows it holds).
+    Measured over 40 builds (4 runs here, 1.24-1.36x; CI once, 1.41x: 79 blocks against 56);
+    the bound, 1.5x, is five blocks above the largest. The layout varies from run to run (the
+    full build's file too), so what this bounds is growth, not the exact ratio."""
     folder, config = org_store
     raw, target = folder / "raw.duckdb", Path(config.storage.analytics_path)
     assert replay.split_last_month(raw, folder / "held.duckdb") > 0
@@ -60,7 +65,7 @@ def test_the_file_does_not_grow_over_incremental_builds(org_store):
         sizes.append(target.stat().st_size)
     assert same_as_full(folder, config) == []
     assert max(sizes[4:]) < 1.1 * max(sizes[:4]), sizes  # no growth
-    assert max(sizes) < 1.4 * (folder / "full.duckdb").stat().st_size, sizes
+    assert max(sizes) < 1.5 * (folder / "full.duckdb").stat().st_size, sizes
 
 
 def test_a_state_replaced_between_its_copy_and_its_check_is_not_mixed_with_it(org_store,

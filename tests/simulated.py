@@ -17,7 +17,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from shared_cache import shared
+from shared_cache import shared, shared_org
 
 from processhealth.config import Config, load_config
 from processhealth.store import RawStore
@@ -60,9 +60,9 @@ def simulated_config(seed: int = 7, spec: str = "small") -> Config:
 def _build_simulated(folder: Path, seed: int, spec: str) -> Path:
     from processhealth import pipeline, state
     from processhealth.demo_config import demo_config_toml
-    from simulation import OrgSpec, generate_org
+    from simulation import OrgSpec
 
-    org = generate_org(seed, getattr(OrgSpec, spec)())
+    org = shared_org(seed, getattr(OrgSpec, spec)())
     urls = {s: f"http://127.0.0.1:1/{s}" for s in ("github", "jira", "slack")}
     (folder / "processhealth.toml").write_text(demo_config_toml(org, urls), encoding="utf-8")
     config = load_config(folder / "processhealth.toml")

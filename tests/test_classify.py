@@ -8,6 +8,7 @@ import tomllib
 
 import duckdb
 import pytest
+from shared_cache import shared_org
 from test_effort_fixtures import (
     at,
     channel,
@@ -27,7 +28,7 @@ from processhealth.config import parse_config
 from processhealth.demo_config import demo_config_toml
 from processhealth.incremental import NORMALIZED
 from processhealth.store import RawStore
-from simulation import OrgSpec, generate_org
+from simulation import OrgSpec
 
 TEAM = {"name": "atlas", "jira_projects": ["ATL"], "repos": ["atlas-*"], "channels": ["*-atlas"]}
 
@@ -160,7 +161,7 @@ def test_changing_a_rule_and_rebuilding_changes_categories(tmp_path, run_cli):
     """Acceptance: edit a rule in config, run `build` again (no collection), categories follow."""
     from processhealth.simload import slack as simload_slack
 
-    org = generate_org(3, OrgSpec.small(months=1))
+    org = shared_org(3, OrgSpec.small(months=1))
     base = demo_config_toml(org, {s: "http://127.0.0.1:1" for s in ("github", "jira", "slack")})
     config_path = tmp_path / "processhealth.toml"
     config_path.write_text(base)

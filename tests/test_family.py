@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 from github import Auth, Github
+from shared_cache import shared_org
 
 from processhealth import pipeline
 from processhealth.config import load_config
@@ -232,7 +233,7 @@ def test_truth_tables_have_one_shape_and_verdicts_honour_the_margins(subset):
 
 def test_the_demo_keeps_its_fixed_behaviour():
     """Knob defaults are the demo's: a team without knobs never reaches family code."""
-    org = generate_org(3, OrgSpec.small(months=1))
+    org = shared_org(3, OrgSpec.small(months=1))
     assert all(t.knobs is None for t in org.teams)
     assert all(p.tz_offset_min == 0 and p.commit_name is None for p in org.people)
     assert all(c.listed for c in org.github.commits)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from github import Auth, Github
 from github.GithubException import UnknownObjectException
+from shared_cache import shared_org
 from test_github_support import (
     TINY_SPEC,
     TOKEN,
@@ -30,7 +31,6 @@ from processhealth.config_models import GitHubConfig
 from processhealth.errors import SourceError, UserError
 from processhealth.simload import github as simload
 from processhealth.store import RawStore
-from simulation import generate_org
 from simulation.github_emulator import GitHubEmulator, minimum_requests
 from simulation.model import GhComment, GhReview, Repo
 from simulation.server import serve
@@ -93,7 +93,7 @@ def test_second_run_with_nothing_new_asks_once_per_list_and_writes_nothing(gh, c
 
 def test_new_activity_is_picked_up_and_only_touched_pulls_are_asked_for_reviews(
         tmp_path, monkeypatch):
-    org = generate_org(5, TINY_SPEC)
+    org = shared_org(5, TINY_SPEC)
     path = tmp_path / "raw.duckdb"
     with served(org, monkeypatch) as s:
         collect(path, s.url)
@@ -265,7 +265,7 @@ def test_an_empty_repository_is_one_with_no_commits_not_a_failed_collection(tmp_
     """A repository created without a first commit answers 409 "Git Repository is empty." to
     GET /repos/{o}/{r}/commits (github/rest-api-description#385): nothing is missing there, so
     the collection goes on, notes no gap, and picks up the first commits once they exist."""
-    org = generate_org(11, TINY_SPEC)
+    org = shared_org(11, TINY_SPEC)
     first = org.github.repos[0]
     org.github.repos.append(Repo(name="empty-repo", id=max(r.id for r in org.github.repos) + 1,
                                  created_at=first.created_at, team=first.team))
@@ -351,7 +351,7 @@ def test_a_pull_request_past_github_s_250_commits_is_named_as_a_gap(tmp_path, mo
     "Lists a maximum of 250 commits for a pull request"): the rest of a longer one is not read,
     and a squash-merged one's are on no other list. That is said once, with a coverage row for
     that pull request, where it was silent."""
-    org = generate_org(11, TINY_SPEC)
+    org = shared_org(11, TINY_SPEC)
     pr = next(i for i in org.github.issues if i.is_pr and i.commit_shas)
     first = next(c for c in org.github.commits if c.sha == pr.commit_shas[0])
     extra = [dataclasses.replace(first, sha=f"{n:040x}", date=first.date + timedelta(minutes=n),
@@ -377,7 +377,7 @@ def test_a_commit_pushed_after_a_run_but_made_before_it_is_read_by_the_next_run(
     `until` filters on the committer date): a commit made on the 30th and pushed on the 2nd, a
     run on the 1st in between, is older than that run's newest commit. Without a look-back the
     next run never read it (nor any later one, until `collect --full`)."""
-    org = generate_org(11, TINY_SPEC)
+    org = shared_org(11, TINY_SPEC)
     path = tmp_path / "raw.duckdb"
     with served(org, monkeypatch) as s:
         collect(path, s.url)

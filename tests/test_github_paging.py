@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shared_cache import shared_org
 from test_github_support import TINY_SPEC, github_config, raw_rows, served
 
 from collectors import github
 from processhealth.simload import github as simload
 from processhealth.store import RawStore
-from simulation import generate_org
 
 
 def collect(path: Path, url: str, **overrides) -> None:
@@ -28,7 +28,7 @@ def test_a_list_paging_stops_is_asked_again_from_its_checkpoint_and_read_whole(
     """At 20 comments a list (pages of 10): the run saves what it read and asks again from the
     newest comment read (`since`), until the list ends. It stopped the whole GitHub collection
     (exit 2) at the first repository with more than 20, at every run."""
-    org = generate_org(11, TINY_SPEC)
+    org = shared_org(11, TINY_SPEC)
     with served(org, monkeypatch) as s:
         with RawStore(tmp_path / "want.duckdb") as store:
             simload.load(org, store, base_url=s.url)
@@ -46,7 +46,7 @@ def test_a_list_that_gets_no_further_is_a_capped_gap_and_the_rest_is_collected(
     """More comments in one second than the list serves: asking again from that second reads
     the same ones. What was read is kept, the rest of that list is a `capped` gap (in the
     report's caveats), and the other lists and repositories are collected."""
-    org = generate_org(11, TINY_SPEC)
+    org = shared_org(11, TINY_SPEC)
     mine = sorted((c for c in org.github.issue_comments if c.repo == "borealis-app"),
                   key=lambda c: (c.created_at, c.id))
     for c in mine[:12]:

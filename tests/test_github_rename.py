@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from shared_cache import shared_org
 from test_github_support import (
     TINY_SPEC,
     domain_rows,
@@ -26,7 +27,6 @@ from processhealth.config import parse_config
 from processhealth.pipeline import analysis_steps
 from processhealth.simload import github as simload
 from processhealth.store import RawStore
-from simulation import generate_org
 from simulation.model import Org
 
 OLD, NEW = "atlas-app", "atlas-web"
@@ -54,7 +54,7 @@ def collect(path: Path, url: str, **overrides) -> None:
 @contextmanager
 def collected_across_the_rename(tmp_path: Path, monkeypatch, **overrides):
     """(raw store collected before and after the rename, the emulator, the renamed org)."""
-    org = generate_org(11, TINY_SPEC)
+    org = shared_org(11, TINY_SPEC)
     path = tmp_path / "raw.duckdb"
     with served(org, monkeypatch) as s:
         with RawStore(path) as store:  # a first collection, as the fast loader writes it
@@ -134,7 +134,7 @@ def test_an_issue_deleted_before_the_first_run_after_the_rename_goes_at_the_next
     """An issue deleted after the last run under the old name is stored under that name only,
     which no later run reads: the next `collect --full` marks it deleted there too (it looked
     only under the new name, and the issue was counted for good)."""
-    org = generate_org(11, TINY_SPEC)
+    org = shared_org(11, TINY_SPEC)
     g = org.github
     path, want_path = tmp_path / "raw.duckdb", tmp_path / "want.duckdb"
     with served(org, monkeypatch) as s:

@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from shared_cache import shared_org
 
 from processhealth import pipeline
 from processhealth.analytics_db import BuildStep, build_analytics
@@ -18,7 +19,7 @@ from processhealth.config import Config
 from processhealth.config_models import GitHubConfig
 from processhealth.duckdb_files import open_duckdb
 from processhealth.store import RawStore
-from simulation import OrgSpec, TeamSpec, generate_org
+from simulation import OrgSpec, TeamSpec
 from simulation.github_emulator import GitHubEmulator
 from simulation.server import Faults, Served, serve
 
@@ -87,12 +88,12 @@ def domain_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
 @functools.cache
 def tiny_org() -> Any:
     """Shared by the GitHub test modules: tests that change an organization make their own."""
-    return generate_org(11, TINY_SPEC)
+    return shared_org(11, TINY_SPEC)
 
 
 @functools.cache
 def ghost_org() -> Any:
-    return generate_org(3, GHOST_SPEC)
+    return shared_org(3, GHOST_SPEC)
 
 
 def reset(app: GitHubEmulator) -> None:

@@ -5,7 +5,6 @@ run, time zones, 429s, errors that say what to do, and SIGKILL-and-resume."""
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from shared_cache import shared_org
 from test_jira_emulator import EMAIL, LONG_SPEC, TOKEN
 from test_jira_normalize import normalize
 
@@ -22,7 +22,6 @@ from processhealth.config_models import JiraConfig
 from processhealth.errors import SourceError
 from processhealth.simload import jira as simload
 from processhealth.store import RawStore
-from simulation import generate_org
 from simulation.jira_emulator import JiraEmulator, minimum_requests
 from simulation.model import JiraChangeItem, JiraComment, JiraHistory, JiraWorklog
 from simulation.server import serve
@@ -36,15 +35,10 @@ def credentials(monkeypatch):
     monkeypatch.setenv("JIRA_TOKEN", TOKEN)
 
 
-@pytest.fixture(scope="module")
-def _org_pickled() -> bytes:
-    return pickle.dumps(generate_org(7, LONG_SPEC))
-
-
 @pytest.fixture
-def org(_org_pickled):
-    """A fresh copy per test (the tests edit it): of one generated once per file."""
-    return pickle.loads(_org_pickled)
+def org():
+    """A copy of its own per test (the tests edit it): of one generated once per run."""
+    return shared_org(7, LONG_SPEC)
 
 
 def collect(url: str, raw: Path, **settings) -> None:

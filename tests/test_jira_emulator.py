@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 from jira import JIRA, JIRAError
+from shared_cache import shared_org
 
-from simulation import OrgSpec, TeamSpec, generate_org
+from simulation import OrgSpec, TeamSpec
 from simulation import jira_api as japi
 from simulation.jira_emulator import JiraEmulator, minimum_requests
 from simulation.model import JiraComment, JiraWorklog
@@ -29,7 +30,7 @@ LONG_SPEC = OrgSpec(teams=(TeamSpec("atlas", "steady", 3),
 
 @pytest.fixture(scope="module")
 def org():
-    return generate_org(7, LONG_SPEC)
+    return shared_org(7, LONG_SPEC)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,7 @@ def test_cloud_caps_inline_changelog_and_pages_the_rest(cloud, org):
 
 
 def test_cloud_inlines_twenty_comments_and_worklogs():
-    busy = generate_org(7, LONG_SPEC)
+    busy = shared_org(7, LONG_SPEC)
     issue = busy_issue = busy.jira.issues[0]
     for n in range(25):
         busy_issue.comments.append(JiraComment(9_000_000 + n, busy_issue.reporter_pid,
@@ -212,7 +213,7 @@ def test_a_jql_time_of_the_repeated_dst_hour_is_read_as_the_second():
     so an issue updated at 01:50 EDT (05:50Z) is not found, one at 01:40 EST (06:40Z) is."""
     from datetime import UTC, datetime
 
-    fresh = generate_org(7, LONG_SPEC)  # this test edits it
+    fresh = shared_org(7, LONG_SPEC)  # this test edits it
     first, between, second = [i for i in fresh.jira.issues if i.project == "ATL"][:3]
     first.updated = datetime(2026, 11, 1, 5, 20, tzinfo=UTC)  # 01:20 EDT
     between.updated = datetime(2026, 11, 1, 5, 50, tzinfo=UTC)  # 01:50 EDT

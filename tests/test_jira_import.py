@@ -6,16 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from shared_cache import shared_org
 from test_jira_normalize import normalize
 
 from processhealth.store import RawStore
-from simulation import OrgSpec, generate_org
+from simulation import OrgSpec
 from simulation.jira_export import write_search_json
 
 
 @pytest.fixture(scope="module")
 def org():
-    return generate_org(7, OrgSpec.small(months=1))
+    return shared_org(7, OrgSpec.small(months=1))
 
 
 def toml(raw) -> str:

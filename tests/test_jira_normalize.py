@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from shared_cache import shared_org
 
 from processhealth import pipeline
 from processhealth.analytics_db import attach_refs, create_schema
@@ -15,7 +16,7 @@ from processhealth.config import Config, parse_config
 from processhealth.config_models import DEFAULT_WAITING_PATTERNS
 from processhealth.simload import jira as simload
 from processhealth.store import RawStore
-from simulation import OrgSpec, generate_org
+from simulation import OrgSpec
 
 SQL = Path(__file__).resolve().parent.parent / "collectors" / "sql" / "20_jira.sql"
 
@@ -42,7 +43,7 @@ def normalize(raw: Path, config: Config | None = None) -> duckdb.DuckDBPyConnect
 
 @pytest.fixture(scope="module")
 def org():
-    return generate_org(7, OrgSpec.small())
+    return shared_org(7, OrgSpec.small())
 
 
 @pytest.fixture(scope="module")

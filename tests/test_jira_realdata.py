@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 
 import pytest
 from realdata import needs, realdata
+from shared_cache import shared_org
 from test_jira_normalize import normalize
 
 from collectors import jira_rows as rows
 from collectors.jira_import import read_search_file, save_search_files
 from processhealth.store import RawStore
-from simulation import OrgSpec, generate_org
+from simulation import OrgSpec
 from simulation import jira_api as japi
 
 REAL = realdata("jira-perceval/tests/data/jira")
@@ -90,7 +91,7 @@ def test_comment_pages_merge_by_id():
 
 
 def test_emulator_shapes_carry_every_real_key():
-    site = japi.Site(generate_org(7, OrgSpec.small(months=1)), "http://x", japi.DATACENTER)
+    site = japi.Site(shared_org(7, OrgSpec.small(months=1)), "http://x", japi.DATACENTER)
     cloud = japi.Site(site.org, "http://x", japi.CLOUD)
     issue = japi.issue_json(site, site.org.jira.issues[0])
     page = real("jira_issues_page_1.json")

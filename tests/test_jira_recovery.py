@@ -5,11 +5,11 @@ Retry-After is longer than the library waits."""
 
 from __future__ import annotations
 
-import pickle
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from shared_cache import shared_org
 from test_jira_collect import EditedWhilePaging, collect, stored
 from test_jira_emulator import EMAIL, LONG_SPEC, TOKEN
 
@@ -19,7 +19,6 @@ from collectors.clock import ScaledClock
 from processhealth.config_models import JiraConfig
 from processhealth.errors import SourceError
 from processhealth.store import RawStore
-from simulation import generate_org
 from simulation import jira_api as japi
 from simulation.jira_emulator import JiraEmulator, minimum_requests
 from simulation.server import Faults, serve
@@ -35,15 +34,10 @@ def credentials(monkeypatch):
     monkeypatch.setenv("JIRA_TOKEN", TOKEN)
 
 
-@pytest.fixture(scope="module")
-def _org_pickled() -> bytes:
-    return pickle.dumps(generate_org(7, LONG_SPEC))
-
-
 @pytest.fixture
-def org(_org_pickled):
-    """A fresh copy per test (the tests edit it): of one generated once per file."""
-    return pickle.loads(_org_pickled)
+def org():
+    """A copy of its own per test (the tests edit it): of one generated once per run."""
+    return shared_org(7, LONG_SPEC)
 
 
 @pytest.mark.parametrize("flavour", ["cloud", "datacenter"])

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
+from shared_cache import shared_org
 from test_audit import words
 
 from processhealth import pipeline, state
@@ -69,10 +70,10 @@ class Built:
 
 def build(seed: int, folder: Path) -> Built:
     from processhealth.demo_config import demo_config_toml
-    from simulation import OrgSpec, generate_org
+    from simulation import OrgSpec
 
     started = time.perf_counter()
-    org = generate_org(seed, OrgSpec.demo())
+    org = shared_org(seed, OrgSpec.demo())
     urls = {s: f"http://127.0.0.1:1/{s}" for s in ("github", "jira", "slack")}
     config_path = folder / "processhealth.toml"
     config_path.write_text(demo_config_toml(org, urls), encoding="utf-8")

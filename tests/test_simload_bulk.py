@@ -7,10 +7,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from shared_cache import shared_org
 
 from processhealth.simload import bulk, github, jira, slack
 from processhealth.store import RawStore
-from simulation import OrgSpec, generate_org
+from simulation import OrgSpec
 from simulation.model import Org
 
 COLUMNS = "natural_key, scope, updated_at, source_url, collector_version, payload::VARCHAR"
@@ -48,7 +49,7 @@ def same_stores(a: Path, b: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def org() -> Org:
-    return generate_org(3, OrgSpec.small(months=1))
+    return shared_org(3, OrgSpec.small(months=1))
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,12 @@ counts, incremental runs, resuming, retries, the limited mode, and errors that s
 
 from __future__ import annotations
 
-import pickle
 from contextlib import nullcontext
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from shared_cache import shared_org
 from test_slack_rows import TOKEN
 
 from collectors import slack
@@ -18,7 +18,7 @@ from processhealth.config_models import SlackConfig
 from processhealth.errors import SourceError, UserError
 from processhealth.simload import slack as simload
 from processhealth.store import RawStore
-from simulation import OrgSpec, generate_org
+from simulation import OrgSpec
 from simulation.model import SlackMessage
 from simulation.server import serve
 from simulation.slack_emulator import DEFAULT_SCOPES, SlackEmulator, _json, minimum_requests
@@ -34,23 +34,18 @@ def token(monkeypatch):
 @pytest.fixture(scope="module")
 def org():
     """Two months: the second brings the reminder bot and Slackbot reminders."""
-    return generate_org(7, OrgSpec.small())
+    return shared_org(7, OrgSpec.small())
 
 
 @pytest.fixture(scope="module")
 def month():
-    return generate_org(7, OrgSpec.small(months=1))
-
-
-@pytest.fixture(scope="module")
-def _fresh_pickled() -> bytes:
-    return pickle.dumps(generate_org(5, OrgSpec.small(months=1)))
+    return shared_org(7, OrgSpec.small(months=1))
 
 
 @pytest.fixture
-def fresh_org(_fresh_pickled):
-    """A one-month organization a test may change: a copy of one generated once per file."""
-    return pickle.loads(_fresh_pickled)
+def fresh_org():
+    """A one-month organization a test may change: a copy of one generated once per run."""
+    return shared_org(5, OrgSpec.small(months=1))
 
 
 def collect(url: str, raw: Path, clock=FAST, **settings) -> slack.Summary:

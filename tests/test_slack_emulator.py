@@ -6,11 +6,12 @@ import json
 
 import pytest
 from realdata import needs
+from shared_cache import shared_org
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from test_slack_rows import PERCEVAL, TOKEN
 
-from simulation import OrgSpec, generate_org
+from simulation import OrgSpec
 from simulation.server import serve
 from simulation.slack_api import ts_key
 from simulation.slack_emulator import DEFAULT_SCOPES, SlackEmulator
@@ -18,7 +19,7 @@ from simulation.slack_emulator import DEFAULT_SCOPES, SlackEmulator
 
 @pytest.fixture(scope="module")
 def org():
-    return generate_org(7, OrgSpec.small(months=1))
+    return shared_org(7, OrgSpec.small(months=1))
 
 
 @pytest.fixture(scope="module")

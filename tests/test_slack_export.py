@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from shared_cache import shared_org
 from test_slack_rows import HFARAN, TOKEN, normalize
 
 from collectors import slack
@@ -15,7 +16,7 @@ from collectors.clock import ScaledClock
 from collectors.slack_export import read_export, save_export
 from processhealth.config_models import SlackConfig
 from processhealth.store import RawStore
-from simulation import OrgSpec, generate_org
+from simulation import OrgSpec
 from simulation.server import serve
 from simulation.slack_emulator import SlackEmulator
 from simulation.slack_export import write_export
@@ -23,7 +24,7 @@ from simulation.slack_export import write_export
 
 @pytest.fixture(scope="module")
 def org():
-    return generate_org(7, OrgSpec.small())
+    return shared_org(7, OrgSpec.small())
 
 
 @pytest.fixture(scope="module")

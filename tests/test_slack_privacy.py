@@ -6,13 +6,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from shared_cache import shared_org
 from test_slack_rows import TOKEN, normalize
 
 from collectors import slack
 from collectors.slack_export import read_export, save_export
 from processhealth.config_models import SlackConfig
 from processhealth.store import RawStore
-from simulation import OrgSpec, generate_org
+from simulation import OrgSpec
 from simulation.server import serve
 from simulation.slack_emulator import SlackEmulator
 from simulation.slack_export import write_export
@@ -26,7 +27,7 @@ KNOWN = ["Customer asks about export limits", "Thoughts on the new cache layer",
 
 @pytest.fixture(scope="module")
 def org():
-    return generate_org(7, OrgSpec.small())
+    return shared_org(7, OrgSpec.small())
 
 
 def found_in(path: Path) -> set[str]:

@@ -19,8 +19,9 @@ from typing import Any
 
 import duckdb
 from click.testing import CliRunner, Result
+from shared_cache import shared_org
 
-from simulation import OrgSpec, TeamSpec, generate_org
+from simulation import OrgSpec, TeamSpec
 from simulation.github_emulator import GitHubEmulator
 from simulation.jira_emulator import JiraEmulator
 from simulation.model import Org
@@ -49,7 +50,7 @@ VOLATILE_IN = {"sync_state": {"updated_at"}, "sync_coverage": {"noted_at"},
 
 
 def make_org() -> Org:
-    return generate_org(SEED, SPEC)
+    return shared_org(SEED, SPEC)
 
 
 SECRETS_ENV = {**TOKENS, "JIRA_EMAIL": JIRA_EMAIL}

@@ -8,14 +8,13 @@ would record them (a commit when the coding stretch ends, a review when the revi
 
 from __future__ import annotations
 
-import gc
 import heapq
 import random
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from .emit import Emitter
+from .heap import few_collections
 from .model import Activity, GhIssue, JiraIssue, Org, SlackMessage, Team
 from .scenarios import Regime, regime
 
@@ -108,7 +107,7 @@ class Engine:
         return d.t
 
     def run(self) -> None:
-        with _few_collections():
+        with few_collections():
             self._run_days()
 
     def _run_days(self) -> None:
@@ -215,20 +214,3 @@ class Engine:
         future = [s for s, _, _ in d.meetings if s > d.t]
         return min(future) if future else None
 
-
-# The day engine makes objects by the million, nearly all kept (the organization's records), so
-# the collector's default first generation of 700 objects runs it tens of thousands of times over
-# a growing heap: 25-30% of the demo organization's CPU (tests/test_simulation.py's demo
-# organization, 8.8-10.0 s against 6.3-7.6 s with 100,000; measured 2026-12-07). Cycles are
-# still collected, less often; the caller's thresholds come back after.
-_FIRST_GENERATION = 100_000
-
-
-@contextmanager
-def _few_collections():
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], _FIRST_GENERATION), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)

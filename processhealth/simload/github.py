@@ -29,6 +29,7 @@ from collectors.github_rows import (
 from processhealth.store import RawStore
 from simulation import github_api as api
 from simulation import github_events
+from simulation.heap import few_collections
 from simulation.model import Org
 
 
@@ -37,6 +38,7 @@ def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1") -> int
     return load_repos(org, store, base_url) + save_users(org, store, base_url)
 
 
+@few_collections()
 def load_repos(org: Org, store: Any, base_url: str = "http://127.0.0.1:1") -> int:
     """Everything but the user profiles (which read what this saved): the organization's
     repositories, members and teams, then each repository's entities. `store` is a RawStore or
@@ -155,6 +157,7 @@ def _save_pull_commits(store: Any, full: str, pulls: list[dict],
                       cursor=review_cursor(last, f"{full}#{last['number']}"))
 
 
+@few_collections()
 def save_users(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1") -> int:
     """The profile of every login the stored GitHub rows name (as a first collection asks)."""
     base = base_url.rstrip("/")

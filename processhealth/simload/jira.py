@@ -13,9 +13,11 @@ from collectors.jira import requested_fields
 from processhealth.config_models import JiraConfig
 from processhealth.store import RawStore
 from simulation import jira_api as japi
+from simulation.heap import few_collections
 from simulation.model import Org
 
 
+@few_collections()
 def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1",
          flavour: str = japi.CLOUD, cfg: JiraConfig | None = None) -> int:
     """Save the organization's Jira as a full collection would; returns the issues saved."""

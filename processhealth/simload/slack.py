@@ -21,12 +21,14 @@ from collectors.slack_rows import (
 )
 from processhealth.config_models import SlackConfig
 from processhealth.store import RawStore
+from simulation.heap import few_collections
 from simulation.model import Org
 from simulation.slack_api import Workspace
 
 SOURCE = "slack"
 
 
+@few_collections()
 def load(org: Org, store: RawStore, base_url: str = "http://127.0.0.1:1",
          cfg: SlackConfig | None = None, store_message_text: bool = False) -> int:
     """Save the organization's Slack as a collection would; returns the messages saved."""

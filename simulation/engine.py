@@ -213,4 +213,3 @@ class Engine:
     def _next_meeting(self, d: Day) -> datetime | None:
         future = [s for s, _, _ in d.meetings if s > d.t]
         return min(future) if future else None
-

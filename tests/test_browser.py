@@ -105,6 +105,7 @@ def test_sample_report_in_chromium(browser: Any, sample_report: Path, tmp_path: 
 
 
 @pytest.mark.slow
+@pytest.mark.extended  # in CI after the suite (10 s): the suite renders one
 def test_simulated_report_in_chromium(browser: Any, simulated_report: Path,
                                       tmp_path: Path) -> None:
     assert simulated_report.stat().st_size < 2_000_000
@@ -191,6 +192,7 @@ COLOURED_PIXELS = """
 """
 
 
+@pytest.mark.extended  # in CI after the suite (4 s): the suite renders one
 def test_emoji_in_a_title_renders_as_an_emoji(browser: Any, tmp_path: Path) -> None:
     db = report_database(tmp_path / "analytics.duckdb")
     con = duckdb.connect(str(db))

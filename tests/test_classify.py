@@ -157,6 +157,7 @@ def test_suggested_rules_name_the_bucket():
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("processhealth.simload.slack") is None,
                     reason="the Slack fast loader is not there yet")
+@pytest.mark.extended  # in CI after the suite (7 s): two builds through the command line
 def test_changing_a_rule_and_rebuilding_changes_categories(tmp_path, run_cli):
     """Acceptance: edit a rule in config, run `build` again (no collection), categories follow."""
     from processhealth.simload import slack as simload_slack

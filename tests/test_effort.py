@@ -195,6 +195,7 @@ def test_sensitivity_has_every_gap(tmp_path):
     assert rows(con, "SELECT max(abs(share_change_pp)) FROM metric_effort_sensitivity")[0][0] == 0
 
 
+@pytest.mark.extended  # in CI after the suite (6 s): a sensitivity check
 def test_session_gaps_up_to_an_hour_change_no_credit_with_the_default_caps(tmp_path):
     """docs/metrics.md section 2: with the default caps and lead-in, G = 30, 45 and 60 credit
     the same minutes (the sensitivity table's defaults show 90 and 180 for that reason), while

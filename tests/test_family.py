@@ -161,6 +161,7 @@ def test_drawn_specs_stay_in_their_stated_ranges():
     assert sum(len(s.teams) * s.months for s in specs[:40]) / 12 >= 200  # team-years
 
 
+@pytest.mark.extended  # in CI after the suite (7 s): a check of the simulation family
 def test_the_subset_carries_the_nuisances(subset):
     orgs = [m.org for m in subset]
     teams = [t for o in orgs for t in o.teams]
@@ -326,6 +327,7 @@ def test_footprints_vary_and_the_config_does_not_mark_effect_teams(subset):
     assert fp["bot"] in {b.name for b in m.org.slack.bots}
 
 
+@pytest.mark.extended  # in CI after the suite (4 s): a check of the simulation family
 def test_a_daily_remind_names_nobody_asks_no_work_and_is_drawn_on_its_own_stream(
         monkeypatch) -> None:
     """The /remind negative control (Knobs.reminder_bot): only steady teams of full members get

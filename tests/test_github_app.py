@@ -88,6 +88,7 @@ def test_an_app_collects_the_same_rows_as_a_token(gh, with_token, tmp_path):
     assert len(gh.app.app_tokens) == 1
 
 
+@pytest.mark.extended  # in CI after the suite (4 s): the suite collects with an app once
 def test_short_lived_installation_tokens_are_renewed_during_a_collection(key, tmp_path):
     """Tokens of 20.5 s: PyGithub renews one when less than 20 s are left, so a collection of
     two seconds goes through several tokens; each request must carry an unexpired one (the

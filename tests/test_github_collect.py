@@ -129,6 +129,7 @@ def test_fast_loader_writes_the_rows_and_checkpoints_a_collection_writes(gh, cle
     assert gh.app.stats.by_route["reviews"] == 0
 
 
+@pytest.mark.extended  # in CI after the suite (5 s): the suite waits out another
 def test_primary_rate_limit_mid_run_waits_says_so_and_loses_nothing(gh, clean, tmp_path,
                                                                     capsys):
     gh.app.faults.rate_limit_after = 40

@@ -129,6 +129,7 @@ def test_a_team_naming_the_old_or_the_new_name_gets_the_repositorys_work(renamed
     assert dict(neither[:-1])["atlas"] == 0
 
 
+@pytest.mark.extended  # in CI after the suite (4 s): a rare order of events
 def test_an_issue_deleted_before_the_first_run_after_the_rename_goes_at_the_next_full_run(
         tmp_path, monkeypatch):
     """An issue deleted after the last run under the old name is stored under that name only,

@@ -316,6 +316,7 @@ def quarantined(db: Path) -> list[str]:
                                           " WHERE status = 'quarantined' ORDER BY 1").fetchall()]
 
 
+@pytest.mark.extended  # in CI after the suite (9 s): three builds
 def test_the_analysis_of_its_own_output_equals_a_full_build(org_store):
     """The build state is taken after the analysis (docs/build.md, "What a build keeps for the
     next one"): a build whose only change is one the analysis reads (a recorded process
@@ -334,6 +335,7 @@ def test_the_analysis_of_its_own_output_equals_a_full_build(org_store):
     assert compare(Path(config.storage.analytics_path), folder / "full.duckdb") == []
 
 
+@pytest.mark.extended  # in CI after the suite (6 s): three builds
 def test_a_build_forgets_the_states_of_databases_that_are_gone(org_store):
     folder, config = org_store
     other = config.model_copy(deep=True)
@@ -352,6 +354,7 @@ def test_a_build_forgets_the_states_of_databases_that_are_gone(org_store):
     assert sorted(kept.iterdir()) == sorted([state, incremental.refs_path(state), legacy])
 
 
+@pytest.mark.extended  # in CI after the suite (18 s): eleven builds
 def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkeypatch):
     folder, config = org_store
     target = Path(config.storage.analytics_path)
@@ -459,6 +462,7 @@ def person_ids(db: Path) -> set[str]:
             "SELECT DISTINCT person_id FROM people WHERE person_id IS NOT NULL").fetchall()}
 
 
+@pytest.mark.extended  # in CI after the suite (12 s): five builds
 def test_months_a_collection_saw_whole_are_marked_complete(org_store):
     """health_verdicts.month_complete: a month is whole once every enabled source was last
     collected after it ended (raw store sync_runs, written by `collect`). A cron run on the
@@ -494,6 +498,7 @@ def test_months_a_collection_saw_whole_are_marked_complete(org_store):
     assert complete() == {"2026-02": True, "2026-03": True}
 
 
+@pytest.mark.extended  # in CI after the suite (5 s): three builds
 def test_a_new_address_for_a_source_needs_no_rebuild(org_store):
     """How a source is reached (its URL, paging, retries) changes none of its rows: the
     database stays current, where a changed setting the analysis reads builds again (cron

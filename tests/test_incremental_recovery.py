@@ -70,6 +70,7 @@ def test_a_raw_store_restored_from_a_copy_then_collected_into_is_built_again(org
     assert same_as_full(folder, config) == []
 
 
+@pytest.mark.extended  # in CI after the suite (12 s): a refilled store is rare
 def test_an_unreadable_row_saved_into_a_refilled_store_is_set_aside(org_store):
     """A source's tables dropped and refilled, an unreadable row first: its seq must not be one
     the last build read, or the incremental quarantine check passes it over (it did)."""
@@ -146,6 +147,7 @@ def damage(db: Path, table: str) -> None:
     db.write_bytes(bytes(data))
 
 
+@pytest.mark.extended  # in CI after the suite (12 s): a damaged state is rare
 def test_a_build_state_damaged_inside_makes_a_full_build_not_an_error(org_store):
     """A state whose tables open but whose rows do not read (a damaged block): the build is
     full, says why, and does not blame the raw store (it did, with advice to restore it). The

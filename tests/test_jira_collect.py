@@ -191,6 +191,7 @@ def test_unknown_project_gives_one_paragraph_and_exit_2(org, tmp_path, write_con
         assert store.get_cursor("jira", "issues", "ATL") is not None
 
 
+@pytest.mark.extended  # in CI after the suite (5 s): test_crash.py kills one
 def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(org, tmp_path):
     raw = tmp_path / "raw.duckdb"
     config = tmp_path / "processhealth.toml"

@@ -125,6 +125,7 @@ def _late_messages(config: Config, n: int) -> str:
     return team
 
 
+@pytest.mark.extended  # in CI after the suite (13 s): two builds and reports
 def test_data_of_a_past_month_that_arrived_later_is_named_per_team(org: Config) -> None:
     config = org
     first = as_of_context(config, "2026-02", None)
@@ -218,6 +219,7 @@ def test_a_month_not_over_gets_no_ledger_row(org: Config) -> None:
                                     "the source); the figures leave it out."}
 
 
+@pytest.mark.extended  # in CI after the suite (4 s): a second end-to-end variant
 def test_a_missing_or_locked_raw_store_is_named_and_the_report_still_written(
         org: Config, tmp_path: Path) -> None:
     raw = org.storage.raw_path

@@ -84,6 +84,7 @@ def test_bulk_load_refuses_an_existing_store(org: Org, tmp_path: Path) -> None:
         bulk.load_fresh(org, tmp_path / "raw.duckdb")
 
 
+@pytest.mark.extended  # in CI after the suite (4 s): the simulation's loader, not the product
 def test_a_failing_loader_here_stops_the_writer_and_leaves_no_store(org: Org, tmp_path: Path,
                                                                    monkeypatch) -> None:
     """The loader of this process fails after some chunks: its writer thread stops before the

@@ -25,6 +25,7 @@ def org():
     return generate_org(3, SPEC)
 
 
+@pytest.mark.extended  # in CI after the suite (5 s): two processes
 def test_same_seed_same_org_even_across_processes():
     code = (
         "from simulation import generate_org, OrgSpec; from simulation.truth import fingerprint;"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from test_incremental import TOKENS, build, compare, make_org_store, query
 
 
@@ -20,6 +21,7 @@ def full_build(config, folder: Path) -> Path:
     return folder / "full.duckdb"
 
 
+@pytest.mark.extended  # in CI after the suite (10 s): an independent review's case
 def test_an_upgrade_of_processhealth_is_not_up_to_date(tmp_path, monkeypatch):
     """build_params holds processhealth.version, the installed package's version: after an
     upgrade whose code under processhealth/, collectors/ and analysis/ is the same (a release
@@ -40,6 +42,7 @@ def test_an_upgrade_of_processhealth_is_not_up_to_date(tmp_path, monkeypatch):
     assert compare(target, full_build(config, folder)) == []
 
 
+@pytest.mark.extended  # in CI after the suite (4 s): an independent review's case
 def test_a_build_reads_its_sql_as_utf8_whatever_the_locale(tmp_path, monkeypatch):
     """The SQL files are UTF-8 (analysis/sql/blocks/base.sql and items.sql compare resolutions
     with a typographic apostrophe, "Won’t Do"); read in the locale's encoding, a build on a host

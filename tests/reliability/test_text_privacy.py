@@ -116,6 +116,7 @@ def plant_declared(endpoint, body):
     return body
 
 
+@pytest.mark.extended  # in CI after the suite (6 s): two collections and builds
 def test_declared_experiment_flags_are_the_same_whether_the_words_are_kept(fresh_apis,
                                                                          tmp_path):
     """Hypothesis, success criteria and result flags per work item, from the words at ingest

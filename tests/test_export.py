@@ -146,7 +146,6 @@ with AnalyticsDB.open(Path(sys.argv[1])) as db:
 """
 
 
-@pytest.mark.extended  # in CI after the suite (4 s): the suite kills an export once
 def test_an_export_killed_while_it_moves_leaves_no_parquet_name_in_its_hidden_folder(
     analytics: Path, tmp_path: Path
 ) -> None:
@@ -212,7 +211,7 @@ def test_sql_refuses_anything_but_one_read(analytics: Path, tmp_path: Path, quer
         assert db.scalar("SELECT count(*) FROM events") == before > 0
 
 
-@pytest.mark.extended  # in CI after the suite (6 s): the suite kills an export once
+@pytest.mark.extended  # in CI after the suite (6 s): the suite kills one as it moves
 def test_an_export_killed_before_its_manifest_does_not_lock_the_folder(
     analytics: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -354,7 +354,6 @@ def test_a_build_forgets_the_states_of_databases_that_are_gone(org_store):
     assert sorted(kept.iterdir()) == sorted([state, incremental.refs_path(state), legacy])
 
 
-@pytest.mark.extended  # in CI after the suite (18 s): eleven builds
 def test_a_build_with_nothing_new_leaves_the_database_as_it_is(org_store, monkeypatch):
     folder, config = org_store
     target = Path(config.storage.analytics_path)
@@ -462,7 +461,6 @@ def person_ids(db: Path) -> set[str]:
             "SELECT DISTINCT person_id FROM people WHERE person_id IS NOT NULL").fetchall()}
 
 
-@pytest.mark.extended  # in CI after the suite (12 s): five builds
 def test_months_a_collection_saw_whole_are_marked_complete(org_store):
     """health_verdicts.month_complete: a month is whole once every enabled source was last
     collected after it ended (raw store sync_runs, written by `collect`). A cron run on the

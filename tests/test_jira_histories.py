@@ -261,7 +261,7 @@ def test_a_nag_comment_on_a_pull_request_is_process(tmp_path):
     assert got[1][0] == "github:issue_comment:78" and got[1][1:] != ("process", "reminder")
 
 
-@pytest.mark.extended  # in CI after the suite (4 s): an ordering variant
+@pytest.mark.extended  # in CI after the suite (4 s): a rare payload order
 def test_a_renamed_user_gets_the_same_names_whichever_payload_comes_first(tmp_path) -> None:
     """Issues name a user with the object of their time: renamed in one, the e-mail hidden in
     another. Each field is the greatest value given (never a NULL over a value), in every
@@ -280,7 +280,7 @@ def test_a_renamed_user_gets_the_same_names_whichever_payload_comes_first(tmp_pa
     assert got == [[("ana", "ana@acme.example", "Ana Lima-Souza")]] * 3
 
 
-@pytest.mark.extended  # in CI after the suite (3 s): an ordering variant
+@pytest.mark.extended  # in CI after the suite (3 s): a rare payload order
 def test_an_account_committing_with_two_emails_equally_often_gets_one_in_every_order(tmp_path):
     """The account's e-mail is the one it commits with most; of a tie the first in order. mode()
     took whichever its hash table met first, and identity matching reads this e-mail."""

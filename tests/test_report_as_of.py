@@ -68,7 +68,7 @@ def test_a_past_month_gives_the_same_figures_after_later_data_arrived(tmp_path: 
         assert _weeks(report_context(db, late, "2026-07", "atlas")) == "12 before, 12 after"
 
 
-@pytest.mark.extended  # in CI after the suite (6 s): the suite checks a past month's report
+@pytest.mark.extended  # in CI after the suite (6 s): the suite checks a past month
 def test_the_page_says_what_was_left_out_and_the_latest_month_is_not_cut(tmp_path: Path
                                                                           ) -> None:
     config = _config(tmp_path, report_database(tmp_path / "late.duckdb"))
@@ -84,7 +84,6 @@ def test_the_page_says_what_was_left_out_and_the_latest_month_is_not_cut(tmp_pat
     assert latest["as_of"] is None and _weeks(latest) == "12 before, 12 after"
 
 
-@pytest.mark.extended  # in CI after the suite (4 s): the suite checks a past month's report
 def test_the_report_proposes_unrecorded_changes_and_shows_team_events(tmp_path: Path) -> None:
     db = report_database(tmp_path / "org.duckdb")
     con = duckdb.connect(str(db))

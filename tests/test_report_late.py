@@ -219,7 +219,7 @@ def test_a_month_not_over_gets_no_ledger_row(org: Config) -> None:
                                     "the source); the figures leave it out."}
 
 
-@pytest.mark.extended  # in CI after the suite (4 s): a second end-to-end variant
+@pytest.mark.extended  # in CI after the suite (4 s): the store at fault, end to end
 def test_a_missing_or_locked_raw_store_is_named_and_the_report_still_written(
         org: Config, tmp_path: Path) -> None:
     raw = org.storage.raw_path

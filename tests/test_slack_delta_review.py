@@ -15,8 +15,8 @@ from test_incremental_recovery import damage
 from processhealth import incremental
 from processhealth.store import RawStore
 
-# The extended tier (CI runs it after the suite): tests/test_slack_delta.py covers each rule in
-# the suite; these are the review's further cases, about 70 s of the suite's 590 s.
+# The extended tier (CI runs it after the suite), as tests/test_slack_delta.py, which covers each
+# rule; these are the review's further cases (about 70 s).
 pytestmark = [pytest.mark.slow, pytest.mark.extended]
 
 PLAIN = ("payload ->> 'subtype' IS NULL AND payload ->> 'thread_ts' IS NULL"

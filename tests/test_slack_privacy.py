@@ -75,7 +75,6 @@ def test_default_config_leaves_no_message_text_in_any_database(org, tmp_path):
         assert found_in(path) == set(), path
 
 
-@pytest.mark.extended  # in CI after the suite (6 s): the opt-in variant
 def test_store_message_text_keeps_text_but_still_not_private_conversations(org, tmp_path):
     raw, imported, analytics, _ = fill(org, tmp_path, store_text=True)
     public = set(KNOWN) - {"hiring plan draft", "PRIVATE-DM-TEXT"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
 from test_metric_found import add_onsets, found_org
 
 
@@ -19,7 +18,6 @@ def _rows(con: Any, view: str) -> list[str]:
                   for row in con.execute(f'SELECT * FROM "{view}"').fetchall())
 
 
-@pytest.mark.extended  # in CI after the suite (9 s): every view in four time zones
 def test_every_metric_view_is_the_same_in_every_session_time_zone() -> None:
     db = found_org()
     add_onsets(db)

@@ -42,7 +42,6 @@ def test_an_upgrade_of_processhealth_is_not_up_to_date(tmp_path, monkeypatch):
     assert compare(target, full_build(config, folder)) == []
 
 
-@pytest.mark.extended  # in CI after the suite (4 s): an independent review's case
 def test_a_build_reads_its_sql_as_utf8_whatever_the_locale(tmp_path, monkeypatch):
     """The SQL files are UTF-8 (analysis/sql/blocks/base.sql and items.sql compare resolutions
     with a typographic apostrophe, "Won’t Do"); read in the locale's encoding, a build on a host

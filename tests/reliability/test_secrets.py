@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 
 import duckdb
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -86,7 +85,6 @@ def test_the_search_finds_a_token_where_one_is(tmp_path):
     assert found_in_bytes(f"x{NEEDLES[-1]}y".encode()) == [NEEDLES[-1]]
 
 
-@pytest.mark.extended  # in CI after the suite (7 s): the suite checks tokens are never written
 def test_a_github_app_key_and_its_tokens_are_not_written_or_shown(apis, tmp_path):
     """Collect, build and doctor --online signed in as a GitHub App (key in an environment
     variable), then a refused sign-in: no file, column or output holds a line of the key or an

@@ -112,18 +112,32 @@ def retry_after(response: requests.Response) -> float | None:
 
 
 def connect(config: JiraConfig, clock: Clock | None = None) -> JIRA:
-    """A client for config.base_url; the library asks serverInfo once (version, deployment).
-    Waits for Retry-After sleep on `clock` (tests pass a ScaledClock)."""
+    """A client for config.base_url that has asked serverInfo (version, deployment) through
+    the retry adapters, so that a rate limit on that first request is waited out as on any
+    other (the library's constructor would ask it before they are mounted, and wait its own
+    time). Waits for Retry-After sleep on `clock` (tests pass a ScaledClock)."""
     token = config.token.resolve(key="jira.token")
     options = {"server": config.base_url, "rest_api_version": "2", "check_update": False}
     auth: dict[str, Any] = {"token_auth": token} if config.auth == "pat" else {
         "basic_auth": (config.email.resolve(key="jira.email"), token)}
-    with errors(config, "the server information (serverInfo)"):
-        client = JIRA(options=options, timeout=TIMEOUT, max_retries=3, **auth)
+    what = "the server information (serverInfo)"
+    with errors(config, what):
+        client = JIRA(options=options, timeout=TIMEOUT, max_retries=3, get_server_info=False,
+                      **auth)
     client._session.max_retry_delay = MAX_RETRY_DELAY  # JIRA() does not pass it on
     adapter = RetryAfterAdapter(config, clock or Clock())
     for prefix in ("http://", "https://"):  # the session is the library's; no public hook
         client._session.mount(prefix, adapter)
+    with errors(config, what):
+        info = client.server_info()
+    # what JIRA() sets from it when it asks itself (jira 3.x, JIRA.__init__): the version picks
+    # the API of some calls, the deployment type Cloud's or Data Center's
+    try:
+        client._version = tuple(info["versionNumbers"])
+    except (KeyError, TypeError):
+        raise SourceError(f"Jira at {host_of(config)} answered {what} without versionNumbers; "
+                          f"is {config.base_url} a Jira site?") from None
+    client.deploymentType = info.get("deploymentType")
     return client
 
 

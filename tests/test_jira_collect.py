@@ -161,6 +161,33 @@ def test_rate_limits_are_waited_out(org, tmp_path, capsys):
     assert "retry" in capsys.readouterr().err
 
 
+def test_a_rate_limited_first_request_is_waited_out_as_jira_asks(org, tmp_path, capsys):
+    """The first request (serverInfo, which the library makes as it connects) answered 429
+    with Retry-After: waited exactly as asked and said so, as every later request is (the
+    library's own retry would wait its own time, silently)."""
+    emulator = JiraEmulator(org, TOKEN)
+    emulator.faults.rate_limit_after = 0
+    emulator.faults.rate_limit_reset = 1.0
+    with serve(emulator) as served:
+        collect(served.url, tmp_path / "raw.duckdb")
+    assert len(stored(tmp_path / "raw.duckdb")) == len(org.jira.issues)
+    assert "/serverInfo and asked to wait 1 s (Retry-After)" in capsys.readouterr().err
+
+
+def test_a_first_request_asked_to_wait_too_long_stops_at_once(org, tmp_path):
+    """A Retry-After on the first request longer than [jira] max_rate_limit_wait stops the run
+    at once with a message, as for any later request."""
+    emulator = JiraEmulator(org, TOKEN)
+    emulator.faults.rate_limit_after = 0
+    emulator.faults.rate_limit_reset = 5.0
+    started = time.monotonic()
+    with serve(emulator) as served, pytest.raises(SourceError) as raised:
+        collect(served.url, tmp_path / "raw.duckdb", max_rate_limit_wait=2)
+    assert time.monotonic() - started < 4
+    assert "serverInfo" in str(raised.value) and "max_rate_limit_wait = 2 s" in str(raised.value)
+    assert emulator.stats.total == 1
+
+
 def toml(url: str, raw: Path, projects: list[str], auth: str = "basic") -> str:
     return (f'[storage]\nraw_path = "{raw}"\nanalytics_path = "{raw.parent / "a.duckdb"}"\n'
             f'[jira]\nenabled = true\nbase_url = "{url}"\nauth = "{auth}"\n'

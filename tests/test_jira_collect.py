@@ -188,6 +188,19 @@ def test_a_first_request_asked_to_wait_too_long_stops_at_once(org, tmp_path):
     assert emulator.stats.total == 1
 
 
+class NotJira(JiraEmulator):
+    """A site that answers serverInfo with JSON that is not Jira's (no versionNumbers)."""
+
+    def on_server_info(self, request, api):
+        return self.ok({"serverTitle": "Not a Jira site"})
+
+
+def test_a_server_info_without_a_version_is_one_clear_error(org, tmp_path):
+    with serve(NotJira(org, TOKEN)) as served, pytest.raises(SourceError) as raised:
+        collect(served.url, tmp_path / "raw.duckdb")
+    assert "without versionNumbers" in str(raised.value) and served.url in str(raised.value)
+
+
 def toml(url: str, raw: Path, projects: list[str], auth: str = "basic") -> str:
     return (f'[storage]\nraw_path = "{raw}"\nanalytics_path = "{raw.parent / "a.duckdb"}"\n'
             f'[jira]\nenabled = true\nbase_url = "{url}"\nauth = "{auth}"\n'

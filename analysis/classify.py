@@ -24,7 +24,7 @@ import duckdb
 
 from analysis import insert_rows
 from analysis.event_seq import number_events, resume_event_seq
-from processhealth import ui
+from processhealth import event_base_delta, ui
 from processhealth.duckdb_files import sql_literal
 
 NO_RULE = "no matching rule"
@@ -298,6 +298,11 @@ def _event_classes(con: duckdb.DuckDBPyConnection, bot_check: str, content: str)
 def _write_event_classes(con: duckdb.DuckDBPyConnection) -> None:
     # only the rows whose values change are written: an incremental build's kept events carry
     # the last build's (docs/build.md, "Cost"), most of them the same
+    event_base_delta.analysed(con, """
+        SELECT x.rid, e.person_id, e.subkind, e.event_seq FROM _event_class AS x
+        JOIN events AS e ON e.rowid = x.rid
+        WHERE (x.v.c, x.v.r, coalesce(x.sk, x.v.s), x.n)
+              IS DISTINCT FROM (e.category, e.category_rule, e.subkind, e.event_seq)""")
     con.execute("""
         UPDATE events SET category = x.v.c, category_rule = x.v.r,
                subkind = coalesce(x.sk, x.v.s), event_seq = x.n

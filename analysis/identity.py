@@ -16,6 +16,7 @@ import duckdb
 from analysis import insert_rows
 from analysis.identity_match import Account, resolve
 from analysis.identity_names import clean_email
+from processhealth import event_base_delta
 from processhealth.errors import UserError
 
 CSV_COLUMNS = ("person", "display_name", "email", "github", "jira", "slack")
@@ -111,6 +112,10 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
                 [(p.person_id, p.display_name, p.email, p.is_bot) for p in people])
     # only the rows whose person changes are written: an incremental build's kept rows carry
     # the last build's person ids (docs/build.md, "Cost"), nearly all of them the same
+    event_base_delta.analysed(con, """
+        SELECT e.rowid AS rid, e.person_id, e.subkind, e.event_seq
+        FROM events AS e JOIN _resolved AS r ON e.actor_account = r.account
+        WHERE e.person_id IS DISTINCT FROM r.person_id""")
     for table, account, person in _PERSON_COLUMNS:
         con.execute(f"UPDATE {table} SET {person} = r.person_id FROM _resolved r "
                     f"WHERE {table}.{account} = r.account"

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import duckdb
 
+from processhealth import event_base_delta
 from processhealth.build_inputs import has, raw_rows_of, state_has
 from processhealth.slack_delta import changed_keys
 
@@ -164,6 +165,7 @@ def widen(con: duckdb.DuckDBPyConnection) -> None:
     row of the domain tables goes, and `raw_jira_issues` is shown whole."""
     for table, jira in {**PER_ISSUE, "identities": "source = 'jira'",
                         "jira_statuses": "true", "jira_sprints": "true"}.items():
+        event_base_delta.gone(con, table, jira)
         con.execute(f"DELETE FROM {table} WHERE {jira}")
     con.execute("DELETE FROM source_coverage WHERE source = 'jira' AND entity = 'issues'"
                 " AND status = 'quarantined'")

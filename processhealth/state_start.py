@@ -11,7 +11,14 @@ from typing import Any
 import duckdb
 
 from analysis import materialize
-from processhealth import github_delta, github_touched, jira_delta, slack_delta, ui
+from processhealth import (
+    event_base_delta,
+    github_delta,
+    github_touched,
+    jira_delta,
+    slack_delta,
+    ui,
+)
 from processhealth.incremental import NORMALIZED, Plan, StateUnreadable, _from_state
 
 # The state tables of its refs file (analytics_db.attach_refs): the GitHub, Jira and Slack
@@ -69,6 +76,9 @@ def _clean(con: duckdb.DuckDBPyConnection) -> None:
     for table in (*(f"main.{t}" for t in kept), *(f"refs.{t}" for t in IN_REFS)):
         con.execute(f"SELECT bit_xor(hash(t)) FROM {table} AS t").fetchall()
     stored = [t for t in tables if t in materialize.BUILDING_BLOCKS]
+    if "metric_event_base" in stored:  # kept, to be patched (event_base_delta.py)
+        event_base_delta.keep(con)
+        tables.remove("metric_event_base")
     for table in tables:
         if table in STATE_ONLY or table in stored:
             con.execute(f'DROP TABLE main."{table}"')
@@ -90,7 +100,8 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     messages touched are found and only their events deleted (slack_delta.py); so is Jira
     normalized by issue (jira_delta.py), and GitHub by unit (github_delta.py; normalized from
     all its rows when its repositories' names changed). Kept events keep the last build's
-    event_seq and analysis; normalized ones get 0 (classification numbers them all)."""
+    event_seq and analysis; normalized ones get 0 (classification numbers them all; the patch
+    of metric_event_base takes the rows written from here on as fresh: event_base_delta.py)."""
     incremental = plan.mode == "incremental"
     if incremental:
         _from_state(lambda: _copy_coverage(con, list(plan.kept)))
@@ -140,6 +151,7 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         slack_delta.restore(con)
     else:
         slack_delta.prepare(con)
+    event_base_delta.fresh_from(con)  # rows written from here on are fresh
 
 
 def clear(con: duckdb.DuckDBPyConnection, source: str,
@@ -151,6 +163,7 @@ def clear(con: duckdb.DuckDBPyConnection, source: str,
             continue  # a table of another source's rows only
         keep = (kept or {}).get(table)
         where = f"({expr}) = ?" + (f" AND ({keep}) IS NOT TRUE" if keep else "")
+        event_base_delta.gone(con, table, where, [source])
         con.execute(f"DELETE FROM {table} WHERE {where}", [source])
 
 

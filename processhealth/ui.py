@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -45,6 +46,13 @@ def profiled(name: str, indent: str = "") -> Iterator[None]:
     started = time.perf_counter()
     yield
     say(f"profile: {indent}{time.perf_counter() - started:7.2f} s  {name}")
+
+
+def counted(con: Any, name: str, table: str, indent: str = "") -> None:
+    """With PROCESSHEALTH_PROFILE=1, print how many rows `table` holds."""
+    if os.environ.get("PROCESSHEALTH_PROFILE") == "1":
+        [(rows,)] = con.execute(f"SELECT count(*) FROM {table}").fetchall()
+        say(f"profile: {indent}{rows:>10,} rows  {name}")
 
 
 class Step:

@@ -8,39 +8,43 @@ An incremental build's file is a copy of the last build state, taken after the a
 and copies `people`, `person_months` and the Slack accounts' persons before they are made
 again. Then the build records what changed, as it happens:
 - the *gone* versions: the rows of `events` and `work_items` deleted from the copy to be
-  normalized again (`gone`, called just before each DELETE: they carry the last build's
-  person, item, time, subkind, number and the Jira keys named);
+  normalized again (`gone`, called just before each DELETE, with the last build's values);
 - the *fresh* rows: every row whose rowid is above the table's highest before normalization
   (`fresh_from`; DuckDB numbers appended rows after every row it held, deleted ones included);
 - the *analysed* changes: the kept events whose person (identities), category, subkind or
   number (classification) the analysis changes, with their values before (`analysed`; those
   steps write only the rows whose values change).
+A row gone and normalized again with the same values of what the view reads (_EVENT_COLUMNS,
+_ITEM_COLUMNS) is no change.
 
 `patch` (analysis/materialize.py) then finds the events whose row can differ, column by column
-(docs/metrics.md section 5 for the facts), and writes only theirs:
+(docs/metrics.md section 5 for the facts):
 - own columns (team, bot, category, ...): fresh and analysed events, and the events of a person
   whose `people` row (team, bot) or a month's `person_months` team changed;
 - minutes: the events whose credit in `effort_credit` (made again whole by the effort step)
-  is not the kept one;
-- paperwork and coupled: the process events and Jira status changes and field edits of an item whose activity or deliveries
-  changed (the items of changed events, old and new; the Jira items their keys name; the Jira
-  items linked to a GitHub item fresh or gone);
-- prompted: the process events of a person from a changed Slack message of theirs to 31
-  days after it (a live stretch ends 30 days after a message, and a reminder counts for 24
-  hours), and of anyone within 25 hours after a changed reminder or one that mentions a Slack
-  account now of another person.
-An event in any of those sets gets its whole row computed again. A row's facts depend on its
-own event, its item's activity and deliveries, its person's live stretches (the stored
-`metric_channel_presence`), every reminder and its own credit, so the view computes those rows
-exactly from TEMP VIEWs named `events` and `effort_credit` that hold only those events, their
-items' activity (Jira comments, the GitHub events of the code linked to them, the events naming
-their keys) and every reminder (a view of the file binds to a TEMP view of the same name before
-the table: checked on DuckDB 2.0.1). The kept rows of those events, and of events gone or
-renumbered, are deleted first.
+  is not the kept one (to 1e-9: its sums add in any order);
+- paperwork and coupled: the process events, Jira status changes and field edits of an item
+  whose activity or deliveries changed (the items of changed events, old and new; changed
+  work items; the Jira items that the keys of those and of the changed GitHub items name);
+- prompted: a process event within 25 hours after a reminder that may have reached its person
+  otherwise than before: a reminder of a channel in which the person's live stretches moved
+  (from 25 hours before a changed message of theirs there to 31 days after it); a changed
+  reminder, for the channel's members live near it, its sender and whom it mentions, before
+  and after; a reminder naming a Slack account now of another person, for both persons.
+Every other row's inputs are as they were. An event in any of those sets gets its whole row
+computed again; a row's facts read only its own event, its item's activity and deliveries, its
+person's live stretches (the stored `metric_channel_presence`), every reminder and its own
+credit, so the view computes those rows exactly from a TEMP table named `events` holding only
+those events, their items' activity (Jira comments, the GitHub events of the code linked to
+them, the events naming their keys) and every reminder, and a TEMP view `effort_credit` of
+their credits (a view of the file binds to a TEMP table or view of the same name before the
+table: DuckDB 2.0.1). Their kept rows, and those of events gone or renumbered, are deleted
+first; if the rows then do not match the events one for one, the table is computed whole.
 
-The twenty-fifth session's patch computed every event of a changed person's next days and every
-event of the items concerned, through a scope of 80% of the events at 1M, and was slower than
-the whole table; this one narrows each set to the column that can change.
+Measured at 10M events after a month (benchmarks/RESULTS.md section 8): 1.7M of 10.3M events
+computed again, from 2.6M read. The twenty-fifth session's patch computed every event of a
+changed person's next days and every event of the items concerned (a scope of 80% of the
+events at 1M) and was slower than the whole table.
 """
 
 from __future__ import annotations
@@ -57,10 +61,22 @@ FRESH = "_ph_fresh_from"
 _PEOPLE, _MONTHS = "_ph_prev_people", "_ph_prev_person_months"
 _IDENTITIES = "_ph_prev_slack_accounts"
 _DIRTY = "_ph_dirty_events"
-_EVENT_COLUMNS = ("event_seq", "person_id", "occurred_at", "item_id", "linked_keys", "subkind",
-                  "source", "kind", "channel_id")
+# What the view reads of an event (and of a work item), so a row deleted and normalized again
+# the same is no change: a Slack message touched by a new reply, a Jira issue by a new comment,
+# a GitHub item by a new review normalize all their rows again, most of them as they were.
+_EVENT_COLUMNS = ("event_id", "event_seq", "person_id", "actor_account", "occurred_at",
+                  "item_id", "linked_keys", "subkind", "category", "source", "kind",
+                  "channel_id", "(detail -> 'mentions')::VARCHAR AS mentions")
+_ITEM_COLUMNS = ("item_id", "source", "key", "linked_keys", "merged_at", "resolved_at",
+                 "status_category", "resolution")
+# What metric_event_base and the views it reads take of `events` (analysis/sql/blocks/base.sql:
+# the reminders' mentions from `detail`); tests/test_incremental.py compares with a full build.
+_VIEW_READS = ("event_id, source, kind, subkind, category, item_id, channel_id, person_id,"
+               " actor_account, occurred_at, event_seq, linked_keys,"
+               " CASE WHEN subkind = 'reminder' THEN detail END AS detail")
 _TEMP = (GONE_EVENTS, GONE_ITEMS, ANALYSED, FRESH, _PEOPLE, _MONTHS, _IDENTITIES, _DIRTY,
-         "_ph_changed", "_ph_items", "_ph_scope", "_ph_accounts")
+         "_ph_changed", "_ph_items_changed", "_ph_items", "_ph_scope", "_ph_accounts",
+         "_ph_process", "_ph_part", "_ph_reminders")
 
 
 def keep(con: duckdb.DuckDBPyConnection) -> None:
@@ -77,8 +93,8 @@ def keep(con: duckdb.DuckDBPyConnection) -> None:
     columns = ", ".join(_EVENT_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {GONE_EVENTS} AS SELECT {columns} FROM events"
                 " LIMIT 0")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {GONE_ITEMS} AS SELECT item_id, source,"
-                " linked_keys FROM work_items LIMIT 0")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {GONE_ITEMS} AS SELECT"
+                f" {', '.join(_ITEM_COLUMNS)} FROM work_items LIMIT 0")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {ANALYSED}(rid BIGINT, person_id VARCHAR,"
                 " subkind VARCHAR, event_seq BIGINT)")
 
@@ -100,7 +116,7 @@ def gone(con: duckdb.DuckDBPyConnection, table: str, where: str,
         con.execute(f"INSERT INTO {GONE_EVENTS} SELECT {columns} FROM events WHERE {where}",
                     params or [])
     else:
-        con.execute(f"INSERT INTO {GONE_ITEMS} SELECT item_id, source, linked_keys"
+        con.execute(f"INSERT INTO {GONE_ITEMS} SELECT {', '.join(_ITEM_COLUMNS)}"
                     f" FROM work_items WHERE {where}", params or [])
 
 
@@ -125,16 +141,17 @@ def patch(con: duckdb.DuckDBPyConnection) -> None:
     """The kept table made the new `metric_event_base`'s rows, under KEPT (materialize renames
     it): the rows that can differ computed by the view, the others kept."""
     with ui.profiled("event base: events that can differ", indent="    "):
-        _changed(con)
+        with ui.profiled("event base: changed events and items", indent="      "):
+            _changed(con)
+        ui.counted(con, "event base: changed events, now and before", "_ph_changed",
+                   indent="      ")
         _dirty(con)
     ui.counted(con, "event base: events that can differ", _DIRTY, indent="    ")
     with ui.profiled("event base: their rows deleted", indent="    "):
         con.execute(f"""
             DELETE FROM {KEPT} WHERE event_seq IN (
-                SELECT event_seq FROM {_DIRTY} UNION ALL SELECT event_seq FROM {GONE_EVENTS}
-                UNION ALL SELECT event_seq FROM {ANALYSED})""")
-        # any other row whose event is gone (a DELETE this module was not told of)
-        con.execute(f"DELETE FROM {KEPT} WHERE event_seq NOT IN (SELECT event_seq FROM events)")
+                SELECT event_seq FROM {_DIRTY}
+                UNION ALL SELECT event_seq FROM _ph_changed WHERE NOT now)""")
     [(db,)] = con.execute("SELECT current_database()").fetchall()
     try:
         with ui.profiled("event base: what they read", indent="    "):
@@ -144,8 +161,21 @@ def patch(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"INSERT INTO {KEPT} SELECT * FROM metric_event_base"
                         f" WHERE event_seq IN (SELECT event_seq FROM {_DIRTY})")
     finally:
-        con.execute("DROP VIEW IF EXISTS temp.main.events")
+        con.execute("DROP TABLE IF EXISTS temp.main.events")
         con.execute("DROP VIEW IF EXISTS temp.main.effort_credit")
+    if _count(con, KEPT) != _count(con, "events"):
+        # a row of an event gone that this module was not told of (a DELETE not through
+        # `gone`): deleted now; and if the rows still do not match the events one for one,
+        # the whole table computed again rather than a wrong one kept
+        con.execute(f"DELETE FROM {KEPT} WHERE event_seq NOT IN (SELECT event_seq FROM events)")
+        if _count(con, KEPT) != _count(con, "events"):
+            con.execute(f"DELETE FROM {KEPT}")
+            con.execute(f"INSERT INTO {KEPT} SELECT * FROM metric_event_base")
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    [(rows,)] = con.execute(f"SELECT count(*) FROM main.{table}").fetchall()
+    return int(rows)
 
 
 def _merged(rows: str) -> str:
@@ -162,110 +192,166 @@ def _merged(rows: str) -> str:
 
 
 def _changed(con: duckdb.DuckDBPyConnection) -> None:
-    """_ph_changed: every changed event, as it is now (`now`) and as it was."""
+    """_ph_changed: every changed event, as it is now (`now`) and as it was; _ph_items_changed:
+    every changed work item, both versions. A row normalized again as it was (the same values
+    of _EVENT_COLUMNS, _ITEM_COLUMNS) is no change."""
+    columns = ", ".join(_EVENT_COLUMNS)
+    names = [c.split(" AS ")[-1] for c in _EVENT_COLUMNS]
+    was = ", ".join(("a." if n in ("person_id", "subkind", "event_seq") else "e.") + n
+                    for n in names)
+    # constants, so that DuckDB reads only the row groups of the fresh rows
+    [(events, work_items)] = con.execute(f"SELECT events, work_items FROM {FRESH}").fetchall()
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ph_fresh AS
+        SELECT {columns} FROM events WHERE rowid > {int(events)}""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ph_analysed_now AS
+        SELECT rowid AS rid, {columns} FROM events WHERE rowid IN (SELECT rid FROM {ANALYSED})""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ph_changed AS
-        SELECT e.event_seq, e.person_id, e.occurred_at, e.item_id, e.linked_keys, e.subkind,
-               e.source, e.kind, true AS now
-        FROM events AS e
-        WHERE e.rowid > (SELECT events FROM {FRESH})
-           OR e.rowid IN (SELECT rid FROM {ANALYSED})
+        WITH twins AS (  -- deleted and normalized again as they were (event ids are unique)
+            SELECT event_id FROM {GONE_EVENTS} AS g JOIN _ph_fresh AS f USING (event_id)
+            WHERE ({', '.join('g.' + n for n in names)})
+                  IS NOT DISTINCT FROM ({', '.join('f.' + n for n in names)})
+        )
+        SELECT *, true AS now FROM _ph_fresh WHERE event_id NOT IN (SELECT * FROM twins)
         UNION ALL
-        SELECT event_seq, person_id, occurred_at, item_id, linked_keys, subkind, source, kind,
-               false
-        FROM {GONE_EVENTS}
+        SELECT *, false FROM {GONE_EVENTS} WHERE event_id NOT IN (SELECT * FROM twins)
         UNION ALL
-        SELECT a.event_seq, a.person_id, e.occurred_at, e.item_id, e.linked_keys, a.subkind,
-               e.source, e.kind, false
-        FROM {ANALYSED} AS a JOIN events AS e ON e.rowid = a.rid
+        SELECT * EXCLUDE (rid), true FROM _ph_analysed_now
+        UNION ALL  -- as they were: the person, subkind and number the analysis changed
+        SELECT {was}, false FROM _ph_analysed_now AS e JOIN {ANALYSED} AS a USING (rid)
     """)
+    con.execute("DROP TABLE _ph_analysed_now")
+    con.execute("DROP TABLE _ph_fresh")
+    items = ", ".join(_ITEM_COLUMNS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ph_items_changed AS
+        WITH fresh AS (SELECT {items} FROM work_items WHERE rowid > {int(work_items)})
+        (SELECT * FROM fresh EXCEPT ALL SELECT * FROM {GONE_ITEMS})
+        UNION ALL (SELECT * FROM {GONE_ITEMS} EXCEPT ALL SELECT * FROM fresh)""")
 
 
 def _dirty(con: duckdb.DuckDBPyConnection) -> None:
     """_DIRTY(event_seq): the events whose row can differ (the module docstring's sets)."""
     utc = "timezone('UTC', e.occurred_at)"
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _ph_accounts AS  -- Slack accounts of another person
-        SELECT source_user_id FROM (
-            (SELECT source_user_id, person_id FROM identities WHERE source = 'slack'
-             EXCEPT SELECT * FROM {_IDENTITIES})
-            UNION ALL (SELECT * FROM {_IDENTITIES} EXCEPT SELECT source_user_id, person_id
-                       FROM identities WHERE source = 'slack'))""")
-    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ph_accounts AS  -- Slack accounts of another person: both
+        (SELECT source_user_id, person_id FROM identities WHERE source = 'slack'
+         EXCEPT SELECT * FROM {_IDENTITIES})
+        UNION ALL (SELECT * FROM {_IDENTITIES} EXCEPT SELECT source_user_id, person_id
+                   FROM identities WHERE source = 'slack')""")
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE _ph_items AS  -- items whose activity or deliveries changed
-        WITH code AS (  -- GitHub items fresh or gone, or with a changed event
+        WITH code AS (  -- GitHub items changed, or with a changed event
+            SELECT item_id, linked_keys FROM _ph_items_changed WHERE source = 'github'
+            UNION ALL
             SELECT item_id, linked_keys FROM work_items
-            WHERE source = 'github' AND (rowid > (SELECT work_items FROM {FRESH})
-                                         OR item_id IN (SELECT item_id FROM _ph_changed))
-            UNION ALL SELECT item_id, linked_keys FROM {GONE_ITEMS} WHERE source = 'github'
+            WHERE source = 'github' AND item_id IN (SELECT item_id FROM _ph_changed)
         ),
         keys AS (  -- the Jira keys they and the changed events name
             SELECT unnest(linked_keys) AS key FROM _ph_changed WHERE linked_keys IS NOT NULL
             UNION ALL SELECT unnest(linked_keys) FROM code WHERE linked_keys IS NOT NULL
         )
         SELECT item_id FROM _ph_changed WHERE item_id IS NOT NULL
-        UNION SELECT item_id FROM code
-        UNION SELECT item_id FROM work_items WHERE rowid > (SELECT work_items FROM {FRESH})
-        UNION SELECT item_id FROM {GONE_ITEMS}
+        UNION SELECT item_id FROM _ph_items_changed
         UNION SELECT item_id FROM work_items
               WHERE source = 'jira' AND key IN (SELECT key FROM keys)
     """)
-    # prompted: a person's live stretches move from a changed message of theirs to 30 days
-    # after it, and a reminder counts for 24 hours (a margin of an hour on each)
-    presence = _merged("""
-        SELECT person_id AS k, occurred_at - INTERVAL 1 HOUR AS since,
-               occurred_at + INTERVAL 745 HOUR AS upto
-        FROM _ph_changed
-        WHERE person_id IS NOT NULL AND source = 'slack'""")
-    reminders = _merged("""
-        SELECT 0 AS k, occurred_at AS since, occurred_at + INTERVAL 25 HOUR AS upto
-        FROM _ph_changed WHERE subkind = 'reminder'
-        UNION ALL  -- reminders naming a Slack account whose person changed
-        SELECT 0, r.occurred_at, r.occurred_at + INTERVAL 25 HOUR
-        FROM events AS r
-        WHERE r.subkind = 'reminder' AND json_type(r.detail -> 'mentions') = 'ARRAY'
-          AND list_has_any(from_json(r.detail -> 'mentions', '["VARCHAR"]'),
-                           (SELECT list('slack:' || source_user_id) FROM _ph_accounts))""")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {_DIRTY} AS
-        WITH process AS (  -- the events whose facts can be other than NULL
-            SELECT event_seq, person_id, occurred_at, item_id FROM events
-            WHERE category = 'process'
-               OR (source = 'jira' AND subkind IN ('status_change', 'metadata_edit'))
-        )
-        SELECT event_seq FROM _ph_changed WHERE now
-        UNION  -- minutes
-        SELECT event_seq FROM (
-            (SELECT event_seq, minutes FROM effort_credit WHERE minutes <> 0
-             EXCEPT SELECT event_seq, minutes FROM {KEPT} WHERE minutes <> 0)
-            UNION ALL
-            (SELECT event_seq, minutes FROM {KEPT} WHERE minutes <> 0
-             EXCEPT SELECT event_seq, minutes FROM effort_credit WHERE minutes <> 0))
-        UNION  -- paperwork and coupled
-        SELECT event_seq FROM process WHERE item_id IN (SELECT item_id FROM _ph_items)
-        UNION  -- prompted: the person's live stretches
-        SELECT e.event_seq FROM process AS e JOIN ({presence}) AS w ON w.k = e.person_id
-        WHERE e.occurred_at >= w.since AND e.occurred_at <= w.upto
-        UNION  -- prompted: reminders
-        SELECT e.event_seq FROM process AS e JOIN ({reminders}) AS r
-          ON e.occurred_at > r.since AND e.occurred_at <= r.upto
-        UNION  -- own columns: the person's team or bot flag
-        SELECT e.event_seq FROM events AS e
-        WHERE e.person_id IN (
-            SELECT person_id FROM (SELECT person_id, team, is_bot FROM people
-                                   EXCEPT SELECT * FROM {_PEOPLE})
-            UNION SELECT person_id FROM (SELECT * FROM {_PEOPLE}
-                                         EXCEPT SELECT person_id, team, is_bot FROM people))
-        UNION  -- own columns: the person's team that month
-        SELECT e.event_seq FROM events AS e
-        JOIN (SELECT person_id, month FROM (SELECT person_id, month, team FROM person_months
-                                            EXCEPT SELECT * FROM {_MONTHS})
-              UNION SELECT person_id, month FROM (SELECT * FROM {_MONTHS}
-                                                  EXCEPT SELECT person_id, month, team
-                                                  FROM person_months)) AS m
-          ON m.person_id = e.person_id
-         AND m.month = date_trunc('month', {utc})::DATE
-    """)
+    ui.counted(con, "event base: items whose activity or deliveries changed", "_ph_items",
+               indent="      ")
+    # prompted: whom a reminder reaches in the 24 hours after it (an hour's margin), by person:
+    # (1) a person's live stretches in a channel move from a changed message of theirs there to
+    # 30 days after it, which matters for the reminders of that channel then (and those of the
+    # day before: a stretch's end counts for 25 hours); (2) a changed reminder, for the members
+    # live near it, its sender and whom it mentions, before and after; (3) a reminder naming a
+    # Slack account now of another person, for both persons (a person whose live stretches
+    # changed near a reminder is in (1), with the reminders before and after)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _ph_reminders AS
+        SELECT channel_id, occurred_at, person_id, mentions FROM _ph_changed
+        WHERE subkind = 'reminder'""")
+    windows = _merged("""
+        SELECT m.person_id AS k, r.occurred_at AS since, r.occurred_at + INTERVAL 25 HOUR AS upto
+        FROM (SELECT DISTINCT person_id, channel_id, occurred_at FROM _ph_changed
+              WHERE source = 'slack' AND person_id IS NOT NULL) AS m
+        JOIN (SELECT channel_id, occurred_at FROM events WHERE subkind = 'reminder'
+              UNION ALL SELECT channel_id, occurred_at FROM _ph_reminders) AS r
+          ON r.channel_id = m.channel_id
+         AND r.occurred_at BETWEEN m.occurred_at - INTERVAL 25 HOUR
+                               AND m.occurred_at + INTERVAL 745 HOUR
+        UNION ALL
+        SELECT s.person_id, r.occurred_at, r.occurred_at + INTERVAL 25 HOUR
+        FROM _ph_reminders AS r JOIN metric_channel_presence AS s
+          ON s.channel_id = r.channel_id AND s.live_from < r.occurred_at + INTERVAL 25 HOUR
+         AND s.live_until >= r.occurred_at - INTERVAL 25 HOUR
+        UNION ALL
+        SELECT person_id, occurred_at, occurred_at + INTERVAL 25 HOUR FROM _ph_reminders
+        WHERE person_id IS NOT NULL
+        UNION ALL
+        SELECT i.person_id, r.occurred_at, r.occurred_at + INTERVAL 25 HOUR
+        FROM (SELECT occurred_at, unnest(from_json(mentions::JSON, '["VARCHAR"]')) AS uid
+              FROM _ph_reminders WHERE json_type(mentions::JSON) = 'ARRAY') AS r
+        JOIN identities AS i
+          ON i.source = 'slack' AND i.source_user_id = regexp_replace(r.uid, '^slack:', '')
+        UNION ALL
+        SELECT a.person_id, r.occurred_at, r.occurred_at + INTERVAL 25 HOUR
+        FROM (SELECT occurred_at, unnest(from_json(detail -> 'mentions', '["VARCHAR"]')) AS uid
+              FROM events
+              WHERE subkind = 'reminder' AND json_type(detail -> 'mentions') = 'ARRAY'
+                AND (SELECT count(*) FROM _ph_accounts) > 0) AS r
+        JOIN _ph_accounts AS a ON a.source_user_id = regexp_replace(r.uid, '^slack:', '')
+        WHERE a.person_id IS NOT NULL""")
+    parts = {
+        "own columns: fresh or analysed": "SELECT event_seq FROM _ph_changed WHERE now",
+        # the credits are made again whole, their sums in any order: equal to 1e-9 is kept
+        "minutes": f"""
+            SELECT coalesce(c.event_seq, k.event_seq) AS event_seq
+            FROM (SELECT event_seq, minutes FROM effort_credit WHERE minutes <> 0) AS c
+            FULL JOIN (SELECT event_seq, minutes FROM {KEPT} WHERE minutes <> 0) AS k
+                USING (event_seq)
+            WHERE c.minutes IS NULL OR k.minutes IS NULL
+               OR abs(c.minutes - k.minutes) > 1e-9 * greatest(1, abs(k.minutes))""",
+        "paperwork and coupled: items": """
+            SELECT event_seq FROM _ph_process
+            WHERE item_id IN (SELECT item_id FROM _ph_items)""",
+        "prompted": f"""
+            SELECT e.event_seq FROM _ph_process AS e JOIN ({windows}) AS w
+              ON w.k = e.person_id AND e.occurred_at > w.since AND e.occurred_at <= w.upto""",
+        "own columns: people": f"""
+            SELECT e.event_seq FROM events AS e
+            WHERE e.person_id IN (
+                SELECT person_id FROM (SELECT person_id, team, is_bot FROM people
+                                       EXCEPT SELECT * FROM {_PEOPLE})
+                UNION SELECT person_id FROM (SELECT * FROM {_PEOPLE}
+                                             EXCEPT SELECT person_id, team, is_bot
+                                             FROM people))""",
+        "own columns: person months": f"""
+            SELECT e.event_seq FROM events AS e
+            JOIN (SELECT person_id, month FROM (SELECT person_id, month, team
+                                                FROM person_months EXCEPT SELECT * FROM {_MONTHS})
+                  UNION SELECT person_id, month FROM (SELECT * FROM {_MONTHS}
+                                                      EXCEPT SELECT person_id, month, team
+                                                      FROM person_months)) AS m
+              ON m.person_id = e.person_id AND m.month = date_trunc('month', {utc})::DATE""",
+    }
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _ph_process AS  -- the events whose facts can be non-NULL
+        SELECT event_seq, person_id, occurred_at, item_id FROM events
+        WHERE category = 'process'
+           OR (source = 'jira' AND subkind IN ('status_change', 'metadata_edit'))""")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_DIRTY}(event_seq BIGINT)")
+    for name, sql in parts.items():
+        with ui.profiled(f"event base: {name}", indent="      "):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _ph_part AS {sql}")
+        ui.counted(con, f"event base: {name}", "_ph_part", indent="      ")
+        ui.counted(con, f"event base: {name}, not fresh or analysed",
+                   "(SELECT event_seq FROM _ph_part EXCEPT"
+                   " SELECT event_seq FROM _ph_changed WHERE now)", indent="      ")
+        con.execute(f"INSERT INTO {_DIRTY} SELECT event_seq FROM _ph_part")
+    # (a number of the kept table's only is an event gone: its row is deleted, none written)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_DIRTY} AS SELECT DISTINCT event_seq"
+                f" FROM {_DIRTY}")
 
 
 def _scope(con: duckdb.DuckDBPyConnection, db: str) -> None:
@@ -299,8 +385,10 @@ def _scope(con: duckdb.DuckDBPyConnection, db: str) -> None:
                          WHERE source IN ('github', 'slack') AND linked_keys IS NOT NULL)
         WHERE key IN (SELECT key FROM jira_keys)
     """)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {db}.main.events"
-                f" WHERE rowid IN (SELECT rid FROM _ph_scope)")
+    # copied whole: each of the view's reads of `events` then reads these rows alone (a TEMP
+    # VIEW filtering the table made every read join all of it with the scope)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE events AS SELECT {_VIEW_READS}"
+                f" FROM {db}.main.events WHERE rowid IN (SELECT rid FROM _ph_scope)")
     con.execute(f"CREATE OR REPLACE TEMP VIEW effort_credit AS SELECT * FROM"
                 f" {db}.main.effort_credit WHERE event_seq IN (SELECT event_seq FROM {_DIRTY})")
 

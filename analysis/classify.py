@@ -238,6 +238,7 @@ def _classify_events(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     # apart by rowid (no event is deleted).
     # Numbered apart: a window sort that carried the categories' strings spilled at 10M events
     # (32.7 s for the table below; the numbering alone 3.1 s, the joins alone under 1 s).
+    event_base_delta.fresh_events(con)  # the events numbered 0: normalized in this build
     with ui.profiled("event numbers", indent="  "):
         number_events(con)
     with ui.profiled("event classes", indent="  "):
@@ -299,7 +300,7 @@ def _write_event_classes(con: duckdb.DuckDBPyConnection) -> None:
     # only the rows whose values change are written: an incremental build's kept events carry
     # the last build's (docs/build.md, "Cost"), most of them the same
     event_base_delta.analysed(con, """
-        SELECT x.rid, e.person_id, e.subkind, e.event_seq FROM _event_class AS x
+        SELECT e.event_id, e.person_id, e.subkind, e.event_seq FROM _event_class AS x
         JOIN events AS e ON e.rowid = x.rid
         WHERE (x.v.c, x.v.r, coalesce(x.sk, x.v.s), x.n)
               IS DISTINCT FROM (e.category, e.category_rule, e.subkind, e.event_seq)""")

@@ -113,7 +113,7 @@ def build(con: duckdb.DuckDBPyConnection, config: Any) -> None:
     # only the rows whose person changes are written: an incremental build's kept rows carry
     # the last build's person ids (docs/build.md, "Cost"), nearly all of them the same
     event_base_delta.analysed(con, """
-        SELECT e.rowid AS rid, e.person_id, e.subkind, e.event_seq
+        SELECT e.event_id, e.person_id, e.subkind, e.event_seq
         FROM events AS e JOIN _resolved AS r ON e.actor_account = r.account
         WHERE e.person_id IS DISTINCT FROM r.person_id""")
     for table, account, person in _PERSON_COLUMNS:

@@ -100,8 +100,8 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
     messages touched are found and only their events deleted (slack_delta.py); so is Jira
     normalized by issue (jira_delta.py), and GitHub by unit (github_delta.py; normalized from
     all its rows when its repositories' names changed). Kept events keep the last build's
-    event_seq and analysis; normalized ones get 0 (classification numbers them all; the patch
-    of metric_event_base takes the rows written from here on as fresh: event_base_delta.py)."""
+    event_seq and analysis; normalized ones get 0 (classification numbers them; the patch of
+    metric_event_base takes those as fresh: event_base_delta.py)."""
     incremental = plan.mode == "incremental"
     if incremental:
         _from_state(lambda: _copy_coverage(con, list(plan.kept)))
@@ -151,7 +151,6 @@ def restore(con: duckdb.DuckDBPyConnection, config: Any, plan: Plan) -> None:
         slack_delta.restore(con)
     else:
         slack_delta.prepare(con)
-    event_base_delta.fresh_from(con)  # rows written from here on are fresh
 
 
 def clear(con: duckdb.DuckDBPyConnection, source: str,

@@ -27,7 +27,7 @@ import orjson
 import pytest
 import shared_cache
 
-from processhealth import build_inputs, incremental, pipeline, state, state_start
+from processhealth import build_inputs, event_base_delta, incremental, pipeline, state, state_start
 from processhealth.config import load_config
 from processhealth.demo_config import demo_config_toml
 from processhealth.simload import bulk, replay
@@ -160,7 +160,11 @@ def make_org_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, months: int 
 
 
 def build(config, full: bool = False):
+    whole = len(event_base_delta.WHOLE)
     pipeline.build(config, full=full)
+    # an incremental build's metric_event_base was patched, not computed whole because the
+    # patch's rows did not match the events (compare() then checks the patch)
+    assert event_base_delta.WHOLE[whole:] == []
     return pipeline.last_plan
 
 

@@ -355,8 +355,8 @@ def _dirty(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _scope(con: duckdb.DuckDBPyConnection, db: str) -> None:
-    """TEMP VIEWs `events` and `effort_credit` holding what the rows of _DIRTY read: those
-    events, their items' activity (Jira comments, the GitHub events of the code linked to them,
+    """A TEMP table `events` and a TEMP view `effort_credit` of what the rows of _DIRTY read:
+    the events, their items' activity (Jira comments, the GitHub events of the code linked to them,
     the events naming their keys) and every reminder; their credits."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ph_scope AS
